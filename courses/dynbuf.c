@@ -1,0 +1,118 @@
+/* dynbuf.c - see dynbuf.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "courses/dynbuf.h"
+#include "courses/errors.h"
+
+void
+dynbuf_init(struct dynbuf *b, size_t cap)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->alloc = 0;
+	b->cap = cap;
+}
+
+void
+dynbuf_cleanup(struct dynbuf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = 0;
+	b->alloc = 0;
+}
+
+void
+dynbuf_reset(struct dynbuf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+int
+dynbuf_reserve(struct dynbuf *b, size_t n)
+{
+	size_t need, a;
+	char *p;
+
+	if (n > b->cap || b->len > b->cap - n)
+		return TC_ETOOBIG;
+	need = b->len + n + 1;
+	if (need <= b->alloc)
+		return 0;
+	a = b->alloc ? b->alloc : 64;
+	while (a < need)
+		a = (a > ((size_t)-1) / 2) ? need : a * 2;
+	p = realloc(b->data, a);
+	if (!p)
+		return TC_ENOMEM;
+	b->data = p;
+	b->alloc = a;
+	return 0;
+}
+
+int
+dynbuf_append(struct dynbuf *b, const void *p, size_t n)
+{
+	int rc = dynbuf_reserve(b, n);
+
+	if (rc)
+		return rc;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int
+dynbuf_puts(struct dynbuf *b, const char *s)
+{
+	return dynbuf_append(b, s, strlen(s));
+}
+
+int
+dynbuf_printf(struct dynbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return TC_EINVALID;
+	rc = dynbuf_reserve(b, (size_t)n);
+	if (rc)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+const char *
+dynbuf_str(const struct dynbuf *b)
+{
+	return b->data ? b->data : "";
+}
+
+char *
+dynbuf_take(struct dynbuf *b, size_t *len)
+{
+	char *p = b->len ? b->data : NULL;
+
+	if (len)
+		*len = b->len;
+	if (!p)
+		free(b->data);
+	b->data = NULL;
+	b->len = 0;
+	b->alloc = 0;
+	return p;
+}

@@ -1,0 +1,141 @@
+/*
+ * api.c - the HTTP API's route table and its foundation handlers:
+ * GET /healthz, GET /metrics, GET /api/v1.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "courses/errors.h"
+#include "courses/log.h"
+#include "server/api.h"
+#include "server/app.h"
+#include "server/metrics.h"
+#include "server/problem.h"
+#include "server/static.h"
+#include "server/version.h"
+#include "storage/store.h"
+
+/* Serialises O (stolen) as the JSON body of RESP with STATUS. */
+static int
+reply_json(struct http_response *resp, int status, json_t *o)
+{
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	int rc;
+
+	json_decref(o);
+	if (!text)
+		return problem_respond_err(resp, TC_ENOMEM, NULL), TC_ENOMEM;
+	rc = http_response_json(resp, status, text);
+	free(text);
+	return rc;
+}
+
+static int
+on_healthz(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	int version = 0, db_ok = store_ping(app->store) == 0;
+
+	if (db_ok)
+		db_ok = store_schema_version(app->store, &version) == 0;
+	return reply_json(resp, db_ok ? 200 : 503,
+		json_pack("{s:s, s:s, s:I, s:{s:b, s:s, s:i}}",
+			  "status", db_ok ? "ok" : "degraded",
+			  "version", TINCHI_VERSION,
+			  "uptime_seconds", (json_int_t)(time(NULL) - app->start_time),
+			  "database", "ok", db_ok, "backend", store_backend(app->store),
+			  "schema_version", version));
+}
+
+static int
+on_metrics(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct metrics_gauges g = {
+		.db_size_bytes = -1,
+		.start_time = app->start_time,
+		.version = TINCHI_VERSION,
+	};
+	int rc;
+
+	store_size_bytes(app->store, &g.db_size_bytes);
+	rc = metrics_render(app->metrics, &g, &resp->body);
+	if (rc)
+		return problem_respond_err(resp, rc, "could not render metrics");
+	resp->status = 200;
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	http_response_header(resp, "cache-control", "no-store");
+	return 0;
+}
+
+static int
+on_api_index(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	return reply_json(resp, 200,
+		json_pack("{s:s, s:s, s:s, s:s, s:s}",
+			  "name", "tinchi", "version", TINCHI_VERSION, "api", "v1",
+			  "health", "/healthz", "websocket", "/ws"));
+}
+
+const struct route api_routes[] = {
+	{ HTTP_GET, "/healthz", on_healthz, "healthz" },
+	{ HTTP_GET, "/metrics", on_metrics, "metrics" },
+	{ HTTP_GET, "/api/v1", on_api_index, "api_index" },
+	{ HTTP_GET, "/api/v1/", on_api_index, "api_index" },
+};
+const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
+
+/* The API's own namespace: never falls through to static files. */
+static int
+is_api_path(const char *path)
+{
+	return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0;
+}
+
+void
+api_dispatch(struct app *app, struct http_request *req,
+	     struct http_response *resp, const char **route_name)
+{
+	const struct route *route = NULL;
+	char allow[64], detail[HTTP_PATH_MAX + 64];
+	unsigned methods = 0;
+	int rc;
+
+	switch (router_match(app->routes, app->nroutes, req, &route, &methods)) {
+	case ROUTE_FOUND:
+		*route_name = route->name;
+		route->handler(app, req, resp);
+		return;
+	case ROUTE_BAD_METHOD:
+		*route_name = "method_not_allowed";
+		router_allow_string(methods, allow, sizeof(allow));
+		snprintf(detail, sizeof(detail), "%s is not allowed here; use %s",
+			 http_method_name(req->method), allow);
+		problem_respond(resp, 405, NULL, detail);
+		http_response_header(resp, "allow", allow);
+		return;
+	case ROUTE_NOT_FOUND:
+		break;
+	}
+
+	if (app->site && !is_api_path(req->path)) {
+		*route_name = "static";
+		if (req->method & (HTTP_GET | HTTP_HEAD)) {
+			rc = static_serve(app->site, req, resp);
+			if (rc == 0)
+				return;
+			if (rc != TC_ENOTFOUND) {
+				problem_respond_err(resp, rc, "the file could not be read");
+				return;
+			}
+		} else if (static_site_has(app->site, req->path)) {
+			problem_respond(resp, 405, NULL, "static files answer GET and HEAD only");
+			http_response_header(resp, "allow", "GET, HEAD");
+			return;
+		}
+	}
+	*route_name = "not_found";
+	snprintf(detail, sizeof(detail), "nothing at %s", req->path);
+	problem_respond(resp, 404, NULL, detail);
+}

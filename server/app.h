@@ -1,0 +1,32 @@
+/*
+ * app.h - what the transport layer shares between its parts: the
+ * configuration, the store, the metrics and the static site. One per
+ * process, owned by main() (server/main.c) and passed explicitly; never a
+ * global.
+ */
+#ifndef TINCHI_APP_H
+#define TINCHI_APP_H
+
+#include <stdint.h>
+
+struct config;
+struct store;
+struct metrics;
+struct static_site;
+struct route;
+struct ws_hub;
+struct http_server;
+
+struct app {
+	const struct config *cfg;
+	struct store *store;		/* owned by main */
+	struct metrics *metrics;	/* owned by main */
+	struct static_site *site;	/* owned by main; NULL when no web folder */
+	struct ws_hub *ws;		/* owned by http.c */
+	struct http_server *http;	/* owned by http.c */
+	const struct route *routes;
+	size_t nroutes;
+	int64_t start_time;		/* unix seconds */
+};
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * config.h - the server's configuration: one struct, filled from defaults,
+ * then an optional `key = value` file, then command-line flags (flags win).
+ *
+ * Every setting has one entry in a table (config.c) that gives its flag
+ * (--max-body), its file key (max_body), its type and its help text, so the
+ * file, the flags and `tinchi serve --help` can never disagree.
+ */
+#ifndef TINCHI_CONFIG_H
+#define TINCHI_CONFIG_H
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#include "courses/log.h"
+
+struct config {
+	char data_dir[PATH_MAX];	/* --data */
+	char listen_host[256];		/* --listen HOST:PORT */
+	int listen_port;
+	char web_root[PATH_MAX];	/* --web; "" = installed or ./web */
+	char tls_cert[PATH_MAX];	/* --tls-cert */
+	char tls_key[PATH_MAX];		/* --tls-key */
+	char port_file[PATH_MAX];	/* --port-file: write the bound port */
+	enum log_level log_level;	/* --log-level */
+	int access_log;			/* --access-log on|off */
+	int http2;			/* --http2 on|off (off: HTTP/1.1 only) */
+	int64_t max_body;		/* --max-body bytes of a request body */
+	int max_header;			/* --max-header bytes of request headers */
+	int max_connections;		/* --max-connections */
+	int header_timeout;		/* seconds to receive the request headers */
+	int request_timeout;		/* seconds to receive a request body */
+	int send_timeout;		/* seconds a reader may stall a response */
+	int idle_timeout;		/* seconds an idle keep-alive lives */
+	int ws_ping_interval;		/* seconds of WebSocket silence before a ping */
+	int ws_queue_max;		/* messages queued to one WebSocket */
+	int64_t static_cache_max;	/* static files up to this size stay in memory */
+};
+
+/* Outcome of config_parse_args beyond 0 / TC_EINVALID. */
+#define CONFIG_HELP 1
+
+void config_defaults(struct config *c);
+
+/*
+ * Sets one setting from text, by file key ("max_body") or flag name
+ * ("max-body"). Returns 0, or TC_EINVALID with a one-line reason in err.
+ * On failure the setting is unchanged.
+ */
+int config_set(struct config *c, const char *key, const char *value,
+	       char *err, size_t errlen);
+
+/*
+ * Reads a `key = value` file ('#' starts a comment line, blank lines are
+ * skipped, values may be "quoted"). Returns 0, TC_EIO (unreadable) or
+ * TC_EINVALID; err names the file and line. Settings read before an
+ * error stay applied, so callers treat any failure as fatal.
+ */
+int config_load_file(struct config *c, const char *path,
+		     char *err, size_t errlen);
+
+/*
+ * Parses the flags of `tinchi serve` (argv[0] is the command name). A
+ * --config FILE is loaded first wherever it appears; the other flags then
+ * override it. Returns 0, CONFIG_HELP when --help was given, or TC_EINVALID
+ * / TC_EIO with a one-line reason in err.
+ */
+int config_parse_args(struct config *c, int argc, char **argv,
+		      char *err, size_t errlen);
+
+/* Prints the flags, their defaults and help to FP. */
+void config_usage(FILE *fp);
+
+/* Parses "HOST:PORT" / "[v6]:PORT" into host and port (0..65535). */
+int config_parse_listen(const char *s, char *host, size_t hostlen, int *port);
+
+#endif

@@ -1,0 +1,779 @@
+/* http.c - see http.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+
+#include "courses/errors.h"
+#include "courses/log.h"
+#include "server/api.h"
+#include "server/app.h"
+#include "server/config.h"
+#include "server/http.h"
+#include "server/metrics.h"
+#include "server/problem.h"
+#include "server/ws.h"
+
+#define TXBUF_SIZE (256 * 1024)
+
+/* Open network connections, for the gauge and the cap (a pointer set). */
+struct conn_set {
+	struct lws **slot;
+	size_t cap, n;
+};
+
+struct http_server {
+	struct app *app;
+	struct lws_context *ctx;
+	struct lws_vhost *vhost;
+	struct lws_protocols protocols[3];
+	struct lws_protocol_vhost_options headers[6];
+	struct conn_set conns;
+	unsigned char *txbuf;		/* LWS_PRE + TXBUF_SIZE, service thread only */
+	int draining;
+	int inflight;			/* requests started and not yet answered */
+	int port;
+};
+
+enum phase { PH_IDLE = 0, PH_BODY, PH_RESPOND };
+
+struct pss_http {
+	struct http_request req;
+	struct http_response resp;
+	const char *route;
+	int64_t start_us;
+	enum phase phase;
+	int headers_sent;
+	int64_t sent;			/* body bytes sent */
+	int body_overflow;
+};
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- the connection set ------------------------------------------------ */
+
+static size_t
+slot_of(const struct conn_set *s, const struct lws *w)
+{
+	uintptr_t h = (uintptr_t)w;
+
+	h ^= h >> 17;
+	h *= 0x9E3779B97F4A7C15ull;
+	return (size_t)(h >> 7) & (s->cap - 1);
+}
+
+static int
+conn_set_grow(struct conn_set *s)
+{
+	struct conn_set t = { .cap = s->cap ? s->cap * 2 : 256 };
+
+	t.slot = calloc(t.cap, sizeof(*t.slot));
+	if (!t.slot)
+		return TC_ENOMEM;
+	for (size_t i = 0; i < s->cap; i++) {
+		if (!s->slot[i])
+			continue;
+		size_t j = slot_of(&t, s->slot[i]);
+		while (t.slot[j])
+			j = (j + 1) & (t.cap - 1);
+		t.slot[j] = s->slot[i];
+		t.n++;
+	}
+	free(s->slot);
+	*s = t;
+	return 0;
+}
+
+static int
+conn_set_add(struct conn_set *s, struct lws *w)
+{
+	size_t j;
+
+	if ((s->n + 1) * 2 > s->cap && conn_set_grow(s))
+		return TC_ENOMEM;
+	j = slot_of(s, w);
+	while (s->slot[j])
+		j = (j + 1) & (s->cap - 1);
+	s->slot[j] = w;
+	s->n++;
+	return 0;
+}
+
+/* Removes W; returns 1 when it was there. */
+static int
+conn_set_remove(struct conn_set *s, struct lws *w)
+{
+	size_t j, k;
+
+	if (!s->cap)
+		return 0;
+	for (j = slot_of(s, w); s->slot[j]; j = (j + 1) & (s->cap - 1))
+		if (s->slot[j] == w)
+			break;
+	if (!s->slot[j])
+		return 0;
+	s->slot[j] = NULL;
+	s->n--;
+	/* re-place the rest of the cluster (linear probing deletion) */
+	for (k = (j + 1) & (s->cap - 1); s->slot[k]; k = (k + 1) & (s->cap - 1)) {
+		struct lws *x = s->slot[k];
+		s->slot[k] = NULL;
+		size_t h = slot_of(s, x);
+		while (s->slot[h])
+			h = (h + 1) & (s->cap - 1);
+		s->slot[h] = x;
+	}
+	return 1;
+}
+
+/* ---- request intake ---------------------------------------------------- */
+
+static const struct {
+	enum lws_token_indexes tok;
+	enum http_method m;
+} method_tokens[] = {
+	{ WSI_TOKEN_GET_URI, HTTP_GET }, { WSI_TOKEN_HEAD_URI, HTTP_HEAD },
+	{ WSI_TOKEN_POST_URI, HTTP_POST }, { WSI_TOKEN_PUT_URI, HTTP_PUT },
+	{ WSI_TOKEN_PATCH_URI, HTTP_PATCH }, { WSI_TOKEN_DELETE_URI, HTTP_DELETE },
+	{ WSI_TOKEN_OPTIONS_URI, HTTP_OPTIONS },
+};
+
+static void
+copy_hdr(struct lws *wsi, char *dst, size_t len, enum lws_token_indexes tok)
+{
+	if (lws_hdr_total_length(wsi, tok) <= 0 ||
+	    lws_hdr_copy(wsi, dst, (int)len, tok) < 0)
+		dst[0] = '\0';
+}
+
+/* Fills REQ from the parsed headers. Returns 0 or a status to answer. */
+static int
+read_request(struct lws *wsi, struct http_request *req)
+{
+	char cl[32], frag[512];
+	size_t qo = 0;
+	int n;
+
+	for (size_t i = 0; i < sizeof(method_tokens) / sizeof(method_tokens[0]); i++)
+		if (lws_hdr_total_length(wsi, method_tokens[i].tok) > 0) {
+			req->method = method_tokens[i].m;
+			n = lws_hdr_copy(wsi, req->path, sizeof(req->path), method_tokens[i].tok);
+			if (n < 0)
+				return 414;
+			break;
+		}
+	if (!req->method && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COLON_METHOD) > 0) {
+		char m[16];
+		copy_hdr(wsi, m, sizeof(m), WSI_TOKEN_HTTP_COLON_METHOD);
+		req->method = http_method_parse(m);
+		if (lws_hdr_copy(wsi, req->path, sizeof(req->path), WSI_TOKEN_HTTP_COLON_PATH) < 0)
+			return 414;
+	}
+	if (!req->method)
+		return 501;
+	/* the h2 :path still carries its query */
+	char *q = strchr(req->path, '?');
+	if (q)
+		*q = '\0';
+	for (int i = 0; lws_hdr_copy_fragment(wsi, frag, sizeof(frag),
+					      WSI_TOKEN_HTTP_URI_ARGS, i) > 0; i++) {
+		int w = snprintf(req->query + qo, sizeof(req->query) - qo, "%s%s",
+				 qo ? "&" : "", frag);
+		if (w < 0 || (size_t)w >= sizeof(req->query) - qo)
+			return 414;
+		qo += (size_t)w;
+	}
+	copy_hdr(wsi, req->if_none_match, sizeof(req->if_none_match), WSI_TOKEN_HTTP_IF_NONE_MATCH);
+	copy_hdr(wsi, req->if_modified_since, sizeof(req->if_modified_since), WSI_TOKEN_HTTP_IF_MODIFIED_SINCE);
+	copy_hdr(wsi, req->content_type, sizeof(req->content_type), WSI_TOKEN_HTTP_CONTENT_TYPE);
+	copy_hdr(wsi, req->accept, sizeof(req->accept), WSI_TOKEN_HTTP_ACCEPT);
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
+		char *end;
+		copy_hdr(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH);
+		errno = 0;
+		long long v = strtoll(cl, &end, 10);
+		if (!cl[0] || *end || errno || v < 0 || cl[0] == '-' || cl[0] == '+')
+			return 400;
+		req->content_length = v;
+	}
+	req->tls = lws_is_ssl(wsi);
+	lws_get_peer_simple(wsi, req->peer, sizeof(req->peer));
+	return 0;
+}
+
+/* ---- responding -------------------------------------------------------- */
+
+static void
+start_response(struct lws *wsi, struct pss_http *pss)
+{
+	struct http_server *hs = ((struct app *)lws_context_user(lws_get_context(wsi)))->http;
+
+	pss->phase = PH_RESPOND;
+	if (hs->draining)
+		pss->resp.close = 1;
+	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, hs->app->cfg->send_timeout);
+	lws_callback_on_writable(wsi);
+}
+
+static void
+respond_status(struct lws *wsi, struct pss_http *pss, int status, const char *detail)
+{
+	if (!pss->route)
+		pss->route = "error";
+	problem_respond(&pss->resp, status, NULL, detail);
+	start_response(wsi, pss);
+}
+
+static void
+dispatch(struct lws *wsi, struct pss_http *pss)
+{
+	struct app *app = lws_context_user(lws_get_context(wsi));
+
+	api_dispatch(app, &pss->req, &pss->resp, &pss->route);
+	start_response(wsi, pss);
+}
+
+static int
+write_headers(struct lws *wsi, const struct http_response *r, int64_t body_len,
+	      unsigned char **p, unsigned char *end)
+{
+
+	if (lws_add_http_header_status(wsi, (unsigned)r->status, p, end))
+		return -1;
+	if (r->content_type &&
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+					 (const unsigned char *)r->content_type,
+					 (int)strlen(r->content_type), p, end))
+		return -1;
+	if (r->status != 304 && r->status != 204 &&
+	    lws_add_http_header_content_length(wsi, (lws_filepos_t)body_len, p, end))
+		return -1;
+	for (int i = 0; i < r->nheaders; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "%s:", r->headers[i].name);
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+						(const unsigned char *)r->headers[i].value,
+						(int)strlen(r->headers[i].value), p, end))
+			return -1;
+	}
+	if (r->close && lws_get_network_wsi(wsi) == wsi &&
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+					 (const unsigned char *)"close", 5, p, end))
+		return -1;
+	return lws_finalize_http_header(wsi, p, end) ? -1 : 0;
+}
+
+/* Copies up to N body bytes at the current offset into DST. */
+static ssize_t
+read_body(struct pss_http *pss, unsigned char *dst, size_t n)
+{
+	struct http_response *r = &pss->resp;
+	const char *src;
+
+	if (r->fd >= 0) {
+		ssize_t got;
+		do
+			got = pread(r->fd, dst, n, r->file_off + pss->sent);
+		while (got < 0 && errno == EINTR);
+		return got > 0 ? got : -1;	/* a file that shrank is an error */
+	}
+	src = r->static_body ? r->static_body : r->body.data;
+	memcpy(dst, src + pss->sent, n);
+	return (ssize_t)n;
+}
+
+static int
+finish_request(struct lws *wsi, struct pss_http *pss)
+{
+	struct app *app = lws_context_user(lws_get_context(wsi));
+	int64_t us = now_us() - pss->start_us;
+	int close = pss->resp.close;
+
+	metrics_request(app->metrics, pss->route ? pss->route : "unknown",
+			pss->resp.status, us, pss->sent);
+	if (app->cfg->access_log)
+		log_info("access %s \"%s %s\" %d %" PRId64 " %" PRId64 "us",
+			 pss->req.peer, http_method_name(pss->req.method),
+			 pss->req.path, pss->resp.status, pss->sent, us);
+	app->http->inflight--;
+	http_request_cleanup(&pss->req);
+	http_response_cleanup(&pss->resp);
+	pss->phase = PH_IDLE;
+	if (close)
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int
+on_http_writeable(struct lws *wsi, struct pss_http *pss)
+{
+	struct app *app = lws_context_user(lws_get_context(wsi));
+	unsigned char *start = app->http->txbuf + LWS_PRE, *p = start;
+	unsigned char *end = start + TXBUF_SIZE;
+	int h2 = lws_get_network_wsi(wsi) != wsi;
+	int64_t total = http_response_body_len(&pss->resp);
+	int head = pss->req.method == HTTP_HEAD || pss->resp.status == 304 ||
+		   pss->resp.status == 204;
+
+	if (pss->phase != PH_RESPOND)
+		return 0;
+	if (!pss->headers_sent) {
+		if (write_headers(wsi, &pss->resp, total, &p, end))
+			return -1;
+		pss->headers_sent = 1;
+		if (h2 || head || total == 0) {
+			enum lws_write_protocol wp = LWS_WRITE_HTTP_HEADERS;
+			if (head || total == 0)
+				wp |= LWS_WRITE_H2_STREAM_END;
+			if (lws_write(wsi, start, (size_t)(p - start), wp) < 0)
+				return -1;
+			if (head || total == 0)
+				return finish_request(wsi, pss);
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+		/* HTTP/1: the first piece of the body goes with the headers */
+	}
+	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, app->cfg->send_timeout);
+	do {
+		size_t room = (size_t)(end - p);
+		int64_t left = total - pss->sent;
+		size_t n = left < (int64_t)room ? (size_t)left : room;
+		ssize_t got = read_body(pss, p, n);
+
+		if (got < 0) {
+			log_err("http: body of %s failed after %" PRId64 " bytes", pss->req.path, pss->sent);
+			return -1;
+		}
+		pss->sent += got;
+		if (lws_write(wsi, start, (size_t)(p - start) + (size_t)got,
+			      pss->sent == total ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < 0)
+			return -1;
+		p = start;
+	} while (!h2 && pss->sent < total && !lws_send_pipe_choked(wsi));
+
+	if (pss->sent == total)
+		return finish_request(wsi, pss);
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int
+body_expected(const struct http_request *req)
+{
+	return req->method & (HTTP_POST | HTTP_PUT | HTTP_PATCH);
+}
+
+static int
+on_http(struct lws *wsi, struct pss_http *pss)
+{
+	struct app *app = lws_context_user(lws_get_context(wsi));
+	char detail[128];
+	int status;
+
+	memset(pss, 0, sizeof(*pss));
+	pss->start_us = now_us();
+	http_request_init(&pss->req, (size_t)app->cfg->max_body);
+	http_response_init(&pss->resp);
+	app->http->inflight++;
+	pss->phase = PH_BODY;
+
+	status = read_request(wsi, &pss->req);
+	if (status) {
+		pss->resp.close = 1;
+		respond_status(wsi, pss, status, status == 414 ? "the request target is too long"
+			       : status == 501 ? "this method is not supported"
+			       : "the request is malformed");
+		return 0;
+	}
+	if (body_expected(&pss->req) && pss->req.content_length < 0) {
+		pss->resp.close = 1;	/* lws would wait for a body it cannot delimit */
+		respond_status(wsi, pss, 411, "send the body with a Content-Length");
+		return 0;
+	}
+	if (pss->req.content_length > app->cfg->max_body) {
+		pss->resp.close = 1;
+		pss->body_overflow = 1;
+		snprintf(detail, sizeof(detail), "the body is %" PRId64 " bytes; the limit is %" PRId64,
+			 pss->req.content_length, (int64_t)app->cfg->max_body);
+		respond_status(wsi, pss, 413, detail);
+		return 0;
+	}
+	if (pss->req.content_length > 0) {
+		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, app->cfg->request_timeout);
+		return 0;		/* wait for HTTP_BODY_COMPLETION */
+	}
+	if (pss->req.method == HTTP_POST && pss->req.content_length == 0)
+		return 0;		/* lws sends an empty BODY_COMPLETION */
+	dispatch(wsi, pss);
+	return 0;
+}
+
+static int
+on_body(struct lws *wsi, struct pss_http *pss, const void *in, size_t len)
+{
+	if (pss->phase != PH_BODY || pss->body_overflow)
+		return 0;
+	if (dynbuf_append(&pss->req.body, in, len)) {
+		pss->body_overflow = 1;
+		pss->resp.close = 1;
+		respond_status(wsi, pss, 413, "the body is larger than the limit");
+	}
+	return 0;
+}
+
+static int
+on_body_done(struct lws *wsi, struct pss_http *pss)
+{
+	if (pss->phase == PH_BODY && !pss->body_overflow)
+		dispatch(wsi, pss);
+	return 0;
+}
+
+static void
+on_http_closed(struct lws *wsi, struct pss_http *pss)
+{
+	struct app *app = lws_context_user(lws_get_context(wsi));
+
+	if (!pss || pss->phase == PH_IDLE)
+		return;
+	if (pss->phase == PH_RESPOND) {
+		metrics_request(app->metrics, pss->route ? pss->route : "unknown",
+				pss->resp.status, now_us() - pss->start_us, pss->sent);
+		log_info("access %s \"%s %s\" %d %" PRId64 " aborted", pss->req.peer,
+			 http_method_name(pss->req.method), pss->req.path,
+			 pss->resp.status, pss->sent);
+	}
+	app->http->inflight--;
+	http_request_cleanup(&pss->req);
+	http_response_cleanup(&pss->resp);
+	pss->phase = PH_IDLE;
+}
+
+/* Writes a complete problem response on a socket lws is about to refuse. */
+static void
+refuse_socket(int fd, const char *detail)
+{
+	char buf[512];
+	int body, n;
+	char json[256];
+
+	body = snprintf(json, sizeof(json),
+			"{\"type\":\"about:blank\",\"title\":\"Service Unavailable\","
+			"\"status\":503,\"detail\":\"%s\"}", detail);
+	n = snprintf(buf, sizeof(buf),
+		     "HTTP/1.1 503 Service Unavailable\r\n"
+		     "content-type: application/problem+json\r\n"
+		     "content-length: %d\r\nretry-after: 5\r\nconnection: close\r\n\r\n%s",
+		     body, json);
+	if (n > 0 && n < (int)sizeof(buf))
+		(void)!send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* Decides what happens to an Upgrade request: 0 lets lws upgrade to a
+ * WebSocket, -1 hangs up (after our own answer, or lws's 403). */
+static int
+on_confirm_upgrade(struct lws *wsi, const char *up)
+{
+	struct app *app = lws_context_user(lws_get_context(wsi));
+	char proto[128], path[64];
+	int status = 0;
+	const char *detail = NULL;
+
+	if (strcasecmp(up, "websocket") != 0 && strcasecmp(up, "h2c") != 0)
+		return -1;		/* lws has already answered 403 */
+	if (strcasecmp(up, "h2c") == 0) {
+		if (app->cfg->http2)
+			return 0;
+		status = 400;
+		detail = "HTTP/2 is not offered here; send the request without Upgrade: h2c";
+	} else {
+		copy_hdr(wsi, path, sizeof(path), WSI_TOKEN_GET_URI);
+		copy_hdr(wsi, proto, sizeof(proto), WSI_TOKEN_PROTOCOL);
+		if (strcmp(path, "/ws") != 0) {
+			status = 404;
+			detail = "WebSockets are served at /ws only";
+		} else if (!strstr(proto, WS_PROTOCOL)) {
+			status = 400;
+			detail = "ask for the subprotocol tinchi.v1 (Sec-WebSocket-Protocol)";
+		} else if (app->http->draining) {
+			status = 503;
+			detail = "the server is shutting down";
+		} else
+			return 0;
+	}
+
+	/* Answer directly (HTTP/1 only reaches here) and hang up. */
+	unsigned char *start = app->http->txbuf + LWS_PRE, *p = start;
+	struct http_response r;
+
+	http_response_init(&r);
+	problem_respond(&r, status, NULL, detail);
+	r.close = 1;
+	if (write_headers(wsi, &r, (int64_t)r.body.len, &p, start + TXBUF_SIZE) == 0 &&
+	    (size_t)(start + TXBUF_SIZE - p) >= r.body.len) {
+		memcpy(p, r.body.data, r.body.len);
+		p += r.body.len;
+		lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL);
+	}
+	metrics_request(app->metrics, "upgrade_refused", status, 0, (int64_t)r.body.len);
+	http_response_cleanup(&r);
+	return -1;
+}
+
+static int
+http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+	      void *in, size_t len)
+{
+	struct app *app = lws_context_user(lws_get_context(wsi));
+	struct pss_http *pss = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		if (app->http->draining) {
+			refuse_socket((int)(intptr_t)in, "the server is shutting down");
+			return 1;
+		}
+		if ((int64_t)app->http->conns.n >= app->cfg->max_connections) {
+			refuse_socket((int)(intptr_t)in, "too many connections; try again shortly");
+			log_warn("http: connection refused: %zu open (max_connections)", app->http->conns.n);
+			return 1;
+		}
+		return 0;
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+		if (conn_set_add(&app->http->conns, wsi))
+			return -1;
+		metrics_connections(app->metrics, 1);
+		return 0;
+	case LWS_CALLBACK_WSI_DESTROY:
+		if (conn_set_remove(&app->http->conns, wsi))
+			metrics_connections(app->metrics, -1);
+		return 0;
+	case LWS_CALLBACK_HTTP:
+		return on_http(wsi, pss);
+	case LWS_CALLBACK_HTTP_BODY:
+		return on_body(wsi, pss, in, len);
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		return on_body_done(wsi, pss);
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return on_http_writeable(wsi, pss);
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return on_confirm_upgrade(wsi, in ? (const char *)in : "");
+	case LWS_CALLBACK_CLOSED_HTTP:
+		on_http_closed(wsi, pss);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* ---- context ----------------------------------------------------------- */
+
+static void
+lws_log_emit(int level, const char *line)
+{
+	enum log_level l = LOG_DEBUG;
+
+	if (level & LLL_ERR)
+		l = LOG_ERROR;
+	else if (level & LLL_WARN)
+		l = LOG_WARN;
+	else if (level & (LLL_NOTICE | LLL_USER))
+		l = LOG_INFO;
+	log_write(l, "lws: %s", line);
+}
+
+static void
+set_lws_log_level(enum log_level l)
+{
+	int mask = LLL_ERR | LLL_USER;
+
+	if (l >= LOG_WARN)
+		mask |= LLL_WARN;
+	if (l >= LOG_DEBUG)
+		mask |= LLL_NOTICE | LLL_INFO;
+	lws_set_log_level(mask, lws_log_emit);
+}
+
+static void
+set_header(struct lws_protocol_vhost_options *h, int i, int n,
+	   const char *name, const char *value)
+{
+	h[i].next = i + 1 < n ? &h[i + 1] : NULL;
+	h[i].options = NULL;
+	h[i].name = name;
+	h[i].value = value;
+}
+
+int
+http_server_create(struct app *app)
+{
+	const struct config *cfg = app->cfg;
+	struct lws_context_creation_info info;
+	struct http_server *hs = NULL;
+	int rc = 0;
+
+	hs = calloc(1, sizeof(*hs));
+	if (!hs || !(hs->txbuf = malloc(LWS_PRE + TXBUF_SIZE))) {
+		rc = TC_ENOMEM;
+		goto out;
+	}
+	hs->app = app;
+	app->http = hs;
+	if ((rc = ws_hub_create(app, &app->ws)))
+		goto out;
+
+	set_lws_log_level(cfg->log_level);
+
+	hs->protocols[0] = (struct lws_protocols){
+		.name = "http", .callback = http_callback,
+		.per_session_data_size = sizeof(struct pss_http),
+	};
+	hs->protocols[1] = (struct lws_protocols){
+		.name = WS_PROTOCOL, .callback = ws_callback,
+		.per_session_data_size = ws_session_size(),
+		.rx_buffer_size = 16 * 1024,
+	};
+
+	/* Security headers on every response, lws's own error pages included. */
+	set_header(hs->headers, 0, 6, "content-security-policy:",
+		   "default-src 'self'; script-src 'self'; style-src 'self'; "
+		   "img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; "
+		   "font-src 'self'; object-src 'none'; base-uri 'none'; "
+		   "form-action 'self'; frame-ancestors 'none'");
+	set_header(hs->headers, 1, 6, "x-content-type-options:", "nosniff");
+	set_header(hs->headers, 2, 6, "referrer-policy:", "no-referrer");
+	set_header(hs->headers, 3, 6, "x-frame-options:", "DENY");
+	set_header(hs->headers, 4, 6, "cross-origin-opener-policy:", "same-origin");
+	set_header(hs->headers, 5, 6, "permissions-policy:", "camera=(), microphone=(), geolocation=()");
+
+	memset(&info, 0, sizeof(info));
+	info.user = app;
+	info.protocols = hs->protocols;
+	info.headers = hs->headers;
+	info.vhost_name = "tinchi";
+	info.server_string = "tinchi";
+	info.iface = cfg->listen_host;
+	info.port = cfg->listen_port;	/* 0: the kernel picks a free port */
+	info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
+		       LWS_SERVER_OPTION_VALIDATE_UTF8 |
+		       LWS_SERVER_OPTION_DISABLE_IPV6 * (strchr(cfg->listen_host, ':') == NULL);
+	info.max_http_header_data = (unsigned short)cfg->max_header;
+	info.max_http_header_pool = 256;
+	info.timeout_secs = (unsigned)cfg->request_timeout;
+	info.timeout_secs_ah_idle = (unsigned)cfg->header_timeout;
+	info.keepalive_timeout = cfg->idle_timeout;
+	info.fd_limit_per_thread = (unsigned)cfg->max_connections + 64;
+	info.pt_serv_buf_size = 64 * 1024;
+	info.alpn = cfg->http2 ? "h2,http/1.1" : "http/1.1";
+	if (cfg->http2)
+		info.options |= LWS_SERVER_OPTION_H2_PRIOR_KNOWLEDGE;
+	if (cfg->tls_cert[0]) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_STS;
+		info.ssl_cert_filepath = cfg->tls_cert;
+		info.ssl_private_key_filepath = cfg->tls_key;
+	}
+
+	hs->ctx = lws_create_context(&info);
+	if (!hs->ctx) {
+		log_err("could not listen on %s:%d (address in use, or bad TLS files?)",
+			cfg->listen_host, cfg->listen_port);
+		rc = TC_EIO;
+		goto out;
+	}
+	hs->vhost = lws_get_vhost_by_name(hs->ctx, "tinchi");
+	hs->port = hs->vhost ? lws_get_vhost_listen_port(hs->vhost) : -1;
+	if (hs->port <= 0) {
+		log_err("could not find the listening port");
+		rc = TC_EIO;
+		goto out;
+	}
+	if (cfg->port_file[0]) {
+		char tmp[PATH_MAX + 8];
+		FILE *fp;
+
+		snprintf(tmp, sizeof(tmp), "%s.tmp", cfg->port_file);
+		fp = fopen(tmp, "w");
+		if (!fp || fprintf(fp, "%d\n", hs->port) < 0 || fclose(fp) != 0 ||
+		    rename(tmp, cfg->port_file) != 0) {
+			log_err("cannot write port file %s: %s", cfg->port_file, strerror(errno));
+			rc = TC_EIO;
+			goto out;
+		}
+	}
+	log_info("listening on %s://%s%s%s:%d/ (%s)", cfg->tls_cert[0] ? "https" : "http",
+		 strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
+		 strchr(cfg->listen_host, ':') ? "]" : "", hs->port,
+		 cfg->http2 ? "HTTP/1.1 and HTTP/2" : "HTTP/1.1 only");
+out:
+	if (rc)
+		http_server_destroy(app);
+	return rc;
+}
+
+int
+http_server_port(const struct app *app)
+{
+	return app->http ? app->http->port : -1;
+}
+
+void
+http_server_wake(struct app *app)
+{
+	if (app && app->http && app->http->ctx)
+		lws_cancel_service(app->http->ctx);
+}
+
+int
+http_server_run(struct app *app, volatile sig_atomic_t *stop, int drain_seconds)
+{
+	struct http_server *hs = app->http;
+	int64_t deadline;
+
+	while (!*stop)
+		if (lws_service(hs->ctx, 0) < 0)
+			break;
+
+	log_info("shutting down: %d request(s) in flight, %zu WebSocket(s)",
+		 hs->inflight, ws_hub_count(app->ws));
+	hs->draining = 1;
+	ws_hub_close_all(app->ws);
+	deadline = now_us() + (int64_t)drain_seconds * 1000000;
+	while ((hs->inflight > 0 || ws_hub_count(app->ws) > 0) && now_us() < deadline)
+		if (lws_service(hs->ctx, 100) < 0)
+			break;
+	if (hs->inflight > 0)
+		log_warn("shutdown: %d request(s) still in flight after %ds; closing them",
+			 hs->inflight, drain_seconds);
+	return 0;
+}
+
+void
+http_server_destroy(struct app *app)
+{
+	struct http_server *hs = app ? app->http : NULL;
+
+	if (!hs)
+		return;
+	if (hs->ctx)
+		lws_context_destroy(hs->ctx);
+	ws_hub_destroy(app->ws);
+	app->ws = NULL;
+	free(hs->conns.slot);
+	free(hs->txbuf);
+	free(hs);
+	app->http = NULL;
+}

@@ -1,0 +1,108 @@
+/* request.c - see request.h. */
+#include <string.h>
+#include <unistd.h>
+
+#include "courses/errors.h"
+#include "server/request.h"
+
+static const struct {
+	enum http_method m;
+	const char *name;
+} methods[] = {
+	{ HTTP_GET, "GET" }, { HTTP_HEAD, "HEAD" }, { HTTP_POST, "POST" },
+	{ HTTP_PUT, "PUT" }, { HTTP_PATCH, "PATCH" }, { HTTP_DELETE, "DELETE" },
+	{ HTTP_OPTIONS, "OPTIONS" },
+};
+
+const char *
+http_method_name(enum http_method m)
+{
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (methods[i].m == m)
+			return methods[i].name;
+	return "?";
+}
+
+enum http_method
+http_method_parse(const char *s)
+{
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(methods[i].name, s) == 0)
+			return methods[i].m;
+	return 0;
+}
+
+void
+http_request_init(struct http_request *r, size_t max_body)
+{
+	memset(r, 0, sizeof(*r));
+	r->content_length = -1;
+	dynbuf_init(&r->body, max_body);
+}
+
+void
+http_request_cleanup(struct http_request *r)
+{
+	dynbuf_cleanup(&r->body);
+}
+
+void
+http_response_init(struct http_response *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	dynbuf_init(&r->body, (size_t)1 << 30);
+}
+
+void
+http_response_cleanup(struct http_response *r)
+{
+	dynbuf_cleanup(&r->body);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}
+
+int
+http_response_header(struct http_response *r, const char *name, const char *value)
+{
+	size_t n = strlen(value);
+
+	if (r->nheaders >= RESP_HEADERS_MAX || n >= sizeof(r->headers[0].value))
+		return TC_ETOOBIG;
+	r->headers[r->nheaders].name = name;
+	memcpy(r->headers[r->nheaders].value, value, n + 1);
+	r->nheaders++;
+	return 0;
+}
+
+int
+http_response_json(struct http_response *r, int status, const char *json)
+{
+	r->status = status;
+	r->content_type = "application/json";
+	dynbuf_reset(&r->body);
+	return dynbuf_puts(&r->body, json);
+}
+
+int64_t
+http_response_body_len(const struct http_response *r)
+{
+	if (r->fd >= 0)
+		return r->file_len;
+	if (r->static_body)
+		return (int64_t)r->static_len;
+	return (int64_t)r->body.len;
+}
+
+const char *
+http_request_param(const struct http_request *r, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (int i = 0; i < r->nparams; i++)
+		if (r->param_names[i] && strncmp(r->param_names[i], name, n) == 0 &&
+		    r->param_names[i][n] == '}')
+			return r->params[i];
+	return NULL;
+}

@@ -1,0 +1,101 @@
+/*
+ * request.h - a parsed HTTP request and the response a handler builds.
+ *
+ * Plain data with no libwebsockets types, so handlers and the router are
+ * tested with requests built by hand (tests/unit/server/). http.c fills a
+ * struct http_request from the connection and turns a struct
+ * http_response into bytes on the wire.
+ */
+#ifndef TINCHI_REQUEST_H
+#define TINCHI_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "courses/dynbuf.h"
+
+enum http_method {
+	HTTP_GET = 1 << 0,
+	HTTP_HEAD = 1 << 1,
+	HTTP_POST = 1 << 2,
+	HTTP_PUT = 1 << 3,
+	HTTP_PATCH = 1 << 4,
+	HTTP_DELETE = 1 << 5,
+	HTTP_OPTIONS = 1 << 6,
+};
+
+#define HTTP_PATH_MAX 2048
+#define ROUTE_PARAMS_MAX 4
+
+struct http_request {
+	enum http_method method;
+	char path[HTTP_PATH_MAX];	/* decoded path, no query */
+	char query[HTTP_PATH_MAX];	/* decoded args joined by '&' */
+	/* Selected request headers; "" when absent. */
+	char if_none_match[256];
+	char if_modified_since[64];
+	char content_type[128];
+	char accept[256];
+	int64_t content_length;		/* -1 when absent */
+	struct dynbuf body;		/* capped at the configured max_body */
+	/* Filled by the router: the {name} parts of the matched pattern.
+	 * param_names[i] points into the pattern, just after the '{'. */
+	const char *param_names[ROUTE_PARAMS_MAX];
+	char params[ROUTE_PARAMS_MAX][256];
+	int nparams;
+	int tls;			/* arrived over TLS */
+	char peer[64];			/* client address, for logs */
+};
+
+#define RESP_HEADERS_MAX 8
+
+struct http_header {
+	const char *name;	/* static string, e.g. "etag" (no colon) */
+	char value[256];
+};
+
+/*
+ * What a handler produces. The body is one of: `body` (owned dynbuf),
+ * `static_body` (borrowed, must outlive the response), or an open file
+ * `fd` (owned; closed by http_response_cleanup) from `file_off` for
+ * `file_len` bytes. `head_only` sends the headers with the body's length.
+ */
+struct http_response {
+	int status;
+	const char *content_type;	/* static string */
+	struct http_header headers[RESP_HEADERS_MAX];
+	int nheaders;
+	struct dynbuf body;
+	const void *static_body;
+	size_t static_len;
+	int fd;
+	off_t file_off;
+	int64_t file_len;
+	int head_only;
+	int close;			/* close the connection afterwards */
+};
+
+void http_request_init(struct http_request *r, size_t max_body);
+void http_request_cleanup(struct http_request *r);
+
+void http_response_init(struct http_response *r);
+void http_response_cleanup(struct http_response *r);
+
+/* Adds a header (name static, value copied). TC_ETOOBIG when full or long. */
+int http_response_header(struct http_response *r, const char *name, const char *value);
+
+/* Sets status, "application/json" and the text as the body. */
+int http_response_json(struct http_response *r, int status, const char *json);
+
+/* Total bytes of the body (whatever its source). */
+int64_t http_response_body_len(const struct http_response *r);
+
+/* Value of a route parameter by name, or NULL. Borrowed. */
+const char *http_request_param(const struct http_request *r, const char *name);
+
+const char *http_method_name(enum http_method m);
+/* Parses "GET", "HEAD", ...; 0 when unknown. */
+enum http_method http_method_parse(const char *s);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * store.h - the persistence interface.
+ *
+ * Everything above storage/ talks to the database through this header and
+ * never sees a backend type (no sqlite3, no sqlite3_stmt). A backend is a
+ * `struct store_ops` table (store_backend.h); SQLite (store_sqlite.c) is the
+ * embedded default, and a PostgreSQL backend is meant to be one more file.
+ *
+ * Threading: a struct store is used by one thread at a time.
+ */
+#ifndef TINCHI_STORE_H
+#define TINCHI_STORE_H
+
+#include <stdint.h>
+
+struct store;
+
+/*
+ * Prepares the data folder DIR: creates it (0750) and its sub-folders
+ * content/ (0750), keys/ (0700), logs/ (0750) when missing, and removes
+ * left-over temporary files ("*.tmp") from content/. Existing folders are
+ * kept as they are. Returns 0, TC_EINVALID (DIR NULL, empty or too long)
+ * or TC_EIO (e.g. DIR or a sub-folder exists but is not a folder); every
+ * failure is logged.
+ */
+int store_prepare_dir(const char *dir);
+
+/*
+ * Opens the embedded SQLite store DIR/tinchi.db (creating it), switches it
+ * to WAL, and applies pending schema migrations, each in its own transaction.
+ * A database whose schema version is newer than this binary knows is refused
+ * with TC_ETOONEW and left untouched. On success *out owns the store (free
+ * with store_close); on failure *out is NULL and an error is logged.
+ * Errors: TC_EINVALID (DIR NULL, empty or too long), TC_ENOMEM, TC_EDB
+ * (cannot open, not a database, WAL refused, a migration failed),
+ * TC_ETOONEW. DIR must exist (see store_prepare_dir).
+ */
+int store_open(const char *dir, struct store **out);
+
+/* Closes the store (checkpointing the WAL). Accepts NULL. */
+void store_close(struct store *s);
+
+/* Backend name, e.g. "sqlite". Borrowed. */
+const char *store_backend(const struct store *s);
+
+/* 0 when a trivial read succeeds (used by /healthz), else TC_EDB. */
+int store_ping(struct store *s);
+
+/* Schema version the store is at now. */
+int store_schema_version(struct store *s, int *out);
+
+/* Schema version this binary creates (the newest migration). */
+int store_schema_latest(void);
+
+/* Bytes the database occupies on disk (main file plus WAL). */
+int store_size_bytes(struct store *s, int64_t *out);
+
+#endif

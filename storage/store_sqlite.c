@@ -1,0 +1,223 @@
+/*
+ * store_sqlite.c - the embedded SQLite backend of the store (store.h).
+ *
+ * One connection per struct store, opened without SQLite's own mutexes
+ * (the store is used by one thread at a time). The database runs in WAL
+ * mode with synchronous=FULL, so an acknowledged commit survives power loss,
+ * and with foreign keys enforced. No sqlite3 handle or statement leaves
+ * storage/.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "courses/errors.h"
+#include "courses/log.h"
+#include "storage/sqlite_migrate.h"
+#include "storage/store_backend.h"
+
+struct store_sqlite {
+	struct store base;	/* first: a struct store * points here */
+	sqlite3 *db;
+	char *path;		/* owned; the main database file */
+};
+
+static struct store_sqlite *
+from_store(struct store *s)
+{
+	return (struct store_sqlite *)s;
+}
+
+/* Switches DB to WAL; fails unless SQLite reports "wal" afterwards. */
+static int
+set_wal(sqlite3 *db, const char *path)
+{
+	sqlite3_stmt *stmt = NULL;
+	const unsigned char *mode = NULL;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &stmt,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_ROW) {
+		log_err("%s: cannot switch to WAL: %s", path,
+			sqlite3_errmsg(db));
+		rc = TC_EDB;
+		goto out;
+	}
+	mode = sqlite3_column_text(stmt, 0);
+	if (mode == NULL || strcmp((const char *)mode, "wal") != 0) {
+		log_err("%s: journal mode is \"%s\", not \"wal\"", path,
+			mode ? (const char *)mode : "(null)");
+		rc = TC_EDB;
+		goto out;
+	}
+out:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static void
+sqlite_close(struct store *s)
+{
+	struct store_sqlite *ss = from_store(s);
+
+	if (ss == NULL)
+		return;
+	if (ss->db != NULL) {
+		/* Best effort: leave no WAL behind for the next open. */
+		sqlite3_exec(ss->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
+			     NULL, NULL);
+		if (sqlite3_close(ss->db) != SQLITE_OK)
+			log_warn("%s: close: %s", ss->path ? ss->path : "?",
+				 sqlite3_errmsg(ss->db));
+	}
+	free(ss->path);
+	free(ss);
+}
+
+static int
+sqlite_ping(struct store *s)
+{
+	struct store_sqlite *ss = from_store(s);
+	sqlite3_stmt *stmt = NULL;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(ss->db, "SELECT 1", -1, &stmt,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_ROW ||
+	    sqlite3_column_int(stmt, 0) != 1) {
+		log_err("%s: ping failed: %s", ss->path,
+			sqlite3_errmsg(ss->db));
+		rc = TC_EDB;
+		goto out;
+	}
+out:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static int
+sqlite_schema_version(struct store *s, int *out)
+{
+	return sqlite_user_version(from_store(s)->db, out);
+}
+
+/* Adds the size of PATH to *TOTAL; a missing file counts 0 when OPTIONAL. */
+static int
+add_file_size(const char *path, int optional, int64_t *total)
+{
+	struct stat st;
+	int err;
+
+	if (stat(path, &st) == 0) {
+		*total += (int64_t)st.st_size;
+		return 0;
+	}
+	err = errno;
+	if (optional && err == ENOENT)
+		return 0;
+	log_err("%s: stat: %s", path, strerror(err));
+	return TC_EIO;
+}
+
+static int
+sqlite_size_bytes(struct store *s, int64_t *out)
+{
+	struct store_sqlite *ss = from_store(s);
+	char wal[PATH_MAX + 8];
+	int64_t total = 0;
+	int n;
+	int rc = 0;
+
+	n = snprintf(wal, sizeof(wal), "%s-wal", ss->path);
+	if (n < 0 || (size_t)n >= sizeof(wal)) {
+		rc = TC_EINVALID;
+		goto out;
+	}
+	rc = add_file_size(ss->path, 0, &total);
+	if (rc)
+		goto out;
+	rc = add_file_size(wal, 1, &total);
+	if (rc)
+		goto out;
+	*out = total;
+out:
+	return rc;
+}
+
+static const struct store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sqlite_close,
+	.ping = sqlite_ping,
+	.schema_version = sqlite_schema_version,
+	.size_bytes = sqlite_size_bytes,
+};
+
+int
+store_sqlite_open(const char *path, struct store **out)
+{
+	struct store_sqlite *ss = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	if (path == NULL || path[0] == '\0') {
+		rc = TC_EINVALID;
+		goto out;
+	}
+	ss = calloc(1, sizeof(*ss));
+	if (ss == NULL) {
+		rc = TC_ENOMEM;
+		goto out;
+	}
+	ss->base.ops = &sqlite_ops;
+	ss->path = strdup(path);
+	if (ss->path == NULL) {
+		rc = TC_ENOMEM;
+		goto out;
+	}
+	/* On failure SQLite may still hand back a handle; close frees it. */
+	if (sqlite3_open_v2(path, &ss->db, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		log_err("%s: cannot open database: %s", path,
+			ss->db ? sqlite3_errmsg(ss->db) : "out of memory");
+		rc = ss->db ? TC_EDB : TC_ENOMEM;
+		goto out;
+	}
+	sqlite3_extended_result_codes(ss->db, 1);
+	if (sqlite3_busy_timeout(ss->db, 5000) != SQLITE_OK) {
+		log_err("%s: cannot set busy timeout: %s", path,
+			sqlite3_errmsg(ss->db));
+		rc = TC_EDB;
+		goto out;
+	}
+	rc = set_wal(ss->db, path);
+	if (rc)
+		goto out;
+	if (sqlite3_exec(ss->db, "PRAGMA synchronous=FULL;"
+			 "PRAGMA foreign_keys=ON;", NULL, NULL,
+			 NULL) != SQLITE_OK) {
+		log_err("%s: cannot set connection pragmas: %s", path,
+			sqlite3_errmsg(ss->db));
+		rc = TC_EDB;
+		goto out;
+	}
+	rc = sqlite_migrate(ss->db, sqlite_migrations, sqlite_migrations_count);
+	if (rc)
+		goto out;
+	*out = &ss->base;
+	ss = NULL;
+out:
+	if (ss != NULL) {
+		/* Half-built: close without checkpointing anything. */
+		sqlite3_close(ss->db);
+		free(ss->path);
+		free(ss);
+	}
+	return rc;
+}
