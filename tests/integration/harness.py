@@ -1,0 +1,183 @@
+"""harness.py - shared helpers for tinchi's integration tests.
+
+Starts the real `tinchi serve` binary on 127.0.0.1 with port 0 and a fresh
+data folder, and offers small real clients: curl (subprocess), raw sockets,
+http.client. Tests print TAP through the Tap class.
+
+Environment (set by `make check`): TINCHI_BIN, TOP_SRCDIR.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.environ.get("TOP_SRCDIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.environ.get("TINCHI_BIN") or os.path.join(TOP, "tinchi")
+
+
+class Tap:
+    """Minimal TAP producer; exit status 1 if any test failed."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, name, diag=None):
+        self.n += 1
+        print(("ok" if cond else "not ok") + " %d - %s" % (self.n, name))
+        if not cond:
+            self.failed += 1
+            if diag is not None:
+                for line in str(diag).splitlines()[:40]:
+                    print("#   " + line)
+        sys.stdout.flush()
+        return cond
+
+    def eq(self, got, want, name):
+        return self.ok(got == want, name, "got:  %r\nwant: %r" % (got, want))
+
+    def diag(self, msg):
+        for line in str(msg).splitlines():
+            print("# " + line)
+
+    def skip_all(self, why):
+        print("1..0 # SKIP " + why)
+        sys.exit(0)
+
+    def done(self):
+        print("1..%d" % self.n)
+        sys.exit(1 if self.failed else 0)
+
+
+class Server:
+    """A running `tinchi serve` on a free loopback port."""
+
+    def __init__(self, *args, web=None, data=None, env=None):
+        self.tmp = tempfile.mkdtemp(prefix="tinchi-it-")
+        self.data = data or os.path.join(self.tmp, "data")
+        self.portfile = os.path.join(self.tmp, "port")
+        self.logpath = os.path.join(self.tmp, "server.log")
+        cmd = [BIN, "serve", "--data", self.data, "--listen", "127.0.0.1:0",
+               "--port-file", self.portfile,
+               "--web", web or os.path.join(TOP, "web")] + list(args)
+        self.log = open(self.logpath, "wb")
+        e = dict(os.environ)
+        e.update(env or {})
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=e)
+        deadline = time.time() + 20
+        while not os.path.exists(self.portfile):
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("server did not start:\n" + self.read_log())
+            time.sleep(0.02)
+        with open(self.portfile) as f:
+            self.port = int(f.read().strip())
+        self.base = "http://127.0.0.1:%d" % self.port
+
+    def read_log(self):
+        self.log.flush()
+        with open(self.logpath, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def connect(self, timeout=10):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        return s
+
+    def request(self, method, path, body=None, headers=None, timeout=10):
+        """One request on a new connection: (status, headers dict (lower-case), body bytes)."""
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            data = r.read()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+        finally:
+            c.close()
+
+    def json(self, method, path, body=None, headers=None):
+        st, h, data = self.request(method, path, body, headers)
+        try:
+            return st, h, json.loads(data.decode("utf-8")) if data else None
+        except ValueError:
+            return st, h, None
+
+    def curl(self, *args):
+        """Runs curl against the server: (exit code, stdout bytes, stderr text)."""
+        p = subprocess.run(["curl", "-sS", "--max-time", "20"] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout=30):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            if self.wait(30) is None:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        # a sanitizer report, if any, fails the test run loudly
+        log = self.read_log() if not self.log.closed else open(self.logpath, "rb").read().decode("utf-8", "replace")
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return self.proc.returncode, log
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def raw_exchange(port, data, timeout=5, read_until_close=True):
+    """Sends raw bytes, returns everything read until the peer closes (or timeout)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        out = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if not read_until_close and b"\r\n\r\n" in out:
+                break
+        return out
+    finally:
+        s.close()
+
+
+def parse_response(raw):
+    """Splits raw HTTP/1 bytes into (status, headers dict, body)."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    if not lines or not lines[0].startswith("HTTP/"):
+        return None, {}, raw
+    status = int(lines[0].split()[1])
+    h = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        h[k.strip().lower()] = v.strip()
+    return status, h, body
+
+
+def sanitizer_clean(log):
+    return "ERROR: AddressSanitizer" not in log and "runtime error:" not in log \
+        and "ERROR: LeakSanitizer" not in log
