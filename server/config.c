@@ -311,8 +311,10 @@ config_parse_args(struct config *c, int argc, char **argv, char *err, size_t err
 	lo[i++] = (struct option){ "help", no_argument, NULL, 'h' };
 	lo[i] = (struct option){ NULL, 0, NULL, 0 };
 
-	/* First pass: only --config and --help, so the file applies first. */
-	optind = 1;
+	/* First pass: only --config and --help, so the file applies first.
+	 * optind = 0 makes glibc reset all its scan state, not only the index
+	 * (a scan left inside "-hx" would otherwise resume in an old argv). */
+	optind = 0;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":h", lo, &idx)) != -1) {
 		if (ch == 'h')
@@ -336,7 +338,7 @@ config_parse_args(struct config *c, int argc, char **argv, char *err, size_t err
 		if (rc)
 			return rc;
 	}
-	optind = 1;
+	optind = 0;
 	while ((ch = getopt_long(argc, argv, ":h", lo, &idx)) != -1) {
 		if (ch < 1000)
 			continue;

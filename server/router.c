@@ -12,8 +12,11 @@ match(const char *pattern, const char *path, struct http_request *req)
 	int np = 0;
 
 	while (*p) {
-		if (p[0] == '/' && p[1] == '*' && p[2] == '\0')
-			return *s == '/' || *s == '\0';
+		if (p[0] == '/' && p[1] == '*' && p[2] == '\0') {
+			if (*s != '/' && *s != '\0')
+				return 0;
+			break;	/* the rest of the path is the tail */
+		}
 		if (*p == '{') {
 			const char *pe = strchr(p, '}');
 			const char *se = strchr(s, '/');
@@ -37,7 +40,7 @@ match(const char *pattern, const char *path, struct http_request *req)
 		p++;
 		s++;
 	}
-	if (*s != '\0')
+	if (*p == '\0' && *s != '\0')
 		return 0;
 	if (req)
 		req->nparams = np;
