@@ -36,10 +36,9 @@ reply_json(struct http_response *resp, int status, json_t *o)
 static int
 on_healthz(struct app *app, struct http_request *req, struct http_response *resp)
 {
-	int version = 0, db_ok = store_ping(app->store) == 0;
-
-	if (db_ok)
-		db_ok = store_schema_version(app->store, &version) == 0;
+	int version = 0;
+	/* reading the schema version is a real read of the database file */
+	int db_ok = store_schema_version(app->store, &version) == 0;
 	return reply_json(resp, db_ok ? 200 : 503,
 		json_pack("{s:s, s:s, s:I, s:{s:b, s:s, s:i}}",
 			  "status", db_ok ? "ok" : "degraded",

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,6 +54,10 @@ struct pss_http {
 	int headers_sent;
 	int64_t sent;			/* body bytes sent */
 	int body_overflow;
+	/* Plain HTTP/1 responses are written to the socket directly (writev,
+	 * sendfile): the header block is kept here until it is all sent. */
+	unsigned char hbuf[4096];
+	size_t hlen, hsent;
 };
 
 static int64_t
@@ -161,11 +167,22 @@ copy_hdr(struct lws *wsi, char *dst, size_t len, enum lws_token_indexes tok)
 
 /* Fills REQ from the parsed headers. Returns 0 or a status to answer. */
 static int
-read_request(struct lws *wsi, struct http_request *req)
+read_request(struct lws *wsi, struct http_request *req, int max_header)
 {
 	char cl[32], frag[512];
-	size_t qo = 0;
+	size_t qo = 0, hdr_bytes = 0;
 	int n;
+
+	lws_get_peer_simple(wsi, req->peer, sizeof(req->peer));
+	/* lws buffers up to 4x max_header (and hangs up beyond); between the
+	 * two, the client learns why with a 431. */
+	for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+		n = lws_hdr_total_length(wsi, (enum lws_token_indexes)t);
+		if (n > 0)
+			hdr_bytes += (size_t)n + 4;
+	}
+	if (hdr_bytes > (size_t)max_header)
+		return 431;
 
 	for (size_t i = 0; i < sizeof(method_tokens) / sizeof(method_tokens[0]); i++)
 		if (lws_hdr_total_length(wsi, method_tokens[i].tok) > 0) {
@@ -210,7 +227,6 @@ read_request(struct lws *wsi, struct http_request *req)
 		req->content_length = v;
 	}
 	req->tls = lws_is_ssl(wsi);
-	lws_get_peer_simple(wsi, req->peer, sizeof(req->peer));
 	return 0;
 }
 
@@ -224,7 +240,6 @@ start_response(struct lws *wsi, struct pss_http *pss)
 	pss->phase = PH_RESPOND;
 	if (hs->draining)
 		pss->resp.close = 1;
-	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, hs->app->cfg->send_timeout);
 	lws_callback_on_writable(wsi);
 }
 
@@ -317,6 +332,82 @@ finish_request(struct lws *wsi, struct pss_http *pss)
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+/*
+ * Plain HTTP/1 without TLS: writes the header block and the body straight
+ * to the socket, with writev for bodies in memory and sendfile(2) for files
+ * (the Debian lws has no sendfile, and copying through its buffers halves
+ * the throughput for large files). lws itself has written nothing on this
+ * connection since the request arrived, so the byte order is ours to keep.
+ * Returns 1 when the response is complete, 0 to wait for WRITEABLE, -1 to
+ * drop the connection.
+ */
+static int
+write_raw(struct lws *wsi, struct pss_http *pss, int64_t total, int head)
+{
+	int fd = (int)lws_get_socket_fd(wsi);
+	struct http_response *r = &pss->resp;
+	int64_t body = head ? 0 : total;
+
+	for (;;) {
+		size_t hleft = pss->hlen - pss->hsent;
+		int64_t bleft = body - pss->sent;
+		ssize_t n;
+
+		if (!hleft && !bleft)
+			return 1;
+		if (r->fd >= 0 && bleft) {
+			if (hleft) {
+				n = send(fd, pss->hbuf + pss->hsent, hleft, MSG_NOSIGNAL | MSG_MORE);
+				if (n > 0)
+					pss->hsent += (size_t)n;
+			} else {
+				off_t off = r->file_off + pss->sent;
+				n = sendfile(fd, r->fd, &off, bleft > (1 << 30) ? (1 << 30) : (size_t)bleft);
+				if (n == 0) {
+					log_err("http: %s shrank while being sent", pss->req.path);
+					return -1;
+				}
+				if (n > 0)
+					pss->sent += n;
+			}
+		} else {
+			struct iovec iov[2];
+			int cnt = 0;
+
+			if (hleft)
+				iov[cnt++] = (struct iovec){ pss->hbuf + pss->hsent, hleft };
+			if (bleft)
+				iov[cnt++] = (struct iovec){
+					(char *)(r->static_body ? r->static_body : r->body.data) + pss->sent,
+					(size_t)bleft };
+			struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)cnt };
+			n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+			if (n > 0) {
+				size_t hn = (size_t)n < hleft ? (size_t)n : hleft;
+				pss->hsent += hn;
+				pss->sent += n - (ssize_t)hn;
+			}
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -1;
+		}
+	}
+}
+
+/* The response waits for the socket: the client has send_timeout seconds
+ * to take more of it. */
+static int
+wait_writeable(struct lws *wsi, struct app *app)
+{
+	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, app->cfg->send_timeout);
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
 static int
 on_http_writeable(struct lws *wsi, struct pss_http *pss)
 {
@@ -330,6 +421,26 @@ on_http_writeable(struct lws *wsi, struct pss_http *pss)
 
 	if (pss->phase != PH_RESPOND)
 		return 0;
+	/* Whenever the response has to wait for the client, it gets
+	 * send_timeout seconds to make progress (set in wait_writeable). */
+	if (!h2 && !lws_is_ssl(wsi)) {
+		if (!pss->headers_sent) {
+			unsigned char *hp = pss->hbuf;
+			if (write_headers(wsi, &pss->resp, total, &hp, pss->hbuf + sizeof(pss->hbuf)))
+				return -1;
+			pss->hlen = (size_t)(hp - pss->hbuf);
+			pss->headers_sent = 1;
+		}
+		switch (write_raw(wsi, pss, total, head)) {
+		case 1:
+			return finish_request(wsi, pss);
+		case 0:
+			return wait_writeable(wsi, app);
+		default:
+			return -1;
+		}
+	}
+
 	if (!pss->headers_sent) {
 		if (write_headers(wsi, &pss->resp, total, &p, end))
 			return -1;
@@ -342,12 +453,10 @@ on_http_writeable(struct lws *wsi, struct pss_http *pss)
 				return -1;
 			if (head || total == 0)
 				return finish_request(wsi, pss);
-			lws_callback_on_writable(wsi);
-			return 0;
+			return wait_writeable(wsi, app);
 		}
-		/* HTTP/1: the first piece of the body goes with the headers */
+		/* HTTP/1 over TLS: the first piece of the body goes with the headers */
 	}
-	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, app->cfg->send_timeout);
 	do {
 		size_t room = (size_t)(end - p);
 		int64_t left = total - pss->sent;
@@ -367,8 +476,7 @@ on_http_writeable(struct lws *wsi, struct pss_http *pss)
 
 	if (pss->sent == total)
 		return finish_request(wsi, pss);
-	lws_callback_on_writable(wsi);
-	return 0;
+	return wait_writeable(wsi, app);
 }
 
 static int
@@ -384,17 +492,22 @@ on_http(struct lws *wsi, struct pss_http *pss)
 	char detail[128];
 	int status;
 
-	memset(pss, 0, sizeof(*pss));
+	pss->route = NULL;
+	pss->headers_sent = 0;
+	pss->sent = 0;
+	pss->body_overflow = 0;
+	pss->hlen = pss->hsent = 0;
 	pss->start_us = now_us();
 	http_request_init(&pss->req, (size_t)app->cfg->max_body);
 	http_response_init(&pss->resp);
 	app->http->inflight++;
 	pss->phase = PH_BODY;
 
-	status = read_request(wsi, &pss->req);
+	status = read_request(wsi, &pss->req, app->cfg->max_header);
 	if (status) {
 		pss->resp.close = 1;
 		respond_status(wsi, pss, status, status == 414 ? "the request target is too long"
+			       : status == 431 ? "the request headers are larger than the limit"
 			       : status == 501 ? "this method is not supported"
 			       : "the request is malformed");
 		return 0;
@@ -671,7 +784,7 @@ http_server_create(struct app *app)
 	info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
 		       LWS_SERVER_OPTION_VALIDATE_UTF8 |
 		       LWS_SERVER_OPTION_DISABLE_IPV6 * (strchr(cfg->listen_host, ':') == NULL);
-	info.max_http_header_data = (unsigned short)cfg->max_header;
+	info.max_http_header_data = (unsigned short)(cfg->max_header < 16384 ? cfg->max_header * 4 : 65535);
 	info.max_http_header_pool = 256;
 	info.timeout_secs = (unsigned)cfg->request_timeout;
 	info.timeout_secs_ah_idle = (unsigned)cfg->header_timeout;

@@ -269,7 +269,10 @@ on_writeable(struct ws_conn *c, struct lws *wsi)
 	}
 	if (c->ping_due) {
 		c->ping_due = 0;
-		if (lws_write(wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+		/* Never an empty payload: lws 4.1.6 drops an empty pong without
+		 * LWS_CALLBACK_RECEIVE_PONG, and clients echo what we send. */
+		memcpy(ping + LWS_PRE, "tinchi.p", 8);
+		if (lws_write(wsi, ping + LWS_PRE, 8, LWS_WRITE_PING) < 0)
 			return -1;
 		if (c->head)
 			lws_callback_on_writable(wsi);

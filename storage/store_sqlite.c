@@ -25,6 +25,8 @@ struct store_sqlite {
 	struct store base;	/* first: a struct store * points here */
 	sqlite3 *db;
 	char *path;		/* owned; the main database file */
+	sqlite3_stmt *ping;	/* prepared on first use; finalized at close */
+	sqlite3_stmt *version;
 };
 
 static struct store_sqlite *
@@ -68,6 +70,8 @@ sqlite_close(struct store *s)
 
 	if (ss == NULL)
 		return;
+	sqlite3_finalize(ss->ping);
+	sqlite3_finalize(ss->version);
 	if (ss->db != NULL) {
 		/* Best effort: leave no WAL behind for the next open. */
 		sqlite3_exec(ss->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
@@ -80,31 +84,51 @@ sqlite_close(struct store *s)
 	free(ss);
 }
 
+/*
+ * Steps the cached statement *STMT (preparing SQL on first use) and hands
+ * its first column to *OUT. Health checks run often, so the statements are
+ * kept rather than compiled per call.
+ */
 static int
-sqlite_ping(struct store *s)
+step_cached_int(struct store_sqlite *ss, sqlite3_stmt **stmt, const char *sql,
+		int *out)
 {
-	struct store_sqlite *ss = from_store(s);
-	sqlite3_stmt *stmt = NULL;
 	int rc = 0;
 
-	if (sqlite3_prepare_v2(ss->db, "SELECT 1", -1, &stmt,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_step(stmt) != SQLITE_ROW ||
-	    sqlite3_column_int(stmt, 0) != 1) {
-		log_err("%s: ping failed: %s", ss->path,
-			sqlite3_errmsg(ss->db));
+	if (*stmt == NULL &&
+	    sqlite3_prepare_v3(ss->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       stmt, NULL) != SQLITE_OK) {
 		rc = TC_EDB;
 		goto out;
 	}
+	if (sqlite3_step(*stmt) != SQLITE_ROW) {
+		rc = TC_EDB;
+		goto out;
+	}
+	*out = sqlite3_column_int(*stmt, 0);
 out:
-	sqlite3_finalize(stmt);
+	if (rc)
+		log_err("%s: %s failed: %s", ss->path, sql, sqlite3_errmsg(ss->db));
+	if (*stmt)
+		sqlite3_reset(*stmt);
 	return rc;
+}
+
+/* Reads the schema cookie from the database header: proves a read works. */
+static int
+sqlite_ping(struct store *s)
+{
+	int cookie;
+
+	return step_cached_int(from_store(s), &from_store(s)->ping,
+			       "PRAGMA schema_version", &cookie);
 }
 
 static int
 sqlite_schema_version(struct store *s, int *out)
 {
-	return sqlite_user_version(from_store(s)->db, out);
+	return step_cached_int(from_store(s), &from_store(s)->version,
+			       "PRAGMA user_version", out);
 }
 
 /* Adds the size of PATH to *TOTAL; a missing file counts 0 when OPTIONAL. */

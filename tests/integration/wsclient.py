@@ -76,7 +76,7 @@ class WebSocket:
         else:
             hdr = struct.pack("!BBQ", b0, 0x80 | 127, n)
         mask = os.urandom(4)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        masked = _xor_mask(payload, mask)
         self.sock.sendall(hdr + mask + masked)
 
     def send_text(self, text):
@@ -125,6 +125,15 @@ class WebSocket:
         except OSError:
             pass
         self.sock.close()
+
+
+def _xor_mask(data, mask):
+    """DATA XOR the repeated 4-byte MASK (fast enough for megabytes)."""
+    n = len(data)
+    if not n:
+        return b""
+    key = (mask * (n // 4 + 1))[:n]
+    return (int.from_bytes(data, "big") ^ int.from_bytes(key, "big")).to_bytes(n, "big")
 
 
 def close_code(payload):

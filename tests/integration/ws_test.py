@@ -1,0 +1,331 @@
+#!/usr/bin/env python3
+"""ws_test.py - the /ws endpoint (subprotocol tinchi.v1) against the real server.
+
+Handshake and hello, the ping message, errors, close codes (1007, 1003, 1009,
+1008), protocol-level pings both ways, the send-queue cap, the WebSocket gauge
+in /metrics, and refused handshakes.
+"""
+import json
+import os
+import select
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Server, Tap, sanitizer_clean  # noqa: E402
+from wsclient import (OP_CLOSE, OP_CONT, OP_BIN, OP_PING, OP_PONG,  # noqa: E402
+                      OP_TEXT, HandshakeError, WebSocket, close_code)
+
+tap = Tap()
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def poll(fn, timeout=5.0, step=0.05):
+    """Calls FN until it returns a true value or TIMEOUT passes; returns its last value."""
+    deadline = time.time() + timeout
+    while True:
+        v = fn()
+        if v or time.time() > deadline:
+            return v
+        time.sleep(step)
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+def metric(srv, name):
+    st, _, body = srv.request("GET", "/metrics")
+    if st != 200:
+        return None
+    for line in body.decode("utf-8", "replace").splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
+def recv_json(ws):
+    op, data = ws.recv_message()
+    if op != OP_TEXT:
+        return op, data
+    return op, json.loads(data.decode("utf-8"))
+
+
+def open_client(srv, **kw):
+    """Connects and consumes the hello message."""
+    ws = WebSocket(srv.port, **kw)
+    op, hello = recv_json(ws)
+    if op != OP_TEXT or hello.get("type") != "hello":
+        raise AssertionError("no hello: %r" % (hello,))
+    return ws
+
+
+def expect_close(ws, timeout=5.0):
+    """Reads until the server closes. Returns (close code or None, closed):
+    closed is True when the connection ended (close frame, EOF or reset)
+    before TIMEOUT."""
+    ws.sock.settimeout(timeout)
+    code = None
+    try:
+        while True:
+            op, data = ws.recv_message(answer_pings=False)
+            if op == OP_CLOSE:
+                code = close_code(data)
+                break
+    except socket.timeout:
+        return code, False
+    except (ConnectionError, OSError):
+        return code, True
+    # after its close frame the server hangs up
+    try:
+        while ws.sock.recv(65536):
+            pass
+    except socket.timeout:
+        return code, False
+    except OSError:
+        pass
+    return code, True
+
+
+def ping_msg(ident):
+    return json.dumps({"type": "ping", "id": ident})
+
+
+def check_stop(srv, what):
+    rc, log = srv.stop()
+    tap.eq(rc, 0, "%s: SIGTERM stop exits 0" % what)
+    tap.ok(sanitizer_clean(log), "%s: no sanitizer report" % what, log[-3000:])
+    return log
+
+
+# ---- server A: defaults ---------------------------------------------------
+
+srv = Server()
+try:
+    ws = WebSocket(srv.port)
+    tap.eq(ws.headers.get("sec-websocket-protocol"), "tinchi.v1",
+           "101 selects the subprotocol tinchi.v1")
+    op, hello = recv_json(ws)
+    tap.ok(op == OP_TEXT and hello.get("type") == "hello" and
+           hello.get("protocol") == "tinchi.v1",
+           "first message is hello with protocol tinchi.v1", hello)
+
+    ws.send_text(ping_msg(7))
+    op, m = recv_json(ws)
+    tap.ok(op == OP_TEXT and m.get("type") == "pong" and m.get("id") == 7 and
+           isinstance(m.get("time"), int) and abs(m["time"] - now_ms()) < 60000,
+           "ping id 7 -> pong id 7 with the current time", m)
+
+    ids = ["seven", 7.5, None, True, [1, "a"], {"k": {"n": [None]}}]
+    got = []
+    for ident in ids:
+        ws.send_text(ping_msg(ident))
+        op, m = recv_json(ws)
+        got.append(m.get("id", "<missing>") if isinstance(m, dict) else m)
+    tap.eq(got, ids, "ping ids of every JSON type are echoed")
+
+    ws.send_text(json.dumps({"type": "no_such_type", "id": 1}))
+    op, m = recv_json(ws)
+    tap.ok(op == OP_TEXT and m.get("type") == "error" and m.get("error") == "unknown_type",
+           "unknown type -> error unknown_type", m)
+    ws.send_text(ping_msg(8))
+    op, m = recv_json(ws)
+    tap.ok(op == OP_TEXT and m.get("type") == "pong" and m.get("id") == 8,
+           "connection still usable after unknown_type", m)
+
+    ws.send_text(json.dumps({"id": 9}))
+    op, m = recv_json(ws)
+    tap.ok(op == OP_TEXT and m.get("type") == "error" and m.get("error") == "invalid",
+           "message without type -> error invalid", m)
+    ws.send_text(json.dumps({"type": 5}))
+    op, m = recv_json(ws)
+    tap.ok(op == OP_TEXT and m.get("error") == "invalid",
+           "non-string type -> error invalid", m)
+
+    ws.send_frame(OP_PING, b"probe-123")
+    op, data, fin = ws.recv_frame()
+    tap.ok(op == OP_PONG and data == b"probe-123" and fin,
+           "client ping frame -> pong frame with the same payload", (op, data))
+
+    # a fragmented message under the limit is reassembled
+    text = ping_msg("frag-" + "z" * 30000)
+    parts = [text[:10], text[10:20000], text[20000:]]
+    ws.send_frame(OP_TEXT, parts[0], fin=False)
+    ws.send_frame(OP_CONT, parts[1], fin=False)
+    ws.send_frame(OP_CONT, parts[2], fin=True)
+    op, m = recv_json(ws)
+    tap.ok(op == OP_TEXT and m.get("type") == "pong" and m.get("id") == "frag-" + "z" * 30000,
+           "fragmented message is reassembled", str(m)[:200])
+
+    # exactly 64 KiB is allowed
+    pad = 65536 - len(ping_msg(""))
+    text = ping_msg("p" * pad)
+    ws.send_text(text)
+    op, m = recv_json(ws)
+    tap.ok(len(text.encode()) == 65536 and op == OP_TEXT and m.get("id") == "p" * pad,
+           "a message of exactly 64 KiB is answered", str(m)[:200])
+
+    ws.send_text('{"type": "ping", "id": ')
+    code, closed = expect_close(ws)
+    tap.ok(code == 1007 and closed, "invalid JSON -> close 1007",
+           (code, closed))
+
+    ws = open_client(srv)
+    ws.send_text("[1, 2]")
+    code, closed = expect_close(ws)
+    tap.ok(code == 1007 and closed, "JSON that is not an object -> close 1007", (code, closed))
+
+    ws = open_client(srv)
+    ws.send_frame(OP_BIN, b"\x00\x01\x02")
+    code, closed = expect_close(ws)
+    tap.ok(code == 1003 and closed, "binary frame -> close 1003", (code, closed))
+
+    ws = open_client(srv)
+    ws.send_text(ping_msg("b" * 70000))
+    code, closed = expect_close(ws)
+    tap.ok(code == 1009 and closed, "one 70 KB frame -> close 1009", (code, closed))
+
+    ws = open_client(srv)
+    try:
+        for i in range(5):
+            ws.send_frame(OP_TEXT if i == 0 else OP_CONT, "f" * 16000, fin=(i == 4))
+    except OSError:
+        pass
+    code, closed = expect_close(ws)
+    tap.ok(code == 1009 and closed, "80 KB in 16 KB fragments -> close 1009", (code, closed))
+
+    # the gauge follows open WebSockets
+    tap.ok(poll(lambda: metric(srv, "tinchi_websocket_connections_open") == 0),
+           "gauge is 0 once the closed clients are gone",
+           metric(srv, "tinchi_websocket_connections_open"))
+    a = open_client(srv)
+    b = open_client(srv)
+    tap.ok(poll(lambda: metric(srv, "tinchi_websocket_connections_open") == 2),
+           "gauge is 2 with two clients open", metric(srv, "tinchi_websocket_connections_open"))
+    a.close()
+    tap.ok(poll(lambda: metric(srv, "tinchi_websocket_connections_open") == 1),
+           "gauge is 1 after one client closed", metric(srv, "tinchi_websocket_connections_open"))
+    b.sock.close()      # no close frame: a dropped TCP connection
+    tap.ok(poll(lambda: metric(srv, "tinchi_websocket_connections_open") == 0),
+           "gauge is 0 after both closed", metric(srv, "tinchi_websocket_connections_open"))
+
+    # refused handshakes
+    for path, proto, want, name in (("/other", "tinchi.v1", 404, "wrong path /other"),
+                                    ("/ws", None, 400, "missing subprotocol"),
+                                    ("/ws", "chat", 400, "other subprotocol")):
+        try:
+            WebSocket(srv.port, path=path, protocol=proto)
+            status, raw = 101, b""
+        except HandshakeError as e:
+            status, raw = e.status, e.raw
+        tap.ok(status == want and b"application/problem+json" in raw.lower(),
+               "%s -> %d problem+json" % (name, want), raw[:300])
+    tap.eq(srv.request("GET", "/healthz")[0], 200, "server A still answers /healthz")
+finally:
+    check_stop(srv, "server A")
+
+
+# ---- server B: protocol pings every second --------------------------------
+
+srv = Server("--ws-ping-interval", "1")
+try:
+    silent = open_client(srv)
+    silent.sock.settimeout(3.5)
+    t0 = time.time()
+    try:
+        op, data, fin = silent.recv_frame()
+    except (socket.timeout, OSError):
+        op, data = None, b""
+    tap.ok(op == OP_PING and time.time() - t0 < 3.5,
+           "server sends a ping frame within ~3 s", (op, data))
+    # answer nothing: the server must hang up
+    t1 = time.time()
+    code, closed = expect_close(silent, timeout=5.0)
+    tap.ok(closed and time.time() - t1 < 5.0,
+           "a client that never answers is closed within 5 s more",
+           (code, closed, time.time() - t1))
+
+    # a client that answers pings stays connected
+    lively = open_client(srv)
+    pings = 0
+    alive = True
+    deadline = time.time() + 4.0
+    while time.time() < deadline:
+        if not lively.buf:
+            r, _, _ = select.select([lively.sock], [], [], min(0.2, max(0, deadline - time.time())))
+            if not r:
+                continue
+        lively.sock.settimeout(5)
+        try:
+            op, data, fin = lively.recv_frame()
+        except (ConnectionError, OSError):
+            alive = False
+            break
+        if op == OP_PING:
+            pings += 1
+            lively.send_frame(OP_PONG, data)
+        elif op == OP_CLOSE:
+            alive = False
+            break
+    tap.ok(alive and pings >= 2, "a client answering pings stays connected for 4 s",
+           "alive=%r pings=%d" % (alive, pings))
+    if alive:
+        lively.sock.settimeout(5)
+        lively.send_text(ping_msg("still-here"))
+        try:
+            op, data = lively.recv_message(answer_pings=True)
+            m = json.loads(data.decode()) if op == OP_TEXT else {}
+        except (ConnectionError, OSError):
+            m = {}
+        tap.eq(m.get("id"), "still-here", "and it still gets answers")
+        lively.close()
+    else:
+        tap.ok(False, "and it still gets answers")
+finally:
+    check_stop(srv, "server B")
+
+
+# ---- server C: a send queue of 4 messages ----------------------------------
+
+srv = Server("--ws-queue-max", "4")
+try:
+    bystander = open_client(srv)
+    rss_before = rss_kb(srv.proc.pid)
+    hog = open_client(srv, rcvbuf=4096)
+    big = ping_msg("q" * 50000)
+    sent = 0
+    try:
+        for _ in range(400):
+            hog.send_text(big)
+            sent += 1
+    except OSError:
+        pass        # the server hung up while we were still sending
+    code, closed = expect_close(hog, timeout=10.0)
+    tap.ok(closed and code in (None, 1008),
+           "a client that does not read is closed (1008 or hang-up)",
+           "code=%r closed=%r sent=%d" % (code, closed, sent))
+    tap.diag("queue-cap client: %d messages sent, close code %r" % (sent, code))
+    tap.ok(poll(lambda: "send queue" in srv.read_log()),
+           "the server logged the full send queue", srv.read_log()[-2000:])
+    tap.eq(srv.request("GET", "/healthz")[0], 200, "server still answers /healthz")
+    bystander.send_text(ping_msg("other"))
+    op, m = recv_json(bystander)
+    tap.ok(op == OP_TEXT and m.get("id") == "other", "another WebSocket is still served", m)
+    rss_after = rss_kb(srv.proc.pid)
+    tap.ok(rss_after - rss_before < 64 * 1024,
+           "RSS grew by less than 64 MiB (%d -> %d KiB)" % (rss_before, rss_after))
+    tap.ok(poll(lambda: metric(srv, "tinchi_websocket_connections_open") == 1),
+           "gauge counts only the bystander", metric(srv, "tinchi_websocket_connections_open"))
+    bystander.close()
+finally:
+    check_stop(srv, "server C")
+
+tap.done()
