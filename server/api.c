@@ -18,19 +18,27 @@
 #include "server/version.h"
 #include "storage/store.h"
 
-/* Serialises O (stolen) as the JSON body of RESP with STATUS. */
+static int
+append_json(const char *buf, size_t len, void *data)
+{
+	return dynbuf_append(data, buf, len) ? -1 : 0;
+}
+
+/* Serialises O (stolen) straight into the body of RESP, with STATUS. */
 static int
 reply_json(struct http_response *resp, int status, json_t *o)
 {
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	int rc;
+	int rc = 0;
 
+	dynbuf_reset(&resp->body);
+	if (!o || json_dump_callback(o, append_json, &resp->body, JSON_COMPACT) != 0)
+		rc = TC_ENOMEM;
 	json_decref(o);
-	if (!text)
-		return problem_respond_err(resp, TC_ENOMEM, NULL), TC_ENOMEM;
-	rc = http_response_json(resp, status, text);
-	free(text);
-	return rc;
+	if (rc)
+		return problem_respond_err(resp, rc, NULL), rc;
+	resp->status = status;
+	resp->content_type = "application/json";
+	return 0;
 }
 
 static int
@@ -68,13 +76,37 @@ on_metrics(struct app *app, struct http_request *req, struct http_response *resp
 	return 0;
 }
 
+int
+api_init(struct app *app)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}",
+			      "name", "tinchi", "version", TINCHI_VERSION, "api", "v1",
+			      "health", "/healthz", "websocket", "/ws");
+
+	app->api_index = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!app->api_index)
+		return TC_ENOMEM;
+	app->api_index_len = strlen(app->api_index);
+	return 0;
+}
+
+void
+api_cleanup(struct app *app)
+{
+	free(app->api_index);
+	app->api_index = NULL;
+}
+
+/* The index never changes while the process runs: it is built once. */
 static int
 on_api_index(struct app *app, struct http_request *req, struct http_response *resp)
 {
-	return reply_json(resp, 200,
-		json_pack("{s:s, s:s, s:s, s:s, s:s}",
-			  "name", "tinchi", "version", TINCHI_VERSION, "api", "v1",
-			  "health", "/healthz", "websocket", "/ws"));
+	resp->status = 200;
+	resp->content_type = "application/json";
+	resp->static_body = app->api_index;
+	resp->static_len = app->api_index_len;
+	return 0;
 }
 
 const struct route api_routes[] = {

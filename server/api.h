@@ -14,6 +14,14 @@ extern const struct route api_routes[];
 extern const size_t api_routes_count;
 
 /*
+ * Builds what the API serves unchanged for the life of the process (the
+ * GET /api/v1 index document) into APP. Returns 0 or TC_ENOMEM. api_cleanup
+ * frees it (safe after a failed or no api_init).
+ */
+int api_init(struct app *app);
+void api_cleanup(struct app *app);
+
+/*
  * Answers REQ into RESP (always: errors become problem+json responses).
  * *route_name receives a static label for metrics and the access log.
  */

@@ -27,6 +27,8 @@ struct app {
 	const struct route *routes;
 	size_t nroutes;
 	int64_t start_time;		/* unix seconds */
+	char *api_index;		/* GET /api/v1 body, built once (api_init) */
+	size_t api_index_len;
 };
 
 #endif

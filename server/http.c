@@ -58,6 +58,7 @@ struct pss_http {
 	 * sendfile): the header block is kept here until it is all sent. */
 	unsigned char hbuf[4096];
 	size_t hlen, hsent;
+	char peer[64];			/* client address, read once per connection */
 };
 
 static int64_t
@@ -173,7 +174,6 @@ read_request(struct lws *wsi, struct http_request *req, int max_header)
 	size_t qo = 0, hdr_bytes = 0;
 	int n;
 
-	lws_get_peer_simple(wsi, req->peer, sizeof(req->peer));
 	/* lws buffers up to 4x max_header (and hangs up beyond); between the
 	 * two, the client learns why with a 431. */
 	for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
@@ -278,7 +278,13 @@ write_headers(struct lws *wsi, const struct http_response *r, int64_t body_len,
 		return -1;
 	for (int i = 0; i < r->nheaders; i++) {
 		char name[64];
-		snprintf(name, sizeof(name), "%s:", r->headers[i].name);
+		size_t nl = strlen(r->headers[i].name);
+
+		if (nl > sizeof(name) - 2)
+			return -1;
+		memcpy(name, r->headers[i].name, nl);
+		name[nl] = ':';
+		name[nl + 1] = '\0';
 		if (lws_add_http_header_by_name(wsi, (const unsigned char *)name,
 						(const unsigned char *)r->headers[i].value,
 						(int)strlen(r->headers[i].value), p, end))
@@ -500,6 +506,9 @@ on_http(struct lws *wsi, struct pss_http *pss)
 	pss->start_us = now_us();
 	http_request_init(&pss->req, (size_t)app->cfg->max_body);
 	http_response_init(&pss->resp);
+	if (!pss->peer[0])
+		lws_get_peer_simple(wsi, pss->peer, sizeof(pss->peer));
+	memcpy(pss->req.peer, pss->peer, sizeof(pss->peer));
 	app->http->inflight++;
 	pss->phase = PH_BODY;
 

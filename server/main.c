@@ -154,7 +154,7 @@ cmd_serve(int argc, char **argv)
 	rc = 1;
 	if (open_store(cfg.data_dir, &app.store))
 		goto out;
-	if (metrics_create(&app.metrics)) {
+	if (metrics_create(&app.metrics) || api_init(&app)) {
 		fprintf(stderr, "tinchi: out of memory\n");
 		goto out;
 	}
@@ -180,6 +180,7 @@ out:
 	http_server_destroy(&app);
 	static_site_destroy(app.site);
 	metrics_destroy(app.metrics);
+	api_cleanup(&app);
 	store_close(app.store);
 	return rc;
 }
