@@ -9,14 +9,14 @@
 # /api/v1, built with jansson per request, against nginx's `return 200` of
 # the same bytes). /healthz, which also reads the database on every call, is
 # reported beside it without a goal. Ends with one `target ...` line per goal. Environment: DURATION (seconds per run,
-# default 8), ROUNDS (alternating runs per case, best kept; default 2).
+# default 8), ROUNDS (alternating runs per case, best kept; default 3).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 scripts/deps.sh bench
 scripts/build.sh build-bench CFLAGS="-O2 -g"
 DURATION=${DURATION:-8}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
 
 work=$(mktemp -d /tmp/tinchi-bench.XXXXXX)
 tinchi_pid=

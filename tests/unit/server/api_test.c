@@ -1,0 +1,168 @@
+/* api_test.c - the API dispatcher and handlers through fake requests (no
+ * socket): tests server/api.c with a real store in a temporary folder. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "courses/errors.h"
+#include "courses/log.h"
+#include "server/api.h"
+#include "server/app.h"
+#include "server/metrics.h"
+#include "server/static.h"
+#include "storage/store.h"
+#include "tests/tap.h"
+
+static struct app app;
+
+static const char *
+header(const struct http_response *r, const char *name)
+{
+	for (int i = 0; i < r->nheaders; i++)
+		if (strcmp(r->headers[i].name, name) == 0)
+			return r->headers[i].value;
+	return NULL;
+}
+
+/* Dispatches METHOD PATH; the caller cleans up *resp. */
+static const char *
+call(enum http_method m, const char *path, struct http_response *resp)
+{
+	struct http_request req;
+	const char *route = NULL;
+
+	http_request_init(&req, 1024);
+	req.method = m;
+	snprintf(req.path, sizeof(req.path), "%s", path);
+	http_response_init(resp);
+	api_dispatch(&app, &req, resp, &route);
+	http_request_cleanup(&req);
+	return route;
+}
+
+static json_t *
+body_json(const struct http_response *r)
+{
+	const char *b = r->static_body ? r->static_body : r->body.data;
+	size_t n = r->static_body ? r->static_len : r->body.len;
+
+	return b ? json_loadb(b, n, 0, NULL) : NULL;
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/tinchi-api-XXXXXX", web[600], data[600], path[700];
+	struct http_response r;
+	const char *route;
+	json_t *j;
+	FILE *fp;
+
+	log_set_level(LOG_ERROR);
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(web, sizeof(web), "%s/web", dir);
+	snprintf(data, sizeof(data), "%s/data", dir);
+	snprintf(path, sizeof(path), "%s/index.html", web);
+	mkdir(web, 0755);
+	fp = fopen(path, "w");
+	fputs("<!doctype html><title>t</title>\n", fp);
+	fclose(fp);
+
+	app.routes = api_routes;
+	app.nroutes = api_routes_count;
+	app.start_time = 1;
+	is_int(store_prepare_dir(data), 0, "data folder prepared");
+	is_int(store_open(data, &app.store), 0, "store opened");
+	is_int(metrics_create(&app.metrics), 0, "metrics created");
+	is_int(static_site_load(web, 65536, &app.site), 0, "web folder indexed");
+	is_int(api_init(&app), 0, "api_init");
+
+	route = call(HTTP_GET, "/healthz", &r);
+	is_str(route, "healthz", "healthz route");
+	is_int(r.status, 200, "healthz 200");
+	is_str(r.content_type, "application/json", "healthz is JSON");
+	j = body_json(&r);
+	is_str(json_string_value(json_object_get(j, "status")), "ok", "status ok");
+	ok(json_is_true(json_object_get(json_object_get(j, "database"), "ok")), "database ok");
+	is_int(json_integer_value(json_object_get(json_object_get(j, "database"), "schema_version")),
+	       store_schema_latest(), "schema version reported");
+	json_decref(j);
+	http_response_cleanup(&r);
+
+	route = call(HTTP_HEAD, "/healthz", &r);
+	is_int(r.status, 200, "HEAD matches a GET route");
+	http_response_cleanup(&r);
+
+	route = call(HTTP_GET, "/api/v1", &r);
+	j = body_json(&r);
+	is_int(r.status, 200, "API index 200");
+	is_str(json_string_value(json_object_get(j, "api")), "v1", "API index names v1");
+	json_decref(j);
+	http_response_cleanup(&r);
+
+	route = call(HTTP_GET, "/metrics", &r);
+	is_int(r.status, 200, "metrics 200");
+	ok(strstr(dynbuf_str(&r.body), "tinchi_database_size_bytes ") != NULL, "metrics show the database size");
+	http_response_cleanup(&r);
+
+	route = call(HTTP_POST, "/healthz", &r);
+	is_str(route, "method_not_allowed", "wrong method route label");
+	is_int(r.status, 405, "POST /healthz is 405");
+	is_str(header(&r, "allow"), "GET, HEAD", "Allow lists GET, HEAD");
+	is_str(r.content_type, "application/problem+json", "405 is a problem");
+	http_response_cleanup(&r);
+
+	route = call(HTTP_GET, "/api/v1/nope", &r);
+	is_int(r.status, 404, "unknown API path is 404");
+	j = body_json(&r);
+	is_int(json_integer_value(json_object_get(j, "status")), 404, "problem status 404");
+	ok(strstr(json_string_value(json_object_get(j, "detail")), "/api/v1/nope") != NULL, "detail names the path");
+	json_decref(j);
+	http_response_cleanup(&r);
+
+	route = call(HTTP_GET, "/api/index.html", &r);
+	is_int(r.status, 404, "the API namespace never falls through to static files");
+	http_response_cleanup(&r);
+
+	route = call(HTTP_GET, "/", &r);
+	is_str(route, "static", "static route label");
+	is_int(r.status, 200, "GET / serves the index page");
+	ok(r.static_body && strstr(r.static_body, "<title>t</title>"), "index page content");
+	http_response_cleanup(&r);
+
+	route = call(HTTP_DELETE, "/index.html", &r);
+	is_int(r.status, 405, "DELETE of a static file is 405");
+	is_str(header(&r, "allow"), "GET, HEAD", "static files allow GET, HEAD");
+	http_response_cleanup(&r);
+
+	route = call(HTTP_GET, "/missing.css", &r);
+	is_int(r.status, 404, "missing static file is 404");
+	http_response_cleanup(&r);
+
+	/* a broken database makes healthz say so */
+	store_close(app.store);
+	snprintf(path, sizeof(path), "%s/tinchi.db", data);
+	fp = fopen(path, "w");
+	fputs("this is not a database, and it is long enough to have a header......"
+	      "................................................................", fp);
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/tinchi.db-wal", data);
+	unlink(path);
+	app.store = NULL;
+	ok(store_open(data, &app.store) != 0, "a corrupt database file is refused at open");
+
+	api_cleanup(&app);
+	api_cleanup(&app);
+	static_site_destroy(app.site);
+	metrics_destroy(app.metrics);
+	store_close(app.store);
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		diag("could not remove the temporary folder");
+	return done_testing();
+}
