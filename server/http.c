@@ -23,6 +23,7 @@
 #include "server/ws.h"
 
 #define TXBUF_SIZE (256 * 1024)
+#define H2_FRAME_MAX 16384	/* SETTINGS_MAX_FRAME_SIZE's default */
 
 /* Open network connections, for the gauge and the cap (a pointer set). */
 struct conn_set {
@@ -41,6 +42,8 @@ struct http_server {
 	int draining;
 	int inflight;			/* requests started and not yet answered */
 	int port;
+	int64_t body_bytes;		/* request body bytes held in memory now */
+	int64_t body_budget;		/* ... at most this many, all connections */
 };
 
 enum phase { PH_IDLE = 0, PH_BODY, PH_RESPOND };
@@ -53,12 +56,13 @@ struct pss_http {
 	enum phase phase;
 	int headers_sent;
 	int64_t sent;			/* body bytes sent */
+	int64_t body_deadline;		/* monotonic us by which the body must be in */
+	int64_t body_held;		/* bytes of this body counted in body_bytes */
 	int body_overflow;
 	/* Plain HTTP/1 responses are written to the socket directly (writev,
 	 * sendfile): the header block is kept here until it is all sent. */
 	unsigned char hbuf[4096];
 	size_t hlen, hsent;
-	char peer[64];			/* client address, read once per connection */
 };
 
 static int64_t
@@ -232,6 +236,15 @@ read_request(struct lws *wsi, struct http_request *req, int max_header)
 
 /* ---- responding -------------------------------------------------------- */
 
+/* Gives back what this request's body held of the shared budget. */
+static void
+release_body(struct http_server *hs, struct pss_http *pss)
+{
+	hs->body_bytes -= pss->body_held;
+	pss->body_held = 0;
+}
+
+
 static void
 start_response(struct lws *wsi, struct pss_http *pss)
 {
@@ -330,6 +343,7 @@ finish_request(struct lws *wsi, struct pss_http *pss)
 			 pss->req.peer, http_method_name(pss->req.method),
 			 pss->req.path, pss->resp.status, pss->sent, us);
 	app->http->inflight--;
+	release_body(app->http, pss);
 	http_request_cleanup(&pss->req);
 	http_response_cleanup(&pss->resp);
 	pss->phase = PH_IDLE;
@@ -466,6 +480,19 @@ on_http_writeable(struct lws *wsi, struct pss_http *pss)
 	do {
 		size_t room = (size_t)(end - p);
 		int64_t left = total - pss->sent;
+
+		if (h2) {
+			/* lws 4.1 neither splits DATA frames nor enforces the
+			 * peer's flow-control window: stay within both. */
+			lws_fileofs_t allow = lws_get_peer_write_allowance(wsi);
+
+			if (allow == 0)
+				return wait_writeable(wsi, app);
+			if (room > H2_FRAME_MAX)
+				room = H2_FRAME_MAX;
+			if (allow > 0 && (lws_fileofs_t)room > allow)
+				room = (size_t)allow;
+		}
 		size_t n = left < (int64_t)room ? (size_t)left : room;
 		ssize_t got = read_body(pss, p, n);
 
@@ -502,13 +529,12 @@ on_http(struct lws *wsi, struct pss_http *pss)
 	pss->headers_sent = 0;
 	pss->sent = 0;
 	pss->body_overflow = 0;
+	pss->body_held = 0;
 	pss->hlen = pss->hsent = 0;
 	pss->start_us = now_us();
 	http_request_init(&pss->req, (size_t)app->cfg->max_body);
 	http_response_init(&pss->resp);
-	if (!pss->peer[0])
-		lws_get_peer_simple(wsi, pss->peer, sizeof(pss->peer));
-	memcpy(pss->req.peer, pss->peer, sizeof(pss->peer));
+	lws_get_peer_simple(wsi, pss->req.peer, sizeof(pss->req.peer));
 	app->http->inflight++;
 	pss->phase = PH_BODY;
 
@@ -534,10 +560,11 @@ on_http(struct lws *wsi, struct pss_http *pss)
 		respond_status(wsi, pss, 413, detail);
 		return 0;
 	}
-	if (pss->req.content_length > 0) {
-		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, app->cfg->request_timeout);
+	/* lws re-arms its own timeout at every chunk; the deadline bounds
+	 * the whole body */
+	pss->body_deadline = pss->start_us + (int64_t)app->cfg->request_timeout * 1000000;
+	if (pss->req.content_length > 0)
 		return 0;		/* wait for HTTP_BODY_COMPLETION */
-	}
 	if (pss->req.method == HTTP_POST && pss->req.content_length == 0)
 		return 0;		/* lws sends an empty BODY_COMPLETION */
 	dispatch(wsi, pss);
@@ -547,13 +574,34 @@ on_http(struct lws *wsi, struct pss_http *pss)
 static int
 on_body(struct lws *wsi, struct pss_http *pss, const void *in, size_t len)
 {
+	struct http_server *hs = ((struct app *)lws_context_user(lws_get_context(wsi)))->http;
+
 	if (pss->phase != PH_BODY || pss->body_overflow)
 		return 0;
+	if (now_us() > pss->body_deadline) {
+		pss->body_overflow = 1;
+		pss->resp.close = 1;
+		release_body(hs, pss);
+		respond_status(wsi, pss, 408, "the request body arrived too slowly");
+		return 0;
+	}
+	if (hs->body_bytes + (int64_t)len > hs->body_budget) {
+		pss->body_overflow = 1;
+		pss->resp.close = 1;
+		release_body(hs, pss);
+		http_response_header(&pss->resp, "retry-after", "2");
+		respond_status(wsi, pss, 503, "too many request bodies in progress; try again shortly");
+		return 0;
+	}
 	if (dynbuf_append(&pss->req.body, in, len)) {
 		pss->body_overflow = 1;
 		pss->resp.close = 1;
+		release_body(hs, pss);
 		respond_status(wsi, pss, 413, "the body is larger than the limit");
+		return 0;
 	}
+	hs->body_bytes += (int64_t)len;
+	pss->body_held += (int64_t)len;
 	return 0;
 }
 
@@ -580,6 +628,7 @@ on_http_closed(struct lws *wsi, struct pss_http *pss)
 			 pss->resp.status, pss->sent);
 	}
 	app->http->inflight--;
+	release_body(app->http, pss);
 	http_request_cleanup(&pss->req);
 	http_response_cleanup(&pss->resp);
 	pss->phase = PH_IDLE;
@@ -608,13 +657,19 @@ refuse_socket(int fd, const char *detail)
 /* Decides what happens to an Upgrade request: 0 lets lws upgrade to a
  * WebSocket, -1 hangs up (after our own answer, or lws's 403). */
 static int
-on_confirm_upgrade(struct lws *wsi, const char *up)
+on_confirm_upgrade(struct lws *wsi)
 {
 	struct app *app = lws_context_user(lws_get_context(wsi));
-	char proto[128], path[64];
+	char proto[128], path[64], up[32];
 	int status = 0;
 	const char *detail = NULL;
 
+	/* For an unknown value lws has already answered 403 and completed the
+	 * transaction, which can free the header table that lws's `in` points
+	 * into (CVE-2025-11677): only read the headers while they still exist. */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_UPGRADE) <= 0)
+		return -1;
+	copy_hdr(wsi, up, sizeof(up), WSI_TOKEN_UPGRADE);
 	if (strcasecmp(up, "websocket") != 0 && strcasecmp(up, "h2c") != 0)
 		return -1;		/* lws has already answered 403 */
 	if (strcasecmp(up, "h2c") == 0) {
@@ -693,7 +748,7 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return on_http_writeable(wsi, pss);
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		return on_confirm_upgrade(wsi, in ? (const char *)in : "");
+		return on_confirm_upgrade(wsi);
 	case LWS_CALLBACK_CLOSED_HTTP:
 		on_http_closed(wsi, pss);
 		return 0;
@@ -749,12 +804,19 @@ http_server_create(struct app *app)
 	int rc = 0;
 
 	hs = calloc(1, sizeof(*hs));
-	if (!hs || !(hs->txbuf = malloc(LWS_PRE + TXBUF_SIZE))) {
+	if (!hs)
+		return TC_ENOMEM;
+	hs->app = app;
+	app->http = hs;		/* from here on, http_server_destroy frees it */
+	hs->txbuf = malloc(LWS_PRE + TXBUF_SIZE);
+	if (!hs->txbuf) {
 		rc = TC_ENOMEM;
 		goto out;
 	}
-	hs->app = app;
-	app->http = hs;
+	/* Bodies are held in memory until complete (uploads stream to disk
+	 * through their own endpoints): all of them together stay within
+	 * this budget, and past it a request is answered 503. */
+	hs->body_budget = cfg->max_body * 16 > ((int64_t)64 << 20) ? cfg->max_body * 16 : ((int64_t)64 << 20);
 	if ((rc = ws_hub_create(app, &app->ws)))
 		goto out;
 
@@ -800,9 +862,10 @@ http_server_create(struct app *app)
 	info.keepalive_timeout = cfg->idle_timeout;
 	info.fd_limit_per_thread = (unsigned)cfg->max_connections + 64;
 	info.pt_serv_buf_size = 64 * 1024;
+	/* HTTP/2 when enabled: ALPN h2 under TLS, or an h2c upgrade. Prior
+	 * knowledge is not offered: lws would then take every cleartext
+	 * connection for HTTP/2 and HTTP/1.1 clients would get nothing. */
 	info.alpn = cfg->http2 ? "h2,http/1.1" : "http/1.1";
-	if (cfg->http2)
-		info.options |= LWS_SERVER_OPTION_H2_PRIOR_KNOWLEDGE;
 	if (cfg->tls_cert[0]) {
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_STS;
 		info.ssl_cert_filepath = cfg->tls_cert;
@@ -844,6 +907,12 @@ out:
 	if (rc)
 		http_server_destroy(app);
 	return rc;
+}
+
+int
+http_server_draining(const struct app *app)
+{
+	return app->http ? app->http->draining : 0;
 }
 
 int

@@ -21,6 +21,9 @@ struct app;
  */
 int http_server_create(struct app *app);
 
+/* 1 once shutdown has begun (new connections and upgrades are refused). */
+int http_server_draining(const struct app *app);
+
 /* Port actually bound (useful with port 0). */
 int http_server_port(const struct app *app);
 

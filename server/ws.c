@@ -10,6 +10,7 @@
 #include "courses/log.h"
 #include "server/app.h"
 #include "server/config.h"
+#include "server/http.h"
 #include "server/metrics.h"
 #include "server/version.h"
 #include "server/ws.h"
@@ -315,6 +316,30 @@ ws_hub_close_all(struct ws_hub *hub)
 		begin_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
 }
 
+/*
+ * The last word on a new WebSocket, on every path to one: HTTP/1.1
+ * upgrades (already checked in http.c) and HTTP/2 extended CONNECT streams
+ * (RFC 8441), which lws turns into WebSockets without asking http.c.
+ */
+static int
+on_filter(struct lws *wsi)
+{
+	struct app *app = lws_context_user(lws_get_context(wsi));
+	char path[64] = "", proto[128] = "";
+	enum lws_token_indexes t = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0
+				   ? WSI_TOKEN_GET_URI : WSI_TOKEN_HTTP_COLON_PATH;
+
+	if (lws_hdr_copy(wsi, path, sizeof(path), t) < 0 ||
+	    lws_hdr_copy(wsi, proto, sizeof(proto), WSI_TOKEN_PROTOCOL) < 0)
+		return 1;
+	if (strcmp(path, "/ws") != 0 || !strstr(proto, WS_PROTOCOL) ||
+	    http_server_draining(app)) {
+		log_info("ws: refused a WebSocket for %s (protocol '%s')", path, proto);
+		return 1;
+	}
+	return 0;
+}
+
 int
 ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	    void *in, size_t len)
@@ -322,6 +347,8 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	struct ws_conn *c = user;
 
 	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return on_filter(wsi);
 	case LWS_CALLBACK_ESTABLISHED:
 		return on_established(c, wsi);
 	case LWS_CALLBACK_RECEIVE:

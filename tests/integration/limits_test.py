@@ -138,6 +138,30 @@ try:
     tap.ok(closed and elapsed < REQUEST_TIMEOUT + 3 and b" 200 " not in got[:20],
            "a stalled body is cut off within request-timeout + 3 s (%.1f s)" % elapsed,
            "closed=%r %r" % (closed, got[:200]))
+
+    # a body that keeps trickling (one byte every 0.7 s, so lws's per-chunk
+    # timer never fires): the whole body must still arrive within
+    # request-timeout
+    s = srv.connect()
+    t0 = time.time()
+    s.sendall(b"POST /api/v1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: 20\r\n\r\n")
+    got = b""
+    for i in range(20):
+        time.sleep(0.7)
+        try:
+            s.sendall(b"x")
+        except OSError:
+            break
+        if time.time() - t0 > REQUEST_TIMEOUT + 1.5:
+            break
+    got, closed = read_until_eof(s, 3)
+    elapsed = time.time() - t0
+    s.close()
+    st = parse_response(got)[0]
+    tap.ok(st == 408 and elapsed < REQUEST_TIMEOUT + 5,
+           "a trickling body is answered 408 once request-timeout has passed (%.1f s)" % elapsed,
+           "status=%r %r" % (st, got[:300]))
     tap.eq(healthz(srv), 200, "server answers after the slow clients")
 
     # body limits (POST /api/v1 exists for GET only: 405 once the body is read)
