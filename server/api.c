@@ -11,7 +11,9 @@
 #include "courses/errors.h"
 #include "courses/log.h"
 #include "server/api.h"
+#include "server/api_identity.h"
 #include "server/app.h"
+#include "server/auth.h"
 #include "server/metrics.h"
 #include "server/problem.h"
 #include "server/static.h"
@@ -83,11 +85,24 @@ api_init(struct app *app)
 			      "name", "tinchi", "version", TINCHI_VERSION, "api", "v1",
 			      "health", "/healthz", "websocket", "/ws");
 
+	struct route *all;
+
 	app->api_index = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (!app->api_index)
 		return TC_ENOMEM;
 	app->api_index_len = strlen(app->api_index);
+
+	/* one table: the foundation's routes, then each area's */
+	all = calloc(api_routes_count + api_identity_routes_count, sizeof(*all));
+	if (!all)
+		return TC_ENOMEM;
+	memcpy(all, api_routes, api_routes_count * sizeof(*all));
+	memcpy(all + api_routes_count, api_identity_routes,
+	       api_identity_routes_count * sizeof(*all));
+	app->all_routes = all;
+	app->routes = all;
+	app->nroutes = api_routes_count + api_identity_routes_count;
 	return 0;
 }
 
@@ -96,6 +111,8 @@ api_cleanup(struct app *app)
 {
 	free(app->api_index);
 	app->api_index = NULL;
+	free(app->all_routes);
+	app->all_routes = NULL;
 }
 
 /* The index never changes while the process runs: it is built once. */
@@ -124,27 +141,49 @@ is_api_path(const char *path)
 	return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0;
 }
 
-void
-api_dispatch(struct app *app, struct http_request *req,
-	     struct http_response *resp, const char **route_name)
+enum route_result
+api_match(struct app *app, struct http_request *req, const struct route **route,
+	  unsigned *allow)
 {
-	const struct route *route = NULL;
-	char allow[64], detail[HTTP_PATH_MAX + 64];
-	unsigned methods = 0;
+	return router_match(app->routes, app->nroutes, req, route, allow);
+}
+
+void
+api_handle(struct app *app, enum route_result rr, const struct route *route,
+	   unsigned allow, struct http_request *req, struct http_response *resp,
+	   const char **route_name)
+{
+	char allow_s[64], detail[HTTP_PATH_MAX + 64];
 	int rc;
 
-	switch (router_match(app->routes, app->nroutes, req, &route, &methods)) {
+	switch (rr) {
 	case ROUTE_FOUND:
 		*route_name = route->name;
+		rc = auth_identify(app, req, (int64_t)time(NULL));
+		if (rc == TC_EUNAUTH) {
+			problem_respond(resp, 401, NULL, "the API token is unknown or revoked");
+			http_response_header(resp, "www-authenticate",
+					     "Bearer realm=\"tinchi\", error=\"invalid_token\"");
+			return;
+		}
+		if (rc) {
+			problem_respond_err(resp, rc, "could not check who is asking");
+			return;
+		}
+		if (auth_csrf_check(app, req)) {
+			problem_respond(resp, 403, NULL,
+					"send the session's CSRF token in X-CSRF-Token with every change");
+			return;
+		}
 		route->handler(app, req, resp);
 		return;
 	case ROUTE_BAD_METHOD:
 		*route_name = "method_not_allowed";
-		router_allow_string(methods, allow, sizeof(allow));
+		router_allow_string(allow, allow_s, sizeof(allow_s));
 		snprintf(detail, sizeof(detail), "%s is not allowed here; use %s",
-			 http_method_name(req->method), allow);
+			 http_method_name(req->method), allow_s);
 		problem_respond(resp, 405, NULL, detail);
-		http_response_header(resp, "allow", allow);
+		http_response_header(resp, "allow", allow_s);
 		return;
 	case ROUTE_NOT_FOUND:
 		break;
@@ -169,4 +208,15 @@ api_dispatch(struct app *app, struct http_request *req,
 	*route_name = "not_found";
 	snprintf(detail, sizeof(detail), "nothing at %s", req->path);
 	problem_respond(resp, 404, NULL, detail);
+}
+
+void
+api_dispatch(struct app *app, struct http_request *req,
+	     struct http_response *resp, const char **route_name)
+{
+	const struct route *route = NULL;
+	unsigned allow = 0;
+	enum route_result rr = api_match(app, req, &route, &allow);
+
+	api_handle(app, rr, route, allow, req, resp, route_name);
 }

@@ -22,9 +22,24 @@ int api_init(struct app *app);
 void api_cleanup(struct app *app);
 
 /*
- * Answers REQ into RESP (always: errors become problem+json responses).
- * *route_name receives a static label for metrics and the access log.
+ * Finds the route for REQ (filling its path parameters), before the body
+ * has arrived, so the transport knows the route's body limit and sink.
+ * *route is NULL unless ROUTE_FOUND; *allow as router_match.
  */
+enum route_result api_match(struct app *app, struct http_request *req,
+			    const struct route **route, unsigned *allow);
+
+/*
+ * Answers REQ into RESP for the outcome of api_match (always: errors become
+ * problem+json responses), unless the handler deferred its answer
+ * (req->deferred set). *route_name receives a static label for metrics and
+ * the access log.
+ */
+void api_handle(struct app *app, enum route_result rr, const struct route *route,
+		unsigned allow, struct http_request *req, struct http_response *resp,
+		const char **route_name);
+
+/* api_match then api_handle. */
 void api_dispatch(struct app *app, struct http_request *req,
 		  struct http_response *resp, const char **route_name);
 

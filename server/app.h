@@ -26,9 +26,11 @@ struct app {
 	struct http_server *http;	/* owned by http.c */
 	const struct route *routes;
 	size_t nroutes;
+	struct route *all_routes;	/* owned: the table api_init builds */
 	int64_t start_time;		/* unix seconds */
 	char *api_index;		/* GET /api/v1 body, built once (api_init) */
 	size_t api_index_len;
+	unsigned char secret[32];	/* the platform secret (storage/secret.h) */
 };
 
 #endif

@@ -43,6 +43,9 @@ static const struct opt opts[] = {
 	{ "ws-ping-interval", T_INT, F(ws_ping_interval), 1, 3600, "SECONDS", "WebSocket silence before a ping" },
 	{ "ws-queue-max", T_INT, F(ws_queue_max), 1, 100000, "N", "messages queued to one WebSocket before it is closed" },
 	{ "static-cache-max", T_SIZE, F(static_cache_max), 0, (int64_t)64 << 20, "BYTES", "static files up to this size are kept in memory" },
+	{ "session-idle", T_INT, F(session_idle), 60, 30 * 86400, "SECONDS", "a sign-in session ends after this long unused" },
+	{ "password-cost", T_INT, F(password_cost), 10, 22, "LOG2N", "scrypt cost of new password hashes, log2 N (r=8, p=1); lower only for tests" },
+	{ "session-max-age", T_INT, F(session_max_age), 60, 365 * 86400, "SECONDS", "a sign-in session ends this long after sign-in" },
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -66,6 +69,9 @@ config_defaults(struct config *c)
 	c->ws_ping_interval = 30;
 	c->ws_queue_max = 256;
 	c->static_cache_max = 256 << 10;
+	c->session_idle = 8 * 3600;
+	c->session_max_age = 7 * 86400;
+	c->password_cost = 17;
 }
 
 static const struct opt *

@@ -36,6 +36,9 @@ struct config {
 	int ws_ping_interval;		/* seconds of WebSocket silence before a ping */
 	int ws_queue_max;		/* messages queued to one WebSocket */
 	int64_t static_cache_max;	/* static files up to this size stay in memory */
+	int session_idle;		/* seconds a session lives without use */
+	int session_max_age;		/* seconds a session lives at most */
+	int password_cost;		/* scrypt log2(N) for new password hashes */
 };
 
 /* Outcome of config_parse_args beyond 0 / TC_EINVALID. */

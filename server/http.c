@@ -1,5 +1,6 @@
 /* http.c - see http.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "server/http.h"
 #include "server/metrics.h"
 #include "server/problem.h"
+#include "server/workers.h"
 #include "server/ws.h"
 
 #define TXBUF_SIZE (256 * 1024)
@@ -44,13 +46,20 @@ struct http_server {
 	int port;
 	int64_t body_bytes;		/* request body bytes held in memory now */
 	int64_t body_budget;		/* ... at most this many, all connections */
+	struct workers *workers;	/* blocking work, off the service thread */
+	int destroying;
 };
 
-enum phase { PH_IDLE = 0, PH_BODY, PH_RESPOND };
+enum phase { PH_IDLE = 0, PH_BODY, PH_WAIT, PH_RESPOND };
 
 struct pss_http {
 	struct http_request req;
 	struct http_response resp;
+	struct lws *wsi;
+	enum route_result rr;		/* the route, matched when the headers arrived */
+	const struct route *rt;
+	unsigned allow;
+	struct http_deferred *deferred;	/* waiting for a worker */
 	const char *route;
 	int64_t start_us;
 	enum phase phase;
@@ -221,6 +230,17 @@ read_request(struct lws *wsi, struct http_request *req, int max_header)
 	copy_hdr(wsi, req->if_modified_since, sizeof(req->if_modified_since), WSI_TOKEN_HTTP_IF_MODIFIED_SINCE);
 	copy_hdr(wsi, req->content_type, sizeof(req->content_type), WSI_TOKEN_HTTP_CONTENT_TYPE);
 	copy_hdr(wsi, req->accept, sizeof(req->accept), WSI_TOKEN_HTTP_ACCEPT);
+	copy_hdr(wsi, req->origin, sizeof(req->origin), WSI_TOKEN_ORIGIN);
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) >= (int)sizeof(req->authorization) ||
+	    lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COOKIE) >= (int)sizeof(req->cookie))
+		return 431;
+	copy_hdr(wsi, req->authorization, sizeof(req->authorization), WSI_TOKEN_HTTP_AUTHORIZATION);
+	copy_hdr(wsi, req->cookie, sizeof(req->cookie), WSI_TOKEN_HTTP_COOKIE);
+	n = lws_hdr_custom_length(wsi, "x-csrf-token:", 13);
+	if (n >= (int)sizeof(req->csrf_token) ||
+	    (n > 0 && lws_hdr_custom_copy(wsi, req->csrf_token, sizeof(req->csrf_token),
+					  "x-csrf-token:", 13) < 0))
+		return 400;
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
 		char *end;
 		copy_hdr(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH);
@@ -265,13 +285,57 @@ respond_status(struct lws *wsi, struct pss_http *pss, int status, const char *de
 	start_response(wsi, pss);
 }
 
+/* On the service thread, once a deferred job has run (or was dropped). */
+static void
+deferred_done(struct work *w, int cancelled)
+{
+	struct http_deferred *d = (struct http_deferred *)w;
+	struct pss_http *pss = d->owner;
+	struct http_server *hs;
+
+	if (!pss) {			/* the client went away meanwhile */
+		d->finish(d, NULL);
+		return;
+	}
+	hs = ((struct app *)lws_context_user(lws_get_context(pss->wsi)))->http;
+	pss->deferred = NULL;
+	if (hs->destroying) {
+		d->finish(d, NULL);
+		return;
+	}
+	if (cancelled) {
+		d->finish(d, NULL);
+		http_response_header(&pss->resp, "retry-after", "5");
+		respond_status(pss->wsi, pss, 503, "the server is shutting down");
+		return;
+	}
+	d->finish(d, &pss->resp);
+	start_response(pss->wsi, pss);
+}
+
 static void
 dispatch(struct lws *wsi, struct pss_http *pss)
 {
 	struct app *app = lws_context_user(lws_get_context(wsi));
+	struct http_deferred *d;
 
-	api_dispatch(app, &pss->req, &pss->resp, &pss->route);
-	start_response(wsi, pss);
+	api_handle(app, pss->rr, pss->rt, pss->allow, &pss->req, &pss->resp, &pss->route);
+	d = pss->req.deferred;
+	if (!d) {
+		start_response(wsi, pss);
+		return;
+	}
+	pss->req.deferred = NULL;
+	d->owner = pss;
+	d->work.done = deferred_done;
+	if (workers_submit(app->http->workers, &d->work) != 0) {
+		d->finish(d, NULL);
+		http_response_header(&pss->resp, "retry-after", "2");
+		respond_status(wsi, pss, 503, "the server is busy; try again shortly");
+		return;
+	}
+	pss->deferred = d;
+	pss->phase = PH_WAIT;
 }
 
 static int
@@ -525,6 +589,9 @@ on_http(struct lws *wsi, struct pss_http *pss)
 	char detail[128];
 	int status;
 
+	pss->wsi = wsi;
+	pss->rt = NULL;
+	pss->deferred = NULL;
 	pss->route = NULL;
 	pss->headers_sent = 0;
 	pss->sent = 0;
@@ -547,18 +614,33 @@ on_http(struct lws *wsi, struct pss_http *pss)
 			       : "the request is malformed");
 		return 0;
 	}
+	pss->rr = api_match(app, &pss->req, &pss->rt, &pss->allow);
 	if (body_expected(&pss->req) && pss->req.content_length < 0) {
 		pss->resp.close = 1;	/* lws would wait for a body it cannot delimit */
 		respond_status(wsi, pss, 411, "send the body with a Content-Length");
 		return 0;
 	}
-	if (pss->req.content_length > app->cfg->max_body) {
+	int64_t max_body = pss->rt && pss->rt->max_body ? pss->rt->max_body : app->cfg->max_body;
+	if (pss->req.content_length > max_body) {
 		pss->resp.close = 1;
 		pss->body_overflow = 1;
 		snprintf(detail, sizeof(detail), "the body is %" PRId64 " bytes; the limit is %" PRId64,
-			 pss->req.content_length, (int64_t)app->cfg->max_body);
+			 pss->req.content_length, max_body);
 		respond_status(wsi, pss, 413, detail);
 		return 0;
+	}
+	if (pss->rt && (pss->rt->flags & ROUTE_BODY_FILE) && pss->req.content_length > 0) {
+		/* an unnamed file beside the content store: gone when closed */
+		char dir[PATH_MAX + 16];
+		snprintf(dir, sizeof(dir), "%s/content", app->cfg->data_dir);
+		pss->req.body_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (pss->req.body_fd < 0) {
+			log_err("http: cannot create a temporary file in %s: %s", dir, strerror(errno));
+			pss->resp.close = 1;
+			pss->body_overflow = 1;
+			respond_status(wsi, pss, 500, "the request body could not be stored");
+			return 0;
+		}
 	}
 	/* lws re-arms its own timeout at every chunk; the deadline bounds
 	 * the whole body */
@@ -585,6 +667,27 @@ on_body(struct lws *wsi, struct pss_http *pss, const void *in, size_t len)
 		respond_status(wsi, pss, 408, "the request body arrived too slowly");
 		return 0;
 	}
+	if (pss->req.body_fd >= 0) {
+		const char *p = in;
+		size_t left = len;
+
+		while (left) {
+			ssize_t w = write(pss->req.body_fd, p, left);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				log_err("http: writing a request body to disk: %s", strerror(errno));
+				pss->body_overflow = 1;
+				pss->resp.close = 1;
+				respond_status(wsi, pss, errno == ENOSPC ? 507 : 500,
+					       "the request body could not be stored");
+				return 0;
+			}
+			p += w;
+			left -= (size_t)w;
+		}
+		return 0;
+	}
 	if (hs->body_bytes + (int64_t)len > hs->body_budget) {
 		pss->body_overflow = 1;
 		pss->resp.close = 1;
@@ -608,8 +711,14 @@ on_body(struct lws *wsi, struct pss_http *pss, const void *in, size_t len)
 static int
 on_body_done(struct lws *wsi, struct pss_http *pss)
 {
-	if (pss->phase == PH_BODY && !pss->body_overflow)
-		dispatch(wsi, pss);
+	if (pss->phase != PH_BODY || pss->body_overflow)
+		return 0;
+	if (pss->req.body_fd >= 0 && lseek(pss->req.body_fd, 0, SEEK_SET) != 0) {
+		pss->resp.close = 1;
+		respond_status(wsi, pss, 500, "the request body could not be read back");
+		return 0;
+	}
+	dispatch(wsi, pss);
 	return 0;
 }
 
@@ -620,6 +729,10 @@ on_http_closed(struct lws *wsi, struct pss_http *pss)
 
 	if (!pss || pss->phase == PH_IDLE)
 		return;
+	if (pss->deferred) {		/* its finish() will learn nobody waits */
+		pss->deferred->owner = NULL;
+		pss->deferred = NULL;
+	}
 	if (pss->phase == PH_RESPOND) {
 		metrics_request(app->metrics, pss->route ? pss->route : "unknown",
 				pss->resp.status, now_us() - pss->start_us, pss->sent);
@@ -739,6 +852,10 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (conn_set_remove(&app->http->conns, wsi))
 			metrics_connections(app->metrics, -1);
 		return 0;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		if (app && app->http && app->http->workers)
+			workers_complete(app->http->workers);
+		return 0;
 	case LWS_CALLBACK_HTTP:
 		return on_http(wsi, pss);
 	case LWS_CALLBACK_HTTP_BODY:
@@ -793,6 +910,12 @@ set_header(struct lws_protocol_vhost_options *h, int i, int n,
 	h[i].options = NULL;
 	h[i].name = name;
 	h[i].value = value;
+}
+
+static void
+wake_loop(void *ctx)
+{
+	lws_cancel_service(ctx);
 }
 
 int
@@ -879,6 +1002,10 @@ http_server_create(struct app *app)
 		rc = TC_EIO;
 		goto out;
 	}
+	/* Two threads: at most two 128 MiB scrypt hashes at once. */
+	rc = workers_create(2, 256, wake_loop, hs->ctx, &hs->workers);
+	if (rc)
+		goto out;
 	hs->vhost = lws_get_vhost_by_name(hs->ctx, "tinchi");
 	hs->port = hs->vhost ? lws_get_vhost_listen_port(hs->vhost) : -1;
 	if (hs->port <= 0) {
@@ -959,6 +1086,9 @@ http_server_destroy(struct app *app)
 
 	if (!hs)
 		return;
+	hs->destroying = 1;
+	workers_destroy(hs->workers);	/* before the connections go */
+	hs->workers = NULL;
 	if (hs->ctx)
 		lws_context_destroy(hs->ctx);
 	ws_hub_destroy(app->ws);

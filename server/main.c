@@ -16,13 +16,20 @@
 
 #include "courses/errors.h"
 #include "courses/log.h"
+#include "courses/identity.h"
+#include "courses/password.h"
+#include "courses/people.h"
 #include "server/api.h"
+#include "server/api_identity.h"
+#include "server/api_util.h"
 #include "server/app.h"
 #include "server/config.h"
 #include "server/http.h"
 #include "server/metrics.h"
 #include "server/static.h"
 #include "server/version.h"
+#include "storage/identity.h"
+#include "storage/secret.h"
 #include "storage/store.h"
 
 #ifndef TINCHI_DATADIR
@@ -44,11 +51,18 @@ struct command {
 
 static int cmd_serve(int argc, char **argv);
 static int cmd_migrate(int argc, char **argv);
+static int cmd_institution(int argc, char **argv);
+static int cmd_person(int argc, char **argv);
+static int cmd_import(int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "serve", cmd_serve, "[options]", "run the server" },
 	{ "migrate", cmd_migrate, "[--data DIR]",
 	  "create or upgrade the data folder and its database, then exit" },
+	{ "institution", cmd_institution, "add|list ...", "register institutions (operator)" },
+	{ "person", cmd_person, "add ...", "add a person with a role (operator)" },
+	{ "import", cmd_import, "learners FILE --institution CODE",
+	  "import learners from a CSV file" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -114,6 +128,8 @@ open_store(const char *dir, struct store **out)
 
 	if (rc == 0)
 		rc = store_open(dir, out);
+	else
+		fprintf(stderr, "tinchi: cannot prepare the data folder %s\n", dir);
 	if (rc == TC_ETOONEW)
 		fprintf(stderr, "tinchi: the database in %s was written by a newer tinchi; "
 				"upgrade tinchi (this one knows schema version %d)\n",
@@ -121,6 +137,19 @@ open_store(const char *dir, struct store **out)
 	else if (rc)
 		fprintf(stderr, "tinchi: cannot open the data folder %s: %s\n", dir, tc_strerror(rc));
 	return rc;
+}
+
+static int
+load_secret(struct app *app)
+{
+	char dir[PATH_MAX + 8];
+
+	snprintf(dir, sizeof(dir), "%s/keys", app->cfg->data_dir);
+	if (platform_secret_load(dir, app->secret) != 0) {
+		fprintf(stderr, "tinchi: cannot read or create %s/platform.secret\n", dir);
+		return TC_EIO;
+	}
+	return 0;
 }
 
 static int
@@ -147,12 +176,10 @@ cmd_serve(int argc, char **argv)
 
 	memset(&app, 0, sizeof(app));
 	app.cfg = &cfg;
-	app.routes = api_routes;
-	app.nroutes = api_routes_count;
 	app.start_time = (int64_t)time(NULL);
 
 	rc = 1;
-	if (open_store(cfg.data_dir, &app.store))
+	if (open_store(cfg.data_dir, &app.store) || load_secret(&app))
 		goto out;
 	if (metrics_create(&app.metrics) || api_init(&app)) {
 		fprintf(stderr, "tinchi: out of memory\n");
@@ -227,6 +254,349 @@ cmd_migrate(int argc, char **argv)
 	printf("%s: schema version %d\n", dir, version);
 	store_close(st);
 	return 0;
+}
+
+/* ---- the operator's commands ------------------------------------------- */
+
+/* Options shared by the data commands. */
+struct cli {
+	struct config cfg;
+	struct app app;
+	const char *code, *name, *kind, *website, *nid, *role, *email, *institution;
+	int password_stdin, partial;
+};
+
+static int
+cli_parse(struct cli *c, const char *cmd, int argc, char **argv, const char *usage_text,
+	  int *first_arg)
+{
+	static const struct option lo[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "website", required_argument, NULL, 'w' },
+		{ "national-id", required_argument, NULL, 'i' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "email", required_argument, NULL, 'e' },
+		{ "institution", required_argument, NULL, 'I' },
+		{ "password-stdin", no_argument, NULL, 'p' },
+		{ "partial", no_argument, NULL, 'P' },
+		{ "password-cost", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	config_defaults(&c->cfg);
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'd': snprintf(c->cfg.data_dir, sizeof(c->cfg.data_dir), "%s", optarg); break;
+		case 'n': c->name = optarg; break;
+		case 'k': c->kind = optarg; break;
+		case 'w': c->website = optarg; break;
+		case 'i': c->nid = optarg; break;
+		case 'r': c->role = optarg; break;
+		case 'e': c->email = optarg; break;
+		case 'I': c->institution = optarg; break;
+		case 'p': c->password_stdin = 1; break;
+		case 'P': c->partial = 1; break;
+		case 'c': {
+			char why[128];
+			if (config_set(&c->cfg, "password-cost", optarg, why, sizeof(why))) {
+				fprintf(stderr, "tinchi %s: %s\n", cmd, why);
+				return 2;
+			}
+			break;
+		}
+		case 'h':
+			printf("%s", usage_text);
+			return 1;
+		case ':':
+			fprintf(stderr, "tinchi %s: option '%s' needs a value\n", cmd, argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr, "tinchi %s: unknown option '%s'\n", cmd, argv[optind - 1]);
+			return 2;
+		}
+	}
+	*first_arg = optind;
+	return 0;
+}
+
+static int
+cli_open(struct cli *c)
+{
+	c->app.cfg = &c->cfg;
+	log_set_level(LOG_WARN);
+	if (open_store(c->cfg.data_dir, &c->app.store) || load_secret(&c->app))
+		return 1;
+	return 0;
+}
+
+static void
+cli_close(struct cli *c)
+{
+	store_close(c->app.store);
+}
+
+static const char institution_usage[] =
+	"usage: tinchi institution add CODE --name NAME --kind school|university|other\n"
+	"                              [--website https://...] [--data DIR]\n"
+	"       tinchi institution list [--data DIR]\n\n"
+	"Registers an institution and makes its first Ed25519 signing key (did:key).\n";
+
+static int
+print_institution(const struct institution *inst, void *arg)
+{
+	struct store *st = arg;
+	struct inst_key k;
+
+	printf("%s\t%s\t%s\t%s\n", inst->code, inst_kind_name(inst->kind),
+	       store_key_current(st, inst->id, &k) == 0 ? k.did : "-", inst->name);
+	return 0;
+}
+
+static int
+cmd_institution(int argc, char **argv)
+{
+	struct cli c = { 0 };
+	struct institution inst = { 0 };
+	struct inst_key key;
+	int first, rc;
+
+	rc = cli_parse(&c, "institution", argc, argv, institution_usage, &first);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	if (first >= argc || (strcmp(argv[first], "add") && strcmp(argv[first], "list"))) {
+		fprintf(stderr, "tinchi institution: say add or list (see tinchi institution --help)\n");
+		return 2;
+	}
+	if (strcmp(argv[first], "list") == 0) {
+		if (first + 1 != argc) {
+			fprintf(stderr, "tinchi institution list: unexpected argument '%s'\n", argv[first + 1]);
+			return 2;
+		}
+		if (cli_open(&c))
+			return 1;
+		rc = store_institution_each(c.app.store, print_institution, c.app.store);
+		cli_close(&c);
+		return rc ? 1 : 0;
+	}
+	if (first + 2 != argc) {
+		fprintf(stderr, "tinchi institution add: give exactly one CODE\n");
+		return 2;
+	}
+	c.code = argv[first + 1];
+	if (inst_code_check(c.code)) {
+		fprintf(stderr, "tinchi institution add: CODE must be 2 to 32 of A-Z, 0-9, '-' and '_'\n");
+		return 2;
+	}
+	if (!c.name || person_name_check(c.name)) {
+		fprintf(stderr, "tinchi institution add: --name must be UTF-8 text of 1 to 200 bytes\n");
+		return 2;
+	}
+	if (!c.kind || inst_kind_parse(c.kind, &inst.kind)) {
+		fprintf(stderr, "tinchi institution add: --kind must be school, university or other\n");
+		return 2;
+	}
+	if (c.website && (strncmp(c.website, "https://", 8) || strlen(c.website) >= sizeof(inst.website))) {
+		fprintf(stderr, "tinchi institution add: --website must be an https:// address\n");
+		return 2;
+	}
+	snprintf(inst.code, sizeof(inst.code), "%s", c.code);
+	snprintf(inst.name, sizeof(inst.name), "%s", c.name);
+	snprintf(inst.website, sizeof(inst.website), "%s", c.website ? c.website : "");
+	if (cli_open(&c))
+		return 1;
+	rc = api_institution_create(&c.app, &inst, &key);
+	if (rc == 0)
+		api_audit(&c.app, NULL, inst.id, "institution.created", inst.code, NULL);
+	cli_close(&c);
+	if (rc == TC_ECONFLICT) {
+		fprintf(stderr, "tinchi institution add: %s exists already\n", inst.code);
+		return 1;
+	}
+	if (rc) {
+		fprintf(stderr, "tinchi institution add: %s\n", tc_strerror(rc));
+		return 1;
+	}
+	printf("%s\t%s\n", inst.code, key.did);
+	return 0;
+}
+
+static const char person_usage[] =
+	"usage: tinchi person add --national-id ID --name NAME --role ROLE\n"
+	"                         [--institution CODE] [--email E] [--password-stdin] [--data DIR]\n\n"
+	"Adds (or updates) a person and gives them ROLE: operator (platform-wide), or\n"
+	"admin, lecturer, verifier or learner at --institution. Without --password-stdin\n"
+	"a one-time activation code is printed for the person to choose a password.\n";
+
+static int
+cmd_person(int argc, char **argv)
+{
+	char code[ACTIVATION_CODE_LEN + 1] = "", pw[PASSWORD_MAX + 2] = "", hash[PASSWORD_HASH_MAX];
+	struct cli c = { 0 };
+	struct institution inst = { 0 };
+	struct person p = { 0 };
+	enum role role;
+	int first, rc, created = 0;
+
+	rc = cli_parse(&c, "person", argc, argv, person_usage, &first);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	if (first + 1 != argc || strcmp(argv[first], "add")) {
+		fprintf(stderr, "tinchi person: say add (see tinchi person --help)\n");
+		return 2;
+	}
+	if (!c.nid || national_id_check(c.nid)) {
+		fprintf(stderr, "tinchi person add: --national-id must be exactly 12 digits\n");
+		return 2;
+	}
+	if (!c.name || person_name_check(c.name)) {
+		fprintf(stderr, "tinchi person add: --name must be UTF-8 text of 1 to 200 bytes\n");
+		return 2;
+	}
+	if (!c.role || role_parse(c.role, &role) || role == ROLE_NONE) {
+		fprintf(stderr, "tinchi person add: --role must be operator, admin, lecturer, verifier or learner\n");
+		return 2;
+	}
+	if ((role == ROLE_OPERATOR) != (c.institution == NULL)) {
+		fprintf(stderr, "tinchi person add: operators have no --institution; every other role needs one\n");
+		return 2;
+	}
+	if (c.email && email_check(c.email)) {
+		fprintf(stderr, "tinchi person add: --email is not a valid address\n");
+		return 2;
+	}
+	if (c.password_stdin) {
+		if (!fgets(pw, sizeof(pw), stdin)) {
+			fprintf(stderr, "tinchi person add: no password on standard input\n");
+			return 2;
+		}
+		pw[strcspn(pw, "\r\n")] = '\0';
+		if (password_policy_check(pw)) {
+			fprintf(stderr, "tinchi person add: the password must be UTF-8 of %d to %d bytes\n",
+				PASSWORD_MIN, PASSWORD_MAX);
+			return 2;
+		}
+		struct scrypt_params params = password_default_params;
+		params.log2_n = (unsigned)c.cfg.password_cost;
+		if (password_hash(pw, &params, hash, sizeof(hash))) {
+			fprintf(stderr, "tinchi person add: could not hash the password\n");
+			return 1;
+		}
+	}
+	if (cli_open(&c))
+		return 1;
+	if (c.institution && store_institution_get(c.app.store, c.institution, &inst)) {
+		fprintf(stderr, "tinchi person add: no institution %s\n", c.institution);
+		cli_close(&c);
+		return 1;
+	}
+	snprintf(p.national_id, sizeof(p.national_id), "%s", c.nid);
+	snprintf(p.full_name, sizeof(p.full_name), "%s", c.name);
+	snprintf(p.email, sizeof(p.email), "%s", c.email ? c.email : "");
+	int64_t now = (int64_t)time(NULL);
+	rc = store_begin(c.app.store);
+	if (rc == 0)
+		rc = people_enrol(c.app.store, c.app.secret, now, &p, role, inst.id, NULL,
+				  c.password_stdin ? NULL : code, &created);
+	if (rc == 0 && c.password_stdin)
+		rc = store_person_set_password(c.app.store, p.id, hash, now);
+	if (rc == 0)
+		rc = store_commit(c.app.store);
+	if (rc)
+		store_rollback(c.app.store);
+	else
+		api_audit(&c.app, NULL, inst.id, "role.granted", p.uid, NULL);
+	cli_close(&c);
+	if (rc) {
+		fprintf(stderr, "tinchi person add: %s\n", tc_strerror(rc));
+		return 1;
+	}
+	printf("%s\t%s\t%s%s%s\n", p.uid, role_name(role), created ? "created" : "updated",
+	       code[0] ? "\tactivation code " : "", code);
+	return 0;
+}
+
+static const char import_usage[] =
+	"usage: tinchi import learners FILE --institution CODE [--partial] [--data DIR]\n\n"
+	"Imports learners from a UTF-8 CSV file with the header\n"
+	"  national_id,full_name,date_of_birth,email,student_code\n"
+	"Every row is checked first; if any is bad nothing is imported (unless\n"
+	"--partial). Importing the same people again updates them. Prints the\n"
+	"activation codes of people without a password as CSV on standard output;\n"
+	"problems go to standard error, by row and column.\n";
+
+static int
+print_code(const struct learner_row *row, const char *code, void *arg)
+{
+	(void)arg;
+	printf("%s,%s,%s\n", row->national_id, row->student_code, code);
+	return 0;
+}
+
+static int
+cmd_import(int argc, char **argv)
+{
+	struct import_outcome out;
+	struct cli c = { 0 };
+	struct institution inst;
+	FILE *fp;
+	int first, rc;
+
+	rc = cli_parse(&c, "import", argc, argv, import_usage, &first);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	if (first + 2 != argc || strcmp(argv[first], "learners")) {
+		fprintf(stderr, "tinchi import: say learners FILE (see tinchi import --help)\n");
+		return 2;
+	}
+	if (!c.institution) {
+		fprintf(stderr, "tinchi import learners: --institution CODE is required\n");
+		return 2;
+	}
+	fp = fopen(argv[first + 1], "r");
+	if (!fp) {
+		fprintf(stderr, "tinchi import learners: cannot read %s: %s\n", argv[first + 1], strerror(errno));
+		return 1;
+	}
+	if (cli_open(&c)) {
+		fclose(fp);
+		return 1;
+	}
+	if (store_institution_get(c.app.store, c.institution, &inst)) {
+		fprintf(stderr, "tinchi import learners: no institution %s\n", c.institution);
+		cli_close(&c);
+		fclose(fp);
+		return 1;
+	}
+	printf("national_id,student_code,activation_code\n");
+	rc = people_import_learners(c.app.store, c.app.secret, (int64_t)time(NULL), inst.id, fp,
+				    c.partial, print_code, NULL, &out);
+	fclose(fp);
+	for (size_t i = 0; i < out.report.kept; i++) {
+		const struct import_error *e = &out.report.errors[i];
+		fprintf(stderr, "%s:%zu: row %zu%s%s: %s\n", argv[first + 1], e->line, e->row,
+			e->column[0] ? ", " : "", e->column, e->message);
+	}
+	if (out.report.nerrors > out.report.kept)
+		fprintf(stderr, "... and %zu more problems\n", out.report.nerrors - out.report.kept);
+	if (rc == 0 && out.applied) {
+		api_audit(&c.app, NULL, inst.id, "learners.imported", inst.code, NULL);
+		fprintf(stderr, "imported %zu of %zu rows: %zu new, %zu updated\n",
+			out.created + out.updated, out.report.rows, out.created, out.updated);
+	} else if (rc == 0) {
+		fprintf(stderr, "nothing imported: %s\n", out.report.fatal ? "not a learners CSV file"
+			: out.report.rows == 0 ? "no rows" : "some rows are invalid (--partial imports the rest)");
+	} else {
+		fprintf(stderr, "tinchi import learners: %s; nothing imported\n", tc_strerror(rc));
+	}
+	import_report_cleanup(&out.report);
+	cli_close(&c);
+	return rc || !out.applied ? 1 : 0;
 }
 
 int

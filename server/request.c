@@ -41,8 +41,14 @@ http_request_init(struct http_request *r, size_t max_body)
 	r->path[0] = r->query[0] = '\0';
 	r->if_none_match[0] = r->if_modified_since[0] = '\0';
 	r->content_type[0] = r->accept[0] = '\0';
+	r->authorization[0] = r->cookie[0] = r->csrf_token[0] = r->origin[0] = '\0';
 	r->content_length = -1;
 	dynbuf_init(&r->body, max_body);
+	r->body_fd = -1;
+	r->deferred = NULL;
+	r->actor.kind = ACTOR_NONE;
+	r->actor.nroles = 0;
+	r->session_token[0] = '\0';
 	r->nparams = 0;
 	r->tls = 0;
 	r->peer[0] = '\0';
@@ -52,6 +58,9 @@ void
 http_request_cleanup(struct http_request *r)
 {
 	dynbuf_cleanup(&r->body);
+	if (r->body_fd >= 0)
+		close(r->body_fd);
+	r->body_fd = -1;
 }
 
 void

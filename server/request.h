@@ -13,7 +13,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "courses/authz.h"
 #include "courses/dynbuf.h"
+#include "server/workers.h"
 
 enum http_method {
 	HTTP_GET = 1 << 0,
@@ -37,8 +39,19 @@ struct http_request {
 	char if_modified_since[64];
 	char content_type[128];
 	char accept[256];
+	char authorization[1024];
+	char cookie[2048];
+	char csrf_token[128];		/* X-CSRF-Token */
+	char origin[256];
 	int64_t content_length;		/* -1 when absent */
-	struct dynbuf body;		/* capped at the configured max_body */
+	struct dynbuf body;		/* capped at the route's (or configured) max_body */
+	int body_fd;			/* routes with ROUTE_BODY_FILE: the body, in an
+					 * unnamed temporary file, at offset 0; else -1 */
+	/* Set by a handler that answers later (see struct http_deferred). */
+	struct http_deferred *deferred;
+	/* Who is asking (server/auth.c fills it before the handler runs). */
+	struct actor actor;
+	char session_token[64];		/* the raw cookie token when signed in by one */
 	/* Filled by the router: the {name} parts of the matched pattern.
 	 * param_names[i] points into the pattern, just after the '{'. */
 	const char *param_names[ROUTE_PARAMS_MAX];
@@ -46,6 +59,22 @@ struct http_request {
 	int nparams;
 	int tls;			/* arrived over TLS */
 	char peer[64];			/* client address, for logs */
+};
+
+/*
+ * A response that needs blocking work (password hashing, an import): the
+ * handler allocates a struct embedding this, sets work.run (runs on a
+ * worker thread: no store, no lws) and finish, stores it in req->deferred
+ * and returns. finish() runs on the service thread afterwards and fills
+ * RESP, or is called with RESP NULL when nobody waits for the answer any
+ * more (the client left, the queue was full, shutdown); either way it frees
+ * D. The transport owns `owner` and work.done.
+ */
+struct http_response;
+struct http_deferred {
+	struct work work;
+	void (*finish)(struct http_deferred *d, struct http_response *resp);
+	void *owner;
 };
 
 #define RESP_HEADERS_MAX 8

@@ -16,11 +16,16 @@ struct app;
 typedef int (*route_handler)(struct app *app, struct http_request *req,
 			     struct http_response *resp);
 
+/* Route flags. */
+#define ROUTE_BODY_FILE 0x1	/* stream the body into a temporary file (req->body_fd) */
+
 struct route {
 	unsigned methods;	/* enum http_method bits */
 	const char *pattern;
 	route_handler handler;
 	const char *name;	/* label for metrics and logs */
+	unsigned flags;		/* ROUTE_* */
+	int64_t max_body;	/* 0: the configured max_body */
 };
 
 enum route_result {

@@ -7,9 +7,108 @@
 #ifndef TINCHI_STORE_BACKEND_H
 #define TINCHI_STORE_BACKEND_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "storage/identity.h"
+
 struct store;
+
+/*
+ * The identity part of a backend: one entry per function of
+ * storage/identity.h, with the same meaning. storage/identity.c has already
+ * checked what the header calls caller bugs (NULL pointers, text that does
+ * not fit its field, roles and kinds out of range, LIMIT or MAX out of
+ * range), so a backend only does the database work. A backend that has
+ * identity ops provides every entry.
+ */
+struct identity_ops {
+	int (*begin)(struct store *s);
+	int (*commit)(struct store *s);
+	int (*rollback)(struct store *s);
+
+	int (*meta_get)(struct store *s, const char *key, char *out,
+			size_t outsize);
+	int (*meta_add)(struct store *s, const char *key, const char *value);
+
+	int (*institution_add)(struct store *s, struct institution *inst);
+	int (*institution_get)(struct store *s, const char *code,
+			       struct institution *out);
+	int (*institution_get_id)(struct store *s, int64_t id,
+				  struct institution *out);
+	int (*institution_each)(struct store *s,
+				int (*cb)(const struct institution *inst,
+					  void *arg), void *arg);
+	int (*key_add)(struct store *s, struct inst_key *k);
+	int (*key_current)(struct store *s, int64_t institution_id,
+			   struct inst_key *out);
+	int (*key_each)(struct store *s, int64_t institution_id,
+			int (*cb)(const struct inst_key *k, void *arg),
+			void *arg);
+
+	int (*person_upsert)(struct store *s, struct person *p, int64_t now,
+			     int *created);
+	int (*person_get)(struct store *s, int64_t id, struct person *out);
+	int (*person_get_by_nid)(struct store *s, const char *national_id,
+				 struct person *out);
+	int (*person_get_by_uid)(struct store *s, const char *uid,
+				 struct person *out);
+	int (*person_set_password)(struct store *s, int64_t id,
+				   const char *hash, int64_t now);
+	int (*membership_add)(struct store *s, struct membership *m);
+	int (*membership_remove)(struct store *s, int64_t person_id,
+				 int64_t institution_id, enum role role);
+	int (*memberships)(struct store *s, int64_t person_id,
+			   struct membership *out, int max, int *n);
+	int (*members_each)(struct store *s, int64_t institution_id,
+			    enum role role, int64_t after_id, int limit,
+			    int (*cb)(const struct person *p,
+				      const struct membership *m, void *arg),
+			    void *arg);
+
+	int (*session_add)(struct store *s, const struct session *sess);
+	int (*session_get)(struct store *s, const char *token_hash,
+			   struct session *out);
+	int (*session_touch)(struct store *s, const char *token_hash,
+			     int64_t now);
+	int (*session_delete)(struct store *s, const char *token_hash);
+	int (*session_purge)(struct store *s, int64_t person_id, int64_t now,
+			     int64_t idle_timeout, int *n);
+
+	int (*token_add)(struct store *s, struct api_token *t,
+			 const char *token_hash);
+	int (*token_by_hash)(struct store *s, const char *token_hash,
+			     struct api_token *out);
+	int (*token_get)(struct store *s, int64_t institution_id,
+			 const char *uid, struct api_token *out);
+	int (*token_each)(struct store *s, int64_t institution_id,
+			  int (*cb)(const struct api_token *t, void *arg),
+			  void *arg);
+	int (*token_revoke)(struct store *s, int64_t institution_id,
+			    const char *uid, int64_t now);
+	int (*token_touch)(struct store *s, int64_t id, int64_t now);
+
+	int (*activation_add)(struct store *s, int64_t person_id,
+			      const char *code_hash, int64_t now,
+			      int64_t expires_at);
+	int (*activation_take)(struct store *s, int64_t person_id,
+			       const char *code_hash, int64_t now);
+
+	int (*login_failure_add)(struct store *s, const char *account,
+				 const char *source, int64_t now);
+	int (*login_failures)(struct store *s, const char *account,
+			      const char *source, int64_t since,
+			      int *by_account, int *by_source,
+			      int64_t *oldest_account, int64_t *oldest_source);
+	int (*login_failures_clear)(struct store *s, const char *account,
+				    int64_t before);
+
+	int (*audit_add)(struct store *s, struct audit_event *e);
+	int (*audit_each)(struct store *s, int64_t institution_id,
+			  int64_t before_id, int limit,
+			  int (*cb)(const struct audit_event *e, void *arg),
+			  void *arg);
+};
 
 struct store_ops {
 	const char *name;
@@ -17,6 +116,7 @@ struct store_ops {
 	int (*ping)(struct store *s);
 	int (*schema_version)(struct store *s, int *out);
 	int (*size_bytes)(struct store *s, int64_t *out);
+	const struct identity_ops *identity;	/* NULL: TC_EUNSUPPORTED */
 };
 
 struct store {

@@ -5,7 +5,8 @@
  * (the store is used by one thread at a time). The database runs in WAL
  * mode with synchronous=FULL, so an acknowledged commit survives power loss,
  * and with foreign keys enforced. No sqlite3 handle or statement leaves
- * storage/.
+ * storage/; identity_sqlite.c reaches the connection and the long-lived
+ * statements through store_sqlite.h.
  */
 #include <errno.h>
 #include <limits.h>
@@ -20,6 +21,7 @@
 #include "courses/log.h"
 #include "storage/sqlite_migrate.h"
 #include "storage/store_backend.h"
+#include "storage/store_sqlite.h"
 
 struct store_sqlite {
 	struct store base;	/* first: a struct store * points here */
@@ -27,6 +29,7 @@ struct store_sqlite {
 	char *path;		/* owned; the main database file */
 	sqlite3_stmt *ping;	/* prepared on first use; finalized at close */
 	sqlite3_stmt *version;
+	sqlite3_stmt *stmts[STMT_COUNT];	/* see store_sqlite.h */
 };
 
 static struct store_sqlite *
@@ -72,6 +75,8 @@ sqlite_close(struct store *s)
 		return;
 	sqlite3_finalize(ss->ping);
 	sqlite3_finalize(ss->version);
+	for (int i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(ss->stmts[i]);
 	if (ss->db != NULL) {
 		/* Best effort: leave no WAL behind for the next open. */
 		sqlite3_exec(ss->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
@@ -174,12 +179,40 @@ out:
 	return rc;
 }
 
+sqlite3 *
+store_sqlite_db(struct store *s)
+{
+	return from_store(s)->db;
+}
+
+int
+store_sqlite_stmt(struct store *s, enum store_sqlite_stmt slot,
+		  const char *sql, sqlite3_stmt **out)
+{
+	struct store_sqlite *ss = from_store(s);
+	int rc = 0;
+
+	*out = NULL;
+	if (ss->stmts[slot] == NULL &&
+	    sqlite3_prepare_v3(ss->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &ss->stmts[slot], NULL) != SQLITE_OK) {
+		log_err("%s: cannot prepare \"%.48s...\": %s", ss->path, sql,
+			sqlite3_errmsg(ss->db));
+		rc = TC_EDB;
+		goto out;
+	}
+	*out = ss->stmts[slot];
+out:
+	return rc;
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sqlite_close,
 	.ping = sqlite_ping,
 	.schema_version = sqlite_schema_version,
 	.size_bytes = sqlite_size_bytes,
+	.identity = &sqlite_identity_ops,
 };
 
 int
@@ -223,8 +256,18 @@ store_sqlite_open(const char *path, struct store **out)
 	rc = set_wal(ss->db, path);
 	if (rc)
 		goto out;
+	/*
+	 * temp_store=MEMORY keeps statement journals in memory: inside a
+	 * long transaction (a bulk import) SQLite otherwise moves them to a
+	 * temporary file for good once one grows past 64 KiB, and then pays
+	 * two write calls per page that any later statement touches.
+	 * cache_size: 32 MiB of page cache (allocated as used) so that a
+	 * large transaction does not spill dirty pages to the WAL midway.
+	 */
 	if (sqlite3_exec(ss->db, "PRAGMA synchronous=FULL;"
-			 "PRAGMA foreign_keys=ON;", NULL, NULL,
+			 "PRAGMA foreign_keys=ON;"
+			 "PRAGMA temp_store=MEMORY;"
+			 "PRAGMA cache_size=-32768;", NULL, NULL,
 			 NULL) != SQLITE_OK) {
 		log_err("%s: cannot set connection pragmas: %s", path,
 			sqlite3_errmsg(ss->db));

@@ -1,0 +1,459 @@
+/* crypto.c - see crypto.h. */
+#include <limits.h>
+#include <pthread.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "courses/crypto.h"
+#include "courses/errors.h"
+#include "courses/log.h"
+
+static const char hexdigits[] = "0123456789abcdef";
+static const char b64_std[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_url[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char b58_alpha[] =
+	"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+/* Logs the first queued OpenSSL error under WHAT and empties the queue. */
+static void
+log_openssl(const char *what)
+{
+	char msg[256];
+	unsigned long e = ERR_get_error();
+
+	if (e != 0)
+		ERR_error_string_n(e, msg, sizeof(msg));
+	else
+		msg[0] = '\0';
+	log_err("%s failed: %s", what, msg);
+	ERR_clear_error();
+}
+
+static void
+hex_encode(const unsigned char *in, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hexdigits[in[i] >> 4];
+		out[2 * i + 1] = hexdigits[in[i] & 0x0F];
+	}
+	out[2 * n] = '\0';
+}
+
+int
+crypto_random(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+	size_t done = 0;
+
+	while (done < n) {
+		size_t chunk = n - done;
+
+		if (chunk > INT_MAX)
+			chunk = INT_MAX;
+		if (RAND_bytes(p + done, (int)chunk) != 1) {
+			log_openssl("RAND_bytes");
+			OPENSSL_cleanse(buf, n);
+			return TC_EIO;
+		}
+		done += chunk;
+	}
+	return 0;
+}
+
+/*
+ * EVP_Digest only fails when OpenSSL cannot allocate its context. The
+ * functions return void, so the failure is logged and the output zeroed
+ * (a value no real SHA-256 is known to have).
+ */
+/*
+ * SHA-256 fetched once: the implicit fetch behind EVP_sha256() and the
+ * one-shot HMAC() look the algorithm up on every call, which made hashing
+ * the largest cost of a bulk import.
+ */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void
+fetch_sha256(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *
+sha256(void)
+{
+	pthread_once(&sha256_once, fetch_sha256);
+	return sha256_md ? sha256_md : EVP_sha256();
+}
+
+/* SHA-256 over the concatenation of up to two pieces. 0 or TC_EIO. */
+static int
+sha256_2(const void *a, size_t an, const void *b, size_t bn, unsigned char out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int len = 0;
+	int ok = ctx && EVP_DigestInit_ex(ctx, sha256(), NULL) == 1 &&
+		 (an == 0 || EVP_DigestUpdate(ctx, a, an) == 1) &&
+		 (bn == 0 || EVP_DigestUpdate(ctx, b, bn) == 1) &&
+		 EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == 32;
+
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : TC_EIO;
+}
+
+void
+sha256_raw(const void *data, size_t n, unsigned char out[32])
+{
+	if (sha256_2(data, n, NULL, 0, out) != 0) {
+		log_openssl("SHA-256");
+		memset(out, 0, 32);
+	}
+}
+
+void
+sha256_hex(const void *data, size_t n, char out[SHA256_HEX_LEN + 1])
+{
+	unsigned char md[32];
+
+	sha256_raw(data, n, md);
+	hex_encode(md, sizeof(md), out);
+}
+
+/* HMAC (RFC 2104) over SHA-256, built on the fetched digest. */
+int
+hmac_sha256_hex(const void *key, size_t keylen, const void *msg, size_t n,
+		char out[SHA256_HEX_LEN + 1])
+{
+	unsigned char k[64], pad[64], inner[32], md[32];
+	int rc = 0;
+
+	memset(k, 0, sizeof(k));
+	if (keylen > sizeof(k))
+		rc = sha256_2(key, keylen, NULL, 0, k);
+	else if (keylen)
+		memcpy(k, key, keylen);
+	for (size_t i = 0; rc == 0 && i < sizeof(pad); i++)
+		pad[i] = k[i] ^ 0x36;
+	if (rc == 0)
+		rc = sha256_2(pad, sizeof(pad), msg, n, inner);
+	for (size_t i = 0; rc == 0 && i < sizeof(pad); i++)
+		pad[i] = k[i] ^ 0x5c;
+	if (rc == 0)
+		rc = sha256_2(pad, sizeof(pad), inner, sizeof(inner), md);
+	if (rc == 0)
+		hex_encode(md, sizeof(md), out);
+	else
+		log_openssl("HMAC-SHA-256");
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(pad, sizeof(pad));
+	OPENSSL_cleanse(inner, sizeof(inner));
+	OPENSSL_cleanse(md, sizeof(md));
+	return rc;
+}
+
+int
+crypto_equal(const void *a, const void *b, size_t n)
+{
+	return n == 0 || CRYPTO_memcmp(a, b, n) == 0;
+}
+
+/* ---- base64 ------------------------------------------------------------ */
+
+/* Encodes with ALPHA; PAD adds '=' to a multiple of 4 characters. */
+static int
+b64_encode_with(const char *alpha, int pad, const unsigned char *in, size_t n,
+		char *out, size_t outsize)
+{
+	size_t full = n / 3, rest = n % 3, need, o = 0;
+
+	if (full > (SIZE_MAX - 5) / 4)
+		return TC_ETOOBIG;
+	need = full * 4 + (rest ? (pad ? 4 : rest + 1) : 0);
+	if (outsize < need + 1)
+		return TC_ETOOBIG;
+	for (size_t i = 0; i < full * 3; i += 3) {
+		unsigned long v = (unsigned long)in[i] << 16 | (unsigned long)in[i + 1] << 8 | in[i + 2];
+
+		out[o++] = alpha[(v >> 18) & 63];
+		out[o++] = alpha[(v >> 12) & 63];
+		out[o++] = alpha[(v >> 6) & 63];
+		out[o++] = alpha[v & 63];
+	}
+	if (rest) {
+		unsigned long v = (unsigned long)in[full * 3] << 16;
+
+		if (rest == 2)
+			v |= (unsigned long)in[full * 3 + 1] << 8;
+		out[o++] = alpha[(v >> 18) & 63];
+		out[o++] = alpha[(v >> 12) & 63];
+		if (rest == 2)
+			out[o++] = alpha[(v >> 6) & 63];
+		else if (pad)
+			out[o++] = '=';
+		if (pad)
+			out[o++] = '=';
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* The 6-bit value of C in ALPHA, or -1. */
+static int
+b64_value(const char *alpha, char c)
+{
+	const char *p;
+
+	if (c == '\0')
+		return -1;
+	p = strchr(alpha, c);
+	return p ? (int)(p - alpha) : -1;
+}
+
+/*
+ * Strict decoding: only ALPHA characters; with PAD the length is a multiple
+ * of 4 and ends in at most two '='; without PAD there is no '=' at all. The
+ * unused low bits of the last character must be zero, so every byte string
+ * has exactly one accepted encoding. Validates everything before writing.
+ */
+static int
+b64_decode_with(const char *alpha, int pad, const char *in, unsigned char *out,
+		size_t outsize, size_t *outlen)
+{
+	size_t len, data, rest, need, o = 0;
+	unsigned long v = 0;
+	int last;
+
+	if (in == NULL)
+		return TC_EINVALID;
+	len = strlen(in);
+	data = len;
+	if (pad) {
+		if (len % 4 != 0)
+			return TC_EINVALID;
+		if (data > 0 && in[data - 1] == '=')
+			data--;
+		if (data > 0 && in[data - 1] == '=')
+			data--;
+	}
+	rest = data % 4;
+	if (rest == 1 || (pad && len - data != (rest ? 4 - rest : 0)))
+		return TC_EINVALID;
+	for (size_t i = 0; i < data; i++)
+		if (b64_value(alpha, in[i]) < 0)
+			return TC_EINVALID;
+	if (rest) {
+		last = b64_value(alpha, in[data - 1]);
+		if ((rest == 2 && (last & 0x0F)) || (rest == 3 && (last & 0x03)))
+			return TC_EINVALID;
+	}
+	need = data / 4 * 3 + (rest ? rest - 1 : 0);
+	if (outsize < need)
+		return TC_ETOOBIG;
+	for (size_t i = 0; i < data; i++) {
+		v = (v << 6) | (unsigned long)b64_value(alpha, in[i]);
+		if (i % 4 == 3) {
+			out[o++] = (unsigned char)(v >> 16);
+			out[o++] = (unsigned char)(v >> 8);
+			out[o++] = (unsigned char)v;
+			v = 0;
+		}
+	}
+	if (rest == 2) {
+		out[o++] = (unsigned char)(v >> 4);
+	} else if (rest == 3) {
+		out[o++] = (unsigned char)(v >> 10);
+		out[o++] = (unsigned char)(v >> 2);
+	}
+	if (outlen)
+		*outlen = o;
+	return 0;
+}
+
+int
+b64url_encode(const void *in, size_t n, char *out, size_t outsize)
+{
+	return b64_encode_with(b64_url, 0, in, n, out, outsize);
+}
+
+int
+b64url_decode(const char *in, unsigned char *out, size_t outsize, size_t *outlen)
+{
+	return b64_decode_with(b64_url, 0, in, out, outsize, outlen);
+}
+
+int
+b64_encode(const void *in, size_t n, char *out, size_t outsize)
+{
+	return b64_encode_with(b64_std, 1, in, n, out, outsize);
+}
+
+int
+b64_decode(const char *in, unsigned char *out, size_t outsize, size_t *outlen)
+{
+	return b64_decode_with(b64_std, 1, in, out, outsize, outlen);
+}
+
+/* ---- base58btc ----------------------------------------------------------- */
+
+/*
+ * Repeated division of a big number, done in place in OUT: the base-58
+ * digits are kept least significant first after the leading '1's, then
+ * reversed and mapped to the alphabet. Quadratic in N; meant for keys and
+ * signatures, not bulk data.
+ */
+int
+base58btc_encode(const void *in, size_t n, char *out, size_t outsize)
+{
+	const unsigned char *p = in;
+	unsigned char *digits;
+	size_t zeros = 0, len = 0, room;
+
+	while (zeros < n && p[zeros] == 0)
+		zeros++;
+	if (outsize < zeros + 1)
+		goto too_big;
+	digits = (unsigned char *)out + zeros;
+	room = outsize - zeros - 1;	/* the NUL */
+	for (size_t i = zeros; i < n; i++) {
+		unsigned carry = p[i];
+
+		for (size_t k = 0; k < len; k++) {
+			carry += (unsigned)digits[k] << 8;
+			digits[k] = (unsigned char)(carry % 58);
+			carry /= 58;
+		}
+		while (carry) {
+			if (len == room)
+				goto too_big;
+			digits[len++] = (unsigned char)(carry % 58);
+			carry /= 58;
+		}
+	}
+	for (size_t k = 0; k < len / 2; k++) {
+		unsigned char t = digits[k];
+
+		digits[k] = digits[len - 1 - k];
+		digits[len - 1 - k] = t;
+	}
+	memset(out, '1', zeros);
+	for (size_t k = 0; k < len; k++)
+		digits[k] = (unsigned char)b58_alpha[digits[k]];
+	out[zeros + len] = '\0';
+	return 0;
+too_big:
+	OPENSSL_cleanse(out, outsize);
+	return TC_ETOOBIG;
+}
+
+static int
+b58_value(char c)
+{
+	const char *p;
+
+	if (c == '\0')
+		return -1;
+	p = strchr(b58_alpha, c);
+	return p ? (int)(p - b58_alpha) : -1;
+}
+
+/* The inverse of base58btc_encode, again in place: bytes least significant
+ * first after the leading zeros, then reversed. */
+int
+base58btc_decode(const char *in, unsigned char *out, size_t outsize, size_t *outlen)
+{
+	unsigned char *bytes;
+	size_t zeros = 0, len = 0, n;
+
+	if (in == NULL)
+		return TC_EINVALID;
+	n = strlen(in);
+	for (size_t i = 0; i < n; i++)
+		if (b58_value(in[i]) < 0)
+			return TC_EINVALID;
+	while (zeros < n && in[zeros] == '1')
+		zeros++;
+	if (outsize < zeros)
+		return TC_ETOOBIG;
+	memset(out, 0, zeros);
+	bytes = out + zeros;
+	for (size_t i = zeros; i < n; i++) {
+		unsigned carry = (unsigned)b58_value(in[i]);
+
+		for (size_t k = 0; k < len; k++) {
+			carry += (unsigned)bytes[k] * 58;
+			bytes[k] = (unsigned char)(carry & 0xFF);
+			carry >>= 8;
+		}
+		while (carry) {
+			if (zeros + len == outsize) {
+				OPENSSL_cleanse(out, outsize);
+				return TC_ETOOBIG;
+			}
+			bytes[len++] = (unsigned char)(carry & 0xFF);
+			carry >>= 8;
+		}
+	}
+	for (size_t k = 0; k < len / 2; k++) {
+		unsigned char t = bytes[k];
+
+		bytes[k] = bytes[len - 1 - k];
+		bytes[len - 1 - k] = t;
+	}
+	if (outlen)
+		*outlen = zeros + len;
+	return 0;
+}
+
+/* ---- tokens and identifiers --------------------------------------------- */
+
+int
+token_new(const char *prefix, char *out, size_t outsize)
+{
+	unsigned char raw[TOKEN_BYTES];
+	size_t plen;
+	int rc;
+
+	if (prefix == NULL)
+		prefix = "";
+	plen = strlen(prefix);
+	if (outsize < plen + 1)
+		return TC_ETOOBIG;
+	rc = crypto_random(raw, sizeof(raw));
+	if (rc != 0)
+		goto out;
+	memcpy(out, prefix, plen);
+	rc = b64url_encode(raw, sizeof(raw), out + plen, outsize - plen);
+	if (rc != 0)
+		OPENSSL_cleanse(out, outsize);
+out:
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return rc;
+}
+
+int
+uuid_v4(char out[37])
+{
+	unsigned char b[16];
+	size_t o = 0;
+	int rc;
+
+	rc = crypto_random(b, sizeof(b));
+	if (rc != 0)
+		return rc;
+	b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);	/* version 4 */
+	b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);	/* RFC 4122 variant */
+	for (size_t i = 0; i < sizeof(b); i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hexdigits[b[i] >> 4];
+		out[o++] = hexdigits[b[i] & 0x0F];
+	}
+	out[o] = '\0';
+	return 0;
+}

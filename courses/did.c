@@ -1,0 +1,107 @@
+/* did.c - see did.h. */
+#include <string.h>
+
+#include "courses/crypto.h"
+#include "courses/did.h"
+#include "courses/errors.h"
+
+#define DID_KEY_PREFIX "did:key:"
+#define MB_LEN 49		/* 'z' + base58 of 34 bytes (at most 47) + NUL */
+
+/* Multicodec ed25519-pub (0xed, as an unsigned varint: 0xed 0x01). */
+static const unsigned char ed25519_codec[2] = { 0xed, 0x01 };
+
+/* Appends S to OUT at *LEN, keeping a NUL; TC_ETOOBIG when it does not fit. */
+static int
+append(char *out, size_t outsize, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*len + n + 1 > outsize)
+		return TC_ETOOBIG;
+	memcpy(out + *len, s, n + 1);
+	*len += n;
+	return 0;
+}
+
+int
+ed25519_multibase(const unsigned char pub[32], char *out, size_t outsize)
+{
+	unsigned char buf[34];
+
+	if (outsize < 2)
+		return TC_ETOOBIG;
+	memcpy(buf, ed25519_codec, 2);
+	memcpy(buf + 2, pub, 32);
+	out[0] = 'z';
+	return base58btc_encode(buf, sizeof(buf), out + 1, outsize - 1);
+}
+
+int
+did_key_from_ed25519(const unsigned char pub[32], char *out, size_t outsize)
+{
+	char mb[MB_LEN];
+	size_t len = 0;
+	int rc;
+
+	rc = ed25519_multibase(pub, mb, sizeof(mb));
+	if (rc != 0)
+		return rc;
+	rc = append(out, outsize, &len, DID_KEY_PREFIX);
+	if (rc == 0)
+		rc = append(out, outsize, &len, mb);
+	return rc;
+}
+
+int
+did_key_vm_from_ed25519(const unsigned char pub[32], char *out, size_t outsize)
+{
+	char mb[MB_LEN];
+	size_t len = 0;
+	int rc;
+
+	rc = ed25519_multibase(pub, mb, sizeof(mb));
+	if (rc != 0)
+		return rc;
+	rc = append(out, outsize, &len, DID_KEY_PREFIX);
+	if (rc == 0)
+		rc = append(out, outsize, &len, mb);
+	if (rc == 0)
+		rc = append(out, outsize, &len, "#");
+	if (rc == 0)
+		rc = append(out, outsize, &len, mb);
+	return rc;
+}
+
+/*
+ * The method-specific identifier runs up to '#' (a fragment, if any, must
+ * not be empty and is not interpreted). It must be 'z' + base58btc of
+ * 0xed 0x01 + 32 bytes; base58 has one encoding per byte string, so there
+ * is exactly one accepted DID per key.
+ */
+int
+did_key_to_ed25519(const char *did, unsigned char pub[32])
+{
+	const char *id, *hash;
+	char mb[MB_LEN];
+	unsigned char buf[40];
+	size_t idlen, len = 0;
+	int rc = TC_EINVALID;
+
+	if (did == NULL || strncmp(did, DID_KEY_PREFIX "z", sizeof(DID_KEY_PREFIX)) != 0)
+		goto out;
+	id = did + sizeof(DID_KEY_PREFIX);	/* after the 'z' */
+	hash = strchr(id, '#');
+	idlen = hash ? (size_t)(hash - id) : strlen(id);
+	if (idlen == 0 || idlen >= sizeof(mb) || (hash && hash[1] == '\0'))
+		goto out;
+	memcpy(mb, id, idlen);
+	mb[idlen] = '\0';
+	if (base58btc_decode(mb, buf, sizeof(buf), &len) != 0 || len != 34 ||
+	    memcmp(buf, ed25519_codec, 2) != 0)
+		goto out;
+	memcpy(pub, buf + 2, 32);
+	rc = 0;
+out:
+	return rc;
+}

@@ -1,0 +1,182 @@
+/* api_util.c - see api_util.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "courses/errors.h"
+#include "courses/log.h"
+#include "server/api_util.h"
+#include "server/app.h"
+#include "server/problem.h"
+#include "storage/identity.h"
+
+static int
+append_json(const char *buf, size_t len, void *data)
+{
+	return dynbuf_append(data, buf, len) ? -1 : 0;
+}
+
+int
+api_reply_json(struct http_response *resp, int status, json_t *o)
+{
+	int rc = 0;
+
+	dynbuf_reset(&resp->body);
+	if (!o || json_dump_callback(o, append_json, &resp->body, JSON_COMPACT) != 0)
+		rc = TC_ENOMEM;
+	json_decref(o);
+	if (rc)
+		return problem_respond_err(resp, rc, NULL), rc;
+	resp->status = status;
+	resp->content_type = "application/json";
+	return 0;
+}
+
+int
+api_read_json(const struct http_request *req, struct http_response *resp, json_t **out)
+{
+	json_error_t err;
+	char detail[256];
+
+	*out = NULL;
+	if (strncmp(req->content_type, "application/json", 16) != 0) {
+		problem_respond(resp, 415, NULL, "send the body as application/json");
+		return TC_EUNSUPPORTED;
+	}
+	*out = json_loadb(req->body.data ? req->body.data : "", req->body.len,
+			  JSON_REJECT_DUPLICATES, &err);
+	if (!*out || !json_is_object(*out)) {
+		snprintf(detail, sizeof(detail), "the body is not a JSON object%s%s",
+			 *out ? "" : ": ", *out ? "" : err.text);
+		json_decref(*out);
+		*out = NULL;
+		problem_respond(resp, 400, NULL, detail);
+		return TC_EINVALID;
+	}
+	return 0;
+}
+
+const char *
+api_str(json_t *o, const char *key, int *bad)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v)) {
+		*bad = 1;
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+int
+api_query(const struct http_request *req, const char *name, char *out, size_t outsize)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = req->query; p && *p;) {
+		if (strncmp(p, name, n) == 0 && p[n] == '=') {
+			const char *v = p + n + 1, *e = strchr(v, '&');
+			size_t l = e ? (size_t)(e - v) : strlen(v);
+
+			if (l >= outsize)
+				return TC_EINVALID;
+			memcpy(out, v, l);
+			out[l] = '\0';
+			return 0;
+		}
+		p = strchr(p, '&');
+		if (p)
+			p++;
+	}
+	return TC_ENOTFOUND;
+}
+
+int
+api_query_int(const struct http_request *req, const char *name, int64_t def,
+	      int64_t min, int64_t max, int64_t *out)
+{
+	char v[32], *end;
+	long long x;
+
+	if (api_query(req, name, v, sizeof(v)) == TC_ENOTFOUND) {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	x = strtoll(v, &end, 10);
+	if (!v[0] || *end || errno || x < min || x > max)
+		return TC_EINVALID;
+	*out = x;
+	return 0;
+}
+
+int
+api_allow(const struct http_request *req, struct http_response *resp,
+	  enum authz_action act, int64_t institution_id)
+{
+	int rc = authz_check(&req->actor, act, institution_id);
+
+	if (rc == TC_EUNAUTH) {
+		problem_respond(resp, 401, NULL, "sign in, or send an API token");
+		http_response_header(resp, "www-authenticate", "Bearer realm=\"tinchi\"");
+	} else if (rc) {
+		problem_respond(resp, 403, NULL, "you are not allowed to do this here");
+	}
+	return rc;
+}
+
+int
+api_institution(struct app *app, const struct http_request *req,
+		struct http_response *resp, struct institution *out)
+{
+	const char *code = http_request_param(req, "code");
+	char detail[128];
+	int rc = code ? store_institution_get(app->store, code, out) : TC_ENOTFOUND;
+
+	if (rc == TC_ENOTFOUND) {
+		snprintf(detail, sizeof(detail), "no institution with code %.40s", code ? code : "");
+		problem_respond(resp, 404, NULL, detail);
+	} else if (rc) {
+		problem_respond_err(resp, rc, NULL);
+	}
+	return rc;
+}
+
+void
+api_audit(struct app *app, const struct http_request *req, int64_t institution_id,
+	  const char *event, const char *subject, json_t *detail)
+{
+	struct audit_event e;
+	char *text = NULL;
+
+	memset(&e, 0, sizeof(e));
+	e.at = (int64_t)time(NULL);
+	e.institution_id = institution_id;
+	if (req && req->actor.kind == ACTOR_PERSON)
+		e.actor_person_id = req->actor.person_id;
+	if (req && req->actor.kind == ACTOR_TOKEN)
+		e.actor_token_id = req->actor.token_id;
+	snprintf(e.event, sizeof(e.event), "%s", event);
+	snprintf(e.subject, sizeof(e.subject), "%s", subject ? subject : "");
+	if (detail)
+		text = json_dumps(detail, JSON_COMPACT);
+	snprintf(e.detail, sizeof(e.detail), "%s", text ? text : "{}");
+	snprintf(e.source, sizeof(e.source), "%s", req ? req->peer : "cli");
+	if (store_audit_add(app->store, &e) != 0)
+		log_err("audit: could not record %s", event);
+	free(text);
+	json_decref(detail);
+}
+
+void
+api_time(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

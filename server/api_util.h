@@ -1,0 +1,58 @@
+/*
+ * api_util.h - what every API handler file shares: JSON in and out, errors
+ * as problem+json, query parameters, the audit trail, and the guard that
+ * turns an authorization decision into 401/403.
+ */
+#ifndef TINCHI_API_UTIL_H
+#define TINCHI_API_UTIL_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "courses/authz.h"
+#include "server/request.h"
+
+struct app;
+struct institution;
+
+/* Serialises O (stolen) as the JSON body of RESP with STATUS. */
+int api_reply_json(struct http_response *resp, int status, json_t *o);
+
+/* Parses REQ's body as a JSON object into *OUT (caller decrefs). On
+ * failure RESP holds the problem (415 not JSON, 400 malformed) and a
+ * non-zero code is returned. */
+int api_read_json(const struct http_request *req, struct http_response *resp, json_t **out);
+
+/* A string member of O: NULL when absent; *bad set when present but not a
+ * string. */
+const char *api_str(json_t *o, const char *key, int *bad);
+
+/* Value of query parameter NAME (decoded) into OUT; 0 or TC_ENOTFOUND. */
+int api_query(const struct http_request *req, const char *name, char *out, size_t outsize);
+
+/* Integer query parameter in [MIN, MAX], DEF when absent. TC_EINVALID when
+ * present and not such a number. */
+int api_query_int(const struct http_request *req, const char *name, int64_t def,
+		  int64_t min, int64_t max, int64_t *out);
+
+/* Checks authz_check(&req->actor, ACT, INSTITUTION_ID); on refusal fills RESP
+ * (401 with WWW-Authenticate, or 403) and returns non-zero. */
+int api_allow(const struct http_request *req, struct http_response *resp,
+	      enum authz_action act, int64_t institution_id);
+
+/* Loads the institution named by the {code} route parameter; 404 problem
+ * in RESP when absent. */
+int api_institution(struct app *app, const struct http_request *req,
+		    struct http_response *resp, struct institution *out);
+
+/* Appends an audit event (failures are logged, never fatal to the caller):
+ * actor and source from REQ (REQ may be NULL: the command line). DETAIL is
+ * a JSON object (stolen; NULL for none). */
+void api_audit(struct app *app, const struct http_request *req, int64_t institution_id,
+	       const char *event, const char *subject, json_t *detail);
+
+/* ISO 8601 UTC text of a Unix time ("2026-11-30T06:27:29Z"). */
+void api_time(int64_t t, char out[32]);
+
+#endif

@@ -1,0 +1,1801 @@
+/*
+ * identity_sqlite.c - the SQLite side of storage/identity.h: institutions,
+ * keys, people, memberships, sessions, API tokens, activation codes, failed
+ * logins and the audit log, on the tables of schema migration 2.
+ *
+ * Arguments arrive checked by identity.c. Every value reaches SQL through a
+ * bound parameter. Statements without a callback are long-lived ones of the
+ * store (store_sqlite.h), reset after each call; the *_each walks compile
+ * their own, so a callback may call back into the store. Calls that write
+ * more than once run inside a SAVEPOINT, so they are all-or-nothing both on
+ * their own and inside a caller's store_begin transaction.
+ *
+ * Errors: a unique or primary key taken is TC_ECONFLICT; a missing row, or a
+ * missing person or institution that a new row refers to, is TC_ENOTFOUND;
+ * anything else is TC_EDB, logged with the operation and SQLite's message.
+ * Outputs are written only on success.
+ */
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "courses/errors.h"
+#include "courses/log.h"
+#include "storage/identity.h"
+#include "storage/store_sqlite.h"
+
+/* The columns read_person() expects, with an optional table prefix. */
+#define PERSON_COLUMNS(t) \
+	t "id, " t "uid, " t "national_id, " t "nid_hmac, " t "full_name, " \
+	t "date_of_birth, " t "email, " t "password_hash, " t "created_at, " \
+	t "updated_at"
+#define PERSON_NCOLS 10
+#define SQL_PERSON_GET_NID \
+	"SELECT " PERSON_COLUMNS("") " FROM people WHERE national_id = ?1"
+
+#define INST_COLUMNS "id, code, name, kind, website, created_at"
+#define KEY_COLUMNS \
+	"id, institution_id, file, pub, did, valid_from, valid_until"
+#define SESSION_COLUMNS \
+	"token_hash, person_id, created_at, last_seen_at, expires_at, source"
+#define TOKEN_COLUMNS \
+	"id, uid, institution_id, name, scopes, created_by, created_at, " \
+	"last_used_at, revoked_at"
+#define AUDIT_COLUMNS \
+	"id, at, institution_id, actor_person_id, actor_token_id, event, " \
+	"subject, detail, source"
+
+/* Stored names of roles and institution kinds (the CHECKs of the schema). */
+static const char *const role_text[] = {
+	[ROLE_LEARNER] = "learner",
+	[ROLE_LECTURER] = "lecturer",
+	[ROLE_ADMIN] = "admin",
+	[ROLE_VERIFIER] = "verifier",
+	[ROLE_OPERATOR] = "operator",
+};
+
+static const char *const kind_text[] = {
+	[INST_SCHOOL] = "school",
+	[INST_UNIVERSITY] = "university",
+	[INST_OTHER] = "other",
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/*
+ * Maps the SQLite result SRC of operation OP to a TC_E* code. Constraint
+ * failures are expected outcomes and not logged: a unique or primary key
+ * taken is TC_ECONFLICT; a foreign key, or the trigger that checks a
+ * membership's institution, is a referenced row that does not exist,
+ * TC_ENOTFOUND. Anything else is logged and TC_EDB.
+ */
+static int
+db_fail(struct store *s, int src, const char *op)
+{
+	switch (src) {
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		return TC_ECONFLICT;
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+	case SQLITE_CONSTRAINT_TRIGGER:
+		return TC_ENOTFOUND;
+	}
+	log_err("%s: %s (%d)", op, sqlite3_errmsg(store_sqlite_db(s)), src);
+	return TC_EDB;
+}
+
+/* The long-lived statement SLOT with SQL into *OUT: 0 or TC_EDB. */
+static int
+stmt(struct store *s, enum store_sqlite_stmt slot, const char *sql,
+     sqlite3_stmt **out)
+{
+	return store_sqlite_stmt(s, slot, sql, out);
+}
+
+/* A statement for this call only (finalized by the caller). */
+static int
+stmt_once(struct store *s, const char *sql, const char *op,
+	  sqlite3_stmt **out)
+{
+	*out = NULL;
+	if (sqlite3_prepare_v2(store_sqlite_db(s), sql, -1, out, NULL) !=
+	    SQLITE_OK) {
+		log_err("%s: cannot prepare: %s", op,
+			sqlite3_errmsg(store_sqlite_db(s)));
+		sqlite3_finalize(*out);
+		*out = NULL;
+		return TC_EDB;
+	}
+	return 0;
+}
+
+/* Readies a long-lived statement for the next call. Accepts NULL. */
+static void
+done(sqlite3_stmt *st)
+{
+	if (st != NULL) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+}
+
+static int
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static int
+bind_int(sqlite3_stmt *st, int i, int64_t v)
+{
+	return sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+}
+
+/* A bind failed (a bug or an over-long value): logged, TC_EDB. */
+static int
+bind_fail(struct store *s, const char *op)
+{
+	log_err("%s: cannot bind: %s", op, sqlite3_errmsg(store_sqlite_db(s)));
+	return TC_EDB;
+}
+
+/* Steps a statement that returns no row: 0 or db_fail(). */
+static int
+step_done(struct store *s, sqlite3_stmt *st, const char *op)
+{
+	int src = sqlite3_step(st);
+
+	return src == SQLITE_DONE ? 0 : db_fail(s, src, op);
+}
+
+/* Steps to the first row: 0 at a row, TC_ENOTFOUND when none, db_fail(). */
+static int
+step_row(struct store *s, sqlite3_stmt *st, const char *op)
+{
+	int src = sqlite3_step(st);
+
+	if (src == SQLITE_ROW)
+		return 0;
+	if (src == SQLITE_DONE)
+		return TC_ENOTFOUND;
+	return db_fail(s, src, op);
+}
+
+/* Rows the last statement changed: NOTFOUND when none. */
+static int
+changed_one(struct store *s)
+{
+	return sqlite3_changes(store_sqlite_db(s)) > 0 ? 0 : TC_ENOTFOUND;
+}
+
+/*
+ * Copies text column COL into OUT (SIZE bytes, NUL-terminated). NULL reads
+ * as "". A value that does not fit is not something this program writes:
+ * logged, TC_EDB.
+ */
+static int
+col_text(sqlite3_stmt *st, int col, char *out, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	int n = sqlite3_column_bytes(st, col);
+
+	if (t == NULL) {
+		if (sqlite3_column_type(st, col) != SQLITE_NULL) {
+			log_err("reading column %s: out of memory",
+				sqlite3_column_name(st, col));
+			return TC_EDB;
+		}
+		out[0] = '\0';
+		return 0;
+	}
+	if (n < 0 || (size_t)n >= size) {
+		log_err("stored %s is too long (%d bytes, room for %zu)",
+			sqlite3_column_name(st, col), n, size - 1);
+		return TC_EDB;
+	}
+	memcpy(out, t, (size_t)n);
+	out[n] = '\0';
+	return 0;
+}
+
+static int64_t
+col_int(sqlite3_stmt *st, int col)
+{
+	return (int64_t)sqlite3_column_int64(st, col);
+}
+
+/* Index of TEXT in NAMES[0..N-1] (NULL entries skipped), or -1. */
+static int
+name_index(const char *const *names, size_t n, const char *text)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(names[i], text) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Reads an enum stored as text from column COL into *OUT: 0 or TC_EDB. */
+static int
+col_enum(sqlite3_stmt *st, int col, const char *const *names, size_t n,
+	 int *out)
+{
+	char buf[32];
+	int i;
+	int rc;
+
+	rc = col_text(st, col, buf, sizeof(buf));
+	if (rc)
+		return rc;
+	i = name_index(names, n, buf);
+	if (i < 0) {
+		log_err("stored %s \"%s\" is unknown",
+			sqlite3_column_name(st, col), buf);
+		return TC_EDB;
+	}
+	*out = i;
+	return 0;
+}
+
+/* A time for rows whose caller gave none (0). */
+static int64_t
+now_or(int64_t t)
+{
+	return t > 0 ? t : (int64_t)time(NULL);
+}
+
+/* ---- savepoints --------------------------------------------------------- */
+
+struct savepoint {
+	int open;		/* SAVEPOINT ran and is not released yet */
+	int outermost;		/* it started the transaction */
+};
+
+static int
+sp_begin(struct store *s, struct savepoint *sp)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	sp->open = 0;
+	sp->outermost = sqlite3_get_autocommit(store_sqlite_db(s));
+	rc = stmt(s, STMT_SAVEPOINT, "SAVEPOINT identity_op", &st);
+	if (rc == 0)
+		rc = step_done(s, st, "savepoint");
+	done(st);
+	if (rc == 0)
+		sp->open = 1;
+	return rc;
+}
+
+/* Releases (commits, when outermost) the savepoint: 0 or TC_EDB. */
+static int
+sp_release(struct store *s, struct savepoint *sp)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = stmt(s, STMT_RELEASE, "RELEASE identity_op", &st);
+	if (rc == 0)
+		rc = step_done(s, st, "release savepoint");
+	done(st);
+	if (rc == 0)
+		sp->open = 0;
+	return rc;
+}
+
+/*
+ * Undoes everything since the savepoint and drops it. SQLite may already
+ * have rolled the whole transaction back after some errors; then there is
+ * nothing left to do. A transaction this savepoint started never outlives
+ * it.
+ */
+static void
+sp_rollback(struct store *s, struct savepoint *sp)
+{
+	sqlite3 *db = store_sqlite_db(s);
+	sqlite3_stmt *st = NULL;
+
+	if (!sp->open)
+		return;
+	sp->open = 0;
+	if (sqlite3_get_autocommit(db))
+		return;
+	if (stmt(s, STMT_ROLLBACK_TO, "ROLLBACK TO identity_op", &st) == 0)
+		sqlite3_step(st);
+	done(st);
+	st = NULL;
+	if (stmt(s, STMT_RELEASE, "RELEASE identity_op", &st) == 0)
+		sqlite3_step(st);
+	done(st);
+	if (sp->outermost && !sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- transactions ------------------------------------------------------- */
+
+/* Runs the long-lived statement SLOT (SQL) that returns no row. */
+static int
+run_simple(struct store *s, enum store_sqlite_stmt slot, const char *sql,
+	   const char *op)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = stmt(s, slot, sql, &st);
+	if (rc == 0)
+		rc = step_done(s, st, op);
+	done(st);
+	return rc;
+}
+
+/* TC_EINVALID when a transaction is already open (logged). */
+static int
+sq_begin(struct store *s)
+{
+	if (!sqlite3_get_autocommit(store_sqlite_db(s))) {
+		log_err("store_begin: a transaction is already open");
+		return TC_EINVALID;
+	}
+	return run_simple(s, STMT_BEGIN, "BEGIN IMMEDIATE", "begin");
+}
+
+/* TC_EINVALID when no transaction is open. On TC_EDB the transaction may
+ * still be open: the caller rolls back. */
+static int
+sq_commit(struct store *s)
+{
+	if (sqlite3_get_autocommit(store_sqlite_db(s))) {
+		log_err("store_commit: no transaction is open");
+		return TC_EINVALID;
+	}
+	return run_simple(s, STMT_COMMIT, "COMMIT", "commit");
+}
+
+static int
+sq_rollback(struct store *s)
+{
+	if (sqlite3_get_autocommit(store_sqlite_db(s)))
+		return 0;
+	return run_simple(s, STMT_ROLLBACK, "ROLLBACK", "rollback");
+}
+
+/* ---- meta --------------------------------------------------------------- */
+
+/* A value longer than OUTSIZE - 1 is the caller's buffer: TC_EINVALID. */
+static int
+sq_meta_get(struct store *s, const char *key, char *out, size_t outsize)
+{
+	static const char op[] = "meta get";
+	sqlite3_stmt *st = NULL;
+	const unsigned char *v = NULL;
+	int n;
+	int rc;
+
+	rc = stmt(s, STMT_META_GET, "SELECT value FROM meta WHERE key = ?1",
+		  &st);
+	if (rc)
+		goto out;
+	if (bind_text(st, 1, key) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_row(s, st, op);
+	if (rc)
+		goto out;
+	v = sqlite3_column_text(st, 0);
+	n = sqlite3_column_bytes(st, 0);
+	if (v == NULL || n < 0) {
+		rc = db_fail(s, SQLITE_NOMEM, op);
+		goto out;
+	}
+	if ((size_t)n >= outsize) {
+		log_err("%s: value of %s is %d bytes, room for %zu", op, key, n,
+			outsize - 1);
+		rc = TC_EINVALID;
+		goto out;
+	}
+	memcpy(out, v, (size_t)n);
+	out[n] = '\0';
+out:
+	done(st);
+	return rc;
+}
+
+static int
+sq_meta_add(struct store *s, const char *key, const char *value)
+{
+	static const char op[] = "meta add";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = stmt(s, STMT_META_ADD,
+		  "INSERT INTO meta (key, value) VALUES (?1, ?2)", &st);
+	if (rc)
+		goto out;
+	if (bind_text(st, 1, key) != SQLITE_OK ||
+	    bind_text(st, 2, value) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, st, op);
+out:
+	done(st);
+	return rc;
+}
+
+/* ---- institutions ------------------------------------------------------- */
+
+/* Reads INST_COLUMNS from the current row into *OUT. */
+static int
+read_institution(sqlite3_stmt *st, struct institution *out)
+{
+	struct institution v;
+	int kind = 0;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	v.id = col_int(st, 0);
+	rc = col_text(st, 1, v.code, sizeof(v.code));
+	if (rc == 0)
+		rc = col_text(st, 2, v.name, sizeof(v.name));
+	if (rc == 0)
+		rc = col_enum(st, 3, kind_text, NELEM(kind_text), &kind);
+	if (rc == 0)
+		rc = col_text(st, 4, v.website, sizeof(v.website));
+	if (rc)
+		return rc;
+	v.kind = (enum inst_kind)kind;
+	v.created_at = col_int(st, 5);
+	*out = v;
+	return 0;
+}
+
+/* INST->created_at 0 means now. */
+static int
+sq_institution_add(struct store *s, struct institution *inst)
+{
+	static const char op[] = "institution add";
+	sqlite3_stmt *st = NULL;
+	int64_t created = now_or(inst->created_at);
+	int rc;
+
+	rc = stmt(s, STMT_INST_ADD,
+		  "INSERT INTO institutions (code, name, kind, website,"
+		  " created_at) VALUES (?1, ?2, ?3, ?4, ?5)", &st);
+	if (rc)
+		goto out;
+	if (bind_text(st, 1, inst->code) != SQLITE_OK ||
+	    bind_text(st, 2, inst->name) != SQLITE_OK ||
+	    bind_text(st, 3, kind_text[inst->kind]) != SQLITE_OK ||
+	    bind_text(st, 4, inst->website) != SQLITE_OK ||
+	    bind_int(st, 5, created) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, st, op);
+	if (rc)
+		goto out;
+	inst->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
+	inst->created_at = created;
+out:
+	done(st);
+	return rc;
+}
+
+static int
+sq_institution_get(struct store *s, const char *code, struct institution *out)
+{
+	static const char op[] = "institution get";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = stmt(s, STMT_INST_GET,
+		  "SELECT " INST_COLUMNS " FROM institutions WHERE code = ?1",
+		  &st);
+	if (rc)
+		goto out;
+	if (bind_text(st, 1, code) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_row(s, st, op);
+	if (rc == 0)
+		rc = read_institution(st, out);
+out:
+	done(st);
+	return rc;
+}
+
+static int
+sq_institution_get_id(struct store *s, int64_t id, struct institution *out)
+{
+	static const char op[] = "institution get by id";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = stmt(s, STMT_INST_GET_ID,
+		  "SELECT " INST_COLUMNS " FROM institutions WHERE id = ?1",
+		  &st);
+	if (rc)
+		goto out;
+	if (bind_int(st, 1, id) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_row(s, st, op);
+	if (rc == 0)
+		rc = read_institution(st, out);
+out:
+	done(st);
+	return rc;
+}
+
+static int
+sq_institution_each(struct store *s,
+		    int (*cb)(const struct institution *inst, void *arg),
+		    void *arg)
+{
+	static const char op[] = "institution list";
+	sqlite3_stmt *st = NULL;
+	struct institution inst;
+	int src;
+	int rc;
+
+	rc = stmt_once(s, "SELECT " INST_COLUMNS " FROM institutions"
+		       " ORDER BY code", op, &st);
+	if (rc)
+		goto out;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = read_institution(st, &inst);
+		if (rc == 0)
+			rc = cb(&inst, arg);
+		if (rc)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = db_fail(s, src, op);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- institution keys --------------------------------------------------- */
+
+/* Reads KEY_COLUMNS from the current row into *OUT. */
+static int
+read_key(sqlite3_stmt *st, struct inst_key *out)
+{
+	struct inst_key v;
+	const void *pub = NULL;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	v.id = col_int(st, 0);
+	v.institution_id = col_int(st, 1);
+	rc = col_text(st, 2, v.file, sizeof(v.file));
+	if (rc == 0)
+		rc = col_text(st, 4, v.did, sizeof(v.did));
+	if (rc)
+		return rc;
+	pub = sqlite3_column_blob(st, 3);
+	if (pub == NULL || sqlite3_column_bytes(st, 3) != (int)sizeof(v.pub)) {
+		log_err("stored public key of key %lld is not %zu bytes",
+			(long long)v.id, sizeof(v.pub));
+		return TC_EDB;
+	}
+	memcpy(v.pub, pub, sizeof(v.pub));
+	v.valid_from = col_int(st, 5);
+	v.valid_until = col_int(st, 6);
+	*out = v;
+	return 0;
+}
+
+/*
+ * In one savepoint: the current key (if any) ends at K->valid_from, then K
+ * goes in as current. K->id is filled in and K->valid_until set to 0.
+ */
+static int
+sq_key_add(struct store *s, struct inst_key *k)
+{
+	static const char op[] = "key add";
+	struct savepoint sp = { 0, 0 };
+	sqlite3_stmt *retire = NULL, *ins = NULL;
+	int64_t id = 0;
+	int rc;
+
+	rc = sp_begin(s, &sp);
+	if (rc)
+		goto out;
+	rc = stmt(s, STMT_KEY_RETIRE,
+		  "UPDATE institution_keys SET valid_until = ?1"
+		  " WHERE institution_id = ?2 AND valid_until = 0", &retire);
+	if (rc)
+		goto out;
+	if (bind_int(retire, 1, k->valid_from) != SQLITE_OK ||
+	    bind_int(retire, 2, k->institution_id) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, retire, op);
+	if (rc)
+		goto out;
+	rc = stmt(s, STMT_KEY_INSERT,
+		  "INSERT INTO institution_keys (institution_id, file, pub,"
+		  " did, valid_from, valid_until)"
+		  " VALUES (?1, ?2, ?3, ?4, ?5, 0)", &ins);
+	if (rc)
+		goto out;
+	if (bind_int(ins, 1, k->institution_id) != SQLITE_OK ||
+	    bind_text(ins, 2, k->file) != SQLITE_OK ||
+	    sqlite3_bind_blob(ins, 3, k->pub, (int)sizeof(k->pub),
+			      SQLITE_STATIC) != SQLITE_OK ||
+	    bind_text(ins, 4, k->did) != SQLITE_OK ||
+	    bind_int(ins, 5, k->valid_from) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, ins, op);
+	if (rc)
+		goto out;
+	id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
+	rc = sp_release(s, &sp);
+	if (rc)
+		goto out;
+	k->id = id;
+	k->valid_until = 0;
+out:
+	done(retire);
+	done(ins);
+	if (rc)
+		sp_rollback(s, &sp);
+	return rc;
+}
+
+static int
+sq_key_current(struct store *s, int64_t institution_id, struct inst_key *out)
+{
+	static const char op[] = "current key";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = stmt(s, STMT_KEY_CURRENT,
+		  "SELECT " KEY_COLUMNS " FROM institution_keys"
+		  " WHERE institution_id = ?1 AND valid_until = 0", &st);
+	if (rc)
+		goto out;
+	if (bind_int(st, 1, institution_id) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_row(s, st, op);
+	if (rc == 0)
+		rc = read_key(st, out);
+out:
+	done(st);
+	return rc;
+}
+
+static int
+sq_key_each(struct store *s, int64_t institution_id,
+	    int (*cb)(const struct inst_key *k, void *arg), void *arg)
+{
+	static const char op[] = "key list";
+	sqlite3_stmt *st = NULL;
+	struct inst_key k;
+	int src;
+	int rc;
+
+	rc = stmt_once(s, "SELECT " KEY_COLUMNS " FROM institution_keys"
+		       " WHERE institution_id = ?1 ORDER BY valid_from, id",
+		       op, &st);
+	if (rc)
+		goto out;
+	if (bind_int(st, 1, institution_id) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = read_key(st, &k);
+		if (rc == 0)
+			rc = cb(&k, arg);
+		if (rc)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = db_fail(s, src, op);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- people ------------------------------------------------------------- */
+
+/* Reads PERSON_COLUMNS starting at column C0 into *OUT. */
+static int
+read_person(sqlite3_stmt *st, int c0, struct person *out)
+{
+	struct person v;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	v.id = col_int(st, c0);
+	rc = col_text(st, c0 + 1, v.uid, sizeof(v.uid));
+	if (rc == 0)
+		rc = col_text(st, c0 + 2, v.national_id, sizeof(v.national_id));
+	if (rc == 0)
+		rc = col_text(st, c0 + 3, v.nid_hmac, sizeof(v.nid_hmac));
+	if (rc == 0)
+		rc = col_text(st, c0 + 4, v.full_name, sizeof(v.full_name));
+	if (rc == 0)
+		rc = col_text(st, c0 + 5, v.date_of_birth,
+			      sizeof(v.date_of_birth));
+	if (rc == 0)
+		rc = col_text(st, c0 + 6, v.email, sizeof(v.email));
+	if (rc == 0)
+		rc = col_text(st, c0 + 7, v.password_hash,
+			      sizeof(v.password_hash));
+	if (rc)
+		return rc;
+	v.created_at = col_int(st, c0 + 8);
+	v.updated_at = col_int(st, c0 + 9);
+	*out = v;
+	return 0;
+}
+
+/*
+ * Inserts P unless its national ID exists; else reads the stored row and
+ * updates its non-empty fields. At most one of the two
+ * statements writes (the INSERT changes nothing on a taken national ID),
+ * and a statement is atomic on its own, so a failure leaves the database as
+ * it was without a savepoint, which would cost a fifth of a bulk import.
+ * RETURNING is avoided for the same reason: SQLite builds a temporary table
+ * for it on every call. On success *P is the stored row, password_hash
+ * included.
+ */
+static int
+sq_person_upsert(struct store *s, struct person *p, int64_t now, int *created)
+{
+	static const char op[] = "person upsert";
+	sqlite3_stmt *ins = NULL, *upd = NULL, *get = NULL;
+	struct person v;
+	int made = 0;
+	int rc;
+
+	rc = stmt(s, STMT_PERSON_INSERT,
+		  "INSERT INTO people (uid, national_id, nid_hmac, full_name,"
+		  " date_of_birth, email, password_hash, created_at,"
+		  " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
+		  " ON CONFLICT (national_id) DO NOTHING", &ins);
+	if (rc)
+		goto out;
+	if (bind_text(ins, 1, p->uid) != SQLITE_OK ||
+	    bind_text(ins, 2, p->national_id) != SQLITE_OK ||
+	    bind_text(ins, 3, p->nid_hmac) != SQLITE_OK ||
+	    bind_text(ins, 4, p->full_name) != SQLITE_OK ||
+	    bind_text(ins, 5, p->date_of_birth) != SQLITE_OK ||
+	    bind_text(ins, 6, p->email) != SQLITE_OK ||
+	    bind_text(ins, 7, p->password_hash) != SQLITE_OK ||
+	    bind_int(ins, 8, now) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, ins, op);
+	if (rc)
+		goto out;
+	if (sqlite3_changes(store_sqlite_db(s)) > 0) {
+		made = 1;
+		v = *p;
+		v.id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
+		v.created_at = v.updated_at = now;
+	} else {
+		/* Read first, so that nothing can fail after the write. */
+		rc = stmt(s, STMT_PERSON_GET_NID, SQL_PERSON_GET_NID, &get);
+		if (rc)
+			goto out;
+		if (bind_text(get, 1, p->national_id) != SQLITE_OK) {
+			rc = bind_fail(s, op);
+			goto out;
+		}
+		rc = step_row(s, get, op);
+		if (rc == TC_ENOTFOUND) {
+			log_err("%s: national ID taken but no row found", op);
+			rc = TC_EDB;
+		}
+		if (rc == 0)
+			rc = read_person(get, 0, &v);
+		if (rc)
+			goto out;
+		done(get);
+		get = NULL;
+		rc = stmt(s, STMT_PERSON_UPDATE,
+			  "UPDATE people SET"
+			  " full_name = CASE WHEN ?1 <> '' THEN ?1"
+			  "   ELSE full_name END,"
+			  " date_of_birth = CASE WHEN ?2 <> '' THEN ?2"
+			  "   ELSE date_of_birth END,"
+			  " email = CASE WHEN ?3 <> '' THEN ?3 ELSE email END,"
+			  " updated_at = ?4"
+			  " WHERE id = ?5", &upd);
+		if (rc)
+			goto out;
+		if (bind_text(upd, 1, p->full_name) != SQLITE_OK ||
+		    bind_text(upd, 2, p->date_of_birth) != SQLITE_OK ||
+		    bind_text(upd, 3, p->email) != SQLITE_OK ||
+		    bind_int(upd, 4, now) != SQLITE_OK ||
+		    bind_int(upd, 5, v.id) != SQLITE_OK) {
+			rc = bind_fail(s, op);
+			goto out;
+		}
+		rc = step_done(s, upd, op);
+		if (rc)
+			goto out;
+		/* What the UPDATE did, applied to the copy read above. */
+		if (p->full_name[0] != '\0')
+			memcpy(v.full_name, p->full_name, sizeof(v.full_name));
+		if (p->date_of_birth[0] != '\0')
+			memcpy(v.date_of_birth, p->date_of_birth,
+			       sizeof(v.date_of_birth));
+		if (p->email[0] != '\0')
+			memcpy(v.email, p->email, sizeof(v.email));
+		v.updated_at = now;
+	}
+	*p = v;
+	if (created != NULL)
+		*created = made;
+out:
+	done(ins);
+	done(upd);
+	done(get);
+	return rc;
+}
+
+/* Runs a cached one-row person query whose only parameter is text T or,
+ * when T is NULL, the integer ID. */
+static int
+person_query(struct store *s, enum store_sqlite_stmt slot, const char *sql,
+	     const char *t, int64_t id, struct person *out)
+{
+	static const char op[] = "person get";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = stmt(s, slot, sql, &st);
+	if (rc)
+		goto out;
+	if ((t != NULL ? bind_text(st, 1, t) : bind_int(st, 1, id)) !=
+	    SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_row(s, st, op);
+	if (rc == 0)
+		rc = read_person(st, 0, out);
+out:
+	done(st);
+	return rc;
+}
+
+static int
+sq_person_get(struct store *s, int64_t id, struct person *out)
+{
+	return person_query(s, STMT_PERSON_GET,
+			    "SELECT " PERSON_COLUMNS("") " FROM people"
+			    " WHERE id = ?1", NULL, id, out);
+}
+
+static int
+sq_person_get_by_nid(struct store *s, const char *national_id,
+		     struct person *out)
+{
+	return person_query(s, STMT_PERSON_GET_NID, SQL_PERSON_GET_NID,
+			    national_id, 0, out);
+}
+
+static int
+sq_person_get_by_uid(struct store *s, const char *uid, struct person *out)
+{
+	return person_query(s, STMT_PERSON_GET_UID,
+			    "SELECT " PERSON_COLUMNS("") " FROM people"
+			    " WHERE uid = ?1", uid, 0, out);
+}
+
+static int
+sq_person_set_password(struct store *s, int64_t id, const char *hash,
+		       int64_t now)
+{
+	static const char op[] = "set password";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = stmt(s, STMT_PERSON_SET_PASSWORD,
+		  "UPDATE people SET password_hash = ?1, updated_at = ?2"
+		  " WHERE id = ?3", &st);
+	if (rc)
+		goto out;
+	if (bind_text(st, 1, hash) != SQLITE_OK ||
+	    bind_int(st, 2, now) != SQLITE_OK ||
+	    bind_int(st, 3, id) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, st, op);
+	if (rc == 0)
+		rc = changed_one(s);
+out:
+	done(st);
+	return rc;
+}
+
+/* ---- memberships -------------------------------------------------------- */
+
+/* M->created_at 0 means now; an existing membership keeps its own. */
+static int
+sq_membership_add(struct store *s, struct membership *m)
+{
+	static const char op[] = "membership add";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = stmt(s, STMT_MEMBERSHIP_ADD,
+		  "INSERT INTO memberships (person_id, institution_id, role,"
+		  " student_code, created_at) VALUES (?1, ?2, ?3, ?4, ?5)"
+		  " ON CONFLICT (person_id, institution_id, role) DO UPDATE"
+		  " SET student_code = excluded.student_code"
+		  " WHERE excluded.student_code <> ''", &st);
+	if (rc)
+		goto out;
+	if (bind_int(st, 1, m->person_id) != SQLITE_OK ||
+	    bind_int(st, 2, m->institution_id) != SQLITE_OK ||
+	    bind_text(st, 3, role_text[m->role]) != SQLITE_OK ||
+	    bind_text(st, 4, m->student_code) != SQLITE_OK ||
+	    bind_int(st, 5, now_or(m->created_at)) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, st, op);
+out:
+	done(st);
+	return rc;
+}
+
+static int
+sq_membership_remove(struct store *s, int64_t person_id,
+		     int64_t institution_id, enum role role)
+{
+	static const char op[] = "membership remove";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = stmt(s, STMT_MEMBERSHIP_REMOVE,
+		  "DELETE FROM memberships WHERE person_id = ?1"
+		  " AND institution_id = ?2 AND role = ?3", &st);
+	if (rc)
+		goto out;
+	if (bind_int(st, 1, person_id) != SQLITE_OK ||
+	    bind_int(st, 2, institution_id) != SQLITE_OK ||
+	    bind_text(st, 3, role_text[role]) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, st, op);
+	if (rc == 0)
+		rc = changed_one(s);
+out:
+	done(st);
+	return rc;
+}
+
+/* Reads institution_id, role, student_code, created_at from column C0. */
+static int
+read_membership(sqlite3_stmt *st, int c0, int64_t person_id,
+		struct membership *out)
+{
+	struct membership v;
+	int role = 0;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	v.person_id = person_id;
+	v.institution_id = col_int(st, c0);
+	rc = col_enum(st, c0 + 1, role_text, NELEM(role_text), &role);
+	if (rc == 0)
+		rc = col_text(st, c0 + 2, v.student_code,
+			      sizeof(v.student_code));
+	if (rc)
+		return rc;
+	v.role = (enum role)role;
+	v.created_at = col_int(st, c0 + 3);
+	*out = v;
+	return 0;
+}
+
+/* In institution then role order. On failure *N is 0 and OUT unspecified. */
+static int
+sq_memberships(struct store *s, int64_t person_id, struct membership *out,
+	       int max, int *n)
+{
+	static const char op[] = "memberships";
+	sqlite3_stmt *st = NULL;
+	int count = 0;
+	int src = SQLITE_DONE;
+	int rc;
+
+	*n = 0;
+	rc = stmt(s, STMT_MEMBERSHIPS,
+		  "SELECT institution_id, role, student_code, created_at"
+		  " FROM memberships WHERE person_id = ?1"
+		  " ORDER BY institution_id, role LIMIT ?2", &st);
+	if (rc)
+		goto out;
+	if (bind_int(st, 1, person_id) != SQLITE_OK ||
+	    bind_int(st, 2, max) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	while (count < max && (src = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = read_membership(st, 0, person_id, &out[count]);
+		if (rc)
+			goto out;
+		count++;
+	}
+	if (count < max && src != SQLITE_DONE) {
+		rc = db_fail(s, src, op);
+		goto out;
+	}
+	*n = count;
+out:
+	done(st);
+	return rc;
+}
+
+static int
+sq_members_each(struct store *s, int64_t institution_id, enum role role,
+		int64_t after_id, int limit,
+		int (*cb)(const struct person *p, const struct membership *m,
+			  void *arg),
+		void *arg)
+{
+	static const char op[] = "member list";
+	sqlite3_stmt *st = NULL;
+	struct person p;
+	struct membership m;
+	int src;
+	int rc;
+
+	rc = stmt_once(s, "SELECT " PERSON_COLUMNS("p.") ", m.institution_id,"
+		       " m.role, m.student_code, m.created_at"
+		       " FROM memberships m JOIN people p ON p.id = m.person_id"
+		       " WHERE m.institution_id = ?1 AND m.role = ?2"
+		       " AND m.person_id > ?3 ORDER BY m.person_id LIMIT ?4",
+		       op, &st);
+	if (rc)
+		goto out;
+	if (bind_int(st, 1, institution_id) != SQLITE_OK ||
+	    bind_text(st, 2, role_text[role]) != SQLITE_OK ||
+	    bind_int(st, 3, after_id) != SQLITE_OK ||
+	    bind_int(st, 4, limit) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = read_person(st, 0, &p);
+		if (rc == 0)
+			rc = read_membership(st, PERSON_NCOLS, p.id, &m);
+		if (rc == 0)
+			rc = cb(&p, &m, arg);
+		if (rc)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = db_fail(s, src, op);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- sessions ----------------------------------------------------------- */
+
+static int
+sq_session_add(struct store *s, const struct session *sess)
+{
+	static const char op[] = "session add";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = stmt(s, STMT_SESSION_ADD,
+		  "INSERT INTO sessions (" SESSION_COLUMNS ")"
+		  " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &st);
+	if (rc)
+		goto out;
+	if (bind_text(st, 1, sess->token_hash) != SQLITE_OK ||
+	    bind_int(st, 2, sess->person_id) != SQLITE_OK ||
+	    bind_int(st, 3, sess->created_at) != SQLITE_OK ||
+	    bind_int(st, 4, sess->last_seen_at) != SQLITE_OK ||
+	    bind_int(st, 5, sess->expires_at) != SQLITE_OK ||
+	    bind_text(st, 6, sess->source) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, st, op);
+out:
+	done(st);
+	return rc;
+}
+
+/* Returns the session as stored, ended or not: the caller judges expiry. */
+static int
+sq_session_get(struct store *s, const char *token_hash, struct session *out)
+{
+	static const char op[] = "session get";
+	sqlite3_stmt *st = NULL;
+	struct session v;
+	int rc;
+
+	rc = stmt(s, STMT_SESSION_GET,
+		  "SELECT " SESSION_COLUMNS " FROM sessions"
+		  " WHERE token_hash = ?1", &st);
+	if (rc)
+		goto out;
+	if (bind_text(st, 1, token_hash) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_row(s, st, op);
+	if (rc)
+		goto out;
+	memset(&v, 0, sizeof(v));
+	rc = col_text(st, 0, v.token_hash, sizeof(v.token_hash));
+	if (rc == 0)
+		rc = col_text(st, 5, v.source, sizeof(v.source));
+	if (rc)
+		goto out;
+	v.person_id = col_int(st, 1);
+	v.created_at = col_int(st, 2);
+	v.last_seen_at = col_int(st, 3);
+	v.expires_at = col_int(st, 4);
+	*out = v;
+out:
+	done(st);
+	return rc;
+}
+
+static int
+sq_session_touch(struct store *s, const char *token_hash, int64_t now)
+{
+	static const char op[] = "session touch";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = stmt(s, STMT_SESSION_TOUCH,
+		  "UPDATE sessions SET last_seen_at = ?1 WHERE token_hash = ?2",
+		  &st);
+	if (rc)
+		goto out;
+	if (bind_int(st, 1, now) != SQLITE_OK ||
+	    bind_text(st, 2, token_hash) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, st, op);
+	if (rc == 0)
+		rc = changed_one(s);
+out:
+	done(st);
+	return rc;
+}
+
+static int
+sq_session_delete(struct store *s, const char *token_hash)
+{
+	static const char op[] = "session delete";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = stmt(s, STMT_SESSION_DELETE,
+		  "DELETE FROM sessions WHERE token_hash = ?1", &st);
+	if (rc)
+		goto out;
+	if (bind_text(st, 1, token_hash) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, st, op);
+	if (rc == 0)
+		rc = changed_one(s);
+out:
+	done(st);
+	return rc;
+}
+
+/*
+ * PERSON_ID > 0: every session of that person. PERSON_ID 0: every session
+ * that has ended at NOW: its expires_at <= NOW or, when IDLE_TIMEOUT > 0,
+ * it was last seen IDLE_TIMEOUT or more seconds ago.
+ */
+static int
+sq_session_purge(struct store *s, int64_t person_id, int64_t now,
+		 int64_t idle_timeout, int *n)
+{
+	static const char op[] = "session purge";
+	sqlite3_stmt *st = NULL;
+	int b;
+	int rc;
+
+	if (person_id > 0) {
+		rc = stmt(s, STMT_SESSION_PURGE_PERSON,
+			  "DELETE FROM sessions WHERE person_id = ?1", &st);
+		if (rc)
+			goto out;
+		b = bind_int(st, 1, person_id);
+	} else {
+		rc = stmt(s, STMT_SESSION_PURGE_ENDED,
+			  "DELETE FROM sessions WHERE expires_at <= ?1"
+			  " OR (?2 > 0 AND last_seen_at <= ?1 - ?2)", &st);
+		if (rc)
+			goto out;
+		b = bind_int(st, 1, now);
+		if (b == SQLITE_OK)
+			b = bind_int(st, 2, idle_timeout);
+	}
+	if (b != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, st, op);
+	if (rc)
+		goto out;
+	if (n != NULL)
+		*n = sqlite3_changes(store_sqlite_db(s));
+out:
+	done(st);
+	return rc;
+}
+
+/* ---- API tokens --------------------------------------------------------- */
+
+/* Reads TOKEN_COLUMNS from the current row into *OUT. */
+static int
+read_token(sqlite3_stmt *st, struct api_token *out)
+{
+	struct api_token v;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	v.id = col_int(st, 0);
+	rc = col_text(st, 1, v.uid, sizeof(v.uid));
+	if (rc == 0)
+		rc = col_text(st, 3, v.name, sizeof(v.name));
+	if (rc == 0)
+		rc = col_text(st, 4, v.scopes, sizeof(v.scopes));
+	if (rc)
+		return rc;
+	v.institution_id = col_int(st, 2);
+	v.created_by = col_int(st, 5);
+	v.created_at = col_int(st, 6);
+	v.last_used_at = col_int(st, 7);
+	v.revoked_at = col_int(st, 8);
+	*out = v;
+	return 0;
+}
+
+/* T->id 0 lets the database choose the id; either way T->id holds it
+ * afterwards. T->created_at 0 means now. */
+static int
+sq_token_add(struct store *s, struct api_token *t, const char *token_hash)
+{
+	static const char op[] = "token add";
+	sqlite3_stmt *st = NULL;
+	int64_t created = now_or(t->created_at);
+	int rc;
+
+	rc = stmt(s, STMT_TOKEN_ADD,
+		  "INSERT INTO api_tokens (id, uid, institution_id, name,"
+		  " token_hash, scopes, created_by, created_at, last_used_at,"
+		  " revoked_at) VALUES (NULLIF(?1, 0), ?2, ?3, ?4, ?5, ?6, ?7,"
+		  " ?8, ?9, ?10)", &st);
+	if (rc)
+		goto out;
+	if (bind_int(st, 1, t->id) != SQLITE_OK ||
+	    bind_text(st, 2, t->uid) != SQLITE_OK ||
+	    bind_int(st, 3, t->institution_id) != SQLITE_OK ||
+	    bind_text(st, 4, t->name) != SQLITE_OK ||
+	    bind_text(st, 5, token_hash) != SQLITE_OK ||
+	    bind_text(st, 6, t->scopes) != SQLITE_OK ||
+	    bind_int(st, 7, t->created_by) != SQLITE_OK ||
+	    bind_int(st, 8, created) != SQLITE_OK ||
+	    bind_int(st, 9, t->last_used_at) != SQLITE_OK ||
+	    bind_int(st, 10, t->revoked_at) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, st, op);
+	if (rc)
+		goto out;
+	t->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
+	t->created_at = created;
+out:
+	done(st);
+	return rc;
+}
+
+static int
+sq_token_by_hash(struct store *s, const char *token_hash,
+		 struct api_token *out)
+{
+	static const char op[] = "token by hash";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = stmt(s, STMT_TOKEN_BY_HASH,
+		  "SELECT " TOKEN_COLUMNS " FROM api_tokens"
+		  " WHERE token_hash = ?1 AND revoked_at = 0", &st);
+	if (rc)
+		goto out;
+	if (bind_text(st, 1, token_hash) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_row(s, st, op);
+	if (rc == 0)
+		rc = read_token(st, out);
+out:
+	done(st);
+	return rc;
+}
+
+/* Revoked tokens are found too (revoked_at says so). */
+static int
+sq_token_get(struct store *s, int64_t institution_id, const char *uid,
+	     struct api_token *out)
+{
+	static const char op[] = "token get";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = stmt(s, STMT_TOKEN_GET,
+		  "SELECT " TOKEN_COLUMNS " FROM api_tokens"
+		  " WHERE institution_id = ?1 AND uid = ?2", &st);
+	if (rc)
+		goto out;
+	if (bind_int(st, 1, institution_id) != SQLITE_OK ||
+	    bind_text(st, 2, uid) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_row(s, st, op);
+	if (rc == 0)
+		rc = read_token(st, out);
+out:
+	done(st);
+	return rc;
+}
+
+/* Oldest first, revoked ones included. */
+static int
+sq_token_each(struct store *s, int64_t institution_id,
+	      int (*cb)(const struct api_token *t, void *arg), void *arg)
+{
+	static const char op[] = "token list";
+	sqlite3_stmt *st = NULL;
+	struct api_token t;
+	int src;
+	int rc;
+
+	rc = stmt_once(s, "SELECT " TOKEN_COLUMNS " FROM api_tokens"
+		       " WHERE institution_id = ?1 ORDER BY id", op, &st);
+	if (rc)
+		goto out;
+	if (bind_int(st, 1, institution_id) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = read_token(st, &t);
+		if (rc == 0)
+			rc = cb(&t, arg);
+		if (rc)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = db_fail(s, src, op);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_token_revoke(struct store *s, int64_t institution_id, const char *uid,
+		int64_t now)
+{
+	static const char op[] = "token revoke";
+	sqlite3_stmt *st = NULL;
+	struct api_token t;
+	int rc;
+
+	rc = stmt(s, STMT_TOKEN_REVOKE,
+		  "UPDATE api_tokens SET revoked_at = ?1"
+		  " WHERE institution_id = ?2 AND uid = ?3 AND revoked_at = 0",
+		  &st);
+	if (rc)
+		goto out;
+	if (bind_int(st, 1, now) != SQLITE_OK ||
+	    bind_int(st, 2, institution_id) != SQLITE_OK ||
+	    bind_text(st, 3, uid) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, st, op);
+	if (rc == 0 && changed_one(s) != 0) {
+		/* Nothing active matched: absent, or revoked before. */
+		rc = sq_token_get(s, institution_id, uid, &t);
+		if (rc == 0)
+			rc = TC_ECONFLICT;
+	}
+out:
+	done(st);
+	return rc;
+}
+
+static int
+sq_token_touch(struct store *s, int64_t id, int64_t now)
+{
+	static const char op[] = "token touch";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = stmt(s, STMT_TOKEN_TOUCH,
+		  "UPDATE api_tokens SET last_used_at = ?1 WHERE id = ?2", &st);
+	if (rc)
+		goto out;
+	if (bind_int(st, 1, now) != SQLITE_OK ||
+	    bind_int(st, 2, id) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, st, op);
+	if (rc == 0)
+		rc = changed_one(s);
+out:
+	done(st);
+	return rc;
+}
+
+/* ---- activation codes --------------------------------------------------- */
+
+/* Unused codes of the person are deleted; used ones stay as history. */
+static int
+sq_activation_add(struct store *s, int64_t person_id, const char *code_hash,
+		  int64_t now, int64_t expires_at)
+{
+	static const char op[] = "activation add";
+	struct savepoint sp = { 0, 0 };
+	sqlite3_stmt *drop = NULL, *ins = NULL;
+	int rc;
+
+	rc = sp_begin(s, &sp);
+	if (rc)
+		goto out;
+	rc = stmt(s, STMT_ACTIVATION_DROP,
+		  "DELETE FROM activation_codes"
+		  " WHERE person_id = ?1 AND used_at = 0", &drop);
+	if (rc)
+		goto out;
+	if (bind_int(drop, 1, person_id) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, drop, op);
+	if (rc)
+		goto out;
+	rc = stmt(s, STMT_ACTIVATION_ADD,
+		  "INSERT INTO activation_codes (person_id, code_hash,"
+		  " created_at, expires_at) VALUES (?1, ?2, ?3, ?4)", &ins);
+	if (rc)
+		goto out;
+	if (bind_int(ins, 1, person_id) != SQLITE_OK ||
+	    bind_text(ins, 2, code_hash) != SQLITE_OK ||
+	    bind_int(ins, 3, now) != SQLITE_OK ||
+	    bind_int(ins, 4, expires_at) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, ins, op);
+	if (rc == 0)
+		rc = sp_release(s, &sp);
+out:
+	done(drop);
+	done(ins);
+	if (rc)
+		sp_rollback(s, &sp);
+	return rc;
+}
+
+/* Valid means unused and expires_at > NOW. */
+static int
+sq_activation_take(struct store *s, int64_t person_id, const char *code_hash,
+		   int64_t now)
+{
+	static const char op[] = "activation take";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = stmt(s, STMT_ACTIVATION_TAKE,
+		  "UPDATE activation_codes SET used_at = ?1"
+		  " WHERE person_id = ?2 AND code_hash = ?3 AND used_at = 0"
+		  " AND expires_at > ?1", &st);
+	if (rc)
+		goto out;
+	if (bind_int(st, 1, now) != SQLITE_OK ||
+	    bind_int(st, 2, person_id) != SQLITE_OK ||
+	    bind_text(st, 3, code_hash) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, st, op);
+	if (rc == 0)
+		rc = changed_one(s);
+out:
+	done(st);
+	return rc;
+}
+
+/* ---- failed logins ------------------------------------------------------ */
+
+static int
+sq_login_failure_add(struct store *s, const char *account, const char *source,
+		     int64_t now)
+{
+	static const char op[] = "login failure add";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = stmt(s, STMT_FAILURE_ADD,
+		  "INSERT INTO login_failures (account, source, at)"
+		  " VALUES (?1, ?2, ?3)", &st);
+	if (rc)
+		goto out;
+	if (bind_text(st, 1, account) != SQLITE_OK ||
+	    bind_text(st, 2, source) != SQLITE_OK ||
+	    bind_int(st, 3, now) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, st, op);
+out:
+	done(st);
+	return rc;
+}
+
+/* Count and oldest time (0 when none) of failures with the value KEY at or
+ * after SINCE, through statement SLOT (SQL). KEY NULL counts nothing. */
+static int
+failures_count(struct store *s, enum store_sqlite_stmt slot, const char *sql,
+	       const char *key, int64_t since, int *count, int64_t *oldest)
+{
+	static const char op[] = "login failures";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*count = 0;
+	*oldest = 0;
+	if (key == NULL)
+		return 0;
+	rc = stmt(s, slot, sql, &st);
+	if (rc)
+		goto out;
+	if (bind_text(st, 1, key) != SQLITE_OK ||
+	    bind_int(st, 2, since) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_row(s, st, op);
+	if (rc == TC_ENOTFOUND)
+		rc = db_fail(s, SQLITE_ERROR, op);	/* aggregates give a row */
+	if (rc)
+		goto out;
+	*count = sqlite3_column_int(st, 0);
+	*oldest = col_int(st, 1);
+out:
+	done(st);
+	return rc;
+}
+
+static int
+sq_login_failures(struct store *s, const char *account, const char *source,
+		  int64_t since, int *by_account, int *by_source,
+		  int64_t *oldest_account, int64_t *oldest_source)
+{
+	int na = 0, ns = 0;
+	int64_t oa = 0, os = 0;
+	int rc;
+
+	rc = failures_count(s, STMT_FAILURES_BY_ACCOUNT,
+			    "SELECT count(*), coalesce(min(at), 0)"
+			    " FROM login_failures"
+			    " WHERE account = ?1 AND at >= ?2",
+			    account, since, &na, &oa);
+	if (rc)
+		goto out;
+	rc = failures_count(s, STMT_FAILURES_BY_SOURCE,
+			    "SELECT count(*), coalesce(min(at), 0)"
+			    " FROM login_failures"
+			    " WHERE source = ?1 AND at >= ?2",
+			    source, since, &ns, &os);
+	if (rc)
+		goto out;
+	if (by_account != NULL)
+		*by_account = na;
+	if (by_source != NULL)
+		*by_source = ns;
+	if (oldest_account != NULL)
+		*oldest_account = oa;
+	if (oldest_source != NULL)
+		*oldest_source = os;
+out:
+	return rc;
+}
+
+/* One statement, so it is all-or-nothing; ACCOUNT NULL matches nothing. */
+static int
+sq_login_failures_clear(struct store *s, const char *account, int64_t before)
+{
+	static const char op[] = "login failures clear";
+	sqlite3_stmt *st = NULL;
+	int b;
+	int rc;
+
+	rc = stmt(s, STMT_FAILURES_CLEAR,
+		  "DELETE FROM login_failures WHERE account = ?1 OR at < ?2",
+		  &st);
+	if (rc)
+		goto out;
+	b = account != NULL ? bind_text(st, 1, account) :
+			      sqlite3_bind_null(st, 1);
+	if (b != SQLITE_OK || bind_int(st, 2, before) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, st, op);
+out:
+	done(st);
+	return rc;
+}
+
+/* ---- audit -------------------------------------------------------------- */
+
+static int
+sq_audit_add(struct store *s, struct audit_event *e)
+{
+	static const char op[] = "audit add";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = stmt(s, STMT_AUDIT_ADD,
+		  "INSERT INTO audit_events (at, institution_id,"
+		  " actor_person_id, actor_token_id, event, subject, detail,"
+		  " source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &st);
+	if (rc)
+		goto out;
+	if (bind_int(st, 1, e->at) != SQLITE_OK ||
+	    bind_int(st, 2, e->institution_id) != SQLITE_OK ||
+	    bind_int(st, 3, e->actor_person_id) != SQLITE_OK ||
+	    bind_int(st, 4, e->actor_token_id) != SQLITE_OK ||
+	    bind_text(st, 5, e->event) != SQLITE_OK ||
+	    bind_text(st, 6, e->subject) != SQLITE_OK ||
+	    bind_text(st, 7, e->detail) != SQLITE_OK ||
+	    bind_text(st, 8, e->source) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	rc = step_done(s, st, op);
+	if (rc == 0)
+		e->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
+out:
+	done(st);
+	return rc;
+}
+
+/* Reads AUDIT_COLUMNS from the current row into *OUT. */
+static int
+read_audit(sqlite3_stmt *st, struct audit_event *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->id = col_int(st, 0);
+	out->at = col_int(st, 1);
+	out->institution_id = col_int(st, 2);
+	out->actor_person_id = col_int(st, 3);
+	out->actor_token_id = col_int(st, 4);
+	rc = col_text(st, 5, out->event, sizeof(out->event));
+	if (rc == 0)
+		rc = col_text(st, 6, out->subject, sizeof(out->subject));
+	if (rc == 0)
+		rc = col_text(st, 7, out->detail, sizeof(out->detail));
+	if (rc == 0)
+		rc = col_text(st, 8, out->source, sizeof(out->source));
+	return rc;
+}
+
+static int
+sq_audit_each(struct store *s, int64_t institution_id, int64_t before_id,
+	      int limit, int (*cb)(const struct audit_event *e, void *arg),
+	      void *arg)
+{
+	static const char op[] = "audit list";
+	sqlite3_stmt *st = NULL;
+	struct audit_event e;
+	int src;
+	int rc;
+
+	rc = stmt_once(s, "SELECT " AUDIT_COLUMNS " FROM audit_events"
+		       " WHERE institution_id = ?1 AND id < ?2"
+		       " ORDER BY id DESC LIMIT ?3", op, &st);
+	if (rc)
+		goto out;
+	if (bind_int(st, 1, institution_id) != SQLITE_OK ||
+	    bind_int(st, 2, before_id > 0 ? before_id : INT64_MAX) !=
+	    SQLITE_OK ||
+	    bind_int(st, 3, limit) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = read_audit(st, &e);
+		if (rc == 0)
+			rc = cb(&e, arg);
+		if (rc)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = db_fail(s, src, op);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+const struct identity_ops sqlite_identity_ops = {
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.meta_get = sq_meta_get,
+	.meta_add = sq_meta_add,
+	.institution_add = sq_institution_add,
+	.institution_get = sq_institution_get,
+	.institution_get_id = sq_institution_get_id,
+	.institution_each = sq_institution_each,
+	.key_add = sq_key_add,
+	.key_current = sq_key_current,
+	.key_each = sq_key_each,
+	.person_upsert = sq_person_upsert,
+	.person_get = sq_person_get,
+	.person_get_by_nid = sq_person_get_by_nid,
+	.person_get_by_uid = sq_person_get_by_uid,
+	.person_set_password = sq_person_set_password,
+	.membership_add = sq_membership_add,
+	.membership_remove = sq_membership_remove,
+	.memberships = sq_memberships,
+	.members_each = sq_members_each,
+	.session_add = sq_session_add,
+	.session_get = sq_session_get,
+	.session_touch = sq_session_touch,
+	.session_delete = sq_session_delete,
+	.session_purge = sq_session_purge,
+	.token_add = sq_token_add,
+	.token_by_hash = sq_token_by_hash,
+	.token_get = sq_token_get,
+	.token_each = sq_token_each,
+	.token_revoke = sq_token_revoke,
+	.token_touch = sq_token_touch,
+	.activation_add = sq_activation_add,
+	.activation_take = sq_activation_take,
+	.login_failure_add = sq_login_failure_add,
+	.login_failures = sq_login_failures,
+	.login_failures_clear = sq_login_failures_clear,
+	.audit_add = sq_audit_add,
+	.audit_each = sq_audit_each,
+};

@@ -1,0 +1,90 @@
+/*
+ * store_sqlite.h - what the SQLite backend's files share (private to
+ * storage/; nothing outside storage/ includes this).
+ *
+ * store_sqlite.c owns the connection and a fixed set of prepared
+ * statements that live as long as the store: hot queries are compiled once
+ * (SQLITE_PREPARE_PERSISTENT) instead of per call, and all of them are
+ * finalized together by store_close. The list of those statements is the
+ * enum below, kept in this one place; the SQL of each sits next to the code
+ * that runs it.
+ */
+#ifndef TINCHI_STORE_SQLITE_H
+#define TINCHI_STORE_SQLITE_H
+
+#include <sqlite3.h>
+
+#include "storage/store_backend.h"
+
+enum store_sqlite_stmt {
+	/* transactions (identity_sqlite.c) */
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_SAVEPOINT,
+	STMT_RELEASE,
+	STMT_ROLLBACK_TO,
+	/* meta */
+	STMT_META_GET,
+	STMT_META_ADD,
+	/* institutions and keys */
+	STMT_INST_ADD,
+	STMT_INST_GET,
+	STMT_INST_GET_ID,
+	STMT_KEY_RETIRE,
+	STMT_KEY_INSERT,
+	STMT_KEY_CURRENT,
+	/* people and memberships */
+	STMT_PERSON_INSERT,
+	STMT_PERSON_UPDATE,
+	STMT_PERSON_GET,
+	STMT_PERSON_GET_NID,
+	STMT_PERSON_GET_UID,
+	STMT_PERSON_SET_PASSWORD,
+	STMT_MEMBERSHIP_ADD,
+	STMT_MEMBERSHIP_REMOVE,
+	STMT_MEMBERSHIPS,
+	/* sessions */
+	STMT_SESSION_ADD,
+	STMT_SESSION_GET,
+	STMT_SESSION_TOUCH,
+	STMT_SESSION_DELETE,
+	STMT_SESSION_PURGE_PERSON,
+	STMT_SESSION_PURGE_ENDED,
+	/* API tokens */
+	STMT_TOKEN_ADD,
+	STMT_TOKEN_BY_HASH,
+	STMT_TOKEN_GET,
+	STMT_TOKEN_REVOKE,
+	STMT_TOKEN_TOUCH,
+	/* activation codes */
+	STMT_ACTIVATION_DROP,
+	STMT_ACTIVATION_ADD,
+	STMT_ACTIVATION_TAKE,
+	/* failed logins */
+	STMT_FAILURE_ADD,
+	STMT_FAILURES_BY_ACCOUNT,
+	STMT_FAILURES_BY_SOURCE,
+	STMT_FAILURES_CLEAR,
+	/* audit */
+	STMT_AUDIT_ADD,
+
+	STMT_COUNT
+};
+
+/* The connection of S, which must be a SQLite store. Borrowed. */
+sqlite3 *store_sqlite_db(struct store *s);
+
+/*
+ * The long-lived statement SLOT of S into *OUT, compiled from SQL on first
+ * use. Every use of a slot passes the same SQL. The statement stays owned
+ * by the store (store_close finalizes it); the caller resets it when done
+ * and never keeps it across calls. Returns 0, or TC_EDB (logged; *OUT NULL).
+ */
+int store_sqlite_stmt(struct store *s, enum store_sqlite_stmt slot,
+		      const char *sql, sqlite3_stmt **out);
+
+/* The SQLite identity ops (identity_sqlite.c). */
+extern const struct identity_ops sqlite_identity_ops;
+
+#endif

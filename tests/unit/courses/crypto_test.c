@@ -1,0 +1,268 @@
+/* crypto_test.c - tests for courses/crypto.c */
+#include <stdlib.h>
+#include <string.h>
+
+#include "courses/crypto.h"
+#include "courses/errors.h"
+#include "tests/tap.h"
+
+static void
+test_random(void)
+{
+	unsigned char a[32], b[32], zero[32] = { 0 };
+
+	is_int(crypto_random(a, sizeof(a)), 0, "random bytes");
+	is_int(crypto_random(b, sizeof(b)), 0, "more random bytes");
+	ok(memcmp(a, b, sizeof(a)) != 0, "two draws differ");
+	ok(memcmp(a, zero, sizeof(a)) != 0, "draw is not all zero");
+	is_int(crypto_random(a, 0), 0, "zero bytes is fine");
+}
+
+static void
+test_sha256(void)
+{
+	char hex[SHA256_HEX_LEN + 1];
+	unsigned char raw[32];
+
+	sha256_hex("", 0, hex);
+	is_str(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	       "SHA-256 of empty input");
+	sha256_hex(NULL, 0, hex);
+	is_str(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	       "SHA-256 of NULL, 0");
+	sha256_hex("abc", 3, hex);
+	is_str(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	       "SHA-256 of abc (FIPS 180-2)");
+	sha256_raw("abc", 3, raw);
+	ok(raw[0] == 0xba && raw[31] == 0xad, "raw SHA-256 of abc");
+	sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+	is_str(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+	       "SHA-256 of the two-block FIPS vector");
+}
+
+static void
+test_hmac(void)
+{
+	unsigned char key[131];
+	char hex[SHA256_HEX_LEN + 1];
+
+	memset(key, 0x0b, 20);
+	is_int(hmac_sha256_hex(key, 20, "Hi There", 8, hex), 0, "HMAC works");
+	is_str(hex, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+	       "RFC 4231 test case 1");
+	is_int(hmac_sha256_hex("Jefe", 4, "what do ya want for nothing?", 28, hex), 0,
+	       "HMAC with a short key");
+	is_str(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+	       "RFC 4231 test case 2");
+	memset(key, 0xaa, sizeof(key));
+	is_int(hmac_sha256_hex(key, sizeof(key),
+			       "Test Using Larger Than Block-Size Key - Hash Key First", 54, hex),
+	       0, "HMAC with a long key");
+	is_str(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+	       "RFC 4231 test case 6");
+	is_int(hmac_sha256_hex(NULL, 0, NULL, 0, hex), 0, "HMAC with empty key and message");
+	is_str(hex, "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad",
+	       "HMAC-SHA-256 of empty key and message");
+}
+
+static void
+test_equal(void)
+{
+	ok(crypto_equal("abcd", "abcd", 4), "equal bytes");
+	ok(!crypto_equal("abcd", "abce", 4), "last byte differs");
+	ok(!crypto_equal("xbcd", "abcd", 4), "first byte differs");
+	ok(crypto_equal("a", "b", 0), "zero bytes are equal");
+}
+
+static void
+test_base64(void)
+{
+	static const struct { const char *in, *std, *url; } v[] = {
+		/* RFC 4648 section 10 */
+		{ "", "", "" },
+		{ "f", "Zg==", "Zg" },
+		{ "fo", "Zm8=", "Zm8" },
+		{ "foo", "Zm9v", "Zm9v" },
+		{ "foob", "Zm9vYg==", "Zm9vYg" },
+		{ "fooba", "Zm9vYmE=", "Zm9vYmE" },
+		{ "foobar", "Zm9vYmFy", "Zm9vYmFy" },
+	};
+	unsigned char bin[] = { 0xfb, 0xff, 0xbf, 0xfe };
+	unsigned char dec[64];
+	char enc[64];
+	size_t len;
+	int all = 1;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		size_t n = strlen(v[i].in);
+
+		all &= b64_encode(v[i].in, n, enc, sizeof(enc)) == 0 && strcmp(enc, v[i].std) == 0;
+		all &= b64url_encode(v[i].in, n, enc, sizeof(enc)) == 0 && strcmp(enc, v[i].url) == 0;
+		all &= b64_decode(v[i].std, dec, sizeof(dec), &len) == 0 && len == n &&
+		       memcmp(dec, v[i].in, n) == 0;
+		all &= b64url_decode(v[i].url, dec, sizeof(dec), &len) == 0 && len == n &&
+		       memcmp(dec, v[i].in, n) == 0;
+	}
+	ok(all, "RFC 4648 vectors encode and decode (standard and url)");
+
+	b64_encode(bin, sizeof(bin), enc, sizeof(enc));
+	is_str(enc, "+/+//g==", "standard alphabet uses + and /");
+	b64url_encode(bin, sizeof(bin), enc, sizeof(enc));
+	is_str(enc, "-_-__g", "url alphabet uses - and _");
+	ok(b64url_decode("-_-__g", dec, sizeof(dec), &len) == 0 && len == 4 &&
+	   memcmp(dec, bin, 4) == 0, "url alphabet decodes");
+
+	is_int(b64_encode("foo", 3, enc, 4), TC_ETOOBIG, "no room for the NUL");
+	is_int(b64_encode("foo", 3, enc, 5), 0, "exact room");
+	is_int(b64url_encode("f", 1, enc, 3), 0, "url: exact room");
+	is_int(b64url_encode("f", 1, enc, 2), TC_ETOOBIG, "url: too small");
+	is_int(b64_decode("Zm9vYmFy", dec, 5, &len), TC_ETOOBIG, "decode: output too small");
+	is_int(b64_decode("Zm9vYmFy", dec, 6, NULL), 0, "decode: exact room, NULL outlen");
+
+	is_int(b64_decode("Zm9", dec, sizeof(dec), &len), TC_EINVALID, "std: missing padding");
+	is_int(b64_decode("Zg=", dec, sizeof(dec), &len), TC_EINVALID, "std: short padding");
+	is_int(b64_decode("Zg===", dec, sizeof(dec), &len), TC_EINVALID, "std: extra padding");
+	is_int(b64_decode("Z===", dec, sizeof(dec), &len), TC_EINVALID, "std: three '='");
+	is_int(b64_decode("====", dec, sizeof(dec), &len), TC_EINVALID, "std: only padding");
+	is_int(b64_decode("Zg==Zg==", dec, sizeof(dec), &len), TC_EINVALID,
+	       "std: padding in the middle");
+	is_int(b64_decode("Z=g=", dec, sizeof(dec), &len), TC_EINVALID, "std: '=' inside");
+	is_int(b64_decode("Zm9v\n", dec, sizeof(dec), &len), TC_EINVALID, "std: newline");
+	is_int(b64_decode("Zm 9v", dec, sizeof(dec), &len), TC_EINVALID, "std: space");
+	is_int(b64_decode("Zm9-", dec, sizeof(dec), &len), TC_EINVALID, "std: url character");
+	is_int(b64_decode("Zh==", dec, sizeof(dec), &len), TC_EINVALID,
+	       "std: non-zero unused bits (1 byte)");
+	is_int(b64_decode("Zm9=", dec, sizeof(dec), &len), TC_EINVALID,
+	       "std: non-zero unused bits (2 bytes)");
+	is_int(b64_decode(NULL, dec, sizeof(dec), &len), TC_EINVALID, "std: NULL");
+	is_int(b64url_decode("Zg==", dec, sizeof(dec), &len), TC_EINVALID, "url: padding rejected");
+	is_int(b64url_decode("Z", dec, sizeof(dec), &len), TC_EINVALID, "url: length 1 mod 4");
+	is_int(b64url_decode("Zm9vY", dec, sizeof(dec), &len), TC_EINVALID, "url: length 5");
+	is_int(b64url_decode("Zm+v", dec, sizeof(dec), &len), TC_EINVALID, "url: '+' rejected");
+	is_int(b64url_decode("Zm/v", dec, sizeof(dec), &len), TC_EINVALID, "url: '/' rejected");
+	is_int(b64url_decode("Zh", dec, sizeof(dec), &len), TC_EINVALID,
+	       "url: non-zero unused bits");
+	is_int(b64url_decode("Zm\xc3\xa9", dec, sizeof(dec), &len), TC_EINVALID,
+	       "url: non-ASCII rejected");
+}
+
+/* Round-trips every length 0..40 of pseudo-random bytes through all encoders. */
+static void
+test_roundtrip(void)
+{
+	unsigned char in[40], dec[64];
+	char enc[128];
+	size_t len;
+	int all = 1;
+
+	for (size_t n = 0; n <= sizeof(in); n++) {
+		for (size_t i = 0; i < n; i++)
+			in[i] = (unsigned char)(i * 37 + n * 11 + (i % 3 == 0 ? 0 : 0x80));
+		if (n >= 3)
+			in[0] = in[1] = 0;
+		all &= b64_encode(in, n, enc, sizeof(enc)) == 0 &&
+		       b64_decode(enc, dec, sizeof(dec), &len) == 0 && len == n &&
+		       memcmp(in, dec, n) == 0;
+		all &= b64url_encode(in, n, enc, sizeof(enc)) == 0 &&
+		       b64url_decode(enc, dec, sizeof(dec), &len) == 0 && len == n &&
+		       memcmp(in, dec, n) == 0;
+		all &= base58btc_encode(in, n, enc, sizeof(enc)) == 0 &&
+		       base58btc_decode(enc, dec, sizeof(dec), &len) == 0 && len == n &&
+		       memcmp(in, dec, n) == 0;
+	}
+	ok(all, "lengths 0..40 round-trip through base64, base64url and base58btc");
+}
+
+static void
+test_base58(void)
+{
+	static const unsigned char lead[] = { 0x00, 0x00, 0x28, 0x7f, 0xb4, 0xcd };
+	static const unsigned char zeros[3] = { 0 };
+	unsigned char dec[64];
+	char enc[64];
+	size_t len;
+
+	is_int(base58btc_encode("Hello World!", 12, enc, sizeof(enc)), 0, "base58 encodes");
+	is_str(enc, "2NEpo7TZRRrLZSi2U", "Hello World! in base58btc");
+	ok(base58btc_decode("2NEpo7TZRRrLZSi2U", dec, sizeof(dec), &len) == 0 && len == 12 &&
+	   memcmp(dec, "Hello World!", 12) == 0, "Hello World! decodes back");
+	is_int(base58btc_encode(lead, sizeof(lead), enc, sizeof(enc)), 0, "leading zeros encode");
+	is_str(enc, "11233QC4", "00 00 28 7f b4 cd in base58btc");
+	ok(base58btc_decode("11233QC4", dec, sizeof(dec), &len) == 0 && len == sizeof(lead) &&
+	   memcmp(dec, lead, sizeof(lead)) == 0, "leading '1's decode to zero bytes");
+	is_int(base58btc_encode(zeros, sizeof(zeros), enc, sizeof(enc)), 0, "all zeros encode");
+	is_str(enc, "111", "three zero bytes are three '1's");
+	ok(base58btc_decode("111", dec, sizeof(dec), &len) == 0 && len == 3 &&
+	   memcmp(dec, zeros, 3) == 0, "three '1's are three zero bytes");
+	is_int(base58btc_encode("", 0, enc, sizeof(enc)), 0, "empty input encodes");
+	is_str(enc, "", "empty input is the empty string");
+	ok(base58btc_decode("", dec, sizeof(dec), &len) == 0 && len == 0, "empty string decodes");
+	is_int(base58btc_encode("\x39", 1, enc, sizeof(enc)), 0, "57 encodes");
+	is_str(enc, "z", "57 is z");
+	is_int(base58btc_encode("\x3a", 1, enc, sizeof(enc)), 0, "58 encodes");
+	is_str(enc, "21", "58 is 21");
+
+	is_int(base58btc_decode("0OIl", dec, sizeof(dec), &len), TC_EINVALID,
+	       "0, O, I and l are not base58");
+	is_int(base58btc_decode("2NEp0", dec, sizeof(dec), &len), TC_EINVALID, "0 rejected");
+	is_int(base58btc_decode("2NE+", dec, sizeof(dec), &len), TC_EINVALID, "+ rejected");
+	is_int(base58btc_decode("2NE p", dec, sizeof(dec), &len), TC_EINVALID, "space rejected");
+	is_int(base58btc_decode(NULL, dec, sizeof(dec), &len), TC_EINVALID, "NULL rejected");
+	is_int(base58btc_encode("Hello World!", 12, enc, 17), TC_ETOOBIG,
+	       "encode: no room for the NUL");
+	is_int(base58btc_encode("Hello World!", 12, enc, 18), 0, "encode: exact room");
+	is_int(base58btc_encode(zeros, 3, enc, 3), TC_ETOOBIG, "encode: zeros past the room");
+	is_int(base58btc_decode("2NEpo7TZRRrLZSi2U", dec, 11, &len), TC_ETOOBIG,
+	       "decode: output too small");
+	is_int(base58btc_decode("2NEpo7TZRRrLZSi2U", dec, 12, NULL), 0, "decode: exact room");
+	is_int(base58btc_decode("1111", dec, 3, &len), TC_ETOOBIG, "decode: too many zeros");
+}
+
+static void
+test_tokens(void)
+{
+	char a[64], b[64];
+	unsigned char raw[64];
+	size_t len;
+	int shape = 1;
+
+	is_int(token_new("tcs_", a, sizeof(a)), 0, "session token");
+	is_int(token_new("tcs_", b, sizeof(b)), 0, "another session token");
+	is_int(strlen(a), 4 + 43, "prefix + 43 characters");
+	ok(strncmp(a, "tcs_", 4) == 0, "token starts with its prefix");
+	ok(strcmp(a, b) != 0, "two tokens differ");
+	ok(b64url_decode(a + 4, raw, sizeof(raw), &len) == 0 && len == TOKEN_BYTES,
+	   "token body is base64url of 32 bytes");
+	is_int(token_new("tct_", a, 47), TC_ETOOBIG, "token without room for the NUL");
+	is_int(token_new("tct_", a, 48), 0, "token with exact room");
+	is_int(token_new(NULL, a, sizeof(a)), 0, "NULL prefix is empty");
+	is_int(strlen(a), 43, "bare token is 43 characters");
+
+	is_int(uuid_v4(a), 0, "uuid");
+	is_int(uuid_v4(b), 0, "another uuid");
+	is_int(strlen(a), 36, "uuid is 36 characters");
+	for (size_t i = 0; i < 36; i++) {
+		int dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? a[i] != '-' : strchr("0123456789abcdef", a[i]) == NULL || a[i] == '\0')
+			shape = 0;
+	}
+	ok(shape, "uuid is lower-case hex in 8-4-4-4-12");
+	ok(a[14] == '4', "uuid version 4");
+	ok(strchr("89ab", a[19]) != NULL, "uuid RFC 4122 variant");
+	ok(strcmp(a, b) != 0, "two uuids differ");
+}
+
+int
+main(void)
+{
+	test_random();
+	test_sha256();
+	test_hmac();
+	test_equal();
+	test_base64();
+	test_roundtrip();
+	test_base58();
+	test_tokens();
+	return done_testing();
+}
