@@ -20,9 +20,8 @@ static const char b64_url[] =
 static const char b58_alpha[] =
 	"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
-/* Logs the first queued OpenSSL error under WHAT and empties the queue. */
-static void
-log_openssl(const char *what)
+void
+crypto_log_error(const char *what)
 {
 	char msg[256];
 	unsigned long e = ERR_get_error();
@@ -57,7 +56,7 @@ crypto_random(void *buf, size_t n)
 		if (chunk > INT_MAX)
 			chunk = INT_MAX;
 		if (RAND_bytes(p + done, (int)chunk) != 1) {
-			log_openssl("RAND_bytes");
+			crypto_log_error("RAND_bytes");
 			OPENSSL_cleanse(buf, n);
 			return TC_EIO;
 		}
@@ -111,7 +110,7 @@ void
 sha256_raw(const void *data, size_t n, unsigned char out[32])
 {
 	if (sha256_2(data, n, NULL, 0, out) != 0) {
-		log_openssl("SHA-256");
+		crypto_log_error("SHA-256");
 		memset(out, 0, 32);
 	}
 }
@@ -149,7 +148,7 @@ hmac_sha256_hex(const void *key, size_t keylen, const void *msg, size_t n,
 	if (rc == 0)
 		hex_encode(md, sizeof(md), out);
 	else
-		log_openssl("HMAC-SHA-256");
+		crypto_log_error("HMAC-SHA-256");
 	OPENSSL_cleanse(k, sizeof(k));
 	OPENSSL_cleanse(pad, sizeof(pad));
 	OPENSSL_cleanse(inner, sizeof(inner));

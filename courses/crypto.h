@@ -17,6 +17,10 @@
 #define SHA256_HEX_LEN 64	/* plus the NUL: 65 bytes */
 #define TOKEN_BYTES 32		/* entropy of session and API tokens */
 
+/* Logs the first queued OpenSSL error as "WHAT failed: ..." and empties
+ * the queue. */
+void crypto_log_error(const char *what);
+
 /* N bytes from the CSPRNG (RAND_bytes). */
 int crypto_random(void *buf, size_t n);
 

@@ -32,20 +32,6 @@ struct scrypt_hash {
 	unsigned char key[KEY_LEN];
 };
 
-static void
-log_openssl(const char *what)
-{
-	char msg[256];
-	unsigned long e = ERR_get_error();
-
-	if (e != 0)
-		ERR_error_string_n(e, msg, sizeof(msg));
-	else
-		msg[0] = '\0';
-	log_err("%s failed: %s", what, msg);
-	ERR_clear_error();
-}
-
 /*
  * Parameters this code accepts: N = 2^1..2^30, r and p at least 1 with
  * r * p < 2^30, N < 2^(16 r) (RFC 7914), and memory (OpenSSL's count:
@@ -92,7 +78,7 @@ scrypt_derive(const void *pw, size_t pwlen, const void *salt, size_t saltlen,
 	p = params->p;
 	kdf = EVP_KDF_fetch(NULL, "SCRYPT", NULL);
 	if (kdf == NULL) {
-		log_openssl("EVP_KDF_fetch(SCRYPT)");
+		crypto_log_error("EVP_KDF_fetch(SCRYPT)");
 		rc = TC_EIO;
 		goto out;
 	}
@@ -113,7 +99,7 @@ scrypt_derive(const void *pw, size_t pwlen, const void *salt, size_t saltlen,
 	*q++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM, &maxmem);
 	*q = OSSL_PARAM_construct_end();
 	if (EVP_KDF_derive(kctx, out, outlen, op) != 1) {
-		log_openssl("scrypt");
+		crypto_log_error("scrypt");
 		OPENSSL_cleanse(out, outlen);
 		rc = TC_EIO;
 		goto out;

@@ -14,25 +14,12 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "courses/crypto.h"
 #include "courses/errors.h"
 #include "courses/log.h"
 #include "storage/keys.h"
 
 #define KEY_FILE_MAX 16384	/* an Ed25519 PKCS#8 PEM is about 120 bytes */
-
-static void
-log_openssl(const char *what)
-{
-	char msg[256];
-	unsigned long e = ERR_get_error();
-
-	if (e != 0)
-		ERR_error_string_n(e, msg, sizeof(msg));
-	else
-		msg[0] = '\0';
-	log_err("keys: %s failed: %s", what, msg);
-	ERR_clear_error();
-}
 
 /* NAME is [A-Za-z0-9._-]{1,95}. */
 static int
@@ -129,7 +116,7 @@ pem_encode(EVP_PKEY *pkey, BIO **out)
 		return TC_ENOMEM;
 	}
 	if (PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) != 1) {
-		log_openssl("PEM_write_bio_PrivateKey");
+		crypto_log_error("keys: PEM_write_bio_PrivateKey");
 		BIO_free(bio);
 		return TC_EIO;
 	}
@@ -159,12 +146,12 @@ keys_generate(const char *keys_dir, const char *name, unsigned char pub[32])
 	}
 	pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	if (pkey == NULL) {
-		log_openssl("Ed25519 key generation");
+		crypto_log_error("keys: Ed25519 key generation");
 		rc = TC_EIO;
 		goto out;
 	}
 	if (EVP_PKEY_get_raw_public_key(pkey, pub, &publen) != 1 || publen != 32) {
-		log_openssl("EVP_PKEY_get_raw_public_key");
+		crypto_log_error("keys: EVP_PKEY_get_raw_public_key");
 		rc = TC_EIO;
 		goto out;
 	}
@@ -273,7 +260,7 @@ key_load(const char *keys_dir, const char *name, EVP_PKEY **out)
 	}
 	pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
 	if (pkey == NULL) {
-		log_openssl("PEM_read_bio_PrivateKey");
+		crypto_log_error("keys: PEM_read_bio_PrivateKey");
 		rc = TC_EIO;
 		goto out;
 	}
@@ -307,7 +294,7 @@ keys_public(const char *keys_dir, const char *name, unsigned char pub[32])
 	if (rc != 0)
 		goto out;
 	if (EVP_PKEY_get_raw_public_key(pkey, pub, &publen) != 1 || publen != 32) {
-		log_openssl("EVP_PKEY_get_raw_public_key");
+		crypto_log_error("keys: EVP_PKEY_get_raw_public_key");
 		rc = TC_EIO;
 		goto out;
 	}
@@ -339,7 +326,7 @@ keys_sign(const char *keys_dir, const char *name, const void *msg, size_t n,
 	if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, pkey) != 1 ||
 	    EVP_DigestSign(ctx, sig, &siglen, n ? msg : empty, n) != 1 ||
 	    siglen != 64) {
-		log_openssl("Ed25519 signing");
+		crypto_log_error("keys: Ed25519 signing");
 		rc = TC_EIO;
 		goto out;
 	}
@@ -362,7 +349,7 @@ ed25519_verify(const unsigned char pub[32], const void *msg, size_t n,
 	ctx = EVP_MD_CTX_new();
 	if (pkey == NULL || ctx == NULL ||
 	    EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) != 1) {
-		log_openssl("Ed25519 verification setup");
+		crypto_log_error("keys: Ed25519 verification setup");
 		rc = TC_EIO;
 		goto out;
 	}
