@@ -148,6 +148,39 @@ api_match(struct app *app, struct http_request *req, const struct route **route,
 	return router_match(app->routes, app->nroutes, req, route, allow);
 }
 
+/* Identifies the caller and checks CSRF; non-zero when RESP holds a refusal. */
+static int
+identify(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	int rc = auth_identify(app, req, (int64_t)time(NULL));
+
+	if (rc == TC_EUNAUTH) {
+		problem_respond(resp, 401, NULL, "the API token is unknown or revoked");
+		http_response_header(resp, "www-authenticate",
+				     "Bearer realm=\"tinchi\", error=\"invalid_token\"");
+		return rc;
+	}
+	if (rc) {
+		problem_respond_err(resp, rc, "could not check who is asking");
+		return rc;
+	}
+	if (auth_csrf_check(app, req)) {
+		problem_respond(resp, 403, NULL,
+				"send the session's CSRF token in X-CSRF-Token with every change");
+		return TC_EFORBIDDEN;
+	}
+	return 0;
+}
+
+int
+api_precheck(struct app *app, const struct route *route, struct http_request *req,
+	     struct http_response *resp)
+{
+	if (identify(app, req, resp))
+		return 1;
+	return route->precheck(app, req, resp) != 0 || resp->status != 0;
+}
+
 void
 api_handle(struct app *app, enum route_result rr, const struct route *route,
 	   unsigned allow, struct http_request *req, struct http_response *resp,
@@ -159,23 +192,8 @@ api_handle(struct app *app, enum route_result rr, const struct route *route,
 	switch (rr) {
 	case ROUTE_FOUND:
 		*route_name = route->name;
-		rc = auth_identify(app, req, (int64_t)time(NULL));
-		if (rc == TC_EUNAUTH) {
-			problem_respond(resp, 401, NULL, "the API token is unknown or revoked");
-			http_response_header(resp, "www-authenticate",
-					     "Bearer realm=\"tinchi\", error=\"invalid_token\"");
-			return;
-		}
-		if (rc) {
-			problem_respond_err(resp, rc, "could not check who is asking");
-			return;
-		}
-		if (auth_csrf_check(app, req)) {
-			problem_respond(resp, 403, NULL,
-					"send the session's CSRF token in X-CSRF-Token with every change");
-			return;
-		}
-		route->handler(app, req, resp);
+		if (identify(app, req, resp) == 0)
+			route->handler(app, req, resp);
 		return;
 	case ROUTE_BAD_METHOD:
 		*route_name = "method_not_allowed";

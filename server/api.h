@@ -39,6 +39,13 @@ void api_handle(struct app *app, enum route_result rr, const struct route *route
 		unsigned allow, struct http_request *req, struct http_response *resp,
 		const char **route_name);
 
+/*
+ * For a route with a precheck, when the headers have arrived: identifies
+ * the caller and runs the precheck. Non-zero when RESP holds a refusal.
+ */
+int api_precheck(struct app *app, const struct route *route, struct http_request *req,
+		 struct http_response *resp);
+
 /* api_match then api_handle. */
 void api_dispatch(struct app *app, struct http_request *req,
 		  struct http_response *resp, const char **route_name);

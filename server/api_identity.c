@@ -77,6 +77,42 @@ person_json(struct app *app, const struct person *p, const struct actor *a)
 	return o;
 }
 
+/*
+ * Records EVENT about a person once for each institution they belong to
+ * (so that each institution's admins see it), or platform-wide when they
+ * belong to none.
+ */
+static void
+audit_person(struct app *app, const struct http_request *req, int64_t person_id,
+	     const char *event, const char *subject)
+{
+	struct actor a;
+	int64_t done[ACTOR_ROLES_MAX];
+	int ndone = 0;
+
+	if (person_id <= 0 || auth_load_roles(app, person_id, &a) != 0 || a.nroles == 0) {
+		api_audit(app, req, 0, event, subject, NULL);
+		return;
+	}
+	for (int i = 0; i < a.nroles; i++) {
+		int seen = 0;
+
+		for (int k = 0; k < ndone; k++)
+			seen |= done[k] == a.roles[i].institution_id;
+		if (seen)
+			continue;
+		done[ndone++] = a.roles[i].institution_id;
+		api_audit(app, req, a.roles[i].institution_id, event, subject, NULL);
+	}
+}
+
+/* "$scrypt$ln=17,r=8,p=1$" for the parameters new hashes get. */
+static void
+hash_prefix(const struct scrypt_params *p, char *out, size_t n)
+{
+	snprintf(out, n, "$scrypt$ln=%u,r=%u,p=%u$", p->log2_n, p->r, p->p);
+}
+
 /* ---- sign in -------------------------------------------------------------- */
 
 struct login_job {
@@ -87,6 +123,8 @@ struct login_job {
 	char hash[PASSWORD_HASH_MAX];	/* "" when the account cannot sign in */
 	char account[65];		/* HMAC of the national ID */
 	char source[64];
+	char old_session[65];		/* hash of the session the client had, if any */
+	char rehash[PASSWORD_HASH_MAX];	/* the password at today's cost, when it changed */
 	int64_t person_id;
 	int tls;
 	int verified;			/* result of run() */
@@ -98,7 +136,15 @@ login_run(struct work *w)
 	struct login_job *j = (struct login_job *)w;
 
 	if (j->hash[0]) {
+		char prefix[64];
+
 		j->verified = password_verify(j->password, j->hash) == 0;
+		hash_prefix(&j->params, prefix, sizeof(prefix));
+		/* keep every account at the current cost, so that answer times
+		 * cannot tell accounts apart from unknown IDs */
+		if (j->verified && strncmp(j->hash, prefix, strlen(prefix)) != 0 &&
+		    password_hash(j->password, &j->params, j->rehash, sizeof(j->rehash)) != 0)
+			j->rehash[0] = '\0';
 	} else {
 		/* same work for an unknown account: no timing oracle */
 		char dummy[PASSWORD_HASH_MAX];
@@ -125,8 +171,8 @@ login_finish(struct http_deferred *d, struct http_response *resp)
 	memset(&fake.actor, 0, sizeof(fake.actor));
 	snprintf(fake.peer, sizeof(fake.peer), "%s", j->source);
 	if (!j->verified) {
-		store_login_failure_add(app->store, j->account, j->source, now);
-		api_audit(app, &fake, 0, "login.failed", j->account, NULL);
+		/* the failure was counted when the attempt arrived */
+		audit_person(app, &fake, j->person_id, "login.failed", j->account);
 		problem_respond(resp, 401, NULL, "the national ID or the password is wrong");
 		goto out;
 	}
@@ -146,9 +192,13 @@ login_finish(struct http_deferred *d, struct http_response *resp)
 		goto out;
 	}
 	store_login_failures_clear(app->store, j->account, now - LOCKOUT_WINDOW);
+	if (j->old_session[0])		/* a new session at every sign-in */
+		store_session_delete(app->store, j->old_session);
+	if (j->rehash[0])
+		store_person_set_password(app->store, j->person_id, j->rehash, now);
 	fake.actor.kind = ACTOR_PERSON;
 	fake.actor.person_id = j->person_id;
-	api_audit(app, &fake, 0, "login.ok", p.uid, NULL);
+	audit_person(app, &fake, j->person_id, "login.ok", p.uid);
 	auth_load_roles(app, j->person_id, &fake.actor);
 	auth_csrf_token(app, token, csrf);
 	auth_cookie(cookie, sizeof(cookie), token, app->cfg->session_max_age, j->tls);
@@ -159,21 +209,35 @@ login_finish(struct http_deferred *d, struct http_response *resp)
 	http_response_header(resp, "cache-control", "no-store");
 out:
 	OPENSSL_cleanse(token, sizeof(token));
+	OPENSSL_cleanse(j->rehash, sizeof(j->rehash));
 	free(j);
 }
 
 /* 429 when the account or the address has failed too often lately. */
+/*
+ * 429 when the account or the address has failed too often lately.
+ * Otherwise the attempt is counted as a failure right away (and forgiven
+ * when it succeeds), so that attempts running at the same time cannot get
+ * past the limit. Returns 1 when RESP holds the refusal.
+ */
 static int
 locked_out(struct app *app, const char *account, const char *source, int64_t now,
 	   struct http_response *resp)
 {
-	int by_account = 0, by_source = 0;
+	int by_account = 0, by_source = 0, rc;
 	int64_t oldest_a = 0, oldest_s = 0, wait;
 	char v[32];
 
-	if (store_login_failures(app->store, account, source, now - LOCKOUT_WINDOW,
-				 &by_account, &by_source, &oldest_a, &oldest_s) != 0)
-		return 0;
+	rc = store_login_failures(app->store, account, source, now - LOCKOUT_WINDOW,
+				  &by_account, &by_source, &oldest_a, &oldest_s);
+	if (rc == 0 && by_account < LOCKOUT_ACCOUNT && by_source < LOCKOUT_SOURCE)
+		rc = store_login_failure_add(app->store, account, source, now);
+	if (rc) {
+		problem_respond_err(resp, rc, "sign-in is not possible right now; try again shortly");
+		if (rc == TC_EBUSY)
+			http_response_header(resp, "retry-after", "2");
+		return 1;
+	}
 	if (by_account < LOCKOUT_ACCOUNT && by_source < LOCKOUT_SOURCE)
 		return 0;
 	wait = (by_account >= LOCKOUT_ACCOUNT ? oldest_a : oldest_s) + LOCKOUT_WINDOW - now;
@@ -237,6 +301,8 @@ on_login(struct app *app, struct http_request *req, struct http_response *resp)
 	j->params = password_default_params;
 	j->params.log2_n = (unsigned)app->cfg->password_cost;
 	j->tls = req->tls;
+	if (req->session_token[0])
+		sha256_hex(req->session_token, strlen(req->session_token), j->old_session);
 	j->d.work.run = login_run;
 	j->d.finish = login_finish;
 	req->deferred = &j->d;
@@ -337,8 +403,8 @@ activate_finish(struct http_deferred *d, struct http_response *resp)
 			store_rollback(app->store);
 	}
 	if (rc == TC_ENOTFOUND) {
-		store_login_failure_add(app->store, j->account, j->source, now);
-		api_audit(app, &fake, 0, "activation.failed", j->account, NULL);
+		/* the failure was counted when the attempt arrived */
+		audit_person(app, &fake, j->person_id, "activation.failed", j->account);
 		problem_respond(resp, 400, NULL, "the activation code is wrong, used or expired");
 		goto out;
 	}
@@ -346,9 +412,10 @@ activate_finish(struct http_deferred *d, struct http_response *resp)
 		problem_respond_err(resp, rc, NULL);
 		goto out;
 	}
+	store_login_failures_clear(app->store, j->account, now - LOCKOUT_WINDOW);
 	fake.actor.kind = ACTOR_PERSON;
 	fake.actor.person_id = j->person_id;
-	api_audit(app, &fake, 0, "account.activated", "", NULL);
+	audit_person(app, &fake, j->person_id, "account.activated", "");
 	api_reply_json(resp, 200, json_pack("{s:b}", "activated", 1));
 out:
 	free(j);
@@ -605,11 +672,13 @@ on_person_add(struct app *app, struct http_request *req, struct http_response *r
 	const char *nid, *name, *rolestr, *email, *dob, *scode;
 	char code[ACTIVATION_CODE_LEN + 1] = "", today[11], expires[32];
 	struct institution inst;
+	struct enrol_result res;
 	struct person p;
 	enum role role;
 	json_t *body = NULL, *o;
-	int bad = 0, created = 0, rc;
+	int bad = 0, rc;
 	int64_t now = now_s();
+	unsigned flags = ENROL_REISSUE;
 
 	if (api_institution(app, req, resp, &inst) ||
 	    api_allow(req, resp, AZ_PEOPLE_MANAGE, inst.id) || api_read_json(req, resp, &body))
@@ -643,9 +712,12 @@ on_person_add(struct app *app, struct http_request *req, struct http_response *r
 	snprintf(p.full_name, sizeof(p.full_name), "%s", name);
 	snprintf(p.email, sizeof(p.email), "%s", email ? email : "");
 	snprintf(p.date_of_birth, sizeof(p.date_of_birth), "%s", dob ? dob : "");
+	if (actor_has_role(&req->actor, ROLE_OPERATOR, 0))
+		flags |= ENROL_PRIVILEGED;
 	rc = store_begin(app->store);
 	if (rc == 0)
-		rc = people_enrol(app->store, app->secret, now, &p, role, inst.id, scode, code, &created);
+		rc = people_enrol(app->store, app->secret, now, &p, role, inst.id, scode, flags,
+				  code, &res);
 	if (rc == 0)
 		rc = store_commit(app->store);
 	if (rc) {
@@ -654,15 +726,22 @@ on_person_add(struct app *app, struct http_request *req, struct http_response *r
 		goto out;
 	}
 	api_audit(app, req, inst.id, "role.granted", p.uid,
-		  json_pack("{s:s, s:b}", "role", role_name(role), "new_person", created));
-	o = json_pack("{s:s, s:s, s:s, s:s, s:b}", "uid", p.uid, "full_name", p.full_name,
-		      "role", role_name(role), "institution", inst.code, "created", created);
+		  json_pack("{s:s, s:b}", "role", role_name(role), "new_person", res.created));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "uid", p.uid, "full_name", p.full_name,
+		      "role", role_name(role), "institution", inst.code, "created", res.created,
+		      "activation", res.activation == ACTIVATION_ACTIVE ? "active"
+		      : res.activation == ACTIVATION_ISSUED ? "issued"
+		      : res.activation == ACTIVATION_PENDING ? "pending" : "withheld");
+	if (res.kept)
+		json_object_set_new(o, "note", json_string(
+			"this person also belongs to another institution: their details were "
+			"left as they were, and an activation code can only come from them or an operator"));
 	if (code[0]) {
 		api_time(now + ACTIVATION_TTL, expires);
 		json_object_set_new(o, "activation_code", json_string(code));
 		json_object_set_new(o, "activation_expires_at", json_string(expires));
 	}
-	api_reply_json(resp, created ? 201 : 200, o);
+	api_reply_json(resp, res.created ? 201 : 200, o);
 out:
 	json_decref(body);
 	return 0;
@@ -719,6 +798,7 @@ struct import_job {
 	struct app *app;
 	int fd;				/* the uploaded CSV (owned) */
 	int partial;
+	unsigned flags;
 	int64_t institution_id;
 	char institution[INST_CODE_MAX + 1];
 	int64_t actor_person_id, actor_token_id;
@@ -777,7 +857,7 @@ import_run(struct work *w)
 	j->rc = store_open(j->app->cfg->data_dir, &st);
 	if (j->rc == 0)
 		j->rc = people_import_learners(st, j->app->secret, now_s(), j->institution_id, fp,
-					       j->partial, collect_code, j, &j->out);
+					       j->partial, j->flags, collect_code, j, &j->out);
 	store_close(st);
 	fclose(fp);
 }
@@ -808,7 +888,10 @@ import_finish(struct http_deferred *d, struct http_response *resp)
 	if (!resp)
 		goto out;
 	if (j->rc) {
-		problem_respond_err(resp, j->rc, "the import could not be completed; nothing was imported");
+		char detail[160];
+		snprintf(detail, sizeof(detail), "the import stopped (%s) after %zu rows had been saved",
+			 tc_strerror(j->rc), j->out.created + j->out.updated);
+		problem_respond_err(resp, j->rc, detail);
 		goto out;
 	}
 	memset(&fake.actor, 0, sizeof(fake.actor));
@@ -823,10 +906,12 @@ import_finish(struct http_deferred *d, struct http_response *resp)
 				    "updated", (json_int_t)j->out.updated,
 				    "errors", (json_int_t)rep->nerrors));
 	status = j->out.applied ? 200 : 422;
-	o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:o}",
+	o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 		      "imported", j->out.applied, "rows", (json_int_t)rep->rows,
 		      "valid", (json_int_t)rep->valid,
 		      "created", (json_int_t)j->out.created, "updated", (json_int_t)j->out.updated,
+		      "kept", (json_int_t)j->out.kept, "codes_issued", (json_int_t)j->out.codes,
+		      "codes_pending", (json_int_t)j->out.pending,
 		      "error_count", (json_int_t)rep->nerrors, "errors", errors_json(rep));
 	if (!j->out.applied) {
 		json_object_set_new(o, "type", json_string("about:blank"));
@@ -856,19 +941,31 @@ out:
 	free(j);
 }
 
+/* Before the body: only someone who may import gets to send a file. */
+static int
+import_precheck(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct institution inst;
+
+	return api_institution(app, req, resp, &inst) ||
+	       api_allow(req, resp, AZ_LEARNERS_IMPORT, inst.id);
+}
+
 static int
 on_import(struct app *app, struct http_request *req, struct http_response *resp)
 {
 	struct institution inst;
 	struct import_job *j;
-	char partial[8] = "false";
+	char partial[8] = "false", reissue[8] = "false";
 
 	if (api_institution(app, req, resp, &inst) ||
 	    api_allow(req, resp, AZ_LEARNERS_IMPORT, inst.id))
 		return 0;
 	if (api_query(req, "partial", partial, sizeof(partial)) == TC_EINVALID ||
-	    (strcmp(partial, "true") && strcmp(partial, "false")))
-		return bad_request(resp, "partial must be true or false"), 0;
+	    (strcmp(partial, "true") && strcmp(partial, "false")) ||
+	    api_query(req, "reissue_codes", reissue, sizeof(reissue)) == TC_EINVALID ||
+	    (strcmp(reissue, "true") && strcmp(reissue, "false")))
+		return bad_request(resp, "partial and reissue_codes must be true or false"), 0;
 	if (strncmp(req->content_type, "text/csv", 8) != 0)
 		return problem_respond(resp, 415, NULL, "send the learners as text/csv (UTF-8)"), 0;
 	if (req->body_fd < 0)
@@ -881,6 +978,7 @@ on_import(struct app *app, struct http_request *req, struct http_response *resp)
 	j->fd = req->body_fd;
 	req->body_fd = -1;		/* the job owns it now */
 	j->partial = strcmp(partial, "true") == 0;
+	j->flags = strcmp(reissue, "true") == 0 ? ENROL_REISSUE : 0;
 	j->institution_id = inst.id;
 	snprintf(j->institution, sizeof(j->institution), "%s", inst.code);
 	j->actor_person_id = req->actor.person_id;
@@ -888,6 +986,7 @@ on_import(struct app *app, struct http_request *req, struct http_response *resp)
 	snprintf(j->source, sizeof(j->source), "%s", req->peer);
 	j->d.work.run = import_run;
 	j->d.finish = import_finish;
+	j->d.bulk = 1;
 	req->deferred = &j->d;
 	return 0;
 }
@@ -1061,7 +1160,34 @@ on_audit(struct app *app, struct http_request *req, struct http_response *resp)
 	return api_reply_json(resp, 200, o);
 }
 
+/* Platform-wide events (institution 0): operators only. */
+static int
+on_platform_audit(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	int64_t before, limit, last = 0;
+	json_t *list, *o;
+	void *a[2];
+
+	if (api_allow(req, resp, AZ_AUDIT_READ, 0))
+		return 0;
+	if (api_query_int(req, "before", 0, 0, INT64_MAX, &before) ||
+	    api_query_int(req, "limit", 100, 1, LIST_MAX, &limit))
+		return bad_request(resp, "query: before=N, limit=1..500"), 0;
+	list = json_array();
+	a[0] = list;
+	a[1] = &last;
+	if (store_audit_each(app->store, 0, before, (int)limit, add_audit_json, a)) {
+		json_decref(list);
+		return problem_respond_err(resp, TC_EDB, NULL);
+	}
+	o = json_pack("{s:o}", "events", list);
+	if ((int64_t)json_array_size(list) == limit)
+		json_object_set_new(o, "next_before", json_integer(last));
+	return api_reply_json(resp, 200, o);
+}
+
 const struct route api_identity_routes[] = {
+	{ HTTP_GET, "/api/v1/audit", on_platform_audit, "platform_audit" },
 	{ HTTP_POST, "/api/v1/session", on_login, "session_create" },
 	{ HTTP_GET, "/api/v1/session", on_session_get, "session_get" },
 	{ HTTP_DELETE, "/api/v1/session", on_logout, "session_delete" },
@@ -1073,7 +1199,7 @@ const struct route api_identity_routes[] = {
 	{ HTTP_GET, "/api/v1/institutions/{code}/people", on_people_list, "people_list" },
 	{ HTTP_POST, "/api/v1/institutions/{code}/people", on_person_add, "person_add" },
 	{ HTTP_POST, "/api/v1/institutions/{code}/learners:import", on_import, "learners_import",
-	  ROUTE_BODY_FILE, (int64_t)256 << 20 },
+	  ROUTE_BODY_FILE, (int64_t)256 << 20, import_precheck },
 	{ HTTP_GET, "/api/v1/institutions/{code}/tokens", on_tokens_list, "tokens_list" },
 	{ HTTP_POST, "/api/v1/institutions/{code}/tokens", on_token_create, "token_create" },
 	{ HTTP_DELETE, "/api/v1/institutions/{code}/tokens/{uid}", on_token_revoke, "token_revoke" },

@@ -98,9 +98,11 @@ auth_identify(struct app *app, struct http_request *req, int64_t now)
 	req->session_token[0] = '\0';
 	if (req->authorization[0])
 		return identify_token(app, req, now);
+	/* under TLS only the __Host- cookie counts: a sibling host or a
+	 * plain-HTTP page cannot plant one of those */
 	if (!req->cookie[0] ||
-	    (cookie_value(req->cookie, SESSION_COOKIE_TLS, token, sizeof(token)) != 0 &&
-	     cookie_value(req->cookie, SESSION_COOKIE, token, sizeof(token)) != 0))
+	    cookie_value(req->cookie, req->tls ? SESSION_COOKIE_TLS : SESSION_COOKIE,
+			 token, sizeof(token)) != 0)
 		return 0;
 	sha256_hex(token, strlen(token), hash);
 	rc = store_session_get(app->store, hash, &s);

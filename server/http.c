@@ -47,6 +47,9 @@ struct http_server {
 	int64_t body_bytes;		/* request body bytes held in memory now */
 	int64_t body_budget;		/* ... at most this many, all connections */
 	struct workers *workers;	/* blocking work, off the service thread */
+	struct workers *bulk;		/* long jobs (imports), one at a time */
+	int64_t disk_bytes;		/* request bodies in temporary files now */
+	int64_t disk_budget;		/* ... at most this many, all connections */
 	int destroying;
 };
 
@@ -67,6 +70,7 @@ struct pss_http {
 	int64_t sent;			/* body bytes sent */
 	int64_t body_deadline;		/* monotonic us by which the body must be in */
 	int64_t body_held;		/* bytes of this body counted in body_bytes */
+	int64_t disk_held;		/* bytes of this body counted in disk_bytes */
 	int body_overflow;
 	/* Plain HTTP/1 responses are written to the socket directly (writev,
 	 * sendfile): the header block is kept here until it is all sent. */
@@ -262,6 +266,8 @@ release_body(struct http_server *hs, struct pss_http *pss)
 {
 	hs->body_bytes -= pss->body_held;
 	pss->body_held = 0;
+	hs->disk_bytes -= pss->disk_held;
+	pss->disk_held = 0;
 }
 
 
@@ -328,7 +334,7 @@ dispatch(struct lws *wsi, struct pss_http *pss)
 	pss->req.deferred = NULL;
 	d->owner = pss;
 	d->work.done = deferred_done;
-	if (workers_submit(app->http->workers, &d->work) != 0) {
+	if (workers_submit(d->bulk ? app->http->bulk : app->http->workers, &d->work) != 0) {
 		d->finish(d, NULL);
 		http_response_header(&pss->resp, "retry-after", "2");
 		respond_status(wsi, pss, 503, "the server is busy; try again shortly");
@@ -597,6 +603,7 @@ on_http(struct lws *wsi, struct pss_http *pss)
 	pss->sent = 0;
 	pss->body_overflow = 0;
 	pss->body_held = 0;
+	pss->disk_held = 0;
 	pss->hlen = pss->hsent = 0;
 	pss->start_us = now_us();
 	http_request_init(&pss->req, (size_t)app->cfg->max_body);
@@ -629,7 +636,24 @@ on_http(struct lws *wsi, struct pss_http *pss)
 		respond_status(wsi, pss, 413, detail);
 		return 0;
 	}
+	if (pss->rt && pss->rt->precheck && !pss->body_overflow &&
+	    api_precheck(app, pss->rt, &pss->req, &pss->resp)) {
+		pss->resp.close = 1;	/* do not read what was refused */
+		pss->body_overflow = 1;
+		pss->route = pss->rt->name;
+		start_response(wsi, pss);
+		return 0;
+	}
 	if (pss->rt && (pss->rt->flags & ROUTE_BODY_FILE) && pss->req.content_length > 0) {
+		if (app->http->disk_bytes + pss->req.content_length > app->http->disk_budget) {
+			pss->resp.close = 1;
+			pss->body_overflow = 1;
+			http_response_header(&pss->resp, "retry-after", "30");
+			respond_status(wsi, pss, 503, "too many uploads in progress; try again later");
+			return 0;
+		}
+		app->http->disk_bytes += pss->req.content_length;
+		pss->disk_held = pss->req.content_length;
 		/* an unnamed file beside the content store: gone when closed */
 		char dir[PATH_MAX + 16];
 		snprintf(dir, sizeof(dir), "%s/content", app->cfg->data_dir);
@@ -855,6 +879,8 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		if (app && app->http && app->http->workers)
 			workers_complete(app->http->workers);
+		if (app && app->http && app->http->bulk)
+			workers_complete(app->http->bulk);
 		return 0;
 	case LWS_CALLBACK_HTTP:
 		return on_http(wsi, pss);
@@ -940,6 +966,7 @@ http_server_create(struct app *app)
 	 * through their own endpoints): all of them together stay within
 	 * this budget, and past it a request is answered 503. */
 	hs->body_budget = cfg->max_body * 16 > ((int64_t)64 << 20) ? cfg->max_body * 16 : ((int64_t)64 << 20);
+	hs->disk_budget = (int64_t)1 << 30;	/* uploads waiting in temporary files */
 	if ((rc = ws_hub_create(app, &app->ws)))
 		goto out;
 
@@ -1004,6 +1031,8 @@ http_server_create(struct app *app)
 	}
 	/* Two threads: at most two 128 MiB scrypt hashes at once. */
 	rc = workers_create(2, 256, wake_loop, hs->ctx, &hs->workers);
+	if (rc == 0)
+		rc = workers_create(1, 16, wake_loop, hs->ctx, &hs->bulk);
 	if (rc)
 		goto out;
 	hs->vhost = lws_get_vhost_by_name(hs->ctx, "tinchi");
@@ -1089,6 +1118,8 @@ http_server_destroy(struct app *app)
 	hs->destroying = 1;
 	workers_destroy(hs->workers);	/* before the connections go */
 	hs->workers = NULL;
+	workers_destroy(hs->bulk);
+	hs->bulk = NULL;
 	if (hs->ctx)
 		lws_context_destroy(hs->ctx);
 	ws_hub_destroy(app->ws);

@@ -181,6 +181,9 @@ cmd_serve(int argc, char **argv)
 	rc = 1;
 	if (open_store(cfg.data_dir, &app.store) || load_secret(&app))
 		goto out;
+	/* the event loop never waits long for a lock held elsewhere (an
+	 * import on a worker thread): it answers 503 instead */
+	store_set_busy_timeout(app.store, 250);
 	if (metrics_create(&app.metrics) || api_init(&app)) {
 		fprintf(stderr, "tinchi: out of memory\n");
 		goto out;
@@ -263,7 +266,7 @@ struct cli {
 	struct config cfg;
 	struct app app;
 	const char *code, *name, *kind, *website, *nid, *role, *email, *institution;
-	int password_stdin, partial;
+	int password_stdin, partial, reissue;
 };
 
 static int
@@ -281,6 +284,7 @@ cli_parse(struct cli *c, const char *cmd, int argc, char **argv, const char *usa
 		{ "institution", required_argument, NULL, 'I' },
 		{ "password-stdin", no_argument, NULL, 'p' },
 		{ "partial", no_argument, NULL, 'P' },
+		{ "reissue-codes", no_argument, NULL, 'R' },
 		{ "password-cost", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -302,6 +306,7 @@ cli_parse(struct cli *c, const char *cmd, int argc, char **argv, const char *usa
 		case 'I': c->institution = optarg; break;
 		case 'p': c->password_stdin = 1; break;
 		case 'P': c->partial = 1; break;
+		case 'R': c->reissue = 1; break;
 		case 'c': {
 			char why[128];
 			if (config_set(&c->cfg, "password-cost", optarg, why, sizeof(why))) {
@@ -440,8 +445,9 @@ cmd_person(int argc, char **argv)
 	struct cli c = { 0 };
 	struct institution inst = { 0 };
 	struct person p = { 0 };
+	struct enrol_result res = { 0 };
 	enum role role;
-	int first, rc, created = 0;
+	int first, rc;
 
 	rc = cli_parse(&c, "person", argc, argv, person_usage, &first);
 	if (rc)
@@ -502,7 +508,8 @@ cmd_person(int argc, char **argv)
 	rc = store_begin(c.app.store);
 	if (rc == 0)
 		rc = people_enrol(c.app.store, c.app.secret, now, &p, role, inst.id, NULL,
-				  c.password_stdin ? NULL : code, &created);
+				  ENROL_PRIVILEGED | ENROL_REISSUE,
+				  c.password_stdin ? NULL : code, &res);
 	if (rc == 0 && c.password_stdin)
 		rc = store_person_set_password(c.app.store, p.id, hash, now);
 	if (rc == 0)
@@ -516,26 +523,30 @@ cmd_person(int argc, char **argv)
 		fprintf(stderr, "tinchi person add: %s\n", tc_strerror(rc));
 		return 1;
 	}
-	printf("%s\t%s\t%s%s%s\n", p.uid, role_name(role), created ? "created" : "updated",
+	printf("%s\t%s\t%s%s%s\n", p.uid, role_name(role), res.created ? "created" : "updated",
 	       code[0] ? "\tactivation code " : "", code);
 	return 0;
 }
 
 static const char import_usage[] =
-	"usage: tinchi import learners FILE --institution CODE [--partial] [--data DIR]\n\n"
+	"usage: tinchi import learners FILE --institution CODE [--partial] [--reissue-codes]\n"
+	"                              [--data DIR]\n\n"
 	"Imports learners from a UTF-8 CSV file with the header\n"
 	"  national_id,full_name,date_of_birth,email,student_code\n"
 	"Every row is checked first; if any is bad nothing is imported (unless\n"
-	"--partial). Importing the same people again updates them. Prints the\n"
-	"activation codes of people without a password as CSV on standard output;\n"
-	"problems go to standard error, by row and column.\n";
+	"--partial). Importing the same people again updates them and keeps their\n"
+	"still-valid activation codes (--reissue-codes makes new ones). People who\n"
+	"also belong to another institution are enrolled but not changed. Prints\n"
+	"the new activation codes as CSV on standard output; problems go to\n"
+	"standard error, by row and column.\n";
 
+/* Codes arrive batch by batch as batches commit; the CSV on standard
+ * output lists exactly the people whose rows were saved. */
 static int
 print_code(const struct learner_row *row, const char *code, void *arg)
 {
 	(void)arg;
-	printf("%s,%s,%s\n", row->national_id, row->student_code, code);
-	return 0;
+	return printf("%s,%s,%s\n", row->national_id, row->student_code, code) < 0 ? TC_EIO : 0;
 }
 
 static int
@@ -575,7 +586,7 @@ cmd_import(int argc, char **argv)
 	}
 	printf("national_id,student_code,activation_code\n");
 	rc = people_import_learners(c.app.store, c.app.secret, (int64_t)time(NULL), inst.id, fp,
-				    c.partial, print_code, NULL, &out);
+				    c.partial, c.reissue ? ENROL_REISSUE : 0, print_code, NULL, &out);
 	fclose(fp);
 	for (size_t i = 0; i < out.report.kept; i++) {
 		const struct import_error *e = &out.report.errors[i];
@@ -586,13 +597,16 @@ cmd_import(int argc, char **argv)
 		fprintf(stderr, "... and %zu more problems\n", out.report.nerrors - out.report.kept);
 	if (rc == 0 && out.applied) {
 		api_audit(&c.app, NULL, inst.id, "learners.imported", inst.code, NULL);
-		fprintf(stderr, "imported %zu of %zu rows: %zu new, %zu updated\n",
-			out.created + out.updated, out.report.rows, out.created, out.updated);
+		fprintf(stderr, "imported %zu of %zu rows: %zu new, %zu updated (%zu of them belong to "
+			"other institutions too and were left as they were); %zu activation codes "
+			"made, %zu still-valid ones kept\n", out.created + out.updated,
+			out.report.rows, out.created, out.updated, out.kept, out.codes, out.pending);
 	} else if (rc == 0) {
 		fprintf(stderr, "nothing imported: %s\n", out.report.fatal ? "not a learners CSV file"
 			: out.report.rows == 0 ? "no rows" : "some rows are invalid (--partial imports the rest)");
 	} else {
-		fprintf(stderr, "tinchi import learners: %s; nothing imported\n", tc_strerror(rc));
+		fprintf(stderr, "tinchi import learners: %s after %zu rows had been saved\n",
+			tc_strerror(rc), out.created + out.updated);
 	}
 	import_report_cleanup(&out.report);
 	cli_close(&c);

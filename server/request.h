@@ -74,6 +74,8 @@ struct http_response;
 struct http_deferred {
 	struct work work;
 	void (*finish)(struct http_deferred *d, struct http_response *resp);
+	int bulk;		/* long work (imports): runs on its own thread, so
+				 * it never holds up sign-ins */
 	void *owner;
 };
 

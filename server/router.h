@@ -26,6 +26,11 @@ struct route {
 	const char *name;	/* label for metrics and logs */
 	unsigned flags;		/* ROUTE_* */
 	int64_t max_body;	/* 0: the configured max_body */
+	/* Optional: runs when the headers have arrived, before any body is
+	 * read, with the caller identified; non-zero when it has refused the
+	 * request in RESP (so a large body is never taken from someone who
+	 * may not send it). */
+	route_handler precheck;
 };
 
 enum route_result {

@@ -499,6 +499,17 @@ store_activation_add(struct store *s, int64_t person_id, const char *code_hash,
 }
 
 int
+store_activation_pending(struct store *s, int64_t person_id, int64_t now, int *pending)
+{
+	const struct identity_ops *o = NULL;
+	int rc = ops_of(s, &o);
+
+	if (rc == 0 && !pending)
+		rc = invalid(__func__);
+	return rc ? rc : o->activation_pending(s, person_id, now, pending);
+}
+
+int
 store_activation_take(struct store *s, int64_t person_id,
 		      const char *code_hash, int64_t now)
 {

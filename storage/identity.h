@@ -183,6 +183,9 @@ int store_activation_add(struct store *s, int64_t person_id, const char *code_ha
 int store_activation_take(struct store *s, int64_t person_id, const char *code_hash,
 			  int64_t now);
 
+/* *PENDING = 1 when the person has an unused code valid at NOW. */
+int store_activation_pending(struct store *s, int64_t person_id, int64_t now, int *pending);
+
 /* ---- failed logins -------------------------------------------------------- */
 
 int store_login_failure_add(struct store *s, const char *account, const char *source,

@@ -85,7 +85,8 @@ db_fail(struct store *s, int src, const char *op)
 		return TC_ENOTFOUND;
 	}
 	log_err("%s: %s (%d)", op, sqlite3_errmsg(store_sqlite_db(s)), src);
-	return TC_EDB;
+	/* another connection holds the write lock longer than we wait */
+	return (src & 0xff) == SQLITE_BUSY ? TC_EBUSY : TC_EDB;
 }
 
 /* The long-lived statement SLOT with SQL into *OUT: 0 or TC_EDB. */
@@ -1516,6 +1517,31 @@ out:
 
 /* Valid means unused and expires_at > NOW. */
 static int
+sq_activation_pending(struct store *s, int64_t person_id, int64_t now, int *pending)
+{
+	static const char op[] = "activation pending";
+	sqlite3_stmt *st = NULL;
+	int src, rc;
+
+	rc = stmt_once(s, "SELECT 1 FROM activation_codes WHERE person_id = ?1"
+		       " AND used_at = 0 AND expires_at > ?2 LIMIT 1", op, &st);
+	if (rc)
+		goto out;
+	if (bind_int(st, 1, person_id) != SQLITE_OK || bind_int(st, 2, now) != SQLITE_OK) {
+		rc = bind_fail(s, op);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW || src == SQLITE_DONE)
+		*pending = src == SQLITE_ROW;
+	else
+		rc = db_fail(s, src, op);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
 sq_activation_take(struct store *s, int64_t person_id, const char *code_hash,
 		   int64_t now)
 {
@@ -1792,6 +1818,7 @@ const struct identity_ops sqlite_identity_ops = {
 	.token_revoke = sq_token_revoke,
 	.token_touch = sq_token_touch,
 	.activation_add = sq_activation_add,
+	.activation_pending = sq_activation_pending,
 	.activation_take = sq_activation_take,
 	.login_failure_add = sq_login_failure_add,
 	.login_failures = sq_login_failures,

@@ -271,3 +271,11 @@ store_size_bytes(struct store *s, int64_t *out)
 {
 	return s->ops->size_bytes(s, out);
 }
+
+int
+store_set_busy_timeout(struct store *s, int ms)
+{
+	if (!s || ms < 0)
+		return TC_EINVALID;
+	return s->ops->set_busy_timeout ? s->ops->set_busy_timeout(s, ms) : TC_EUNSUPPORTED;
+}

@@ -52,6 +52,14 @@ int store_schema_version(struct store *s, int *out);
 /* Schema version this binary creates (the newest migration). */
 int store_schema_latest(void);
 
+/*
+ * How long a write waits for another connection's write lock before giving
+ * up with TC_EBUSY (default 5000 ms). The event loop's connection uses a
+ * short wait so that a long write elsewhere (an import on a worker thread)
+ * cannot stall every request.
+ */
+int store_set_busy_timeout(struct store *s, int ms);
+
 /* Bytes the database occupies on disk (main file plus WAL). */
 int store_size_bytes(struct store *s, int64_t *out);
 

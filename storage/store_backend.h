@@ -91,6 +91,8 @@ struct identity_ops {
 	int (*activation_add)(struct store *s, int64_t person_id,
 			      const char *code_hash, int64_t now,
 			      int64_t expires_at);
+	int (*activation_pending)(struct store *s, int64_t person_id, int64_t now,
+				  int *pending);
 	int (*activation_take)(struct store *s, int64_t person_id,
 			       const char *code_hash, int64_t now);
 
@@ -116,6 +118,7 @@ struct store_ops {
 	int (*ping)(struct store *s);
 	int (*schema_version)(struct store *s, int *out);
 	int (*size_bytes)(struct store *s, int64_t *out);
+	int (*set_busy_timeout)(struct store *s, int ms);
 	const struct identity_ops *identity;	/* NULL: TC_EUNSUPPORTED */
 };
 

@@ -206,12 +206,19 @@ out:
 	return rc;
 }
 
+static int
+sqlite_set_busy_timeout(struct store *s, int ms)
+{
+	return sqlite3_busy_timeout(from_store(s)->db, ms) == SQLITE_OK ? 0 : TC_EDB;
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sqlite_close,
 	.ping = sqlite_ping,
 	.schema_version = sqlite_schema_version,
 	.size_bytes = sqlite_size_bytes,
+	.set_busy_timeout = sqlite_set_busy_timeout,
 	.identity = &sqlite_identity_ops,
 };
 

@@ -202,8 +202,15 @@ tok.bearer = token
 st, h, j = tok.call("POST", "/api/v1/institutions/VNU/learners:import", good, ctype="text/csv")
 t.ok(st == 200 and j["imported"] and j["created"] == 2 and len(j["activation_codes"]) == 2,
      "an API token with learners:import imports a CSV file", j)
+first_codes = {c["national_id"]: c["activation_code"] for c in j["activation_codes"]}
 st, h, j = tok.call("POST", "/api/v1/institutions/VNU/learners:import", good, ctype="text/csv")
 t.ok(st == 200 and j["created"] == 0 and j["updated"] == 2, "importing the same people again updates them", j)
+t.ok(j["codes_issued"] == 0 and j["codes_pending"] == 2 and j["activation_codes"] == [],
+     "a re-import keeps the activation codes already handed out", j)
+st, h, j = srv.json("POST", "/api/v1/activate", json.dumps({"national_id": "040205000001",
+                    "code": first_codes["040205000001"], "password": "learner-password-9"}),
+                    {"Content-Type": "application/json"})
+t.eq(st, 200, "a code from the first import still works after the re-import")
 st, h, j = admin.call("GET", "/api/v1/institutions/VNU/people?role=learner")
 t.eq(len(j["people"]), 2, "no duplicates after re-import")
 odd = 'national_id,full_name,student_code\n040205000007,Đỗ Quỳnh,"SV""7\\"\n'
@@ -236,6 +243,23 @@ garbage = os.urandom(10 * 1024 * 1024)
 t0 = time.time()
 st, h, j = tok.call("POST", "/api/v1/institutions/VNU/learners:import", garbage, ctype="text/csv")
 t.ok(st == 422 and j and not j["imported"], "10 MB of random bytes is refused (%.1f s)" % (time.time() - t0), j and j.get("detail"))
+import socket  # noqa: E402
+s_ = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+t0 = time.time()
+s_.sendall(b"POST /api/v1/institutions/VNU/learners:import HTTP/1.1\r\nHost: x\r\n"
+           b"Content-Type: text/csv\r\nContent-Length: 209715200\r\n\r\nnational_id")
+answer = b""
+try:
+    while b"\r\n\r\n" not in answer:
+        chunk = s_.recv(4096)
+        if not chunk:
+            break
+        answer += chunk
+except OSError:
+    pass
+s_.close()
+t.ok(answer.startswith(b"HTTP/1.1 401") and time.time() - t0 < 5,
+     "an anonymous 200 MB import is refused as soon as its headers arrive", answer[:200])
 st, h, j = tok.call("POST", "/api/v1/institutions/VNU/learners:import", good, ctype="application/json")
 t.eq(st, 415, "an import that is not text/csv is 415")
 st, h, j = tok.call("POST", "/api/v1/institutions/HUST/learners:import", good, ctype="text/csv")
@@ -258,7 +282,45 @@ t.ok(st == 401 and "invalid_token" in h.get("www-authenticate", ""), "a revoked 
 st, h, j = admin.call("DELETE", "/api/v1/institutions/VNU/tokens/" + token_uid)
 t.eq(st, 409, "revoking twice is 409")
 
+# ---- one person, several institutions: nobody else's details to change ------------------------
+st, h, j = op.call("POST", "/api/v1/institutions/HUST/people",
+                   {"national_id": "000000000077", "full_name": "Vũ Quản Trị", "role": "admin"})
+hust_admin = Client()
+srv.json("POST", "/api/v1/activate", json.dumps({"national_id": "000000000077", "code": j["activation_code"],
+         "password": "hust-admin-password"}), {"Content-Type": "application/json"})
+t.eq(hust_admin.login("000000000077", "hust-admin-password")[0], 200, "HUST's admin signs in")
+st, h, j = hust_admin.call("POST", "/api/v1/institutions/HUST/people",
+                           {"national_id": "001099000111", "full_name": "Kẻ Mạo Danh", "role": "lecturer",
+                            "email": "evil@example.com"})
+t.ok(st == 200 and j["activation"] == "withheld" and "activation_code" not in j and j["full_name"] == "Lê Văn Giảng",
+     "another institution's admin cannot rename VNU's lecturer nor get an activation code for them", j)
+st, h, j = admin.call("GET", "/api/v1/institutions/VNU/people?role=lecturer")
+t.ok([p["full_name"] for p in j["people"]] == ["Lê Văn Giảng"], "VNU still sees its lecturer's own name", j)
+st, h, j = op.call("POST", "/api/v1/institutions/VNU/people",
+                   {"national_id": "001099000111", "full_name": "Lê Văn Giảng", "role": "lecturer"})
+t.ok(st == 200 and j["activation"] == "issued" and j.get("activation_code"),
+     "an operator can still issue a code for a person of several institutions", j)
+
 # ---- lockout -------------------------------------------------------------------------------
+import threading  # noqa: E402
+burst = []
+def attempt(i):
+    burst.append(Client().login("001099000112", "wrong-%d" % i)[0])
+st, h, j = admin.call("POST", "/api/v1/institutions/VNU/people",
+                      {"national_id": "001099000112", "full_name": "Trịnh Song Song", "role": "lecturer"})
+srv.json("POST", "/api/v1/activate", json.dumps({"national_id": "001099000112", "code": j["activation_code"],
+         "password": "parallel-password-1"}), {"Content-Type": "application/json"})
+threads = [threading.Thread(target=attempt, args=(i,)) for i in range(30)]
+for th in threads:
+    th.start()
+for th in threads:
+    th.join()
+t.ok(burst.count(401) <= 10 and burst.count(429) >= 20,
+     "30 wrong passwords at once: at most 10 are tried, the rest are 429 (%d x 401, %d x 429)"
+     % (burst.count(401), burst.count(429)), burst)
+st, h, j = Client().login("001099000112", "parallel-password-1")
+t.eq(st, 429, "after the burst even the right password is refused for now")
+
 victim = Client()
 codes = [victim.login("001099000111", "wrong-password-%d" % i)[0] for i in range(10)]
 t.eq(codes, [401] * 10, "ten wrong passwords are 401")
@@ -278,6 +340,18 @@ t.ok(st == 200 and {"role.granted", "token.created", "token.revoked", "learners.
      "the institution's audit trail has roles, tokens, imports and keys", events)
 st, h, j = admin.call("GET", "/api/v1/institutions/HUST/audit")
 t.eq(st, 403, "an admin cannot read another institution's audit trail")
+t.ok({"login.ok", "login.failed", "account.activated"} <= set(events),
+     "sign-ins, failures and activations of the institution's people are in its trail", events)
+st, h, j = op.call("GET", "/api/v1/audit")
+t.ok(st == 200 and "login.ok" in [e["event"] for e in j["events"]], "operators read platform-wide events", j)
+st, h, j = admin.call("GET", "/api/v1/audit")
+t.eq(st, 403, "an institution admin cannot read platform-wide events")
+rot = Client()
+rot.login("079123456789", "admin-password-1")
+old_cookie = rot.cookie
+rot.login("079123456789", "admin-password-1")
+st, h, j = srv.json("GET", "/api/v1/session", headers={"Cookie": old_cookie})
+t.ok(st == 401 and rot.cookie != old_cookie, "signing in again with a session cookie replaces that session")
 
 # ---- every route as every role: the authorization table -------------------------------------
 anon = Client()
@@ -322,6 +396,23 @@ for method, path, body, want in table:
         ctype = "text/csv" if "import" in path else "application/json"
         st, h, j = c.call(method, path, body, ctype=ctype)
         t.eq(st, exp, "%s %s as %s is %d" % (method, path, role, exp))
+
+# a password stored at an older cost is re-hashed at today's cost on sign-in
+import sqlite3  # noqa: E402
+rc, out, err = cli("person", "add", "--national-id", "000000000055", "--name", "Người Cũ", "--role", "operator",
+                   "--password-stdin", "--password-cost", "11", stdin=b"old-cost-password\n")
+def stored_hash():
+    db = sqlite3.connect(os.path.join(data, "tinchi.db"))
+    try:
+        return db.execute("SELECT password_hash FROM people WHERE national_id = '000000000055'").fetchone()[0]
+    finally:
+        db.close()
+before = stored_hash()
+st, h, j = Client().login("000000000055", "old-cost-password")
+after = stored_hash()
+t.ok(rc == 0 and st == 200 and before.startswith("$scrypt$ln=11,") and after.startswith("$scrypt$ln=%s," % COST),
+     "a sign-in re-hashes a password stored at another cost", (before[:20], after[:20]))
+t.eq(Client().login("000000000055", "old-cost-password")[0], 200, "the re-hashed password still works")
 
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")
