@@ -203,6 +203,9 @@ write_row(const struct learner_row *row, void *arg)
 	char code[ACTIVATION_CODE_LEN + 1];
 	int rc;
 
+	/* a full batch is committed when the next row arrives */
+	if (ip->in_batch == IMPORT_BATCH && (rc = commit_batch(ip)))
+		return rc;
 	if (ip->in_batch == 0 && (rc = store_begin(ip->st)))
 		return rc;
 	memset(&p, 0, sizeof(p));
@@ -227,7 +230,7 @@ write_row(const struct learner_row *row, void *arg)
 		memcpy(pc->code, code, sizeof(pc->code));
 		ip->codes++;
 	}
-	return ip->in_batch == IMPORT_BATCH ? commit_batch(ip) : 0;
+	return 0;
 }
 
 int
@@ -258,13 +261,15 @@ people_import_learners(struct store *st, const unsigned char secret[32], int64_t
 	if (!ip.batch_codes)
 		return TC_ENOMEM;
 	import_report_init(&second, 0);
+	store_set_bulk(st, 1);
 	rc = learners_csv_read(fp, today, &second, write_row, &ip);
 	import_report_cleanup(&second);
 	if (rc == 0 && ip.in_batch)
 		rc = commit_batch(&ip);
+	if (rc && ip.in_batch)
+		store_rollback(st);
+	store_set_bulk(st, 0);
 	if (rc) {
-		if (ip.in_batch)
-			store_rollback(st);
 		log_err("import into institution %lld failed after %zu rows: %s",
 			(long long)institution_id, out->created + out->updated, tc_strerror(rc));
 	} else {

@@ -79,7 +79,7 @@ struct import_outcome {
  * rows (whole batches) were written before the failure, and CODE_CB has
  * seen the codes of exactly those.
  */
-#define IMPORT_BATCH 2000
+#define IMPORT_BATCH 2500
 int people_import_learners(struct store *st, const unsigned char secret[32], int64_t now,
 			   int64_t institution_id, FILE *fp, int partial, unsigned flags,
 			   int (*code_cb)(const struct learner_row *row, const char *code, void *arg),

@@ -23,9 +23,11 @@
 #include "server/problem.h"
 #include "server/workers.h"
 #include "server/ws.h"
+#include "storage/identity.h"
 
 #define TXBUF_SIZE (256 * 1024)
 #define H2_FRAME_MAX 16384	/* SETTINGS_MAX_FRAME_SIZE's default */
+#define HOUSEKEEPING_US (10 * 60 * LWS_USEC_PER_SEC)
 
 /* Open network connections, for the gauge and the cap (a pointer set). */
 struct conn_set {
@@ -50,6 +52,7 @@ struct http_server {
 	struct workers *bulk;		/* long jobs (imports), one at a time */
 	int64_t disk_bytes;		/* request bodies in temporary files now */
 	int64_t disk_budget;		/* ... at most this many, all connections */
+	lws_sorted_usec_list_t housekeeping;	/* periodic clean-up timer */
 	int destroying;
 };
 
@@ -944,6 +947,22 @@ wake_loop(void *ctx)
 	lws_cancel_service(ctx);
 }
 
+/* Every ten minutes: removes ended sessions and failed-login records older
+ * than the lockout window, so neither table grows without bound. */
+static void
+on_housekeeping(lws_sorted_usec_list_t *sul)
+{
+	struct http_server *hs = lws_container_of(sul, struct http_server, housekeeping);
+	struct app *app = hs->app;
+	int64_t now = (int64_t)time(NULL);
+	int n = 0;
+
+	if (store_session_purge(app->store, 0, now, app->cfg->session_idle, &n) == 0 && n)
+		log_info("housekeeping: removed %d ended session(s)", n);
+	store_login_failures_clear(app->store, NULL, now - 15 * 60);
+	lws_sul_schedule(hs->ctx, 0, &hs->housekeeping, on_housekeeping, HOUSEKEEPING_US);
+}
+
 int
 http_server_create(struct app *app)
 {
@@ -1035,6 +1054,7 @@ http_server_create(struct app *app)
 		rc = workers_create(1, 16, wake_loop, hs->ctx, &hs->bulk);
 	if (rc)
 		goto out;
+	lws_sul_schedule(hs->ctx, 0, &hs->housekeeping, on_housekeeping, LWS_USEC_PER_SEC);
 	hs->vhost = lws_get_vhost_by_name(hs->ctx, "tinchi");
 	hs->port = hs->vhost ? lws_get_vhost_listen_port(hs->vhost) : -1;
 	if (hs->port <= 0) {
@@ -1120,8 +1140,10 @@ http_server_destroy(struct app *app)
 	hs->workers = NULL;
 	workers_destroy(hs->bulk);
 	hs->bulk = NULL;
-	if (hs->ctx)
+	if (hs->ctx) {
+		lws_sul_cancel(&hs->housekeeping);
 		lws_context_destroy(hs->ctx);
+	}
 	ws_hub_destroy(app->ws);
 	app->ws = NULL;
 	free(hs->conns.slot);

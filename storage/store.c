@@ -279,3 +279,11 @@ store_set_busy_timeout(struct store *s, int ms)
 		return TC_EINVALID;
 	return s->ops->set_busy_timeout ? s->ops->set_busy_timeout(s, ms) : TC_EUNSUPPORTED;
 }
+
+int
+store_set_bulk(struct store *s, int on)
+{
+	if (!s)
+		return TC_EINVALID;
+	return s->ops->set_bulk ? s->ops->set_bulk(s, on) : 0;
+}

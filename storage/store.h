@@ -60,6 +60,14 @@ int store_schema_latest(void);
  */
 int store_set_busy_timeout(struct store *s, int ms);
 
+/*
+ * Bulk mode for long jobs made of many commits (imports): while ON, this
+ * connection's commits do not copy the write-ahead log back into the
+ * database (each would redo the work of the one before); turning it off
+ * does that once. Every commit stays durable either way.
+ */
+int store_set_bulk(struct store *s, int on);
+
 /* Bytes the database occupies on disk (main file plus WAL). */
 int store_size_bytes(struct store *s, int64_t *out);
 

@@ -119,6 +119,7 @@ struct store_ops {
 	int (*schema_version)(struct store *s, int *out);
 	int (*size_bytes)(struct store *s, int64_t *out);
 	int (*set_busy_timeout)(struct store *s, int ms);
+	int (*set_bulk)(struct store *s, int on);
 	const struct identity_ops *identity;	/* NULL: TC_EUNSUPPORTED */
 };
 

@@ -212,6 +212,17 @@ sqlite_set_busy_timeout(struct store *s, int ms)
 	return sqlite3_busy_timeout(from_store(s)->db, ms) == SQLITE_OK ? 0 : TC_EDB;
 }
 
+static int
+sqlite_set_bulk(struct store *s, int on)
+{
+	struct store_sqlite *ss = from_store(s);
+
+	sqlite3_wal_autocheckpoint(ss->db, on ? 0 : 1000);
+	if (!on)	/* best effort: other connections may be reading */
+		sqlite3_wal_checkpoint_v2(ss->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return 0;
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sqlite_close,
@@ -219,6 +230,7 @@ static const struct store_ops sqlite_ops = {
 	.schema_version = sqlite_schema_version,
 	.size_bytes = sqlite_size_bytes,
 	.set_busy_timeout = sqlite_set_busy_timeout,
+	.set_bulk = sqlite_set_bulk,
 	.identity = &sqlite_identity_ops,
 };
 
