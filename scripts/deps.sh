@@ -4,11 +4,11 @@
 set -euo pipefail
 
 build_pkgs=(
-  build-essential autoconf automake libtool pkg-config
+  build-essential autoconf automake libtool pkg-config python3
   libwebsockets-dev libsqlite3-dev libssl-dev libmagic-dev
   libavformat-dev libavcodec-dev libavutil-dev libjansson-dev zlib1g-dev
 )
-test_pkgs=( curl python3 sqlite3 )
+test_pkgs=( curl python3 sqlite3 openssl )
 bench_pkgs=( nginx-light wrk procps )
 
 want=( "${build_pkgs[@]}" )
