@@ -15,6 +15,8 @@ static const char *const known_scopes[] = {
 #define W_OPERATOR 0x1	/* a platform operator */
 #define W_ADMIN 0x2	/* an admin of the object's institution */
 #define W_PERSON 0x4	/* any signed-in person */
+#define W_LECTURER 0x8	/* a lecturer of the object's institution */
+#define W_TEACHER 0x10	/* a lecturer of the institution who teaches the course */
 
 static const struct rule {
 	enum authz_action act;
@@ -28,6 +30,10 @@ static const struct rule {
 	{ AZ_TOKENS_MANAGE, W_ADMIN, NULL },
 	{ AZ_AUDIT_READ, W_OPERATOR | W_ADMIN, NULL },
 	{ AZ_SELF, W_PERSON, NULL },
+	{ AZ_COURSE_CREATE, W_ADMIN | W_LECTURER, NULL },
+	{ AZ_COURSE_EDIT, W_ADMIN | W_TEACHER, NULL },
+	{ AZ_COURSE_ROSTER, W_ADMIN | W_TEACHER, NULL },
+	{ AZ_COURSE_ENROL, W_PERSON, NULL },
 };
 
 int
@@ -85,6 +91,13 @@ actor_has_role(const struct actor *a, enum role role, int64_t institution_id)
 int
 authz_check(const struct actor *a, enum authz_action act, int64_t institution_id)
 {
+	return authz_check_course(a, act, institution_id, 0);
+}
+
+int
+authz_check_course(const struct actor *a, enum authz_action act, int64_t institution_id,
+		   int teaches)
+{
 	const struct rule *r = NULL;
 
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
@@ -100,7 +113,11 @@ authz_check(const struct actor *a, enum authz_action act, int64_t institution_id
 	if ((r->who & W_PERSON) ||
 	    ((r->who & W_OPERATOR) && actor_has_role(a, ROLE_OPERATOR, 0)) ||
 	    ((r->who & W_ADMIN) && institution_id > 0 &&
-	     actor_has_role(a, ROLE_ADMIN, institution_id)))
+	     actor_has_role(a, ROLE_ADMIN, institution_id)) ||
+	    ((r->who & W_LECTURER) && institution_id > 0 &&
+	     actor_has_role(a, ROLE_LECTURER, institution_id)) ||
+	    ((r->who & W_TEACHER) && teaches && institution_id > 0 &&
+	     actor_has_role(a, ROLE_LECTURER, institution_id)))
 		return 0;
 	return TC_EFORBIDDEN;
 }

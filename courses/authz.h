@@ -13,7 +13,12 @@
  *   learners.import (at X)  -         yes         learners:import     -
  *   tokens.manage (at X)    -         yes         -                   -
  *   audit.read (at X)       yes       yes         -                   -
- *   self                    any signed-in person
+ *   course.create (at X)    -         yes         -        lecturers of X
+ *   course.edit (at X)      -         yes         -        its lecturers *
+ *   course.roster (at X)    -         yes         -        its lecturers *
+ *   self, course.enrol      any signed-in person
+ *
+ *   * the course's owner or a co-lecturer who is a lecturer of X
  *
  * No identity at all is TC_EUNAUTH (401); an identity without the right is
  * TC_EFORBIDDEN (403). Later issues add their actions to the same table.
@@ -52,11 +57,20 @@ enum authz_action {
 	AZ_TOKENS_MANAGE,
 	AZ_AUDIT_READ,
 	AZ_SELF,
+	AZ_COURSE_CREATE,
+	AZ_COURSE_EDIT,
+	AZ_COURSE_ROSTER,
+	AZ_COURSE_ENROL,
 };
 
 /* 0 when A may do ACT on objects of INSTITUTION_ID (0 for platform-wide
  * actions), else TC_EUNAUTH or TC_EFORBIDDEN. */
 int authz_check(const struct actor *a, enum authz_action act, int64_t institution_id);
+
+/* authz_check for an object A may have a personal tie to: TEACHES is 1 when
+ * A owns or co-teaches the course in question. */
+int authz_check_course(const struct actor *a, enum authz_action act, int64_t institution_id,
+		       int teaches);
 
 /* 1 when A holds ROLE at INSTITUTION_ID (operators: institution 0). */
 int actor_has_role(const struct actor *a, enum role role, int64_t institution_id);

@@ -24,6 +24,7 @@
 #include "courses/errors.h"
 #include "courses/log.h"
 #include "storage/identity.h"
+#include "storage/sqlite_util.h"
 #include "storage/store_sqlite.h"
 
 /* The columns read_person() expects, with an optional table prefix. */
@@ -66,147 +67,12 @@ static const char *const kind_text[] = {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/*
- * Maps the SQLite result SRC of operation OP to a TC_E* code. Constraint
- * failures are expected outcomes and not logged: a unique or primary key
- * taken is TC_ECONFLICT; a foreign key, or the trigger that checks a
- * membership's institution, is a referenced row that does not exist,
- * TC_ENOTFOUND. Anything else is logged and TC_EDB.
- */
-static int
-db_fail(struct store *s, int src, const char *op)
-{
-	switch (src) {
-	case SQLITE_CONSTRAINT_UNIQUE:
-	case SQLITE_CONSTRAINT_PRIMARYKEY:
-		return TC_ECONFLICT;
-	case SQLITE_CONSTRAINT_FOREIGNKEY:
-	case SQLITE_CONSTRAINT_TRIGGER:
-		return TC_ENOTFOUND;
-	}
-	log_err("%s: %s (%d)", op, sqlite3_errmsg(store_sqlite_db(s)), src);
-	/* another connection holds the write lock longer than we wait */
-	return (src & 0xff) == SQLITE_BUSY ? TC_EBUSY : TC_EDB;
-}
-
 /* The long-lived statement SLOT with SQL into *OUT: 0 or TC_EDB. */
 static int
 stmt(struct store *s, enum store_sqlite_stmt slot, const char *sql,
      sqlite3_stmt **out)
 {
 	return store_sqlite_stmt(s, slot, sql, out);
-}
-
-/* A statement for this call only (finalized by the caller). */
-static int
-stmt_once(struct store *s, const char *sql, const char *op,
-	  sqlite3_stmt **out)
-{
-	*out = NULL;
-	if (sqlite3_prepare_v2(store_sqlite_db(s), sql, -1, out, NULL) !=
-	    SQLITE_OK) {
-		log_err("%s: cannot prepare: %s", op,
-			sqlite3_errmsg(store_sqlite_db(s)));
-		sqlite3_finalize(*out);
-		*out = NULL;
-		return TC_EDB;
-	}
-	return 0;
-}
-
-/* Readies a long-lived statement for the next call. Accepts NULL. */
-static void
-done(sqlite3_stmt *st)
-{
-	if (st != NULL) {
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-	}
-}
-
-static int
-bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-}
-
-static int
-bind_int(sqlite3_stmt *st, int i, int64_t v)
-{
-	return sqlite3_bind_int64(st, i, (sqlite3_int64)v);
-}
-
-/* A bind failed (a bug or an over-long value): logged, TC_EDB. */
-static int
-bind_fail(struct store *s, const char *op)
-{
-	log_err("%s: cannot bind: %s", op, sqlite3_errmsg(store_sqlite_db(s)));
-	return TC_EDB;
-}
-
-/* Steps a statement that returns no row: 0 or db_fail(). */
-static int
-step_done(struct store *s, sqlite3_stmt *st, const char *op)
-{
-	int src = sqlite3_step(st);
-
-	return src == SQLITE_DONE ? 0 : db_fail(s, src, op);
-}
-
-/* Steps to the first row: 0 at a row, TC_ENOTFOUND when none, db_fail(). */
-static int
-step_row(struct store *s, sqlite3_stmt *st, const char *op)
-{
-	int src = sqlite3_step(st);
-
-	if (src == SQLITE_ROW)
-		return 0;
-	if (src == SQLITE_DONE)
-		return TC_ENOTFOUND;
-	return db_fail(s, src, op);
-}
-
-/* Rows the last statement changed: NOTFOUND when none. */
-static int
-changed_one(struct store *s)
-{
-	return sqlite3_changes(store_sqlite_db(s)) > 0 ? 0 : TC_ENOTFOUND;
-}
-
-/*
- * Copies text column COL into OUT (SIZE bytes, NUL-terminated). NULL reads
- * as "". A value that does not fit is not something this program writes:
- * logged, TC_EDB.
- */
-static int
-col_text(sqlite3_stmt *st, int col, char *out, size_t size)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-	int n = sqlite3_column_bytes(st, col);
-
-	if (t == NULL) {
-		if (sqlite3_column_type(st, col) != SQLITE_NULL) {
-			log_err("reading column %s: out of memory",
-				sqlite3_column_name(st, col));
-			return TC_EDB;
-		}
-		out[0] = '\0';
-		return 0;
-	}
-	if (n < 0 || (size_t)n >= size) {
-		log_err("stored %s is too long (%d bytes, room for %zu)",
-			sqlite3_column_name(st, col), n, size - 1);
-		return TC_EDB;
-	}
-	memcpy(out, t, (size_t)n);
-	out[n] = '\0';
-	return 0;
-}
-
-static int64_t
-col_int(sqlite3_stmt *st, int col)
-{
-	return (int64_t)sqlite3_column_int64(st, col);
 }
 
 /* Index of TEXT in NAMES[0..N-1] (NULL entries skipped), or -1. */
@@ -228,7 +94,7 @@ col_enum(sqlite3_stmt *st, int col, const char *const *names, size_t n,
 	int i;
 	int rc;
 
-	rc = col_text(st, col, buf, sizeof(buf));
+	rc = sqlu_col_text(st, col, buf, sizeof(buf));
 	if (rc)
 		return rc;
 	i = name_index(names, n, buf);
@@ -265,8 +131,8 @@ sp_begin(struct store *s, struct savepoint *sp)
 	sp->outermost = sqlite3_get_autocommit(store_sqlite_db(s));
 	rc = stmt(s, STMT_SAVEPOINT, "SAVEPOINT identity_op", &st);
 	if (rc == 0)
-		rc = step_done(s, st, "savepoint");
-	done(st);
+		rc = sqlu_step_done(s, st, "savepoint");
+	sqlu_done(st);
 	if (rc == 0)
 		sp->open = 1;
 	return rc;
@@ -281,8 +147,8 @@ sp_release(struct store *s, struct savepoint *sp)
 
 	rc = stmt(s, STMT_RELEASE, "RELEASE identity_op", &st);
 	if (rc == 0)
-		rc = step_done(s, st, "release savepoint");
-	done(st);
+		rc = sqlu_step_done(s, st, "release savepoint");
+	sqlu_done(st);
 	if (rc == 0)
 		sp->open = 0;
 	return rc;
@@ -307,11 +173,11 @@ sp_rollback(struct store *s, struct savepoint *sp)
 		return;
 	if (stmt(s, STMT_ROLLBACK_TO, "ROLLBACK TO identity_op", &st) == 0)
 		sqlite3_step(st);
-	done(st);
+	sqlu_done(st);
 	st = NULL;
 	if (stmt(s, STMT_RELEASE, "RELEASE identity_op", &st) == 0)
 		sqlite3_step(st);
-	done(st);
+	sqlu_done(st);
 	if (sp->outermost && !sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -328,8 +194,8 @@ run_simple(struct store *s, enum store_sqlite_stmt slot, const char *sql,
 
 	rc = stmt(s, slot, sql, &st);
 	if (rc == 0)
-		rc = step_done(s, st, op);
-	done(st);
+		rc = sqlu_step_done(s, st, op);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -380,17 +246,17 @@ sq_meta_get(struct store *s, const char *key, char *out, size_t outsize)
 		  &st);
 	if (rc)
 		goto out;
-	if (bind_text(st, 1, key) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_text(st, 1, key) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_row(s, st, op);
+	rc = sqlu_step_row(s, st, op);
 	if (rc)
 		goto out;
 	v = sqlite3_column_text(st, 0);
 	n = sqlite3_column_bytes(st, 0);
 	if (v == NULL || n < 0) {
-		rc = db_fail(s, SQLITE_NOMEM, op);
+		rc = sqlu_fail(s, SQLITE_NOMEM, op);
 		goto out;
 	}
 	if ((size_t)n >= outsize) {
@@ -402,7 +268,7 @@ sq_meta_get(struct store *s, const char *key, char *out, size_t outsize)
 	memcpy(out, v, (size_t)n);
 	out[n] = '\0';
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -417,14 +283,14 @@ sq_meta_add(struct store *s, const char *key, const char *value)
 		  "INSERT INTO meta (key, value) VALUES (?1, ?2)", &st);
 	if (rc)
 		goto out;
-	if (bind_text(st, 1, key) != SQLITE_OK ||
-	    bind_text(st, 2, value) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_text(st, 1, key) != SQLITE_OK ||
+	    sqlu_bind_text(st, 2, value) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, st, op);
+	rc = sqlu_step_done(s, st, op);
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -439,18 +305,18 @@ read_institution(sqlite3_stmt *st, struct institution *out)
 	int rc;
 
 	memset(&v, 0, sizeof(v));
-	v.id = col_int(st, 0);
-	rc = col_text(st, 1, v.code, sizeof(v.code));
+	v.id = sqlu_col_int(st, 0);
+	rc = sqlu_col_text(st, 1, v.code, sizeof(v.code));
 	if (rc == 0)
-		rc = col_text(st, 2, v.name, sizeof(v.name));
+		rc = sqlu_col_text(st, 2, v.name, sizeof(v.name));
 	if (rc == 0)
 		rc = col_enum(st, 3, kind_text, NELEM(kind_text), &kind);
 	if (rc == 0)
-		rc = col_text(st, 4, v.website, sizeof(v.website));
+		rc = sqlu_col_text(st, 4, v.website, sizeof(v.website));
 	if (rc)
 		return rc;
 	v.kind = (enum inst_kind)kind;
-	v.created_at = col_int(st, 5);
+	v.created_at = sqlu_col_int(st, 5);
 	*out = v;
 	return 0;
 }
@@ -469,21 +335,21 @@ sq_institution_add(struct store *s, struct institution *inst)
 		  " created_at) VALUES (?1, ?2, ?3, ?4, ?5)", &st);
 	if (rc)
 		goto out;
-	if (bind_text(st, 1, inst->code) != SQLITE_OK ||
-	    bind_text(st, 2, inst->name) != SQLITE_OK ||
-	    bind_text(st, 3, kind_text[inst->kind]) != SQLITE_OK ||
-	    bind_text(st, 4, inst->website) != SQLITE_OK ||
-	    bind_int(st, 5, created) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_text(st, 1, inst->code) != SQLITE_OK ||
+	    sqlu_bind_text(st, 2, inst->name) != SQLITE_OK ||
+	    sqlu_bind_text(st, 3, kind_text[inst->kind]) != SQLITE_OK ||
+	    sqlu_bind_text(st, 4, inst->website) != SQLITE_OK ||
+	    sqlu_bind_int(st, 5, created) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, st, op);
+	rc = sqlu_step_done(s, st, op);
 	if (rc)
 		goto out;
 	inst->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
 	inst->created_at = created;
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -499,15 +365,15 @@ sq_institution_get(struct store *s, const char *code, struct institution *out)
 		  &st);
 	if (rc)
 		goto out;
-	if (bind_text(st, 1, code) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_text(st, 1, code) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_row(s, st, op);
+	rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
 		rc = read_institution(st, out);
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -523,15 +389,15 @@ sq_institution_get_id(struct store *s, int64_t id, struct institution *out)
 		  &st);
 	if (rc)
 		goto out;
-	if (bind_int(st, 1, id) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_int(st, 1, id) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_row(s, st, op);
+	rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
 		rc = read_institution(st, out);
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -546,7 +412,7 @@ sq_institution_each(struct store *s,
 	int src;
 	int rc;
 
-	rc = stmt_once(s, "SELECT " INST_COLUMNS " FROM institutions"
+	rc = sqlu_prepare(s, "SELECT " INST_COLUMNS " FROM institutions"
 		       " ORDER BY code", op, &st);
 	if (rc)
 		goto out;
@@ -558,7 +424,7 @@ sq_institution_each(struct store *s,
 			goto out;
 	}
 	if (src != SQLITE_DONE)
-		rc = db_fail(s, src, op);
+		rc = sqlu_fail(s, src, op);
 out:
 	sqlite3_finalize(st);
 	return rc;
@@ -575,11 +441,11 @@ read_key(sqlite3_stmt *st, struct inst_key *out)
 	int rc;
 
 	memset(&v, 0, sizeof(v));
-	v.id = col_int(st, 0);
-	v.institution_id = col_int(st, 1);
-	rc = col_text(st, 2, v.file, sizeof(v.file));
+	v.id = sqlu_col_int(st, 0);
+	v.institution_id = sqlu_col_int(st, 1);
+	rc = sqlu_col_text(st, 2, v.file, sizeof(v.file));
 	if (rc == 0)
-		rc = col_text(st, 4, v.did, sizeof(v.did));
+		rc = sqlu_col_text(st, 4, v.did, sizeof(v.did));
 	if (rc)
 		return rc;
 	pub = sqlite3_column_blob(st, 3);
@@ -589,8 +455,8 @@ read_key(sqlite3_stmt *st, struct inst_key *out)
 		return TC_EDB;
 	}
 	memcpy(v.pub, pub, sizeof(v.pub));
-	v.valid_from = col_int(st, 5);
-	v.valid_until = col_int(st, 6);
+	v.valid_from = sqlu_col_int(st, 5);
+	v.valid_until = sqlu_col_int(st, 6);
 	*out = v;
 	return 0;
 }
@@ -616,12 +482,12 @@ sq_key_add(struct store *s, struct inst_key *k)
 		  " WHERE institution_id = ?2 AND valid_until = 0", &retire);
 	if (rc)
 		goto out;
-	if (bind_int(retire, 1, k->valid_from) != SQLITE_OK ||
-	    bind_int(retire, 2, k->institution_id) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_int(retire, 1, k->valid_from) != SQLITE_OK ||
+	    sqlu_bind_int(retire, 2, k->institution_id) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, retire, op);
+	rc = sqlu_step_done(s, retire, op);
 	if (rc)
 		goto out;
 	rc = stmt(s, STMT_KEY_INSERT,
@@ -630,16 +496,16 @@ sq_key_add(struct store *s, struct inst_key *k)
 		  " VALUES (?1, ?2, ?3, ?4, ?5, 0)", &ins);
 	if (rc)
 		goto out;
-	if (bind_int(ins, 1, k->institution_id) != SQLITE_OK ||
-	    bind_text(ins, 2, k->file) != SQLITE_OK ||
+	if (sqlu_bind_int(ins, 1, k->institution_id) != SQLITE_OK ||
+	    sqlu_bind_text(ins, 2, k->file) != SQLITE_OK ||
 	    sqlite3_bind_blob(ins, 3, k->pub, (int)sizeof(k->pub),
 			      SQLITE_STATIC) != SQLITE_OK ||
-	    bind_text(ins, 4, k->did) != SQLITE_OK ||
-	    bind_int(ins, 5, k->valid_from) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	    sqlu_bind_text(ins, 4, k->did) != SQLITE_OK ||
+	    sqlu_bind_int(ins, 5, k->valid_from) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, ins, op);
+	rc = sqlu_step_done(s, ins, op);
 	if (rc)
 		goto out;
 	id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
@@ -649,8 +515,8 @@ sq_key_add(struct store *s, struct inst_key *k)
 	k->id = id;
 	k->valid_until = 0;
 out:
-	done(retire);
-	done(ins);
+	sqlu_done(retire);
+	sqlu_done(ins);
 	if (rc)
 		sp_rollback(s, &sp);
 	return rc;
@@ -668,15 +534,15 @@ sq_key_current(struct store *s, int64_t institution_id, struct inst_key *out)
 		  " WHERE institution_id = ?1 AND valid_until = 0", &st);
 	if (rc)
 		goto out;
-	if (bind_int(st, 1, institution_id) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_int(st, 1, institution_id) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_row(s, st, op);
+	rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
 		rc = read_key(st, out);
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -690,13 +556,13 @@ sq_key_each(struct store *s, int64_t institution_id,
 	int src;
 	int rc;
 
-	rc = stmt_once(s, "SELECT " KEY_COLUMNS " FROM institution_keys"
+	rc = sqlu_prepare(s, "SELECT " KEY_COLUMNS " FROM institution_keys"
 		       " WHERE institution_id = ?1 ORDER BY valid_from, id",
 		       op, &st);
 	if (rc)
 		goto out;
-	if (bind_int(st, 1, institution_id) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_int(st, 1, institution_id) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
@@ -707,7 +573,7 @@ sq_key_each(struct store *s, int64_t institution_id,
 			goto out;
 	}
 	if (src != SQLITE_DONE)
-		rc = db_fail(s, src, op);
+		rc = sqlu_fail(s, src, op);
 out:
 	sqlite3_finalize(st);
 	return rc;
@@ -723,26 +589,26 @@ read_person(sqlite3_stmt *st, int c0, struct person *out)
 	int rc;
 
 	memset(&v, 0, sizeof(v));
-	v.id = col_int(st, c0);
-	rc = col_text(st, c0 + 1, v.uid, sizeof(v.uid));
+	v.id = sqlu_col_int(st, c0);
+	rc = sqlu_col_text(st, c0 + 1, v.uid, sizeof(v.uid));
 	if (rc == 0)
-		rc = col_text(st, c0 + 2, v.national_id, sizeof(v.national_id));
+		rc = sqlu_col_text(st, c0 + 2, v.national_id, sizeof(v.national_id));
 	if (rc == 0)
-		rc = col_text(st, c0 + 3, v.nid_hmac, sizeof(v.nid_hmac));
+		rc = sqlu_col_text(st, c0 + 3, v.nid_hmac, sizeof(v.nid_hmac));
 	if (rc == 0)
-		rc = col_text(st, c0 + 4, v.full_name, sizeof(v.full_name));
+		rc = sqlu_col_text(st, c0 + 4, v.full_name, sizeof(v.full_name));
 	if (rc == 0)
-		rc = col_text(st, c0 + 5, v.date_of_birth,
+		rc = sqlu_col_text(st, c0 + 5, v.date_of_birth,
 			      sizeof(v.date_of_birth));
 	if (rc == 0)
-		rc = col_text(st, c0 + 6, v.email, sizeof(v.email));
+		rc = sqlu_col_text(st, c0 + 6, v.email, sizeof(v.email));
 	if (rc == 0)
-		rc = col_text(st, c0 + 7, v.password_hash,
+		rc = sqlu_col_text(st, c0 + 7, v.password_hash,
 			      sizeof(v.password_hash));
 	if (rc)
 		return rc;
-	v.created_at = col_int(st, c0 + 8);
-	v.updated_at = col_int(st, c0 + 9);
+	v.created_at = sqlu_col_int(st, c0 + 8);
+	v.updated_at = sqlu_col_int(st, c0 + 9);
 	*out = v;
 	return 0;
 }
@@ -773,18 +639,18 @@ sq_person_upsert(struct store *s, struct person *p, int64_t now, int *created)
 		  " ON CONFLICT (national_id) DO NOTHING", &ins);
 	if (rc)
 		goto out;
-	if (bind_text(ins, 1, p->uid) != SQLITE_OK ||
-	    bind_text(ins, 2, p->national_id) != SQLITE_OK ||
-	    bind_text(ins, 3, p->nid_hmac) != SQLITE_OK ||
-	    bind_text(ins, 4, p->full_name) != SQLITE_OK ||
-	    bind_text(ins, 5, p->date_of_birth) != SQLITE_OK ||
-	    bind_text(ins, 6, p->email) != SQLITE_OK ||
-	    bind_text(ins, 7, p->password_hash) != SQLITE_OK ||
-	    bind_int(ins, 8, now) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_text(ins, 1, p->uid) != SQLITE_OK ||
+	    sqlu_bind_text(ins, 2, p->national_id) != SQLITE_OK ||
+	    sqlu_bind_text(ins, 3, p->nid_hmac) != SQLITE_OK ||
+	    sqlu_bind_text(ins, 4, p->full_name) != SQLITE_OK ||
+	    sqlu_bind_text(ins, 5, p->date_of_birth) != SQLITE_OK ||
+	    sqlu_bind_text(ins, 6, p->email) != SQLITE_OK ||
+	    sqlu_bind_text(ins, 7, p->password_hash) != SQLITE_OK ||
+	    sqlu_bind_int(ins, 8, now) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, ins, op);
+	rc = sqlu_step_done(s, ins, op);
 	if (rc)
 		goto out;
 	if (sqlite3_changes(store_sqlite_db(s)) > 0) {
@@ -797,11 +663,11 @@ sq_person_upsert(struct store *s, struct person *p, int64_t now, int *created)
 		rc = stmt(s, STMT_PERSON_GET_NID, SQL_PERSON_GET_NID, &get);
 		if (rc)
 			goto out;
-		if (bind_text(get, 1, p->national_id) != SQLITE_OK) {
-			rc = bind_fail(s, op);
+		if (sqlu_bind_text(get, 1, p->national_id) != SQLITE_OK) {
+			rc = sqlu_bind_fail(s, op);
 			goto out;
 		}
-		rc = step_row(s, get, op);
+		rc = sqlu_step_row(s, get, op);
 		if (rc == TC_ENOTFOUND) {
 			log_err("%s: national ID taken but no row found", op);
 			rc = TC_EDB;
@@ -810,7 +676,7 @@ sq_person_upsert(struct store *s, struct person *p, int64_t now, int *created)
 			rc = read_person(get, 0, &v);
 		if (rc)
 			goto out;
-		done(get);
+		sqlu_done(get);
 		get = NULL;
 		rc = stmt(s, STMT_PERSON_UPDATE,
 			  "UPDATE people SET"
@@ -823,15 +689,15 @@ sq_person_upsert(struct store *s, struct person *p, int64_t now, int *created)
 			  " WHERE id = ?5", &upd);
 		if (rc)
 			goto out;
-		if (bind_text(upd, 1, p->full_name) != SQLITE_OK ||
-		    bind_text(upd, 2, p->date_of_birth) != SQLITE_OK ||
-		    bind_text(upd, 3, p->email) != SQLITE_OK ||
-		    bind_int(upd, 4, now) != SQLITE_OK ||
-		    bind_int(upd, 5, v.id) != SQLITE_OK) {
-			rc = bind_fail(s, op);
+		if (sqlu_bind_text(upd, 1, p->full_name) != SQLITE_OK ||
+		    sqlu_bind_text(upd, 2, p->date_of_birth) != SQLITE_OK ||
+		    sqlu_bind_text(upd, 3, p->email) != SQLITE_OK ||
+		    sqlu_bind_int(upd, 4, now) != SQLITE_OK ||
+		    sqlu_bind_int(upd, 5, v.id) != SQLITE_OK) {
+			rc = sqlu_bind_fail(s, op);
 			goto out;
 		}
-		rc = step_done(s, upd, op);
+		rc = sqlu_step_done(s, upd, op);
 		if (rc)
 			goto out;
 		/* What the UPDATE did, applied to the copy read above. */
@@ -848,9 +714,9 @@ sq_person_upsert(struct store *s, struct person *p, int64_t now, int *created)
 	if (created != NULL)
 		*created = made;
 out:
-	done(ins);
-	done(upd);
-	done(get);
+	sqlu_done(ins);
+	sqlu_done(upd);
+	sqlu_done(get);
 	return rc;
 }
 
@@ -867,16 +733,16 @@ person_query(struct store *s, enum store_sqlite_stmt slot, const char *sql,
 	rc = stmt(s, slot, sql, &st);
 	if (rc)
 		goto out;
-	if ((t != NULL ? bind_text(st, 1, t) : bind_int(st, 1, id)) !=
+	if ((t != NULL ? sqlu_bind_text(st, 1, t) : sqlu_bind_int(st, 1, id)) !=
 	    SQLITE_OK) {
-		rc = bind_fail(s, op);
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_row(s, st, op);
+	rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
 		rc = read_person(st, 0, out);
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -917,17 +783,17 @@ sq_person_set_password(struct store *s, int64_t id, const char *hash,
 		  " WHERE id = ?3", &st);
 	if (rc)
 		goto out;
-	if (bind_text(st, 1, hash) != SQLITE_OK ||
-	    bind_int(st, 2, now) != SQLITE_OK ||
-	    bind_int(st, 3, id) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_text(st, 1, hash) != SQLITE_OK ||
+	    sqlu_bind_int(st, 2, now) != SQLITE_OK ||
+	    sqlu_bind_int(st, 3, id) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, st, op);
+	rc = sqlu_step_done(s, st, op);
 	if (rc == 0)
-		rc = changed_one(s);
+		rc = sqlu_changed_one(s);
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -949,17 +815,17 @@ sq_membership_add(struct store *s, struct membership *m)
 		  " WHERE excluded.student_code <> ''", &st);
 	if (rc)
 		goto out;
-	if (bind_int(st, 1, m->person_id) != SQLITE_OK ||
-	    bind_int(st, 2, m->institution_id) != SQLITE_OK ||
-	    bind_text(st, 3, role_text[m->role]) != SQLITE_OK ||
-	    bind_text(st, 4, m->student_code) != SQLITE_OK ||
-	    bind_int(st, 5, now_or(m->created_at)) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_int(st, 1, m->person_id) != SQLITE_OK ||
+	    sqlu_bind_int(st, 2, m->institution_id) != SQLITE_OK ||
+	    sqlu_bind_text(st, 3, role_text[m->role]) != SQLITE_OK ||
+	    sqlu_bind_text(st, 4, m->student_code) != SQLITE_OK ||
+	    sqlu_bind_int(st, 5, now_or(m->created_at)) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, st, op);
+	rc = sqlu_step_done(s, st, op);
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -976,17 +842,17 @@ sq_membership_remove(struct store *s, int64_t person_id,
 		  " AND institution_id = ?2 AND role = ?3", &st);
 	if (rc)
 		goto out;
-	if (bind_int(st, 1, person_id) != SQLITE_OK ||
-	    bind_int(st, 2, institution_id) != SQLITE_OK ||
-	    bind_text(st, 3, role_text[role]) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_int(st, 1, person_id) != SQLITE_OK ||
+	    sqlu_bind_int(st, 2, institution_id) != SQLITE_OK ||
+	    sqlu_bind_text(st, 3, role_text[role]) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, st, op);
+	rc = sqlu_step_done(s, st, op);
 	if (rc == 0)
-		rc = changed_one(s);
+		rc = sqlu_changed_one(s);
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -1001,15 +867,15 @@ read_membership(sqlite3_stmt *st, int c0, int64_t person_id,
 
 	memset(&v, 0, sizeof(v));
 	v.person_id = person_id;
-	v.institution_id = col_int(st, c0);
+	v.institution_id = sqlu_col_int(st, c0);
 	rc = col_enum(st, c0 + 1, role_text, NELEM(role_text), &role);
 	if (rc == 0)
-		rc = col_text(st, c0 + 2, v.student_code,
+		rc = sqlu_col_text(st, c0 + 2, v.student_code,
 			      sizeof(v.student_code));
 	if (rc)
 		return rc;
 	v.role = (enum role)role;
-	v.created_at = col_int(st, c0 + 3);
+	v.created_at = sqlu_col_int(st, c0 + 3);
 	*out = v;
 	return 0;
 }
@@ -1032,9 +898,9 @@ sq_memberships(struct store *s, int64_t person_id, struct membership *out,
 		  " ORDER BY institution_id, role LIMIT ?2", &st);
 	if (rc)
 		goto out;
-	if (bind_int(st, 1, person_id) != SQLITE_OK ||
-	    bind_int(st, 2, max) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_int(st, 1, person_id) != SQLITE_OK ||
+	    sqlu_bind_int(st, 2, max) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
 	while (count < max && (src = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1044,12 +910,12 @@ sq_memberships(struct store *s, int64_t person_id, struct membership *out,
 		count++;
 	}
 	if (count < max && src != SQLITE_DONE) {
-		rc = db_fail(s, src, op);
+		rc = sqlu_fail(s, src, op);
 		goto out;
 	}
 	*n = count;
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -1067,7 +933,7 @@ sq_members_each(struct store *s, int64_t institution_id, enum role role,
 	int src;
 	int rc;
 
-	rc = stmt_once(s, "SELECT " PERSON_COLUMNS("p.") ", m.institution_id,"
+	rc = sqlu_prepare(s, "SELECT " PERSON_COLUMNS("p.") ", m.institution_id,"
 		       " m.role, m.student_code, m.created_at"
 		       " FROM memberships m JOIN people p ON p.id = m.person_id"
 		       " WHERE m.institution_id = ?1 AND m.role = ?2"
@@ -1075,11 +941,11 @@ sq_members_each(struct store *s, int64_t institution_id, enum role role,
 		       op, &st);
 	if (rc)
 		goto out;
-	if (bind_int(st, 1, institution_id) != SQLITE_OK ||
-	    bind_text(st, 2, role_text[role]) != SQLITE_OK ||
-	    bind_int(st, 3, after_id) != SQLITE_OK ||
-	    bind_int(st, 4, limit) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_int(st, 1, institution_id) != SQLITE_OK ||
+	    sqlu_bind_text(st, 2, role_text[role]) != SQLITE_OK ||
+	    sqlu_bind_int(st, 3, after_id) != SQLITE_OK ||
+	    sqlu_bind_int(st, 4, limit) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1092,7 +958,7 @@ sq_members_each(struct store *s, int64_t institution_id, enum role role,
 			goto out;
 	}
 	if (src != SQLITE_DONE)
-		rc = db_fail(s, src, op);
+		rc = sqlu_fail(s, src, op);
 out:
 	sqlite3_finalize(st);
 	return rc;
@@ -1112,18 +978,18 @@ sq_session_add(struct store *s, const struct session *sess)
 		  " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &st);
 	if (rc)
 		goto out;
-	if (bind_text(st, 1, sess->token_hash) != SQLITE_OK ||
-	    bind_int(st, 2, sess->person_id) != SQLITE_OK ||
-	    bind_int(st, 3, sess->created_at) != SQLITE_OK ||
-	    bind_int(st, 4, sess->last_seen_at) != SQLITE_OK ||
-	    bind_int(st, 5, sess->expires_at) != SQLITE_OK ||
-	    bind_text(st, 6, sess->source) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_text(st, 1, sess->token_hash) != SQLITE_OK ||
+	    sqlu_bind_int(st, 2, sess->person_id) != SQLITE_OK ||
+	    sqlu_bind_int(st, 3, sess->created_at) != SQLITE_OK ||
+	    sqlu_bind_int(st, 4, sess->last_seen_at) != SQLITE_OK ||
+	    sqlu_bind_int(st, 5, sess->expires_at) != SQLITE_OK ||
+	    sqlu_bind_text(st, 6, sess->source) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, st, op);
+	rc = sqlu_step_done(s, st, op);
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -1141,26 +1007,26 @@ sq_session_get(struct store *s, const char *token_hash, struct session *out)
 		  " WHERE token_hash = ?1", &st);
 	if (rc)
 		goto out;
-	if (bind_text(st, 1, token_hash) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_text(st, 1, token_hash) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_row(s, st, op);
+	rc = sqlu_step_row(s, st, op);
 	if (rc)
 		goto out;
 	memset(&v, 0, sizeof(v));
-	rc = col_text(st, 0, v.token_hash, sizeof(v.token_hash));
+	rc = sqlu_col_text(st, 0, v.token_hash, sizeof(v.token_hash));
 	if (rc == 0)
-		rc = col_text(st, 5, v.source, sizeof(v.source));
+		rc = sqlu_col_text(st, 5, v.source, sizeof(v.source));
 	if (rc)
 		goto out;
-	v.person_id = col_int(st, 1);
-	v.created_at = col_int(st, 2);
-	v.last_seen_at = col_int(st, 3);
-	v.expires_at = col_int(st, 4);
+	v.person_id = sqlu_col_int(st, 1);
+	v.created_at = sqlu_col_int(st, 2);
+	v.last_seen_at = sqlu_col_int(st, 3);
+	v.expires_at = sqlu_col_int(st, 4);
 	*out = v;
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -1176,16 +1042,16 @@ sq_session_touch(struct store *s, const char *token_hash, int64_t now)
 		  &st);
 	if (rc)
 		goto out;
-	if (bind_int(st, 1, now) != SQLITE_OK ||
-	    bind_text(st, 2, token_hash) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_int(st, 1, now) != SQLITE_OK ||
+	    sqlu_bind_text(st, 2, token_hash) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, st, op);
+	rc = sqlu_step_done(s, st, op);
 	if (rc == 0)
-		rc = changed_one(s);
+		rc = sqlu_changed_one(s);
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -1200,15 +1066,15 @@ sq_session_delete(struct store *s, const char *token_hash)
 		  "DELETE FROM sessions WHERE token_hash = ?1", &st);
 	if (rc)
 		goto out;
-	if (bind_text(st, 1, token_hash) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_text(st, 1, token_hash) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, st, op);
+	rc = sqlu_step_done(s, st, op);
 	if (rc == 0)
-		rc = changed_one(s);
+		rc = sqlu_changed_one(s);
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -1231,28 +1097,28 @@ sq_session_purge(struct store *s, int64_t person_id, int64_t now,
 			  "DELETE FROM sessions WHERE person_id = ?1", &st);
 		if (rc)
 			goto out;
-		b = bind_int(st, 1, person_id);
+		b = sqlu_bind_int(st, 1, person_id);
 	} else {
 		rc = stmt(s, STMT_SESSION_PURGE_ENDED,
 			  "DELETE FROM sessions WHERE expires_at <= ?1"
 			  " OR (?2 > 0 AND last_seen_at <= ?1 - ?2)", &st);
 		if (rc)
 			goto out;
-		b = bind_int(st, 1, now);
+		b = sqlu_bind_int(st, 1, now);
 		if (b == SQLITE_OK)
-			b = bind_int(st, 2, idle_timeout);
+			b = sqlu_bind_int(st, 2, idle_timeout);
 	}
 	if (b != SQLITE_OK) {
-		rc = bind_fail(s, op);
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, st, op);
+	rc = sqlu_step_done(s, st, op);
 	if (rc)
 		goto out;
 	if (n != NULL)
 		*n = sqlite3_changes(store_sqlite_db(s));
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -1266,19 +1132,19 @@ read_token(sqlite3_stmt *st, struct api_token *out)
 	int rc;
 
 	memset(&v, 0, sizeof(v));
-	v.id = col_int(st, 0);
-	rc = col_text(st, 1, v.uid, sizeof(v.uid));
+	v.id = sqlu_col_int(st, 0);
+	rc = sqlu_col_text(st, 1, v.uid, sizeof(v.uid));
 	if (rc == 0)
-		rc = col_text(st, 3, v.name, sizeof(v.name));
+		rc = sqlu_col_text(st, 3, v.name, sizeof(v.name));
 	if (rc == 0)
-		rc = col_text(st, 4, v.scopes, sizeof(v.scopes));
+		rc = sqlu_col_text(st, 4, v.scopes, sizeof(v.scopes));
 	if (rc)
 		return rc;
-	v.institution_id = col_int(st, 2);
-	v.created_by = col_int(st, 5);
-	v.created_at = col_int(st, 6);
-	v.last_used_at = col_int(st, 7);
-	v.revoked_at = col_int(st, 8);
+	v.institution_id = sqlu_col_int(st, 2);
+	v.created_by = sqlu_col_int(st, 5);
+	v.created_at = sqlu_col_int(st, 6);
+	v.last_used_at = sqlu_col_int(st, 7);
+	v.revoked_at = sqlu_col_int(st, 8);
 	*out = v;
 	return 0;
 }
@@ -1300,26 +1166,26 @@ sq_token_add(struct store *s, struct api_token *t, const char *token_hash)
 		  " ?8, ?9, ?10)", &st);
 	if (rc)
 		goto out;
-	if (bind_int(st, 1, t->id) != SQLITE_OK ||
-	    bind_text(st, 2, t->uid) != SQLITE_OK ||
-	    bind_int(st, 3, t->institution_id) != SQLITE_OK ||
-	    bind_text(st, 4, t->name) != SQLITE_OK ||
-	    bind_text(st, 5, token_hash) != SQLITE_OK ||
-	    bind_text(st, 6, t->scopes) != SQLITE_OK ||
-	    bind_int(st, 7, t->created_by) != SQLITE_OK ||
-	    bind_int(st, 8, created) != SQLITE_OK ||
-	    bind_int(st, 9, t->last_used_at) != SQLITE_OK ||
-	    bind_int(st, 10, t->revoked_at) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_int(st, 1, t->id) != SQLITE_OK ||
+	    sqlu_bind_text(st, 2, t->uid) != SQLITE_OK ||
+	    sqlu_bind_int(st, 3, t->institution_id) != SQLITE_OK ||
+	    sqlu_bind_text(st, 4, t->name) != SQLITE_OK ||
+	    sqlu_bind_text(st, 5, token_hash) != SQLITE_OK ||
+	    sqlu_bind_text(st, 6, t->scopes) != SQLITE_OK ||
+	    sqlu_bind_int(st, 7, t->created_by) != SQLITE_OK ||
+	    sqlu_bind_int(st, 8, created) != SQLITE_OK ||
+	    sqlu_bind_int(st, 9, t->last_used_at) != SQLITE_OK ||
+	    sqlu_bind_int(st, 10, t->revoked_at) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, st, op);
+	rc = sqlu_step_done(s, st, op);
 	if (rc)
 		goto out;
 	t->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
 	t->created_at = created;
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -1336,15 +1202,15 @@ sq_token_by_hash(struct store *s, const char *token_hash,
 		  " WHERE token_hash = ?1 AND revoked_at = 0", &st);
 	if (rc)
 		goto out;
-	if (bind_text(st, 1, token_hash) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_text(st, 1, token_hash) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_row(s, st, op);
+	rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
 		rc = read_token(st, out);
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -1362,16 +1228,16 @@ sq_token_get(struct store *s, int64_t institution_id, const char *uid,
 		  " WHERE institution_id = ?1 AND uid = ?2", &st);
 	if (rc)
 		goto out;
-	if (bind_int(st, 1, institution_id) != SQLITE_OK ||
-	    bind_text(st, 2, uid) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_int(st, 1, institution_id) != SQLITE_OK ||
+	    sqlu_bind_text(st, 2, uid) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_row(s, st, op);
+	rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
 		rc = read_token(st, out);
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -1386,12 +1252,12 @@ sq_token_each(struct store *s, int64_t institution_id,
 	int src;
 	int rc;
 
-	rc = stmt_once(s, "SELECT " TOKEN_COLUMNS " FROM api_tokens"
+	rc = sqlu_prepare(s, "SELECT " TOKEN_COLUMNS " FROM api_tokens"
 		       " WHERE institution_id = ?1 ORDER BY id", op, &st);
 	if (rc)
 		goto out;
-	if (bind_int(st, 1, institution_id) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_int(st, 1, institution_id) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1402,7 +1268,7 @@ sq_token_each(struct store *s, int64_t institution_id,
 			goto out;
 	}
 	if (src != SQLITE_DONE)
-		rc = db_fail(s, src, op);
+		rc = sqlu_fail(s, src, op);
 out:
 	sqlite3_finalize(st);
 	return rc;
@@ -1423,21 +1289,21 @@ sq_token_revoke(struct store *s, int64_t institution_id, const char *uid,
 		  &st);
 	if (rc)
 		goto out;
-	if (bind_int(st, 1, now) != SQLITE_OK ||
-	    bind_int(st, 2, institution_id) != SQLITE_OK ||
-	    bind_text(st, 3, uid) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_int(st, 1, now) != SQLITE_OK ||
+	    sqlu_bind_int(st, 2, institution_id) != SQLITE_OK ||
+	    sqlu_bind_text(st, 3, uid) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, st, op);
-	if (rc == 0 && changed_one(s) != 0) {
+	rc = sqlu_step_done(s, st, op);
+	if (rc == 0 && sqlu_changed_one(s) != 0) {
 		/* Nothing active matched: absent, or revoked before. */
 		rc = sq_token_get(s, institution_id, uid, &t);
 		if (rc == 0)
 			rc = TC_ECONFLICT;
 	}
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -1452,16 +1318,16 @@ sq_token_touch(struct store *s, int64_t id, int64_t now)
 		  "UPDATE api_tokens SET last_used_at = ?1 WHERE id = ?2", &st);
 	if (rc)
 		goto out;
-	if (bind_int(st, 1, now) != SQLITE_OK ||
-	    bind_int(st, 2, id) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_int(st, 1, now) != SQLITE_OK ||
+	    sqlu_bind_int(st, 2, id) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, st, op);
+	rc = sqlu_step_done(s, st, op);
 	if (rc == 0)
-		rc = changed_one(s);
+		rc = sqlu_changed_one(s);
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -1485,11 +1351,11 @@ sq_activation_add(struct store *s, int64_t person_id, const char *code_hash,
 		  " WHERE person_id = ?1 AND used_at = 0", &drop);
 	if (rc)
 		goto out;
-	if (bind_int(drop, 1, person_id) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_int(drop, 1, person_id) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, drop, op);
+	rc = sqlu_step_done(s, drop, op);
 	if (rc)
 		goto out;
 	rc = stmt(s, STMT_ACTIVATION_ADD,
@@ -1497,19 +1363,19 @@ sq_activation_add(struct store *s, int64_t person_id, const char *code_hash,
 		  " created_at, expires_at) VALUES (?1, ?2, ?3, ?4)", &ins);
 	if (rc)
 		goto out;
-	if (bind_int(ins, 1, person_id) != SQLITE_OK ||
-	    bind_text(ins, 2, code_hash) != SQLITE_OK ||
-	    bind_int(ins, 3, now) != SQLITE_OK ||
-	    bind_int(ins, 4, expires_at) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_int(ins, 1, person_id) != SQLITE_OK ||
+	    sqlu_bind_text(ins, 2, code_hash) != SQLITE_OK ||
+	    sqlu_bind_int(ins, 3, now) != SQLITE_OK ||
+	    sqlu_bind_int(ins, 4, expires_at) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, ins, op);
+	rc = sqlu_step_done(s, ins, op);
 	if (rc == 0)
 		rc = sp_release(s, &sp);
 out:
-	done(drop);
-	done(ins);
+	sqlu_done(drop);
+	sqlu_done(ins);
 	if (rc)
 		sp_rollback(s, &sp);
 	return rc;
@@ -1523,19 +1389,19 @@ sq_activation_pending(struct store *s, int64_t person_id, int64_t now, int *pend
 	sqlite3_stmt *st = NULL;
 	int src, rc;
 
-	rc = stmt_once(s, "SELECT 1 FROM activation_codes WHERE person_id = ?1"
+	rc = sqlu_prepare(s, "SELECT 1 FROM activation_codes WHERE person_id = ?1"
 		       " AND used_at = 0 AND expires_at > ?2 LIMIT 1", op, &st);
 	if (rc)
 		goto out;
-	if (bind_int(st, 1, person_id) != SQLITE_OK || bind_int(st, 2, now) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_int(st, 1, person_id) != SQLITE_OK || sqlu_bind_int(st, 2, now) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
 	src = sqlite3_step(st);
 	if (src == SQLITE_ROW || src == SQLITE_DONE)
 		*pending = src == SQLITE_ROW;
 	else
-		rc = db_fail(s, src, op);
+		rc = sqlu_fail(s, src, op);
 out:
 	sqlite3_finalize(st);
 	return rc;
@@ -1555,17 +1421,17 @@ sq_activation_take(struct store *s, int64_t person_id, const char *code_hash,
 		  " AND expires_at > ?1", &st);
 	if (rc)
 		goto out;
-	if (bind_int(st, 1, now) != SQLITE_OK ||
-	    bind_int(st, 2, person_id) != SQLITE_OK ||
-	    bind_text(st, 3, code_hash) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_int(st, 1, now) != SQLITE_OK ||
+	    sqlu_bind_int(st, 2, person_id) != SQLITE_OK ||
+	    sqlu_bind_text(st, 3, code_hash) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, st, op);
+	rc = sqlu_step_done(s, st, op);
 	if (rc == 0)
-		rc = changed_one(s);
+		rc = sqlu_changed_one(s);
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -1584,15 +1450,15 @@ sq_login_failure_add(struct store *s, const char *account, const char *source,
 		  " VALUES (?1, ?2, ?3)", &st);
 	if (rc)
 		goto out;
-	if (bind_text(st, 1, account) != SQLITE_OK ||
-	    bind_text(st, 2, source) != SQLITE_OK ||
-	    bind_int(st, 3, now) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_text(st, 1, account) != SQLITE_OK ||
+	    sqlu_bind_text(st, 2, source) != SQLITE_OK ||
+	    sqlu_bind_int(st, 3, now) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, st, op);
+	rc = sqlu_step_done(s, st, op);
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -1613,20 +1479,20 @@ failures_count(struct store *s, enum store_sqlite_stmt slot, const char *sql,
 	rc = stmt(s, slot, sql, &st);
 	if (rc)
 		goto out;
-	if (bind_text(st, 1, key) != SQLITE_OK ||
-	    bind_int(st, 2, since) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_text(st, 1, key) != SQLITE_OK ||
+	    sqlu_bind_int(st, 2, since) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_row(s, st, op);
+	rc = sqlu_step_row(s, st, op);
 	if (rc == TC_ENOTFOUND)
-		rc = db_fail(s, SQLITE_ERROR, op);	/* aggregates give a row */
+		rc = sqlu_fail(s, SQLITE_ERROR, op);	/* aggregates give a row */
 	if (rc)
 		goto out;
 	*count = sqlite3_column_int(st, 0);
-	*oldest = col_int(st, 1);
+	*oldest = sqlu_col_int(st, 1);
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -1679,15 +1545,15 @@ sq_login_failures_clear(struct store *s, const char *account, int64_t before)
 		  &st);
 	if (rc)
 		goto out;
-	b = account != NULL ? bind_text(st, 1, account) :
+	b = account != NULL ? sqlu_bind_text(st, 1, account) :
 			      sqlite3_bind_null(st, 1);
-	if (b != SQLITE_OK || bind_int(st, 2, before) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (b != SQLITE_OK || sqlu_bind_int(st, 2, before) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, st, op);
+	rc = sqlu_step_done(s, st, op);
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -1706,22 +1572,22 @@ sq_audit_add(struct store *s, struct audit_event *e)
 		  " source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &st);
 	if (rc)
 		goto out;
-	if (bind_int(st, 1, e->at) != SQLITE_OK ||
-	    bind_int(st, 2, e->institution_id) != SQLITE_OK ||
-	    bind_int(st, 3, e->actor_person_id) != SQLITE_OK ||
-	    bind_int(st, 4, e->actor_token_id) != SQLITE_OK ||
-	    bind_text(st, 5, e->event) != SQLITE_OK ||
-	    bind_text(st, 6, e->subject) != SQLITE_OK ||
-	    bind_text(st, 7, e->detail) != SQLITE_OK ||
-	    bind_text(st, 8, e->source) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	if (sqlu_bind_int(st, 1, e->at) != SQLITE_OK ||
+	    sqlu_bind_int(st, 2, e->institution_id) != SQLITE_OK ||
+	    sqlu_bind_int(st, 3, e->actor_person_id) != SQLITE_OK ||
+	    sqlu_bind_int(st, 4, e->actor_token_id) != SQLITE_OK ||
+	    sqlu_bind_text(st, 5, e->event) != SQLITE_OK ||
+	    sqlu_bind_text(st, 6, e->subject) != SQLITE_OK ||
+	    sqlu_bind_text(st, 7, e->detail) != SQLITE_OK ||
+	    sqlu_bind_text(st, 8, e->source) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
-	rc = step_done(s, st, op);
+	rc = sqlu_step_done(s, st, op);
 	if (rc == 0)
 		e->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
 out:
-	done(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -1732,18 +1598,18 @@ read_audit(sqlite3_stmt *st, struct audit_event *out)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	out->id = col_int(st, 0);
-	out->at = col_int(st, 1);
-	out->institution_id = col_int(st, 2);
-	out->actor_person_id = col_int(st, 3);
-	out->actor_token_id = col_int(st, 4);
-	rc = col_text(st, 5, out->event, sizeof(out->event));
+	out->id = sqlu_col_int(st, 0);
+	out->at = sqlu_col_int(st, 1);
+	out->institution_id = sqlu_col_int(st, 2);
+	out->actor_person_id = sqlu_col_int(st, 3);
+	out->actor_token_id = sqlu_col_int(st, 4);
+	rc = sqlu_col_text(st, 5, out->event, sizeof(out->event));
 	if (rc == 0)
-		rc = col_text(st, 6, out->subject, sizeof(out->subject));
+		rc = sqlu_col_text(st, 6, out->subject, sizeof(out->subject));
 	if (rc == 0)
-		rc = col_text(st, 7, out->detail, sizeof(out->detail));
+		rc = sqlu_col_text(st, 7, out->detail, sizeof(out->detail));
 	if (rc == 0)
-		rc = col_text(st, 8, out->source, sizeof(out->source));
+		rc = sqlu_col_text(st, 8, out->source, sizeof(out->source));
 	return rc;
 }
 
@@ -1758,16 +1624,16 @@ sq_audit_each(struct store *s, int64_t institution_id, int64_t before_id,
 	int src;
 	int rc;
 
-	rc = stmt_once(s, "SELECT " AUDIT_COLUMNS " FROM audit_events"
+	rc = sqlu_prepare(s, "SELECT " AUDIT_COLUMNS " FROM audit_events"
 		       " WHERE institution_id = ?1 AND id < ?2"
 		       " ORDER BY id DESC LIMIT ?3", op, &st);
 	if (rc)
 		goto out;
-	if (bind_int(st, 1, institution_id) != SQLITE_OK ||
-	    bind_int(st, 2, before_id > 0 ? before_id : INT64_MAX) !=
+	if (sqlu_bind_int(st, 1, institution_id) != SQLITE_OK ||
+	    sqlu_bind_int(st, 2, before_id > 0 ? before_id : INT64_MAX) !=
 	    SQLITE_OK ||
-	    bind_int(st, 3, limit) != SQLITE_OK) {
-		rc = bind_fail(s, op);
+	    sqlu_bind_int(st, 3, limit) != SQLITE_OK) {
+		rc = sqlu_bind_fail(s, op);
 		goto out;
 	}
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1778,7 +1644,7 @@ sq_audit_each(struct store *s, int64_t institution_id, int64_t before_id,
 			goto out;
 	}
 	if (src != SQLITE_DONE)
-		rc = db_fail(s, src, op);
+		rc = sqlu_fail(s, src, op);
 out:
 	sqlite3_finalize(st);
 	return rc;

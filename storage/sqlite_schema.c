@@ -147,6 +147,47 @@ const struct migration sqlite_migrations[] = {
 		"  BEFORE DELETE ON audit_events"
 		"  BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;"
 	},
+	{
+		3, "courses",
+		"CREATE TABLE courses ("
+		"  id INTEGER PRIMARY KEY,"
+		"  uid TEXT NOT NULL UNIQUE,"
+		"  institution_id INTEGER NOT NULL REFERENCES institutions (id),"
+		"  code TEXT NOT NULL,"
+		"  title TEXT NOT NULL,"
+		"  description TEXT NOT NULL DEFAULT '',"
+		"  language TEXT NOT NULL,"
+		"  credits_x10 INTEGER NOT NULL CHECK (credits_x10 > 0),"
+		"  level TEXT NOT NULL DEFAULT '',"
+		"  tags TEXT NOT NULL DEFAULT '',"
+		"  status TEXT NOT NULL CHECK (status IN ('draft', 'published', 'archived')),"
+		"  starts_on TEXT NOT NULL DEFAULT '',"
+		"  ends_on TEXT NOT NULL DEFAULT '',"
+		"  enrol_opens_at INTEGER NOT NULL DEFAULT 0,"
+		"  enrol_closes_at INTEGER NOT NULL DEFAULT 0,"
+		"  capacity INTEGER NOT NULL DEFAULT 0,"
+		"  owner_id INTEGER NOT NULL REFERENCES people (id),"
+		"  created_at INTEGER NOT NULL,"
+		"  updated_at INTEGER NOT NULL,"
+		"  UNIQUE (institution_id, code)"
+		");"
+		"CREATE INDEX courses_by_status ON courses (status, id);"
+		"CREATE TABLE course_lecturers ("
+		"  course_id INTEGER NOT NULL REFERENCES courses (id),"
+		"  person_id INTEGER NOT NULL REFERENCES people (id),"
+		"  PRIMARY KEY (course_id, person_id)"
+		");"
+		"CREATE TABLE enrolments ("
+		"  course_id INTEGER NOT NULL REFERENCES courses (id),"
+		"  person_id INTEGER NOT NULL REFERENCES people (id),"
+		"  enrolled_at INTEGER NOT NULL,"
+		"  left_at INTEGER NOT NULL DEFAULT 0,"
+		"  PRIMARY KEY (course_id, person_id)"
+		");"
+		"CREATE INDEX enrolments_by_person ON enrolments (person_id);"
+		/* folded text of each course (courses/fold.h), rowid = courses.id */
+		"CREATE VIRTUAL TABLE courses_fts USING fts5 (body, tokenize = 'unicode61');"
+	},
 };
 
 const size_t sqlite_migrations_count =

@@ -112,6 +112,29 @@ struct identity_ops {
 			  void *arg);
 };
 
+struct course;
+struct catalog_query;
+
+/* Courses, catalog and enrolments: see storage/courses.h. */
+struct courses_ops {
+	int (*course_add)(struct store *s, struct course *c, const char *search_text);
+	int (*course_update)(struct store *s, const struct course *c, const char *search_text);
+	int (*course_get)(struct store *s, const char *uid, struct course *out);
+	int (*lecturer_add)(struct store *s, int64_t course_id, int64_t person_id);
+	int (*lecturer_remove)(struct store *s, int64_t course_id, int64_t person_id);
+	int (*is_lecturer)(struct store *s, int64_t course_id, int64_t person_id, int *yes);
+	int (*catalog_each)(struct store *s, const struct catalog_query *q,
+			    int (*cb)(const struct course *c, double rank, void *arg), void *arg);
+	int (*enrol)(struct store *s, int64_t course_id, int64_t person_id, int64_t now, int *added);
+	int (*unenrol)(struct store *s, int64_t course_id, int64_t person_id, int64_t now);
+	int (*is_enrolled)(struct store *s, int64_t course_id, int64_t person_id, int *yes);
+	int (*enrolment_count)(struct store *s, int64_t course_id, int64_t *n);
+	int (*roster_each)(struct store *s, int64_t course_id, int64_t after_id, int limit,
+			   int (*cb)(int64_t person_id, const char *uid, const char *full_name,
+				     const char *student_code, int64_t enrolled_at, void *arg),
+			   void *arg);
+};
+
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *s);
@@ -120,7 +143,8 @@ struct store_ops {
 	int (*size_bytes)(struct store *s, int64_t *out);
 	int (*set_busy_timeout)(struct store *s, int ms);
 	int (*set_bulk)(struct store *s, int on);
-	const struct identity_ops *identity;	/* NULL: TC_EUNSUPPORTED */
+	const struct identity_ops *identity;
+	const struct courses_ops *courses;	/* NULL: TC_EUNSUPPORTED */	/* NULL: TC_EUNSUPPORTED */
 };
 
 struct store {

@@ -232,6 +232,7 @@ static const struct store_ops sqlite_ops = {
 	.set_busy_timeout = sqlite_set_busy_timeout,
 	.set_bulk = sqlite_set_bulk,
 	.identity = &sqlite_identity_ops,
+	.courses = &sqlite_courses_ops,
 };
 
 int

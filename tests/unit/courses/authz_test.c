@@ -70,6 +70,14 @@ main(void)
 		  { U, F, F, F, Y, F, Y, F, F }, { U, F, F, F, F, F, Y, F, F } },
 		{ AZ_SELF, "self",
 		  { U, Y, Y, Y, Y, Y, Y, F, F }, { U, Y, Y, Y, Y, Y, Y, F, F } },
+		{ AZ_COURSE_CREATE, "course.create",
+		  { U, F, F, Y, Y, F, F, F, F }, { U, F, F, F, F, F, F, F, F } },
+		{ AZ_COURSE_EDIT, "course.edit (not teaching it)",
+		  { U, F, F, F, Y, F, F, F, F }, { U, F, F, F, F, F, F, F, F } },
+		{ AZ_COURSE_ROSTER, "course.roster (not teaching it)",
+		  { U, F, F, F, Y, F, F, F, F }, { U, F, F, F, F, F, F, F, F } },
+		{ AZ_COURSE_ENROL, "course.enrol",
+		  { U, Y, Y, Y, Y, Y, Y, F, F }, { U, Y, Y, Y, Y, Y, Y, F, F } },
 	};
 	char name[160];
 
@@ -80,6 +88,14 @@ main(void)
 			snprintf(name, sizeof(name), "%s as %s on another institution", table[t].name, names[i]);
 			is_int(authz_check(&actors[i], table[t].act, OTHER), table[t].other[i], name);
 		}
+	is_int(authz_check_course(&actors[3], AZ_COURSE_EDIT, OWN, 1), 0,
+	       "a lecturer edits a course they teach at their institution");
+	is_int(authz_check_course(&actors[3], AZ_COURSE_EDIT, OTHER, 1), TC_EFORBIDDEN,
+	       "teaching does not count at an institution where one is not a lecturer");
+	is_int(authz_check_course(&actors[2], AZ_COURSE_EDIT, OWN, 1), TC_EFORBIDDEN,
+	       "a learner listed as teaching is still not a lecturer");
+	is_int(authz_check_course(&actors[3], AZ_COURSE_ROSTER, OWN, 1), 0,
+	       "a lecturer sees the roster of a course they teach");
 	is_int(authz_check(NULL, AZ_SELF, 0), TC_EUNAUTH, "no actor at all is unauthenticated");
 	is_int(authz_check(&actors[4], (enum authz_action)999, OWN), TC_EFORBIDDEN, "an unknown action is forbidden");
 	ok(scopes_contain("a learners:import b", "learners:import"), "scope found among others");

@@ -1,0 +1,669 @@
+/*
+ * api_courses.c - courses, the catalog and enrolment over HTTP: create and
+ * edit courses (lecturers and admins of the institution), publish and
+ * archive them, co-lecturers, the public catalog with filters, free-text
+ * search (diacritics-insensitive) and keyset pagination, enrolment and
+ * the roster (JSON or CSV).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "courses/course.h"
+#include "courses/crypto.h"
+#include "courses/errors.h"
+#include "courses/identity.h"
+#include "courses/log.h"
+#include "server/api_courses.h"
+#include "server/api_util.h"
+#include "server/app.h"
+#include "server/problem.h"
+#include "storage/courses.h"
+#include "storage/identity.h"
+
+#define LIST_MAX 100
+#define SEARCH_TEXT_MAX (COURSE_DESCRIPTION_MAX + 2048)
+
+static int64_t
+now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static int
+bad(struct http_response *resp, const char *detail)
+{
+	problem_respond(resp, 400, NULL, detail);
+	return TC_EINVALID;
+}
+
+static json_t *
+course_json(struct app *app, const struct course *c, int full)
+{
+	struct institution inst;
+	char credits[16];
+	json_t *tags = json_array(), *o;
+
+	course_credits_format(c->credits_x10, credits);
+	for (const char *p = c->tags; *p;) {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+
+		json_array_append_new(tags, json_stringn(p, l));
+		p += l + (e ? 1 : 0);
+	}
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s}",
+		      "uid", c->uid, "code", c->code, "title", c->title,
+		      "institution", store_institution_get_id(app->store, c->institution_id, &inst) == 0
+		      ? inst.code : "", "language", c->language, "credits", credits,
+		      "level", c->level, "tags", tags, "status", course_status_name(c->status));
+	if (full) {
+		json_object_set_new(o, "description", json_string(c->description));
+		json_object_set_new(o, "starts_on", c->starts_on[0] ? json_string(c->starts_on) : json_null());
+		json_object_set_new(o, "ends_on", c->ends_on[0] ? json_string(c->ends_on) : json_null());
+		json_object_set_new(o, "capacity", c->capacity ? json_integer(c->capacity) : json_null());
+	}
+	return o;
+}
+
+/* Reads the editable fields present in BODY into C (absent ones keep their
+ * value). On a bad value RESP holds a 400 and non-zero is returned. */
+static int
+read_fields(json_t *body, struct course *c, struct http_response *resp)
+{
+	const char *v;
+	json_t *tags, *t;
+	size_t i, o = 0;
+	int badtype = 0;
+
+	if ((v = api_str(body, "code", &badtype))) {
+		if (course_code_check(v))
+			return bad(resp, "code must be 1 to 32 of A-Z a-z 0-9 . _ -");
+		snprintf(c->code, sizeof(c->code), "%s", v);
+	}
+	if ((v = api_str(body, "title", &badtype))) {
+		if (person_name_check(v) || strlen(v) > COURSE_TITLE_MAX)
+			return bad(resp, "title must be UTF-8 text of 1 to 200 bytes without control characters");
+		snprintf(c->title, sizeof(c->title), "%s", v);
+	}
+	if ((v = api_str(body, "description", &badtype))) {
+		if (strlen(v) > COURSE_DESCRIPTION_MAX || utf8_check(v, strlen(v)))
+			return bad(resp, "description must be UTF-8 Markdown of at most 16384 bytes");
+		snprintf(c->description, sizeof(c->description), "%s", v);
+	}
+	if ((v = api_str(body, "language", &badtype))) {
+		if (course_language_check(v))
+			return bad(resp, "language must be an ISO 639-1 code such as vi or en");
+		snprintf(c->language, sizeof(c->language), "%s", v);
+	}
+	if ((v = api_str(body, "credits", &badtype))) {
+		if (course_credits_parse(v, &c->credits_x10))
+			return bad(resp, "credits must be a positive number with at most one decimal, e.g. \"3\" or \"1.5\"");
+	}
+	if ((v = api_str(body, "level", &badtype))) {
+		if (course_level_check(v))
+			return bad(resp, "level must be up to 63 of a-z 0-9 -");
+		snprintf(c->level, sizeof(c->level), "%s", v);
+	}
+	if ((tags = json_object_get(body, "tags"))) {
+		if (!json_is_array(tags))
+			return bad(resp, "tags must be a list of strings");
+		c->tags[0] = '\0';
+		json_array_foreach(tags, i, t) {
+			const char *s = json_string_value(t);
+			int n = s ? snprintf(c->tags + o, sizeof(c->tags) - o, "%s%s", o ? "," : "", s) : -1;
+			if (n < 0 || (size_t)n >= sizeof(c->tags) - o || strchr(s, ','))
+				return bad(resp, "tags must be at most 20 words of 1 to 40 bytes, without commas");
+			o += (size_t)n;
+		}
+		if (course_tags_check(c->tags))
+			return bad(resp, "tags must be at most 20 words of 1 to 40 bytes, without commas");
+	}
+	if ((v = api_str(body, "starts_on", &badtype)) || json_is_null(json_object_get(body, "starts_on"))) {
+		if (v && date_check(v, NULL))
+			return bad(resp, "starts_on must be a date YYYY-MM-DD");
+		snprintf(c->starts_on, sizeof(c->starts_on), "%s", v ? v : "");
+	}
+	if ((v = api_str(body, "ends_on", &badtype)) || json_is_null(json_object_get(body, "ends_on"))) {
+		if (v && date_check(v, NULL))
+			return bad(resp, "ends_on must be a date YYYY-MM-DD");
+		snprintf(c->ends_on, sizeof(c->ends_on), "%s", v ? v : "");
+	}
+	if (c->starts_on[0] && c->ends_on[0] && strcmp(c->starts_on, c->ends_on) > 0)
+		return bad(resp, "ends_on is before starts_on");
+	if ((t = json_object_get(body, "capacity"))) {
+		if (!json_is_integer(t) || json_integer_value(t) < 0 || json_integer_value(t) > 10000000)
+			return bad(resp, "capacity must be a whole number of places (0: unlimited)");
+		c->capacity = json_integer_value(t);
+	}
+	if ((t = json_object_get(body, "enrol_opens_at"))) {
+		if (!json_is_integer(t) || json_integer_value(t) < 0)
+			return bad(resp, "enrol_opens_at must be a Unix time (0: none)");
+		c->enrol_opens_at = json_integer_value(t);
+	}
+	if ((t = json_object_get(body, "enrol_closes_at"))) {
+		if (!json_is_integer(t) || json_integer_value(t) < 0)
+			return bad(resp, "enrol_closes_at must be a Unix time (0: none)");
+		c->enrol_closes_at = json_integer_value(t);
+	}
+	if (badtype)
+		return bad(resp, "text fields must be strings");
+	return 0;
+}
+
+static int
+search_text(struct app *app, const struct course *c, char **out)
+{
+	struct institution inst;
+	int rc;
+
+	*out = malloc(SEARCH_TEXT_MAX);
+	if (!*out)
+		return TC_ENOMEM;
+	rc = store_institution_get_id(app->store, c->institution_id, &inst);
+	if (rc == 0)
+		rc = course_search_text(c, inst.name, *out, SEARCH_TEXT_MAX);
+	return rc;
+}
+
+static int
+on_course_create(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct institution inst;
+	struct course *c = NULL;
+	char *text = NULL;
+	json_t *body = NULL;
+	int rc;
+
+	if (api_institution(app, req, resp, &inst) ||
+	    api_allow(req, resp, AZ_COURSE_CREATE, inst.id) || api_read_json(req, resp, &body))
+		return 0;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		problem_respond_err(resp, TC_ENOMEM, NULL);
+		goto out;
+	}
+	c->institution_id = inst.id;
+	c->owner_id = req->actor.person_id;
+	c->status = COURSE_DRAFT;
+	if (read_fields(body, c, resp))
+		goto out;
+	if (!c->code[0] || !c->title[0] || !c->language[0] || !c->credits_x10) {
+		bad(resp, "a course needs code, title, language and credits");
+		goto out;
+	}
+	c->created_at = now_s();
+	if ((rc = uuid_v4(c->uid)) || (rc = search_text(app, c, &text)) ||
+	    (rc = store_course_add(app->store, c, text))) {
+		if (rc == TC_ECONFLICT)
+			problem_respond(resp, 409, NULL, "the institution has a course with this code already");
+		else
+			problem_respond_err(resp, rc, NULL);
+		goto out;
+	}
+	api_audit(app, req, inst.id, "course.created", c->uid, json_pack("{s:s}", "code", c->code));
+	api_reply_json(resp, 201, course_json(app, c, 1));
+out:
+	free(text);
+	free(c);
+	json_decref(body);
+	return 0;
+}
+
+/* Loads the course of the {uid} parameter and whether the caller teaches
+ * it. 404 when absent, or when it is not published and the caller may not
+ * edit it (its existence is not revealed). */
+static int
+load_course(struct app *app, const struct http_request *req, struct http_response *resp,
+	    struct course *c, int *teaches, int *may_edit)
+{
+	const char *uid = http_request_param(req, "uid");
+	int rc = uid ? store_course_get(app->store, uid, c) : TC_ENOTFOUND;
+
+	*teaches = 0;
+	if (rc == 0 && req->actor.kind == ACTOR_PERSON)
+		rc = store_course_is_lecturer(app->store, c->id, req->actor.person_id, teaches);
+	*may_edit = rc == 0 && authz_check_course(&req->actor, AZ_COURSE_EDIT, c->institution_id,
+						   *teaches) == 0;
+	if (rc == 0 && c->status != COURSE_PUBLISHED && !*may_edit)
+		rc = TC_ENOTFOUND;
+	if (rc == TC_ENOTFOUND)
+		problem_respond(resp, 404, NULL, "no such course");
+	else if (rc)
+		problem_respond_err(resp, rc, NULL);
+	return rc;
+}
+
+static int
+on_course_get(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct course *c = calloc(1, sizeof(*c));
+	int teaches, may_edit;
+	int64_t n = 0;
+	json_t *o;
+
+	if (!c)
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	if (load_course(app, req, resp, c, &teaches, &may_edit) == 0) {
+		o = course_json(app, c, 1);
+		store_enrolment_count(app->store, c->id, &n);
+		json_object_set_new(o, "enrolled", json_integer(n));
+		json_object_set_new(o, "you_teach", json_boolean(teaches));
+		if (req->actor.kind == ACTOR_PERSON) {
+			int yes = 0;
+			store_is_enrolled(app->store, c->id, req->actor.person_id, &yes);
+			json_object_set_new(o, "you_are_enrolled", json_boolean(yes));
+		}
+		api_reply_json(resp, 200, o);
+	}
+	free(c);
+	return 0;
+}
+
+static int
+on_course_update(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct course *c = calloc(1, sizeof(*c));
+	char *text = NULL;
+	json_t *body = NULL;
+	int teaches, may_edit, rc;
+
+	if (!c)
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	if (load_course(app, req, resp, c, &teaches, &may_edit))
+		goto out;
+	if (!may_edit) {
+		api_allow(req, resp, AZ_COURSE_EDIT, -1);
+		goto out;
+	}
+	if (api_read_json(req, resp, &body) || read_fields(body, c, resp))
+		goto out;
+	if (json_object_get(body, "status")) {
+		bad(resp, "change the status with POST .../status");
+		goto out;
+	}
+	c->updated_at = now_s();
+	if ((rc = search_text(app, c, &text)) || (rc = store_course_update(app->store, c, text))) {
+		if (rc == TC_ECONFLICT)
+			problem_respond(resp, 409, NULL, "the institution has a course with this code already");
+		else
+			problem_respond_err(resp, rc, NULL);
+		goto out;
+	}
+	api_audit(app, req, c->institution_id, "course.updated", c->uid, NULL);
+	api_reply_json(resp, 200, course_json(app, c, 1));
+out:
+	free(text);
+	free(c);
+	json_decref(body);
+	return 0;
+}
+
+static int
+on_course_status(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct course *c = calloc(1, sizeof(*c));
+	enum course_status to, from;
+	char *text = NULL;
+	json_t *body = NULL;
+	int teaches, may_edit, rc, bad_type = 0;
+	int64_t enrolled = 0;
+	const char *v;
+
+	if (!c)
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	if (load_course(app, req, resp, c, &teaches, &may_edit))
+		goto out;
+	if (!may_edit) {
+		api_allow(req, resp, AZ_COURSE_EDIT, -1);
+		goto out;
+	}
+	if (api_read_json(req, resp, &body))
+		goto out;
+	v = api_str(body, "status", &bad_type);
+	if (!v || course_status_parse(v, &to)) {
+		bad(resp, "send {\"status\": \"draft\" | \"published\" | \"archived\"}");
+		goto out;
+	}
+	from = c->status;
+	store_enrolment_count(app->store, c->id, &enrolled);
+	if (course_status_change_ok(from, to) ||
+	    (from == COURSE_PUBLISHED && to == COURSE_DRAFT && enrolled > 0)) {
+		char detail[160];
+		snprintf(detail, sizeof(detail), "a %s course cannot become %s%s", course_status_name(from),
+			 course_status_name(to), enrolled ? " while learners are enrolled" : "");
+		problem_respond(resp, 409, NULL, detail);
+		goto out;
+	}
+	c->status = to;
+	c->updated_at = now_s();
+	if ((rc = search_text(app, c, &text)) || (rc = store_course_update(app->store, c, text))) {
+		problem_respond_err(resp, rc, NULL);
+		goto out;
+	}
+	api_audit(app, req, c->institution_id, "course.status", c->uid,
+		  json_pack("{s:s, s:s}", "from", course_status_name(from), "to", course_status_name(to)));
+	api_reply_json(resp, 200, course_json(app, c, 1));
+out:
+	free(text);
+	free(c);
+	json_decref(body);
+	return 0;
+}
+
+static int
+on_lecturer_add(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct course *c = calloc(1, sizeof(*c));
+	struct membership m[ACTOR_ROLES_MAX];
+	struct person p;
+	json_t *body = NULL;
+	int teaches, may_edit, n = 0, ok = 0, bad_type = 0, rc;
+	const char *nid;
+
+	if (!c)
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	if (load_course(app, req, resp, c, &teaches, &may_edit))
+		goto out;
+	if (!may_edit) {
+		api_allow(req, resp, AZ_COURSE_EDIT, -1);
+		goto out;
+	}
+	if (api_read_json(req, resp, &body))
+		goto out;
+	nid = api_str(body, "national_id", &bad_type);
+	if (!nid || national_id_check(nid)) {
+		bad(resp, "send {\"national_id\": \"...\"} of a lecturer of the institution");
+		goto out;
+	}
+	rc = store_person_get_by_nid(app->store, nid, &p);
+	if (rc == 0)
+		rc = store_memberships(app->store, p.id, m, ACTOR_ROLES_MAX, &n);
+	for (int i = 0; rc == 0 && i < n; i++)
+		ok |= m[i].role == ROLE_LECTURER && m[i].institution_id == c->institution_id;
+	if (rc == TC_ENOTFOUND || (rc == 0 && !ok)) {
+		problem_respond(resp, 422, NULL, "co-lecturers must be lecturers of the course's institution");
+		goto out;
+	}
+	if (rc || (rc = store_course_lecturer_add(app->store, c->id, p.id))) {
+		problem_respond_err(resp, rc, NULL);
+		goto out;
+	}
+	api_audit(app, req, c->institution_id, "course.lecturer_added", c->uid,
+		  json_pack("{s:s}", "person", p.uid));
+	api_reply_json(resp, 200, json_pack("{s:s, s:s}", "uid", p.uid, "full_name", p.full_name));
+out:
+	free(c);
+	json_decref(body);
+	return 0;
+}
+
+static int
+on_enrol(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct course *c = calloc(1, sizeof(*c));
+	int teaches, may_edit, added = 0, rc;
+	int64_t now = now_s(), n = 0;
+
+	if (!c)
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	if (api_allow(req, resp, AZ_COURSE_ENROL, 0) ||
+	    load_course(app, req, resp, c, &teaches, &may_edit))
+		goto out;
+	if (c->status != COURSE_PUBLISHED) {
+		problem_respond(resp, 409, NULL, "only published courses take learners");
+		goto out;
+	}
+	if ((c->enrol_opens_at && now < c->enrol_opens_at) ||
+	    (c->enrol_closes_at && now >= c->enrol_closes_at)) {
+		problem_respond(resp, 409, NULL, "enrolment for this course is not open now");
+		goto out;
+	}
+	rc = store_begin(app->store);
+	if (rc == 0)
+		rc = store_enrolment_count(app->store, c->id, &n);
+	if (rc == 0 && c->capacity && n >= c->capacity) {
+		int yes = 0;
+		store_is_enrolled(app->store, c->id, req->actor.person_id, &yes);
+		if (!yes) {
+			store_rollback(app->store);
+			problem_respond(resp, 409, NULL, "the course is full");
+			goto out;
+		}
+	}
+	if (rc == 0)
+		rc = store_enrol(app->store, c->id, req->actor.person_id, now, &added);
+	if (rc == 0)
+		rc = store_commit(app->store);
+	if (rc) {
+		store_rollback(app->store);
+		problem_respond_err(resp, rc, NULL);
+		goto out;
+	}
+	if (added)
+		api_audit(app, req, c->institution_id, "course.enrolled", c->uid, NULL);
+	api_reply_json(resp, added ? 201 : 200, json_pack("{s:s, s:b}", "course", c->uid, "enrolled", 1));
+out:
+	free(c);
+	return 0;
+}
+
+static int
+on_unenrol(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct course *c = calloc(1, sizeof(*c));
+	int teaches, may_edit, rc;
+
+	if (!c)
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	if (api_allow(req, resp, AZ_COURSE_ENROL, 0) ||
+	    load_course(app, req, resp, c, &teaches, &may_edit))
+		goto out;
+	rc = store_unenrol(app->store, c->id, req->actor.person_id, now_s());
+	if (rc == TC_ENOTFOUND)
+		problem_respond(resp, 404, NULL, "you are not enrolled in this course");
+	else if (rc)
+		problem_respond_err(resp, rc, NULL);
+	else
+		resp->status = 204;
+out:
+	free(c);
+	return 0;
+}
+
+struct roster_ctx {
+	json_t *list;
+	struct dynbuf *csv;
+	int64_t last;
+};
+
+/* A CSV field, quoted when it holds a comma, quote or line end. */
+static int
+csv_field(struct dynbuf *b, const char *s, int last)
+{
+	int rc = 0;
+
+	if (strpbrk(s, ",\"\r\n")) {
+		rc = dynbuf_append(b, "\"", 1);
+		for (; rc == 0 && *s; s++)
+			rc = *s == '"' ? dynbuf_append(b, "\"\"", 2) : dynbuf_append(b, s, 1);
+		if (rc == 0)
+			rc = dynbuf_append(b, "\"", 1);
+	} else {
+		rc = dynbuf_puts(b, s);
+	}
+	return rc ? rc : dynbuf_puts(b, last ? "\r\n" : ",");
+}
+
+static int
+add_roster(int64_t person_id, const char *uid, const char *name, const char *scode,
+	   int64_t enrolled_at, void *arg)
+{
+	struct roster_ctx *r = arg;
+	char at[32];
+
+	api_time(enrolled_at, at);
+	r->last = person_id;
+	if (r->csv)
+		return csv_field(r->csv, uid, 0) || csv_field(r->csv, name, 0) ||
+		       csv_field(r->csv, scode, 0) || csv_field(r->csv, at, 1) ? TC_ENOMEM : 0;
+	return json_array_append_new(r->list, json_pack("{s:s, s:s, s:s?, s:s}", "uid", uid,
+		"full_name", name, "student_code", scode[0] ? scode : NULL, "enrolled_at", at));
+}
+
+static int
+on_roster(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct course *c = calloc(1, sizeof(*c));
+	struct roster_ctx r = { 0 };
+	int teaches, may_edit;
+	int64_t after, limit;
+	char format[8] = "json";
+
+	if (!c)
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	if (load_course(app, req, resp, c, &teaches, &may_edit))
+		goto out;
+	if (authz_check_course(&req->actor, AZ_COURSE_ROSTER, c->institution_id, teaches)) {
+		api_allow(req, resp, AZ_COURSE_ROSTER, -1);
+		goto out;
+	}
+	if (api_query_int(req, "after", 0, 0, INT64_MAX, &after) ||
+	    api_query_int(req, "limit", 100, 1, 100000, &limit) ||
+	    api_query(req, "format", format, sizeof(format)) == TC_EINVALID ||
+	    (strcmp(format, "json") && strcmp(format, "csv"))) {
+		bad(resp, "query: after=N, limit=1..100000, format=json|csv");
+		goto out;
+	}
+	if (strcmp(format, "csv") == 0) {
+		r.csv = &resp->body;
+		dynbuf_puts(r.csv, "uid,full_name,student_code,enrolled_at\r\n");
+	} else {
+		r.list = json_array();
+	}
+	if (store_roster_each(app->store, c->id, after, (int)limit, add_roster, &r)) {
+		json_decref(r.list);
+		problem_respond_err(resp, TC_EDB, NULL);
+		goto out;
+	}
+	if (r.csv) {
+		resp->status = 200;
+		resp->content_type = "text/csv; charset=utf-8";
+		http_response_header(resp, "content-disposition", "attachment; filename=\"roster.csv\"");
+	} else {
+		json_t *o = json_pack("{s:o}", "learners", r.list);
+		if ((int64_t)json_array_size(r.list) == limit)
+			json_object_set_new(o, "next_after", json_integer(r.last));
+		api_reply_json(resp, 200, o);
+	}
+out:
+	free(c);
+	return 0;
+}
+
+/* ---- the catalog ------------------------------------------------------------ */
+
+struct catalog_ctx {
+	struct app *app;
+	json_t *list;
+	int64_t last_id;
+	double last_rank;
+};
+
+static int
+add_catalog(const struct course *c, double rank, void *arg)
+{
+	struct catalog_ctx *cc = arg;
+
+	cc->last_id = c->id;
+	cc->last_rank = rank;
+	return json_array_append_new(cc->list, course_json(cc->app, c, 0));
+}
+
+static int
+on_catalog(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct catalog_query q;
+	struct catalog_ctx cc = { app, NULL, 0, 0 };
+	struct institution inst;
+	char v[600], cursor[64];
+	int64_t limit;
+	json_t *o;
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	if (api_query(req, "institution", v, sizeof(v)) == 0) {
+		if (store_institution_get(app->store, v, &inst))
+			return bad(resp, "no institution with that code"), 0;
+		q.institution_id = inst.id;
+	}
+	if (api_query(req, "language", v, sizeof(v)) == 0) {
+		if (course_language_check(v))
+			return bad(resp, "language must be an ISO 639-1 code"), 0;
+		memcpy(q.language, v, strlen(v) + 1);	/* checked: at most 5 bytes */
+	}
+	if (api_query(req, "level", v, sizeof(v)) == 0) {
+		if (course_level_check(v))
+			return bad(resp, "level must be up to 63 of a-z 0-9 -"), 0;
+		memcpy(q.level, v, strlen(v) + 1);	/* checked: at most 63 bytes */
+	}
+	if (api_query(req, "credits", v, sizeof(v)) == 0 && course_credits_parse(v, &q.credits_x10))
+		return bad(resp, "credits must look like 3 or 1.5"), 0;
+	rc = api_query(req, "q", v, sizeof(v));
+	if (rc == TC_EINVALID || (rc == 0 && v[0] && course_search_query(v, q.match, sizeof(q.match))))
+		return bad(resp, "q must be up to 512 bytes with at least one word"), 0;
+	if (api_query_int(req, "limit", 20, 1, LIST_MAX, &limit))
+		return bad(resp, "limit must be 1 to 100"), 0;
+	q.limit = (int)limit;
+	if (api_query(req, "after", cursor, sizeof(cursor)) == 0) {
+		char *colon = strchr(cursor, ':'), *end;
+		long long id;
+
+		if (q.match[0] && colon) {
+			*colon = '\0';
+			q.after_rank = strtod(cursor, &end);
+			if (*end)
+				return bad(resp, "after must be the next cursor of the previous page"), 0;
+			id = strtoll(colon + 1, &end, 10);
+		} else {
+			id = strtoll(cursor, &end, 10);
+		}
+		if (*end || id <= 0)
+			return bad(resp, "after must be the next cursor of the previous page"), 0;
+		q.after_id = id;
+	}
+	cc.list = json_array();
+	rc = store_catalog_each(app->store, &q, add_catalog, &cc);
+	if (rc) {
+		json_decref(cc.list);
+		if (rc == TC_EINVALID)
+			return bad(resp, "the search could not be understood"), 0;
+		return problem_respond_err(resp, rc, NULL);
+	}
+	o = json_pack("{s:o}", "courses", cc.list);
+	if ((int64_t)json_array_size(cc.list) == limit) {
+		if (q.match[0])
+			snprintf(cursor, sizeof(cursor), "%.17g:%lld", cc.last_rank, (long long)cc.last_id);
+		else
+			snprintf(cursor, sizeof(cursor), "%lld", (long long)cc.last_id);
+		json_object_set_new(o, "next", json_string(cursor));
+	}
+	http_response_header(resp, "cache-control", "public, max-age=30");
+	return api_reply_json(resp, 200, o);
+}
+
+const struct route api_courses_routes[] = {
+	{ HTTP_GET, "/api/v1/courses", on_catalog, "catalog" },
+	{ HTTP_POST, "/api/v1/institutions/{code}/courses", on_course_create, "course_create" },
+	{ HTTP_GET, "/api/v1/courses/{uid}", on_course_get, "course_get" },
+	{ HTTP_PATCH, "/api/v1/courses/{uid}", on_course_update, "course_update" },
+	{ HTTP_POST, "/api/v1/courses/{uid}/status", on_course_status, "course_status" },
+	{ HTTP_POST, "/api/v1/courses/{uid}/lecturers", on_lecturer_add, "course_lecturer_add" },
+	{ HTTP_POST, "/api/v1/courses/{uid}/enrolment", on_enrol, "enrol" },
+	{ HTTP_DELETE, "/api/v1/courses/{uid}/enrolment", on_unenrol, "unenrol" },
+	{ HTTP_GET, "/api/v1/courses/{uid}/roster", on_roster, "roster" },
+};
+const size_t api_courses_routes_count = sizeof(api_courses_routes) / sizeof(api_courses_routes[0]);

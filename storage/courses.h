@@ -1,0 +1,60 @@
+/*
+ * courses.h - persistence of courses, their lecturers, the catalog search
+ * and enrolments (schema migration 3).
+ *
+ * The catalog's free-text index holds folded text (courses/fold.h) that
+ * the caller computes, so the store needs no knowledge of Vietnamese;
+ * SQLite's FTS5 is behind this interface (a PostgreSQL backend would use
+ * its own full-text search). Same conventions as storage/identity.h.
+ */
+#ifndef TINCHI_STORE_COURSES_H
+#define TINCHI_STORE_COURSES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "courses/course.h"
+#include "storage/store.h"
+
+/* Adds C (id, uid and timestamps as given; id is filled in) with its
+ * folded search text. TC_ECONFLICT: the code is taken at the institution. */
+int store_course_add(struct store *s, struct course *c, const char *search_text);
+/* Replaces every field but id, uid, institution, owner and created_at. */
+int store_course_update(struct store *s, const struct course *c, const char *search_text);
+int store_course_get(struct store *s, const char *uid, struct course *out);
+
+int store_course_lecturer_add(struct store *s, int64_t course_id, int64_t person_id);
+int store_course_lecturer_remove(struct store *s, int64_t course_id, int64_t person_id);
+/* *yes = 1 when PERSON_ID owns or co-teaches the course. */
+int store_course_is_lecturer(struct store *s, int64_t course_id, int64_t person_id, int *yes);
+
+struct catalog_query {
+	int64_t institution_id;		/* 0: all */
+	char language[8];		/* "": all */
+	char level[64];			/* "": all */
+	int credits_x10;		/* 0: any; else exactly */
+	char match[512];		/* FTS5 expression over folded text; "": none */
+	/* keyset: the last row of the previous page */
+	int64_t after_id;
+	double after_rank;		/* with match */
+	int limit;
+};
+
+/* Published courses matching Q, by rank then id (by id without MATCH).
+ * CB gets each course and its rank (0 without MATCH). */
+int store_catalog_each(struct store *s, const struct catalog_query *q,
+		       int (*cb)(const struct course *c, double rank, void *arg), void *arg);
+
+/* Enrols (or re-enrols) idempotently. *added = 1 when it was not enrolled. */
+int store_enrol(struct store *s, int64_t course_id, int64_t person_id, int64_t now, int *added);
+/* TC_ENOTFOUND when not enrolled. */
+int store_unenrol(struct store *s, int64_t course_id, int64_t person_id, int64_t now);
+int store_is_enrolled(struct store *s, int64_t course_id, int64_t person_id, int *yes);
+int store_enrolment_count(struct store *s, int64_t course_id, int64_t *n);
+/* Enrolled people by person id after AFTER_ID, at most LIMIT. */
+int store_roster_each(struct store *s, int64_t course_id, int64_t after_id, int limit,
+		      int (*cb)(int64_t person_id, const char *uid, const char *full_name,
+				const char *student_code, int64_t enrolled_at, void *arg),
+		      void *arg);
+
+#endif

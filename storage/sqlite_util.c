@@ -1,0 +1,149 @@
+/*
+ * sqlite_util.c - small helpers every SQLite file of storage/ shares:
+ * preparing, binding, stepping, reading columns, and mapping SQLite's
+ * result codes to the project's. See sqlite_util.h.
+ */
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "courses/errors.h"
+#include "courses/log.h"
+#include "storage/sqlite_util.h"
+#include "storage/store_sqlite.h"
+
+/*
+ * Maps the SQLite result SRC of operation OP to a TC_E* code. Constraint
+ * failures are expected outcomes and not logged: a unique or primary key
+ * taken is TC_ECONFLICT; a foreign key, or the trigger that checks a
+ * membership's institution, is a referenced row that does not exist,
+ * TC_ENOTFOUND. Anything else is logged and TC_EDB.
+ */
+int
+sqlu_fail(struct store *s, int src, const char *op)
+{
+	switch (src) {
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		return TC_ECONFLICT;
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+	case SQLITE_CONSTRAINT_TRIGGER:
+		return TC_ENOTFOUND;
+	}
+	log_err("%s: %s (%d)", op, sqlite3_errmsg(store_sqlite_db(s)), src);
+	/* another connection holds the write lock longer than we wait */
+	return (src & 0xff) == SQLITE_BUSY ? TC_EBUSY : TC_EDB;
+}
+
+/* A statement for this call only (finalized by the caller). */
+int
+sqlu_prepare(struct store *s, const char *sql, const char *op,
+	  sqlite3_stmt **out)
+{
+	*out = NULL;
+	if (sqlite3_prepare_v2(store_sqlite_db(s), sql, -1, out, NULL) !=
+	    SQLITE_OK) {
+		log_err("%s: cannot prepare: %s", op,
+			sqlite3_errmsg(store_sqlite_db(s)));
+		sqlite3_finalize(*out);
+		*out = NULL;
+		return TC_EDB;
+	}
+	return 0;
+}
+
+/* Readies a long-lived statement for the next call. Accepts NULL. */
+void
+sqlu_done(sqlite3_stmt *st)
+{
+	if (st != NULL) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+}
+
+int
+sqlu_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+int
+sqlu_bind_int(sqlite3_stmt *st, int i, int64_t v)
+{
+	return sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+}
+
+/* A bind failed (a bug or an over-long value): logged, TC_EDB. */
+int
+sqlu_bind_fail(struct store *s, const char *op)
+{
+	log_err("%s: cannot bind: %s", op, sqlite3_errmsg(store_sqlite_db(s)));
+	return TC_EDB;
+}
+
+/* Steps a statement that returns no row: 0 or sqlu_fail(). */
+int
+sqlu_step_done(struct store *s, sqlite3_stmt *st, const char *op)
+{
+	int src = sqlite3_step(st);
+
+	return src == SQLITE_DONE ? 0 : sqlu_fail(s, src, op);
+}
+
+/* Steps to the first row: 0 at a row, TC_ENOTFOUND when none, sqlu_fail(). */
+int
+sqlu_step_row(struct store *s, sqlite3_stmt *st, const char *op)
+{
+	int src = sqlite3_step(st);
+
+	if (src == SQLITE_ROW)
+		return 0;
+	if (src == SQLITE_DONE)
+		return TC_ENOTFOUND;
+	return sqlu_fail(s, src, op);
+}
+
+/* Rows the last statement changed: NOTFOUND when none. */
+int
+sqlu_changed_one(struct store *s)
+{
+	return sqlite3_changes(store_sqlite_db(s)) > 0 ? 0 : TC_ENOTFOUND;
+}
+
+/*
+ * Copies text column COL into OUT (SIZE bytes, NUL-terminated). NULL reads
+ * as "". A value that does not fit is not something this program writes:
+ * logged, TC_EDB.
+ */
+int
+sqlu_col_text(sqlite3_stmt *st, int col, char *out, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	int n = sqlite3_column_bytes(st, col);
+
+	if (t == NULL) {
+		if (sqlite3_column_type(st, col) != SQLITE_NULL) {
+			log_err("reading column %s: out of memory",
+				sqlite3_column_name(st, col));
+			return TC_EDB;
+		}
+		out[0] = '\0';
+		return 0;
+	}
+	if (n < 0 || (size_t)n >= size) {
+		log_err("stored %s is too long (%d bytes, room for %zu)",
+			sqlite3_column_name(st, col), n, size - 1);
+		return TC_EDB;
+	}
+	memcpy(out, t, (size_t)n);
+	out[n] = '\0';
+	return 0;
+}
+
+int64_t
+sqlu_col_int(sqlite3_stmt *st, int col)
+{
+	return (int64_t)sqlite3_column_int64(st, col);
+}
+

@@ -1,0 +1,37 @@
+/*
+ * sqlite_util.h - helpers shared by the SQLite files of storage/ (private
+ * to storage/; includes sqlite3.h).
+ *
+ * Conventions: OP names the operation for log lines; functions return 0 or
+ * a TC_E* code. A unique or primary key taken is TC_ECONFLICT, a foreign key
+ * (or a trigger standing in for one) TC_ENOTFOUND, a lock held too long by
+ * another connection TC_EBUSY, anything else is logged and TC_EDB.
+ */
+#ifndef TINCHI_SQLITE_UTIL_H
+#define TINCHI_SQLITE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+struct store;
+
+int sqlu_fail(struct store *s, int src, const char *op);
+/* A statement for one call (the caller finalizes it). */
+int sqlu_prepare(struct store *s, const char *sql, const char *op, sqlite3_stmt **out);
+/* Readies a long-lived statement for its next use. Accepts NULL. */
+void sqlu_done(sqlite3_stmt *st);
+int sqlu_bind_text(sqlite3_stmt *st, int i, const char *v);	/* SQLITE_STATIC */
+int sqlu_bind_int(sqlite3_stmt *st, int i, int64_t v);
+int sqlu_bind_fail(struct store *s, const char *op);		/* logs, TC_EDB */
+int sqlu_step_done(struct store *s, sqlite3_stmt *st, const char *op);
+/* 0 at a row, TC_ENOTFOUND when there is none. */
+int sqlu_step_row(struct store *s, sqlite3_stmt *st, const char *op);
+/* 0 when the last statement changed a row, else TC_ENOTFOUND. */
+int sqlu_changed_one(struct store *s);
+/* Text column into OUT (NULL reads ""); too long: logged, TC_EDB. */
+int sqlu_col_text(sqlite3_stmt *st, int col, char *out, size_t size);
+int64_t sqlu_col_int(sqlite3_stmt *st, int col);
+
+#endif
