@@ -13,6 +13,7 @@
 #include "server/api.h"
 #include "server/api_courses.h"
 #include "server/api_identity.h"
+#include "server/api_materials.h"
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/metrics.h"
@@ -95,8 +96,8 @@ api_init(struct app *app)
 	app->api_index_len = strlen(app->api_index);
 
 	/* one table: the foundation's routes, then each area's */
-	all = calloc(api_routes_count + api_identity_routes_count + api_courses_routes_count,
-		     sizeof(*all));
+	all = calloc(api_routes_count + api_identity_routes_count + api_courses_routes_count +
+		     api_materials_routes_count, sizeof(*all));
 	if (!all)
 		return TC_ENOMEM;
 	memcpy(all, api_routes, api_routes_count * sizeof(*all));
@@ -104,9 +105,12 @@ api_init(struct app *app)
 	       api_identity_routes_count * sizeof(*all));
 	memcpy(all + api_routes_count + api_identity_routes_count, api_courses_routes,
 	       api_courses_routes_count * sizeof(*all));
+	memcpy(all + api_routes_count + api_identity_routes_count + api_courses_routes_count,
+	       api_materials_routes, api_materials_routes_count * sizeof(*all));
 	app->all_routes = all;
 	app->routes = all;
-	app->nroutes = api_routes_count + api_identity_routes_count + api_courses_routes_count;
+	app->nroutes = api_routes_count + api_identity_routes_count + api_courses_routes_count +
+		       api_materials_routes_count;
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "courses/identity.h"
 #include "courses/log.h"
 #include "server/api_courses.h"
+#include "server/api_materials.h"
 #include "server/api_util.h"
 #include "server/app.h"
 #include "server/problem.h"
@@ -252,6 +253,7 @@ on_course_get(struct app *app, struct http_request *req, struct http_response *r
 		store_enrolment_count(app->store, c->id, &n);
 		json_object_set_new(o, "enrolled", json_integer(n));
 		json_object_set_new(o, "you_teach", json_boolean(teaches));
+		json_object_set_new(o, "units", api_units_json(app, c->id));
 		if (req->actor.kind == ACTOR_PERSON) {
 			int yes = 0;
 			store_is_enrolled(app->store, c->id, req->actor.person_id, &yes);

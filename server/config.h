@@ -39,6 +39,7 @@ struct config {
 	int session_idle;		/* seconds a session lives without use */
 	int session_max_age;		/* seconds a session lives at most */
 	int password_cost;		/* scrypt log2(N) for new password hashes */
+	int64_t institution_quota;	/* bytes of materials an institution may store */
 };
 
 /* Outcome of config_parse_args beyond 0 / TC_EINVALID. */

@@ -238,6 +238,8 @@ read_request(struct lws *wsi, struct http_request *req, int max_header)
 	copy_hdr(wsi, req->content_type, sizeof(req->content_type), WSI_TOKEN_HTTP_CONTENT_TYPE);
 	copy_hdr(wsi, req->accept, sizeof(req->accept), WSI_TOKEN_HTTP_ACCEPT);
 	copy_hdr(wsi, req->origin, sizeof(req->origin), WSI_TOKEN_ORIGIN);
+	copy_hdr(wsi, req->range, sizeof(req->range), WSI_TOKEN_HTTP_RANGE);
+	copy_hdr(wsi, req->if_range, sizeof(req->if_range), WSI_TOKEN_HTTP_IF_RANGE);
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) >= (int)sizeof(req->authorization) ||
 	    lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COOKIE) >= (int)sizeof(req->cookie))
 		return 431;
@@ -985,7 +987,7 @@ http_server_create(struct app *app)
 	 * through their own endpoints): all of them together stay within
 	 * this budget, and past it a request is answered 503. */
 	hs->body_budget = cfg->max_body * 16 > ((int64_t)64 << 20) ? cfg->max_body * 16 : ((int64_t)64 << 20);
-	hs->disk_budget = (int64_t)1 << 30;	/* uploads waiting in temporary files */
+	hs->disk_budget = (int64_t)16 << 30;	/* uploads waiting in temporary files */
 	if ((rc = ws_hub_create(app, &app->ws)))
 		goto out;
 

@@ -43,6 +43,8 @@ struct http_request {
 	char cookie[2048];
 	char csrf_token[128];		/* X-CSRF-Token */
 	char origin[256];
+	char range[512];		/* Range */
+	char if_range[128];		/* If-Range */
 	int64_t content_length;		/* -1 when absent */
 	struct dynbuf body;		/* capped at the route's (or configured) max_body */
 	int body_fd;			/* routes with ROUTE_BODY_FILE: the body, in an

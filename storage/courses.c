@@ -43,6 +43,14 @@ store_course_get(struct store *s, const char *uid, struct course *out)
 }
 
 int
+store_course_get_id(struct store *s, int64_t id, struct course *out)
+{
+	if (!out)
+		return TC_EINVALID;
+	DISPATCH(course_get_id(s, id, out));
+}
+
+int
 store_course_lecturer_add(struct store *s, int64_t course_id, int64_t person_id)
 {
 	DISPATCH(lecturer_add(s, course_id, person_id));
@@ -108,4 +116,89 @@ store_roster_each(struct store *s, int64_t course_id, int64_t after_id, int limi
 	if (!cb || limit <= 0)
 		return TC_EINVALID;
 	DISPATCH(roster_each(s, course_id, after_id, limit, cb, arg));
+}
+
+int
+store_material_add(struct store *s, struct material *m)
+{
+	if (!m)
+		return TC_EINVALID;
+	DISPATCH(material_add(s, m));
+}
+
+int
+store_material_get(struct store *s, const char *uid, struct material *out)
+{
+	if (!uid || !out)
+		return TC_EINVALID;
+	DISPATCH(material_get(s, uid, out));
+}
+
+int
+store_material_refs(struct store *s, const char *sha256, int64_t *n)
+{
+	if (!sha256 || !n)
+		return TC_EINVALID;
+	DISPATCH(material_refs(s, sha256, n));
+}
+
+int
+store_material_delete(struct store *s, int64_t id)
+{
+	DISPATCH(material_delete(s, id));
+}
+
+int
+store_institution_usage(struct store *s, int64_t institution_id, int64_t *bytes)
+{
+	if (!bytes)
+		return TC_EINVALID;
+	DISPATCH(institution_usage(s, institution_id, bytes));
+}
+
+int
+store_unit_add(struct store *s, struct unit *u)
+{
+	if (!u)
+		return TC_EINVALID;
+	DISPATCH(unit_add(s, u));
+}
+
+int
+store_unit_update(struct store *s, const struct unit *u)
+{
+	if (!u)
+		return TC_EINVALID;
+	DISPATCH(unit_update(s, u));
+}
+
+int
+store_unit_get(struct store *s, const char *uid, struct unit *out)
+{
+	if (!uid || !out)
+		return TC_EINVALID;
+	DISPATCH(unit_get(s, uid, out));
+}
+
+int
+store_unit_delete(struct store *s, int64_t id)
+{
+	DISPATCH(unit_delete(s, id));
+}
+
+int
+store_units_each(struct store *s, int64_t course_id,
+		 int (*cb)(const struct unit *u, void *arg), void *arg)
+{
+	if (!cb)
+		return TC_EINVALID;
+	DISPATCH(units_each(s, course_id, cb, arg));
+}
+
+int
+store_units_reorder(struct store *s, int64_t course_id, const int64_t *ids, size_t n)
+{
+	if (!ids && n)
+		return TC_EINVALID;
+	DISPATCH(units_reorder(s, course_id, ids, n));
 }

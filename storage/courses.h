@@ -22,6 +22,7 @@ int store_course_add(struct store *s, struct course *c, const char *search_text)
 /* Replaces every field but id, uid, institution, owner and created_at. */
 int store_course_update(struct store *s, const struct course *c, const char *search_text);
 int store_course_get(struct store *s, const char *uid, struct course *out);
+int store_course_get_id(struct store *s, int64_t id, struct course *out);
 
 int store_course_lecturer_add(struct store *s, int64_t course_id, int64_t person_id);
 int store_course_lecturer_remove(struct store *s, int64_t course_id, int64_t person_id);
@@ -56,5 +57,57 @@ int store_roster_each(struct store *s, int64_t course_id, int64_t after_id, int 
 		      int (*cb)(int64_t person_id, const char *uid, const char *full_name,
 				const char *student_code, int64_t enrolled_at, void *arg),
 		      void *arg);
+
+/* ---- materials (files in the content store) and units ------------------------ */
+
+struct material {
+	int64_t id;
+	char uid[37];
+	int64_t institution_id, course_id;
+	char sha256[65];
+	char type[64];			/* detected MIME type */
+	int64_t size;
+	char kind[16];			/* video, audio, document, captions, package */
+	char name[256];			/* the uploader's file name, for downloads */
+	int64_t created_by, created_at;
+};
+
+int store_material_add(struct store *s, struct material *m);
+int store_material_get(struct store *s, const char *uid, struct material *out);
+/* Materials rows that point at a content hash (0: the file may go). */
+int store_material_refs(struct store *s, const char *sha256, int64_t *n);
+/* Removes a material no unit uses; TC_ECONFLICT when one does. */
+int store_material_delete(struct store *s, int64_t id);
+/* Bytes of all materials of an institution (its quota use). */
+int store_institution_usage(struct store *s, int64_t institution_id, int64_t *bytes);
+
+#define UNIT_TITLE_MAX 200
+#define UNIT_BODY_MAX 65536
+
+struct unit {
+	int64_t id;
+	char uid[37];
+	int64_t course_id;
+	int position;			/* 1-based */
+	char kind[16];			/* video, document, text, quiz */
+	char title[UNIT_TITLE_MAX + 1];
+	char *body;			/* text units (Markdown): owned, may be NULL */
+	int required;
+	int64_t material_id;		/* 0: none */
+	char material_uid[37];
+	int64_t created_at, updated_at;
+};
+
+/* Appends U at the end of its course (position and id filled in). */
+int store_unit_add(struct store *s, struct unit *u);
+int store_unit_update(struct store *s, const struct unit *u);
+/* OUT->body is allocated (free it). */
+int store_unit_get(struct store *s, const char *uid, struct unit *out);
+int store_unit_delete(struct store *s, int64_t id);
+/* Units of a course in order; CB's unit body is borrowed for the call. */
+int store_units_each(struct store *s, int64_t course_id,
+		     int (*cb)(const struct unit *u, void *arg), void *arg);
+/* Sets the order: IDS must be exactly the course's units (TC_EINVALID). */
+int store_units_reorder(struct store *s, int64_t course_id, const int64_t *ids, size_t n);
 
 #endif

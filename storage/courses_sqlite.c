@@ -3,6 +3,7 @@
  * lecturers, the FTS5 catalog index of folded text, enrolments.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -170,6 +171,24 @@ sq_course_get(struct store *s, const char *uid, struct course *out)
 			      op, &st);
 
 	if (rc == 0 && sqlu_bind_text(st, 1, uid))
+		rc = sqlu_bind_fail(s, op);
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
+	if (rc == 0)
+		rc = read_course(st, out);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_course_get_id(struct store *s, int64_t id, struct course *out)
+{
+	static const char op[] = "course get";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_prepare(s, "SELECT " COURSE_COLUMNS " FROM courses c WHERE c.id = ?1",
+			      op, &st);
+
+	if (rc == 0 && sqlu_bind_int(st, 1, id))
 		rc = sqlu_bind_fail(s, op);
 	if (rc == 0)
 		rc = sqlu_step_row(s, st, op);
@@ -387,10 +406,297 @@ sq_roster_each(struct store *s, int64_t course_id, int64_t after_id, int limit,
 	return rc;
 }
 
+/* ---- materials and units ------------------------------------------------------ */
+
+static int
+sq_material_add(struct store *s, struct material *m)
+{
+	static const char op[] = "material add";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_prepare(s, "INSERT INTO materials (uid, institution_id, course_id, sha256,"
+			      " type, size, kind, name, created_by, created_at)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", op, &st);
+
+	if (rc == 0 && (sqlu_bind_text(st, 1, m->uid) || sqlu_bind_int(st, 2, m->institution_id) ||
+			sqlu_bind_int(st, 3, m->course_id) || sqlu_bind_text(st, 4, m->sha256) ||
+			sqlu_bind_text(st, 5, m->type) || sqlu_bind_int(st, 6, m->size) ||
+			sqlu_bind_text(st, 7, m->kind) || sqlu_bind_text(st, 8, m->name) ||
+			sqlu_bind_int(st, 9, m->created_by) || sqlu_bind_int(st, 10, m->created_at)))
+		rc = sqlu_bind_fail(s, op);
+	if (rc == 0)
+		rc = sqlu_step_done(s, st, op);
+	if (rc == 0)
+		m->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_material_get(struct store *s, const char *uid, struct material *m)
+{
+	static const char op[] = "material get";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_prepare(s, "SELECT id, uid, institution_id, course_id, sha256, type, size,"
+			      " kind, name, created_by, created_at FROM materials WHERE uid = ?1",
+			      op, &st);
+
+	if (rc == 0 && sqlu_bind_text(st, 1, uid))
+		rc = sqlu_bind_fail(s, op);
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
+	if (rc == 0) {
+		memset(m, 0, sizeof(*m));
+		m->id = sqlu_col_int(st, 0);
+		m->institution_id = sqlu_col_int(st, 2);
+		m->course_id = sqlu_col_int(st, 3);
+		m->size = sqlu_col_int(st, 6);
+		m->created_by = sqlu_col_int(st, 9);
+		m->created_at = sqlu_col_int(st, 10);
+		if ((rc = sqlu_col_text(st, 1, m->uid, sizeof(m->uid))) == 0 &&
+		    (rc = sqlu_col_text(st, 4, m->sha256, sizeof(m->sha256))) == 0 &&
+		    (rc = sqlu_col_text(st, 5, m->type, sizeof(m->type))) == 0 &&
+		    (rc = sqlu_col_text(st, 7, m->kind, sizeof(m->kind))) == 0)
+			rc = sqlu_col_text(st, 8, m->name, sizeof(m->name));
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* One integer from SQL with ?1 = A (text when ATEXT) into *OUT. */
+static int
+scalar(struct store *s, const char *sql, const char *atext, int64_t a, int64_t *out,
+       const char *op)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_prepare(s, sql, op, &st);
+
+	if (rc == 0 && (atext ? sqlu_bind_text(st, 1, atext) : sqlu_bind_int(st, 1, a)))
+		rc = sqlu_bind_fail(s, op);
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
+	if (rc == 0)
+		*out = sqlu_col_int(st, 0);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_material_refs(struct store *s, const char *sha256, int64_t *n)
+{
+	return scalar(s, "SELECT count(*) FROM materials WHERE sha256 = ?1", sha256, 0, n,
+		      "material refs");
+}
+
+static int
+sq_material_delete(struct store *s, int64_t id)
+{
+	int64_t used = 0;
+	int rc = scalar(s, "SELECT count(*) FROM units WHERE material_id = ?1", NULL, id, &used,
+			"material delete");
+
+	if (rc == 0 && used)
+		return TC_ECONFLICT;
+	if (rc == 0)
+		rc = exec2(s, "DELETE FROM materials WHERE id = ?1 AND ?2 = ?2", id, 0,
+			   "material delete");
+	return rc ? rc : sqlu_changed_one(s);
+}
+
+static int
+sq_institution_usage(struct store *s, int64_t institution_id, int64_t *bytes)
+{
+	return scalar(s, "SELECT coalesce(sum(size), 0) FROM materials WHERE institution_id = ?1",
+		      NULL, institution_id, bytes, "institution usage");
+}
+
+#define UNIT_COLUMNS "u.id, u.uid, u.course_id, u.position, u.kind, u.title, u.body," \
+	" u.required, coalesce(u.material_id, 0), coalesce(m.uid, ''), u.created_at, u.updated_at"
+
+/* Reads a unit row; the body is borrowed from the statement when
+ * BORROW_BODY, else copied (the caller frees it). */
+static int
+read_unit(sqlite3_stmt *st, struct unit *u, int borrow_body)
+{
+	const char *body = (const char *)sqlite3_column_text(st, 6);
+	int rc;
+
+	memset(u, 0, sizeof(*u));
+	u->id = sqlu_col_int(st, 0);
+	u->course_id = sqlu_col_int(st, 2);
+	u->position = (int)sqlu_col_int(st, 3);
+	u->required = (int)sqlu_col_int(st, 7);
+	u->material_id = sqlu_col_int(st, 8);
+	u->created_at = sqlu_col_int(st, 10);
+	u->updated_at = sqlu_col_int(st, 11);
+	if ((rc = sqlu_col_text(st, 1, u->uid, sizeof(u->uid))) ||
+	    (rc = sqlu_col_text(st, 4, u->kind, sizeof(u->kind))) ||
+	    (rc = sqlu_col_text(st, 5, u->title, sizeof(u->title))) ||
+	    (rc = sqlu_col_text(st, 9, u->material_uid, sizeof(u->material_uid))))
+		return rc;
+	if (borrow_body)
+		u->body = (char *)(body ? body : "");
+	else if (!(u->body = strdup(body ? body : "")))
+		return TC_ENOMEM;
+	return 0;
+}
+
+static int
+sq_unit_add(struct store *s, struct unit *u)
+{
+	static const char op[] = "unit add";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_prepare(s, "INSERT INTO units (uid, course_id, position, kind, title, body,"
+			      " required, material_id, created_at, updated_at)"
+			      " VALUES (?1, ?2, (SELECT coalesce(max(position), 0) + 1 FROM units"
+			      " WHERE course_id = ?2), ?3, ?4, ?5, ?6, nullif(?7, 0), ?8, ?8)"
+			      " RETURNING position", op, &st);
+
+	if (rc == 0 && (sqlu_bind_text(st, 1, u->uid) || sqlu_bind_int(st, 2, u->course_id) ||
+			sqlu_bind_text(st, 3, u->kind) || sqlu_bind_text(st, 4, u->title) ||
+			sqlu_bind_text(st, 5, u->body ? u->body : "") ||
+			sqlu_bind_int(st, 6, u->required) || sqlu_bind_int(st, 7, u->material_id) ||
+			sqlu_bind_int(st, 8, u->created_at)))
+		rc = sqlu_bind_fail(s, op);
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
+	if (rc == 0) {
+		u->position = (int)sqlu_col_int(st, 0);
+		u->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
+		u->updated_at = u->created_at;
+		sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_unit_update(struct store *s, const struct unit *u)
+{
+	static const char op[] = "unit update";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_prepare(s, "UPDATE units SET title = ?1, body = ?2, required = ?3,"
+			      " material_id = nullif(?4, 0), updated_at = ?5 WHERE id = ?6", op, &st);
+
+	if (rc == 0 && (sqlu_bind_text(st, 1, u->title) || sqlu_bind_text(st, 2, u->body ? u->body : "") ||
+			sqlu_bind_int(st, 3, u->required) || sqlu_bind_int(st, 4, u->material_id) ||
+			sqlu_bind_int(st, 5, u->updated_at) || sqlu_bind_int(st, 6, u->id)))
+		rc = sqlu_bind_fail(s, op);
+	if (rc == 0)
+		rc = sqlu_step_done(s, st, op);
+	if (rc == 0)
+		rc = sqlu_changed_one(s);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_unit_get(struct store *s, const char *uid, struct unit *out)
+{
+	static const char op[] = "unit get";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_prepare(s, "SELECT " UNIT_COLUMNS " FROM units u LEFT JOIN materials m"
+			      " ON m.id = u.material_id WHERE u.uid = ?1", op, &st);
+
+	if (rc == 0 && sqlu_bind_text(st, 1, uid))
+		rc = sqlu_bind_fail(s, op);
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
+	if (rc == 0)
+		rc = read_unit(st, out, 0);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_unit_delete(struct store *s, int64_t id)
+{
+	int rc = run(s, "SAVEPOINT unit_delete", "unit delete");
+
+	if (rc)
+		return rc;
+	/* close the gap: later units move up one */
+	rc = exec2(s, "UPDATE units SET position = position - 1 WHERE course_id ="
+		   " (SELECT course_id FROM units WHERE id = ?1) AND position >"
+		   " (SELECT position FROM units WHERE id = ?1) AND ?2 = ?2", id, 0, "unit delete");
+	if (rc == 0)
+		rc = exec2(s, "DELETE FROM units WHERE id = ?1 AND ?2 = ?2", id, 0, "unit delete");
+	if (rc == 0)
+		rc = sqlu_changed_one(s);
+	if (rc) {
+		run(s, "ROLLBACK TO unit_delete", "unit delete");
+		run(s, "RELEASE unit_delete", "unit delete");
+		return rc;
+	}
+	return run(s, "RELEASE unit_delete", "unit delete");
+}
+
+static int
+sq_units_each(struct store *s, int64_t course_id,
+	      int (*cb)(const struct unit *u, void *arg), void *arg)
+{
+	static const char op[] = "units";
+	sqlite3_stmt *st = NULL;
+	struct unit u;
+	int src = SQLITE_DONE, rc = sqlu_prepare(s, "SELECT " UNIT_COLUMNS " FROM units u"
+		" LEFT JOIN materials m ON m.id = u.material_id WHERE u.course_id = ?1"
+		" ORDER BY u.position", op, &st);
+
+	if (rc == 0 && sqlu_bind_int(st, 1, course_id))
+		rc = sqlu_bind_fail(s, op);
+	while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW)
+		if ((rc = read_unit(st, &u, 1)) == 0)
+			rc = cb(&u, arg);
+	if (rc == 0 && src != SQLITE_DONE)
+		rc = sqlu_fail(s, src, op);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_units_reorder(struct store *s, int64_t course_id, const int64_t *ids, size_t n)
+{
+	int64_t count = 0;
+	int rc = scalar(s, "SELECT count(*) FROM units WHERE course_id = ?1", NULL, course_id,
+			&count, "units reorder");
+
+	if (rc)
+		return rc;
+	if ((size_t)count != n)
+		return TC_EINVALID;
+	if ((rc = run(s, "SAVEPOINT units_reorder", "units reorder")))
+		return rc;
+	/* first out of the way (negative), then into place: every id must be
+	 * one of the course's, and each exactly once */
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = exec2(s, "UPDATE units SET position = -?2 WHERE id = ?1 AND position > 0"
+			   " AND course_id = (SELECT course_id FROM units WHERE id = ?1)",
+			   ids[i], (int64_t)i + 1, "units reorder");
+		if (rc == 0 && sqlite3_changes(store_sqlite_db(s)) != 1)
+			rc = TC_EINVALID;
+		if (rc == 0) {
+			int64_t cid = 0;
+			rc = scalar(s, "SELECT course_id FROM units WHERE id = ?1", NULL, ids[i], &cid,
+				    "units reorder");
+			if (rc == 0 && cid != course_id)
+				rc = TC_EINVALID;
+		}
+	}
+	if (rc == 0)
+		rc = exec2(s, "UPDATE units SET position = -position WHERE course_id = ?1 AND ?2 = ?2",
+			   course_id, 0, "units reorder");
+	if (rc) {
+		run(s, "ROLLBACK TO units_reorder", "units reorder");
+		run(s, "RELEASE units_reorder", "units reorder");
+		return rc;
+	}
+	return run(s, "RELEASE units_reorder", "units reorder");
+}
+
 const struct courses_ops sqlite_courses_ops = {
 	.course_add = sq_course_add,
 	.course_update = sq_course_update,
 	.course_get = sq_course_get,
+	.course_get_id = sq_course_get_id,
 	.lecturer_add = sq_lecturer_add,
 	.lecturer_remove = sq_lecturer_remove,
 	.is_lecturer = sq_is_lecturer,
@@ -400,4 +706,15 @@ const struct courses_ops sqlite_courses_ops = {
 	.is_enrolled = sq_is_enrolled,
 	.enrolment_count = sq_enrolment_count,
 	.roster_each = sq_roster_each,
+	.material_add = sq_material_add,
+	.material_get = sq_material_get,
+	.material_refs = sq_material_refs,
+	.material_delete = sq_material_delete,
+	.institution_usage = sq_institution_usage,
+	.unit_add = sq_unit_add,
+	.unit_update = sq_unit_update,
+	.unit_get = sq_unit_get,
+	.unit_delete = sq_unit_delete,
+	.units_each = sq_units_each,
+	.units_reorder = sq_units_reorder,
 };

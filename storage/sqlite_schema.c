@@ -188,6 +188,38 @@ const struct migration sqlite_migrations[] = {
 		/* folded text of each course (courses/fold.h), rowid = courses.id */
 		"CREATE VIRTUAL TABLE courses_fts USING fts5 (body, tokenize = 'unicode61');"
 	},
+	{
+		4, "units and materials",
+		"CREATE TABLE materials ("
+		"  id INTEGER PRIMARY KEY,"
+		"  uid TEXT NOT NULL UNIQUE,"
+		"  institution_id INTEGER NOT NULL REFERENCES institutions (id),"
+		"  course_id INTEGER NOT NULL REFERENCES courses (id),"
+		"  sha256 TEXT NOT NULL,"
+		"  type TEXT NOT NULL,"
+		"  size INTEGER NOT NULL,"
+		"  kind TEXT NOT NULL,"
+		"  name TEXT NOT NULL DEFAULT '',"
+		"  created_by INTEGER NOT NULL REFERENCES people (id),"
+		"  created_at INTEGER NOT NULL"
+		");"
+		"CREATE INDEX materials_by_sha ON materials (sha256);"
+		"CREATE INDEX materials_by_course ON materials (course_id, id);"
+		"CREATE TABLE units ("
+		"  id INTEGER PRIMARY KEY,"
+		"  uid TEXT NOT NULL UNIQUE,"
+		"  course_id INTEGER NOT NULL REFERENCES courses (id),"
+		"  position INTEGER NOT NULL,"
+		"  kind TEXT NOT NULL CHECK (kind IN ('video', 'document', 'text', 'quiz')),"
+		"  title TEXT NOT NULL,"
+		"  body TEXT NOT NULL DEFAULT '',"
+		"  required INTEGER NOT NULL DEFAULT 1,"
+		"  material_id INTEGER REFERENCES materials (id),"
+		"  created_at INTEGER NOT NULL,"
+		"  updated_at INTEGER NOT NULL"
+		");"
+		"CREATE INDEX units_by_course ON units (course_id, position);"
+	},
 };
 
 const size_t sqlite_migrations_count =

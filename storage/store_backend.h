@@ -114,12 +114,15 @@ struct identity_ops {
 
 struct course;
 struct catalog_query;
+struct material;
+struct unit;
 
 /* Courses, catalog and enrolments: see storage/courses.h. */
 struct courses_ops {
 	int (*course_add)(struct store *s, struct course *c, const char *search_text);
 	int (*course_update)(struct store *s, const struct course *c, const char *search_text);
 	int (*course_get)(struct store *s, const char *uid, struct course *out);
+	int (*course_get_id)(struct store *s, int64_t id, struct course *out);
 	int (*lecturer_add)(struct store *s, int64_t course_id, int64_t person_id);
 	int (*lecturer_remove)(struct store *s, int64_t course_id, int64_t person_id);
 	int (*is_lecturer)(struct store *s, int64_t course_id, int64_t person_id, int *yes);
@@ -133,6 +136,18 @@ struct courses_ops {
 			   int (*cb)(int64_t person_id, const char *uid, const char *full_name,
 				     const char *student_code, int64_t enrolled_at, void *arg),
 			   void *arg);
+	int (*material_add)(struct store *s, struct material *m);
+	int (*material_get)(struct store *s, const char *uid, struct material *out);
+	int (*material_refs)(struct store *s, const char *sha256, int64_t *n);
+	int (*material_delete)(struct store *s, int64_t id);
+	int (*institution_usage)(struct store *s, int64_t institution_id, int64_t *bytes);
+	int (*unit_add)(struct store *s, struct unit *u);
+	int (*unit_update)(struct store *s, const struct unit *u);
+	int (*unit_get)(struct store *s, const char *uid, struct unit *out);
+	int (*unit_delete)(struct store *s, int64_t id);
+	int (*units_each)(struct store *s, int64_t course_id,
+			  int (*cb)(const struct unit *u, void *arg), void *arg);
+	int (*units_reorder)(struct store *s, int64_t course_id, const int64_t *ids, size_t n);
 };
 
 struct store_ops {

@@ -1,0 +1,22 @@
+/*
+ * api_materials.h - routes of units and materials (api_materials.c).
+ */
+#ifndef TINCHI_API_MATERIALS_H
+#define TINCHI_API_MATERIALS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "server/router.h"
+
+struct app;
+
+extern const struct route api_materials_routes[];
+extern const size_t api_materials_routes_count;
+
+/* The units of a course, in order, as a JSON array (new reference). */
+json_t *api_units_json(struct app *app, int64_t course_id);
+
+#endif
