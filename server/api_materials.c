@@ -6,7 +6,9 @@
  * with validators and byte ranges for the people allowed to see them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -586,7 +588,429 @@ out:
 	return 0;
 }
 
+/* ---- resumable uploads ------------------------------------------------------------ */
+
+#define CHUNK_MAX ((int64_t)64 << 20)
+
+/* DATA/uploads/<uid>.part: the uid is one this server made (a UUID read
+ * back from the database), never text from the URL. */
+static int
+part_path(struct app *app, const struct upload *u, char *out, size_t n)
+{
+	char dir[PATH_MAX + 16];
+
+	snprintf(dir, sizeof(dir), "%s/uploads", app->cfg->data_dir);
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+		return TC_EIO;
+	return (size_t)snprintf(out, n, "%s/%s.part", dir, u->uid) < n ? 0 : TC_EINVALID;
+}
+
+/* The upload of the {uid} parameter, when the caller may add to it: its
+ * creator, or whoever may edit its course. 404 otherwise. */
+static int
+own_upload(struct app *app, const struct http_request *req, struct http_response *resp,
+	   struct upload *u)
+{
+	const char *uid = http_request_param(req, "uid");
+	struct course *c;
+	int rc = uid ? store_upload_get(app->store, uid, u) : TC_ENOTFOUND;
+
+	if (rc == 0 && req->actor.kind == ACTOR_NONE)
+		return api_allow(req, resp, AZ_COURSE_EDIT, 0), TC_EUNAUTH;
+	if (rc == 0 && (req->actor.kind != ACTOR_PERSON || req->actor.person_id != u->created_by)) {
+		int teaches = 0;
+
+		c = calloc(1, sizeof(*c));
+		rc = c ? store_course_get_id(app->store, u->course_id, c) : TC_ENOMEM;
+		if (rc == 0 && req->actor.kind == ACTOR_PERSON)
+			store_course_is_lecturer(app->store, c->id, req->actor.person_id, &teaches);
+		if (rc == 0 && authz_check_course(&req->actor, AZ_COURSE_EDIT, c->institution_id, teaches))
+			rc = TC_ENOTFOUND;
+		free(c);
+	}
+	if (rc == TC_ENOTFOUND)
+		problem_respond(resp, 404, NULL, "no such upload (finished, cancelled or expired?)");
+	else if (rc)
+		problem_respond_err(resp, rc, NULL);
+	return rc;
+}
+
+static void
+offset_header(struct http_response *resp, int64_t received)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%lld", (long long)received);
+	http_response_header(resp, "upload-offset", v);
+}
+
+static json_t *
+upload_json(const struct upload *u)
+{
+	char loc[96];
+
+	snprintf(loc, sizeof(loc), "/api/v1/uploads/%s", u->uid);
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "uid", u->uid, "location", loc,
+			 "kind", u->kind, "name", u->name, "size", (json_int_t)u->size,
+			 "received", (json_int_t)u->received);
+}
+
+static int
+on_upload_create(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct course *c = calloc(1, sizeof(*c));
+	struct upload u;
+	enum material_kind kind;
+	char path[PATH_MAX + 64];
+	const char *k, *name;
+	json_t *body = NULL, *size;
+	int64_t used = 0;
+	int bad = 0, fd, rc;
+
+	memset(&u, 0, sizeof(u));
+	if (!c)
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	if (editable_course(app, req, resp, http_request_param(req, "uid"), c) ||
+	    api_read_json(req, resp, &body))
+		goto out;
+	k = api_str(body, "kind", &bad);
+	name = api_str(body, "name", &bad);
+	size = json_object_get(body, "size");
+	if (!k || kind_parse(k, &kind) || !json_is_integer(size) || json_integer_value(size) <= 0 ||
+	    (name && (strlen(name) >= sizeof(u.name) || utf8_check(name, strlen(name)) ||
+		      strpbrk(name, "/\\\"\r\n")))) {
+		problem_respond(resp, 400, NULL, "send {\"kind\": video|audio|document|captions, "
+				"\"size\": bytes > 0, \"name\": a plain file name}");
+		goto out;
+	}
+	if (json_integer_value(size) > mediatype_max_size(kind)) {
+		problem_respond(resp, 413, NULL, "the file is larger than this kind of unit accepts");
+		goto out;
+	}
+	if (store_institution_usage(app->store, c->institution_id, &used) == 0 &&
+	    used + json_integer_value(size) > app->cfg->institution_quota) {
+		problem_respond(resp, 507, NULL, "the institution's storage quota is used up");
+		goto out;
+	}
+	snprintf(u.kind, sizeof(u.kind), "%s", k);
+	snprintf(u.name, sizeof(u.name), "%s", name ? name : "");
+	u.size = json_integer_value(size);
+	u.institution_id = c->institution_id;
+	u.course_id = c->id;
+	u.created_by = req->actor.person_id;
+	u.created_at = now_s();
+	if ((rc = uuid_v4(u.uid)) || (rc = part_path(app, &u, path, sizeof(path)))) {
+		problem_respond_err(resp, rc, NULL);
+		goto out;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0 || close(fd) != 0 || (rc = store_upload_add(app->store, &u))) {
+		unlink(path);
+		problem_respond_err(resp, fd < 0 ? TC_EIO : rc, "could not start the upload");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/api/v1/uploads/%s", u.uid);
+	api_reply_json(resp, 201, upload_json(&u));
+	http_response_header(resp, "location", path);
+out:
+	free(c);
+	json_decref(body);
+	return 0;
+}
+
+/* Parses "bytes A-B/TOTAL". */
+static int
+content_range(const char *v, int64_t *a, int64_t *b, int64_t *total)
+{
+	long long x, y, z;
+	int n = 0;
+
+	if (sscanf(v, "bytes %lld-%lld/%lld%n", &x, &y, &z, &n) != 3 || v[n] != '\0' ||
+	    x < 0 || y < x || z <= y)
+		return TC_EINVALID;
+	*a = x;
+	*b = y;
+	*total = z;
+	return 0;
+}
+
+static int
+chunk_precheck(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct upload u;
+	int64_t a, b, total;
+
+	if (own_upload(app, req, resp, &u))
+		return 1;
+	if (content_range(req->content_range, &a, &b, &total) || total != u.size ||
+	    b - a + 1 != req->content_length) {
+		problem_respond(resp, 400, NULL, "send Content-Range: bytes FIRST-LAST/SIZE matching the "
+				"body's length and the upload's size");
+		return 1;
+	}
+	if (a > u.received) {
+		problem_respond(resp, 409, NULL, "the chunk starts after what has arrived so far; "
+				"resume from upload-offset");
+		offset_header(resp, u.received);
+		return 1;
+	}
+	return 0;
+}
+
+struct chunk_job {
+	struct http_deferred d;
+	struct app *app;
+	int fd;				/* the chunk (owned) */
+	char path[PATH_MAX + 64];
+	struct upload u;
+	int64_t a, b, now_received;
+	int rc;
+	int mismatch;			/* overlapping bytes differ */
+};
+
+/* On a worker: compares what overlaps, appends the rest, fsyncs. */
+static void
+chunk_run(struct work *w)
+{
+	struct chunk_job *j = (struct chunk_job *)w;
+	unsigned char mine[65536], theirs[65536];
+	struct stat st;
+	int part = open(j->path, O_RDWR | O_CLOEXEC);
+	int64_t cur, off;
+
+	j->rc = TC_EIO;
+	if (part < 0 || fstat(part, &st) != 0)
+		goto out;
+	cur = st.st_size;		/* what is durably there */
+	if (j->a > cur) {
+		j->rc = TC_ECONFLICT;
+		goto out;
+	}
+	for (off = j->a; off <= j->b; ) {
+		size_t n = (size_t)(j->b - off + 1 < (int64_t)sizeof(mine) ? j->b - off + 1 : (int64_t)sizeof(mine));
+		ssize_t got = pread(j->fd, mine, n, off - j->a);
+
+		if (got <= 0)
+			goto out;
+		if (off < cur) {	/* already stored: must be the same bytes */
+			size_t m = (size_t)got;
+			if (off + (int64_t)m > cur)
+				m = (size_t)(cur - off);
+			if (pread(part, theirs, m, off) != (ssize_t)m)
+				goto out;
+			if (memcmp(mine, theirs, m) != 0) {
+				j->mismatch = 1;
+				j->rc = TC_ECONFLICT;
+				goto out;
+			}
+			if (m < (size_t)got && pwrite(part, mine + m, (size_t)got - m, off + (int64_t)m) !=
+			    (ssize_t)((size_t)got - m))
+				goto out;
+		} else if (pwrite(part, mine, (size_t)got, off) != got) {
+			goto out;
+		}
+		off += got;
+	}
+	if (fsync(part) != 0)
+		goto out;
+	j->now_received = cur > j->b + 1 ? cur : j->b + 1;
+	j->rc = 0;
+out:
+	if (part >= 0)
+		close(part);
+}
+
+static void
+chunk_finish(struct http_deferred *d, struct http_response *resp)
+{
+	struct chunk_job *j = (struct chunk_job *)d;
+	struct upload now;
+	int rc = 0;
+
+	if (!resp)
+		goto out;
+	if (j->rc) {
+		if (j->mismatch)
+			problem_respond(resp, 409, NULL, "the chunk overlaps bytes already received with different bytes");
+		else if (j->rc == TC_ECONFLICT)
+			problem_respond(resp, 409, NULL, "the chunk starts after what has arrived so far");
+		else
+			problem_respond_err(resp, j->rc, "the chunk could not be stored");
+		if (store_upload_get(j->app->store, j->u.uid, &now) == 0)
+			offset_header(resp, now.received);
+		goto out;
+	}
+	rc = store_upload_get(j->app->store, j->u.uid, &now);
+	if (rc == 0 && j->now_received > now.received)
+		rc = store_upload_advance(j->app->store, now.id, now.received, j->now_received, now_s());
+	if (rc) {
+		problem_respond_err(resp, rc, NULL);
+		goto out;
+	}
+	now.received = j->now_received > now.received ? j->now_received : now.received;
+	api_reply_json(resp, 200, upload_json(&now));
+	offset_header(resp, now.received);
+out:
+	if (j->fd >= 0)
+		close(j->fd);
+	free(j);
+}
+
+static int
+on_upload_chunk(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct chunk_job *j;
+
+	if (chunk_precheck(app, req, resp))
+		return 0;
+	if (req->body_fd < 0)
+		return problem_respond(resp, 400, NULL, "the chunk is empty"), 0;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	own_upload(app, req, resp, &j->u);
+	content_range(req->content_range, &j->a, &j->b, &j->now_received);
+	if (part_path(app, &j->u, j->path, sizeof(j->path))) {
+		free(j);
+		return problem_respond_err(resp, TC_EIO, NULL);
+	}
+	j->app = app;
+	j->fd = req->body_fd;
+	req->body_fd = -1;
+	j->d.work.run = chunk_run;
+	j->d.finish = chunk_finish;
+	j->d.bulk = 1;
+	req->deferred = &j->d;
+	return 0;
+}
+
+static int
+on_upload_status(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct upload u;
+
+	if (own_upload(app, req, resp, &u))
+		return 0;
+	api_reply_json(resp, 200, upload_json(&u));
+	offset_header(resp, u.received);
+	http_response_header(resp, "cache-control", "no-store");
+	return 0;
+}
+
+/* Removes an upload's row and its partial file. */
+static void
+drop_upload(struct app *app, const struct upload *u)
+{
+	char path[PATH_MAX + 64];
+
+	store_upload_delete(app->store, u->id);
+	if (part_path(app, u, path, sizeof(path)) == 0)
+		unlink(path);
+}
+
+struct stale {
+	struct upload list[64];
+	int n;
+};
+
+static int
+collect_stale(const struct upload *u, void *arg)
+{
+	struct stale *st = arg;
+
+	st->list[st->n++] = *u;
+	return 0;
+}
+
+int
+api_uploads_expire(struct app *app, int64_t before)
+{
+	struct stale st;
+	int total = 0;
+
+	do {
+		st.n = 0;
+		if (store_uploads_stale(app->store, before, 64, collect_stale, &st))
+			break;
+		for (int i = 0; i < st.n; i++)
+			drop_upload(app, &st.list[i]);
+		total += st.n;
+	} while (st.n == 64);
+	return total;
+}
+
+static int
+on_upload_abort(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct upload u;
+
+	if (own_upload(app, req, resp, &u))
+		return 0;
+	drop_upload(app, &u);
+	resp->status = 204;
+	return 0;
+}
+
+struct finish_job {
+	struct upload_job up;		/* first: the same pipeline as a plain upload */
+	struct upload u;
+};
+
+static void
+finish_finish(struct http_deferred *d, struct http_response *resp)
+{
+	struct finish_job *f = (struct finish_job *)d;
+	struct app *app = f->up.app;
+	struct upload u = f->u;
+	int ok = resp && !f->up.refused && f->up.rc == 0;
+
+	upload_finish(d, resp);		/* frees F */
+	if (ok)
+		drop_upload(app, &u);	/* the material exists now */
+}
+
+static int
+on_upload_finish(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct finish_job *f;
+	char path[PATH_MAX + 64];
+	struct upload u;
+
+	if (own_upload(app, req, resp, &u))
+		return 0;
+	if (u.received != u.size) {
+		problem_respond(resp, 409, NULL, "the upload is not complete yet");
+		offset_header(resp, u.received);
+		return 0;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f || part_path(app, &u, path, sizeof(path)) ||
+	    (f->up.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		free(f);
+		return problem_respond_err(resp, TC_EIO, "the uploaded file is missing");
+	}
+	f->u = u;
+	f->up.app = app;
+	kind_parse(u.kind, &f->up.kind);
+	f->up.m.institution_id = u.institution_id;
+	f->up.m.course_id = u.course_id;
+	f->up.m.created_by = u.created_by;
+	snprintf(f->up.m.kind, sizeof(f->up.m.kind), "%s", u.kind);
+	snprintf(f->up.m.name, sizeof(f->up.m.name), "%s", u.name);
+	f->up.d.work.run = upload_run;
+	f->up.d.finish = finish_finish;
+	f->up.d.bulk = 1;
+	req->deferred = &f->up.d;
+	return 0;
+}
+
 const struct route api_materials_routes[] = {
+	{ HTTP_POST, "/api/v1/courses/{uid}/uploads", on_upload_create, "upload_create" },
+	{ HTTP_PUT, "/api/v1/uploads/{uid}", on_upload_chunk, "upload_chunk",
+	  ROUTE_BODY_FILE, CHUNK_MAX, chunk_precheck },
+	{ HTTP_GET, "/api/v1/uploads/{uid}", on_upload_status, "upload_status" },
+	{ HTTP_DELETE, "/api/v1/uploads/{uid}", on_upload_abort, "upload_abort" },
+	{ HTTP_POST, "/api/v1/uploads/{uid}/finish", on_upload_finish, "upload_finish" },
 	{ HTTP_POST, "/api/v1/courses/{uid}/materials", on_upload, "material_upload",
 	  ROUTE_BODY_FILE, (int64_t)4 << 30, upload_precheck },
 	{ HTTP_GET, "/api/v1/materials/{uid}", on_download, "material_download" },

@@ -16,6 +16,10 @@ struct app;
 extern const struct route api_materials_routes[];
 extern const size_t api_materials_routes_count;
 
+/* Removes resumable uploads untouched since BEFORE (rows and partial
+ * files). Returns how many. */
+int api_uploads_expire(struct app *app, int64_t before);
+
 /* The units of a course, in order, as a JSON array (new reference). */
 json_t *api_units_json(struct app *app, int64_t course_id);
 

@@ -45,6 +45,7 @@ static const struct opt opts[] = {
 	{ "static-cache-max", T_SIZE, F(static_cache_max), 0, (int64_t)64 << 20, "BYTES", "static files up to this size are kept in memory" },
 	{ "session-idle", T_INT, F(session_idle), 60, 30 * 86400, "SECONDS", "a sign-in session ends after this long unused" },
 	{ "institution-quota", T_SIZE, F(institution_quota), 0, (int64_t)1 << 50, "BYTES", "materials an institution may store in all (suffix K, M, G)" },
+	{ "upload-expiry", T_INT, F(upload_expiry), 60, 30 * 86400, "SECONDS", "unfinished resumable uploads are removed after this long untouched" },
 	{ "password-cost", T_INT, F(password_cost), 10, 22, "LOG2N", "scrypt cost of new password hashes, log2 N (r=8, p=1); lower only for tests" },
 	{ "session-max-age", T_INT, F(session_max_age), 60, 365 * 86400, "SECONDS", "a sign-in session ends this long after sign-in" },
 };
@@ -74,6 +75,7 @@ config_defaults(struct config *c)
 	c->session_max_age = 7 * 86400;
 	c->password_cost = 17;
 	c->institution_quota = (int64_t)50 << 30;
+	c->upload_expiry = 86400;
 }
 
 static const struct opt *

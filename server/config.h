@@ -40,6 +40,7 @@ struct config {
 	int session_max_age;		/* seconds a session lives at most */
 	int password_cost;		/* scrypt log2(N) for new password hashes */
 	int64_t institution_quota;	/* bytes of materials an institution may store */
+	int upload_expiry;		/* seconds an unfinished resumable upload is kept */
 };
 
 /* Outcome of config_parse_args beyond 0 / TC_EINVALID. */

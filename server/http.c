@@ -16,6 +16,7 @@
 #include "courses/errors.h"
 #include "courses/log.h"
 #include "server/api.h"
+#include "server/api_materials.h"
 #include "server/app.h"
 #include "server/config.h"
 #include "server/http.h"
@@ -240,6 +241,7 @@ read_request(struct lws *wsi, struct http_request *req, int max_header)
 	copy_hdr(wsi, req->origin, sizeof(req->origin), WSI_TOKEN_ORIGIN);
 	copy_hdr(wsi, req->range, sizeof(req->range), WSI_TOKEN_HTTP_RANGE);
 	copy_hdr(wsi, req->if_range, sizeof(req->if_range), WSI_TOKEN_HTTP_IF_RANGE);
+	copy_hdr(wsi, req->content_range, sizeof(req->content_range), WSI_TOKEN_HTTP_CONTENT_RANGE);
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) >= (int)sizeof(req->authorization) ||
 	    lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COOKIE) >= (int)sizeof(req->cookie))
 		return 431;
@@ -962,6 +964,9 @@ on_housekeeping(lws_sorted_usec_list_t *sul)
 	if (store_session_purge(app->store, 0, now, app->cfg->session_idle, &n) == 0 && n)
 		log_info("housekeeping: removed %d ended session(s)", n);
 	store_login_failures_clear(app->store, NULL, now - 15 * 60);
+	n = api_uploads_expire(app, now - app->cfg->upload_expiry);
+	if (n)
+		log_info("housekeeping: removed %d abandoned upload(s)", n);
 	lws_sul_schedule(hs->ctx, 0, &hs->housekeeping, on_housekeeping, HOUSEKEEPING_US);
 }
 

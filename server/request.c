@@ -42,7 +42,7 @@ http_request_init(struct http_request *r, size_t max_body)
 	r->if_none_match[0] = r->if_modified_since[0] = '\0';
 	r->content_type[0] = r->accept[0] = '\0';
 	r->authorization[0] = r->cookie[0] = r->csrf_token[0] = r->origin[0] = '\0';
-	r->range[0] = r->if_range[0] = '\0';
+	r->range[0] = r->if_range[0] = r->content_range[0] = '\0';
 	r->content_length = -1;
 	dynbuf_init(&r->body, max_body);
 	r->body_fd = -1;

@@ -45,6 +45,7 @@ struct http_request {
 	char origin[256];
 	char range[512];		/* Range */
 	char if_range[128];		/* If-Range */
+	char content_range[96];		/* Content-Range (resumable uploads) */
 	int64_t content_length;		/* -1 when absent */
 	struct dynbuf body;		/* capped at the route's (or configured) max_body */
 	int body_fd;			/* routes with ROUTE_BODY_FILE: the body, in an

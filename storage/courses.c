@@ -202,3 +202,42 @@ store_units_reorder(struct store *s, int64_t course_id, const int64_t *ids, size
 		return TC_EINVALID;
 	DISPATCH(units_reorder(s, course_id, ids, n));
 }
+
+int
+store_upload_add(struct store *s, struct upload *u)
+{
+	if (!u)
+		return TC_EINVALID;
+	DISPATCH(upload_add(s, u));
+}
+
+int
+store_upload_get(struct store *s, const char *uid, struct upload *out)
+{
+	if (!uid || !out)
+		return TC_EINVALID;
+	DISPATCH(upload_get(s, uid, out));
+}
+
+int
+store_upload_advance(struct store *s, int64_t id, int64_t from, int64_t to, int64_t now)
+{
+	if (to < from)
+		return TC_EINVALID;
+	DISPATCH(upload_advance(s, id, from, to, now));
+}
+
+int
+store_upload_delete(struct store *s, int64_t id)
+{
+	DISPATCH(upload_delete(s, id));
+}
+
+int
+store_uploads_stale(struct store *s, int64_t before, int limit,
+		    int (*cb)(const struct upload *u, void *arg), void *arg)
+{
+	if (!cb || limit <= 0)
+		return TC_EINVALID;
+	DISPATCH(uploads_stale(s, before, limit, cb, arg));
+}

@@ -110,4 +110,27 @@ int store_units_each(struct store *s, int64_t course_id,
 /* Sets the order: IDS must be exactly the course's units (TC_EINVALID). */
 int store_units_reorder(struct store *s, int64_t course_id, const int64_t *ids, size_t n);
 
+/* ---- resumable uploads ------------------------------------------------------------ */
+
+struct upload {
+	int64_t id;
+	char uid[37];
+	int64_t institution_id, course_id, created_by;
+	char kind[16];
+	char name[256];
+	int64_t size;			/* declared total */
+	int64_t received;		/* bytes stored so far, from 0, without gaps */
+	int64_t created_at, updated_at;
+};
+
+int store_upload_add(struct store *s, struct upload *u);
+int store_upload_get(struct store *s, const char *uid, struct upload *out);
+/* Moves RECEIVED from FROM to TO (only if it is still FROM: TC_ECONFLICT
+ * otherwise, e.g. two clients sending the same chunk at once). */
+int store_upload_advance(struct store *s, int64_t id, int64_t from, int64_t to, int64_t now);
+int store_upload_delete(struct store *s, int64_t id);
+/* Uploads not touched since BEFORE, oldest first, at most LIMIT. */
+int store_uploads_stale(struct store *s, int64_t before, int limit,
+			int (*cb)(const struct upload *u, void *arg), void *arg);
+
 #endif

@@ -692,6 +692,121 @@ sq_units_reorder(struct store *s, int64_t course_id, const int64_t *ids, size_t 
 	return run(s, "RELEASE units_reorder", "units reorder");
 }
 
+/* ---- resumable uploads ----------------------------------------------------------- */
+
+#define UPLOAD_COLUMNS "id, uid, institution_id, course_id, created_by, kind, name, size," \
+	" received, created_at, updated_at"
+
+static int
+read_upload(sqlite3_stmt *st, struct upload *u)
+{
+	int rc;
+
+	memset(u, 0, sizeof(*u));
+	u->id = sqlu_col_int(st, 0);
+	u->institution_id = sqlu_col_int(st, 2);
+	u->course_id = sqlu_col_int(st, 3);
+	u->created_by = sqlu_col_int(st, 4);
+	u->size = sqlu_col_int(st, 7);
+	u->received = sqlu_col_int(st, 8);
+	u->created_at = sqlu_col_int(st, 9);
+	u->updated_at = sqlu_col_int(st, 10);
+	if ((rc = sqlu_col_text(st, 1, u->uid, sizeof(u->uid))) ||
+	    (rc = sqlu_col_text(st, 5, u->kind, sizeof(u->kind))))
+		return rc;
+	return sqlu_col_text(st, 6, u->name, sizeof(u->name));
+}
+
+static int
+sq_upload_add(struct store *s, struct upload *u)
+{
+	static const char op[] = "upload add";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_prepare(s, "INSERT INTO uploads (uid, institution_id, course_id, created_by,"
+			      " kind, name, size, received, created_at, updated_at)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?8)", op, &st);
+
+	if (rc == 0 && (sqlu_bind_text(st, 1, u->uid) || sqlu_bind_int(st, 2, u->institution_id) ||
+			sqlu_bind_int(st, 3, u->course_id) || sqlu_bind_int(st, 4, u->created_by) ||
+			sqlu_bind_text(st, 5, u->kind) || sqlu_bind_text(st, 6, u->name) ||
+			sqlu_bind_int(st, 7, u->size) || sqlu_bind_int(st, 8, u->created_at)))
+		rc = sqlu_bind_fail(s, op);
+	if (rc == 0)
+		rc = sqlu_step_done(s, st, op);
+	if (rc == 0) {
+		u->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
+		u->received = 0;
+		u->updated_at = u->created_at;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_upload_get(struct store *s, const char *uid, struct upload *out)
+{
+	static const char op[] = "upload get";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_prepare(s, "SELECT " UPLOAD_COLUMNS " FROM uploads WHERE uid = ?1", op, &st);
+
+	if (rc == 0 && sqlu_bind_text(st, 1, uid))
+		rc = sqlu_bind_fail(s, op);
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
+	if (rc == 0)
+		rc = read_upload(st, out);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_upload_advance(struct store *s, int64_t id, int64_t from, int64_t to, int64_t now)
+{
+	static const char op[] = "upload advance";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_prepare(s, "UPDATE uploads SET received = ?3, updated_at = ?4"
+			      " WHERE id = ?1 AND received = ?2", op, &st);
+
+	if (rc == 0 && (sqlu_bind_int(st, 1, id) || sqlu_bind_int(st, 2, from) ||
+			sqlu_bind_int(st, 3, to) || sqlu_bind_int(st, 4, now)))
+		rc = sqlu_bind_fail(s, op);
+	if (rc == 0)
+		rc = sqlu_step_done(s, st, op);
+	if (rc == 0 && sqlite3_changes(store_sqlite_db(s)) != 1)
+		rc = TC_ECONFLICT;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_upload_delete(struct store *s, int64_t id)
+{
+	int rc = exec2(s, "DELETE FROM uploads WHERE id = ?1 AND ?2 = ?2", id, 0, "upload delete");
+
+	return rc ? rc : sqlu_changed_one(s);
+}
+
+static int
+sq_uploads_stale(struct store *s, int64_t before, int limit,
+		 int (*cb)(const struct upload *u, void *arg), void *arg)
+{
+	static const char op[] = "stale uploads";
+	sqlite3_stmt *st = NULL;
+	struct upload u;
+	int src = SQLITE_DONE, rc = sqlu_prepare(s, "SELECT " UPLOAD_COLUMNS " FROM uploads"
+		" WHERE updated_at < ?1 ORDER BY updated_at LIMIT ?2", op, &st);
+
+	if (rc == 0 && (sqlu_bind_int(st, 1, before) || sqlu_bind_int(st, 2, limit)))
+		rc = sqlu_bind_fail(s, op);
+	while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW)
+		if ((rc = read_upload(st, &u)) == 0)
+			rc = cb(&u, arg);
+	if (rc == 0 && src != SQLITE_DONE)
+		rc = sqlu_fail(s, src, op);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 const struct courses_ops sqlite_courses_ops = {
 	.course_add = sq_course_add,
 	.course_update = sq_course_update,
@@ -717,4 +832,9 @@ const struct courses_ops sqlite_courses_ops = {
 	.unit_delete = sq_unit_delete,
 	.units_each = sq_units_each,
 	.units_reorder = sq_units_reorder,
+	.upload_add = sq_upload_add,
+	.upload_get = sq_upload_get,
+	.upload_advance = sq_upload_advance,
+	.upload_delete = sq_upload_delete,
+	.uploads_stale = sq_uploads_stale,
 };

@@ -220,6 +220,23 @@ const struct migration sqlite_migrations[] = {
 		");"
 		"CREATE INDEX units_by_course ON units (course_id, position);"
 	},
+	{
+		5, "resumable uploads",
+		"CREATE TABLE uploads ("
+		"  id INTEGER PRIMARY KEY,"
+		"  uid TEXT NOT NULL UNIQUE,"
+		"  institution_id INTEGER NOT NULL REFERENCES institutions (id),"
+		"  course_id INTEGER NOT NULL REFERENCES courses (id),"
+		"  created_by INTEGER NOT NULL REFERENCES people (id),"
+		"  kind TEXT NOT NULL,"
+		"  name TEXT NOT NULL DEFAULT '',"
+		"  size INTEGER NOT NULL,"
+		"  received INTEGER NOT NULL DEFAULT 0,"
+		"  created_at INTEGER NOT NULL,"
+		"  updated_at INTEGER NOT NULL"
+		");"
+		"CREATE INDEX uploads_by_age ON uploads (updated_at);"
+	},
 };
 
 const size_t sqlite_migrations_count =

@@ -116,6 +116,7 @@ struct course;
 struct catalog_query;
 struct material;
 struct unit;
+struct upload;
 
 /* Courses, catalog and enrolments: see storage/courses.h. */
 struct courses_ops {
@@ -148,6 +149,12 @@ struct courses_ops {
 	int (*units_each)(struct store *s, int64_t course_id,
 			  int (*cb)(const struct unit *u, void *arg), void *arg);
 	int (*units_reorder)(struct store *s, int64_t course_id, const int64_t *ids, size_t n);
+	int (*upload_add)(struct store *s, struct upload *u);
+	int (*upload_get)(struct store *s, const char *uid, struct upload *out);
+	int (*upload_advance)(struct store *s, int64_t id, int64_t from, int64_t to, int64_t now);
+	int (*upload_delete)(struct store *s, int64_t id);
+	int (*uploads_stale)(struct store *s, int64_t before, int limit,
+			     int (*cb)(const struct upload *u, void *arg), void *arg);
 };
 
 struct store_ops {

@@ -175,6 +175,72 @@ t.ok([u["uid"] for u in j["units"]] == [u2, u1] and j["units"][1]["material"] ==
 st, h, j = lec.call("DELETE", "/api/v1/units/" + u1)
 t.eq(st, 409, "units of a published course are kept")
 
+# ---- resumable uploads ----------------------------------------------------------------
+body = PDF + b"%" * 1000
+def put_chunk(uid, first, chunk, total=None, client=lec):
+    return client.call("PUT", "/api/v1/uploads/" + uid, raw=chunk, ctype="application/octet-stream",
+                       headers={"Content-Range": "bytes %d-%d/%d" % (first, first + len(chunk) - 1,
+                                                                     total or len(body))})
+st, h, j = lec.call("POST", "/api/v1/courses/%s/uploads" % course, {"kind": "document", "name": "dai.pdf",
+                                                                     "size": len(body)})
+t.ok(st == 201 and j["received"] == 0 and h.get("location") == "/api/v1/uploads/" + j["uid"],
+     "a resumable upload is created", (j, h.get("location")))
+up = j["uid"]
+st, h, j = put_chunk(up, 0, body[:1000])
+t.ok(st == 200 and j["received"] == 1000 and h.get("upload-offset") == "1000", "the first chunk arrives", j)
+st, h, j = put_chunk(up, 2000, body[2000:3000])
+t.ok(st == 409 and h.get("upload-offset") == "1000", "a chunk past the end of what arrived is 409 with the offset", h)
+st, h, j = put_chunk(up, 500, body[500:1500])
+t.ok(st == 200 and j["received"] == 1500, "an overlapping chunk with the same bytes is accepted", j)
+st, h, j = put_chunk(up, 1000, b"X" * 500 + body[1500:2000])
+t.ok(st == 409 and "different bytes" in j["detail"], "an overlapping chunk with different bytes is refused", j)
+st, h, j = put_chunk(up, 1500, body[1500:2500], total=len(body) + 1)
+t.eq(st, 400, "a Content-Range with the wrong total is refused")
+st, h, j = put_chunk(up, 1500, body[1500:2500], client=learner)
+t.eq(st, 404, "someone else cannot add to the upload")
+s_ = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+s_.sendall(("PUT /api/v1/uploads/%s HTTP/1.1\r\nHost: x\r\nCookie: %s\r\nX-CSRF-Token: %s\r\n"
+            "Content-Type: application/octet-stream\r\nContent-Range: bytes 1500-2499/%d\r\n"
+            "Content-Length: 1000\r\n\r\n" % (up, lec.cookie, lec.csrf, len(body))).encode() + body[1500:1800])
+s_.close()
+st, h, j = lec.call("GET", "/api/v1/uploads/" + up)
+t.ok(st == 200 and j["received"] == 1500, "a client that disconnects mid-chunk leaves the upload as it was", j)
+st, h, j = lec.call("POST", "/api/v1/uploads/%s/finish" % up)
+t.ok(st == 409 and h.get("upload-offset") == "1500", "finishing an incomplete upload is 409", j)
+pos = 1500
+while pos < len(body):
+    st, h, j = put_chunk(up, pos, body[pos:pos + 1000])
+    pos = j["received"]
+st, h, j = lec.call("POST", "/api/v1/uploads/%s/finish" % up)
+t.ok(st == 201 and j["sha256"] == hashlib.sha256(body).hexdigest() and j["type"] == "application/pdf"
+     and j["name"] == "dai.pdf", "the finished upload becomes a material with the right hash", j)
+st, h, j = lec.call("GET", "/api/v1/uploads/" + up)
+t.eq(st, 404, "the upload is gone once finished")
+t.eq(os.listdir(os.path.join(data, "uploads")), [], "no partial file is left behind")
+st, h, j = lec.call("POST", "/api/v1/courses/%s/uploads" % course, {"kind": "video", "name": "x.mp4", "size": 10})
+put_chunk(j["uid"], 0, b"12345", total=10)
+st, h, d = lec.call("DELETE", "/api/v1/uploads/" + j["uid"])
+t.ok(st == 204 and os.listdir(os.path.join(data, "uploads")) == [], "a cancelled upload leaves nothing")
+st, h, j = lec.call("POST", "/api/v1/courses/%s/uploads" % course, {"kind": "captions", "size": 3 << 20})
+t.eq(st, 413, "a resumable upload larger than the kind allows is refused at creation")
+st, h, j = lec.call("POST", "/api/v1/courses/%s/uploads" % course, {"kind": "document", "name": "old.pdf", "size": 100})
+stale = j["uid"]
+
+code, log = srv.stop()
+t.eq(code, 0, "server exits 0")
+import sqlite3  # noqa: E402
+db = sqlite3.connect(os.path.join(data, "tinchi.db"))
+db.execute("UPDATE uploads SET updated_at = updated_at - 3 * 86400 WHERE uid = ?", (stale,))
+db.commit()
+db.close()
+srv = Server("--password-cost", COST, data=data)
+import time  # noqa: E402
+deadline = time.time() + 10
+while time.time() < deadline and os.listdir(os.path.join(data, "uploads")):
+    time.sleep(0.2)
+t.ok(os.listdir(os.path.join(data, "uploads")) == [] and "abandoned upload" in srv.read_log(),
+     "an abandoned upload is removed by housekeeping", srv.read_log()[-500:])
+
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")
 t.ok(sanitizer_clean(log), "no sanitizer report", log[-3000:])
