@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "courses/course.h"
+#include "courses/dynbuf.h"
 #include "courses/errors.h"
 #include "courses/fold.h"
 #include "courses/identity.h"
@@ -205,4 +206,116 @@ course_search_query(const char *typed, char *out, size_t outsize)
 	if (!words)
 		return TC_EINVALID;
 	return 0;
+}
+
+/* Folded words of TYPED, NUL-separated in WORDS; returns how many. */
+static int
+query_words(const char *typed, char *words, size_t size, size_t *lens, int max)
+{
+	char folded[1024];
+	size_t o = 0;
+	int n = 0;
+
+	if (fold_text(typed, strlen(typed), folded, sizeof(folded)) < 0)
+		return 0;
+	for (char *p = folded; *p && n < max;) {
+		char *w;
+		size_t l;
+
+		while (*p && !isalnum((unsigned char)*p) && !((unsigned char)*p & 0x80))
+			p++;
+		w = p;
+		while (*p && (isalnum((unsigned char)*p) || ((unsigned char)*p & 0x80)))
+			p++;
+		l = (size_t)(p - w);
+		if (l == 0 || o + l + 1 > size)
+			continue;
+		memcpy(words + o, w, l);
+		words[o + l] = '\0';
+		lens[n++] = l;
+		o += l + 1;
+	}
+	return n;
+}
+
+static int
+put_escaped(struct dynbuf *out, const char *p, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		switch (p[i]) {
+		case '&': rc = dynbuf_puts(out, "&amp;"); break;
+		case '<': rc = dynbuf_puts(out, "&lt;"); break;
+		case '>': rc = dynbuf_puts(out, "&gt;"); break;
+		case '"': rc = dynbuf_puts(out, "&quot;"); break;
+		case '\'': rc = dynbuf_puts(out, "&#39;"); break;
+		default: rc = dynbuf_append(out, p + i, 1);
+		}
+	}
+	return rc;
+}
+
+int
+course_highlight(const char *text, const char *typed, struct dynbuf *out)
+{
+	size_t n = strlen(text), fl = 0, lens[16];
+	char words[1100], *folded = NULL;
+	size_t *start = NULL, *end = NULL;	/* per folded byte: its character in TEXT */
+	unsigned char *mark = NULL;		/* per TEXT byte: inside a match */
+	int nw = query_words(typed, words, sizeof(words), lens, 16), rc = 0;
+
+	if (nw == 0 || n == 0)
+		return put_escaped(out, text, n);
+	folded = malloc(n * 3 + 8);
+	start = malloc((n * 3 + 8) * sizeof(*start));
+	end = malloc((n * 3 + 8) * sizeof(*end));
+	mark = calloc(n + 1, 1);
+	if (!folded || !start || !end || !mark) {
+		rc = TC_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n;) {
+		size_t cl = 1;
+		long k;
+
+		while (i + cl < n && ((unsigned char)text[i + cl] & 0xC0) == 0x80)
+			cl++;
+		k = fold_text(text + i, cl, folded + fl, n * 3 + 8 - fl);
+		for (long b = 0; k > 0 && b < k; b++) {
+			start[fl + (size_t)b] = i;
+			end[fl + (size_t)b] = i + cl;
+		}
+		fl += k > 0 ? (size_t)k : 0;
+		i += cl;
+	}
+	for (size_t p = 0; p < fl; p++) {
+		unsigned char prev = p ? (unsigned char)folded[p - 1] : ' ';
+
+		if (isalnum(prev) || (prev & 0x80))
+			continue;	/* matches start words only */
+		for (int w = 0, o = 0; w < nw; o += (int)lens[w] + 1, w++)
+			if (p + lens[w] <= fl && memcmp(folded + p, words + o, lens[w]) == 0)
+				for (size_t b = start[p]; b < end[p + lens[w] - 1]; b++)
+					mark[b] = 1;
+	}
+	for (size_t i = 0; rc == 0 && i < n;) {
+		size_t j = i;
+
+		while (j < n && mark[j] == mark[i])
+			j++;
+		if (mark[i])
+			rc = dynbuf_puts(out, "<mark>");
+		if (rc == 0)
+			rc = put_escaped(out, text + i, j - i);
+		if (rc == 0 && mark[i])
+			rc = dynbuf_puts(out, "</mark>");
+		i = j;
+	}
+out:
+	free(folded);
+	free(start);
+	free(end);
+	free(mark);
+	return rc;
 }

@@ -75,4 +75,14 @@ int course_search_text(const struct course *c, const char *institution_name,
  */
 int course_search_query(const char *typed, char *out, size_t outsize);
 
+/*
+ * TEXT as HTML (every character escaped) with the words of what a person
+ * typed marked: each place where a folded query word starts a folded word
+ * of TEXT is wrapped in <mark>...</mark> over the original characters, so
+ * "lap trinh" marks "Lập trình" in "Lập trình C". Appends to OUT. 0, or a
+ * dynbuf error.
+ */
+struct dynbuf;
+int course_highlight(const char *text, const char *typed, struct dynbuf *out);
+
 #endif

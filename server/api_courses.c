@@ -573,23 +573,33 @@ struct catalog_ctx {
 	json_t *list;
 	int64_t last_id;
 	double last_rank;
+	const char *typed;		/* the q the person typed, "" when none */
 };
 
 static int
 add_catalog(const struct course *c, double rank, void *arg)
 {
 	struct catalog_ctx *cc = arg;
+	json_t *o = course_json(cc->app, c, 0);
 
 	cc->last_id = c->id;
 	cc->last_rank = rank;
-	return json_array_append_new(cc->list, course_json(cc->app, c, 0));
+	if (o && cc->typed[0]) {	/* the title as HTML with the matches marked */
+		struct dynbuf b;
+
+		dynbuf_init(&b, 16384);
+		if (course_highlight(c->title, cc->typed, &b) == 0)
+			json_object_set_new(o, "highlight", json_pack("{s:s}", "title", dynbuf_str(&b)));
+		dynbuf_cleanup(&b);
+	}
+	return json_array_append_new(cc->list, o);
 }
 
 static int
 on_catalog(struct app *app, struct http_request *req, struct http_response *resp)
 {
 	struct catalog_query q;
-	struct catalog_ctx cc = { app, NULL, 0, 0 };
+	struct catalog_ctx cc = { app, NULL, 0, 0, "" };
 	struct institution inst;
 	char v[600], cursor[64];
 	int64_t limit;
@@ -614,9 +624,11 @@ on_catalog(struct app *app, struct http_request *req, struct http_response *resp
 	}
 	if (api_query(req, "credits", v, sizeof(v)) == 0 && course_credits_parse(v, &q.credits_x10))
 		return bad(resp, "credits must look like 3 or 1.5"), 0;
-	rc = api_query(req, "q", v, sizeof(v));
-	if (rc == TC_EINVALID || (rc == 0 && v[0] && course_search_query(v, q.match, sizeof(q.match))))
+	char typed[600] = "";
+	rc = api_query(req, "q", typed, sizeof(typed));
+	if (rc == TC_EINVALID || (rc == 0 && typed[0] && course_search_query(typed, q.match, sizeof(q.match))))
 		return bad(resp, "q must be up to 512 bytes with at least one word"), 0;
+	cc.typed = typed;
 	if (api_query_int(req, "limit", 20, 1, LIST_MAX, &limit))
 		return bad(resp, "limit must be 1 to 100"), 0;
 	q.limit = (int)limit;

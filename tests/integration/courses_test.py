@@ -129,6 +129,9 @@ t.ok(st == 200 and j["status"] == "published", "the lecturer publishes the cours
 for q in ("lap trinh", "lập trình", "LẬP TRÌNH", "lap", "Lập trình C", "bo nho", "quoc gia", "it101"):
     st, h, j = anon.call("GET", "/api/v1/courses?q=" + urllib.parse.quote_plus(q))
     t.ok(st == 200 and [c["uid"] for c in j["courses"]] == [uid], "the catalog finds it with q=%r" % q, j)
+st, h, j = anon.call("GET", "/api/v1/courses?q=lap+trinh")
+t.eq(j["courses"][0].get("highlight", {}).get("title"), "<mark>Lập</mark> <mark>trình</mark> C",
+     "results carry the title with the matches marked")
 for q in ("python", "lap trinh java"):
     st, h, j = anon.call("GET", "/api/v1/courses?q=" + urllib.parse.quote_plus(q))
     t.ok(st == 200 and j["courses"] == [], "q=%r finds nothing" % q, j)
