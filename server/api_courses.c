@@ -17,6 +17,7 @@
 #include "courses/errors.h"
 #include "courses/identity.h"
 #include "courses/log.h"
+#include "courses/markdown.h"
 #include "server/api_courses.h"
 #include "server/api_materials.h"
 #include "server/api_util.h"
@@ -62,7 +63,13 @@ course_json(struct app *app, const struct course *c, int full)
 		      ? inst.code : "", "language", c->language, "credits", credits,
 		      "level", c->level, "tags", tags, "status", course_status_name(c->status));
 	if (full) {
+		struct dynbuf html;
+
 		json_object_set_new(o, "description", json_string(c->description));
+		dynbuf_init(&html, (size_t)4 << 20);
+		if (markdown_render(c->description, strlen(c->description), &html) == 0)
+			json_object_set_new(o, "description_html", json_string(dynbuf_str(&html)));
+		dynbuf_cleanup(&html);
 		json_object_set_new(o, "starts_on", c->starts_on[0] ? json_string(c->starts_on) : json_null());
 		json_object_set_new(o, "ends_on", c->ends_on[0] ? json_string(c->ends_on) : json_null());
 		json_object_set_new(o, "capacity", c->capacity ? json_integer(c->capacity) : json_null());

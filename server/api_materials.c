@@ -23,6 +23,7 @@
 #include "courses/errors.h"
 #include "courses/identity.h"
 #include "courses/log.h"
+#include "courses/markdown.h"
 #include "server/api_materials.h"
 #include "server/api_util.h"
 #include "server/app.h"
@@ -354,10 +355,20 @@ out:
 static json_t *
 unit_json(const struct unit *u)
 {
-	return json_pack("{s:s, s:i, s:s, s:s, s:b, s:s?, s:s?}", "uid", u->uid, "position", u->position,
-			 "kind", u->kind, "title", u->title, "required", u->required,
-			 "body", u->body && u->body[0] ? u->body : NULL,
-			 "material", u->material_uid[0] ? u->material_uid : NULL);
+	json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:b, s:s?, s:s?}", "uid", u->uid,
+			      "position", u->position, "kind", u->kind, "title", u->title,
+			      "required", u->required, "body", u->body && u->body[0] ? u->body : NULL,
+			      "material", u->material_uid[0] ? u->material_uid : NULL);
+
+	if (o && u->body && u->body[0]) {	/* Markdown, rendered safely */
+		struct dynbuf html;
+
+		dynbuf_init(&html, (size_t)4 << 20);
+		if (markdown_render(u->body, strlen(u->body), &html) == 0)
+			json_object_set_new(o, "body_html", json_string(dynbuf_str(&html)));
+		dynbuf_cleanup(&html);
+	}
+	return o;
 }
 
 static int

@@ -120,6 +120,12 @@ st, h, j = lec.call("POST", "/api/v1/courses/%s/lecturers" % uid, {"national_id"
 t.eq(st, 200, "the owner adds a co-lecturer of the institution")
 st, h, j = lec2.call("PATCH", "/api/v1/courses/" + uid, {"description": "Con trỏ và **bộ nhớ**."})
 t.ok(st == 200 and j["description"] == "Con trỏ và **bộ nhớ**.", "the co-lecturer edits it", j)
+t.eq(j.get("description_html"), "<p>Con trỏ và <strong>bộ nhớ</strong>.</p>\n",
+     "the description comes rendered as safe HTML too")
+st, h, j = lec2.call("PATCH", "/api/v1/courses/" + uid, {"description": "<script>alert(1)</script> [x](javascript:alert(1))"})
+t.ok(st == 200 and "<script" not in j["description_html"] and "href" not in j["description_html"],
+     "script and javascript: links in a description never reach the HTML", j.get("description_html"))
+lec2.call("PATCH", "/api/v1/courses/" + uid, {"description": "Con trỏ và **bộ nhớ**."})
 st, h, j = admin.call("PATCH", "/api/v1/courses/" + uid, {"capacity": 3})
 t.ok(st == 200 and j["capacity"] == 3, "the institution's admin edits it", j)
 
