@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -18,10 +21,12 @@
 #include "courses/identity.h"
 #include "courses/log.h"
 #include "courses/markdown.h"
+#include "courses/package.h"
 #include "server/api_courses.h"
 #include "server/api_materials.h"
 #include "server/api_util.h"
 #include "server/app.h"
+#include "server/config.h"
 #include "server/problem.h"
 #include "storage/courses.h"
 #include "storage/identity.h"
@@ -573,6 +578,137 @@ out:
 	return 0;
 }
 
+/* ---- packages ------------------------------------------------------------------ */
+
+static int
+on_export(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct course *c = calloc(1, sizeof(*c));
+	char dir[PATH_MAX + 16], why[256], disp[96];
+	int teaches, may_edit, fd = -1;
+
+	if (!c)
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	if (load_course(app, req, resp, c, &teaches, &may_edit))
+		goto out;
+	if (!may_edit) {
+		api_allow(req, resp, AZ_COURSE_EDIT, -1);
+		goto out;
+	}
+	snprintf(dir, sizeof(dir), "%s/content", app->cfg->data_dir);
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 || package_export(app->store, app->cfg->data_dir, c, fd, why, sizeof(why))) {
+		problem_respond_err(resp, TC_EIO, fd < 0 ? "no room for the package" : why);
+		goto out;
+	}
+	resp->status = 200;
+	resp->content_type = "application/zip";
+	resp->file_off = 0;
+	resp->file_len = lseek(fd, 0, SEEK_END);
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%s.zip\"", c->code);
+	http_response_header(resp, "content-disposition", disp);
+	http_response_header(resp, "cache-control", "no-store");
+	resp->fd = fd;
+	fd = -1;
+	api_audit(app, req, c->institution_id, "course.exported", c->uid, NULL);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(c);
+	return 0;
+}
+
+static int
+import_precheck(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct institution inst;
+
+	return api_institution(app, req, resp, &inst) ||
+	       api_allow(req, resp, AZ_COURSE_CREATE, inst.id);
+}
+
+struct pkg_job {
+	struct http_deferred d;
+	struct app *app;
+	int fd;
+	int64_t institution_id, owner_id;
+	char code[COURSE_CODE_MAX + 1];
+	char source[64];
+	struct course c;
+	char why[256];
+	int rc;
+};
+
+static void
+pkg_run(struct work *w)
+{
+	struct pkg_job *j = (struct pkg_job *)w;
+	struct store *st = NULL;
+
+	j->rc = store_open(j->app->cfg->data_dir, &st);
+	if (j->rc == 0)
+		j->rc = package_import(st, j->app->cfg->data_dir, j->fd, j->institution_id, j->owner_id,
+				       j->code[0] ? j->code : NULL, &j->c, j->why, sizeof(j->why));
+	store_close(st);
+}
+
+static void
+pkg_finish(struct http_deferred *d, struct http_response *resp)
+{
+	struct pkg_job *j = (struct pkg_job *)d;
+	struct http_request fake;
+
+	if (!resp)
+		goto out;
+	if (j->rc) {
+		int status = j->rc == TC_EINVALID ? 422 : j->rc == TC_EUNSUPPORTED ? 415
+			     : problem_status_for(j->rc);
+		problem_respond(resp, status, NULL, j->why[0] ? j->why : tc_strerror(j->rc));
+		goto out;
+	}
+	memset(&fake.actor, 0, sizeof(fake.actor));
+	fake.actor.kind = ACTOR_PERSON;
+	fake.actor.person_id = j->owner_id;
+	snprintf(fake.peer, sizeof(fake.peer), "%s", j->source);
+	api_audit(j->app, &fake, j->institution_id, "course.imported", j->c.uid,
+		  json_pack("{s:s}", "code", j->c.code));
+	api_reply_json(resp, 201, course_json(j->app, &j->c, 1));
+out:
+	if (j->fd >= 0)
+		close(j->fd);
+	free(j);
+}
+
+static int
+on_import(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct institution inst;
+	struct pkg_job *j;
+	char code[COURSE_CODE_MAX + 2] = "";
+
+	if (import_precheck(app, req, resp) || api_institution(app, req, resp, &inst))
+		return 0;
+	if (api_query(req, "code", code, sizeof(code)) == TC_EINVALID || (code[0] && course_code_check(code)))
+		return bad(resp, "code must be 1 to 32 of A-Z a-z 0-9 . _ -"), 0;
+	if (req->body_fd < 0)
+		return problem_respond(resp, 422, NULL, "the package is empty"), 0;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	j->app = app;
+	j->fd = req->body_fd;
+	req->body_fd = -1;
+	j->institution_id = inst.id;
+	j->owner_id = req->actor.person_id;
+	snprintf(j->code, sizeof(j->code), "%s", code);
+	snprintf(j->source, sizeof(j->source), "%s", req->peer);
+	j->d.work.run = pkg_run;
+	j->d.finish = pkg_finish;
+	j->d.bulk = 1;
+	req->deferred = &j->d;
+	return 0;
+}
+
 /* ---- the catalog ------------------------------------------------------------ */
 
 struct catalog_ctx {
@@ -686,5 +822,8 @@ const struct route api_courses_routes[] = {
 	{ HTTP_POST, "/api/v1/courses/{uid}/enrolment", on_enrol, "enrol" },
 	{ HTTP_DELETE, "/api/v1/courses/{uid}/enrolment", on_unenrol, "unenrol" },
 	{ HTTP_GET, "/api/v1/courses/{uid}/roster", on_roster, "roster" },
+	{ HTTP_GET, "/api/v1/courses/{uid}/package", on_export, "course_export" },
+	{ HTTP_POST, "/api/v1/institutions/{code}/courses:import", on_import, "course_import",
+	  ROUTE_BODY_FILE, (int64_t)8 << 30, import_precheck },
 };
 const size_t api_courses_routes_count = sizeof(api_courses_routes) / sizeof(api_courses_routes[0]);

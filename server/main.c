@@ -5,6 +5,7 @@
  * 0 success, 1 the command failed, 2 the command line was wrong.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "courses/log.h"
 #include "courses/identity.h"
 #include "courses/password.h"
+#include "courses/package.h"
 #include "courses/people.h"
 #include "server/api.h"
 #include "server/api_identity.h"
@@ -28,6 +30,7 @@
 #include "server/metrics.h"
 #include "server/static.h"
 #include "server/version.h"
+#include "storage/courses.h"
 #include "storage/identity.h"
 #include "storage/secret.h"
 #include "storage/store.h"
@@ -54,6 +57,7 @@ static int cmd_migrate(int argc, char **argv);
 static int cmd_institution(int argc, char **argv);
 static int cmd_person(int argc, char **argv);
 static int cmd_import(int argc, char **argv);
+static int cmd_course(int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "serve", cmd_serve, "[options]", "run the server" },
@@ -63,6 +67,7 @@ static const struct command commands[] = {
 	{ "person", cmd_person, "add ...", "add a person with a role (operator)" },
 	{ "import", cmd_import, "learners FILE --institution CODE",
 	  "import learners from a CSV file" },
+	{ "course", cmd_course, "export|import ...", "move a course as a package (zip)" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -265,7 +270,7 @@ cmd_migrate(int argc, char **argv)
 struct cli {
 	struct config cfg;
 	struct app app;
-	const char *code, *name, *kind, *website, *nid, *role, *email, *institution;
+	const char *code, *name, *kind, *website, *nid, *role, *email, *institution, *out, *owner;
 	int password_stdin, partial, reissue;
 };
 
@@ -285,6 +290,9 @@ cli_parse(struct cli *c, const char *cmd, int argc, char **argv, const char *usa
 		{ "password-stdin", no_argument, NULL, 'p' },
 		{ "partial", no_argument, NULL, 'P' },
 		{ "reissue-codes", no_argument, NULL, 'R' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "owner", required_argument, NULL, 'O' },
+		{ "code", required_argument, NULL, 'C' },
 		{ "password-cost", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -307,6 +315,9 @@ cli_parse(struct cli *c, const char *cmd, int argc, char **argv, const char *usa
 		case 'p': c->password_stdin = 1; break;
 		case 'P': c->partial = 1; break;
 		case 'R': c->reissue = 1; break;
+		case 'o': c->out = optarg; break;
+		case 'O': c->owner = optarg; break;
+		case 'C': c->code = optarg; break;
 		case 'c': {
 			char why[128];
 			if (config_set(&c->cfg, "password-cost", optarg, why, sizeof(why))) {
@@ -611,6 +622,91 @@ cmd_import(int argc, char **argv)
 	import_report_cleanup(&out.report);
 	cli_close(&c);
 	return rc || !out.applied ? 1 : 0;
+}
+
+static const char course_usage[] =
+	"usage: tinchi course export COURSE_CODE --institution CODE --out FILE.zip [--data DIR]\n"
+	"       tinchi course import FILE.zip --institution CODE --owner NATIONAL_ID\n"
+	"                            [--code NEW_CODE] [--data DIR]\n\n"
+	"A package is a zip file with manifest.json and the course's files. Importing\n"
+	"checks everything in it again and creates a draft course owned by --owner (a\n"
+	"lecturer of the institution).\n";
+
+static int
+cmd_course(int argc, char **argv)
+{
+	char why[256];
+	struct cli c = { 0 };
+	struct institution inst;
+	struct course *co = NULL;
+	struct person p;
+	int first, rc, fd = -1, ret = 1;
+
+	rc = cli_parse(&c, "course", argc, argv, course_usage, &first);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	if (first + 2 != argc || (strcmp(argv[first], "export") && strcmp(argv[first], "import"))) {
+		fprintf(stderr, "tinchi course: say export COURSE_CODE or import FILE (see tinchi course --help)\n");
+		return 2;
+	}
+	if (!c.institution || (strcmp(argv[first], "export") == 0 && !c.out) ||
+	    (strcmp(argv[first], "import") == 0 && (!c.owner || national_id_check(c.owner)))) {
+		fprintf(stderr, "tinchi course: --institution, and --out for export or --owner NATIONAL_ID for import, are required\n");
+		return 2;
+	}
+	if (!(co = calloc(1, sizeof(*co))) || cli_open(&c)) {
+		free(co);
+		return 1;
+	}
+	if (store_institution_get(c.app.store, c.institution, &inst)) {
+		fprintf(stderr, "tinchi course: no institution %s\n", c.institution);
+		goto out;
+	}
+	if (strcmp(argv[first], "export") == 0) {
+		if (store_course_get_by_code(c.app.store, inst.id, argv[first + 1], co)) {
+			fprintf(stderr, "tinchi course export: no course %s at %s\n", argv[first + 1], inst.code);
+			goto out;
+		}
+		fd = open(c.out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			fprintf(stderr, "tinchi course export: cannot write %s: %s\n", c.out, strerror(errno));
+			goto out;
+		}
+		rc = package_export(c.app.store, c.cfg.data_dir, co, fd, why, sizeof(why));
+		if (rc == 0 && fsync(fd) != 0)
+			rc = TC_EIO;
+		if (rc) {
+			fprintf(stderr, "tinchi course export: %s\n", why[0] ? why : tc_strerror(rc));
+			unlink(c.out);
+			goto out;
+		}
+		printf("%s\n", c.out);
+		ret = 0;
+		goto out;
+	}
+	if (store_person_get_by_nid(c.app.store, c.owner, &p)) {
+		fprintf(stderr, "tinchi course import: no person with that national ID\n");
+		goto out;
+	}
+	fd = open(argv[first + 1], O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "tinchi course import: cannot read %s: %s\n", argv[first + 1], strerror(errno));
+		goto out;
+	}
+	rc = package_import(c.app.store, c.cfg.data_dir, fd, inst.id, p.id, c.code, co, why, sizeof(why));
+	if (rc) {
+		fprintf(stderr, "tinchi course import: %s\n", why[0] ? why : tc_strerror(rc));
+		goto out;
+	}
+	api_audit(&c.app, NULL, inst.id, "course.imported", co->uid, NULL);
+	printf("%s\t%s\t%s\n", co->uid, co->code, co->title);
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(co);
+	cli_close(&c);
+	return ret;
 }
 
 int

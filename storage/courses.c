@@ -51,6 +51,15 @@ store_course_get_id(struct store *s, int64_t id, struct course *out)
 }
 
 int
+store_course_get_by_code(struct store *s, int64_t institution_id, const char *code,
+			 struct course *out)
+{
+	if (!code || !out)
+		return TC_EINVALID;
+	DISPATCH(course_get_by_code(s, institution_id, code, out));
+}
+
+int
 store_course_lecturer_add(struct store *s, int64_t course_id, int64_t person_id)
 {
 	DISPATCH(lecturer_add(s, course_id, person_id));

@@ -23,6 +23,8 @@ int store_course_add(struct store *s, struct course *c, const char *search_text)
 int store_course_update(struct store *s, const struct course *c, const char *search_text);
 int store_course_get(struct store *s, const char *uid, struct course *out);
 int store_course_get_id(struct store *s, int64_t id, struct course *out);
+int store_course_get_by_code(struct store *s, int64_t institution_id, const char *code,
+			     struct course *out);
 
 int store_course_lecturer_add(struct store *s, int64_t course_id, int64_t person_id);
 int store_course_lecturer_remove(struct store *s, int64_t course_id, int64_t person_id);

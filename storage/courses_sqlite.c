@@ -198,6 +198,25 @@ sq_course_get_id(struct store *s, int64_t id, struct course *out)
 	return rc;
 }
 
+static int
+sq_course_get_by_code(struct store *s, int64_t institution_id, const char *code,
+		      struct course *out)
+{
+	static const char op[] = "course by code";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_prepare(s, "SELECT " COURSE_COLUMNS " FROM courses c"
+			      " WHERE c.institution_id = ?1 AND c.code = ?2", op, &st);
+
+	if (rc == 0 && (sqlu_bind_int(st, 1, institution_id) || sqlu_bind_text(st, 2, code)))
+		rc = sqlu_bind_fail(s, op);
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
+	if (rc == 0)
+		rc = read_course(st, out);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* Runs SQL binding ?1 = A and ?2 = B; steps it to the end. */
 static int
 exec2(struct store *s, const char *sql, int64_t a, int64_t b, const char *op)
@@ -812,6 +831,7 @@ const struct courses_ops sqlite_courses_ops = {
 	.course_update = sq_course_update,
 	.course_get = sq_course_get,
 	.course_get_id = sq_course_get_id,
+	.course_get_by_code = sq_course_get_by_code,
 	.lecturer_add = sq_lecturer_add,
 	.lecturer_remove = sq_lecturer_remove,
 	.is_lecturer = sq_is_lecturer,

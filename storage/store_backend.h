@@ -124,6 +124,8 @@ struct courses_ops {
 	int (*course_update)(struct store *s, const struct course *c, const char *search_text);
 	int (*course_get)(struct store *s, const char *uid, struct course *out);
 	int (*course_get_id)(struct store *s, int64_t id, struct course *out);
+	int (*course_get_by_code)(struct store *s, int64_t institution_id, const char *code,
+				  struct course *out);
 	int (*lecturer_add)(struct store *s, int64_t course_id, int64_t person_id);
 	int (*lecturer_remove)(struct store *s, int64_t course_id, int64_t person_id);
 	int (*is_lecturer)(struct store *s, int64_t course_id, int64_t person_id, int *yes);

@@ -1,0 +1,168 @@
+"""package_test.py - courses moved as packages (zip + manifest.json): export
+over HTTP and the command line, import into another institution with the
+units and files intact, and unsafe or lying packages refused whole."""
+import hashlib
+import io
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BIN, Server, Tap, sanitizer_clean  # noqa: E402
+
+t = Tap()
+COST = "12"
+tmp = tempfile.mkdtemp(prefix="tinchi-pk-")
+data = os.path.join(tmp, "data")
+
+
+def cli(*args, stdin=None, check=True):
+    p = subprocess.run([BIN] + list(args) + ["--data", data, "--password-cost", COST], input=stdin,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    if check:
+        assert p.returncode == 0, p.stderr
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+for code in ("VNU", "HUST"):
+    cli("institution", "add", code, "--name", "Trường " + code, "--kind", "university")
+for nid, inst in (("100000000001", "VNU"), ("100000000002", "HUST")):
+    cli("person", "add", "--national-id", nid, "--name", "Giảng Viên " + inst, "--role", "lecturer",
+        "--institution", inst, "--password-stdin", stdin=b"password-" + nid.encode() + b"\n")
+
+srv = Server("--password-cost", COST, data=data)
+
+
+class Client:
+    def __init__(self, nid=None):
+        self.cookie = self.csrf = None
+        if nid:
+            st, h, j = self.call("POST", "/api/v1/session", {"national_id": nid, "password": "password-" + nid})
+            self.cookie = re.match(r"([^=]+=[^;]+)", h["set-cookie"]).group(1)
+            self.csrf = j["csrf_token"]
+
+    def call(self, method, path, body=None, raw=None, ctype="application/json"):
+        h = {}
+        if self.cookie:
+            h["Cookie"] = self.cookie
+        if self.csrf and method not in ("GET", "HEAD"):
+            h["X-CSRF-Token"] = self.csrf
+        payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        if payload is not None:
+            h["Content-Type"] = ctype
+        st, rh, d = srv.request(method, path, body=payload, headers=h, timeout=60)
+        if "json" in rh.get("content-type", ""):
+            try:
+                return st, rh, json.loads(d)
+            except ValueError:
+                pass
+        return st, rh, d
+
+
+vnu, hust, anon = Client("100000000001"), Client("100000000002"), Client()
+st, h, j = vnu.call("POST", "/api/v1/institutions/VNU/courses",
+                    {"code": "IT101", "title": "Lập trình C", "language": "vi", "credits": "1.5",
+                     "tags": ["lập trình"], "description": "Con **trỏ**"})
+course = j["uid"]
+PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+       b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+st, h, m = vnu.call("POST", "/api/v1/courses/%s/materials?kind=document&name=slides.pdf" % course, raw=PDF,
+                    ctype="application/pdf")
+vnu.call("POST", "/api/v1/courses/%s/units" % course, {"kind": "text", "title": "Giới thiệu", "body": "# Xin chào"})
+vnu.call("POST", "/api/v1/courses/%s/units" % course, {"kind": "document", "title": "Bài giảng", "material": m["uid"],
+                                                        "required": False})
+
+st, h, pkg = vnu.call("GET", "/api/v1/courses/%s/package" % course)
+t.ok(st == 200 and h["content-type"] == "application/zip" and 'filename="IT101.zip"' in h.get("content-disposition", ""),
+     "a lecturer exports the course as a zip", h)
+z = zipfile.ZipFile(io.BytesIO(pkg))
+names = sorted(z.namelist())
+man = json.loads(z.read("manifest.json"))
+t.ok(names == ["manifest.json", "materials/" + hashlib.sha256(PDF).hexdigest()] and z.testzip() is None,
+     "the package holds the manifest and the file, named by its hash", names)
+t.ok(man["format"] == "tinchi-course" and man["course"]["credits"] == "1.5" and
+     [u["title"] for u in man["units"]] == ["Giới thiệu", "Bài giảng"] and man["units"][1]["required"] is False,
+     "the manifest describes the course and its units in order", man)
+st, h, d = hust.call("GET", "/api/v1/courses/%s/package" % course)
+t.ok(st in (403, 404), "another institution's lecturer cannot export it (%d)" % st)
+
+st, h, j = hust.call("POST", "/api/v1/institutions/HUST/courses:import", raw=pkg, ctype="application/zip")
+t.ok(st == 201 and j["status"] == "draft" and j["title"] == "Lập trình C" and j["credits"] == "1.5",
+     "the package imports into another institution as a draft", j)
+new = j["uid"]
+st, h, j = hust.call("GET", "/api/v1/courses/" + new)
+t.ok([u["title"] for u in j["units"]] == ["Giới thiệu", "Bài giảng"] and j["units"][0]["body_html"].startswith("<h2>"),
+     "its units come across in order, text rendered", j["units"])
+st, h, d = hust.call("GET", "/api/v1/materials/" + j["units"][1]["material"])
+t.ok(st == 200 and d == PDF, "and its file downloads byte for byte")
+st, h, j = hust.call("POST", "/api/v1/institutions/HUST/courses:import", raw=pkg, ctype="application/zip")
+t.eq(st, 409, "importing the same course code again is 409")
+st, h, j = hust.call("POST", "/api/v1/institutions/HUST/courses:import?code=IT101B", raw=pkg, ctype="application/zip")
+t.ok(st == 201 and j["code"] == "IT101B", "with ?code= it imports under a new code", j)
+st, h, j = hust.call("POST", "/api/v1/institutions/VNU/courses:import", raw=pkg, ctype="application/zip")
+t.eq(st, 403, "a lecturer cannot import into another institution")
+
+s_ = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+s_.sendall(b"POST /api/v1/institutions/HUST/courses:import HTTP/1.1\r\nHost: x\r\n"
+           b"Content-Type: application/zip\r\nContent-Length: 1000000000\r\n\r\nPK")
+answer = s_.recv(4096)
+s_.close()
+t.ok(answer.startswith(b"HTTP/1.1 401"), "an anonymous 1 GB import is refused before its body", answer[:60])
+
+
+def make_zip(entries, manifest=None):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as zz:
+        if manifest is not None:
+            zz.writestr("manifest.json", json.dumps(manifest))
+        for name, content in entries:
+            zz.writestr(name, content)
+    return b.getvalue()
+
+
+def refused(body, want, why):
+    st, h, j = hust.call("POST", "/api/v1/institutions/HUST/courses:import?code=BAD", raw=body, ctype="application/zip")
+    t.ok(st == want and isinstance(j, dict) and j.get("detail"), "%s is refused (%d): %s" % (why, st, j.get("detail") if isinstance(j, dict) else j))
+
+
+sha = hashlib.sha256(PDF).hexdigest()
+refused(make_zip([("../evil.txt", b"x"), ("materials/" + sha, PDF)], man), 422, "a zip with ../ (zip slip)")
+refused(make_zip([("/etc/passwd", b"x")], man), 422, "a zip with an absolute path")
+refused(make_zip([("materials/" + sha, PDF), ("bomb.bin", b"\0" * (20 << 20))], man), 422, "a zip bomb (ratio)")
+tampered = make_zip([("materials/" + sha, PDF.replace(b"Catalog", b"Katalog"))], man)
+refused(tampered, 422, "a file that does not match its hash")
+as_video = json.loads(json.dumps(man))
+as_video["units"][1]["kind"] = "video"
+as_video["units"][1]["material"]["kind"] = "video"
+refused(make_zip([("materials/" + sha, PDF)], as_video), 415, "a PDF declared as a video")
+refused(b"this is not a zip", 422, "something that is not a zip")
+refused(make_zip([("materials/" + sha, PDF)], {"format": "other"}), 422, "a foreign manifest")
+bad_title = json.loads(json.dumps(man))
+bad_title["course"]["title"] = "x" * 300
+refused(make_zip([("materials/" + sha, PDF)], bad_title), 422, "a manifest with a 300-byte title")
+st, h, j = hust.call("GET", "/api/v1/courses?q=lap+trinh")
+t.ok(all(c["code"] != "BAD" for c in j["courses"]), "no refused import left a course behind")
+orphans = [f for d_, _, fs in os.walk(os.path.join(data, "content")) for f in fs]
+t.ok(all(not f.endswith(".tmp") for f in orphans), "no temporary files are left in the content store", orphans)
+
+# the command line
+zpath = os.path.join(tmp, "it101.zip")
+rc, out, err = cli("course", "export", "IT101", "--institution", "VNU", "--out", zpath)
+t.ok(rc == 0 and zipfile.is_zipfile(zpath), "tinchi course export writes the package", err)
+rc, out, err = cli("course", "import", zpath, "--institution", "HUST", "--owner", "100000000002", "--code", "CLI1")
+t.ok(rc == 0 and "\tCLI1\tLập trình C" in out, "tinchi course import creates the course", out + err)
+rc, out, err = cli("course", "import", zpath, "--institution", "HUST", "--owner", "100000000002", "--code", "CLI1",
+                   check=False)
+t.ok(rc == 1 and "already" in err, "a second CLI import with the same code fails clearly", err)
+rc, out, err = cli("course", "export", "IT101", "--out", zpath, check=False)
+t.eq(rc, 2, "a CLI export without --institution exits 2")
+
+code, log = srv.stop()
+t.eq(code, 0, "server exits 0")
+t.ok(sanitizer_clean(log), "no sanitizer report", log[-3000:])
+t.done()
