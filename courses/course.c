@@ -150,7 +150,12 @@ int
 course_search_text(const struct course *c, const char *institution_name,
 		   char *out, size_t outsize)
 {
-	const char *parts[] = { c->code, c->title, c->tags, institution_name, c->description };
+	/* what people search a catalog by: the code, the title and the tags.
+	 * Descriptions and institution names would make every common word
+	 * ("học", "đại") match most of the catalog, and ranking cost grows
+	 * with the matches (docs/performance.md). */
+	const char *parts[] = { c->code, c->title, c->tags };
+	(void)institution_name;
 	size_t o = 0;
 
 	if (outsize == 0)

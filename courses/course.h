@@ -60,9 +60,9 @@ int course_credits_parse(const char *s, int *x10);
 void course_credits_format(int x10, char out[16]);
 
 /*
- * The folded search text of C (fold.h): code, title, tags and the
- * description, with INSTITUTION_NAME, separated by spaces, into OUT.
- * 0 or TC_ETOOBIG.
+ * The folded search text of C (fold.h): its code, title and tags,
+ * separated by spaces, into OUT. INSTITUTION_NAME is not indexed (the
+ * catalog filters by institution instead). 0 or TC_ETOOBIG.
  */
 int course_search_text(const struct course *c, const char *institution_name,
 		       char *out, size_t outsize);

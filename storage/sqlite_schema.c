@@ -185,8 +185,11 @@ const struct migration sqlite_migrations[] = {
 		"  PRIMARY KEY (course_id, person_id)"
 		");"
 		"CREATE INDEX enrolments_by_person ON enrolments (person_id);"
-		/* folded text of each course (courses/fold.h), rowid = courses.id */
-		"CREATE VIRTUAL TABLE courses_fts USING fts5 (body, tokenize = 'unicode61');"
+		/* folded code, title and tags of each course (courses/fold.h),
+		 * rowid = courses.id; prefix indexes for 1-3 letter prefixes, since
+		 * every typed word is a prefix match */
+		"CREATE VIRTUAL TABLE courses_fts USING fts5 (body, tokenize = 'unicode61',"
+		" prefix = '1 2 3');"
 	},
 	{
 		4, "units and materials",

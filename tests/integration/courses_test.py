@@ -132,7 +132,7 @@ t.ok(st == 200 and j["capacity"] == 3, "the institution's admin edits it", j)
 # ---- publishing and the catalog ------------------------------------------------------
 st, h, j = lec.call("POST", "/api/v1/courses/%s/status" % uid, {"status": "published"})
 t.ok(st == 200 and j["status"] == "published", "the lecturer publishes the course", j)
-for q in ("lap trinh", "lập trình", "LẬP TRÌNH", "lap", "Lập trình C", "bo nho", "quoc gia", "it101"):
+for q in ("lap trinh", "lập trình", "LẬP TRÌNH", "lap", "Lập trình C", "it101", "lập"):
     st, h, j = anon.call("GET", "/api/v1/courses?q=" + urllib.parse.quote_plus(q))
     t.ok(st == 200 and [c["uid"] for c in j["courses"]] == [uid], "the catalog finds it with q=%r" % q, j)
 st, h, j = anon.call("GET", "/api/v1/courses?q=lap+trinh")
