@@ -271,7 +271,7 @@ struct cli {
 	struct config cfg;
 	struct app app;
 	const char *code, *name, *kind, *website, *nid, *role, *email, *institution, *out, *owner;
-	int password_stdin, partial, reissue;
+	int password_stdin, partial, reissue, publish;
 };
 
 static int
@@ -293,6 +293,7 @@ cli_parse(struct cli *c, const char *cmd, int argc, char **argv, const char *usa
 		{ "out", required_argument, NULL, 'o' },
 		{ "owner", required_argument, NULL, 'O' },
 		{ "code", required_argument, NULL, 'C' },
+		{ "publish", no_argument, NULL, 'B' },
 		{ "password-cost", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -318,6 +319,7 @@ cli_parse(struct cli *c, const char *cmd, int argc, char **argv, const char *usa
 		case 'o': c->out = optarg; break;
 		case 'O': c->owner = optarg; break;
 		case 'C': c->code = optarg; break;
+		case 'B': c->publish = 1; break;
 		case 'c': {
 			char why[128];
 			if (config_set(&c->cfg, "password-cost", optarg, why, sizeof(why))) {
@@ -627,7 +629,7 @@ cmd_import(int argc, char **argv)
 static const char course_usage[] =
 	"usage: tinchi course export COURSE_CODE --institution CODE --out FILE.zip [--data DIR]\n"
 	"       tinchi course import FILE.zip --institution CODE --owner NATIONAL_ID\n"
-	"                            [--code NEW_CODE] [--data DIR]\n\n"
+	"                            [--code NEW_CODE] [--publish] [--data DIR]\n\n"
 	"A package is a zip file with manifest.json and the course's files. Importing\n"
 	"checks everything in it again and creates a draft course owned by --owner (a\n"
 	"lecturer of the institution).\n";
@@ -697,6 +699,20 @@ cmd_course(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "tinchi course import: %s\n", why[0] ? why : tc_strerror(rc));
 		goto out;
+	}
+	if (c.publish) {
+		char *text = malloc(COURSE_DESCRIPTION_MAX + 2048);
+
+		co->status = COURSE_PUBLISHED;
+		co->updated_at = (int64_t)time(NULL);
+		rc = text ? course_search_text(co, inst.name, text, COURSE_DESCRIPTION_MAX + 2048) : TC_ENOMEM;
+		if (rc == 0)
+			rc = store_course_update(c.app.store, co, text);
+		free(text);
+		if (rc) {
+			fprintf(stderr, "tinchi course import: imported, but could not publish: %s\n", tc_strerror(rc));
+			goto out;
+		}
 	}
 	api_audit(&c.app, NULL, inst.id, "course.imported", co->uid, NULL);
 	printf("%s\t%s\t%s\n", co->uid, co->code, co->title);

@@ -162,6 +162,18 @@ t.ok(rc == 1 and "already" in err, "a second CLI import with the same code fails
 rc, out, err = cli("course", "export", "IT101", "--out", zpath, check=False)
 t.eq(rc, 2, "a CLI export without --institution exits 2")
 
+# the sample courses shipped in courses/samples/ import and publish cleanly
+from harness import TOP  # noqa: E402
+samples = sorted(f for f in os.listdir(os.path.join(TOP, "courses", "samples")) if f.endswith(".zip"))
+cli("institution", "add", "SAMP", "--name", "Trường Mẫu", "--kind", "school")
+for f in samples:
+    rc, out, err = cli("course", "import", os.path.join(TOP, "courses", "samples", f), "--institution", "SAMP",
+                       "--owner", "100000000002", "--publish", check=False)
+    t.ok(rc == 0, "sample %s imports and is published" % f, err)
+st, h, j = anon.call("GET", "/api/v1/courses?q=giai+tich&institution=SAMP")
+t.ok(len(samples) >= 3 and [c["code"] for c in j["courses"]] == ["MATH201"],
+     "the published samples are in the catalog", j)
+
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")
 t.ok(sanitizer_clean(log), "no sanitizer report", log[-3000:])
