@@ -350,6 +350,49 @@ out:
 	return 0;
 }
 
+/* Removes a material no unit uses; its file goes from the disk when no
+ * other material (of any course) has the same bytes. */
+static int
+on_material_delete(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct course *c = calloc(1, sizeof(*c));
+	const char *uid = http_request_param(req, "uid");
+	struct material m;
+	int64_t refs = 1;
+	int rc;
+
+	if (!c)
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	rc = uid ? store_material_get(app->store, uid, &m) : TC_ENOTFOUND;
+	if (rc == 0)
+		rc = store_course_get_id(app->store, m.course_id, c);
+	if (rc == TC_ENOTFOUND) {
+		problem_respond(resp, 404, NULL, "no such file");
+		goto out;
+	}
+	if (rc || editable_course(app, req, resp, c->uid, c)) {
+		if (rc)
+			problem_respond_err(resp, rc, NULL);
+		goto out;
+	}
+	rc = store_material_delete(app->store, m.id);
+	if (rc == TC_ECONFLICT) {
+		problem_respond(resp, 409, NULL, "a unit still uses this file; change the unit first");
+		goto out;
+	}
+	if (rc == 0 && store_material_refs(app->store, m.sha256, &refs) == 0 && refs == 0)
+		rc = content_delete(app->cfg->data_dir, m.sha256);
+	if (rc && rc != TC_ENOTFOUND) {
+		problem_respond_err(resp, rc, NULL);
+		goto out;
+	}
+	api_audit(app, req, c->institution_id, "material.deleted", m.uid, NULL);
+	resp->status = 204;
+out:
+	free(c);
+	return 0;
+}
+
 /* ---- units ----------------------------------------------------------------------- */
 
 static json_t *
@@ -1025,6 +1068,7 @@ const struct route api_materials_routes[] = {
 	{ HTTP_POST, "/api/v1/courses/{uid}/materials", on_upload, "material_upload",
 	  ROUTE_BODY_FILE, (int64_t)4 << 30, upload_precheck },
 	{ HTTP_GET, "/api/v1/materials/{uid}", on_download, "material_download" },
+	{ HTTP_DELETE, "/api/v1/materials/{uid}", on_material_delete, "material_delete" },
 	{ HTTP_POST, "/api/v1/courses/{uid}/units", on_unit_add, "unit_add" },
 	{ HTTP_PUT, "/api/v1/courses/{uid}/units:order", on_units_order, "units_order" },
 	{ HTTP_PATCH, "/api/v1/units/{uid}", on_unit_update, "unit_update" },

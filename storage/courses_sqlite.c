@@ -276,6 +276,14 @@ sq_is_lecturer(struct store *s, int64_t course_id, int64_t person_id, int *yes)
 		       course_id, person_id, yes, "is lecturer");
 }
 
+/*
+ * A search ranks at most this many matches, the newest first: BM25 is
+ * computed for every row it ranks, so an unbounded search costs as much as
+ * its most common word (docs/performance.md). A query with more matches
+ * than this pages through the newest ones; narrower words find the rest.
+ */
+#define CATALOG_CANDIDATES_S "2000"
+
 static int
 sq_catalog_each(struct store *s, const struct catalog_query *q,
 		int (*cb)(const struct course *c, double rank, void *arg), void *arg)
@@ -295,8 +303,10 @@ sq_catalog_each(struct store *s, const struct catalog_query *q,
 		 " AND (?4 = 0 OR c.credits_x10 = ?4)"
 		 "%s ORDER BY %s LIMIT ?7",
 		 text ? "f.rank" : "0.0",
-		 text ? "courses_fts f JOIN courses c ON c.id = f.rowid" : "courses c",
-		 text ? " AND courses_fts MATCH ?5 AND (f.rank > ?6 OR (f.rank = ?6 AND c.id > ?8))"
+		 text ? "(SELECT rowid, rank FROM courses_fts WHERE courses_fts MATCH ?5"
+			" ORDER BY rowid DESC LIMIT " CATALOG_CANDIDATES_S ") f"
+			" JOIN courses c ON c.id = f.rowid" : "courses c",
+		 text ? " AND (f.rank > ?6 OR (f.rank = ?6 AND c.id > ?8))"
 		      : " AND c.id > ?8 AND ?5 IS NOT ?6",
 		 text ? "f.rank, c.id" : "c.id");
 	rc = sqlu_prepare(s, sql, op, &st);

@@ -395,8 +395,9 @@ def sql_for(params):
            " AND (?4 = 0 OR c.credits_x10 = ?4)"
            "%s ORDER BY %s LIMIT ?7") % (
         "f.rank" if text else "0.0",
-        "courses_fts f JOIN courses c ON c.id = f.rowid" if text else "courses c",
-        " AND courses_fts MATCH ?5 AND (f.rank > ?6 OR (f.rank = ?6 AND c.id > ?8))"
+        "(SELECT rowid, rank FROM courses_fts WHERE courses_fts MATCH ?5"
+        " ORDER BY rowid DESC LIMIT 2000) f JOIN courses c ON c.id = f.rowid" if text else "courses c",
+        " AND (f.rank > ?6 OR (f.rank = ?6 AND c.id > ?8))"
         if text else " AND c.id > ?8 AND ?5 IS NOT ?6",
         "f.rank, c.id" if text else "c.id")
     after_rank, after_id = -1e300, 0

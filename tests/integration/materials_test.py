@@ -87,6 +87,7 @@ t.ok(st == 201 and j["type"] == "application/pdf" and j["sha256"] == hashlib.sha
 pdf = j["uid"]
 st, h, j2 = upload("document", PDF, "copy.pdf")
 t.ok(st == 201 and j2["sha256"] == j["sha256"], "the same bytes again make a second material", j2)
+copy_uid = j2["uid"]
 stored = [f for d, _, fs in os.walk(os.path.join(data, "content")) for f in fs if f == j["sha256"][2:]]
 t.eq(len(stored), 1, "identical uploads are stored once on disk")
 st, h, j = upload("video", PDF, "lecture.mp4")
@@ -174,6 +175,22 @@ t.ok([u["uid"] for u in j["units"]] == [u2, u1] and j["units"][1]["material"] ==
      "the course page lists its units in order", j)
 st, h, j = lec.call("DELETE", "/api/v1/units/" + u1)
 t.eq(st, 409, "units of a published course are kept")
+
+# ---- deleting files -------------------------------------------------------------------
+sha_pdf = hashlib.sha256(PDF).hexdigest()
+def on_disk(sha):
+    return os.path.exists(os.path.join(data, "content", sha[:2], sha[2:]))
+st, h, d = lec.call("DELETE", "/api/v1/materials/" + pdf)
+t.ok(st == 409 and on_disk(sha_pdf), "a file a unit uses cannot be deleted", d)
+st, h, d = lec.call("DELETE", "/api/v1/materials/" + copy_uid)
+t.ok(st == 204 and on_disk(sha_pdf), "deleting the copy keeps the bytes another material still uses")
+st, h, d = learner.call("DELETE", "/api/v1/materials/" + png)
+t.ok(st in (403, 404), "a learner cannot delete files (%d)" % st)
+sha_png = hashlib.sha256(PNG).hexdigest()
+st, h, d = lec.call("DELETE", "/api/v1/materials/" + png)
+t.ok(st == 204 and not on_disk(sha_png), "the last material with some bytes takes them off the disk")
+st, h, d = lec.call("DELETE", "/api/v1/materials/" + png)
+t.eq(st, 404, "deleting twice is 404")
 
 # ---- resumable uploads ----------------------------------------------------------------
 body = PDF + b"%" * 1000
