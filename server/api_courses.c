@@ -250,6 +250,20 @@ load_course(struct app *app, const struct http_request *req, struct http_respons
 	return rc;
 }
 
+/* load_course, then 403 (or 401) unless the caller may edit it. */
+static int
+load_editable_course(struct app *app, const struct http_request *req,
+		     struct http_response *resp, struct course *c)
+{
+	int teaches, may_edit, rc = load_course(app, req, resp, c, &teaches, &may_edit);
+
+	if (rc == 0 && !may_edit) {
+		api_allow(req, resp, AZ_COURSE_EDIT, -1);
+		rc = TC_EFORBIDDEN;
+	}
+	return rc;
+}
+
 static int
 on_course_get(struct app *app, struct http_request *req, struct http_response *resp)
 {
@@ -283,16 +297,12 @@ on_course_update(struct app *app, struct http_request *req, struct http_response
 	struct course *c = calloc(1, sizeof(*c));
 	char *text = NULL;
 	json_t *body = NULL;
-	int teaches, may_edit, rc;
+	int rc;
 
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
-	if (load_course(app, req, resp, c, &teaches, &may_edit))
+	if (load_editable_course(app, req, resp, c))
 		goto out;
-	if (!may_edit) {
-		api_allow(req, resp, AZ_COURSE_EDIT, -1);
-		goto out;
-	}
 	if (api_read_json(req, resp, &body) || read_fields(body, c, resp))
 		goto out;
 	if (json_object_get(body, "status")) {
@@ -323,18 +333,14 @@ on_course_status(struct app *app, struct http_request *req, struct http_response
 	enum course_status to, from;
 	char *text = NULL;
 	json_t *body = NULL;
-	int teaches, may_edit, rc, bad_type = 0;
+	int rc, bad_type = 0;
 	int64_t enrolled = 0;
 	const char *v;
 
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
-	if (load_course(app, req, resp, c, &teaches, &may_edit))
+	if (load_editable_course(app, req, resp, c))
 		goto out;
-	if (!may_edit) {
-		api_allow(req, resp, AZ_COURSE_EDIT, -1);
-		goto out;
-	}
 	if (api_read_json(req, resp, &body))
 		goto out;
 	v = api_str(body, "status", &bad_type);
@@ -375,17 +381,13 @@ on_lecturer_add(struct app *app, struct http_request *req, struct http_response 
 	struct membership m[ACTOR_ROLES_MAX];
 	struct person p;
 	json_t *body = NULL;
-	int teaches, may_edit, n = 0, ok = 0, bad_type = 0, rc;
+	int n = 0, ok = 0, bad_type = 0, rc;
 	const char *nid;
 
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
-	if (load_course(app, req, resp, c, &teaches, &may_edit))
+	if (load_editable_course(app, req, resp, c))
 		goto out;
-	if (!may_edit) {
-		api_allow(req, resp, AZ_COURSE_EDIT, -1);
-		goto out;
-	}
 	if (api_read_json(req, resp, &body))
 		goto out;
 	nid = api_str(body, "national_id", &bad_type);
@@ -585,16 +587,12 @@ on_export(struct app *app, struct http_request *req, struct http_response *resp)
 {
 	struct course *c = calloc(1, sizeof(*c));
 	char dir[PATH_MAX + 16], why[256], disp[96];
-	int teaches, may_edit, fd = -1;
+	int fd = -1;
 
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
-	if (load_course(app, req, resp, c, &teaches, &may_edit))
+	if (load_editable_course(app, req, resp, c))
 		goto out;
-	if (!may_edit) {
-		api_allow(req, resp, AZ_COURSE_EDIT, -1);
-		goto out;
-	}
 	snprintf(dir, sizeof(dir), "%s/content", app->cfg->data_dir);
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0 || package_export(app->store, app->cfg->data_dir, c, fd, why, sizeof(why))) {
