@@ -226,14 +226,13 @@ out:
 	return 0;
 }
 
-/* Loads the course of the {uid} parameter and whether the caller teaches
- * it. 404 when absent, or when it is not published and the caller may not
+/* Loads the course UID (usually the {uid} parameter) and whether the caller
+ * teaches it. 404 when absent, or when it is not published and the caller may not
  * edit it (its existence is not revealed). */
 static int
 load_course(struct app *app, const struct http_request *req, struct http_response *resp,
-	    struct course *c, int *teaches, int *may_edit)
+	    const char *uid, struct course *c, int *teaches, int *may_edit)
 {
-	const char *uid = http_request_param(req, "uid");
 	int rc = uid ? store_course_get(app->store, uid, c) : TC_ENOTFOUND;
 
 	*teaches = 0;
@@ -250,12 +249,23 @@ load_course(struct app *app, const struct http_request *req, struct http_respons
 	return rc;
 }
 
-/* load_course, then 403 (or 401) unless the caller may edit it. */
-static int
-load_editable_course(struct app *app, const struct http_request *req,
-		     struct http_response *resp, struct course *c)
+int
+api_course_editable(struct app *app, const struct http_request *req,
+		    struct http_response *resp, const char *uid, struct course *c)
 {
-	int teaches, may_edit, rc = load_course(app, req, resp, c, &teaches, &may_edit);
+	int teaches, may_edit, rc;
+
+	if (req->actor.kind == ACTOR_NONE) {	/* 401 for any course that exists */
+		rc = uid ? store_course_get(app->store, uid, c) : TC_ENOTFOUND;
+		if (rc == TC_ENOTFOUND)
+			problem_respond(resp, 404, NULL, "no such course");
+		else if (rc)
+			problem_respond_err(resp, rc, NULL);
+		else
+			rc = api_allow(req, resp, AZ_COURSE_EDIT, c->institution_id);
+		return rc;
+	}
+	rc = load_course(app, req, resp, uid, c, &teaches, &may_edit);
 
 	if (rc == 0 && !may_edit) {
 		api_allow(req, resp, AZ_COURSE_EDIT, -1);
@@ -274,7 +284,7 @@ on_course_get(struct app *app, struct http_request *req, struct http_response *r
 
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
-	if (load_course(app, req, resp, c, &teaches, &may_edit) == 0) {
+	if (load_course(app, req, resp, http_request_param(req, "uid"), c, &teaches, &may_edit) == 0) {
 		o = course_json(app, c, 1);
 		store_enrolment_count(app->store, c->id, &n);
 		json_object_set_new(o, "enrolled", json_integer(n));
@@ -301,7 +311,7 @@ on_course_update(struct app *app, struct http_request *req, struct http_response
 
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
-	if (load_editable_course(app, req, resp, c))
+	if (api_course_editable(app, req, resp, http_request_param(req, "uid"), c))
 		goto out;
 	if (api_read_json(req, resp, &body) || read_fields(body, c, resp))
 		goto out;
@@ -339,7 +349,7 @@ on_course_status(struct app *app, struct http_request *req, struct http_response
 
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
-	if (load_editable_course(app, req, resp, c))
+	if (api_course_editable(app, req, resp, http_request_param(req, "uid"), c))
 		goto out;
 	if (api_read_json(req, resp, &body))
 		goto out;
@@ -386,7 +396,7 @@ on_lecturer_add(struct app *app, struct http_request *req, struct http_response 
 
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
-	if (load_editable_course(app, req, resp, c))
+	if (api_course_editable(app, req, resp, http_request_param(req, "uid"), c))
 		goto out;
 	if (api_read_json(req, resp, &body))
 		goto out;
@@ -427,7 +437,7 @@ on_enrol(struct app *app, struct http_request *req, struct http_response *resp)
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
 	if (api_allow(req, resp, AZ_COURSE_ENROL, 0) ||
-	    load_course(app, req, resp, c, &teaches, &may_edit))
+	    load_course(app, req, resp, http_request_param(req, "uid"), c, &teaches, &may_edit))
 		goto out;
 	if (c->status != COURSE_PUBLISHED) {
 		problem_respond(resp, 409, NULL, "only published courses take learners");
@@ -476,7 +486,7 @@ on_unenrol(struct app *app, struct http_request *req, struct http_response *resp
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
 	if (api_allow(req, resp, AZ_COURSE_ENROL, 0) ||
-	    load_course(app, req, resp, c, &teaches, &may_edit))
+	    load_course(app, req, resp, http_request_param(req, "uid"), c, &teaches, &may_edit))
 		goto out;
 	rc = store_unenrol(app->store, c->id, req->actor.person_id, now_s());
 	if (rc == TC_ENOTFOUND)
@@ -541,7 +551,7 @@ on_roster(struct app *app, struct http_request *req, struct http_response *resp)
 
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
-	if (load_course(app, req, resp, c, &teaches, &may_edit))
+	if (load_course(app, req, resp, http_request_param(req, "uid"), c, &teaches, &may_edit))
 		goto out;
 	if (authz_check_course(&req->actor, AZ_COURSE_ROSTER, c->institution_id, teaches)) {
 		api_allow(req, resp, AZ_COURSE_ROSTER, -1);
@@ -591,7 +601,7 @@ on_export(struct app *app, struct http_request *req, struct http_response *resp)
 
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
-	if (load_editable_course(app, req, resp, c))
+	if (api_course_editable(app, req, resp, http_request_param(req, "uid"), c))
 		goto out;
 	snprintf(dir, sizeof(dir), "%s/content", app->cfg->data_dir);
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);

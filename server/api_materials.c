@@ -24,6 +24,7 @@
 #include "courses/identity.h"
 #include "courses/log.h"
 #include "courses/markdown.h"
+#include "server/api_courses.h"
 #include "server/api_materials.h"
 #include "server/api_util.h"
 #include "server/app.h"
@@ -60,34 +61,6 @@ kind_parse(const char *s, enum material_kind *out)
 	return TC_EINVALID;
 }
 
-/*
- * The course of the {uid} parameter, when the caller may edit it. On
- * refusal RESP holds 404 (not visible), 401 or 403.
- */
-static int
-editable_course(struct app *app, const struct http_request *req, struct http_response *resp,
-		const char *uid, struct course *c)
-{
-	int teaches = 0, rc = uid ? store_course_get(app->store, uid, c) : TC_ENOTFOUND;
-
-	if (rc == 0 && req->actor.kind == ACTOR_PERSON)
-		rc = store_course_is_lecturer(app->store, c->id, req->actor.person_id, &teaches);
-	if (rc == TC_ENOTFOUND) {
-		problem_respond(resp, 404, NULL, "no such course");
-		return rc;
-	}
-	if (rc)
-		return problem_respond_err(resp, rc, NULL), rc;
-	rc = authz_check_course(&req->actor, AZ_COURSE_EDIT, c->institution_id, teaches);
-	if (rc == TC_EUNAUTH)
-		api_allow(req, resp, AZ_COURSE_EDIT, c->institution_id);
-	else if (rc && c->status != COURSE_PUBLISHED)
-		problem_respond(resp, 404, NULL, "no such course");
-	else if (rc)
-		problem_respond(resp, 403, NULL, "only the course's lecturers and the institution's admins change it");
-	return rc;
-}
-
 /* ---- upload ------------------------------------------------------------------- */
 
 static int
@@ -100,7 +73,7 @@ upload_precheck(struct app *app, struct http_request *req, struct http_response 
 
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL), 1;
-	rc = editable_course(app, req, resp, http_request_param(req, "uid"), c);
+	rc = api_course_editable(app, req, resp, http_request_param(req, "uid"), c);
 	if (rc == 0 && (api_query(req, "kind", k, sizeof(k)) || kind_parse(k, &kind))) {
 		problem_respond(resp, 400, NULL, "say what the file is for: kind=video, audio, document or captions");
 		rc = TC_EINVALID;
@@ -203,7 +176,7 @@ on_upload(struct app *app, struct http_request *req, struct http_response *resp)
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
 	if (upload_precheck(app, req, resp) ||
-	    editable_course(app, req, resp, http_request_param(req, "uid"), c))
+	    api_course_editable(app, req, resp, http_request_param(req, "uid"), c))
 		goto out;
 	if (req->body_fd < 0) {
 		problem_respond(resp, 400, NULL, "the file is empty");
@@ -370,7 +343,7 @@ on_material_delete(struct app *app, struct http_request *req, struct http_respon
 		problem_respond(resp, 404, NULL, "no such file");
 		goto out;
 	}
-	if (rc || editable_course(app, req, resp, c->uid, c)) {
+	if (rc || api_course_editable(app, req, resp, c->uid, c)) {
 		if (rc)
 			problem_respond_err(resp, rc, NULL);
 		goto out;
@@ -486,7 +459,7 @@ on_unit_add(struct app *app, struct http_request *req, struct http_response *res
 	memset(&u, 0, sizeof(u));
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
-	if (editable_course(app, req, resp, http_request_param(req, "uid"), c) ||
+	if (api_course_editable(app, req, resp, http_request_param(req, "uid"), c) ||
 	    api_read_json(req, resp, &body))
 		goto out;
 	kind = api_str(body, "kind", &bad);
@@ -532,7 +505,7 @@ editable_unit(struct app *app, struct http_request *req, struct http_response *r
 		return problem_respond(resp, 404, NULL, "no such unit"), rc;
 	if (rc)
 		return problem_respond_err(resp, rc, NULL), rc;
-	return editable_course(app, req, resp, c->uid, c);
+	return api_course_editable(app, req, resp, c->uid, c);
 }
 
 static int
@@ -603,7 +576,7 @@ on_units_order(struct app *app, struct http_request *req, struct http_response *
 
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
-	if (editable_course(app, req, resp, http_request_param(req, "uid"), c) ||
+	if (api_course_editable(app, req, resp, http_request_param(req, "uid"), c) ||
 	    api_read_json(req, resp, &body))
 		goto out;
 	list = json_object_get(body, "units");
@@ -724,7 +697,7 @@ on_upload_create(struct app *app, struct http_request *req, struct http_response
 	memset(&u, 0, sizeof(u));
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
-	if (editable_course(app, req, resp, http_request_param(req, "uid"), c) ||
+	if (api_course_editable(app, req, resp, http_request_param(req, "uid"), c) ||
 	    api_read_json(req, resp, &body))
 		goto out;
 	k = api_str(body, "kind", &bad);
