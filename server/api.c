@@ -14,12 +14,14 @@
 #include "server/api_courses.h"
 #include "server/api_identity.h"
 #include "server/api_materials.h"
+#include "server/api_media.h"
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/metrics.h"
 #include "server/problem.h"
 #include "server/static.h"
 #include "server/version.h"
+#include "storage/media_jobs.h"
 #include "storage/store.h"
 
 static int
@@ -71,6 +73,7 @@ on_metrics(struct app *app, struct http_request *req, struct http_response *resp
 	int rc;
 
 	store_size_bytes(app->store, &g.db_size_bytes);
+	g.media_known = store_media_counts(app->store, &g.media_queued, &g.media_running) == 0;
 	rc = metrics_render(app->metrics, &g, &resp->body);
 	if (rc)
 		return problem_respond_err(resp, rc, "could not render metrics");
@@ -97,7 +100,7 @@ api_init(struct app *app)
 
 	/* one table: the foundation's routes, then each area's */
 	all = calloc(api_routes_count + api_identity_routes_count + api_courses_routes_count +
-		     api_materials_routes_count, sizeof(*all));
+		     api_materials_routes_count + api_media_routes_count, sizeof(*all));
 	if (!all)
 		return TC_ENOMEM;
 	memcpy(all, api_routes, api_routes_count * sizeof(*all));
@@ -107,10 +110,12 @@ api_init(struct app *app)
 	       api_courses_routes_count * sizeof(*all));
 	memcpy(all + api_routes_count + api_identity_routes_count + api_courses_routes_count,
 	       api_materials_routes, api_materials_routes_count * sizeof(*all));
+	memcpy(all + api_routes_count + api_identity_routes_count + api_courses_routes_count +
+	       api_materials_routes_count, api_media_routes, api_media_routes_count * sizeof(*all));
 	app->all_routes = all;
 	app->routes = all;
 	app->nroutes = api_routes_count + api_identity_routes_count + api_courses_routes_count +
-		       api_materials_routes_count;
+		       api_materials_routes_count + api_media_routes_count;
 	return 0;
 }
 
@@ -200,7 +205,7 @@ api_handle(struct app *app, enum route_result rr, const struct route *route,
 	switch (rr) {
 	case ROUTE_FOUND:
 		*route_name = route->name;
-		if (identify(app, req, resp) == 0)
+		if ((route->flags & ROUTE_PUBLIC) || identify(app, req, resp) == 0)
 			route->handler(app, req, resp);
 		return;
 	case ROUTE_BAD_METHOD:

@@ -27,6 +27,7 @@
 #include "server/api_util.h"
 #include "server/app.h"
 #include "server/config.h"
+#include "server/media_jobs.h"
 #include "server/problem.h"
 #include "storage/courses.h"
 #include "storage/identity.h"
@@ -680,6 +681,7 @@ pkg_finish(struct http_deferred *d, struct http_response *resp)
 	snprintf(fake.peer, sizeof(fake.peer), "%s", j->source);
 	api_audit(j->app, &fake, j->institution_id, "course.imported", j->c.uid,
 		  json_pack("{s:s}", "code", j->c.code));
+	media_jobs_kick(j->app->media);	/* its lectures are in the queue */
 	api_reply_json(resp, 201, course_json(j->app, &j->c, 1));
 out:
 	if (j->fd >= 0)

@@ -29,11 +29,14 @@
 #include "server/api_util.h"
 #include "server/app.h"
 #include "server/config.h"
+#include "server/media_jobs.h"
 #include "server/problem.h"
 #include "server/range.h"
 #include "server/static.h"
 #include "storage/content.h"
 #include "storage/courses.h"
+#include "storage/media_files.h"
+#include "storage/media_jobs.h"
 #include "storage/mediatype.h"
 
 static int64_t
@@ -156,9 +159,12 @@ upload_finish(struct http_deferred *d, struct http_response *resp)
 		problem_respond_err(resp, rc, NULL);
 		goto out;
 	}
-	api_reply_json(resp, 201, json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "uid", j->m.uid,
+	/* a video or audio lecture has a processing job now */
+	media_jobs_kick(app->media);
+	api_reply_json(resp, 201, json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s?}", "uid", j->m.uid,
 		"kind", j->m.kind, "type", j->m.type, "size", (json_int_t)j->m.size,
-		"sha256", j->m.sha256, "name", j->m.name));
+		"sha256", j->m.sha256, "name", j->m.name, "media",
+		strcmp(j->m.kind, "video") == 0 || strcmp(j->m.kind, "audio") == 0 ? "queued" : NULL));
 out:
 	if (j->fd >= 0)
 		close(j->fd);
@@ -219,8 +225,8 @@ out:
 /* ---- download ---------------------------------------------------------------- */
 
 /* 1 when the caller may read files of course C. */
-static int
-may_read(struct app *app, const struct http_request *req, const struct course *c)
+int
+api_material_readable(struct app *app, const struct http_request *req, const struct course *c)
 {
 	int teaches = 0, enrolled = 0;
 
@@ -258,7 +264,7 @@ on_download(struct app *app, struct http_request *req, struct http_response *res
 	rc = uid ? store_material_get(app->store, uid, &m) : TC_ENOTFOUND;
 	if (rc == 0)
 		rc = store_course_get_id(app->store, m.course_id, c);
-	if (rc == 0 && !may_read(app, req, c))
+	if (rc == 0 && !api_material_readable(app, req, c))
 		rc = req->actor.kind == ACTOR_NONE ? TC_EUNAUTH : TC_ENOTFOUND;
 	if (rc == TC_EUNAUTH) {
 		api_allow(req, resp, AZ_COURSE_ENROL, 0);
@@ -325,11 +331,29 @@ out:
 
 /* Removes a material no unit uses; its file goes from the disk when no
  * other material (of any course) has the same bytes. */
+/* The content hashes of a lecture's captions (at most CAPTIONS_MAX). */
+#define CAPTIONS_MAX 64
+struct caption_shas {
+	char sha[CAPTIONS_MAX][65];
+	size_t n;
+};
+
+static int
+caption_sha_add(const struct caption *c, void *arg)
+{
+	struct caption_shas *cs = arg;
+
+	if (cs->n < CAPTIONS_MAX)
+		snprintf(cs->sha[cs->n++], 65, "%s", c->sha256);
+	return 0;
+}
+
 static int
 on_material_delete(struct app *app, struct http_request *req, struct http_response *resp)
 {
 	struct course *c = calloc(1, sizeof(*c));
 	const char *uid = http_request_param(req, "uid");
+	struct caption_shas caps = { .n = 0 };
 	struct material m;
 	int64_t refs = 1;
 	int rc;
@@ -348,13 +372,22 @@ on_material_delete(struct app *app, struct http_request *req, struct http_respon
 			problem_respond_err(resp, rc, NULL);
 		goto out;
 	}
-	rc = store_material_delete(app->store, m.id);
+	/* its captions' files may go with it */
+	if ((rc = store_captions_each(app->store, m.id, caption_sha_add, &caps)) == 0)
+		rc = store_material_delete(app->store, m.id);
 	if (rc == TC_ECONFLICT) {
 		problem_respond(resp, 409, NULL, "a unit still uses this file; change the unit first");
 		goto out;
 	}
 	if (rc == 0 && store_material_refs(app->store, m.sha256, &refs) == 0 && refs == 0)
 		rc = content_delete(app->cfg->data_dir, m.sha256);
+	for (size_t i = 0; i < caps.n; i++)
+		if (store_material_refs(app->store, caps.sha[i], &refs) == 0 && refs == 0)
+			content_delete(app->cfg->data_dir, caps.sha[i]);
+	/* a running job notices at its next progress report and stops; the
+	 * published HLS folder leaves at once and is removed in the background */
+	if (rc == 0 || rc == TC_ENOTFOUND)
+		media_dir_discard(app->cfg->data_dir, m.uid);
 	if (rc && rc != TC_ENOTFOUND) {
 		problem_respond_err(resp, rc, NULL);
 		goto out;

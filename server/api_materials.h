@@ -12,6 +12,12 @@
 #include "server/router.h"
 
 struct app;
+struct course;
+
+/* 1 when the caller of REQ may read the files of course C: its editors,
+ * and its enrolled learners once it is published. */
+int api_material_readable(struct app *app, const struct http_request *req,
+			  const struct course *c);
 
 extern const struct route api_materials_routes[];
 extern const size_t api_materials_routes_count;

@@ -16,6 +16,7 @@ struct static_site;
 struct route;
 struct ws_hub;
 struct http_server;
+struct media_jobs;
 
 struct app {
 	const struct config *cfg;
@@ -31,6 +32,8 @@ struct app {
 	char *api_index;		/* GET /api/v1 body, built once (api_init) */
 	size_t api_index_len;
 	unsigned char secret[32];	/* the platform secret (storage/secret.h) */
+	unsigned char media_key[32];	/* key of stream tokens (courses/mediatoken.h) */
+	struct media_jobs *media;	/* owned by main; NULL: no job threads */
 };
 
 #endif

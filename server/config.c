@@ -48,6 +48,14 @@ static const struct opt opts[] = {
 	{ "upload-expiry", T_INT, F(upload_expiry), 60, 30 * 86400, "SECONDS", "unfinished resumable uploads are removed after this long untouched" },
 	{ "password-cost", T_INT, F(password_cost), 10, 22, "LOG2N", "scrypt cost of new password hashes, log2 N (r=8, p=1); lower only for tests" },
 	{ "session-max-age", T_INT, F(session_max_age), 60, 365 * 86400, "SECONDS", "a sign-in session ends this long after sign-in" },
+	{ "media-jobs", T_INT, F(media_jobs), 0, 16, "N", "lecture processing jobs run at once on this node (0: this node runs none)" },
+	{ "media-cpu-seconds", T_INT, F(media_cpu_seconds), 1, 7 * 86400, "SECONDS", "CPU time one media job may use" },
+	{ "media-memory", T_SIZE, F(media_memory), (int64_t)64 << 20, (int64_t)1 << 40, "BYTES", "address space of one media worker process" },
+	{ "media-max-output", T_SIZE, F(media_max_output), (int64_t)1 << 20, (int64_t)1 << 40, "BYTES", "largest file a media worker may write" },
+	{ "media-timeout", T_INT, F(media_timeout), 1, 7 * 86400, "SECONDS", "wall-clock time one media job may take" },
+	{ "media-stall", T_INT, F(media_stall), 1, 86400, "SECONDS", "a media worker silent this long is stopped" },
+	{ "media-token-ttl", T_INT, F(media_token_ttl), 60, 7 * 86400, "SECONDS", "how long a signed stream URL stays valid" },
+	{ "node-name", T_PATH, F(node_name), 0, 0, "NAME", "this server in the shared job queue (default: the host name)" },
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -76,6 +84,13 @@ config_defaults(struct config *c)
 	c->password_cost = 17;
 	c->institution_quota = (int64_t)50 << 30;
 	c->upload_expiry = 86400;
+	c->media_jobs = 1;
+	c->media_cpu_seconds = 4 * 3600;
+	c->media_memory = (int64_t)3 << 30;
+	c->media_max_output = (int64_t)16 << 30;
+	c->media_timeout = 4 * 3600;
+	c->media_stall = 300;
+	c->media_token_ttl = 6 * 3600;
 }
 
 static const struct opt *

@@ -41,6 +41,14 @@ struct config {
 	int password_cost;		/* scrypt log2(N) for new password hashes */
 	int64_t institution_quota;	/* bytes of materials an institution may store */
 	int upload_expiry;		/* seconds an unfinished resumable upload is kept */
+	int media_jobs;			/* media jobs run at once on this node (0: none) */
+	int media_cpu_seconds;		/* CPU seconds a media worker may use */
+	int64_t media_memory;		/* address space of a media worker, bytes */
+	int64_t media_max_output;	/* largest file a media worker may write */
+	int media_timeout;		/* wall-clock seconds a media job may take */
+	int media_stall;		/* seconds a media worker may go without progress */
+	int media_token_ttl;		/* seconds a signed stream URL stays valid */
+	char node_name[64];		/* this node in the job queue; "" = host name */
 };
 
 /* Outcome of config_parse_args beyond 0 / TC_EINVALID. */

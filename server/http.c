@@ -20,6 +20,7 @@
 #include "server/app.h"
 #include "server/config.h"
 #include "server/http.h"
+#include "server/media_jobs.h"
 #include "server/metrics.h"
 #include "server/problem.h"
 #include "server/workers.h"
@@ -888,6 +889,8 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			workers_complete(app->http->workers);
 		if (app && app->http && app->http->bulk)
 			workers_complete(app->http->bulk);
+		if (app)
+			media_jobs_deliver(app->media);
 		return 0;
 	case LWS_CALLBACK_HTTP:
 		return on_http(wsi, pss);

@@ -17,6 +17,7 @@
 
 #include "courses/errors.h"
 #include "courses/log.h"
+#include "courses/mediatoken.h"
 #include "courses/identity.h"
 #include "courses/password.h"
 #include "courses/package.h"
@@ -27,6 +28,8 @@
 #include "server/app.h"
 #include "server/config.h"
 #include "server/http.h"
+#include "server/media_sandbox.h"
+#include "server/media_jobs.h"
 #include "server/metrics.h"
 #include "server/static.h"
 #include "server/version.h"
@@ -68,6 +71,8 @@ static const struct command commands[] = {
 	{ "import", cmd_import, "learners FILE --institution CODE",
 	  "import learners from a CSV file" },
 	{ "course", cmd_course, "export|import ...", "move a course as a package (zip)" },
+	{ "media-worker", media_worker_main, "OUTDIR < FILE",
+	  "internal: process one media job; started by the server" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -154,6 +159,7 @@ load_secret(struct app *app)
 		fprintf(stderr, "tinchi: cannot read or create %s/platform.secret\n", dir);
 		return TC_EIO;
 	}
+	media_token_key(app->secret, app->media_key);
 	return 0;
 }
 
@@ -207,11 +213,21 @@ cmd_serve(int argc, char **argv)
 	signal_app = &app;
 	if (install_signals() || http_server_create(&app))
 		goto out;
+	if ((rc = media_jobs_start(&app, &app.media)) != 0) {
+		fprintf(stderr, "tinchi: cannot start the media jobs: %s\n", tc_strerror(rc));
+		rc = 1;
+		goto out;
+	}
 	http_server_run(&app, &stop_requested, DRAIN_SECONDS);
+	/* running media jobs go back to the queue for the next start */
+	media_jobs_stop(app.media);
+	app.media = NULL;
 	log_info("stopped");
 	rc = 0;
 out:
 	signal_app = NULL;
+	media_jobs_stop(app.media);
+	app.media = NULL;
 	http_server_destroy(&app);
 	static_site_destroy(app.site);
 	metrics_destroy(app.metrics);
@@ -741,6 +757,9 @@ main(int argc, char **argv)
 		printf("tinchi %s\n", TINCHI_VERSION);
 		return 0;
 	}
+	/* before any thread: where to exec the media worker from */
+	if (media_sandbox_init() != 0)
+		fprintf(stderr, "tinchi: cannot find its own executable; media processing will fail\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);

@@ -171,6 +171,12 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 		P("# HELP tinchi_database_size_bytes Size of the database on disk.\n"
 		  "# TYPE tinchi_database_size_bytes gauge\n"
 		  "tinchi_database_size_bytes %lld\n", (long long)g->db_size_bytes);
+	if (g->media_known)
+		P("# HELP tinchi_media_jobs Lecture processing jobs waiting or running, all nodes.\n"
+		  "# TYPE tinchi_media_jobs gauge\n"
+		  "tinchi_media_jobs{state=\"queued\"} %lld\n"
+		  "tinchi_media_jobs{state=\"running\"} %lld\n",
+		  (long long)g->media_queued, (long long)g->media_running);
 #undef P
 	return rc;
 }

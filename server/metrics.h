@@ -36,6 +36,8 @@ struct metrics_gauges {
 	int64_t db_size_bytes;		/* -1 when unknown */
 	int64_t start_time;		/* unix seconds */
 	const char *version;
+	int media_known;		/* 1: the two below are known */
+	int64_t media_queued, media_running;
 };
 
 /* Appends the whole exposition to OUT. Returns 0 or a dynbuf error. */

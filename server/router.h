@@ -18,6 +18,8 @@ typedef int (*route_handler)(struct app *app, struct http_request *req,
 
 /* Route flags. */
 #define ROUTE_BODY_FILE 0x1	/* stream the body into a temporary file (req->body_fd) */
+#define ROUTE_PUBLIC 0x2	/* nobody is identified (no session lookup): the handler
+				 * checks credentials of its own (signed media URLs) */
 
 struct route {
 	unsigned methods;	/* enum http_method bits */

@@ -174,8 +174,8 @@ hash_valid(const char *hash)
 }
 
 /* DATA_DIR/content/ab/cdef... into PATH. 0 or TC_EINVALID. */
-static int
-stored_path(const char *data_dir, const char *hash, char path[PATH_MAX])
+int
+content_path(const char *data_dir, const char *hash, char path[PATH_MAX])
 {
 	int n;
 
@@ -547,7 +547,7 @@ content_open(const char *data_dir, const char *hash, int *fd)
 	int rc = 0;
 
 	*fd = -1;
-	rc = stored_path(data_dir, hash, path);
+	rc = content_path(data_dir, hash, path);
 	if (rc)
 		goto out;
 	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -569,7 +569,7 @@ content_delete(const char *data_dir, const char *hash)
 	char path[PATH_MAX];
 	int rc = 0;
 
-	rc = stored_path(data_dir, hash, path);
+	rc = content_path(data_dir, hash, path);
 	if (rc)
 		goto out;
 	if (unlink(path) != 0) {

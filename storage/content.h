@@ -13,6 +13,7 @@
 #ifndef TINCHI_CONTENT_H
 #define TINCHI_CONTENT_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -48,6 +49,10 @@ int content_put_fd(const char *data_dir, int fd, char hash[CONTENT_HASH_LEN + 1]
 /* Opens a stored file read-only (O_CLOEXEC). TC_ENOTFOUND, TC_EINVALID
  * (HASH is not 64 lower-case hex digits), TC_EIO. */
 int content_open(const char *data_dir, const char *hash, int *fd);
+
+/* The path of a stored file (it may not exist), for a process that opens
+ * it itself (the media worker). 0, or TC_EINVALID (bad HASH, long path). */
+int content_path(const char *data_dir, const char *hash, char path[PATH_MAX]);
 
 /* Removes a stored file; TC_ENOTFOUND when absent. */
 int content_delete(const char *data_dir, const char *hash);

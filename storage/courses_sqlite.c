@@ -452,10 +452,19 @@ sq_material_add(struct store *s, struct material *m)
 			sqlu_bind_text(st, 7, m->kind) || sqlu_bind_text(st, 8, m->name) ||
 			sqlu_bind_int(st, 9, m->created_by) || sqlu_bind_int(st, 10, m->created_at)))
 		rc = sqlu_bind_fail(s, op);
-	if (rc == 0)
+	if (rc == 0 && (rc = sqlu_execf(s, op, "SAVEPOINT material_add", "")) == 0) {
 		rc = sqlu_step_done(s, st, op);
-	if (rc == 0)
-		m->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
+		if (rc == 0)
+			m->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
+		/* a lecture's processing job is born with it (storage/media_jobs.h) */
+		if (rc == 0 && (strcmp(m->kind, "video") == 0 || strcmp(m->kind, "audio") == 0))
+			rc = sqlu_execf(s, op, "INSERT INTO media (material_id, created_at,"
+					" updated_at) VALUES (?1, ?2, ?2)", "ii", m->id,
+					m->created_at);
+		if (rc)
+			sqlu_execf(s, op, "ROLLBACK TO material_add", "");
+		sqlu_execf(s, op, "RELEASE material_add", "");
+	}
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -512,7 +521,8 @@ scalar(struct store *s, const char *sql, const char *atext, int64_t a, int64_t *
 static int
 sq_material_refs(struct store *s, const char *sha256, int64_t *n)
 {
-	return scalar(s, "SELECT count(*) FROM materials WHERE sha256 = ?1", sha256, 0, n,
+	return scalar(s, "SELECT (SELECT count(*) FROM materials WHERE sha256 = ?1) +"
+		      " (SELECT count(*) FROM captions WHERE sha256 = ?1)", sha256, 0, n,
 		      "material refs");
 }
 
@@ -525,10 +535,19 @@ sq_material_delete(struct store *s, int64_t id)
 
 	if (rc == 0 && used)
 		return TC_ECONFLICT;
-	if (rc == 0)
-		rc = exec2(s, "DELETE FROM materials WHERE id = ?1 AND ?2 = ?2", id, 0,
-			   "material delete");
-	return rc ? rc : sqlu_changed_one(s);
+	if (rc || (rc = sqlu_execf(s, "material delete", "SAVEPOINT material_delete", "")))
+		return rc;
+	if ((rc = sqlu_execf(s, "material delete", "DELETE FROM captions WHERE material_id = ?1",
+			     "i", id)) == 0 &&
+	    (rc = sqlu_execf(s, "material delete", "DELETE FROM media WHERE material_id = ?1",
+			     "i", id)) == 0 &&
+	    (rc = sqlu_execf(s, "material delete", "DELETE FROM materials WHERE id = ?1",
+			     "i", id)) == 0)
+		rc = sqlu_changed_one(s);
+	if (rc)
+		sqlu_execf(s, "material delete", "ROLLBACK TO material_delete", "");
+	sqlu_execf(s, "material delete", "RELEASE material_delete", "");
+	return rc;
 }
 
 static int

@@ -240,6 +240,42 @@ const struct migration sqlite_migrations[] = {
 		");"
 		"CREATE INDEX uploads_by_age ON uploads (updated_at);"
 	},
+	{
+		6, "media jobs and captions",
+		/* one row per video or audio material: its processing job (the
+		 * queue: state, lease) and, when done, what came out of it */
+		"CREATE TABLE media ("
+		"  material_id INTEGER PRIMARY KEY REFERENCES materials (id),"
+		"  state TEXT NOT NULL DEFAULT 'queued'"
+		"    CHECK (state IN ('queued', 'running', 'ready', 'failed')),"
+		"  stage TEXT NOT NULL DEFAULT '',"
+		"  percent INTEGER NOT NULL DEFAULT 0,"
+		"  error TEXT NOT NULL DEFAULT '',"
+		"  result TEXT NOT NULL DEFAULT '',"
+		"  attempts INTEGER NOT NULL DEFAULT 0,"
+		"  node TEXT NOT NULL DEFAULT '',"
+		"  lease_until INTEGER NOT NULL DEFAULT 0,"
+		"  created_at INTEGER NOT NULL,"
+		"  updated_at INTEGER NOT NULL,"
+		"  started_at INTEGER NOT NULL DEFAULT 0,"
+		"  finished_at INTEGER NOT NULL DEFAULT 0"
+		");"
+		"CREATE INDEX media_queue ON media (state, created_at);"
+		"INSERT INTO media (material_id, created_at, updated_at)"
+		"  SELECT id, created_at, created_at FROM materials WHERE kind IN ('video', 'audio');"
+		"CREATE TABLE captions ("
+		"  material_id INTEGER NOT NULL REFERENCES materials (id),"
+		"  lang TEXT NOT NULL,"
+		"  label TEXT NOT NULL,"
+		"  sha256 TEXT NOT NULL,"
+		"  size INTEGER NOT NULL,"
+		"  cues INTEGER NOT NULL,"
+		"  created_by INTEGER NOT NULL REFERENCES people (id),"
+		"  created_at INTEGER NOT NULL,"
+		"  PRIMARY KEY (material_id, lang)"
+		");"
+		"CREATE INDEX captions_by_sha ON captions (sha256);"
+	},
 };
 
 const size_t sqlite_migrations_count =

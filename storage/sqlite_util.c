@@ -3,6 +3,8 @@
  * preparing, binding, stepping, reading columns, and mapping SQLite's
  * result codes to the project's. See sqlite_util.h.
  */
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -147,3 +149,73 @@ sqlu_col_int(sqlite3_stmt *st, int col)
 	return (int64_t)sqlite3_column_int64(st, col);
 }
 
+
+int
+sqlu_col_dup(sqlite3_stmt *st, int col, char **out)
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+
+	*out = NULL;
+	if (!v)
+		return sqlite3_column_type(st, col) == SQLITE_NULL ? 0 : TC_ENOMEM;
+	*out = strdup((const char *)v);
+	return *out ? 0 : TC_ENOMEM;
+}
+
+static int
+bind_va(sqlite3_stmt *st, const char *fmt, va_list ap)
+{
+	int i = 1, rc = 0;
+
+	for (const char *f = fmt; *f && rc == 0; f++, i++) {
+		if (*f == 'i') {
+			rc = sqlu_bind_int(st, i, va_arg(ap, int64_t));
+		} else if (*f == 't') {
+			const char *v = va_arg(ap, const char *);
+
+			rc = v ? sqlu_bind_text(st, i, v) : sqlite3_bind_null(st, i);
+		} else {
+			rc = SQLITE_MISUSE;
+		}
+	}
+	return rc;
+}
+
+int
+sqlu_preparef(struct store *s, const char *op, sqlite3_stmt **out, const char *sql,
+	      const char *fmt, ...)
+{
+	va_list ap;
+	int rc = sqlu_prepare(s, sql, op, out);
+
+	if (rc)
+		return rc;
+	va_start(ap, fmt);
+	if (bind_va(*out, fmt, ap))
+		rc = sqlu_bind_fail(s, op);
+	va_end(ap);
+	if (rc) {
+		sqlite3_finalize(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int
+sqlu_execf(struct store *s, const char *op, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int rc = sqlu_prepare(s, sql, op, &st);
+
+	if (rc)
+		return rc;
+	va_start(ap, fmt);
+	if (bind_va(st, fmt, ap))
+		rc = sqlu_bind_fail(s, op);
+	va_end(ap);
+	if (rc == 0)
+		rc = sqlu_step_done(s, st, op);
+	sqlite3_finalize(st);
+	return rc;
+}

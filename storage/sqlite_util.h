@@ -33,5 +33,17 @@ int sqlu_changed_one(struct store *s);
 /* Text column into OUT (NULL reads ""); too long: logged, TC_EDB. */
 int sqlu_col_text(sqlite3_stmt *st, int col, char *out, size_t size);
 int64_t sqlu_col_int(sqlite3_stmt *st, int col);
+/* Column COL as a new string (free()), NULL for SQL NULL; TC_ENOMEM. */
+int sqlu_col_dup(sqlite3_stmt *st, int col, char **out);
+
+/*
+ * A statement for one call with its parameters bound: FMT has one letter a
+ * parameter, ?1 first: 'i' an int64_t, 't' a const char * (NULL binds
+ * NULL; the text must outlive the statement). The caller finalizes *OUT.
+ */
+int sqlu_preparef(struct store *s, const char *op, sqlite3_stmt **out, const char *sql,
+		  const char *fmt, ...);
+/* The same, stepped to its end and finalized. */
+int sqlu_execf(struct store *s, const char *op, const char *sql, const char *fmt, ...);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "storage/identity.h"
+#include "storage/media_jobs.h"
 
 struct store;
 
@@ -159,6 +160,26 @@ struct courses_ops {
 			     int (*cb)(const struct upload *u, void *arg), void *arg);
 };
 
+/* storage/media_jobs.h, same rules. */
+struct media_ops {
+	int (*get)(struct store *s, int64_t material_id, struct media_job *out, char **result);
+	int (*claim)(struct store *s, const char *node, int64_t now, int64_t lease,
+		     struct media_job *out);
+	int (*progress)(struct store *s, int64_t material_id, const char *node,
+			const char *stage, int percent, int64_t now, int64_t lease);
+	int (*finish)(struct store *s, int64_t material_id, const char *node, int ok,
+		      const char *error, const char *result, int64_t now);
+	int (*requeue)(struct store *s, int64_t material_id, const char *node, int64_t now);
+	int (*requeue_node)(struct store *s, const char *node, int64_t now, int *n);
+	int (*retry)(struct store *s, int64_t material_id, int64_t now);
+	int (*counts)(struct store *s, int64_t *queued, int64_t *running);
+	int (*caption_put)(struct store *s, const struct caption *c, char *old_sha);
+	int (*caption_delete)(struct store *s, int64_t material_id, const char *lang,
+			      char *old_sha);
+	int (*captions_each)(struct store *s, int64_t material_id,
+			     int (*cb)(const struct caption *c, void *arg), void *arg);
+};
+
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *s);
@@ -168,7 +189,8 @@ struct store_ops {
 	int (*set_busy_timeout)(struct store *s, int ms);
 	int (*set_bulk)(struct store *s, int on);
 	const struct identity_ops *identity;
-	const struct courses_ops *courses;	/* NULL: TC_EUNSUPPORTED */	/* NULL: TC_EUNSUPPORTED */
+	const struct courses_ops *courses;	/* NULL: TC_EUNSUPPORTED */
+	const struct media_ops *media;		/* NULL: TC_EUNSUPPORTED */
 };
 
 struct store {

@@ -233,6 +233,7 @@ static const struct store_ops sqlite_ops = {
 	.set_bulk = sqlite_set_bulk,
 	.identity = &sqlite_identity_ops,
 	.courses = &sqlite_courses_ops,
+	.media = &sqlite_media_ops,
 };
 
 int

@@ -3,17 +3,24 @@
 
 Handshake and hello, the ping message, errors, close codes (1007, 1003, 1009,
 1008), protocol-level pings both ways, the send-queue cap, the WebSocket gauge
-in /metrics, and refused handshakes.
+in /metrics, refused handshakes, and who is connected: anonymous, a session
+cookie (with its Origin check), an API token, a bad token.
 """
+import http.client
 import json
 import os
+import re
 import select
+import shutil
 import socket
+import ssl
+import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Server, Tap, sanitizer_clean  # noqa: E402
+from harness import BIN, Server, Tap, sanitizer_clean  # noqa: E402
 from wsclient import (OP_CLOSE, OP_CONT, OP_BIN, OP_PING, OP_PONG,  # noqa: E402
                       OP_TEXT, HandshakeError, WebSocket, close_code)
 
@@ -61,11 +68,42 @@ def recv_json(ws):
 
 def open_client(srv, **kw):
     """Connects and consumes the hello message."""
+    return open_hello(srv, **kw)[0]
+
+
+def open_hello(srv, **kw):
+    """Connects; returns (the WebSocket, its hello message)."""
     ws = WebSocket(srv.port, **kw)
     op, hello = recv_json(ws)
     if op != OP_TEXT or hello.get("type") != "hello":
         raise AssertionError("no hello: %r" % (hello,))
-    return ws
+    return ws, hello
+
+
+def try_hello(srv, headers, tls=False):
+    """Connects with HEADERS: (hello message, None), or (None, (status, raw
+    response)) when the handshake is refused."""
+    try:
+        ws, hello = open_hello(srv, headers=headers, tls=tls)
+    except HandshakeError as e:
+        return None, (e.status, e.raw)
+    ws.close()
+    return hello, None
+
+
+def refusal(raw):
+    """The headers (lower-case names) and JSON body of a refused handshake."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    h = {}
+    for line in head.decode("latin-1").split("\r\n")[1:]:
+        k, _, v = line.partition(":")
+        h[k.strip().lower()] = v.strip()
+    n = int(h.get("content-length", "-1"))
+    try:
+        j = json.loads(body[:n].decode("utf-8")) if n > 0 else None
+    except ValueError:
+        j = None
+    return h, j
 
 
 def expect_close(ws, timeout=5.0):
@@ -327,5 +365,214 @@ try:
     bystander.close()
 finally:
     check_stop(srv, "server C")
+
+
+
+# ---- server D: who is connected --------------------------------------------
+
+COST = "12"   # scrypt log2(N): fast hashes for test accounts
+data = os.path.join(tempfile.mkdtemp(prefix="tinchi-ws-"), "data")
+
+
+def cli(*args, stdin=None):
+    p = subprocess.run([BIN] + list(args) + ["--data", data], input=stdin,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+rc, out, err = cli("institution", "add", "VNU", "--name", "Đại học Quốc gia Hà Nội",
+                   "--kind", "university")
+tap.eq(rc, 0, "setup: tinchi institution add VNU")
+rc, out, err = cli("person", "add", "--national-id", "079123456789", "--name", "Nguyễn Thị Ánh",
+                   "--role", "admin", "--institution", "VNU", "--password-stdin",
+                   "--password-cost", COST, stdin=b"ws-admin-password-1\n")
+m = re.match(r"^([0-9a-f-]{36})\t", out)
+tap.ok(rc == 0 and m, "setup: tinchi person add prints the admin's uid", out + err)
+admin_uid = m.group(1) if m else None
+rc, out, err = cli("person", "add", "--national-id", "079123456780", "--name", "Lê Văn Học",
+                   "--role", "learner", "--institution", "VNU", "--password-stdin",
+                   "--password-cost", COST, stdin=b"ws-learner-password-1\n")
+m = re.match(r"^([0-9a-f-]{36})\t", out)
+tap.ok(rc == 0 and m, "setup: tinchi person add prints the learner's uid", out + err)
+learner_uid = m.group(1) if m else None
+
+
+def sign_in(srv, nid, password, tls=False):
+    """POST /api/v1/session: (the "name=value" of the session cookie, CSRF token)."""
+    body = json.dumps({"national_id": nid, "password": password}).encode()
+    hdrs = {"Content-Type": "application/json"}
+    if tls:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        c = http.client.HTTPSConnection("127.0.0.1", srv.port, timeout=10, context=ctx)
+        try:
+            c.request("POST", "/api/v1/session", body=body, headers=hdrs)
+            r = c.getresponse()
+            st, h, body = r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        finally:
+            c.close()
+    else:
+        st, h, body = srv.request("POST", "/api/v1/session", body, hdrs)
+    m = re.match(r"([^=]+=[^;]+)", h.get("set-cookie", ""))
+    j = json.loads(body.decode()) if st == 200 else {}
+    return (m.group(1) if m else None), j.get("csrf_token")
+
+
+srv = Server("--password-cost", COST, data=data)
+try:
+    origin = "http://127.0.0.1:%d" % srv.port
+
+    hello, ref = try_hello(srv, {})
+    tap.ok(hello and "person" in hello and hello["person"] is None and
+           hello.get("auth") == "none",
+           "no credentials: anonymous, hello has \"person\": null", (hello, ref))
+
+    cookie, csrf = sign_in(srv, "079123456789", "ws-admin-password-1")
+    tap.ok(cookie and cookie.startswith("tinchi_session=") and csrf, "the admin signs in", cookie)
+    hello, ref = try_hello(srv, {"Cookie": cookie})
+    tap.ok(hello and hello.get("person") == admin_uid and hello.get("auth") == "session",
+           "session cookie, no Origin: hello names the person's uid", (hello, ref, admin_uid))
+    hello, ref = try_hello(srv, {"Cookie": "theme=dark; " + cookie + "; lang=vi"})
+    tap.ok(hello and hello.get("person") == admin_uid,
+           "the session cookie among other cookies is found", (hello, ref))
+
+    hello, ref = try_hello(srv, {"Cookie": cookie, "Origin": origin})
+    tap.ok(hello and hello.get("person") == admin_uid,
+           "session cookie with a same-origin Origin is accepted", (hello, ref))
+    hello, ref = try_hello(srv, {"Cookie": cookie, "Origin": "HTTP://LocalHost:%d" % srv.port,
+                                 "Host": "localhost:%d" % srv.port})
+    tap.ok(hello and hello.get("person") == admin_uid,
+           "Origin is compared with the Host header sent, scheme and host without case",
+           (hello, ref))
+    hello, ref = try_hello(srv, {"Cookie": cookie, "Origin": "http://localhost",
+                                 "Host": "localhost:80"})
+    tap.ok(hello and hello.get("person") == admin_uid,
+           "a missing port is the scheme's (http://localhost = localhost:80)", (hello, ref))
+    hello, ref = try_hello(srv, {"Cookie": cookie, "Origin": "http://[::1]:%d" % srv.port,
+                                 "Host": "[::1]:%d" % srv.port})
+    tap.ok(hello and hello.get("person") == admin_uid,
+           "an IPv6 literal host [::1]:port matches", (hello, ref))
+
+    for bad, name in (("https://evil.example", "another site"),
+                      ("http://127.0.0.1:%d" % (srv.port + 1 if srv.port < 65535 else 1), "another port"),
+                      ("http://localhost:%d" % srv.port, "another host name"),
+                      ("null", "an opaque origin (null)"),
+                      ("http://127.0.0.1:%d.evil.example" % srv.port, "a look-alike host"),
+                      ("ftp://127.0.0.1:%d" % srv.port, "another scheme")):
+        hello, ref = try_hello(srv, {"Cookie": cookie, "Origin": bad})
+        h, j = refusal(ref[1]) if ref else ({}, None)
+        tap.ok(hello is None and ref[0] == 403 and j and j.get("status") == 403 and
+               "application/problem+json" in h.get("content-type", ""),
+               "session cookie with Origin from %s -> 403 problem+json" % name,
+               (hello, ref))
+    hello, ref = try_hello(srv, {"Origin": "https://evil.example"})
+    tap.ok(hello and hello.get("person") is None,
+           "a foreign Origin without credentials is an anonymous connection", (hello, ref))
+
+    st, h, body = srv.request("POST", "/api/v1/institutions/VNU/tokens",
+                              json.dumps({"name": "Notifier", "scopes": ["credits:read"]}).encode(),
+                              {"Content-Type": "application/json", "Cookie": cookie,
+                               "X-CSRF-Token": csrf})
+    token = json.loads(body.decode()).get("token") if st == 201 else None
+    tap.ok(token and token.startswith("tct_"), "setup: the admin creates an API token", (st, body))
+    hello, ref = try_hello(srv, {"Authorization": "Bearer %s" % token})
+    tap.ok(hello and hello.get("auth") == "token" and "person" in hello and hello["person"] is None,
+           "a bearer API token is accepted (auth token, no person)", (hello, ref))
+    hello, ref = try_hello(srv, {"Authorization": "Bearer %s" % token,
+                                 "Origin": "https://evil.example"})
+    tap.ok(hello and hello.get("auth") == "token",
+           "a bearer token is not subject to the Origin check", (hello, ref))
+
+    for auth, name in (("Bearer tct_" + "0" * 43, "an unknown bearer token"),
+                       ("Bearer " + (token or "")[:-2] + "xx", "a mangled bearer token"),
+                       ("Basic YWRtaW46YWRtaW4=", "Basic credentials")):
+        hello, ref = try_hello(srv, {"Authorization": auth, "Cookie": cookie})
+        h, j = refusal(ref[1]) if ref else ({}, None)
+        tap.ok(hello is None and ref[0] == 401 and j and j.get("status") == 401 and
+               "invalid_token" in h.get("www-authenticate", ""),
+               "%s -> 401 with WWW-Authenticate, even beside a good cookie" % name, (hello, ref))
+    hello, ref = try_hello(srv, {"Authorization": "Bearer " + "a" * 1100})
+    tap.ok(hello is None and ref[0] == 431, "an over-long Authorization header -> 431", (hello, ref))
+
+    # several connections of two people, closed in a mixed order: the
+    # index by person and the gauge stay right (ASan checks the links)
+    lcookie, _ = sign_in(srv, "079123456780", "ws-learner-password-1")
+    conns = []
+    for i in range(12):
+        ws, hello = open_hello(srv, headers={"Cookie": cookie if i % 3 else lcookie})
+        conns.append((ws, hello))
+    tap.ok(all(h.get("person") == (admin_uid if i % 3 else learner_uid)
+               for i, (_, h) in enumerate(conns)),
+           "twelve connections of two people each know who they are",
+           [h.get("person") for _, h in conns])
+    tap.ok(poll(lambda: metric(srv, "tinchi_websocket_connections_open") == 12),
+           "gauge is 12", metric(srv, "tinchi_websocket_connections_open"))
+    for i in (5, 0, 11, 3, 6, 1):
+        conns[i][0].close()
+    tap.ok(poll(lambda: metric(srv, "tinchi_websocket_connections_open") == 6),
+           "gauge is 6 after closing half", metric(srv, "tinchi_websocket_connections_open"))
+    ok = True
+    for i in (2, 4, 7, 8, 9, 10):
+        conns[i][0].send_text(ping_msg(i))
+        op, m = recv_json(conns[i][0])
+        ok = ok and op == OP_TEXT and m.get("id") == i
+    tap.ok(ok, "the other six still answer")
+    for i in (2, 4, 7, 8, 9, 10):
+        conns[i][0].close()
+
+    # identity is fixed for the connection's life
+    lcookie2, lcsrf2 = sign_in(srv, "079123456780", "ws-learner-password-1")
+    ws2, hello2 = open_hello(srv, headers={"Cookie": lcookie2})
+    st, _, _ = srv.request("DELETE", "/api/v1/session",
+                           headers={"Cookie": lcookie2, "X-CSRF-Token": lcsrf2})
+    tap.ok(st in (200, 204), "the learner signs out one session", st)
+    hello3, ref = try_hello(srv, {"Cookie": lcookie2})
+    tap.ok(hello3 and hello3.get("person") is None,
+           "a signed-out session's cookie now connects anonymously", (hello3, ref))
+    ws2.send_text(ping_msg("after"))
+    op, m = recv_json(ws2)
+    tap.ok(hello2.get("person") == learner_uid and op == OP_TEXT and m.get("id") == "after",
+           "a connection opened before signing out stays open (identity fixed)", m)
+    ws2.close()
+    tap.ok(poll(lambda: metric(srv, "tinchi_websocket_connections_open") == 0),
+           "gauge is 0 at the end", metric(srv, "tinchi_websocket_connections_open"))
+    tap.ok(poll(lambda: "refused a WebSocket with 403" in srv.read_log()),
+           "refusals are logged", srv.read_log()[-2000:])
+finally:
+    check_stop(srv, "server D")
+
+
+# ---- server E: TLS ----------------------------------------------------------
+
+tmp = tempfile.mkdtemp(prefix="tinchi-ws-tls-")
+key, cert = os.path.join(tmp, "key.pem"), os.path.join(tmp, "cert.pem")
+gen = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                      "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+                      "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+if tap.ok(gen.returncode == 0, "openssl made a self-signed certificate",
+          gen.stderr.decode("utf-8", "replace")):
+    srv = Server("--password-cost", COST, "--tls-cert", cert, "--tls-key", key, data=data)
+    try:
+        cookie, _ = sign_in(srv, "079123456789", "ws-admin-password-1", tls=True)
+        tap.ok(cookie and cookie.startswith("__Host-tinchi_session="),
+               "TLS: the admin signs in with the __Host- cookie", cookie)
+        hello, ref = try_hello(srv, {"Cookie": cookie, "Origin": "https://127.0.0.1:%d" % srv.port},
+                               tls=True)
+        tap.ok(hello and hello.get("person") == admin_uid,
+               "TLS: __Host- cookie with Origin https://same-host accepted", (hello, ref))
+        hello, ref = try_hello(srv, {"Cookie": cookie, "Origin": "http://127.0.0.1:%d" % srv.port},
+                               tls=True)
+        tap.ok(hello is None and ref[0] == 403,
+               "TLS: the same host over http:// is another origin -> 403", (hello, ref))
+        plain = "tinchi_session=" + cookie.partition("=")[2]
+        hello, ref = try_hello(srv, {"Cookie": plain}, tls=True)
+        tap.ok(hello and hello.get("person") is None and hello.get("auth") == "none",
+               "TLS: the token under the plain cookie name is not a session", (hello, ref))
+    finally:
+        check_stop(srv, "server E")
+shutil.rmtree(tmp, ignore_errors=True)
+shutil.rmtree(os.path.dirname(data), ignore_errors=True)
 
 tap.done()

@@ -1,12 +1,14 @@
 """wsclient.py - a small RFC 6455 WebSocket client on the standard library.
 
-Enough for tests: handshake with a subprotocol, masked text/binary/ping
-frames, reading frames (including the server's pings and close frames).
+Enough for tests: handshake with a subprotocol and extra headers, over TCP
+or TLS (certificate not checked), masked text/binary/ping frames, reading
+frames (including the server's pings and close frames).
 """
 import base64
 import hashlib
 import os
 import socket
+import ssl
 import struct
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -22,18 +24,31 @@ class HandshakeError(Exception):
 
 
 class WebSocket:
-    def __init__(self, port, path="/ws", protocol="tinchi.v1", timeout=10, rcvbuf=None):
+    def __init__(self, port, path="/ws", protocol="tinchi.v1", timeout=10, rcvbuf=None,
+                 headers=None, tls=False):
+        """HEADERS: extra request headers, e.g. {"Cookie": ..., "Origin": ...};
+        a "Host" among them replaces the default 127.0.0.1:PORT."""
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(timeout)
         self.sock.connect(("127.0.0.1", port))
+        if tls:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            ctx.set_alpn_protocols(["http/1.1"])
+            self.sock = ctx.wrap_socket(self.sock, server_hostname="127.0.0.1")
         key = base64.b64encode(os.urandom(16))
-        req = (b"GET " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        extra = dict(headers or {})
+        host = extra.pop("Host", "127.0.0.1:%d" % port)
+        req = (b"GET " + path.encode() + b" HTTP/1.1\r\nHost: " + host.encode() + b"\r\n"
                b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
                b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + key + b"\r\n")
         if protocol:
             req += b"Sec-WebSocket-Protocol: " + protocol.encode() + b"\r\n"
+        for k, v in extra.items():
+            req += k.encode() + b": " + v.encode("latin-1") + b"\r\n"
         self.sock.sendall(req + b"\r\n")
         self.buf = b""
         while b"\r\n\r\n" not in self.buf:

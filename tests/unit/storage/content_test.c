@@ -25,7 +25,7 @@ static char dir[1024];	/* the data folder */
 
 /* DIR/content/SUB into BUF. */
 static void
-content_path(char *buf, size_t size, const char *sub)
+content_sub(char *buf, size_t size, const char *sub)
 {
 	snprintf(buf, size, "%s/content%s%s", dir, sub[0] ? "/" : "", sub);
 }
@@ -81,7 +81,7 @@ count_tmp(void)
 	char path[4096];
 	int tmp = 0, files = 0;
 
-	content_path(path, sizeof(path), "");
+	content_sub(path, sizeof(path), "");
 	walk(path, 0, &tmp, &files);
 	return tmp;
 }
@@ -92,7 +92,7 @@ count_files(void)
 	char path[4096];
 	int tmp = 0, files = 0;
 
-	content_path(path, sizeof(path), "");
+	content_sub(path, sizeof(path), "");
 	walk(path, 0, &tmp, &files);
 	return files;
 }
@@ -176,7 +176,7 @@ test_abc(void)
 	ok(stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 3,
 	   "stored as content/ba/7816bf...");
 	is_int(st.st_mode & 0777, 0640 & ~mask, "file mode 0640");
-	content_path(path, sizeof(path), "ba");
+	content_sub(path, sizeof(path), "ba");
 	ok(stat(path, &st) == 0 && S_ISDIR(st.st_mode), "fan-out folder");
 	is_int(st.st_mode & 0777, 0750 & ~mask, "folder mode 0750");
 	is_int(count_tmp(), 0, "no temporary file after commit");
@@ -422,7 +422,7 @@ remove_fanout(const char *hash)
 	char path[4096];
 	char sub[3] = { hash[0], hash[1], '\0' };
 
-	content_path(path, sizeof(path), sub);
+	content_sub(path, sizeof(path), sub);
 	rmdir(path);
 }
 
@@ -432,7 +432,7 @@ make_fanout(const char *hash)
 	char path[4096];
 	char sub[3] = { hash[0], hash[1], '\0' };
 
-	content_path(path, sizeof(path), sub);
+	content_sub(path, sizeof(path), sub);
 	mkdir(path, 0750);
 }
 
@@ -529,7 +529,7 @@ test_leftovers(void)
 	char path[4096];
 	int fd;
 
-	content_path(path, sizeof(path), "up-0badf00d.tmp");
+	content_sub(path, sizeof(path), "up-0badf00d.tmp");
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640);
 	ok(fd >= 0, "a left-over temporary");
 	if (fd >= 0)

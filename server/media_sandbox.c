@@ -1,0 +1,508 @@
+/*
+ * media_sandbox.c - one media job in a separate, resource-limited process
+ * (media_sandbox.h).
+ *
+ * The worker is this same executable (`tinchi media-worker OUTDIR`), its
+ * path read from /proc/self/exe by media_sandbox_init. Tests run from a
+ * test binary, so the environment variable TINCHI_MEDIA_WORKER, when set
+ * at media_sandbox_init, names the executable to start instead.
+ *
+ * Everything the child needs (argument vector, limits, resolved folder) is
+ * prepared before fork(); between fork() and execv() the child makes only
+ * system calls that are async-signal-safe, as the server has threads.
+ * PR_SET_PDEATHSIG fires when the thread that forked ends, so a job runs on
+ * a thread that waits for it (media_sandbox_run blocks).
+ *
+ * Limits of 0 are left as inherited. RLIMIT_CPU gets a hard limit 5 s
+ * above the soft one (SIGXCPU first, SIGKILL if ignored); RLIMIT_FSIZE
+ * bounds each file the worker writes (SIGXFSZ).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "courses/dynbuf.h"
+#include "courses/errors.h"
+#include "courses/log.h"
+#include "server/media_sandbox.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+#define LINE_MAX_BYTES (1 << 20)
+#define POLL_MS 200
+#define EXIT_GRACE_S 10		/* after the pipe closes, before a kill */
+#define CPU_HARD_EXTRA 5
+
+/* The executable to start; written once by media_sandbox_init. */
+static char worker_path[PATH_MAX];
+
+int
+media_sandbox_init(void)
+{
+	const char *env = getenv("TINCHI_MEDIA_WORKER");
+	ssize_t n;
+
+	if (env && env[0]) {
+		if (strlen(env) >= sizeof(worker_path))
+			return TC_EIO;
+		memcpy(worker_path, env, strlen(env) + 1);
+		return 0;
+	}
+	n = readlink("/proc/self/exe", worker_path, sizeof(worker_path) - 1);
+	if (n <= 0) {
+		worker_path[0] = '\0';
+		return TC_EIO;
+	}
+	worker_path[n] = '\0';
+	return 0;
+}
+
+/* ---- the child, between fork and exec ------------------------------------ */
+
+struct spawn {
+	char *argv[4];
+	char dir[PATH_MAX];
+	struct { int resource; struct rlimit lim; } rl[5];
+	int nrl;
+	pid_t parent;
+	int in, out;
+};
+
+static void
+child_fail(const char *msg, int status)
+{
+	ssize_t n = write(STDERR_FILENO, msg, strlen(msg));
+
+	(void)n;
+	_exit(status);
+}
+
+static void __attribute__((noreturn))
+child_exec(const struct spawn *sp)
+{
+	static const int dfl[] = { SIGPIPE, SIGXCPU, SIGXFSZ, SIGINT, SIGTERM, SIGHUP, SIGCHLD };
+	struct sigaction sa;
+	sigset_t none;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (size_t i = 0; i < sizeof(dfl) / sizeof(dfl[0]); i++)
+		sigaction(dfl[i], &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setpgid(0, 0);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != sp->parent)
+		_exit(127);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	for (int i = 0; i < sp->nrl; i++)
+		if (setrlimit(sp->rl[i].resource, &sp->rl[i].lim) != 0)
+			child_fail("tinchi: media worker: cannot set its resource limits\n", 126);
+	if (dup2(sp->in, STDIN_FILENO) < 0 || dup2(sp->out, STDOUT_FILENO) < 0)
+		child_fail("tinchi: media worker: cannot set up its input and output\n", 127);
+	if (close_range(3, ~0U, 0) != 0) {
+		struct rlimit nofile;
+		int max = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 65536 ?
+			(int)nofile.rlim_cur : 65536;
+
+		for (int fd = 3; fd < max; fd++)
+			close(fd);
+	}
+	if (chdir(sp->dir) != 0)
+		child_fail("tinchi: media worker: cannot enter its output folder\n", 127);
+	execv(worker_path, sp->argv);
+	child_fail("tinchi: media worker: cannot start the worker executable\n", 127);
+	_exit(127);
+}
+
+static void
+add_limit(struct spawn *sp, int resource, rlim_t soft, rlim_t hard)
+{
+	sp->rl[sp->nrl].resource = resource;
+	sp->rl[sp->nrl].lim.rlim_cur = soft;
+	sp->rl[sp->nrl].lim.rlim_max = hard;
+	sp->nrl++;
+}
+
+static void
+plan_limits(struct spawn *sp, const struct media_limits *lim)
+{
+	add_limit(sp, RLIMIT_CORE, 0, 0);
+	if (lim->cpu_seconds > 0)
+		add_limit(sp, RLIMIT_CPU, (rlim_t)lim->cpu_seconds,
+			  (rlim_t)lim->cpu_seconds + CPU_HARD_EXTRA);
+	if (lim->max_output > 0)
+		add_limit(sp, RLIMIT_FSIZE, (rlim_t)lim->max_output, (rlim_t)lim->max_output);
+	if (lim->open_files > 0)
+		add_limit(sp, RLIMIT_NOFILE, (rlim_t)lim->open_files, (rlim_t)lim->open_files);
+	if (lim->memory > 0) {
+#ifdef UNDER_ASAN
+		static atomic_flag warned = ATOMIC_FLAG_INIT;
+
+		if (!atomic_flag_test_and_set(&warned))
+			log_warn("media: AddressSanitizer build: the media worker runs without a memory "
+				 "limit (its shadow memory needs terabytes of address space)");
+#else
+		add_limit(sp, RLIMIT_AS, (rlim_t)lim->memory, (rlim_t)lim->memory);
+#endif
+	}
+}
+
+/* ---- the parent ---------------------------------------------------------- */
+
+enum kill_reason { KILL_NONE, KILL_TIMEOUT, KILL_STALL, KILL_CANCEL, KILL_PROTOCOL, KILL_LINGER };
+
+struct supervise {
+	pid_t pid;
+	int fd;
+	const struct media_limits *lim;
+	media_sandbox_progress_fn progress;
+	void *arg;
+	volatile sig_atomic_t *cancel;
+	struct timespec start, last_line;
+	enum kill_reason killed;
+	struct dynbuf line;
+	int final;			/* 0 none, 1 ok, -1 error */
+	int final_rc;
+	char error[512];
+	struct media_result *out;
+};
+
+static double
+since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static int
+code_of(const char *code)
+{
+	if (code && strcmp(code, tc_strerror(TC_EUNSUPPORTED)) == 0)
+		return TC_EUNSUPPORTED;
+	if (code && strcmp(code, tc_strerror(TC_EIO)) == 0)
+		return TC_EIO;
+	return TC_EINVALID;
+}
+
+/* One JSON line from the worker. A line that is not understood ends the
+ * job: the worker is ours, so it is broken or was taken over. */
+static void
+on_line(struct supervise *s, const char *text, size_t len)
+{
+	json_t *o = json_loadb(text, len, 0, NULL), *ok, *v;
+	char *res;
+
+	clock_gettime(CLOCK_MONOTONIC, &s->last_line);
+	if (!json_is_object(o) || s->final) {
+		s->killed = KILL_PROTOCOL;
+		goto out;
+	}
+	ok = json_object_get(o, "ok");
+	if (json_is_boolean(ok) && json_is_true(ok)) {
+		res = json_dumps(json_object_get(o, "result"), JSON_COMPACT);
+		s->final = res && media_result_parse(res, s->out) == 0 ? 1 : 0;
+		free(res);
+		if (!s->final)
+			s->killed = KILL_PROTOCOL;
+	} else if (json_is_boolean(ok)) {
+		v = json_object_get(o, "error");
+		snprintf(s->error, sizeof(s->error), "%s",
+			 json_is_string(v) ? json_string_value(v) : "the media worker failed");
+		s->final = -1;
+		s->final_rc = code_of(json_string_value(json_object_get(o, "code")));
+	} else if (json_is_string(v = json_object_get(o, "stage")) &&
+		   json_is_integer(json_object_get(o, "percent"))) {
+		if (s->progress)
+			s->progress(s->arg, json_string_value(v),
+				    (int)json_integer_value(json_object_get(o, "percent")));
+	} else {
+		s->killed = KILL_PROTOCOL;
+	}
+out:
+	json_decref(o);
+}
+
+/* Splits what arrived into lines. */
+static void
+on_data(struct supervise *s, const char *p, size_t n)
+{
+	while (n > 0 && !s->killed) {
+		const char *nl = memchr(p, '\n', n);
+		size_t take = nl ? (size_t)(nl - p) : n;
+
+		if (dynbuf_append(&s->line, p, take) != 0) {
+			s->killed = KILL_PROTOCOL;	/* a line over LINE_MAX_BYTES */
+			return;
+		}
+		if (!nl)
+			return;
+		on_line(s, s->line.data ? s->line.data : "", s->line.len);
+		dynbuf_reset(&s->line);
+		p = nl + 1;
+		n -= take + 1;
+	}
+}
+
+/* Whether a limit says the worker must go now. */
+static enum kill_reason
+overdue(const struct supervise *s)
+{
+	if (s->cancel && *s->cancel)
+		return KILL_CANCEL;
+	if (s->lim->timeout > 0 && since(&s->start) >= (double)s->lim->timeout)
+		return KILL_TIMEOUT;
+	if (s->lim->stall > 0 && since(&s->last_line) >= (double)s->lim->stall)
+		return KILL_STALL;
+	return KILL_NONE;
+}
+
+static void
+kill_worker(struct supervise *s, enum kill_reason why)
+{
+	if (!s->killed)
+		s->killed = why;
+	kill(-s->pid, SIGKILL);
+	kill(s->pid, SIGKILL);
+}
+
+/* Reads the pipe until it closes or the worker has to be killed, then
+ * reaps the worker. Returns its wait status. */
+static int
+supervise(struct supervise *s)
+{
+	char buf[16384];
+	struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+	struct timespec closed;
+	enum kill_reason r;
+	int status = 0, open = 1;
+	ssize_t n;
+	pid_t w;
+
+	while (open && !s->killed) {
+		if ((r = overdue(s)) != KILL_NONE) {
+			kill_worker(s, r);
+			break;
+		}
+		if (poll(&pfd, 1, POLL_MS) < 0) {
+			if (errno == EINTR)
+				continue;
+			kill_worker(s, KILL_PROTOCOL);
+			break;
+		}
+		if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		n = read(s->fd, buf, sizeof(buf));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			open = 0;
+		else
+			on_data(s, buf, (size_t)n);
+	}
+	if (s->killed)
+		kill_worker(s, s->killed);
+	/* the pipe is closed (or the worker killed): wait for the exit */
+	clock_gettime(CLOCK_MONOTONIC, &closed);
+	for (;;) {
+		w = waitpid(s->pid, &status, s->killed ? 0 : WNOHANG);
+		if (w == s->pid)
+			break;
+		if (w < 0 && errno != EINTR) {
+			status = 0;
+			break;
+		}
+		if (w == 0) {
+			if ((r = overdue(s)) != KILL_NONE)
+				kill_worker(s, r);
+			else if (since(&closed) >= EXIT_GRACE_S)
+				kill_worker(s, KILL_LINGER);
+			else
+				nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+		}
+	}
+	return status;
+}
+
+/* The outcome in words, from how the worker ended. */
+static int
+verdict(struct supervise *s, int status, char *why, size_t whylen)
+{
+	const struct media_limits *lim = s->lim;
+	int sig;
+
+	switch (s->killed) {
+	case KILL_CANCEL:
+		snprintf(why, whylen, "processing was cancelled; it will run again");
+		return TC_EBUSY;
+	case KILL_TIMEOUT:
+		snprintf(why, whylen, "processing took longer than %ld s", lim->timeout);
+		return TC_EINVALID;
+	case KILL_STALL:
+		snprintf(why, whylen, "processing made no progress for %ld s", lim->stall);
+		return TC_EINVALID;
+	case KILL_PROTOCOL:
+		snprintf(why, whylen, "the media worker sent an answer that is not understood");
+		return TC_EINVALID;
+	case KILL_LINGER:
+		snprintf(why, whylen, "the media worker did not exit after its answer");
+		return TC_EINVALID;
+	case KILL_NONE:
+		break;
+	}
+	if (WIFSIGNALED(status)) {
+		sig = WTERMSIG(status);
+		if (sig == SIGXCPU)
+			snprintf(why, whylen, "processing used more than %ld s of CPU time", lim->cpu_seconds);
+		else if (sig == SIGXFSZ)
+			snprintf(why, whylen, "processing wrote more than %lld bytes into one file",
+				 lim->max_output);
+		else
+			snprintf(why, whylen, "the media worker crashed (signal %d, SIG%s)", sig,
+				 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+		return TC_EINVALID;
+	}
+	if (WIFEXITED(status)) {
+		int code = WEXITSTATUS(status);
+
+		if (code == 0 && s->final == 1)
+			return 0;
+		if (s->final == -1) {
+			snprintf(why, whylen, "%s", s->error);
+			return s->final_rc;
+		}
+		if (code == 126 || code == 127) {
+			snprintf(why, whylen, "the media worker could not be started");
+			return TC_EIO;
+		}
+		snprintf(why, whylen, "the media worker stopped without an answer (exit status %d)", code);
+		return TC_EINVALID;
+	}
+	snprintf(why, whylen, "the media worker ended in an unknown way");
+	return TC_EINVALID;
+}
+
+/* Moves FD to a number above the standard ones (close-on-exec kept). */
+static int
+above_stdio(int fd)
+{
+	int nfd;
+
+	if (fd < 0 || fd > STDERR_FILENO)
+		return fd;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+	close(fd);
+	return nfd;
+}
+
+int
+media_sandbox_run(const char *input_path, const char *outdir,
+		  const struct media_limits *limits,
+		  media_sandbox_progress_fn progress, void *arg,
+		  volatile sig_atomic_t *cancel,
+		  struct media_result *out, char *why, size_t whylen)
+{
+	struct spawn sp;
+	struct supervise s;
+	int in = -1, pfd[2] = { -1, -1 }, status, rc;
+	pid_t pid;
+
+	memset(out, 0, sizeof(*out));
+	memset(&sp, 0, sizeof(sp));
+	memset(&s, 0, sizeof(s));
+	if (why && whylen)
+		why[0] = '\0';
+	if (!worker_path[0]) {
+		snprintf(why, whylen, "the media worker could not be started (not initialised)");
+		return TC_EIO;
+	}
+	if (!realpath(outdir, sp.dir)) {
+		snprintf(why, whylen, "the output folder cannot be used (%s)", strerror(errno));
+		return TC_EIO;
+	}
+	in = above_stdio(open(input_path, O_RDONLY | O_CLOEXEC | O_NOCTTY));
+	if (in < 0) {
+		snprintf(why, whylen, "the uploaded file cannot be opened (%s)", strerror(errno));
+		return TC_EIO;
+	}
+	if (pipe2(pfd, O_CLOEXEC) != 0) {
+		snprintf(why, whylen, "the media worker could not be started (%s)", strerror(errno));
+		close(in);
+		return TC_EIO;
+	}
+	pfd[0] = above_stdio(pfd[0]);
+	pfd[1] = above_stdio(pfd[1]);
+	if (pfd[0] < 0 || pfd[1] < 0) {
+		rc = TC_EIO;
+		snprintf(why, whylen, "the media worker could not be started (%s)", strerror(errno));
+		goto out;
+	}
+	sp.argv[0] = "tinchi";
+	sp.argv[1] = "media-worker";
+	sp.argv[2] = sp.dir;
+	sp.argv[3] = NULL;
+	sp.in = in;
+	sp.out = pfd[1];
+	sp.parent = getpid();
+	plan_limits(&sp, limits);
+
+	pid = fork();
+	if (pid < 0) {
+		rc = errno == ENOMEM || errno == EAGAIN ? TC_ENOMEM : TC_EIO;
+		snprintf(why, whylen, "the media worker could not be started (%s)", strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		child_exec(&sp);
+	setpgid(pid, pid);		/* also here: no window before a kill(-pid) */
+	close(pfd[1]);
+	pfd[1] = -1;
+	close(in);
+	in = -1;
+
+	s.pid = pid;
+	s.fd = pfd[0];
+	s.lim = limits;
+	s.progress = progress;
+	s.arg = arg;
+	s.cancel = cancel;
+	s.out = out;
+	dynbuf_init(&s.line, LINE_MAX_BYTES);
+	clock_gettime(CLOCK_MONOTONIC, &s.start);
+	s.last_line = s.start;
+	status = supervise(&s);
+	dynbuf_cleanup(&s.line);
+	rc = verdict(&s, status, why, whylen);
+	if (rc)
+		memset(out, 0, sizeof(*out));
+out:
+	if (in >= 0)
+		close(in);
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	return rc;
+}

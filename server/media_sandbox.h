@@ -1,0 +1,75 @@
+/*
+ * media_sandbox.h - runs one media job in a separate, resource-limited
+ * process: `tinchi media-worker OUTDIR` (server/media_worker.c), the same
+ * binary started again with execv("/proc/self/exe"-resolved path).
+ *
+ * The child gets the input file as its standard input (read-only), its
+ * standard output is a pipe of JSON lines back to the caller, its standard
+ * error is the server's. Before exec it:
+ *   - sets RLIMIT_CPU, RLIMIT_AS (not in AddressSanitizer builds, where the
+ *     shadow memory needs terabytes of address space: logged once),
+ *     RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE = 0;
+ *   - asks to be killed when the server dies (PR_SET_PDEATHSIG);
+ *   - closes every other descriptor, moves to its own process group, and
+ *     changes directory to OUTDIR.
+ * Protocol, child to parent, one JSON object a line:
+ *   {"stage":"package","percent":42}
+ *   {"ok":true,"result":{...media_result_json...}}      (last line, exit 0)
+ *   {"ok":false,"error":"the file has no moov atom..."} (last line, exit 1)
+ * The parent kills the child's process group with SIGKILL when the wall-
+ * clock timeout passes, when no line has arrived for STALL seconds, or when
+ * *CANCEL becomes non-zero; a child that dies of a signal or exits without
+ * its last line fails the job with a reason that says so ("the media worker
+ * crashed (signal 11, SIGSEGV)", "processing took longer than 3600 s").
+ */
+#ifndef TINCHI_MEDIA_SANDBOX_H
+#define TINCHI_MEDIA_SANDBOX_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "storage/media.h"
+
+/* A limit of 0 leaves that resource as the server has it. */
+struct media_limits {
+	long cpu_seconds;		/* RLIMIT_CPU */
+	long long memory;		/* RLIMIT_AS, bytes */
+	long long max_output;		/* RLIMIT_FSIZE, bytes */
+	int open_files;			/* RLIMIT_NOFILE */
+	long timeout;			/* wall clock, seconds */
+	long stall;			/* seconds without a progress line */
+};
+
+/*
+ * Called on the caller's thread for every progress line.
+ */
+typedef void (*media_sandbox_progress_fn)(void *arg, const char *stage, int percent);
+
+/*
+ * Records the path of the running executable (readlink /proc/self/exe);
+ * call once at start, before any thread. 0 or TC_EIO. When the environment
+ * variable TINCHI_MEDIA_WORKER is set, its value is recorded instead: the
+ * unit tests, which run from a test binary, point it at the built tinchi.
+ */
+int media_sandbox_init(void);
+
+/*
+ * Runs the worker on INPUT_PATH (opened here read-only) writing into
+ * OUTDIR (exists, empty) under LIMITS, and waits for it; blocking, for a
+ * dedicated thread. PROGRESS may be NULL. CANCEL (may be NULL) is polled
+ * at least every 200 ms. Returns 0 with OUT filled in; TC_EINVALID or
+ * TC_EUNSUPPORTED when the media was refused or failed (WHY says why, in
+ * words for the lecturer); TC_EBUSY when cancelled (the job should run
+ * again later); TC_EIO/TC_ENOMEM when the worker could not be started.
+ */
+int media_sandbox_run(const char *input_path, const char *outdir,
+		      const struct media_limits *limits,
+		      media_sandbox_progress_fn progress, void *arg,
+		      volatile sig_atomic_t *cancel,
+		      struct media_result *out, char *why, size_t whylen);
+
+/* main() of `tinchi media-worker OUTDIR` (argv[0] is "media-worker");
+ * returns the exit status. */
+int media_worker_main(int argc, char **argv);
+
+#endif
