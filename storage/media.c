@@ -26,6 +26,8 @@
  *   - the audio decoder, resampled to 44.1/48 kHz float planar, mono or
  *     stereo, through a FIFO into the native AAC encoder (64 kbit/s); the
  *     same AAC packets go to every rendition that carries encoded audio.
+ * A decoder is opened only when a rendition asked for needs it, so a copy
+ * alone (MEDIA_ORIGINAL) is a remux with no decoding.
  * Each rendition is written by libavformat's "hls" muxer (fMP4, VOD,
  * temp_file: segments and playlists are written as NAME.tmp and renamed
  * when complete; init.mp4 is written in place, once, when the first segment
@@ -670,6 +672,7 @@ struct rend {
 struct job {
 	struct input in;
 	const char *outdir;
+	unsigned want;			/* MEDIA_ORIGINAL | MEDIA_360P | MEDIA_AUDIO */
 	struct media_result *res;
 	media_progress_fn progress;
 	void *arg;
@@ -1015,7 +1018,8 @@ copyable(const struct job *j)
 	return !a || (a->codec_id == AV_CODEC_ID_AAC && a->extradata_size >= 2);
 }
 
-/* Sets up the decoders, encoders and renditions. */
+/* Sets up the renditions asked for that apply, and the decoders and
+ * encoders they need (none for a copy alone). */
 static int
 job_plan(struct job *j)
 {
@@ -1032,23 +1036,31 @@ job_plan(struct job *j)
 		fit_short(v->width, v->height, v->sample_aspect_ratio, INT_MAX, &sw, &sh);
 		j->cap_fps = q2d_or0(j->vs->avg_frame_rate) > FPS_MAX + 0.5 ||
 			     q2d_or0(j->vs->r_frame_rate) > FPS_MAX + 0.5;
-		if ((rc = decoder_open(j, j->vs, &j->vdec)))
-			return rc;
-		if (copy || FFMIN(sw, sh) > SHORT_360) {
+		if ((j->want & MEDIA_ORIGINAL) && (copy || FFMIN(sw, sh) > SHORT_360)) {
 			j->orig = o = &j->rend[j->nrend++];
 			if ((rc = rend_create(j, o, "original", copy)))
 				return rc;
 		}
-		j->p360 = o = &j->rend[j->nrend++];
-		if ((rc = rend_create(j, o, "360p", 0)))
+		if (j->want & MEDIA_360P) {
+			j->p360 = o = &j->rend[j->nrend++];
+			if ((rc = rend_create(j, o, "360p", 0)))
+				return rc;
+		}
+		if ((j->p360 || (j->orig && !copy)) && (rc = decoder_open(j, j->vs, &j->vdec)))
 			return rc;
 	}
-	if (j->as) {
+	if (j->as && (j->want & MEDIA_AUDIO)) {
 		j->audio = o = &j->rend[j->nrend++];
-		if ((rc = rend_create(j, o, "audio", 0)) || (rc = decoder_open(j, j->as, &j->adec)) ||
-		    (rc = aenc_open(j)))
+		if ((rc = rend_create(j, o, "audio", 0)))
 			return rc;
 	}
+	if (j->nrend == 0)
+		return say(j->why, j->whylen, TC_EINVALID, "none of the renditions asked for can be "
+			   "made from this file");
+	/* encoded audio: in the audio rendition, 360p and an encoded original */
+	if (j->as && (j->audio || j->p360 || (j->orig && !copy)) &&
+	    ((rc = decoder_open(j, j->as, &j->adec)) || (rc = aenc_open(j))))
+		return rc;
 
 	/* streams: video first, then audio */
 	if (j->orig) {
@@ -1489,14 +1501,14 @@ job_demux(struct job *j)
 			j->vpackets++;
 			if (j->orig && !j->orig->venc)
 				rc = copy_video(j, 0);
-			if (!rc)
+			if (!rc && j->vdec)
 				rc = decode(j, j->vdec, pkt);
 		} else if (j->as && pkt->stream_index == j->as->index) {
 			shift(pkt, j->aoff);
 			j->apackets++;
 			if (j->orig && j->orig->ast && !j->orig->audio_enc)
 				rc = copy_packet(j, j->orig, j->orig->ast, j->as);
-			if (!rc)
+			if (!rc && j->adec)
 				rc = decode(j, j->adec, pkt);
 		} else {
 			av_packet_unref(pkt);
@@ -1911,8 +1923,8 @@ job_cleanup(struct job *j)
 }
 
 int
-media_package(int fd, const char *outdir, media_progress_fn progress, void *arg,
-	      struct media_result *out, char *why, size_t whylen)
+media_package(int fd, const char *outdir, unsigned renditions, media_progress_fn progress,
+	      void *arg, struct media_result *out, char *why, size_t whylen)
 {
 	struct job j;
 	char a[32], b[32];
@@ -1924,6 +1936,7 @@ media_package(int fd, const char *outdir, media_progress_fn progress, void *arg,
 	if (why && whylen)
 		why[0] = '\0';
 	j.outdir = outdir;
+	j.want = renditions & MEDIA_ALL;
 	j.res = out;
 	j.progress = progress;
 	j.arg = arg;
@@ -1972,11 +1985,11 @@ media_package(int fd, const char *outdir, media_progress_fn progress, void *arg,
 	}
 	if ((rc = job_flush(&j)))
 		goto out;
-	if (j.vs && j.vframes == 0) {
+	if (j.vdec && j.vframes == 0) {
 		rc = say(why, whylen, TC_EINVALID, "the video cannot be decoded: the file may be damaged");
 		goto out;
 	}
-	if (j.as && j.aframes == 0) {
+	if (j.adec && j.aframes == 0) {
 		rc = say(why, whylen, TC_EINVALID, "the audio cannot be decoded: the file may be damaged");
 		goto out;
 	}
@@ -1994,12 +2007,12 @@ media_package(int fd, const char *outdir, media_progress_fn progress, void *arg,
 			goto out;
 		rend_describe(&j, &j.rend[i]);
 	}
-	if (j.vs && j.poster->buf[0]) {
+	if (j.vdec && j.poster->buf[0]) {
 		report(&j, "poster", 97, 1);
 		if ((rc = write_poster(&j)))
 			goto out;
 	}
-	report(&j, j.vs ? "poster" : "package", 100, 1);
+	report(&j, j.vdec ? "poster" : "package", 100, 1);
 out:
 	job_cleanup(&j);
 	if (rc)

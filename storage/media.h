@@ -30,6 +30,9 @@
  *   "audio"    - AAC at about 64 kbit/s, no video (when there is audio).
  * The master playlist is not written here: the server builds it per viewer
  * (signed URLs, captions) from struct media_result.
+ *
+ * Which renditions are made can be narrowed (MEDIA_ORIGINAL, MEDIA_360P,
+ * MEDIA_AUDIO; the server always asks for MEDIA_ALL): see media_package.
  */
 #ifndef TINCHI_MEDIA_H
 #define TINCHI_MEDIA_H
@@ -44,6 +47,12 @@
 #define MEDIA_DURATION_MAX (6 * 3600)	/* seconds */
 #define MEDIA_STREAMS_MAX 64
 #define MEDIA_RENDITIONS_MAX 3
+
+/* The renditions media_package may make, a bit mask. */
+#define MEDIA_ORIGINAL 1u
+#define MEDIA_360P 2u
+#define MEDIA_AUDIO 4u
+#define MEDIA_ALL (MEDIA_ORIGINAL | MEDIA_360P | MEDIA_AUDIO)
 
 struct media_info {
 	char container[32];		/* short demuxer name: "mp4", "matroska", "mp3" ... */
@@ -101,7 +110,7 @@ typedef void (*media_progress_fn)(void *arg, const char *stage, int percent);
 int media_probe(int fd, struct media_info *out, char *why, size_t whylen);
 
 /*
- * Probes FD and writes every rendition and the poster into OUTDIR (layout
+ * Probes FD and writes the renditions and the poster into OUTDIR (layout
  * above), calling PROGRESS (may be NULL) as it goes. Single pass over the
  * input: the stream copy, the 360p encode and the audio encode are fed
  * from the same demuxed packets. 0 with OUT filled in; on failure the
@@ -109,9 +118,21 @@ int media_probe(int fd, struct media_info *out, char *why, size_t whylen);
  * duration the file declares ("the file ends after 3 s of 47 min: the
  * upload may be truncated") or cannot be decoded, and WHY says what went
  * wrong; OUTDIR may then hold partial files (the caller removes the folder).
+ *
+ * RENDITIONS (MEDIA_ALL for a lecture; fewer for benchmarks and tools, as
+ * `tinchi media-worker --renditions`) says which renditions may be made;
+ * each is still made only when it applies to the file (no "audio" without
+ * audio, ...), and when none is left the call fails with TC_EINVALID. Only
+ * what the chosen renditions need is decoded: the video decoder is opened
+ * for an encoded video rendition ("360p", or an "original" that cannot be
+ * copied), the audio decoder for encoded audio. So MEDIA_ORIGINAL of an
+ * H.264/AAC source is a pure remux that decodes nothing, and then nothing
+ * checks that the streams decode either. The poster is a decoded frame: it
+ * is made whenever the video is decoded anyway, and never by a run that
+ * decodes no video (res->poster stays 0).
  */
-int media_package(int fd, const char *outdir, media_progress_fn progress, void *arg,
-		  struct media_result *out, char *why, size_t whylen);
+int media_package(int fd, const char *outdir, unsigned renditions, media_progress_fn progress,
+		  void *arg, struct media_result *out, char *why, size_t whylen);
 
 /*
  * Sets how much libav* itself prints on standard error: a courses/log.h

@@ -56,7 +56,8 @@ int store_media_claim(struct store *s, const char *node, int64_t now, int64_t le
  * when it is no longer NODE's (deleted, or claimed by another node). */
 int store_media_progress(struct store *s, int64_t material_id, const char *node,
 			 const char *stage, int percent, int64_t now, int64_t lease);
-/* Ends a job NODE holds: ready with RESULT (JSON), or failed with ERROR.
+/* Ends a job NODE holds: ready with RESULT (JSON) and no stage, or failed
+ * with ERROR (keeping the stage it failed in).
  * TC_ENOTFOUND when it is no longer NODE's. */
 int store_media_finish(struct store *s, int64_t material_id, const char *node, int ok,
 		       const char *error, const char *result, int64_t now);

@@ -101,7 +101,7 @@ sq_finish(struct store *s, int64_t material_id, const char *node, int ok, const 
 	int rc = sqlu_execf(s, "media finish",
 		"UPDATE media SET state = ?1, error = ?2, result = ?3, finished_at = ?4,"
 		" updated_at = ?4, lease_until = 0, percent = CASE WHEN ?1 = 'ready' THEN 100"
-		" ELSE percent END"
+		" ELSE percent END, stage = CASE WHEN ?1 = 'ready' THEN '' ELSE stage END"
 		" WHERE material_id = ?5 AND node = ?6 AND state = 'running'",
 		"tttiit", ok ? "ready" : "failed", error, result, now, material_id, node);
 

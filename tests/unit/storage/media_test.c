@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -141,9 +142,11 @@ on_progress(void *arg, const char *stage, int percent)
 	snprintf(p->stage, sizeof(p->stage), "%s", stage);
 }
 
-/* Packages TMP/NAME into TMP/OUT (created here). */
+/* Packages TMP/NAME into TMP/OUT (created here), only the renditions of
+ * MASK. */
 static int
-package(const char *name, const char *out, struct media_result *res, char *why, struct prog *p)
+package_only(const char *name, const char *out, unsigned mask, struct media_result *res,
+	     char *why, struct prog *p)
 {
 	int fd = open(at(name), O_RDONLY | O_CLOEXEC), rc;
 
@@ -153,11 +156,45 @@ package(const char *name, const char *out, struct media_result *res, char *why, 
 		printf("Bail out! cannot open %s or make %s\n", name, out);
 		exit(1);
 	}
-	rc = media_package(fd, at(out), p ? on_progress : NULL, p, res, why, WHY);
+	rc = media_package(fd, at(out), mask, p ? on_progress : NULL, p, res, why, WHY);
 	close(fd);
 	if (rc)
 		printf("# %s: %s (%s)\n", name, why, tc_strerror(rc));
 	return rc;
+}
+
+/* Packages TMP/NAME into TMP/OUT: every rendition. */
+static int
+package(const char *name, const char *out, struct media_result *res, char *why, struct prog *p)
+{
+	return package_only(name, out, MEDIA_ALL, res, why, p);
+}
+
+/* CPU seconds this process (every thread: the codecs' too) used so far. */
+static double
+cpu_now(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Entries in TMP/DIR besides . and .. (-1: cannot be read). */
+static int
+entries(const char *dir)
+{
+	struct dirent *e;
+	DIR *dp = opendir(at(dir));
+	int n = 0;
+
+	if (!dp)
+		return -1;
+	while ((e = readdir(dp)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(dp);
+	return n;
 }
 
 static int
@@ -311,6 +348,8 @@ video_frames(const char *dir)
 
 /* ---- the tests ----------------------------------------------------------- */
 
+static double full_cpu;			/* CPU seconds of the whole job of a.mp4 */
+
 static void
 test_h264_aac(void)
 {
@@ -323,7 +362,9 @@ test_h264_aac(void)
 
 	gen("a.mp4", "-f lavfi -i testsrc2=s=640x480:r=30:d=8 -f lavfi -i sine=f=440:d=8 "
 	    "-c:v libx264 -preset veryfast -g 60 -pix_fmt yuv420p -c:a aac -shortest");
+	full_cpu = cpu_now();
 	is_int(package("a.mp4", "a", &res, why, &prog), 0, "H.264/AAC: packaged");
+	full_cpu = cpu_now() - full_cpu;
 	is_int(res.nr, 3, "H.264/AAC: three renditions");
 	o = rendition(&res, "original");
 	p = rendition(&res, "360p");
@@ -471,6 +512,56 @@ test_video_only(void)
 	ok(res.r[1].width == 640 && res.r[1].height == 360, "video only: 360p at 640x360");
 	ok(playlist_ok("vo/360p", 5.9, 6.5) && decodes("vo/360p") && decodes("vo/original"),
 	   "video only: playlists, decodes");
+}
+
+/* media_package's RENDITIONS mask (after test_h264_aac and test_not_h264,
+ * whose a.mp4 and small.mkv it reuses). */
+static void
+test_renditions(void)
+{
+	struct media_result res;
+	const struct media_rendition *o;
+	struct prog prog;
+	char why[WHY], line[160];
+	double cpu;
+	int rc;
+
+	cpu = cpu_now();
+	is_int(package_only("a.mp4", "copy", MEDIA_ORIGINAL, &res, why, &prog), 0,
+	       "original alone: packaged");
+	cpu = cpu_now() - cpu;
+	o = rendition(&res, "original");
+	ok(res.nr == 1 && o == &res.r[0] && o->copy && o->segments == 2 &&
+	   fabs(o->duration - 8) < 0.2 && o->width == 640 && o->height == 480 &&
+	   strncmp(o->codecs, "avc1.6400", 9) == 0 && strstr(o->codecs, ",mp4a.40.2"),
+	   "original alone: one rendition, the stream copy with its audio");
+	ok(entries("copy") == 1 && exists(at("copy/original")) && !res.poster,
+	   "original alone: only original/ is written, no poster (nothing is decoded)");
+	ok(playlist_ok("copy/original", 5.9, 6.5) && decodes("copy/original"),
+	   "original alone: playlist and segments, decodes");
+	ok(prog.last == 100 && !prog.bad && strcmp(prog.stage, "package") == 0,
+	   "original alone: progress rises to 100 in package");
+	snprintf(line, sizeof(line), "original alone: %.3f s of CPU, the whole job %.3f s", cpu,
+		 full_cpu);
+	diag(line);
+	ok(cpu * 5 < full_cpu, "original alone: a remux, well under a fifth of the whole job's CPU");
+
+	is_int(package_only("a.mp4", "enc", MEDIA_360P | MEDIA_AUDIO, &res, why, NULL), 0,
+	       "360p and audio: packaged");
+	ok(res.nr == 2 && strcmp(res.r[0].name, "360p") == 0 && strcmp(res.r[1].name, "audio") == 0 &&
+	   res.poster && !exists(at("enc/original")) && exists(at("enc/poster.jpg")),
+	   "360p and audio: those two and the poster, no original");
+	ok(decodes("enc/360p") && decodes("enc/audio"), "360p and audio: decode");
+
+	is_int(package_only("a.mp4", "aud", MEDIA_AUDIO, &res, why, NULL), 0,
+	       "audio alone from a video: packaged");
+	ok(res.nr == 1 && strcmp(res.r[0].name, "audio") == 0 && !res.poster &&
+	   entries("aud") == 1 && playlist_ok("aud/audio", 5.9, 6.5),
+	   "audio alone from a video: only audio/, no poster");
+
+	rc = package_only("small.mkv", "none", MEDIA_ORIGINAL, &res, why, NULL);
+	ok(rc == TC_EINVALID && strstr(why, "none of the renditions") && res.nr == 0,
+	   "original alone of a 240-line MPEG-4 (no original applies): refused");
 }
 
 /* The pixel at X, Y of an RGB24 picture is mostly red. */
@@ -853,6 +944,14 @@ test_sandbox(const char *bin)
 	setenv("TINCHI_MEDIA_WORKER", bin, 1);
 	is_int(media_sandbox_init(), 0, "sandbox: init with TINCHI_MEDIA_WORKER");
 
+	mkdir(at("w_copy"), 0755);
+	ok(sh("'%s' media-worker --renditions original '%s' <'%s' >'%s' 2>&1 && tail -n 1 '%s' | "
+	      "grep -q '^{\"ok\":true,'", bin, at("w_copy"), at("a.mp4"), at("w_copy.out"),
+	      at("w_copy.out")) && entries("w_copy") == 1 && exists(at("w_copy/original/index.m3u8")),
+	   "worker: --renditions original writes original/ alone");
+	ok(sh("'%s' media-worker --renditions original,4k '%s' </dev/null >/dev/null 2>&1; "
+	      "test $? -eq 2", bin, at("w_copy")), "worker: an unknown rendition is a usage error");
+
 	memset(&s, 0, sizeof(s));
 	rc = sandbox("a.mp4", "s_good", &lim, &s, &res, why);
 	if (rc)
@@ -955,6 +1054,7 @@ main(void)
 	media_log_level(-1);
 	test_h264_aac();
 	test_not_h264();
+	test_renditions();
 	test_audio_only();
 	test_video_only();
 	test_rotation();
