@@ -477,64 +477,6 @@ on_caption_delete(struct app *app, struct http_request *req, struct http_respons
 
 /* ---- the published files ------------------------------------------------------- */
 
-static int
-all_digits(const char *s, size_t min, size_t max)
-{
-	size_t n = 0;
-
-	for (; s[n]; n++)
-		if (s[n] < '0' || s[n] > '9')
-			return 0;
-	return n >= min && n <= max;
-}
-
-/* The type of published file NAME in folder DIR (NULL: not a file we serve).
- * Names are checked here, so the path built from them stays in the folder. */
-static const char *
-file_type(const char *dir, const char *name)
-{
-	size_t n = strlen(name);
-
-	if (!dir) {
-		if (strcmp(name, "master.m3u8") == 0)
-			return "application/vnd.apple.mpegurl";
-		return strcmp(name, "poster.jpg") == 0 ? "image/jpeg" : NULL;
-	}
-	if (strcmp(dir, "captions") == 0) {
-		char lang[40];
-
-		if (n > 5 && n - 5 < sizeof(lang) && strcmp(name + n - 5, ".m3u8") == 0) {
-			memcpy(lang, name, n - 5);
-			lang[n - 5] = '\0';
-			return lang_tag_valid(lang) ? "application/vnd.apple.mpegurl" : NULL;
-		}
-		if (n > 13 && n - 13 < sizeof(lang) && strcmp(name + n - 4, ".vtt") == 0 &&
-		    name[n - 13] == '-') {
-			memcpy(lang, name, n - 13);
-			lang[n - 13] = '\0';
-			for (size_t i = n - 12; i < n - 4; i++)
-				if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
-					return NULL;
-			return lang_tag_valid(lang) ? "text/vtt; charset=utf-8" : NULL;
-		}
-		return NULL;
-	}
-	if (strcmp(dir, "original") && strcmp(dir, "360p") && strcmp(dir, "audio"))
-		return NULL;
-	if (strcmp(name, "index.m3u8") == 0)
-		return "application/vnd.apple.mpegurl";
-	if (strcmp(name, "init.mp4") == 0)
-		return strcmp(dir, "audio") == 0 ? "audio/mp4" : "video/mp4";
-	if (n == 13 && strncmp(name, "seg_", 4) == 0 && strcmp(name + 9, ".m4s") == 0) {
-		char digits[6];
-
-		memcpy(digits, name + 4, 5);
-		digits[5] = '\0';
-		return all_digits(digits, 5, 5) ? "video/iso.segment" : NULL;
-	}
-	return NULL;
-}
-
 /* Reads a playlist and appends the caller's token to every URI in it. */
 static int
 send_playlist(struct http_response *resp, int fd, off_t size, const char *token)
@@ -574,7 +516,7 @@ on_media_file(struct app *app, struct http_request *req, struct http_response *r
 	const char *uid = http_request_param(req, "uid");
 	const char *dir = http_request_param(req, "dir");
 	const char *name = http_request_param(req, "name");
-	const char *type = name ? file_type(dir, name) : NULL;
+	const char *type = media_file_type(dir, name);
 	char token[MEDIA_TOKEN_MAX], viewer[37], root[PATH_MAX], path[PATH_MAX];
 	int64_t expires = 0;
 	struct stat st;
@@ -600,7 +542,7 @@ on_media_file(struct app *app, struct http_request *req, struct http_response *r
 		: snprintf(path, sizeof(path), "%s/%s", root, name);
 	if (n < 0 || (size_t)n >= sizeof(path) ||
 	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0 ||
-	    !S_ISREG(st.st_mode)) {
+	    !S_ISREG(st.st_mode) || st.st_nlink != 1) {
 		if (fd >= 0)
 			close(fd);
 		problem_respond(resp, 404, NULL, "no such media file");

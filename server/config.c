@@ -90,7 +90,7 @@ config_defaults(struct config *c)
 	c->media_max_output = (int64_t)16 << 30;
 	c->media_timeout = 4 * 3600;
 	c->media_stall = 300;
-	c->media_token_ttl = 6 * 3600;
+	c->media_token_ttl = 12 * 3600;
 }
 
 static const struct opt *

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "courses/crypto.h"
 #include "courses/errors.h"
 #include "courses/log.h"
 #include "server/app.h"
@@ -58,6 +59,7 @@ struct run {
 	struct media_jobs *mj;
 	struct store *st;
 	struct media_job job;
+	char owner[96];			/* this claim: "<node>#<random>" */
 	char stage[16];
 	int percent;
 	int64_t last_write;
@@ -160,7 +162,7 @@ on_progress(void *arg, const char *stage, int percent)
 	snprintf(r->stage, sizeof(r->stage), "%s", stage);
 	r->percent = percent;
 	r->last_write = now;
-	rc = store_media_progress(r->st, r->job.material_id, r->mj->node, r->stage, percent, now,
+	rc = store_media_progress(r->st, r->job.material_id, r->owner, r->stage, percent, now,
 				  lease_of(r->mj));
 	if (rc == TC_ENOTFOUND) {
 		/* deleted meanwhile, or another node took it over */
@@ -199,15 +201,23 @@ caps_add(const struct caption *c, void *arg)
 	return 0;
 }
 
+/* One publisher at a time in this process: the captions are read and the
+ * folder written under it, so two writers (a job ending, captions saved at
+ * the same moment) never leave a folder that matches neither. */
+static pthread_mutex_t publish_mu = PTHREAD_MUTEX_INITIALIZER;
+
 int
 media_publish(struct store *st, const char *data_dir, int64_t material_id, const char *dir,
 	      const struct media_result *res)
 {
 	struct caps cs = { 0 };
-	int rc = store_captions_each(st, material_id, caps_add, &cs);
+	int rc;
 
+	pthread_mutex_lock(&publish_mu);
+	rc = store_captions_each(st, material_id, caps_add, &cs);
 	if (rc == 0)
 		rc = media_dir_publish(data_dir, dir, res, cs.v, cs.n);
+	pthread_mutex_unlock(&publish_mu);
 	free(cs.v);
 	return rc;
 }
@@ -240,7 +250,8 @@ run_job(struct run *r)
 	limits_of(app->cfg, &lim);
 	rc = res ? 0 : TC_ENOMEM;
 	if (rc == 0 && ((rc = content_path(app->cfg->data_dir, r->job.sha256, input)) ||
-			(rc = media_tmp_create(app->cfg->data_dir, r->job.material_uid, tmp))))
+			(rc = media_tmp_create(app->cfg->data_dir, r->mj->node, r->job.material_uid,
+					       tmp))))
 		snprintf(why, sizeof(why), "the server could not prepare the job (%s)",
 			 tc_strerror(rc));
 	if (rc == 0)
@@ -249,7 +260,7 @@ run_job(struct run *r)
 	if (rc == TC_EBUSY || r->lost) {
 		/* stopped: shutdown, or the job is not ours any more */
 		media_dir_remove(tmp);
-		if (!r->lost && store_media_requeue(r->st, r->job.material_id, r->mj->node,
+		if (!r->lost && store_media_requeue(r->st, r->job.material_id, r->owner,
 						    now_s()) == 0)
 			event_push(r->mj, &r->job, "queued", "", 0, NULL);
 		log_info("media: job of material %s %s", r->job.material_uid,
@@ -260,10 +271,11 @@ run_job(struct run *r)
 		rc = TC_ENOMEM;
 	if (rc == 0 && ((rc = media_publish(r->st, app->cfg->data_dir, r->job.material_id, tmp, res)) ||
 			(rc = media_dir_install(app->cfg->data_dir, r->job.material_uid, tmp))))
-		snprintf(why, sizeof(why), "the server could not store the result (%s)",
-			 tc_strerror(rc));
+		snprintf(why, sizeof(why), rc == TC_EINVALID
+			 ? "the media worker left files that are not allowed in a lecture's folder"
+			 : "the server could not store the result (%s)", tc_strerror(rc));
 	if (rc == 0) {
-		rc = store_media_finish(r->st, r->job.material_id, r->mj->node, 1, NULL, json,
+		rc = store_media_finish(r->st, r->job.material_id, r->owner, 1, NULL, json,
 					now_s());
 		if (rc == 0) {
 			/* captions added while the job ran are in the playlist too */
@@ -272,20 +284,41 @@ run_job(struct run *r)
 					      res);
 			event_push(r->mj, &r->job, "ready", "", 100, NULL);
 			log_info("media: job of material %s is done", r->job.material_uid);
-		} else if (media_dir_path(app->cfg->data_dir, r->job.material_uid, final) == 0) {
-			media_dir_remove(final);
+		} else {
+			struct media_job now_job;
+
+			/* not ours any more: when the lecture is gone, so is what we
+			 * published; when another run took it over, its folder stays */
+			if (store_media_get(r->st, r->job.material_id, &now_job, NULL) == TC_ENOTFOUND)
+				media_dir_discard(app->cfg->data_dir, r->job.material_uid);
+			log_info("media: job of material %s was deleted or taken over",
+				 r->job.material_uid);
 		}
 		goto out;
 	}
 	media_dir_remove(tmp);
 	if (!why[0])
 		snprintf(why, sizeof(why), "processing failed (%s)", tc_strerror(rc));
-	if (store_media_finish(r->st, r->job.material_id, r->mj->node, 0, why, NULL, now_s()) == 0)
+	if (store_media_finish(r->st, r->job.material_id, r->owner, 0, why, NULL, now_s()) == 0)
 		event_push(r->mj, &r->job, "failed", r->stage, r->percent, why);
 	log_info("media: job of material %s failed: %s", r->job.material_uid, why);
 out:
 	free(json);
 	free(res);
+}
+
+/* A claim's owner: the node's name and 64 random bits, so that a claim is
+ * one run's even between threads and processes of one node. */
+static int
+owner_new(const char *node, char out[96])
+{
+	unsigned char r[8];
+	int rc = crypto_random(r, sizeof(r));
+
+	if (rc == 0)
+		snprintf(out, 96, "%.63s#%02x%02x%02x%02x%02x%02x%02x%02x", node, r[0], r[1], r[2],
+			 r[3], r[4], r[5], r[6], r[7]);
+	return rc;
 }
 
 struct thread_arg {
@@ -315,9 +348,14 @@ thread_main(void *arg)
 			pthread_mutex_unlock(&mj->mu);
 			break;
 		}
+		/* a job lost last time (deleted, taken over) set the flag: the
+		 * next one starts clear; media_jobs_stop sets it under the lock */
+		*cancel = 0;
 		pthread_mutex_unlock(&mj->mu);
 		memset(&r, 0, sizeof(r));
-		rc = store_media_claim(st, mj->node, now_s(), lease_of(mj), &r.job);
+		rc = owner_new(mj->node, r.owner);
+		if (rc == 0)
+			rc = store_media_claim(st, r.owner, now_s(), lease_of(mj), &r.job);
 		if (rc == 0) {
 			r.mj = mj;
 			r.st = st;
@@ -366,7 +404,7 @@ media_jobs_start(struct app *app, struct media_jobs **out)
 		goto fail;
 	if (n)
 		log_info("media: %d interrupted job%s back in the queue", n, n == 1 ? "" : "s");
-	media_tmp_clean(app->cfg->data_dir);
+	media_tmp_clean(app->cfg->data_dir, mj->node);
 	for (int i = 0; i < app->cfg->media_jobs && i < THREADS_MAX; i++) {
 		struct thread_arg *ta = malloc(sizeof(*ta));
 

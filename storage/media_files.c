@@ -17,6 +17,7 @@
 #include "courses/crypto.h"
 #include "courses/errors.h"
 #include "courses/log.h"
+#include "courses/webvtt.h"
 #include "storage/content.h"
 #include "storage/media_files.h"
 
@@ -87,21 +88,38 @@ media_dir_path(const char *data_dir, const char *uid, char out[PATH_MAX])
 	return path_fmt(out, "%s/%s/%s", data_dir, MEDIA_ROOT, uid);
 }
 
-int
-media_tmp_create(const char *data_dir, const char *uid, char out[PATH_MAX])
+/* A tag is a node's name made safe for a file name: [A-Za-z0-9_.-], at
+ * most 32 characters, never empty. */
+static void
+tag_clean(const char *tag, char out[33])
 {
-	char path[PATH_MAX], name[64];
+	size_t n = 0;
+
+	for (; tag && tag[n] && n < 32; n++)
+		out[n] = ((tag[n] >= 'a' && tag[n] <= 'z') || (tag[n] >= 'A' && tag[n] <= 'Z') ||
+			  (tag[n] >= '0' && tag[n] <= '9') || tag[n] == '_' || tag[n] == '-')
+			 ? tag[n] : '_';
+	if (n == 0)
+		out[n++] = '_';
+	out[n] = '\0';
+}
+
+int
+media_tmp_create(const char *data_dir, const char *tag, const char *uid, char out[PATH_MAX])
+{
+	char path[PATH_MAX], name[128], t[33];
 	unsigned char r[8];
 	int rc;
 
-	if (!uid_valid(uid))
+	if (!data_dir || !uid || !uid_valid(uid))
 		return TC_EINVALID;
+	tag_clean(tag, t);
 	if ((rc = path_fmt(path, "%s/%s", data_dir, MEDIA_ROOT)) || (rc = ensure_dir(path)) ||
 	    (rc = path_fmt(path, "%s/%s", data_dir, MEDIA_TMP)) || (rc = ensure_dir(path)) ||
 	    (rc = crypto_random(r, sizeof(r))))
 		return rc;
-	snprintf(name, sizeof(name), "%s-%02x%02x%02x%02x%02x%02x%02x%02x", uid, r[0], r[1], r[2],
-		 r[3], r[4], r[5], r[6], r[7]);
+	snprintf(name, sizeof(name), "job.%s.%s-%02x%02x%02x%02x%02x%02x%02x%02x", t, uid, r[0],
+		 r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
 	if ((rc = path_fmt(out, "%s/%s", path, name)))
 		return rc;
 	if (mkdir(out, 0755) != 0) {
@@ -161,13 +179,36 @@ media_dir_remove(const char *dir)
 	return 0;
 }
 
-int
-media_tmp_clean(const char *data_dir)
+/* Removes the entries of DATA/media/.tmp whose names start with PREFIX. */
+static int
+tmp_remove_prefixed(const char *data_dir, const char *prefix)
 {
-	char path[PATH_MAX];
-	int rc = path_fmt(path, "%s/%s", data_dir, MEDIA_TMP);
+	char root[PATH_MAX], path[PATH_MAX];
+	size_t plen = strlen(prefix);
+	struct dirent *e;
+	DIR *d;
+	int rc = path_fmt(root, "%s/%s", data_dir, MEDIA_TMP);
 
-	return rc ? rc : media_dir_remove(path);
+	if (rc)
+		return rc;
+	if ((d = opendir(root)) == NULL)
+		return errno == ENOENT ? 0 : TC_EIO;
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, prefix, plen) == 0 &&
+		    path_fmt(path, "%s/%s", root, e->d_name) == 0 && media_dir_remove(path))
+			rc = TC_EIO;
+	closedir(d);
+	return rc;
+}
+
+int
+media_tmp_clean(const char *data_dir, const char *tag)
+{
+	char t[33], prefix[40];
+
+	tag_clean(tag, t);
+	snprintf(prefix, sizeof(prefix), "job.%s.", t);
+	return tmp_remove_prefixed(data_dir, prefix);
 }
 
 int
@@ -196,21 +237,112 @@ media_dir_discard(const char *data_dir, const char *uid)
 int
 media_trash_clean(const char *data_dir)
 {
-	char root[PATH_MAX], path[PATH_MAX];
-	struct dirent *e;
-	DIR *d;
-	int rc = path_fmt(root, "%s/%s", data_dir, MEDIA_TMP);
+	return tmp_remove_prefixed(data_dir, "trash-");
+}
 
-	if (rc)
-		return rc;
-	if ((d = opendir(root)) == NULL)
-		return errno == ENOENT ? 0 : TC_EIO;
-	while ((e = readdir(d)) != NULL)
-		if (strncmp(e->d_name, "trash-", 6) == 0 &&
-		    path_fmt(path, "%s/%s", root, e->d_name) == 0 && media_dir_remove(path))
+const char *
+media_file_type(const char *dir, const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	char lang[40];
+
+	if (!name)
+		return NULL;
+	if (!dir) {
+		if (strcmp(name, "master.m3u8") == 0)
+			return "application/vnd.apple.mpegurl";
+		return strcmp(name, "poster.jpg") == 0 ? "image/jpeg" : NULL;
+	}
+	if (strcmp(dir, "captions") == 0) {
+		if (n > 5 && n - 5 < sizeof(lang) && strcmp(name + n - 5, ".m3u8") == 0) {
+			memcpy(lang, name, n - 5);
+			lang[n - 5] = '\0';
+			return lang_tag_valid(lang) ? "application/vnd.apple.mpegurl" : NULL;
+		}
+		if (n > 13 && n - 13 < sizeof(lang) && strcmp(name + n - 4, ".vtt") == 0 &&
+		    name[n - 13] == '-') {
+			memcpy(lang, name, n - 13);
+			lang[n - 13] = '\0';
+			for (size_t i = n - 12; i < n - 4; i++)
+				if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+					return NULL;
+			return lang_tag_valid(lang) ? "text/vtt; charset=utf-8" : NULL;
+		}
+		return NULL;
+	}
+	if (strcmp(dir, "original") && strcmp(dir, "360p") && strcmp(dir, "audio"))
+		return NULL;
+	if (strcmp(name, "index.m3u8") == 0)
+		return "application/vnd.apple.mpegurl";
+	if (strcmp(name, "init.mp4") == 0)
+		return strcmp(dir, "audio") == 0 ? "audio/mp4" : "video/mp4";
+	if (n == 13 && strncmp(name, "seg_", 4) == 0 && strcmp(name + 9, ".m4s") == 0) {
+		for (size_t i = 4; i < 9; i++)
+			if (name[i] < '0' || name[i] > '9')
+				return NULL;
+		return "video/iso.segment";
+	}
+	return NULL;
+}
+
+/* A temporary file a crash left behind (".NAME.<random>.tmp"): never
+ * served, removed when its folder is next published. */
+static int
+leftover_tmp(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] == '.' && n > 5 && strcmp(name + n - 4, ".tmp") == 0;
+}
+
+/*
+ * The worker wrote DIR (it is untrusted): only the names media_file_type
+ * knows, in the folders it knows, as plain files with one link (a hard
+ * link could point at any file of the server's), or folders. Anything else
+ * refuses the whole folder.
+ */
+static int
+check_tree_at(int dfd, const char *sub)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d) {
+		close(dfd);
+		return TC_EIO;
+	}
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 			rc = TC_EIO;
+		} else if (S_ISDIR(st.st_mode) && !sub &&
+			   (strcmp(e->d_name, "original") == 0 || strcmp(e->d_name, "360p") == 0 ||
+			    strcmp(e->d_name, "audio") == 0 || strcmp(e->d_name, "captions") == 0)) {
+			int fd = openat(dirfd(d), e->d_name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			rc = fd < 0 ? TC_EIO : check_tree_at(fd, e->d_name);
+		} else if (!S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+			   (!media_file_type(sub, e->d_name) && !leftover_tmp(e->d_name))) {
+			log_warn("media: unexpected %s%s%s in a job's output", sub ? sub : "",
+				 sub ? "/" : "", e->d_name);
+			rc = TC_EINVALID;
+		}
+	}
 	closedir(d);
 	return rc;
+}
+
+static int
+check_tree(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	return fd < 0 ? TC_EIO : check_tree_at(fd, NULL);
 }
 
 int
@@ -222,6 +354,8 @@ media_dir_install(const char *data_dir, const char *uid, const char *tmpdir)
 	if ((rc = media_dir_path(data_dir, uid, final)) ||
 	    (rc = path_fmt(old, "%s.old", final)) ||
 	    (rc = path_fmt(root, "%s/%s", data_dir, MEDIA_ROOT)))
+		return rc;
+	if ((rc = check_tree(tmpdir)))
 		return rc;
 	/* an older folder (a job run again) goes aside first, then away */
 	if (media_dir_remove(old) || (rename(final, old) != 0 && errno != ENOENT)) {
@@ -237,17 +371,22 @@ media_dir_install(const char *data_dir, const char *uid, const char *tmpdir)
 	return fsync_path(root);
 }
 
-/* Writes LEN bytes at P to DIR/NAME through DIR/.NAME.tmp, synced. */
+/* Writes LEN bytes at P to DIR/NAME through a new DIR/.NAME.<random>.tmp,
+ * synced: two writers never share a temporary file. */
 static int
 write_atomic(const char *dir, const char *name, const void *p, size_t len)
 {
 	char tmp[PATH_MAX], final[PATH_MAX];
+	unsigned char r[6];
 	const char *c = p;
-	int fd, rc = 0;
+	int fd, rc = crypto_random(r, sizeof(r));
 
-	if (path_fmt(tmp, "%s/.%s.tmp", dir, name) || path_fmt(final, "%s/%s", dir, name))
+	if (rc)
+		return rc;
+	if (path_fmt(tmp, "%s/.%s.%02x%02x%02x%02x%02x%02x.tmp", dir, name, r[0], r[1], r[2], r[3],
+		     r[4], r[5]) || path_fmt(final, "%s/%s", dir, name))
 		return TC_EINVALID;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return TC_EIO;
 	while (len > 0 && rc == 0) {
@@ -363,7 +502,8 @@ publish_captions(const char *data_dir, const char *dir, const struct media_resul
 	if ((d = opendir(cdir)) == NULL)
 		return TC_EIO;
 	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.' && !caption_listed(e->d_name, caps, n))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    !caption_listed(e->d_name, caps, n))
 			unlinkat(dirfd(d), e->d_name, 0);
 	closedir(d);
 	return fsync_path(cdir);
@@ -378,7 +518,8 @@ media_dir_publish(const char *data_dir, const char *dir, const struct media_resu
 
 	if (!data_dir || !dir || !res || (n && !caps))
 		return TC_EINVALID;
-	if ((rc = publish_captions(data_dir, dir, res, caps, n)))
+	/* a job folder was written by the worker: nothing in it is followed */
+	if ((rc = check_tree(dir)) || (rc = publish_captions(data_dir, dir, res, caps, n)))
 		return rc;
 	dynbuf_init(&b, 2048);
 	rc = media_master_playlist(res, caps, n, &b);
@@ -440,11 +581,16 @@ media_master_playlist(const struct media_result *res, const struct media_caption
 	return rc;
 }
 
-/* Appends URI (N bytes) and the query to OUT. */
+/* Appends URI (N bytes) and the query to OUT. Only relative URIs inside
+ * the lecture's folder are signed: the token never leaves for elsewhere. */
 static int
 sign_uri(struct dynbuf *out, const char *uri, size_t n, const char *query)
 {
-	int rc = dynbuf_append(out, uri, n);
+	int rc;
+
+	if (n == 0 || uri[0] == '/' || memchr(uri, ':', n) || memmem(uri, n, "..", 2))
+		return TC_EINVALID;
+	rc = dynbuf_append(out, uri, n);
 
 	if (rc == 0)
 		rc = dynbuf_puts(out, memchr(uri, '?', n) ? "&" : "?");

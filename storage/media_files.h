@@ -34,15 +34,29 @@ struct media_caption_file {
 /* DATA/media/UID into OUT. TC_EINVALID when UID is not a UUID. */
 int media_dir_path(const char *data_dir, const char *uid, char out[PATH_MAX]);
 
-/* Creates an empty job folder DATA/media/.tmp/UID-<random> into OUT. */
-int media_tmp_create(const char *data_dir, const char *uid, char out[PATH_MAX]);
+/* Creates an empty job folder DATA/media/.tmp/job.<TAG>.<UID>-<random>
+ * into OUT. TAG names the node that runs the job (made file-name safe). */
+int media_tmp_create(const char *data_dir, const char *tag, const char *uid,
+		     char out[PATH_MAX]);
 
-/* Removes every job folder left in DATA/media/.tmp (at start, when no job
- * of this node runs). */
-int media_tmp_clean(const char *data_dir);
+/* Removes the job folders of node TAG left in DATA/media/.tmp (at its
+ * start, when none of its jobs runs); other nodes' are left alone. */
+int media_tmp_clean(const char *data_dir, const char *tag);
+
+/*
+ * The content type of a published file NAME in sub-folder DIR (NULL: the
+ * top) when it is one a lecture's folder holds, else NULL: master.m3u8 and
+ * poster.jpg; <rendition>/index.m3u8, init.mp4, seg_NNNNN.m4s for the
+ * renditions original, 360p and audio; captions/<lang>.m3u8 and
+ * captions/<lang>-<8 hex>.vtt. Serving and the check of a job's output both
+ * use it, so no other name is ever served or published.
+ */
+const char *media_file_type(const char *dir, const char *name);
 
 /* Makes the job folder TMPDIR the published folder of UID (replacing an
- * older one) with one rename. */
+ * older one) with one rename. The worker wrote TMPDIR, so it is checked
+ * first: only the names media_file_type knows, as plain files with a
+ * single link, or their folders; anything else is TC_EINVALID. */
 int media_dir_install(const char *data_dir, const char *uid, const char *tmpdir);
 
 /* Moves the published folder of UID out of sight at once (one rename into
@@ -73,7 +87,9 @@ int media_master_playlist(const struct media_result *res, const struct media_cap
  * Copies the playlist TEXT (LEN bytes) to OUT with "?" QUERY (or "&" QUERY
  * when the URI has a query already) appended to every URI: each line that
  * is not empty and not a tag, and every URI="..." attribute of a tag.
- * 0, TC_ENOMEM, TC_EINVALID (a URI attribute without its closing quote).
+ * 0, TC_ENOMEM, TC_EINVALID (a URI attribute without its closing quote,
+ * or a URI that is not relative to the playlist's folder: absolute, with a
+ * scheme, or with "..").
  */
 int media_playlist_sign(const char *text, size_t len, const char *query, struct dynbuf *out);
 

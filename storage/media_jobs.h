@@ -35,7 +35,7 @@ struct media_job {
 	int percent;
 	char error[MEDIA_ERROR_MAX + 1];
 	int attempts;
-	char node[64];
+	char node[96];			/* the claim's owner: "<node>#<random>" */
 	int64_t lease_until, created_at, updated_at, started_at, finished_at;
 };
 
@@ -64,8 +64,8 @@ int store_media_finish(struct store *s, int64_t material_id, const char *node, i
 /* Puts a job NODE holds back in the queue without counting the attempt
  * (shutdown). TC_ENOTFOUND when it is no longer NODE's. */
 int store_media_requeue(struct store *s, int64_t material_id, const char *node, int64_t now);
-/* At start: every job still running on NODE goes back to the queue (the
- * interrupted attempt counts). */
+/* At start: every job still running under NODE (claims "NODE#...") goes
+ * back to the queue (the interrupted attempt counts). */
 int store_media_requeue_node(struct store *s, const char *node, int64_t now, int *n);
 /* A failed job back in the queue with its attempts reset. TC_ENOTFOUND: no
  * job; TC_ECONFLICT: it has not failed. */

@@ -161,7 +161,8 @@ sq_requeue_node(struct store *s, const char *node, int64_t now, int *n)
 	int rc = sqlu_execf(s, "media requeue node",
 		"UPDATE media SET state = 'queued', node = '', lease_until = 0, stage = '',"
 		" percent = 0, updated_at = ?1"
-		" WHERE state = 'running' AND node = ?2", "it", now, node);
+		" WHERE state = 'running' AND (node = ?2 OR"
+		"  substr(node, 1, length(?2) + 1) = ?2 || '#')", "it", now, node);
 
 	*n = rc ? 0 : sqlite3_changes(store_sqlite_db(s));
 	return rc;

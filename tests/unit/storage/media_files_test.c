@@ -269,7 +269,7 @@ test_dir_path(void)
 	       "a slash in place of a dash: TC_EINVALID");
 	is_int(media_dir_path(data, "", out), TC_EINVALID, "empty: TC_EINVALID");
 	is_int(media_dir_path(data, NULL, out), TC_EINVALID, "NULL: TC_EINVALID");
-	is_int(media_tmp_create(data, "../x", out), TC_EINVALID,
+	is_int(media_tmp_create(data, "node", "../x", out), TC_EINVALID,
 	       "media_tmp_create of a non-UUID: TC_EINVALID");
 	is_int(media_dir_install(data, "../x", "/nonexistent"), TC_EINVALID,
 	       "media_dir_install of a non-UUID: TC_EINVALID");
@@ -387,7 +387,7 @@ test_sign(void)
 		"seg_00002.m4s?x=1\r\n"
 		"\r\n"
 		"#EXT-X-ENDLIST\n"
-		"../360p/seg_00003.m4s";
+		"sub/seg_00003.m4s";
 	static const char media_signed[] =
 		"#EXTM3U\n"
 		"#EXT-X-VERSION:7\n"
@@ -400,7 +400,7 @@ test_sign(void)
 		"seg_00002.m4s?x=1&t=abc\r\n"
 		"\r\n"
 		"#EXT-X-ENDLIST\n"
-		"../360p/seg_00003.m4s?t=abc";
+		"sub/seg_00003.m4s?t=abc";
 	static const char master[] =
 		"#EXTM3U\r\n"
 		"#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"vi\","
@@ -432,6 +432,19 @@ test_sign(void)
 	is_int(rc, 0, "sign only the first LEN bytes");
 	is_str(s, "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-T", "the text ends at LEN");
 	free(s);
+	{
+		/* the token goes to nothing outside the lecture's folder */
+		static const char *const foreign[] = {
+			"../360p/seg_00003.m4s\n", "/media/x/seg.m4s\n", "https://evil.example/x.m3u8\n",
+			"#EXT-X-MAP:URI=\"//evil.example/init.mp4\"\n",
+			"#EXT-X-MEDIA:TYPE=SUBTITLES,URI=\"file:/etc/passwd\"\n", "a/../../b.m4s\n",
+		};
+		for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+			s = signed_text(foreign[i], strlen(foreign[i]), &rc);
+			is_int(rc, TC_EINVALID, foreign[i]);
+			free(s);
+		}
+	}
 	s = signed_text("index.m3u8", 10, &rc);
 	is_int(rc, 0, "one URI without a newline");
 	is_str(s, "index.m3u8?t=abc", "signed");
@@ -473,12 +486,12 @@ test_folders(void)
 	snprintf(name_en2, sizeof(name_en2), "captions/en-%.8s.vtt", sha_en2);
 
 	/* a job folder */
-	is_int(media_tmp_create(data, UID, job), 0, "media_tmp_create");
-	snprintf(want, sizeof(want), "%s/media/.tmp/%s-", data, UID);
+	is_int(media_tmp_create(data, "node", UID, job), 0, "media_tmp_create");
+	snprintf(want, sizeof(want), "%s/media/.tmp/job.node.%s-", data, UID);
 	ok(strncmp(job, want, strlen(want)) == 0 && strlen(job) == strlen(want) + 16,
-	   "the job folder is DATA/media/.tmp/UID-<16 hex>");
+	   "the job folder is DATA/media/.tmp/job.<node>.UID-<16 hex>");
 	ok(is_dir(job) && count_entries(job) == 0, "it exists and is empty");
-	is_int(media_tmp_create(data, UID, job2), 0, "a second job folder for the same uid");
+	is_int(media_tmp_create(data, "node", UID, job2), 0, "a second job folder for the same uid");
 	ok(strcmp(job, job2) != 0 && is_dir(job2), "it is another folder");
 	mkdir(at(p, job, "360p"), 0755);
 	write_file(at(p, job, "360p/index.m3u8"), "#EXTM3U\n");
@@ -539,24 +552,24 @@ test_folders(void)
 	ok(file_is(at(p, pub, "master.m3u8"), master_plain), "master.m3u8 without captions");
 
 	/* installing again replaces it */
-	write_file(at(p, job2, "second"), "2");
+	write_file(at(p, job2, "poster.jpg"), "2");
 	is_int(media_dir_publish(data, job2, &res, NULL, 0), 0, "publish the second job folder");
 	is_int(media_dir_install(data, UID, job2), 0, "install it over the first");
-	ok(exists(at(p, pub, "second")) && !exists(at(p, pub, "360p")),
+	ok(file_is(at(p, pub, "poster.jpg"), "2") && !exists(at(p, pub, "360p")),
 	   "the published folder is the second one only");
 	ok(!exists(job2), "the second job folder is gone");
 	ok(snprintf(p, sizeof(p), "%s.old", pub) < (int)sizeof(p) && !exists(p),
 	   "no UID.old folder is left");
 	is_int(count_entries(at(p, data, "media/.tmp")), 0, "DATA/media/.tmp is empty");
 	ok(media_dir_install(data, UID, job2) != 0, "installing a job folder that is gone fails");
-	ok(exists(at(p, pub, "second")), "and leaves the published folder in place");
+	ok(file_is(at(p, pub, "poster.jpg"), "2"), "and leaves the published folder in place");
 	/* (if it was left as UID.old, put it back so that what follows still
 	 * tests discarding a published folder) */
 	if (!exists(pub) && snprintf(p, sizeof(p), "%s.old", pub) < (int)sizeof(p))
 		rename(p, pub);
 
 	/* discard */
-	is_int(media_tmp_create(data, UID2, job), 0, "a job folder of another lecture");
+	is_int(media_tmp_create(data, "node", UID2, job), 0, "a job folder of another lecture");
 	is_int(media_dir_discard(data, UID), 0, "media_dir_discard");
 	ok(!exists(pub), "the published folder disappears at once");
 	is_int(count_prefix(at(p, data, "media/.tmp"), "trash-"), 1, "moved aside as trash-...");
@@ -566,9 +579,10 @@ test_folders(void)
 	ok(is_dir(job), "a job folder in .tmp is not trash");
 
 	/* tmp clean, then discard without DATA/media/.tmp */
-	is_int(media_tmp_clean(data), 0, "media_tmp_clean");
-	ok(!exists(job) && !exists(at(p, data, "media/.tmp")), "every job folder is gone");
-	is_int(media_tmp_clean(data), 0, "media_tmp_clean again: 0");
+	is_int(media_tmp_clean(data, "node"), 0, "media_tmp_clean");
+	ok(!exists(job) && count_entries(at(p, data, "media/.tmp")) == 0,
+	   "every job folder of the node is gone");
+	is_int(media_tmp_clean(data, "node"), 0, "media_tmp_clean again: 0");
 	is_int(media_trash_clean(data), 0, "media_trash_clean without .tmp: 0");
 	mkdir(pub, 0755);
 	write_file(at(p, pub, "master.m3u8"), "#EXTM3U\n");
@@ -623,6 +637,53 @@ remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 	return remove(path);
 }
 
+/* A job folder is written by the worker, which is untrusted: nothing in it
+ * is followed, and only known names as plain, singly linked files pass. */
+static void
+test_untrusted(void)
+{
+	struct media_result res;
+	char job[PATH_MAX], other[PATH_MAX], victim[PATH_MAX], p[PATH_MAX], q[PATH_MAX];
+
+	memset(&res, 0, sizeof(res));
+	snprintf(victim, sizeof(victim), "%s/victim", tmp);
+	mkdir(victim, 0755);
+	write_file(at(p, victim, "keep.txt"), "precious");
+
+	is_int(media_tmp_create(data, "node", UID, job), 0, "a job folder");
+	ok(symlink(victim, at(p, job, "captions")) == 0, "the worker made captions/ a symbolic link");
+	is_int(media_dir_publish(data, job, &res, NULL, 0), TC_EINVALID,
+	       "publishing it is refused");
+	ok(file_is(at(p, victim, "keep.txt"), "precious"), "nothing was deleted through the link");
+	is_int(media_dir_install(data, UID, job), TC_EINVALID, "installing it is refused");
+	unlink(at(p, job, "captions"));
+
+	ok(link(at(q, victim, "keep.txt"), at(p, job, "poster.jpg")) == 0,
+	   "the worker hard-linked poster.jpg to a file of the server's");
+	is_int(media_dir_install(data, UID, job), TC_EINVALID, "installing it is refused");
+	unlink(at(p, job, "poster.jpg"));
+
+	write_file(at(p, job, "evil.html"), "<script>");
+	is_int(media_dir_install(data, UID, job), TC_EINVALID, "an unknown name is refused");
+	unlink(at(p, job, "evil.html"));
+	mkdir(at(p, job, "360p"), 0755);
+	write_file(at(p, job, "360p/seg_1.m4s"), "x");
+	is_int(media_dir_install(data, UID, job), TC_EINVALID,
+	       "a segment name of the wrong shape is refused");
+	unlink(at(p, job, "360p/seg_1.m4s"));
+	write_file(at(p, job, "360p/.seg_00001.m4s.ab12.tmp"), "x");
+	write_file(at(p, job, "360p/seg_00001.m4s"), "x");
+	is_int(media_dir_publish(data, job, &res, NULL, 0), 0,
+	   "known names and a left-over temporary file pass");
+
+	/* another node's job folders survive this node's clean-up */
+	is_int(media_tmp_create(data, "other-node", UID2, other), 0, "another node's job folder");
+	is_int(media_tmp_clean(data, "node"), 0, "this node cleans up");
+	ok(!exists(job) && is_dir(other), "its own folder went, the other node's stayed");
+	is_int(media_tmp_clean(data, "other-node"), 0, "the other node cleans up");
+	ok(!exists(other), "and its folder goes");
+}
+
 int
 main(void)
 {
@@ -648,6 +709,7 @@ main(void)
 	test_sign();
 	test_folders();
 	test_remove();
+	test_untrusted();
 
 	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		diag("could not remove the temporary folder");

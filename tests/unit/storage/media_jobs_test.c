@@ -264,8 +264,8 @@ test_dispatch(void)
 	is_int(store_media_claim(st, "n", NOW, LEASE, NULL), TC_EINVALID,
 	       "claim into NULL: TC_EINVALID");
 	is_int(store_media_claim(st, "0123456789012345678901234567890123456789012345678901234"
-				 "567890123", NOW, LEASE, &j), TC_EINVALID,
-	       "claim with a 64-byte node name: TC_EINVALID");
+				 "56789012345678901234567890123456789012345", NOW, LEASE, &j),
+	       TC_EINVALID, "claim with a 96-byte owner: TC_EINVALID");
 	is_int(store_media_progress(st, 1, "n", "probe", 101, NOW, LEASE), TC_EINVALID,
 	       "progress 101%: TC_EINVALID");
 	is_int(store_media_progress(st, 1, "n", "probe", -1, NOW, LEASE), TC_EINVALID,
