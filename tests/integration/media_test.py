@@ -1220,6 +1220,15 @@ time.sleep(1)
 t.ok(not os.path.exists(os.path.join(data, "media", gone)) and media(lec, gone)[0] == 404 and healthy(srv),
      "nothing of it is published, GET .../media is 404, the server is up", os.listdir(os.path.join(data, "media")))
 t.eq(sorted(os.listdir(tmp_dir)), [], "no job folder is left in media/.tmp")
+# the thread whose job was deleted goes on with the next jobs (it once kept
+# its cancel flag and killed every later worker at once, for ever)
+log_before = srv.read_log().count("it will run again")
+nexts = [upload(lec, course, "video", "after-%d.mp4" % i, fast)[2]["uid"] for i in range(3)]
+fin = wait_jobs(lec, nexts, per_job=60)
+t.ok(all(fin[u].get("state") == "ready" for u in nexts) and
+     srv.read_log().count("it will run again") == log_before,
+     "after a deleted job, the next three jobs run to ready without being stopped",
+     [(fin[u].get("state"), fin[u].get("error")) for u in nexts])
 stop_server(srv, "server B2")
 
 srv = start_server("--password-cost", COST, "--media-jobs", "1", "--media-timeout", "2", data=data)
