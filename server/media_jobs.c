@@ -405,6 +405,7 @@ media_jobs_start(struct app *app, struct media_jobs **out)
 	if (n)
 		log_info("media: %d interrupted job%s back in the queue", n, n == 1 ? "" : "s");
 	media_tmp_clean(app->cfg->data_dir, mj->node);
+	media_trash_clean(app->cfg->data_dir);
 	for (int i = 0; i < app->cfg->media_jobs && i < THREADS_MAX; i++) {
 		struct thread_arg *ta = malloc(sizeof(*ta));
 

@@ -16,13 +16,39 @@
  * Limits of 0 are left as inherited. RLIMIT_CPU gets a hard limit 5 s
  * above the soft one (SIGXCPU first, SIGKILL if ignored); RLIMIT_FSIZE
  * bounds each file the worker writes (SIGXFSZ).
+ *
+ * No network: the child enters a network namespace of its own before exec
+ * (unshare(CLONE_NEWNET), which needs root), or, when the server is not
+ * root, a new user namespace with one (unprivileged user namespaces; exec
+ * works from there, its files are checked against the server's own ids).
+ * A root server never takes the user-namespace way: the worker would lose
+ * the means to become uid 65534 after exec (media_worker.c) while keeping
+ * root's ownership of files. When neither is possible the child says so in
+ * one line on standard error and goes on (the protocol whitelist, and
+ * Landlock's TCP rules on Linux 6.7+, still hold).
+ *
+ * The end of a worker: when it has exited (seen with WNOWAIT, so that it
+ * stays a zombie and its process group id cannot be taken by another
+ * process) or has to be killed, its whole process group is killed with
+ * SIGKILL, whatever it left running, then what it wrote is read to the end
+ * and it is reaped. A root server then takes back the files the worker
+ * made as uid 65534 (chown, not following links), so that no later
+ * process of that uid can change a published lecture.
+ *
+ * The worker's lines are untrusted: the stage must be one of the three,
+ * the percent is clamped to 0-100, an error text is cut between UTF-8
+ * characters with its control characters made spaces, and a result must
+ * pass media_result_parse, or the job fails.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,18 +67,12 @@
 #include "courses/log.h"
 #include "server/media_sandbox.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-
 #define LINE_MAX_BYTES (1 << 20)
 #define POLL_MS 200
 #define EXIT_GRACE_S 10		/* after the pipe closes, before a kill */
+#define DRAIN_S 2		/* reading the pipe after the group was killed */
 #define CPU_HARD_EXTRA 5
+#define RECLAIM_DEPTH 4		/* OUTDIR/<rendition>/<file> and a little more */
 
 /* The executable to start; written once by media_sandbox_init. */
 static char worker_path[PATH_MAX];
@@ -64,9 +84,12 @@ media_sandbox_init(void)
 	ssize_t n;
 
 	if (env && env[0]) {
+		/* made absolute: the child changes directory before exec */
+		if (realpath(env, worker_path))
+			return 0;
 		if (strlen(env) >= sizeof(worker_path))
 			return TC_EIO;
-		memcpy(worker_path, env, strlen(env) + 1);
+		memcpy(worker_path, env, strlen(env) + 1);	/* missing: exec will say */
 		return 0;
 	}
 	n = readlink("/proc/self/exe", worker_path, sizeof(worker_path) - 1);
@@ -87,14 +110,21 @@ struct spawn {
 	int nrl;
 	pid_t parent;
 	int in, out;
+	int root;			/* the server runs as root */
 };
 
 static void
-child_fail(const char *msg, int status)
+child_say(const char *msg)
 {
 	ssize_t n = write(STDERR_FILENO, msg, strlen(msg));
 
 	(void)n;
+}
+
+static void
+child_fail(const char *msg, int status)
+{
+	child_say(msg);
 	_exit(status);
 }
 
@@ -115,6 +145,9 @@ child_exec(const struct spawn *sp)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != sp->parent)
 		_exit(127);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (unshare(CLONE_NEWNET) != 0 && (sp->root || unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0))
+		child_say("tinchi: media worker: no network namespace of its own (unshare was "
+			  "refused); it shares the server's network\n");
 	for (int i = 0; i < sp->nrl; i++)
 		if (setrlimit(sp->rl[i].resource, &sp->rl[i].lim) != 0)
 			child_fail("tinchi: media worker: cannot set its resource limits\n", 126);
@@ -156,7 +189,7 @@ plan_limits(struct spawn *sp, const struct media_limits *lim)
 	if (lim->open_files > 0)
 		add_limit(sp, RLIMIT_NOFILE, (rlim_t)lim->open_files, (rlim_t)lim->open_files);
 	if (lim->memory > 0) {
-#ifdef UNDER_ASAN
+#ifdef MEDIA_UNDER_ASAN
 		static atomic_flag warned = ATOMIC_FLAG_INIT;
 
 		if (!atomic_flag_test_and_set(&warned))
@@ -170,7 +203,9 @@ plan_limits(struct spawn *sp, const struct media_limits *lim)
 
 /* ---- the parent ---------------------------------------------------------- */
 
-enum kill_reason { KILL_NONE, KILL_TIMEOUT, KILL_STALL, KILL_CANCEL, KILL_PROTOCOL, KILL_LINGER };
+enum kill_reason {
+	KILL_NONE, KILL_TIMEOUT, KILL_STALL, KILL_CANCEL, KILL_PROTOCOL, KILL_RESULT, KILL_LINGER
+};
 
 struct supervise {
 	pid_t pid;
@@ -207,12 +242,62 @@ code_of(const char *code)
 	return TC_EINVALID;
 }
 
+/*
+ * Copies SRC (the worker's words) into DST, DSTLEN bytes with the NUL, as
+ * text for people: control characters (C0, DEL, C1, line and paragraph
+ * separators) and bidirectional overrides become spaces, bytes that are
+ * not UTF-8 are left out, and a cut falls between two characters.
+ */
+static void
+clean_text(char *dst, size_t dstlen, const char *src)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t o = 0, n, k;
+	uint32_t c;
+
+	if (!dstlen)
+		return;
+	while (*p) {
+		n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
+			(*p & 0xf8) == 0xf0 ? 4 : 0;
+		c = n == 1 ? *p : n == 2 ? *p & 0x1fu : n == 3 ? *p & 0x0fu : *p & 0x07u;
+		for (k = 1; k < n && (p[k] & 0xc0) == 0x80; k++)	/* stops at the NUL */
+			c = c << 6 | (p[k] & 0x3fu);
+		if (n == 0 || k < n || (n == 2 && c < 0x80) || (n == 3 && c < 0x800) ||
+		    (n == 4 && (c < 0x10000 || c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff)) {
+			p++;			/* not UTF-8: this byte goes */
+			continue;
+		}
+		if (c < 0x20 || (c >= 0x7f && c < 0xa0) || c == 0x2028 || c == 0x2029 ||
+		    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) {
+			if (o + 1 >= dstlen)
+				break;
+			dst[o++] = ' ';
+		} else {
+			if (o + n >= dstlen)
+				break;
+			memcpy(dst + o, p, n);
+			o += n;
+		}
+		p += n;
+	}
+	dst[o] = '\0';
+}
+
+static int
+known_stage(const char *stage)
+{
+	return strcmp(stage, "probe") == 0 || strcmp(stage, "package") == 0 ||
+	       strcmp(stage, "poster") == 0;
+}
+
 /* One JSON line from the worker. A line that is not understood ends the
  * job: the worker is ours, so it is broken or was taken over. */
 static void
 on_line(struct supervise *s, const char *text, size_t len)
 {
-	json_t *o = json_loadb(text, len, 0, NULL), *ok, *v;
+	json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL), *ok, *v, *pc;
+	json_int_t percent;
 	char *res;
 
 	clock_gettime(CLOCK_MONOTONIC, &s->last_line);
@@ -226,18 +311,20 @@ on_line(struct supervise *s, const char *text, size_t len)
 		s->final = res && media_result_parse(res, s->out) == 0 ? 1 : 0;
 		free(res);
 		if (!s->final)
-			s->killed = KILL_PROTOCOL;
+			s->killed = KILL_RESULT;
 	} else if (json_is_boolean(ok)) {
 		v = json_object_get(o, "error");
-		snprintf(s->error, sizeof(s->error), "%s",
-			 json_is_string(v) ? json_string_value(v) : "the media worker failed");
+		clean_text(s->error, sizeof(s->error), json_is_string(v) ? json_string_value(v) : "");
+		if (!s->error[strspn(s->error, " ")])
+			snprintf(s->error, sizeof(s->error), "the media worker failed");
 		s->final = -1;
 		s->final_rc = code_of(json_string_value(json_object_get(o, "code")));
-	} else if (json_is_string(v = json_object_get(o, "stage")) &&
-		   json_is_integer(json_object_get(o, "percent"))) {
+	} else if (json_is_string(v = json_object_get(o, "stage")) && known_stage(json_string_value(v)) &&
+		   json_is_integer(pc = json_object_get(o, "percent"))) {
+		percent = json_integer_value(pc);
 		if (s->progress)
 			s->progress(s->arg, json_string_value(v),
-				    (int)json_integer_value(json_object_get(o, "percent")));
+				    percent < 0 ? 0 : percent > 100 ? 100 : (int)percent);
 	} else {
 		s->killed = KILL_PROTOCOL;
 	}
@@ -288,62 +375,119 @@ kill_worker(struct supervise *s, enum kill_reason why)
 	kill(s->pid, SIGKILL);
 }
 
-/* Reads the pipe until it closes or the worker has to be killed, then
- * reaps the worker. Returns its wait status. */
+/* 1 once the worker has exited. It stays a zombie (WNOWAIT): as long as
+ * it is not reaped, its process group id is not given to anyone else. */
 static int
-supervise(struct supervise *s)
+exited(pid_t pid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0)
+		return errno != EINTR;		/* ECHILD: nothing left to wait for */
+	return si.si_pid == pid;
+}
+
+/* Waits up to MS for the pipe and reads what it holds into the lines;
+ * *OPEN becomes 0 at its end. */
+static void
+read_pipe(struct supervise *s, int ms, int *open)
 {
 	char buf[16384];
 	struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
-	struct timespec closed;
+	ssize_t n;
+
+	if (poll(&pfd, 1, ms) < 0) {
+		if (errno != EINTR)
+			kill_worker(s, KILL_PROTOCOL);
+		return;
+	}
+	if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+		return;
+	n = read(s->fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0)
+		*open = 0;
+	else
+		on_data(s, buf, (size_t)n);
+}
+
+/* Reads the pipe until the worker exits or has to be killed, kills its
+ * process group, reads what is left and reaps it. Returns its wait status. */
+static int
+supervise(struct supervise *s)
+{
+	struct timespec closed = { 0 }, end;
 	enum kill_reason r;
 	int status = 0, open = 1;
-	ssize_t n;
 	pid_t w;
 
-	while (open && !s->killed) {
+	while (!s->killed && !exited(s->pid)) {
 		if ((r = overdue(s)) != KILL_NONE) {
 			kill_worker(s, r);
 			break;
 		}
-		if (poll(&pfd, 1, POLL_MS) < 0) {
-			if (errno == EINTR)
-				continue;
-			kill_worker(s, KILL_PROTOCOL);
-			break;
+		if (open) {
+			read_pipe(s, POLL_MS, &open);
+			if (!open)
+				clock_gettime(CLOCK_MONOTONIC, &closed);
+		} else if (since(&closed) >= EXIT_GRACE_S) {
+			kill_worker(s, KILL_LINGER);
+		} else {
+			nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
 		}
-		if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
-		n = read(s->fd, buf, sizeof(buf));
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			open = 0;
-		else
-			on_data(s, buf, (size_t)n);
 	}
-	if (s->killed)
-		kill_worker(s, s->killed);
-	/* the pipe is closed (or the worker killed): wait for the exit */
-	clock_gettime(CLOCK_MONOTONIC, &closed);
+	/* nothing of the worker outlives the job, whatever it started */
+	kill(-s->pid, SIGKILL);
+	/* its last lines may still wait in the pipe; all its writers are
+	 * dying, so the end comes soon (DRAIN_S bounds a process that left
+	 * the group) */
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	while (open && !s->killed && since(&end) < DRAIN_S)
+		read_pipe(s, POLL_MS, &open);
 	for (;;) {
-		w = waitpid(s->pid, &status, s->killed ? 0 : WNOHANG);
+		w = waitpid(s->pid, &status, 0);
 		if (w == s->pid)
 			break;
 		if (w < 0 && errno != EINTR) {
 			status = 0;
 			break;
 		}
-		if (w == 0) {
-			if ((r = overdue(s)) != KILL_NONE)
-				kill_worker(s, r);
-			else if (since(&closed) >= EXIT_GRACE_S)
-				kill_worker(s, KILL_LINGER);
-			else
-				nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
-		}
 	}
 	return status;
+}
+
+/*
+ * Gives the folder open at DIR (taken) and what is in it, DEPTH levels
+ * down, to this process's user and group, without following symbolic
+ * links (a link is changed itself). Returns the number of entries that
+ * could not be changed.
+ */
+static int
+reclaim(int dir, int depth)
+{
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	struct dirent *e;
+	DIR *d;
+	int sub, failed = fchown(dir, uid, gid) != 0;
+
+	if (depth <= 0 || !(d = fdopendir(dir))) {
+		close(dir);
+		return failed + (depth > 0);
+	}
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0)
+			failed += reclaim(sub, depth - 1);
+		else if (fchownat(dirfd(d), e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+			failed += errno != ENOENT;
+	}
+	closedir(d);
+	return failed;
 }
 
 /* The outcome in words, from how the worker ended. */
@@ -365,6 +509,9 @@ verdict(struct supervise *s, int status, char *why, size_t whylen)
 		return TC_EINVALID;
 	case KILL_PROTOCOL:
 		snprintf(why, whylen, "the media worker sent an answer that is not understood");
+		return TC_EINVALID;
+	case KILL_RESULT:
+		snprintf(why, whylen, "the media worker sent a result that could not be read");
 		return TC_EINVALID;
 	case KILL_LINGER:
 		snprintf(why, whylen, "the media worker did not exit after its answer");
@@ -390,7 +537,7 @@ verdict(struct supervise *s, int status, char *why, size_t whylen)
 		if (code == 0 && s->final == 1)
 			return 0;
 		if (s->final == -1) {
-			snprintf(why, whylen, "%s", s->error);
+			clean_text(why, whylen, s->error);
 			return s->final_rc;
 		}
 		if (code == 126 || code == 127) {
@@ -466,6 +613,7 @@ media_sandbox_run(const char *input_path, const char *outdir,
 	sp.in = in;
 	sp.out = pfd[1];
 	sp.parent = getpid();
+	sp.root = geteuid() == 0;
 	plan_limits(&sp, limits);
 
 	pid = fork();
@@ -494,6 +642,12 @@ media_sandbox_run(const char *input_path, const char *outdir,
 	s.last_line = s.start;
 	status = supervise(&s);
 	dynbuf_cleanup(&s.line);
+	if (sp.root) {
+		int dir = open(sp.dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (dir < 0 || reclaim(dir, RECLAIM_DEPTH))
+			log_warn("media: some files the worker made in %s still belong to its user", sp.dir);
+	}
 	rc = verdict(&s, status, why, whylen);
 	if (rc)
 		memset(out, 0, sizeof(*out));

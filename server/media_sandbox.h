@@ -10,8 +10,16 @@
  *     shadow memory needs terabytes of address space: logged once),
  *     RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE = 0;
  *   - asks to be killed when the server dies (PR_SET_PDEATHSIG);
+ *   - leaves the network: a network namespace of its own (as root), else
+ *     a user namespace with one (media_sandbox.c);
  *   - closes every other descriptor, moves to its own process group, and
  *     changes directory to OUTDIR.
+ * After exec the worker shuts itself in before it reads the input
+ * (media_worker.c): no new privileges; uid/gid 65534 when started by root
+ * (OUTDIR handed to it); Landlock leaves it OUTDIR alone of the file system.
+ * When it ends its whole process group is killed; a root server takes the
+ * files it made back (chown). Its lines are untrusted: a result must pass
+ * media_result_parse.
  * Protocol, child to parent, one JSON object a line:
  *   {"stage":"package","percent":42}
  *   {"ok":true,"result":{...media_result_json...}}      (last line, exit 0)
@@ -20,7 +28,9 @@
  * clock timeout passes, when no line has arrived for STALL seconds, or when
  * *CANCEL becomes non-zero; a child that dies of a signal or exits without
  * its last line fails the job with a reason that says so ("the media worker
- * crashed (signal 11, SIGSEGV)", "processing took longer than 3600 s").
+ * crashed (signal 11, SIGSEGV)", "processing took longer than 3600 s"), as
+ * does a result that does not parse ("the media worker sent a result that
+ * could not be read").
  */
 #ifndef TINCHI_MEDIA_SANDBOX_H
 #define TINCHI_MEDIA_SANDBOX_H
@@ -29,6 +39,16 @@
 #include <stddef.h>
 
 #include "storage/media.h"
+
+/* AddressSanitizer builds (gcc or clang), where the worker runs without
+ * RLIMIT_AS and its sandbox leaves /proc readable. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MEDIA_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MEDIA_UNDER_ASAN 1
+#endif
+#endif
 
 /* A limit of 0 leaves that resource as the server has it. */
 struct media_limits {

@@ -16,11 +16,59 @@
  * makes only those (media_package's RENDITIONS): the server never passes
  * it; it is there to measure one part of the work, e.g. the stream copy
  * alone (scripts/bench/media.sh).
+ *
+ * Before it reads a byte of the input the worker shuts itself in (confine),
+ * after exec, its shared libraries loaded:
+ *   - PR_SET_NO_NEW_PRIVS, first: nothing it runs can gain privileges;
+ *   - it enters OUTDIR, and works on "." from then on (no path above it is
+ *     needed any more), and jansson takes its hash seed from /dev/urandom
+ *     now, while it still may;
+ *   - as root (the server runs as root in CI and on a machine set up by
+ *     scripts/run) it becomes uid/gid 65534 ("nobody"/"nogroup", numbers,
+ *     no name lookups): OUTDIR is handed to 65534 first (fchownat), then no
+ *     supplementary groups, real, effective and saved ids all 65534, and a
+ *     setuid(0) must fail. This happens here, after exec, rather than in
+ *     the server's child before it, as the executable may live where
+ *     nobody cannot reach (a 0700 home). The kernel clears the parent death
+ *     signal on a change of ids: it is set again. RLIMIT_NPROC becomes
+ *     WORKER_NPROC (it counts every task of uid 65534, threads included:
+ *     the codecs' threads of every job running at once, so it only stops a
+ *     fork bomb); without root it is not set, as it would count the
+ *     server's own threads and processes;
+ *   - Landlock (Linux 5.13+): of the file system only OUTDIR remains, to
+ *     read, write, create, truncate and remove files and folders in; no
+ *     execute, no device ioctls, nothing elsewhere (/etc/passwd, the keys
+ *     and the database in the data folder). Every access right the running
+ *     kernel's Landlock ABI knows is handled, so a right it cannot name is
+ *     not left open; with ABI 4 TCP bind and connect are refused too, with
+ *     ABI 6 signals to and abstract Unix sockets of processes outside the
+ *     sandbox. Under AddressSanitizer /proc stays readable (its reports and
+ *     LeakSanitizer read /proc/self/maps), and the process stays dumpable
+ *     after the change of ids (LeakSanitizer ptraces it). When the kernel
+ *     has no Landlock (older, or booted without it: ENOSYS, EOPNOTSUPP;
+ *     or a container's seccomp filter refuses the call: EPERM) the worker
+ *     says so in one line on standard error and goes on, then held only
+ *     by its user id, the protocol whitelist and the server side's network
+ *     namespace; any other Landlock failure fails the job.
+ * The libraries need no file after start (probed with strace: jansson's
+ * seed was the only one); the input and the pipe are descriptors opened
+ * before.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/landlock.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -29,6 +77,35 @@
 #include "courses/log.h"
 #include "server/media_sandbox.h"
 #include "storage/media.h"
+
+#define WORKER_UID 65534		/* "nobody" */
+#define WORKER_GID 65534		/* "nogroup" */
+#define WORKER_NPROC 4096
+
+/* Landlock rights of ABI versions newer than Debian 12's headers (6.1,
+ * ABI 2) know; the numbers are the kernel's ABI. */
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)		/* ABI 3 */
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)		/* ABI 5 */
+#endif
+#ifndef LANDLOCK_ACCESS_NET_BIND_TCP
+#define LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)		/* ABI 4 */
+#define LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
+#endif
+#ifndef LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
+#define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)	/* ABI 6 */
+#define LANDLOCK_SCOPE_SIGNAL (1ULL << 1)
+#endif
+
+/* struct landlock_ruleset_attr as of ABI 6; older kernels get its first
+ * 8 (ABI 1-3) or 16 bytes (ABI 4-5). */
+struct ruleset_attr {
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net;
+	uint64_t scoped;
+};
 
 static const char worker_usage[] =
 	"usage: tinchi media-worker [--renditions LIST] OUTDIR < FILE\n\n"
@@ -92,6 +169,153 @@ write_line(json_t *o)
 	return rc;
 }
 
+/* Writes one sentence into WHY (the reason the job fails), with the
+ * current errno's text. Returns TC_EIO. */
+static int __attribute__((format(printf, 3, 4)))
+failed(char *why, size_t whylen, const char *fmt, ...)
+{
+	char what[200];
+	va_list ap;
+	int err = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(why, whylen, "the media worker could not %s (%s)", what, strerror(err));
+	return TC_EIO;
+}
+
+/* As root: hands the folder DIR to WORKER_UID and becomes that user, for
+ * good. PARENT is the process that started this one. */
+static int
+drop_root(int dir, pid_t parent, char *why, size_t whylen)
+{
+	struct stat st;
+	struct rlimit nproc;
+
+	if (fstatat(dir, "", &st, AT_EMPTY_PATH) != 0 ||
+	    ((st.st_uid != WORKER_UID || st.st_gid != WORKER_GID) &&
+	     fchownat(dir, "", WORKER_UID, WORKER_GID, AT_EMPTY_PATH) != 0))
+		return failed(why, whylen, "hand its output folder to uid %d", WORKER_UID);
+	if (getrlimit(RLIMIT_NPROC, &nproc) == 0 && nproc.rlim_max > WORKER_NPROC) {
+		nproc.rlim_cur = nproc.rlim_max = WORKER_NPROC;
+		if (setrlimit(RLIMIT_NPROC, &nproc) != 0)
+			return failed(why, whylen, "limit its processes");
+	}
+	if (setgroups(0, NULL) != 0 || setresgid(WORKER_GID, WORKER_GID, WORKER_GID) != 0 ||
+	    setresuid(WORKER_UID, WORKER_UID, WORKER_UID) != 0)
+		return failed(why, whylen, "give up root for uid %d", WORKER_UID);
+	if (setuid(0) == 0 || setgid(0) == 0 || geteuid() != WORKER_UID || getegid() != WORKER_GID) {
+		errno = EPERM;
+		return failed(why, whylen, "give up root for good");
+	}
+	/* cleared by the change of ids; the server may have died meanwhile */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != parent) {
+		errno = ESRCH;
+		return failed(why, whylen, "stay tied to the server");
+	}
+#ifdef MEDIA_UNDER_ASAN
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);	/* LeakSanitizer ptraces it at exit */
+#endif
+	return 0;
+}
+
+/* Adds a rule to the Landlock RULESET: ALLOWED beneath PATH_FD. */
+static int
+landlock_allow(int ruleset, int path_fd, uint64_t allowed)
+{
+	struct landlock_path_beneath_attr rule = { .allowed_access = allowed, .parent_fd = path_fd };
+
+	return syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) == 0 ?
+		0 : -1;
+}
+
+/* Confines this process's file-system access to the folder DIR (an O_PATH
+ * descriptor) with Landlock, the rest as in the comment at the top. */
+static int
+landlock_to(int dir, char *why, size_t whylen)
+{
+	struct ruleset_attr attr = { 0 };
+	size_t size = sizeof(attr.handled_access_fs);
+	uint64_t in_dir;
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	int ruleset = -1, rc = 0;
+#ifdef MEDIA_UNDER_ASAN
+	int proc = -1;
+#endif
+
+	/* EPERM: a seccomp filter (a container's) refuses the call itself */
+	if (abi < 0 && (errno == ENOSYS || errno == EOPNOTSUPP || errno == EPERM)) {
+		fprintf(stderr, "tinchi: media worker: this kernel has no Landlock (%s): the worker's "
+			"file access is bounded by its user id only\n", strerror(errno));
+		return 0;
+	}
+	if (abi < 1)
+		return failed(why, whylen, "ask the kernel for its Landlock version");
+	attr.handled_access_fs = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;	/* ABI 1 */
+	if (abi >= 2)
+		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3)
+		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	if (abi >= 5)
+		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+	if (abi >= 4) {
+		attr.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP;
+		size = offsetof(struct ruleset_attr, scoped);
+	}
+	if (abi >= 6) {
+		attr.scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL;
+		size = sizeof(attr);
+	}
+	in_dir = attr.handled_access_fs &
+		(LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
+		 LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE |
+		 LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_DIR |
+		 LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR);
+	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+	if (ruleset < 0 || landlock_allow(ruleset, dir, in_dir) != 0) {
+		rc = failed(why, whylen, "set up its Landlock rules");
+		goto out;
+	}
+#ifdef MEDIA_UNDER_ASAN
+	proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (proc < 0 || landlock_allow(ruleset, proc, LANDLOCK_ACCESS_FS_READ_FILE |
+				       LANDLOCK_ACCESS_FS_READ_DIR) != 0) {
+		rc = failed(why, whylen, "let AddressSanitizer read /proc");
+		goto out;
+	}
+#endif
+	if (syscall(SYS_landlock_restrict_self, ruleset, 0) != 0)
+		rc = failed(why, whylen, "confine itself with Landlock");
+out:
+#ifdef MEDIA_UNDER_ASAN
+	if (proc >= 0)
+		close(proc);
+#endif
+	if (ruleset >= 0)
+		close(ruleset);
+	return rc;
+}
+
+/* Shuts this process in before it reads the input (the comment at the
+ * top): after it, "." is OUTDIR and the only folder it can use. */
+static int
+confine(const char *outdir, char *why, size_t whylen)
+{
+	pid_t parent = getppid();
+	int dir, rc = 0;
+
+	json_object_seed(0);
+	if (chdir(outdir) != 0 || (dir = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return failed(why, whylen, "enter its output folder");
+	if (geteuid() == 0)
+		rc = drop_root(dir, parent, why, whylen);
+	if (rc == 0)
+		rc = landlock_to(dir, why, whylen);
+	close(dir);
+	return rc;
+}
+
 static void
 on_progress(void *arg, const char *stage, int percent)
 {
@@ -108,6 +332,10 @@ media_worker_main(int argc, char **argv)
 	unsigned want = MEDIA_ALL;
 	int rc;
 
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		fprintf(stderr, "tinchi: media worker: cannot set no_new_privs (%s)\n", strerror(errno));
+		return 1;
+	}
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		printf("%s", worker_usage);
 		return 0;
@@ -121,8 +349,11 @@ media_worker_main(int argc, char **argv)
 		fprintf(stderr, "%s", worker_usage);
 		return 2;
 	}
+	why[0] = '\0';
+	rc = confine(argv[1], why, sizeof(why));
 	media_log_level(LOG_ERROR);
-	rc = media_package(STDIN_FILENO, argv[1], want, on_progress, NULL, &res, why, sizeof(why));
+	if (rc == 0)
+		rc = media_package(STDIN_FILENO, ".", want, on_progress, NULL, &res, why, sizeof(why));
 	if (rc == 0) {
 		text = media_result_json(&res);
 		result = text ? json_loads(text, 0, NULL) : NULL;

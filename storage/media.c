@@ -9,9 +9,14 @@
  * the format and protocol whitelists are set on the context as well, and
  * its io_open refuses every nested open in case a permitted demuxer tries
  * one (the mov demuxer's data references stay off: enable_drefs=0).
- * Sizes, durations and stream counts are checked once on the container's
- * header (before anything is decoded) and again after
- * avformat_find_stream_info; decoders get max_pixels.
+ * Decoders come from MEDIA_DECODERS only: it is the context's
+ * codec_whitelist, so avformat_find_stream_info opens no other, and the
+ * streams used are decoded by the first decoder of that list for their
+ * format (never libavcodec's default choice, which may be a hardware
+ * wrapper). Sizes, durations and stream counts are checked once on the
+ * container's header (before anything is decoded) and again after
+ * avformat_find_stream_info, the displayed size (sample aspect ratio
+ * applied) too; decoders get max_pixels.
  *
  * One pass. av_read_frame feeds, from the same packets:
  *   - "original" by stream copy (H.264 8-bit 4:2:0 with avcC, AAC or no
@@ -93,6 +98,7 @@
 #define DURATIONS 256			/* frames an encoder may hold back */
 #define REORDER 16			/* H.264's largest picture reordering */
 #define SEEN (2 * REORDER + 2)
+#define LONGEST (MEDIA_DURATION_MAX + 60)	/* seconds of output (media_result_parse) */
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -371,6 +377,8 @@ fill_info(struct input *in, struct media_info *info)
 		info->width = par->width;
 		info->height = par->height;
 		info->frame_rate = avg > 0 ? avg : r;
+		if (info->frame_rate > MEDIA_FPS_MAX)	/* a time base read as a rate */
+			info->frame_rate = 0;
 		info->variable_frame_rate = avg > 0 && r > 0 && fabs(avg - r) > 0.01 * r;
 		info->video_bit_rate = par->bit_rate > 0 ? par->bit_rate : 0;
 		if (sd && size >= sizeof(in->matrix)) {
@@ -387,6 +395,59 @@ fill_info(struct input *in, struct media_info *info)
 		info->channels = par->ch_layout.nb_channels;
 		info->audio_bit_rate = par->bit_rate > 0 ? par->bit_rate : 0;
 	}
+}
+
+/* The decoder for ID: the first libavcodec registers whose name is in
+ * MEDIA_DECODERS, or NULL when that format is not accepted. */
+static const AVCodec *
+accepted_decoder(enum AVCodecID id)
+{
+	const AVCodec *c;
+	void *it = NULL;
+
+	if (id == AV_CODEC_ID_NONE)
+		return NULL;
+	while ((c = av_codec_iterate(&it)))
+		if (c->id == id && av_codec_is_decoder(c) && av_match_list(c->name, MEDIA_DECODERS, ',') > 0)
+			return c;
+	return NULL;
+}
+
+/* Refuses the video or audio (WHAT) of the file, in format NAME. */
+static int
+not_accepted(const char *what, const char *name, char *why, size_t whylen)
+{
+	int video = strcmp(what, "video") == 0;
+
+	if (!name[0] || strcmp(name, "none") == 0)
+		return say(why, whylen, TC_EUNSUPPORTED, "the %s is in a format that is not known here",
+			   what);
+	return say(why, whylen, TC_EUNSUPPORTED, "the %s is in %s, which is not accepted (accepted: %s)",
+		   what, name, video ? "H.264, HEVC, VP8, VP9, AV1, MPEG-4 part 2, MPEG-1/2 and "
+		   "Motion JPEG" : "AAC, MP3, MP2, Opus, Vorbis, FLAC, ALAC, AC-3, E-AC-3 and PCM");
+}
+
+/* The width of a W-pixel-wide picture as displayed, with its sample aspect
+ * ratio SAR applied (unknown: square pixels). */
+static double
+shown_width(int w, AVRational sar)
+{
+	return sar.num > 0 && sar.den > 0 && sar.num != sar.den ? w * av_q2d(sar) : w;
+}
+
+/* The displayed size is bounded like the coded one: a 100:1 sample aspect
+ * ratio would make the encoders' pictures 100 times as wide. */
+static int
+check_shown_size(const AVCodecParameters *par, char *why, size_t whylen)
+{
+	AVRational sar = par->sample_aspect_ratio;
+	double w = shown_width(par->width, sar);
+
+	if (w <= MEDIA_SIDE_MAX)
+		return 0;
+	return say(why, whylen, TC_EINVALID, "the video is displayed %.0f x %d pixels (its pixels are "
+		   "%d:%d, not square); the largest accepted is %d pixels on the long side", w,
+		   par->height, sar.num, sar.den, MEDIA_SIDE_MAX);
 }
 
 /* Why an input could not be opened, in words. */
@@ -468,6 +529,7 @@ input_open(struct input *in, int fd, struct media_info *info, char *why, size_t 
 	in->ic->io_open = io_open_refused;
 	if (av_dict_set(&opts, "protocol_whitelist", "file", 0) < 0 ||
 	    av_dict_set(&opts, "format_whitelist", MEDIA_FORMATS, 0) < 0 ||
+	    av_dict_set(&opts, "codec_whitelist", MEDIA_DECODERS, 0) < 0 ||
 	    av_dict_set_int(&opts, "max_streams", MEDIA_STREAMS_MAX + 1, 0) < 0 ||
 	    av_dict_set(&opts, "enable_drefs", "0", 0) < 0) {
 		rc = TC_ENOMEM;
@@ -516,14 +578,12 @@ input_open(struct input *in, int fd, struct media_info *info, char *why, size_t 
 		rc = say(why, whylen, TC_EUNSUPPORTED, "the file has neither video nor audio");
 		goto out;
 	}
-	if (in->vi >= 0 && !avcodec_find_decoder(in->ic->streams[in->vi]->codecpar->codec_id)) {
-		rc = say(why, whylen, TC_EUNSUPPORTED, "the video is in a format (%s) that cannot be "
-			 "decoded here", info->vcodec);
+	if (in->vi >= 0 && !accepted_decoder(in->ic->streams[in->vi]->codecpar->codec_id)) {
+		rc = not_accepted("video", info->vcodec, why, whylen);
 		goto out;
 	}
-	if (in->ai >= 0 && !avcodec_find_decoder(in->ic->streams[in->ai]->codecpar->codec_id)) {
-		rc = say(why, whylen, TC_EUNSUPPORTED, "the audio is in a format (%s) that cannot be "
-			 "decoded here", info->acodec);
+	if (in->ai >= 0 && !accepted_decoder(in->ic->streams[in->ai]->codecpar->codec_id)) {
+		rc = not_accepted("audio", info->acodec, why, whylen);
 		goto out;
 	}
 	if (in->vi >= 0 && (info->width <= 0 || info->height <= 0)) {
@@ -531,6 +591,8 @@ input_open(struct input *in, int fd, struct media_info *info, char *why, size_t 
 			 "may be damaged");
 		goto out;
 	}
+	if (in->vi >= 0 && (rc = check_shown_size(in->ic->streams[in->vi]->codecpar, why, whylen)))
+		goto out;
 	for (unsigned i = 0; i < in->ic->nb_streams; i++)
 		if ((int)i != in->vi && (int)i != in->ai)
 			in->ic->streams[i]->discard = AVDISCARD_ALL;
@@ -584,26 +646,31 @@ out:
 
 /* ---- sizes and pictures -------------------------------------------------- */
 
+/* V rounded to an even number of pixels, 2 to MEDIA_SIDE_MAX. */
 static int
 even(double v)
 {
-	int i = (int)lrint(v / 2) * 2;
-
-	return i < 2 ? 2 : i;
+	if (!(v >= 2))			/* also NaN */
+		return 2;
+	if (v > MEDIA_SIDE_MAX)
+		v = MEDIA_SIDE_MAX;
+	return (int)lrint(v / 2) * 2;
 }
 
 /*
  * The size to scale a W x H video with sample aspect SAR to, in the
  * source's orientation, square pixels, at most SHORT_MAX on the short side
- * (never upscaled), even.
+ * (never upscaled), even, at most MEDIA_SIDE_MAX on each side. input_open
+ * refused streams displayed wider than that; a decoded frame may still
+ * bring a size or an aspect ratio of its own, which is then squeezed in.
  */
 static void
 fit_short(int w, int h, AVRational sar, int short_max, int *ow, int *oh)
 {
-	double dw = w, dh = h, s;
+	double dw = shown_width(w, sar), dh = h, s;
 
-	if (sar.num > 0 && sar.den > 0 && sar.num != sar.den)
-		dw = w * av_q2d(sar);
+	dw = fmin(fmax(dw, 1), MEDIA_SIDE_MAX);
+	dh = fmin(fmax(dh, 1), MEDIA_SIDE_MAX);
 	s = fmin(dw, dh);
 	s = s > short_max ? short_max / s : 1.0;
 	*ow = even(dw * s);
@@ -914,13 +981,21 @@ venc_open(struct job *j, struct rend *o, int short_max, int64_t bitrate, const c
 	return o->vst ? 0 : TC_ENOMEM;
 }
 
+/* SKIP_DEBLOCK: the pictures only feed renditions at half the source size
+ * or less (and the poster), where the scaler's filtering hides what the
+ * in-loop deblocking filter would have smoothed: about a tenth of the
+ * job's CPU saved for a loss under 0.001 SSIM at 360p. */
 static int
-decoder_open(struct job *j, const AVStream *st, AVCodecContext **out)
+decoder_open(struct job *j, const AVStream *st, int skip_deblock, AVCodecContext **out)
 {
-	const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
+	const AVCodec *codec = accepted_decoder(st->codecpar->codec_id);
 	AVCodecContext *dec;
 	int ret;
 
+	*out = NULL;
+	if (!codec)			/* input_open refused these */
+		return say(j->why, j->whylen, TC_EUNSUPPORTED, "the recording is in a format that "
+			   "is not accepted");
 	*out = dec = avcodec_alloc_context3(codec);
 	if (!dec)
 		return TC_ENOMEM;
@@ -931,6 +1006,8 @@ decoder_open(struct job *j, const AVStream *st, AVCodecContext **out)
 	dec->thread_count = 0;
 	dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
 	dec->max_pixels = (int64_t)MEDIA_SIDE_MAX * MEDIA_SIDE_MAX;
+	if (skip_deblock)
+		dec->skip_loop_filter = AVDISCARD_ALL;
 	ret = avcodec_open2(dec, codec, NULL);
 	if (ret < 0)
 		return job_fail_av(j, ret, st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO ?
@@ -943,6 +1020,7 @@ aenc_open(struct job *j)
 {
 	const AVCodecParameters *par = j->as->codecpar;
 	const AVCodec *codec = avcodec_find_encoder_by_name("aac");
+	AVDictionary *opts = NULL;
 	AVCodecContext *enc;
 	int ret;
 
@@ -957,7 +1035,12 @@ aenc_open(struct job *j)
 	enc->bit_rate = AUDIO_BITRATE;
 	enc->time_base = (AVRational){ 1, enc->sample_rate };
 	enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-	ret = avcodec_open2(enc, codec, NULL);
+	/* the "fast" coder: speech at 64 kbit/s gains little from the default
+	 * two-loop search, which costs a tenth of the whole job */
+	if (av_dict_set(&opts, "aac_coder", "fast", 0) < 0)
+		return TC_ENOMEM;
+	ret = avcodec_open2(enc, codec, &opts);
+	av_dict_free(&opts);
 	if (ret < 0)
 		return job_fail_av(j, ret, "start the AAC encoder");
 	j->fifo = av_audio_fifo_alloc(enc->sample_fmt, enc->ch_layout.nb_channels, enc->frame_size * 4);
@@ -1046,7 +1129,9 @@ job_plan(struct job *j)
 			if ((rc = rend_create(j, o, "360p", 0)))
 				return rc;
 		}
-		if ((j->p360 || (j->orig && !copy)) && (rc = decoder_open(j, j->vs, &j->vdec)))
+		if ((j->p360 || (j->orig && !copy)) &&
+		    (rc = decoder_open(j, j->vs, !(j->orig && !copy) && FFMIN(sw, sh) >= 2 * SHORT_360,
+				       &j->vdec)))
 			return rc;
 	}
 	if (j->as && (j->want & MEDIA_AUDIO)) {
@@ -1059,7 +1144,7 @@ job_plan(struct job *j)
 			   "made from this file");
 	/* encoded audio: in the audio rendition, 360p and an encoded original */
 	if (j->as && (j->audio || j->p360 || (j->orig && !copy)) &&
-	    ((rc = decoder_open(j, j->as, &j->adec)) || (rc = aenc_open(j))))
+	    ((rc = decoder_open(j, j->as, 0, &j->adec)) || (rc = aenc_open(j))))
 		return rc;
 
 	/* streams: video first, then audio */
@@ -1210,6 +1295,15 @@ encode_all(struct job *j, const AVFrame *frame, int64_t pts)
 	return 0;
 }
 
+/* The recording (or a jump in its timestamps) goes on past LONGEST. */
+static int
+too_long(struct job *j)
+{
+	return say(j->why, j->whylen, TC_EINVALID, "the recording goes on for more than %d h, or its "
+		   "timestamps jump that far; at most %d h are accepted", MEDIA_DURATION_MAX / 3600,
+		   MEDIA_DURATION_MAX / 3600);
+}
+
 /*
  * Repeats the last frame every KEY_SECONDS until UNTIL (stream time base):
  * the hls muxer cuts only at video key frames, so a still picture over a
@@ -1223,6 +1317,8 @@ fill_gap(struct job *j, int64_t until)
 
 	if (!j->held->buf[0] || step <= 0)
 		return 0;
+	if ((double)until - (double)j->last_vpts > LONGEST / av_q2d(j->vs->time_base))
+		return too_long(j);		/* (in double: hostile timestamps overflow) */
 	while (until - j->last_vpts > step)
 		if ((rc = encode_all(j, j->held, j->last_vpts + step)))
 			return rc;
@@ -1520,6 +1616,10 @@ job_demux(struct job *j)
 			t = (pkt->pts + (pkt->duration > 0 ? pkt->duration : 0)) * av_q2d(tb);
 			if (t > j->end_time)
 				j->end_time = t;
+			if (j->end_time > LONGEST) {
+				av_packet_unref(pkt);
+				return too_long(j);
+			}
 			/* by time; by bytes read when the duration is unknown */
 			if (dur > 0)
 				report(j, "package", 2 + (int)(95 * fmin(j->end_time / dur, 1.0)), 0);
@@ -1778,9 +1878,22 @@ rend_measure(struct job *j, struct rend *o)
 			 "no playable content", o->r->name);
 		goto out;
 	}
+	/* what media_result_parse accepts */
+	if (!(total <= LONGEST) || o->r->segments > MEDIA_SEGMENTS_MAX) {	/* also NaN */
+		rc = too_long(j);
+		goto out;
+	}
+	if (peak > MEDIA_BANDWIDTH_MAX) {
+		rc = say(j->why, j->whylen, TC_EINVALID, "the %s rendition needs %.0f Mbit/s at its "
+			 "peak; at most %d are accepted", o->r->name, peak / 1e6,
+			 MEDIA_BANDWIDTH_MAX / 1000000);
+		goto out;
+	}
 	o->r->duration = total;
-	o->r->bandwidth = (int64_t)ceil(peak);
-	o->r->average_bandwidth = total > 0 ? (int64_t)ceil(bytes * 8.0 / total) : 0;
+	o->r->bandwidth = peak >= 1 ? (int64_t)ceil(peak) : 1;
+	o->r->average_bandwidth = total > 0 && bytes > 0 ? (int64_t)ceil(bytes * 8.0 / total) : 1;
+	if (o->r->average_bandwidth > o->r->bandwidth)
+		o->r->average_bandwidth = o->r->bandwidth;
 out:
 	free(text);
 	return rc;
@@ -2081,7 +2194,8 @@ out:
 	return s;
 }
 
-/* Field readers for media_result_parse: each returns 0 or TC_EINVALID. */
+/* Field readers for media_result_parse: each returns 0 or TC_EINVALID,
+ * and refuses a value missing, of another type or out of its bounds. */
 static int
 get_str(json_t *o, const char *key, char *out, size_t outlen)
 {
@@ -2093,34 +2207,47 @@ get_str(json_t *o, const char *key, char *out, size_t outlen)
 	return strlen(out) == json_string_length(v) ? 0 : TC_EINVALID;
 }
 
+/* A name from libav (container, codec, profile): printable ASCII, no
+ * quotes or backslashes, as it may end up in a playlist or on a page. */
 static int
-get_i64(json_t *o, const char *key, int64_t *out)
+get_name(json_t *o, const char *key, char *out, size_t outlen)
+{
+	if (get_str(o, key, out, outlen))
+		return TC_EINVALID;
+	for (const char *p = out; *p; p++)
+		if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\')
+			return TC_EINVALID;
+	return 0;
+}
+
+static int
+get_i64(json_t *o, const char *key, int64_t min, int64_t max, int64_t *out)
 {
 	json_t *v = json_object_get(o, key);
 
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
 		return TC_EINVALID;
 	*out = (int64_t)json_integer_value(v);
 	return 0;
 }
 
 static int
-get_int(json_t *o, const char *key, int *out)
+get_int(json_t *o, const char *key, int min, int max, int *out)
 {
 	int64_t v;
 
-	if (get_i64(o, key, &v) || v > INT_MAX)
+	if (get_i64(o, key, min, max, &v))
 		return TC_EINVALID;
 	*out = (int)v;
 	return 0;
 }
 
 static int
-get_real(json_t *o, const char *key, double *out)
+get_real(json_t *o, const char *key, double max, double *out)
 {
 	json_t *v = json_object_get(o, key);
 
-	if (!json_is_number(v) || json_number_value(v) < 0)
+	if (!json_is_number(v) || !(json_number_value(v) >= 0 && json_number_value(v) <= max))
 		return TC_EINVALID;
 	*out = json_number_value(v);
 	return 0;
@@ -2140,39 +2267,73 @@ get_bool(json_t *o, const char *key, int *out)
 static int
 parse_info(json_t *o, struct media_info *i)
 {
-	return get_str(o, "container", i->container, sizeof(i->container)) ||
-	       get_real(o, "duration", &i->duration) || get_i64(o, "bit_rate", &i->bit_rate) ||
-	       get_int(o, "streams", &i->streams) || get_int(o, "video_streams", &i->video_streams) ||
-	       get_int(o, "audio_streams", &i->audio_streams) ||
-	       get_int(o, "subtitle_streams", &i->subtitle_streams) ||
-	       get_str(o, "vcodec", i->vcodec, sizeof(i->vcodec)) ||
-	       get_str(o, "vprofile", i->vprofile, sizeof(i->vprofile)) ||
-	       get_int(o, "width", &i->width) || get_int(o, "height", &i->height) ||
-	       get_real(o, "frame_rate", &i->frame_rate) ||
-	       get_bool(o, "variable_frame_rate", &i->variable_frame_rate) ||
-	       get_int(o, "rotation", &i->rotation) ||
-	       get_i64(o, "video_bit_rate", &i->video_bit_rate) ||
-	       get_str(o, "acodec", i->acodec, sizeof(i->acodec)) ||
-	       get_int(o, "sample_rate", &i->sample_rate) || get_int(o, "channels", &i->channels) ||
-	       get_i64(o, "audio_bit_rate", &i->audio_bit_rate) ? TC_EINVALID : 0;
+	if (get_name(o, "container", i->container, sizeof(i->container)) ||
+	    get_real(o, "duration", LONGEST, &i->duration) ||
+	    get_i64(o, "bit_rate", 0, INT64_MAX, &i->bit_rate) ||
+	    get_int(o, "streams", 0, MEDIA_STREAMS_MAX, &i->streams) ||
+	    get_int(o, "video_streams", 0, MEDIA_STREAMS_MAX, &i->video_streams) ||
+	    get_int(o, "audio_streams", 0, MEDIA_STREAMS_MAX, &i->audio_streams) ||
+	    get_int(o, "subtitle_streams", 0, MEDIA_STREAMS_MAX, &i->subtitle_streams) ||
+	    get_name(o, "vcodec", i->vcodec, sizeof(i->vcodec)) ||
+	    get_name(o, "vprofile", i->vprofile, sizeof(i->vprofile)) ||
+	    get_int(o, "width", 0, MEDIA_SIDE_MAX, &i->width) ||
+	    get_int(o, "height", 0, MEDIA_SIDE_MAX, &i->height) ||
+	    get_real(o, "frame_rate", MEDIA_FPS_MAX, &i->frame_rate) ||
+	    get_bool(o, "variable_frame_rate", &i->variable_frame_rate) ||
+	    get_int(o, "rotation", 0, 270, &i->rotation) || i->rotation % 90 ||
+	    get_i64(o, "video_bit_rate", 0, INT64_MAX, &i->video_bit_rate) ||
+	    get_name(o, "acodec", i->acodec, sizeof(i->acodec)) ||
+	    get_int(o, "sample_rate", 0, INT_MAX, &i->sample_rate) ||
+	    get_int(o, "channels", 0, INT_MAX, &i->channels) ||
+	    get_i64(o, "audio_bit_rate", 0, INT64_MAX, &i->audio_bit_rate))
+		return TC_EINVALID;
+	return 0;
 }
 
+/* CODECS of RFC 6381 as written here: "avc1.64001f,mp4a.40.2". */
 static int
-parse_rendition(json_t *o, struct media_rendition *r)
+codecs_ok(const char *s)
 {
-	return get_str(o, "name", r->name, sizeof(r->name)) || get_bool(o, "copy", &r->copy) ||
-	       get_int(o, "width", &r->width) || get_int(o, "height", &r->height) ||
-	       get_real(o, "frame_rate", &r->frame_rate) || get_i64(o, "bandwidth", &r->bandwidth) ||
-	       get_i64(o, "average_bandwidth", &r->average_bandwidth) ||
-	       get_str(o, "codecs", r->codecs, sizeof(r->codecs)) ||
-	       get_int(o, "segments", &r->segments) ||
-	       get_real(o, "duration", &r->duration) ? TC_EINVALID : 0;
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '.' || *s == ','))
+			return 0;
+	return 1;
+}
+
+/* One rendition; SEEN collects the MEDIA_* bits of the names so far (a
+ * name is also a folder: only the three known ones, each once). */
+static int
+parse_rendition(json_t *o, struct media_rendition *r, unsigned *seen)
+{
+	unsigned bit;
+
+	if (get_str(o, "name", r->name, sizeof(r->name)))
+		return TC_EINVALID;
+	bit = strcmp(r->name, "original") == 0 ? MEDIA_ORIGINAL : strcmp(r->name, "360p") == 0 ?
+		MEDIA_360P : strcmp(r->name, "audio") == 0 ? MEDIA_AUDIO : 0;
+	if (!bit || (*seen & bit))
+		return TC_EINVALID;
+	*seen |= bit;
+	if (get_bool(o, "copy", &r->copy) || get_int(o, "width", 0, MEDIA_SIDE_MAX, &r->width) ||
+	    get_int(o, "height", 0, MEDIA_SIDE_MAX, &r->height) ||
+	    get_real(o, "frame_rate", MEDIA_FPS_MAX, &r->frame_rate) ||
+	    get_i64(o, "bandwidth", 1, MEDIA_BANDWIDTH_MAX, &r->bandwidth) ||
+	    get_i64(o, "average_bandwidth", 1, MEDIA_BANDWIDTH_MAX, &r->average_bandwidth) ||
+	    get_str(o, "codecs", r->codecs, sizeof(r->codecs)) || !codecs_ok(r->codecs) ||
+	    get_int(o, "segments", 0, MEDIA_SEGMENTS_MAX, &r->segments) ||
+	    get_real(o, "duration", LONGEST, &r->duration))
+		return TC_EINVALID;
+	return 0;
 }
 
 int
 media_result_parse(const char *json, struct media_result *out)
 {
 	json_t *root = json_loads(json, JSON_REJECT_DUPLICATES, NULL), *arr, *v;
+	unsigned seen = 0;
 	size_t i;
 	int rc = TC_EINVALID;
 
@@ -2181,12 +2342,12 @@ media_result_parse(const char *json, struct media_result *out)
 		goto out;
 	arr = json_object_get(root, "renditions");
 	if (!json_is_object(json_object_get(root, "info")) || !json_is_array(arr) ||
-	    json_array_size(arr) > MEDIA_RENDITIONS_MAX ||
+	    json_array_size(arr) < 1 || json_array_size(arr) > MEDIA_RENDITIONS_MAX ||
 	    parse_info(json_object_get(root, "info"), &out->info) ||
 	    get_bool(root, "poster", &out->poster))
 		goto out;
 	json_array_foreach(arr, i, v) {
-		if (!json_is_object(v) || parse_rendition(v, &out->r[i]))
+		if (!json_is_object(v) || parse_rendition(v, &out->r[i], &seen))
 			goto out;
 	}
 	out->nr = (int)json_array_size(arr);

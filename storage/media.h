@@ -10,8 +10,11 @@
  * they refuse what they can: the input is read through its file descriptor
  * only (custom I/O; any nested open a demuxer attempts, e.g. an HLS or
  * concat playlist naming file:///etc/passwd, is refused), the protocol
- * whitelist is "file", the container must be one of MEDIA_FORMATS, and
- * dimensions, durations and stream counts are bounded before decoding.
+ * whitelist is "file", the container must be one of MEDIA_FORMATS, the
+ * streams used must be in a format one of MEDIA_DECODERS decodes (no other
+ * decoder is ever opened, not even by libavformat while it probes), and
+ * dimensions (coded and as displayed, after the sample aspect ratio),
+ * durations and stream counts are bounded before decoding.
  *
  * Output layout inside OUTDIR (which must exist and be empty):
  *   <rendition>/index.m3u8     VOD media playlist, segments relative
@@ -43,10 +46,23 @@
 /* libavformat demuxer names an input may be detected as; anything else
  * (hls, concat, image2, ...) is refused. */
 #define MEDIA_FORMATS "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mp3,wav,ogg,flac,aac,mpegts,flv"
-#define MEDIA_SIDE_MAX 4096		/* pixels on the long side */
+/* libavcodec decoders a video or audio stream may be decoded with: what
+ * lectures are recorded in (phones, screen recorders, camcorders, webcams,
+ * audio recorders). A stream in any other format is refused
+ * (TC_EUNSUPPORTED: "the video is in prores, which is not accepted ..."). */
+#define MEDIA_DECODERS "h264,hevc,vp8,vp9,libdav1d,mpeg4,mpeg2video,mpeg1video,mjpeg," \
+	"aac,mp3float,mp2float,opus,vorbis,flac,alac,ac3,eac3," \
+	"pcm_s16le,pcm_s16be,pcm_s24le,pcm_s24be,pcm_s32le,pcm_s32be," \
+	"pcm_f32le,pcm_f32be,pcm_f64le,pcm_f64be,pcm_u8,pcm_s8,pcm_alaw,pcm_mulaw"
+#define MEDIA_SIDE_MAX 4096		/* pixels on the long side, coded and displayed */
 #define MEDIA_DURATION_MAX (6 * 3600)	/* seconds */
 #define MEDIA_STREAMS_MAX 64
 #define MEDIA_RENDITIONS_MAX 3
+/* Bounds of a result (media_result_parse); a larger frame rate in the
+ * source is reported as 0 (unknown). */
+#define MEDIA_FPS_MAX 240
+#define MEDIA_BANDWIDTH_MAX 1000000000	/* bits/s */
+#define MEDIA_SEGMENTS_MAX 100000
 
 /* The renditions media_package may make, a bit mask. */
 #define MEDIA_ORIGINAL 1u
@@ -145,7 +161,17 @@ void media_log_level(int level);
  * JSON (jansson) for the worker-to-server pipe and the database:
  * media_info_json/media_result_json return a new string (free()) or NULL on
  * no memory; media_result_parse reads what media_result_json wrote
- * (TC_EINVALID when it does not fit).
+ * (TC_EINVALID when it does not fit, OUT then zeroed).
+ *
+ * media_result_parse treats its input as hostile (it is what the sandboxed
+ * worker sent): every field must be present with its type and within its
+ * bounds. Renditions: 1 to MEDIA_RENDITIONS_MAX, each named "original",
+ * "360p" or "audio" at most once; codecs non-empty, only [A-Za-z0-9.,];
+ * widths and heights 0..MEDIA_SIDE_MAX; frame rates 0..MEDIA_FPS_MAX;
+ * bandwidths 1..MEDIA_BANDWIDTH_MAX; segments 0..MEDIA_SEGMENTS_MAX;
+ * durations 0..MEDIA_DURATION_MAX + 60 s. Info: the same size, frame-rate
+ * and duration bounds, stream counts 0..MEDIA_STREAMS_MAX, rotation 0, 90,
+ * 180 or 270, text fields printable ASCII without quotes or backslashes.
  */
 char *media_info_json(const struct media_info *info);
 char *media_result_json(const struct media_result *res);

@@ -95,7 +95,11 @@ run_timed() {
 	local in=$1 a b
 	shift
 	a=$(now)
-	/usr/bin/time -f '%U %S %M' -o "$work/time" "$@" <"$in"
+	if ! /usr/bin/time -f '%U %S %M' -o "$work/time" "$@" <"$in"; then
+		echo "bench: failed: $*" >&2
+		[ "${2:-}" = media-worker ] && tail -n 2 "$work/worker.out" >&2
+		exit 1
+	fi
 	b=$(now)
 	wall=$(calc %.3f "$b - $a")
 	read -r u s m <"$work/time"
@@ -150,6 +154,8 @@ job_wall=$wall job_cpu=$cpu
 job_rt=$(calc %.1f "$LENGTH / $job_wall")
 echo "  wall $job_wall s = ${job_rt}x real time; CPU $job_cpu s (user + system)," \
 	"$(calc %.2f "$job_cpu / $job_wall") cores busy on average; peak RSS $rss MB"
+echo "  with $(nproc) cores to itself and all kept busy it would take at least" \
+	"$(calc %.0f "$job_cpu / $(nproc)") s = $(calc %.1f "$LENGTH * $(nproc) / $job_cpu")x real time"
 for d in original 360p audio; do
 	echo "  $d: $(grep -c '^seg_' "$work/out/$d/index.m3u8") segments," \
 		"$(du -sm "$work/out/$d" | cut -f1) MB"

@@ -685,6 +685,13 @@ for n, _, want in UPLOADS:
         t.ok(isinstance(j, dict) and j.get("state") == want,
              "%s ends %s" % (n, want), jdump(j) + "\n--- server log ---\n" + srv.read_log()[-1500:])
 
+# the worker ran as uid 65534 when the server is root: what it made is the server's again
+if "main.mp4" in mat:
+    pub = os.path.join(data, "media", mat["main.mp4"])
+    owners = {os.lstat(os.path.join(d, x)).st_uid for d, ds, fs in os.walk(pub) for x in ds + fs}
+    t.ok(os.path.isdir(pub) and owners == {os.geteuid()},
+         "main.mp4: every published file belongs to the server's user", (pub, owners))
+
 # ---- case 1: H.264 + AAC ---------------------------------------------------------------
 j = by_name["main.mp4"]
 r_orig, r360, raud = rendition(j, "original"), rendition(j, "360p"), rendition(j, "audio")
@@ -1163,6 +1170,25 @@ if pids.get(crash):
     t.ok(re.search(r"^Max core file size\s+0\s+0", limits, re.M) and
          re.search(r"^Max cpu time\s+\d+", limits, re.M) and re.search(r"^Max file size\s+\d+", limits, re.M),
          "the worker runs under rlimits (core 0, CPU time, file size)", limits)
+    # confined (media_worker.c): no new privileges; as uid/gid 65534 under a root server
+    ids = [re.search(r"^%s:\s*(\d+)\s+(\d+)\s+(\d+)" % k, status, re.M) for k in ("Uid", "Gid")]
+    t.ok(re.search(r"^NoNewPrivs:\s*1$", status, re.M) and
+         (os.geteuid() != 0 or all(m and set(m.groups()) == {"65534"} for m in ids)),
+         "the worker runs with no_new_privs%s" % (", as uid and gid 65534" if os.geteuid() == 0 else ""),
+         status[:700])
+    try:
+        nets = [os.readlink("/proc/%d/ns/net" % p) for p in (pids[crash][0], srv.proc.pid)]
+    except OSError:
+        nets = [None, None]
+    can_unshare = subprocess.run(["unshare", "--net", "true"] if os.geteuid() == 0 else
+                                 ["unshare", "--user", "--net", "true"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0 \
+        if shutil.which("unshare") else False
+    if nets[0] and nets[0] == nets[1] and not can_unshare:
+        skip("the worker has a network namespace of its own", "this machine makes none")
+    else:
+        t.ok(nets[0] and nets[1] and nets[0] != nets[1], "the worker has a network namespace of its own",
+             nets)
     os.kill(pids[crash][0], signal.SIGSEGV)
 jc = wait_jobs(lec, [crash], per_job=20)[crash]
 err = (jc or {}).get("error") or ""

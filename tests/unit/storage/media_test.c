@@ -836,15 +836,202 @@ test_refusals(void)
 	ok(rc == TC_EINVALID && why_has(why, "empty"), "empty file: refused");
 }
 
+/* Formats outside MEDIA_DECODERS are refused by name; the others decode
+ * with the decoder chosen from the list. */
+static void
+test_decoders(void)
+{
+	struct media_result res;
+	struct media_info info;
+	char why[WHY], enc[65536], dec[65536];
+	int rc;
+
+	if (capture(enc, sizeof(enc), "ffmpeg -hide_banner -encoders 2>/dev/null") != 0 ||
+	    capture(dec, sizeof(dec), "ffmpeg -hide_banner -decoders 2>/dev/null") != 0)
+		enc[0] = dec[0] = '\0';
+	if (strstr(enc, "prores_ks")) {
+		gen("prores.mov", "-f lavfi -i testsrc2=s=320x240:r=25:d=1 -c:v prores_ks -profile:v 0");
+		rc = package("prores.mov", "prores", &res, why, NULL);
+		ok(rc == TC_EUNSUPPORTED && why_has(why, "the video is in prores, which is not accepted"),
+		   "ProRes video: refused, the format named");
+		ok(probe("prores.mov", &info, why) == TC_EUNSUPPORTED, "ProRes video: refused by the probe");
+	} else {
+		diag("no prores_ks encoder: the ProRes refusal is not tested");
+	}
+	gen("adpcm.wav", "-f lavfi -i sine=d=1 -c:a adpcm_ms");
+	rc = package("adpcm.wav", "adpcm", &res, why, NULL);
+	ok(rc == TC_EUNSUPPORTED && why_has(why, "the audio is in adpcm_ms, which is not accepted"),
+	   "ADPCM audio: refused, the format named");
+
+	/* a PNG cover: its decoder is not in the list, and is not needed */
+	gen("png.mp3", "-f lavfi -i sine=d=2 -f lavfi -i color=c=blue:s=64x64:d=1 -map 0:a -map 1:v "
+	    "-frames:v 1 -c:a libmp3lame -c:v png -disposition:v attached_pic");
+	rc = package("png.mp3", "png", &res, why, NULL);
+	ok(rc == 0 && res.nr == 1 && strcmp(res.r[0].name, "audio") == 0,
+	   "MP3 with a PNG cover: packaged, audio only");
+
+	if (strstr(enc, "libaom-av1") && strstr(dec, "libdav1d")) {
+		gen("av1.mp4", "-f lavfi -i testsrc2=s=192x108:r=10:d=1 -c:v libaom-av1 -cpu-used 8 "
+		    "-b:v 100k -pix_fmt yuv420p");
+		rc = package("av1.mp4", "av1", &res, why, NULL);
+		ok(rc == 0 && strcmp(res.info.vcodec, "av1") == 0 && rendition(&res, "360p") &&
+		   decodes("av1/360p"), "AV1 (libdav1d): packaged, 360p decodes");
+	} else {
+		diag("no libaom-av1 encoder or libdav1d decoder: AV1 is not tested");
+	}
+}
+
+/* The displayed size (sample aspect ratio applied) is bounded like the
+ * coded one. */
+static void
+test_aspect(void)
+{
+	struct media_result res;
+	struct media_info info;
+	const struct media_rendition *p;
+	char why[WHY];
+	int rc, w, h;
+
+	gen("sar100.mp4", "-f lavfi -i testsrc2=s=640x360:r=25:d=1 -vf setsar=100/1 -c:v libx264 "
+	    "-preset ultrafast -pix_fmt yuv420p");
+	rc = package("sar100.mp4", "sar100", &res, why, NULL);
+	ok(rc == TC_EINVALID && why_has(why, "displayed 64000 x 360 pixels (its pixels are 100:1"),
+	   "sample aspect ratio 100:1: refused, the displayed size named");
+	ok(probe("sar100.mp4", &info, why) == TC_EINVALID && why_has(why, "100:1"),
+	   "sample aspect ratio 100:1: refused by the probe");
+	gen("sar1.mp4", "-f lavfi -i testsrc2=s=640x360:r=25:d=1 -vf setsar=1/100 -c:v libx264 "
+	    "-preset ultrafast -pix_fmt yuv420p");
+	rc = package("sar1.mp4", "sar1", &res, why, NULL);
+	p = rendition(&res, "360p");
+	ok(rc == 0 && p && p->width >= 2 && p->width <= 8 && p->height == 360,
+	   "sample aspect ratio 1:100: a picture a few pixels wide, no overflow");
+	gen("sar43.mp4", "-f lavfi -i testsrc2=s=480x360:r=25:d=2 -vf setsar=4/3 -c:v libx264 "
+	    "-preset ultrafast -pix_fmt yuv420p");
+	rc = package("sar43.mp4", "sar43", &res, why, NULL);
+	p = rendition(&res, "360p");
+	ok(rc == 0 && p && p->width == 640 && p->height == 360 &&
+	   is_jpeg(at("sar43/poster.jpg"), &w, &h) && w == 640 && h == 360,
+	   "anamorphic 480x360 at 4:3: 360p and poster at 640x360");
+}
+
+/* A plausible result of a worker, as media_result_json writes it (free()). */
+static char *
+good_result_json(void)
+{
+	struct media_result r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.info.container, sizeof(r.info.container), "mp4");
+	snprintf(r.info.vcodec, sizeof(r.info.vcodec), "h264");
+	snprintf(r.info.vprofile, sizeof(r.info.vprofile), "High");
+	snprintf(r.info.acodec, sizeof(r.info.acodec), "aac");
+	r.info.duration = 10.5;
+	r.info.streams = 2;
+	r.info.video_streams = r.info.audio_streams = 1;
+	r.info.width = 640;
+	r.info.height = 360;
+	r.info.frame_rate = 25;
+	r.info.rotation = 90;
+	r.info.sample_rate = 44100;
+	r.info.channels = 2;
+	r.nr = 3;
+	r.poster = 1;
+	snprintf(r.r[0].name, sizeof(r.r[0].name), "original");
+	snprintf(r.r[1].name, sizeof(r.r[1].name), "360p");
+	snprintf(r.r[2].name, sizeof(r.r[2].name), "audio");
+	snprintf(r.r[0].codecs, sizeof(r.r[0].codecs), "avc1.64001e,mp4a.40.2");
+	snprintf(r.r[1].codecs, sizeof(r.r[1].codecs), "avc1.64001e,mp4a.40.2");
+	snprintf(r.r[2].codecs, sizeof(r.r[2].codecs), "mp4a.40.2");
+	r.r[0].copy = 1;
+	r.r[0].width = 360;
+	r.r[0].height = 640;
+	r.r[1].width = 202;
+	r.r[1].height = 360;
+	r.r[0].frame_rate = r.r[1].frame_rate = 25;
+	for (int i = 0; i < 3; i++) {
+		r.r[i].bandwidth = 800000 - 1000 * i;
+		r.r[i].average_bandwidth = 700000 - 1000 * i;
+		r.r[i].segments = 2;
+		r.r[i].duration = 10.5;
+	}
+	return media_result_json(&r);
+}
+
+/* SRC with its first FROM replaced by TO (a new string; "" when FROM is
+ * not in it, which fails the test that uses it). */
+static char *
+replaced(const char *src, const char *from, const char *to)
+{
+	const char *at = strstr(src, from);
+	size_t n = strlen(src) + strlen(to) + 1;
+	char *out = malloc(n);
+
+	if (!out)
+		exit(1);
+	if (!at)
+		out[0] = '\0';
+	else
+		snprintf(out, n, "%.*s%s%s", (int)(at - src), src, to, at + strlen(from));
+	return out;
+}
+
 static void
 test_parse(void)
 {
+	/* what the worker could send if it were taken over: each is refused */
+	static const struct { const char *from, *to, *name; } hostile[] = {
+		{ "\"codecs\":\"mp4a.40.2\"", "\"codecs\":\"mp4a.40.2\\\"\\n#EXT-X-KEY:URI=\\\"x\"",
+		  "codecs with a quote and a newline" },
+		{ "\"codecs\":\"mp4a.40.2\"", "\"codecs\":\"\"", "empty codecs" },
+		{ "\"codecs\":\"mp4a.40.2\"", "\"codecs\":\"mp4a 40 2\"", "codecs with spaces" },
+		{ "\"name\":\"audio\"", "\"name\":\"../x\"", "a rendition named ../x" },
+		{ "\"name\":\"audio\"", "\"name\":\"360p\"", "two renditions named 360p" },
+		{ "\"name\":\"audio\"", "\"name\":\"1080p\"", "an unknown rendition" },
+		{ "\"width\":202", "\"width\":4097", "a rendition 4097 pixels wide" },
+		{ "\"width\":640", "\"width\":100000", "info 100000 pixels wide" },
+		{ "\"height\":640", "\"height\":-1", "a negative height" },
+		{ "\"segments\":2", "\"segments\":100001", "100001 segments" },
+		{ "\"segments\":2", "\"segments\":99999999999999999999999", "segments beyond 64 bits" },
+		{ "\"bandwidth\":800000", "\"bandwidth\":1000000001", "a bandwidth over 1 Gbit/s" },
+		{ "\"bandwidth\":800000", "\"bandwidth\":0", "a bandwidth of 0" },
+		{ "\"average_bandwidth\":700000", "\"average_bandwidth\":9223372036854775807",
+		  "an average bandwidth of 2^63-1" },
+		{ "\"frame_rate\":25.0", "\"frame_rate\":1e300", "a frame rate of 1e300" },
+		{ "\"duration\":10.5", "\"duration\":21661", "a duration over 6 h + 60 s" },
+		{ "\"duration\":10.5", "\"duration\":-0.5", "a negative duration" },
+		{ "\"rotation\":90", "\"rotation\":45", "a rotation of 45" },
+		{ "\"vprofile\":\"High\"", "\"vprofile\":\"Hi\\\"gh\"", "a profile with a quote" },
+		{ "\"container\":\"mp4\"", "\"container\":\"mp4\\u0007\"", "a container with a control" },
+		{ "\"acodec\":\"aac\"", "\"acodec\":\"a\\u00e9c\"", "a codec name not in ASCII" },
+		{ "\"streams\":2", "\"streams\":65", "65 streams" },
+		{ "\"copy\":true", "\"copy\":1", "copy as a number" },
+		{ "\"poster\":true", "\"poster\":true,\"poster\":false", "a key twice" },
+		{ "\"renditions\":[", "\"renditions\":[{},", "four renditions" },
+	};
 	struct media_result r;
+	char *good = good_result_json(), *bad, name[160];
 
 	ok(media_result_parse("{}", &r) == TC_EINVALID, "parse: {} refused");
 	ok(media_result_parse("not json", &r) == TC_EINVALID, "parse: not JSON refused");
 	ok(media_result_parse("{\"info\":{},\"renditions\":[],\"poster\":false}", &r) == TC_EINVALID,
 	   "parse: info without its fields refused");
+	ok(good && media_result_parse(good, &r) == 0 && r.nr == 3 && r.info.rotation == 90 &&
+	   r.r[0].width == 360 && strcmp(r.r[2].codecs, "mp4a.40.2") == 0,
+	   "parse: a plausible result is read");
+	for (size_t i = 0; good && i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		bad = replaced(good, hostile[i].from, hostile[i].to);
+		memset(&r, 0x5a, sizeof(r));
+		snprintf(name, sizeof(name), "parse: refused, nothing kept: %s", hostile[i].name);
+		ok(bad[0] && media_result_parse(bad, &r) == TC_EINVALID && r.nr == 0 && !r.r[0].name[0],
+		   name);
+		if (!bad[0])
+			printf("# '%s' is not in %s\n", hostile[i].from, good);
+		free(bad);
+	}
+	bad = replaced(good, "\"renditions\":[", "\"renditions\":[],\"x\":[");
+	ok(bad[0] && media_result_parse(bad, &r) == TC_EINVALID, "parse: no rendition refused");
+	free(bad);
+	free(good);
 }
 
 /* ---- the sandbox --------------------------------------------------------- */
@@ -885,7 +1072,7 @@ enum sbx_act { SBX_NONE, SBX_STOP, SBX_SEGV, SBX_CANCEL };
 
 struct sbx {
 	enum sbx_act act;
-	int calls, last;
+	int calls, last, lo, hi;
 	volatile sig_atomic_t cancel;
 };
 
@@ -896,6 +1083,8 @@ on_sbx(void *arg, const char *stage, int percent)
 	pid_t pid;
 
 	(void)stage;
+	s->lo = !s->calls || percent < s->lo ? percent : s->lo;
+	s->hi = !s->calls || percent > s->hi ? percent : s->hi;
 	s->calls++;
 	s->last = percent;
 	if (s->calls != 1 || s->act == SBX_NONE)
@@ -928,6 +1117,131 @@ sandbox(const char *name, const char *out, const struct media_limits *lim, struc
 	return media_sandbox_run(at(name), at(out), lim, on_sbx, s, &s->cancel, res, why, WHY);
 }
 
+/* Makes TMP/NAME a stand-in worker: a shell script that runs BEFORE,
+ * writes LINES on standard output and exits 1; the sandbox starts it. */
+static void
+fake_worker(const char *name, const char *before, const char *lines)
+{
+	FILE *fp = fopen(at(name), "w");
+
+	if (!fp || fprintf(fp, "#!/bin/sh\n%s\ncat <<'EOF'\n%sEOF\nexit 1\n", before, lines) < 0 ||
+	    fclose(fp) != 0 || chmod(at(name), 0755) != 0) {
+		printf("Bail out! cannot write %s\n", name);
+		exit(1);
+	}
+	setenv("TINCHI_MEDIA_WORKER", at(name), 1);
+	media_sandbox_init();
+}
+
+/* 1 when S is UTF-8 with whole characters and no control characters. */
+static int
+clean_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		int n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
+			(*p & 0xf8) == 0xf0 ? 4 : 0;
+
+		if (n == 0 || *p < 0x20 || *p == 0x7f)
+			return 0;
+		for (int k = 1; k < n; k++)
+			if ((p[k] & 0xc0) != 0x80)
+				return 0;
+		if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)	/* C1 */
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+/* Whether process PID still runs (a zombie does not). */
+static int
+running(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = (int)read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* The worker's lines are untrusted: stand-in workers send what a taken-over
+ * one could. */
+static void
+test_sandbox_hostile(const struct media_limits *lim)
+{
+	struct media_result res;
+	struct sbx s;
+	char why[WHY], small[101], lines[4096], *good, *bad;
+	pid_t pid = 0;
+	FILE *fp;
+	int rc, n;
+
+	n = snprintf(lines, sizeof(lines), "{\"stage\":\"package\",\"percent\":100000}\n"
+		     "{\"stage\":\"probe\",\"percent\":-7}\n"
+		     "{\"ok\":false,\"code\":\"invalid\",\"error\":\"line one\\nline two\\t"
+		     "\\u001b[31m\\u202eend ");
+	for (int i = 0; i < 300; i++)
+		n += snprintf(lines + n, sizeof(lines) - (size_t)n, "\xc3\xa9");	/* é */
+	snprintf(lines + n, sizeof(lines) - (size_t)n, "\\u0085x\"}\n");
+	fake_worker("fake_text.sh", "", lines);
+	memset(&s, 0, sizeof(s));
+	mkdir(at("s_text"), 0755);
+	rc = media_sandbox_run(at("a.mp4"), at("s_text"), lim, on_sbx, &s, &s.cancel, &res, small,
+			       sizeof(small));
+	ok(rc == TC_EINVALID && s.calls == 2 && s.hi == 100 && s.lo == 0,
+	   "sandbox: percents from the worker are clamped to 0-100");
+	ok(strncmp(small, "line one line two  [31m end \xc3\xa9", 30) == 0 && clean_utf8(small) &&
+	   strlen(small) <= 100 && strlen(small) >= 99,
+	   "sandbox: the worker's error text loses its control characters, cut between characters");
+	if (!clean_utf8(small) || strncmp(small, "line one", 8))
+		printf("# why: %s\n", small);
+
+	fake_worker("fake_stage.sh", "", "{\"stage\":\"../../etc\",\"percent\":5}\n"
+		    "{\"ok\":false,\"code\":\"invalid\",\"error\":\"x\"}\n");
+	memset(&s, 0, sizeof(s));
+	rc = sandbox("a.mp4", "s_stage", lim, &s, &res, why);
+	ok(rc == TC_EINVALID && s.calls == 0 && why_has(why, "an answer that is not understood"),
+	   "sandbox: an unknown stage fails the job");
+
+	good = good_result_json();
+	bad = replaced(good ? good : "", "\"name\":\"audio\"", "\"name\":\"../x\"");
+	snprintf(lines, sizeof(lines), "{\"ok\":true,\"result\":%s}\n", bad);
+	fake_worker("fake_result.sh", "", lines);
+	memset(&s, 0, sizeof(s));
+	rc = sandbox("a.mp4", "s_result", lim, &s, &res, why);
+	ok(bad[0] && rc == TC_EINVALID && res.nr == 0 &&
+	   why_has(why, "the media worker sent a result that could not be read"),
+	   "sandbox: a result naming a rendition ../x fails the job");
+	free(good);
+	free(bad);
+
+	/* a process left behind in the worker's group, not holding the pipe */
+	fake_worker("fake_child.sh", "sleep 300 </dev/null >/dev/null 2>&1 &\necho $! >child.pid",
+		    "{\"ok\":false,\"code\":\"invalid\",\"error\":\"done\"}\n");
+	memset(&s, 0, sizeof(s));
+	rc = sandbox("a.mp4", "s_child", lim, &s, &res, why);
+	fp = fopen(at("s_child/child.pid"), "r");
+	if (!fp || fscanf(fp, "%d", &pid) != 1)
+		pid = 0;
+	if (fp)
+		fclose(fp);
+	for (int i = 0; i < 40 && pid > 0 && running(pid); i++)
+		usleep(50000);
+	ok(rc == TC_EINVALID && why_has(why, "done") && pid > 0 && !running(pid) && no_zombies(),
+	   "sandbox: a process the worker left in its group is killed with it");
+	if (pid > 0 && running(pid))
+		kill(pid, SIGKILL);
+}
+
 static void
 test_sandbox(const char *bin)
 {
@@ -937,6 +1251,7 @@ test_sandbox(const char *bin)
 	};
 	struct media_result res;
 	struct sbx s;
+	struct stat st;
 	char why[WHY], asan_segv[1024], *saved;
 	const char *asan;
 	int rc;
@@ -961,6 +1276,9 @@ test_sandbox(const char *bin)
 	ok(s.calls >= 3 && s.last == 100, "sandbox: progress lines reach the caller");
 	ok(playlist_ok("s_good/360p", 5.9, 6.5) && exists(at("s_good/poster.jpg")),
 	   "sandbox: the worker wrote into the output folder");
+	ok(stat(at("s_good/360p/index.m3u8"), &st) == 0 && st.st_uid == geteuid() &&
+	   stat(at("s_good"), &st) == 0 && st.st_uid == geteuid(),
+	   "sandbox: what the worker made belongs to the caller afterwards");
 	ok(no_zombies(), "sandbox: the worker was reaped");
 
 	memset(&s, 0, sizeof(s));
@@ -1021,6 +1339,8 @@ test_sandbox(const char *bin)
 	   "sandbox: RLIMIT_FSIZE stops a worker writing too much");
 	lim.max_output = 1LL << 30;
 
+	test_sandbox_hostile(&lim);
+
 	setenv("TINCHI_MEDIA_WORKER", "/bin/false", 1);
 	media_sandbox_init();
 	memset(&s, 0, sizeof(s));
@@ -1061,6 +1381,8 @@ main(void)
 	test_vfr_and_tracks();
 	test_still_picture();
 	test_refusals();
+	test_decoders();
+	test_aspect();
 	test_parse();
 	if (bin && access(bin, X_OK) == 0)
 		test_sandbox(bin);
