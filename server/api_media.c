@@ -548,8 +548,7 @@ on_media_file(struct app *app, struct http_request *req, struct http_response *r
 		problem_respond(resp, 404, NULL, "no such media file");
 		return 0;
 	}
-	log_debug("media: %s %s%s%s for viewer %s", uid, dir ? dir : "", dir ? "/" : "", name,
-		  viewer);
+	snprintf(resp->viewer, sizeof(resp->viewer), "%s", viewer);
 	resp->content_type = NULL;
 	http_response_header(resp, "content-type", type);
 	if (strstr(type, "mpegurl")) {

@@ -417,9 +417,10 @@ finish_request(struct lws *wsi, struct pss_http *pss)
 	metrics_request(app->metrics, pss->route ? pss->route : "unknown",
 			pss->resp.status, us, pss->sent);
 	if (app->cfg->access_log)
-		log_info("access %s \"%s %s\" %d %" PRId64 " %" PRId64 "us",
+		log_info("access %s \"%s %s\" %d %" PRId64 " %" PRId64 "us%s%s",
 			 pss->req.peer, http_method_name(pss->req.method),
-			 pss->req.path, pss->resp.status, pss->sent, us);
+			 pss->req.path, pss->resp.status, pss->sent, us,
+			 pss->resp.viewer[0] ? " viewer=" : "", pss->resp.viewer);
 	app->http->inflight--;
 	release_body(app->http, pss);
 	http_request_cleanup(&pss->req);

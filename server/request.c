@@ -78,6 +78,7 @@ http_response_init(struct http_response *r)
 	r->file_len = 0;
 	r->head_only = 0;
 	r->close = 0;
+	r->viewer[0] = '\0';
 }
 
 void

@@ -108,6 +108,10 @@ struct http_response {
 	int64_t file_len;
 	int head_only;
 	int close;			/* close the connection afterwards */
+	/* /media/ files: the viewer the signed URL names ("-": none), written
+	 * to the access log with the bytes really sent, so what reached each
+	 * learner can be counted from it */
+	char viewer[37];
 };
 
 void http_request_init(struct http_request *r, size_t max_body);

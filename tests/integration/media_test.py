@@ -751,6 +751,11 @@ if code == 77:
 else:
     t.ok(code == 0 and out.get("ok") and out.get("segments", 0) >= 6,
          "hls_check.mjs (strict hls-parser) accepts main.mp4 and fetches every segment", out)
+# the access log says which viewer got which file, and how many bytes
+seg_lines = [ln for ln in srv.read_log().splitlines()
+             if "/media/%s/360p/seg_" % mat["main.mp4"] in ln and " 200 " in ln]
+t.ok(seg_lines and all(re.search(r" 200 [1-9][0-9]* [0-9]+us viewer=%s$" % lec_uid, ln) for ln in seg_lines),
+     "the access log names the viewer of every segment sent, with its bytes", seg_lines[:3])
 base = "http://127.0.0.1:%d" % srv.port
 code, err = ffmpeg_decode(base + master_url)
 t.ok(code == 0, "ffmpeg -xerror decodes every stream of the master playlist", err)
