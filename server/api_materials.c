@@ -254,9 +254,8 @@ on_download(struct app *app, struct http_request *req, struct http_response *res
 	struct course *c = calloc(1, sizeof(*c));
 	struct material m;
 	struct stat st;
-	char etag[72], lastmod[40], disp[400], cr[96], range[512] = "", if_range[128] = "";
+	char etag[72], lastmod[40], disp[400];
 	const char *uid = http_request_param(req, "uid");
-	int64_t first = 0, last = 0;
 	int fd = -1, rc;
 
 	if (!c)
@@ -292,35 +291,12 @@ on_download(struct app *app, struct http_request *req, struct http_response *res
 	http_response_header(resp, "last-modified", lastmod);
 	http_response_header(resp, "content-disposition", disp);
 	http_response_header(resp, "cache-control", "private, max-age=86400");
-	http_response_header(resp, "accept-ranges", "bytes");
 	if ((req->if_none_match[0] && strstr(req->if_none_match, etag)) ||
 	    (req->if_none_match[0] && strcmp(req->if_none_match, "*") == 0)) {
 		resp->status = 304;
 		goto out;
 	}
-	snprintf(range, sizeof(range), "%s", req->range);
-	snprintf(if_range, sizeof(if_range), "%s", req->if_range);
-	switch (range_decide(range, if_range, st.st_size, etag, m.created_at, &first, &last)) {
-	case RANGE_UNSATISFIABLE:
-		snprintf(cr, sizeof(cr), "bytes */%lld", (long long)st.st_size);
-		problem_respond(resp, 416, NULL, "the range is outside the file");
-		http_response_header(resp, "content-range", cr);
-		goto out;
-	case RANGE_ONE:
-		snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld", (long long)first, (long long)last,
-			 (long long)st.st_size);
-		http_response_header(resp, "content-range", cr);
-		resp->status = 206;
-		resp->file_off = first;
-		resp->file_len = last - first + 1;
-		break;
-	case RANGE_NONE:
-		resp->status = 200;
-		resp->file_off = 0;
-		resp->file_len = st.st_size;
-		break;
-	}
-	resp->fd = fd;
+	api_send_file(req, resp, fd, st.st_size, etag, m.created_at);
 	fd = -1;
 out:
 	if (fd >= 0)

@@ -3,12 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "courses/errors.h"
 #include "courses/log.h"
 #include "server/api_util.h"
 #include "server/app.h"
 #include "server/problem.h"
+#include "server/range.h"
 #include "storage/identity.h"
 
 static int
@@ -179,4 +181,38 @@ api_time(int64_t t, char out[32])
 
 	gmtime_r(&tt, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void
+api_send_file(const struct http_request *req, struct http_response *resp, int fd, int64_t size,
+	      const char *etag, int64_t mtime)
+{
+	char cr[96], range[512], if_range[128];
+	int64_t first = 0, last = 0;
+
+	http_response_header(resp, "accept-ranges", "bytes");
+	snprintf(range, sizeof(range), "%s", req->range);
+	snprintf(if_range, sizeof(if_range), "%s", req->if_range);
+	switch (range_decide(range, if_range, size, etag, mtime, &first, &last)) {
+	case RANGE_UNSATISFIABLE:
+		close(fd);
+		snprintf(cr, sizeof(cr), "bytes */%lld", (long long)size);
+		problem_respond(resp, 416, NULL, "the range is outside the file");
+		http_response_header(resp, "content-range", cr);
+		return;
+	case RANGE_ONE:
+		snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld", (long long)first, (long long)last,
+			 (long long)size);
+		http_response_header(resp, "content-range", cr);
+		resp->status = 206;
+		resp->file_off = first;
+		resp->file_len = last - first + 1;
+		break;
+	case RANGE_NONE:
+		resp->status = 200;
+		resp->file_off = 0;
+		resp->file_len = size;
+		break;
+	}
+	resp->fd = fd;
 }

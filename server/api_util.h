@@ -52,6 +52,15 @@ int api_institution(struct app *app, const struct http_request *req,
 void api_audit(struct app *app, const struct http_request *req, int64_t institution_id,
 	       const char *event, const char *subject, json_t *detail);
 
+/*
+ * Answers with the open file FD (SIZE bytes; ownership passes to RESP, or
+ * it is closed) and REQ's Range / If-Range (server/range.h): 200 with all
+ * of it, 206 with one range and Content-Range, or 416. ETAG and MTIME are
+ * the file's validators for If-Range.
+ */
+void api_send_file(const struct http_request *req, struct http_response *resp, int fd,
+		   int64_t size, const char *etag, int64_t mtime);
+
 /* ISO 8601 UTC text of a Unix time ("2026-11-30T06:27:29Z"). */
 void api_time(int64_t t, char out[32]);
 

@@ -778,6 +778,17 @@ for rname, init_type in (("360p", "video/mp4"), ("audio", "audio/mp4")):
     t.ok(seg and st == 200 and h.get("content-type") == "video/iso.segment" and
          h.get("cache-control") == "public, max-age=31536000, immutable" and b"moof" in body[:4096],
          "%s: a segment is video/iso.segment, immutable, with a moof box" % rname, (st, h, seg[:2]))
+    whole = body
+    if seg:
+        # the rest of a segment a weak link lost, by range
+        st, h, body = get(srv, join(purl, seg[0]), headers={"Range": "bytes=100-"})
+        t.ok(st == 206 and body == whole[100:] and
+             h.get("content-range") == "bytes 100-%d/%d" % (len(whole) - 1, len(whole)) and
+             h.get("accept-ranges") == "bytes",
+             "%s: the rest of a segment from byte 100 is 206 with Content-Range" % rname, (st, h))
+        st, h, body = get(srv, join(purl, seg[0]), headers={"Range": "bytes=%d-" % len(whole)})
+        t.ok(st == 416 and h.get("content-range") == "bytes */%d" % len(whole),
+             "%s: a range past the end of a segment is 416" % rname, (st, h))
     st, h, body = get(srv, join(purl, "init.mp4?t=" + token))
     t.ok(st == 200 and h.get("content-type") == init_type and
          h.get("cache-control") == "public, max-age=31536000, immutable" and body[4:8] == b"ftyp" and
