@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, Server, Tap, sanitizer_clean  # noqa: E402
+from harness import ApiClient, BIN, Server, Tap, sanitizer_clean  # noqa: E402
 
 t = Tap()
 COST = "12"
@@ -43,30 +43,8 @@ for i in range(4):
 srv = Server("--password-cost", COST, data=data)
 
 
-class Client:
-    def __init__(self, nid=None):
-        self.cookie = self.csrf = None
-        if nid:
-            st, h, j = self.call("POST", "/api/v1/session", {"national_id": nid, "password": "password-" + nid})
-            assert st == 200, (st, j)
-            self.cookie = re.match(r"([^=]+=[^;]+)", h["set-cookie"]).group(1)
-            self.csrf = j["csrf_token"]
-
-    def call(self, method, path, body=None, raw=None):
-        h = {}
-        if self.cookie:
-            h["Cookie"] = self.cookie
-        if self.csrf and method not in ("GET", "HEAD"):
-            h["X-CSRF-Token"] = self.csrf
-        if body is not None or raw is not None:
-            h["Content-Type"] = "application/json"
-        payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        st, rh, d = srv.request(method, path, body=payload, headers=h)
-        try:
-            j = json.loads(d) if d and rh.get("content-type", "").find("json") >= 0 else None
-        except ValueError:
-            j = None
-        return st, rh, j if j is not None else d
+def Client(nid=None):
+    return ApiClient(lambda: srv, nid)
 
 
 anon = Client()

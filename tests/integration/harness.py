@@ -9,6 +9,7 @@ Environment (set by `make check`): TINCHI_BIN, TOP_SRCDIR.
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -139,6 +140,46 @@ class Server:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class ApiClient:
+    """A browser-like API client: signs in as NID (password "password-" + NID
+    unless given), keeps the session cookie and sends the CSRF token with
+    every change. SRV is a Server, or a function returning the current one
+    (for tests that restart theirs). call() answers (status, headers, JSON or
+    the raw body)."""
+
+    def __init__(self, srv, nid=None, password=None, timeout=60):
+        self._srv = srv
+        self.timeout = timeout
+        self.cookie = self.csrf = None
+        if nid:
+            st, h, j = self.call("POST", "/api/v1/session",
+                                 {"national_id": nid, "password": password or "password-" + nid})
+            assert st == 200, (st, j)
+            self.cookie = re.match(r"([^=]+=[^;]+)", h["set-cookie"]).group(1)
+            self.csrf = j["csrf_token"]
+
+    @property
+    def srv(self):
+        return self._srv() if callable(self._srv) else self._srv
+
+    def call(self, method, path, body=None, raw=None, ctype="application/json", headers=None, timeout=None):
+        h = dict(headers or {})
+        if self.cookie:
+            h["Cookie"] = self.cookie
+        if self.csrf and method not in ("GET", "HEAD"):
+            h["X-CSRF-Token"] = self.csrf
+        payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        if payload is not None:
+            h["Content-Type"] = ctype
+        st, rh, d = self.srv.request(method, path, body=payload, headers=h, timeout=timeout or self.timeout)
+        if "json" in rh.get("content-type", ""):
+            try:
+                return st, rh, json.loads(d)
+            except ValueError:
+                pass
+        return st, rh, d
 
 
 def raw_exchange(port, data, timeout=5, read_until_close=True):

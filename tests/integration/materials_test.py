@@ -13,7 +13,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, Server, Tap, sanitizer_clean  # noqa: E402
+from harness import ApiClient, BIN, Server, Tap, sanitizer_clean  # noqa: E402
 
 t = Tap()
 COST = "12"
@@ -36,31 +36,8 @@ for nid, name, role in (("100000000001", "Lê Văn Giảng", "lecturer"), ("2000
 srv = Server("--password-cost", COST, "--institution-quota", "300K", data=data)
 
 
-class Client:
-    def __init__(self, nid=None):
-        self.cookie = self.csrf = None
-        if nid:
-            st, h, j = self.call("POST", "/api/v1/session", {"national_id": nid, "password": "password-" + nid})
-            self.cookie = re.match(r"([^=]+=[^;]+)", h["set-cookie"]).group(1)
-            self.csrf = j["csrf_token"]
-
-    def call(self, method, path, body=None, raw=None, ctype="application/json", headers=None):
-        h = dict(headers or {})
-        if self.cookie:
-            h["Cookie"] = self.cookie
-        if self.csrf and method not in ("GET", "HEAD"):
-            h["X-CSRF-Token"] = self.csrf
-        payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        if payload is not None:
-            h["Content-Type"] = ctype
-        st, rh, d = srv.request(method, path, body=payload, headers=h)
-        j = None
-        if "json" in rh.get("content-type", ""):
-            try:
-                j = json.loads(d)
-            except ValueError:
-                pass
-        return st, rh, j if j is not None else d
+def Client(nid=None):
+    return ApiClient(lambda: srv, nid)
 
 
 lec, learner, outsider, anon = Client("100000000001"), Client("200000000001"), Client("200000000002"), Client()

@@ -31,7 +31,7 @@ import urllib.parse
 from datetime import datetime, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, TOP, Server, Tap, sanitizer_clean  # noqa: E402
+from harness import ApiClient, BIN, TOP, Server, Tap, sanitizer_clean  # noqa: E402
 from wsclient import OP_TEXT, WebSocket  # noqa: E402
 
 t = Tap()
@@ -288,33 +288,7 @@ def setup_data(data):
     return uid
 
 
-class Client:
-    def __init__(self, srv, nid=None):
-        self.srv = srv
-        self.cookie = self.csrf = None
-        if nid:
-            st, h, j = self.call("POST", "/api/v1/session", {"national_id": nid, "password": "password-" + nid})
-            assert st == 200, (st, j)
-            self.cookie = re.match(r"([^=]+=[^;]+)", h["set-cookie"]).group(1)
-            self.csrf = j["csrf_token"]
-
-    def call(self, method, path, body=None, raw=None, ctype="application/json", headers=None, timeout=30):
-        h = dict(headers or {})
-        if self.cookie:
-            h["Cookie"] = self.cookie
-        if self.csrf and method not in ("GET", "HEAD"):
-            h["X-CSRF-Token"] = self.csrf
-        payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        if payload is not None:
-            h["Content-Type"] = ctype
-        st, rh, d = self.srv.request(method, path, body=payload, headers=h, timeout=timeout)
-        j = None
-        if "json" in rh.get("content-type", ""):
-            try:
-                j = json.loads(d)
-            except ValueError:
-                pass
-        return st, rh, j if j is not None else d
+Client = ApiClient
 
 
 def upload(client, course, kind, name, data=None):

@@ -13,7 +13,7 @@ import tempfile
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, Server, Tap, sanitizer_clean  # noqa: E402
+from harness import ApiClient, BIN, Server, Tap, sanitizer_clean  # noqa: E402
 
 t = Tap()
 COST = "12"
@@ -38,30 +38,8 @@ for nid, inst in (("100000000001", "VNU"), ("100000000002", "HUST")):
 srv = Server("--password-cost", COST, data=data)
 
 
-class Client:
-    def __init__(self, nid=None):
-        self.cookie = self.csrf = None
-        if nid:
-            st, h, j = self.call("POST", "/api/v1/session", {"national_id": nid, "password": "password-" + nid})
-            self.cookie = re.match(r"([^=]+=[^;]+)", h["set-cookie"]).group(1)
-            self.csrf = j["csrf_token"]
-
-    def call(self, method, path, body=None, raw=None, ctype="application/json"):
-        h = {}
-        if self.cookie:
-            h["Cookie"] = self.cookie
-        if self.csrf and method not in ("GET", "HEAD"):
-            h["X-CSRF-Token"] = self.csrf
-        payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        if payload is not None:
-            h["Content-Type"] = ctype
-        st, rh, d = srv.request(method, path, body=payload, headers=h, timeout=60)
-        if "json" in rh.get("content-type", ""):
-            try:
-                return st, rh, json.loads(d)
-            except ValueError:
-                pass
-        return st, rh, d
+def Client(nid=None):
+    return ApiClient(lambda: srv, nid)
 
 
 vnu, hust, anon = Client("100000000001"), Client("100000000002"), Client()
