@@ -167,11 +167,9 @@ sq_course_get(struct store *s, const char *uid, struct course *out)
 {
 	static const char op[] = "course get";
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_prepare(s, "SELECT " COURSE_COLUMNS " FROM courses c WHERE c.uid = ?1",
-			      op, &st);
+	int rc = sqlu_preparef(s, op, &st, "SELECT " COURSE_COLUMNS " FROM courses c"
+			       " WHERE c.uid = ?1", "t", uid);
 
-	if (rc == 0 && sqlu_bind_text(st, 1, uid))
-		rc = sqlu_bind_fail(s, op);
 	if (rc == 0)
 		rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
@@ -185,11 +183,9 @@ sq_course_get_id(struct store *s, int64_t id, struct course *out)
 {
 	static const char op[] = "course get";
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_prepare(s, "SELECT " COURSE_COLUMNS " FROM courses c WHERE c.id = ?1",
-			      op, &st);
+	int rc = sqlu_preparef(s, op, &st, "SELECT " COURSE_COLUMNS " FROM courses c"
+			       " WHERE c.id = ?1", "i", id);
 
-	if (rc == 0 && sqlu_bind_int(st, 1, id))
-		rc = sqlu_bind_fail(s, op);
 	if (rc == 0)
 		rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
@@ -217,21 +213,6 @@ sq_course_get_by_code(struct store *s, int64_t institution_id, const char *code,
 	return rc;
 }
 
-/* Runs SQL binding ?1 = A and ?2 = B; steps it to the end. */
-static int
-exec2(struct store *s, const char *sql, int64_t a, int64_t b, const char *op)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = sqlu_prepare(s, sql, op, &st);
-
-	if (rc == 0 && (sqlu_bind_int(st, 1, a) || sqlu_bind_int(st, 2, b)))
-		rc = sqlu_bind_fail(s, op);
-	if (rc == 0)
-		rc = sqlu_step_done(s, st, op);
-	sqlite3_finalize(st);
-	return rc;
-}
-
 /* *YES = 1 when SQL (binding ?1 = A, ?2 = B) returns a row. */
 static int
 exists2(struct store *s, const char *sql, int64_t a, int64_t b, int *yes, const char *op)
@@ -254,15 +235,15 @@ exists2(struct store *s, const char *sql, int64_t a, int64_t b, int *yes, const 
 static int
 sq_lecturer_add(struct store *s, int64_t course_id, int64_t person_id)
 {
-	return exec2(s, "INSERT INTO course_lecturers (course_id, person_id) VALUES (?1, ?2)"
-		     " ON CONFLICT DO NOTHING", course_id, person_id, "lecturer add");
+	return sqlu_execf(s, "lecturer add", "INSERT INTO course_lecturers (course_id, person_id)"
+			  " VALUES (?1, ?2) ON CONFLICT DO NOTHING", "ii", course_id, person_id);
 }
 
 static int
 sq_lecturer_remove(struct store *s, int64_t course_id, int64_t person_id)
 {
-	int rc = exec2(s, "DELETE FROM course_lecturers WHERE course_id = ?1 AND person_id = ?2",
-		       course_id, person_id, "lecturer remove");
+	int rc = sqlu_execf(s, "lecturer remove", "DELETE FROM course_lecturers"
+			    " WHERE course_id = ?1 AND person_id = ?2", "ii", course_id, person_id);
 
 	return rc ? rc : sqlu_changed_one(s);
 }
@@ -663,11 +644,11 @@ sq_unit_delete(struct store *s, int64_t id)
 	if (rc)
 		return rc;
 	/* close the gap: later units move up one */
-	rc = exec2(s, "UPDATE units SET position = position - 1 WHERE course_id ="
-		   " (SELECT course_id FROM units WHERE id = ?1) AND position >"
-		   " (SELECT position FROM units WHERE id = ?1) AND ?2 = ?2", id, 0, "unit delete");
+	rc = sqlu_execf(s, "unit delete", "UPDATE units SET position = position - 1 WHERE"
+			" course_id = (SELECT course_id FROM units WHERE id = ?1) AND position >"
+			" (SELECT position FROM units WHERE id = ?1)", "i", id);
 	if (rc == 0)
-		rc = exec2(s, "DELETE FROM units WHERE id = ?1 AND ?2 = ?2", id, 0, "unit delete");
+		rc = sqlu_execf(s, "unit delete", "DELETE FROM units WHERE id = ?1", "i", id);
 	if (rc == 0)
 		rc = sqlu_changed_one(s);
 	if (rc) {
@@ -716,9 +697,9 @@ sq_units_reorder(struct store *s, int64_t course_id, const int64_t *ids, size_t 
 	/* first out of the way (negative), then into place: every id must be
 	 * one of the course's, and each exactly once */
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		rc = exec2(s, "UPDATE units SET position = -?2 WHERE id = ?1 AND position > 0"
-			   " AND course_id = (SELECT course_id FROM units WHERE id = ?1)",
-			   ids[i], (int64_t)i + 1, "units reorder");
+		rc = sqlu_execf(s, "units reorder", "UPDATE units SET position = -?2 WHERE id = ?1"
+				" AND position > 0 AND course_id = (SELECT course_id FROM units"
+				" WHERE id = ?1)", "ii", ids[i], (int64_t)i + 1);
 		if (rc == 0 && sqlite3_changes(store_sqlite_db(s)) != 1)
 			rc = TC_EINVALID;
 		if (rc == 0) {
@@ -730,8 +711,8 @@ sq_units_reorder(struct store *s, int64_t course_id, const int64_t *ids, size_t 
 		}
 	}
 	if (rc == 0)
-		rc = exec2(s, "UPDATE units SET position = -position WHERE course_id = ?1 AND ?2 = ?2",
-			   course_id, 0, "units reorder");
+		rc = sqlu_execf(s, "units reorder", "UPDATE units SET position = -position"
+				" WHERE course_id = ?1", "i", course_id);
 	if (rc) {
 		run(s, "ROLLBACK TO units_reorder", "units reorder");
 		run(s, "RELEASE units_reorder", "units reorder");
@@ -829,7 +810,7 @@ sq_upload_advance(struct store *s, int64_t id, int64_t from, int64_t to, int64_t
 static int
 sq_upload_delete(struct store *s, int64_t id)
 {
-	int rc = exec2(s, "DELETE FROM uploads WHERE id = ?1 AND ?2 = ?2", id, 0, "upload delete");
+	int rc = sqlu_execf(s, "upload delete", "DELETE FROM uploads WHERE id = ?1", "i", id);
 
 	return rc ? rc : sqlu_changed_one(s);
 }
