@@ -90,6 +90,18 @@ api_init(struct app *app)
 			      "name", "tinchi", "version", TINCHI_VERSION, "api", "v1",
 			      "health", "/healthz", "websocket", "/ws");
 
+	/* one table: the foundation's routes, then each area's (one line an area) */
+	static const struct {
+		const struct route *routes;
+		const size_t *count;
+	} areas[] = {
+		{ api_routes, &api_routes_count },
+		{ api_identity_routes, &api_identity_routes_count },
+		{ api_courses_routes, &api_courses_routes_count },
+		{ api_materials_routes, &api_materials_routes_count },
+		{ api_media_routes, &api_media_routes_count },
+	};
+	size_t n = 0, at = 0;
 	struct route *all;
 
 	app->api_index = o ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -98,24 +110,18 @@ api_init(struct app *app)
 		return TC_ENOMEM;
 	app->api_index_len = strlen(app->api_index);
 
-	/* one table: the foundation's routes, then each area's */
-	all = calloc(api_routes_count + api_identity_routes_count + api_courses_routes_count +
-		     api_materials_routes_count + api_media_routes_count, sizeof(*all));
+	for (size_t i = 0; i < sizeof(areas) / sizeof(areas[0]); i++)
+		n += *areas[i].count;
+	all = calloc(n, sizeof(*all));
 	if (!all)
 		return TC_ENOMEM;
-	memcpy(all, api_routes, api_routes_count * sizeof(*all));
-	memcpy(all + api_routes_count, api_identity_routes,
-	       api_identity_routes_count * sizeof(*all));
-	memcpy(all + api_routes_count + api_identity_routes_count, api_courses_routes,
-	       api_courses_routes_count * sizeof(*all));
-	memcpy(all + api_routes_count + api_identity_routes_count + api_courses_routes_count,
-	       api_materials_routes, api_materials_routes_count * sizeof(*all));
-	memcpy(all + api_routes_count + api_identity_routes_count + api_courses_routes_count +
-	       api_materials_routes_count, api_media_routes, api_media_routes_count * sizeof(*all));
+	for (size_t i = 0; i < sizeof(areas) / sizeof(areas[0]); i++) {
+		memcpy(all + at, areas[i].routes, *areas[i].count * sizeof(*all));
+		at += *areas[i].count;
+	}
 	app->all_routes = all;
 	app->routes = all;
-	app->nroutes = api_routes_count + api_identity_routes_count + api_courses_routes_count +
-		       api_materials_routes_count + api_media_routes_count;
+	app->nroutes = n;
 	return 0;
 }
 
