@@ -34,7 +34,7 @@ int xapi_agent_check(const json_t *agent, enum xapi_version v, char *err, size_t
  * Canonical text key of the single inverse functional identifier of an
  * Agent or identified Group: "mbox:mailto:x@y", "mbox_sha1sum:<40 hex>",
  * "openid:<iri>", "account:<homePage> <name>". TC_EINVALID when there is not
- * exactly one, TC_ELIMIT when OUT is too small.
+ * exactly one, TC_ETOOBIG when OUT is too small.
  */
 int xapi_agent_key(const json_t *agent, char *out, size_t outsize);
 
