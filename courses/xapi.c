@@ -10,62 +10,7 @@
  * unknown one, and a null is refused wherever a value has a type (that is
  * everywhere except the values of an "extensions" object).
  *
- * The rules, by node (1.0.x and 2.0.x unless marked):
- *  statement    required actor, verb, object; id UUID; timestamp and stored
- *               ISO 8601 instants (2.0: with an offset); "-00:00", "-0000"
- *               and "-00" offsets refused; version "1.0[.x]" (2.0 also
- *               "2.0[.x]"); authority; attachments; a voiding statement
- *               (verb http://adlnet.gov/expapi/verbs/voided) has a
- *               StatementRef object
- *  agent        objectType absent or "Agent"; name string; exactly one of
- *               mbox ("mailto:" address with an @), mbox_sha1sum (40 hex),
- *               openid (IRI), account {homePage IRL, name string}
- *  group        objectType "Group"; name; at most one IFI; member an array
- *               of agents; an anonymous group (no IFI) needs member
- *  authority    an agent, or an anonymous group of exactly two agents
- *  verb         id IRI; display language map
- *  object       objectType absent/"Activity": id IRI, definition;
- *               "Agent"/"Group" (objectType required, else it is read as
- *               an Activity and refused); "StatementRef": id UUID;
- *               "SubStatement": actor, verb, object, result, context,
- *               timestamp, attachments, objectType - no id, stored,
- *               version, authority, no SubStatement object
- *  definition   name/description language maps; type IRI; moreInfo IRL;
- *               interactionType one of the ten (exact case), required when
- *               correctResponsesPattern or a component list is present;
- *               correctResponsesPattern array of strings; choices
- *               (choice, sequencing), scale (likert), source and target
- *               (matching), steps (performance): arrays of {id string,
- *               description language map} with ids unique per list;
- *               extensions
- *  extensions   object whose keys are IRIs; values anything (null too)
- *  result       score {scaled in [-1,1], raw in [min,max], min <= max,
- *               numbers}; success, completion booleans; response string;
- *               duration ISO 8601 duration (PnYnMnDTnHnMnS or PnW);
- *               extensions
- *  context      registration UUID; instructor agent or group; team group;
- *               contextActivities {parent, grouping, category, other}
- *               each an activity or an array of activities; revision and
- *               platform strings, only when the object is an Activity;
- *               language RFC 5646 tag; statement StatementRef; extensions;
- *               2.0 only: contextAgents [{objectType "contextAgent", agent
- *               (an Agent), relevantTypes non-empty array of IRIs}] and
- *               contextGroups [{objectType "contextGroup", group (a Group),
- *               relevantTypes}]
- *  attachment   usageType IRI; display language map; description language
- *               map; contentType media type; length integer >= 0; sha2
- *               hex SHA-2 digest; fileUrl IRL
- *  language map object whose keys are well-formed RFC 5646 tags (full
- *               grammar: extlang, script, region, variants, extensions,
- *               private use, grandfathered; no repeated singleton or
- *               variant) and whose values are strings
- *  IRI / IRL    a scheme (ALPHA *(ALPHA / DIGIT / "+" / "-" / ".")), ":",
- *               then at least one character, none of them space, control
- *               or one of <>"{}|\^`
- *
- * Not checked here (the LRS does it): that a StatementRef target exists,
- * that a voided target is not itself voiding, signatures of signed
- * statements, attachment parts against their sha2.
+ * The rules are listed in xapi.h, above xapi_statement_check().
  */
 #include <ctype.h>
 #include <stdarg.h>
