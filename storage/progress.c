@@ -73,7 +73,8 @@ store_progress_course_each(struct store *s, int64_t course_id,
 
 int
 store_progress_units_of_material(struct store *s, int64_t material_id,
-				 int (*cb)(int64_t unit_id, int64_t course_id, void *arg), void *arg)
+				 int (*cb)(int64_t unit_id, const char *unit_uid, int64_t course_id,
+					   void *arg), void *arg)
 {
 	if (!cb)
 		return TC_EINVALID;

@@ -182,16 +182,19 @@ sq_course_each(struct store *s, int64_t course_id,
 
 static int
 sq_units_of_material(struct store *s, int64_t material_id,
-		     int (*cb)(int64_t unit_id, int64_t course_id, void *arg), void *arg)
+		     int (*cb)(int64_t unit_id, const char *unit_uid, int64_t course_id, void *arg),
+		     void *arg)
 {
 	static const char op[] = "units of a material";
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_preparef(s, op, &st, "SELECT id, course_id FROM units"
+	char uid[37];
+	int rc = sqlu_preparef(s, op, &st, "SELECT id, course_id, uid FROM units"
 			       " WHERE material_id = ?1 AND kind = 'document' ORDER BY id", "i",
 			       material_id);
 
-	while (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0)
-		rc = cb(sqlu_col_int(st, 0), sqlu_col_int(st, 1), arg);
+	while (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0 &&
+	       (rc = sqlu_col_text(st, 2, uid, sizeof(uid))) == 0)
+		rc = cb(sqlu_col_int(st, 0), uid, sqlu_col_int(st, 1), arg);
 	sqlite3_finalize(st);
 	return rc == TC_ENOTFOUND ? 0 : rc;
 }

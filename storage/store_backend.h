@@ -195,7 +195,8 @@ struct progress_ops {
 	int (*course_each)(struct store *s, int64_t course_id,
 			   int (*cb)(const struct progress *p, void *arg), void *arg);
 	int (*units_of_material)(struct store *s, int64_t material_id,
-				 int (*cb)(int64_t unit_id, int64_t course_id, void *arg),
+				 int (*cb)(int64_t unit_id, const char *unit_uid,
+					   int64_t course_id, void *arg),
 				 void *arg);
 };
 

@@ -157,9 +157,9 @@ count_rows(const struct progress *p, void *arg)
 }
 
 static int
-count_doc_units(int64_t unit_id, int64_t course, void *arg)
+count_doc_units(int64_t unit_id, const char *uid, int64_t course, void *arg)
 {
-	if (unit_id == unit_doc && course == course_id)
+	if (unit_id == unit_doc && course == course_id && strlen(uid) == 36)
 		(*(int *)arg)++;
 	return 0;
 }
