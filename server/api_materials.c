@@ -26,6 +26,7 @@
 #include "courses/markdown.h"
 #include "server/api_courses.h"
 #include "server/api_materials.h"
+#include "server/api_progress.h"
 #include "server/api_util.h"
 #include "server/app.h"
 #include "server/config.h"
@@ -298,6 +299,7 @@ on_download(struct app *app, struct http_request *req, struct http_response *res
 	}
 	api_send_file(req, resp, fd, st.st_size, etag, m.created_at);
 	fd = -1;
+	api_progress_document(app, req, resp, &m, c);	/* document units: viewed */
 out:
 	if (fd >= 0)
 		close(fd);

@@ -36,6 +36,7 @@
 #include "server/api_courses.h"
 #include "server/api_materials.h"
 #include "server/api_media.h"
+#include "server/api_progress.h"
 #include "server/api_util.h"
 #include "server/app.h"
 #include "server/config.h"
@@ -569,6 +570,8 @@ on_media_file(struct app *app, struct http_request *req, struct http_response *r
 	http_response_header(resp, "etag", etag);
 	/* a weak link that lost the end of a segment asks for the rest */
 	api_send_file(req, resp, fd, st.st_size, etag, (int64_t)st.st_mtime);
+	/* a whole segment sent to a learner counts as delivered */
+	api_progress_segment(app, resp, uid, dir, name, viewer, st.st_size);
 	return 0;
 }
 

@@ -17,6 +17,7 @@ struct route;
 struct ws_hub;
 struct http_server;
 struct media_jobs;
+struct progress_cache;
 
 struct app {
 	const struct config *cfg;
@@ -34,6 +35,7 @@ struct app {
 	unsigned char secret[32];	/* the platform secret (storage/secret.h) */
 	unsigned char media_key[32];	/* key of stream tokens (courses/mediatoken.h) */
 	struct media_jobs *media;	/* owned by main; NULL: no job threads */
+	struct progress_cache *progress_cache;	/* api_progress.c's, made on first use */
 };
 
 #endif

@@ -421,6 +421,10 @@ finish_request(struct lws *wsi, struct pss_http *pss)
 			 pss->req.peer, http_method_name(pss->req.method),
 			 pss->req.path, pss->resp.status, pss->sent, us,
 			 pss->resp.viewer[0] ? " viewer=" : "", pss->resp.viewer);
+	if (pss->resp.on_sent && pss->req.method != HTTP_HEAD &&
+	    (pss->resp.status == 200 || pss->resp.status == 206) &&
+	    pss->sent == http_response_body_len(&pss->resp))
+		pss->resp.on_sent(app, &pss->resp);
 	app->http->inflight--;
 	release_body(app->http, pss);
 	http_request_cleanup(&pss->req);

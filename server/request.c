@@ -79,6 +79,8 @@ http_response_init(struct http_response *r)
 	r->head_only = 0;
 	r->close = 0;
 	r->viewer[0] = '\0';
+	r->on_sent = NULL;
+	r->sent_person = r->sent_material = r->sent_from_ms = r->sent_to_ms = 0;
 }
 
 void

@@ -74,6 +74,7 @@ struct http_request {
  * D. The transport owns `owner` and work.done.
  */
 struct http_response;
+struct app;
 struct http_deferred {
 	struct work work;
 	void (*finish)(struct http_deferred *d, struct http_response *resp);
@@ -112,6 +113,12 @@ struct http_response {
 	 * to the access log with the bytes really sent, so what reached each
 	 * learner can be counted from it */
 	char viewer[37];
+	/* Called by http.c after the whole body of a 200 or 206 reached the
+	 * socket (never for HEAD, a 304, or a connection dropped midway), with
+	 * the sent_* values the handler left: records what was delivered to a
+	 * learner (server/progress.c). NULL: nothing to record. */
+	void (*on_sent)(struct app *app, const struct http_response *r);
+	int64_t sent_person, sent_material, sent_from_ms, sent_to_ms;
 };
 
 void http_request_init(struct http_request *r, size_t max_body);

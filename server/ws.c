@@ -19,6 +19,7 @@
 #include "server/request.h"
 #include "server/version.h"
 #include "server/ws.h"
+#include "server/api_progress.h"
 #include "storage/identity.h"
 
 struct ws_msg {
@@ -43,6 +44,7 @@ struct ws_conn {
 	int64_t person_id;		/* > 0 when signed in as a person */
 	char person_uid[37];
 	struct ws_conn *pnext, **pprev;	/* the hub's chain for person_id */
+	struct progress_conn progress;	/* "progress" messages: seq, rate */
 };
 
 /*
@@ -249,12 +251,26 @@ on_msg_ping(struct ws_conn *c, json_t *msg)
 	return send_json(c, o);
 }
 
+/* {"type":"progress",...}: server/api_progress.c answers (ack or error). */
+static int
+on_msg_progress(struct ws_conn *c, json_t *msg)
+{
+	char *reply = NULL;
+	int rc = api_progress_ws(c->app, c->person_id, &c->progress, msg, &reply);
+
+	if (rc == 0)
+		rc = ws_send(c, reply, strlen(reply));
+	free(reply);
+	return rc;
+}
+
 /* Message types a client may send, and their handlers. */
 static const struct {
 	const char *type;
 	int (*fn)(struct ws_conn *c, json_t *msg);
 } handlers[] = {
 	{ "ping", on_msg_ping },
+	{ "progress", on_msg_progress },
 };
 
 static int
@@ -309,6 +325,7 @@ on_established(struct ws_conn *c, struct lws *wsi)
 		return -1;
 	c->wsi = wsi;
 	c->app = app;
+	progress_conn_init(&c->progress);
 	dynbuf_init(&c->rx, WS_MESSAGE_MAX);
 	c->next = app->ws->conns;
 	if (c->next)

@@ -33,6 +33,8 @@
  *
  * Client messages now:
  *   {"type":"ping","id":X}  ->  {"type":"pong","id":X,"time":<unix ms>}
+ *   {"type":"progress",...} ->  {"type":"ack",...} or an error
+ *                              (server/api_progress.h, README "Learning progress")
  * Anything else gets {"type":"error","error":...,"detail":...} and the
  * connection stays open; a frame that is not JSON, or over 64 KiB, closes it
  * (1007 / 1009).

@@ -276,6 +276,34 @@ const struct migration sqlite_migrations[] = {
 		");"
 		"CREATE INDEX captions_by_sha ON captions (sha256);"
 	},
+	{
+		7, "learning progress",
+		/* per learner and unit: watched ranges (ms, courses/ranges.h text),
+		 * resume position ordered by the client time that set it */
+		"CREATE TABLE progress ("
+		"  person_id INTEGER NOT NULL REFERENCES people (id),"
+		"  unit_id INTEGER NOT NULL REFERENCES units (id) ON DELETE CASCADE,"
+		"  course_id INTEGER NOT NULL REFERENCES courses (id),"
+		"  watched TEXT NOT NULL DEFAULT '',"
+		"  position_ms INTEGER NOT NULL DEFAULT 0,"
+		"  position_at INTEGER NOT NULL DEFAULT 0,"
+		"  duration_ms INTEGER NOT NULL DEFAULT 0,"
+		"  percent REAL NOT NULL DEFAULT 0 CHECK (percent >= 0 AND percent <= 100),"
+		"  viewed_at INTEGER NOT NULL DEFAULT 0,"
+		"  completed_at INTEGER NOT NULL DEFAULT 0,"
+		"  updated_at INTEGER NOT NULL,"
+		"  PRIMARY KEY (person_id, unit_id)"
+		");"
+		"CREATE INDEX progress_by_course ON progress (course_id, person_id, unit_id);"
+		/* media time actually sent to a person (whole segments), ms */
+		"CREATE TABLE deliveries ("
+		"  person_id INTEGER NOT NULL REFERENCES people (id),"
+		"  material_id INTEGER NOT NULL REFERENCES materials (id) ON DELETE CASCADE,"
+		"  delivered TEXT NOT NULL DEFAULT '',"
+		"  updated_at INTEGER NOT NULL,"
+		"  PRIMARY KEY (person_id, material_id)"
+		");"
+	},
 };
 
 const size_t sqlite_migrations_count =

@@ -180,6 +180,26 @@ struct media_ops {
 			     int (*cb)(const struct caption *c, void *arg), void *arg);
 };
 
+/* storage/progress.h: the rows; the read-modify-write transactions are
+ * built on these in storage/progress.c. */
+struct progress;
+struct progress_unit;
+struct progress_ops {
+	int (*get)(struct store *s, int64_t person_id, int64_t unit_id, struct progress *out);
+	int (*put)(struct store *s, const struct progress *p);
+	int (*delivery_get)(struct store *s, int64_t person_id, int64_t material_id, char **out);
+	int (*delivery_put)(struct store *s, int64_t person_id, int64_t material_id,
+			    const char *delivered, int64_t now);
+	int (*units_each)(struct store *s, int64_t person_id, int64_t course_id,
+			  int (*cb)(const struct progress_unit *u, void *arg), void *arg);
+	int (*course_each)(struct store *s, int64_t course_id,
+			   int (*cb)(const struct progress *p, void *arg), void *arg);
+	int (*units_of_material)(struct store *s, int64_t material_id,
+				 int (*cb)(int64_t unit_id, const char *unit_uid,
+					   int64_t course_id, void *arg),
+				 void *arg);
+};
+
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *s);
@@ -191,6 +211,7 @@ struct store_ops {
 	const struct identity_ops *identity;
 	const struct courses_ops *courses;	/* NULL: TC_EUNSUPPORTED */
 	const struct media_ops *media;		/* NULL: TC_EUNSUPPORTED */
+	const struct progress_ops *progress;	/* NULL: TC_EUNSUPPORTED */
 };
 
 struct store {

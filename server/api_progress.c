@@ -1,0 +1,860 @@
+/*
+ * api_progress.c - learning progress: the HTTP routes, the WebSocket
+ * "progress" message, the delivery hooks of /media/ and of document
+ * downloads, and unit completion (server/api_progress.h).
+ *
+ * Who may report: a person enrolled in the unit's published course. The
+ * course's lecturers (and editors) are refused with "forbidden" (403): their
+ * viewing is never recorded; anyone else gets "not_found" (404), as the
+ * course rules hide what is not theirs. Anonymous callers: 401 over HTTP,
+ * "forbidden" on the WebSocket; API tokens act for no person: 403.
+ *
+ * Every write is one read-modify-write transaction (storage/progress.h)
+ * committed before the answer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "courses/authz.h"
+#include "courses/course.h"
+#include "courses/errors.h"
+#include "courses/log.h"
+#include "courses/markdown.h"
+#include "courses/progress.h"
+#include "courses/ranges.h"
+#include "server/api_progress.h"
+#include "server/api_materials.h"
+#include "server/api_util.h"
+#include "server/app.h"
+#include "server/config.h"
+#include "server/problem.h"
+#include "server/ws.h"
+#include "storage/courses.h"
+#include "storage/identity.h"
+#include "storage/media.h"
+#include "storage/media_files.h"
+#include "storage/media_jobs.h"
+#include "storage/progress.h"
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the unit a person reports on ------------------------------------------------ */
+
+struct target {
+	struct unit u;
+	struct course c;
+	int64_t duration_ms;		/* probed media duration; 0: unknown */
+};
+
+static void
+target_cleanup(struct target *t)
+{
+	free(t->u.body);
+	t->u.body = NULL;
+}
+
+/* The probed duration of a ready lecture, in ms (0 when not known). */
+static int64_t
+media_duration_ms(struct app *app, int64_t material_id)
+{
+	struct media_job job;
+	struct media_result res;
+	char *result = NULL;
+	int64_t ms = 0;
+
+	if (material_id > 0 && store_media_get(app->store, material_id, &job, &result) == 0 &&
+	    strcmp(job.state, "ready") == 0 && result && media_result_parse(result, &res) == 0 &&
+	    res.info.duration > 0)
+		ms = (int64_t)(res.info.duration * 1000.0 + 0.5);
+	free(result);
+	return ms;
+}
+
+/*
+ * Loads unit UID for PERSON_ID reporting progress: 0 (enrolled in the
+ * published course), TC_EFORBIDDEN (teaches it), TC_ENOTFOUND, or another
+ * error.
+ */
+static int
+load_target(struct app *app, int64_t person_id, const char *uid, struct target *t)
+{
+	int enrolled = 0, teaches = 0, rc;
+
+	memset(t, 0, sizeof(*t));
+	if (person_id <= 0 || !uid)
+		return TC_ENOTFOUND;
+	if ((rc = store_unit_get(app->store, uid, &t->u)) ||
+	    (rc = store_course_get_id(app->store, t->u.course_id, &t->c)) ||
+	    (rc = store_is_enrolled(app->store, t->c.id, person_id, &enrolled)))
+		return rc;
+	if (!enrolled || t->c.status != COURSE_PUBLISHED) {
+		store_course_is_lecturer(app->store, t->c.id, person_id, &teaches);
+		return teaches || t->c.owner_id == person_id ? TC_EFORBIDDEN : TC_ENOTFOUND;
+	}
+	if (strcmp(t->u.kind, "video") == 0)
+		t->duration_ms = media_duration_ms(app, t->u.material_id);
+	return 0;
+}
+
+/* ---- completion ------------------------------------------------------------------- */
+
+void
+progress_unit_completed(struct app *app, int64_t person_id, const struct unit *u)
+{
+	struct course c;
+	char *text = NULL;
+	json_t *o;
+
+	if (store_course_get_id(app->store, u->course_id, &c) != 0)
+		return;
+	o = json_pack("{s:s, s:s, s:s}", "type", "unit.completed", "unit", u->uid, "course", c.uid);
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (text) {
+		ws_notify_person(app->ws, person_id, text, strlen(text));
+		free(text);
+	}
+	log_info("progress: person %lld completed unit %s", (long long)person_id, u->uid);
+}
+
+/* ---- applying events -------------------------------------------------------------- */
+
+struct apply {
+	const struct progress_event *ev;
+	size_t n;
+	int64_t duration_ms;
+	int video;
+	int completed_now;
+	int64_t now;
+};
+
+static int
+edit_events(struct progress *row, const char *delivered, void *arg)
+{
+	struct apply *a = arg;
+	struct progress_state s;
+	struct ranges got;
+	struct dynbuf text;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	ranges_init(&s.watched);
+	ranges_init(&got);
+	dynbuf_init(&text, 1 << 20);
+	if ((rc = ranges_parse(row->watched, strlen(row->watched), &s.watched)) ||
+	    (rc = ranges_parse(delivered, strlen(delivered), &got))) {
+		rc = TC_EDB;
+		goto out;
+	}
+	s.position_ms = row->position_ms;
+	s.position_at = row->position_at;
+	for (size_t i = 0; i < a->n && rc == 0; i++)
+		rc = progress_apply(&s, &a->ev[i], a->duration_ms);
+	if (rc || (rc = ranges_format(&s.watched, &text)))
+		goto out;
+	free(row->watched);
+	row->watched = dynbuf_take(&text, NULL);
+	if (!row->watched && !(row->watched = strdup(""))) {
+		rc = TC_ENOMEM;
+		goto out;
+	}
+	row->position_ms = s.position_ms;
+	row->position_at = s.position_at;
+	row->duration_ms = a->duration_ms;
+	row->percent = s.percent;
+	if (a->video && !row->completed_at &&
+	    progress_video_complete(&s.watched, &got, a->duration_ms, PROGRESS_THRESHOLD_DEFAULT)) {
+		row->completed_at = a->now;
+		a->completed_now = 1;
+	}
+out:
+	dynbuf_cleanup(&text);
+	ranges_cleanup(&got);
+	ranges_cleanup(&s.watched);
+	return rc;
+}
+
+/* Checks the N parsed events against the target; the duration they use. */
+static int
+check_events(const struct target *t, const struct progress_event *ev, size_t n, int64_t *dur,
+	     char *why, size_t whylen)
+{
+	int rc;
+
+	if (strcmp(t->u.kind, "video") != 0) {
+		snprintf(why, whylen, "progress events are for video units; this one is a %s unit",
+			 t->u.kind);
+		return TC_EINVALID;
+	}
+	*dur = t->duration_ms;
+	for (size_t i = 0; i < n && !*dur; i++)
+		if (ev[i].duration_ms > 0)
+			*dur = ev[i].duration_ms;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = progress_event_check(&ev[i], *dur, why, whylen)))
+			return rc;
+	return 0;
+}
+
+/* Applies N checked events; OUT gets the saved row. */
+static int
+record(struct app *app, int64_t person_id, const struct target *t,
+       const struct progress_event *ev, size_t n, int64_t dur, struct progress *out)
+{
+	struct apply a = { ev, n, dur, 1, 0, (int64_t)time(NULL) };
+	int rc = store_progress_edit(app->store, person_id, t->u.id, t->c.id, t->u.material_id,
+				     a.now, edit_events, &a, out);
+
+	if (rc == 0 && a.completed_now)
+		progress_unit_completed(app, person_id, &t->u);
+	return rc;
+}
+
+struct viewed {
+	int64_t now;
+	int completed_now;
+};
+
+static int
+edit_viewed(struct progress *row, const char *delivered, void *arg)
+{
+	struct viewed *v = arg;
+
+	if (row->viewed_at && row->completed_at)
+		return PROGRESS_UNCHANGED;
+	if (!row->viewed_at)
+		row->viewed_at = v->now;
+	if (!row->completed_at) {
+		row->completed_at = v->now;
+		row->percent = 100;
+		v->completed_now = 1;
+	}
+	return 0;
+}
+
+/* Marks UNIT viewed (and so complete) for PERSON_ID. */
+static int
+mark_viewed(struct app *app, int64_t person_id, const struct unit *u)
+{
+	struct viewed v = { (int64_t)time(NULL), 0 };
+	int rc = store_progress_edit(app->store, person_id, u->id, u->course_id, 0, v.now,
+				     edit_viewed, &v, NULL);
+
+	if (rc == 0 && v.completed_now)
+		progress_unit_completed(app, person_id, u);
+	return rc;
+}
+
+/* ---- JSON ------------------------------------------------------------------------- */
+
+static json_t *
+time_or_null(int64_t t)
+{
+	char s[32];
+
+	if (!t)
+		return json_null();
+	api_time(t, s);
+	return json_string(s);
+}
+
+/* The progress P of a unit (UID, KIND) as the API shows it. */
+static json_t *
+progress_json(const char *uid, const char *kind, const struct progress *p)
+{
+	struct ranges r;
+	json_t *w = json_array();
+
+	ranges_init(&r);
+	if (p->watched && ranges_parse(p->watched, strlen(p->watched), &r) == 0)
+		for (size_t i = 0; i < r.n; i++)
+			json_array_append_new(w, json_pack("[f, f]", r.v[i].from / 1000.0,
+							   r.v[i].to / 1000.0));
+	ranges_cleanup(&r);
+	return json_pack("{s:s, s:s, s:b, s:f, s:o, s:f, s:o, s:b, s:o, s:o}",
+			 "unit", uid, "kind", kind, "started", p->exists,
+			 "position", p->position_ms / 1000.0, "watched", w,
+			 "percent", p->percent,
+			 "duration", p->duration_ms ? json_real(p->duration_ms / 1000.0) : json_null(),
+			 "completed", p->completed_at != 0,
+			 "completed_at", time_or_null(p->completed_at),
+			 "viewed_at", time_or_null(p->viewed_at));
+}
+
+/* ---- the WebSocket message -------------------------------------------------------- */
+
+void
+progress_conn_init(struct progress_conn *pc)
+{
+	pc->last_seq = -1;
+	pc->window_ms = 0;
+	pc->count = 0;
+}
+
+static char *
+ws_error(json_t *seq, const char *error, const char *detail)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s}", "type", "error", "error", error,
+			      "detail", detail);
+	char *text;
+
+	if (o && seq)
+		json_object_set(o, "seq", seq);
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return text;
+}
+
+static char *
+ws_ack(json_int_t seq, const char *uid, const struct progress *p)
+{
+	json_t *o = json_pack("{s:s, s:I, s:s, s:f, s:f, s:b}", "type", "ack", "seq", seq,
+			      "unit", uid, "percent", p->percent, "position",
+			      p->position_ms / 1000.0, "completed", p->completed_at != 0);
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return text;
+}
+
+static const char *
+ws_code(int rc)
+{
+	return rc == TC_ENOTFOUND ? "not_found" : rc == TC_EFORBIDDEN ? "forbidden" :
+	       rc == TC_EBUSY ? "busy" : rc == TC_EINVALID ? "invalid" : "busy";
+}
+
+int
+api_progress_ws(struct app *app, int64_t person_id, struct progress_conn *pc, json_t *msg,
+		char **reply)
+{
+	json_t *seqv = json_object_get(msg, "seq");
+	const char *uid = json_string_value(json_object_get(msg, "unit"));
+	char why[PROGRESS_WHY_MAX] = "";
+	struct progress_event ev;
+	struct progress p;
+	struct target t;
+	int64_t now = now_ms(), dur = 0;
+	json_int_t seq;
+	int rc;
+
+	*reply = NULL;
+	memset(&p, 0, sizeof(p));
+	memset(&t, 0, sizeof(t));
+	if (now - pc->window_ms >= 1000) {
+		pc->window_ms = now;
+		pc->count = 0;
+	}
+	if (++pc->count > PROGRESS_WS_RATE) {
+		*reply = ws_error(seqv, "busy", "more than 50 progress messages a second; slow down");
+		goto out;
+	}
+	if (person_id <= 0) {
+		*reply = ws_error(seqv, "forbidden", "sign in to record progress (a session, not an "
+				  "API token)");
+		goto out;
+	}
+	if (!json_is_integer(seqv) || json_integer_value(seqv) < 0) {
+		*reply = ws_error(seqv, "invalid", "\"seq\" must be an integer, 0 or more");
+		goto out;
+	}
+	seq = json_integer_value(seqv);
+	if (!uid) {
+		*reply = ws_error(seqv, "invalid", "\"unit\" must be the unit's uid");
+		goto out;
+	}
+	if ((rc = load_target(app, person_id, uid, &t))) {
+		*reply = ws_error(seqv, ws_code(rc), rc == TC_ENOTFOUND ? "no such unit, or you are "
+				  "not enrolled in its course" : rc == TC_EFORBIDDEN ?
+				  "progress is recorded for enrolled learners, not lecturers" :
+				  "progress could not be read; try again");
+		goto out;
+	}
+	if (seq <= pc->last_seq) {	/* seen: ack again, apply nothing */
+		rc = store_progress_get(app->store, person_id, t.u.id, &p);
+		if (rc == 0 || rc == TC_ENOTFOUND)
+			*reply = ws_ack(seq, uid, &p);
+		else
+			*reply = ws_error(seqv, "busy", "progress could not be read; try again");
+		goto out;
+	}
+	if (progress_event_parse(msg, now, &ev, why, sizeof(why)) ||
+	    check_events(&t, &ev, 1, &dur, why, sizeof(why))) {
+		*reply = ws_error(seqv, "invalid", why);
+		goto out;
+	}
+	rc = record(app, person_id, &t, &ev, 1, dur, &p);
+	if (rc) {
+		*reply = ws_error(seqv, rc == TC_ETOOBIG ? "invalid" : "busy",
+				  rc == TC_ETOOBIG ? "too many separate watched ranges" :
+				  "progress could not be saved; send it again");
+		goto out;
+	}
+	pc->last_seq = seq;
+	*reply = ws_ack(seq, uid, &p);
+out:
+	store_progress_cleanup(&p);
+	target_cleanup(&t);
+	return *reply ? 0 : TC_ENOMEM;
+}
+
+/* ---- HTTP ------------------------------------------------------------------------- */
+
+/* Answers the failure RC of load_target in RESP. */
+static void
+refuse(const struct http_request *req, struct http_response *resp, int rc)
+{
+	if (req->actor.kind == ACTOR_NONE)
+		api_allow(req, resp, AZ_COURSE_ENROL, 0);
+	else if (req->actor.kind != ACTOR_PERSON)
+		problem_respond(resp, 403, NULL, "progress is recorded for people, not API tokens");
+	else if (rc == TC_ENOTFOUND)
+		problem_respond(resp, 404, NULL, "no such unit, or you are not enrolled in its course");
+	else if (rc == TC_EFORBIDDEN)
+		problem_respond(resp, 403, NULL,
+				"progress is recorded for enrolled learners, not lecturers");
+	else
+		problem_respond_err(resp, rc, "progress could not be read");
+}
+
+static int64_t
+actor_person(const struct http_request *req)
+{
+	return req->actor.kind == ACTOR_PERSON ? req->actor.person_id : 0;
+}
+
+static int
+on_progress_get(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct target t;
+	struct progress p;
+	int rc = load_target(app, actor_person(req), http_request_param(req, "uid"), &t);
+
+	memset(&p, 0, sizeof(p));
+	if (rc) {
+		refuse(req, resp, rc);
+		goto out;
+	}
+	rc = store_progress_get(app->store, req->actor.person_id, t.u.id, &p);
+	if (rc && rc != TC_ENOTFOUND) {
+		problem_respond_err(resp, rc, "progress could not be read");
+		goto out;
+	}
+	api_reply_json(resp, 200, progress_json(t.u.uid, t.u.kind, &p));
+out:
+	store_progress_cleanup(&p);
+	target_cleanup(&t);
+	return 0;
+}
+
+static int
+on_progress_post(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct progress_event *ev = NULL;
+	char why[PROGRESS_WHY_MAX + 32] = "";
+	json_t *body = NULL, *list;
+	struct progress p;
+	struct target t;
+	int64_t dur = 0, now = now_ms();
+	size_t n = 0;
+	int rc = load_target(app, actor_person(req), http_request_param(req, "uid"), &t);
+
+	memset(&p, 0, sizeof(p));
+	if (rc) {
+		refuse(req, resp, rc);
+		goto out;
+	}
+	if (api_read_json(req, resp, &body))
+		goto out;
+	list = json_object_get(body, "events");
+	if (list && (!json_is_array(list) || json_array_size(list) == 0 ||
+		     json_array_size(list) > PROGRESS_EVENTS_MAX)) {
+		problem_respond(resp, 400, NULL, "\"events\" must be an array of 1 to 100 events");
+		goto out;
+	}
+	n = list ? json_array_size(list) : 1;
+	if (!(ev = calloc(n, sizeof(*ev)))) {
+		problem_respond_err(resp, TC_ENOMEM, NULL);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int at = snprintf(why, sizeof(why), list ? "events[%zu]: " : "", i);
+
+		if (progress_event_parse(list ? json_array_get(list, i) : body, now, &ev[i],
+					 why + at, sizeof(why) - (size_t)at)) {
+			problem_respond(resp, 400, NULL, why);
+			goto out;
+		}
+	}
+	if (check_events(&t, ev, n, &dur, why, sizeof(why))) {
+		problem_respond(resp, 400, NULL, why);
+		goto out;
+	}
+	rc = record(app, req->actor.person_id, &t, ev, n, dur, &p);
+	if (rc == TC_ETOOBIG)
+		problem_respond(resp, 400, NULL, "too many separate watched ranges");
+	else if (rc)
+		problem_respond_err(resp, rc, "progress could not be saved");
+	else
+		api_reply_json(resp, 200, progress_json(t.u.uid, t.u.kind, &p));
+out:
+	free(ev);
+	json_decref(body);
+	store_progress_cleanup(&p);
+	target_cleanup(&t);
+	return 0;
+}
+
+static int
+add_unit_progress(const struct progress_unit *u, void *arg)
+{
+	json_t *o = progress_json(u->unit_uid, u->kind, u->p);
+
+	if (!o)
+		return TC_ENOMEM;
+	json_object_set_new(o, "required", json_boolean(u->required));
+	json_object_set_new(o, "position_in_course", json_integer(u->position));
+	return json_array_append_new(arg, o) ? TC_ENOMEM : 0;
+}
+
+static int
+on_course_progress(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	const char *uid = http_request_param(req, "uid");
+	struct course c;
+	json_t *units = json_array();
+	int rc = uid ? store_course_get(app->store, uid, &c) : TC_ENOTFOUND;
+
+	if (rc == 0 && !api_material_readable(app, req, &c))
+		rc = TC_ENOTFOUND;
+	if (rc) {
+		json_decref(units);
+		if (req->actor.kind == ACTOR_NONE)
+			return api_allow(req, resp, AZ_COURSE_ENROL, 0), 0;
+		if (rc == TC_ENOTFOUND)
+			return problem_respond(resp, 404, NULL, "no such course, or it is not yours "
+					       "to see"), 0;
+		return problem_respond_err(resp, rc, NULL), 0;
+	}
+	rc = store_progress_units_each(app->store, req->actor.person_id, c.id, add_unit_progress,
+				       units);
+	if (rc) {
+		json_decref(units);
+		return problem_respond_err(resp, rc, "progress could not be read"), 0;
+	}
+	return api_reply_json(resp, 200, json_pack("{s:s, s:o}", "course", c.uid, "units", units)), 0;
+}
+
+static int
+on_unit_get(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	const char *uid = http_request_param(req, "uid");
+	struct unit u;
+	struct course c;
+	int enrolled = 0, rc;
+	json_t *o;
+
+	memset(&u, 0, sizeof(u));
+	rc = uid ? store_unit_get(app->store, uid, &u) : TC_ENOTFOUND;
+	if (rc == 0)
+		rc = store_course_get_id(app->store, u.course_id, &c);
+	if (rc == 0 && !api_material_readable(app, req, &c))
+		rc = TC_ENOTFOUND;
+	if (rc) {
+		if (req->actor.kind == ACTOR_NONE)
+			api_allow(req, resp, AZ_COURSE_ENROL, 0);
+		else if (rc == TC_ENOTFOUND)
+			problem_respond(resp, 404, NULL, "no such unit, or it is not yours to see");
+		else
+			problem_respond_err(resp, rc, NULL);
+		goto out;
+	}
+	/* an enrolled learner opening a text unit has read it */
+	if (strcmp(u.kind, "text") == 0 && c.status == COURSE_PUBLISHED &&
+	    store_is_enrolled(app->store, c.id, req->actor.person_id, &enrolled) == 0 && enrolled &&
+	    (rc = mark_viewed(app, req->actor.person_id, &u))) {
+		problem_respond_err(resp, rc, "the unit could not be marked as read");
+		goto out;
+	}
+	o = json_pack("{s:s, s:s, s:i, s:s, s:s, s:b, s:s?, s:s?}", "uid", u.uid, "course", c.uid,
+		      "position", u.position, "kind", u.kind, "title", u.title,
+		      "required", u.required, "body", u.body && u.body[0] ? u.body : NULL,
+		      "material", u.material_uid[0] ? u.material_uid : NULL);
+	if (o && u.body && u.body[0]) {
+		struct dynbuf html;
+
+		dynbuf_init(&html, (size_t)4 << 20);
+		if (markdown_render(u.body, strlen(u.body), &html) == 0)
+			json_object_set_new(o, "body_html", json_string(dynbuf_str(&html)));
+		dynbuf_cleanup(&html);
+	}
+	api_reply_json(resp, 200, o);
+out:
+	free(u.body);
+	return 0;
+}
+
+/* ---- what was delivered ----------------------------------------------------------- */
+
+/* A rendition playlist's segments: name and span, parsed once per version
+ * of the file (inode, size, mtime) and kept in a small cache. */
+struct seg {
+	char name[24];
+	int64_t from_ms, to_ms;
+};
+
+struct playlist {
+	char key[64];			/* "<uid>/<rendition>" */
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	struct seg *segs;
+	size_t n;
+};
+
+#define PLAYLIST_CACHE 16
+#define PLAYLIST_BYTES_MAX (4 << 20)
+
+struct progress_cache {
+	struct playlist p[PLAYLIST_CACHE];
+	size_t next;			/* the entry replaced next */
+};
+
+void
+api_progress_cleanup(struct app *app)
+{
+	if (!app->progress_cache)
+		return;
+	for (size_t i = 0; i < PLAYLIST_CACHE; i++)
+		free(app->progress_cache->p[i].segs);
+	free(app->progress_cache);
+	app->progress_cache = NULL;
+}
+
+/* Parses TEXT (NUL-terminated) into PL's segments. */
+static int
+parse_playlist(char *text, struct playlist *pl)
+{
+	double at = 0, extinf = -1;
+	size_t cap = 0;
+	char *line, *next;
+
+	for (line = text; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		line[strcspn(line, "\r")] = '\0';
+		if (strncmp(line, "#EXTINF:", 8) == 0) {
+			extinf = strtod(line + 8, NULL);
+			continue;
+		}
+		if (!line[0] || line[0] == '#')
+			continue;
+		if (extinf < 0 || extinf > 3600 || strlen(line) >= sizeof(pl->segs->name))
+			return TC_EINVALID;
+		if (pl->n == cap) {
+			struct seg *s = realloc(pl->segs, (cap ? cap * 2 : 64) * sizeof(*s));
+
+			if (!s)
+				return TC_ENOMEM;
+			pl->segs = s;
+			cap = cap ? cap * 2 : 64;
+		}
+		snprintf(pl->segs[pl->n].name, sizeof(pl->segs->name), "%s", line);
+		pl->segs[pl->n].from_ms = (int64_t)(at * 1000.0 + 0.5);
+		at += extinf;
+		pl->segs[pl->n].to_ms = (int64_t)(at * 1000.0 + 0.5);
+		pl->n++;
+		extinf = -1;
+	}
+	return 0;
+}
+
+/* The span of segment NAME of rendition DIR of lecture UID. */
+static int
+segment_span(struct app *app, const char *uid, const char *dir, const char *name,
+	     int64_t *from, int64_t *to)
+{
+	char root[PATH_MAX], path[PATH_MAX + 64], key[64], *text = NULL;
+	struct progress_cache *pc = app->progress_cache;
+	struct playlist *pl = NULL;
+	struct stat st;
+	ssize_t got = 0;
+	int fd = -1, rc = 0;
+
+	if (media_dir_path(app->cfg->data_dir, uid, root) != 0 ||
+	    snprintf(key, sizeof(key), "%s/%s", uid, dir) >= (int)sizeof(key) ||
+	    snprintf(path, sizeof(path), "%s/%s/index.m3u8", root, dir) >= (int)sizeof(path))
+		return TC_EINVALID;
+	if (!pc && !(pc = app->progress_cache = calloc(1, sizeof(*pc))))
+		return TC_ENOMEM;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
+		rc = TC_ENOTFOUND;
+		goto out;
+	}
+	for (size_t i = 0; i < PLAYLIST_CACHE && !pl; i++) {
+		struct playlist *p = &pc->p[i];
+
+		if (strcmp(p->key, key) == 0 && p->dev == st.st_dev && p->ino == st.st_ino &&
+		    p->size == st.st_size && p->mtime.tv_sec == st.st_mtim.tv_sec &&
+		    p->mtime.tv_nsec == st.st_mtim.tv_nsec)
+			pl = p;
+	}
+	if (!pl) {
+		if (st.st_size <= 0 || st.st_size > PLAYLIST_BYTES_MAX ||
+		    !(text = malloc((size_t)st.st_size + 1))) {
+			rc = st.st_size > 0 && st.st_size <= PLAYLIST_BYTES_MAX ? TC_ENOMEM : TC_EINVALID;
+			goto out;
+		}
+		while (got < st.st_size) {
+			ssize_t k = read(fd, text + got, (size_t)(st.st_size - got));
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0)
+				break;
+			got += k;
+		}
+		if (got != st.st_size) {
+			rc = TC_EIO;
+			goto out;
+		}
+		text[got] = '\0';
+		pl = &pc->p[pc->next];
+		pc->next = (pc->next + 1) % PLAYLIST_CACHE;
+		free(pl->segs);
+		memset(pl, 0, sizeof(*pl));
+		if ((rc = parse_playlist(text, pl))) {
+			free(pl->segs);
+			memset(pl, 0, sizeof(*pl));
+			goto out;
+		}
+		snprintf(pl->key, sizeof(pl->key), "%s", key);
+		pl->dev = st.st_dev;
+		pl->ino = st.st_ino;
+		pl->size = st.st_size;
+		pl->mtime = st.st_mtim;
+	}
+	rc = TC_ENOTFOUND;
+	for (size_t i = 0; i < pl->n; i++)
+		if (strcmp(pl->segs[i].name, name) == 0) {
+			*from = pl->segs[i].from_ms;
+			*to = pl->segs[i].to_ms;
+			rc = 0;
+			break;
+		}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	return rc;
+}
+
+static void
+on_segment_sent(struct app *app, const struct http_response *r)
+{
+	int rc = store_delivery_add(app->store, r->sent_person, r->sent_material, r->sent_from_ms,
+				    r->sent_to_ms, (int64_t)time(NULL));
+
+	if (rc)
+		log_warn("progress: delivery of %lld-%lld ms of material %lld to person %lld not "
+			 "recorded: %s", (long long)r->sent_from_ms, (long long)r->sent_to_ms,
+			 (long long)r->sent_material, (long long)r->sent_person, tc_strerror(rc));
+}
+
+void
+api_progress_segment(struct app *app, struct http_response *resp, const char *uid,
+		     const char *dir, const char *name, const char *viewer, int64_t size)
+{
+	struct person p;
+	struct material m;
+	int64_t from = 0, to = 0;
+
+	if (!dir || !name || strncmp(name, "seg_", 4) != 0 || !viewer || strcmp(viewer, "-") == 0)
+		return;
+	if (!(resp->status == 200 || (resp->status == 206 && resp->file_off == 0 &&
+				      resp->file_len == size)))
+		return;
+	if (store_person_get_by_uid(app->store, viewer, &p) != 0 ||
+	    store_material_get(app->store, uid, &m) != 0 ||
+	    segment_span(app, uid, dir, name, &from, &to) != 0 || from >= to)
+		return;
+	resp->on_sent = on_segment_sent;
+	resp->sent_person = p.id;
+	resp->sent_material = m.id;
+	resp->sent_from_ms = from;
+	resp->sent_to_ms = to;
+}
+
+struct doc_arg {
+	struct app *app;
+	int64_t person_id;
+};
+
+static int
+doc_unit_viewed(int64_t unit_id, const char *unit_uid, int64_t course_id, void *arg)
+{
+	struct doc_arg *d = arg;
+	struct unit u;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	u.id = unit_id;
+	u.course_id = course_id;
+	snprintf(u.uid, sizeof(u.uid), "%s", unit_uid);
+	snprintf(u.kind, sizeof(u.kind), "document");
+	rc = mark_viewed(d->app, d->person_id, &u);
+	if (rc)
+		log_warn("progress: document unit %s not marked viewed: %s", unit_uid,
+			 tc_strerror(rc));
+	return 0;
+}
+
+static void
+on_document_sent(struct app *app, const struct http_response *r)
+{
+	struct doc_arg d = { app, r->sent_person };
+
+	store_progress_units_of_material(app->store, r->sent_material, doc_unit_viewed, &d);
+}
+
+void
+api_progress_document(struct app *app, const struct http_request *req,
+		      struct http_response *resp, const struct material *m, const struct course *c)
+{
+	int enrolled = 0;
+
+	if (req->actor.kind != ACTOR_PERSON || strcmp(m->kind, "document") != 0 ||
+	    c->status != COURSE_PUBLISHED ||
+	    store_is_enrolled(app->store, c->id, req->actor.person_id, &enrolled) || !enrolled)
+		return;
+	resp->on_sent = on_document_sent;
+	resp->sent_person = req->actor.person_id;
+	resp->sent_material = m->id;
+}
+
+const struct route api_progress_routes[] = {
+	{ HTTP_GET, "/api/v1/units/{uid}/progress", on_progress_get, "progress_get" },
+	{ HTTP_POST, "/api/v1/units/{uid}/progress", on_progress_post, "progress_post" },
+	{ HTTP_GET, "/api/v1/courses/{uid}/progress/me", on_course_progress, "progress_course" },
+	{ HTTP_GET, "/api/v1/units/{uid}", on_unit_get, "unit_get" },
+};
+const size_t api_progress_routes_count =
+	sizeof(api_progress_routes) / sizeof(api_progress_routes[0]);

@@ -1,0 +1,82 @@
+/*
+ * api_progress.h - learning progress over HTTP and the WebSocket.
+ *
+ *   POST /api/v1/units/{uid}/progress         one event, or {"events":[...]} (<= 100)
+ *   GET  /api/v1/units/{uid}/progress         the caller's progress in a unit
+ *   GET  /api/v1/courses/{uid}/progress/me    every unit of a course with it
+ *   GET  /api/v1/units/{uid}                  a unit; opens a text unit
+ *
+ * plus the WebSocket message {"type":"progress",...} (api_progress_ws),
+ * the hooks that record what /media/ delivered and what document downloads
+ * sent (api_progress_segment, api_progress_document), and the one place a
+ * unit becomes complete (progress_unit_completed). The rules are in
+ * courses/progress.h; the rows in storage/progress.h.
+ */
+#ifndef TINCHI_API_PROGRESS_H
+#define TINCHI_API_PROGRESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "server/router.h"
+
+struct app;
+struct course;
+struct material;
+struct unit;
+
+#define PROGRESS_WS_RATE 50	/* progress messages a connection may send a second */
+#define PROGRESS_EVENTS_MAX 100	/* events in one HTTP POST */
+
+/* What one WebSocket connection remembers (embedded in ws.c's connection). */
+struct progress_conn {
+	int64_t last_seq;		/* highest seq applied; -1: none */
+	int64_t window_ms;		/* start of the current one-second window */
+	int count;			/* messages in it */
+};
+
+void progress_conn_init(struct progress_conn *pc);
+
+/*
+ * Handles one {"type":"progress",...} message of a connection signed in as
+ * PERSON_ID (0: anonymous or token). *REPLY gets the JSON text to send
+ * back (allocated): the ack, sent only after the change is committed, or
+ * an error. Returns 0 or TC_ENOMEM.
+ */
+int api_progress_ws(struct app *app, int64_t person_id, struct progress_conn *pc,
+		    json_t *msg, char **reply);
+
+/*
+ * Called exactly once when UNIT becomes complete for PERSON_ID, after the
+ * commit: pushes {"type":"unit.completed","unit":UID,"course":UID} to the
+ * person's connections. Course completion hooks in here later.
+ */
+void progress_unit_completed(struct app *app, int64_t person_id, const struct unit *u);
+
+/*
+ * /media/ (server/api_media.c): when RESP carries the whole of segment
+ * DIR/NAME of lecture UID (SIZE bytes) for VIEWER (a person uid, "-": none),
+ * arranges for its time span to be added to that person's deliveries once
+ * the body has been sent in full.
+ */
+void api_progress_segment(struct app *app, struct http_response *resp, const char *uid,
+			  const char *dir, const char *name, const char *viewer, int64_t size);
+
+/*
+ * Document download (server/api_materials.c): when the caller is an
+ * enrolled learner of the published course C, every document unit using M
+ * is marked viewed once RESP's body (200, or any 206) has been sent in full.
+ */
+void api_progress_document(struct app *app, const struct http_request *req,
+			   struct http_response *resp, const struct material *m,
+			   const struct course *c);
+
+/* Frees the playlist cache (api_cleanup). */
+void api_progress_cleanup(struct app *app);
+
+extern const struct route api_progress_routes[];
+extern const size_t api_progress_routes_count;
+
+#endif

@@ -1,0 +1,329 @@
+"""progress_test.py - learning progress end to end: a real lecture through the
+media pipeline, a real WebSocket client reporting progress (acks after
+commit, seq replay, reconnect resend, old messages), completion decided by
+the server only from watched AND delivered time (fake heartbeats without
+segment fetches never complete; fetching every segment through /media/
+does), resume from another session, the HTTP path, documents viewed on
+download, text units opened on GET, permissions and bad inputs."""
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ApiClient, BIN, Server, Tap, sanitizer_clean  # noqa: E402
+from wsclient import OP_TEXT, WebSocket  # noqa: E402
+
+t = Tap()
+FFMPEG = shutil.which("ffmpeg")
+if not FFMPEG:
+    t.skip_all("ffmpeg is needed to make the lecture")
+COST = "12"
+work = tempfile.mkdtemp(prefix="tinchi-progress-")
+video = os.path.join(work, "lecture.mp4")
+subprocess.run([FFMPEG, "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+                "testsrc2=size=320x180:rate=25:duration=14", "-f", "lavfi", "-i",
+                "sine=frequency=440:duration=14", "-c:v", "libx264", "-preset", "veryfast",
+                "-pix_fmt", "yuv420p", "-g", "50", "-c:a", "aac", "-shortest", video], check=True)
+
+data = os.path.join(work, "data")
+people = (("100000000001", "Giảng Viên", "lecturer"), ("200000000001", "Học Viên", "learner"),
+          ("200000000002", "Người Ngoài", "learner"))
+for i, (nid, name, role) in enumerate(people):
+    if i == 0:
+        subprocess.run([BIN, "institution", "add", "VNU", "--name", "Đại học", "--kind",
+                        "university", "--data", data], check=True, stdout=subprocess.PIPE)
+    subprocess.run([BIN, "person", "add", "--national-id", nid, "--name", name, "--role", role,
+                    "--institution", "VNU", "--password-stdin", "--data", data,
+                    "--password-cost", COST], input=b"password-" + nid.encode() + b"\n",
+                   check=True, stdout=subprocess.PIPE)
+
+srv = Server("--password-cost", COST, "--media-jobs", "1", data=data)
+lec, learner, outsider, anon = (ApiClient(srv, "100000000001"), ApiClient(srv, "200000000001"),
+                                ApiClient(srv, "200000000002"), ApiClient(srv))
+db = sqlite3.connect(os.path.join(data, "tinchi.db"), timeout=10)
+
+
+def q(sql, *args):
+    return db.execute(sql, args).fetchall()
+
+
+st, h, j = lec.call("POST", "/api/v1/institutions/VNU/courses",
+                    {"code": "PG101", "title": "Tiến độ", "language": "vi", "credits": "2"})
+assert st == 201, (st, j)
+course = j["uid"]
+st, h, j = lec.call("POST", "/api/v1/courses/%s/materials?kind=video&name=l.mp4" % course,
+                    raw=open(video, "rb").read(), ctype="application/octet-stream", timeout=120)
+assert st == 201, (st, j)
+vmat = j["uid"]
+pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n" + b"%" * 3000
+st, h, j = lec.call("POST", "/api/v1/courses/%s/materials?kind=document&name=a.pdf" % course,
+                    raw=pdf, ctype="application/pdf")
+assert st == 201, (st, j)
+dmat = j["uid"]
+units = {}
+for kind, extra in (("video", {"material": vmat}), ("document", {"material": dmat}),
+                    ("text", {"body": "# Đọc\n\nNội dung"})):
+    body = {"kind": kind, "title": "Bài " + kind}
+    body.update(extra)
+    st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % course, body)
+    assert st == 201, (st, j)
+    units[kind] = j["uid"]
+st, h, j = lec.call("POST", "/api/v1/courses/%s/status" % course, {"status": "published"})
+assert st == 200, (st, j)
+st, h, j = learner.call("POST", "/api/v1/courses/%s/enrolment" % course)
+assert st in (200, 201), (st, j)
+
+deadline = time.time() + 120
+while True:
+    st, h, mj = learner.call("GET", "/api/v1/materials/%s/media" % vmat)
+    if mj.get("state") in ("ready", "failed") or time.time() > deadline:
+        break
+    time.sleep(0.3)
+t.eq(mj.get("state"), "ready", "the lecture is processed")
+duration = mj["probe"]["duration"] if "probe" in mj else 14.0
+t.diag("duration %.3f s" % duration)
+VU = units["video"]
+
+
+class Ws:
+    def __init__(self, cookie=None):
+        self.ws = WebSocket(srv.port, headers={"Cookie": cookie} if cookie else None)
+        self.hello = self.recv()
+        self.pushed = []
+
+    def recv(self):
+        op, d = self.ws.recv_message()
+        assert op == OP_TEXT
+        return json.loads(d.decode())
+
+    def send(self, **m):
+        """Sends a progress message; the answer (pushed events set aside)."""
+        m.setdefault("type", "progress")
+        self.ws.send_text(json.dumps(m))
+        while True:
+            r = self.recv()
+            if r.get("type") in ("ack", "error", "pong"):
+                return r
+            self.pushed.append(r)
+
+    def close(self):
+        self.ws.close()
+
+
+def hb(seq, a, b, at, **kw):
+    m = dict(seq=seq, unit=VU, event="heartbeat", position=b, to=b, at=at)
+    m["from"] = a
+    m.update(kw)
+    return m
+
+
+def row():
+    r = q("SELECT watched, position_ms, percent, completed_at FROM progress p JOIN units u"
+          " ON u.id = p.unit_id WHERE u.uid = ?", VU)
+    return r[0] if r else None
+
+
+# ---- the WebSocket: acks, replay, reconnect ------------------------------------------
+w = Ws(learner.cookie)
+t.ok(w.hello.get("person"), "the learner's WebSocket is signed in", w.hello)
+a = w.send(**hb(1, 0, 3, 1000))
+t.ok(a.get("type") == "ack" and a["seq"] == 1 and a["unit"] == VU and a["completed"] is False
+     and abs(a["position"] - 3) < 0.01 and a["percent"] > 0, "heartbeat acked", a)
+t.eq(row()[0], "0-3000", "the ack came after the row was committed")
+a = w.send(**hb(1, 3, 9, 2000))
+t.ok(a.get("type") == "ack" and a["seq"] == 1, "a repeated seq is acked again", a)
+t.eq(row()[0], "0-3000", "... and not applied")
+a = w.send(seq=2, unit=VU, event="seek", position=10, at=5000)
+t.ok(a.get("type") == "ack" and abs(a["position"] - 10) < 0.01, "seek moves the position", a)
+a = w.send(**hb(3, 3, 6, 4000))
+t.ok(a.get("type") == "ack" and abs(a["position"] - 10) < 0.01,
+     "an older message (at) does not move the position back", a)
+t.eq(row()[0], "0-6000", "but its span is added")
+w.close()
+w = Ws(learner.cookie)
+p0 = row()
+for m in (hb(1, 0, 3, 1000), hb(3, 3, 6, 4000)):
+    a = w.send(**m)
+    t.ok(a.get("type") == "ack", "resent after a reconnect: acked", a)
+t.eq(row()[:3], p0[:3], "resending on a new connection does not double count")
+
+# ---- fake heartbeats without fetching the media never complete -------------------------
+seq = 10
+for s0 in range(0, int(duration) + 1, 3):
+    s1 = min(s0 + 3, duration)
+    if s1 <= s0:
+        break
+    seq += 1
+    a = w.send(**hb(seq, s0, s1, 10000 + seq))
+seq += 1
+a = w.send(seq=seq, unit=VU, event="ended", position=duration, at=10000 + seq)
+t.ok(a.get("type") == "ack" and a["percent"] >= 99 and a["completed"] is False,
+     "everything claimed watched, nothing fetched: not completed", a)
+t.eq(row()[3], 0, "completed_at stays unset")
+t.eq(q("SELECT count(*) FROM deliveries")[0][0], 0, "nothing delivered yet")
+
+# ---- fetching segments through /media/ ---------------------------------------------------
+master_url = mj["stream"]["master"]
+token = master_url.split("?t=", 1)[1]
+st, h, master = learner.srv.request("GET", master_url)
+variant = [ln for ln in master.decode().splitlines() if ln and not ln.startswith("#")][0]
+vpath = urllib.parse.urljoin(master_url, variant)
+st, h, pl = srv.request("GET", vpath)
+segs = [urllib.parse.urljoin(vpath, ln) for ln in pl.decode().splitlines()
+        if ln and not ln.startswith("#")]
+t.ok(len(segs) >= 2, "the rendition has segments", segs)
+st, h, d = srv.request("HEAD", segs[0])
+t.eq(st, 200, "HEAD of a segment")
+st, h, d = srv.request("GET", segs[0], headers={"Range": "bytes=0-99"})
+t.eq(st, 206, "a partial range of a segment")
+st, h, d = srv.request("GET", segs[0], headers={"If-None-Match": h.get("etag", "")})
+t.ok(st in (200, 304), "a conditional GET", st)
+if st == 200:
+    db.execute("DELETE FROM deliveries")   # a 200 is a real delivery; start from zero
+    db.commit()
+t.eq(q("SELECT count(*) FROM deliveries")[0][0], 0,
+     "HEAD, a partial range and a 304 deliver nothing")
+seq += 1
+a = w.send(**hb(seq, 0, 3, 20000 + seq))
+t.eq(a.get("completed"), False, "still not completed")
+for u in segs:
+    st, h, d = srv.request("GET", u)
+    assert st == 200, (u, st)
+dl = q("SELECT delivered FROM deliveries")
+t.ok(len(dl) == 1 and dl[0][0].startswith("0-"), "whole segments are recorded as delivered", dl)
+seq += 1
+a = w.send(**hb(seq, duration - 2, duration, 30000 + seq))
+t.ok(a.get("type") == "ack" and a["completed"] is True,
+     "after fetching every segment the next heartbeat completes the unit", a)
+c1 = row()[3]
+t.ok(c1 > 0, "completed_at is set")
+deadline = time.time() + 3
+while not any(m.get("type") == "unit.completed" for m in w.pushed) and time.time() < deadline:
+    w.ws.send_text(json.dumps({"type": "ping", "id": 1}))
+    r = w.recv()
+    if r.get("type") != "pong":
+        w.pushed.append(r)
+done = [m for m in w.pushed if m.get("type") == "unit.completed"]
+t.ok(done and done[0]["unit"] == VU and done[0]["course"] == course,
+     "unit.completed is pushed to the learner's connection", w.pushed)
+seq += 1
+w.send(**hb(seq, 0, 2, 40000 + seq))
+t.eq(row()[3], c1, "completed_at is set once and never changes")
+
+# ---- resume on another device ------------------------------------------------------
+other = ApiClient(srv, "200000000001")
+st, h, j = other.call("GET", "/api/v1/units/%s/progress" % VU)
+t.ok(st == 200 and abs(j["position"] - 2) < 0.01 and j["completed"] is True and
+     j["watched"] and j["watched"][0][0] == 0, "another session reads the resume position", j)
+
+# ---- WebSocket errors: each refused, the connection stays open ----------------------
+before = row()
+bad = [
+    (dict(unit=VU, event="play", position=1), "invalid", "no seq"),
+    (dict(seq=100, event="play", position=1), "invalid", "no unit"),
+    (dict(seq=100, unit=VU, event="fly", position=1), "invalid", "unknown event"),
+    (hb(100, 5, 5, 1), "invalid", "from == to"),
+    (hb(100, 6, 5, 1), "invalid", "from > to"),
+    (hb(100, 0, 121, 1, position=121), "invalid", "a span over 120 s"),
+    (dict(seq=100, unit=VU, event="seek", position=duration + 1.5), "invalid",
+     "a position past the end"),
+    (dict(seq=100, unit=VU, event="heartbeat", position=3), "invalid", "a heartbeat without span"),
+    (dict(seq=100, unit=units["text"], event="play", position=1), "invalid", "a text unit"),
+    (dict(seq=100, unit="00000000-0000-4000-8000-000000000000", event="play", position=1),
+     "not_found", "an unknown unit"),
+]
+for m, code, what in bad:
+    r = w.send(**m)
+    t.ok(r.get("type") == "error" and r.get("error") == code and r.get("detail"),
+         "WebSocket %s: error %s" % (what, code), r)
+t.eq(row(), before, "nothing changed")
+w.ws.send_text(json.dumps({"type": "ping", "id": 9}))
+t.eq(w.recv().get("type"), "pong", "the connection stays open")
+busy, seen = 0, []
+for i in range(70):
+    w.ws.send_text(json.dumps(dict(type="progress", seq=1, unit=VU, event="pause", position=1)))
+for i in range(70):
+    r = w.recv()
+    busy += r.get("error") == "busy"
+    seen.append(r)
+t.ok(busy >= 15, "more than 50 messages a second: busy", (busy, seen[-3:]))
+w.close()
+
+anon_ws = Ws()
+r = anon_ws.send(**hb(1, 0, 1, 1))
+t.ok(r.get("type") == "error" and r.get("error") == "forbidden", "an anonymous connection is refused", r)
+anon_ws.close()
+ow = Ws(outsider.cookie)
+r = ow.send(**hb(1, 0, 1, 1))
+t.ok(r.get("error") == "not_found", "a learner not enrolled: not_found", r)
+ow.close()
+lw = Ws(lec.cookie)
+r = lw.send(**hb(1, 0, 1, 1))
+t.ok(r.get("error") == "forbidden", "the lecturer: forbidden (not recorded)", r)
+lw.close()
+
+# ---- HTTP ----------------------------------------------------------------------------
+st, h, j = outsider.call("POST", "/api/v1/units/%s/progress" % VU,
+                         {"event": "play", "position": 1})
+t.eq(st, 404, "HTTP: not enrolled is 404")
+st, h, j = lec.call("POST", "/api/v1/units/%s/progress" % VU, {"event": "play", "position": 1})
+t.eq(st, 403, "HTTP: the lecturer is 403")
+st, h, j = anon.call("GET", "/api/v1/units/%s/progress" % VU)
+t.eq(st, 401, "HTTP: anonymous is 401")
+before = row()
+for body, what in (({"event": "heartbeat", "position": 1, "from": 2, "to": 1}, "from > to"),
+                   ({"events": []}, "no events"),
+                   ({"events": [{"event": "play", "position": 1}] * 101}, "101 events"),
+                   ({"events": [{"event": "play", "position": 1},
+                                {"event": "play", "position": -1}]}, "one bad event of two"),
+                   ({"event": "play"}, "no position")):
+    st, h, j = learner.call("POST", "/api/v1/units/%s/progress" % VU, body)
+    t.ok(st == 400 and j.get("detail"), "HTTP %s: 400 with a reason" % what, (st, j))
+st, h, j = learner.call("POST", "/api/v1/units/%s/progress" % VU, raw=b"{nope")
+t.eq(st, 400, "HTTP: malformed JSON is 400")
+t.eq(row(), before, "HTTP refusals change nothing")
+st, h, j = learner.call("POST", "/api/v1/units/%s/progress" % VU,
+                        {"events": [{"event": "seek", "position": 4, "at": 99999999},
+                                    {"event": "pause", "position": 5, "at": 99999999}]})
+t.ok(st == 200 and abs(j["position"] - 5) < 0.01 and j["completed"] is True,
+     "HTTP: a batch of events applied in order", j)
+
+# ---- documents and text -----------------------------------------------------------
+st, h, j = learner.call("GET", "/api/v1/courses/%s/progress/me" % course)
+t.ok(st == 200 and [u["unit"] for u in j["units"]] == [units["video"], units["document"],
+                                                      units["text"]],
+     "every unit of the course, not-yet-started ones included", j)
+byu = {u["unit"]: u for u in j["units"]}
+t.ok(byu[units["document"]]["started"] is False and byu[units["text"]]["completed"] is False,
+     "document and text not started yet", j)
+st, h, d = learner.call("HEAD", "/api/v1/materials/%s" % dmat)
+st, h, d = learner.call("GET", "/api/v1/materials/%s" % dmat, headers={"Range": "bytes=0-9"})
+t.eq(st, 206, "a range of the document")
+st, h, d = learner.call("GET", "/api/v1/materials/%s" % dmat)
+t.eq(st, 200, "the learner downloads the document")
+st, h, d = lec.call("GET", "/api/v1/materials/%s" % dmat)
+st, h, j = learner.call("GET", "/api/v1/units/%s" % units["text"])
+t.ok(st == 200 and j["kind"] == "text" and "body_html" in j, "GET a text unit", j)
+st, h, j = learner.call("GET", "/api/v1/courses/%s/progress/me" % course)
+byu = {u["unit"]: u for u in j["units"]}
+t.ok(byu[units["document"]]["completed"] is True and byu[units["document"]]["viewed_at"],
+     "the downloaded document counts as viewed", byu[units["document"]])
+t.ok(byu[units["text"]]["completed"] is True and byu[units["text"]]["viewed_at"],
+     "the opened text unit counts as read", byu[units["text"]])
+t.eq(q("SELECT count(*) FROM progress p JOIN people e ON e.id = p.person_id"
+       " WHERE e.national_id = '100000000001'")[0][0], 0, "the lecturer's views are not recorded")
+st, h, j = outsider.call("GET", "/api/v1/units/%s" % units["text"])
+t.eq(st, 404, "GET a unit of a course one is not in: 404")
+
+db.close()
+code, log = srv.stop()
+t.eq(code, 0, "the server stops cleanly")
+t.ok(sanitizer_clean(log), "no sanitizer report", log[-3000:])
+shutil.rmtree(work, ignore_errors=True)
+t.done()
