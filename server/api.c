@@ -11,6 +11,7 @@
 #include "courses/errors.h"
 #include "courses/log.h"
 #include "server/api.h"
+#include "server/api_completion.h"
 #include "server/api_courses.h"
 #include "server/api_identity.h"
 #include "server/api_materials.h"
@@ -102,6 +103,7 @@ api_init(struct app *app)
 		{ api_materials_routes, &api_materials_routes_count },
 		{ api_media_routes, &api_media_routes_count },
 		{ api_progress_routes, &api_progress_routes_count },
+		{ api_completion_routes, &api_completion_routes_count },
 	};
 	size_t n = 0, at = 0;
 	struct route *all;

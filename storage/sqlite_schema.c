@@ -304,6 +304,44 @@ const struct migration sqlite_migrations[] = {
 		"  PRIMARY KEY (person_id, material_id)"
 		");"
 	},
+	{
+		9, "completions",
+		/* a course's completion rules (courses/completion.h), versioned */
+		"CREATE TABLE completion_rules ("
+		"  course_id INTEGER PRIMARY KEY REFERENCES courses (id),"
+		"  rules TEXT NOT NULL,"
+		"  version INTEGER NOT NULL,"
+		"  updated_by INTEGER NOT NULL REFERENCES people (id),"
+		"  updated_at INTEGER NOT NULL"
+		");"
+		/* written once per course and learner; grades in hundredths of the
+		 * 0-10 scale (a 0.25 step needs them), percentages in tenths */
+		"CREATE TABLE completions ("
+		"  course_id INTEGER NOT NULL REFERENCES courses (id),"
+		"  person_id INTEGER NOT NULL REFERENCES people (id),"
+		"  grade_hundredths INTEGER NOT NULL CHECK (grade_hundredths BETWEEN 0 AND 1000),"
+		"  percent_tenths INTEGER NOT NULL CHECK (percent_tenths BETWEEN 0 AND 1000),"
+		"  letter TEXT NOT NULL DEFAULT '',"
+		"  passed INTEGER NOT NULL CHECK (passed IN (0, 1)),"
+		"  evidence TEXT NOT NULL,"
+		"  rules_version INTEGER NOT NULL,"
+		"  completed_at INTEGER NOT NULL,"
+		"  PRIMARY KEY (course_id, person_id)"
+		");"
+		"CREATE INDEX completions_by_person ON completions (person_id);"
+		/* events for other parts (credentials consume course.completed),
+		 * written in the transaction of what they announce */
+		"CREATE TABLE outbox ("
+		"  id INTEGER PRIMARY KEY,"
+		"  kind TEXT NOT NULL,"
+		"  course_id INTEGER REFERENCES courses (id),"
+		"  person_id INTEGER REFERENCES people (id),"
+		"  payload TEXT NOT NULL,"
+		"  created_at INTEGER NOT NULL,"
+		"  consumed_at INTEGER"
+		");"
+		"CREATE INDEX outbox_pending ON outbox (kind, id) WHERE consumed_at IS NULL;"
+	},
 };
 
 const size_t sqlite_migrations_count =

@@ -12,6 +12,7 @@
 
 #include "storage/identity.h"
 #include "storage/media_jobs.h"
+#include "storage/completion.h"
 
 struct store;
 
@@ -198,6 +199,21 @@ struct progress_ops {
 				 int (*cb)(int64_t unit_id, const char *unit_uid,
 					   int64_t course_id, void *arg),
 				 void *arg);
+/* storage/completion.h, same rules. */
+struct completion_ops {
+	int (*rules_get)(struct store *s, int64_t course_id, struct completion_rules_rec *out);
+	int (*rules_put)(struct store *s, int64_t course_id, const char *rules,
+			 int64_t updated_by, int64_t now, int64_t *version);
+	int (*record)(struct store *s, const struct completion_rec *c, const char *kind,
+		      const char *payload, int *created);
+	int (*get)(struct store *s, int64_t course_id, int64_t person_id,
+		   struct completion_rec *out);
+	int (*each)(struct store *s, int64_t course_id, int64_t after_id, int limit,
+		    int (*cb)(const struct completion_rec *c, void *arg), void *arg);
+	int (*lecturers)(struct store *s, int64_t course_id, int64_t *ids, int max, int *n);
+	int (*outbox_each)(struct store *s, const char *kind, int64_t after_id, int limit,
+			   int (*cb)(const struct outbox_event *e, void *arg), void *arg);
+	int (*outbox_consume)(struct store *s, int64_t id, int64_t now);
 };
 
 struct store_ops {
@@ -212,6 +228,7 @@ struct store_ops {
 	const struct courses_ops *courses;	/* NULL: TC_EUNSUPPORTED */
 	const struct media_ops *media;		/* NULL: TC_EUNSUPPORTED */
 	const struct progress_ops *progress;	/* NULL: TC_EUNSUPPORTED */
+	const struct completion_ops *completion;	/* NULL: TC_EUNSUPPORTED */
 };
 
 struct store {

@@ -235,6 +235,7 @@ static const struct store_ops sqlite_ops = {
 	.courses = &sqlite_courses_ops,
 	.media = &sqlite_media_ops,
 	.progress = &sqlite_progress_ops,
+	.completion = &sqlite_completion_ops,
 };
 
 int

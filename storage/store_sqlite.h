@@ -89,5 +89,6 @@ extern const struct identity_ops sqlite_identity_ops;
 extern const struct courses_ops sqlite_courses_ops;
 extern const struct media_ops sqlite_media_ops;
 extern const struct progress_ops sqlite_progress_ops;
+extern const struct completion_ops sqlite_completion_ops;
 
 #endif
