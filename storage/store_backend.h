@@ -199,6 +199,8 @@ struct progress_ops {
 				 int (*cb)(int64_t unit_id, const char *unit_uid,
 					   int64_t course_id, void *arg),
 				 void *arg);
+};
+
 /* storage/completion.h, same rules. */
 struct completion_ops {
 	int (*rules_get)(struct store *s, int64_t course_id, struct completion_rules_rec *out);
