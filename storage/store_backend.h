@@ -180,6 +180,28 @@ struct media_ops {
 			     int (*cb)(const struct caption *c, void *arg), void *arg);
 };
 
+/* storage/quiz.h, same rules. */
+struct quiz_attempt;
+struct quiz_ops {
+	int (*put)(struct store *s, int64_t unit_id, const char *definition, int64_t updated_by,
+		   int64_t now, int64_t *version);
+	int (*get)(struct store *s, int64_t unit_id, char **definition, int64_t *version,
+		   int64_t *updated_at);
+	int (*attempt_start)(struct store *s, struct quiz_attempt *a, int max);
+	int (*attempt_get)(struct store *s, const char *uid, struct quiz_attempt *out);
+	int (*attempt_open)(struct store *s, int64_t unit_id, int64_t person_id,
+			    struct quiz_attempt *out);
+	int (*attempt_save)(struct store *s, int64_t id, const char *answers);
+	int (*attempt_finish)(struct store *s, int64_t id, const char *state, const char *answers,
+			      double score, double max_score, const char *scores, int64_t now);
+	int (*attempts_each)(struct store *s, int64_t unit_id, int64_t person_id,
+			     int (*cb)(const struct quiz_attempt *a, void *arg), void *arg);
+	int (*best)(struct store *s, int64_t unit_id, int64_t person_id, double *score,
+		    double *max_score, int *attempts);
+	int (*course_attempts_each)(struct store *s, int64_t course_id, int64_t after_id, int limit,
+				    int (*cb)(const struct quiz_attempt *a, void *arg), void *arg);
+};
+
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *s);
@@ -191,6 +213,7 @@ struct store_ops {
 	const struct identity_ops *identity;
 	const struct courses_ops *courses;	/* NULL: TC_EUNSUPPORTED */
 	const struct media_ops *media;		/* NULL: TC_EUNSUPPORTED */
+	const struct quiz_ops *quiz;		/* NULL: TC_EUNSUPPORTED */
 };
 
 struct store {

@@ -88,5 +88,6 @@ int store_sqlite_stmt(struct store *s, enum store_sqlite_stmt slot,
 extern const struct identity_ops sqlite_identity_ops;
 extern const struct courses_ops sqlite_courses_ops;
 extern const struct media_ops sqlite_media_ops;
+extern const struct quiz_ops sqlite_quiz_ops;
 
 #endif
