@@ -33,6 +33,7 @@ struct quiz_attempt {
 	int64_t id;
 	char uid[37];
 	int64_t unit_id, person_id;
+	char unit_uid[37];		/* read back (ignored by store_attempt_start) */
 	int number;			/* 1, 2, ... per unit and person */
 	int64_t quiz_version;		/* of the definition drawn from */
 	int64_t started_at;

@@ -63,14 +63,14 @@ sq_get(struct store *s, int64_t unit_id, char **definition, int64_t *version,
 
 #define ATTEMPT_COLUMNS \
 	"id, uid, unit_id, person_id, number, quiz_version, started_at, deadline," \
-	" submitted_at, state, score, max_score"
+	" submitted_at, state, score, max_score, (SELECT uid FROM units WHERE id = unit_id)"
 
-/* The columns of ATTEMPT_COLUMNS, then (from column 12) the texts that
+/* The columns of ATTEMPT_COLUMNS, then (from column 13) the texts that
  * WHICH names: 'p' paper, 'a' answers, 's' scores. */
 static int
 read_attempt(sqlite3_stmt *st, struct quiz_attempt *a, const char *which)
 {
-	int rc, col = 12;
+	int rc, col = 13;
 
 	memset(a, 0, sizeof(*a));
 	a->id = sqlu_col_int(st, 0);
@@ -84,7 +84,8 @@ read_attempt(sqlite3_stmt *st, struct quiz_attempt *a, const char *which)
 	a->score = sqlite3_column_double(st, 10);
 	a->max_score = sqlite3_column_double(st, 11);
 	if ((rc = sqlu_col_text(st, 1, a->uid, sizeof(a->uid))) ||
-	    (rc = sqlu_col_text(st, 9, a->state, sizeof(a->state))))
+	    (rc = sqlu_col_text(st, 9, a->state, sizeof(a->state))) ||
+	    (rc = sqlu_col_text(st, 12, a->unit_uid, sizeof(a->unit_uid))))
 		return rc;
 	for (; *which && rc == 0; which++, col++)
 		rc = sqlu_col_dup(st, col, *which == 'p' ? &a->paper : *which == 'a' ? &a->answers
@@ -258,7 +259,7 @@ sq_course_attempts_each(struct store *s, int64_t course_id, int64_t after_id, in
 	struct quiz_attempt a = { 0 };
 	int rc = sqlu_preparef(s, op, &st,
 		"SELECT a.id, a.uid, a.unit_id, a.person_id, a.number, a.quiz_version, a.started_at,"
-		" a.deadline, a.submitted_at, a.state, a.score, a.max_score, a.scores"
+		" a.deadline, a.submitted_at, a.state, a.score, a.max_score, u.uid, a.scores"
 		" FROM attempts a JOIN units u ON u.id = a.unit_id"
 		" WHERE u.course_id = ?1 AND a.id > ?2 AND a.state <> 'open'"
 		" ORDER BY a.id LIMIT ?3", "iii", course_id, after_id, (int64_t)limit);
