@@ -17,6 +17,7 @@
 #include "server/api_materials.h"
 #include "server/api_media.h"
 #include "server/api_progress.h"
+#include "server/api_quiz.h"
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/metrics.h"
@@ -104,6 +105,7 @@ api_init(struct app *app)
 		{ api_media_routes, &api_media_routes_count },
 		{ api_progress_routes, &api_progress_routes_count },
 		{ api_completion_routes, &api_completion_routes_count },
+		{ api_quiz_routes, &api_quiz_routes_count },
 	};
 	size_t n = 0, at = 0;
 	struct route *all;

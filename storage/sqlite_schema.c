@@ -305,6 +305,41 @@ const struct migration sqlite_migrations[] = {
 		");"
 	},
 	{
+		8, "quizzes",
+		/* the definition of a quiz unit, as validated (courses/quiz.h) */
+		"CREATE TABLE quizzes ("
+		"  unit_id INTEGER PRIMARY KEY REFERENCES units (id) ON DELETE CASCADE,"
+		"  definition TEXT NOT NULL,"
+		"  version INTEGER NOT NULL,"
+		"  updated_by INTEGER NOT NULL,"
+		"  updated_at INTEGER NOT NULL"
+		");"
+		/* the paper is a snapshot: grading never reads the quiz again */
+		"CREATE TABLE attempts ("
+		"  id INTEGER PRIMARY KEY,"
+		"  uid TEXT NOT NULL UNIQUE,"
+		"  unit_id INTEGER NOT NULL REFERENCES units (id),"
+		"  person_id INTEGER NOT NULL REFERENCES people (id),"
+		"  number INTEGER NOT NULL,"
+		"  quiz_version INTEGER NOT NULL,"
+		"  started_at INTEGER NOT NULL,"
+		"  deadline INTEGER NOT NULL DEFAULT 0,"
+		"  submitted_at INTEGER NOT NULL DEFAULT 0,"
+		"  state TEXT NOT NULL DEFAULT 'open'"
+		"    CHECK (state IN ('open', 'submitted', 'expired')),"
+		"  paper TEXT NOT NULL,"
+		"  answers TEXT NOT NULL DEFAULT '{}',"
+		"  score REAL NOT NULL DEFAULT 0,"
+		"  max_score REAL NOT NULL DEFAULT 0,"
+		"  scores TEXT NOT NULL DEFAULT '[]',"
+		"  UNIQUE (unit_id, person_id, number)"
+		");"
+		/* one open attempt per unit and person, whatever races */
+		"CREATE UNIQUE INDEX attempts_one_open ON attempts (unit_id, person_id)"
+		"  WHERE state = 'open';"
+		"CREATE INDEX attempts_by_unit ON attempts (unit_id, id);"
+	},
+	{
 		9, "completions",
 		/* a course's completion rules (courses/completion.h), versioned */
 		"CREATE TABLE completion_rules ("

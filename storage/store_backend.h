@@ -218,6 +218,28 @@ struct completion_ops {
 	int (*outbox_consume)(struct store *s, int64_t id, int64_t now);
 };
 
+/* storage/quiz.h, same rules. */
+struct quiz_attempt;
+struct quiz_ops {
+	int (*put)(struct store *s, int64_t unit_id, const char *definition, int64_t updated_by,
+		   int64_t now, int64_t *version);
+	int (*get)(struct store *s, int64_t unit_id, char **definition, int64_t *version,
+		   int64_t *updated_at);
+	int (*attempt_start)(struct store *s, struct quiz_attempt *a, int max);
+	int (*attempt_get)(struct store *s, const char *uid, struct quiz_attempt *out);
+	int (*attempt_open)(struct store *s, int64_t unit_id, int64_t person_id,
+			    struct quiz_attempt *out);
+	int (*attempt_save)(struct store *s, int64_t id, const char *answers);
+	int (*attempt_finish)(struct store *s, int64_t id, const char *state, const char *answers,
+			      double score, double max_score, const char *scores, int64_t now);
+	int (*attempts_each)(struct store *s, int64_t unit_id, int64_t person_id,
+			     int (*cb)(const struct quiz_attempt *a, void *arg), void *arg);
+	int (*best)(struct store *s, int64_t unit_id, int64_t person_id, double *score,
+		    double *max_score, int *attempts);
+	int (*course_attempts_each)(struct store *s, int64_t course_id, int64_t after_id, int limit,
+				    int (*cb)(const struct quiz_attempt *a, void *arg), void *arg);
+};
+
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *s);
@@ -231,6 +253,7 @@ struct store_ops {
 	const struct media_ops *media;		/* NULL: TC_EUNSUPPORTED */
 	const struct progress_ops *progress;	/* NULL: TC_EUNSUPPORTED */
 	const struct completion_ops *completion;	/* NULL: TC_EUNSUPPORTED */
+	const struct quiz_ops *quiz;		/* NULL: TC_EUNSUPPORTED */
 };
 
 struct store {

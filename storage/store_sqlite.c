@@ -236,6 +236,7 @@ static const struct store_ops sqlite_ops = {
 	.media = &sqlite_media_ops,
 	.progress = &sqlite_progress_ops,
 	.completion = &sqlite_completion_ops,
+	.quiz = &sqlite_quiz_ops,
 };
 
 int

@@ -90,5 +90,6 @@ extern const struct courses_ops sqlite_courses_ops;
 extern const struct media_ops sqlite_media_ops;
 extern const struct progress_ops sqlite_progress_ops;
 extern const struct completion_ops sqlite_completion_ops;
+extern const struct quiz_ops sqlite_quiz_ops;
 
 #endif

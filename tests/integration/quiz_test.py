@@ -1,0 +1,299 @@
+"""quiz_test.py - quizzes over real HTTP: a lecturer writes a quiz, learners
+take attempts; the paper never carries answers (checked in the raw bytes),
+time limits are enforced by the server (a late submit is refused and the
+attempt is graded from what was saved in time), attempts run out, papers are
+drawn at random from banks, short answers match in NFD Vietnamese, only the
+right people see what they may, and bad input changes nothing."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ApiClient, BIN, Server, Tap, sanitizer_clean  # noqa: E402
+from wsclient import OP_TEXT, WebSocket  # noqa: E402
+
+t = Tap()
+COST = "12"
+data = os.path.join(tempfile.mkdtemp(prefix="tinchi-quiz-"), "data")
+
+
+def cli(*args, stdin=None):
+    p = subprocess.run([BIN] + list(args) + ["--data", data, "--password-cost", COST], input=stdin,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def person(nid, name, role, inst):
+    rc, out, err = cli("person", "add", "--national-id", nid, "--name", name, "--role", role,
+                       "--institution", inst, "--password-stdin", stdin=b"password-" + nid.encode() + b"\n")
+    assert rc == 0, err
+
+
+rc, out, err = cli("institution", "add", "VNU", "--name", "Đại học Quốc gia Hà Nội", "--kind", "university")
+assert rc == 0, err
+person("100000000001", "Lê Văn Giảng", "lecturer", "VNU")
+person("100000000002", "Trần Thị Khác", "lecturer", "VNU")
+for i in range(4):
+    person("20000000000%d" % i, "Học Viên %d" % i, "learner", "VNU")
+
+srv = Server("--password-cost", COST, data=data)
+C = lambda nid=None: ApiClient(lambda: srv, nid)  # noqa: E731
+anon, lec, lec2 = C(), C("100000000001"), C("100000000002")
+learners = [C("20000000000%d" % i) for i in range(4)]
+outsider = learners[3]          # never enrols
+L0 = learners[0]
+
+
+def raw(client, method, path, body=None):
+    h = {"Cookie": client.cookie, "X-CSRF-Token": client.csrf}
+    payload = None
+    if body is not None:
+        payload = json.dumps(body).encode()
+        h["Content-Type"] = "application/json"
+    st, rh, d = srv.request(method, path, body=payload, headers=h)
+    return st, d
+
+
+st, h, j = lec.call("POST", "/api/v1/institutions/VNU/courses",
+                    {"code": "GEO1", "title": "Địa lý", "language": "vi", "credits": "2"})
+assert st == 201, j
+course = j["uid"]
+
+
+def quiz_unit(title):
+    st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % course, {"kind": "quiz", "title": title})
+    assert st == 201, j
+    return j["uid"]
+
+
+main_unit, timed_unit, bank_unit = quiz_unit("Kiểm tra 1"), quiz_unit("Kiểm tra nhanh"), quiz_unit("Ngân hàng")
+st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % course, {"kind": "text", "title": "Đọc", "body": "x"})
+text_unit = j["uid"]
+
+QUIZ = {"settings": {"attempts": 2, "pass_percent": 50, "shuffle_options": True},
+        "questions": [
+            {"id": "capital", "kind": "single", "text": "Thủ đô của Việt Nam?", "points": 2,
+             "options": [{"text": "Hà Nội", "correct": True}, {"text": "Huế"}, {"text": "Sài Gòn"}]},
+            {"id": "even", "kind": "multiple", "scoring": "partial", "text": "Số chẵn?",
+             "options": [{"text": "số hai", "correct": True}, {"text": "số ba"},
+                         {"text": "số bốn", "correct": True}]},
+            {"id": "tf", "kind": "truefalse", "text": "Hà Nội ở miền Bắc.", "answer": True},
+            {"id": "pi", "kind": "numeric", "text": "Số pi (2 chữ số thập phân)?", "answer": 3.14,
+             "tolerance": 0.005},
+            {"id": "river", "kind": "text", "text": "Sông lớn nhất miền Bắc?", "match": "normalised",
+             "accepted": ["Sông Hồng"]},
+            {"id": "city", "kind": "text", "text": "Thành phố ngàn hoa?", "match": "normalised",
+             "accepted": ["Thành phố Đà Lạt"]}]}
+SECRETS = ["correct", "accepted", "tolerance", "3.14", "Sông Hồng", "Thành phố Đà Lạt", "\"answer\""]
+
+# ---- writing the quiz -----------------------------------------------------------------
+st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % main_unit, QUIZ)
+t.ok(st == 200 and j["version"] == 1 and j["definition"]["questions"][0]["points"] == 2,
+     "the lecturer sets a quiz (version 1)", j)
+for bad, reason in (({"questions": []}, "questions"),
+                    ({"questions": [{"kind": "single", "text": "x", "options": [{"text": "a", "correct": True}]}]},
+                     "questions[0].options: at least 2"),
+                    (dict(QUIZ, settings={"attempts": -1}), "settings.attempts"),
+                    ({"questions": [{"kind": "essay", "text": "x"}]}, "questions[0].kind")):
+    st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % main_unit, bad)
+    t.ok(st == 400 and reason in j.get("detail", ""), "a bad quiz is refused: %s" % reason, j)
+st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % main_unit, raw=b"{not json")
+t.eq(st, 400, "malformed JSON is 400")
+st, h, j = lec.call("GET", "/api/v1/units/%s/quiz" % main_unit)
+t.ok(st == 200 and j["version"] == 1 and j["definition"]["questions"][4]["accepted"] == ["Sông Hồng"],
+     "nothing changed: still version 1, and the editor sees the answers", j)
+st, h, j = lec2.call("PUT", "/api/v1/units/%s/quiz" % main_unit, QUIZ)
+t.eq(st, 404, "another lecturer cannot even see the draft course's quiz")
+st, h, j = anon.call("PUT", "/api/v1/units/%s/quiz" % main_unit, QUIZ)
+t.eq(st, 401, "anonymous: 401")
+st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % text_unit, QUIZ)
+t.eq(st, 409, "a text unit cannot hold a quiz")
+st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % timed_unit,
+                    {"settings": {"time_limit": 1}, "questions": [QUIZ["questions"][2], QUIZ["questions"][0]]})
+assert st == 200, j
+bank_qs = [{"id": "a%d" % i, "bank": "A", "kind": "truefalse", "text": "A%d" % i, "answer": True} for i in range(6)]
+bank_qs += [{"id": "b%d" % i, "bank": "B", "kind": "truefalse", "text": "B%d" % i, "answer": False} for i in range(4)]
+st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % bank_unit,
+                    {"settings": {"draw": [{"bank": "A", "draw": 2}, {"bank": "B", "draw": 1}],
+                                  "shuffle_questions": True}, "questions": bank_qs})
+t.ok(st == 200, "a quiz drawing 2 from bank A and 1 from bank B", j)
+
+# ---- who may start ---------------------------------------------------------------------
+st, h, j = learners[0].call("POST", "/api/v1/units/%s/attempts" % main_unit)
+t.eq(st, 404, "a draft course's quiz is not there for learners")
+st, h, j = lec.call("POST", "/api/v1/courses/%s/status" % course, {"status": "published"})
+assert st == 200, j
+for c in learners[:3]:
+    st, h, j = c.call("POST", "/api/v1/courses/%s/enrolment" % course)
+    assert st in (200, 201), j
+st, h, j = outsider.call("POST", "/api/v1/units/%s/attempts" % main_unit)
+t.eq(st, 404, "a learner who is not enrolled: 404")
+st, h, j = outsider.call("GET", "/api/v1/units/%s/quiz" % main_unit)
+t.eq(st, 404, "nor can they read the quiz")
+st, h, j = lec.call("POST", "/api/v1/units/%s/attempts" % main_unit)
+t.eq(st, 403, "the lecturer does not take attempts")
+st, h, j = lec2.call("PUT", "/api/v1/units/%s/quiz" % main_unit, QUIZ)
+t.eq(st, 403, "a lecturer who does not teach the published course cannot set its quiz")
+st, h, j = L0.call("PUT", "/api/v1/units/%s/quiz" % main_unit, QUIZ)
+t.eq(st, 403, "nor can an enrolled learner")
+st, h, j = lec2.call("GET", "/api/v1/units/%s/quiz" % main_unit)
+t.eq(st, 404, "a lecturer who does not teach it cannot read the answers")
+
+# ---- the learner's view and the paper -------------------------------------------------
+L = learners[0]
+st, body = raw(L, "GET", "/api/v1/units/%s/quiz" % main_unit)
+j = json.loads(body)
+t.ok(st == 200 and j["settings"]["attempts"] == 2 and j["settings"]["questions"] == 6 and
+     j["attempts"] == [] and j["attempts_left"] == 2 and "definition" not in j,
+     "a learner sees settings, the question count and attempts left", j)
+t.ok(not any(s.encode() in body for s in SECRETS), "... and no answer in the raw bytes", body)
+ws = WebSocket(srv.port, headers={"Cookie": L.cookie}, timeout=5)
+st, body = raw(L, "POST", "/api/v1/units/%s/attempts" % main_unit)
+paper = json.loads(body)
+t.ok(st == 201 and len(paper["questions"]) == 6 and paper["state"] == "open" and paper["deadline"] is None
+     and paper["number"] == 1, "a learner starts attempt 1 (201, six questions, no deadline)", paper)
+t.ok(not any(s.encode() in body for s in SECRETS), "the paper's raw bytes hold no answer", body)
+# the editor's view tells which option ids are right: none of them may be marked in the paper
+byid = {q["id"]: q for q in paper["questions"]}
+opt = {q["id"]: {o["text"]: o["id"] for o in q.get("options", [])} for q in paper["questions"]}
+t.ok(len(set(opt["capital"].values())) == 3 and all(len(i) == 12 for i in opt["capital"].values()),
+     "each option has its own opaque id", opt)
+att = paper["uid"]
+st, h, j = L.call("POST", "/api/v1/units/%s/attempts" % main_unit)
+t.ok(st == 409 and j.get("attempt") == att, "a second start: 409 naming the open attempt", j)
+st, body = raw(L, "GET", "/api/v1/attempts/%s" % att)
+t.ok(st == 200 and not any(s.encode() in body for s in SECRETS), "GET attempt while open: no answers", body)
+st, h, j = learners[1].call("GET", "/api/v1/attempts/%s" % att)
+t.eq(st, 404, "another learner cannot see the attempt")
+st, h, j = lec.call("GET", "/api/v1/attempts/%s" % att)
+t.ok(st == 200 and j["state"] == "open", "the lecturer can", j)
+
+# ---- answers -------------------------------------------------------------------------------
+for bad, reason in (({"answers": {"nope": 1}}, "answers.nope"),
+                    ({"answers": {"tf": "yes"}}, "answers.tf"),
+                    ({"answers": {"capital": "not-an-option"}}, "answers.capital"),
+                    ({"answers": {"pi": "3.14"}}, "answers.pi"),
+                    ({"answers": {"even": [opt["even"]["số hai"], opt["even"]["số hai"]]}}, "twice"),
+                    ({"answers": []}, "answers"), ({"x": 1}, "answers")):
+    st, h, j = L.call("PUT", "/api/v1/attempts/%s/answers" % att, bad)
+    t.ok(st == 400 and reason in j.get("detail", ""), "bad answers are refused: %s" % reason, j)
+st, body = raw(L, "PUT", "/api/v1/attempts/%s/answers" % att, {"answers": {"tf": True}})
+t.eq(st, 200, "answers so far are saved")
+st, h, j = learners[1].call("PUT", "/api/v1/attempts/%s/answers" % att, {"answers": {"tf": False}})
+t.eq(st, 404, "someone else cannot save answers into it")
+nfd = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
+answers = {"capital": opt["capital"]["Hà Nội"], "even": [opt["even"]["số hai"]], "tf": True,
+           "pi": 3.1416, "river": nfd("  sông   HỒNG "), "city": nfd("thành phố đà lạt")}
+st, h, j = L.call("POST", "/api/v1/attempts/%s/submit" % att, {"answers": {"pi": float("nan")}}
+                  if False else {"answers": {"pi": "NaN"}})
+t.eq(st, 400, "a non-number for a numeric answer is 400")
+st, h, res = L.call("POST", "/api/v1/attempts/%s/submit" % att, raw=json.dumps({"answers": answers}).encode())
+per = {r["id"]: r for r in res.get("results", [])}
+t.ok(st == 200 and res["state"] == "submitted" and res["max"] == 7 and res["score"] == 6.5 and res["passed"],
+     "submit: graded 6.5 of 7 and passed", res)
+t.ok(per and per["river"]["correct"] and per["city"]["correct"], "NFD Vietnamese text answers match", per)
+t.ok(per and per["even"]["points"] == 0.5 and not per["even"]["correct"], "partial credit for multiple", per)
+t.ok(per and per["capital"]["correct_answer"] == opt["capital"]["Hà Nội"] and
+     per["river"]["correct_answer"] == ["Sông Hồng"], "now the correct answers are shown", per)
+st, h, j = L.call("POST", "/api/v1/attempts/%s/submit" % att, {"answers": answers})
+t.eq(st, 409, "a second submit: 409")
+st, h, j = L.call("PUT", "/api/v1/attempts/%s/answers" % att, {"answers": {"tf": False}})
+t.eq(st, 409, "saving after submission: 409")
+msg = None
+try:
+    end = time.time() + 5
+    while time.time() < end:
+        op, d = ws.recv_message()
+        if op != OP_TEXT:
+            break
+        m = json.loads(d.decode())
+        if m.get("type") == "quiz.graded":
+            msg = m
+            break
+except Exception as e:  # noqa: BLE001
+    t.diag("websocket: %r" % e)
+t.ok(msg and msg["attempt"] == att and msg["unit"] == main_unit and msg["score"] == 6.5 and msg["passed"],
+     "the learner's WebSocket gets quiz.graded", msg)
+ws.close()
+st, h, j = L.call("GET", "/api/v1/attempts/%s" % att)
+t.ok(st == 200 and j["state"] == "submitted" and j["score"] == 6.5 and len(j["results"]) == 6,
+     "the graded attempt reads back with results", j)
+
+# editing the quiz later does not change an old attempt's grade
+edited = json.loads(json.dumps(QUIZ))
+edited["questions"][0]["options"] = [{"text": "Hà Nội"}, {"text": "Huế", "correct": True}, {"text": "Sài Gòn"}]
+st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % main_unit, edited)
+t.eq(j.get("version"), 2, "the quiz is edited (version 2)")
+st, h, j = L.call("GET", "/api/v1/attempts/%s" % att)
+t.ok(st == 200 and j["score"] == 6.5 and {r["id"]: r for r in j["results"]}["capital"]["correct"],
+     "the old attempt keeps its grade and its paper", j)
+
+# ---- attempts run out ---------------------------------------------------------------------
+st, h, p2 = L.call("POST", "/api/v1/units/%s/attempts" % main_unit)
+t.ok(st == 201 and p2["number"] == 2, "attempt 2 starts", p2)
+st, h, j = L.call("POST", "/api/v1/attempts/%s/submit" % p2["uid"])
+t.ok(st == 200 and j["score"] == 0, "submitting with nothing answered scores 0", j)
+st, h, j = L.call("POST", "/api/v1/units/%s/attempts" % main_unit)
+t.ok(st == 409 and "no attempts left" in j.get("detail", ""), "a third with 2 allowed: 409", j)
+st, h, j = L.call("GET", "/api/v1/units/%s/quiz" % main_unit)
+t.ok(st == 200 and j["attempts_left"] == 0 and [a["score"] for a in j["attempts"]] == [6.5, 0],
+     "the learner's view lists both attempts and none left", j)
+
+# ---- the time limit ---------------------------------------------------------------------
+L2 = learners[1]
+st, h, tp = L2.call("POST", "/api/v1/units/%s/attempts" % timed_unit)
+t.ok(st == 201 and tp["deadline"], "a timed attempt has a deadline", tp)
+tf_only = {"tf": True}
+st, h, j = L2.call("PUT", "/api/v1/attempts/%s/answers" % tp["uid"], {"answers": tf_only})
+t.eq(st, 200, "answers saved in time")
+time.sleep(4.2)     # 1 s limit + 2 s grace, in whole seconds of the server clock
+topt = {q["id"]: {o["text"]: o["id"] for o in q.get("options", [])} for q in tp["questions"]}
+st, h, j = L2.call("POST", "/api/v1/attempts/%s/submit" % tp["uid"],
+                   {"answers": {"tf": True, "capital": topt["capital"]["Hà Nội"]}})
+t.ok(st == 409 and j.get("detail", "").startswith("the time limit ended at ") and tp["deadline"] in j["detail"],
+     "a late submit: 409 'the time limit ended at <time>'", j)
+st, h, j = L2.call("GET", "/api/v1/attempts/%s" % tp["uid"])
+t.ok(st == 200 and j["state"] == "expired" and j["score"] == 1 and j["max"] == 3,
+     "the attempt expired, graded from the answers saved in time (1 of 3)", j)
+st, h, j = L2.call("PUT", "/api/v1/attempts/%s/answers" % tp["uid"], {"answers": {"tf": False}})
+t.eq(st, 409, "no saving after the deadline")
+# an attempt left open past its deadline expires when a new one is started
+st, h, tp2 = L2.call("POST", "/api/v1/units/%s/attempts" % timed_unit)
+time.sleep(4.2)
+st, h, tp3 = L2.call("POST", "/api/v1/units/%s/attempts" % timed_unit)
+t.ok(st == 201 and tp3["number"] == 3, "an abandoned, overdue attempt does not block the next", tp3)
+st, h, j = L2.call("GET", "/api/v1/attempts/%s" % tp2["uid"])
+t.ok(st == 200 and j["state"] == "expired" and j["score"] == 0, "... it was expired and graded", j)
+
+# ---- random draw from banks ------------------------------------------------------------
+L3 = learners[2]
+seen, ok_draws, firsts = set(), True, set()
+for i in range(12):
+    st, h, bp = L3.call("POST", "/api/v1/units/%s/attempts" % bank_unit)
+    if st != 201:
+        ok_draws = False
+        break
+    ids = [q["id"] for q in bp["questions"]]
+    ok_draws &= len(ids) == 3 and sum(i.startswith("a") for i in ids) == 2 and \
+        sum(i.startswith("b") for i in ids) == 1 and len(set(ids)) == 3
+    seen.update(ids)
+    firsts.add(ids[0])
+    L3.call("POST", "/api/v1/attempts/%s/submit" % bp["uid"])
+t.ok(ok_draws, "every paper: 2 questions from bank A and 1 from bank B")
+t.ok(len(seen) >= 8 and len(firsts) >= 3, "over 12 papers most questions appear, in varied order", sorted(seen))
+
+# ---- unknown things ------------------------------------------------------------------------
+st, h, j = L.call("GET", "/api/v1/attempts/00000000-0000-4000-8000-000000000000")
+t.eq(st, 404, "an unknown attempt: 404")
+st, h, j = anon.call("GET", "/api/v1/attempts/%s" % att)
+t.eq(st, 401, "anonymous: 401")
+st, h, j = lec.call("GET", "/api/v1/units/%s/quiz" % text_unit)
+t.eq(st, 409, "GET quiz of a text unit: 409")
+
+code, log = srv.stop()
+t.ok(sanitizer_clean(log), "no sanitizer report", log[-3000:])
+t.done()
