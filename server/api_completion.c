@@ -10,6 +10,7 @@
  * and completion_check (api_completion.h), which records a completion once
  * and notifies the learner and the lecturers.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "courses/dynbuf.h"
 #include "courses/errors.h"
 #include "courses/log.h"
+#include "courses/quiz.h"
 #include "server/api_completion.h"
 #include "server/api_courses.h"
 #include "server/api_util.h"
@@ -31,6 +33,8 @@
 #include "storage/completion.h"
 #include "storage/courses.h"
 #include "storage/identity.h"
+#include "storage/progress.h"
+#include "storage/quiz.h"
 
 #define LECTURERS_MAX 64	/* notified of one completion */
 
@@ -210,16 +214,105 @@ add_unit(const struct unit *u, void *arg)
 	return 0;
 }
 
+/* The best graded attempt of one quiz unit (by share of the maximum). */
+struct best_attempt {
+	struct completion_unit_state *st;
+	double score, max;
+	int64_t at;
+};
+
+static int
+on_attempt(const struct quiz_attempt *a, void *arg)
+{
+	struct best_attempt *b = arg;
+
+	if (strcmp(a->state, "open") == 0 || a->max_score <= 0)
+		return 0;
+	b->st->attempts++;
+	if (b->max <= 0 || a->score * b->max > b->score * a->max_score) {
+		b->score = a->score;
+		b->max = a->max_score;
+		b->at = a->submitted_at;
+		snprintf(b->st->attempt_uid, sizeof(b->st->attempt_uid), "%s", a->uid);
+	}
+	return 0;
+}
+
+/* Fills the quiz state of ST (unit UNIT_ID) for PERSON_ID: best attempt in
+ * hundredths of a point, and completed when it reaches the quiz's own pass
+ * percentage. */
+static int
+quiz_state(struct store *s, int64_t unit_id, int64_t person_id,
+	   struct completion_unit_state *st)
+{
+	struct best_attempt b = { st, 0, 0, 0 };
+	struct quiz_settings qs;
+	char *def = NULL;
+	json_t *d;
+	int64_t version, at;
+	int rc = store_attempts_each(s, unit_id, person_id, on_attempt, &b);
+
+	if (rc || b.max <= 0)
+		return rc;
+	st->best_score = llround(b.score * 100);
+	st->best_max = llround(b.max * 100);
+	rc = store_quiz_get(s, unit_id, &def, &version, &at);
+	if (rc == TC_ENOTFOUND)
+		return 0;	/* attempts of a quiz whose definition is gone: not passed */
+	if (rc)
+		return rc;
+	d = json_loads(def, 0, NULL);
+	free(def);
+	if (!d)
+		return TC_EDB;
+	quiz_settings_get(d, &qs);
+	json_decref(d);
+	/* the same comparison as the quiz's own "passed" */
+	if (b.score * 100 >= qs.pass_percent * b.max) {
+		st->completed = 1;
+		st->completed_at = b.at;
+	}
+	return 0;
+}
+
+struct unit_fill {
+	struct unit_list *l;
+	struct store *s;
+	int64_t person_id;
+};
+
+static int
+fill_unit(const struct progress_unit *pu, void *arg)
+{
+	struct unit_fill *f = arg;
+	struct completion_unit_state *st = NULL;
+
+	for (size_t i = 0; i < f->l->n && !st; i++)
+		if (strcmp(f->l->u[i].uid, pu->unit_uid) == 0)
+			st = &f->l->u[i];
+	if (!st)
+		return 0;	/* a unit added between the two reads: next time */
+	if (strcmp(pu->kind, "quiz") == 0)
+		return quiz_state(f->s, pu->unit_id, f->person_id, st);
+	if (pu->p && pu->p->exists && pu->p->completed_at) {
+		st->completed = 1;
+		st->completed_at = pu->p->completed_at;
+	}
+	return 0;
+}
+
 int
 completion_units_load(struct store *s, int64_t course_id, int64_t person_id,
 		      struct completion_unit_state **out, size_t *n)
 {
 	struct unit_list l = { 0 };
+	struct unit_fill f = { &l, s, person_id };
 	int rc = store_units_each(s, course_id, add_unit, &l);
 
-	/* progress (migration 7) and quiz attempts (migration 8) are not in
-	 * this tree: nothing of PERSON_ID's state is known to fill in yet */
-	(void)person_id;
+	/* each unit's state for PERSON_ID: progress (videos, documents,
+	 * texts) and the best graded quiz attempt */
+	if (rc == 0 && person_id > 0)
+		rc = store_progress_units_each(s, person_id, course_id, fill_unit, &f);
 	if (rc) {
 		free(l.u);
 		l.u = NULL;
@@ -228,6 +321,43 @@ completion_units_load(struct store *s, int64_t course_id, int64_t person_id,
 	*out = l.u;
 	*n = l.n;
 	return rc;
+}
+
+int
+completion_video_threshold(struct store *s, int64_t course_id)
+{
+	struct completion_rules *r = calloc(1, sizeof(*r));
+	struct completion_rules_rec rec = { 0 };
+	char err[COMPLETION_ERR_MAX];
+	int t = 0;
+
+	if (r && store_completion_rules_get(s, course_id, &rec) == 0 &&
+	    completion_rules_parse(rec.rules, strlen(rec.rules), r, err, sizeof(err)) == 0)
+		t = r->video_threshold;
+	free(rec.rules);
+	free(r);
+	if (!t) {
+		struct completion_rules d;
+
+		completion_rules_default(&d);
+		t = d.video_threshold;
+	}
+	return t;
+}
+
+void
+completion_after_change(struct app *app, int64_t person_id, int64_t course_id)
+{
+	struct completion_unit_state *units = NULL;
+	size_t n = 0;
+	int rc = completion_units_load(app->store, course_id, person_id, &units, &n);
+
+	if (rc == 0)
+		rc = completion_check(app, person_id, course_id, units, n, now_s(), NULL, NULL);
+	if (rc)
+		log_warn("completion of course %lld for person %lld not evaluated: %s",
+			 (long long)course_id, (long long)person_id, tc_strerror(rc));
+	free(units);
 }
 
 static const struct completion_unit_state *

@@ -54,4 +54,18 @@ int completion_check(struct app *app, int64_t person_id, int64_t course_id,
 		     const struct completion_unit_state *units, size_t n, int64_t now,
 		     struct completion_result *result, int *created);
 
+/*
+ * The video threshold (percent) of COURSE_ID's completion rules: the
+ * default (90) when the course set none or they cannot be read.
+ */
+int completion_video_threshold(struct store *s, int64_t course_id);
+
+/*
+ * Evaluates PERSON_ID's completion of COURSE_ID after something of theirs
+ * changed (a unit completed, a quiz attempt graded): loads the units'
+ * state and calls completion_check, which records a new completion once
+ * and notifies. Failures are logged, never the caller's. Service thread.
+ */
+void completion_after_change(struct app *app, int64_t person_id, int64_t course_id);
+
 #endif

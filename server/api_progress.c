@@ -31,6 +31,7 @@
 #include "courses/markdown.h"
 #include "courses/progress.h"
 #include "courses/ranges.h"
+#include "server/api_completion.h"
 #include "server/api_progress.h"
 #include "server/api_materials.h"
 #include "server/api_util.h"
@@ -131,6 +132,7 @@ progress_unit_completed(struct app *app, int64_t person_id, const struct unit *u
 		free(text);
 	}
 	log_info("progress: person %lld completed unit %s", (long long)person_id, u->uid);
+	completion_after_change(app, person_id, u->course_id);
 }
 
 /* ---- applying events -------------------------------------------------------------- */
@@ -142,6 +144,7 @@ struct apply {
 	int video;
 	int completed_now;
 	int64_t now;
+	int threshold;			/* percent: the course's completion rules */
 };
 
 static int
@@ -179,7 +182,7 @@ edit_events(struct progress *row, const char *delivered, void *arg)
 	row->duration_ms = a->duration_ms;
 	row->percent = s.percent;
 	if (a->video && !row->completed_at &&
-	    progress_video_complete(&s.watched, &got, a->duration_ms, PROGRESS_THRESHOLD_DEFAULT)) {
+	    progress_video_complete(&s.watched, &got, a->duration_ms, a->threshold)) {
 		row->completed_at = a->now;
 		a->completed_now = 1;
 	}
@@ -217,7 +220,8 @@ static int
 record(struct app *app, int64_t person_id, const struct target *t,
        const struct progress_event *ev, size_t n, int64_t dur, struct progress *out)
 {
-	struct apply a = { ev, n, dur, 1, 0, (int64_t)time(NULL) };
+	struct apply a = { ev, n, dur, 1, 0, (int64_t)time(NULL),
+			   completion_video_threshold(app->store, t->c.id) };
 	int rc = store_progress_edit(app->store, person_id, t->u.id, t->c.id, t->u.material_id,
 				     a.now, edit_events, &a, out);
 

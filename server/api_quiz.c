@@ -28,6 +28,7 @@
 #include "courses/errors.h"
 #include "courses/log.h"
 #include "courses/quiz.h"
+#include "server/api_completion.h"
 #include "server/api_courses.h"
 #include "server/api_quiz.h"
 #include "server/api_util.h"
@@ -60,6 +61,7 @@ quiz_attempt_graded(struct app *app, int64_t person_id, const struct unit *u,
 		log_warn("quiz: no memory to notify person %lld of a grade", (long long)person_id);
 	free(text);
 	json_decref(o);
+	completion_after_change(app, person_id, u->course_id);
 }
 
 /* 1 when the caller may edit course C. */

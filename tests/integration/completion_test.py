@@ -2,10 +2,11 @@
 who may read and set a course's rules, every validation error as a 400 that
 names the field, unit uids checked against the course, the audit trail; and
 completions recorded through the server's own path (POST .../completion runs
-completion_check with what the server knows of the learner: progress and
-quizzes do not exist in this tree yet, so only a course whose units are all
-optional can be completed), written once, pushed over the WebSocket to the
-learner and the lecturers, listed as JSON and CSV (formula-safe)."""
+completion_check with what the server knows of the learner), written once,
+pushed over the WebSocket to the learner and the lecturers, listed as JSON
+and CSV (formula-safe); and the whole path without asking: a text unit read
+and quiz attempts graded complete the course by themselves (weights, a
+minimum score, the grade, one outbox event)."""
 import csv
 import io
 import json
@@ -299,6 +300,63 @@ t.eq(st, 400, "limit 0 is 400")
 st, h, j = lec.call("GET", "/api/v1/courses/%s/completions" % course)
 t.ok(st == 200 and j["completions"] == [], "the first course has no completions", j)
 
+# ---- the whole path: a text read, quiz attempts graded -> the course completes once ------------
+lw, lecw = WsLog(learners[1].cookie), WsLog(lec.cookie)
+st, h, j = lec.call("PUT", R, {"min_scores": {u_quiz: 60}, "weights": {u_quiz: 3, u_text: 1}, "pass_mark": 5,
+                               "letters": [{"min": 8.5, "letter": "A"}, {"min": 0, "letter": "F"}]})
+t.eq(st, 200, "path: the lecturer sets weights 3:1 and a 60% minimum on the quiz")
+st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % u_quiz,
+                    {"settings": {"attempts": 3, "pass_percent": 50},
+                     "questions": [{"id": "a", "kind": "truefalse", "text": "Một cộng một bằng hai.", "answer": True},
+                                   {"id": "b", "kind": "truefalse", "text": "Hai lớn hơn ba.", "answer": False},
+                                   {"id": "c", "kind": "truefalse", "text": "Ba là số lẻ.", "answer": True}]})
+t.eq(st, 200, "path: the quiz has three true/false questions")
+st, h, j = learners[1].call("GET", "/api/v1/units/%s" % u_text)
+t.eq(st, 200, "path: the learner opens the required text")
+st, h, j = learners[1].call("POST", C)
+t.ok(st == 200 and j["completed"] is False and
+     not any("Giới thiệu" in r for r in j["reasons"]) and any("Kiểm tra 1" in r for r in j["reasons"]),
+     "path: the text counts; only the quiz is missing", j)
+
+
+def attempt(answers):
+    st, h, paper = learners[1].call("POST", "/api/v1/units/%s/attempts" % u_quiz)
+    assert st == 201, paper
+    st, h, res = learners[1].call("POST", "/api/v1/attempts/%s/submit" % paper["uid"], {"answers": answers})
+    assert st == 200, res
+    return paper["uid"], res
+
+
+a1, res = attempt({"a": False, "b": True, "c": False})
+t.ok(res["score"] == 0 and not res["passed"] and lw.wait("quiz.graded", 1), "path: a failed attempt is graded", res)
+time.sleep(0.3)
+t.eq(lw.of("course.completed"), [], "path: no completion after a failed attempt")
+a2, res = attempt({"a": True, "b": False, "c": False})
+t.ok(res["score"] == 2 and res["passed"], "path: 2 of 3 passes the quiz (66.7% >= 60%)", res)
+done = lw.wait("course.completed", 1)
+t.ok(len(done) == 1 and done[0]["course"] == course and done[0]["grade"] == 7.5 and done[0]["letter"] == "F",
+     "path: the learner is told at once: grade 7.5 (0.75 x 66.7% + 0.25 x 100%)", lw.msgs)
+told = lecw.wait("course.completion", 1)
+t.ok(len(told) == 1 and told[0]["course"] == course, "path: the lecturer is told too", lecw.msgs)
+st, h, j = learners[1].call("GET", C)
+t.ok(st == 200 and j["grade"] == 7.5 and j["letter"] == "F" and json.dumps(j).count(a2) >= 1,
+     "path: GET completion: grade, letter, and the attempt in the evidence", j)
+a3, res = attempt({"a": True, "b": False, "c": True})
+t.ok(res["score"] == 3, "path: a better attempt afterwards is graded", res)
+time.sleep(0.3)
+st, h, j = learners[1].call("GET", C)
+t.ok(len(lw.of("course.completed")) == 1 and st == 200 and j["grade"] == 7.5,
+     "path: the completion is recorded once and not rewritten", (lw.msgs, j))
+st, h, j = learners[1].call("POST", C)
+t.eq(st, 200, "path: evaluating again answers 200, not 201 (nothing new)")
+out = subprocess.run(["sqlite3", os.path.join(data, "tinchi.db"),
+                      "SELECT count(*) FROM outbox o JOIN people p ON p.id = o.person_id "
+                      "WHERE o.kind = 'course.completed' AND p.national_id = '200000000001'"],
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+t.eq(out.stdout.decode().strip(), "1", "path: one course.completed event in the outbox")
+st, h, j = lec.call("GET", "/api/v1/courses/%s/completions" % course)
+t.ok(st == 200 and [c["grade"] for c in j["completions"]] == [7.5], "path: the lecturer's list has it", j)
+
 # ---- a restart keeps everything ----------------------------------------------------------------
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")
@@ -308,7 +366,7 @@ lec = Client("100000000001")
 st, h, j = lec.call("GET", L)
 t.eq(len(j.get("completions", [])) if st == 200 else -1, 3, "completions survive a restart")
 st, h, j = lec.call("GET", R)
-t.ok(st == 200 and j["version"] == 2, "rules survive a restart", j)
+t.ok(st == 200 and j["version"] == 3, "rules survive a restart", j)
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0 again")
 t.ok(sanitizer_clean(log), "no sanitizer report after the restart", log[-3000:])
