@@ -16,6 +16,7 @@
 #include "server/api_materials.h"
 #include "server/api_media.h"
 #include "server/api_progress.h"
+#include "server/api_reports.h"
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/metrics.h"
@@ -102,6 +103,7 @@ api_init(struct app *app)
 		{ api_materials_routes, &api_materials_routes_count },
 		{ api_media_routes, &api_media_routes_count },
 		{ api_progress_routes, &api_progress_routes_count },
+		{ api_reports_routes, &api_reports_routes_count },
 	};
 	size_t n = 0, at = 0;
 	struct route *all;

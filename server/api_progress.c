@@ -69,9 +69,8 @@ target_cleanup(struct target *t)
 	t->u.body = NULL;
 }
 
-/* The probed duration of a ready lecture, in ms (0 when not known). */
-static int64_t
-media_duration_ms(struct app *app, int64_t material_id)
+int64_t
+api_progress_duration_ms(struct app *app, int64_t material_id)
 {
 	struct media_job job;
 	struct media_result res;
@@ -108,7 +107,7 @@ load_target(struct app *app, int64_t person_id, const char *uid, struct target *
 		return teaches || t->c.owner_id == person_id ? TC_EFORBIDDEN : TC_ENOTFOUND;
 	}
 	if (strcmp(t->u.kind, "video") == 0)
-		t->duration_ms = media_duration_ms(app, t->u.material_id);
+		t->duration_ms = api_progress_duration_ms(app, t->u.material_id);
 	return 0;
 }
 
