@@ -262,17 +262,6 @@ mark_viewed(struct app *app, int64_t person_id, const struct unit *u)
 
 /* ---- JSON ------------------------------------------------------------------------- */
 
-static json_t *
-time_or_null(int64_t t)
-{
-	char s[32];
-
-	if (!t)
-		return json_null();
-	api_time(t, s);
-	return json_string(s);
-}
-
 /* The progress P of a unit (UID, KIND) as the API shows it. */
 static json_t *
 progress_json(const char *uid, const char *kind, const struct progress *p)
@@ -292,8 +281,8 @@ progress_json(const char *uid, const char *kind, const struct progress *p)
 			 "percent", p->percent,
 			 "duration", p->duration_ms ? json_real(p->duration_ms / 1000.0) : json_null(),
 			 "completed", p->completed_at != 0,
-			 "completed_at", time_or_null(p->completed_at),
-			 "viewed_at", time_or_null(p->viewed_at));
+			 "completed_at", api_time_json(p->completed_at),
+			 "viewed_at", api_time_json(p->viewed_at));
 }
 
 /* ---- the WebSocket message -------------------------------------------------------- */

@@ -263,17 +263,6 @@ report_page(struct report *r, struct app *app, int64_t course_id, int64_t after,
 /* ---- JSON ---------------------------------------------------------------------- */
 
 static json_t *
-time_or_null(int64_t t)
-{
-	char s[32];
-
-	if (!t)
-		return json_null();
-	api_time(t, s);
-	return json_string(s);
-}
-
-static json_t *
 units_json(const struct report *r)
 {
 	json_t *a = json_array();
@@ -296,8 +285,8 @@ learner_json(const struct report *r, const struct rep_learner *l)
 
 		json_array_append_new(cells, json_pack("{s:b, s:f, s:o, s:o}",
 			"started", c->started, "percent", c->percent,
-			"completed_at", time_or_null(c->completed_at),
-			"viewed_at", time_or_null(c->viewed_at)));
+			"completed_at", api_time_json(c->completed_at),
+			"viewed_at", api_time_json(c->viewed_at)));
 	}
 	for (size_t i = 0; i < SUMMARY_COLS; i++)
 		json_object_set_new(sum, summary_cols[i].name,
