@@ -462,3 +462,18 @@ out:
 		rc = TC_EIO;
 	return rc;
 }
+
+int
+csv_put_field(struct dynbuf *b, const char *s, int last)
+{
+	int quote = strpbrk(s, ",\"\r\n") != NULL;
+	int rc = quote ? dynbuf_append(b, "\"", 1) : 0;
+
+	if (rc == 0 && *s && strchr("=+-@\t\r", *s))
+		rc = dynbuf_append(b, "'", 1);
+	for (; rc == 0 && *s; s++)
+		rc = *s == '"' ? dynbuf_append(b, "\"\"", 2) : dynbuf_append(b, s, 1);
+	if (rc == 0 && quote)
+		rc = dynbuf_append(b, "\"", 1);
+	return rc ? rc : dynbuf_puts(b, last ? "\r\n" : ",");
+}

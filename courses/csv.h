@@ -1,5 +1,6 @@
 /*
- * csv.h - a streaming CSV reader (RFC 4180) for imports.
+ * csv.h - a streaming CSV reader (RFC 4180) for imports, and the field
+ * writer of every CSV export (csv_put_field).
  *
  * Records are read one at a time from a FILE*, so a file of any size is
  * never held whole in memory. Fields may be quoted ("a, ""b"""), quoted
@@ -11,6 +12,8 @@
 
 #include <stddef.h>
 #include <stdio.h>
+
+#include "courses/dynbuf.h"
 
 struct csv_reader;
 
@@ -37,5 +40,17 @@ size_t csv_line(const struct csv_reader *r);
 
 /* Why the last csv_next failed. Borrowed, never NULL. */
 const char *csv_error(const struct csv_reader *r);
+
+/*
+ * Appends S as one CSV field to OUT, then "," or, when LAST, "\r\n".
+ * Quoted when it holds a comma, quote or line end (quotes doubled). Safe
+ * against CSV (formula) injection: a field a spreadsheet would run as a
+ * formula (starting with '=', '+', '-', '@', a tab or a carriage return)
+ * gets a leading apostrophe ("=1+1" becomes "'=1+1"). Callers write
+ * numbers they made themselves with dynbuf_printf, not through here.
+ * 0, TC_ENOMEM or TC_ETOOBIG (OUT's cap); OUT may hold part of the field
+ * on failure.
+ */
+int csv_put_field(struct dynbuf *out, const char *s, int last);
 
 #endif

@@ -18,6 +18,7 @@
 #include "server/api_media.h"
 #include "server/api_progress.h"
 #include "server/api_quiz.h"
+#include "server/api_reports.h"
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/metrics.h"
@@ -106,6 +107,7 @@ api_init(struct app *app)
 		{ api_progress_routes, &api_progress_routes_count },
 		{ api_completion_routes, &api_completion_routes_count },
 		{ api_quiz_routes, &api_quiz_routes_count },
+		{ api_reports_routes, &api_reports_routes_count },
 	};
 	size_t n = 0, at = 0;
 	struct route *all;

@@ -17,6 +17,7 @@
 
 #include "courses/course.h"
 #include "courses/crypto.h"
+#include "courses/csv.h"
 #include "courses/errors.h"
 #include "courses/identity.h"
 #include "courses/log.h"
@@ -507,24 +508,6 @@ struct roster_ctx {
 	int64_t last;
 };
 
-/* A CSV field, quoted when it holds a comma, quote or line end. */
-static int
-csv_field(struct dynbuf *b, const char *s, int last)
-{
-	int rc = 0;
-
-	if (strpbrk(s, ",\"\r\n")) {
-		rc = dynbuf_append(b, "\"", 1);
-		for (; rc == 0 && *s; s++)
-			rc = *s == '"' ? dynbuf_append(b, "\"\"", 2) : dynbuf_append(b, s, 1);
-		if (rc == 0)
-			rc = dynbuf_append(b, "\"", 1);
-	} else {
-		rc = dynbuf_puts(b, s);
-	}
-	return rc ? rc : dynbuf_puts(b, last ? "\r\n" : ",");
-}
-
 static int
 add_roster(int64_t person_id, const char *uid, const char *name, const char *scode,
 	   int64_t enrolled_at, void *arg)
@@ -535,8 +518,8 @@ add_roster(int64_t person_id, const char *uid, const char *name, const char *sco
 	api_time(enrolled_at, at);
 	r->last = person_id;
 	if (r->csv)
-		return csv_field(r->csv, uid, 0) || csv_field(r->csv, name, 0) ||
-		       csv_field(r->csv, scode, 0) || csv_field(r->csv, at, 1) ? TC_ENOMEM : 0;
+		return csv_put_field(r->csv, uid, 0) || csv_put_field(r->csv, name, 0) ||
+		       csv_put_field(r->csv, scode, 0) || csv_put_field(r->csv, at, 1) ? TC_ENOMEM : 0;
 	return json_array_append_new(r->list, json_pack("{s:s, s:s, s:s?, s:s}", "uid", uid,
 		"full_name", name, "student_code", scode[0] ? scode : NULL, "enrolled_at", at));
 }

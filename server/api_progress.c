@@ -70,9 +70,8 @@ target_cleanup(struct target *t)
 	t->u.body = NULL;
 }
 
-/* The probed duration of a ready lecture, in ms (0 when not known). */
-static int64_t
-media_duration_ms(struct app *app, int64_t material_id)
+int64_t
+api_progress_duration_ms(struct app *app, int64_t material_id)
 {
 	struct media_job job;
 	struct media_result res;
@@ -109,7 +108,7 @@ load_target(struct app *app, int64_t person_id, const char *uid, struct target *
 		return teaches || t->c.owner_id == person_id ? TC_EFORBIDDEN : TC_ENOTFOUND;
 	}
 	if (strcmp(t->u.kind, "video") == 0)
-		t->duration_ms = media_duration_ms(app, t->u.material_id);
+		t->duration_ms = api_progress_duration_ms(app, t->u.material_id);
 	return 0;
 }
 
@@ -267,17 +266,6 @@ mark_viewed(struct app *app, int64_t person_id, const struct unit *u)
 
 /* ---- JSON ------------------------------------------------------------------------- */
 
-static json_t *
-time_or_null(int64_t t)
-{
-	char s[32];
-
-	if (!t)
-		return json_null();
-	api_time(t, s);
-	return json_string(s);
-}
-
 /* The progress P of a unit (UID, KIND) as the API shows it. */
 static json_t *
 progress_json(const char *uid, const char *kind, const struct progress *p)
@@ -297,8 +285,8 @@ progress_json(const char *uid, const char *kind, const struct progress *p)
 			 "percent", p->percent,
 			 "duration", p->duration_ms ? json_real(p->duration_ms / 1000.0) : json_null(),
 			 "completed", p->completed_at != 0,
-			 "completed_at", time_or_null(p->completed_at),
-			 "viewed_at", time_or_null(p->viewed_at));
+			 "completed_at", api_time_json(p->completed_at),
+			 "viewed_at", api_time_json(p->viewed_at));
 }
 
 /* ---- the WebSocket message -------------------------------------------------------- */

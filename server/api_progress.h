@@ -73,6 +73,10 @@ void api_progress_document(struct app *app, const struct http_request *req,
 			   struct http_response *resp, const struct material *m,
 			   const struct course *c);
 
+/* The probed duration of the ready lecture MATERIAL_ID in ms (0: not known:
+ * not ready, not probed, or no such material). */
+int64_t api_progress_duration_ms(struct app *app, int64_t material_id);
+
 /* Frees the playlist cache (api_cleanup). */
 void api_progress_cleanup(struct app *app);
 

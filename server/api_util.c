@@ -183,6 +183,17 @@ api_time(int64_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+json_t *
+api_time_json(int64_t t)
+{
+	char s[32];
+
+	if (!t)
+		return json_null();
+	api_time(t, s);
+	return json_string(s);
+}
+
 void
 api_send_file(const struct http_request *req, struct http_response *resp, int fd, int64_t size,
 	      const char *etag, int64_t mtime)

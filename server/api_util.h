@@ -64,4 +64,7 @@ void api_send_file(const struct http_request *req, struct http_response *resp, i
 /* ISO 8601 UTC text of a Unix time ("2026-11-30T06:27:29Z"). */
 void api_time(int64_t t, char out[32]);
 
+/* api_time of T as a JSON string (new reference), or JSON null when T is 0. */
+json_t *api_time_json(int64_t t);
+
 #endif

@@ -72,6 +72,16 @@ store_progress_course_each(struct store *s, int64_t course_id,
 }
 
 int
+store_progress_report_each(struct store *s, int64_t course_id, int64_t unit_id, int64_t after_id,
+			   int64_t last_id, int (*cb)(const struct progress *p, void *arg),
+			   void *arg)
+{
+	if (!cb)
+		return TC_EINVALID;
+	DISPATCH(report_each(s, course_id, unit_id, after_id, last_id, cb, arg));
+}
+
+int
 store_progress_units_of_material(struct store *s, int64_t material_id,
 				 int (*cb)(int64_t unit_id, const char *unit_uid, int64_t course_id,
 					   void *arg), void *arg)

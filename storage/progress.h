@@ -91,4 +91,14 @@ int store_progress_units_of_material(struct store *s, int64_t material_id,
 					       int64_t course_id, void *arg),
 				     void *arg);
 
+/*
+ * Progress rows of COURSE_ID for lecturers' reports: only of people
+ * enrolled in it now, with AFTER_ID < person id <= LAST_ID, of UNIT_ID only
+ * (0: every unit); by person then unit; rows borrowed for the call. CB
+ * returning non-zero stops and is returned.
+ */
+int store_progress_report_each(struct store *s, int64_t course_id, int64_t unit_id,
+			       int64_t after_id, int64_t last_id,
+			       int (*cb)(const struct progress *p, void *arg), void *arg);
+
 #endif

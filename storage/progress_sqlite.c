@@ -157,16 +157,12 @@ sq_units_each(struct store *s, int64_t person_id, int64_t course_id,
 	return rc == TC_ENOTFOUND ? 0 : rc;
 }
 
+/* Steps ST (prepared with RC) and calls CB with each row; finalizes ST. */
 static int
-sq_course_each(struct store *s, int64_t course_id,
-	       int (*cb)(const struct progress *p, void *arg), void *arg)
+rows_each(struct store *s, const char *op, sqlite3_stmt *st, int rc,
+	  int (*cb)(const struct progress *p, void *arg), void *arg)
 {
-	static const char op[] = "progress of a course";
-	sqlite3_stmt *st = NULL;
 	struct progress p;
-	int rc = sqlu_preparef(s, op, &st, "SELECT " ROW_COLUMNS " FROM progress p"
-			       " WHERE p.course_id = ?1 ORDER BY p.person_id, p.unit_id", "i",
-			       course_id);
 
 	memset(&p, 0, sizeof(p));
 	while (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
@@ -178,6 +174,36 @@ sq_course_each(struct store *s, int64_t course_id,
 	store_progress_cleanup(&p);
 	sqlite3_finalize(st);
 	return rc == TC_ENOTFOUND ? 0 : rc;
+}
+
+static int
+sq_course_each(struct store *s, int64_t course_id,
+	       int (*cb)(const struct progress *p, void *arg), void *arg)
+{
+	static const char op[] = "progress of a course";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_preparef(s, op, &st, "SELECT " ROW_COLUMNS " FROM progress p"
+			       " WHERE p.course_id = ?1 ORDER BY p.person_id, p.unit_id", "i",
+			       course_id);
+
+	return rows_each(s, op, st, rc, cb, arg);
+}
+
+static int
+sq_report_each(struct store *s, int64_t course_id, int64_t unit_id, int64_t after_id,
+	       int64_t last_id, int (*cb)(const struct progress *p, void *arg), void *arg)
+{
+	static const char op[] = "progress report";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_preparef(s, op, &st, "SELECT " ROW_COLUMNS " FROM progress p"
+			       " JOIN enrolments e ON e.course_id = p.course_id"
+			       "  AND e.person_id = p.person_id AND e.left_at = 0"
+			       " WHERE p.course_id = ?1 AND p.person_id > ?2 AND p.person_id <= ?3"
+			       "  AND (?4 = 0 OR p.unit_id = ?4)"
+			       " ORDER BY p.person_id, p.unit_id", "iiii",
+			       course_id, after_id, last_id, unit_id);
+
+	return rows_each(s, op, st, rc, cb, arg);
 }
 
 static int
@@ -207,4 +233,5 @@ const struct progress_ops sqlite_progress_ops = {
 	.units_each = sq_units_each,
 	.course_each = sq_course_each,
 	.units_of_material = sq_units_of_material,
+	.report_each = sq_report_each,
 };

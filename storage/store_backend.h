@@ -199,6 +199,9 @@ struct progress_ops {
 				 int (*cb)(int64_t unit_id, const char *unit_uid,
 					   int64_t course_id, void *arg),
 				 void *arg);
+	int (*report_each)(struct store *s, int64_t course_id, int64_t unit_id, int64_t after_id,
+			   int64_t last_id, int (*cb)(const struct progress *p, void *arg),
+			   void *arg);
 };
 
 /* storage/completion.h, same rules. */

@@ -168,6 +168,7 @@ static void
 test_edit(void)
 {
 	struct progress p;
+	int added = 0;
 	int rc, n[3] = { 0 }, k = 0;
 
 	is_int(store_progress_get(st, person_id, unit_video, &p), TC_ENOTFOUND, "no row yet");
@@ -240,6 +241,33 @@ test_edit(void)
 	k = 0;
 	is_int(store_progress_units_of_material(st, material_id, count_doc_units, &k), 0, "doc units");
 	is_int(k, 1, "the document unit uses the material");
+
+	/* reports: only people enrolled now, a person range, one unit */
+	k = 0;
+	is_int(store_progress_report_each(st, course_id, 0, 0, INT64_MAX, count_rows, &k), 0,
+	       "report rows");
+	is_int(k, 0, "nobody enrolled: no report rows");
+	ok(store_enrol(st, course_id, person_id, NOW, &added) == 0 &&
+	   store_enrol(st, course_id, other_id, NOW, &added) == 0, "both enrol");
+	k = 0;
+	store_progress_report_each(st, course_id, 0, 0, INT64_MAX, count_rows, &k);
+	is_int(k, 3, "every row of the enrolled");
+	k = 0;
+	store_progress_report_each(st, course_id, unit_doc, 0, INT64_MAX, count_rows, &k);
+	is_int(k, 2, "one unit's rows");
+	k = 0;
+	store_progress_report_each(st, course_id, 0, person_id < other_id ? person_id : other_id,
+				   INT64_MAX, count_rows, &k);
+	is_int(k, person_id < other_id ? 1 : 2, "rows after a person id");
+	k = 0;
+	store_progress_report_each(st, course_id, 0, 0, person_id, count_rows, &k);
+	is_int(k, person_id < other_id ? 2 : 3, "rows up to a person id");
+	ok(store_unenrol(st, course_id, other_id, NOW) == 0, "one leaves");
+	k = 0;
+	store_progress_report_each(st, course_id, unit_doc, 0, INT64_MAX, count_rows, &k);
+	is_int(k, 1, "who left is not reported");
+	is_int(store_progress_report_each(st, course_id, 0, 0, INT64_MAX, NULL, NULL), TC_EINVALID,
+	       "no callback");
 
 	is_int(store_unit_delete(st, unit_doc), 0, "a unit with progress can be deleted");
 	k = 0;
