@@ -15,6 +15,7 @@
 #include "server/api_identity.h"
 #include "server/api_materials.h"
 #include "server/api_media.h"
+#include "server/api_xapi.h"
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/metrics.h"
@@ -100,6 +101,7 @@ api_init(struct app *app)
 		{ api_courses_routes, &api_courses_routes_count },
 		{ api_materials_routes, &api_materials_routes_count },
 		{ api_media_routes, &api_media_routes_count },
+		{ api_xapi_routes, &api_xapi_routes_count },
 	};
 	size_t n = 0, at = 0;
 	struct route *all;

@@ -234,6 +234,7 @@ static const struct store_ops sqlite_ops = {
 	.identity = &sqlite_identity_ops,
 	.courses = &sqlite_courses_ops,
 	.media = &sqlite_media_ops,
+	.xapi = &sqlite_xapi_ops,
 };
 
 int

@@ -68,6 +68,11 @@ enum store_sqlite_stmt {
 	STMT_FAILURES_CLEAR,
 	/* audit */
 	STMT_AUDIT_ADD,
+	/* learning records (xapi_sqlite.c) */
+	STMT_XAPI_STMT_ADD,
+	STMT_XAPI_AGENT_ADD,
+	STMT_XAPI_ACTIVITY_ADD,
+	STMT_XAPI_VOID,
 
 	STMT_COUNT
 };
@@ -88,5 +93,6 @@ int store_sqlite_stmt(struct store *s, enum store_sqlite_stmt slot,
 extern const struct identity_ops sqlite_identity_ops;
 extern const struct courses_ops sqlite_courses_ops;
 extern const struct media_ops sqlite_media_ops;
+extern const struct xapi_ops sqlite_xapi_ops;
 
 #endif
