@@ -548,9 +548,25 @@ activities_learn(struct app *app, int64_t inst, const json_t *s)
 	return rc;
 }
 
+/* A single context activity becomes an array of one (the stored form). */
+static int
+context_arrays(json_t *s)
+{
+	json_t *ca = json_object_get(json_object_get(s, "context"), "contextActivities"), *v;
+	json_t *obj = json_object_get(s, "object");
+	const char *k, *ot = json_string_value(json_object_get(obj, "objectType"));
+	void *tmp;
+
+	json_object_foreach_safe(ca, tmp, k, v)
+		if (json_is_object(v) && json_object_set_new(ca, k, json_pack("[O]", v)))
+			return TC_ENOMEM;
+	return ot && strcmp(ot, "SubStatement") == 0 ? context_arrays(obj) : 0;
+}
+
 /*
  * Completes statement S (a new reference of ours) for storing: id (lower
- * case), stored, timestamp, version, authority.
+ * case), stored, timestamp, version, authority, context activities as
+ * arrays.
  */
 static int
 complete_statement(struct app *app, json_t *s, const struct lrs_credential *cred,
@@ -560,6 +576,8 @@ complete_statement(struct app *app, json_t *s, const struct lrs_credential *cred
 	const char *given = json_string_value(json_object_get(s, "id"));
 	json_t *auth;
 
+	if (context_arrays(s))
+		return TC_ENOMEM;
 	if (given) {
 		for (int i = 0; i < 36; i++)
 			id[i] = (char)tolower((unsigned char)given[i]);
@@ -771,6 +789,12 @@ statements_write(struct app *app, struct xreq *x, struct http_response *resp,
 		return bad(resp, "send from 1 to %d statements", XAPI_BATCH_MAX);
 	}
 	sent = json_deep_copy(arr);
+	json_array_foreach(sent, i, s)
+		if (context_arrays(s)) {
+			json_decref(sent);
+			sent = NULL;
+			break;
+		}
 	if (!sent || prepare_statements(app, x, arr, stored, resp, put_id)) {
 		if (!sent)
 			problem_respond_err(resp, TC_ENOMEM, NULL);
@@ -1226,7 +1250,8 @@ doc_write(struct app *app, struct xreq *x, struct http_response *resp, struct do
 	if (preconditions(x, resp, exists, exists ? old.etag : ""))
 		goto out;
 	if (!merge && exists && !(x->if_match && *x->if_match) &&
-	    !(x->if_none_match && *x->if_none_match) && d->k.kind != XAPI_DOC_STATE) {
+	    !(x->if_none_match && *x->if_none_match) &&
+	    (d->k.kind != XAPI_DOC_STATE || x->v == XAPI_V2)) {
 		problem_respond(resp, 409, NULL, "the document exists: send If-Match with its"
 				" ETag (or If-None-Match: * to create only)");
 		goto out;
@@ -1614,8 +1639,8 @@ lrs_record(struct app *app, int64_t institution_id, json_t *stmt, char id_out[37
 	}
 	snprintf(platform.key, sizeof(platform.key), "tinchi");
 	arr = json_pack("[o]", json_deep_copy(stmt));
-	sent = json_pack("[O]", stmt);
-	if (!arr || !sent) {
+	sent = json_pack("[o]", json_deep_copy(stmt));
+	if (!arr || !sent || context_arrays(json_array_get(sent, 0))) {
 		json_decref(arr);
 		json_decref(sent);
 		return TC_ENOMEM;
