@@ -54,6 +54,9 @@ set +e
 node bin/console_runner.js -e "$base/xapi" -a -u "$key" -p "$secret" -x "$version" "$@" >"$log" 2>&1
 rc=$?
 set -e
+kill "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+cp "$tmp/server.log" "${log%.log}.server.log"	# sanitizer reports land here
 grep -E "^\s*(passing|failing|pending)|[0-9]+ (passing|failing)" "$log" | tail -5 || true
-echo "log: $log"
+echo "log: $log (server: ${log%.log}.server.log)"
 exit $rc
