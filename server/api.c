@@ -19,6 +19,7 @@
 #include "server/api_progress.h"
 #include "server/api_quiz.h"
 #include "server/api_reports.h"
+#include "server/api_xapi.h"
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/metrics.h"
@@ -108,6 +109,7 @@ api_init(struct app *app)
 		{ api_completion_routes, &api_completion_routes_count },
 		{ api_quiz_routes, &api_quiz_routes_count },
 		{ api_reports_routes, &api_reports_routes_count },
+		{ api_xapi_routes, &api_xapi_routes_count },
 	};
 	size_t n = 0, at = 0;
 	struct route *all;

@@ -56,6 +56,7 @@ static const struct opt opts[] = {
 	{ "media-stall", T_INT, F(media_stall), 1, 86400, "SECONDS", "a media worker silent this long is stopped" },
 	{ "media-token-ttl", T_INT, F(media_token_ttl), 60, 7 * 86400, "SECONDS", "how long a signed stream URL stays valid" },
 	{ "node-name", T_PATH, F(node_name), 0, 0, "NAME", "this server in the shared job queue (default: the host name)" },
+	{ "public-url", T_PATH, F(public_url), 0, 0, "URL", "the platform's public address, home page of learner accounts in xAPI (default: http://LISTEN)" },
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 

@@ -49,6 +49,7 @@ struct config {
 	int media_stall;		/* seconds a media worker may go without progress */
 	int media_token_ttl;		/* seconds a signed stream URL stays valid */
 	char node_name[64];		/* this node in the job queue; "" = host name */
+	char public_url[512];		/* --public-url: the platform's home page; "" = http://listen */
 };
 
 /* Outcome of config_parse_args beyond 0 / TC_EINVALID. */

@@ -243,6 +243,13 @@ read_request(struct lws *wsi, struct http_request *req, int max_header)
 	copy_hdr(wsi, req->range, sizeof(req->range), WSI_TOKEN_HTTP_RANGE);
 	copy_hdr(wsi, req->if_range, sizeof(req->if_range), WSI_TOKEN_HTTP_IF_RANGE);
 	copy_hdr(wsi, req->content_range, sizeof(req->content_range), WSI_TOKEN_HTTP_CONTENT_RANGE);
+	copy_hdr(wsi, req->if_match, sizeof(req->if_match), WSI_TOKEN_HTTP_IF_MATCH);
+	copy_hdr(wsi, req->accept_language, sizeof(req->accept_language), WSI_TOKEN_HTTP_ACCEPT_LANGUAGE);
+	n = lws_hdr_custom_length(wsi, "x-experience-api-version:", 25);
+	if (n >= (int)sizeof(req->xapi_version) ||
+	    (n > 0 && lws_hdr_custom_copy(wsi, req->xapi_version, sizeof(req->xapi_version),
+					  "x-experience-api-version:", 25) < 0))
+		req->xapi_version[0] = '\0';
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) >= (int)sizeof(req->authorization) ||
 	    lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COOKIE) >= (int)sizeof(req->cookie))
 		return 431;

@@ -46,6 +46,9 @@ struct http_request {
 	char range[512];		/* Range */
 	char if_range[128];		/* If-Range */
 	char content_range[96];		/* Content-Range (resumable uploads) */
+	char if_match[256];		/* If-Match */
+	char accept_language[256];	/* Accept-Language */
+	char xapi_version[32];		/* X-Experience-API-Version */
 	int64_t content_length;		/* -1 when absent */
 	struct dynbuf body;		/* capped at the route's (or configured) max_body */
 	int body_fd;			/* routes with ROUTE_BODY_FILE: the body, in an

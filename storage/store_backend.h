@@ -243,6 +243,37 @@ struct quiz_ops {
 				    int (*cb)(const struct quiz_attempt *a, void *arg), void *arg);
 };
 
+/* storage/xapi.h, same rules. */
+struct lrs_credential;
+struct xapi_statement_row;
+struct xapi_query;
+struct xapi_doc_key;
+struct xapi_doc;
+struct xapi_ops {
+	int (*cred_add)(struct store *s, struct lrs_credential *c, const char *secret_hash);
+	int (*cred_by_key)(struct store *s, const char *key, struct lrs_credential *out,
+			   char *secret_hash);
+	int (*creds_each)(struct store *s, int64_t institution_id,
+			  int (*cb)(const struct lrs_credential *c, void *arg), void *arg);
+	int (*cred_revoke)(struct store *s, int64_t institution_id, const char *uid, int64_t now);
+	int (*statement_add)(struct store *s, const struct xapi_statement_row *r);
+	int (*statement_get)(struct store *s, int64_t institution_id, const char *statement_id,
+			     char **json, int *voided, int *is_voiding, int64_t *stored_us);
+	int (*statements_query)(struct store *s, const struct xapi_query *q,
+				int (*cb)(const char *json, int64_t cursor, int64_t stored_us,
+					  void *arg), void *arg);
+	int (*activity_get)(struct store *s, int64_t institution_id, const char *activity_id,
+			    char **json);
+	int (*activity_put)(struct store *s, int64_t institution_id, const char *activity_id,
+			    const char *json);
+	int (*doc_get)(struct store *s, const struct xapi_doc_key *k, struct xapi_doc *out);
+	int (*doc_put)(struct store *s, const struct xapi_doc_key *k, const char *content_type,
+		       const void *body, size_t len, const char *etag, int64_t now_us);
+	int (*doc_delete)(struct store *s, const struct xapi_doc_key *k);
+	int (*doc_ids)(struct store *s, const struct xapi_doc_key *k, int64_t since_us,
+		       int (*cb)(const char *doc_id, void *arg), void *arg);
+};
+
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *s);
@@ -257,6 +288,7 @@ struct store_ops {
 	const struct progress_ops *progress;	/* NULL: TC_EUNSUPPORTED */
 	const struct completion_ops *completion;	/* NULL: TC_EUNSUPPORTED */
 	const struct quiz_ops *quiz;		/* NULL: TC_EUNSUPPORTED */
+	const struct xapi_ops *xapi;		/* NULL: TC_EUNSUPPORTED */
 };
 
 struct store {

@@ -237,6 +237,7 @@ static const struct store_ops sqlite_ops = {
 	.progress = &sqlite_progress_ops,
 	.completion = &sqlite_completion_ops,
 	.quiz = &sqlite_quiz_ops,
+	.xapi = &sqlite_xapi_ops,
 };
 
 int

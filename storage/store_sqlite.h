@@ -68,6 +68,11 @@ enum store_sqlite_stmt {
 	STMT_FAILURES_CLEAR,
 	/* audit */
 	STMT_AUDIT_ADD,
+	/* learning records (xapi_sqlite.c) */
+	STMT_XAPI_STMT_ADD,
+	STMT_XAPI_AGENT_ADD,
+	STMT_XAPI_ACTIVITY_ADD,
+	STMT_XAPI_VOID,
 
 	STMT_COUNT
 };
@@ -91,5 +96,6 @@ extern const struct media_ops sqlite_media_ops;
 extern const struct progress_ops sqlite_progress_ops;
 extern const struct completion_ops sqlite_completion_ops;
 extern const struct quiz_ops sqlite_quiz_ops;
+extern const struct xapi_ops sqlite_xapi_ops;
 
 #endif

@@ -1,0 +1,35 @@
+/*
+ * api_xapi.h - the learning record store (api_xapi.c): xAPI 2.0.0 (IEEE
+ * 9274.1.1) and 1.0.x statements, state, activity profile, agent profile,
+ * activities, agents and about resources under /xapi/, HTTP Basic
+ * credentials per institution, and the admin API that issues them
+ * (/api/v1/institutions/{code}/lrs-credentials).
+ */
+#ifndef TINCHI_API_XAPI_H
+#define TINCHI_API_XAPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "server/router.h"
+
+struct app;
+
+extern const struct route api_xapi_routes[];
+extern const size_t api_xapi_routes_count;
+
+/*
+ * Records a statement the platform itself makes (progress, quiz events) in
+ * the institution's LRS: validates it as xAPI 2.0.0, fills id (when
+ * absent), stored, timestamp, version and authority (the platform, an
+ * account on the public URL), and stores it, committed before the return.
+ * STMT is borrowed and not modified. ID_OUT gets the statement id.
+ * Returns 0, TC_EINVALID (not a valid statement; logged with the reason),
+ * TC_ECONFLICT (the id exists with other content), or a storage error.
+ * Runs on the thread that owns app->store.
+ */
+int lrs_record(struct app *app, int64_t institution_id, json_t *stmt, char id_out[37]);
+
+#endif

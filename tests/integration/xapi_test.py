@@ -1,0 +1,256 @@
+"""xapi_test.py - the learning record store over real HTTP: LRS credentials
+issued and revoked by an institution admin, HTTP Basic, versions, the
+statements resource (PUT, POST batches all or nothing, idempotent replay,
+409 on other content, voiding, queries and `more` links), tenancy between
+institutions, the document resources with ETag concurrency, activities,
+agents, about, and bad input answered with 400 and nothing stored."""
+import base64
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ApiClient, BIN, Server, Tap, sanitizer_clean  # noqa: E402
+
+t = Tap()
+COST = "10"
+data = os.path.join(tempfile.mkdtemp(prefix="tinchi-xapi-"), "data")
+
+
+def cli(*args, stdin=None):
+    p = subprocess.run([BIN] + list(args) + ["--data", data, "--password-cost", COST], input=stdin,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+for code in ("VNU", "HUST"):
+    assert cli("institution", "add", code, "--name", code, "--kind", "university")[0] == 0
+for nid, role, inst in (("100000000009", "admin", "VNU"), ("100000000008", "admin", "HUST"),
+                        ("100000000001", "lecturer", "VNU")):
+    rc, out, err = cli("person", "add", "--national-id", nid, "--name", "Người " + nid[-1], "--role", role,
+                       "--institution", inst, "--password-stdin", stdin=("password-" + nid + "\n").encode())
+    assert rc == 0, err
+
+srv = Server("--password-cost", COST, "--public-url", "https://tinchi.example.vn", data=data)
+admin = ApiClient(srv, "100000000009")
+admin_b = ApiClient(srv, "100000000008")
+lecturer = ApiClient(srv, "100000000001")
+
+# ---- credentials ----
+st, h, j = admin.call("POST", "/api/v1/institutions/VNU/lrs-credentials", {"name": "Moodle"})
+t.eq(st, 201, "an admin creates an LRS credential")
+t.ok(j["key"].startswith("tlk_") and j["secret"].startswith("tlx_"), "with a key and a secret shown once", j)
+t.eq(j["endpoint"], "https://tinchi.example.vn/xapi/", "and the endpoint on the public URL")
+cred_a = j
+st, h, j = admin.call("GET", "/api/v1/institutions/VNU/lrs-credentials")
+t.ok(st == 200 and len(j["credentials"]) == 1 and "secret" not in j["credentials"][0], "the list has no secrets", j)
+st, h, j = lecturer.call("POST", "/api/v1/institutions/VNU/lrs-credentials", {"name": "x"})
+t.eq(st, 403, "a lecturer cannot create one")
+st, h, j = admin.call("POST", "/api/v1/institutions/VNU/lrs-credentials", {"name": ""})
+t.eq(st, 400, "a credential needs a name")
+st, h, j = admin_b.call("POST", "/api/v1/institutions/HUST/lrs-credentials", {"name": "B"})
+cred_b = j
+st, h, j = admin.call("POST", "/api/v1/institutions/VNU/lrs-credentials", {"name": "to revoke"})
+cred_r = j
+
+
+def auth(c, secret=None):
+    return "Basic " + base64.b64encode(("%s:%s" % (c["key"], secret or c["secret"])).encode()).decode()
+
+
+def x(method, path, body=None, cred=cred_a, version="2.0.0", ctype="application/json", headers=None, raw=None):
+    hd = {"X-Experience-API-Version": version} if version else {}
+    if cred:
+        hd["Authorization"] = auth(cred)
+    if body is not None or raw is not None:
+        hd["Content-Type"] = ctype
+    hd.update(headers or {})
+    payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    st, rh, d = srv.request(method, path, body=payload, headers=hd)
+    try:
+        return st, rh, json.loads(d) if d else None
+    except ValueError:
+        return st, rh, d
+
+
+def stmt(actor="mailto:ana@example.vn", verb="http://adlnet.gov/expapi/verbs/completed",
+         activity="http://tinchi.example.vn/units/1", **kw):
+    s = {"actor": {"mbox": actor, "name": "Ana"}, "verb": {"id": verb, "display": {"vi": "hoàn thành"}},
+         "object": {"id": activity, "definition": {"name": {"vi": "Bài 1"}}}}
+    s.update(kw)
+    return s
+
+
+st, h, j = x("GET", "/xapi/statements", cred=None)
+t.eq(st, 401, "no credentials: 401")
+t.eq(h.get("www-authenticate"), 'Basic realm="tinchi xAPI"', "with the Basic challenge")
+st, h, j = x("GET", "/xapi/statements", headers={"Authorization": auth(cred_a, "tlx_wrong")})
+t.eq(st, 401, "a wrong secret: 401")
+st, h, j = x("GET", "/xapi/statements", version=None)
+t.eq(st, 400, "no X-Experience-API-Version: 400")
+st, h, j = x("GET", "/xapi/statements", version="0.95")
+t.eq(st, 400, "an unsupported version: 400")
+t.ok(h.get("x-experience-api-version") == "2.0.0", "every answer carries the version header")
+st, h, j = x("GET", "/xapi/about", cred=None, version=None)
+t.ok(st == 200 and "2.0.0" in j["version"] and "1.0.3" in j["version"], "about needs neither", j)
+st, h, j = admin.call("DELETE", "/api/v1/institutions/VNU/lrs-credentials/" + cred_r["uid"])
+t.eq(st, 204, "the admin revokes a credential")
+st, h, j = x("GET", "/xapi/statements", cred=cred_r)
+t.eq(st, 401, "a revoked credential is refused")
+st, h, j = admin.call("DELETE", "/api/v1/institutions/VNU/lrs-credentials/" + cred_r["uid"])
+t.eq(st, 409, "revoking twice: 409")
+
+# ---- statements ----
+sid = str(uuid.uuid4())
+st, h, j = x("PUT", "/xapi/statements?statementId=" + sid, stmt())
+t.eq(st, 204, "PUT a statement")
+st, h, j = x("PUT", "/xapi/statements?statementId=" + sid, stmt())
+t.eq(st, 204, "the same statement again is accepted (offline replay)")
+st, h, j = x("PUT", "/xapi/statements?statementId=" + sid, stmt(verb="http://adlnet.gov/expapi/verbs/failed"))
+t.eq(st, 409, "the same id with other content: 409")
+st, h, j = x("GET", "/xapi/statements?statementId=" + sid)
+t.ok(st == 200 and j["id"] == sid and j["stored"] and j["authority"]["account"]["homePage"] ==
+     "https://tinchi.example.vn" and j["version"] == "2.0.0", "GET by id: stored, authority, version filled", j)
+t.ok("last-modified" in h and "x-experience-api-consistent-through" in h, "with Last-Modified and Consistent-Through")
+st, h, j = x("HEAD", "/xapi/statements?statementId=" + sid)
+t.eq(st, 200, "HEAD answers too")
+
+batch = [stmt(actor="mailto:b%d@example.vn" % i) for i in range(5)]
+st, h, ids = x("POST", "/xapi/statements", batch)
+t.ok(st == 200 and len(ids) == 5, "POST a batch: the ids", ids)
+again = dict(stmt(actor="mailto:new@example.vn"), id=str(uuid.uuid4()))
+bad_batch = [again, dict(stmt(verb="http://x/other"), id=sid)]
+st, h, j = x("POST", "/xapi/statements", bad_batch)
+t.eq(st, 409, "a batch with a conflicting statement: 409")
+st, h, j = x("GET", "/xapi/statements?statementId=" + again["id"])
+t.eq(st, 404, "and none of the batch was stored")
+for what, body in (("no actor", {"verb": {"id": "http://x/v"}, "object": {"id": "http://x/a"}}),
+                   ("a bad mbox", stmt(actor="ana@example.vn")),
+                   ("a bad id", dict(stmt(), id="not-a-uuid")),
+                   ("an unknown property", dict(stmt(), colour="red"))):
+    st, h, j = x("POST", "/xapi/statements", [again, body])
+    t.ok(st == 400 and isinstance(j, dict) and j.get("detail"), "%s: 400 with the reason" % what, j)
+st, h, j = x("GET", "/xapi/statements?statementId=" + again["id"])
+t.eq(st, 404, "nothing of a refused batch was stored")
+st, h, j = x("POST", "/xapi/statements", raw=b"{not json")
+t.eq(st, 400, "a body that is not JSON: 400")
+att = dict(stmt(), attachments=[{"usageType": "http://x/u", "display": {"en": "a"}, "contentType": "text/plain",
+                                 "length": 1, "sha2": "ab"}])
+st, h, j = x("POST", "/xapi/statements", att)
+t.eq(st, 400, "attachment data is refused (multipart/mixed is not supported)")
+
+# voiding
+st, h, j = x("POST", "/xapi/statements", stmt(verb="http://adlnet.gov/expapi/verbs/voided",
+                                              **{"object": {"objectType": "StatementRef", "id": ids[0]}}))
+t.eq(st, 200, "a voiding statement")
+voiding = j[0]
+st, h, j = x("GET", "/xapi/statements?statementId=" + ids[0])
+t.eq(st, 404, "a voided statement is not given by statementId")
+st, h, j = x("GET", "/xapi/statements?voidedStatementId=" + ids[0])
+t.ok(st == 200 and j["id"] == ids[0], "but by voidedStatementId", j)
+st, h, j = x("POST", "/xapi/statements", stmt(verb="http://adlnet.gov/expapi/verbs/voided",
+                                              **{"object": {"objectType": "StatementRef", "id": voiding}}))
+t.eq(st, 400, "voiding a voiding statement is refused")
+st, h, j = x("GET", "/xapi/statements?statementId=%s&agent=x" % sid)
+t.eq(st, 400, "statementId with other parameters: 400")
+
+# queries and more links
+agent = urllib.parse.quote(json.dumps({"mbox": "mailto:b3@example.vn"}))
+st, h, j = x("GET", "/xapi/statements?agent=" + agent)
+t.ok(st == 200 and len(j["statements"]) == 1 and j["more"] == "", "agent filter", j)
+st, h, j = x("GET", "/xapi/statements?agent=" + urllib.parse.quote('{"name": "x"}'))
+t.eq(st, 400, "an agent without an identifier: 400")
+st, h, j = x("GET", "/xapi/statements?since=yesterday")
+t.eq(st, 400, "a bad since: 400")
+st, h, j = x("GET", "/xapi/statements?colour=red")
+t.eq(st, 400, "an unknown parameter: 400")
+seen, url, pages = [], "/xapi/statements?limit=2", 0
+while url and pages < 10:
+    st, h, j = x("GET", url)
+    seen += [s["id"] for s in j["statements"]]
+    url, pages = j["more"], pages + 1
+t.eq(len(seen), 6, "following more links gives every statement not voided once (%d pages)" % pages)
+t.eq(len(set(seen)), 6, "without duplicates")
+st, h, j = x("GET", "/xapi/statements?format=ids&limit=1&ascending=true")
+t.ok(st == 200 and "display" not in j["statements"][0]["verb"], "format=ids", j)
+
+# tenancy
+st, h, j = x("GET", "/xapi/statements?statementId=" + sid, cred=cred_b)
+t.eq(st, 404, "institution B's credential cannot read A's statement")
+st, h, j = x("GET", "/xapi/statements", cred=cred_b)
+t.eq(len(j["statements"]), 0, "and B's queries see none of A's")
+st, h, j = x("PUT", "/xapi/statements?statementId=" + sid, stmt(verb="http://x/other"), cred=cred_b)
+t.eq(st, 204, "the same id at B is B's own statement")
+
+# ---- documents ----
+ag = urllib.parse.quote(json.dumps({"mbox": "mailto:ana@example.vn"}))
+state = "/xapi/activities/state?activityId=%s&agent=%s&stateId=bookmark" % (
+    urllib.parse.quote("http://tinchi.example.vn/units/1"), ag)
+st, h, j = x("PUT", state, {"page": 3})
+t.eq(st, 204, "PUT a state")
+st, h, j = x("GET", state)
+t.ok(st == 200 and j == {"page": 3} and h["etag"].startswith('"'), "GET it with an ETag", (j, h))
+etag = h["etag"]
+st, h, j = x("POST", state, {"time": 10})
+st, h, j = x("GET", state)
+t.eq(j, {"page": 3, "time": 10}, "POST merges JSON objects")
+st, h, j = x("POST", state, raw=b"plain", ctype="text/plain")
+t.eq(st, 400, "POST of a non-JSON body onto a JSON document: 400")
+st, h, j = x("GET", state, cred=cred_b)
+t.eq(st, 404, "B does not see A's state")
+prof = "/xapi/activities/profile?activityId=%s&profileId=p1" % urllib.parse.quote("http://tinchi.example.vn/units/1")
+st, h, j = x("PUT", prof, raw=b"hello", ctype="text/plain")
+t.eq(st, 204, "PUT an activity profile")
+st, h, j = x("GET", prof)
+t.ok(st == 200 and j == b"hello" and h["content-type"] == "text/plain", "its bytes and type kept", (j, h))
+etag = h["etag"]
+st, h, j = x("PUT", prof, raw=b"again", ctype="text/plain")
+t.eq(st, 409, "PUT over an existing profile without If-Match: 409")
+st, h, j = x("PUT", prof, raw=b"again", ctype="text/plain", headers={"If-Match": '"0000"'})
+t.eq(st, 412, "with a stale If-Match: 412")
+st, h, j = x("PUT", prof, raw=b"again", ctype="text/plain", headers={"If-Match": etag})
+t.eq(st, 204, "with the current ETag: 204")
+st, h, j = x("PUT", prof, raw=b"x", ctype="text/plain", headers={"If-None-Match": "*"})
+t.eq(st, 412, "If-None-Match: * on an existing one: 412")
+st, h, j = x("GET", "/xapi/activities/profile?activityId=" + urllib.parse.quote("http://tinchi.example.vn/units/1"))
+t.eq(j, ["p1"], "the profile ids")
+st, h, j = x("DELETE", prof, headers={"If-Match": '"0000"'})
+t.eq(st, 412, "DELETE with a stale If-Match: 412")
+st, h, j = x("DELETE", prof)
+t.eq(st, 204, "DELETE")
+st, h, j = x("GET", prof)
+t.eq(st, 404, "gone")
+aprof = "/xapi/agents/profile?agent=%s&profileId=pref" % ag
+st, h, j = x("PUT", aprof, {"lang": "vi"})
+t.eq(st, 204, "PUT an agent profile")
+st, h, j = x("GET", "/xapi/agents/profile?profileId=pref")
+t.eq(st, 400, "without agent: 400")
+st, h, j = x("DELETE", state.replace("&stateId=bookmark", ""))
+t.eq(st, 204, "DELETE all states of the activity and agent")
+st, h, j = x("GET", state)
+t.eq(st, 404, "the state is gone")
+
+# ---- activities, agents ----
+st, h, j = x("GET", "/xapi/activities?activityId=" + urllib.parse.quote("http://tinchi.example.vn/units/1"))
+t.ok(st == 200 and j["definition"]["name"]["vi"] == "Bài 1", "the activity's definition", j)
+st, h, j = x("GET", "/xapi/agents?agent=" + ag)
+t.ok(st == 200 and j["objectType"] == "Person" and j["mbox"] == ["mailto:ana@example.vn"], "the agent's Person", j)
+
+# ---- alternate syntax: 1.0.3 only ----
+form = urllib.parse.urlencode({"X-Experience-API-Version": "1.0.3", "Authorization": auth(cred_a),
+                               "content": json.dumps(stmt()), "Content-Type": "application/json",
+                               "statementId": str(uuid.uuid4())}).encode()
+st, h, j = srv.request("POST", "/xapi/statements?method=PUT", body=form,
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+t.eq(st, 204, "1.0.3 alternate request syntax: PUT inside a POST")
+st, h, j = x("POST", "/xapi/statements?method=PUT", raw=b"x=1", ctype="application/x-www-form-urlencoded")
+t.eq(st, 400, "2.0.0 has no alternate syntax")
+
+rc, log = srv.stop()
+t.eq(rc, 0, "the server stops cleanly")
+t.ok(sanitizer_clean(log), "no sanitizer reports", log[-2000:])
+t.done()
