@@ -29,6 +29,7 @@
 #include "server/api_util.h"
 #include "server/app.h"
 #include "server/problem.h"
+#include "server/records.h"
 #include "server/ws.h"
 #include "storage/completion.h"
 #include "storage/courses.h"
@@ -759,6 +760,7 @@ completion_check(struct app *app, int64_t person_id, int64_t course_id,
 		log_info("course %s completed by %s: grade %d/100", c->uid, p.uid, res->grade_x100);
 		if (app->ws)
 			notify(app, c, &p, res);
+		records_course_completed(app, person_id, c, res->grade_x100, res->passed);
 	}
 	if (created)
 		*created = rc == 0 && made;

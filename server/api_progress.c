@@ -35,6 +35,7 @@
 #include "server/api_progress.h"
 #include "server/api_materials.h"
 #include "server/api_util.h"
+#include "server/records.h"
 #include "server/app.h"
 #include "server/config.h"
 #include "server/problem.h"
@@ -131,6 +132,7 @@ progress_unit_completed(struct app *app, int64_t person_id, const struct unit *u
 		free(text);
 	}
 	log_info("progress: person %lld completed unit %s", (long long)person_id, u->uid);
+	records_unit_completed(app, person_id, u);
 	completion_after_change(app, person_id, u->course_id);
 }
 

@@ -32,6 +32,7 @@
 #include "server/api_courses.h"
 #include "server/api_quiz.h"
 #include "server/api_util.h"
+#include "server/records.h"
 #include "server/app.h"
 #include "server/problem.h"
 #include "server/ws.h"
@@ -48,7 +49,8 @@ now_s(void)
 
 void
 quiz_attempt_graded(struct app *app, int64_t person_id, const struct unit *u,
-		    const char *attempt_uid, double score, double max, int passed)
+		    const char *attempt_uid, double score, double max, int passed,
+		    const json_t *detail)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:f, s:f, s:b}", "type", "quiz.graded", "unit",
 			      u->uid, "attempt", attempt_uid, "score", score, "max", max,
@@ -61,6 +63,7 @@ quiz_attempt_graded(struct app *app, int64_t person_id, const struct unit *u,
 		log_warn("quiz: no memory to notify person %lld of a grade", (long long)person_id);
 	free(text);
 	json_decref(o);
+	records_quiz_graded(app, person_id, u, score, max, passed, detail);
 	completion_after_change(app, person_id, u->course_id);
 }
 
@@ -227,7 +230,7 @@ grade_attempt(struct app *app, const struct unit *u, struct quiz_attempt *a, con
 		free(a->answers);
 		a->answers = answers_text;
 		answers_text = NULL;
-		quiz_attempt_graded(app, a->person_id, u, a->uid, g->score, g->max, g->passed);
+		quiz_attempt_graded(app, a->person_id, u, a->uid, g->score, g->max, g->passed, d);
 		if (detail) {
 			*detail = d;
 			d = NULL;

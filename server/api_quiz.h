@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "server/router.h"
 
 struct app;
@@ -24,6 +26,7 @@ extern const size_t api_quiz_routes_count;
  * to the learner's WebSocket connections. Completion rules hook in here.
  */
 void quiz_attempt_graded(struct app *app, int64_t person_id, const struct unit *u,
-			 const char *attempt_uid, double score, double max, int passed);
+			 const char *attempt_uid, double score, double max, int passed,
+			 const json_t *detail);
 
 #endif

@@ -204,9 +204,8 @@ http_date(int64_t us, char out[40])
 	strftime(out, 40, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
-/* The platform's home page: --public-url, else http://listen. */
-static void
-home_page(const struct app *app, char *out, size_t n)
+void
+lrs_home_page(const struct app *app, char *out, size_t n)
 {
 	if (app->cfg->public_url[0])
 		snprintf(out, n, "%s", app->cfg->public_url);
@@ -586,7 +585,7 @@ complete_statement(struct app *app, json_t *s, const struct lrs_credential *cred
 		return TC_EIO;
 	}
 	iso_time_us(stored_us, stamp);
-	home_page(app, home, sizeof(home));
+	lrs_home_page(app, home, sizeof(home));
 	auth = json_pack("{s:s, s:{s:s, s:s}}", "objectType", "Agent", "account",
 			 "homePage", home, "name", cred ? cred->key : "tinchi");
 	if (!auth || json_object_set_new(s, "id", json_string(id)) ||
@@ -1710,7 +1709,7 @@ on_cred_create(struct app *app, struct http_request *req, struct http_response *
 	}
 	api_audit(app, req, inst.id, "lrs_credential.created", c.uid,
 		  json_pack("{s:s, s:s}", "name", c.name, "key", c.key));
-	home_page(app, endpoint, sizeof(endpoint) - 8);
+	lrs_home_page(app, endpoint, sizeof(endpoint) - 8);
 	strncat(endpoint, "/xapi/", sizeof(endpoint) - strlen(endpoint) - 1);
 	o = cred_json(&c);
 	json_object_set_new(o, "secret", json_string(secret));

@@ -32,4 +32,8 @@ extern const size_t api_xapi_routes_count;
  */
 int lrs_record(struct app *app, int64_t institution_id, json_t *stmt, char id_out[37]);
 
+/* The platform's home page (the homePage of learners' xAPI accounts):
+ * --public-url, else http://LISTEN. */
+void lrs_home_page(const struct app *app, char *out, size_t n);
+
 #endif

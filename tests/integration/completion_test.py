@@ -7,6 +7,7 @@ pushed over the WebSocket to the learner and the lecturers, listed as JSON
 and CSV (formula-safe); and the whole path without asking: a text unit read
 and quiz attempts graded complete the course by themselves (weights, a
 minimum score, the grade, one outbox event)."""
+import base64
 import csv
 import io
 import json
@@ -356,6 +357,38 @@ out = subprocess.run(["sqlite3", os.path.join(data, "tinchi.db"),
 t.eq(out.stdout.decode().strip(), "1", "path: one course.completed event in the outbox")
 st, h, j = lec.call("GET", "/api/v1/courses/%s/completions" % course)
 t.ok(st == 200 and [c["grade"] for c in j["completions"]] == [7.5], "path: the lecturer's list has it", j)
+
+# ---- the learning records of that path, in the institution's LRS ----------------------------------
+st, h, cred = admin.call("POST", "/api/v1/institutions/VNU/lrs-credentials", {"name": "báo cáo"})
+t.eq(st, 201, "records: the admin makes an LRS credential")
+basic = "Basic " + base64.b64encode(("%s:%s" % (cred.get("key"), cred.get("secret"))).encode()).decode()
+st, h, me = learners[1].call("GET", "/api/v1/session")
+who = me.get("person", {}).get("uid") if isinstance(me.get("person"), dict) else me.get("uid")
+stmts, more = [], "/xapi/statements?limit=100&ascending=true"
+while more and st == 200:
+    st, h, body = srv.request("GET", more, headers={"Authorization": basic,
+                                                    "X-Experience-API-Version": "2.0.0"})
+    page = json.loads(body) if st == 200 else {}
+    stmts += page.get("statements", [])
+    more = page.get("more") or None
+mine = [x for x in stmts if x["actor"].get("account", {}).get("name") == who]
+verbs = {}
+for x in mine:
+    v = x["verb"]["id"].rsplit("/", 1)[-1]
+    verbs[v] = verbs.get(v, 0) + 1
+t.ok(st == 200 and who and verbs == {"completed": 2, "answered": 9, "scored": 3, "failed": 1, "passed": 2},
+     "records: 9 answers, 3 scores, 1 failed and 2 passed attempts, the text and the course completed",
+     (st, who, verbs))
+course_done = [x for x in mine if x["verb"]["id"].endswith("/completed") and
+               x["object"]["id"].endswith("/courses/" + course)]
+t.ok(len(course_done) == 1 and course_done[0]["result"]["score"]["raw"] == 7.5 and
+     course_done[0]["result"]["success"] is True, "records: the course completed with score 7.5 of 10",
+     course_done)
+answers = [x for x in mine if x["verb"]["id"].endswith("/answered")]
+t.ok(answers and all(x["object"]["id"].rsplit("/", 1)[-1] in (u_quiz + "#a", u_quiz + "#b", u_quiz + "#c") and
+                     x["context"]["contextActivities"]["parent"][0]["id"].endswith("/units/" + u_quiz)
+                     for x in answers), "records: each answer is a question of the quiz", answers[:1])
+t.ok("200000000001" not in json.dumps(stmts), "records: the national ID appears in no statement")
 
 # ---- a restart keeps everything ----------------------------------------------------------------
 code, log = srv.stop()
