@@ -242,7 +242,9 @@ progress_writer_stop(struct progress_writer *w)
 	if (w->started)
 		pthread_join(w->thread, NULL);	/* after committing what was queued */
 	free_list(w->head);
-	free_list(w->done);
+	/* the last batches: their connections are closed by now, but a unit
+	 * they completed is still announced and its course evaluated */
+	progress_writer_deliver(w);
 	store_close(w->st);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);

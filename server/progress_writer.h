@@ -85,8 +85,10 @@ size_t progress_writer_deliver(struct progress_writer *w);
 void progress_writer_stats(struct progress_writer *w, int64_t *batches, int64_t *jobs,
 			   int64_t *queued);
 
-/* Stops accepting, commits what is queued, joins the thread, frees
- * everything (answers not delivered are dropped). Accepts NULL. */
+/* Service thread: stops accepting, commits what is queued, joins the
+ * thread, delivers the last answers (progress_writer_deliver: to the
+ * connections still open, and the units they completed), frees everything.
+ * Accepts NULL. */
 void progress_writer_stop(struct progress_writer *w);
 
 #endif
