@@ -24,6 +24,7 @@
 #include "server/auth.h"
 #include "server/metrics.h"
 #include "server/problem.h"
+#include "server/progress_writer.h"
 #include "server/static.h"
 #include "server/version.h"
 #include "storage/media_jobs.h"
@@ -79,6 +80,11 @@ on_metrics(struct app *app, struct http_request *req, struct http_response *resp
 
 	store_size_bytes(app->store, &g.db_size_bytes);
 	g.media_known = store_media_counts(app->store, &g.media_queued, &g.media_running) == 0;
+	if (app->progress_writer) {
+		g.progress_known = 1;
+		progress_writer_stats(app->progress_writer, &g.progress_batches, &g.progress_jobs,
+				      &g.progress_queue);
+	}
 	rc = metrics_render(app->metrics, &g, &resp->body);
 	if (rc)
 		return problem_respond_err(resp, rc, "could not render metrics");

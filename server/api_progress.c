@@ -9,8 +9,11 @@
  * course rules hide what is not theirs. Anonymous callers: 401 over HTTP,
  * "forbidden" on the WebSocket; API tokens act for no person: 403.
  *
- * Every write is one read-modify-write transaction (storage/progress.h)
- * committed before the answer.
+ * Every HTTP write is one read-modify-write transaction (storage/progress.h)
+ * committed before the answer. WebSocket messages are checked here on the
+ * service thread and written by the writer thread in group commits
+ * (server/progress_writer.h): api_progress_batch runs a batch there,
+ * api_progress_ws_done answers each message back here after the commit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +42,7 @@
 #include "server/app.h"
 #include "server/config.h"
 #include "server/problem.h"
+#include "server/progress_writer.h"
 #include "server/ws.h"
 #include "storage/courses.h"
 #include "storage/identity.h"
@@ -59,9 +63,11 @@ now_ms(void)
 /* ---- the unit a person reports on ------------------------------------------------ */
 
 struct target {
-	struct unit u;
-	struct course c;
+	struct unit u;			/* u.body not loaded */
+	int64_t course_id, owner_id;
+	enum course_status status;
 	int64_t duration_ms;		/* probed media duration; 0: unknown */
+	int threshold;			/* the course's video threshold (percent) */
 };
 
 static void
@@ -72,14 +78,14 @@ target_cleanup(struct target *t)
 }
 
 int64_t
-api_progress_duration_ms(struct app *app, int64_t material_id)
+api_progress_duration_ms(struct store *st, int64_t material_id)
 {
 	struct media_job job;
 	struct media_result res;
 	char *result = NULL;
 	int64_t ms = 0;
 
-	if (material_id > 0 && store_media_get(app->store, material_id, &job, &result) == 0 &&
+	if (material_id > 0 && store_media_get(st, material_id, &job, &result) == 0 &&
 	    strcmp(job.state, "ready") == 0 && result && media_result_parse(result, &res) == 0 &&
 	    res.info.duration > 0)
 		ms = (int64_t)(res.info.duration * 1000.0 + 0.5);
@@ -88,28 +94,76 @@ api_progress_duration_ms(struct app *app, int64_t material_id)
 }
 
 /*
- * Loads unit UID for PERSON_ID reporting progress: 0 (enrolled in the
- * published course), TC_EFORBIDDEN (teaches it), TC_ENOTFOUND, or another
- * error.
+ * What a batch of WebSocket messages reads once per unit rather than once
+ * per message: the unit, its course, the media duration and the video
+ * threshold (learners mostly report the same few units). Only within one
+ * transaction, so it is never stale.
+ */
+#define TARGET_CACHE 32
+
+struct target_cache {
+	struct target t[TARGET_CACHE];
+	size_t n;
+};
+
+/* Loads unit UID with its course, duration and threshold into T. */
+static int
+load_unit(struct store *st, const char *uid, struct target *t)
+{
+	struct course *c = malloc(sizeof(*c));
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (!c)
+		return TC_ENOMEM;
+	if ((rc = store_unit_get(st, uid, &t->u)) == 0 &&
+	    (rc = store_course_get_id(st, t->u.course_id, c)) == 0) {
+		t->course_id = c->id;
+		t->owner_id = c->owner_id;
+		t->status = c->status;
+		if (strcmp(t->u.kind, "video") == 0) {
+			t->duration_ms = api_progress_duration_ms(st, t->u.material_id);
+			t->threshold = completion_video_threshold(st, c->id);
+		}
+	}
+	free(t->u.body);
+	t->u.body = NULL;
+	free(c);
+	return rc;
+}
+
+/*
+ * Loads unit UID for PERSON_ID reporting progress (through CACHE when not
+ * NULL): 0 (enrolled in the published course), TC_EFORBIDDEN (teaches it),
+ * TC_ENOTFOUND, or another error.
  */
 static int
-load_target(struct app *app, int64_t person_id, const char *uid, struct target *t)
+load_target(struct store *st, struct target_cache *cache, int64_t person_id, const char *uid,
+	    struct target *t)
 {
-	int enrolled = 0, teaches = 0, rc;
+	int enrolled = 0, teaches = 0, rc = 0;
+	size_t i = 0;
 
 	memset(t, 0, sizeof(*t));
 	if (person_id <= 0 || !uid)
 		return TC_ENOTFOUND;
-	if ((rc = store_unit_get(app->store, uid, &t->u)) ||
-	    (rc = store_course_get_id(app->store, t->u.course_id, &t->c)) ||
-	    (rc = store_is_enrolled(app->store, t->c.id, person_id, &enrolled)))
-		return rc;
-	if (!enrolled || t->c.status != COURSE_PUBLISHED) {
-		store_course_is_lecturer(app->store, t->c.id, person_id, &teaches);
-		return teaches || t->c.owner_id == person_id ? TC_EFORBIDDEN : TC_ENOTFOUND;
+	for (; cache && i < cache->n; i++)
+		if (strcmp(cache->t[i].u.uid, uid) == 0)
+			break;
+	if (cache && i < cache->n) {
+		*t = cache->t[i];
+	} else {
+		if ((rc = load_unit(st, uid, t)))
+			return rc;
+		if (cache && cache->n < TARGET_CACHE)
+			cache->t[cache->n++] = *t;
 	}
-	if (strcmp(t->u.kind, "video") == 0)
-		t->duration_ms = api_progress_duration_ms(app, t->u.material_id);
+	if ((rc = store_is_enrolled(st, t->course_id, person_id, &enrolled)))
+		return rc;
+	if (!enrolled || t->status != COURSE_PUBLISHED) {
+		store_course_is_lecturer(st, t->course_id, person_id, &teaches);
+		return teaches || t->owner_id == person_id ? TC_EFORBIDDEN : TC_ENOTFOUND;
+	}
 	return 0;
 }
 
@@ -216,15 +270,15 @@ check_events(const struct target *t, const struct progress_event *ev, size_t n, 
 	return 0;
 }
 
-/* Applies N checked events; OUT gets the saved row. */
+/* Applies N checked events in one transaction of its own; OUT gets the
+ * saved row. */
 static int
 record(struct app *app, int64_t person_id, const struct target *t,
        const struct progress_event *ev, size_t n, int64_t dur, struct progress *out)
 {
-	struct apply a = { ev, n, dur, 1, 0, (int64_t)time(NULL),
-			   completion_video_threshold(app->store, t->c.id) };
-	int rc = store_progress_edit(app->store, person_id, t->u.id, t->c.id, t->u.material_id,
-				     a.now, edit_events, &a, out);
+	struct apply a = { ev, n, dur, 1, 0, (int64_t)time(NULL), t->threshold };
+	int rc = store_progress_edit(app->store, person_id, t->u.id, t->course_id,
+				     t->u.material_id, a.now, edit_events, &a, out);
 
 	if (rc == 0 && a.completed_now)
 		progress_unit_completed(app, person_id, &t->u);
@@ -302,7 +356,19 @@ progress_conn_init(struct progress_conn *pc)
 }
 
 static char *
-ws_error(json_t *seq, const char *error, const char *detail)
+ws_error(json_int_t seq, const char *error, const char *detail)
+{
+	json_t *o = json_pack("{s:s, s:I, s:s, s:s}", "type", "error", "seq", seq,
+			      "error", error, "detail", detail);
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return text;
+}
+
+/* An error about a message whose "seq" (SEQ, may be NULL) is not checked. */
+static char *
+ws_error_raw(json_t *seq, const char *error, const char *detail)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s}", "type", "error", "error", error,
 			      "detail", detail);
@@ -334,78 +400,210 @@ ws_code(int rc)
 	       rc == TC_EBUSY ? "busy" : rc == TC_EINVALID ? "invalid" : "busy";
 }
 
+/*
+ * Writer thread: one job of a batch on ST, inside the batch's transaction.
+ * Answers in J->reply what concerns the message alone (not found,
+ * invalid...); returns non-zero only for an error that fails the batch.
+ */
+static int
+batch_job(struct store *st, struct target_cache *cache, struct progress_job *j)
+{
+	char why[PROGRESS_WHY_MAX] = "";
+	struct progress p;
+	struct target t;
+	int64_t dur = 0;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	if (j->kind == PROGRESS_JOB_REPLY)
+		return j->reply ? 0 : TC_ENOMEM;
+	rc = load_target(st, cache, j->person_id, j->unit, &t);
+	if (rc == TC_ENOTFOUND || rc == TC_EFORBIDDEN) {
+		j->reply = ws_error(j->seq, ws_code(rc), rc == TC_ENOTFOUND ? "no such unit, or "
+				    "you are not enrolled in its course" :
+				    "progress is recorded for enrolled learners, not lecturers");
+		j->failed = 1;
+		rc = 0;
+		goto out;
+	}
+	if (rc)
+		goto out;
+	if (j->kind == PROGRESS_JOB_REACK) {	/* seen: ack again, apply nothing */
+		rc = store_progress_get(st, j->person_id, t.u.id, &p);
+		if (rc == 0 || rc == TC_ENOTFOUND) {
+			rc = 0;
+			j->reply = ws_ack(j->seq, j->unit, &p);
+		}
+		goto out;
+	}
+	if (check_events(&t, &j->ev, 1, &dur, why, sizeof(why))) {
+		j->reply = ws_error(j->seq, "invalid", why);
+		j->failed = 1;
+		goto out;
+	}
+	{
+		struct apply a = { &j->ev, 1, dur, 1, 0, (int64_t)time(NULL), t.threshold };
+
+		rc = store_progress_edit_in(st, j->person_id, t.u.id, t.course_id,
+					    t.u.material_id, a.now, edit_events, &a, &p);
+		if (rc == TC_ETOOBIG) {
+			j->reply = ws_error(j->seq, "invalid", "too many separate watched ranges");
+			j->failed = 1;
+			rc = 0;
+		} else if (rc == 0) {
+			j->reply = ws_ack(j->seq, j->unit, &p);
+			j->completed_now = a.completed_now;
+			j->unit_id = t.u.id;
+			j->course_id = t.course_id;
+		}
+	}
+out:
+	store_progress_cleanup(&p);
+	target_cleanup(&t);
+	return rc == 0 && !j->reply ? TC_ENOMEM : rc;
+}
+
 int
-api_progress_ws(struct app *app, int64_t person_id, struct progress_conn *pc, json_t *msg,
-		char **reply)
+api_progress_batch(struct store *st, struct progress_job *head)
+{
+	struct target_cache *cache = calloc(1, sizeof(*cache));
+	int rc = cache ? 0 : TC_ENOMEM;
+
+	for (struct progress_job *j = head; j && rc == 0; j = j->next)
+		rc = batch_job(st, cache, j);
+	free(cache);
+	return rc;
+}
+
+void
+api_progress_ws_done(struct app *app, struct progress_job *j)
+{
+	struct progress_conn *pc = ws_progress_conn(app->ws, j->person_id, j->serial);
+
+	if (pc) {
+		if (pc->pending > 0)
+			pc->pending--;
+		if (j->kind == PROGRESS_JOB_APPLY) {
+			if (!j->failed && pc->last_seq < j->seq)
+				pc->last_seq = j->seq;
+			else if (j->failed && pc->last_seq >= j->seq)
+				pc->last_seq = j->seq - 1;	/* a resend applies */
+		}
+	}
+	if (j->completed_now) {
+		struct unit u;
+
+		memset(&u, 0, sizeof(u));
+		u.id = j->unit_id;
+		u.course_id = j->course_id;
+		snprintf(u.uid, sizeof(u.uid), "%s", j->unit);
+		snprintf(u.kind, sizeof(u.kind), "video");
+		progress_unit_completed(app, j->person_id, &u);
+	}
+	if (pc && j->reply)
+		ws_send_to(app->ws, j->person_id, j->serial, j->reply, strlen(j->reply));
+}
+
+/* Hands J to the writer (or runs it here when there is none); on 0 it is
+ * answered later. J is freed either way. */
+static int
+submit(struct app *app, struct progress_conn *pc, struct progress_job *j)
+{
+	int rc = 0;
+
+	if (app->progress_writer) {
+		rc = progress_writer_submit(app->progress_writer, j);
+		if (rc == 0)
+			pc->pending++;
+		else
+			progress_job_free(j);
+		return rc;
+	}
+	pc->pending++;
+	progress_batch_run(app->store, j);
+	api_progress_ws_done(app, j);
+	progress_job_free(j);
+	return 0;
+}
+
+/*
+ * An answer of the service thread alone: sent at once, unless earlier
+ * messages of the connection still wait for theirs (then through the
+ * writer, in order).
+ */
+static int
+answer(struct app *app, struct progress_conn *pc, uint64_t serial, int64_t person_id,
+       int64_t seq, char *text, char **reply)
+{
+	struct progress_job *j;
+
+	if (!text)
+		return TC_ENOMEM;
+	if (pc->pending == 0 || person_id <= 0 ||
+	    !(j = progress_job_new(PROGRESS_JOB_REPLY, serial, person_id, seq))) {
+		*reply = text;
+		return 0;
+	}
+	j->reply = text;
+	if (!app->progress_writer || progress_writer_submit(app->progress_writer, j) != 0) {
+		j->reply = NULL;
+		progress_job_free(j);
+		*reply = text;
+		return 0;
+	}
+	pc->pending++;
+	return 0;
+}
+
+int
+api_progress_ws(struct app *app, int64_t person_id, uint64_t serial, struct progress_conn *pc,
+		json_t *msg, char **reply)
 {
 	json_t *seqv = json_object_get(msg, "seq");
 	const char *uid = json_string_value(json_object_get(msg, "unit"));
 	char why[PROGRESS_WHY_MAX] = "";
-	struct progress_event ev;
-	struct progress p;
-	struct target t;
-	int64_t now = now_ms(), dur = 0;
+	struct progress_job *j;
+	int64_t now = now_ms();
 	json_int_t seq;
-	int rc;
+	int reack;
 
 	*reply = NULL;
-	memset(&p, 0, sizeof(p));
-	memset(&t, 0, sizeof(t));
 	if (now - pc->window_ms >= 1000) {
 		pc->window_ms = now;
 		pc->count = 0;
 	}
-	if (++pc->count > PROGRESS_WS_RATE) {
-		*reply = ws_error(seqv, "busy", "more than 50 progress messages a second; slow down");
-		goto out;
-	}
-	if (person_id <= 0) {
-		*reply = ws_error(seqv, "forbidden", "sign in to record progress (a session, not an "
-				  "API token)");
-		goto out;
-	}
-	if (!json_is_integer(seqv) || json_integer_value(seqv) < 0) {
-		*reply = ws_error(seqv, "invalid", "\"seq\" must be an integer, 0 or more");
-		goto out;
-	}
+	if (++pc->count > PROGRESS_WS_RATE)
+		return answer(app, pc, serial, person_id, -1, ws_error_raw(seqv, "busy",
+			      "more than 50 progress messages a second; slow down"), reply);
+	if (person_id <= 0)
+		return answer(app, pc, serial, person_id, -1, ws_error_raw(seqv, "forbidden",
+			      "sign in to record progress (a session, not an API token)"), reply);
+	if (!json_is_integer(seqv) || json_integer_value(seqv) < 0)
+		return answer(app, pc, serial, person_id, -1, ws_error_raw(seqv, "invalid",
+			      "\"seq\" must be an integer, 0 or more"), reply);
 	seq = json_integer_value(seqv);
-	if (!uid) {
-		*reply = ws_error(seqv, "invalid", "\"unit\" must be the unit's uid");
-		goto out;
+	if (!uid || strlen(uid) >= sizeof(j->unit))
+		return answer(app, pc, serial, person_id, seq, ws_error_raw(seqv, uid ? "not_found"
+			      : "invalid", uid ? "no such unit, or you are not enrolled in its "
+			      "course" : "\"unit\" must be the unit's uid"), reply);
+	reack = seq <= pc->last_seq;
+	if (!(j = progress_job_new(reack ? PROGRESS_JOB_REACK : PROGRESS_JOB_APPLY, serial,
+				   person_id, seq)))
+		return TC_ENOMEM;
+	snprintf(j->unit, sizeof(j->unit), "%s", uid);
+	if (!reack && progress_event_parse(msg, now, &j->ev, why, sizeof(why))) {
+		progress_job_free(j);
+		return answer(app, pc, serial, person_id, seq, ws_error(seq, "invalid", why),
+			      reply);
 	}
-	if ((rc = load_target(app, person_id, uid, &t))) {
-		*reply = ws_error(seqv, ws_code(rc), rc == TC_ENOTFOUND ? "no such unit, or you are "
-				  "not enrolled in its course" : rc == TC_EFORBIDDEN ?
-				  "progress is recorded for enrolled learners, not lecturers" :
-				  "progress could not be read; try again");
-		goto out;
+	if (submit(app, pc, j) != 0) {
+		*reply = ws_error(seq, "busy", "the server is busy; send it again");
+		return *reply ? 0 : TC_ENOMEM;
 	}
-	if (seq <= pc->last_seq) {	/* seen: ack again, apply nothing */
-		rc = store_progress_get(app->store, person_id, t.u.id, &p);
-		if (rc == 0 || rc == TC_ENOTFOUND)
-			*reply = ws_ack(seq, uid, &p);
-		else
-			*reply = ws_error(seqv, "busy", "progress could not be read; try again");
-		goto out;
-	}
-	if (progress_event_parse(msg, now, &ev, why, sizeof(why)) ||
-	    check_events(&t, &ev, 1, &dur, why, sizeof(why))) {
-		*reply = ws_error(seqv, "invalid", why);
-		goto out;
-	}
-	rc = record(app, person_id, &t, &ev, 1, dur, &p);
-	if (rc) {
-		*reply = ws_error(seqv, rc == TC_ETOOBIG ? "invalid" : "busy",
-				  rc == TC_ETOOBIG ? "too many separate watched ranges" :
-				  "progress could not be saved; send it again");
-		goto out;
-	}
-	pc->last_seq = seq;
-	*reply = ws_ack(seq, uid, &p);
-out:
-	store_progress_cleanup(&p);
-	target_cleanup(&t);
-	return *reply ? 0 : TC_ENOMEM;
+	/* a resend of SEQ while it is queued is only acked again */
+	if (!reack && pc->last_seq < seq)
+		pc->last_seq = seq;
+	return 0;
 }
 
 /* ---- HTTP ------------------------------------------------------------------------- */
@@ -438,7 +636,7 @@ on_progress_get(struct app *app, struct http_request *req, struct http_response 
 {
 	struct target t;
 	struct progress p;
-	int rc = load_target(app, actor_person(req), http_request_param(req, "uid"), &t);
+	int rc = load_target(app->store, NULL, actor_person(req), http_request_param(req, "uid"), &t);
 
 	memset(&p, 0, sizeof(p));
 	if (rc) {
@@ -467,7 +665,7 @@ on_progress_post(struct app *app, struct http_request *req, struct http_response
 	struct target t;
 	int64_t dur = 0, now = now_ms();
 	size_t n = 0;
-	int rc = load_target(app, actor_person(req), http_request_param(req, "uid"), &t);
+	int rc = load_target(app->store, NULL, actor_person(req), http_request_param(req, "uid"), &t);
 
 	memset(&p, 0, sizeof(p));
 	if (rc) {

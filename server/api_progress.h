@@ -24,6 +24,8 @@
 
 struct app;
 struct course;
+struct progress_job;
+struct store;
 struct material;
 struct unit;
 
@@ -35,18 +37,33 @@ struct progress_conn {
 	int64_t last_seq;		/* highest seq applied; -1: none */
 	int64_t window_ms;		/* start of the current one-second window */
 	int count;			/* messages in it */
+	int pending;			/* queued to the writer, not yet answered */
 };
 
 void progress_conn_init(struct progress_conn *pc);
 
 /*
- * Handles one {"type":"progress",...} message of a connection signed in as
- * PERSON_ID (0: anonymous or token). *REPLY gets the JSON text to send
- * back (allocated): the ack, sent only after the change is committed, or
- * an error. Returns 0 or TC_ENOMEM.
+ * Handles one {"type":"progress",...} message of connection SERIAL (ws.h),
+ * signed in as PERSON_ID (0: anonymous or token). The message is checked
+ * here and queued to the writer (server/progress_writer.h), which answers
+ * it after its batch commits (api_progress_ws_done); *REPLY is then NULL.
+ * An answer due at once (rate, a malformed message, the queue full) comes
+ * in *REPLY (allocated) to send back, or, while earlier messages of the
+ * connection wait for their answers, goes through the writer behind them,
+ * so that answers keep the order of the messages. Returns 0 or TC_ENOMEM.
  */
-int api_progress_ws(struct app *app, int64_t person_id, struct progress_conn *pc,
-		    json_t *msg, char **reply);
+int api_progress_ws(struct app *app, int64_t person_id, uint64_t serial,
+		    struct progress_conn *pc, json_t *msg, char **reply);
+
+/* Writer thread: runs the jobs of list HEAD on ST inside the open
+ * transaction of their batch, answering each. Non-zero: a database error
+ * (or no memory) that fails the whole batch. */
+int api_progress_batch(struct store *st, struct progress_job *head);
+
+/* Service thread: sends the answer of job J of a committed (or failed)
+ * batch to its connection, keeps the connection's seq in step, and
+ * announces a unit completed by it (progress_unit_completed). */
+void api_progress_ws_done(struct app *app, struct progress_job *j);
 
 /*
  * Called exactly once when UNIT becomes complete for PERSON_ID, after the
@@ -75,7 +92,7 @@ void api_progress_document(struct app *app, const struct http_request *req,
 
 /* The probed duration of the ready lecture MATERIAL_ID in ms (0: not known:
  * not ready, not probed, or no such material). */
-int64_t api_progress_duration_ms(struct app *app, int64_t material_id);
+int64_t api_progress_duration_ms(struct store *st, int64_t material_id);
 
 /* Frees the playlist cache (api_cleanup). */
 void api_progress_cleanup(struct app *app);

@@ -498,7 +498,7 @@ on_unit_histogram(struct app *app, struct http_request *req, struct http_respons
 		problem_respond(resp, 400, NULL, "a watched-time histogram is only for video units");
 		goto out;
 	}
-	if ((duration = api_progress_duration_ms(app, u.material_id)) <= 0) {
+	if ((duration = api_progress_duration_ms(app->store, u.material_id)) <= 0) {
 		problem_respond(resp, 409, NULL,
 				"the unit's lecture has no known duration yet (not processed)");
 		goto out;

@@ -18,6 +18,7 @@ struct ws_hub;
 struct http_server;
 struct media_jobs;
 struct progress_cache;
+struct progress_writer;
 
 struct app {
 	const struct config *cfg;
@@ -36,6 +37,7 @@ struct app {
 	unsigned char media_key[32];	/* key of stream tokens (courses/mediatoken.h) */
 	struct media_jobs *media;	/* owned by main; NULL: no job threads */
 	struct progress_cache *progress_cache;	/* api_progress.c's, made on first use */
+	struct progress_writer *progress_writer;	/* owned by main; NULL: none */
 };
 
 #endif

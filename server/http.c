@@ -21,6 +21,7 @@
 #include "server/config.h"
 #include "server/http.h"
 #include "server/media_jobs.h"
+#include "server/progress_writer.h"
 #include "server/metrics.h"
 #include "server/problem.h"
 #include "server/workers.h"
@@ -903,6 +904,8 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			workers_complete(app->http->bulk);
 		if (app)
 			media_jobs_deliver(app->media);
+		if (app)
+			progress_writer_deliver(app->progress_writer);
 		return 0;
 	case LWS_CALLBACK_HTTP:
 		return on_http(wsi, pss);

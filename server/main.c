@@ -31,6 +31,7 @@
 #include "server/media_sandbox.h"
 #include "server/media_jobs.h"
 #include "server/metrics.h"
+#include "server/progress_writer.h"
 #include "server/static.h"
 #include "server/version.h"
 #include "storage/courses.h"
@@ -218,7 +219,15 @@ cmd_serve(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	if ((rc = progress_writer_start(&app, &app.progress_writer)) != 0) {
+		fprintf(stderr, "tinchi: cannot start the progress writer: %s\n", tc_strerror(rc));
+		rc = 1;
+		goto out;
+	}
 	http_server_run(&app, &stop_requested, DRAIN_SECONDS);
+	/* what the WebSockets sent is committed before the process ends */
+	progress_writer_stop(app.progress_writer);
+	app.progress_writer = NULL;
 	/* running media jobs go back to the queue for the next start */
 	media_jobs_stop(app.media);
 	app.media = NULL;
@@ -226,6 +235,8 @@ cmd_serve(int argc, char **argv)
 	rc = 0;
 out:
 	signal_app = NULL;
+	progress_writer_stop(app.progress_writer);
+	app.progress_writer = NULL;
 	media_jobs_stop(app.media);
 	app.media = NULL;
 	http_server_destroy(&app);

@@ -177,6 +177,18 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 		  "tinchi_media_jobs{state=\"queued\"} %lld\n"
 		  "tinchi_media_jobs{state=\"running\"} %lld\n",
 		  (long long)g->media_queued, (long long)g->media_running);
+	if (g->progress_known)
+		P("# HELP tinchi_progress_batches_total WebSocket progress batches (group commits).\n"
+		  "# TYPE tinchi_progress_batches_total counter\n"
+		  "tinchi_progress_batches_total %lld\n"
+		  "# HELP tinchi_progress_jobs_total WebSocket progress messages written in batches.\n"
+		  "# TYPE tinchi_progress_jobs_total counter\n"
+		  "tinchi_progress_jobs_total %lld\n"
+		  "# HELP tinchi_progress_queue WebSocket progress messages waiting for a batch.\n"
+		  "# TYPE tinchi_progress_queue gauge\n"
+		  "tinchi_progress_queue %lld\n",
+		  (long long)g->progress_batches, (long long)g->progress_jobs,
+		  (long long)g->progress_queue);
 #undef P
 	return rc;
 }

@@ -38,6 +38,8 @@ struct metrics_gauges {
 	const char *version;
 	int media_known;		/* 1: the two below are known */
 	int64_t media_queued, media_running;
+	int progress_known;		/* 1: the three below are known */
+	int64_t progress_batches, progress_jobs, progress_queue;
 };
 
 /* Appends the whole exposition to OUT. Returns 0 or a dynbuf error. */

@@ -45,6 +45,7 @@ struct ws_conn {
 	char person_uid[37];
 	struct ws_conn *pnext, **pprev;	/* the hub's chain for person_id */
 	struct progress_conn progress;	/* "progress" messages: seq, rate */
+	uint64_t serial;		/* this connection, unique in the process */
 };
 
 /*
@@ -58,6 +59,7 @@ struct ws_hub {
 	size_t n;
 	struct ws_conn **people;	/* NULL until the first signed-in connection */
 	size_t nbuckets, npeople;
+	uint64_t serials;		/* the last serial given */
 };
 
 int
@@ -198,6 +200,35 @@ ws_send(struct ws_conn *c, const char *text, size_t len)
 	return 0;
 }
 
+static struct ws_conn *
+find_conn(struct ws_hub *hub, int64_t person_id, uint64_t serial)
+{
+	if (!hub || person_id <= 0 || !hub->nbuckets)
+		return NULL;
+	for (struct ws_conn *c = hub->people[person_bucket(person_id, hub->nbuckets)]; c;
+	     c = c->pnext)
+		if (c->person_id == person_id && c->serial == serial)
+			return c;
+	return NULL;
+}
+
+int
+ws_send_to(struct ws_hub *hub, int64_t person_id, uint64_t serial, const char *text,
+	   size_t len)
+{
+	struct ws_conn *c = find_conn(hub, person_id, serial);
+
+	return c ? ws_send(c, text, len) : TC_ENOTFOUND;
+}
+
+struct progress_conn *
+ws_progress_conn(struct ws_hub *hub, int64_t person_id, uint64_t serial)
+{
+	struct ws_conn *c = find_conn(hub, person_id, serial);
+
+	return c ? &c->progress : NULL;
+}
+
 size_t
 ws_notify_person(struct ws_hub *hub, int64_t person_id, const char *text, size_t len)
 {
@@ -256,9 +287,9 @@ static int
 on_msg_progress(struct ws_conn *c, json_t *msg)
 {
 	char *reply = NULL;
-	int rc = api_progress_ws(c->app, c->person_id, &c->progress, msg, &reply);
+	int rc = api_progress_ws(c->app, c->person_id, c->serial, &c->progress, msg, &reply);
 
-	if (rc == 0)
+	if (rc == 0 && reply)
 		rc = ws_send(c, reply, strlen(reply));
 	free(reply);
 	return rc;
@@ -321,6 +352,7 @@ on_established(struct ws_conn *c, struct lws *wsi)
 {
 	struct app *app = lws_context_user(lws_get_context(wsi));
 
+	c->serial = ++app->ws->serials;
 	if (c->person_id > 0 && people_add(app->ws, c))
 		return -1;
 	c->wsi = wsi;

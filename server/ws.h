@@ -74,6 +74,17 @@ size_t ws_hub_count(const struct ws_hub *hub);
 int ws_send(struct ws_conn *c, const char *text, size_t len);
 
 /*
+ * Queues TEXT (copied) to the open connection number SERIAL (unique in the
+ * process) of PERSON_ID, found through the person hash. Returns as
+ * ws_send, or TC_ENOTFOUND when that connection has closed. Service thread.
+ */
+int ws_send_to(struct ws_hub *hub, int64_t person_id, uint64_t serial, const char *text,
+	       size_t len);
+
+/* The progress state of that connection; NULL when it has closed. */
+struct progress_conn *ws_progress_conn(struct ws_hub *hub, int64_t person_id, uint64_t serial);
+
+/*
  * Queues TEXT (copied) to every open connection signed in as PERSON_ID
  * (> 0), using ws_send's queue rules. Service thread only. Returns how many
  * connections got it. Finds them through a hash table by person id, not by

@@ -92,24 +92,23 @@ store_progress_units_of_material(struct store *s, int64_t material_id,
 }
 
 int
-store_progress_edit(struct store *s, int64_t person_id, int64_t unit_id, int64_t course_id,
-		    int64_t material_id, int64_t now,
-		    int (*edit)(struct progress *row, const char *delivered, void *arg),
-		    void *arg, struct progress *out)
+store_progress_edit_in(struct store *s, int64_t person_id, int64_t unit_id, int64_t course_id,
+		       int64_t material_id, int64_t now,
+		       int (*edit)(struct progress *row, const char *delivered, void *arg),
+		       void *arg, struct progress *out)
 {
 	const struct progress_ops *o = NULL;
 	struct progress row;
 	char *delivered = NULL;
-	int rc = ops(s, &o), open = 0;
+	int rc = ops(s, &o);
 
 	memset(&row, 0, sizeof(row));
 	if (out)
 		memset(out, 0, sizeof(*out));
 	if (rc == 0 && (!edit || person_id <= 0 || unit_id <= 0 || course_id <= 0))
 		rc = TC_EINVALID;
-	if (rc || (rc = store_begin(s)))
+	if (rc)
 		goto out;
-	open = 1;
 	rc = o->get(s, person_id, unit_id, &row);
 	if (rc == TC_ENOTFOUND) {
 		memset(&row, 0, sizeof(row));
@@ -131,18 +130,36 @@ store_progress_edit(struct store *s, int64_t person_id, int64_t unit_id, int64_t
 			goto out;
 		row.exists = 1;
 	}
-	if (rc)
-		goto out;
-	rc = store_commit(s);
-	open = 0;
 out:
-	if (open)
-		store_rollback(s);
 	free(delivered);
 	if (rc == 0 && out)
 		*out = row;
 	else
 		store_progress_cleanup(&row);
+	return rc;
+}
+
+int
+store_progress_edit(struct store *s, int64_t person_id, int64_t unit_id, int64_t course_id,
+		    int64_t material_id, int64_t now,
+		    int (*edit)(struct progress *row, const char *delivered, void *arg),
+		    void *arg, struct progress *out)
+{
+	const struct progress_ops *o = NULL;
+	int rc = ops(s, &o);
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (rc == 0 && (!edit || person_id <= 0 || unit_id <= 0 || course_id <= 0))
+		rc = TC_EINVALID;
+	if (rc || (rc = store_begin(s)))
+		return rc;
+	rc = store_progress_edit_in(s, person_id, unit_id, course_id, material_id, now, edit, arg,
+				    out);
+	if (rc == 0 && (rc = store_commit(s)) != 0)
+		store_progress_cleanup(out);
+	if (rc)
+		store_rollback(s);
 	return rc;
 }
 

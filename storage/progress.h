@@ -54,6 +54,18 @@ int store_progress_edit(struct store *s, int64_t person_id, int64_t unit_id, int
 			void *arg, struct progress *out);
 
 /*
+ * store_progress_edit without a transaction of its own, for a caller that
+ * groups many edits in one (server/progress_writer.h: BEGIN, edits,
+ * COMMIT): the same read-modify-write, seeing the caller's earlier writes.
+ * Nothing is committed; on failure the caller rolls back (a failed EDIT or
+ * argument check writes nothing). OUT as above.
+ */
+int store_progress_edit_in(struct store *s, int64_t person_id, int64_t unit_id,
+			   int64_t course_id, int64_t material_id, int64_t now,
+			   int (*edit)(struct progress *row, const char *delivered, void *arg),
+			   void *arg, struct progress *out);
+
+/*
  * Adds [FROM_MS, TO_MS) to what was delivered of MATERIAL_ID to PERSON_ID,
  * in one transaction. TC_EINVALID for a bad span, TC_ETOOBIG when the set
  * is full (nothing changes).

@@ -4,7 +4,9 @@ commit, seq replay, reconnect resend, old messages), completion decided by
 the server only from watched AND delivered time (fake heartbeats without
 segment fetches never complete; fetching every segment through /media/
 does), resume from another session, the HTTP path, documents viewed on
-download, text units opened on GET, permissions and bad inputs."""
+download, text units opened on GET, permissions and bad inputs; WebSocket
+messages written in group commits (many in flight on one and on several
+connections, answered in order; a batch that cannot commit answers busy)."""
 import json
 import os
 import shutil
@@ -33,7 +35,8 @@ subprocess.run([FFMPEG, "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
 
 data = os.path.join(work, "data")
 people = (("100000000001", "Giảng Viên", "lecturer"), ("200000000001", "Học Viên", "learner"),
-          ("200000000002", "Người Ngoài", "learner"))
+          ("200000000002", "Người Ngoài", "learner"), ("200000000003", "Học Viên Ba", "learner"),
+          ("200000000004", "Học Viên Bốn", "learner"))
 for i, (nid, name, role) in enumerate(people):
     if i == 0:
         subprocess.run([BIN, "institution", "add", "VNU", "--name", "Đại học", "--kind",
@@ -320,6 +323,106 @@ t.eq(q("SELECT count(*) FROM progress p JOIN people e ON e.id = p.person_id"
        " WHERE e.national_id = '100000000001'")[0][0], 0, "the lecturer's views are not recorded")
 st, h, j = outsider.call("GET", "/api/v1/units/%s" % units["text"])
 t.eq(st, 404, "GET a unit of a course one is not in: 404")
+
+# ---- group commit: many messages in flight, answered in order after the commit -------
+l3, l4 = ApiClient(srv, "200000000003"), ApiClient(srv, "200000000004")
+for c in (l3, l4):
+    st, h, j = c.call("POST", "/api/v1/courses/%s/enrolment" % course)
+    assert st in (200, 201), (st, j)
+
+
+def P(m):
+    m["type"] = "progress"
+    return json.dumps(m)
+
+
+def row_of(nid):
+    r = q("SELECT watched, position_ms FROM progress p JOIN units u ON u.id = p.unit_id"
+          " JOIN people e ON e.id = p.person_id WHERE u.uid = ? AND e.national_id = ?", VU, nid)
+    return r[0] if r else None
+
+
+def answers(ws, n):
+    """The next N ack/error answers of WS, pushed events set aside."""
+    out = []
+    while len(out) < n:
+        r = ws.recv()
+        if r.get("type") in ("ack", "error"):
+            out.append(r)
+    return out
+
+
+def metric(name):
+    st, h, d = srv.request("GET", "/metrics")
+    for line in d.decode().splitlines():
+        if line.startswith(name + " "):
+            return int(float(line.split()[1]))
+    return None
+
+
+jobs0, batches0 = metric("tinchi_progress_jobs_total"), metric("tinchi_progress_batches_total")
+t.ok(jobs0 is not None and batches0 is not None, "/metrics counts progress batches and jobs")
+w3 = Ws(l3.cookie)
+N = 200
+for i in range(N):		# 50 ms of video each, 10 s in all, without waiting for acks
+    if i and i % 50 == 0:
+        time.sleep(1.05)	# 50 a second is the most a connection may send
+    w3.ws.send_text(P(hb(i + 1, i * 0.05, (i + 1) * 0.05, 50000 + i)))
+got = answers(w3, N)
+t.ok([a.get("type") for a in got] == ["ack"] * N, "200 messages sent back to back: all acked",
+     [a for a in got if a.get("type") != "ack"][:3])
+t.eq([a.get("seq") for a in got], list(range(1, N + 1)), "the acks come in the order sent")
+t.ok(all(abs(a["position"] - (a["seq"]) * 0.05) < 0.001 for a in got),
+     "each ack carries the state after its own message", got[-1])
+t.eq(row_of("200000000003"), ("0-10000", 10000), "the final row holds all 200 messages")
+jobs1, batches1 = metric("tinchi_progress_jobs_total"), metric("tinchi_progress_batches_total")
+t.ok(jobs1 - jobs0 >= N and batches1 - batches0 < jobs1 - jobs0,
+     "they were written in fewer commits than messages (group commit)",
+     (jobs1 - jobs0, batches1 - batches0))
+t.diag("200 messages: %d batches" % (batches1 - batches0))
+
+# several connections, two of one learner, interleaved
+w3b, w4 = Ws(l3.cookie), Ws(l4.cookie)
+M = 50
+time.sleep(1.05)
+for i in range(M):
+    w3.ws.send_text(P(hb(N + 1 + i, 10 + i * 0.02, 10 + (i + 1) * 0.02, 60000 + i)))
+    w3b.ws.send_text(P(hb(i + 1, 11 + i * 0.02, 11 + (i + 1) * 0.02, 60000 + i)))
+    w4.ws.send_text(P(hb(i + 1, i * 0.1, (i + 1) * 0.1, 60000 + i)))
+ga, gb, g4 = answers(w3, M), answers(w3b, M), answers(w4, M)
+t.ok([a.get("seq") for a in ga] == list(range(N + 1, N + M + 1)) and
+     [a.get("seq") for a in gb] == list(range(1, M + 1)) and
+     [a.get("seq") for a in g4] == list(range(1, M + 1)) and
+     all(a.get("type") == "ack" for a in ga + gb + g4),
+     "three connections interleaved: each gets its own acks, in order",
+     [a for a in ga + gb + g4 if a.get("type") != "ack"][:3])
+t.eq(row_of("200000000003")[0], "0-12000",
+     "two connections of one learner: both sets of ranges kept")
+t.eq(row_of("200000000004"), ("0-5000", 5000), "the other learner's row is its own")
+w3b.close()
+w4.close()
+
+# a batch that cannot commit: "busy", never an ack; the resend with the same seq applies
+time.sleep(1.05)
+lock = sqlite3.connect(os.path.join(data, "tinchi.db"), timeout=10, isolation_level=None)
+lock.execute("BEGIN IMMEDIATE")
+w3.ws.send_text(P(hb(N + M + 1, 12, 13, 70000)))
+w3.ws.send_text(P(hb(N + M + 2, 13, 14, 70001)))
+busy = answers(w3, 2)
+lock.execute("ROLLBACK")
+lock.close()
+t.ok([(a.get("type"), a.get("error"), a.get("seq")) for a in busy] ==
+     [("error", "busy", N + M + 1), ("error", "busy", N + M + 2)] and
+     all("could not be saved" in a.get("detail", "") for a in busy),
+     "the database locked past the writer's wait: both answered busy, in order", busy)
+t.eq(row_of("200000000003")[0], "0-12000", "nothing of the failed batch was written")
+w3.ws.send_text(P(hb(N + M + 1, 12, 13, 70000)))
+w3.ws.send_text(P(hb(N + M + 2, 13, 14, 70001)))
+again = answers(w3, 2)
+t.ok([(a.get("type"), a.get("seq")) for a in again] == [("ack", N + M + 1), ("ack", N + M + 2)],
+     "resent with the same seqs: applied and acked", again)
+t.eq(row_of("200000000003")[0], "0-14000", "the resent messages are in the row")
+w3.close()
 
 db.close()
 code, log = srv.stop()

@@ -275,6 +275,47 @@ test_edit(void)
 	is_int(k, 1, "its progress rows went with it");
 }
 
+/* Edits: one more millisecond of position each time. */
+static int
+edit_count(struct progress *row, const char *delivered, void *arg)
+{
+	row->position_ms++;
+	return 0;
+}
+
+/* store_progress_edit_in: edits of one caller's transaction see each other
+ * and go (or stay) with it. */
+static void
+test_edit_in(void)
+{
+	struct progress p;
+
+	ok(store_begin(st) == 0, "a batch's transaction");
+	is_int(store_progress_edit_in(st, other_id, unit_text, course_id, 0, NOW, edit_count, NULL,
+				      &p), 0, "edit inside it");
+	is_int(p.position_ms, 1, "first edit");
+	store_progress_cleanup(&p);
+	is_int(store_progress_edit_in(st, other_id, unit_text, course_id, 0, NOW, edit_count, NULL,
+				      &p), 0, "second edit");
+	is_int(p.position_ms, 2, "the second edit reads the first one's row");
+	store_progress_cleanup(&p);
+	ok(store_rollback(st) == 0, "roll the batch back");
+	is_int(store_progress_get(st, other_id, unit_text, &p), TC_ENOTFOUND,
+	       "nothing of a rolled back batch stays");
+
+	ok(store_begin(st) == 0, "another batch");
+	is_int(store_progress_edit_in(st, other_id, unit_text, course_id, 0, NOW, edit_count, NULL,
+				      NULL), 0, "edit");
+	is_int(store_progress_edit_in(st, other_id, unit_text, course_id, 0, NOW, edit_count, NULL,
+				      NULL), 0, "edit again");
+	is_int(store_progress_edit_in(st, other_id, unit_text, 0, 0, NOW, edit_count, NULL, NULL),
+	       TC_EINVALID, "a bad argument fails the edit alone");
+	ok(store_commit(st) == 0, "commit the batch");
+	is_int(store_progress_get(st, other_id, unit_text, &p), 0, "the row is there");
+	is_int(p.position_ms, 2, "with both edits");
+	store_progress_cleanup(&p);
+}
+
 static int
 remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -301,6 +342,7 @@ main(void)
 	}
 	ok(store_schema_version(st, &v) == 0 && v >= 7, "schema at migration 7 or later");
 	test_edit();
+	test_edit_in();
 	store_close(st);
 	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		diag("could not remove the temporary folder");
