@@ -35,6 +35,7 @@ struct ws_conn {
 	struct ws_msg *head, *tail;
 	int queued;
 	struct dynbuf rx;		/* a message being assembled */
+	int64_t last_rx_us;		/* monotonic time of the last frame received */
 	int ping_due;			/* send a ping at the next WRITEABLE */
 	int awaiting_pong;
 	const char *close_reason;	/* close at the next WRITEABLE */
@@ -334,10 +335,31 @@ out:
 	return rc == TC_ENOMEM ? -1 : 0;
 }
 
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void
 arm_timer(struct ws_conn *c)
 {
 	lws_set_timer_usecs(c->wsi, (lws_usec_t)c->app->cfg->ws_ping_interval * LWS_USEC_PER_SEC);
+}
+
+/*
+ * A frame arrived: the connection is alive. Only noted here: re-arming the
+ * timer on every frame would cost a walk of lws's sorted timer list (one
+ * entry per connection) per message; on_timer looks at the time instead.
+ */
+static void
+note_rx(struct ws_conn *c)
+{
+	c->awaiting_pong = 0;
+	c->last_rx_us = mono_us();
 }
 
 static const char *
@@ -365,6 +387,7 @@ on_established(struct ws_conn *c, struct lws *wsi)
 	app->ws->conns = c;
 	app->ws->n++;
 	metrics_websockets(app->metrics, 1);
+	c->last_rx_us = mono_us();
 	arm_timer(c);
 	return send_json(c, json_pack("{s:s, s:s, s:s, s:i, s:s?, s:s}", "type", "hello",
 				      "protocol", WS_PROTOCOL, "version", TINCHI_VERSION,
@@ -403,8 +426,7 @@ on_closed(struct ws_conn *c)
 static int
 on_receive(struct ws_conn *c, struct lws *wsi, const void *in, size_t len)
 {
-	c->awaiting_pong = 0;
-	arm_timer(c);
+	note_rx(c);
 	if (lws_frame_is_binary(wsi)) {
 		begin_close(c, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, "text frames only");
 		return 0;
@@ -462,6 +484,14 @@ on_writeable(struct ws_conn *c, struct lws *wsi)
 static int
 on_timer(struct ws_conn *c)
 {
+	int64_t interval = (int64_t)c->app->cfg->ws_ping_interval * 1000000;
+	int64_t quiet = mono_us() - c->last_rx_us;
+
+	if (quiet >= 0 && quiet < interval) {
+		/* heard from within the interval: wait out the rest of it */
+		lws_set_timer_usecs(c->wsi, (lws_usec_t)(interval - quiet));
+		return 0;
+	}
 	if (c->awaiting_pong) {
 		log_info("ws: %p sent nothing for two ping intervals; closing", (void *)c->wsi);
 		return -1;
@@ -715,8 +745,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_RECEIVE:
 		return on_receive(c, wsi, in, len);
 	case LWS_CALLBACK_RECEIVE_PONG:
-		c->awaiting_pong = 0;
-		arm_timer(c);
+		note_rx(c);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return on_writeable(c, wsi);

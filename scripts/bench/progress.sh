@@ -30,7 +30,8 @@
 #     by Python's sqlite3, 50 per transaction, WAL, synchronous=FULL, into a
 #     plain (id, json) table on the same disk.
 # Ends with one `target ...` line per goal.
-# Environment: LEARNERS, DURATION, INTERVAL, STATEMENTS, SAMPLE.
+# Environment: LEARNERS, DURATION, INTERVAL, STATEMENTS, SAMPLE; PERF_OUT=FILE
+# records the server with perf during the WebSocket phase.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -89,8 +90,17 @@ echo "setup: $nl learners activated, signed in and enrolled over HTTP in $setup_
 	'BEGIN { printf "%.0f", b - a }') s in all"
 unit=$(cat "$work/unit")
 
+perfpid=
+if [ -n "${PERF_OUT:-}" ]; then
+	perf record -F 499 -g -p "$pid" -o "$PERF_OUT" 2>/dev/null &
+	perfpid=$!
+fi
 $py ws "$base" --sessions "$work/sessions" --unit "$unit" --pid "$pid" --spans "$work/spans" \
 	--duration "$DURATION" --interval "$INTERVAL" >"$work/ws"
+if [ -n "$perfpid" ]; then
+	kill -INT "$perfpid"
+	wait "$perfpid" || true
+fi
 cat "$work/ws" | grep -v '^rss\|^messages\|^ack\|^ping' || true
 read -r _ opened failed ramp_s < <(grep '^connected' "$work/ws")
 read -r _ rss0 rss1 rss2 < <(grep '^rss' "$work/ws")
