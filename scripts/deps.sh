@@ -6,7 +6,7 @@ set -euo pipefail
 
 build_pkgs=(
   build-essential autoconf automake libtool pkg-config python3
-  libwebsockets-dev libsqlite3-dev libssl-dev libmagic-dev
+  libwebsockets-dev libwebsockets-evlib-ev libev-dev libsqlite3-dev libssl-dev libmagic-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
   libjansson-dev zlib1g-dev
 )
