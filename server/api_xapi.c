@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +268,43 @@ authenticate(struct app *app, struct xreq *x, struct http_response *resp)
 	if (!crypto_equal(hash, stored, 64))
 		return unauthorized(resp, "the LRS credential is unknown or revoked");
 	return 0;
+}
+
+/*
+ * The version each credential last spoke (X-Experience-API-Version), in
+ * memory: a request without the header is refused in that version (the
+ * client's own), 2.0.0 when the credential has not spoken yet.
+ */
+#define VERSION_MEMO 256
+
+static struct {
+	int64_t cred;
+	enum xapi_version v;
+} version_memo[VERSION_MEMO];
+static pthread_mutex_t version_memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+version_remember(int64_t cred, enum xapi_version v)
+{
+	size_t i = (size_t)((uint64_t)cred % VERSION_MEMO);
+
+	pthread_mutex_lock(&version_memo_lock);
+	version_memo[i].cred = cred;
+	version_memo[i].v = v;
+	pthread_mutex_unlock(&version_memo_lock);
+}
+
+static enum xapi_version
+version_recalled(int64_t cred)
+{
+	size_t i = (size_t)((uint64_t)cred % VERSION_MEMO);
+	enum xapi_version v = XAPI_V2;
+
+	pthread_mutex_lock(&version_memo_lock);
+	if (version_memo[i].cred == cred && version_memo[i].v)
+		v = version_memo[i].v;
+	pthread_mutex_unlock(&version_memo_lock);
+	return v;
 }
 
 static int
@@ -1760,6 +1798,13 @@ doc_write(struct app *app, struct xreq *x, struct http_response *resp, struct do
 				" ETag (or If-None-Match: * to create only)");
 		goto out;
 	}
+	/* 1.0.x: a profile PUT carries a precondition, also to create */
+	if (!merge && !exists && x->v == XAPI_V1 && d->k.kind != XAPI_DOC_STATE &&
+	    !(x->if_match && *x->if_match) && !(x->if_none_match && *x->if_none_match)) {
+		bad(resp, "xAPI 1.0.x: a profile PUT needs If-None-Match: * (to create) or"
+		    " If-Match with the ETag");
+		goto out;
+	}
 	if (merge && is_json_type(ct)) {
 		json_t *n = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, NULL);
 		if (!json_is_object(n)) {
@@ -2067,8 +2112,10 @@ on_xapi(struct app *app, struct http_request *req, struct http_response *resp)
 	}
 	if (authenticate(app, &x, resp))
 		goto out;
-	if (version_parse(x.version_hdr, &x.v)) {
-		x.v = XAPI_V2;
+	if (version_parse(x.version_hdr, &x.v) == 0) {
+		version_remember(x.cred.id, x.v);
+	} else {
+		x.v = version_recalled(x.cred.id);
 		bad(resp, "X-Experience-API-Version: send 1.0.0 to 1.0.3 or 2.0.0 (got \"%s\")",
 		    x.version_hdr ? x.version_hdr : "");
 		goto out;
