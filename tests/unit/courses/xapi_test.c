@@ -433,6 +433,11 @@ test_invalid(void)
 	bad(D, "attachments", "[12345]", "attachments[0]: must be an Attachment");
 	bad(S_ATTACH, "attachments.0.usageType", "'should fail'", "attachments[0].usageType: must be an IRI");
 	bad(S_ATTACH, "attachments.0.contentType", "12345", "attachments[0].contentType: must be an Internet media type");
+	bad(S_ATTACH, "attachments.0.contentType", "'image/'", "attachments[0].contentType: must be an Internet media type");
+	good_mod(S_ATTACH, "attachments.0.contentType", "'image/jpeg'", XAPI_V2,
+		 "contentType image/jpeg (the subtype ends the string)");
+	good_mod(S_ATTACH, "attachments.0.contentType", "'application/octet-stream'", XAPI_V1,
+		 "contentType application/octet-stream");
 	bad(S_ATTACH, "attachments.0.length", "'should fail'", "attachments[0].length: must be a non-negative integer");
 	bad(S_ATTACH, "attachments.0.length", "2.5", "attachments[0].length: must be a non-negative integer");
 	bad(S_ATTACH, "attachments.0.sha2", "12345", "attachments[0].sha2: must be a SHA-2");
