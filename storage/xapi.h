@@ -1,9 +1,9 @@
 /*
- * xapi.h - persistence of learning records (schema migration 10): the LRS
- * credentials of institutions, xAPI statements with the side tables that
- * the statement queries filter on, the documents of the state, activity
- * profile and agent profile resources, and the last known definition of
- * each activity.
+ * xapi.h - persistence of learning records (schema migrations 10 and 11):
+ * the LRS credentials of institutions, xAPI statements with the side tables
+ * that the statement queries filter on, the attachment data that came with
+ * statements, the documents of the state, activity profile and agent
+ * profile resources, and the last known definition of each activity.
  *
  * Every row belongs to one institution and every read names it: one
  * institution's credential never reaches another's records. Statements are
