@@ -202,13 +202,13 @@ media_type_valid(const char *s)
 
 	if (!s)
 		return 0;
-	while (is_alnum(s[n]) || (n > 0 && strchr("!#$&-^_.+", s[n])))
+	while (is_alnum(s[n]) || (n > 0 && s[n] && strchr("!#$&-^_.+", s[n])))
 		n++;
 	if (n == 0 || s[n] != '/')
 		return 0;
 	s += n + 1;
 	n = 0;
-	while (is_alnum(s[n]) || (n > 0 && strchr("!#$&-^_.+", s[n])))
+	while (is_alnum(s[n]) || (n > 0 && s[n] && strchr("!#$&-^_.+", s[n])))
 		n++;
 	if (n == 0)
 		return 0;
@@ -1685,12 +1685,10 @@ ids_actor(const struct walk *w, json_t *a)
 static int
 ids_activity(const struct walk *w, json_t *a)
 {
-	static const char *const keep[] = { "objectType", "id", NULL };
+	/* the id alone: objectType "Activity" is the default, not an identifier */
+	static const char *const keep[] = { "id", NULL };
 
 	(void)w;
-	if (!json_object_get(a, "objectType") &&
-	    json_object_set_new(a, "objectType", json_string("Activity")) != 0)
-		return TC_ENOMEM;
 	return keep_only(a, keep);
 }
 

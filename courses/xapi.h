@@ -115,7 +115,7 @@ int xapi_statement_same(const json_t *a, const json_t *b);
  * The statement as GET ?format= asks: a new reference (NULL on ENOMEM).
  * EXACT: a deep copy. IDS: Agents and identified Groups reduced to
  * objectType and IFI, anonymous Groups to objectType and members (each
- * reduced), Activities to objectType and id, verbs to id, everywhere
+ * reduced), Activities to their id (no objectType), verbs to id, everywhere
  * (context, authority, SubStatement included). CANONICAL: every language
  * map reduced to the entry that best matches the Accept-Language list
  * LANGS (q values, exact tag before prefix); its first entry when nothing

@@ -10,14 +10,19 @@
  * resource handler runs. Every answer carries X-Experience-API-Version.
  *
  * Statements are validated by courses/xapi.h; a batch is stored in one
- * transaction (all or nothing). Attachments whose data would come in a
- * multipart/mixed body are refused (400); attachments given by fileUrl are
- * stored as part of the statement.
+ * transaction (all or nothing). Attachment data comes in a multipart/mixed
+ * body (the statements first, then one part per attachment, named by its
+ * X-Experience-API-Hash and checked against it); the parts are stored in
+ * the same transaction as the statements and sent back, after the
+ * statements, to GET ?attachments=true. A signed statement's JWS (Data
+ * 2.6) is checked: RS256/384/512, the payload the same statement, and the
+ * signature itself when the header carries an x5c certificate.
  */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +33,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "courses/crypto.h"
 #include "courses/errors.h"
@@ -47,8 +53,11 @@
 #define XAPI_LIMIT_MAX 500	/* statements in one GET answer */
 #define XAPI_BATCH_MAX 1000	/* statements in one POST */
 #define AGENT_KEY_MAX 1024
+#define XAPI_PARTS_MAX 64	/* parts of one multipart/mixed request */
+#define XAPI_JWS_MAX ((size_t)1 << 20)
 
 static const char VOIDED_VERB[] = "http://adlnet.gov/expapi/verbs/voided";
+static const char SIGNATURE_USAGE[] = "http://adlnet.gov/expapi/attachments/signature";
 
 /* ---- the request as xAPI sees it ------------------------------------------------ */
 
@@ -261,6 +270,43 @@ authenticate(struct app *app, struct xreq *x, struct http_response *resp)
 	return 0;
 }
 
+/*
+ * The version each credential last spoke (X-Experience-API-Version), in
+ * memory: a request without the header is refused in that version (the
+ * client's own), 2.0.0 when the credential has not spoken yet.
+ */
+#define VERSION_MEMO 256
+
+static struct {
+	int64_t cred;
+	enum xapi_version v;
+} version_memo[VERSION_MEMO];
+static pthread_mutex_t version_memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+version_remember(int64_t cred, enum xapi_version v)
+{
+	size_t i = (size_t)((uint64_t)cred % VERSION_MEMO);
+
+	pthread_mutex_lock(&version_memo_lock);
+	version_memo[i].cred = cred;
+	version_memo[i].v = v;
+	pthread_mutex_unlock(&version_memo_lock);
+}
+
+static enum xapi_version
+version_recalled(int64_t cred)
+{
+	size_t i = (size_t)((uint64_t)cred % VERSION_MEMO);
+	enum xapi_version v = XAPI_V2;
+
+	pthread_mutex_lock(&version_memo_lock);
+	if (version_memo[i].cred == cred && version_memo[i].v)
+		v = version_memo[i].v;
+	pthread_mutex_unlock(&version_memo_lock);
+	return v;
+}
+
 static int
 version_parse(const char *s, enum xapi_version *v)
 {
@@ -360,6 +406,388 @@ is_json_type(const char *ct)
 {
 	return ct && strncasecmp(ct, "application/json", 16) == 0 &&
 	       (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ');
+}
+
+/* ---- multipart/mixed ---------------------------------------------------------------- */
+
+struct xpart {
+	char ctype[128];
+	char hash[129];			/* X-Experience-API-Hash, lower case; "" none */
+	const unsigned char *data;	/* into the request body */
+	size_t len;
+	int used;			/* named by an attachment of the statements */
+};
+
+struct xparts {
+	struct xpart v[XAPI_PARTS_MAX];
+	int n;
+};
+
+static const unsigned char *
+mem_find(const unsigned char *h, size_t hl, const char *needle, size_t nl)
+{
+	return memmem(h, hl, needle, nl);
+}
+
+/* The boundary parameter of a multipart Content-Type (quotes removed). */
+static int
+multipart_boundary(const char *ct, char *out, size_t outsize)
+{
+	const char *p = ct;
+	size_t n;
+
+	for (; (p = strchr(p, ';')); p++) {
+		const char *q = p + 1;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (strncasecmp(q, "boundary=", 9) != 0)
+			continue;
+		q += 9;
+		if (*q == '"') {
+			q++;
+			n = strcspn(q, "\"");
+		} else {
+			n = strcspn(q, "; \t");
+		}
+		if (n == 0 || n > 70 || n >= outsize)
+			return TC_EINVALID;
+		memcpy(out, q, n);
+		out[n] = '\0';
+		return 0;
+	}
+	return TC_EINVALID;
+}
+
+/* Reads the header lines H (LEN bytes, CRLF-separated) of one part. */
+static int
+part_headers(const char *h, size_t len, struct xpart *p, char *err, size_t errlen)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		const char *line = h + i, *colon, *v;
+		const char *eol = memchr(line, '\r', len - i);
+		size_t ll = eol ? (size_t)(eol - line) : len - i, vl, nl;
+
+		i += ll + 2;
+		if (ll == 0)
+			continue;
+		colon = memchr(line, ':', ll);
+		if (!colon)
+			return snprintf(err, errlen, "a part's header line has no ':'"), TC_EINVALID;
+		nl = (size_t)(colon - line);
+		v = colon + 1;
+		vl = ll - nl - 1;
+		while (vl && (*v == ' ' || *v == '\t'))
+			v++, vl--;
+		while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+			vl--;
+		if (nl == 12 && strncasecmp(line, "Content-Type", 12) == 0) {
+			if (vl >= sizeof(p->ctype))
+				return snprintf(err, errlen, "a part's Content-Type is too long"),
+				       TC_EINVALID;
+			memcpy(p->ctype, v, vl);
+			p->ctype[vl] = '\0';
+		} else if (nl == 21 && strncasecmp(line, "X-Experience-API-Hash", 21) == 0) {
+			if (vl == 0 || vl >= sizeof(p->hash))
+				return snprintf(err, errlen, "a part's X-Experience-API-Hash is not"
+						" a SHA-2 digest"), TC_EINVALID;
+			for (size_t k = 0; k < vl; k++)
+				p->hash[k] = (char)tolower((unsigned char)v[k]);
+			p->hash[vl] = '\0';
+		} else if (nl == 25 && strncasecmp(line, "Content-Transfer-Encoding", 25) == 0) {
+			if (vl != 6 || strncasecmp(v, "binary", 6) != 0)
+				return snprintf(err, errlen, "a part's Content-Transfer-Encoding must"
+						" be binary"), TC_EINVALID;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Splits the multipart/mixed BODY (content type CT) into OUT's parts: the
+ * first is the statements (application/json), the others attachment data.
+ */
+static int
+multipart_parse(const char *ct, const char *body, size_t len, struct xparts *out,
+		char *err, size_t errlen)
+{
+	char boundary[72], delim[80];
+	const unsigned char *b = (const unsigned char *)(body ? body : ""), *end = b + len, *p;
+	size_t dl;
+
+	out->n = 0;
+	if (multipart_boundary(ct, boundary, sizeof(boundary)))
+		return snprintf(err, errlen, "multipart/mixed needs a boundary parameter (1 to 70"
+				" characters)"), TC_EINVALID;
+	dl = (size_t)snprintf(delim, sizeof(delim), "\r\n--%s", boundary);
+	/* the first delimiter may open the body (no CRLF before it) */
+	if (len >= dl - 2 && memcmp(b, delim + 2, dl - 2) == 0)
+		p = b + dl - 2;
+	else if ((p = mem_find(b, len, delim, dl)))
+		p += dl;
+	else
+		return snprintf(err, errlen, "the body has no multipart boundary"), TC_EINVALID;
+	for (;;) {
+		const unsigned char *hend, *next;
+		struct xpart *part;
+
+		if (end - p >= 2 && p[0] == '-' && p[1] == '-')
+			break;		/* the closing delimiter */
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (end - p < 2 || p[0] != '\r' || p[1] != '\n')
+			return snprintf(err, errlen, "a multipart delimiter is not followed by"
+					" CRLF"), TC_EINVALID;
+		p += 2;
+		if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
+			hend = p;	/* no header lines */
+		} else {
+			hend = mem_find(p, (size_t)(end - p), "\r\n\r\n", 4);
+			if (!hend)
+				return snprintf(err, errlen, "a part's headers do not end"), TC_EINVALID;
+			hend += 2;
+		}
+		next = mem_find(hend + 2, (size_t)(end - hend - 2), delim, dl);
+		if (!next)
+			return snprintf(err, errlen, "the multipart body is not closed"), TC_EINVALID;
+		if (out->n == XAPI_PARTS_MAX)
+			return snprintf(err, errlen, "more than %d parts", XAPI_PARTS_MAX),
+			       TC_EINVALID;
+		part = &out->v[out->n++];
+		memset(part, 0, sizeof(*part));
+		if (part_headers((const char *)p, (size_t)(hend - p), part, err, errlen))
+			return TC_EINVALID;
+		part->data = hend + 2;
+		part->len = (size_t)(next - part->data);
+		p = next + dl;
+	}
+	if (out->n == 0)
+		return snprintf(err, errlen, "the multipart body has no part"), TC_EINVALID;
+	if (!is_json_type(out->v[0].ctype))
+		return snprintf(err, errlen, "the first part must be the statements, as"
+				" application/json"), TC_EINVALID;
+	for (int i = 1; i < out->n; i++)
+		if (!out->v[i].hash[0])
+			return snprintf(err, errlen, "part %d has no X-Experience-API-Hash", i + 1),
+			       TC_EINVALID;
+	return 0;
+}
+
+/* 1 when DATA has the SHA-2 hex digest HEX (SHA-256, 384 or 512 by its
+ * length); else 0. */
+static int
+sha2_matches(const unsigned char *data, size_t len, const char *hex)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char got[2 * EVP_MAX_MD_SIZE + 1];
+	size_t hl = strlen(hex);
+	const EVP_MD *alg = hl == 64 ? EVP_sha256() : hl == 96 ? EVP_sha384()
+			  : hl == 128 ? EVP_sha512() : NULL;
+	unsigned int n = 0;
+
+	if (!alg || !EVP_Digest(data, len, md, &n, alg, NULL))
+		return 0;
+	for (unsigned int i = 0; i < n; i++) {
+		got[2 * i] = digits[md[i] >> 4];
+		got[2 * i + 1] = digits[md[i] & 15];
+	}
+	got[2 * n] = '\0';
+	return strcasecmp(got, hex) == 0;
+}
+
+static struct xpart *
+part_by_hash(struct xparts *parts, const char *sha2)
+{
+	for (int i = 1; parts && sha2 && i < parts->n; i++)
+		if (strcasecmp(parts->v[i].hash, sha2) == 0)
+			return &parts->v[i];
+	return NULL;
+}
+
+/* ---- signed statements (Data 2.6) ----------------------------------------------------- */
+
+/* A copy of statement S without its signature attachments. */
+static json_t *
+unsigned_copy(const json_t *s)
+{
+	json_t *c = json_deep_copy(s), *att = json_object_get(c, "attachments"), *a;
+	size_t i;
+
+	if (!c)
+		return NULL;
+	for (i = json_array_size(att); i-- > 0;) {
+		a = json_array_get(att, i);
+		if (json_is_string(json_object_get(a, "usageType")) &&
+		    strcmp(json_string_value(json_object_get(a, "usageType")), SIGNATURE_USAGE) == 0)
+			json_array_remove(att, i);
+	}
+	if (att && json_array_size(att) == 0)
+		json_object_del(c, "attachments");
+	return c;
+}
+
+/* Verifies the JWS signature SIG over INPUT with the key of the x5c
+ * certificate CERT_B64 (standard base64 DER). */
+static int
+jws_verify_x5c(const char *cert_b64, const EVP_MD *md, const char *input,
+	       const unsigned char *sig, size_t siglen)
+{
+	size_t cl = strlen(cert_b64), n = 0;
+	unsigned char *der = malloc(cl + 1);
+	const unsigned char *p = der;
+	X509 *cert = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	int ok = 0;
+
+	if (der && b64_decode(cert_b64, der, cl + 1, &n) == 0 &&
+	    (cert = d2i_X509(NULL, &p, (long)n)) && X509_get0_pubkey(cert) &&
+	    EVP_PKEY_get_base_id(X509_get0_pubkey(cert)) == EVP_PKEY_RSA &&
+	    (ctx = EVP_MD_CTX_new()) &&
+	    EVP_DigestVerifyInit(ctx, NULL, md, NULL, X509_get0_pubkey(cert)) == 1 &&
+	    EVP_DigestVerify(ctx, sig, siglen, (const unsigned char *)input, strlen(input)) == 1)
+		ok = 1;
+	EVP_MD_CTX_free(ctx);
+	X509_free(cert);
+	free(der);
+	return ok;
+}
+
+/*
+ * Checks the JWS (compact serialization, LEN bytes) of a signed statement
+ * STMT as the spec asks: algorithm RS256, RS384 or RS512; the payload a
+ * JSON statement that is the same as STMT without its signature; the
+ * signature valid for the x5c certificate's key when the header has one.
+ */
+static int
+jws_check(const unsigned char *jws, size_t len, const json_t *stmt, char *err, size_t errlen)
+{
+	char *text = NULL, *dot1, *dot2, *input = NULL;
+	unsigned char *hdr_raw = NULL, *pay_raw = NULL, *sig = NULL;
+	size_t hl = 0, pl = 0, sl = 0, n;
+	json_t *hdr = NULL, *pay = NULL, *mine = NULL, *theirs = NULL, *x5c;
+	const char *alg;
+	const EVP_MD *md = NULL;
+	int rc = TC_EINVALID, same;
+
+	while (len && (jws[len - 1] == '\r' || jws[len - 1] == '\n' || jws[len - 1] == ' '))
+		len--;
+	if (len == 0 || len > XAPI_JWS_MAX || memchr(jws, '\0', len)) {
+		snprintf(err, errlen, "the signature is not a JWS");
+		return TC_EINVALID;
+	}
+	text = malloc(len + 1);
+	input = malloc(len + 1);
+	hdr_raw = malloc(len);
+	pay_raw = malloc(len);
+	sig = malloc(len);
+	if (!text || !input || !hdr_raw || !pay_raw || !sig) {
+		snprintf(err, errlen, "out of memory");
+		rc = TC_ENOMEM;
+		goto out;
+	}
+	memcpy(text, jws, len);
+	text[len] = '\0';
+	dot1 = strchr(text, '.');
+	dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+	if (!dot2 || strchr(dot2 + 1, '.') || dot1 == text || dot2 == dot1 + 1 || !dot2[1]) {
+		snprintf(err, errlen, "the signature is not a JWS in compact serialization");
+		goto out;
+	}
+	n = (size_t)(dot2 - text);
+	memcpy(input, text, n);
+	input[n] = '\0';
+	*dot1 = *dot2 = '\0';
+	if (b64url_decode(text, hdr_raw, len, &hl) || b64url_decode(dot1 + 1, pay_raw, len, &pl) ||
+	    b64url_decode(dot2 + 1, sig, len, &sl)) {
+		snprintf(err, errlen, "the JWS is not base64url");
+		goto out;
+	}
+	hdr = json_loadb((const char *)hdr_raw, hl, 0, NULL);
+	alg = json_string_value(json_object_get(hdr, "alg"));
+	if (alg && strcmp(alg, "RS256") == 0)
+		md = EVP_sha256();
+	else if (alg && strcmp(alg, "RS384") == 0)
+		md = EVP_sha384();
+	else if (alg && strcmp(alg, "RS512") == 0)
+		md = EVP_sha512();
+	if (!md) {
+		snprintf(err, errlen, "the JWS algorithm must be RS256, RS384 or RS512");
+		goto out;
+	}
+	pay = json_loadb((const char *)pay_raw, pl, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(pay)) {
+		snprintf(err, errlen, "the JWS payload is not a JSON statement");
+		goto out;
+	}
+	mine = unsigned_copy(stmt);
+	theirs = unsigned_copy(pay);
+	same = mine && theirs && xapi_statement_same(mine, theirs);
+	if (!same) {
+		snprintf(err, errlen, "the JWS payload is not this statement");
+		goto out;
+	}
+	x5c = json_array_get(json_object_get(hdr, "x5c"), 0);
+	if (x5c && (!json_is_string(x5c) ||
+		    !jws_verify_x5c(json_string_value(x5c), md, input, sig, sl))) {
+		snprintf(err, errlen, "the JWS signature does not verify with its x5c certificate");
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(hdr);
+	json_decref(pay);
+	json_decref(mine);
+	json_decref(theirs);
+	free(text);
+	free(input);
+	free(hdr_raw);
+	free(pay_raw);
+	free(sig);
+	return rc;
+}
+
+/*
+ * The attachments of statement S (number I) against the request's PARTS
+ * (NULL: application/json, no data): every attachment without a fileUrl
+ * has its part, whose bytes have the attachment's sha2; a signature is an
+ * application/octet-stream part holding a JWS of the statement.
+ */
+static int
+check_attachments(const json_t *s, size_t i, struct xparts *parts, struct http_response *resp)
+{
+	json_t *a;
+	size_t k;
+	char err[300];
+
+	json_array_foreach(json_object_get(s, "attachments"), k, a) {
+		const char *sha2 = json_string_value(json_object_get(a, "sha2"));
+		const char *usage = json_string_value(json_object_get(a, "usageType"));
+		const char *ct = json_string_value(json_object_get(a, "contentType"));
+		int is_sig = usage && strcmp(usage, SIGNATURE_USAGE) == 0;
+		struct xpart *p = part_by_hash(parts, sha2);
+
+		if (!parts && !json_object_get(a, "fileUrl"))
+			return bad(resp, "statement %zu: attachments[%zu]: no fileUrl, so its data"
+				   " must come in a multipart/mixed request", i, k), TC_EINVALID;
+		if (is_sig && (!ct || strcasecmp(ct, "application/octet-stream") != 0))
+			return bad(resp, "statement %zu: attachments[%zu]: a signature's contentType"
+				   " must be application/octet-stream", i, k), TC_EINVALID;
+		if (!p && (is_sig || !json_object_get(a, "fileUrl")))
+			return bad(resp, "statement %zu: attachments[%zu]: no part has"
+				   " X-Experience-API-Hash %s", i, k, sha2 ? sha2 : ""), TC_EINVALID;
+		if (!p)
+			continue;
+		if (!p->used && !sha2_matches(p->data, p->len, p->hash))
+			return bad(resp, "the part with X-Experience-API-Hash %s does not have that"
+				   " SHA-2 digest", p->hash), TC_EINVALID;
+		p->used = 1;
+		if (is_sig && jws_check(p->data, p->len, s, err, sizeof(err)))
+			return bad(resp, "statement %zu: attachments[%zu]: %s", i, k, err),
+			       TC_EINVALID;
+	}
+	return 0;
 }
 
 /* ---- statements: storing ------------------------------------------------------------ */
@@ -606,7 +1034,8 @@ complete_statement(struct app *app, json_t *s, const struct lrs_credential *cred
  */
 static int
 store_statements(struct app *app, int64_t inst, int64_t cred_id, json_t *arr,
-		 const json_t *sent, int64_t stored_us, char *conflict_id)
+		 const json_t *sent, int64_t stored_us, char *conflict_id,
+		 const struct xparts *parts)
 {
 	size_t i;
 	json_t *s;
@@ -626,7 +1055,8 @@ store_statements(struct app *app, int64_t inst, int64_t cred_id, json_t *arr,
 			.stored_us = stored_us, .verb_id = verb,
 			.registration = json_string_value(json_object_get(ctx, "registration")),
 		};
-		char reg[37];
+		char reg[37], target[37];
+		const char *ot = json_string_value(json_object_get(obj, "objectType"));
 
 		rc = store_xapi_statement_get(app->store, inst, id, &old, NULL, NULL, NULL);
 		if (rc == 0) {
@@ -655,6 +1085,13 @@ store_statements(struct app *app, int64_t inst, int64_t cred_id, json_t *arr,
 			reg[36] = '\0';
 			row.registration = reg;
 		}
+		if (ot && strcmp(ot, "StatementRef") == 0) {
+			const char *t = json_string_value(json_object_get(obj, "id"));
+			for (int k = 0; k < 36 && t && t[k]; k++)
+				target[k] = (char)tolower((unsigned char)t[k]);
+			target[36] = '\0';
+			row.ref_target = target;
+		}
 		if (strcmp(verb, VOIDED_VERB) == 0)
 			row.voids = json_string_value(json_object_get(obj, "id"));
 		if (xapi_timestamp_parse(ts, &row.timestamp_us))
@@ -677,6 +1114,11 @@ store_statements(struct app *app, int64_t inst, int64_t cred_id, json_t *arr,
 		if (rc)
 			break;
 	}
+	for (int p = 1; rc == 0 && parts && p < parts->n; p++)
+		rc = store_xapi_attachment_put(app->store, inst, parts->v[p].hash,
+					       parts->v[p].ctype[0] ? parts->v[p].ctype
+								    : "application/octet-stream",
+					       parts->v[p].data, parts->v[p].len);
 	if (rc == 0)
 		rc = store_commit(app->store);
 	if (rc)
@@ -690,25 +1132,20 @@ store_statements(struct app *app, int64_t inst, int64_t cred_id, json_t *arr,
  */
 static int
 prepare_statements(struct app *app, struct xreq *x, json_t *arr, int64_t stored_us,
-		   struct http_response *resp, const char *put_id)
+		   struct http_response *resp, const char *put_id, struct xparts *parts)
 {
 	char err[400], tid[37];
 	size_t i, j;
 	json_t *s;
 
 	json_array_foreach(arr, i, s) {
-		json_t *att, *a, *obj = json_object_get(s, "object");
+		json_t *obj = json_object_get(s, "object");
 		const char *verb;
-		size_t k;
 
 		if (xapi_statement_check(s, x->v, err, sizeof(err)))
 			return bad(resp, "statement %zu: %s", i, err), TC_EINVALID;
-		att = json_object_get(s, "attachments");
-		json_array_foreach(att, k, a)
-			if (!json_object_get(a, "fileUrl"))
-				return bad(resp, "statement %zu: attachments[%zu]: this LRS does not"
-					   " accept attachment data (multipart/mixed); give a fileUrl",
-					   i, k), TC_EUNSUPPORTED;
+		if (check_attachments(s, i, parts, resp))
+			return TC_EINVALID;
 		if (put_id) {
 			const char *given = json_string_value(json_object_get(s, "id"));
 			if (given && strcasecmp(given, put_id) != 0)
@@ -735,6 +1172,10 @@ prepare_statements(struct app *app, struct xreq *x, json_t *arr, int64_t stored_
 		if (complete_statement(app, s, &x->cred, x->v, stored_us))
 			return problem_respond_err(resp, TC_ENOMEM, NULL), TC_ENOMEM;
 	}
+	for (int p = 1; parts && p < parts->n; p++)
+		if (!parts->v[p].used)
+			return bad(resp, "part %d (X-Experience-API-Hash %s) is no attachment of the"
+				   " statements", p + 1, parts->v[p].hash), TC_EINVALID;
 	json_array_foreach(arr, i, s)
 		for (j = 0; j < i; j++)
 			if (strcmp(json_string_value(json_object_get(s, "id")),
@@ -744,9 +1185,12 @@ prepare_statements(struct app *app, struct xreq *x, json_t *arr, int64_t stored_
 	return 0;
 }
 
+/* Stores the statements of BODY (JSON) with the attachment data of PARTS
+ * (NULL: none). */
 static int
-statements_write(struct app *app, struct xreq *x, struct http_response *resp,
-		 const char *put_id)
+statements_store_body(struct app *app, struct xreq *x, struct http_response *resp,
+		      const char *put_id, const char *body, size_t body_len,
+		      struct xparts *parts)
 {
 	json_t *in = NULL, *arr = NULL, *ids = NULL, *s, *sent = NULL;
 	json_error_t je;
@@ -755,12 +1199,7 @@ statements_write(struct app *app, struct xreq *x, struct http_response *resp,
 	size_t i;
 	int rc;
 
-	if (x->content_type && strncasecmp(x->content_type, "multipart/mixed", 15) == 0)
-		return bad(resp, "this LRS does not accept attachment data (multipart/mixed);"
-			   " send statements as application/json, attachments by fileUrl");
-	if (!is_json_type(x->content_type))
-		return bad(resp, "send statements as application/json");
-	in = json_loadb(x->body ? x->body : "", x->body_len, JSON_REJECT_DUPLICATES, &je);
+	in = json_loadb(body, body_len, JSON_REJECT_DUPLICATES, &je);
 	if (!in)
 		return bad(resp, "the body is not JSON: %s (line %d)", je.text, je.line);
 	if (put_id) {
@@ -794,14 +1233,15 @@ statements_write(struct app *app, struct xreq *x, struct http_response *resp,
 			sent = NULL;
 			break;
 		}
-	if (!sent || prepare_statements(app, x, arr, stored, resp, put_id)) {
+	if (!sent || prepare_statements(app, x, arr, stored, resp, put_id, parts)) {
 		if (!sent)
 			problem_respond_err(resp, TC_ENOMEM, NULL);
 		json_decref(arr);
 		json_decref(sent);
 		return 0;
 	}
-	rc = store_statements(app, x->cred.institution_id, x->cred.id, arr, sent, stored, conflict);
+	rc = store_statements(app, x->cred.institution_id, x->cred.id, arr, sent, stored, conflict,
+			      parts);
 	json_decref(sent);
 	if (rc == TC_ECONFLICT) {
 		char d[160];
@@ -818,6 +1258,32 @@ statements_write(struct app *app, struct xreq *x, struct http_response *resp,
 		api_reply_json(resp, 200, ids);
 	}
 	json_decref(arr);
+	return 0;
+}
+
+static int
+statements_write(struct app *app, struct xreq *x, struct http_response *resp,
+		 const char *put_id)
+{
+	struct xparts *parts;
+	char err[200];
+
+	if (!x->content_type || strncasecmp(x->content_type, "multipart/mixed", 15) != 0) {
+		if (!is_json_type(x->content_type))
+			return bad(resp, "send statements as application/json, or multipart/mixed"
+				   " with attachment data");
+		return statements_store_body(app, x, resp, put_id, x->body ? x->body : "",
+					     x->body_len, NULL);
+	}
+	parts = malloc(sizeof(*parts));
+	if (!parts)
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	if (multipart_parse(x->content_type, x->body, x->body_len, parts, err, sizeof(err)))
+		bad(resp, "multipart/mixed: %s", err);
+	else
+		statements_store_body(app, x, resp, put_id, (const char *)parts->v[0].data,
+				      parts->v[0].len, parts);
+	free(parts);
 	return 0;
 }
 
@@ -878,24 +1344,78 @@ consistent_through(struct http_response *resp)
 	http_response_header(resp, "x-experience-api-consistent-through", t);
 }
 
-/* Wraps a JSON body as multipart/mixed (attachments=true: no attachment
- * data is held, so the statements are the only part). */
-static void
-as_multipart(struct http_response *resp)
+/* Adds the sha2 of every attachment of statement S (and of its
+ * SubStatement) to the set HASHES (an object: lower-case digest -> true). */
+static int
+attachment_hashes(const json_t *s, json_t *hashes)
 {
-	static const char boundary[] = "tinchi-xapi-7d1c0b3f";
+	const json_t *obj = json_object_get(s, "object"), *a;
+	const char *ot = json_string_value(json_object_get(obj, "objectType"));
+	char h[129];
+	size_t i;
+
+	json_array_foreach(json_object_get(s, "attachments"), i, a) {
+		const char *sha2 = json_string_value(json_object_get(a, "sha2"));
+		size_t n = sha2 ? strlen(sha2) : 0;
+		if (n == 0 || n >= sizeof(h))
+			continue;
+		for (size_t k = 0; k <= n; k++)
+			h[k] = (char)tolower((unsigned char)sha2[k]);
+		if (json_object_set_new(hashes, h, json_true()))
+			return TC_ENOMEM;
+	}
+	return ot && strcmp(ot, "SubStatement") == 0 ? attachment_hashes(obj, hashes) : 0;
+}
+
+/*
+ * Turns the JSON answer in RESP into multipart/mixed (attachments=true):
+ * the statements first, then the data the LRS holds for each digest of
+ * HASHES, one part each. Digests of attachments given by fileUrl alone
+ * have no data here and no part.
+ */
+static int
+as_multipart(struct app *app, int64_t inst, struct http_response *resp, const json_t *hashes)
+{
+	static const char boundary[] = "tinchi-xapi-7d1c0b3f9e2a";
 	struct dynbuf b;
+	const char *h;
+	json_t *v;
+	int rc;
 
 	dynbuf_init(&b, resp->body.cap ? resp->body.cap : (size_t)64 << 20);
-	if (dynbuf_printf(&b, "--%s\r\nContent-Type: application/json\r\n\r\n", boundary) ||
-	    dynbuf_append(&b, resp->body.data ? resp->body.data : "", resp->body.len) ||
-	    dynbuf_printf(&b, "\r\n--%s--\r\n", boundary)) {
+	rc = dynbuf_printf(&b, "--%s\r\nContent-Type: application/json\r\n\r\n", boundary);
+	if (rc == 0)
+		rc = dynbuf_append(&b, resp->body.data ? resp->body.data : "", resp->body.len);
+	json_object_foreach((json_t *)hashes, h, v) {
+		char ct[128];
+		unsigned char *data = NULL;
+		size_t len = 0;
+		int grc;
+
+		if (rc)
+			break;
+		grc = store_xapi_attachment_get(app->store, inst, h, ct, sizeof(ct), &data, &len);
+		if (grc == TC_ENOTFOUND)
+			continue;
+		rc = grc;
+		if (rc == 0)
+			rc = dynbuf_printf(&b, "\r\n--%s\r\nContent-Type: %s\r\n"
+					   "Content-Transfer-Encoding: binary\r\n"
+					   "X-Experience-API-Hash: %s\r\n\r\n", boundary, ct, h);
+		if (rc == 0 && len)
+			rc = dynbuf_append(&b, data, len);
+		free(data);
+	}
+	if (rc == 0)
+		rc = dynbuf_printf(&b, "\r\n--%s--\r\n", boundary);
+	if (rc) {
 		dynbuf_cleanup(&b);
-		return;
+		return problem_respond_err(resp, rc, "the attachments could not be sent"), rc;
 	}
 	dynbuf_cleanup(&resp->body);
 	resp->body = b;
-	resp->content_type = "multipart/mixed; boundary=tinchi-xapi-7d1c0b3f";
+	resp->content_type = "multipart/mixed; boundary=tinchi-xapi-7d1c0b3f9e2a";
+	return 0;
 }
 
 static int
@@ -925,7 +1445,7 @@ statement_single(struct app *app, struct xreq *x, struct http_response *resp,
 	int voided = 0, attachments = 0, rc;
 	int64_t stored = 0;
 	enum xapi_format f;
-	json_t *s, *out;
+	json_t *s, *out, *hashes;
 
 	if (only_params(x, resp, allowed) || format_param(x, resp, &f) ||
 	    bool_param(x, resp, "attachments", &attachments))
@@ -953,11 +1473,19 @@ statement_single(struct app *app, struct xreq *x, struct http_response *resp,
 	json_decref(s);
 	if (!out)
 		return problem_respond_err(resp, TC_EDB, "a stored statement could not be read");
-	api_reply_json(resp, 200, out);
-	http_date(stored, date);
-	http_response_header(resp, "last-modified", date);
-	if (attachments)
-		as_multipart(resp);
+	hashes = attachments ? json_object() : NULL;
+	if (attachments && (!hashes || attachment_hashes(out, hashes))) {
+		json_decref(hashes);
+		json_decref(out);
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	}
+	if (api_reply_json(resp, 200, out) == 0) {
+		http_date(stored, date);
+		http_response_header(resp, "last-modified", date);
+		if (attachments)
+			as_multipart(app, x->cred.institution_id, resp, hashes);
+	}
+	json_decref(hashes);
 	return 0;
 }
 
@@ -974,8 +1502,9 @@ statements_read(struct app *app, struct xreq *x, struct http_response *resp,
 	struct xapi_query q = { .institution_id = x->cred.institution_id };
 	struct result_acc acc = { 0 };
 	char key[AGENT_KEY_MAX], reg[37], date[40];
-	json_t *agent = NULL, *o;
+	json_t *agent = NULL, *o, *hashes;
 	struct dynbuf more;
+	size_t i;
 	const char *s;
 	int attachments = 0, rc;
 	int64_t limit = 0;
@@ -1053,13 +1582,27 @@ statements_read(struct app *app, struct xreq *x, struct http_response *resp,
 		if (rc == 0)
 			rc = dynbuf_printf(&more, "cursor=%" PRId64, acc.last_cursor);
 	}
+	hashes = attachments ? json_object() : NULL;
+	json_array_foreach(acc.list, i, o)
+		if (hashes && attachment_hashes(o, hashes)) {
+			json_decref(hashes);
+			hashes = NULL;
+			break;
+		}
+	if (attachments && !hashes) {
+		json_decref(acc.list);
+		dynbuf_cleanup(&more);
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	}
 	o = json_pack("{s:o, s:s}", "statements", acc.list, "more", dynbuf_str(&more));
 	dynbuf_cleanup(&more);
-	api_reply_json(resp, 200, o);
-	http_date(acc.newest_us ? acc.newest_us : now_us(), date);
-	http_response_header(resp, "last-modified", date);
-	if (attachments)
-		as_multipart(resp);
+	if (api_reply_json(resp, 200, o) == 0) {
+		http_date(acc.newest_us ? acc.newest_us : now_us(), date);
+		http_response_header(resp, "last-modified", date);
+		if (attachments)
+			as_multipart(app, x->cred.institution_id, resp, hashes);
+	}
+	json_decref(hashes);
 	return 0;
 }
 
@@ -1253,6 +1796,13 @@ doc_write(struct app *app, struct xreq *x, struct http_response *resp, struct do
 	    (d->k.kind != XAPI_DOC_STATE || x->v == XAPI_V2)) {
 		problem_respond(resp, 409, NULL, "the document exists: send If-Match with its"
 				" ETag (or If-None-Match: * to create only)");
+		goto out;
+	}
+	/* 1.0.x: a profile PUT carries a precondition, also to create */
+	if (!merge && !exists && x->v == XAPI_V1 && d->k.kind != XAPI_DOC_STATE &&
+	    !(x->if_match && *x->if_match) && !(x->if_none_match && *x->if_none_match)) {
+		bad(resp, "xAPI 1.0.x: a profile PUT needs If-None-Match: * (to create) or"
+		    " If-Match with the ETag");
 		goto out;
 	}
 	if (merge && is_json_type(ct)) {
@@ -1562,8 +2112,10 @@ on_xapi(struct app *app, struct http_request *req, struct http_response *resp)
 	}
 	if (authenticate(app, &x, resp))
 		goto out;
-	if (version_parse(x.version_hdr, &x.v)) {
-		x.v = XAPI_V2;
+	if (version_parse(x.version_hdr, &x.v) == 0) {
+		version_remember(x.cred.id, x.v);
+	} else {
+		x.v = version_recalled(x.cred.id);
 		bad(resp, "X-Experience-API-Version: send 1.0.0 to 1.0.3 or 2.0.0 (got \"%s\")",
 		    x.version_hdr ? x.version_hdr : "");
 		goto out;
@@ -1646,7 +2198,7 @@ lrs_record(struct app *app, int64_t institution_id, json_t *stmt, char id_out[37
 	}
 	rc = complete_statement(app, json_array_get(arr, 0), &platform, XAPI_V2, stored);
 	if (rc == 0)
-		rc = store_statements(app, institution_id, 0, arr, sent, stored, conflict);
+		rc = store_statements(app, institution_id, 0, arr, sent, stored, conflict, NULL);
 	json_decref(sent);
 	if (rc == 0)
 		snprintf(id_out, 37, "%s", json_string_value(json_object_get(json_array_get(arr, 0), "id")));

@@ -442,6 +442,25 @@ const struct migration sqlite_migrations[] = {
 		"  PRIMARY KEY (institution_id, kind, activity_id, agent_key, registration, doc_id)"
 		");"
 	},
+	{
+		11, "xapi attachments and statement references",
+		/* attachment data sent in multipart/mixed, by its SHA-2 (the same
+		 * bytes whatever statement names them) */
+		"CREATE TABLE xapi_attachments ("
+		"  institution_id INTEGER NOT NULL REFERENCES institutions (id),"
+		"  sha2 TEXT NOT NULL,"
+		"  content_type TEXT NOT NULL,"
+		"  body BLOB NOT NULL,"
+		"  PRIMARY KEY (institution_id, sha2)"
+		");"
+		/* the target of a statement whose object is a StatementRef: the
+		 * filters also return statements that refer to a matching one */
+		"ALTER TABLE statements ADD COLUMN ref_target TEXT;"
+		"UPDATE statements SET ref_target = lower(json_extract(json, '$.object.id'))"
+		"  WHERE json_extract(json, '$.object.objectType') = 'StatementRef';"
+		"CREATE INDEX statements_by_ref ON statements (institution_id, ref_target)"
+		"  WHERE ref_target IS NOT NULL;"
+	},
 };
 
 const size_t sqlite_migrations_count =

@@ -272,6 +272,11 @@ struct xapi_ops {
 	int (*doc_delete)(struct store *s, const struct xapi_doc_key *k);
 	int (*doc_ids)(struct store *s, const struct xapi_doc_key *k, int64_t since_us,
 		       int (*cb)(const char *doc_id, void *arg), void *arg);
+	int (*attachment_put)(struct store *s, int64_t institution_id, const char *sha2,
+			      const char *content_type, const void *data, size_t len);
+	int (*attachment_get)(struct store *s, int64_t institution_id, const char *sha2,
+			      char *content_type, size_t ctsize, unsigned char **data,
+			      size_t *len);
 };
 
 struct store_ops {

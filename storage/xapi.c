@@ -147,3 +147,23 @@ store_xapi_doc_ids(struct store *s, const struct xapi_doc_key *k, int64_t since_
 		return TC_EINVALID;
 	DISPATCH(doc_ids(s, k, since_us, cb, arg));
 }
+
+int
+store_xapi_attachment_put(struct store *s, int64_t institution_id, const char *sha2,
+			  const char *content_type, const void *data, size_t len)
+{
+	if (!sha2 || !*sha2 || !content_type || (len && !data))
+		return TC_EINVALID;
+	DISPATCH(attachment_put(s, institution_id, sha2, content_type, data, len));
+}
+
+int
+store_xapi_attachment_get(struct store *s, int64_t institution_id, const char *sha2,
+			  char *content_type, size_t ctsize, unsigned char **data, size_t *len)
+{
+	if (!sha2 || !content_type || ctsize == 0 || !data || !len)
+		return TC_EINVALID;
+	*data = NULL;
+	*len = 0;
+	DISPATCH(attachment_get(s, institution_id, sha2, content_type, ctsize, data, len));
+}

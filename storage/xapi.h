@@ -1,9 +1,9 @@
 /*
- * xapi.h - persistence of learning records (schema migration 10): the LRS
- * credentials of institutions, xAPI statements with the side tables that
- * the statement queries filter on, the documents of the state, activity
- * profile and agent profile resources, and the last known definition of
- * each activity.
+ * xapi.h - persistence of learning records (schema migrations 10 and 11):
+ * the LRS credentials of institutions, xAPI statements with the side tables
+ * that the statement queries filter on, the attachment data that came with
+ * statements, the documents of the state, activity profile and agent
+ * profile resources, and the last known definition of each activity.
  *
  * Every row belongs to one institution and every read names it: one
  * institution's credential never reaches another's records. Statements are
@@ -74,6 +74,7 @@ struct xapi_statement_row {
 	const char *verb_id;
 	const char *registration;	/* NULL: none */
 	const char *voids;		/* voiding statements: the target's id; else NULL */
+	const char *ref_target;		/* object a StatementRef: its lower-case id; else NULL */
 	const struct xapi_ref *agents;
 	size_t nagents;
 	const struct xapi_ref *activities;
@@ -111,12 +112,30 @@ struct xapi_query {
 
 /*
  * The statements matching Q that are not voided, in stored order (newest
- * first unless ascending), at most Q->limit; CB gets each statement's JSON
+ * first unless ascending), at most Q->limit. With an agent, verb, activity
+ * or registration filter, a statement whose object is a StatementRef to a
+ * statement that matches (voided or not; recursively) matches too; since,
+ * until and the cursor apply to the statements returned themselves. CB gets each statement's JSON
  * and its row cursor. A non-zero return from CB stops and is returned.
  */
 int store_xapi_statements_query(struct store *s, const struct xapi_query *q,
 				int (*cb)(const char *json, int64_t cursor, int64_t stored_us,
 					  void *arg), void *arg);
+
+/*
+ * Attachment data (multipart/mixed parts) by the SHA-2 hex digest the
+ * statements name them with (lower case; the caller checked that the bytes
+ * have it). Putting a digest the institution holds already keeps the first
+ * copy (same digest, same bytes). Inside the caller's transaction when
+ * there is one.
+ */
+int store_xapi_attachment_put(struct store *s, int64_t institution_id, const char *sha2,
+			      const char *content_type, const void *data, size_t len);
+/* The data of SHA2: *DATA allocated (free(); NULL when LEN is 0), its
+ * content type in CONTENT_TYPE (CTSIZE bytes). TC_ENOTFOUND when absent. */
+int store_xapi_attachment_get(struct store *s, int64_t institution_id, const char *sha2,
+			      char *content_type, size_t ctsize, unsigned char **data,
+			      size_t *len);
 
 /* The definition last stored for an activity: *JSON allocated, "" never;
  * TC_ENOTFOUND when the activity is unknown. */

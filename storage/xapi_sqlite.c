@@ -5,6 +5,7 @@
  * hot (2,000 statements/s in batches): its statements are long-lived
  * (store_sqlite.h slots), compiled once per connection.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,8 +143,8 @@ statement_add_tx(struct store *s, const struct xapi_statement_row *r)
 	int64_t row;
 	int rc = store_sqlite_stmt(s, STMT_XAPI_STMT_ADD,
 		"INSERT INTO statements (statement_id, institution_id, credential_id, json,"
-		" stored_us, timestamp_us, verb_id, registration, is_voiding)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &st);
+		" stored_us, timestamp_us, verb_id, registration, is_voiding, ref_target)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &st);
 
 	if (rc)
 		return rc;
@@ -153,7 +154,9 @@ statement_add_tx(struct store *s, const struct xapi_statement_row *r)
 	    sqlu_bind_text(st, 7, r->verb_id) ||
 	    (r->registration ? sqlu_bind_text(st, 8, r->registration)
 			     : sqlite3_bind_null(st, 8)) ||
-	    sqlu_bind_int(st, 9, r->voids ? 1 : 0))
+	    sqlu_bind_int(st, 9, r->voids ? 1 : 0) ||
+	    (r->ref_target ? sqlu_bind_text(st, 10, r->ref_target)
+			   : sqlite3_bind_null(st, 10)))
 		rc = sqlu_bind_fail(s, op);
 	else
 		rc = sqlu_step_done(s, st, op);
@@ -242,10 +245,18 @@ sq_statements_query(struct store *s, const struct xapi_query *q,
 	int rc = 0, n = 0;
 
 	dynbuf_init(&sql, 16384);
+	int filtered = q->agent || q->verb || q->activity || q->registration;
+
+	dynbuf_init(&sql, 16384);
 	/* ?1 institution, ?2 agent, ?3 verb, ?4 activity, ?5 registration,
-	 * ?6 since, ?7 until, ?8 cursor, ?9 limit */
-	if (dynbuf_printf(&sql, "SELECT s.json, s.id, s.stored_us FROM statements s"
-			   " WHERE s.institution_id = ?1 AND s.voided = 0") ||
+	 * ?6 since, ?7 until, ?8 cursor, ?9 limit. With filters, M is the set
+	 * that matches them plus, recursively, the statements whose
+	 * StatementRef object names one of the set. */
+	if ((filtered && dynbuf_printf(&sql, "WITH RECURSIVE m (id, sid) AS ("
+				       "SELECT s.id, s.statement_id FROM statements s"
+				       " WHERE s.institution_id = ?1")) ||
+	    (!filtered && dynbuf_printf(&sql, "SELECT s.json, s.id, s.stored_us FROM statements s"
+					" WHERE s.institution_id = ?1 AND s.voided = 0")) ||
 	    (q->agent && dynbuf_printf(&sql, " AND s.id IN (SELECT statement FROM"
 			    " statement_agents WHERE key = ?2%s)",
 			    q->related_agents ? "" : " AND role <= 1")) ||
@@ -254,6 +265,10 @@ sq_statements_query(struct store *s, const struct xapi_query *q,
 			       " statement_activities WHERE activity_id = ?4%s)",
 			       q->related_activities ? "" : " AND role = 1")) ||
 	    (q->registration && dynbuf_printf(&sql, " AND s.registration = ?5")) ||
+	    (filtered && dynbuf_printf(&sql, " UNION SELECT r.id, r.statement_id FROM statements r"
+				       " JOIN m ON r.institution_id = ?1 AND r.ref_target = m.sid)"
+				       " SELECT s.json, s.id, s.stored_us FROM statements s"
+				       " WHERE s.id IN (SELECT id FROM m) AND s.voided = 0")) ||
 	    (q->since_us && dynbuf_printf(&sql, " AND s.stored_us > ?6")) ||
 	    (q->until_us && dynbuf_printf(&sql, " AND s.stored_us <= ?7")) ||
 	    (q->after && dynbuf_printf(&sql, " AND s.id %s ?8", q->ascending ? ">" : "<")) ||
@@ -316,6 +331,58 @@ sq_activity_put(struct store *s, int64_t institution_id, const char *activity_id
 			  " VALUES (?1, ?2, ?3) ON CONFLICT (institution_id, activity_id)"
 			  " DO UPDATE SET definition = excluded.definition",
 			  "itt", institution_id, activity_id, json);
+}
+
+/* ---- attachments ---------------------------------------------------------------- */
+
+static int
+sq_attachment_put(struct store *s, int64_t institution_id, const char *sha2,
+		  const char *content_type, const void *data, size_t len)
+{
+	static const char op[] = "xapi attachment put";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_preparef(s, op, &st, "INSERT OR IGNORE INTO xapi_attachments"
+			       " (institution_id, sha2, content_type, body) VALUES (?1, ?2, ?3, ?4)",
+			       "itt", institution_id, sha2, content_type);
+
+	if (rc)
+		return rc;
+	if (len > (size_t)INT_MAX ||
+	    sqlite3_bind_blob(st, 4, len ? data : "", (int)len, SQLITE_STATIC) != SQLITE_OK)
+		rc = sqlu_bind_fail(s, op);
+	else
+		rc = sqlu_step_done(s, st, op);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_attachment_get(struct store *s, int64_t institution_id, const char *sha2,
+		  char *content_type, size_t ctsize, unsigned char **data, size_t *len)
+{
+	static const char op[] = "xapi attachment get";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_preparef(s, op, &st, "SELECT content_type, body FROM xapi_attachments"
+			       " WHERE institution_id = ?1 AND sha2 = ?2", "it", institution_id, sha2);
+
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
+	if (rc == 0 && (rc = sqlu_col_text(st, 0, content_type, ctsize)) == 0) {
+		const void *b = sqlite3_column_blob(st, 1);
+		int n = sqlite3_column_bytes(st, 1);
+
+		if (n > 0) {
+			*data = malloc((size_t)n);
+			if (!*data || !b) {
+				rc = TC_ENOMEM;
+			} else {
+				memcpy(*data, b, (size_t)n);
+				*len = (size_t)n;
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
 }
 
 /* ---- documents ------------------------------------------------------------------ */
@@ -436,4 +503,6 @@ const struct xapi_ops sqlite_xapi_ops = {
 	.doc_put = sq_doc_put,
 	.doc_delete = sq_doc_delete,
 	.doc_ids = sq_doc_ids,
+	.attachment_put = sq_attachment_put,
+	.attachment_get = sq_attachment_get,
 };

@@ -141,7 +141,8 @@ t.eq(st, 400, "a body that is not JSON: 400")
 att = dict(stmt(), attachments=[{"usageType": "http://x/u", "display": {"en": "a"}, "contentType": "text/plain",
                                  "length": 1, "sha2": "ab"}])
 st, h, j = x("POST", "/xapi/statements", att)
-t.eq(st, 400, "attachment data is refused (multipart/mixed is not supported)")
+t.eq(st, 400, "an attachment without fileUrl in an application/json request: 400 (its data has no part)")
+
 
 # voiding
 st, h, j = x("POST", "/xapi/statements", stmt(verb="http://adlnet.gov/expapi/verbs/voided",
@@ -177,6 +178,8 @@ t.eq(len(seen), 6, "following more links gives every statement not voided once (
 t.eq(len(set(seen)), 6, "without duplicates")
 st, h, j = x("GET", "/xapi/statements?format=ids&limit=1&ascending=true")
 t.ok(st == 200 and "display" not in j["statements"][0]["verb"], "format=ids", j)
+st, h, j = x("GET", "/xapi/statements?format=ids&statementId=" + sid)
+t.eq(j["object"], {"id": "http://tinchi.example.vn/units/1"}, "format=ids: an activity is its id alone")
 
 # tenancy
 st, h, j = x("GET", "/xapi/statements?statementId=" + sid, cred=cred_b)
@@ -185,6 +188,135 @@ st, h, j = x("GET", "/xapi/statements", cred=cred_b)
 t.eq(len(j["statements"]), 0, "and B's queries see none of A's")
 st, h, j = x("PUT", "/xapi/statements?statementId=" + sid, stmt(verb="http://x/other"), cred=cred_b)
 t.eq(st, 204, "the same id at B is B's own statement")
+
+# ---- attachments in multipart/mixed ----
+import hashlib  # noqa: E402
+BOUNDARY = "tinchi-test-boundary-42"
+
+
+def multipart(statements, parts, boundary=BOUNDARY):
+    b = ("--%s\r\nContent-Type: application/json\r\n\r\n" % boundary).encode() + json.dumps(statements).encode()
+    for ctype, data, h in parts:
+        b += ("\r\n--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: binary\r\n"
+              "X-Experience-API-Hash: %s\r\n\r\n" % (boundary, ctype, h)).encode() + data
+    return b + ("\r\n--%s--\r\n" % boundary).encode()
+
+
+def attachment(data, ctype="application/pdf", usage="http://id.tincanapi.com/attachment/certificate"):
+    return {"usageType": usage, "display": {"vi": "chứng chỉ"}, "contentType": ctype,
+            "length": len(data), "sha2": hashlib.sha256(data).hexdigest()}
+
+
+MP = "multipart/mixed; boundary=" + BOUNDARY
+pdf = b"%PDF-1.4\r\n\x00\x01\x02 binary \xff\xfe\r\n--not-the-boundary\r\n"
+with_att = dict(stmt(), id=str(uuid.uuid4()), attachments=[attachment(pdf)])
+st, h, j = x("POST", "/xapi/statements", raw=multipart(with_att, [("application/pdf", pdf, attachment(pdf)["sha2"])]),
+             ctype=MP)
+t.ok(st == 200 and j == [with_att["id"]], "multipart/mixed: a statement with its attachment data is stored", j)
+st, h, body = x("GET", "/xapi/statements?attachments=true&statementId=" + with_att["id"])
+ct = h.get("content-type", "")
+t.ok(st == 200 and ct.startswith("multipart/mixed; boundary="), "GET attachments=true answers multipart/mixed", ct)
+bnd = ct.split("boundary=", 1)[1].encode()
+raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+segs = raw.split(b"--" + bnd)
+first = segs[1].split(b"\r\n\r\n", 1)
+t.ok(b"application/json" in first[0] and json.loads(first[1].rstrip(b"\r\n"))["id"] == with_att["id"],
+     "the statement is the first part", segs[1][:200])
+second = segs[2].split(b"\r\n\r\n", 1)
+t.ok(("X-Experience-API-Hash: " + attachment(pdf)["sha2"]).encode() in second[0] and
+     second[1][:-2] == pdf, "then the attachment's exact bytes with their hash", segs[2][:300])
+st, h, body = x("GET", "/xapi/statements?attachments=true&limit=1")
+t.ok(st == 200 and h.get("content-type", "").startswith("multipart/mixed") and pdf in body,
+     "a StatementResult with attachments=true carries the parts too")
+st, h, j = x("GET", "/xapi/statements?attachments=false&statementId=" + with_att["id"])
+t.ok(st == 200 and h.get("content-type", "").startswith("application/json") and j["id"] == with_att["id"],
+     "attachments=false: plain JSON", h.get("content-type"))
+st, h, j = x("POST", "/xapi/statements", raw=multipart(dict(stmt(), id=str(uuid.uuid4())), []), ctype=MP)
+t.eq(st, 200, "multipart/mixed without attachments is accepted")
+bad_id = str(uuid.uuid4())
+mismatch = dict(stmt(), id=bad_id, attachments=[attachment(pdf)])
+st, h, j = x("POST", "/xapi/statements", raw=multipart(mismatch, [("application/pdf", pdf + b"x",
+                                                                     attachment(pdf)["sha2"])]), ctype=MP)
+t.ok(st == 400 and "SHA-2" in j.get("detail", ""), "a part whose bytes do not have its hash: 400", j)
+st, h, j = x("POST", "/xapi/statements", raw=multipart(mismatch, []), ctype=MP)
+t.ok(st == 400 and "no part" in j.get("detail", ""), "an attachment without its part: 400", j)
+st, h, j = x("POST", "/xapi/statements", raw=multipart(dict(stmt(), id=bad_id),
+                                                       [("text/plain", b"hi", hashlib.sha256(b"hi").hexdigest())]),
+             ctype=MP)
+t.eq(st, 400, "a part no attachment names: 400")
+st, h, j = x("POST", "/xapi/statements", raw=multipart(mismatch, [("application/pdf", pdf, attachment(pdf)["sha2"])])
+             .replace(b"--" + BOUNDARY.encode() + b"--", b""), ctype=MP)
+t.eq(st, 400, "a multipart body that is not closed: 400")
+st, h, j = x("GET", "/xapi/statements?statementId=" + bad_id)
+t.eq(st, 404, "none of the refused ones was stored")
+
+# ---- signed statements (JWS, RS256 with an x5c certificate) ----
+keydir = tempfile.mkdtemp(prefix="tinchi-jws-")
+kf, cf = os.path.join(keydir, "k.pem"), os.path.join(keydir, "c.pem")
+subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", kf, "-out", cf,
+                "-subj", "/CN=tinchi test", "-days", "2"], check=True, capture_output=True)
+cert_der = subprocess.run(["openssl", "x509", "-in", cf, "-outform", "DER"], check=True,
+                          capture_output=True).stdout
+
+
+def b64u(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=")
+
+
+def jws(payload, alg="RS256", x5c=True, tamper=False):
+    hdr = {"alg": alg}
+    if x5c:
+        hdr["x5c"] = [base64.b64encode(cert_der).decode()]
+    inp = b64u(json.dumps(hdr).encode()) + b"." + b64u(json.dumps(payload).encode())
+    sig = subprocess.run(["openssl", "dgst", "-sha" + alg[2:], "-sign", kf], input=inp, check=True,
+                         capture_output=True).stdout
+    if tamper:
+        sig = bytes([sig[0] ^ 1]) + sig[1:]
+    return inp + b"." + b64u(sig)
+
+
+def signed(statement, token, ctype="application/octet-stream"):
+    a = attachment(token, ctype, "http://adlnet.gov/expapi/attachments/signature")
+    return dict(statement, attachments=[a]), [(ctype, token, a["sha2"])]
+
+
+plain = dict(stmt(), id=str(uuid.uuid4()), result={"duration": "PT1M2.5S"})
+s1, parts = signed(plain, jws(plain))
+st, h, j = x("POST", "/xapi/statements", raw=multipart(s1, parts), ctype=MP)
+t.ok(st == 200 and j == [plain["id"]], "a signed statement (RS256, x5c) is accepted", j)
+for what, statement, token in (
+        ("a signature of another statement", dict(plain, id=str(uuid.uuid4())),
+         jws(dict(plain, verb={"id": "http://x/other"}))),
+        ("a signature that does not verify", dict(plain, id=str(uuid.uuid4())), jws(plain, tamper=True)),
+        ("HS256", dict(plain, id=str(uuid.uuid4())), jws(plain, alg="RS256")[:0] + b64u(b'{"alg":"HS256"}') +
+         b"." + b64u(json.dumps(plain).encode()) + b".c2ln"),
+        ("a signature that is not a JWS", dict(plain, id=str(uuid.uuid4())), b"not a jws")):
+    s2, parts = signed(statement, token)
+    st, h, j = x("POST", "/xapi/statements", raw=multipart(s2, parts), ctype=MP)
+    t.ok(st == 400 and j.get("detail"), "signed: %s is refused with 400" % what, j)
+s3, parts = signed(dict(plain, id=str(uuid.uuid4())), jws(plain), ctype="text/plain")
+st, h, j = x("POST", "/xapi/statements", raw=multipart(s3, parts), ctype=MP)
+t.eq(st, 400, "a signature whose contentType is not application/octet-stream: 400")
+
+# ---- filters follow StatementRefs ----
+fverb = "http://tinchi.example.vn/verbs/" + str(uuid.uuid4())
+target = dict(stmt(verb=fverb), id=str(uuid.uuid4()))
+ref = dict(stmt(verb="http://x/comments"), id=str(uuid.uuid4()),
+           object={"objectType": "StatementRef", "id": target["id"]})
+ref2 = dict(stmt(verb="http://x/replies"), id=str(uuid.uuid4()),
+            object={"objectType": "StatementRef", "id": ref["id"]})
+st, h, j = x("POST", "/xapi/statements", [target, ref, ref2])
+void = dict(stmt(verb="http://adlnet.gov/expapi/verbs/voided"), id=str(uuid.uuid4()),
+            object={"objectType": "StatementRef", "id": target["id"]})
+st, h, j = x("POST", "/xapi/statements", void)
+st, h, j = x("GET", "/xapi/statements?verb=" + urllib.parse.quote(fverb))
+got = sorted(s["id"] for s in j["statements"])
+t.eq(got, sorted([ref["id"], ref2["id"], void["id"]]),
+     "a filter returns the statements that refer (recursively) to a match, the voided target itself not")
+st, h, j = x("GET", "/xapi/statements?limit=1&verb=" + urllib.parse.quote(fverb))
+t.ok(st == 200 and len(j["statements"]) == 1 and j["statements"][0]["id"] == void["id"],
+     "newest first, limit applies to them", j)
+
 
 # ---- documents ----
 ag = urllib.parse.quote(json.dumps({"mbox": "mailto:ana@example.vn"}))
@@ -249,6 +381,24 @@ st, h, j = srv.request("POST", "/xapi/statements?method=PUT", body=form,
 t.eq(st, 204, "1.0.3 alternate request syntax: PUT inside a POST")
 st, h, j = x("POST", "/xapi/statements?method=PUT", raw=b"x=1", ctype="application/x-www-form-urlencoded")
 t.eq(st, 400, "2.0.0 has no alternate syntax")
+
+# ---- 1.0.3 clients ----
+prof = "/xapi/agents/profile?agent=%s&profileId=%s" % (ag, uuid.uuid4())
+st, h, j = x("PUT", prof.replace("agents/profile?agent=%s" % ag,
+                                 "activities/profile?activityId=http%3A%2F%2Fx%2Fa"), {"a": 1})
+t.eq(st, 204, "2.0.0: a new profile needs no precondition")
+st, h, j = x("PUT", prof, {"a": 1}, version="1.0.3")
+t.eq(st, 400, "1.0.3: a profile PUT without If-Match / If-None-Match is refused")
+st, h, j = x("PUT", prof, {"a": 1}, version="1.0.3", headers={"If-None-Match": "*"})
+t.eq(st, 204, "1.0.3: with If-None-Match: * it creates")
+st, h, j = x("PUT", prof, {"a": 2}, version="1.0.3")
+t.eq(st, 409, "1.0.3: over an existing profile without a precondition: 409")
+st, h, j = x("GET", "/xapi/statements", version=None)
+t.ok(st == 400 and h.get("x-experience-api-version") == "1.0.3",
+     "an unversioned request is refused in the version its credential last spoke", h.get("x-experience-api-version"))
+st, h, j = x("GET", "/xapi/statements", version=None, cred=cred_b)
+t.ok(st == 400 and h.get("x-experience-api-version") == "2.0.0", "another credential's: 2.0.0",
+     h.get("x-experience-api-version"))
 
 rc, log = srv.stop()
 t.eq(rc, 0, "the server stops cleanly")

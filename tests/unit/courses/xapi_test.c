@@ -433,6 +433,11 @@ test_invalid(void)
 	bad(D, "attachments", "[12345]", "attachments[0]: must be an Attachment");
 	bad(S_ATTACH, "attachments.0.usageType", "'should fail'", "attachments[0].usageType: must be an IRI");
 	bad(S_ATTACH, "attachments.0.contentType", "12345", "attachments[0].contentType: must be an Internet media type");
+	bad(S_ATTACH, "attachments.0.contentType", "'image/'", "attachments[0].contentType: must be an Internet media type");
+	good_mod(S_ATTACH, "attachments.0.contentType", "'image/jpeg'", XAPI_V2,
+		 "contentType image/jpeg (the subtype ends the string)");
+	good_mod(S_ATTACH, "attachments.0.contentType", "'application/octet-stream'", XAPI_V1,
+		 "contentType application/octet-stream");
 	bad(S_ATTACH, "attachments.0.length", "'should fail'", "attachments[0].length: must be a non-negative integer");
 	bad(S_ATTACH, "attachments.0.length", "2.5", "attachments[0].length: must be a non-negative integer");
 	bad(S_ATTACH, "attachments.0.sha2", "12345", "attachments[0].sha2: must be a SHA-2");
@@ -644,13 +649,13 @@ test_format(void)
 	want = J("{'id':'http://adlnet.gov/expapi/verbs/attended'}");
 	ok(json_equal(json_object_get(f, "verb"), want), "ids: verb reduced to id");
 	json_decref(want);
-	want = J("{'objectType':'Activity','id':'http://www.example.com/meetings/occurances/34534'}");
+	want = J("{'id':'http://www.example.com/meetings/occurances/34534'}");
 	ok(json_equal(json_object_get(f, "object"), want), "ids: activity reduced to id");
 	json_decref(want);
 	want = J("{'objectType':'Agent','account':{'homePage':'http://www.example.com','name':'13936749'}}");
 	ok(json_equal(json_object_get(json_object_get(f, "context"), "instructor"), want), "ids: instructor reduced");
 	json_decref(want);
-	want = J("{'id':'http://www.example.com/meetings/categories/teammeeting','objectType':'Activity'}");
+	want = J("{'id':'http://www.example.com/meetings/categories/teammeeting'}");
 	ok(json_equal(json_array_get(json_object_get(json_object_get(json_object_get(f, "context"),
 		"contextActivities"), "category"), 0), want), "ids: context activity reduced");
 	json_decref(want);
