@@ -30,6 +30,7 @@
 #include "courses/authz.h"
 #include "courses/course.h"
 #include "courses/errors.h"
+#include "courses/learning_record.h"
 #include "courses/log.h"
 #include "courses/markdown.h"
 #include "courses/progress.h"
@@ -38,6 +39,7 @@
 #include "server/api_progress.h"
 #include "server/api_materials.h"
 #include "server/api_util.h"
+#include "server/api_xapi.h"
 #include "server/records.h"
 #include "server/app.h"
 #include "server/config.h"
@@ -65,6 +67,9 @@ now_ms(void)
 struct target {
 	struct unit u;			/* u.body not loaded */
 	int64_t course_id, owner_id;
+	int64_t institution_id;		/* the course's: whose LRS records it */
+	char course_uid[37];
+	char lang[8];			/* the course's language */
 	enum course_status status;
 	int64_t duration_ms;		/* probed media duration; 0: unknown */
 	int threshold;			/* the course's video threshold (percent) */
@@ -120,6 +125,9 @@ load_unit(struct store *st, const char *uid, struct target *t)
 	    (rc = store_course_get_id(st, t->u.course_id, c)) == 0) {
 		t->course_id = c->id;
 		t->owner_id = c->owner_id;
+		t->institution_id = c->institution_id;
+		snprintf(t->course_uid, sizeof(t->course_uid), "%s", c->uid);
+		snprintf(t->lang, sizeof(t->lang), "%s", c->language);
 		t->status = c->status;
 		if (strcmp(t->u.kind, "video") == 0) {
 			t->duration_ms = api_progress_duration_ms(st, t->u.material_id);
@@ -200,6 +208,8 @@ struct apply {
 	int completed_now;
 	int64_t now;
 	int threshold;			/* percent: the course's completion rules */
+	int started_now;		/* the row did not exist before */
+	double old_percent;		/* the row's percent before */
 };
 
 static int
@@ -212,6 +222,8 @@ edit_events(struct progress *row, const char *delivered, void *arg)
 	int rc;
 
 	memset(&s, 0, sizeof(s));
+	a->started_now = !row->exists;
+	a->old_percent = row->percent;
 	ranges_init(&s.watched);
 	ranges_init(&got);
 	dynbuf_init(&text, 1 << 20);
@@ -405,8 +417,47 @@ ws_code(int rc)
  * Answers in J->reply what concerns the message alone (not found,
  * invalid...); returns non-zero only for an error that fails the batch.
  */
+/*
+ * The learning records of one applied event, in the batch's transaction:
+ * "initialized" the first time the learner reports on the lecture, and
+ * "progressed" each time the watched share passes another tenth (so at
+ * most ten a lecture, never one a heartbeat). A failure is logged and the
+ * progress stands without its statement.
+ */
+static void
+batch_records(struct app *app, struct store *st, const struct target *t, int64_t person_id,
+	      const struct apply *a, const struct progress *p)
+{
+	int tenth_before = (int)(a->old_percent / 10), tenth_now = (int)(p->percent / 10);
+	struct lr_activity act = { "video", t->u.uid, NULL, t->u.title,
+				   t->lang[0] ? t->lang : NULL, t->course_uid };
+	char base[512], id[37];
+	struct person who;
+
+	if (!app || (!a->started_now && tenth_now <= tenth_before) ||
+	    store_person_get(st, person_id, &who) != 0)
+		return;
+	lrs_home_page(app, base, sizeof(base));
+	for (int verb = 0; verb < 2; verb++) {
+		struct lr_result r = { .progress = (int)p->percent };
+		json_t *stmt;
+		int rc;
+
+		if ((verb == 0 && !a->started_now) ||
+		    (verb == 1 && (tenth_now <= tenth_before || p->completed_at)))
+			continue;	/* a completion has its own statement */
+		stmt = lr_statement(base, who.uid, verb == 0 ? LR_INITIALIZED : LR_PROGRESSED, &act,
+				    verb == 0 ? NULL : &r, a->now);
+		rc = stmt ? lrs_record_in(app, st, t->institution_id, stmt, id) : TC_ENOMEM;
+		if (rc)
+			log_warn("learning record (%s) of unit %s not stored: %s",
+				 verb == 0 ? "initialized" : "progressed", t->u.uid, tc_strerror(rc));
+		json_decref(stmt);
+	}
+}
+
 static int
-batch_job(struct store *st, struct target_cache *cache, struct progress_job *j)
+batch_job(struct app *app, struct store *st, struct target_cache *cache, struct progress_job *j)
 {
 	char why[PROGRESS_WHY_MAX] = "";
 	struct progress p;
@@ -451,6 +502,7 @@ batch_job(struct store *st, struct target_cache *cache, struct progress_job *j)
 			j->failed = 1;
 			rc = 0;
 		} else if (rc == 0) {
+			batch_records(app, st, &t, j->person_id, &a, &p);
 			j->reply = ws_ack(j->seq, j->unit, &p);
 			j->completed_now = a.completed_now;
 			j->unit_id = t.u.id;
@@ -464,13 +516,13 @@ out:
 }
 
 int
-api_progress_batch(struct store *st, struct progress_job *head)
+api_progress_batch(struct app *app, struct store *st, struct progress_job *head)
 {
 	struct target_cache *cache = calloc(1, sizeof(*cache));
 	int rc = cache ? 0 : TC_ENOMEM;
 
 	for (struct progress_job *j = head; j && rc == 0; j = j->next)
-		rc = batch_job(st, cache, j);
+		rc = batch_job(app, st, cache, j);
 	free(cache);
 	return rc;
 }
@@ -520,7 +572,7 @@ submit(struct app *app, struct progress_conn *pc, struct progress_job *j)
 		return rc;
 	}
 	pc->pending++;
-	progress_batch_run(app->store, j);
+	progress_batch_run(app, app->store, j);
 	api_progress_ws_done(app, j);
 	progress_job_free(j);
 	return 0;

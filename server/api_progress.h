@@ -56,9 +56,11 @@ int api_progress_ws(struct app *app, int64_t person_id, uint64_t serial,
 		    struct progress_conn *pc, json_t *msg, char **reply);
 
 /* Writer thread: runs the jobs of list HEAD on ST inside the open
- * transaction of their batch, answering each. Non-zero: a database error
- * (or no memory) that fails the whole batch. */
-int api_progress_batch(struct store *st, struct progress_job *head);
+ * transaction of their batch, answering each, and writes their learning
+ * records (xAPI "initialized", "progressed") in the same transaction; APP
+ * is read for its configuration only (NULL: no records). Non-zero: a
+ * database error (or no memory) that fails the whole batch. */
+int api_progress_batch(struct app *app, struct store *st, struct progress_job *head);
 
 /* Service thread: sends the answer of job J of a committed (or failed)
  * batch to its connection, keeps the connection's seq in step, and

@@ -911,7 +911,7 @@ statement_refs(struct refs *ag, struct refs *ac, const json_t *s, int sub)
 
 /* Merges the definition of activity A into what the store knows. */
 static int
-activity_learn(struct app *app, int64_t inst, const json_t *a)
+activity_learn(struct store *st, int64_t inst, const json_t *a)
 {
 	const char *id = json_string_value(json_object_get(a, "id"));
 	json_t *def = json_object_get(a, "definition"), *old = NULL, *v;
@@ -921,7 +921,7 @@ activity_learn(struct app *app, int64_t inst, const json_t *a)
 
 	if (!id || !json_is_object(def))
 		return 0;
-	rc = store_xapi_activity_get(app->store, inst, id, &text);
+	rc = store_xapi_activity_get(st, inst, id, &text);
 	if (rc && rc != TC_ENOTFOUND)
 		return rc;
 	old = text ? json_loads(text, 0, NULL) : NULL;
@@ -944,13 +944,13 @@ activity_learn(struct app *app, int64_t inst, const json_t *a)
 	json_decref(old);
 	if (!text)
 		return TC_ENOMEM;
-	rc = store_xapi_activity_put(app->store, inst, id, text);
+	rc = store_xapi_activity_put(st, inst, id, text);
 	free(text);
 	return rc;
 }
 
 static int
-activities_learn(struct app *app, int64_t inst, const json_t *s)
+activities_learn(struct store *st, int64_t inst, const json_t *s)
 {
 	const json_t *obj = json_object_get(s, "object"), *ca, *v, *x;
 	const char *ot = json_string_value(json_object_get(obj, "objectType")), *k;
@@ -958,19 +958,19 @@ activities_learn(struct app *app, int64_t inst, const json_t *s)
 	int rc = 0;
 
 	if (!ot || strcmp(ot, "Activity") == 0)
-		rc = activity_learn(app, inst, obj);
+		rc = activity_learn(st, inst, obj);
 	else if (strcmp(ot, "SubStatement") == 0)
-		rc = activities_learn(app, inst, obj);
+		rc = activities_learn(st, inst, obj);
 	ca = json_object_get(json_object_get(s, "context"), "contextActivities");
 	json_object_foreach((json_t *)ca, k, v) {
 		if (json_is_object(v)) {
 			if (rc == 0)
-				rc = activity_learn(app, inst, v);
+				rc = activity_learn(st, inst, v);
 			continue;
 		}
 		json_array_foreach(v, i, x)
 			if (rc == 0)
-				rc = activity_learn(app, inst, x);
+				rc = activity_learn(st, inst, x);
 	}
 	return rc;
 }
@@ -1033,14 +1033,14 @@ complete_statement(struct app *app, json_t *s, const struct lrs_credential *cred
  * skipped; other content: TC_ECONFLICT with CONFLICT_ID set.
  */
 static int
-store_statements(struct app *app, int64_t inst, int64_t cred_id, json_t *arr,
+store_statements(struct store *st, int own, int64_t inst, int64_t cred_id, json_t *arr,
 		 const json_t *sent, int64_t stored_us, char *conflict_id,
 		 const struct xparts *parts)
 {
 	size_t i;
 	json_t *s;
 	char *text = NULL, *old = NULL;
-	int rc = store_begin(app->store);
+	int rc = own ? store_begin(st) : 0;
 
 	if (rc)
 		return rc;
@@ -1058,7 +1058,7 @@ store_statements(struct app *app, int64_t inst, int64_t cred_id, json_t *arr,
 		char reg[37], target[37];
 		const char *ot = json_string_value(json_object_get(obj, "objectType"));
 
-		rc = store_xapi_statement_get(app->store, inst, id, &old, NULL, NULL, NULL);
+		rc = store_xapi_statement_get(st, inst, id, &old, NULL, NULL, NULL);
 		if (rc == 0) {
 			json_t *prev = json_loads(old, 0, NULL), *orig = json_array_get(sent, i);
 			int same;
@@ -1104,9 +1104,9 @@ store_statements(struct app *app, int64_t inst, int64_t cred_id, json_t *arr,
 		row.activities = ac.v;
 		row.nactivities = ac.n;
 		if (rc == 0)
-			rc = store_xapi_statement_add(app->store, &row);
+			rc = store_xapi_statement_add(st, &row);
 		if (rc == 0)
-			rc = activities_learn(app, inst, s);
+			rc = activities_learn(st, inst, s);
 		refs_free(&ag);
 		refs_free(&ac);
 		free(text);
@@ -1115,14 +1115,14 @@ store_statements(struct app *app, int64_t inst, int64_t cred_id, json_t *arr,
 			break;
 	}
 	for (int p = 1; rc == 0 && parts && p < parts->n; p++)
-		rc = store_xapi_attachment_put(app->store, inst, parts->v[p].hash,
+		rc = store_xapi_attachment_put(st, inst, parts->v[p].hash,
 					       parts->v[p].ctype[0] ? parts->v[p].ctype
 								    : "application/octet-stream",
 					       parts->v[p].data, parts->v[p].len);
-	if (rc == 0)
-		rc = store_commit(app->store);
-	if (rc)
-		store_rollback(app->store);
+	if (rc == 0 && own)
+		rc = store_commit(st);
+	if (rc && own)
+		store_rollback(st);
 	return rc;
 }
 
@@ -1240,7 +1240,7 @@ statements_store_body(struct app *app, struct xreq *x, struct http_response *res
 		json_decref(sent);
 		return 0;
 	}
-	rc = store_statements(app, x->cred.institution_id, x->cred.id, arr, sent, stored, conflict,
+	rc = store_statements(app->store, 1, x->cred.institution_id, x->cred.id, arr, sent, stored, conflict,
 			      parts);
 	json_decref(sent);
 	if (rc == TC_ECONFLICT) {
@@ -2173,8 +2173,9 @@ on_xapi_options(struct app *app, struct http_request *req, struct http_response 
 
 /* ---- the platform's own statements --------------------------------------------------------- */
 
-int
-lrs_record(struct app *app, int64_t institution_id, json_t *stmt, char id_out[37])
+static int
+record(struct app *app, struct store *st, int own, int64_t institution_id, json_t *stmt,
+       char id_out[37])
 {
 	struct lrs_credential platform = { .institution_id = institution_id };
 	char err[400], conflict[37];
@@ -2198,12 +2199,25 @@ lrs_record(struct app *app, int64_t institution_id, json_t *stmt, char id_out[37
 	}
 	rc = complete_statement(app, json_array_get(arr, 0), &platform, XAPI_V2, stored);
 	if (rc == 0)
-		rc = store_statements(app, institution_id, 0, arr, sent, stored, conflict, NULL);
+		rc = store_statements(st, own, institution_id, 0, arr, sent, stored, conflict, NULL);
 	json_decref(sent);
 	if (rc == 0)
 		snprintf(id_out, 37, "%s", json_string_value(json_object_get(json_array_get(arr, 0), "id")));
 	json_decref(arr);
 	return rc;
+}
+
+int
+lrs_record(struct app *app, int64_t institution_id, json_t *stmt, char id_out[37])
+{
+	return record(app, app->store, 1, institution_id, stmt, id_out);
+}
+
+int
+lrs_record_in(struct app *app, struct store *st, int64_t institution_id, json_t *stmt,
+	      char id_out[37])
+{
+	return record(app, st, 0, institution_id, stmt, id_out);
 }
 
 /* ---- credentials (institution admins) ---------------------------------------------------- */

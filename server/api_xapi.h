@@ -16,6 +16,7 @@
 #include "server/router.h"
 
 struct app;
+struct store;
 
 extern const struct route api_xapi_routes[];
 extern const size_t api_xapi_routes_count;
@@ -31,6 +32,16 @@ extern const size_t api_xapi_routes_count;
  * Runs on the thread that owns app->store.
  */
 int lrs_record(struct app *app, int64_t institution_id, json_t *stmt, char id_out[37]);
+
+/*
+ * The same inside a transaction the caller holds on ST (its own store
+ * connection, e.g. the progress writer's): nothing is committed or rolled
+ * back here; on failure the caller rolls back or goes on without the
+ * statement (a SAVEPOINT around the call keeps the rest). APP is read for
+ * its configuration only, so any thread may call it with its own ST.
+ */
+int lrs_record_in(struct app *app, struct store *st, int64_t institution_id, json_t *stmt,
+		  char id_out[37]);
 
 /* The platform's home page (the homePage of learners' xAPI accounts):
  * --public-url, else http://LISTEN. */

@@ -81,12 +81,12 @@ busy_reply(int64_t seq)
 }
 
 int
-progress_batch_run(struct store *st, struct progress_job *head)
+progress_batch_run(struct app *app, struct store *st, struct progress_job *head)
 {
 	int rc = store_begin(st);
 
 	if (rc == 0)
-		rc = api_progress_batch(st, head);
+		rc = api_progress_batch(app, st, head);
 	if (rc == 0)
 		rc = store_commit(st);
 	if (rc == 0)
@@ -127,7 +127,7 @@ thread_main(void *arg)
 		w->nqueued = 0;
 		pthread_mutex_unlock(&w->mu);
 
-		progress_batch_run(w->st, batch);
+		progress_batch_run(w->app, w->st, batch);
 
 		pthread_mutex_lock(&w->mu);
 		if (w->done_tail)

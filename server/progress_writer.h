@@ -67,7 +67,7 @@ void progress_job_free(struct progress_job *j);	/* accepts NULL */
  * the error (the jobs are answered either way, as far as memory allows).
  * Used by the writer thread, and on the service thread when there is none.
  */
-int progress_batch_run(struct store *st, struct progress_job *head);
+int progress_batch_run(struct app *app, struct store *st, struct progress_job *head);
 
 /* Opens the writer's store and starts its thread. 0, TC_ENOMEM, TC_EIO,
  * or the store's error. */

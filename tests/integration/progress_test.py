@@ -219,6 +219,20 @@ seq += 1
 w.send(**hb(seq, 0, 2, 40000 + seq))
 t.eq(row()[3], c1, "completed_at is set once and never changes")
 
+# the learning records of that lecture, stored with the progress (xAPI)
+who = q("SELECT uid FROM people WHERE national_id = '200000000001'")[0][0]
+recs = [json.loads(x[0]) for x in q("SELECT json FROM statements ORDER BY id")]
+mine = [x for x in recs if x["actor"]["account"]["name"] == who and x["object"]["id"].endswith("/units/" + VU)]
+verbs = [x["verb"]["id"].rsplit("/", 1)[-1] for x in mine]
+steps = [x["result"]["extensions"]["https://w3id.org/xapi/cmi5/result/extensions/progress"]
+         for x in mine if x["verb"]["id"].endswith("/progressed")]
+t.ok(verbs.count("initialized") == 1 and verbs.count("completed") == 1 and verbs.index("initialized") == 0,
+     "records: the lecture initialized once, completed once", verbs)
+t.ok(1 <= len(steps) <= 10 and steps == sorted(steps) and len(set(s // 10 for s in steps)) == len(steps),
+     "records: progressed only when another tenth is passed, never per heartbeat", (steps, len(verbs)))
+t.ok(all(x["context"]["contextActivities"]["parent"][0]["id"].endswith("/courses/" + course) for x in mine),
+     "records: each names the course as parent", mine[:1])
+
 # ---- resume on another device ------------------------------------------------------
 other = ApiClient(srv, "200000000001")
 st, h, j = other.call("GET", "/api/v1/units/%s/progress" % VU)
