@@ -20,6 +20,7 @@
 
 #include "courses/completion.h"
 #include "courses/course.h"
+#include "courses/csv.h"
 #include "courses/dynbuf.h"
 #include "courses/errors.h"
 #include "courses/log.h"
@@ -460,24 +461,6 @@ grade_text(int x100, char out[8])
 	completion_grade_format(x100, x100 % 10 ? 25 : 10, out);
 }
 
-/* A CSV field: quoted when it holds a comma, quote or line end; a leading
- * = + - @ tab or CR (a formula to a spreadsheet) is defused with a '. */
-static int
-csv_field(struct dynbuf *b, const char *s, int last)
-{
-	int rc = 0, quote = strpbrk(s, ",\"\r\n") != NULL;
-
-	if (quote)
-		rc = dynbuf_append(b, "\"", 1);
-	if (rc == 0 && s[0] && strchr("=+-@\t\r", s[0]))
-		rc = dynbuf_append(b, "'", 1);
-	for (; rc == 0 && *s; s++)
-		rc = *s == '"' ? dynbuf_append(b, "\"\"", 2) : dynbuf_append(b, s, 1);
-	if (rc == 0 && quote)
-		rc = dynbuf_append(b, "\"", 1);
-	return rc ? rc : dynbuf_puts(b, last ? "\r\n" : ",");
-}
-
 struct list_ctx {
 	json_t *list;
 	struct dynbuf *csv;
@@ -497,11 +480,11 @@ add_completion(const struct completion_rec *c, void *arg)
 	if (l->csv) {
 		grade_text(c->grade_x100, g);
 		snprintf(p, sizeof(p), "%d.%d", c->percent_x10 / 10, c->percent_x10 % 10);
-		return csv_field(l->csv, c->person_uid, 0) || csv_field(l->csv, c->full_name, 0) ||
-		       csv_field(l->csv, g, 0) || csv_field(l->csv, p, 0) ||
-		       csv_field(l->csv, c->letter, 0) ||
-		       csv_field(l->csv, c->passed ? "yes" : "no", 0) ||
-		       csv_field(l->csv, at, 1) ? TC_ENOMEM : 0;
+		return csv_put_field(l->csv, c->person_uid, 0) || csv_put_field(l->csv, c->full_name, 0) ||
+		       csv_put_field(l->csv, g, 0) || csv_put_field(l->csv, p, 0) ||
+		       csv_put_field(l->csv, c->letter, 0) ||
+		       csv_put_field(l->csv, c->passed ? "yes" : "no", 0) ||
+		       csv_put_field(l->csv, at, 1) ? TC_ENOMEM : 0;
 	}
 	return json_array_append_new(l->list, json_pack("{s:s, s:s, s:o, s:o, s:s?, s:b, s:s, s:I}",
 		"learner", c->person_uid, "full_name", c->full_name,
