@@ -389,12 +389,13 @@ evidence(const struct completion_rules *rules, const struct completion_unit_stat
 					    "kind", u->kind, "required", u->required, "completed",
 					    u->completed, "completed_at",
 					    time_json(u->completed ? u->completed_at : 0)));
+		/* score and max in points: the state holds thousandths */
 		if (!bad && is_quiz(u) && u->best_max > 0)
-			bad = json_array_append_new(as, json_pack("{s:s, s:s?, s:I, s:I, s:i}",
+			bad = json_array_append_new(as, json_pack("{s:s, s:s?, s:f, s:f, s:i}",
 					"unit", u->uid, "attempt",
 					u->attempt_uid[0] ? u->attempt_uid : NULL,
-					"score", (json_int_t)u->best_score,
-					"max", (json_int_t)u->best_max, "attempts", u->attempts));
+					"score", u->best_score / 1000.0,
+					"max", u->best_max / 1000.0, "attempts", u->attempts));
 	}
 	completion_grade_format(out->grade_x100, rules->step_x100, g);
 	completion_grade_format(rules->pass_mark_x100, rules->step_x100, pm);

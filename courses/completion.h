@@ -103,7 +103,8 @@ struct completion_unit_state {
 	 * passing attempt (by the quiz's own pass percentage). */
 	int completed;
 	int64_t completed_at;		/* unix seconds; 0 when not completed */
-	/* quizzes: the best attempt (best_max 0: none yet) */
+	/* quizzes: the best attempt in thousandths of a point (best_max 0:
+	 * none yet); COMPLETED: an attempt passed */
 	int64_t best_score, best_max;	/* 0 <= best_score <= best_max */
 	int attempts;
 	char attempt_uid[37];		/* the best attempt; "" when none */

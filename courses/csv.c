@@ -463,13 +463,25 @@ out:
 	return rc;
 }
 
+/* 1 when a spreadsheet could take field S for a formula: it starts with
+ * = + - @ tab or CR, also after leading spaces. */
+static int
+formula_like(const char *s)
+{
+	if (*s == '\t' || *s == '\r')
+		return 1;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return *s && strchr("=+-@", *s) != NULL;
+}
+
 int
 csv_put_field(struct dynbuf *b, const char *s, int last)
 {
 	int quote = strpbrk(s, ",\"\r\n") != NULL;
 	int rc = quote ? dynbuf_append(b, "\"", 1) : 0;
 
-	if (rc == 0 && *s && strchr("=+-@\t\r", *s))
+	if (rc == 0 && formula_like(s))
 		rc = dynbuf_append(b, "'", 1);
 	for (; rc == 0 && *s; s++)
 		rc = *s == '"' ? dynbuf_append(b, "\"\"", 2) : dynbuf_append(b, s, 1);

@@ -45,8 +45,9 @@ const char *csv_error(const struct csv_reader *r);
  * Appends S as one CSV field to OUT, then "," or, when LAST, "\r\n".
  * Quoted when it holds a comma, quote or line end (quotes doubled). Safe
  * against CSV (formula) injection: a field a spreadsheet would run as a
- * formula (starting with '=', '+', '-', '@', a tab or a carriage return)
- * gets a leading apostrophe ("=1+1" becomes "'=1+1"). Callers write
+ * formula (starting with '=', '+', '-', '@', a tab or a carriage return,
+ * or with spaces and tabs and then '=', '+', '-' or '@') gets a leading
+ * apostrophe ("=1+1" becomes "'=1+1"). Callers write
  * numbers they made themselves with dynbuf_printf, not through here.
  * 0, TC_ENOMEM or TC_ETOOBIG (OUT's cap); OUT may hold part of the field
  * on failure.

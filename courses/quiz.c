@@ -2,6 +2,7 @@
  * quiz.c - quiz definitions, papers and grading (courses/quiz.h). Text
  * forms for short answers are in quiz_text.c.
  */
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -280,8 +281,9 @@ check_question(const json_t *q, size_t idx, json_t *ids, json_t **out, char *why
 			    QUIZ_TEXT_MAX);
 	if ((rc = num_field(q, "points", 1, 0, QUIZ_POINTS_MAX, where, &points, why, whysize)))
 		return rc;
+	points = (double)llround(points * 1000) / 1000;	/* graded in thousandths */
 	if (points <= 0)
-		return fail(why, whysize, "%s.points: more than 0", where);
+		return fail(why, whysize, "%s.points: at least 0.001", where);
 	o = json_pack("{s:s, s:s, s:O, s:f, s:s}", "id", id, "kind", kinds[kind], "text",
 		      json_object_get(q, "text"), "points", points, "bank", bank);
 	if (!o)
@@ -449,7 +451,7 @@ check_settings(const json_t *in, const json_t *questions, json_t *out, char *why
 	    (rc = set(o, "shuffle_options", json_boolean(so))) ||
 	    (rc = set(o, "attempts", json_integer(attempts))) ||
 	    (rc = set(o, "time_limit", json_integer(limit))) ||
-	    (rc = set(o, "pass_percent", json_real(pass))))
+	    (rc = set(o, "pass_percent", json_real((double)llround(pass * 100) / 100))))
 		goto out;
 	rc = set(out, "settings", o);
 	o = NULL;
@@ -846,12 +848,19 @@ quiz_answers_check(const json_t *paper, const json_t *answers, char *why, size_t
 	return 0;
 }
 
-/* Points of Q for the checked answer A (NULL or null: none); the correct
- * answer into *RIGHT (new reference). */
-static double
+/* Q's points in thousandths of a point (validation rounded them so). */
+static int64_t
+milli_points(const json_t *q)
+{
+	return llround(json_number_value(json_object_get(q, "points")) * 1000);
+}
+
+/* Points of Q for the checked answer A (NULL or null: none), in
+ * thousandths of a point; the correct answer into *RIGHT (new reference). */
+static int64_t
 score_question(const json_t *q, const json_t *a, json_t **right)
 {
-	double points = json_number_value(json_object_get(q, "points"));
+	int64_t points = milli_points(q);
 	int kind = kind_index(json_string_value(json_object_get(q, "kind")));
 	json_t *opts = json_object_get(q, "options"), *o;
 	size_t i;
@@ -892,7 +901,8 @@ score_question(const json_t *q, const json_t *a, json_t **right)
 			return 0;
 		if (!partial)
 			return good == total && bad == 0 ? points : 0;
-		return good > bad ? (double)(good - bad) / (double)total * points : 0;
+		/* rounded down to a thousandth */
+		return good > bad ? (int64_t)(good - bad) * points / (int64_t)total : 0;
 	}
 	case K_TRUEFALSE:
 		*right = json_boolean(json_is_true(json_object_get(q, "answer")));
@@ -900,11 +910,13 @@ score_question(const json_t *q, const json_t *a, json_t **right)
 	case K_NUMERIC: {
 		double want = json_number_value(json_object_get(q, "answer"));
 		double tol = json_number_value(json_object_get(q, "tolerance"));
-		/* decimal answers are not exact in binary: a relative hair of slack */
-		double slack = 1e-9 * (fabs(want) > 1 ? fabs(want) : 1);
+		double given = json_number_value(a);
+		/* decimal answers are not exact in binary: a few units in the last
+		 * place of slack (0.1 + 0.2 is 0.3), never a whole number's worth */
+		double slack = 4 * DBL_EPSILON * fmax(fabs(want), fabs(given));
 
 		*right = json_pack("{s:f, s:f}", "answer", want, "tolerance", tol);
-		return a && fabs(json_number_value(a) - want) <= tol + slack ? points : 0;
+		return a && fabs(given - want) <= tol + slack ? points : 0;
 	}
 	case K_TEXT: {
 		const char *m = json_string_value(json_object_get(q, "match"));
@@ -930,7 +942,8 @@ quiz_grade(const json_t *paper, const json_t *answers, struct quiz_grade *g, jso
 	   json_t **scores)
 {
 	json_t *d = json_array(), *sc = json_array(), *q;
-	double pass = json_number_value(json_object_get(paper, "pass_percent"));
+	/* the pass mark in hundredths of a percent */
+	int64_t pass = llround(json_number_value(json_object_get(paper, "pass_percent")) * 100);
 	size_t i;
 	int rc = 0;
 
@@ -946,23 +959,27 @@ quiz_grade(const json_t *paper, const json_t *answers, struct quiz_grade *g, jso
 	json_array_foreach(json_object_get(paper, "questions"), i, q) {
 		const char *id = json_string_value(json_object_get(q, "id"));
 		const json_t *a = answers ? json_object_get(answers, id) : NULL;
-		double max = json_number_value(json_object_get(q, "points"));
+		int64_t max = milli_points(q);
 		json_t *right = NULL;
-		double got = score_question(q, a, &right);
+		int64_t got = score_question(q, a, &right);
 
-		g->score += got;
-		g->max += max;
+		g->score_milli += got;
+		g->max_milli += max;
 		if (!right || json_array_append_new(d, json_pack("{s:s, s:O, s:O, s:b, s:f, s:f, s:o}",
 				"id", id, "kind", json_object_get(q, "kind"),
-				"answer", a ? a : json_null(), "correct", got >= max, "points", got,
-				"max", max, "correct_answer", right)) ||
-		    json_array_append_new(sc, json_pack("{s:s, s:f, s:f}", "id", id, "points", got,
-							"max", max))) {
+				"answer", a ? a : json_null(), "correct", got >= max,
+				"points", got / 1000.0, "max", max / 1000.0, "correct_answer", right)) ||
+		    json_array_append_new(sc, json_pack("{s:s, s:f, s:f}", "id", id, "points",
+							got / 1000.0, "max", max / 1000.0))) {
 			rc = TC_ENOMEM;
 			goto out;
 		}
 	}
-	g->passed = g->max > 0 && g->score * 100.0 >= pass * g->max - 1e-9;
+	g->score = g->score_milli / 1000.0;
+	g->max = g->max_milli / 1000.0;
+	g->pass_percent = pass / 100.0;
+	/* exact: score / max >= pass / 10000 */
+	g->passed = g->max_milli > 0 && g->score_milli * 10000 >= pass * g->max_milli;
 	if (detail) {
 		*detail = d;
 		d = NULL;

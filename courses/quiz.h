@@ -85,8 +85,18 @@ size_t quiz_paper_size(const json_t *paper);
  * QUIZ_ANSWER_MAX bytes of UTF-8), or null. TC_EINVALID with WHY. */
 int quiz_answers_check(const json_t *paper, const json_t *answers, char *why, size_t whysize);
 
+/*
+ * A grade, computed in whole thousandths of a point (question points are
+ * validated to thousandths; partial credit rounds down to one), so it is
+ * exact: SCORE and MAX are SCORE_MILLI and MAX_MILLI / 1000 (0.8, never
+ * 0.7999999999999999). PASSED: score / max >= the paper's pass_percent,
+ * compared exactly in integers (the pass mark counts to hundredths of a
+ * percent); PASS_PERCENT is the mark used.
+ */
 struct quiz_grade {
 	double score, max;
+	int64_t score_milli, max_milli;
+	double pass_percent;
 	int passed;
 };
 
@@ -101,7 +111,7 @@ int quiz_grade(const json_t *paper, const json_t *answers, struct quiz_grade *g,
 
 enum quiz_match {
 	QUIZ_MATCH_EXACT,		/* NFC, trimmed */
-	QUIZ_MATCH_NORMALISED,		/* + case, whitespace, Vietnamese tone placement */
+	QUIZ_MATCH_NORMALISED,		/* + case, white space, tone placement in oa/oe/uy */
 	QUIZ_MATCH_FOLDED,		/* + diacritics ignored (courses/fold.h) */
 };
 
@@ -109,10 +119,14 @@ enum quiz_match {
  * The form of the N bytes of UTF-8 at IN that MODE compares, into OUT
  * (OUTSIZE bytes, NUL-terminated). EXACT: Unicode NFC (composition of the
  * Latin letters, Vietnamese included), leading and trailing white space
- * removed. NORMALISED: also lower case, white space runs as one space, and
- * each word's tone mark (grave, acute, tilde, hook above, dot below) taken
- * off its vowel and kept once for the word, so "hoà" and "hòa" are equal
- * while "ma" and "má" are not. FOLDED: fold_text and white space collapsed.
+ * removed; U+0340/U+0341 read as grave/acute; zero-width spaces (U+200B)
+ * and soft hyphens (U+00AD) ignored in every mode. NORMALISED: also lower
+ * case, white space runs as one space, and a tone mark (grave, acute,
+ * tilde, hook above, dot below) on a vowel of the pairs oa, oe, uy taken
+ * off the vowel and kept for the word, so the old and new Vietnamese
+ * placements are equal ("hoà" = "hòa", "thuý" = "thúy") while "ma" and
+ * "má", or "pápa" and "papá", are not. FOLDED: fold_text and white space
+ * collapsed.
  * Returns the length, or TC_EINVALID (not UTF-8), TC_ETOOBIG (OUT too
  * small), TC_ENOMEM.
  */

@@ -2,14 +2,16 @@
  * quiz_text.c - the text forms short answers are compared in (courses/quiz.h
  * quiz_text_form): Unicode NFC for the Latin letters (Vietnamese among them)
  * from a small composition table, case, white space and Vietnamese tone
- * placement. No ICU: the table below holds every canonical pair of a Latin
+ * placement in the vowel pairs oa, oe, uy. No ICU: the table below holds every canonical pair of a Latin
  * letter (U+00C0..U+024F, U+1E00..U+1EFF) and one combining mark, generated
  * from Python's unicodedata (Unicode 15), sorted by the composed letter.
  *
  * How: UTF-8 to code points; full canonical decomposition through the
- * table; canonical ordering of combining marks; (normalised) lower case,
- * tone marks moved off the vowels to one private-use marker at the end of
- * each word, white space collapsed; canonical composition; UTF-8 again.
+ * table (U+0340/U+0341 are the grave and acute); zero-width spaces and
+ * soft hyphens dropped; canonical ordering of combining marks; (normalised)
+ * lower case, the tone mark of an oa / oe / uy pair moved to a private-use
+ * marker at the end of its word, white space collapsed; canonical
+ * composition; UTF-8 again.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -247,8 +249,11 @@ compose_pair(uint32_t base, uint32_t mark)
 static void
 decompose(uint32_t cp, uint32_t *out, size_t *n)
 {
-	const struct vn_pair *p = find_composed(cp);
+	const struct vn_pair *p;
 
+	if (cp == 0x340 || cp == 0x341)	/* combining grave / acute tone mark */
+		cp -= 0x40;
+	p = find_composed(cp);
 	if (!p) {
 		out[(*n)++] = cp;
 		return;
@@ -394,12 +399,73 @@ tone_of(uint32_t c)
 	}
 }
 
-/* Lower case, tones to the end of each word, white space collapsed: in
- * place (the result is never longer); the new count. */
-static size_t
-normalise(uint32_t *cp, size_t n)
+static int
+is_marker(uint32_t c)
 {
-	uint32_t tones[8];
+	return c > TONE_MARKER && c <= TONE_MARKER + 5;
+}
+
+/* 1 when base letter W[BASE] (decomposed) is one of a Vietnamese vowel pair
+ * whose tone the old and the new orthography place differently: oa, oe,
+ * uy (hoà / hòa, khoẻ / khỏe, thuý / thúy). */
+static int
+in_vowel_pair(const uint32_t *w, size_t n, size_t base)
+{
+	uint32_t c = lower(w[base]), prev = 0, next = 0;
+	size_t k;
+
+	for (k = base; k > 0;)
+		if (!ccc(w[--k]) && !is_marker(w[k])) {
+			prev = lower(w[k]);
+			break;
+		}
+	for (k = base + 1; k < n; k++)
+		if (!ccc(w[k]) && !is_marker(w[k])) {
+			next = lower(w[k]);
+			break;
+		}
+	return (c == 'o' && (next == 'a' || next == 'e')) || ((c == 'a' || c == 'e') && prev == 'o') ||
+	       (c == 'u' && next == 'y') || (c == 'y' && prev == 'u');
+}
+
+/*
+ * One word W[0..N) in place: a tone mark on a vowel pair of in_vowel_pair
+ * becomes a marker at the end of the word (kept in order, however many);
+ * other tone marks stay on their letter (pápa is not papá); lower case.
+ * SCRATCH holds N code points. The new length (never longer).
+ */
+static size_t
+normalise_word(uint32_t *w, size_t n, uint32_t *scratch)
+{
+	size_t out = 0, nt = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		int t = tone_of(w[k]);
+		size_t base = k;
+
+		if (!t)
+			continue;
+		while (base > 0 && (ccc(w[base]) || is_marker(w[base])))
+			base--;
+		if (base < k && !ccc(w[base]) && in_vowel_pair(w, n, base))
+			w[k] = TONE_MARKER + (uint32_t)t;
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (is_marker(w[k]))
+			scratch[nt++] = w[k];
+		else
+			w[out++] = lower(w[k]);
+	}
+	memcpy(w + out, scratch, nt * sizeof(*w));
+	return out + nt;
+}
+
+/* Lower case, the tones of Vietnamese vowel pairs to the end of each word,
+ * white space collapsed: in place (the result is never longer); the new
+ * count. SCRATCH holds N code points. */
+static size_t
+normalise(uint32_t *cp, size_t n, uint32_t *scratch)
+{
 	size_t out = 0, i = 0;
 
 	while (i < n) {
@@ -414,20 +480,14 @@ normalise(uint32_t *cp, size_t n)
 			cp[out++] = cp[i++];
 			continue;
 		}
-		size_t nt = 0;
+		size_t j = i, len;
 
-		while (i < n && is_word(cp[i])) {
-			int t = tone_of(cp[i]);
-
-			if (t && nt < sizeof(tones) / sizeof(tones[0]))
-				tones[nt++] = TONE_MARKER + (uint32_t)t;
-			else if (!t)
-				cp[out++] = lower(cp[i]);
-			i++;
-		}
-		/* out < i: at least the removed tones are free */
-		for (size_t k = 0; k < nt && out < i; k++)
-			cp[out++] = tones[k];
+		while (j < n && is_word(cp[j]))
+			j++;
+		len = normalise_word(cp + i, j - i, scratch);
+		memmove(cp + out, cp + i, len * sizeof(*cp));
+		out += len;
+		i = j;
 	}
 	return out;
 }
@@ -478,30 +538,65 @@ folded(const char *in, size_t n, char *out, size_t outsize)
 	return (long)o;
 }
 
+/* Copies the N bytes of valid UTF-8 at IN to OUT without the zero-width
+ * space (U+200B) and the soft hyphen (U+00AD), which nobody sees; the new
+ * length. */
+static size_t
+drop_invisible(const char *in, size_t n, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n;) {
+		if (i + 3 <= n && memcmp(in + i, "\xe2\x80\x8b", 3) == 0) {
+			i += 3;
+		} else if (i + 2 <= n && memcmp(in + i, "\xc2\xad", 2) == 0) {
+			i += 2;
+		} else {
+			out[o++] = in[i++];
+		}
+	}
+	return o;
+}
+
 long
 quiz_text_form(const char *in, size_t n, enum quiz_match mode, char *out, size_t outsize)
 {
 	uint32_t *a = NULL, *b = NULL;
 	size_t na = 0, nb = 0, o = 0;
+	char *clean = NULL;
 	long rc;
 
 	if (!in || !out || outsize == 0 || utf8_check(in, n))
 		return TC_EINVALID;
-	if (mode == QUIZ_MATCH_FOLDED)
-		return folded(in, n, out, outsize);
+	if (!(clean = malloc(n + 1)))
+		return TC_ENOMEM;
+	n = drop_invisible(in, n, clean);
+	if (mode == QUIZ_MATCH_FOLDED) {
+		rc = folded(clean, n, out, outsize);
+		free(clean);
+		return rc;
+	}
 	a = malloc((n + 1) * sizeof(*a));
 	b = malloc((4 * n + 1) * sizeof(*b));	/* a letter decomposes to at most 4 */
 	if (!a || !b) {
 		rc = TC_ENOMEM;
 		goto out;
 	}
-	decode((const unsigned char *)in, n, a, &na);
+	decode((const unsigned char *)clean, n, a, &na);
 	for (size_t i = 0; i < na; i++)
 		decompose(a[i], b, &nb);
 	canonical_order(b, nb);
 	nb = trim(b, nb);
-	if (mode == QUIZ_MATCH_NORMALISED)
-		nb = normalise(b, nb);
+	if (mode == QUIZ_MATCH_NORMALISED) {
+		uint32_t *scratch = malloc((nb + 1) * sizeof(*scratch));
+
+		if (!scratch) {
+			rc = TC_ENOMEM;
+			goto out;
+		}
+		nb = normalise(b, nb, scratch);
+		free(scratch);
+	}
 	nb = compose(b, nb);
 	for (size_t i = 0; i < nb; i++) {
 		char u[4];
@@ -517,6 +612,7 @@ quiz_text_form(const char *in, size_t n, enum quiz_match mode, char *out, size_t
 	out[o] = '\0';
 	rc = (long)o;
 out:
+	free(clean);
 	free(a);
 	free(b);
 	return rc;

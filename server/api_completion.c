@@ -20,6 +20,7 @@
 
 #include "courses/completion.h"
 #include "courses/course.h"
+#include "courses/csv.h"
 #include "courses/dynbuf.h"
 #include "courses/errors.h"
 #include "courses/log.h"
@@ -215,65 +216,52 @@ add_unit(const struct unit *u, void *arg)
 	return 0;
 }
 
-/* The best graded attempt of one quiz unit (by share of the maximum). */
+/* The best graded attempt of one quiz unit (by share of the maximum), in
+ * thousandths of a point, and the first attempt that passed. */
 struct best_attempt {
 	struct completion_unit_state *st;
-	double score, max;
-	int64_t at;
+	int64_t score, max;
 };
 
 static int
 on_attempt(const struct quiz_attempt *a, void *arg)
 {
 	struct best_attempt *b = arg;
+	/* graded scores are whole thousandths (courses/quiz.h) */
+	int64_t score = llround(a->score * 1000), max = llround(a->max_score * 1000);
 
-	if (strcmp(a->state, "open") == 0 || a->max_score <= 0)
+	if (strcmp(a->state, "open") == 0 || max <= 0)
 		return 0;
 	b->st->attempts++;
-	if (b->max <= 0 || a->score * b->max > b->score * a->max_score) {
-		b->score = a->score;
-		b->max = a->max_score;
-		b->at = a->submitted_at;
+	if (b->max <= 0 || score * b->max > b->score * max) {
+		b->score = score;
+		b->max = max;
 		snprintf(b->st->attempt_uid, sizeof(b->st->attempt_uid), "%s", a->uid);
+	}
+	/* the verdict kept at grading, with the pass mark of that paper: a
+	 * later edit of the quiz changes no old result */
+	if (a->passed && !b->st->completed) {
+		b->st->completed = 1;
+		b->st->completed_at = a->submitted_at;
 	}
 	return 0;
 }
 
 /* Fills the quiz state of ST (unit UNIT_ID) for PERSON_ID: best attempt in
- * hundredths of a point, and completed when it reaches the quiz's own pass
- * percentage. */
+ * thousandths of a point, and completed from the first attempt that
+ * passed (attempts come by number). */
 static int
 quiz_state(struct store *s, int64_t unit_id, int64_t person_id,
 	   struct completion_unit_state *st)
 {
-	struct best_attempt b = { st, 0, 0, 0 };
-	struct quiz_settings qs;
-	char *def = NULL;
-	json_t *d;
-	int64_t version, at;
+	struct best_attempt b = { st, 0, 0 };
 	int rc = store_attempts_each(s, unit_id, person_id, on_attempt, &b);
 
-	if (rc || b.max <= 0)
-		return rc;
-	st->best_score = llround(b.score * 100);
-	st->best_max = llround(b.max * 100);
-	rc = store_quiz_get(s, unit_id, &def, &version, &at);
-	if (rc == TC_ENOTFOUND)
-		return 0;	/* attempts of a quiz whose definition is gone: not passed */
-	if (rc)
-		return rc;
-	d = json_loads(def, 0, NULL);
-	free(def);
-	if (!d)
-		return TC_EDB;
-	quiz_settings_get(d, &qs);
-	json_decref(d);
-	/* the same comparison as the quiz's own "passed" */
-	if (b.score * 100 >= qs.pass_percent * b.max) {
-		st->completed = 1;
-		st->completed_at = b.at;
+	if (rc == 0 && b.max > 0) {
+		st->best_score = b.score;
+		st->best_max = b.max;
 	}
-	return 0;
+	return rc;
 }
 
 struct unit_fill {
@@ -460,24 +448,6 @@ grade_text(int x100, char out[8])
 	completion_grade_format(x100, x100 % 10 ? 25 : 10, out);
 }
 
-/* A CSV field: quoted when it holds a comma, quote or line end; a leading
- * = + - @ tab or CR (a formula to a spreadsheet) is defused with a '. */
-static int
-csv_field(struct dynbuf *b, const char *s, int last)
-{
-	int rc = 0, quote = strpbrk(s, ",\"\r\n") != NULL;
-
-	if (quote)
-		rc = dynbuf_append(b, "\"", 1);
-	if (rc == 0 && s[0] && strchr("=+-@\t\r", s[0]))
-		rc = dynbuf_append(b, "'", 1);
-	for (; rc == 0 && *s; s++)
-		rc = *s == '"' ? dynbuf_append(b, "\"\"", 2) : dynbuf_append(b, s, 1);
-	if (rc == 0 && quote)
-		rc = dynbuf_append(b, "\"", 1);
-	return rc ? rc : dynbuf_puts(b, last ? "\r\n" : ",");
-}
-
 struct list_ctx {
 	json_t *list;
 	struct dynbuf *csv;
@@ -497,11 +467,11 @@ add_completion(const struct completion_rec *c, void *arg)
 	if (l->csv) {
 		grade_text(c->grade_x100, g);
 		snprintf(p, sizeof(p), "%d.%d", c->percent_x10 / 10, c->percent_x10 % 10);
-		return csv_field(l->csv, c->person_uid, 0) || csv_field(l->csv, c->full_name, 0) ||
-		       csv_field(l->csv, g, 0) || csv_field(l->csv, p, 0) ||
-		       csv_field(l->csv, c->letter, 0) ||
-		       csv_field(l->csv, c->passed ? "yes" : "no", 0) ||
-		       csv_field(l->csv, at, 1) ? TC_ENOMEM : 0;
+		return csv_put_field(l->csv, c->person_uid, 0) || csv_put_field(l->csv, c->full_name, 0) ||
+		       csv_put_field(l->csv, g, 0) || csv_put_field(l->csv, p, 0) ||
+		       csv_put_field(l->csv, c->letter, 0) ||
+		       csv_put_field(l->csv, c->passed ? "yes" : "no", 0) ||
+		       csv_put_field(l->csv, at, 1) ? TC_ENOMEM : 0;
 	}
 	return json_array_append_new(l->list, json_pack("{s:s, s:s, s:o, s:o, s:s?, s:b, s:s, s:I}",
 		"learner", c->person_uid, "full_name", c->full_name,
@@ -708,6 +678,16 @@ notify(struct app *app, const struct course *c, const struct person *p,
 	free(theirs);
 }
 
+/* *YES: PERSON_ID is enrolled in C and C is published. */
+static int
+still_enrolled(struct store *s, const struct course *c, int64_t person_id, int *yes)
+{
+	*yes = 0;
+	if (c->status != COURSE_PUBLISHED)
+		return 0;
+	return store_is_enrolled(s, c->id, person_id, yes);
+}
+
 int
 completion_check(struct app *app, int64_t person_id, int64_t course_id,
 		 const struct completion_unit_state *units, size_t n, int64_t now,
@@ -720,7 +700,7 @@ completion_check(struct app *app, int64_t person_id, int64_t course_id,
 	struct completion_rec cr;
 	struct person p;
 	char *payload = NULL, err[COMPLETION_ERR_MAX];
-	int made = 0, rc = c && r ? 0 : TC_ENOMEM;
+	int made = 0, enrolled = 0, rc = c && r ? 0 : TC_ENOMEM;
 
 	if (result)
 		memset(result, 0, sizeof(*result));
@@ -741,7 +721,12 @@ completion_check(struct app *app, int64_t person_id, int64_t course_id,
 	}
 	if (rc == 0)
 		rc = completion_evaluate(r, units, n, res);
-	if (rc == 0 && res->met) {
+	/* recorded only for a learner enrolled now in the published course (an
+	 * attempt expired by an editor's look after the learner left is graded,
+	 * and completes nothing) */
+	if (rc == 0 && res->met)
+		rc = still_enrolled(app->store, c, person_id, &enrolled);
+	if (rc == 0 && res->met && enrolled) {
 		memset(&cr, 0, sizeof(cr));
 		cr.course_id = course_id;
 		cr.person_id = person_id;

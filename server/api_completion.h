@@ -34,8 +34,9 @@ int completion_units_load(struct store *s, int64_t course_id, int64_t person_id,
 /*
  * Evaluates PERSON_ID in COURSE_ID: UNITS (N, the whole course, e.g. from
  * completion_units_load) against the course's stored rules (the defaults
- * when it has none). When the rules are met the completion is recorded
- * once, with its 'course.completed' outbox event in the same transaction
+ * when it has none). When the rules are met, and only while PERSON_ID is
+ * enrolled in the course and the course is published (otherwise nothing is
+ * recorded and *CREATED is 0), the completion is recorded once, with its 'course.completed' outbox event in the same transaction
  * (storage/completion.h). Only for a NEW completion, and only when APP has
  * a WebSocket hub (service thread only, as ws_notify_person), it pushes
  *   {"type":"course.completed","course":"<uid>","grade":7.5,"letter":"B",

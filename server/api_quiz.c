@@ -221,12 +221,14 @@ grade_attempt(struct app *app, const struct unit *u, struct quiz_attempt *a, con
 		rc = TC_ENOMEM;
 	if (rc == 0)
 		rc = store_attempt_finish(app->store, a->id, state, answers_text, g->score, g->max,
-					  scores_text, now);
+					  g->passed, g->pass_percent, scores_text, now);
 	if (rc == 0) {
 		snprintf(a->state, sizeof(a->state), "%s", state);
 		a->submitted_at = now;
 		a->score = g->score;
 		a->max_score = g->max;
+		a->passed = g->passed;
+		a->pass_percent = g->pass_percent;
 		free(a->answers);
 		a->answers = answers_text;
 		answers_text = NULL;
@@ -428,7 +430,8 @@ attempt_json(const struct unit *u, const struct quiz_attempt *a)
 		json_object_set_new(o, "submitted", time_or_null(a->submitted_at));
 		json_object_set_new(o, "score", json_real(a->score));
 		json_object_set_new(o, "max", json_real(a->max_score));
-		json_object_set_new(o, "passed", json_boolean(g.passed));
+		/* the verdict kept at grading */
+		json_object_set_new(o, "passed", json_boolean(a->passed));
 		json_object_set_new(o, "results", detail);
 	}
 out:
@@ -503,6 +506,7 @@ on_attempt_start(struct app *app, struct http_request *req, struct http_response
 	}
 	a.answers = strdup("{}");
 	api_reply_json(resp, 201, attempt_json(&u, &a));
+	http_response_header(resp, "cache-control", "no-store");
 	snprintf(loc, sizeof(loc), "/api/v1/attempts/%s", a.uid);
 	http_response_header(resp, "location", loc);
 out:
@@ -545,6 +549,19 @@ load_attempt(struct app *app, struct http_request *req, struct http_response *re
 	return 0;
 }
 
+/* Only a learner still enrolled in the published course answers or submits
+ * (one who left, or an archived course: 403, as starting an attempt).
+ * Non-zero when RESP holds the refusal. */
+static int
+still_learner(struct app *app, const struct http_request *req, struct http_response *resp,
+	      const struct course *c)
+{
+	if (is_learner(app, req, c))
+		return 0;
+	problem_respond(resp, 403, NULL, "quizzes are taken by learners enrolled in the course");
+	return 1;
+}
+
 /* The 409 for an attempt that is no longer open. */
 static void
 closed(struct http_response *resp, const struct quiz_attempt *a)
@@ -582,13 +599,15 @@ on_attempt_get(struct app *app, struct http_request *req, struct http_response *
 }
 
 /* The "answers" member of REQ's body, checked against A's paper: *OUT is a
- * new reference (NULL when ABSENT_OK and there is no body or member).
+ * new reference (NULL when ABSENT_OK and there is no body or member). Any
+ * other member is refused (a typo must not grade the saved answers).
  * Non-zero when RESP holds the refusal. */
 static int
 read_answers(const struct http_request *req, struct http_response *resp,
 	     const struct quiz_attempt *a, int absent_ok, json_t **out)
 {
 	json_t *body = NULL, *paper = NULL, *ans;
+	const char *key;
 	char why[200];
 	int rc = 1;
 
@@ -597,6 +616,17 @@ read_answers(const struct http_request *req, struct http_response *resp,
 		return 0;
 	if (api_read_json(req, resp, &body))
 		return 1;
+	if (!json_is_object(body)) {
+		problem_respond(resp, 400, NULL, "send {\"answers\": {question id: answer}}");
+		goto out;
+	}
+	json_object_foreach(body, key, ans)
+		if (strcmp(key, "answers") != 0) {
+			snprintf(why, sizeof(why), "%.60s: unknown member; send {\"answers\": "
+				 "{question id: answer}}", key);
+			problem_respond(resp, 400, NULL, why);
+			goto out;
+		}
 	ans = json_object_get(body, "answers");
 	if (!ans && absent_ok) {
 		rc = 0;
@@ -633,7 +663,7 @@ on_answers_put(struct app *app, struct http_request *req, struct http_response *
 	memset(&a, 0, sizeof(a));
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
-	if (load_attempt(app, req, resp, 1, &a, &u, c))
+	if (load_attempt(app, req, resp, 1, &a, &u, c) || still_learner(app, req, resp, c))
 		goto out;
 	if (strcmp(a.state, "open") != 0) {
 		closed(resp, &a);
@@ -682,7 +712,7 @@ on_submit(struct app *app, struct http_request *req, struct http_response *resp)
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
 	/* an overdue attempt expires here, graded from what was saved in time */
-	if (load_attempt(app, req, resp, 1, &a, &u, c))
+	if (load_attempt(app, req, resp, 1, &a, &u, c) || still_learner(app, req, resp, c))
 		goto out;
 	if (strcmp(a.state, "open") != 0) {
 		closed(resp, &a);
@@ -708,6 +738,7 @@ on_submit(struct app *app, struct http_request *req, struct http_response *resp)
 					    "number", a.number, "submitted", time_or_null(a.submitted_at),
 					    "score", g.score, "max", g.max, "passed", g.passed,
 					    "results", detail));
+	http_response_header(resp, "cache-control", "no-store");
 	detail = NULL;
 out:
 	json_decref(detail);

@@ -75,23 +75,23 @@ records_quiz_graded(struct app *app, int64_t person_id, const struct unit *u,
 		return;
 	a.course_uid = c.uid;
 	a.lang = c.language[0] ? c.language : NULL;
+	/* each question: its score and success, never the learner's response
+	 * (every LRS credential of the institution would read the answers, and
+	 * option ids mean nothing outside the attempt). One statement, one
+	 * commit: lrs_record opens its own transaction, so they cannot share one. */
 	json_array_foreach(detail, i, q) {
 		const char *qid = json_string_value(json_object_get(q, "id"));
-		json_t *given = json_object_get(q, "answer");
-		char *response = given && !json_is_null(given) ?
-				 json_dumps(given, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 		struct lr_activity qa = { "question", u->uid, qid, NULL, a.lang, c.uid };
 		struct lr_result qr = { .has_score = 1,
 					.raw = json_number_value(json_object_get(q, "points")),
 					.max = json_number_value(json_object_get(q, "max")),
 					.has_success = 1,
 					.success = json_is_true(json_object_get(q, "correct")),
-					.progress = -1, .response = response };
+					.progress = -1 };
 
 		if (qid)
 			record(app, &c, lr_statement(base, who, LR_ANSWERED, &qa, &qr, now),
 			       "question answered");
-		free(response);
 	}
 	record(app, &c, lr_statement(base, who, LR_SCORED, &a, &r, now), "quiz scored");
 	record(app, &c, lr_statement(base, who, passed ? LR_PASSED : LR_FAILED, &a, &r, now),

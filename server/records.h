@@ -24,8 +24,9 @@ struct unit;
 void records_unit_completed(struct app *app, int64_t person_id, const struct unit *u);
 
 /* A quiz attempt graded: "answered" for each question of DETAIL (the
- * per-question array of quiz_grade, may be NULL), then "scored" and
- * "passed" or "failed" for the quiz. */
+ * per-question array of quiz_grade, may be NULL) with its score and
+ * success but never the learner's response, then "scored" and "passed" or
+ * "failed" for the quiz. Each statement is its own commit (lrs_record). */
 void records_quiz_graded(struct app *app, int64_t person_id, const struct unit *u,
 			 double score, double max, int passed, const json_t *detail);
 

@@ -86,11 +86,14 @@ store_attempt_save(struct store *s, int64_t id, const char *answers)
 
 int
 store_attempt_finish(struct store *s, int64_t id, const char *state, const char *answers,
-		     double score, double max_score, const char *scores, int64_t now)
+		     double score, double max_score, int passed, double pass_percent,
+		     const char *scores, int64_t now)
 {
-	if (!state || (strcmp(state, "submitted") && strcmp(state, "expired")) || !scores)
+	if (!state || (strcmp(state, "submitted") && strcmp(state, "expired")) || !scores ||
+	    (passed != 0 && passed != 1))
 		return TC_EINVALID;
-	DISPATCH(attempt_finish(s, id, state, answers, score, max_score, scores, now));
+	DISPATCH(attempt_finish(s, id, state, answers, score, max_score, passed, pass_percent,
+				scores, now));
 }
 
 int

@@ -40,7 +40,9 @@ struct quiz_attempt {
 	int64_t deadline;		/* 0: no time limit */
 	int64_t submitted_at;		/* 0 while open; the grading time */
 	char state[12];			/* open, submitted, expired */
-	double score, max_score;
+	double score, max_score;	/* points (exact thousandths) */
+	int passed;			/* graded: reached PASS_PERCENT of the paper */
+	double pass_percent;
 	char *paper, *answers, *scores;	/* JSON text, owned; NULL where a listing skips them */
 };
 
@@ -66,11 +68,14 @@ int store_attempt_open(struct store *s, int64_t unit_id, int64_t person_id,
 int store_attempt_save(struct store *s, int64_t id, const char *answers);
 /*
  * Grades open attempt ID: STATE "submitted" or "expired", ANSWERS (NULL:
- * keep the saved ones), the score, maximum and per-question SCORES (JSON
- * text), at NOW. TC_ECONFLICT when it is not open (a second submit).
+ * keep the saved ones), the score, maximum, whether it PASSED at the
+ * paper's PASS_PERCENT (kept: completion reads this verdict, so a later
+ * edit of the quiz never changes it) and per-question SCORES (JSON text),
+ * at NOW. TC_ECONFLICT when it is not open (a second submit).
  */
 int store_attempt_finish(struct store *s, int64_t id, const char *state, const char *answers,
-			 double score, double max_score, const char *scores, int64_t now);
+			 double score, double max_score, int passed, double pass_percent,
+			 const char *scores, int64_t now);
 /* The attempts of PERSON_ID on UNIT_ID by number, without paper, answers
  * and scores. */
 int store_attempts_each(struct store *s, int64_t unit_id, int64_t person_id,

@@ -63,14 +63,15 @@ sq_get(struct store *s, int64_t unit_id, char **definition, int64_t *version,
 
 #define ATTEMPT_COLUMNS \
 	"id, uid, unit_id, person_id, number, quiz_version, started_at, deadline," \
-	" submitted_at, state, score, max_score, (SELECT uid FROM units WHERE id = unit_id)"
+	" submitted_at, state, score, max_score, (SELECT uid FROM units WHERE id = unit_id)," \
+	" passed, pass_percent"
 
-/* The columns of ATTEMPT_COLUMNS, then (from column 13) the texts that
+/* The columns of ATTEMPT_COLUMNS, then (from column 15) the texts that
  * WHICH names: 'p' paper, 'a' answers, 's' scores. */
 static int
 read_attempt(sqlite3_stmt *st, struct quiz_attempt *a, const char *which)
 {
-	int rc, col = 13;
+	int rc, col = 15;
 
 	memset(a, 0, sizeof(*a));
 	a->id = sqlu_col_int(st, 0);
@@ -83,6 +84,8 @@ read_attempt(sqlite3_stmt *st, struct quiz_attempt *a, const char *which)
 	a->submitted_at = sqlu_col_int(st, 8);
 	a->score = sqlite3_column_double(st, 10);
 	a->max_score = sqlite3_column_double(st, 11);
+	a->passed = sqlu_col_int(st, 13) != 0;
+	a->pass_percent = sqlite3_column_double(st, 14);
 	if ((rc = sqlu_col_text(st, 1, a->uid, sizeof(a->uid))) ||
 	    (rc = sqlu_col_text(st, 9, a->state, sizeof(a->state))) ||
 	    (rc = sqlu_col_text(st, 12, a->unit_uid, sizeof(a->unit_uid))))
@@ -187,17 +190,20 @@ sq_attempt_save(struct store *s, int64_t id, const char *answers)
 
 static int
 sq_attempt_finish(struct store *s, int64_t id, const char *state, const char *answers,
-		  double score, double max_score, const char *scores, int64_t now)
+		  double score, double max_score, int passed, double pass_percent,
+		  const char *scores, int64_t now)
 {
 	static const char op[] = "attempt finish";
 	sqlite3_stmt *st = NULL;
 	int rc = sqlu_preparef(s, op, &st,
 		"UPDATE attempts SET state = ?1, answers = coalesce(?2, answers), scores = ?3,"
-		" submitted_at = ?4, score = ?6, max_score = ?7"
+		" submitted_at = ?4, score = ?6, max_score = ?7, passed = ?8, pass_percent = ?9"
 		" WHERE id = ?5 AND state = 'open'", "tttii", state, answers, scores, now, id);
 
 	if (rc == 0 && (sqlite3_bind_double(st, 6, score) != SQLITE_OK ||
-			sqlite3_bind_double(st, 7, max_score) != SQLITE_OK))
+			sqlite3_bind_double(st, 7, max_score) != SQLITE_OK ||
+			sqlite3_bind_int(st, 8, passed) != SQLITE_OK ||
+			sqlite3_bind_double(st, 9, pass_percent) != SQLITE_OK))
 		rc = sqlu_bind_fail(s, op);
 	if (rc == 0)
 		rc = sqlu_step_done(s, st, op);
@@ -259,7 +265,8 @@ sq_course_attempts_each(struct store *s, int64_t course_id, int64_t after_id, in
 	struct quiz_attempt a = { 0 };
 	int rc = sqlu_preparef(s, op, &st,
 		"SELECT a.id, a.uid, a.unit_id, a.person_id, a.number, a.quiz_version, a.started_at,"
-		" a.deadline, a.submitted_at, a.state, a.score, a.max_score, u.uid, a.scores"
+		" a.deadline, a.submitted_at, a.state, a.score, a.max_score, u.uid, a.passed,"
+		" a.pass_percent, a.scores"
 		" FROM attempts a JOIN units u ON u.id = a.unit_id"
 		" WHERE u.course_id = ?1 AND a.id > ?2 AND a.state <> 'open'"
 		" ORDER BY a.id LIMIT ?3", "iii", course_id, after_id, (int64_t)limit);

@@ -332,6 +332,9 @@ const struct migration sqlite_migrations[] = {
 		"  score REAL NOT NULL DEFAULT 0,"
 		"  max_score REAL NOT NULL DEFAULT 0,"
 		"  scores TEXT NOT NULL DEFAULT '[]',"
+		/* the verdict at grading, with the pass mark of the paper */
+		"  passed INTEGER NOT NULL DEFAULT 0,"
+		"  pass_percent REAL NOT NULL DEFAULT 0,"
 		"  UNIQUE (unit_id, person_id, number)"
 		");"
 		/* one open attempt per unit and person, whatever races */

@@ -234,7 +234,8 @@ struct quiz_ops {
 			    struct quiz_attempt *out);
 	int (*attempt_save)(struct store *s, int64_t id, const char *answers);
 	int (*attempt_finish)(struct store *s, int64_t id, const char *state, const char *answers,
-			      double score, double max_score, const char *scores, int64_t now);
+			      double score, double max_score, int passed, double pass_percent,
+			      const char *scores, int64_t now);
 	int (*attempts_each)(struct store *s, int64_t unit_id, int64_t person_id,
 			     int (*cb)(const struct quiz_attempt *a, void *arg), void *arg);
 	int (*best)(struct store *s, int64_t unit_id, int64_t person_id, double *score,

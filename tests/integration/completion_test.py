@@ -342,6 +342,9 @@ t.ok(len(told) == 1 and told[0]["course"] == course, "path: the lecturer is told
 st, h, j = learners[1].call("GET", C)
 t.ok(st == 200 and j["grade"] == 7.5 and j["letter"] == "F" and json.dumps(j).count(a2) >= 1,
      "path: GET completion: grade, letter, and the attempt in the evidence", j)
+ev_att = [a for a in (j.get("evidence") or {}).get("attempts", []) if a.get("attempt") == a2]
+t.ok(len(ev_att) == 1 and ev_att[0]["score"] == 2 and ev_att[0]["max"] == 3,
+     "path: the evidence gives the attempt's score and max in points (2 of 3)", ev_att)
 a3, res = attempt({"a": True, "b": False, "c": True})
 t.ok(res["score"] == 3, "path: a better attempt afterwards is graded", res)
 time.sleep(0.3)
@@ -389,6 +392,9 @@ t.ok(answers and all(x["object"]["id"].rsplit("/", 1)[-1] in (u_quiz + "#a", u_q
                      x["context"]["contextActivities"]["parent"][0]["id"].endswith("/units/" + u_quiz)
                      for x in answers), "records: each answer is a question of the quiz", answers[:1])
 t.ok("200000000001" not in json.dumps(stmts), "records: the national ID appears in no statement")
+t.ok(answers and all("response" not in x.get("result", {}) and "success" in x["result"] and
+                     "raw" in x["result"].get("score", {}) for x in answers),
+     "records: answers carry score and success, never the learner's response", answers[:1])
 
 # ---- a restart keeps everything ----------------------------------------------------------------
 code, log = srv.stop()

@@ -286,6 +286,106 @@ for i in range(12):
 t.ok(ok_draws, "every paper: 2 questions from bank A and 1 from bank B")
 t.ok(len(seen) >= 8 and len(firsts) >= 3, "over 12 papers most questions appear, in varied order", sorted(seen))
 
+# ---- review findings: exact grades, the stored pass, strict submit bodies, who may finish -----
+def course_with_quiz(code, quiz, text_unit=False):
+    st, h, j = lec.call("POST", "/api/v1/institutions/VNU/courses",
+                        {"code": code, "title": "Khoá " + code, "language": "vi", "credits": "1"})
+    assert st == 201, j
+    cuid = j["uid"]
+    st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % cuid, {"kind": "quiz", "title": "Q " + code})
+    assert st == 201, j
+    quid = j["uid"]
+    tuid = None
+    if text_unit:
+        st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % cuid,
+                            {"kind": "text", "title": "Đọc " + code, "body": "x", "required": True})
+        assert st == 201, j
+        tuid = j["uid"]
+    st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % quid, quiz)
+    assert st == 200, j
+    st, h, j = lec.call("POST", "/api/v1/courses/%s/status" % cuid, {"status": "published"})
+    assert st == 200, j
+    st, h, j = learners[2].call("POST", "/api/v1/courses/%s/enrolment" % cuid)
+    assert st in (200, 201), j
+    return cuid, quid, tuid
+
+
+def sql(query):
+    out = subprocess.run(["sqlite3", os.path.join(data, "tinchi.db"), query],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return out.stdout.decode().strip()
+
+
+def recorded(cuid):
+    """Completions and completion events of course CUID."""
+    return sql("SELECT (SELECT count(*) FROM completions m JOIN courses c ON c.id = m.course_id"
+               " WHERE c.uid = '%s') + (SELECT count(*) FROM outbox WHERE kind = 'course.completed'"
+               " AND payload LIKE '%%%s%%')" % (cuid, cuid))
+
+
+R = learners[2]
+TENTHS = {"settings": {"pass_percent": 50},
+          "questions": [{"id": "t%d" % i, "kind": "truefalse", "text": "T%d" % i, "points": 0.1, "answer": True}
+                        for i in range(16)]}
+c2, q2, t2 = course_with_quiz("GEO2", TENTHS, text_unit=True)
+st, h, p = R.call("POST", "/api/v1/units/%s/attempts" % q2)
+t.ok(st == 201 and "no-store" in h.get("cache-control", ""), "attempt start: 201 with cache-control: no-store",
+     (st, h))
+for bad, name in (({"answer": {"t0": True}}, "answer"), ({"answers": {}, "submit": True}, "submit")):
+    st, h, j = R.call("POST", "/api/v1/attempts/%s/submit" % p["uid"], bad)
+    t.ok(st == 400 and name in j.get("detail", ""), "submit with an unknown member '%s': 400 naming it" % name, j)
+st, h, j = R.call("GET", "/api/v1/attempts/%s" % p["uid"])
+t.ok(st == 200 and j["state"] == "open", "... and the attempt is still open", j)
+st, h, res = R.call("POST", "/api/v1/attempts/%s/submit" % p["uid"],
+                    {"answers": {"t%d" % i: i < 8 for i in range(16)}})
+t.ok(st == 200 and res["score"] == 0.8 and res["max"] == 1.6 and res["passed"] is True and
+     all(r["points"] in (0, 0.1) for r in res["results"]), "16 x 0.1 points, 8 right: 0.8 of 1.6, passed", res)
+t.ok("no-store" in h.get("cache-control", ""), "submit: cache-control: no-store", h)
+st, h, j = R.call("POST", "/api/v1/courses/%s/completion" % c2)
+t.ok(st == 200 and j["completed"] is False and not any("Q GEO2" in r for r in j["reasons"]) and
+     any("Đọc GEO2" in r for r in j["reasons"]), "completion agrees: the quiz is passed, only the text is missing", j)
+lower = dict(TENTHS, settings={"pass_percent": 90})
+st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % q2, lower)
+assert st == 200, j
+st, h, j = R.call("POST", "/api/v1/courses/%s/completion" % c2)
+t.ok(st == 200 and not any("Q GEO2" in r for r in j["reasons"]),
+     "raising the quiz's pass percent later does not fail an old attempt", j)
+st, h, j = R.call("GET", "/api/v1/attempts/%s" % p["uid"])
+t.ok(st == 200 and j["passed"] is True and j["score"] == 0.8, "the attempt still reads passed", j)
+
+# a learner who leaves the course cannot finish an open attempt; nothing is recorded
+c3, q3, _ = course_with_quiz("GEO3", {"settings": {"time_limit": 1},
+                                      "questions": [{"id": "tf", "kind": "truefalse", "text": "x", "answer": True}]})
+st, h, p = R.call("POST", "/api/v1/units/%s/attempts" % q3)
+assert st == 201, p
+st, h, j = R.call("PUT", "/api/v1/attempts/%s/answers" % p["uid"], {"answers": {"tf": True}})
+t.eq(st, 200, "left: answers saved while enrolled")
+st, h, j = R.call("DELETE", "/api/v1/courses/%s/enrolment" % c3)
+assert st in (200, 204), j
+st, h, j = R.call("PUT", "/api/v1/attempts/%s/answers" % p["uid"], {"answers": {"tf": True}})
+t.eq(st, 403, "left: saving answers after leaving the course is 403")
+st, h, j = R.call("POST", "/api/v1/attempts/%s/submit" % p["uid"])
+t.ok(st == 403 and "enrolled" in j.get("detail", ""), "left: submitting after leaving is 403", j)
+time.sleep(4.2)
+st, h, j = lec.call("GET", "/api/v1/attempts/%s" % p["uid"])
+t.ok(st == 200 and j["state"] == "expired" and j["score"] == 1, "left: the lecturer's look expires and grades it", j)
+time.sleep(0.3)
+t.eq(recorded(c3), "0", "left: no completion and no completion event")
+
+# nor in an archived course
+c4, q4, _ = course_with_quiz("GEO4", {"questions": [{"id": "tf", "kind": "truefalse", "text": "x", "answer": True}]})
+st, h, p = R.call("POST", "/api/v1/units/%s/attempts" % q4)
+assert st == 201, p
+st, h, j = lec.call("POST", "/api/v1/courses/%s/status" % c4, {"status": "archived"})
+assert st == 200, j
+st, h, j = R.call("PUT", "/api/v1/attempts/%s/answers" % p["uid"], {"answers": {"tf": True}})
+t.eq(st, 403, "archived: saving answers is 403")
+st, h, j = R.call("POST", "/api/v1/attempts/%s/submit" % p["uid"], {"answers": {"tf": True}})
+t.eq(st, 403, "archived: submitting is 403")
+st, h, j = R.call("GET", "/api/v1/attempts/%s" % p["uid"])
+t.ok(st == 200 and j["state"] == "open", "archived: the attempt stays open, ungraded", j)
+t.eq(recorded(c4), "0", "archived: no completion and no completion event")
+
 # ---- unknown things ------------------------------------------------------------------------
 st, h, j = L.call("GET", "/api/v1/attempts/00000000-0000-4000-8000-000000000000")
 t.eq(st, 404, "an unknown attempt: 404")

@@ -407,6 +407,12 @@ test_put_field(void)
 	dynbuf_init(&b, 8);
 	is_int(csv_put_field(&b, "0123456789", 0), TC_ETOOBIG, "the buffer's cap holds");
 	dynbuf_cleanup(&b);
+	dynbuf_init(&b, 4096);
+	rc = csv_put_field(&b, "  =1+2", 0) || csv_put_field(&b, " \t-3", 0) ||
+	     csv_put_field(&b, "  plain", 1);
+	is_str(rc ? "" : dynbuf_str(&b), "'  =1+2,' \t-3,  plain\r\n",
+	       "a formula after leading spaces is defused too");
+	dynbuf_cleanup(&b);
 }
 
 int

@@ -123,7 +123,7 @@ test_validation(void)
 	refused("{\"questions\":[{\"kind\":\"truefalse\",\"text\":\"\",\"answer\":true}]}",
 		"questions[0].text", "an empty question text");
 	refused("{\"questions\":[{\"kind\":\"truefalse\",\"text\":\"x\",\"answer\":true,\"points\":0}]}",
-		"questions[0].points: more than 0", "zero points");
+		"questions[0].points: at least 0.001", "zero points");
 	refused("{\"questions\":[{\"kind\":\"truefalse\",\"text\":\"x\",\"answer\":true,\"points\":"
 		"1001}]}", "questions[0].points", "too many points");
 	refused("{\"questions\":[{\"id\":\"a b\",\"kind\":\"truefalse\",\"text\":\"x\",\"answer\":"
@@ -509,6 +509,133 @@ test_draws(void)
 	json_decref(def);
 }
 
+
+/* ---- review findings: exact grading, numeric slack, text forms --------------------- */
+
+/* A paper of quiz DEF_TEXT (drawn; no shuffling asked). */
+static json_t *
+paper_of(const char *def_text)
+{
+	json_t *def = NULL, *paper = NULL;
+	char why[256];
+
+	if (validate(def_text, &def, why, sizeof(why)) != 0)
+		printf("# %s\n", why);
+	else if (quiz_draw(def, &paper) != 0)
+		paper = NULL;
+	json_decref(def);
+	return paper;
+}
+
+static void
+test_exact_grading(void)
+{
+	char def[4096], ans[1024];
+	size_t o = 0, a = 0;
+	struct quiz_grade g;
+	json_t *paper, *answers, *detail = NULL;
+
+	/* 16 true/false questions of 0.1 points, pass 50%, 8 right */
+	o += (size_t)snprintf(def + o, sizeof(def) - o,
+			      "{\"settings\":{\"pass_percent\":50},\"questions\":[");
+	a += (size_t)snprintf(ans + a, sizeof(ans) - a, "{");
+	for (int i = 0; i < 16; i++) {
+		o += (size_t)snprintf(def + o, sizeof(def) - o, "%s{\"id\":\"t%d\",\"kind\":\"truefalse\","
+				      "\"text\":\"x\",\"points\":0.1,\"answer\":true}", i ? "," : "", i);
+		a += (size_t)snprintf(ans + a, sizeof(ans) - a, "%s\"t%d\":%s", i ? "," : "", i,
+				      i < 8 ? "true" : "false");
+	}
+	snprintf(def + o, sizeof(def) - o, "]}");
+	snprintf(ans + a, sizeof(ans) - a, "}");
+	paper = paper_of(def);
+	answers = js(ans);
+	ok(paper && quiz_grade(paper, answers, &g, &detail, NULL) == 0, "16 x 0.1 points graded");
+	ok(g.score_milli == 800 && g.max_milli == 1600, "in thousandths of a point: 800 of 1600");
+	ok(g.score == 0.8 && g.max == 1.6, "the score is 0.8, not 0.7999999999999999");
+	ok(g.passed && g.pass_percent == 50, "exactly half passes at 50%");
+	ok(json_number_value(json_object_get(json_array_get(detail, 0), "points")) == 0.1,
+	   "a question's points are 0.1");
+	json_decref(detail);
+	json_decref(answers);
+	json_decref(paper);
+
+	/* partial credit in thousandths, rounded down */
+	paper = paper_of("{\"questions\":[{\"id\":\"m\",\"kind\":\"multiple\",\"scoring\":\"partial\","
+			 "\"text\":\"x\",\"options\":[{\"text\":\"a\",\"correct\":true},"
+			 "{\"text\":\"b\",\"correct\":true},{\"text\":\"c\",\"correct\":true},"
+			 "{\"text\":\"d\"}]}]}");
+	if (paper) {
+		const json_t *opts = json_object_get(json_array_get(json_object_get(paper, "questions"), 0),
+						     "options");
+		const char *id = NULL;
+		size_t i;
+		json_t *q;
+
+		json_array_foreach(opts, i, q)
+			if (strcmp(json_string_value(json_object_get(q, "text")), "a") == 0)
+				id = json_string_value(json_object_get(q, "id"));
+		snprintf(ans, sizeof(ans), "{\"m\":[\"%s\"]}", id ? id : "");
+		answers = js(ans);
+		ok(quiz_grade(paper, answers, &g, NULL, NULL) == 0 && g.score_milli == 333 &&
+		   g.score == 0.333, "partial: one of three right is 0.333 points");
+		json_decref(answers);
+	} else {
+		ok(0, "partial: the quiz is valid");
+	}
+	json_decref(paper);
+}
+
+static void
+test_numeric_slack(void)
+{
+	json_t *paper = paper_of("{\"questions\":["
+				 "{\"id\":\"big\",\"kind\":\"numeric\",\"text\":\"x\",\"answer\":1e9},"
+				 "{\"id\":\"dec\",\"kind\":\"numeric\",\"text\":\"x\",\"answer\":0.3}]}");
+
+	ok(paper != NULL, "numeric quiz drawn");
+	if (!paper)
+		return;
+	ok(points_of(paper, "{\"big\":1000000000}", "big") == 1, "numeric: the exact answer");
+	ok(points_of(paper, "{\"big\":1000000001}", "big") == 0,
+	   "numeric: 1000000001 is not 1e9 with tolerance 0");
+	ok(points_of(paper, "{\"big\":999999999}", "big") == 0, "numeric: nor is 999999999");
+	ok(points_of(paper, "{\"dec\":0.30000000000000004}", "dec") == 1,
+	   "numeric: 0.1 + 0.2 is 0.3 (a few ULPs of slack)");
+	ok(points_of(paper, "{\"dec\":0.3000001}", "dec") == 0, "numeric: 0.3000001 is not 0.3");
+	json_decref(paper);
+}
+
+static void
+test_text_review(void)
+{
+	char word10[256] = "", word9[256] = "";
+	size_t n10 = 0, n9 = 0;
+
+	ok(!quiz_text_match("pápa", "papá", QUIZ_MATCH_NORMALISED),
+	   "normalised: pápa != papá (tones move only in Vietnamese vowel pairs)");
+	ok(quiz_text_match("café", "cafe\xcc\x81 ", QUIZ_MATCH_NORMALISED),
+	   "normalised: café NFC = NFD");
+	ok(quiz_text_match("hoà", "hòa", QUIZ_MATCH_NORMALISED), "normalised: hoà = hòa still");
+	ok(quiz_text_match("thuỷ", "thủy", QUIZ_MATCH_NORMALISED), "normalised: thuỷ = thủy still");
+	ok(quiz_text_match("Hoà Bình", "hòa bình", QUIZ_MATCH_NORMALISED),
+	   "normalised: hoà bình = hòa bình");
+	ok(!quiz_text_match("hóa", "hoá", QUIZ_MATCH_EXACT), "exact: placement still counts");
+	ok(quiz_text_match("ho\xcd\x80" "a", "hòa", QUIZ_MATCH_EXACT), "U+0340 is a grave accent");
+	ok(quiz_text_match("ca\xcd\x81", "cá", QUIZ_MATCH_EXACT), "U+0341 is an acute accent");
+	ok(quiz_text_match("Hà\xe2\x80\x8bNội", "HàNội", QUIZ_MATCH_EXACT),
+	   "a zero-width space is ignored");
+	ok(quiz_text_match("Hà N\xc2\xadội", "Hà Nội", QUIZ_MATCH_EXACT), "a soft hyphen is ignored");
+	ok(quiz_text_match("Ha N\xc2\xadoi", "Hà Nội", QUIZ_MATCH_FOLDED),
+	   "folded: a soft hyphen is ignored too");
+	for (int i = 0; i < 10; i++) {
+		n10 += (size_t)snprintf(word10 + n10, sizeof(word10) - n10, "hoà");
+		n9 += (size_t)snprintf(word9 + n9, sizeof(word9) - n9, "%s", i == 9 ? "hoa" : "hoà");
+	}
+	ok(!quiz_text_match(word10, word9, QUIZ_MATCH_NORMALISED),
+	   "normalised: a tenth tone mark in one word is not dropped");
+	ok(quiz_text_match(word10, word10, QUIZ_MATCH_NORMALISED), "... and the word equals itself");
+}
+
 int
 main(void)
 {
@@ -516,5 +643,8 @@ main(void)
 	test_text();
 	test_grading();
 	test_draws();
+	test_exact_grading();
+	test_numeric_slack();
+	test_text_review();
 	return done_testing();
 }

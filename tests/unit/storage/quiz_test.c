@@ -148,26 +148,32 @@ test_attempts(void)
 	quiz_attempt_cleanup(&got);
 	ok(store_quiz_best(st, unit_id, people[1], &score, &max, &n) == 0 && n == 0 && score == 0 &&
 	   max == 0, "no graded attempt yet: best is 0 of 0");
-	ok(store_attempt_finish(st, a.id, "submitted", NULL, 1.5, 4, "[{\"id\":\"q1\"}]", NOW + 30) == 0,
+	ok(store_attempt_finish(st, a.id, "submitted", NULL, 1.5, 4, 0, 50, "[{\"id\":\"q1\"}]", NOW + 30) == 0,
 	   "attempt 1 is graded, keeping the saved answers");
-	ok(store_attempt_finish(st, a.id, "submitted", "{}", 4, 4, "[]", NOW + 31) == TC_ECONFLICT,
+	ok(store_attempt_finish(st, a.id, "submitted", "{}", 4, 4, 1, 50, "[]", NOW + 31) == TC_ECONFLICT,
 	   "a second grading: TC_ECONFLICT");
 	ok(store_attempt_save(st, a.id, "{}") == TC_ECONFLICT, "saving after grading: TC_ECONFLICT");
 	ok(store_attempt_save(st, 999999, "{}") == TC_ENOTFOUND, "saving to no attempt: TC_ENOTFOUND");
 	ok(store_attempt_get(st, a.uid, &got) == 0 && strcmp(got.state, "submitted") == 0 &&
 	   got.score == 1.5 && got.max_score == 4 && got.submitted_at == NOW + 30 &&
+	   got.passed == 0 && got.pass_percent == 50 &&
 	   strcmp(got.answers, "{\"q1\":true}") == 0 && strcmp(got.scores, "[{\"id\":\"q1\"}]") == 0,
 	   "the graded attempt reads back");
 	quiz_attempt_cleanup(&got);
 
 	new_attempt(&b, unit_id, people[1]);
 	ok(store_attempt_start(st, &b, 2) == 0 && b.number == 2, "attempt 2 starts after 1 is graded");
-	ok(store_attempt_finish(st, b.id, "expired", "{\"q1\":false}", 3, 4, "[]", NOW + 90) == 0,
+	ok(store_attempt_finish(st, b.id, "expired", "{\"q1\":false}", 3, 4, 1, 62.5, "[]", NOW + 90) == 0,
 	   "attempt 2 expires");
+	ok(store_attempt_get(st, b.uid, &got) == 0 && got.passed == 1 && got.pass_percent == 62.5,
+	   "the verdict and the pass mark used are kept with the attempt");
+	quiz_attempt_cleanup(&got);
+	ok(store_attempt_finish(st, b.id, "submitted", NULL, 3, 4, 2, 50, "[]", NOW + 91) == TC_EINVALID,
+	   "passed is 0 or 1");
 	new_attempt(&b, unit_id, people[1]);
 	ok(store_attempt_start(st, &b, 2) == TC_EFORBIDDEN, "a third with 2 allowed: TC_EFORBIDDEN");
 	ok(store_attempt_start(st, &b, 0) == 0 && b.number == 3, "unlimited: attempt 3");
-	ok(store_attempt_finish(st, b.id, "submitted", NULL, 2, 2, "[]", NOW + 100) == 0,
+	ok(store_attempt_finish(st, b.id, "submitted", NULL, 2, 2, 1, 50, "[]", NOW + 100) == 0,
 	   "attempt 3 graded (2 of 2)");
 	ok(store_quiz_best(st, unit_id, people[1], &score, &max, &n) == 0 && n == 3 && score == 2 &&
 	   max == 2, "best: the highest fraction (2 of 2 over 3 of 4), 3 graded");
@@ -219,7 +225,7 @@ test_listing(void)
 	   "a person's attempts by number, without texts");
 	new_attempt(&a, unit2_id, people[2]);
 	store_attempt_start(st, &a, 0);
-	store_attempt_finish(st, a.id, "submitted", "{}", 1, 1, "[]", NOW);
+	store_attempt_finish(st, a.id, "submitted", "{}", 1, 1, 1, 50, "[]", NOW);
 	new_attempt(&a, unit2_id, people[3]);
 	store_attempt_start(st, &a, 0);		/* open: not listed */
 	ok(store_quiz_attempts_each(st, course_id, 0, 2, course_cb, &s) == 0 && s.n == 2,
@@ -290,7 +296,7 @@ test_race(void)
 				printf("# round %d: %d and %d\n", round, r1.rc, r2.rc);
 			/* grade the winner so the next round races again */
 			if (store_attempt_open(st, unit_id, people[p], &open) == 0)
-				store_attempt_finish(st, open.id, "submitted", NULL, 0, 1, "[]", NOW);
+				store_attempt_finish(st, open.id, "submitted", NULL, 0, 1, 0, 50, "[]", NOW);
 			quiz_attempt_cleanup(&open);
 			rounds++;
 		}
