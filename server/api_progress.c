@@ -282,8 +282,11 @@ check_events(const struct target *t, const struct progress_event *ev, size_t n, 
 	return 0;
 }
 
+static void batch_records(struct app *app, struct store *st, const struct target *t,
+			  int64_t person_id, const struct apply *a, const struct progress *p);
+
 /* Applies N checked events in one transaction of its own; OUT gets the
- * saved row. */
+ * saved row. Its learning records follow in the outbox right after. */
 static int
 record(struct app *app, int64_t person_id, const struct target *t,
        const struct progress_event *ev, size_t n, int64_t dur, struct progress *out)
@@ -292,6 +295,8 @@ record(struct app *app, int64_t person_id, const struct target *t,
 	int rc = store_progress_edit(app->store, person_id, t->u.id, t->course_id,
 				     t->u.material_id, a.now, edit_events, &a, out);
 
+	if (rc == 0)
+		batch_records(app, app->store, t, person_id, &a, out);
 	if (rc == 0 && a.completed_now)
 		progress_unit_completed(app, person_id, &t->u);
 	return rc;
@@ -418,11 +423,14 @@ ws_code(int rc)
  * invalid...); returns non-zero only for an error that fails the batch.
  */
 /*
- * The learning records of one applied event, in the batch's transaction:
- * "initialized" the first time the learner reports on the lecture, and
- * "progressed" each time the watched share passes another tenth (so at
- * most ten a lecture, never one a heartbeat). A failure is logged and the
- * progress stands without its statement.
+ * The learning records of one applied event: "initialized" the first time
+ * the learner reports on the lecture, and "progressed" each time the
+ * watched share passes another tenth (so at most ten a lecture, never one
+ * a heartbeat). They go into the outbox in the batch's transaction (one
+ * small insert each, so they are as durable as the progress) and become
+ * statements when the writer has nothing else to do (records_drain): 5,000
+ * learners passing 10 % together must not hold up their acks. A failure
+ * is logged and the progress stands without its statement.
  */
 static void
 batch_records(struct app *app, struct store *st, const struct target *t, int64_t person_id,
@@ -431,7 +439,7 @@ batch_records(struct app *app, struct store *st, const struct target *t, int64_t
 	int tenth_before = (int)(a->old_percent / 10), tenth_now = (int)(p->percent / 10);
 	struct lr_activity act = { "video", t->u.uid, NULL, t->u.title,
 				   t->lang[0] ? t->lang : NULL, t->course_uid };
-	char base[512], id[37];
+	char base[512];
 	struct person who;
 
 	if (!app || (!a->started_now && tenth_now <= tenth_before) ||
@@ -448,7 +456,8 @@ batch_records(struct app *app, struct store *st, const struct target *t, int64_t
 			continue;	/* a completion has its own statement */
 		stmt = lr_statement(base, who.uid, verb == 0 ? LR_INITIALIZED : LR_PROGRESSED, &act,
 				    verb == 0 ? NULL : &r, a->now);
-		rc = stmt ? lrs_record_in(app, st, t->institution_id, stmt, id) : TC_ENOMEM;
+		rc = stmt ? records_defer(st, t->institution_id, t->course_id, person_id, stmt,
+					  a->now) : TC_ENOMEM;
 		if (rc)
 			log_warn("learning record (%s) of unit %s not stored: %s",
 				 verb == 0 ? "initialized" : "progressed", t->u.uid, tc_strerror(rc));

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -16,8 +17,12 @@
 #include "server/config.h"
 #include "server/http.h"
 #include "server/progress_writer.h"
+#include "server/records.h"
 #include "storage/identity.h"
 #include "storage/store.h"
+
+/* Learning records stored in one transaction when the writer is idle. */
+#define RECORDS_CHUNK 50
 
 struct progress_writer {
 	struct app *app;
@@ -104,6 +109,31 @@ progress_batch_run(struct app *app, struct store *st, struct progress_job *head)
 	return rc;
 }
 
+/* Stores one chunk of deferred learning records; how many it handled. */
+static size_t
+drain_records(struct progress_writer *w)
+{
+	int done = 0, rc = records_drain(w->app, w->st, RECORDS_CHUNK, &done);
+
+	if (rc) {
+		log_warn("progress: learning records not stored yet: %s", tc_strerror(rc));
+		return 0;
+	}
+	return (size_t)done;
+}
+
+/* Waits (mutex held) for a job or stop, at most a second: records left by
+ * an earlier run, or refused for a moment, are tried again. */
+static void
+idle_wait(struct progress_writer *w)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 1;
+	pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+}
+
 static void *
 thread_main(void *arg)
 {
@@ -114,8 +144,15 @@ thread_main(void *arg)
 		size_t n;
 
 		pthread_mutex_lock(&w->mu);
-		while (!w->head && !w->stopping)
-			pthread_cond_wait(&w->cv, &w->mu);
+		while (!w->head && !w->stopping) {
+			/* nothing queued: learning records that wait (records.h),
+			 * a few at a time so a new message waits little */
+			pthread_mutex_unlock(&w->mu);
+			n = drain_records(w);
+			pthread_mutex_lock(&w->mu);
+			if (n == 0 && !w->head && !w->stopping)
+				idle_wait(w);
+		}
 		if (!w->head) {
 			pthread_mutex_unlock(&w->mu);
 			break;		/* stopping, and nothing left */

@@ -2,6 +2,7 @@
  * records.c - the platform's own learning records (records.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -12,6 +13,7 @@
 #include "server/api_xapi.h"
 #include "server/app.h"
 #include "server/records.h"
+#include "storage/completion.h"
 #include "storage/courses.h"
 #include "storage/identity.h"
 
@@ -113,4 +115,84 @@ records_course_completed(struct app *app, int64_t person_id, const struct course
 	a.lang = c->language[0] ? c->language : NULL;
 	record(app, c, lr_statement(base, who, LR_COMPLETED, &a, &r, time(NULL)),
 	       "course completed");
+}
+
+#define DEFERRED "xapi.statement"
+
+int
+records_defer(struct store *st, int64_t institution_id, int64_t course_id, int64_t person_id,
+	      const json_t *stmt, int64_t now)
+{
+	json_t *o = json_pack("{s:I, s:O}", "institution", (json_int_t)institution_id,
+			      "statement", (json_t *)stmt);
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	int rc = text ? store_outbox_add(st, DEFERRED, course_id, person_id, text, now, NULL)
+		      : TC_ENOMEM;
+
+	free(text);
+	json_decref(o);
+	return rc;
+}
+
+struct pending {
+	int n, max;
+	int64_t *ids;
+	char **payloads;
+};
+
+static int
+take(const struct outbox_event *e, void *arg)
+{
+	struct pending *p = arg;
+
+	if (p->n >= p->max)
+		return 1;
+	if (!(p->payloads[p->n] = strdup(e->payload)))
+		return TC_ENOMEM;
+	p->ids[p->n++] = e->id;
+	return 0;
+}
+
+int
+records_drain(struct app *app, struct store *st, int max, int *done)
+{
+	struct pending p = { 0, max, calloc((size_t)max, sizeof(int64_t)),
+			     calloc((size_t)max, sizeof(char *)) };
+	int rc = p.ids && p.payloads ? 0 : TC_ENOMEM, open = 0;
+
+	*done = 0;
+	if (rc == 0 && (rc = store_begin(st)) == 0)
+		open = 1;
+	if (rc == 0) {
+		rc = store_outbox_each(st, DEFERRED, 0, max, take, &p);
+		if (rc == 1)
+			rc = 0;
+	}
+	for (int i = 0; rc == 0 && i < p.n; i++) {
+		json_t *o = json_loads(p.payloads[i], 0, NULL);
+		json_t *stmt = json_object_get(o, "statement");
+		int64_t inst = json_integer_value(json_object_get(o, "institution"));
+		char id[37];
+		int r = stmt && inst > 0 ? lrs_record_in(app, st, inst, stmt, id) : TC_EINVALID;
+
+		json_decref(o);
+		if (r == TC_EINVALID || r == TC_ECONFLICT)
+			log_warn("learning record %lld dropped: %s", (long long)p.ids[i],
+				 tc_strerror(r));
+		else if (r)
+			rc = r;
+		if (rc == 0)
+			rc = store_outbox_delete(st, p.ids[i]);
+	}
+	if (open && rc == 0)
+		rc = store_commit(st);
+	if (open && rc)
+		store_rollback(st);
+	if (rc == 0)
+		*done = p.n;
+	for (int i = 0; i < p.n; i++)
+		free(p.payloads[i]);
+	free(p.payloads);
+	free(p.ids);
+	return rc;
 }

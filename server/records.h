@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 struct app;
+struct store;
 struct course;
 struct unit;
 
@@ -34,5 +35,20 @@ void records_quiz_graded(struct app *app, int64_t person_id, const struct unit *
  * and whether it is a pass. */
 void records_course_completed(struct app *app, int64_t person_id, const struct course *c,
 			      int grade_x100, int passed);
+
+/*
+ * Deferred statements, for a thread that must not spend the time on them
+ * (the progress writer): records_defer puts statement STMT (borrowed) for
+ * INSTITUTION_ID into the outbox (kind "xapi.statement") inside the
+ * caller's transaction on ST, a single small insert; records_drain, on
+ * the same kind of thread when it has nothing else to do, stores up to MAX
+ * of them in the LRS in one transaction on ST and deletes them from the
+ * outbox (*DONE: how many were handled; MAX handled: call again). A
+ * statement the LRS refuses is logged and dropped. Both return 0 or a
+ * storage error.
+ */
+int records_defer(struct store *st, int64_t institution_id, int64_t course_id,
+		  int64_t person_id, const json_t *stmt, int64_t now);
+int records_drain(struct app *app, struct store *st, int max, int *done);
 
 #endif

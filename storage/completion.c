@@ -95,3 +95,19 @@ store_outbox_consume(struct store *s, int64_t id, int64_t now)
 {
 	DISPATCH(outbox_consume(s, id, now));
 }
+
+int
+store_outbox_add(struct store *s, const char *kind, int64_t course_id, int64_t person_id,
+		 const char *payload, int64_t now, int64_t *id)
+{
+	if (!kind || !kind[0] || strlen(kind) >= sizeof(((struct outbox_event *)0)->kind) ||
+	    !payload)
+		return TC_EINVALID;
+	DISPATCH(outbox_add(s, kind, course_id, person_id, payload, now, id));
+}
+
+int
+store_outbox_delete(struct store *s, int64_t id)
+{
+	DISPATCH(outbox_delete(s, id));
+}

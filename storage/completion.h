@@ -95,4 +95,13 @@ int store_outbox_each(struct store *s, const char *kind, int64_t after_id, int l
  * event or it was consumed already (so two consumers cannot both take it). */
 int store_outbox_consume(struct store *s, int64_t id, int64_t now);
 
+/* Appends an event of KIND (at most 31 bytes) with PAYLOAD (JSON text) for
+ * consumers that delete what they have handled (store_outbox_delete); *ID
+ * (may be NULL) gets its id. COURSE_ID, PERSON_ID: 0 for none. */
+int store_outbox_add(struct store *s, const char *kind, int64_t course_id, int64_t person_id,
+		     const char *payload, int64_t now, int64_t *id);
+
+/* Removes event ID. TC_ENOTFOUND when there is none. */
+int store_outbox_delete(struct store *s, int64_t id);
+
 #endif

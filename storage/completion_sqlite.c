@@ -220,6 +220,27 @@ sq_outbox_consume(struct store *s, int64_t id, int64_t now)
 	return rc ? rc : sqlu_changed_one(s);
 }
 
+static int
+sq_outbox_add(struct store *s, const char *kind, int64_t course_id, int64_t person_id,
+	      const char *payload, int64_t now, int64_t *id)
+{
+	int rc = sqlu_execf(s, "outbox add", "INSERT INTO outbox (kind, course_id, person_id,"
+			    " payload, created_at) VALUES (?1, nullif(?2, 0), nullif(?3, 0), ?4, ?5)",
+			    "tiiti", kind, course_id, person_id, payload, now);
+
+	if (rc == 0 && id)
+		*id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
+	return rc;
+}
+
+static int
+sq_outbox_delete(struct store *s, int64_t id)
+{
+	int rc = sqlu_execf(s, "outbox delete", "DELETE FROM outbox WHERE id = ?1", "i", id);
+
+	return rc ? rc : sqlu_changed_one(s);
+}
+
 const struct completion_ops sqlite_completion_ops = {
 	.rules_get = sq_rules_get,
 	.rules_put = sq_rules_put,
@@ -229,4 +250,6 @@ const struct completion_ops sqlite_completion_ops = {
 	.lecturers = sq_lecturers,
 	.outbox_each = sq_outbox_each,
 	.outbox_consume = sq_outbox_consume,
+	.outbox_add = sq_outbox_add,
+	.outbox_delete = sq_outbox_delete,
 };

@@ -219,6 +219,9 @@ struct completion_ops {
 	int (*outbox_each)(struct store *s, const char *kind, int64_t after_id, int limit,
 			   int (*cb)(const struct outbox_event *e, void *arg), void *arg);
 	int (*outbox_consume)(struct store *s, int64_t id, int64_t now);
+	int (*outbox_add)(struct store *s, const char *kind, int64_t course_id, int64_t person_id,
+			  const char *payload, int64_t now, int64_t *id);
+	int (*outbox_delete)(struct store *s, int64_t id);
 };
 
 /* storage/quiz.h, same rules. */

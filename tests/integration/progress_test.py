@@ -219,7 +219,13 @@ seq += 1
 w.send(**hb(seq, 0, 2, 40000 + seq))
 t.eq(row()[3], c1, "completed_at is set once and never changes")
 
-# the learning records of that lecture, stored with the progress (xAPI)
+# the learning records of that lecture, stored with the progress (xAPI): the
+# writer turns the outbox rows into statements when it is idle
+deadline = time.time() + 10
+while q("SELECT count(*) FROM outbox WHERE kind = 'xapi.statement'")[0][0] and time.time() < deadline:
+    time.sleep(0.1)
+t.eq(q("SELECT count(*) FROM outbox WHERE kind = 'xapi.statement'")[0][0], 0,
+     "records: the writer has stored every deferred statement")
 who = q("SELECT uid FROM people WHERE national_id = '200000000001'")[0][0]
 recs = [json.loads(x[0]) for x in q("SELECT json FROM statements ORDER BY id")]
 mine = [x for x in recs if x["actor"]["account"]["name"] == who and x["object"]["id"].endswith("/units/" + VU)]
