@@ -17,17 +17,25 @@
 #include "storage/courses.h"
 #include "storage/identity.h"
 
-/* Stores statement S (stolen) for the institution of course C. */
+/* Stores statement S (stolen) for the institution of course C; IN_TX: in
+ * the transaction the caller holds on app->store. */
 static void
-record(struct app *app, const struct course *c, json_t *s, const char *what)
+record_in(struct app *app, const struct course *c, json_t *s, const char *what, int in_tx)
 {
 	char id[37];
-	int rc = s ? lrs_record(app, c->institution_id, s, id) : TC_ENOMEM;
+	int rc = !s ? TC_ENOMEM : in_tx ? lrs_record_in(app, app->store, c->institution_id, s, id)
+				       : lrs_record(app, c->institution_id, s, id);
 
 	if (rc)
 		log_warn("learning record (%s) for course %s not stored: %s", what, c->uid,
 			 tc_strerror(rc));
 	json_decref(s);
+}
+
+static void
+record(struct app *app, const struct course *c, json_t *s, const char *what)
+{
+	record_in(app, c, s, what, 0);
 }
 
 /* Who and where: the person's uid and the platform's address. */
@@ -71,6 +79,7 @@ records_quiz_graded(struct app *app, int64_t person_id, const struct unit *u,
 			       .success = passed, .progress = -1 };
 	size_t i;
 	json_t *q;
+	int in_tx;
 
 	if (store_course_get_id(app->store, u->course_id, &c) ||
 	    actor(app, person_id, who, sizeof(who), base, sizeof(base)))
@@ -79,8 +88,9 @@ records_quiz_graded(struct app *app, int64_t person_id, const struct unit *u,
 	a.lang = c.language[0] ? c.language : NULL;
 	/* each question: its score and success, never the learner's response
 	 * (every LRS credential of the institution would read the answers, and
-	 * option ids mean nothing outside the attempt). One statement, one
-	 * commit: lrs_record opens its own transaction, so they cannot share one. */
+	 * option ids mean nothing outside the attempt). One commit for the
+	 * whole grading, not one per question. */
+	in_tx = store_begin(app->store) == 0;
 	json_array_foreach(detail, i, q) {
 		const char *qid = json_string_value(json_object_get(q, "id"));
 		struct lr_activity qa = { "question", u->uid, qid, NULL, a.lang, c.uid };
@@ -92,12 +102,16 @@ records_quiz_graded(struct app *app, int64_t person_id, const struct unit *u,
 					.progress = -1 };
 
 		if (qid)
-			record(app, &c, lr_statement(base, who, LR_ANSWERED, &qa, &qr, now),
-			       "question answered");
+			record_in(app, &c, lr_statement(base, who, LR_ANSWERED, &qa, &qr, now),
+				  "question answered", in_tx);
 	}
-	record(app, &c, lr_statement(base, who, LR_SCORED, &a, &r, now), "quiz scored");
-	record(app, &c, lr_statement(base, who, passed ? LR_PASSED : LR_FAILED, &a, &r, now),
-	       passed ? "quiz passed" : "quiz failed");
+	record_in(app, &c, lr_statement(base, who, LR_SCORED, &a, &r, now), "quiz scored", in_tx);
+	record_in(app, &c, lr_statement(base, who, passed ? LR_PASSED : LR_FAILED, &a, &r, now),
+		  passed ? "quiz passed" : "quiz failed", in_tx);
+	if (in_tx && store_commit(app->store) != 0) {
+		store_rollback(app->store);
+		log_warn("learning records of a quiz attempt on %s not stored", u->uid);
+	}
 }
 
 void
