@@ -19,7 +19,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ApiClient, BIN, Server, Tap, sanitizer_clean  # noqa: E402
+from harness import ApiClient, DataCli, Server, Tap, sanitizer_clean  # noqa: E402
 from wsclient import OP_TEXT, WebSocket  # noqa: E402
 
 t = Tap()
@@ -27,16 +27,10 @@ COST = "12"
 data = os.path.join(tempfile.mkdtemp(prefix="tinchi-cp-"), "data")
 
 
-def cli(*args, stdin=None):
-    p = subprocess.run([BIN] + list(args) + ["--data", data, "--password-cost", COST], input=stdin,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
+cli = DataCli(data, COST)
 
 
-def person(nid, name, role, inst):
-    rc, out, err = cli("person", "add", "--national-id", nid, "--name", name, "--role", role,
-                       "--institution", inst, "--password-stdin", stdin=b"password-" + nid.encode() + b"\n")
-    assert rc == 0, err
+person = cli.person
 
 
 for code in ("VNU", "HUST"):

@@ -182,6 +182,29 @@ class ApiClient:
         return st, rh, d
 
 
+class DataCli:
+    """The `tinchi` command line on one data folder: cli(*args, stdin=b"...")
+    answers (exit status, stdout, stderr); --password-cost COST is added
+    when given. person() adds a person with a role at an institution and the
+    password "password-" + NID (what ApiClient signs in with)."""
+
+    def __init__(self, data, cost=None):
+        self.data = data
+        self.cost = cost
+
+    def __call__(self, *args, stdin=None):
+        extra = ["--data", self.data] + (["--password-cost", self.cost] if self.cost else [])
+        p = subprocess.run([BIN] + list(args) + extra, input=stdin,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+    def person(self, nid, name, role, inst):
+        rc, out, err = self("person", "add", "--national-id", nid, "--name", name, "--role", role,
+                            "--institution", inst, "--password-stdin",
+                            stdin=b"password-" + nid.encode() + b"\n")
+        assert rc == 0, err
+
+
 def raw_exchange(port, data, timeout=5, read_until_close=True):
     """Sends raw bytes, returns everything read until the peer closes (or timeout)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)

@@ -11,17 +11,14 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, TOP, Server, Tap, sanitizer_clean  # noqa: E402
+from harness import DataCli, Server, TOP, Tap, sanitizer_clean  # noqa: E402
 
 t = Tap()
 COST = "12"   # scrypt log2(N) for this test's hashes: fast; the default 17 is unit-tested
 data = os.path.join(tempfile.mkdtemp(prefix="tinchi-id-"), "data")
 
 
-def cli(*args, stdin=None):
-    p = subprocess.run([BIN] + list(args) + ["--data", data], input=stdin,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
+cli = DataCli(data)
 
 
 # ---- the operator bootstraps from the command line ----------------------------

@@ -20,7 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, Server, Tap, sanitizer_clean  # noqa: E402
+from harness import BIN, DataCli, Server, Tap, sanitizer_clean  # noqa: E402
 from wsclient import (OP_CLOSE, OP_CONT, OP_BIN, OP_PING, OP_PONG,  # noqa: E402
                       OP_TEXT, HandshakeError, WebSocket, close_code)
 
@@ -374,10 +374,7 @@ COST = "12"   # scrypt log2(N): fast hashes for test accounts
 data = os.path.join(tempfile.mkdtemp(prefix="tinchi-ws-"), "data")
 
 
-def cli(*args, stdin=None):
-    p = subprocess.run([BIN] + list(args) + ["--data", data], input=stdin,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
+cli = DataCli(data)
 
 
 rc, out, err = cli("institution", "add", "VNU", "--name", "Đại học Quốc gia Hà Nội",

@@ -14,17 +14,14 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ApiClient, BIN, Server, Tap, sanitizer_clean  # noqa: E402
+from harness import ApiClient, DataCli, Server, Tap, sanitizer_clean  # noqa: E402
 
 t = Tap()
 COST = "10"
 data = os.path.join(tempfile.mkdtemp(prefix="tinchi-xapi-"), "data")
 
 
-def cli(*args, stdin=None):
-    p = subprocess.run([BIN] + list(args) + ["--data", data, "--password-cost", COST], input=stdin,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
+cli = DataCli(data, COST)
 
 
 for code in ("VNU", "HUST"):
