@@ -60,4 +60,15 @@ int token_new(const char *prefix, char *out, size_t outsize);
 /* A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx". */
 int uuid_v4(char out[37]);
 
+/* Verifies an Ed25519 signature with a raw public key: 0 valid,
+ * TC_EFORBIDDEN invalid, TC_EIO OpenSSL failure. */
+int ed25519_verify(const unsigned char pub[32], const void *msg, size_t n,
+		   const unsigned char sig[64]);
+
+/* Signs MSG (pure Ed25519) with a raw 32-byte private key (its seed), for
+ * keys that live outside the data folder's keys/ (storage/keys.h signs
+ * with those). SIG receives 64 bytes. 0 or TC_EIO. */
+int ed25519_sign_raw(const unsigned char priv[32], const void *msg, size_t n,
+		     unsigned char sig[64]);
+
 #endif

@@ -335,32 +335,3 @@ out:
 	EVP_PKEY_free(pkey);
 	return rc;
 }
-
-int
-ed25519_verify(const unsigned char pub[32], const void *msg, size_t n,
-	       const unsigned char sig[64])
-{
-	static const unsigned char empty[1];
-	EVP_PKEY *pkey = NULL;
-	EVP_MD_CTX *ctx = NULL;
-	int rc = 0, v;
-
-	pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
-	ctx = EVP_MD_CTX_new();
-	if (pkey == NULL || ctx == NULL ||
-	    EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) != 1) {
-		crypto_log_error("keys: Ed25519 verification setup");
-		rc = TC_EIO;
-		goto out;
-	}
-	v = EVP_DigestVerify(ctx, sig, 64, n ? msg : empty, n);
-	if (v != 1) {
-		/* 0: bad signature; OpenSSL may still queue an error for it. */
-		ERR_clear_error();
-		rc = v == 0 ? TC_EFORBIDDEN : TC_EIO;
-	}
-out:
-	EVP_MD_CTX_free(ctx);
-	EVP_PKEY_free(pkey);
-	return rc;
-}

@@ -1,0 +1,421 @@
+/* jcs.c - see jcs.h. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "courses/errors.h"
+#include "courses/jcs.h"
+
+#define TWO_POW_53 9007199254740992.0
+
+static const char hexdigits[] = "0123456789abcdef";
+
+/* ---- numbers (ECMAScript Number::toString) ------------------------------ */
+
+/*
+ * Reads the text of "%.*e" ("d.ddde+XX") or of "%llue%d" into its significant
+ * digits without trailing zeros (*K of them, NUL-terminated) and the decimal
+ * exponent N of ECMAScript's definition: value = 0.DIGITS x 10^N.
+ */
+static void
+split_decimal(const char *text, char digits[20], int *k, int *n)
+{
+	const char *p = text;
+	int len = 0, lead = -1;
+
+	for (; *p != 'e'; p++) {
+		if (*p == '.') {
+			lead = len;
+			continue;
+		}
+		if (len < 19)
+			digits[len++] = *p;
+	}
+	if (lead < 0)
+		lead = len;
+	*n = atoi(p + 1) + lead;
+	while (len > 1 && digits[len - 1] == '0')
+		len--;
+	digits[len] = '\0';
+	*k = len;
+}
+
+/* 1 when the decimal TEXT reads back as exactly X. */
+static int
+round_trips(const char *text, double x)
+{
+	return strtod(text, NULL) == x;
+}
+
+/*
+ * The shortest digits that read back as X (finite, > 0). For each precision
+ * P the correctly rounded P-digit decimal is the closest one, so it is the
+ * answer whenever any P-digit decimal round-trips, except next to a power of
+ * two, where the interval that reads back as X is narrower below X than
+ * above: then the P-digit neighbour on the other side may round-trip while
+ * the nearest does not, so both neighbours are tried too.
+ */
+static void
+shortest(double x, char digits[20], int *k, int *n)
+{
+	char text[48];
+
+	for (int p = 1; p <= 17; p++) {
+		char mant[20];
+		unsigned long long m = 0;
+		int mk, mn;
+
+		snprintf(text, sizeof(text), "%.*e", p - 1, x);
+		if (round_trips(text, x) || p == 17) {
+			split_decimal(text, digits, k, n);
+			return;
+		}
+		split_decimal(text, mant, &mk, &mn);
+		for (int i = 0; i < p; i++)
+			m = m * 10 + (unsigned long long)(i < mk ? mant[i] - '0' : 0);
+		/* value = m x 10^(mn - p) */
+		for (int d = -1; d <= 1; d += 2) {
+			if (d < 0 && m <= 1)
+				continue;
+			snprintf(text, sizeof(text), "%llue%d", m + (unsigned long long)d, mn - p);
+			if (round_trips(text, x)) {
+				split_decimal(text, digits, k, n);
+				return;
+			}
+		}
+	}
+}
+
+int
+jcs_number(double d, char out[JCS_NUMBER_MAX])
+{
+	char digits[20], *o = out;
+	int k, n;
+
+	out[0] = '\0';
+	if (!isfinite(d))
+		return TC_EINVALID;
+	if (d == 0) {	/* +0 and -0 */
+		memcpy(out, "0", 2);
+		return 0;
+	}
+	if (d == trunc(d) && fabs(d) <= TWO_POW_53) {
+		snprintf(out, JCS_NUMBER_MAX, "%.0f", d);
+		return 0;
+	}
+	if (d < 0) {
+		*o++ = '-';
+		d = -d;
+	}
+	shortest(d, digits, &k, &n);
+	if (k <= n && n <= 21) {
+		memcpy(o, digits, (size_t)k);
+		memset(o + k, '0', (size_t)(n - k));
+		o[n] = '\0';
+	} else if (0 < n && n <= 21) {
+		memcpy(o, digits, (size_t)n);
+		o[n] = '.';
+		memcpy(o + n + 1, digits + n, (size_t)(k - n) + 1);
+	} else if (-6 < n && n <= 0) {
+		memcpy(o, "0.", 2);
+		memset(o + 2, '0', (size_t)-n);
+		memcpy(o + 2 - n, digits, (size_t)k + 1);
+	} else {
+		*o++ = digits[0];
+		if (k > 1) {
+			*o++ = '.';
+			memcpy(o, digits + 1, (size_t)k - 1);
+			o += k - 1;
+		}
+		snprintf(o, (size_t)(JCS_NUMBER_MAX - (o - out)), "e%c%d",
+			 n - 1 >= 0 ? '+' : '-', abs(n - 1));
+	}
+	return 0;
+}
+
+/* ---- strings -------------------------------------------------------------- */
+
+/*
+ * Decodes the UTF-8 character at S[*I] (LEN bytes in all) into *CP and moves
+ * *I past it. -1 for a malformed, overlong, truncated or surrogate sequence
+ * or one beyond U+10FFFF.
+ */
+static int
+utf8_next(const unsigned char *s, size_t len, size_t *i, uint32_t *cp)
+{
+	unsigned char c = s[*i];
+	uint32_t v, min;
+	size_t extra;
+
+	if (c < 0x80) {
+		*cp = c;
+		(*i)++;
+		return 0;
+	}
+	if (c >= 0xC2 && c <= 0xDF) {
+		extra = 1; v = c & 0x1F; min = 0x80;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		extra = 2; v = c & 0x0F; min = 0x800;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		extra = 3; v = c & 0x07; min = 0x10000;
+	} else {
+		return -1;
+	}
+	if (len - *i <= extra)
+		return -1;
+	for (size_t j = 1; j <= extra; j++) {
+		unsigned char b = s[*i + j];
+
+		if ((b & 0xC0) != 0x80)
+			return -1;
+		v = (v << 6) | (b & 0x3F);
+	}
+	if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		return -1;
+	*cp = v;
+	*i += extra + 1;
+	return 0;
+}
+
+static int
+utf8_valid(const char *s, size_t len)
+{
+	uint32_t cp;
+
+	for (size_t i = 0; i < len;)
+		if (utf8_next((const unsigned char *)s, len, &i, &cp) != 0)
+			return 0;
+	return 1;
+}
+
+/* Appends S (LEN bytes of valid UTF-8) as a JSON.stringify string literal. */
+static int
+put_string(struct dynbuf *out, const char *s, size_t len)
+{
+	size_t run = 0;
+	int rc;
+
+	if (!utf8_valid(s, len))
+		return TC_EINVALID;
+	rc = dynbuf_append(out, "\"", 1);
+	for (size_t i = 0; rc == 0 && i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[7];
+		size_t n = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		esc[0] = '\\';
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hexdigits[c >> 4];
+			esc[5] = hexdigits[c & 0x0F];
+			n = 6;
+		}
+		rc = dynbuf_append(out, s + run, i - run);
+		if (rc == 0)
+			rc = dynbuf_append(out, esc, n);
+		run = i + 1;
+	}
+	if (rc == 0)
+		rc = dynbuf_append(out, s + run, len - run);
+	if (rc == 0)
+		rc = dynbuf_append(out, "\"", 1);
+	return rc;
+}
+
+/* ---- objects -------------------------------------------------------------- */
+
+struct member {
+	const char *key;
+	size_t len;
+	json_t *value;
+};
+
+/* The first UTF-16 code unit of CP: its high surrogate beyond U+FFFF. */
+static uint32_t
+utf16_lead(uint32_t cp)
+{
+	return cp < 0x10000 ? cp : 0xD800 + ((cp - 0x10000) >> 10);
+}
+
+/*
+ * Orders two valid UTF-8 names as their UTF-16 code unit arrays. Code
+ * points that differ compare by their first code units; when those are the
+ * same both are beyond U+FFFF with one high surrogate, and the low
+ * surrogates compare as the code points do.
+ */
+static int
+member_cmp(const void *pa, const void *pb)
+{
+	const struct member *a = pa, *b = pb;
+	const unsigned char *sa = (const unsigned char *)a->key;
+	const unsigned char *sb = (const unsigned char *)b->key;
+	size_t i = 0, j = 0;
+
+	while (i < a->len && j < b->len) {
+		uint32_t ca = 0, cb = 0, la, lb;
+
+		utf8_next(sa, a->len, &i, &ca);
+		utf8_next(sb, b->len, &j, &cb);
+		if (ca == cb)
+			continue;
+		la = utf16_lead(ca);
+		lb = utf16_lead(cb);
+		if (la != lb)
+			return la < lb ? -1 : 1;
+		return ca < cb ? -1 : 1;
+	}
+	if (i < a->len)
+		return 1;
+	return j < b->len ? -1 : 0;
+}
+
+static int put_value(const json_t *v, struct dynbuf *out, int depth);
+
+static int
+put_object(const json_t *obj, struct dynbuf *out, int depth)
+{
+	struct member *m = NULL;
+	size_t n = json_object_size(obj), i = 0;
+	int rc = 0;
+
+	if (n > 0) {
+		m = calloc(n, sizeof(*m));
+		if (m == NULL)
+			return TC_ENOMEM;
+	}
+	for (void *it = json_object_iter((json_t *)obj); it != NULL && i < n;
+	     it = json_object_iter_next((json_t *)obj, it), i++) {
+		m[i].key = json_object_iter_key(it);
+		m[i].len = json_object_iter_key_len(it);
+		m[i].value = json_object_iter_value(it);
+		if (!utf8_valid(m[i].key, m[i].len)) {
+			rc = TC_EINVALID;
+			goto out;
+		}
+	}
+	if (n > 1)
+		qsort(m, n, sizeof(*m), member_cmp);
+	rc = dynbuf_append(out, "{", 1);
+	for (i = 0; rc == 0 && i < n; i++) {
+		if (i > 0)
+			rc = dynbuf_append(out, ",", 1);
+		if (rc == 0)
+			rc = put_string(out, m[i].key, m[i].len);
+		if (rc == 0)
+			rc = dynbuf_append(out, ":", 1);
+		if (rc == 0)
+			rc = put_value(m[i].value, out, depth + 1);
+	}
+	if (rc == 0)
+		rc = dynbuf_append(out, "}", 1);
+out:
+	free(m);
+	return rc;
+}
+
+static int
+put_array(const json_t *arr, struct dynbuf *out, int depth)
+{
+	size_t n = json_array_size(arr);
+	int rc;
+
+	rc = dynbuf_append(out, "[", 1);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (i > 0)
+			rc = dynbuf_append(out, ",", 1);
+		if (rc == 0)
+			rc = put_value(json_array_get(arr, i), out, depth + 1);
+	}
+	if (rc == 0)
+		rc = dynbuf_append(out, "]", 1);
+	return rc;
+}
+
+static int
+put_value(const json_t *v, struct dynbuf *out, int depth)
+{
+	char num[JCS_NUMBER_MAX];
+	int rc;
+
+	if (v == NULL || depth > JCS_MAX_DEPTH)
+		return TC_EINVALID;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return put_object(v, out, depth);
+	case JSON_ARRAY:
+		return put_array(v, out, depth);
+	case JSON_STRING:
+		return put_string(out, json_string_value(v), json_string_length(v));
+	case JSON_INTEGER:
+		/* As JSON.parse reads it: the nearest double. */
+		rc = jcs_number((double)json_integer_value(v), num);
+		return rc == 0 ? dynbuf_puts(out, num) : rc;
+	case JSON_REAL:
+		rc = jcs_number(json_real_value(v), num);
+		return rc == 0 ? dynbuf_puts(out, num) : rc;
+	case JSON_TRUE:
+		return dynbuf_puts(out, "true");
+	case JSON_FALSE:
+		return dynbuf_puts(out, "false");
+	case JSON_NULL:
+		return dynbuf_puts(out, "null");
+	}
+	return TC_EINVALID;
+}
+
+int
+jcs_canonicalize(const json_t *v, struct dynbuf *out)
+{
+	size_t start = out->len;
+	int rc;
+
+	rc = put_value(v, out, 0);
+	if (rc != 0 && out->data != NULL) {
+		out->len = start;
+		out->data[start] = '\0';
+	}
+	return rc;
+}
+
+json_t *
+jcs_parse(const char *text, size_t len, char *err, size_t errsize)
+{
+	json_error_t jerr;
+	json_t *v;
+
+	v = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES |
+		       JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &jerr);
+	if (v == NULL && err != NULL && errsize > 0)
+		snprintf(err, errsize, "not canonicalizable JSON at line %d column %d: %s",
+			 jerr.line, jerr.column, jerr.text);
+	return v;
+}
+
+int
+jcs_canonicalize_text(const char *text, size_t len, struct dynbuf *out,
+		      char *err, size_t errsize)
+{
+	json_t *v;
+	int rc;
+
+	v = jcs_parse(text, len, err, errsize);
+	if (v == NULL)
+		return TC_EINVALID;
+	rc = jcs_canonicalize(v, out);
+	if (rc == TC_EINVALID && err != NULL && errsize > 0)
+		snprintf(err, errsize, "a string is not valid UTF-8 or nesting is too deep");
+	json_decref(v);
+	return rc;
+}
