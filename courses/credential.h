@@ -1,0 +1,72 @@
+/*
+ * credential.h - the unsigned Open Badges 3.0 OpenBadgeCredential (a W3C
+ * Verifiable Credential 2.0) for a completed course, built from plain
+ * inputs. No proof: the Data Integrity proof is added by its own module.
+ *
+ * The learner appears only as an IdentityObject (identityType
+ * nationalIdentityNumber, hashed, identityHash + salt from
+ * courses/identity_hash.h): the raw national ID never enters here.
+ * Revocation goes through a BitstringStatusListEntry (statusPurpose
+ * "revocation", statusListIndex as a decimal string).
+ */
+#ifndef TINCHI_CREDENTIAL_H
+#define TINCHI_CREDENTIAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#define CREDENTIAL_CONTEXT_VC "https://www.w3.org/ns/credentials/v2"
+#define CREDENTIAL_CONTEXT_OB "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+
+/* An alignment of the achievement with a framework node (e.g. the
+ * national credit framework). target_name and target_url are required. */
+struct credential_alignment {
+	const char *target_name;
+	const char *target_url;
+	const char *target_framework;	/* optional (NULL: left out) */
+	const char *target_code;	/* optional */
+	const char *target_description;	/* optional */
+};
+
+/* Every string is borrowed and must be valid UTF-8; "optional" ones may be
+ * NULL (left out), the others must be non-empty. */
+struct credential_input {
+	const char *id;			/* "urn:uuid:" + a UUID */
+	const char *issuer_id;		/* "did:key:..." */
+	const char *issuer_name;
+	const char *issuer_url;		/* optional */
+	const char *valid_from;		/* RFC 3339 in UTC: "2025-06-30T09:00:00Z" */
+	const char *name;		/* the credential's name */
+
+	const char *identity_hash;	/* "sha256$" + 64 hex digits */
+	const char *salt;		/* the salt of identity_hash */
+	double credits_earned;		/* >= 0 */
+	const char *term;		/* optional, e.g. "2024-2025 HK2" */
+	const char *grade;		/* optional: result value on the institution's scale */
+
+	const char *achievement_id;	/* a URI for the course */
+	const char *achievement_name;
+	const char *achievement_description;
+	const char *criteria_narrative;
+	const char *course_code;	/* humanCode */
+	double credits_available;	/* >= 0 */
+	const struct credential_alignment *alignment;	/* N_ALIGNMENT entries */
+	size_t n_alignment;
+
+	const char *status_list_credential;	/* URL of the status list credential */
+	uint64_t status_list_index;
+};
+
+/*
+ * Builds the credential JSON into *out (a new reference; json_decref it).
+ * 0, TC_EINVALID (a required field missing or empty, a string not UTF-8,
+ * an id that is not urn:uuid, an issuer that is not a did:key, validFrom
+ * not a UTC date-time, an identity hash not "sha256$" + 64 hex digits,
+ * credits negative or not finite, an alignment without name or URL) or
+ * TC_ENOMEM. *out is NULL on failure.
+ */
+int credential_build(const struct credential_input *in, json_t **out);
+
+#endif
