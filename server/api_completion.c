@@ -29,6 +29,7 @@
 #include "server/api_courses.h"
 #include "server/api_util.h"
 #include "server/app.h"
+#include "server/issuing.h"
 #include "server/problem.h"
 #include "server/records.h"
 #include "server/ws.h"
@@ -746,6 +747,9 @@ completion_check(struct app *app, int64_t person_id, int64_t course_id,
 		if (app->ws)
 			notify(app, c, &p, res);
 		records_course_completed(app, person_id, c, res->grade_x100, res->passed);
+		/* its credential, now (failures stay in the outbox for the next run) */
+		if (issuing_run(app, NULL))
+			log_warn("course %s: the credential waits in the outbox", c->uid);
 	}
 	if (created)
 		*created = rc == 0 && made;

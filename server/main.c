@@ -32,6 +32,7 @@
 #include "server/media_jobs.h"
 #include "server/metrics.h"
 #include "server/progress_writer.h"
+#include "server/issuing.h"
 #include "server/static.h"
 #include "server/version.h"
 #include "storage/courses.h"
@@ -223,6 +224,14 @@ cmd_serve(int argc, char **argv)
 		fprintf(stderr, "tinchi: cannot start the progress writer: %s\n", tc_strerror(rc));
 		rc = 1;
 		goto out;
+	}
+	{	/* completions recorded before the last stop, not yet issued */
+		int issued = 0, ir = issuing_run(&app, &issued);
+
+		if (ir)
+			log_warn("issuing pending credentials: %s", tc_strerror(ir));
+		else if (issued)
+			log_info("issued %d pending credential(s)", issued);
 	}
 	http_server_run(&app, &stop_requested, DRAIN_SECONDS);
 	/* what the WebSockets sent is committed before the process ends */

@@ -464,6 +464,39 @@ const struct migration sqlite_migrations[] = {
 		"CREATE INDEX statements_by_ref ON statements (institution_id, ref_target)"
 		"  WHERE ref_target IS NOT NULL;"
 	},
+	{
+		13, "credentials",
+		/* signed credentials as issued (storage/credentials.h) */
+		"CREATE TABLE credentials ("
+		"  id INTEGER PRIMARY KEY,"
+		"  uid TEXT NOT NULL UNIQUE,"
+		"  institution_id INTEGER NOT NULL REFERENCES institutions (id),"
+		"  course_id INTEGER NOT NULL REFERENCES courses (id),"
+		"  person_id INTEGER NOT NULL REFERENCES people (id),"
+		"  status_index INTEGER NOT NULL,"
+		"  json TEXT NOT NULL,"
+		"  hash TEXT NOT NULL,"
+		"  issued_at INTEGER NOT NULL,"
+		"  revoked_at INTEGER NOT NULL DEFAULT 0,"
+		"  revoke_reason TEXT NOT NULL DEFAULT '',"
+		"  UNIQUE (institution_id, status_index)"
+		");"
+		"CREATE INDEX credentials_by_person ON credentials (person_id, id);"
+		"CREATE INDEX credentials_by_hash ON credentials (hash);"
+		/* one Bitstring Status List per issuer and purpose; next_k counts
+		 * the indexes handed out (the permutation's input) */
+		"CREATE TABLE status_lists ("
+		"  institution_id INTEGER NOT NULL REFERENCES institutions (id),"
+		"  purpose TEXT NOT NULL,"
+		"  bits BLOB NOT NULL,"
+		"  next_k INTEGER NOT NULL DEFAULT 0,"
+		"  updated_at INTEGER NOT NULL,"
+		"  PRIMARY KEY (institution_id, purpose)"
+		");"
+		/* issue on completion ('auto') or after a lecturer's approval */
+		"ALTER TABLE courses ADD COLUMN credential_issue TEXT NOT NULL DEFAULT 'auto'"
+		"  CHECK (credential_issue IN ('auto', 'approval'));"
+	},
 };
 
 const size_t sqlite_migrations_count =

@@ -283,6 +283,20 @@ struct xapi_ops {
 			      size_t *len);
 };
 
+/* storage/credentials.h, same rules. */
+struct credential_rec;
+struct credential_ops {
+	int (*next_k)(struct store *s, int64_t institution_id, const char *purpose, int64_t *k);
+	int (*issue)(struct store *s, struct credential_rec *c, const char *purpose, int64_t k,
+		     int64_t event_id);
+	int (*get)(struct store *s, const char *uid, struct credential_rec *out);
+	int (*each)(struct store *s, int64_t person_id,
+		    int (*cb)(const struct credential_rec *c, void *arg), void *arg);
+	int (*status_bit)(struct store *s, int64_t institution_id, const char *purpose,
+			  int64_t index, int *bit);
+	int (*issue_mode)(struct store *s, int64_t course_id, char out[16]);
+};
+
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *s);
@@ -298,6 +312,7 @@ struct store_ops {
 	const struct completion_ops *completion;	/* NULL: TC_EUNSUPPORTED */
 	const struct quiz_ops *quiz;		/* NULL: TC_EUNSUPPORTED */
 	const struct xapi_ops *xapi;		/* NULL: TC_EUNSUPPORTED */
+	const struct credential_ops *credentials;	/* NULL: TC_EUNSUPPORTED */
 };
 
 struct store {

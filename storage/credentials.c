@@ -1,0 +1,70 @@
+/* credentials.c - dispatch of storage/credentials.h to the backend's credential ops. */
+#include <string.h>
+
+#include "courses/errors.h"
+#include "storage/credentials.h"
+#include "storage/store_backend.h"
+
+static int
+ops(struct store *s, const struct credential_ops **o)
+{
+	if (!s)
+		return TC_EINVALID;
+	*o = s->ops->credentials;
+	return *o ? 0 : TC_EUNSUPPORTED;
+}
+
+#define DISPATCH(call) do { const struct credential_ops *o = NULL; int rc_ = ops(s, &o); \
+	return rc_ ? rc_ : o->call; } while (0)
+
+int
+store_status_next_k(struct store *s, int64_t institution_id, const char *purpose, int64_t *k)
+{
+	if (!purpose || !k)
+		return TC_EINVALID;
+	DISPATCH(next_k(s, institution_id, purpose, k));
+}
+
+int
+store_credential_issue(struct store *s, struct credential_rec *c, const char *purpose,
+		       int64_t k, int64_t event_id)
+{
+	if (!c || !c->json || !c->uid[0] || strlen(c->hash) != 64 || !purpose || k < 0 ||
+	    c->status_index < 0)
+		return TC_EINVALID;
+	DISPATCH(issue(s, c, purpose, k, event_id));
+}
+
+int
+store_credential_get(struct store *s, const char *uid, struct credential_rec *out)
+{
+	if (!uid || !out)
+		return TC_EINVALID;
+	DISPATCH(get(s, uid, out));
+}
+
+int
+store_credentials_each(struct store *s, int64_t person_id,
+		       int (*cb)(const struct credential_rec *c, void *arg), void *arg)
+{
+	if (!cb)
+		return TC_EINVALID;
+	DISPATCH(each(s, person_id, cb, arg));
+}
+
+int
+store_status_bit(struct store *s, int64_t institution_id, const char *purpose, int64_t index,
+		 int *bit)
+{
+	if (!purpose || !bit || index < 0)
+		return TC_EINVALID;
+	DISPATCH(status_bit(s, institution_id, purpose, index, bit));
+}
+
+int
+store_course_issue_mode(struct store *s, int64_t course_id, char out[16])
+{
+	if (!out)
+		return TC_EINVALID;
+	DISPATCH(issue_mode(s, course_id, out));
+}

@@ -1,0 +1,70 @@
+/*
+ * credentials.h - persistence of issued credentials and the issuers'
+ * status lists (schema migration 13).
+ *
+ * - credentials: one row per signed credential, its JSON exactly as issued,
+ *   the hex SHA-256 of its JCS form, the status list index it was given and
+ *   its revocation (0 / "" while valid).
+ * - status_lists: one per institution and purpose ("revocation"): the
+ *   bitstring (STATUSLIST_MIN_BITS bits, courses/statuslist.h) and next_k,
+ *   the count of indexes handed out, which the keyed permutation turns into
+ *   the next index.
+ * - courses.credential_issue: "auto" (issue on completion, the default) or
+ *   "approval" (a lecturer approves first; such events stay pending).
+ *
+ * Same conventions as storage/identity.h: 0 or a TC_E* code.
+ */
+#ifndef TINCHI_STORE_CREDENTIALS_H
+#define TINCHI_STORE_CREDENTIALS_H
+
+#include <stdint.h>
+
+#include "storage/store.h"
+
+#define CRED_UID_MAX 45		/* "urn:uuid:" + 36 */
+#define CRED_REASON_MAX 255
+
+struct credential_rec {
+	int64_t id;
+	char uid[CRED_UID_MAX + 1];
+	int64_t institution_id, course_id, person_id;
+	int64_t status_index;
+	char hash[65];			/* hex SHA-256 of the JCS form */
+	int64_t issued_at, revoked_at;	/* revoked_at 0: not revoked */
+	char revoke_reason[CRED_REASON_MAX + 1];
+	char *json;			/* the signed credential; owned by whoever filled it */
+};
+
+/* next_k of the status list of INSTITUTION_ID for PURPOSE (0 when it has
+ * none yet). */
+int store_status_next_k(struct store *s, int64_t institution_id, const char *purpose,
+			int64_t *k);
+
+/*
+ * In one transaction: the institution's PURPOSE list is created (all
+ * zero) when absent and its next_k moves from K to K + 1 (TC_ECONFLICT when
+ * it is no longer K: somebody else took that index), C is inserted
+ * (C->id filled in; TC_ECONFLICT for a uid taken), and, when EVENT_ID is
+ * not 0, that outbox event is marked consumed at C->issued_at
+ * (TC_ENOTFOUND when it was consumed already). Any failure leaves nothing.
+ */
+int store_credential_issue(struct store *s, struct credential_rec *c, const char *purpose,
+			   int64_t k, int64_t event_id);
+
+/* The credential UID into OUT (OUT->json allocated). TC_ENOTFOUND. */
+int store_credential_get(struct store *s, const char *uid, struct credential_rec *out);
+
+/* PERSON_ID's credentials, newest first; CB's record (json included) is
+ * borrowed for the call; a non-zero return stops and is returned. */
+int store_credentials_each(struct store *s, int64_t person_id,
+			   int (*cb)(const struct credential_rec *c, void *arg), void *arg);
+
+/* *BIT = bit INDEX of INSTITUTION_ID's PURPOSE list (0 when the list does
+ * not exist yet). TC_EINVALID past the end of the list. */
+int store_status_bit(struct store *s, int64_t institution_id, const char *purpose,
+		     int64_t index, int *bit);
+
+/* COURSE_ID's credential_issue ("auto" or "approval") into OUT. */
+int store_course_issue_mode(struct store *s, int64_t course_id, char out[16]);
+
+#endif

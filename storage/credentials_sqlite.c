@@ -1,0 +1,202 @@
+/*
+ * credentials_sqlite.c - the SQLite side of storage/credentials.h: issuing
+ * (status index, credential row, outbox event) in one savepoint, reading
+ * credentials back, and the status list bits.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "courses/errors.h"
+#include "courses/statuslist.h"
+#include "storage/credentials.h"
+#include "storage/sqlite_util.h"
+#include "storage/store_backend.h"
+#include "storage/store_sqlite.h"
+
+static int
+sq_next_k(struct store *s, int64_t institution_id, const char *purpose, int64_t *k)
+{
+	static const char op[] = "status list next";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_preparef(s, op, &st, "SELECT next_k FROM status_lists"
+			       " WHERE institution_id = ?1 AND purpose = ?2", "it",
+			       institution_id, purpose);
+
+	*k = 0;
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
+	if (rc == 0)
+		*k = sqlu_col_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == TC_ENOTFOUND ? 0 : rc;
+}
+
+static int
+issue_steps(struct store *s, struct credential_rec *c, const char *purpose, int64_t k,
+	    int64_t event_id)
+{
+	static const char op[] = "credential issue";
+	int rc = sqlu_execf(s, op, "INSERT INTO status_lists (institution_id, purpose, bits,"
+			    " next_k, updated_at) VALUES (?1, ?2, zeroblob(?3), 0, ?4)"
+			    " ON CONFLICT (institution_id, purpose) DO NOTHING", "itii",
+			    c->institution_id, purpose, (int64_t)(STATUSLIST_MIN_BITS / 8),
+			    c->issued_at);
+
+	if (rc == 0)
+		rc = sqlu_execf(s, op, "UPDATE status_lists SET next_k = next_k + 1,"
+				" updated_at = ?4 WHERE institution_id = ?1 AND purpose = ?2"
+				" AND next_k = ?3", "itii", c->institution_id, purpose, k,
+				c->issued_at);
+	if (rc == 0 && sqlu_changed_one(s))
+		rc = TC_ECONFLICT;
+	if (rc == 0)
+		rc = sqlu_execf(s, op, "INSERT INTO credentials (uid, institution_id, course_id,"
+				" person_id, status_index, json, hash, issued_at)"
+				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", "tiiiitti", c->uid,
+				c->institution_id, c->course_id, c->person_id, c->status_index,
+				c->json, c->hash, c->issued_at);
+	if (rc == 0)
+		c->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
+	if (rc == 0 && event_id) {
+		rc = sqlu_execf(s, op, "UPDATE outbox SET consumed_at = ?1"
+				" WHERE id = ?2 AND consumed_at IS NULL", "ii", c->issued_at,
+				event_id);
+		if (rc == 0)
+			rc = sqlu_changed_one(s);
+	}
+	return rc;
+}
+
+static int
+sq_issue(struct store *s, struct credential_rec *c, const char *purpose, int64_t k,
+	 int64_t event_id)
+{
+	static const char op[] = "credential issue";
+	int outer = !sqlite3_get_autocommit(store_sqlite_db(s));
+	int rc, rel;
+
+	if ((rc = sqlu_execf(s, op, "SAVEPOINT credential_issue", "")))
+		return rc;
+	rc = issue_steps(s, c, purpose, k, event_id);
+	if (rc)
+		sqlu_execf(s, op, "ROLLBACK TO credential_issue", "");
+	/* RELEASE commits when the savepoint began the transaction */
+	rel = sqlu_execf(s, op, "RELEASE credential_issue", "");
+	if (rel && !outer && !sqlite3_get_autocommit(store_sqlite_db(s)))
+		sqlu_execf(s, op, "ROLLBACK", "");
+	return rc ? rc : rel;
+}
+
+#define CRED_COLUMNS "id, uid, institution_id, course_id, person_id, status_index, json, hash," \
+	" issued_at, revoked_at, revoke_reason"
+
+/* Reads a row of CRED_COLUMNS; OUT->json is allocated. */
+static int
+read_cred(sqlite3_stmt *st, struct credential_rec *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->id = sqlu_col_int(st, 0);
+	out->institution_id = sqlu_col_int(st, 2);
+	out->course_id = sqlu_col_int(st, 3);
+	out->person_id = sqlu_col_int(st, 4);
+	out->status_index = sqlu_col_int(st, 5);
+	out->issued_at = sqlu_col_int(st, 8);
+	out->revoked_at = sqlu_col_int(st, 9);
+	if ((rc = sqlu_col_text(st, 1, out->uid, sizeof(out->uid))) ||
+	    (rc = sqlu_col_text(st, 7, out->hash, sizeof(out->hash))) ||
+	    (rc = sqlu_col_text(st, 10, out->revoke_reason, sizeof(out->revoke_reason))))
+		return rc;
+	return sqlu_col_dup(st, 6, &out->json);
+}
+
+static int
+sq_get(struct store *s, const char *uid, struct credential_rec *out)
+{
+	static const char op[] = "credential get";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_preparef(s, op, &st, "SELECT " CRED_COLUMNS " FROM credentials"
+			       " WHERE uid = ?1", "t", uid);
+
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
+	if (rc == 0 && (rc = read_cred(st, out))) {
+		free(out->json);
+		out->json = NULL;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_each(struct store *s, int64_t person_id,
+	int (*cb)(const struct credential_rec *c, void *arg), void *arg)
+{
+	static const char op[] = "credentials each";
+	struct credential_rec c;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_preparef(s, op, &st, "SELECT " CRED_COLUMNS " FROM credentials"
+			       " WHERE person_id = ?1 ORDER BY id DESC", "i", person_id);
+
+	while (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
+		rc = read_cred(st, &c);
+		if (rc == 0)
+			rc = cb(&c, arg);
+		free(c.json);
+	}
+	sqlite3_finalize(st);
+	return rc == TC_ENOTFOUND ? 0 : rc;
+}
+
+static int
+sq_status_bit(struct store *s, int64_t institution_id, const char *purpose, int64_t index,
+	      int *bit)
+{
+	static const char op[] = "status list bit";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_preparef(s, op, &st, "SELECT length(bits), substr(bits, ?3 + 1, 1)"
+			       " FROM status_lists WHERE institution_id = ?1 AND purpose = ?2",
+			       "iti", institution_id, purpose, index / 8);
+
+	*bit = 0;
+	if (rc == 0 && (rc = sqlu_step_row(s, st, op)) == TC_ENOTFOUND) {
+		rc = index < (int64_t)STATUSLIST_MIN_BITS ? 0 : TC_EINVALID;
+	} else if (rc == 0) {
+		const unsigned char *b = sqlite3_column_blob(st, 1);
+
+		if (index / 8 >= sqlu_col_int(st, 0) || !b || sqlite3_column_bytes(st, 1) != 1)
+			rc = TC_EINVALID;
+		else
+			*bit = (b[0] >> (7 - index % 8)) & 1;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_issue_mode(struct store *s, int64_t course_id, char out[16])
+{
+	static const char op[] = "course issue mode";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_preparef(s, op, &st, "SELECT credential_issue FROM courses WHERE id = ?1",
+			       "i", course_id);
+
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
+	if (rc == 0)
+		rc = sqlu_col_text(st, 0, out, 16);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+const struct credential_ops sqlite_credential_ops = {
+	.next_k = sq_next_k,
+	.issue = sq_issue,
+	.get = sq_get,
+	.each = sq_each,
+	.status_bit = sq_status_bit,
+	.issue_mode = sq_issue_mode,
+};

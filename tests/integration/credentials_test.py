@@ -1,0 +1,221 @@
+"""credentials_test.py - issuing over real HTTP: a learner completes a course
+(a text read, a quiz passed) and a signed OpenBadgeCredential appears at
+once; the learner lists and fetches it, an admin of the institution may
+fetch it, others may not; it validates against the OB 3.0 schema; the
+verify API passes every check, and a tampered copy fails the proof check
+with its reason; an independent verifier (@digitalbazaar/vc with the
+eddsa-jcs-2022 cryptosuite, no network) accepts it and refuses the
+tampered copy; and a completion left in the outbox is issued at startup."""
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ApiClient, DataCli, Server, Tap, sanitizer_clean  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.environ.get("TOP_SRCDIR", os.path.join(HERE, "..", ".."))
+SCHEMA = os.path.join(TOP, "..", "shared", "standards", "ob_v3p0_achievementcredential_schema.json")
+
+t = Tap()
+COST = "12"
+data = os.path.join(tempfile.mkdtemp(prefix="tinchi-cr-"), "data")
+cli = DataCli(data, COST)
+person = cli.person
+for code in ("VNU", "HUST"):
+    rc, out, err = cli("institution", "add", code, "--name", "Trường " + code, "--kind", "university")
+    assert rc == 0, err
+person("100000000001", "Lê Văn Giảng", "lecturer", "VNU")
+person("100000000009", "Nguyễn Thị Ánh", "admin", "VNU")
+person("100000000008", "Phạm Quản Trị", "admin", "HUST")
+person("200000000001", "Học Viên Một", "learner", "VNU")
+person("200000000002", "Học Viên Hai", "learner", "VNU")
+
+srv = Server("--password-cost", COST, data=data)
+
+
+def Client(nid=None):
+    return ApiClient(lambda: srv, nid)
+
+
+anon, lec, admin, other_admin = Client(), Client("100000000001"), Client("100000000009"), Client("100000000008")
+learner, learner2 = Client("200000000001"), Client("200000000002")
+
+st, h, j = lec.call("POST", "/api/v1/institutions/VNU/courses",
+                    {"code": "CR101", "title": "Nhập môn tín chỉ", "description": "Khoá học thử.",
+                     "language": "vi", "credits": "3"})
+assert st == 201, j
+course = j["uid"]
+units = []
+for kind, title in (("text", "Giới thiệu"), ("quiz", "Kiểm tra")):
+    body = {"kind": kind, "title": title, "required": True}
+    if kind == "text":
+        body["body"] = "x"
+    st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % course, body)
+    assert st == 201, j
+    units.append(j["uid"])
+u_text, u_quiz = units
+st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % u_quiz,
+                    {"settings": {"attempts": 3, "pass_percent": 50},
+                     "questions": [{"id": "a", "kind": "truefalse", "text": "Một cộng một bằng hai.", "answer": True},
+                                   {"id": "b", "kind": "truefalse", "text": "Hai lớn hơn ba.", "answer": False}]})
+assert st == 200, j
+st, h, j = lec.call("POST", "/api/v1/courses/%s/status" % course, {"status": "published"})
+assert st == 200, j
+for c in (learner, learner2):
+    st, h, j = c.call("POST", "/api/v1/courses/%s/enrolment" % course)
+    assert st == 201, j
+
+st, h, j = learner.call("GET", "/api/v1/credentials")
+t.ok(st == 200 and j["credentials"] == [], "no credential before the course is completed", j)
+st, h, j = anon.call("GET", "/api/v1/credentials")
+t.eq(st, 401, "the list needs a signed-in person")
+
+# ---- complete the course: the credential appears -------------------------------------------
+st, h, j = learner.call("GET", "/api/v1/units/%s" % u_text)
+assert st == 200, j
+st, h, paper = learner.call("POST", "/api/v1/units/%s/attempts" % u_quiz)
+assert st == 201, paper
+st, h, res = learner.call("POST", "/api/v1/attempts/%s/submit" % paper["uid"], {"answers": {"a": True, "b": False}})
+t.ok(st == 200 and res["passed"], "the learner passes the quiz", res)
+st, h, j = learner.call("GET", "/api/v1/courses/%s/completion" % course)
+t.ok(st == 200 and j.get("completed") is not False, "the course is completed", j)
+
+st, h, j = learner.call("GET", "/api/v1/credentials")
+creds = j.get("credentials", []) if st == 200 else []
+t.ok(len(creds) == 1, "one credential is issued right after the completion", j)
+item = creds[0] if creds else {}
+uid = item.get("uid", "")
+cred = item.get("credential", {})
+t.ok(uid.startswith("urn:uuid:") and cred.get("id") == uid, "its id is the urn:uuid uid", item)
+
+st, h, got = learner.call("GET", "/api/v1/credentials/" + uid)
+t.ok(st == 200 and got == cred, "GET by uid returns the same signed credential", got)
+t.ok(h.get("content-type", "").startswith("application/json"), "served as application/json", h)
+st, h, j = admin.call("GET", "/api/v1/credentials/" + uid)
+t.ok(st == 200 and j == cred, "an admin of the issuing institution may fetch it", j)
+st, h, j = other_admin.call("GET", "/api/v1/credentials/" + uid)
+t.eq(st, 403, "an admin of another institution may not")
+st, h, j = learner2.call("GET", "/api/v1/credentials/" + uid)
+t.eq(st, 403, "another learner may not")
+st, h, j = learner.call("GET", "/api/v1/credentials/urn:uuid:00000000-0000-4000-8000-000000000000")
+t.eq(st, 404, "an unknown credential is 404")
+
+# ---- its content ---------------------------------------------------------------------------
+rc, out, err = cli("institution", "list")
+vnu_did = [l.split("\t")[1] for l in out.splitlines() if l.startswith("VNU\t")] if rc == 0 else []
+subj = cred.get("credentialSubject", {})
+ach = subj.get("achievement", {})
+proof = cred.get("proof", [])
+t.ok(isinstance(proof, list) and len(proof) == 1 and proof[0].get("cryptosuite") == "eddsa-jcs-2022"
+     and proof[0].get("verificationMethod", "").startswith(cred.get("issuer", {}).get("id", "?") + "#"),
+     "one eddsa-jcs-2022 proof in an array, by the issuer's did:key", proof)
+t.ok(cred.get("issuer", {}).get("id", "").startswith("did:key:z6Mk") and
+     (not vnu_did or vnu_did[0] in cred["issuer"]["id"] or cred["issuer"]["id"] in out),
+     "the issuer is the institution's did:key", (cred.get("issuer"), out))
+t.ok(ach.get("humanCode") == "CR101" and ach.get("name") == "Nhập môn tín chỉ" and ach.get("creditsAvailable") == 3,
+     "the achievement is the course: code, title, credits", ach)
+t.ok(subj.get("creditsEarned") == 3 and subj.get("result", [{}])[0].get("value") == "10",
+     "credits earned, and the grade 10 as the result", subj)
+ident = (subj.get("identifier") or [{}])[0]
+t.ok(ident.get("hashed") is True and ident.get("identityHash", "").startswith("sha256$") and ident.get("salt"),
+     "the learner is a salted hash", ident)
+import hashlib  # noqa: E402
+t.eq(ident.get("identityHash"), "sha256$" + hashlib.sha256(("200000000001" + ident.get("salt", "")).encode()).hexdigest(),
+     "the hash is SHA-256 of the national ID and the salt")
+t.ok("200000000001" not in json.dumps(cred), "the raw national ID is not in the credential")
+status = cred.get("credentialStatus", {})
+t.ok(status.get("statusPurpose") == "revocation" and status.get("statusListIndex", "").isdigit(),
+     "a revocation status list entry", status)
+
+# ---- OB 3.0 schema ------------------------------------------------------------------------
+try:
+    import jsonschema
+    have_js = os.path.exists(SCHEMA)
+except ImportError:
+    have_js = False
+if have_js:
+    with open(SCHEMA) as f:
+        schema = json.load(f)
+    try:
+        jsonschema.validators.validator_for(schema)(schema).validate(cred)
+        t.ok(True, "valid against the OB 3.0 AchievementCredential schema")
+    except jsonschema.ValidationError as e:
+        t.ok(False, "valid against the OB 3.0 AchievementCredential schema", str(e)[:2000])
+else:
+    t.ok(True, "OB 3.0 schema # SKIP python3-jsonschema or ../shared/standards absent")
+
+# ---- verify API -------------------------------------------------------------------------
+V = "/api/v1/credentials/verify"
+st, h, j = anon.call("POST", V, {"credential": cred})
+checks = {c["check"]: c for c in j.get("checks", [])} if st == 200 else {}
+t.ok(st == 200 and j["verified"] is True and all(c["ok"] for c in checks.values()) and
+     set(checks) == {"schema", "proof", "issuer", "status", "dates"}, "verify: every check holds", j)
+bad = copy.deepcopy(cred)
+bad["credentialSubject"]["result"][0]["value"] = "9"
+st, h, j = anon.call("POST", V, {"credential": bad})
+checks = {c["check"]: c for c in j.get("checks", [])} if st == 200 else {}
+t.ok(st == 200 and j["verified"] is False and not checks["proof"]["ok"] and
+     "signature mismatch" in checks["proof"]["detail"] and checks["issuer"]["ok"],
+     "verify: a changed grade fails the proof check, saying why", j)
+bad2 = copy.deepcopy(cred)
+del bad2["validFrom"]
+st, h, j = anon.call("POST", V, {"credential": bad2})
+checks = {c["check"]: c for c in j.get("checks", [])} if st == 200 else {}
+t.ok(st == 200 and j["verified"] is False and not checks["schema"]["ok"] and "validFrom" in checks["schema"]["detail"],
+     "verify: a credential without validFrom fails the schema check", j)
+st, h, j = anon.call("POST", V, {"credential": "nope"})
+t.eq(st, 400, "verify: a body without a credential object is 400")
+st, h, j = anon.call("POST", V, [1, 2])
+t.eq(st, 400, "verify: a JSON array body is 400")
+
+# ---- an independent verifier -------------------------------------------------------------
+nm = os.path.join(TOP, "node_modules")
+node = shutil.which("node")
+script = os.path.join(HERE, "vc_verify.mjs")
+mods = ["@digitalbazaar/vc", "@digitalbazaar/eddsa-jcs-2022-cryptosuite", "@digitalbazaar/data-integrity",
+        "@digitalbazaar/ed25519-multikey", "@digitalbazaar/credentials-v2-context"]
+if node and all(os.path.isdir(os.path.join(nm, m)) for m in mods):
+    tmp = tempfile.mkdtemp(prefix="tinchi-vc-")
+    for name, doc in (("good.json", cred), ("bad.json", bad)):
+        with open(os.path.join(tmp, name), "w") as f:
+            json.dump(doc, f)
+    for name, want in (("good.json", 0), ("bad.json", 1)):
+        p = subprocess.run([node, script, os.path.join(tmp, name)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           env=dict(os.environ, NODE_PATH=nm), cwd=TOP, timeout=60)
+        t.ok(p.returncode == want, "@digitalbazaar/vc %s the %s credential" %
+             ("accepts" if want == 0 else "refuses", "issued" if want == 0 else "tampered"),
+             (p.stdout.decode()[-2000:], p.stderr.decode()[-2000:]))
+    shutil.rmtree(tmp)
+else:
+    t.ok(True, "independent verifier # SKIP node or node_modules (npm ci) absent")
+
+# ---- a completion left in the outbox is issued at startup -----------------------------------
+code, log = srv.stop()
+t.eq(code, 0, "server exits 0")
+t.ok(sanitizer_clean(log), "no sanitizer report", log[-3000:])
+db = os.path.join(data, "tinchi.db")
+p = subprocess.run(["sqlite3", db, "DELETE FROM credentials; UPDATE outbox SET consumed_at = NULL; "
+                    "SELECT count(*) FROM outbox WHERE consumed_at IS NULL"],
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+t.eq(p.stdout.decode().strip(), "1", "the event is made pending again while the server is down")
+srv = Server("--password-cost", COST, data=data)
+learner = Client("200000000001")
+st, h, j = learner.call("GET", "/api/v1/credentials")
+creds2 = j.get("credentials", []) if st == 200 else []
+t.ok(len(creds2) == 1 and creds2[0]["uid"] != uid and
+     creds2[0]["credential"]["credentialStatus"]["statusListIndex"] != status.get("statusListIndex"),
+     "the pending completion is issued at startup, with the next status index", j)
+st, h, j = anon.call("POST", V, {"credential": creds2[0]["credential"] if creds2 else {}})
+t.ok(st == 200 and j.get("verified") is True, "and it verifies", j)
+p = subprocess.run(["sqlite3", db, "SELECT count(*) FROM outbox WHERE consumed_at IS NULL"],
+                   stdout=subprocess.PIPE)
+t.eq(p.stdout.decode().strip(), "0", "the event is consumed")
+code, log = srv.stop()
+t.eq(code, 0, "server exits 0 again")
+t.ok(sanitizer_clean(log), "no sanitizer report after the restart", log[-3000:])
+t.done()
