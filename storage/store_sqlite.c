@@ -238,6 +238,7 @@ static const struct store_ops sqlite_ops = {
 	.completion = &sqlite_completion_ops,
 	.quiz = &sqlite_quiz_ops,
 	.xapi = &sqlite_xapi_ops,
+	.tlog = &sqlite_tlog_ops,
 };
 
 int

@@ -97,5 +97,6 @@ extern const struct progress_ops sqlite_progress_ops;
 extern const struct completion_ops sqlite_completion_ops;
 extern const struct quiz_ops sqlite_quiz_ops;
 extern const struct xapi_ops sqlite_xapi_ops;
+extern const struct tlog_ops sqlite_tlog_ops;
 
 #endif
