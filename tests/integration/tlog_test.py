@@ -96,7 +96,7 @@ def verify_consistency(first, second, root1, root2, proof):
 
 def open_note(note, vkey):
     """The checkpoint (origin, size, root) of a C2SP note signed by VKEY, or None."""
-    name, keyid_hex, keyb64 = vkey.split("+")
+    name, keyid_hex, keyb64 = vkey.split("+", 2)
     key = base64.b64decode(keyb64)
     text, sep, sigs = note.partition("\n\n")
     if not sep:
