@@ -19,6 +19,7 @@ struct http_server;
 struct media_jobs;
 struct progress_cache;
 struct progress_writer;
+struct tlog;
 
 struct app {
 	const struct config *cfg;
@@ -38,6 +39,7 @@ struct app {
 	struct media_jobs *media;	/* owned by main; NULL: no job threads */
 	struct progress_cache *progress_cache;	/* api_progress.c's, made on first use */
 	struct progress_writer *progress_writer;	/* owned by main; NULL: none */
+	struct tlog *tlog;		/* owned by main: the transparency log service */
 };
 
 #endif

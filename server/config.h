@@ -50,6 +50,9 @@ struct config {
 	int media_token_ttl;		/* seconds a signed stream URL stays valid */
 	char node_name[64];		/* this node in the job queue; "" = host name */
 	char public_url[512];		/* --public-url: the platform's home page; "" = http://listen */
+	char log_origin[256];		/* --log-origin: the transparency log's name; "" = HOST/log */
+	int log_batch;			/* --log-batch: entries that make a checkpoint at once */
+	int log_interval_ms;		/* --log-interval-ms: longest wait for a checkpoint */
 };
 
 /* Outcome of config_parse_args beyond 0 / TC_EINVALID. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,11 +35,13 @@
 #include "server/progress_writer.h"
 #include "server/issuing.h"
 #include "server/static.h"
+#include "server/tlog.h"
 #include "server/version.h"
 #include "storage/courses.h"
 #include "storage/identity.h"
 #include "storage/secret.h"
 #include "storage/store.h"
+#include "storage/tlog.h"
 
 #ifndef TINCHI_DATADIR
 #define TINCHI_DATADIR "/usr/local/share/tinchi"
@@ -63,6 +66,7 @@ static int cmd_institution(int argc, char **argv);
 static int cmd_person(int argc, char **argv);
 static int cmd_import(int argc, char **argv);
 static int cmd_course(int argc, char **argv);
+static int cmd_log(int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "serve", cmd_serve, "[options]", "run the server" },
@@ -73,6 +77,7 @@ static const struct command commands[] = {
 	{ "import", cmd_import, "learners FILE --institution CODE",
 	  "import learners from a CSV file" },
 	{ "course", cmd_course, "export|import ...", "move a course as a package (zip)" },
+	{ "log", cmd_log, "audit|append ...", "check the transparency log; append an entry (operator)" },
 	{ "media-worker", media_worker_main, "OUTDIR < FILE",
 	  "internal: process one media job; started by the server" },
 };
@@ -165,6 +170,39 @@ load_secret(struct app *app)
 	return 0;
 }
 
+/* The host part of the public URL (or the listen host): the default
+ * origin of the transparency log is "HOST/log". */
+static void
+public_host(const struct config *cfg, char *out, size_t n)
+{
+	const char *u = cfg->public_url, *p = strstr(u, "://");
+	size_t len;
+
+	if (!u[0] || !p) {
+		snprintf(out, n, "%s", cfg->listen_host);
+		return;
+	}
+	p += 3;
+	len = strcspn(p, "/?#");
+	snprintf(out, n, "%.*s", (int)len, p);
+}
+
+static int
+open_tlog(struct app *app)
+{
+	char host[512];
+	int rc;
+
+	public_host(app->cfg, host, sizeof(host));
+	rc = tlog_open(app->store, app->cfg->data_dir, app->cfg->log_origin, host, &app->tlog);
+	/* the log is served from a checkpoint of what is stored now */
+	if (rc == 0)
+		rc = tlog_checkpoint_now(app->tlog, app->store, NULL);
+	if (rc)
+		fprintf(stderr, "tinchi: cannot open the transparency log: %s\n", tc_strerror(rc));
+	return rc;
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
@@ -192,7 +230,7 @@ cmd_serve(int argc, char **argv)
 	app.start_time = (int64_t)time(NULL);
 
 	rc = 1;
-	if (open_store(cfg.data_dir, &app.store) || load_secret(&app))
+	if (open_store(cfg.data_dir, &app.store) || load_secret(&app) || open_tlog(&app))
 		goto out;
 	/* the event loop never waits long for a lock held elsewhere (an
 	 * import on a worker thread): it answers 503 instead */
@@ -225,6 +263,11 @@ cmd_serve(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	if ((rc = tlog_start(app.tlog, cfg.log_batch, cfg.log_interval_ms)) != 0) {
+		fprintf(stderr, "tinchi: cannot start the log checkpoints: %s\n", tc_strerror(rc));
+		rc = 1;
+		goto out;
+	}
 	{	/* completions recorded before the last stop, not yet issued */
 		int issued = 0, ir = issuing_run(&app, &issued);
 
@@ -234,6 +277,8 @@ cmd_serve(int argc, char **argv)
 			log_info("issued %d pending credential(s)", issued);
 	}
 	http_server_run(&app, &stop_requested, DRAIN_SECONDS);
+	tlog_destroy(app.tlog);
+	app.tlog = NULL;
 	/* what the WebSockets sent is committed before the process ends */
 	progress_writer_stop(app.progress_writer);
 	app.progress_writer = NULL;
@@ -248,6 +293,8 @@ out:
 	app.progress_writer = NULL;
 	media_jobs_stop(app.media);
 	app.media = NULL;
+	tlog_destroy(app.tlog);
+	app.tlog = NULL;
 	http_server_destroy(&app);
 	static_site_destroy(app.site);
 	metrics_destroy(app.metrics);
@@ -759,6 +806,127 @@ out:
 	free(co);
 	cli_close(&c);
 	return ret;
+}
+
+/* ---- the transparency log ------------------------------------------------- */
+
+static const char log_usage[] =
+	"usage: tinchi log audit [--data DIR]\n"
+	"       tinchi log append --kind issue|revoke --hash sha256:HEX --issuer DID\n"
+	"                         [--time UNIX-SECONDS] [--data DIR]\n\n"
+	"audit: recomputes every leaf hash from its entry, the whole tree, and every\n"
+	"checkpoint's root and signature; prints the first inconsistency and exits 1,\n"
+	"or exits 0 when the log is consistent.\n"
+	"append: appends one entry (operator use and tests; issuing credentials\n"
+	"appends its own) and prints its leaf index. A running server puts it in\n"
+	"its next checkpoint.\n";
+
+static int
+log_audit(struct store *st, const char *dir)
+{
+	struct signednote_verifier v;
+	char problem[512];
+	uint64_t leaves = 0, cps = 0;
+	int rc = tlog_load_verifier(st, dir, &v);
+
+	if (rc && rc != TC_ENOTFOUND) {
+		fprintf(stderr, "tinchi log audit: cannot read the log key: %s\n", tc_strerror(rc));
+		return 1;
+	}
+	/* no key or origin yet (no server has run): no checkpoint can be valid */
+	rc = tlog_audit(st, rc ? NULL : &v, problem, sizeof(problem), &leaves, &cps);
+	if (rc == TC_EINVALID) {
+		printf("log: INCONSISTENT: %s\n", problem);
+		return 1;
+	}
+	if (rc) {
+		fprintf(stderr, "tinchi log audit: cannot read the log: %s\n", tc_strerror(rc));
+		return 1;
+	}
+	printf("log: consistent: %" PRIu64 " leaves, %" PRIu64 " checkpoints\n", leaves, cps);
+	return 0;
+}
+
+static int
+cmd_log(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "hash", required_argument, NULL, 'H' },
+		{ "issuer", required_argument, NULL, 'i' },
+		{ "time", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = "./var", *kind = NULL, *hash = NULL, *issuer = NULL, *sub;
+	long long when = (long long)time(NULL);
+	struct store *st = NULL;
+	char why[256] = "invalid entry", *end;
+	uint64_t idx = 0;
+	int ch, rc;
+
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'd': dir = optarg; break;
+		case 'k': kind = optarg; break;
+		case 'H': hash = optarg; break;
+		case 'i': issuer = optarg; break;
+		case 't':
+			errno = 0;
+			when = strtoll(optarg, &end, 10);
+			if (errno || *end || end == optarg || when < 0 || when > 253402300799LL) {
+				fprintf(stderr, "tinchi log: --time must be unix seconds\n");
+				return 2;
+			}
+			break;
+		case 'h':
+			printf("%s", log_usage);
+			return 0;
+		case ':':
+			fprintf(stderr, "tinchi log: option '%s' needs a value\n", argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr, "tinchi log: unknown option '%s'\n", argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind + 1 != argc || (strcmp(argv[optind], "audit") && strcmp(argv[optind], "append"))) {
+		fprintf(stderr, "%s", log_usage);
+		return 2;
+	}
+	sub = argv[optind];
+	if (strcmp(sub, "append") == 0 && (!kind || !hash || !issuer)) {
+		fprintf(stderr, "tinchi log append: --kind, --hash and --issuer are needed\n");
+		return 2;
+	}
+	log_set_level(LOG_WARN);
+	if (open_store(dir, &st))
+		return 1;
+	if (strcmp(sub, "audit") == 0) {
+		rc = log_audit(st, dir);
+		store_close(st);
+		return rc;
+	}
+	rc = store_begin(st);
+	if (rc == 0)
+		rc = tlog_append(st, kind, hash, issuer, (int64_t)when, &idx, why, sizeof(why));
+	if (rc == 0)
+		rc = store_commit(st);
+	if (rc) {
+		store_rollback(st);
+		if (rc == TC_EINVALID)
+			fprintf(stderr, "tinchi log append: %s\n", why);
+		else
+			fprintf(stderr, "tinchi log append: %s\n", tc_strerror(rc));
+		store_close(st);
+		return rc == TC_EINVALID ? 2 : 1;
+	}
+	printf("%" PRIu64 "\n", idx);
+	store_close(st);
+	return 0;
 }
 
 int

@@ -465,6 +465,43 @@ const struct migration sqlite_migrations[] = {
 		"  WHERE ref_target IS NOT NULL;"
 	},
 	{
+		12, "transparency log",
+		/* RFC 9162 leaves: the canonical (JCS) entry and its leaf hash;
+		 * SUBJECT is the entry's "hash" member, to find a credential's
+		 * leaf. Append-only: the triggers refuse changes and removals. */
+		"CREATE TABLE log_leaves ("
+		"  idx INTEGER PRIMARY KEY CHECK (idx >= 0),"
+		"  entry TEXT NOT NULL,"
+		"  subject TEXT NOT NULL,"
+		"  leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32)"
+		");"
+		"CREATE INDEX log_leaves_by_subject ON log_leaves (subject, idx);"
+		/* every perfect subtree (2^level leaves, level >= 1) once complete */
+		"CREATE TABLE log_nodes ("
+		"  level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 63),"
+		"  idx INTEGER NOT NULL CHECK (idx >= 0),"
+		"  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+		"  PRIMARY KEY (level, idx)"
+		");"
+		/* signed checkpoints: one root per size, never replaced */
+		"CREATE TABLE log_checkpoints ("
+		"  size INTEGER PRIMARY KEY CHECK (size >= 0),"
+		"  root BLOB NOT NULL CHECK (length(root) = 32),"
+		"  note TEXT NOT NULL,"
+		"  created_at INTEGER NOT NULL"
+		");"
+		"CREATE TRIGGER log_leaves_append_only BEFORE UPDATE ON log_leaves"
+		"  BEGIN SELECT RAISE(ABORT, 'log leaves are append-only'); END;"
+		"CREATE TRIGGER log_leaves_no_delete BEFORE DELETE ON log_leaves"
+		"  BEGIN SELECT RAISE(ABORT, 'log leaves are append-only'); END;"
+		"CREATE TRIGGER log_nodes_append_only BEFORE UPDATE ON log_nodes"
+		"  BEGIN SELECT RAISE(ABORT, 'log nodes are append-only'); END;"
+		"CREATE TRIGGER log_checkpoints_fixed BEFORE UPDATE ON log_checkpoints"
+		"  BEGIN SELECT RAISE(ABORT, 'a checkpoint is never changed'); END;"
+		"CREATE TRIGGER log_checkpoints_no_delete BEFORE DELETE ON log_checkpoints"
+		"  BEGIN SELECT RAISE(ABORT, 'a checkpoint is never removed'); END;"
+	},
+	{
 		13, "credentials",
 		/* signed credentials as issued (storage/credentials.h) */
 		"CREATE TABLE credentials ("

@@ -297,6 +297,29 @@ struct credential_ops {
 	int (*issue_mode)(struct store *s, int64_t course_id, char out[16]);
 };
 
+/* storage/tlog.h, same rules (store_tlog_append and store_tlog_source
+ * are built on these in storage/tlog.c). */
+struct tlog_checkpoint;
+struct tlog_ops {
+	int (*size)(struct store *s, uint64_t *size);
+	int (*leaf_put)(struct store *s, uint64_t index, const char *entry, const char *subject,
+			const unsigned char leaf_hash[32]);
+	int (*node_put)(struct store *s, unsigned level, uint64_t index,
+			const unsigned char hash[32]);
+	int (*leaf_hash)(struct store *s, uint64_t index, unsigned char out[32]);
+	int (*node_hash)(struct store *s, unsigned level, uint64_t index, unsigned char out[32]);
+	int (*node_count)(struct store *s, uint64_t *count);
+	int (*leaves_each)(struct store *s, uint64_t start, uint64_t end,
+			   int (*cb)(uint64_t index, const char *entry,
+				     const unsigned char leaf_hash[32], void *arg), void *arg);
+	int (*find)(struct store *s, const char *subject, uint64_t *index);
+	int (*checkpoint_put)(struct store *s, const struct tlog_checkpoint *cp);
+	int (*checkpoint_get)(struct store *s, int latest, uint64_t size,
+			      struct tlog_checkpoint *out);
+	int (*checkpoints_each)(struct store *s,
+				int (*cb)(const struct tlog_checkpoint *cp, void *arg), void *arg);
+};
+
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *s);
@@ -313,6 +336,7 @@ struct store_ops {
 	const struct quiz_ops *quiz;		/* NULL: TC_EUNSUPPORTED */
 	const struct xapi_ops *xapi;		/* NULL: TC_EUNSUPPORTED */
 	const struct credential_ops *credentials;	/* NULL: TC_EUNSUPPORTED */
+	const struct tlog_ops *tlog;		/* NULL: TC_EUNSUPPORTED */
 };
 
 struct store {

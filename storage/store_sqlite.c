@@ -239,6 +239,7 @@ static const struct store_ops sqlite_ops = {
 	.quiz = &sqlite_quiz_ops,
 	.xapi = &sqlite_xapi_ops,
 	.credentials = &sqlite_credential_ops,
+	.tlog = &sqlite_tlog_ops,
 };
 
 int

@@ -1,0 +1,286 @@
+/*
+ * api_tlog.c - the transparency log, public (no sign-in), so that anyone
+ * can mirror and audit it:
+ *
+ *   GET /log/checkpoint   the latest checkpoint, a C2SP signed note (text/plain)
+ *   GET /log/key          the note verifier key of the log ("origin+id+key")
+ *   GET /log/proof?hash=sha256:<hex>[&size=N]
+ *       the inclusion proof of the first leaf recording that credential hash
+ *       in the checkpoint of size N (default: the latest): index, size, the
+ *       entry (exact canonical text), its leaf hash, the proof hashes (base64)
+ *       and the checkpoint note
+ *   GET /log/consistency?first=M[&second=N]
+ *       the RFC 9162 consistency proof between the trees of M and N leaves
+ *       (N default: the latest checkpoint's size; 0 < M <= N <= that size)
+ *   GET /log/leaves?start=A&end=B   leaves [A, B), at most TLOG_LEAVES_MAX,
+ *       within the latest checkpoint
+ *
+ * Only what a stored checkpoint covers is served. Bad parameters: 400.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "courses/crypto.h"
+#include "courses/errors.h"
+#include "courses/merkle.h"
+#include "courses/tlog_entry.h"
+#include "server/api_tlog.h"
+#include "server/api_util.h"
+#include "server/app.h"
+#include "server/problem.h"
+#include "server/tlog.h"
+#include "storage/tlog.h"
+
+#define TLOG_LEAVES_MAX 1000
+
+static json_t *
+b64_json(const unsigned char *h, size_t n)
+{
+	char b[96];
+
+	return b64_encode(h, n, b, sizeof(b)) == 0 ? json_string(b) : NULL;
+}
+
+static int
+latest(struct app *app, struct http_response *resp, struct tlog_checkpoint *cp)
+{
+	int rc = store_tlog_checkpoint_latest(app->store, cp);
+
+	if (rc == TC_ENOTFOUND)
+		return problem_respond(resp, 503, NULL, "the log has no checkpoint yet"), rc;
+	if (rc)
+		return problem_respond_err(resp, rc, NULL), rc;
+	return 0;
+}
+
+static int
+on_checkpoint(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct tlog_checkpoint *cp = calloc(1, sizeof(*cp));
+
+	(void)req;
+	if (!cp)
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	if (latest(app, resp, cp) == 0) {
+		dynbuf_reset(&resp->body);
+		if (dynbuf_puts(&resp->body, cp->note))
+			problem_respond_err(resp, TC_ENOMEM, NULL);
+		else {
+			resp->status = 200;
+			resp->content_type = "text/plain; charset=utf-8";
+			http_response_header(resp, "cache-control", "no-cache");
+		}
+	}
+	free(cp);
+	return 0;
+}
+
+static int
+on_key(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	(void)req;
+	dynbuf_reset(&resp->body);
+	if (dynbuf_printf(&resp->body, "%s\n", tlog_vkey(app->tlog)))
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	resp->status = 200;
+	resp->content_type = "text/plain; charset=utf-8";
+	return 0;
+}
+
+static json_t *
+proof_json(unsigned char proof[][MERKLE_HASH_LEN], size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		if (json_array_append_new(a, b64_json(proof[i], MERKLE_HASH_LEN))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static int
+keep_entry(uint64_t index, const char *entry, const unsigned char leaf_hash[MERKLE_HASH_LEN],
+	   void *arg)
+{
+	json_t *a = arg;
+
+	(void)leaf_hash;
+	return json_array_append_new(a, json_pack("{s:I, s:s}", "index", (json_int_t)index,
+						  "entry", entry)) ? TC_ENOMEM : 0;
+}
+
+static int
+on_proof(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	unsigned char proof[MERKLE_PROOF_MAX][MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN];
+	struct tlog_checkpoint *cp = NULL;
+	struct merkle_source src;
+	char hash[128];
+	int64_t size = 0;
+	uint64_t idx = 0;
+	size_t n = 0;
+	json_t *entries = NULL, *o = NULL;
+	int rc;
+
+	if (api_query(req, "hash", hash, sizeof(hash)) != 0 || !tlog_hash_ok(hash))
+		return problem_respond(resp, 400, NULL, "hash must be sha256:<64 lower-case hex"
+				       " digits>, the hash of a credential");
+	if (api_query_int(req, "size", 0, 1, INT64_MAX, &size) != 0)
+		return problem_respond(resp, 400, NULL, "size must be a whole number from 1,"
+				       " the size of a checkpoint");
+	if (!(cp = calloc(1, sizeof(*cp))))
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	if (size == 0)
+		rc = latest(app, resp, cp);
+	else if ((rc = store_tlog_checkpoint_get(app->store, (uint64_t)size, cp)) == TC_ENOTFOUND)
+		problem_respond(resp, 404, NULL, "there is no checkpoint of that size");
+	else if (rc)
+		problem_respond_err(resp, rc, NULL);
+	if (rc)
+		goto out;
+	rc = store_tlog_find(app->store, hash, &idx);
+	if (rc == 0 && idx >= cp->size)
+		rc = TC_ENOTFOUND;
+	if (rc == TC_ENOTFOUND) {
+		problem_respond(resp, 404, NULL, "no entry with this hash is in the checkpoint"
+				" (a new entry is in the next one within seconds)");
+		goto out;
+	}
+	store_tlog_source(app->store, &src);
+	entries = json_array();
+	if (rc == 0 && !entries)
+		rc = TC_ENOMEM;
+	if (rc == 0)
+		rc = merkle_inclusion_proof(&src, idx, cp->size, proof, &n);
+	if (rc == 0)
+		rc = store_tlog_leaf_hash(app->store, idx, leaf);
+	if (rc == 0)
+		rc = store_tlog_leaves_each(app->store, idx, idx + 1, keep_entry, entries);
+	if (rc == 0 && json_array_size(entries) != 1)
+		rc = TC_EDB;
+	if (rc == 0 && !(o = json_pack("{s:I, s:I, s:O, s:o, s:o, s:o, s:s}",
+				      "index", (json_int_t)idx, "size", (json_int_t)cp->size,
+				      "entry", json_object_get(json_array_get(entries, 0), "entry"),
+				      "leaf_hash", b64_json(leaf, MERKLE_HASH_LEN),
+				      "proof", proof_json(proof, n),
+				      "root", b64_json(cp->root, MERKLE_HASH_LEN),
+				      "checkpoint", cp->note)))
+		rc = TC_ENOMEM;
+	if (rc)
+		problem_respond_err(resp, rc, NULL);
+	else
+		api_reply_json(resp, 200, o);
+out:
+	json_decref(entries);
+	free(cp);
+	return 0;
+}
+
+static int
+on_consistency(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	unsigned char proof[MERKLE_PROOF_MAX][MERKLE_HASH_LEN];
+	struct tlog_checkpoint *cp = NULL, *second_cp = NULL;
+	struct merkle_source src;
+	int64_t first = 0, second = 0;
+	size_t n = 0;
+	json_t *o = NULL;
+	int rc;
+
+	if (api_query_int(req, "first", 0, 1, INT64_MAX, &first) != 0 || first == 0)
+		return problem_respond(resp, 400, NULL, "first must be a whole number from 1,"
+				       " the size of the older tree");
+	if (api_query_int(req, "second", 0, 1, INT64_MAX, &second) != 0)
+		return problem_respond(resp, 400, NULL, "second must be a whole number from 1,"
+				       " the size of the newer tree");
+	cp = calloc(1, sizeof(*cp));
+	second_cp = calloc(1, sizeof(*second_cp));
+	if (!cp || !second_cp) {
+		problem_respond_err(resp, TC_ENOMEM, NULL);
+		goto out;
+	}
+	if (latest(app, resp, cp))
+		goto out;
+	if (second == 0)
+		second = (int64_t)cp->size;
+	if ((uint64_t)second > cp->size) {
+		problem_respond(resp, 400, NULL, "second is beyond the latest checkpoint");
+		goto out;
+	}
+	if (first > second) {
+		problem_respond(resp, 400, NULL, "first must not be larger than second");
+		goto out;
+	}
+	store_tlog_source(app->store, &src);
+	rc = merkle_consistency_proof(&src, (uint64_t)first, (uint64_t)second, proof, &n);
+	if (rc == 0) {
+		int has = store_tlog_checkpoint_get(app->store, (uint64_t)second, second_cp) == 0;
+
+		o = json_pack("{s:I, s:I, s:o}", "first", (json_int_t)first, "second",
+			      (json_int_t)second, "proof", proof_json(proof, n));
+		if (o && has && json_object_set_new(o, "checkpoint", json_string(second_cp->note)))
+			rc = TC_ENOMEM;
+		if (!o)
+			rc = TC_ENOMEM;
+	}
+	if (rc) {
+		json_decref(o);
+		problem_respond_err(resp, rc, NULL);
+	} else
+		api_reply_json(resp, 200, o);
+out:
+	free(cp);
+	free(second_cp);
+	return 0;
+}
+
+static int
+on_leaves(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct tlog_checkpoint *cp = NULL;
+	int64_t start = -1, end = -1;
+	json_t *a = NULL;
+	int rc;
+
+	if (api_query_int(req, "start", -1, 0, INT64_MAX, &start) != 0 || start < 0 ||
+	    api_query_int(req, "end", -1, 1, INT64_MAX, &end) != 0 || end < 0)
+		return problem_respond(resp, 400, NULL, "start and end must be whole numbers"
+				       " (leaves [start, end), start from 0)");
+	if (end <= start || end - start > TLOG_LEAVES_MAX)
+		return problem_respond(resp, 400, NULL, "end must be above start, by at most 1000");
+	if (!(cp = calloc(1, sizeof(*cp))))
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	if (latest(app, resp, cp))
+		goto out;
+	if ((uint64_t)end > cp->size) {
+		problem_respond(resp, 400, NULL, "end is beyond the latest checkpoint");
+		goto out;
+	}
+	a = json_array();
+	rc = a ? store_tlog_leaves_each(app->store, (uint64_t)start, (uint64_t)end, keep_entry, a)
+	       : TC_ENOMEM;
+	if (rc)
+		problem_respond_err(resp, rc, NULL);
+	else
+		api_reply_json(resp, 200, json_pack("{s:I, s:I, s:O}", "start", (json_int_t)start,
+						    "end", (json_int_t)end, "leaves", a));
+out:
+	json_decref(a);
+	free(cp);
+	return 0;
+}
+
+const struct route api_tlog_routes[] = {
+	{ HTTP_GET, "/log/checkpoint", on_checkpoint, "log_checkpoint", ROUTE_PUBLIC },
+	{ HTTP_GET, "/log/key", on_key, "log_key", ROUTE_PUBLIC },
+	{ HTTP_GET, "/log/proof", on_proof, "log_proof", ROUTE_PUBLIC },
+	{ HTTP_GET, "/log/consistency", on_consistency, "log_consistency", ROUTE_PUBLIC },
+	{ HTTP_GET, "/log/leaves", on_leaves, "log_leaves", ROUTE_PUBLIC },
+};
+const size_t api_tlog_routes_count = sizeof(api_tlog_routes) / sizeof(api_tlog_routes[0]);
