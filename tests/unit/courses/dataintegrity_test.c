@@ -441,7 +441,7 @@ main(void)
 	snprintf(vecdir, sizeof(vecdir), "%s" VECTORS, top ? top : ".");
 	if (load_keys() != 0) {
 		printf("1..0 # SKIP %s absent or unreadable\n", vecdir);
-		return 77;
+		return 0;	/* a TAP skip: the plan says it (tap-driver takes 77 for an error) */
 	}
 	ok(1, "vector key pair: private key derives the published public key");
 	test_vectors();

@@ -3,7 +3,7 @@
  * thousands of doubles (random bit patterns, subnormals, powers of two and
  * ten and their neighbours, integers near 2^53, the 1e21 and 1e-6/1e-7
  * boundaries, short decimals) are written by one node process with
- * JSON.stringify and compared byte for byte. Skipped (77) without node.
+ * JSON.stringify and compared byte for byte. Skipped (a "1..0 # SKIP" plan) without node.
  */
 #include <float.h>
 #include <math.h>
@@ -162,12 +162,12 @@ main(void)
 	snprintf(cmd, sizeof(cmd), "command -v '%s' >/dev/null 2>&1", node);
 	if (system(cmd) != 0) {
 		printf("1..0 # SKIP node is not installed\n");
-		return 77;
+		return 0;	/* a TAP skip: the plan says it (tap-driver takes 77 for an error) */
 	}
 	generate();
 	if (mkdtemp(dir) == NULL) {
 		printf("1..0 # SKIP cannot make a temporary folder\n");
-		return 77;
+		return 0;	/* a TAP skip: the plan says it (tap-driver takes 77 for an error) */
 	}
 	snprintf(in_path, sizeof(in_path), "%s/in", dir);
 	snprintf(out_path, sizeof(out_path), "%s/out", dir);
