@@ -35,6 +35,7 @@
 #include "server/app.h"
 #include "server/config.h"
 #include "server/issuing.h"
+#include "server/tlog.h"
 #include "storage/completion.h"
 #include "storage/courses.h"
 #include "storage/credentials.h"
@@ -226,7 +227,23 @@ issue_one(struct app *app, const struct job *j, int64_t *cred_id)
 		c.status_index = (int64_t)index;
 		c.issued_at = now;
 		c.json = text;
-		rc = store_credential_issue(app->store, &c, ISSUING_PURPOSE, k, j->event_id);
+		/* the credential and its entry in the transparency log commit
+		 * together: no credential exists that the log does not show */
+		rc = store_begin(app->store);
+		if (rc == 0) {
+			char subject[80], why[160] = "";
+
+			snprintf(subject, sizeof(subject), "sha256:%s", c.hash);
+			rc = store_credential_issue(app->store, &c, ISSUING_PURPOSE, k, j->event_id);
+			if (rc == 0 && (rc = tlog_append(app->store, "issue", subject, j->key.did, now,
+							 NULL, why, sizeof(why))))
+				log_err("credential %s: not appended to the log: %s %s", c.uid,
+					tc_strerror(rc), why);
+			if (rc == 0)
+				rc = store_commit(app->store);
+			if (rc)
+				store_rollback(app->store);
+		}
 		free(text);
 		if (rc == 0) {
 			*cred_id = c.id;

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ApiClient, DataCli, Server, Tap, sanitizer_clean  # noqa: E402
@@ -172,6 +173,22 @@ st, h, j = anon.call("POST", V, {"credential": "nope"})
 t.eq(st, 400, "verify: a body without a credential object is 400")
 st, h, j = anon.call("POST", V, [1, 2])
 t.eq(st, 400, "verify: a JSON array body is 400")
+
+# ---- the transparency log shows the issuance ----------------------------------------------
+raw = srv.request("GET", "/api/v1/credentials/" + uid, headers={"Cookie": learner.cookie})[2]
+digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+t.eq(item.get("hash"), digest[7:], "the stored hash is SHA-256 of the credential as served")
+deadline = time.time() + 10
+while True:
+    st, h, pr = anon.call("GET", "/log/proof?hash=" + digest)
+    if st == 200 or time.time() > deadline:
+        break
+    time.sleep(0.2)
+entry = json.loads(pr.get("entry", "{}")) if st == 200 and isinstance(pr.get("entry"), str) else \
+    (pr.get("entry") if st == 200 else {})
+t.ok(st == 200 and entry.get("kind") == "issue" and entry.get("hash") == digest and
+     entry.get("issuer") == cred.get("issuer", {}).get("id"),
+     "the log has an issue entry with the credential's hash and issuer, and a proof for it", (st, pr))
 
 # ---- an independent verifier -------------------------------------------------------------
 nm = os.path.join(TOP, "node_modules")
