@@ -34,6 +34,7 @@ static const struct rule {
 	{ AZ_COURSE_EDIT, W_ADMIN | W_TEACHER, NULL },
 	{ AZ_COURSE_ROSTER, W_ADMIN | W_TEACHER, NULL },
 	{ AZ_COURSE_ENROL, W_PERSON, NULL },
+	{ AZ_CREDENTIALS_ISSUE, W_ADMIN, "credentials:issue" },
 };
 
 int

@@ -94,9 +94,8 @@ issuing_perm_secret(struct app *app, int64_t institution_id, unsigned char out[6
 	return keys_sign(dir, first.file, label, strlen(label), out);
 }
 
-/* "7.5", "10", "6.25": a grade in hundredths on the 0-10 scale. */
-static void
-grade_text(int x100, char out[16])
+void
+issuing_grade_text(int x100, char out[16])
 {
 	if (x100 % 100 == 0)
 		snprintf(out, 16, "%d", x100 / 100);
@@ -106,16 +105,15 @@ grade_text(int x100, char out[16])
 		snprintf(out, 16, "%d.%02d", x100 / 100, x100 % 100);
 }
 
-/* What one event needs, read before signing. */
+/* What one credential needs, read before signing. */
 struct job {
 	int64_t event_id;
 	struct course course;
 	struct person person;
 	struct institution inst;
 	struct inst_key key;
-	int grade_x100;
-	int passed;
-	char completed_year[5];
+	char grade[16];
+	char term[ISSUING_TERM_MAX + 1];
 };
 
 /* Builds, signs and canonicalizes the credential of J with status index
@@ -125,7 +123,7 @@ build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 	     struct credential_rec *c, char **text)
 {
 	char uuid[37], salt[IDENTITY_SALT_LEN + 1], ihash[IDENTITY_HASH_LEN + 1];
-	char valid_from[32], grade[16], term[32], home[600], ach_id[700], status_url[700];
+	char valid_from[32], home[600], ach_id[700], status_url[700];
 	char vm[DID_KEY_VM_MAX], criteria[200];
 	struct credential_input in = { 0 };
 	struct di_proof_options opt = { 0 };
@@ -140,11 +138,6 @@ build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 		return rc;
 	snprintf(c->uid, sizeof(c->uid), "urn:uuid:%s", uuid);
 	api_time(now, valid_from);
-	grade_text(j->grade_x100, grade);
-	if (j->course.starts_on[0] && j->course.ends_on[0])
-		snprintf(term, sizeof(term), "%s/%s", j->course.starts_on, j->course.ends_on);
-	else
-		snprintf(term, sizeof(term), "%s", j->completed_year);
 	lrs_home_page(app, home, sizeof(home));
 	snprintf(ach_id, sizeof(ach_id), "%s/api/v1/courses/%s", home, j->course.uid);
 	snprintf(status_url, sizeof(status_url), "%s/api/v1/institutions/%s/status/%s", home,
@@ -161,8 +154,8 @@ build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 	in.identity_hash = ihash;
 	in.salt = salt;
 	in.credits_earned = j->course.credits_x10 / 10.0;
-	in.term = term;
-	in.grade = grade;
+	in.term = j->term;
+	in.grade = j->grade;
 	in.achievement_id = ach_id;
 	in.achievement_name = j->course.title;
 	in.achievement_description = j->course.description[0] ? j->course.description :
@@ -200,9 +193,10 @@ build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 	return rc;
 }
 
-/* Issues the credential of J: 0, or a TC_* code (nothing stored). */
+/* Issues the credential of J: 0, or a TC_* code (nothing stored). On
+ * success OUT (may be NULL) gets the stored record, its json allocated. */
 static int
-issue_one(struct app *app, const struct job *j, int64_t *cred_id)
+issue_one(struct app *app, const struct job *j, struct credential_rec *out)
 {
 	struct statuslist_perm perm = { 0 };
 	unsigned char secret[64];
@@ -244,9 +238,12 @@ issue_one(struct app *app, const struct job *j, int64_t *cred_id)
 			if (rc)
 				store_rollback(app->store);
 		}
+		if (rc == 0 && out) {
+			*out = c;
+			text = NULL;	/* OUT owns it */
+		}
 		free(text);
 		if (rc == 0) {
-			*cred_id = c.id;
 			log_info("credential %s issued by %s for course %s to %s (status index %llu)",
 				 c.uid, j->inst.code, j->course.code, j->person.uid,
 				 (unsigned long long)index);
@@ -298,19 +295,22 @@ load_job(struct app *app, const struct pending *p, int i, struct job *j)
 			(long long)p->id[i]);
 		rc = TC_EINVALID;
 	} else {
-		j->grade_x100 = (int)llround(json_number_value(grade) * 100);
-		j->passed = json_is_true(passed);
-		memcpy(j->completed_year, at, 4);
+		issuing_grade_text((int)llround(json_number_value(grade) * 100), j->grade);
+		snprintf(j->term, sizeof(j->term), "%.4s", at);
+		if (!json_is_true(passed))
+			rc = JOB_SKIP;
 	}
 	json_decref(o);
-	if (rc == 0 && !j->passed)
-		return JOB_SKIP;
+	if (rc)
+		return rc;
 	if (rc == 0)
 		rc = store_course_get_id(app->store, p->course_id[i], &j->course);
 	if (rc == 0)
 		rc = store_person_get(app->store, p->person_id[i], &j->person);
 	if (rc == 0)
 		rc = store_institution_get_id(app->store, j->course.institution_id, &j->inst);
+	if (rc == 0 && j->course.starts_on[0] && j->course.ends_on[0])
+		snprintf(j->term, sizeof(j->term), "%s/%s", j->course.starts_on, j->course.ends_on);
 	if (rc == 0)
 		rc = store_course_issue_mode(app->store, j->course.id, mode);
 	if (rc == 0 && strcmp(mode, "auto") != 0)
@@ -334,7 +334,7 @@ issuing_run(struct app *app, int *issued)
 {
 	struct pending *p = calloc(1, sizeof(*p));
 	struct job *j = calloc(1, sizeof(*j));
-	int64_t after = 0, cred_id;
+	int64_t after = 0;
 	int rc = p && j ? 0 : TC_ENOMEM, count = 0;
 
 	while (rc == 0) {
@@ -344,7 +344,7 @@ issuing_run(struct app *app, int *issued)
 			int r = load_job(app, p, i, j);
 
 			after = p->id[i];
-			if (r == 0 && (r = issue_one(app, j, &cred_id)) == 0)
+			if (r == 0 && (r = issue_one(app, j, NULL)) == 0)
 				count++;
 			else if (r == JOB_SKIP)	/* not passed: nothing to issue */
 				r = store_outbox_consume(app->store, p->id[i], (int64_t)time(NULL));
@@ -364,5 +364,31 @@ issuing_run(struct app *app, int *issued)
 	free(j);
 	if (issued)
 		*issued = count;
+	return rc;
+}
+
+int
+issuing_issue(struct app *app, const struct course *course, const struct person *person,
+	      const char *grade, const char *term, struct credential_rec *out)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	int rc = j ? 0 : TC_ENOMEM;
+
+	if (rc == 0 && (!course || !person || !grade || !grade[0] ||
+			strlen(grade) >= sizeof(j->grade) || !term || !term[0] ||
+			strlen(term) >= sizeof(j->term)))
+		rc = TC_EINVALID;
+	if (rc == 0) {
+		j->course = *course;
+		j->person = *person;
+		snprintf(j->grade, sizeof(j->grade), "%s", grade);
+		snprintf(j->term, sizeof(j->term), "%s", term);
+		rc = store_institution_get_id(app->store, course->institution_id, &j->inst);
+	}
+	if (rc == 0 && (rc = store_key_current(app->store, j->inst.id, &j->key)) == TC_ENOTFOUND)
+		rc = TC_ECONFLICT;	/* the institution has no signing key */
+	if (rc == 0)
+		rc = issue_one(app, j, out);
+	free(j);
 	return rc;
 }

@@ -36,4 +36,26 @@ int issuing_run(struct app *app, int *issued);
  */
 int issuing_perm_secret(struct app *app, int64_t institution_id, unsigned char out[64]);
 
+/* "7.5", "10", "6.25": the text of a grade in hundredths on 0-10. */
+void issuing_grade_text(int x100, char out[16]);
+
+struct course;
+struct person;
+struct credential_rec;
+
+#define ISSUING_TERM_MAX 63
+
+/*
+ * Issues one credential from plain inputs, signed by the current key of
+ * COURSE's institution: PERSON completed COURSE with GRADE (text on the
+ * institution's scale, 1..15 bytes) in TERM (1..ISSUING_TERM_MAX bytes).
+ * The status index, the credential row and its transparency log entry
+ * commit in one transaction before this returns. Service thread only.
+ * On success OUT (may be NULL) gets the stored record (OUT->json the
+ * signed JCS text, the caller frees it). 0, TC_EINVALID, TC_ECONFLICT (the
+ * institution has no signing key), TC_EDB, TC_ENOMEM, TC_EIO.
+ */
+int issuing_issue(struct app *app, const struct course *course, const struct person *person,
+		  const char *grade, const char *term, struct credential_rec *out);
+
 #endif

@@ -68,3 +68,12 @@ store_course_issue_mode(struct store *s, int64_t course_id, char out[16])
 		return TC_EINVALID;
 	DISPATCH(issue_mode(s, course_id, out));
 }
+
+int
+store_credential_find(struct store *s, int64_t course_id, int64_t person_id, const char *term,
+		      char uid[CRED_UID_MAX + 1])
+{
+	if (!term || !uid)
+		return TC_EINVALID;
+	DISPATCH(find(s, course_id, person_id, term, uid));
+}

@@ -67,4 +67,10 @@ int store_status_bit(struct store *s, int64_t institution_id, const char *purpos
 /* COURSE_ID's credential_issue ("auto" or "approval") into OUT. */
 int store_course_issue_mode(struct store *s, int64_t course_id, char out[16]);
 
+/* The uid (into UID) of a credential, not revoked, issued for PERSON_ID's
+ * completion of COURSE_ID with credentialSubject.term TERM (the key that
+ * keeps bulk and VC-API issuing idempotent). 0 or TC_ENOTFOUND. */
+int store_credential_find(struct store *s, int64_t course_id, int64_t person_id,
+			  const char *term, char uid[CRED_UID_MAX + 1]);
+
 #endif

