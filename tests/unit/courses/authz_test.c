@@ -78,6 +78,8 @@ main(void)
 		  { U, F, F, F, Y, F, F, F, F }, { U, F, F, F, F, F, F, F, F } },
 		{ AZ_COURSE_ENROL, "course.enrol",
 		  { U, Y, Y, Y, Y, Y, Y, F, F }, { U, Y, Y, Y, Y, Y, Y, F, F } },
+		{ AZ_CREDENTIALS_ISSUE, "credentials.issue",
+		  { U, F, F, F, Y, F, F, F, F }, { U, F, F, F, F, F, F, F, F } },
 	};
 	char name[160];
 
@@ -96,6 +98,16 @@ main(void)
 	       "a learner listed as teaching is still not a lecturer");
 	is_int(authz_check_course(&actors[3], AZ_COURSE_ROSTER, OWN, 1), 0,
 	       "a lecturer sees the roster of a course they teach");
+	{
+		struct actor iss = token("credentials:issue");
+
+		is_int(authz_check(&iss, AZ_CREDENTIALS_ISSUE, OWN), 0,
+		       "a credentials:issue token issues for its institution");
+		is_int(authz_check(&iss, AZ_CREDENTIALS_ISSUE, OTHER), TC_EFORBIDDEN,
+		       "but not for another one");
+		is_int(authz_check(&iss, AZ_LEARNERS_IMPORT, OWN), TC_EFORBIDDEN,
+		       "credentials:issue does not import learners");
+	}
 	is_int(authz_check(NULL, AZ_SELF, 0), TC_EUNAUTH, "no actor at all is unauthenticated");
 	is_int(authz_check(&actors[4], (enum authz_action)999, OWN), TC_EFORBIDDEN, "an unknown action is forbidden");
 	ok(scopes_contain("a learners:import b", "learners:import"), "scope found among others");
