@@ -16,6 +16,7 @@
  *   course.create (at X)    -         yes         -        lecturers of X
  *   course.edit (at X)      -         yes         -        its lecturers *
  *   course.roster (at X)    -         yes         -        its lecturers *
+ *   credential.revoke (X)   -         yes         -                   -
  *   self, course.enrol      any signed-in person
  *
  *   * the course's owner or a co-lecturer who is a lecturer of X
@@ -61,6 +62,7 @@ enum authz_action {
 	AZ_COURSE_EDIT,
 	AZ_COURSE_ROSTER,
 	AZ_COURSE_ENROL,
+	AZ_CREDENTIAL_REVOKE,
 };
 
 /* 0 when A may do ACT on objects of INSTITUTION_ID (0 for platform-wide

@@ -23,6 +23,7 @@
 #include "courses/dynbuf.h"
 #include "courses/errors.h"
 #include "server/api_credentials.h"
+#include "server/api_revocation.h"
 #include "server/api_util.h"
 #include "server/app.h"
 #include "server/issuing.h"
@@ -263,15 +264,15 @@ verify(struct app *app, json_t *cred, json_t *checks, int *all_ok)
 
 		if (index < 0 || !end || *end) {
 			snprintf(detail, sizeof(detail), "the credential has no status list index");
-		} else if ((rc = store_status_bit(app->store, f.inst.id, ISSUING_PURPOSE, index,
-						  &bit)) == TC_EINVALID) {
+		} else if ((rc = revocation_status(app, f.inst.id,
+						   json_string_value(json_object_get(cred, "id")),
+						   index, &bit, detail, sizeof(detail))) ==
+			   TC_EINVALID) {
 			snprintf(detail, sizeof(detail), "the status list index is out of range");
 		} else if (rc) {
 			return rc;
 		} else {
 			ok = !bit;
-			snprintf(detail, sizeof(detail), bit ? "the issuer has revoked this credential"
-				 : "not revoked: the issuer's status list has this entry unset");
 		}
 	}
 	if ((rc = add_check(checks, "status", ok, detail)))

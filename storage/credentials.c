@@ -68,3 +68,23 @@ store_course_issue_mode(struct store *s, int64_t course_id, char out[16])
 		return TC_EINVALID;
 	DISPATCH(issue_mode(s, course_id, out));
 }
+
+int
+store_credential_revoke(struct store *s, int64_t credential_id, const char *purpose,
+			int64_t when, const char *reason)
+{
+	if (!purpose || !reason || !reason[0] || strlen(reason) > CRED_REASON_MAX || when <= 0)
+		return TC_EINVALID;
+	DISPATCH(revoke(s, credential_id, purpose, when, reason));
+}
+
+int
+store_status_list_get(struct store *s, int64_t institution_id, const char *purpose,
+		      unsigned char **bits, size_t *len)
+{
+	if (!purpose || !bits || !len)
+		return TC_EINVALID;
+	*bits = NULL;
+	*len = 0;
+	DISPATCH(status_list(s, institution_id, purpose, bits, len));
+}

@@ -295,6 +295,10 @@ struct credential_ops {
 	int (*status_bit)(struct store *s, int64_t institution_id, const char *purpose,
 			  int64_t index, int *bit);
 	int (*issue_mode)(struct store *s, int64_t course_id, char out[16]);
+	int (*revoke)(struct store *s, int64_t credential_id, const char *purpose, int64_t when,
+		      const char *reason);
+	int (*status_list)(struct store *s, int64_t institution_id, const char *purpose,
+			   unsigned char **bits, size_t *len);
 };
 
 /* storage/tlog.h, same rules (store_tlog_append and store_tlog_source
