@@ -198,7 +198,7 @@ verify(struct app *app, json_t *cred, json_t *checks, int *all_ok)
 	struct di_verify_options opt = { 0 };
 	struct key_find f = { 0 };
 	unsigned char pub[32];
-	char detail[512];
+	char detail[CRED_REASON_MAX + 64];	/* "revoked on <date>: <reason>" */
 	const char *why = shape_problem(cred), *issuer = NULL, *vf;
 	json_t *status;
 	int rc, ok;

@@ -533,7 +533,8 @@ on_bulk_revoke(struct app *app, struct http_request *req, struct http_response *
 	int64_t now = (int64_t)time(NULL);
 	int rc;
 
-	if (bulk_precheck(app, req, resp))
+	if (api_institution(app, req, resp, &inst) ||
+	    api_allow(req, resp, AZ_CREDENTIAL_REVOKE, inst.id))
 		return 0;
 	if (strncmp(req->content_type, "text/csv", 8) != 0)
 		return problem_respond(resp, 415, NULL, "send the revocations as text/csv (UTF-8):"
