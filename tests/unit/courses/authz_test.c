@@ -78,6 +78,8 @@ main(void)
 		  { U, F, F, F, Y, F, F, F, F }, { U, F, F, F, F, F, F, F, F } },
 		{ AZ_COURSE_ENROL, "course.enrol",
 		  { U, Y, Y, Y, Y, Y, Y, F, F }, { U, Y, Y, Y, Y, Y, Y, F, F } },
+		{ AZ_CREDENTIAL_REVOKE, "credential.revoke",
+		  { U, F, F, F, Y, F, F, F, F }, { U, F, F, F, F, F, F, F, F } },
 	};
 	char name[160];
 
