@@ -35,6 +35,7 @@ static const struct rule {
 	{ AZ_COURSE_ROSTER, W_ADMIN | W_TEACHER, NULL },
 	{ AZ_COURSE_ENROL, W_PERSON, NULL },
 	{ AZ_CREDENTIALS_ISSUE, W_ADMIN, "credentials:issue" },
+	{ AZ_CREDENTIAL_REVOKE, W_ADMIN, NULL },
 };
 
 int

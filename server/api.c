@@ -23,6 +23,7 @@
 #include "server/api_credentials.h"
 #include "server/api_tlog.h"
 #include "server/api_vcapi.h"
+#include "server/api_revocation.h"
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/metrics.h"
@@ -122,6 +123,7 @@ api_init(struct app *app)
 		{ api_credentials_routes, &api_credentials_routes_count },
 		{ api_tlog_routes, &api_tlog_routes_count },
 		{ api_vcapi_routes, &api_vcapi_routes_count },
+		{ api_revocation_routes, &api_revocation_routes_count },
 	};
 	size_t n = 0, at = 0;
 	struct route *all;
@@ -155,6 +157,7 @@ api_cleanup(struct app *app)
 	free(app->all_routes);
 	app->all_routes = NULL;
 	api_progress_cleanup(app);
+	api_revocation_cleanup(app);
 }
 
 /* The index never changes while the process runs: it is built once. */

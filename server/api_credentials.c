@@ -23,6 +23,7 @@
 #include "courses/dynbuf.h"
 #include "courses/errors.h"
 #include "server/api_credentials.h"
+#include "server/api_revocation.h"
 #include "server/api_util.h"
 #include "server/app.h"
 #include "server/issuing.h"
@@ -197,7 +198,7 @@ verify(struct app *app, json_t *cred, json_t *checks, int *all_ok)
 	struct di_verify_options opt = { 0 };
 	struct key_find f = { 0 };
 	unsigned char pub[32];
-	char detail[512];
+	char detail[CRED_REASON_MAX + 64];	/* "revoked on <date>: <reason>" */
 	const char *why = shape_problem(cred), *issuer = NULL, *vf;
 	json_t *status;
 	int rc, ok;
@@ -263,15 +264,15 @@ verify(struct app *app, json_t *cred, json_t *checks, int *all_ok)
 
 		if (index < 0 || !end || *end) {
 			snprintf(detail, sizeof(detail), "the credential has no status list index");
-		} else if ((rc = store_status_bit(app->store, f.inst.id, ISSUING_PURPOSE, index,
-						  &bit)) == TC_EINVALID) {
+		} else if ((rc = revocation_status(app, f.inst.id,
+						   json_string_value(json_object_get(cred, "id")),
+						   index, &bit, detail, sizeof(detail))) ==
+			   TC_EINVALID) {
 			snprintf(detail, sizeof(detail), "the status list index is out of range");
 		} else if (rc) {
 			return rc;
 		} else {
 			ok = !bit;
-			snprintf(detail, sizeof(detail), bit ? "the issuer has revoked this credential"
-				 : "not revoked: the issuer's status list has this entry unset");
 		}
 	}
 	if ((rc = add_check(checks, "status", ok, detail)))

@@ -20,6 +20,7 @@ struct media_jobs;
 struct progress_cache;
 struct progress_writer;
 struct tlog;
+struct status_cache;
 
 struct app {
 	const struct config *cfg;
@@ -40,6 +41,7 @@ struct app {
 	struct progress_cache *progress_cache;	/* api_progress.c's, made on first use */
 	struct progress_writer *progress_writer;	/* owned by main; NULL: none */
 	struct tlog *tlog;		/* owned by main: the transparency log service */
+	struct status_cache *status_cache;	/* api_revocation.c's, made on first use */
 };
 
 #endif

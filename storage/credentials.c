@@ -77,3 +77,23 @@ store_credential_find(struct store *s, int64_t course_id, int64_t person_id, con
 		return TC_EINVALID;
 	DISPATCH(find(s, course_id, person_id, term, uid));
 }
+
+int
+store_credential_revoke(struct store *s, int64_t credential_id, const char *purpose,
+			int64_t when, const char *reason)
+{
+	if (!purpose || !reason || !reason[0] || strlen(reason) > CRED_REASON_MAX || when <= 0)
+		return TC_EINVALID;
+	DISPATCH(revoke(s, credential_id, purpose, when, reason));
+}
+
+int
+store_status_list_get(struct store *s, int64_t institution_id, const char *purpose,
+		      unsigned char **bits, size_t *len)
+{
+	if (!purpose || !bits || !len)
+		return TC_EINVALID;
+	*bits = NULL;
+	*len = 0;
+	DISPATCH(status_list(s, institution_id, purpose, bits, len));
+}

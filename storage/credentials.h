@@ -22,7 +22,8 @@
 #include "storage/store.h"
 
 #define CRED_UID_MAX 45		/* "urn:uuid:" + 36 */
-#define CRED_REASON_MAX 255
+#define CRED_REASON_CHARS 500	/* a revocation reason: at most 500 characters */
+#define CRED_REASON_MAX (CRED_REASON_CHARS * 4)	/* ... of UTF-8 */
 
 struct credential_rec {
 	int64_t id;
@@ -72,5 +73,23 @@ int store_course_issue_mode(struct store *s, int64_t course_id, char out[16]);
  * keeps bulk and VC-API issuing idempotent). 0 or TC_ENOTFOUND. */
 int store_credential_find(struct store *s, int64_t course_id, int64_t person_id,
 			  const char *term, char uid[CRED_UID_MAX + 1]);
+/*
+ * Revokes credential CREDENTIAL_ID at WHEN for REASON (non-empty, at most
+ * CRED_REASON_MAX bytes): its revoked_at / revoke_reason are set and its
+ * bit in its institution's PURPOSE list is set, together (a savepoint:
+ * inside the caller's transaction when there is one). TC_ENOTFOUND (no
+ * such credential), TC_ECONFLICT (revoked already), TC_EINVALID (its index
+ * is not in the list); any failure leaves nothing.
+ */
+int store_credential_revoke(struct store *s, int64_t credential_id, const char *purpose,
+			    int64_t when, const char *reason);
+
+/*
+ * The bitstring of INSTITUTION_ID's PURPOSE list: *BITS (malloc'ed, the
+ * caller frees it) and *LEN bytes. TC_ENOTFOUND when it has no list yet
+ * (*BITS NULL); TC_ENOMEM.
+ */
+int store_status_list_get(struct store *s, int64_t institution_id, const char *purpose,
+			  unsigned char **bits, size_t *len);
 
 #endif

@@ -213,6 +213,115 @@ sq_find(struct store *s, int64_t course_id, int64_t person_id, const char *term,
 	return rc;
 }
 
+/* Sets bit INDEX of the list in row ROWID of status_lists (incremental
+ * blob I/O: one byte read and written, not the whole list). */
+static int
+set_bit(struct store *s, int64_t rowid, int64_t index, const char *op)
+{
+	sqlite3 *db = store_sqlite_db(s);
+	sqlite3_blob *blob = NULL;
+	unsigned char byte;
+	int rc = sqlite3_blob_open(db, "main", "status_lists", "bits", rowid, 1, &blob);
+
+	if (rc == SQLITE_OK && index / 8 >= sqlite3_blob_bytes(blob)) {
+		sqlite3_blob_close(blob);
+		return TC_EINVALID;
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_blob_read(blob, &byte, 1, (int)(index / 8));
+	if (rc == SQLITE_OK) {
+		byte |= (unsigned char)(0x80u >> (index % 8));
+		rc = sqlite3_blob_write(blob, &byte, 1, (int)(index / 8));
+	}
+	if (blob && sqlite3_blob_close(blob) != SQLITE_OK && rc == SQLITE_OK)
+		rc = SQLITE_ERROR;
+	return rc == SQLITE_OK ? 0 : sqlu_fail(s, rc, op);
+}
+
+static int
+revoke_steps(struct store *s, int64_t id, const char *purpose, int64_t when, const char *reason)
+{
+	static const char op[] = "credential revoke";
+	sqlite3_stmt *st = NULL;
+	int64_t inst = 0, index = 0, rowid = 0;
+	int rc = sqlu_preparef(s, op, &st, "SELECT institution_id, status_index, revoked_at"
+			       " FROM credentials WHERE id = ?1", "i", id);
+
+	if (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
+		inst = sqlu_col_int(st, 0);
+		index = sqlu_col_int(st, 1);
+		if (sqlu_col_int(st, 2) != 0)
+			rc = TC_ECONFLICT;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc == 0)
+		rc = sqlu_execf(s, op, "UPDATE credentials SET revoked_at = ?2, revoke_reason = ?3"
+				" WHERE id = ?1 AND revoked_at = 0", "iit", id, when, reason);
+	if (rc == 0 && sqlu_changed_one(s))
+		rc = TC_ECONFLICT;
+	if (rc == 0)
+		rc = sqlu_execf(s, op, "UPDATE status_lists SET updated_at = ?3"
+				" WHERE institution_id = ?1 AND purpose = ?2", "iti", inst, purpose,
+				when);
+	if (rc == 0)
+		rc = sqlu_preparef(s, op, &st, "SELECT rowid FROM status_lists"
+				   " WHERE institution_id = ?1 AND purpose = ?2", "it", inst, purpose);
+	if (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0)
+		rowid = sqlu_col_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc == TC_ENOTFOUND && inst)
+		rc = TC_EINVALID;	/* a credential without its list */
+	if (rc == 0)
+		rc = set_bit(s, rowid, index, op);
+	return rc;
+}
+
+static int
+sq_revoke(struct store *s, int64_t id, const char *purpose, int64_t when, const char *reason)
+{
+	static const char op[] = "credential revoke";
+	int outer = !sqlite3_get_autocommit(store_sqlite_db(s));
+	int rc, rel;
+
+	if ((rc = sqlu_execf(s, op, "SAVEPOINT credential_revoke", "")))
+		return rc;
+	rc = revoke_steps(s, id, purpose, when, reason);
+	if (rc)
+		sqlu_execf(s, op, "ROLLBACK TO credential_revoke", "");
+	rel = sqlu_execf(s, op, "RELEASE credential_revoke", "");
+	if (rel && !outer && !sqlite3_get_autocommit(store_sqlite_db(s)))
+		sqlu_execf(s, op, "ROLLBACK", "");
+	return rc ? rc : rel;
+}
+
+static int
+sq_status_list(struct store *s, int64_t institution_id, const char *purpose,
+	       unsigned char **bits, size_t *len)
+{
+	static const char op[] = "status list get";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_preparef(s, op, &st, "SELECT bits FROM status_lists"
+			       " WHERE institution_id = ?1 AND purpose = ?2", "it",
+			       institution_id, purpose);
+
+	if (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
+		const void *b = sqlite3_column_blob(st, 0);
+		int n = sqlite3_column_bytes(st, 0);
+
+		if (n <= 0 || !b) {
+			rc = TC_EDB;	/* never written empty */
+		} else if (!(*bits = malloc((size_t)n))) {
+			rc = TC_ENOMEM;
+		} else {
+			memcpy(*bits, b, (size_t)n);
+			*len = (size_t)n;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 const struct credential_ops sqlite_credential_ops = {
 	.next_k = sq_next_k,
 	.issue = sq_issue,
@@ -221,4 +330,6 @@ const struct credential_ops sqlite_credential_ops = {
 	.status_bit = sq_status_bit,
 	.issue_mode = sq_issue_mode,
 	.find = sq_find,
+	.revoke = sq_revoke,
+	.status_list = sq_status_list,
 };

@@ -80,6 +80,8 @@ main(void)
 		  { U, Y, Y, Y, Y, Y, Y, F, F }, { U, Y, Y, Y, Y, Y, Y, F, F } },
 		{ AZ_CREDENTIALS_ISSUE, "credentials.issue",
 		  { U, F, F, F, Y, F, F, F, F }, { U, F, F, F, F, F, F, F, F } },
+		{ AZ_CREDENTIAL_REVOKE, "credential.revoke",
+		  { U, F, F, F, Y, F, F, F, F }, { U, F, F, F, F, F, F, F, F } },
 	};
 	char name[160];
 

@@ -1,0 +1,40 @@
+/*
+ * api_revocation.h - revoking credentials and publishing each issuer's
+ * W3C Bitstring Status List credential (api_revocation.c):
+ *
+ *   POST /api/v1/credentials/{uid}/revocation          {"reason": "..."}
+ *   POST /api/v1/institutions/{code}/credentials:revoke   CSV credential_id,reason
+ *   GET  /api/v1/institutions/{code}/status/revocation the signed status list
+ *
+ * A revocation sets the credential's bit in its issuer's list, records the
+ * time and reason, and appends a "revoke" entry (the credential's hash, its
+ * issuer's did:key) to the transparency log, all in one transaction.
+ */
+#ifndef TINCHI_API_REVOCATION_H
+#define TINCHI_API_REVOCATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/router.h"
+
+struct app;
+
+extern const struct route api_revocation_routes[];
+extern const size_t api_revocation_routes_count;
+
+/*
+ * The status of the credential UID (may be NULL) at INDEX of institution
+ * INSTITUTION_ID's list, read from the institution's signed status list
+ * credential (its encodedList decoded): *REVOKED 0 or 1; when 1 and the
+ * credential is known here, DETAIL says "revoked on <date>: <reason>",
+ * else "not revoked ...". 0, TC_EINVALID (INDEX past the list's end),
+ * TC_ENOTFOUND (the institution has no key), or a storage / signing error.
+ */
+int revocation_status(struct app *app, int64_t institution_id, const char *uid,
+		      int64_t index, int *revoked, char *detail, size_t detailsize);
+
+/* Frees the cached status list credentials (api_cleanup). */
+void api_revocation_cleanup(struct app *app);
+
+#endif
