@@ -70,6 +70,14 @@ store_course_issue_mode(struct store *s, int64_t course_id, char out[16])
 }
 
 int
+store_course_set_issue_mode(struct store *s, int64_t course_id, const char *mode)
+{
+	if (!mode || (strcmp(mode, "auto") != 0 && strcmp(mode, "approval") != 0))
+		return TC_EINVALID;
+	DISPATCH(set_issue_mode(s, course_id, mode));
+}
+
+int
 store_credential_find(struct store *s, int64_t course_id, int64_t person_id, const char *term,
 		      char uid[CRED_UID_MAX + 1])
 {

@@ -68,6 +68,10 @@ int store_status_bit(struct store *s, int64_t institution_id, const char *purpos
 /* COURSE_ID's credential_issue ("auto" or "approval") into OUT. */
 int store_course_issue_mode(struct store *s, int64_t course_id, char out[16]);
 
+/* Sets COURSE_ID's credential_issue to MODE ("auto" or "approval", else
+ * TC_EINVALID, nothing changes). 0, TC_ENOTFOUND or a storage error. */
+int store_course_set_issue_mode(struct store *s, int64_t course_id, const char *mode);
+
 /* The uid (into UID) of a credential, not revoked, issued for PERSON_ID's
  * completion of COURSE_ID with credentialSubject.term TERM (the key that
  * keeps bulk and VC-API issuing idempotent). 0 or TC_ENOTFOUND. */

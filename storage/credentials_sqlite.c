@@ -193,6 +193,18 @@ sq_issue_mode(struct store *s, int64_t course_id, char out[16])
 }
 
 static int
+sq_set_issue_mode(struct store *s, int64_t course_id, const char *mode)
+{
+	static const char op[] = "course set issue mode";
+	int rc = sqlu_execf(s, op, "UPDATE courses SET credential_issue = ?2 WHERE id = ?1",
+			    "it", course_id, mode);
+
+	if (rc == 0 && sqlite3_changes(store_sqlite_db(s)) == 0)
+		rc = TC_ENOTFOUND;
+	return rc;
+}
+
+static int
 sq_find(struct store *s, int64_t course_id, int64_t person_id, const char *term,
 	char uid[CRED_UID_MAX + 1])
 {
@@ -332,4 +344,5 @@ const struct credential_ops sqlite_credential_ops = {
 	.find = sq_find,
 	.revoke = sq_revoke,
 	.status_list = sq_status_list,
+	.set_issue_mode = sq_set_issue_mode,
 };

@@ -301,6 +301,7 @@ struct credential_ops {
 		      const char *reason);
 	int (*status_list)(struct store *s, int64_t institution_id, const char *purpose,
 			   unsigned char **bits, size_t *len);
+	int (*set_issue_mode)(struct store *s, int64_t course_id, const char *mode);
 };
 
 /* storage/tlog.h, same rules (store_tlog_append and store_tlog_source
