@@ -245,3 +245,17 @@ def parse_response(raw):
 def sanitizer_clean(log):
     return "ERROR: AddressSanitizer" not in log and "runtime error:" not in log \
         and "ERROR: LeakSanitizer" not in log
+
+
+def verify_settled(client, cred, timeout=10):
+    """POST /api/v1/credentials/verify, again while the "log" check says the
+    credential is not yet in a signed checkpoint (checkpoints come in batches)."""
+    deadline = time.time() + timeout
+    while True:
+        st, h, j = client.call("POST", "/api/v1/credentials/verify", {"credential": cred})
+        log = [c for c in (j.get("checks", []) if st == 200 and isinstance(j, dict) else [])
+               if c.get("check") == "log"]
+        if not log or "not yet in a signed checkpoint" not in log[0].get("detail", "") \
+                or time.time() > deadline:
+            return st, h, j
+        time.sleep(0.2)
