@@ -5,6 +5,8 @@
  *   GET  /api/v1/credentials/{uid}    the signed credential (its learner, or
  *                                     an admin of the issuing institution)
  *   POST /api/v1/credentials/verify   {"credential": {...}}: every check
+ *                                     (schema, proof, issuer, status,
+ *                                     dates, log with its inclusion proof)
  *
  * The credential JSON is the JCS text stored at issuance, byte for byte,
  * served as application/json.
@@ -18,18 +20,24 @@
 
 #include "courses/authz.h"
 #include "courses/credential.h"
+#include "courses/crypto.h"
 #include "courses/dataintegrity.h"
 #include "courses/did.h"
 #include "courses/dynbuf.h"
 #include "courses/errors.h"
+#include "courses/jcs.h"
+#include "courses/merkle.h"
+#include "courses/signednote.h"
 #include "server/api_credentials.h"
 #include "server/api_revocation.h"
 #include "server/api_util.h"
 #include "server/app.h"
 #include "server/issuing.h"
 #include "server/problem.h"
+#include "server/tlog.h"
 #include "storage/credentials.h"
 #include "storage/identity.h"
+#include "storage/tlog.h"
 
 static json_t *
 summary_json(const struct credential_rec *c, json_t *cred)
@@ -192,6 +200,137 @@ inst_keys(const struct institution *inst, void *arg)
 }
 
 static int
+keep_entry(uint64_t index, const char *entry, const unsigned char leaf_hash[MERKLE_HASH_LEN],
+	   void *arg)
+{
+	(void)index;
+	(void)leaf_hash;
+	*(char **)arg = strdup(entry);
+	return *(char **)arg ? 0 : TC_ENOMEM;
+}
+
+static json_t *
+b64_json(const unsigned char *h, size_t n)
+{
+	char b[96];
+
+	return b64_encode(h, n, b, sizeof(b)) == 0 ? json_string(b) : NULL;
+}
+
+/*
+ * The "log" check: the credential's hash (sha256 of its JCS form) is a
+ * leaf of the transparency log covered by the latest signed checkpoint;
+ * the inclusion proof is built, and verified here against the root of
+ * that checkpoint's note opened with the log key. *OK and DETAIL say the
+ * outcome; *RESULT (on success) the proof. Only storage failures return.
+ */
+static int
+log_check(struct app *app, json_t *cred, int *ok, char *detail, size_t dsize,
+	  json_t **result)
+{
+	unsigned char proof[MERKLE_PROOF_MAX][MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN];
+	struct tlog_checkpoint *cp = NULL;
+	struct checkpoint parsed;
+	struct merkle_source src;
+	struct dynbuf b;
+	char hex[SHA256_HEX_LEN + 1], subject[80], *entry = NULL;
+	uint64_t idx = 0;
+	size_t n = 0, text_len = 0;
+	json_t *hashes;
+	int rc;
+
+	*ok = 0;
+	*result = NULL;
+	dynbuf_init(&b, 1 << 24);
+	rc = jcs_canonicalize(cred, &b);
+	if (rc == 0 && b.len == 0)
+		rc = TC_ENOMEM;
+	if (rc) {
+		dynbuf_cleanup(&b);
+		if (rc == TC_ENOMEM)
+			return rc;
+		snprintf(detail, dsize, "the credential has no canonical (JCS) form");
+		return 0;
+	}
+	sha256_hex(b.data, b.len, hex);
+	dynbuf_cleanup(&b);
+	snprintf(subject, sizeof(subject), "sha256:%s", hex);
+	if (!(cp = calloc(1, sizeof(*cp))))
+		return TC_ENOMEM;
+	rc = store_tlog_checkpoint_latest(app->store, cp);
+	if (rc == TC_ENOTFOUND) {
+		snprintf(detail, dsize, "%s is not yet in a signed checkpoint (the log has"
+			 " none yet)", subject);
+		rc = 0;
+		goto out;
+	}
+	if (rc)
+		goto out;
+	rc = store_tlog_find(app->store, subject, &idx);
+	if (rc == TC_ENOTFOUND) {
+		snprintf(detail, dsize, "%s is not in the transparency log", subject);
+		rc = 0;
+		goto out;
+	}
+	if (rc)
+		goto out;
+	if (idx >= cp->size) {
+		snprintf(detail, dsize, "%s is leaf %llu, not yet in a signed checkpoint (the"
+			 " latest covers %llu leaves; the next follows within seconds)", subject,
+			 (unsigned long long)idx, (unsigned long long)cp->size);
+		goto out;
+	}
+	store_tlog_source(app->store, &src);
+	if ((rc = merkle_inclusion_proof(&src, idx, cp->size, proof, &n)) ||
+	    (rc = store_tlog_leaves_each(app->store, idx, idx + 1, keep_entry, &entry)))
+		goto out;
+	if (!entry) {
+		rc = TC_EDB;
+		goto out;
+	}
+	merkle_leaf_hash(entry, strlen(entry), leaf);
+	/* verify what is served: the note under the log key, its root */
+	if (signednote_open(cp->note, strlen(cp->note), tlog_verifier(app->tlog), 1,
+			    &text_len, NULL) != 0 ||
+	    checkpoint_parse(cp->note, text_len, &parsed) != 0 || parsed.size != cp->size) {
+		snprintf(detail, dsize, "the latest checkpoint's note does not verify under the"
+			 " log key");
+		goto out;
+	}
+	if (merkle_check_inclusion(idx, cp->size, leaf, proof, n, parsed.root) != 0) {
+		snprintf(detail, dsize, "the inclusion proof of leaf %llu does not lead to the"
+			 " signed root of size %llu", (unsigned long long)idx,
+			 (unsigned long long)cp->size);
+		goto out;
+	}
+	if (!(hashes = json_array())) {
+		rc = TC_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (json_array_append_new(hashes, b64_json(proof[i], MERKLE_HASH_LEN))) {
+			json_decref(hashes);
+			rc = TC_ENOMEM;
+			goto out;
+		}
+	*result = json_pack("{s:s, s:I, s:I, s:s, s:o, s:s}", "hash", subject,
+			    "index", (json_int_t)idx, "size", (json_int_t)cp->size,
+			    "entry", entry, "proof", hashes, "checkpoint", cp->note);
+	if (!*result) {
+		rc = TC_ENOMEM;
+		goto out;
+	}
+	*ok = 1;
+	snprintf(detail, dsize, "%s is leaf %llu of the log; its inclusion proof verifies"
+		 " against the signed checkpoint of %llu leaves", subject,
+		 (unsigned long long)idx, (unsigned long long)cp->size);
+out:
+	free(entry);
+	free(cp);
+	return rc;
+}
+
+static int
 verify(struct app *app, json_t *cred, json_t *checks, int *all_ok)
 {
 	struct di_result res = { 0 };
@@ -295,6 +434,21 @@ verify(struct app *app, json_t *cred, json_t *checks, int *all_ok)
 			 "expired (validUntil has passed)");
 		if ((rc = add_check(checks, "dates", ok, detail)))
 			return rc;
+		*all_ok &= ok;
+	}
+
+	/* in the transparency log, under a signed checkpoint */
+	{
+		json_t *result = NULL;
+
+		if ((rc = log_check(app, cred, &ok, detail, sizeof(detail), &result)) ||
+		    (rc = add_check(checks, "log", ok, detail))) {
+			json_decref(result);
+			return rc;
+		}
+		if (result)
+			json_object_set_new(json_array_get(checks, json_array_size(checks) - 1),
+					    "result", result);
 		*all_ok &= ok;
 	}
 	return 0;

