@@ -342,15 +342,21 @@ on_course_update(struct app *app, struct http_request *req, struct http_response
 		goto out;
 	}
 	c->updated_at = now_s();
-	if ((rc = search_text(app, c, &text)) || (rc = store_course_update(app->store, c, text))) {
+	/* the fields and the issuing mode commit together, or neither */
+	if ((rc = search_text(app, c, &text)) == 0 && (rc = store_begin(app->store)) == 0) {
+		rc = store_course_update(app->store, c, text);
+		if (rc == 0 && mode)
+			rc = store_course_set_issue_mode(app->store, c->id, mode);
+		if (rc == 0)
+			rc = store_commit(app->store);
+		if (rc)
+			store_rollback(app->store);
+	}
+	if (rc) {
 		if (rc == TC_ECONFLICT)
 			problem_respond(resp, 409, NULL, "the institution has a course with this code already");
 		else
 			problem_respond_err(resp, rc, NULL);
-		goto out;
-	}
-	if (mode && (rc = store_course_set_issue_mode(app->store, c->id, mode))) {
-		problem_respond_err(resp, rc, NULL);
 		goto out;
 	}
 	api_audit(app, req, c->institution_id, "course.updated", c->uid,
