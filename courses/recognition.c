@@ -800,6 +800,93 @@ recognition_decide(const struct recog_facts *f, const struct recog_rule *rules, 
 	return 0;
 }
 
+/* ---- facts from a credential --------------------------------------------- */
+
+static int
+digits(const char *s, int n, int *out)
+{
+	*out = 0;
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		*out = *out * 10 + (s[i] - '0');
+	}
+	return 0;
+}
+
+int
+recognition_time_parse(const char *s, int64_t *out)
+{
+	char day[11];
+	int64_t days;
+	int h, m, sec;
+	const char *p;
+
+	if (!s || strlen(s) < 20 || s[10] != 'T' || s[13] != ':' || s[16] != ':')
+		return TC_EINVALID;
+	memcpy(day, s, 10);
+	day[10] = '\0';
+	if (recognition_date_days(day, &days) || digits(s + 11, 2, &h) || digits(s + 14, 2, &m) ||
+	    digits(s + 17, 2, &sec) || h > 23 || m > 59 || sec > 60)
+		return TC_EINVALID;
+	p = s + 19;
+	if (*p == '.') {
+		if (!isdigit((unsigned char)p[1]))
+			return TC_EINVALID;
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	}
+	if (p[0] != 'Z' || p[1] != '\0')
+		return TC_EINVALID;
+	*out = days * 86400 + h * 3600 + m * 60 + (sec == 60 ? 59 : sec);
+	return 0;
+}
+
+int
+recognition_facts_from_credential(const char *text, size_t len, struct recog_facts *f,
+				  char *did, size_t didsize, int64_t *signed_at)
+{
+	json_t *root = text ? json_loadb(text, len, 0, NULL) : NULL;
+	json_t *issuer, *subject, *ach, *v, *proof;
+	const char *iss, *code, *from, *created = NULL;
+	int rc = TC_EINVALID, x;
+
+	if (!root || !f || !did || !didsize || !signed_at)
+		goto out;
+	issuer = json_object_get(root, "issuer");
+	iss = json_is_string(issuer) ? json_string_value(issuer)
+				     : json_string_value(json_object_get(issuer, "id"));
+	from = json_string_value(json_object_get(root, "validFrom"));
+	subject = json_object_get(root, "credentialSubject");
+	ach = json_object_get(subject, "achievement");
+	code = json_string_value(json_object_get(ach, "humanCode"));
+	if (!iss || strlen(iss) >= didsize || !from || recognition_time_parse(from, &f->issued_at) ||
+	    !code || strlen(code) >= sizeof(f->course_code))
+		goto out;
+	snprintf(did, didsize, "%s", iss);
+	snprintf(f->course_code, sizeof(f->course_code), "%s", code);
+	f->credits_x10 = 0;
+	v = json_object_get(subject, "creditsEarned");
+	if (!json_is_number(v))
+		v = json_object_get(ach, "creditsAvailable");
+	if (json_is_number(v) && json_number_value(v) > 0 && json_number_value(v) <= 600)
+		f->credits_x10 = (int)round(json_number_value(v) * 10);
+	f->grade_x100 = -1;
+	v = json_object_get(json_array_get(json_object_get(subject, "result"), 0), "value");
+	if (json_is_string(v) && recognition_grade_parse(json_string_value(v), &x) == 0)
+		f->grade_x100 = x;
+	proof = json_object_get(root, "proof");
+	if (json_is_array(proof))
+		proof = json_array_get(proof, 0);
+	created = json_string_value(json_object_get(proof, "created"));
+	if (!created || recognition_time_parse(created, signed_at))
+		*signed_at = f->issued_at;
+	rc = 0;
+out:
+	json_decref(root);
+	return rc;
+}
+
 /* ---- the trust list -------------------------------------------------------- */
 
 enum recog_reason

@@ -199,6 +199,25 @@ int recognition_rule_matches(const struct recog_rule *r, const struct recog_fact
 int recognition_decide(const struct recog_facts *f, const struct recog_rule *rules, size_t n,
 		       int64_t now, struct recog_decision *out);
 
+/* "YYYY-MM-DDTHH:MM:SS[.fraction]Z" (UTC) as Unix seconds; 0 or
+ * TC_EINVALID. */
+int recognition_time_parse(const char *s, int64_t *out);
+
+/*
+ * Reads from a signed OpenBadgeCredential (JSON TEXT, LEN bytes, as tinchi
+ * issues it) what the decision and the trust check need: the issuer's DID
+ * (issuer.id, or issuer when it is a string) into DID (DIDSIZE bytes), the
+ * signing time (the first proof's created, else validFrom) into
+ * *SIGNED_AT, and into F: course_code (credentialSubject.achievement.
+ * humanCode), credits_x10 (creditsEarned, else the achievement's
+ * creditsAvailable; 0 when neither), grade_x100 (the first result's value
+ * when it is a grade on 0..10, else -1) and issued_at (validFrom). Other
+ * members of F are left alone. 0, or TC_EINVALID when the text is not such
+ * a credential (no issuer, validFrom or humanCode); F is then unspecified.
+ */
+int recognition_facts_from_credential(const char *text, size_t len, struct recog_facts *f,
+				      char *did, size_t didsize, int64_t *signed_at);
+
 /* ---- the trust list ------------------------------------------------------ */
 
 /* One key of a registered institution, as the registry publishes it. */

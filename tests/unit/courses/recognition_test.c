@@ -459,6 +459,50 @@ test_conversion(void)
 	   strcmp(d.converted, "D") == 0, "a conversion without a minimum: any band");
 }
 
+static void
+test_facts(void)
+{
+	static const char cred[] =
+		"{\"@context\":[],\"type\":[\"VerifiableCredential\",\"OpenBadgeCredential\"],"
+		"\"issuer\":{\"id\":\"did:key:z6MkISSUER\",\"type\":[\"Profile\"],\"name\":\"VNU\"},"
+		"\"validFrom\":\"2026-06-01T00:00:10Z\",\"credentialSubject\":{\"achievement\":"
+		"{\"humanCode\":\"INT1001\",\"creditsAvailable\":3.0},\"creditsEarned\":3.0,"
+		"\"result\":[{\"type\":[\"Result\"],\"value\":\"8.5\"}]},"
+		"\"proof\":{\"created\":\"2026-06-01T00:00:09Z\"}}";
+	struct recog_facts f;
+	char did[96];
+	int64_t t, signed_at = 0;
+
+	ok(recognition_time_parse("2026-06-01T00:00:00Z", &t) == 0 && t == JUNE1, "a time");
+	ok(recognition_time_parse("2026-06-01T01:02:03.250Z", &t) == 0 && t == JUNE1 + 3723,
+	   "with a fraction");
+	ok(recognition_time_parse("2026-06-01T24:00:00Z", &t) &&
+	   recognition_time_parse("2026-06-01T00:00:00+07:00", &t) &&
+	   recognition_time_parse("2026-06-01", &t) && recognition_time_parse("2026-06-01T00:00:00.Z", &t),
+	   "bad times refused");
+	memset(&f, 0, sizeof(f));
+	ok(recognition_facts_from_credential(cred, strlen(cred), &f, did, sizeof(did), &signed_at) == 0,
+	   "facts from a credential");
+	ok(strcmp(did, "did:key:z6MkISSUER") == 0 && strcmp(f.course_code, "INT1001") == 0 &&
+	   f.credits_x10 == 30 && f.grade_x100 == 850 && f.issued_at == JUNE1 + 10 &&
+	   signed_at == JUNE1 + 9, "issuer, course, credits, grade, dates");
+	{
+		const char *j = "{\"issuer\":\"did:key:z6MkX\",\"validFrom\":\"2026-06-01T00:00:00Z\","
+			"\"credentialSubject\":{\"achievement\":{\"humanCode\":\"C1\"},"
+			"\"result\":[{\"value\":\"Passed\"}]}}";
+
+		ok(recognition_facts_from_credential(j, strlen(j), &f, did, sizeof(did),
+						     &signed_at) == 0 && strcmp(did, "did:key:z6MkX") == 0 &&
+		   f.grade_x100 == -1 && f.credits_x10 == 0 && signed_at == JUNE1,
+		   "issuer as a string, no grade, no credits, signed at validFrom");
+	}
+	ok(recognition_facts_from_credential("{\"validFrom\":\"2026-06-01T00:00:00Z\"}", 36, &f,
+					     did, sizeof(did), &signed_at) == TC_EINVALID,
+	   "no issuer: refused");
+	ok(recognition_facts_from_credential("[", 1, &f, did, sizeof(did), &signed_at) == TC_EINVALID,
+	   "not JSON: refused");
+}
+
 int
 main(void)
 {
@@ -470,5 +514,6 @@ main(void)
 	test_credential_checks();
 	test_keycheck();
 	test_conversion();
+	test_facts();
 	return done_testing();
 }
