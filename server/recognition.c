@@ -1,12 +1,9 @@
 /* recognition.c - see recognition.h. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "courses/course.h"
 #include "courses/errors.h"
 #include "server/recognition.h"
-#include "storage/courses.h"
 #include "storage/credentials.h"
 #include "storage/identity.h"
 #include "storage/recognition.h"
@@ -87,7 +84,6 @@ recognition_evaluate(struct store *s, int64_t institution_id, const struct crede
 {
 	char keys[RECOG_LOOKUP_KEYS][RECOG_KEY_MAX];
 	struct cands cands = { out, 0 };
-	struct course *course = NULL;
 	int n, rc;
 
 	if (!out)
@@ -103,14 +99,7 @@ recognition_evaluate(struct store *s, int64_t institution_id, const struct crede
 	out->facts.revoked = c->revoked_at != 0;
 	if ((rc = trust(s, c, out)))
 		return rc;
-	if (!(course = calloc(1, sizeof(*course))))
-		return TC_ENOMEM;
-	rc = store_course_get_id(s, c->course_id, course);
-	if (rc == 0) {
-		snprintf(out->facts.level, sizeof(out->facts.level), "%s", course->level);
-		rc = store_course_field_get(s, c->course_id, out->facts.field);
-	}
-	free(course);
+	rc = store_course_level_field(s, c->course_id, out->facts.level, out->facts.field);
 	if (rc)
 		return rc;
 	if (out->facts.issuer_id) {

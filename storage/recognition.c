@@ -107,9 +107,10 @@ store_course_field_set(struct store *s, int64_t course_id, const char *field)
 }
 
 int
-store_course_field_get(struct store *s, int64_t course_id, char out[RECOG_FIELD_MAX + 1])
+store_course_level_field(struct store *s, int64_t course_id, char level[RECOG_LEVEL_MAX + 1],
+			 char field[RECOG_FIELD_MAX + 1])
 {
-	if (!out)
+	if (!level || !field)
 		return TC_EINVALID;
-	DISPATCH(field_get(s, course_id, out));
+	DISPATCH(level_field(s, course_id, level, field));
 }

@@ -15,6 +15,9 @@
  * - courses.isced_field: a course's ISCED-F 2013 field ('' when unset).
  * - index institution_keys_by_did: the issuer of a did:key in one look-up.
  *
+ * The three look-ups of the recognition hot path (candidates, key by DID,
+ * a course's level and field) use long-lived statements.
+ *
  * Same conventions as storage/identity.h: 0 or a TC_E* code.
  */
 #ifndef TINCHI_STORE_RECOGNITION_H
@@ -77,7 +80,9 @@ int store_recog_rule_versions(struct store *s, int64_t institution_id, int64_t r
  * The candidate rules of INSTITUTION_ID for a credential of SOURCE_ID whose
  * lookup keys are KEYS (N, 1..RECOG_LOOKUP_KEYS; recognition_lookup_keys):
  * the current version of every rule of source SOURCE_ID or any source with
- * one of the keys, each once, by id. Only index look-ups. CB as above.
+ * one of the keys, each once, by id. Only index look-ups, with one
+ * long-lived statement (so CB must not call this function again). CB as
+ * above.
  */
 int store_recog_candidates(struct store *s, int64_t institution_id, int64_t source_id,
 			   char keys[][RECOG_KEY_MAX], int n,
@@ -87,10 +92,12 @@ int store_recog_candidates(struct store *s, int64_t institution_id, int64_t sour
  * OUT. TC_ENOTFOUND. */
 int store_registry_key_by_did(struct store *s, const char *did, struct inst_key *out);
 
-/* A course's ISCED-F field ("" when unset): set (FIELD checked by the
- * caller) and read. TC_ENOTFOUND for an unknown course. */
+/* Sets a course's ISCED-F field ("" clears it; FIELD checked by the
+ * caller). TC_ENOTFOUND for an unknown course. */
 int store_course_field_set(struct store *s, int64_t course_id, const char *field);
-int store_course_field_get(struct store *s, int64_t course_id,
-			   char out[RECOG_FIELD_MAX + 1]);
+/* A course's level and ISCED-F field ("" when unset) in one look-up.
+ * TC_ENOTFOUND for an unknown course. */
+int store_course_level_field(struct store *s, int64_t course_id,
+			     char level[RECOG_LEVEL_MAX + 1], char field[RECOG_FIELD_MAX + 1]);
 
 #endif

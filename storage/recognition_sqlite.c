@@ -220,28 +220,32 @@ sq_versions(struct store *s, int64_t institution_id, int64_t rule_id,
 	return rc == 0 && rows == 0 ? TC_ENOTFOUND : rc;
 }
 
+/* The one query of the recognition hot path: a long-lived statement. */
 static int
 sq_candidates(struct store *s, int64_t institution_id, int64_t source_id,
 	      char keys[][RECOG_KEY_MAX], int n,
 	      int (*cb)(const struct recog_rule_rec *r, void *arg), void *arg)
 {
 	static const char op[] = "recognition candidates";
-	const char *k[RECOG_LOOKUP_KEYS];
 	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = store_sqlite_stmt(s, STMT_RECOG_CANDIDATES,
+				   "SELECT " RULE_COLUMNS " FROM recognition_rules r"
+				   " WHERE r.id IN (SELECT rule_id FROM recognition_rule_keys"
+				   " WHERE institution_id = ?1 AND source_id IN (?2, 0)"
+				   " AND key IN (?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)) ORDER BY r.id", &st);
 
-	/* unused places bind NULL, which equals no key */
-	for (int i = 0; i < RECOG_LOOKUP_KEYS; i++)
-		k[i] = i < n ? keys[i] : NULL;
-	rc = sqlu_preparef(s, op, &st, "SELECT " RULE_COLUMNS " FROM recognition_rules r"
-			   " WHERE r.id IN (SELECT rule_id FROM recognition_rule_keys"
-			   " WHERE institution_id = ?1 AND source_id IN (?2, 0)"
-			   " AND key IN (?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)) ORDER BY r.id",
-			   "iitttttttt", institution_id, source_id, k[0], k[1], k[2], k[3], k[4],
-			   k[5], k[6], k[7]);
+	if (rc)
+		return rc;
+	/* unused places stay NULL, which equals no key */
+	if (sqlu_bind_int(st, 1, institution_id) || sqlu_bind_int(st, 2, source_id))
+		rc = sqlu_bind_fail(s, op);
+	for (int i = 0; rc == 0 && i < RECOG_LOOKUP_KEYS; i++)
+		if (i < n ? sqlu_bind_text(st, 3 + i, keys[i])
+			  : sqlite3_bind_null(st, 3 + i) != SQLITE_OK)
+			rc = sqlu_bind_fail(s, op);
 	if (rc == 0)
 		rc = each_row(s, st, op, cb, arg, NULL);
-	sqlite3_finalize(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -251,13 +255,14 @@ sq_key_by_did(struct store *s, const char *did, struct inst_key *out)
 	static const char op[] = "registry key by did";
 	sqlite3_stmt *st = NULL;
 	const void *pub;
-	int rc = sqlu_preparef(s, op, &st, "SELECT id, institution_id, file, pub, did,"
-			       " valid_from, valid_until FROM institution_keys WHERE did = ?1",
-			       "t", did);
+	int rc = store_sqlite_stmt(s, STMT_RECOG_KEY_BY_DID, "SELECT id, institution_id, file,"
+				   " pub, did, valid_from, valid_until FROM institution_keys"
+				   " WHERE did = ?1", &st);
 
 	memset(out, 0, sizeof(*out));
-	if (rc == 0)
-		rc = sqlu_step_row(s, st, op);
+	if (rc)
+		return rc;
+	rc = sqlu_bind_text(st, 1, did) ? sqlu_bind_fail(s, op) : sqlu_step_row(s, st, op);
 	if (rc == 0) {
 		out->id = sqlu_col_int(st, 0);
 		out->institution_id = sqlu_col_int(st, 1);
@@ -273,7 +278,7 @@ sq_key_by_did(struct store *s, const char *did, struct inst_key *out)
 		if (rc == 0)
 			rc = sqlu_col_text(st, 4, out->did, sizeof(out->did));
 	}
-	sqlite3_finalize(st);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -287,19 +292,23 @@ sq_field_set(struct store *s, int64_t course_id, const char *field)
 }
 
 static int
-sq_field_get(struct store *s, int64_t course_id, char out[RECOG_FIELD_MAX + 1])
+sq_level_field(struct store *s, int64_t course_id, char level[RECOG_LEVEL_MAX + 1],
+	       char field[RECOG_FIELD_MAX + 1])
 {
-	static const char op[] = "course field get";
+	static const char op[] = "course level and field";
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_preparef(s, op, &st, "SELECT isced_field FROM courses WHERE id = ?1", "i",
-			       course_id);
+	int rc = store_sqlite_stmt(s, STMT_RECOG_COURSE, "SELECT level, isced_field FROM courses"
+				   " WHERE id = ?1", &st);
 
-	out[0] = '\0';
+	level[0] = field[0] = '\0';
+	if (rc)
+		return rc;
+	rc = sqlu_bind_int(st, 1, course_id) ? sqlu_bind_fail(s, op) : sqlu_step_row(s, st, op);
 	if (rc == 0)
-		rc = sqlu_step_row(s, st, op);
+		rc = sqlu_col_text(st, 0, level, RECOG_LEVEL_MAX + 1);
 	if (rc == 0)
-		rc = sqlu_col_text(st, 0, out, RECOG_FIELD_MAX + 1);
-	sqlite3_finalize(st);
+		rc = sqlu_col_text(st, 1, field, RECOG_FIELD_MAX + 1);
+	sqlu_done(st);
 	return rc;
 }
 
@@ -312,5 +321,5 @@ const struct recognition_ops sqlite_recognition_ops = {
 	.candidates = sq_candidates,
 	.key_by_did = sq_key_by_did,
 	.field_set = sq_field_set,
-	.field_get = sq_field_get,
+	.level_field = sq_level_field,
 };

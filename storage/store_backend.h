@@ -344,7 +344,8 @@ struct recognition_ops {
 			  int (*cb)(const struct recog_rule_rec *r, void *arg), void *arg);
 	int (*key_by_did)(struct store *s, const char *did, struct inst_key *out);
 	int (*field_set)(struct store *s, int64_t course_id, const char *field);
-	int (*field_get)(struct store *s, int64_t course_id, char out[RECOG_FIELD_MAX + 1]);
+	int (*level_field)(struct store *s, int64_t course_id, char level[RECOG_LEVEL_MAX + 1],
+			   char field[RECOG_FIELD_MAX + 1]);
 };
 
 struct store_ops {

@@ -73,6 +73,10 @@ enum store_sqlite_stmt {
 	STMT_XAPI_AGENT_ADD,
 	STMT_XAPI_ACTIVITY_ADD,
 	STMT_XAPI_VOID,
+	/* recognition (recognition_sqlite.c) */
+	STMT_RECOG_CANDIDATES,
+	STMT_RECOG_KEY_BY_DID,
+	STMT_RECOG_COURSE,
 
 	STMT_COUNT
 };

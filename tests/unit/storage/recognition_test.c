@@ -99,6 +99,7 @@ setup(void)
 	snprintf(c.code, sizeof(c.code), "%s", "INT1001");
 	snprintf(c.title, sizeof(c.title), "%s", "Lập trình C");
 	snprintf(c.language, sizeof(c.language), "%s", "vi");
+	snprintf(c.level, sizeof(c.level), "%s", "ug-1");
 	c.credits_x10 = 30;
 	c.status = COURSE_PUBLISHED;
 	c.owner_id = owner_id;
@@ -345,7 +346,7 @@ static void
 test_registry(void)
 {
 	struct inst_key k, got;
-	char field[RECOG_FIELD_MAX + 1];
+	char field[RECOG_FIELD_MAX + 1], level[RECOG_LEVEL_MAX + 1];
 
 	memset(&k, 0, sizeof(k));
 	k.institution_id = inst_a;
@@ -366,11 +367,13 @@ test_registry(void)
 	is_int(store_registry_key_by_did(st, "did:key:z6MkNONE", &got), TC_ENOTFOUND,
 	       "an unknown DID");
 
-	ok(store_course_field_get(st, course_id, field) == 0 && field[0] == '\0',
-	   "a course has no field at first");
+	ok(store_course_level_field(st, course_id, level, field) == 0 && field[0] == '\0' &&
+	   strcmp(level, "ug-1") == 0, "a course has its level and no field at first");
 	ok(store_course_field_set(st, course_id, "0613") == 0 &&
-	   store_course_field_get(st, course_id, field) == 0 && strcmp(field, "0613") == 0,
-	   "set and read back");
+	   store_course_level_field(st, course_id, level, field) == 0 &&
+	   strcmp(field, "0613") == 0, "set and read back");
+	is_int(store_course_level_field(st, 424242, level, field), TC_ENOTFOUND,
+	       "the level and field of an unknown course");
 	is_int(store_course_field_set(st, 424242, "06"), TC_ENOTFOUND, "an unknown course");
 	is_int(store_course_field_set(st, course_id, "06131"), TC_EINVALID, "too long");
 }
