@@ -534,6 +534,49 @@ const struct migration sqlite_migrations[] = {
 		"ALTER TABLE courses ADD COLUMN credential_issue TEXT NOT NULL DEFAULT 'auto'"
 		"  CHECK (credential_issue IN ('auto', 'approval'));"
 	},
+	{
+		16, "recognition",
+		/* recognition rules, their versions and their look-up index
+		 * (storage/recognition.h); source_id 0 is any registered
+		 * institution, so it has no foreign key */
+		"CREATE TABLE recognition_rules ("
+		"  id INTEGER PRIMARY KEY,"
+		"  institution_id INTEGER NOT NULL REFERENCES institutions (id),"
+		"  source_id INTEGER NOT NULL DEFAULT 0,"
+		"  version INTEGER NOT NULL CHECK (version > 0),"
+		"  status TEXT NOT NULL CHECK (status IN ('proposed', 'active', 'expired')),"
+		"  body TEXT NOT NULL,"
+		"  updated_at INTEGER NOT NULL"
+		");"
+		"CREATE INDEX recognition_rules_by_institution"
+		"  ON recognition_rules (institution_id, id);"
+		"CREATE TABLE recognition_rule_versions ("
+		"  rule_id INTEGER NOT NULL REFERENCES recognition_rules (id),"
+		"  version INTEGER NOT NULL,"
+		"  source_id INTEGER NOT NULL,"
+		"  status TEXT NOT NULL,"
+		"  body TEXT NOT NULL,"
+		"  created_at INTEGER NOT NULL,"
+		"  created_by INTEGER NOT NULL DEFAULT 0,"
+		"  PRIMARY KEY (rule_id, version)"
+		");"
+		"CREATE TRIGGER recognition_rule_versions_fixed"
+		"  BEFORE UPDATE ON recognition_rule_versions"
+		"  BEGIN SELECT RAISE(ABORT, 'a rule version is never changed'); END;"
+		"CREATE TRIGGER recognition_rule_versions_kept"
+		"  BEFORE DELETE ON recognition_rule_versions"
+		"  BEGIN SELECT RAISE(ABORT, 'a rule version is never removed'); END;"
+		"CREATE TABLE recognition_rule_keys ("
+		"  institution_id INTEGER NOT NULL,"
+		"  source_id INTEGER NOT NULL,"
+		"  key TEXT NOT NULL,"
+		"  rule_id INTEGER NOT NULL REFERENCES recognition_rules (id),"
+		"  PRIMARY KEY (institution_id, source_id, key, rule_id)"
+		") WITHOUT ROWID;"
+		"CREATE INDEX recognition_rule_keys_by_rule ON recognition_rule_keys (rule_id);"
+		"ALTER TABLE courses ADD COLUMN isced_field TEXT NOT NULL DEFAULT '';"
+		"CREATE INDEX institution_keys_by_did ON institution_keys (did);"
+	},
 };
 
 const size_t sqlite_migrations_count =

@@ -13,6 +13,7 @@
 #include "storage/identity.h"
 #include "storage/media_jobs.h"
 #include "storage/completion.h"
+#include "courses/recognition.h"
 
 struct store;
 
@@ -332,6 +333,27 @@ struct tlog_ops {
 				int (*cb)(const struct tlog_checkpoint *cp, void *arg), void *arg);
 };
 
+/* storage/recognition.h, same rules. */
+struct recog_rule_rec;
+struct recognition_ops {
+	int (*add)(struct store *s, struct recog_rule_rec *r, char keys[][RECOG_KEY_MAX], int n);
+	int (*update)(struct store *s, const struct recog_rule_rec *r, char keys[][RECOG_KEY_MAX],
+		      int n);
+	int (*get)(struct store *s, int64_t institution_id, int64_t rule_id,
+		   struct recog_rule_rec *out);
+	int (*each)(struct store *s, int64_t institution_id,
+		    int (*cb)(const struct recog_rule_rec *r, void *arg), void *arg);
+	int (*versions)(struct store *s, int64_t institution_id, int64_t rule_id,
+			int (*cb)(const struct recog_rule_rec *r, void *arg), void *arg);
+	int (*candidates)(struct store *s, int64_t institution_id, int64_t source_id,
+			  char keys[][RECOG_KEY_MAX], int n,
+			  int (*cb)(const struct recog_rule_rec *r, void *arg), void *arg);
+	int (*key_by_did)(struct store *s, const char *did, struct inst_key *out);
+	int (*field_set)(struct store *s, int64_t course_id, const char *field);
+	int (*level_field)(struct store *s, int64_t course_id, char level[RECOG_LEVEL_MAX + 1],
+			   char field[RECOG_FIELD_MAX + 1]);
+};
+
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *s);
@@ -349,6 +371,7 @@ struct store_ops {
 	const struct xapi_ops *xapi;		/* NULL: TC_EUNSUPPORTED */
 	const struct credential_ops *credentials;	/* NULL: TC_EUNSUPPORTED */
 	const struct tlog_ops *tlog;		/* NULL: TC_EUNSUPPORTED */
+	const struct recognition_ops *recognition;	/* NULL: TC_EUNSUPPORTED */
 };
 
 struct store {
