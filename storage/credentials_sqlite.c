@@ -705,8 +705,9 @@ credentials_convert_v14(sqlite3 *db)
 	int rc = db_prepare(db, "SELECT id, uid, institution_id, course_id, person_id,"
 			    " status_index, json, hash, issued_at, revoked_at, revoke_reason"
 			    " FROM credentials ORDER BY id", &row, op);
-	int src;
+	int src = SQLITE_DONE;
 
+	log_info("migration 14: converting the stored credentials to their fields");
 	while (rc == 0 && (src = sqlite3_step(row)) == SQLITE_ROW) {
 		struct credential_rec c;
 		int64_t ach = 0;
