@@ -32,6 +32,7 @@
 #include "courses/errors.h"
 #include "courses/identity.h"
 #include "courses/people.h"
+#include "courses/xapi.h"
 #include "server/api_util.h"
 #include "server/api_vcapi.h"
 #include "server/app.h"
@@ -206,8 +207,9 @@ check_row(struct app *app, int64_t institution_id, const struct issue_row *row,
 		char at[32];
 
 		snprintf(at, sizeof(at), "%sT00:00:00Z", row->completed_on);
-		if (issuing_utc_seconds(at, &ok->awarded_at))
+		if (xapi_timestamp_parse(at, &ok->awarded_at))
 			return TC_EINVALID;	/* date_check passed: not reached */
+		ok->awarded_at /= 1000000;
 	}
 	rc = store_course_get_by_code(app->store, institution_id, row->course_code, &ok->course);
 	if (rc == TC_ENOTFOUND)

@@ -31,6 +31,7 @@
 #include "courses/jcs.h"
 #include "courses/log.h"
 #include "courses/statuslist.h"
+#include "courses/xapi.h"
 #include "server/api_util.h"
 #include "server/api_xapi.h"
 #include "server/app.h"
@@ -335,7 +336,10 @@ load_job(struct app *app, const struct pending *p, int i, struct job *j)
 		issuing_grade_text((int)llround(json_number_value(grade) * 100), j->grade);
 		snprintf(j->term, sizeof(j->term), "%.4s", at);
 		/* awardedDate: when the completion was recorded */
-		j->awarded = issuing_utc_seconds(at, &j->awarded_at) == 0;
+		if (xapi_timestamp_parse(at, &j->awarded_at) == 0) {
+			j->awarded = 1;
+			j->awarded_at /= 1000000;	/* whole seconds: api_time */
+		}
 		if (!json_is_true(passed))
 			rc = JOB_SKIP;
 	}
@@ -404,22 +408,6 @@ issuing_run(struct app *app, int *issued)
 	if (issued)
 		*issued = count;
 	return rc;
-}
-
-int
-issuing_utc_seconds(const char *t, int64_t *out)
-{
-	struct tm tm = { 0 };
-	int n = 0;
-
-	if (!t || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-			 &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n == 0 || t[n] ||
-	    tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31)
-		return TC_EINVALID;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	*out = (int64_t)timegm(&tm);
-	return 0;
 }
 
 int

@@ -46,9 +46,6 @@ struct credential_rec;
 #define ISSUING_TERM_MAX 63
 #define ISSUING_FIELD_MAX 120	/* bytes of a fieldOfStudy */
 
-/* "2025-06-30T09:00:00Z" into seconds since the epoch; 0 or TC_EINVALID. */
-int issuing_utc_seconds(const char *t, int64_t *out);
-
 /*
  * Issues one credential from plain inputs, signed by the current key of
  * COURSE's institution: PERSON completed COURSE with GRADE (text on the

@@ -4,7 +4,6 @@
  * credentials back, and the status list bits.
  */
 #include <stdio.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +15,7 @@
 #include "courses/errors.h"
 #include "courses/log.h"
 #include "courses/statuslist.h"
+#include "courses/xapi.h"
 #include "storage/credentials.h"
 #include "storage/sqlite_util.h"
 #include "storage/store_backend.h"
@@ -577,22 +577,6 @@ sq_status_list(struct store *s, int64_t institution_id, const char *purpose,
 
 /* ---- migration 14: stored texts become rows of fields ------------------------------ */
 
-/* "YYYY-MM-DDTHH:MM:SSZ" into seconds; TC_EINVALID. */
-static int
-utc_seconds(const char *t, int64_t *out)
-{
-	struct tm tm = { 0 };
-	char z = 0;
-
-	if (sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z) != 7 || z != 'Z')
-		return TC_EINVALID;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	*out = (int64_t)timegm(&tm);
-	return 0;
-}
-
 /* Copies S (NULL: "") into OUT of N bytes; TC_EINVALID when it does not fit. */
 static int
 copy_field(char *out, size_t n, const char *s)
@@ -649,13 +633,14 @@ convert_one(sqlite3 *db, sqlite3_stmt *row, struct credential_rec *c)
 		 copy_field(c->grade, sizeof(c->grade), in.grade) ||
 		 (in.term && !in.term[0]) || (in.grade && !in.grade[0]))
 		why = "a field is longer than the compact form holds";
-	else if (in.awarded_date && utc_seconds(in.awarded_date, &c->awarded_at))
-		why = "awardedDate is not a UTC date-time";
+	else if (in.awarded_date && xapi_timestamp_parse(in.awarded_date, &c->awarded_at))
+		why = "awardedDate is not a date-time";
 	else if (credential_shared_json(&in, &shared) ||
 		 !(c->shared = json_dumps(shared, JSON_COMPACT | JSON_SORT_KEYS)))
 		rc = TC_ENOMEM;
 	if (!why && rc == 0) {
 		c->awarded = in.awarded_date != NULL;
+		c->awarded_at /= 1000000;	/* whole seconds; other forms do not rebuild */
 		c->credits_earned = in.credits_earned;
 		memcpy(c->signature, pr.signature, 64);
 		if (sqlite3_prepare_v2(db, "SELECT id FROM institution_keys WHERE institution_id = ?1"
