@@ -34,6 +34,11 @@ extern const size_t api_revocation_routes_count;
 int revocation_status(struct app *app, int64_t institution_id, const char *uid,
 		      int64_t index, int *revoked, char *detail, size_t detailsize);
 
+/* NULL when REASON (of a revocation, or of a declined credential) is
+ * acceptable: one line, not blank, at most CRED_REASON_CHARS characters;
+ * else what is wrong with it. */
+const char *revocation_reason_problem(const char *reason);
+
 /* Frees the cached status list credentials (api_cleanup). */
 void api_revocation_cleanup(struct app *app);
 

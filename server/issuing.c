@@ -313,13 +313,14 @@ collect(const struct outbox_event *e, void *arg)
 	return 0;
 }
 
-/* Reads what event I of P needs into J. 0; JOB_WAIT when it must stay
- * pending (logged), JOB_SKIP when it is to be consumed without a
- * credential, else an error. */
+/* Reads what event E needs into J. 0; JOB_WAIT when it must stay pending
+ * (logged; unless APPROVED, a course set to "approval" keeps it waiting),
+ * JOB_SKIP when it is to be consumed without a credential, else an
+ * error. */
 static int
-load_job(struct app *app, const struct pending *p, int i, struct job *j)
+load_job(struct app *app, const struct outbox_event *e, int approved, struct job *j)
 {
-	json_t *o = json_loads(p->payload[i], 0, NULL);
+	json_t *o = json_loads(e->payload ? e->payload : "", 0, NULL);
 	json_t *grade = o ? json_object_get(o, "grade") : NULL;
 	json_t *passed = o ? json_object_get(o, "passed") : NULL;
 	const char *at = o ? json_string_value(json_object_get(o, "completed_at")) : NULL;
@@ -327,10 +328,10 @@ load_job(struct app *app, const struct pending *p, int i, struct job *j)
 	int rc = 0;
 
 	memset(j, 0, sizeof(*j));
-	j->event_id = p->id[i];
+	j->event_id = e->id;
 	if (!json_is_number(grade) || !json_is_boolean(passed) || !at || strlen(at) < 4) {
 		log_err("outbox event %lld: payload is not a course.completed event",
-			(long long)p->id[i]);
+			(long long)e->id);
 		rc = TC_EINVALID;
 	} else {
 		issuing_grade_text((int)llround(json_number_value(grade) * 100), j->grade);
@@ -347,16 +348,16 @@ load_job(struct app *app, const struct pending *p, int i, struct job *j)
 	if (rc)
 		return rc;
 	if (rc == 0)
-		rc = store_course_get_id(app->store, p->course_id[i], &j->course);
+		rc = store_course_get_id(app->store, e->course_id, &j->course);
 	if (rc == 0)
-		rc = store_person_get(app->store, p->person_id[i], &j->person);
+		rc = store_person_get(app->store, e->person_id, &j->person);
 	if (rc == 0)
 		rc = store_institution_get_id(app->store, j->course.institution_id, &j->inst);
 	if (rc == 0 && j->course.starts_on[0] && j->course.ends_on[0])
 		snprintf(j->term, sizeof(j->term), "%s/%s", j->course.starts_on, j->course.ends_on);
-	if (rc == 0)
+	if (rc == 0 && !approved)
 		rc = store_course_issue_mode(app->store, j->course.id, mode);
-	if (rc == 0 && strcmp(mode, "auto") != 0)
+	if (rc == 0 && !approved && strcmp(mode, "auto") != 0)
 		return JOB_WAIT;	/* waits for a lecturer's approval */
 	if (rc == 0 && (rc = store_key_current(app->store, j->inst.id, &j->key)) == TC_ENOTFOUND) {
 		log_warn("institution %s has no signing key: the credential for course %s waits",
@@ -384,7 +385,10 @@ issuing_run(struct app *app, int *issued)
 		p->n = 0;
 		rc = store_outbox_each(app->store, "course.completed", after, BATCH, collect, p);
 		for (int i = 0; rc == 0 && i < p->n; i++) {
-			int r = load_job(app, p, i, j);
+			struct outbox_event e = { .id = p->id[i], .course_id = p->course_id[i],
+						  .person_id = p->person_id[i],
+						  .payload = p->payload[i] };
+			int r = load_job(app, &e, 0, j);
 
 			after = p->id[i];
 			if (r == 0 && (r = issue_one(app, j, NULL)) == 0)
@@ -436,6 +440,27 @@ issuing_issue(struct app *app, const struct course *course, const struct person 
 	}
 	if (rc == 0 && (rc = store_key_current(app->store, j->inst.id, &j->key)) == TC_ENOTFOUND)
 		rc = TC_ECONFLICT;	/* the institution has no signing key */
+	if (rc == 0)
+		rc = issue_one(app, j, out);
+	free(j);
+	return rc;
+}
+
+int
+issuing_approve(struct app *app, const struct outbox_event *event, struct credential_rec *out)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	int rc = j ? 0 : TC_ENOMEM;
+
+	if (rc == 0 && (!event || strcmp(event->kind, "course.completed") != 0))
+		rc = TC_EINVALID;
+	if (rc == 0) {
+		rc = load_job(app, event, 1, j);
+		if (rc == JOB_WAIT)
+			rc = TC_ECONFLICT;	/* the institution has no signing key */
+		else if (rc == JOB_SKIP)
+			rc = TC_EINVALID;	/* not passed: nothing to approve */
+	}
 	if (rc == 0)
 		rc = issue_one(app, j, out);
 	free(j);

@@ -63,4 +63,19 @@ int issuing_issue(struct app *app, const struct course *course, const struct per
 		  const char *grade, const char *term, int64_t awarded_at,
 		  const char *field_of_study, struct credential_rec *out);
 
+struct outbox_event;
+
+/*
+ * Issues the credential of EVENT (kind "course.completed", a passed
+ * completion: waiting, or declined, see store_credential_decline) whatever
+ * its course's credential_issue, as issuing_run would: the credential, its
+ * transparency log entry and the event consumed in one transaction. OUT as
+ * in issuing_issue. 0, TC_EINVALID (not such an event, or not passed),
+ * TC_ECONFLICT (the institution has no signing key), TC_ENOTFOUND (the
+ * event was consumed meanwhile, or its course or learner is gone), TC_EDB,
+ * TC_ENOMEM, TC_EIO.
+ */
+int issuing_approve(struct app *app, const struct outbox_event *event,
+		    struct credential_rec *out);
+
 #endif

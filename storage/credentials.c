@@ -172,6 +172,14 @@ store_course_issue_mode(struct store *s, int64_t course_id, char out[16])
 }
 
 int
+store_course_set_issue_mode(struct store *s, int64_t course_id, const char *mode)
+{
+	if (!mode || (strcmp(mode, "auto") != 0 && strcmp(mode, "approval") != 0))
+		return TC_EINVALID;
+	DISPATCH(set_issue_mode(s, course_id, mode));
+}
+
+int
 store_credential_find(struct store *s, int64_t institution_id, const char *code,
 		      int64_t person_id, const char *term, char uid[CRED_UID_MAX + 1])
 {
@@ -198,4 +206,22 @@ store_status_list_get(struct store *s, int64_t institution_id, const char *purpo
 	*bits = NULL;
 	*len = 0;
 	DISPATCH(status_list(s, institution_id, purpose, bits, len));
+}
+
+int
+store_credential_waiting_each(struct store *s, int64_t course_id,
+			      int (*cb)(const struct credential_waiting *w, void *arg), void *arg)
+{
+	if (!cb)
+		return TC_EINVALID;
+	DISPATCH(waiting_each(s, course_id, cb, arg));
+}
+
+int
+store_credential_decline(struct store *s, int64_t event_id, int64_t by, const char *reason,
+			 int64_t now)
+{
+	if (!reason || !reason[0] || strlen(reason) > CRED_REASON_MAX)
+		return TC_EINVALID;
+	DISPATCH(decline(s, event_id, by, reason, now));
 }

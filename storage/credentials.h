@@ -18,6 +18,9 @@
  *   the next index.
  * - courses.credential_issue: "auto" (issue on completion, the default) or
  *   "approval" (a lecturer approves first; such events stay pending).
+ * - a declined completion: its 'course.completed' outbox event is consumed
+ *   and its payload gains "declined": {"by": person id, "at", "reason"};
+ *   approving it later issues the credential and removes that member.
  *
  * Same conventions as storage/identity.h: 0 or a TC_E* code.
  */
@@ -80,9 +83,10 @@ int store_status_next_k(struct store *s, int64_t institution_id, const char *pur
  * zero) when absent and its next_k moves from K to K + 1 (TC_ECONFLICT when
  * it is no longer K: somebody else took that index), C is inserted
  * (C->id filled in; TC_ECONFLICT for a uid taken) with its C->shared row
- * (found or added), and, when EVENT_ID is
- * not 0, that outbox event is marked consumed at C->issued_at
- * (TC_ENOTFOUND when it was consumed already). Any failure leaves nothing.
+ * (found or added), and, when EVENT_ID is not 0, that outbox event is
+ * marked consumed at C->issued_at, or, when it was declined
+ * (store_credential_decline), its decline is removed (TC_ENOTFOUND when it
+ * was consumed already otherwise). Any failure leaves nothing.
  */
 int store_credential_issue(struct store *s, struct credential_rec *c, const char *purpose,
 			   int64_t k, int64_t event_id);
@@ -104,12 +108,53 @@ int store_status_bit(struct store *s, int64_t institution_id, const char *purpos
 /* COURSE_ID's credential_issue ("auto" or "approval") into OUT. */
 int store_course_issue_mode(struct store *s, int64_t course_id, char out[16]);
 
+/* Sets COURSE_ID's credential_issue to MODE ("auto" or "approval", else
+ * TC_EINVALID, nothing changes). 0, TC_ENOTFOUND or a storage error. */
+int store_course_set_issue_mode(struct store *s, int64_t course_id, const char *mode);
+
 /* The uid (into UID) of a credential, not revoked, that INSTITUTION_ID
  * issued to PERSON_ID for the course with humanCode CODE (on tinchi or
  * not) and credentialSubject.term TERM (the key that keeps bulk and VC-API
  * issuing idempotent). 0 or TC_ENOTFOUND. */
 int store_credential_find(struct store *s, int64_t institution_id, const char *code,
 			  int64_t person_id, const char *term, char uid[CRED_UID_MAX + 1]);
+
+struct credential_waiting {
+	int64_t event_id;		/* the 'course.completed' outbox event */
+	int64_t course_id, person_id;
+	char person_uid[37];
+	char full_name[256];
+	int grade_x100;			/* from the completion */
+	char letter[8];
+	int64_t completed_at;
+	int64_t declined_at;		/* 0: waiting; else declined at */
+	char declined_by[37];		/* the decliner's uid ("" when unknown) */
+	char decline_reason[CRED_REASON_MAX + 1];
+	const char *payload;		/* the event's JSON, borrowed for the callback */
+};
+
+/*
+ * The passed completions of COURSE_ID without a credential: unconsumed
+ * 'course.completed' events (waiting for approval, or for the issuer) and
+ * declined ones, oldest event first. CB's record is borrowed for the call;
+ * a non-zero return stops and is returned. Declined events are found by a
+ * scan of the course's events (the outbox has no index by course).
+ */
+int store_credential_waiting_each(struct store *s, int64_t course_id,
+				  int (*cb)(const struct credential_waiting *w, void *arg),
+				  void *arg);
+
+/*
+ * Declines the waiting (unconsumed, passed) 'course.completed' event
+ * EVENT_ID: it is consumed at NOW without a credential and records BY (a
+ * person id, 0 for none), NOW and REASON (non-empty, at most
+ * CRED_REASON_MAX bytes) in one statement. TC_ENOTFOUND when it is not
+ * such an event (declined already, issued, or not there); TC_EINVALID.
+ * store_credential_issue with this EVENT_ID still issues it later.
+ */
+int store_credential_decline(struct store *s, int64_t event_id, int64_t by, const char *reason,
+			     int64_t now);
+
 /*
  * Revokes credential CREDENTIAL_ID at WHEN for REASON (non-empty, at most
  * CRED_REASON_MAX bytes): its revoked_at / revoke_reason are set and its

@@ -267,9 +267,13 @@ issue_steps(struct store *s, struct credential_rec *c, const char *purpose, int6
 	if (rc == 0)
 		rc = insert_row(store_sqlite_db(s), "credentials", c, ach, 0);
 	if (rc == 0 && event_id) {
-		rc = sqlu_execf(s, op, "UPDATE outbox SET consumed_at = ?1"
-				" WHERE id = ?2 AND consumed_at IS NULL", "ii", c->issued_at,
-				event_id);
+		/* a waiting event, or a declined one approved after all */
+		rc = sqlu_execf(s, op, "UPDATE outbox SET consumed_at = ?1, payload = CASE"
+				" WHEN consumed_at IS NULL THEN payload"
+				" ELSE json_remove(payload, '$.declined') END WHERE id = ?2"
+				" AND (consumed_at IS NULL"
+				" OR json_extract(payload, '$.declined') IS NOT NULL)", "ii",
+				c->issued_at, event_id);
 		if (rc == 0)
 			rc = sqlu_changed_one(s);
 	}
@@ -441,6 +445,77 @@ sq_issue_mode(struct store *s, int64_t course_id, char out[16])
 		rc = sqlu_col_text(st, 0, out, 16);
 	sqlite3_finalize(st);
 	return rc;
+}
+
+static int
+sq_set_issue_mode(struct store *s, int64_t course_id, const char *mode)
+{
+	static const char op[] = "course set issue mode";
+	int rc = sqlu_execf(s, op, "UPDATE courses SET credential_issue = ?2 WHERE id = ?1",
+			    "it", course_id, mode);
+
+	if (rc == 0 && sqlite3_changes(store_sqlite_db(s)) == 0)
+		rc = TC_ENOTFOUND;
+	return rc;
+}
+
+static int
+sq_waiting_each(struct store *s, int64_t course_id,
+		int (*cb)(const struct credential_waiting *w, void *arg), void *arg)
+{
+	static const char op[] = "credentials waiting";
+	struct credential_waiting w;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_preparef(s, op, &st, "SELECT o.id, o.person_id, p.uid, p.full_name,"
+			       " c.grade_hundredths, c.letter, c.completed_at,"
+			       " CASE WHEN o.consumed_at IS NULL THEN 0"
+			       " ELSE coalesce(json_extract(o.payload, '$.declined.at'), 0) END,"
+			       " coalesce(d.uid, ''),"
+			       " coalesce(json_extract(o.payload, '$.declined.reason'), ''), o.payload"
+			       " FROM outbox o JOIN completions c ON c.course_id = o.course_id"
+			       " AND c.person_id = o.person_id JOIN people p ON p.id = o.person_id"
+			       " LEFT JOIN people d ON o.consumed_at IS NOT NULL"
+			       " AND d.id = json_extract(o.payload, '$.declined.by')"
+			       " WHERE o.kind = 'course.completed' AND o.course_id = ?1"
+			       " AND json_extract(o.payload, '$.passed') = 1 AND (o.consumed_at IS NULL"
+			       " OR json_extract(o.payload, '$.declined') IS NOT NULL) ORDER BY o.id",
+			       "i", course_id);
+
+	while (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
+		memset(&w, 0, sizeof(w));
+		w.event_id = sqlu_col_int(st, 0);
+		w.course_id = course_id;
+		w.person_id = sqlu_col_int(st, 1);
+		w.grade_x100 = (int)sqlu_col_int(st, 4);
+		w.completed_at = sqlu_col_int(st, 6);
+		w.declined_at = sqlu_col_int(st, 7);
+		w.payload = (const char *)sqlite3_column_text(st, 10);
+		if (!w.payload)
+			rc = TC_ENOMEM;
+		if (rc == 0 && ((rc = sqlu_col_text(st, 2, w.person_uid, sizeof(w.person_uid))) ||
+				(rc = sqlu_col_text(st, 3, w.full_name, sizeof(w.full_name))) ||
+				(rc = sqlu_col_text(st, 5, w.letter, sizeof(w.letter))) ||
+				(rc = sqlu_col_text(st, 8, w.declined_by, sizeof(w.declined_by))) ||
+				(rc = sqlu_col_text(st, 9, w.decline_reason,
+						    sizeof(w.decline_reason)))))
+			break;
+		if (rc == 0)
+			rc = cb(&w, arg);
+	}
+	sqlite3_finalize(st);
+	return rc == TC_ENOTFOUND ? 0 : rc;
+}
+
+static int
+sq_decline(struct store *s, int64_t event_id, int64_t by, const char *reason, int64_t now)
+{
+	int rc = sqlu_execf(s, "credential decline", "UPDATE outbox SET consumed_at = ?2,"
+			    " payload = json_set(payload, '$.declined', json_object('by', ?3,"
+			    " 'at', ?2, 'reason', ?4)) WHERE id = ?1 AND kind = 'course.completed'"
+			    " AND consumed_at IS NULL AND json_extract(payload, '$.passed') = 1",
+			    "iiit", event_id, now, by, reason);
+
+	return rc ? rc : sqlu_changed_one(s);
 }
 
 static int
@@ -730,4 +805,7 @@ const struct credential_ops sqlite_credential_ops = {
 	.find = sq_find,
 	.revoke = sq_revoke,
 	.status_list = sq_status_list,
+	.set_issue_mode = sq_set_issue_mode,
+	.waiting_each = sq_waiting_each,
+	.decline = sq_decline,
 };

@@ -285,6 +285,7 @@ struct xapi_ops {
 
 /* storage/credentials.h, same rules. */
 struct credential_rec;
+struct credential_waiting;
 struct credential_ops {
 	int (*next_k)(struct store *s, int64_t institution_id, const char *purpose, int64_t *k);
 	int (*issue)(struct store *s, struct credential_rec *c, const char *purpose, int64_t k,
@@ -301,6 +302,11 @@ struct credential_ops {
 		      const char *reason);
 	int (*status_list)(struct store *s, int64_t institution_id, const char *purpose,
 			   unsigned char **bits, size_t *len);
+	int (*set_issue_mode)(struct store *s, int64_t course_id, const char *mode);
+	int (*waiting_each)(struct store *s, int64_t course_id,
+			    int (*cb)(const struct credential_waiting *w, void *arg), void *arg);
+	int (*decline)(struct store *s, int64_t event_id, int64_t by, const char *reason,
+		       int64_t now);
 };
 
 /* storage/tlog.h, same rules (store_tlog_append and store_tlog_source

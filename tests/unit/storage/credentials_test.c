@@ -1,451 +1,312 @@
 /*
- * credentials_test.c - tests for the compact credential store
- * (storage/credentials.h, migration 14) on real SQLite files in a mkdtemp
- * folder. Databases at schema 13 are made with signed credentials stored
- * as their JCS text, as tinchi stored them then (varied fields, unicode,
- * some revoked); opening them runs migration 14, after which every
- * credential read back is the stored text byte for byte. A row that does
- * not rebuild (a text not in JCS form, a member tinchi never writes, its
- * hash wrong, its key unknown) refuses the whole migration and leaves the
- * database at 13. Prints the bytes a credential takes before and after
- * (CRED_MEASURE=N credentials; 2000 by default).
+ * credentials_test.c - tests for the approval side of storage/credentials.h
+ * (store_credential_waiting_each, store_credential_decline, and
+ * store_credential_issue of a waiting or declined event), on a store in a
+ * mkdtemp folder; the database is also read directly with sqlite3.
  */
 #include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
-#include <jansson.h>
 #include <sqlite3.h>
 
-#include "courses/credential.h"
-#include "courses/crypto.h"
-#include "courses/dataintegrity.h"
-#include "courses/did.h"
-#include "courses/dynbuf.h"
 #include "courses/errors.h"
-#include "courses/identity_hash.h"
-#include "courses/jcs.h"
+#include "courses/log.h"
+#include "storage/completion.h"
+#include "storage/courses.h"
 #include "storage/credentials.h"
-#include "storage/keys.h"
-#include "storage/sqlite_migrate.h"
+#include "storage/identity.h"
 #include "storage/store.h"
 #include "tests/tap.h"
 
-#define SMALL 40
+#define NOW 1700000000
+#define PASSED "{\"grade\":8.5,\"passed\":true,\"completed_at\":\"2026-11-30T00:00:00Z\"}"
+#define FAILED "{\"grade\":2.0,\"passed\":false,\"completed_at\":\"2026-11-30T00:00:00Z\"}"
 
-static char tmp[512], keys[600];
-static unsigned char pub[32];
-static char did[CRED_DID_MAX], vm[DID_KEY_VM_MAX];
+static char tmp[512];
+static char data[560];
+static char dbpath[600];
+static struct store *st;
+static int64_t inst_id, lecturer_id, learner[3], course_id, event[3];
 
-/* The texts made for the current database, by row (1-based ids). */
-static char **texts;
-static char (*uids)[CRED_UID_MAX + 1];
-static int ntexts;
-
-enum damage { NONE, NOT_CANONICAL, EXTRA_MEMBER, WRONG_HASH, UNKNOWN_KEY };
-
-static int
-remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+/* First column of the one-row SQL on a separate connection, or -1. */
+static long long
+query_int(const char *sql)
 {
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
-static int
-sign_cb(void *arg, const void *msg, size_t n, unsigned char sig[64])
-{
-	(void)arg;
-	return keys_sign(keys, "k1", msg, n, sig);
-}
-
-static char *
-jcs_text(const json_t *v)
-{
-	struct dynbuf b;
-	char *t = NULL;
-
-	dynbuf_init(&b, 1 << 24);
-	if (jcs_canonicalize(v, &b) == 0)
-		t = dynbuf_take(&b, NULL);
-	dynbuf_cleanup(&b);
-	return t;
-}
-
-static const char *const names[] = {
-	"Giải tích 1", "Lập trình C — nâng cao", "\"Trích dẫn\" \\ và /", "Emoji 😀 𝔘",
-	"Vật lý đại cương", "日本語", "Tab\there", "Kinh tế vi mô",
-};
-
-static const struct credential_alignment framework = {
-	"Vietnam national credit system (tín chỉ)", "https://moet.gov.vn",
-	"Quy chế đào tạo trình độ đại học (Thông tư 08/2021/TT-BGDĐT)", "tin-chi",
-	"1 tín chỉ (credit) = 50 giờ học tập định mức", "ext:CreditSystem",
-};
-
-/* Credential I as tinchi signed and stored it at schema 13: its JCS text
- * (returned, malloc'ed) and its uid. */
-static char *
-old_credential(int i, int64_t issued_at, char uid[CRED_UID_MAX + 1])
-{
-	struct credential_input in = { 0 };
-	struct di_proof_options opt = { 0 };
-	char valid[32], salt[IDENTITY_SALT_LEN + 1], ihash[IDENTITY_HASH_LEN + 1], nid[16];
-	char code[16], ach[120], uuid[37], status[120];
-	time_t t = (time_t)issued_at;
-	struct tm tm;
-	json_t *doc = NULL, *signed_doc = NULL;
-	char *text = NULL;
-
-	gmtime_r(&t, &tm);
-	strftime(valid, sizeof(valid), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(nid, sizeof(nid), "%012d", 100000000 + i);
-	if (uuid_v4(uuid) || identity_salt_new(salt) || identity_hash_make(nid, salt, ihash))
-		return NULL;
-	snprintf(uid, CRED_UID_MAX + 1, "urn:uuid:%s", uuid);
-	snprintf(code, sizeof(code), "C%03d", i % 50);
-	snprintf(ach, sizeof(ach), "https://tinchi.example.vn/api/v1/courses/%s", code);
-	snprintf(status, sizeof(status),
-		 "https://tinchi.example.vn/api/v1/institutions/VNU/status/revocation");
-	in.id = uid;
-	in.issuer_id = did;
-	in.issuer_name = "Đại học Quốc gia Hà Nội";
-	in.issuer_url = "https://vnu.example.vn";
-	in.valid_from = valid;
-	in.name = names[i % 50 % 8];
-	in.identity_hash = ihash;
-	in.salt = i % 9 == 4 ? "" : salt;
-	in.credits_earned = (i % 50 % 4 + 1) * 1.5;
-	in.credits_available = in.credits_earned;
-	in.term = i % 11 == 3 ? NULL : "2024-2025 HK2";
-	in.grade = i % 13 == 5 ? NULL : (i % 2 ? "8.5" : "10");
-	in.achievement_id = ach;
-	in.achievement_name = names[i % 50 % 8];
-	in.achievement_description = names[(i % 50 + 2) % 8];
-	in.criteria_narrative = "Completed the course and met its completion rules.";
-	in.course_code = code;
-	in.alignment = &framework;
-	in.n_alignment = i % 3 ? 1 : 0;
-	in.awarded_date = i % 5 == 1 ? "2025-06-20T00:00:00Z" : NULL;
-	in.field_of_study = i % 7 == 2 ? "Toán học" : NULL;
-	in.status_list_credential = status;
-	in.status_list_index = (uint64_t)i * 7919u % 131072u;
-	opt.verification_method = vm;
-	opt.created = valid;
-	opt.proof_array = 1;
-	if (credential_build(&in, &doc) == 0 &&
-	    di_add_proof(doc, &opt, sign_cb, NULL, &signed_doc) == 0)
-		text = jcs_text(signed_doc);
-	json_decref(doc);
-	json_decref(signed_doc);
-	return text;
-}
-
-static void
-free_texts(void)
-{
-	for (int i = 0; i < ntexts; i++)
-		free(texts[i]);
-	free(texts);
-	free(uids);
-	texts = NULL;
-	uids = NULL;
-	ntexts = 0;
-}
-
-/* A database at schema 13 in DIR/tinchi.db with N credentials, the last
- * one damaged as DAMAGE says. 0 or -1. */
-static int
-make_v13(const char *dir, int n, enum damage damage)
-{
-	char path[700], hash[65];
-	size_t n13 = 0;
 	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int rc = 0;
+	sqlite3_stmt *stmt = NULL;
+	long long v = -1;
 
-	while (n13 < sqlite_migrations_count && sqlite_migrations[n13].version <= 13)
-		n13++;
-	snprintf(path, sizeof(path), "%s/tinchi.db", dir);
-	if (store_prepare_dir(dir) || sqlite3_open(path, &db) != SQLITE_OK ||
-	    sqlite_migrate(db, sqlite_migrations, n13))
-		rc = -1;
-	if (rc == 0 && sqlite3_exec(db,
-		"BEGIN;"
-		"INSERT INTO institutions (id, code, name, kind, website, created_at)"
-		" VALUES (1, 'VNU', 'Đại học Quốc gia Hà Nội', 'university', 'https://vnu.example.vn', 0);"
-		"INSERT INTO people (id, uid, national_id, nid_hmac, full_name, created_at, updated_at)"
-		" VALUES (1, 'p1', '100000000001', 'h1', 'Học Viên', 0, 0);"
-		"INSERT INTO courses (id, uid, institution_id, code, title, language, credits_x10, status,"
-		" owner_id, created_at, updated_at) VALUES (1, 'c1', 1, 'C000', 'Giải tích 1', 'vi', 15,"
-		" 'published', 1, 0, 0);", NULL, NULL, NULL) != SQLITE_OK)
-		rc = -1;
-	if (rc == 0 && (sqlite3_prepare_v2(db, "INSERT INTO institution_keys (id, institution_id,"
-					   " file, pub, did, valid_from) VALUES (1, 1, 'k1', ?1, ?2, 0)",
-					   -1, &st, NULL) != SQLITE_OK ||
-			sqlite3_bind_blob(st, 1, pub, 32, SQLITE_STATIC) ||
-			sqlite3_bind_text(st, 2, damage == UNKNOWN_KEY ? "did:key:z6MkOther" : did, -1,
-					  SQLITE_STATIC) || sqlite3_step(st) != SQLITE_DONE))
-		rc = -1;
-	sqlite3_finalize(st);
-	st = NULL;
-	texts = calloc((size_t)n + 1, sizeof(*texts));
-	uids = calloc((size_t)n + 1, sizeof(*uids));
-	if (!texts || !uids)
-		rc = -1;
-	if (rc == 0 && sqlite3_prepare_v2(db, "INSERT INTO credentials (id, uid, institution_id,"
-					  " course_id, person_id, status_index, json, hash, issued_at,"
-					  " revoked_at, revoke_reason) VALUES (?1, ?2, 1, ?3, 1, ?4, ?5,"
-					  " ?6, ?7, ?8, ?9)", -1, &st, NULL) != SQLITE_OK)
-		rc = -1;
-	for (int i = 0; rc == 0 && i < n; i++) {
-		int64_t at = 1750000000 + (int64_t)i * 37;
-		char *text = old_credential(i, at, uids[i]);
-
-		texts[i] = text;
-		ntexts = i + 1;
-		if (!text) {
-			rc = -1;
-			break;
-		}
-		if (i == n - 1 && (damage == NOT_CANONICAL || damage == EXTRA_MEMBER)) {
-			char *t = malloc(strlen(text) + 20);
-
-			snprintf(t, strlen(text) + 20, "{%s%s", damage == NOT_CANONICAL ? " " :
-				 "\"aaa\":1,", text + 1);
-			free(text);
-			texts[i] = text = t;
-		}
-		sha256_hex(text, strlen(text), hash);
-		if (i == n - 1 && damage == WRONG_HASH)
-			hash[0] = hash[0] == '0' ? '1' : '0';
-		sqlite3_reset(st);
-		if (sqlite3_bind_int64(st, 1, i + 1) ||
-		    sqlite3_bind_text(st, 2, uids[i], -1, SQLITE_STATIC) ||
-		    sqlite3_bind_int64(st, 3, 1) ||
-		    sqlite3_bind_int64(st, 4, (int64_t)((uint64_t)i * 7919u % 131072u)) ||
-		    sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC) ||
-		    sqlite3_bind_text(st, 6, hash, -1, SQLITE_TRANSIENT) ||
-		    sqlite3_bind_int64(st, 7, at) ||
-		    sqlite3_bind_int64(st, 8, i % 10 == 7 ? at + 100 : 0) ||
-		    sqlite3_bind_text(st, 9, i % 10 == 7 ? "Sai sót điểm — cấp lại" : "", -1,
-				      SQLITE_STATIC) ||
-		    sqlite3_step(st) != SQLITE_DONE)
-			rc = -1;
-	}
-	sqlite3_finalize(st);
-	if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		rc = -1;
-	sqlite3_close(db);
-	return rc;
-}
-
-/* page_count * page_size of DIR/tinchi.db after VACUUM (the WAL folded in). */
-static int64_t
-db_bytes(const char *dir)
-{
-	char path[700];
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t bytes = -1;
-
-	snprintf(path, sizeof(path), "%s/tinchi.db", dir);
-	if (sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_exec(db, "PRAGMA journal_mode=DELETE; VACUUM", NULL, NULL, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "SELECT page_count * page_size FROM pragma_page_count(),"
-			       " pragma_page_size()", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		bytes = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return bytes;
-}
-
-static int
-user_version(const char *dir)
-{
-	char path[700];
-	sqlite3 *db = NULL;
-	int v = -1;
-
-	snprintf(path, sizeof(path), "%s/tinchi.db", dir);
-	if (sqlite3_open(path, &db) == SQLITE_OK)
-		sqlite_user_version(db, &v);
+	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
 	sqlite3_close(db);
 	return v;
 }
 
+static long long
+unconsumed(void)
+{
+	return query_int("SELECT count(*) FROM outbox WHERE consumed_at IS NULL");
+}
+
+static int64_t
+add_person(int n, const char *name)
+{
+	struct person p;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.uid, sizeof(p.uid), "0000000a-0000-4000-8000-%012d", n);
+	snprintf(p.national_id, sizeof(p.national_id), "%012d", n);
+	snprintf(p.nid_hmac, sizeof(p.nid_hmac), "%064d", n);
+	snprintf(p.full_name, sizeof(p.full_name), "%s", name);
+	return store_person_upsert(st, &p, NOW, NULL) == 0 ? p.id : -1;
+}
+
+/* A completion of LEARNER[I] with its course.completed event PAYLOAD. */
+static int64_t
+complete(int i, int grade, const char *payload)
+{
+	struct completion_rec c;
+	int created = 0;
+	int64_t id = -1;
+
+	memset(&c, 0, sizeof(c));
+	c.course_id = course_id;
+	c.person_id = learner[i];
+	c.grade_x100 = grade;
+	c.percent_x10 = grade;
+	snprintf(c.letter, sizeof(c.letter), "%s", grade >= 500 ? "B+" : "F");
+	c.passed = grade >= 500;
+	c.completed_at = NOW + i;
+	c.evidence = "{}";
+	if (store_completion_record(st, &c, "course.completed", payload, &created) == 0 && created)
+		id = query_int("SELECT max(id) FROM outbox");
+	return id;
+}
+
+static int
+setup(void)
+{
+	struct institution inst;
+	struct course c;
+
+	memset(&inst, 0, sizeof(inst));
+	snprintf(inst.code, sizeof(inst.code), "%s", "vnu");
+	snprintf(inst.name, sizeof(inst.name), "%s", "Institution vnu");
+	inst.kind = INST_UNIVERSITY;
+	if (store_institution_add(st, &inst) != 0)
+		return -1;
+	inst_id = inst.id;
+	lecturer_id = add_person(1, "Giảng Viên Một");
+	for (int i = 0; i < 3; i++)
+		learner[i] = add_person(10 + i, i == 0 ? "Học Viên Một" : "Học Viên Khác");
+	memset(&c, 0, sizeof(c));
+	snprintf(c.uid, sizeof(c.uid), "%s", "0000000c-0000-4000-8000-000000000001");
+	c.institution_id = inst_id;
+	snprintf(c.code, sizeof(c.code), "%s", "AP101");
+	snprintf(c.title, sizeof(c.title), "%s", "Tín chỉ");
+	snprintf(c.language, sizeof(c.language), "%s", "vi");
+	c.credits_x10 = 30;
+	c.status = COURSE_PUBLISHED;
+	c.owner_id = lecturer_id;
+	c.created_at = c.updated_at = NOW;
+	if (lecturer_id < 0 || learner[2] < 0 || store_course_add(st, &c, "x") != 0)
+		return -1;
+	course_id = c.id;
+	event[0] = complete(0, 850, PASSED);
+	event[1] = complete(1, 850, PASSED);
+	event[2] = complete(2, 200, FAILED);
+	return event[0] > 0 && event[1] > 0 && event[2] > 0 ? 0 : -1;
+}
+
 struct seen {
-	int n, same;
+	int n;
+	struct credential_waiting w[4];
 };
 
 static int
-count_each(const struct credential_rec *c, void *arg)
+collect(const struct credential_waiting *w, void *arg)
 {
 	struct seen *s = arg;
 
+	if (s->n < 4) {
+		s->w[s->n] = *w;
+		s->w[s->n].payload = NULL;	/* borrowed: not kept */
+	}
 	s->n++;
-	for (int i = 0; i < ntexts; i++)
-		if (strcmp(uids[i], c->uid) == 0 && strcmp(texts[i], c->json) == 0)
-			s->same++;
 	return 0;
 }
 
-static void
-test_convert(void)
-{
-	char dir[700], hash[65], uid[CRED_UID_MAX + 1];
-	struct store *st = NULL;
-	struct seen seen = { 0 };
-	int same = 0, hashed = 0, revoked = 0, n = SMALL;
-
-	snprintf(dir, sizeof(dir), "%s/good", tmp);
-	if (make_v13(dir, n, NONE)) {
-		ok(0, "a database at schema 13 with its credentials");
-		free_texts();
-		return;
-	}
-	is_int(store_open(dir, &st), 0, "opening it runs migration 14");
-	is_int(user_version(dir) >= 14, 1, "the database is at 14 or later");
-	for (int i = 0; st && i < n; i++) {
-		struct credential_rec c = { 0 };
-
-		if (store_credential_get(st, uids[i], &c) == 0) {
-			same += c.json && strcmp(c.json, texts[i]) == 0;
-			sha256_hex(texts[i], strlen(texts[i]), hash);
-			hashed += strcmp(c.hash, hash) == 0 && c.id == i + 1;
-			revoked += (i % 10 == 7) == (c.revoked_at != 0) &&
-				   (c.revoked_at == 0 || strcmp(c.revoke_reason,
-								"Sai sót điểm — cấp lại") == 0);
-		}
-		free(c.json);
-	}
-	is_int(same, n, "every credential read back is the stored text, byte for byte");
-	is_int(hashed, n, "with its hash and id");
-	is_int(revoked, n, "and its revocation");
-	if (st)
-		store_credentials_each(st, 1, count_each, &seen);
-	ok(seen.n == n && seen.same == n, "store_credentials_each rebuilds them all too");
-	ok(st && store_credential_find(st, 1, "C001", 1, "2024-2025 HK2", uid) == 0 &&
-	   strcmp(uid, uids[1]) == 0, "store_credential_find by course code and term");
-	ok(st && store_credential_find(st, 1, "C001", 1, "2023", uid) == TC_ENOTFOUND,
-	   "another term is not found");
-	store_close(st);
-	free_texts();
-}
-
-static void
-test_refused(void)
-{
-	static const struct {
-		enum damage d;
-		const char *what;
-	} cases[] = {
-		{ NOT_CANONICAL, "a text that is not JCS (a space)" },
-		{ EXTRA_MEMBER, "a member tinchi never writes (the rebuild loses it)" },
-		{ WRONG_HASH, "a hash that is not the text's" },
-		{ UNKNOWN_KEY, "an issuer that is not a key of its institution" },
-	};
-
-	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-		char dir[700], path[760];
-		struct store *st = NULL;
-		sqlite3 *db = NULL;
-		sqlite3_stmt *q = NULL;
-		int rows = -1;
-
-		snprintf(dir, sizeof(dir), "%s/bad%zu", tmp, k);
-		if (make_v13(dir, 5, cases[k].d)) {
-			ok(0, "a damaged database");
-			free_texts();
-			continue;
-		}
-		diag(cases[k].what);
-		ok(store_open(dir, &st) != 0, "migration 14 is refused");
-		if (st)
-			store_close(st);
-		is_int(user_version(dir), 13, "the database stays at 13");
-		snprintf(path, sizeof(path), "%s/tinchi.db", dir);
-		if (sqlite3_open(path, &db) == SQLITE_OK &&
-		    sqlite3_prepare_v2(db, "SELECT count(*) FROM credentials WHERE json IS NOT NULL",
-				       -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-			rows = sqlite3_column_int(q, 0);
-		sqlite3_finalize(q);
-		sqlite3_close(db);
-		is_int(rows, 5, "with its credentials as they were");
-		free_texts();
-	}
-}
-
-/* DIR/tinchi.db with N credentials at 13, then migrated: its bytes before
- * and after (*BEFORE, *AFTER). 0 or -1. */
 static int
-sizes(const char *dir, int n, int64_t *before, int64_t *after)
+stop_at_first(const struct credential_waiting *w, void *arg)
 {
-	struct store *st = NULL;
-	int rc = make_v13(dir, n, NONE);
-
-	free_texts();
-	*before = rc ? -1 : db_bytes(dir);
-	if (rc == 0 && (rc = store_open(dir, &st)) == 0)
-		store_close(st);
-	*after = rc ? -1 : db_bytes(dir);
-	return rc || *before < 0 || *after < 0 ? -1 : 0;
+	(void)w;
+	(void)arg;
+	return TC_EIO;
 }
 
-/* Bytes a credential takes at schema 13 (JCS text) and after migration 14:
- * page count * page size / credentials, and net of an empty database. */
-static void
-test_measure(void)
+static struct seen
+waiting(void)
 {
-	const char *env = getenv("CRED_MEASURE");
-	int n = env ? atoi(env) : 2000;
-	char dir[700], dir0[700], line[400];
-	int64_t before = 0, after = 0, before0 = 0, after0 = 0;
+	struct seen s;
 
-	snprintf(dir, sizeof(dir), "%s/measure", tmp);
-	snprintf(dir0, sizeof(dir0), "%s/empty", tmp);
-	if (n < 1 || sizes(dir0, 0, &before0, &after0) || sizes(dir, n, &before, &after)) {
-		ok(0, "databases of credentials to measure");
-		return;
+	memset(&s, 0, sizeof(s));
+	if (store_credential_waiting_each(st, course_id, collect, &s) != 0)
+		s.n = -1;
+	return s;
+}
+
+/* Issues a credential row for LEARNER[I] consuming EVENT_ID (k is the
+ * status list's next_k, N the uid's number). */
+static int
+issue(int i, int64_t event_id, int64_t k, int n)
+{
+	static struct inst_key key;
+	struct credential_rec c;
+
+	if (!key.id) {	/* the signing key the row names (compact rows, migration 14) */
+		key.institution_id = inst_id;
+		snprintf(key.file, sizeof(key.file), "k1");
+		memset(key.pub, 7, sizeof(key.pub));
+		snprintf(key.did, sizeof(key.did), "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pv");
+		key.valid_from = NOW;
+		if (store_key_add(st, &key) != 0)
+			return TC_EDB;
 	}
-	snprintf(line, sizeof(line), "%d credentials: whole file %lld -> %lld bytes: %.0f bytes a"
-		 " credential as JCS text (schema 13), %.0f as fields (14); net of an empty"
-		 " database %.0f -> %.0f", n, (long long)before, (long long)after,
-		 (double)before / n, (double)after / n, (double)(before - before0) / n,
-		 (double)(after - after0) / n);
-	diag(line);
-	ok((after - after0) * 3 < before - before0, "stored as fields, a credential takes under"
-	   " a third of its text's room");
+	memset(&c, 0, sizeof(c));
+	c.shared = "{\"alignment\":[],\"code\":\"C1\",\"credits\":3}";
+	c.key_id = key.id;
+	snprintf(c.identity_hash, sizeof(c.identity_hash), "sha256$%064d", n);
+	snprintf(c.salt, sizeof(c.salt), "%032d", n);
+	snprintf(c.term, sizeof(c.term), "2026");
+	snprintf(c.uid, sizeof(c.uid), "urn:uuid:00000000-0000-4000-8000-%012d", n);
+	c.institution_id = inst_id;
+	c.course_id = course_id;
+	c.person_id = learner[i];
+	c.status_index = 100 + n;
+	snprintf(c.hash, sizeof(c.hash), "%064d", n);
+	c.issued_at = NOW + 100 + n;
+	c.json = "{}";
+	return store_credential_issue(st, &c, "revocation", k, event_id);
+}
+
+static void
+test_waiting(void)
+{
+	struct seen s = waiting();
+
+	is_int(s.n, 2, "two passed completions wait (the failed one is not listed)");
+	ok(s.w[0].event_id == event[0] && s.w[1].event_id == event[1], "oldest event first");
+	is_str(s.w[0].person_uid, "0000000a-0000-4000-8000-000000000010", "the learner's uid");
+	is_str(s.w[0].full_name, "Học Viên Một", "the learner's name");
+	is_int(s.w[0].grade_x100, 850, "the grade from the completion");
+	is_str(s.w[0].letter, "B+", "its letter");
+	ok(s.w[0].completed_at == NOW && s.w[0].declined_at == 0, "completed_at; not declined");
+	is_int(store_credential_waiting_each(st, course_id, stop_at_first, NULL), TC_EIO,
+	       "the callback's error stops the walk and is returned");
+	is_int(store_credential_waiting_each(st, course_id, NULL, NULL), TC_EINVALID,
+	       "no callback: TC_EINVALID");
+	s.n = 0;
+	is_int(store_credential_waiting_each(st, course_id + 99, collect, &s), 0,
+	       "another course: 0");
+	is_int(s.n, 0, "... and nothing listed");
+}
+
+static void
+test_decline(void)
+{
+	char big[CRED_REASON_MAX + 2];
+	struct seen s;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	is_int(store_credential_decline(st, event[0], lecturer_id, "", NOW), TC_EINVALID,
+	       "an empty reason: TC_EINVALID");
+	is_int(store_credential_decline(st, event[0], lecturer_id, NULL, NOW), TC_EINVALID,
+	       "no reason: TC_EINVALID");
+	is_int(store_credential_decline(st, event[0], lecturer_id, big, NOW), TC_EINVALID,
+	       "a reason past CRED_REASON_MAX bytes: TC_EINVALID");
+	is_int(store_credential_decline(st, event[2], lecturer_id, "Không đạt", NOW),
+	       TC_ENOTFOUND, "the failed completion's event cannot be declined");
+	is_int(store_credential_decline(st, event[2] + 50, lecturer_id, "Không", NOW),
+	       TC_ENOTFOUND, "no such event: TC_ENOTFOUND");
+	is_int(unconsumed(), 3, "the refused declines consumed nothing");
+
+	is_int(store_credential_decline(st, event[0], lecturer_id, "Gian lận", NOW + 50), 0,
+	       "declines learner 1's event");
+	is_int(unconsumed(), 2, "it is consumed");
+	is_int(store_credential_decline(st, event[0], lecturer_id, "Lại", NOW + 60), TC_ENOTFOUND,
+	       "declining it again: TC_ENOTFOUND");
+	s = waiting();
+	is_int(s.n, 2, "still two listed");
+	ok(s.w[0].event_id == event[0] && s.w[0].declined_at == NOW + 50,
+	   "the declined one, with when");
+	is_str(s.w[0].declined_by, "0000000a-0000-4000-8000-000000000001", "by whom (uid)");
+	is_str(s.w[0].decline_reason, "Gian lận", "and why");
+	ok(s.w[1].declined_at == 0, "the other one still waits");
+	is_int(query_int("SELECT count(*) FROM credentials"), 0, "no credential");
+}
+
+static void
+test_issue(void)
+{
+	struct seen s;
+
+	is_int(issue(1, event[1], 0, 1), 0, "a waiting event is issued");
+	is_int(unconsumed(), 1, "and consumed (only the failed one is left)");
+	is_int(issue(1, event[1], 1, 2), TC_ENOTFOUND, "issuing that event again: TC_ENOTFOUND");
+	is_int(query_int("SELECT count(*) FROM credentials"), 1, "... which wrote nothing");
+	is_int(query_int("SELECT next_k FROM status_lists"), 1, "... not even the next index");
+	is_int(store_credential_decline(st, event[1], lecturer_id, "Muộn", NOW), TC_ENOTFOUND,
+	       "an issued event cannot be declined");
+
+	is_int(issue(0, event[0], 1, 3), 0, "the declined event is approved after all");
+	is_int(query_int("SELECT count(*) FROM outbox WHERE json_extract(payload,"
+			 " '$.declined') IS NOT NULL"), 0, "its decline is removed");
+	is_int(issue(0, event[0], 2, 4), TC_ENOTFOUND, "and it cannot be issued twice");
+	is_int(query_int("SELECT count(*) FROM credentials"), 2, "two credentials in all");
+	s = waiting();
+	is_int(s.n, 0, "nothing waits any more");
+}
+
+static int
+remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
 }
 
 int
 main(void)
 {
 	const char *base = getenv("TMPDIR");
-	char d[700];
-	int n = snprintf(tmp, sizeof(tmp), "%s/tinchi-cred-XXXXXX", base ? base : "/tmp");
+	int n;
 
+	log_set_level(LOG_ERROR);
+	n = snprintf(tmp, sizeof(tmp), "%s/tinchi-credentials-XXXXXX",
+		     base && base[0] ? base : "/tmp");
 	if (n < 0 || (size_t)n >= sizeof(tmp) || mkdtemp(tmp) == NULL) {
 		printf("Bail out! mkdtemp failed\n");
 		return 1;
 	}
-	snprintf(keys, sizeof(keys), "%s/keys", tmp);
-	snprintf(d, sizeof(d), "%s", keys);
-	if (store_prepare_dir(d) || keys_generate(keys, "k1", pub) ||
-	    did_key_from_ed25519(pub, did, sizeof(did)) ||
-	    did_key_vm_from_ed25519(pub, vm, sizeof(vm))) {
-		printf("Bail out! cannot make a signing key in %s\n", keys);
+	snprintf(data, sizeof(data), "%s/data", tmp);
+	snprintf(dbpath, sizeof(dbpath), "%s/tinchi.db", data);
+	if (store_prepare_dir(data) != 0 || store_open(data, &st) != 0 || setup() != 0) {
+		printf("Bail out! cannot open a store in %s\n", data);
 		return 1;
 	}
-	test_convert();
-	test_refused();
-	test_measure();
+	test_waiting();
+	test_decline();
+	test_issue();
+	store_close(st);
 	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
