@@ -12,6 +12,9 @@
  */
 #include "storage/sqlite_migrate.h"
 
+/* migration 14's conversion of the stored credential texts (credentials_sqlite.c) */
+int credentials_convert_v14(sqlite3 *db);
+
 const struct migration sqlite_migrations[] = {
 	{
 		1, "meta",
@@ -533,6 +536,47 @@ const struct migration sqlite_migrations[] = {
 		/* issue on completion ('auto') or after a lecturer's approval */
 		"ALTER TABLE courses ADD COLUMN credential_issue TEXT NOT NULL DEFAULT 'auto'"
 		"  CHECK (credential_issue IN ('auto', 'approval'));"
+	},
+	{
+		14, "compact credentials",
+		/* the fields many credentials share (courses/credential.h
+		 * credential_shared_json), once per institution and content;
+		 * CODE is their humanCode */
+		"CREATE TABLE credential_achievements ("
+		"  id INTEGER PRIMARY KEY,"
+		"  institution_id INTEGER NOT NULL REFERENCES institutions (id),"
+		"  code TEXT NOT NULL,"
+		"  digest BLOB NOT NULL CHECK (length(digest) = 32),"
+		"  fields TEXT NOT NULL,"
+		"  UNIQUE (institution_id, digest)"
+		");"
+		/* a credential as the fields it is rebuilt from byte for byte
+		 * (storage/credentials.h store_credential_text); course_id NULL:
+		 * a course that is not on tinchi. The conversion step fills it
+		 * from the stored texts and replaces the old table. */
+		"CREATE TABLE credentials_v14 ("
+		"  id INTEGER PRIMARY KEY,"
+		"  uid BLOB NOT NULL UNIQUE CHECK (length(uid) = 16),"
+		"  institution_id INTEGER NOT NULL REFERENCES institutions (id),"
+		"  course_id INTEGER REFERENCES courses (id),"
+		"  person_id INTEGER NOT NULL REFERENCES people (id),"
+		"  achievement_id INTEGER NOT NULL REFERENCES credential_achievements (id),"
+		"  key_id INTEGER NOT NULL REFERENCES institution_keys (id),"
+		"  status_index INTEGER NOT NULL,"
+		"  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+		"  issued_at INTEGER NOT NULL,"
+		"  awarded_at INTEGER,"
+		"  identity_hash BLOB NOT NULL CHECK (length(identity_hash) = 32),"
+		"  salt BLOB NOT NULL,"
+		"  credits_earned REAL NOT NULL,"
+		"  term TEXT,"
+		"  grade TEXT,"
+		"  signature BLOB NOT NULL CHECK (length(signature) = 64),"
+		"  revoked_at INTEGER NOT NULL DEFAULT 0,"
+		"  revoke_reason TEXT NOT NULL DEFAULT '',"
+		"  UNIQUE (institution_id, status_index)"
+		");",
+		credentials_convert_v14
 	},
 	{
 		16, "recognition",

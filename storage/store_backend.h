@@ -297,8 +297,8 @@ struct credential_ops {
 	int (*status_bit)(struct store *s, int64_t institution_id, const char *purpose,
 			  int64_t index, int *bit);
 	int (*issue_mode)(struct store *s, int64_t course_id, char out[16]);
-	int (*find)(struct store *s, int64_t course_id, int64_t person_id, const char *term,
-		    char uid[46]);
+	int (*find)(struct store *s, int64_t institution_id, const char *code, int64_t person_id,
+		    const char *term, char uid[46]);
 	int (*revoke)(struct store *s, int64_t credential_id, const char *purpose, int64_t when,
 		      const char *reason);
 	int (*status_list)(struct store *s, int64_t institution_id, const char *purpose,
