@@ -25,6 +25,7 @@
 #include "server/api_vcapi.h"
 #include "server/api_revocation.h"
 #include "server/api_approval.h"
+#include "server/api_consent.h"
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/metrics.h"
@@ -126,6 +127,7 @@ api_init(struct app *app)
 		{ api_vcapi_routes, &api_vcapi_routes_count },
 		{ api_revocation_routes, &api_revocation_routes_count },
 		{ api_approval_routes, &api_approval_routes_count },
+		{ api_consent_routes, &api_consent_routes_count },
 	};
 	size_t n = 0, at = 0;
 	struct route *all;
