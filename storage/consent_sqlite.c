@@ -220,30 +220,6 @@ sq_of_institution_each(struct store *s, int64_t institution_id, int64_t after, i
 	return each_consent(s, st, rc, op, cb, arg);
 }
 
-/* Same columns and order as credentials_sqlite.c's CRED_COLUMNS. */
-#define CR_COLUMNS "cr.id, cr.uid, cr.institution_id, cr.course_id, cr.person_id," \
-	" cr.status_index, cr.json, cr.hash, cr.issued_at, cr.revoked_at, cr.revoke_reason"
-
-static int
-read_cred(sqlite3_stmt *st, struct credential_rec *out)
-{
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	out->id = sqlu_col_int(st, 0);
-	out->institution_id = sqlu_col_int(st, 2);
-	out->course_id = sqlu_col_int(st, 3);
-	out->person_id = sqlu_col_int(st, 4);
-	out->status_index = sqlu_col_int(st, 5);
-	out->issued_at = sqlu_col_int(st, 8);
-	out->revoked_at = sqlu_col_int(st, 9);
-	if ((rc = sqlu_col_text(st, 1, out->uid, sizeof(out->uid))) ||
-	    (rc = sqlu_col_text(st, 7, out->hash, sizeof(out->hash))) ||
-	    (rc = sqlu_col_text(st, 10, out->revoke_reason, sizeof(out->revoke_reason))))
-		return rc;
-	return sqlu_col_dup(st, 6, &out->json);
-}
-
 static int
 sq_consented_each(struct store *s, int64_t person_id, int64_t institution_id, int64_t at,
 		  struct consent_rec *consent,
@@ -262,15 +238,15 @@ sq_consented_each(struct store *s, int64_t person_id, int64_t institution_id, in
 	if (consent)
 		*consent = c;
 	if (c.all)
-		rc = sqlu_preparef(s, op, &st, "SELECT " CR_COLUMNS " FROM credentials cr"
-				   " WHERE cr.person_id = ?1 ORDER BY cr.id DESC", "i", person_id);
+		rc = sqlu_preparef(s, op, &st, "SELECT " CREDENTIAL_COLUMNS " FROM credentials"
+				   " WHERE person_id = ?1 ORDER BY id DESC", "i", person_id);
 	else
-		rc = sqlu_preparef(s, op, &st, "SELECT " CR_COLUMNS " FROM consent_credentials cc"
-				   " JOIN credentials cr ON cr.id = cc.credential_id"
-				   " WHERE cc.consent_id = ?1 ORDER BY cc.credential_id DESC", "i",
+		rc = sqlu_preparef(s, op, &st, "SELECT " CREDENTIAL_COLUMNS " FROM consent_credentials"
+				   " JOIN credentials ON id = credential_id"
+				   " WHERE consent_id = ?1 ORDER BY credential_id DESC", "i",
 				   c.id);
 	while (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
-		rc = read_cred(st, &cr);
+		rc = sqlite_credential_read(st, &cr);
 		if (rc == 0)
 			rc = cb(&cr, arg);
 		free(cr.json);

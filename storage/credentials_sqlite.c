@@ -93,12 +93,8 @@ sq_issue(struct store *s, struct credential_rec *c, const char *purpose, int64_t
 	return rc ? rc : rel;
 }
 
-#define CRED_COLUMNS "id, uid, institution_id, course_id, person_id, status_index, json, hash," \
-	" issued_at, revoked_at, revoke_reason"
-
-/* Reads a row of CRED_COLUMNS; OUT->json is allocated. */
-static int
-read_cred(sqlite3_stmt *st, struct credential_rec *out)
+int
+sqlite_credential_read(sqlite3_stmt *st, struct credential_rec *out)
 {
 	int rc;
 
@@ -122,12 +118,12 @@ sq_get(struct store *s, const char *uid, struct credential_rec *out)
 {
 	static const char op[] = "credential get";
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_preparef(s, op, &st, "SELECT " CRED_COLUMNS " FROM credentials"
+	int rc = sqlu_preparef(s, op, &st, "SELECT " CREDENTIAL_COLUMNS " FROM credentials"
 			       " WHERE uid = ?1", "t", uid);
 
 	if (rc == 0)
 		rc = sqlu_step_row(s, st, op);
-	if (rc == 0 && (rc = read_cred(st, out))) {
+	if (rc == 0 && (rc = sqlite_credential_read(st, out))) {
 		free(out->json);
 		out->json = NULL;
 	}
@@ -142,11 +138,11 @@ sq_each(struct store *s, int64_t person_id,
 	static const char op[] = "credentials each";
 	struct credential_rec c;
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_preparef(s, op, &st, "SELECT " CRED_COLUMNS " FROM credentials"
+	int rc = sqlu_preparef(s, op, &st, "SELECT " CREDENTIAL_COLUMNS " FROM credentials"
 			       " WHERE person_id = ?1 ORDER BY id DESC", "i", person_id);
 
 	while (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
-		rc = read_cred(st, &c);
+		rc = sqlite_credential_read(st, &c);
 		if (rc == 0)
 			rc = cb(&c, arg);
 		free(c.json);

@@ -101,4 +101,11 @@ extern const struct credential_ops sqlite_credential_ops;
 extern const struct tlog_ops sqlite_tlog_ops;
 extern const struct consent_ops sqlite_consent_ops;
 
+/* The columns of a credentials row, in the order sqlite_credential_read
+ * reads them (credentials_sqlite.c); OUT->json is allocated. */
+#define CREDENTIAL_COLUMNS "id, uid, institution_id, course_id, person_id, status_index, json, hash," \
+	" issued_at, revoked_at, revoke_reason"
+struct credential_rec;
+int sqlite_credential_read(sqlite3_stmt *st, struct credential_rec *out);
+
 #endif
