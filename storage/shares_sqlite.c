@@ -36,29 +36,32 @@ read_share(sqlite3_stmt *st, struct share_rec *out)
 	return sqlu_col_text(st, 4, out->kind, sizeof(out->kind));
 }
 
+/* The insert comes first: a savepoint that reads before it writes could
+ * not take the write lock after another connection's commit (SQLITE_BUSY
+ * without waiting); the count then includes the new row. */
 static int
 create_steps(struct store *s, struct share_rec *r, int max_live)
 {
 	static const char op[] = "share create";
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_preparef(s, op, &st, "SELECT count(*) FROM credential_shares"
-			       " WHERE credential_id = ?1 AND withdrawn_at = 0"
-			       " AND (expires_at = 0 OR expires_at > ?2)", "ii",
-			       r->credential_id, r->created_at);
+	int rc = sqlu_execf(s, op, "INSERT INTO credential_shares (uid, credential_id,"
+			    " token_hash, kind, created_at, expires_at)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", "tittii", r->uid,
+			    r->credential_id, r->token_hash, r->kind, r->created_at,
+			    r->expires_at);
 
 	if (rc == 0)
+		r->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
+	if (rc == 0)
+		rc = sqlu_preparef(s, op, &st, "SELECT count(*) FROM credential_shares"
+				   " WHERE credential_id = ?1 AND withdrawn_at = 0"
+				   " AND (expires_at = 0 OR expires_at > ?2)", "ii",
+				   r->credential_id, r->created_at);
+	if (rc == 0)
 		rc = sqlu_step_row(s, st, op);
-	if (rc == 0 && sqlu_col_int(st, 0) >= max_live)
+	if (rc == 0 && sqlu_col_int(st, 0) > max_live)
 		rc = TC_ETOOBIG;
 	sqlite3_finalize(st);
-	if (rc == 0)
-		rc = sqlu_execf(s, op, "INSERT INTO credential_shares (uid, credential_id,"
-				" token_hash, kind, created_at, expires_at)"
-				" VALUES (?1, ?2, ?3, ?4, ?5, ?6)", "tittii", r->uid,
-				r->credential_id, r->token_hash, r->kind, r->created_at,
-				r->expires_at);
-	if (rc == 0)
-		r->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
 	return rc;
 }
 

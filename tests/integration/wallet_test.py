@@ -281,6 +281,43 @@ st, h, body = page("/v/" + tok2)
 t.ok(st == 200 and "Không xác minh được" in body and 'class="check bad" data-check="status"' in body,
      "and its page shows the failed status check", body)
 
+# ---- the verifier page (a browser test belongs to issue 9's Playwright suite) -------------------
+st, h, vh = page("/verify.html")
+t.ok(st == 200 and h.get("content-type", "").startswith("text/html") and '<html lang="vi">' in vh,
+     "/verify.html is served, in Vietnamese", (st, h))
+scripts = re.findall(r"<script([^>]*)>(.*?)</script>", vh, re.S)
+t.ok(scripts and all('src="/' in a and not body.strip() for a, body in scripts) and "style=" not in vh
+     and "<style" not in vh and " on" not in re.sub(r'"[^"]*"', '""', vh).split("<body", 1)[-1].lower().replace(" one", ""),
+     "no inline script, style or event handler attribute", scripts)
+st, h, js = page("/verify.js")
+t.ok(st == 200 and h.get("content-type", "").startswith("text/javascript"), "/verify.js is served as JavaScript", h)
+keys = sorted(set(re.findall(r'data-t="([A-Za-z]+)"', vh)))
+node = shutil.which("node")
+if node:
+    check = r"""
+const fs = require("fs"), vm = require("vm");
+const src = fs.readFileSync(process.argv[1], "utf8");
+const block = src.slice(src.indexOf("const WORDS = "), src.indexOf("\n};\n") + 3);
+const W = vm.runInNewContext(block + "; WORDS");
+const keys = JSON.parse(process.argv[2]);
+const flat = (o, p) => Object.entries(o).flatMap(([k, v]) =>
+  typeof v === "object" && !Array.isArray(v) ? flat(v, p + k + ".") : [p + k + (Array.isArray(v) ? "#" + v.length : "")]);
+const vi = flat(W.vi, "").sort().join(","), en = flat(W.en, "").sort().join(",");
+const missing = keys.filter((k) => !(k in W.vi) || !(k in W.en));
+const checks = ["schema", "proof", "issuer", "status", "dates", "log"].filter((c) => !W.vi.c[c] || !W.en.c[c]);
+console.log(JSON.stringify({ same: vi === en, missing, checks }));
+"""
+    p = subprocess.run([node, "-e", check, os.path.join(os.environ.get("TOP_SRCDIR", "."), "web", "verify.js"),
+                        json.dumps(keys)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        r = json.loads(p.stdout.decode())
+    except ValueError:
+        r = {"error": p.stderr.decode()[-1000:]}
+    t.ok(r.get("same") is True and r.get("missing") == [] and r.get("checks") == [] and len(keys) >= 6,
+         "verify.js: every text of the page and every check in Vietnamese and English", (r, keys))
+else:
+    t.ok(True, "verify.js words # SKIP node not installed")
+
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")
 t.ok(sanitizer_clean(log), "no sanitizer report", log[-3000:])
