@@ -43,23 +43,6 @@ out:
 	return rc;
 }
 
-static int
-put_escaped(struct dynbuf *b, const char *s)
-{
-	int rc = 0;
-
-	for (; *s && rc == 0; s++) {
-		switch (*s) {
-		case '&': rc = dynbuf_puts(b, "&amp;"); break;
-		case '<': rc = dynbuf_puts(b, "&lt;"); break;
-		case '>': rc = dynbuf_puts(b, "&gt;"); break;
-		case '"': rc = dynbuf_puts(b, "&quot;"); break;
-		default: rc = dynbuf_append(b, s, 1); break;
-		}
-	}
-	return rc;
-}
-
 int
 qr_svg(const char *text, const char *title, struct dynbuf *out)
 {
@@ -75,7 +58,7 @@ qr_svg(const char *text, const char *title, struct dynbuf *out)
 			   " viewBox=\"0 0 %d %d\" role=\"img\" shape-rendering=\"crispEdges\">"
 			   "<title>", size, size);
 	if (rc == 0)
-		rc = put_escaped(out, title ? title : text);
+		rc = dynbuf_put_html(out, title ? title : text, strlen(title ? title : text));
 	if (rc == 0)
 		rc = dynbuf_printf(out, "</title><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>"
 				   "<path fill=\"#000\" d=\"", size, size);

@@ -337,19 +337,7 @@ on_shared(struct app *app, struct http_request *req, struct http_response *resp)
 static int
 html(struct dynbuf *b, const char *s)
 {
-	int rc = 0;
-
-	for (; s && *s && rc == 0; s++) {
-		switch (*s) {
-		case '&': rc = dynbuf_puts(b, "&amp;"); break;
-		case '<': rc = dynbuf_puts(b, "&lt;"); break;
-		case '>': rc = dynbuf_puts(b, "&gt;"); break;
-		case '"': rc = dynbuf_puts(b, "&quot;"); break;
-		case '\'': rc = dynbuf_puts(b, "&#39;"); break;
-		default: rc = dynbuf_append(b, s, 1); break;
-		}
-	}
-	return rc;
+	return s ? dynbuf_put_html(b, s, strlen(s)) : 0;
 }
 
 static int
