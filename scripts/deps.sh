@@ -10,7 +10,7 @@ build_pkgs=(
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
   libjansson-dev zlib1g-dev libqrencode-dev
 )
-test_pkgs=( curl python3 sqlite3 openssl ffmpeg python3-jsonschema python3-cryptography zbar-tools librsvg2-bin )
+test_pkgs=( curl python3 sqlite3 openssl ffmpeg python3-jsonschema python3-cryptography zbar-tools librsvg2-bin chromium )
 bench_pkgs=( nginx-light wrk procps )
 
 want=( "${build_pkgs[@]}" )

@@ -83,7 +83,6 @@ function translate() {
   const other = lang === "en" ? "vi" : "en";
   $("lang").textContent = W.other;
   $("lang").setAttribute("hreflang", other);
-  $("lang").href = "?lang=" + other + location.hash;
 }
 
 function message(text, cls) {
@@ -185,6 +184,13 @@ document.addEventListener("DOMContentLoaded", () => {
     drop.classList.remove("over");
     readFile(e.dataTransfer.files[0]);
   });
+  window.addEventListener("hashchange", onHash);
+  onHash();
+});
+
+// #token=... in the address: the share link's credential, verified
+function onHash() {
+  $("lang").href = "?lang=" + (lang === "en" ? "vi" : "en") + location.hash;
   const m = location.hash.match(/^#token=([A-Za-z0-9_-]{43})$/);
   if (m) fromShare(m[1]);
-});
+}

@@ -21,6 +21,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ApiClient, DataCli, sanitizer_clean, Server, Tap  # noqa: E402
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.environ.get("TOP_SRCDIR", os.path.join(HERE, "..", ".."))
 t = Tap()
 COST = "12"
 NID = "200000000001"
@@ -307,7 +309,7 @@ const missing = keys.filter((k) => !(k in W.vi) || !(k in W.en));
 const checks = ["schema", "proof", "issuer", "status", "dates", "log"].filter((c) => !W.vi.c[c] || !W.en.c[c]);
 console.log(JSON.stringify({ same: vi === en, missing, checks }));
 """
-    p = subprocess.run([node, "-e", check, os.path.join(os.environ.get("TOP_SRCDIR", "."), "web", "verify.js"),
+    p = subprocess.run([node, "-e", check, os.path.join(TOP, "web", "verify.js"),
                         json.dumps(keys)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         r = json.loads(p.stdout.decode())
@@ -317,6 +319,27 @@ console.log(JSON.stringify({ same: vi === en, missing, checks }));
          "verify.js: every text of the page and every check in Vietnamese and English", (r, keys))
 else:
     t.ok(True, "verify.js words # SKIP node not installed")
+
+# ---- the verifier page in a real browser (Chromium + playwright-core) -------------------------------
+live = (link3.group(1) if link3 else "").rsplit("/", 1)[-1]
+chromium = shutil.which("chromium")
+if node and chromium and os.path.isdir(os.path.join(TOP, "node_modules", "playwright-core")):
+    d = tempfile.mkdtemp(prefix="tinchi-vp-")
+    with open(os.path.join(d, "credential.json"), "wb") as f:
+        f.write(dl if isinstance(dl, bytes) else json.dumps(dl, ensure_ascii=False).encode())
+    try:
+        p = subprocess.run([node, os.path.join(HERE, "verify_page.mjs"), srv.base,
+                            os.path.join(d, "credential.json"), live, chromium],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=TOP, timeout=180)
+        res = (p.returncode, p.stdout.decode()[-3000:], p.stderr.decode()[-3000:])
+    except subprocess.TimeoutExpired:
+        res = (-1, "", "timed out")
+    shutil.rmtree(d, ignore_errors=True)
+    t.ok(res[0] == 0, "in Chromium: the chosen file is verified, a dropped tampered copy fails the"
+         " signature check, a share link in the address verifies, English on the switch;"
+         " no console error", res)
+else:
+    t.ok(True, "verifier page in a browser # SKIP needs node, Debian's chromium and playwright-core (npm ci)")
 
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")
