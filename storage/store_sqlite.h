@@ -121,5 +121,6 @@ struct credential_rec;
 int sqlite_credential_read(sqlite3_stmt *st, struct credential_rec *out);
 /* A stored credential uid (16 bytes) as its "urn:uuid:..." text (CRED_UID_MAX + 1). */
 void sqlite_credential_uid_text(const unsigned char in[16], char out[46]);
+extern const struct share_ops sqlite_share_ops;
 
 #endif
