@@ -24,6 +24,7 @@
 #include "server/api_tlog.h"
 #include "server/api_vcapi.h"
 #include "server/api_revocation.h"
+#include "server/api_verify.h"
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/metrics.h"
@@ -124,6 +125,7 @@ api_init(struct app *app)
 		{ api_tlog_routes, &api_tlog_routes_count },
 		{ api_vcapi_routes, &api_vcapi_routes_count },
 		{ api_revocation_routes, &api_revocation_routes_count },
+		{ api_verify_routes, &api_verify_routes_count },
 	};
 	size_t n = 0, at = 0;
 	struct route *all;
