@@ -289,7 +289,7 @@ struct status_ctx {
 /* Whether the status list LIST is a list of the credential's issuer, signed
  * properly: PASS, or FAIL / UNCHECKED with DETAIL. */
 static int
-list_trusted(const struct status_ctx *s, const json_t *list, const char *url,
+list_trusted(const struct status_ctx *s, const json_t *list, const char *url, int made_here,
 	     enum verify_state *st, char *detail, size_t dsize)
 {
 	const char *ldid = issuer_id(list);
@@ -306,6 +306,10 @@ list_trusted(const struct status_ctx *s, const json_t *list, const char *url,
 	}
 	if (!has_string(json_object_get(list, "type"), "BitstringStatusListCredential")) {
 		snprintf(detail, dsize, "the status list is not a BitstringStatusListCredential");
+		return 0;
+	}
+	if (made_here) {
+		*st = VERIFY_PASS;
 		return 0;
 	}
 	if ((rc = proof_state(list, ldid, "assertionMethod", st, why, sizeof(why))))
@@ -355,7 +359,7 @@ status_state(const struct status_ctx *s, enum verify_state *st, char *detail, si
 	const char *enc;
 	char *end = NULL;
 	long long index = -1;
-	int rc, bit;
+	int rc, bit, made_here = 0;
 
 	*st = VERIFY_FAIL;
 	if (idx && idx[0] >= '0' && idx[0] <= '9' && strlen(idx) <= 12)
@@ -383,14 +387,15 @@ status_state(const struct status_ctx *s, enum verify_state *st, char *detail, si
 			 " (offline: --status-list FILE, the document at %s)", url);
 		return 0;
 	}
-	rc = s->ops->status_list(s->ops->ctx, s->issuer, url, &list);
+	rc = s->ops->status_list(s->ops->ctx, s->issuer, url, &list, &made_here);
 	if (rc == TC_ENOTFOUND) {
 		snprintf(detail, dsize, "the status list credential %s is not available", url);
 		return 0;
 	}
 	if (rc)
 		return rc;
-	if ((rc = list_trusted(s, list, url, st, detail, dsize)) || *st != VERIFY_PASS)
+	if ((rc = list_trusted(s, list, url, made_here, st, detail, dsize)) ||
+	    *st != VERIFY_PASS)
 		goto out;
 	*st = VERIFY_FAIL;
 	enc = json_string_value(json_object_get(json_object_get(list, "credentialSubject"),

@@ -74,9 +74,12 @@ struct verify_ops {
 	int (*issuer_key)(void *ctx, const char *did, struct verify_key *out);
 	/* The status list credential named URL of ISSUER (NULL when no
 	 * registry is known): 0 and *LIST a new reference, TC_ENOTFOUND, or
-	 * an error. */
+	 * an error. *MADE_HERE (0 before the call) may be set to 1 when the
+	 * lookup itself signed the list with the issuer's current key (the
+	 * server's own list): its proof and signer are then not checked again,
+	 * the rest is. */
 	int (*status_list)(void *ctx, const struct verify_key *issuer, const char *url,
-			   json_t **list);
+			   json_t **list, int *made_here);
 	/* Optional: when the credential CRED_ID (entry INDEX of ISSUER's list)
 	 * is known revoked here, 0 and DETAIL "revoked on DATE: reason";
 	 * else TC_ENOTFOUND. */

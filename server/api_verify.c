@@ -74,8 +74,10 @@ op_issuer_key(void *ctx, const char *did, struct verify_key *out)
 	return f.found ? 0 : TC_ENOTFOUND;
 }
 
+/* The institution's own list, signed here with its current key: MADE_HERE. */
 static int
-op_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_t **list)
+op_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_t **list,
+	       int *made_here)
 {
 	char *text = NULL;
 	int rc;
@@ -88,6 +90,7 @@ op_status_list(void *ctx, const struct verify_key *issuer, const char *url, json
 		return rc;
 	*list = json_loads(text, 0, NULL);
 	free(text);
+	*made_here = 1;
 	return *list ? 0 : TC_ENOMEM;	/* it is JSON we made */
 }
 

@@ -202,10 +202,12 @@ op_issuer_key(void *ctx, const char *did, struct verify_key *out)
 }
 
 static int
-op_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_t **list)
+op_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_t **list,
+	       int *made_here)
 {
 	const struct cli_ctx *c = ctx;
 
+	(void)made_here;	/* a file vouches for nothing: checked in full */
 	(void)issuer;
 	(void)url;	/* the verifier checks that it is the list named */
 	*list = json_incref(c->status_list);
