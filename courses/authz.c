@@ -36,6 +36,7 @@ static const struct rule {
 	{ AZ_COURSE_ENROL, W_PERSON, NULL },
 	{ AZ_CREDENTIALS_ISSUE, W_ADMIN, "credentials:issue" },
 	{ AZ_CREDENTIAL_REVOKE, W_ADMIN, NULL },
+	{ AZ_AGREEMENTS_MANAGE, W_ADMIN, NULL },
 };
 
 int

@@ -18,6 +18,7 @@
  *   course.roster (at X)    -         yes         -        its lecturers *
  *   credentials.issue (at X) -        yes         credentials:issue   -
  *   credential.revoke (X)   -         yes         -                   -
+ *   agreements.manage (X)   -         yes         -                   -
  *   self, course.enrol      any signed-in person
  *
  *   * the course's owner or a co-lecturer who is a lecturer of X
@@ -65,6 +66,7 @@ enum authz_action {
 	AZ_COURSE_ENROL,
 	AZ_CREDENTIALS_ISSUE,
 	AZ_CREDENTIAL_REVOKE,
+	AZ_AGREEMENTS_MANAGE,
 };
 
 /* 0 when A may do ACT on objects of INSTITUTION_ID (0 for platform-wide

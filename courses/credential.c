@@ -6,9 +6,13 @@
 #include <string.h>
 
 #include "courses/credential.h"
+#include "courses/crypto.h"
+#include "courses/dataintegrity.h"
+#include "courses/dynbuf.h"
 #include "courses/errors.h"
 #include "courses/identity.h"
 #include "courses/identity_hash.h"
+#include "courses/jcs.h"
 #include "courses/xapi.h"
 
 /* A builder: the first error sticks, later puts do nothing. */
@@ -75,11 +79,42 @@ hash_ok(const char *h)
 	       strspn(h + 7, "0123456789abcdefABCDEF") == SHA256_HEX_LEN;
 }
 
+/* An RFC 3339 date-time in UTC ("...Z"). */
+static int
+utc_ok(const char *t)
+{
+	size_t n = t ? strlen(t) : 0;
+
+	return n > 0 && t[n - 1] == 'Z' && xapi_timestamp_parse(t, NULL) == 0;
+}
+
+/* An OB 3.0 AlignmentTargetType: one of the enumerated ones or "ext:" +
+ * [A-Za-z0-9|._-]+ (the schema's pattern). */
+static int
+target_type_ok(const char *t)
+{
+	static const char *const known[] = { "ceasn:Competency", "ceterms:Credential", "CFItem",
+		"CFRubric", "CFRubricCriterion", "CFRubricCriterionLevel", "CTDL", NULL };
+
+	for (const char *const *k = known; *k; k++)
+		if (strcmp(t, *k) == 0)
+			return 1;
+	return strncmp(t, "ext:", 4) == 0 && t[4] &&
+	       strspn(t + 4, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789|._-") ==
+	       strlen(t + 4);
+}
+
 /* Checks what put_str cannot: formats and numbers. */
 static int
 input_ok(const struct credential_input *in)
 {
 	size_t vlen = in->valid_from ? strlen(in->valid_from) : 0;
+
+	if (in->awarded_date && !utc_ok(in->awarded_date))
+		return 0;
+	for (size_t i = 0; in->alignment && i < in->n_alignment; i++)
+		if (in->alignment[i].target_type && !target_type_ok(in->alignment[i].target_type))
+			return 0;
 
 	if (in->id == NULL || strncmp(in->id, "urn:uuid:", 9) != 0 ||
 	    !xapi_uuid_valid(in->id + 9))
@@ -125,6 +160,7 @@ achievement(struct cb *b, const struct credential_input *in)
 	put(b, a, "criteria", criteria);
 	put_str(b, a, "humanCode", in->course_code, 0);
 	put(b, a, "creditsAvailable", json_real(in->credits_available));
+	put_str(b, a, "fieldOfStudy", in->field_of_study, 1);
 	for (size_t i = 0; i < in->n_alignment; i++) {
 		const struct credential_alignment *al = &in->alignment[i];
 		json_t *o = json_object();
@@ -135,6 +171,7 @@ achievement(struct cb *b, const struct credential_input *in)
 		put_str(b, o, "targetFramework", al->target_framework, 1);
 		put_str(b, o, "targetCode", al->target_code, 1);
 		put_str(b, o, "targetDescription", al->target_description, 1);
+		put_str(b, o, "targetType", al->target_type, 1);
 		append(b, align, o);
 	}
 	if (in->n_alignment > 0)
@@ -215,6 +252,7 @@ credential_build(const struct credential_input *in, json_t **out)
 	put_str(&b, issuer, "url", in->issuer_url, 1);
 	put(&b, vc, "issuer", issuer);
 	put_str(&b, vc, "validFrom", in->valid_from, 0);
+	put_str(&b, vc, "awardedDate", in->awarded_date, 1);
 	put_str(&b, vc, "name", in->name, 0);
 	put(&b, vc, "credentialSubject", subject(&b, in));
 	put(&b, vc, "credentialStatus", status_entry(&b, in));
@@ -223,5 +261,223 @@ credential_build(const struct credential_input *in, json_t **out)
 		return b.rc;
 	}
 	*out = vc;
+	return 0;
+}
+
+/* ---- the signed text, rebuilt ------------------------------------------------ */
+
+int
+credential_signed_text(const struct credential_input *in, const struct credential_proof *proof,
+		       char **text, size_t *len)
+{
+	struct di_proof_options opt = { 0 };
+	json_t *doc = NULL, *cfg = NULL, *set = NULL;
+	char value[128];
+	struct dynbuf b;
+	int rc;
+
+	*text = NULL;
+	if (len)
+		*len = 0;
+	if (!proof || !proof->verification_method || !proof->created)
+		return TC_EINVALID;
+	if ((rc = credential_build(in, &doc)))
+		return rc;
+	opt.verification_method = proof->verification_method;
+	opt.created = proof->created;
+	opt.proof_array = 1;
+	value[0] = 'z';
+	/* the proof exactly as di_add_proof makes it: its configuration and
+	 * the proofValue, alone in the proof array */
+	if ((rc = di_proof_config(doc, &opt, &cfg)) == 0 &&
+	    (rc = base58btc_encode(proof->signature, 64, value + 1, sizeof(value) - 1)) == 0) {
+		set = json_array();
+		if (!set || json_object_set_new(cfg, "proofValue", json_string(value)) ||
+		    json_array_append(set, cfg) || json_object_set(doc, "proof", set))
+			rc = TC_ENOMEM;
+	}
+	json_decref(cfg);
+	json_decref(set);
+	if (rc == 0) {
+		dynbuf_init(&b, 1 << 24);
+		rc = jcs_canonicalize(doc, &b);
+		if (rc == 0 && b.len == 0)
+			rc = TC_ENOMEM;
+		if (rc == 0 && !(*text = dynbuf_take(&b, len)))
+			rc = TC_ENOMEM;
+		dynbuf_cleanup(&b);
+	}
+	json_decref(doc);
+	return rc;
+}
+
+/* ---- the shared fields -------------------------------------------------------- */
+
+/* KEY = S when S is not NULL. */
+static void
+put_opt(struct cb *b, json_t *o, const char *key, const char *s)
+{
+	if (s)
+		put(b, o, key, json_string(s));
+}
+
+int
+credential_shared_json(const struct credential_input *in, json_t **out)
+{
+	struct cb b = { 0 };
+	json_t *o = json_object(), *al = json_array();
+
+	*out = NULL;
+	if (!o || !al) {
+		json_decref(o);
+		json_decref(al);
+		return TC_ENOMEM;
+	}
+	put_opt(&b, o, "issuer_name", in->issuer_name);
+	put_opt(&b, o, "issuer_url", in->issuer_url);
+	put_opt(&b, o, "name", in->name);
+	put_opt(&b, o, "achievement_id", in->achievement_id);
+	put_opt(&b, o, "achievement_name", in->achievement_name);
+	put_opt(&b, o, "description", in->achievement_description);
+	put_opt(&b, o, "criteria", in->criteria_narrative);
+	put_opt(&b, o, "code", in->course_code);
+	put(&b, o, "credits", json_real(in->credits_available));
+	put_opt(&b, o, "field_of_study", in->field_of_study);
+	put_opt(&b, o, "status_list", in->status_list_credential);
+	for (size_t i = 0; in->alignment && i < in->n_alignment; i++) {
+		const struct credential_alignment *a = &in->alignment[i];
+		json_t *x = json_object();
+
+		put_opt(&b, x, "name", a->target_name);
+		put_opt(&b, x, "url", a->target_url);
+		put_opt(&b, x, "framework", a->target_framework);
+		put_opt(&b, x, "code", a->target_code);
+		put_opt(&b, x, "description", a->target_description);
+		put_opt(&b, x, "type", a->target_type);
+		append(&b, al, x);
+	}
+	put(&b, o, "alignment", al);
+	if (b.rc) {
+		json_decref(o);
+		return b.rc;
+	}
+	*out = o;
+	return 0;
+}
+
+static const char *
+sget(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+int
+credential_shared_read(const json_t *shared, struct credential_input *in,
+		       struct credential_alignment al[CREDENTIAL_ALIGN_MAX])
+{
+	const json_t *credits = json_object_get(shared, "credits");
+	const json_t *arr = json_object_get(shared, "alignment");
+	size_t i;
+
+	if (!json_is_object(shared) || !json_is_number(credits) || !json_is_array(arr) ||
+	    json_array_size(arr) > CREDENTIAL_ALIGN_MAX)
+		return TC_EINVALID;
+	in->issuer_name = sget(shared, "issuer_name");
+	in->issuer_url = sget(shared, "issuer_url");
+	in->name = sget(shared, "name");
+	in->achievement_id = sget(shared, "achievement_id");
+	in->achievement_name = sget(shared, "achievement_name");
+	in->achievement_description = sget(shared, "description");
+	in->criteria_narrative = sget(shared, "criteria");
+	in->course_code = sget(shared, "code");
+	in->credits_available = json_number_value(credits);
+	in->field_of_study = sget(shared, "field_of_study");
+	in->status_list_credential = sget(shared, "status_list");
+	for (i = 0; i < json_array_size(arr); i++) {
+		const json_t *x = json_array_get(arr, i);
+
+		al[i] = (struct credential_alignment){ sget(x, "name"), sget(x, "url"),
+			sget(x, "framework"), sget(x, "code"), sget(x, "description"),
+			sget(x, "type") };
+	}
+	in->alignment = i ? al : NULL;
+	in->n_alignment = i;
+	return 0;
+}
+
+/* ---- reading a signed credential back ---------------------------------------- */
+
+/* The only element of a one-element array A, else NULL. */
+static const json_t *
+only(const json_t *a)
+{
+	return json_is_array(a) && json_array_size(a) == 1 ? json_array_get(a, 0) : NULL;
+}
+
+int
+credential_parse(const json_t *doc, struct credential_input *in,
+		 struct credential_alignment al[CREDENTIAL_ALIGN_MAX], struct credential_proof *proof)
+{
+	const json_t *issuer = json_object_get(doc, "issuer");
+	const json_t *subj = json_object_get(doc, "credentialSubject");
+	const json_t *idobj = only(json_object_get(subj, "identifier"));
+	const json_t *result = only(json_object_get(subj, "result"));
+	const json_t *ach = json_object_get(subj, "achievement");
+	const json_t *arr = json_object_get(ach, "alignment");
+	const json_t *st = json_object_get(doc, "credentialStatus");
+	const json_t *pr = only(json_object_get(doc, "proof"));
+	const json_t *earned = json_object_get(subj, "creditsEarned");
+	const json_t *avail = json_object_get(ach, "creditsAvailable");
+	const char *index = sget(st, "statusListIndex"), *value = sget(pr, "proofValue");
+	unsigned char sig[64];
+	size_t siglen = 0, i;
+	char *end = NULL;
+
+	memset(in, 0, sizeof(*in));
+	memset(proof, 0, sizeof(*proof));
+	if (!json_is_object(doc) || !json_is_object(issuer) || !idobj || !pr ||
+	    !json_is_number(earned) || !json_is_number(avail) || !index || !value ||
+	    value[0] != 'z' || (arr && (!json_is_array(arr) ||
+					json_array_size(arr) > CREDENTIAL_ALIGN_MAX)))
+		return TC_EINVALID;
+	if (base58btc_decode(value + 1, sig, sizeof(sig), &siglen) || siglen != 64)
+		return TC_EINVALID;
+	in->id = sget(doc, "id");
+	in->issuer_id = sget(issuer, "id");
+	in->issuer_name = sget(issuer, "name");
+	in->issuer_url = sget(issuer, "url");
+	in->valid_from = sget(doc, "validFrom");
+	in->awarded_date = sget(doc, "awardedDate");
+	in->name = sget(doc, "name");
+	in->identity_hash = sget(idobj, "identityHash");
+	in->salt = sget(idobj, "salt") ? sget(idobj, "salt") : "";
+	in->credits_earned = json_number_value(earned);
+	in->term = sget(subj, "term");
+	in->grade = sget(result, "value");
+	in->achievement_id = sget(ach, "id");
+	in->achievement_name = sget(ach, "name");
+	in->achievement_description = sget(ach, "description");
+	in->criteria_narrative = sget(json_object_get(ach, "criteria"), "narrative");
+	in->course_code = sget(ach, "humanCode");
+	in->credits_available = json_number_value(avail);
+	in->field_of_study = sget(ach, "fieldOfStudy");
+	for (i = 0; arr && i < json_array_size(arr); i++) {
+		const json_t *x = json_array_get(arr, i);
+
+		al[i] = (struct credential_alignment){ sget(x, "targetName"), sget(x, "targetUrl"),
+			sget(x, "targetFramework"), sget(x, "targetCode"),
+			sget(x, "targetDescription"), sget(x, "targetType") };
+	}
+	in->alignment = i ? al : NULL;
+	in->n_alignment = i;
+	in->status_list_credential = sget(st, "statusListCredential");
+	if (index[0] < '0' || index[0] > '9')
+		return TC_EINVALID;
+	in->status_list_index = strtoull(index, &end, 10);
+	if (*end)
+		return TC_EINVALID;
+	proof->verification_method = sget(pr, "verificationMethod");
+	proof->created = sget(pr, "created");
+	memcpy(proof->signature, sig, 64);
 	return 0;
 }

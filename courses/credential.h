@@ -28,7 +28,10 @@ struct credential_alignment {
 	const char *target_framework;	/* optional (NULL: left out) */
 	const char *target_code;	/* optional */
 	const char *target_description;	/* optional */
+	const char *target_type;	/* optional: an OB 3.0 AlignmentTargetType or "ext:..." */
 };
+
+#define CREDENTIAL_ALIGN_MAX 4	/* alignments credential_shared_read / _parse take */
 
 /* Every string is borrowed and must be valid UTF-8; "optional" ones may be
  * NULL (left out), the others must be non-empty. */
@@ -57,6 +60,9 @@ struct credential_input {
 
 	const char *status_list_credential;	/* URL of the status list credential */
 	uint64_t status_list_index;
+
+	const char *awarded_date;	/* optional: awardedDate, RFC 3339 in UTC */
+	const char *field_of_study;	/* optional: achievement.fieldOfStudy */
 };
 
 /*
@@ -68,5 +74,51 @@ struct credential_input {
  * TC_ENOMEM. *out is NULL on failure.
  */
 int credential_build(const struct credential_input *in, json_t **out);
+
+/* The Data Integrity proof of a signed credential, apart from it:
+ * eddsa-jcs-2022, proofPurpose assertionMethod, as a one-element array. */
+struct credential_proof {
+	const char *verification_method;	/* "did:key:z...#z..." */
+	const char *created;			/* RFC 3339 in UTC */
+	unsigned char signature[64];
+};
+
+/*
+ * The signed credential's JCS text (RFC 8785), rebuilt from IN and PROOF:
+ * byte for byte what JCS(di_add_proof(credential_build(IN))) gives with
+ * the same signature (courses/dataintegrity.h, proof_array). *TEXT is
+ * malloc'ed (NUL-terminated, the caller frees it), *LEN its bytes (LEN may
+ * be NULL). 0, TC_EINVALID (as credential_build), TC_ENOMEM.
+ */
+int credential_signed_text(const struct credential_input *in, const struct credential_proof *proof,
+			   char **text, size_t *len);
+
+/*
+ * The fields of IN that every credential of one achievement by one issuer
+ * shares (issuer name and url, credential name, achievement id, name,
+ * description, criteria, humanCode, creditsAvailable, fieldOfStudy,
+ * alignments, status list URL) as a JSON object (*OUT, a new reference),
+ * so that they are stored once, not in every credential. 0, TC_ENOMEM.
+ */
+int credential_shared_json(const struct credential_input *in, json_t **out);
+
+/*
+ * The inverse: sets those fields of IN from SHARED (pointers borrowed from
+ * SHARED), the alignments into AL (CREDENTIAL_ALIGN_MAX). 0, TC_EINVALID
+ * (not such an object).
+ */
+int credential_shared_read(const json_t *shared, struct credential_input *in,
+			   struct credential_alignment al[CREDENTIAL_ALIGN_MAX]);
+
+/*
+ * Reads a signed credential DOC of the shape credential_build and
+ * credential_signed_text make into IN, AL (CREDENTIAL_ALIGN_MAX) and PROOF
+ * (strings borrowed from DOC). Members it does not know are not read, so
+ * a caller compares credential_signed_text of the result with the original
+ * to know that nothing was lost. 0, TC_EINVALID.
+ */
+int credential_parse(const json_t *doc, struct credential_input *in,
+		     struct credential_alignment al[CREDENTIAL_ALIGN_MAX],
+		     struct credential_proof *proof);
 
 #endif

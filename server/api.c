@@ -24,6 +24,8 @@
 #include "server/api_tlog.h"
 #include "server/api_vcapi.h"
 #include "server/api_revocation.h"
+#include "server/api_approval.h"
+#include "server/api_recognition.h"
 #include "server/api_verify.h"
 #include "server/app.h"
 #include "server/auth.h"
@@ -125,6 +127,8 @@ api_init(struct app *app)
 		{ api_tlog_routes, &api_tlog_routes_count },
 		{ api_vcapi_routes, &api_vcapi_routes_count },
 		{ api_revocation_routes, &api_revocation_routes_count },
+		{ api_approval_routes, &api_approval_routes_count },
+		{ api_recognition_routes, &api_recognition_routes_count },
 		{ api_verify_routes, &api_verify_routes_count },
 	};
 	size_t n = 0, at = 0;

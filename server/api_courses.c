@@ -28,9 +28,11 @@
 #include "server/api_util.h"
 #include "server/app.h"
 #include "server/config.h"
+#include "server/issuing.h"
 #include "server/media_jobs.h"
 #include "server/problem.h"
 #include "storage/courses.h"
+#include "storage/credentials.h"
 #include "storage/identity.h"
 
 #define LIST_MAX 100
@@ -276,6 +278,16 @@ api_course_editable(struct app *app, const struct http_request *req,
 	return rc;
 }
 
+/* Adds "credential_issue" (editors only) to O. */
+static void
+add_issue_mode(struct app *app, const struct course *c, json_t *o)
+{
+	char mode[16];
+
+	if (store_course_issue_mode(app->store, c->id, mode) == 0)
+		json_object_set_new(o, "credential_issue", json_string(mode));
+}
+
 static int
 on_course_get(struct app *app, struct http_request *req, struct http_response *resp)
 {
@@ -292,6 +304,8 @@ on_course_get(struct app *app, struct http_request *req, struct http_response *r
 		json_object_set_new(o, "enrolled", json_integer(n));
 		json_object_set_new(o, "you_teach", json_boolean(teaches));
 		json_object_set_new(o, "units", api_units_json(app, c->id));
+		if (may_edit)
+			add_issue_mode(app, c, o);
 		if (req->actor.kind == ACTOR_PERSON) {
 			int yes = 0;
 			store_is_enrolled(app->store, c->id, req->actor.person_id, &yes);
@@ -307,8 +321,9 @@ static int
 on_course_update(struct app *app, struct http_request *req, struct http_response *resp)
 {
 	struct course *c = calloc(1, sizeof(*c));
+	const char *mode = NULL;
 	char *text = NULL;
-	json_t *body = NULL;
+	json_t *body = NULL, *t, *o;
 	int rc;
 
 	if (!c)
@@ -321,16 +336,37 @@ on_course_update(struct app *app, struct http_request *req, struct http_response
 		bad(resp, "change the status with POST .../status");
 		goto out;
 	}
+	if ((t = json_object_get(body, "credential_issue")) &&
+	    (!(mode = json_string_value(t)) || (strcmp(mode, "auto") != 0 && strcmp(mode, "approval") != 0))) {
+		bad(resp, "credential_issue must be \"auto\" or \"approval\"");
+		goto out;
+	}
 	c->updated_at = now_s();
-	if ((rc = search_text(app, c, &text)) || (rc = store_course_update(app->store, c, text))) {
+	/* the fields and the issuing mode commit together, or neither */
+	if ((rc = search_text(app, c, &text)) == 0 && (rc = store_begin(app->store)) == 0) {
+		rc = store_course_update(app->store, c, text);
+		if (rc == 0 && mode)
+			rc = store_course_set_issue_mode(app->store, c->id, mode);
+		if (rc == 0)
+			rc = store_commit(app->store);
+		if (rc)
+			store_rollback(app->store);
+	}
+	if (rc) {
 		if (rc == TC_ECONFLICT)
 			problem_respond(resp, 409, NULL, "the institution has a course with this code already");
 		else
 			problem_respond_err(resp, rc, NULL);
 		goto out;
 	}
-	api_audit(app, req, c->institution_id, "course.updated", c->uid, NULL);
-	api_reply_json(resp, 200, course_json(app, c, 1));
+	api_audit(app, req, c->institution_id, "course.updated", c->uid,
+		  mode ? json_pack("{s:s}", "credential_issue", mode) : NULL);
+	/* switched to automatic: the completions waiting for approval are issued now */
+	if (mode && strcmp(mode, "auto") == 0 && issuing_run(app, NULL))
+		log_warn("course %s: pending credentials wait in the outbox", c->uid);
+	o = course_json(app, c, 1);
+	add_issue_mode(app, c, o);
+	api_reply_json(resp, 200, o);
 out:
 	free(text);
 	free(c);

@@ -263,9 +263,8 @@ utf8_chars(const char *s)
 	return n;
 }
 
-/* NULL when REASON is acceptable, else what is wrong with it. */
-static const char *
-reason_problem(const char *reason)
+const char *
+revocation_reason_problem(const char *reason)
 {
 	const char *p;
 
@@ -338,7 +337,7 @@ on_revoke(struct app *app, struct http_request *req, struct http_response *resp)
 	if (api_read_json(req, resp, &body))
 		goto out;
 	reason = api_str(body, "reason", &bad);
-	why = bad ? "reason must be a string" : reason_problem(reason);
+	why = bad ? "reason must be a string" : revocation_reason_problem(reason);
 	if (why) {
 		problem_respond(resp, 400, NULL, why);
 		goto out;
@@ -443,7 +442,7 @@ bulk_read(struct app *app, int64_t inst_id, FILE *fp, struct bulk_row *rows, siz
 				       " credential_id,reason");
 			continue;
 		}
-		if ((why = reason_problem(f[1])) &&
+		if ((why = revocation_reason_problem(f[1])) &&
 		    (rc = row_error(errors, row, line, "reason", why)))
 			break;
 		g = store_credential_get(app->store, f[0], &c);

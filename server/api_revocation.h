@@ -31,6 +31,11 @@ extern const size_t api_revocation_routes_count;
  */
 int revocation_list_text(struct app *app, int64_t institution_id, char **text);
 
+/* NULL when REASON (of a revocation, or of a declined credential) is
+ * acceptable: one line, not blank, at most CRED_REASON_CHARS characters;
+ * else what is wrong with it. */
+const char *revocation_reason_problem(const char *reason);
+
 /* Frees the cached status list credentials (api_cleanup). */
 void api_revocation_cleanup(struct app *app);
 

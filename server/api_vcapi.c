@@ -3,15 +3,19 @@
  *
  *   POST /credentials/issue                         W3C VC API shape, an API
  *        token with credentials:issue: {"credential": {"credentialSubject":
- *        {"national_id", "achievement": {"humanCode"}, "grade", "term",
- *        "completed_on"}}, "options": {}} -> 201 {"verifiableCredential"}
+ *        {"national_id", "achievement": {"humanCode", "name"?,
+ *        "creditsAvailable"?, "description"?, "fieldOfStudy"?}, "grade",
+ *        "term", "completed_on"}}, "options": {}} -> 201 {"verifiableCredential"}
  *   POST /api/v1/institutions/{code}/credentials:import   text/csv
- *        national_id,course_code,grade,term,completed_on (admins, or a
- *        token with credentials:issue)
+ *        national_id,course_code,grade,term,completed_on and optionally
+ *        course_name,credits,description,field_of_study (admins, or a token
+ *        with credentials:issue)
  *
- * Both check every field the same way (check_row), then call
- * issuing_issue, which signs, stores and logs in one transaction. A
- * (learner, course, term) that has a credential already is not issued
+ * A humanCode / course_code that is not one of the institution's tinchi
+ * courses is a course of its own (on campus): its name and credits are
+ * then required. Both check every field the same way (check_row), then
+ * call issuing_issue, which signs, stores and logs in one transaction. A
+ * (learner, course code, term) that has a credential already is not issued
  * again: 409 from the VC API, an "already issued" row from the import.
  */
 #include <math.h>
@@ -28,6 +32,7 @@
 #include "courses/errors.h"
 #include "courses/identity.h"
 #include "courses/people.h"
+#include "courses/xapi.h"
 #include "server/api_util.h"
 #include "server/api_vcapi.h"
 #include "server/app.h"
@@ -40,17 +45,87 @@
 #define IMPORT_MAX_ROWS 10000
 #define IMPORT_MAX_ERRORS 200
 
-/* One credential to issue, as the caller wrote it. */
+/* One credential to issue, as the caller wrote it (the last four only
+ * for a course that is not on tinchi; NULL or "" when absent). */
 struct issue_row {
 	const char *national_id, *course_code, *grade, *term, *completed_on;
+	const char *course_name, *credits, *description, *field_of_study;
 };
 
 /* What check_row resolved. */
 struct issue_ok {
-	struct course course;
+	struct course course;	/* course.id 0: not a tinchi course */
 	struct person person;
 	char grade[16];
+	int64_t awarded_at;	/* completed_on at 00:00 UTC */
 };
+
+/* 1..MAX bytes of text without control characters (newlines too when
+ * LINES). */
+static int
+text_ok(const char *s, size_t max, int lines)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max || utf8_check(s, n) != 0)
+		return 0;
+	for (; *s; s++)
+		if (((unsigned char)*s < 0x20 && !(lines && (*s == '\n' || *s == '\t'))) ||
+		    *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+given(const char *s)
+{
+	return s && s[0];
+}
+
+/* The course fields of ROW for a course that is not on tinchi into OK. */
+static int
+check_own_course(int64_t institution_id, const struct issue_row *row, struct issue_ok *ok,
+		 const char **field, char *msg, size_t msize)
+{
+	struct course *c = &ok->course;
+
+	memset(c, 0, sizeof(*c));
+	if (course_code_check(row->course_code)) {
+		*field = "course_code";
+		snprintf(msg, msize, "a course code is 1..%d of A-Z a-z 0-9 . _ -", COURSE_CODE_MAX);
+		return TC_EINVALID;
+	}
+	if (!given(row->course_name) || !text_ok(row->course_name, COURSE_TITLE_MAX, 0)) {
+		*field = "course_name";
+		snprintf(msg, msize, "the course %.40s is not on tinchi: its name (1..%d bytes of"
+			 " text) is required", row->course_code, COURSE_TITLE_MAX);
+		return TC_EINVALID;
+	}
+	if (!given(row->credits) || course_credits_parse(row->credits, &c->credits_x10)) {
+		*field = "credits";
+		snprintf(msg, msize, "the course %.40s is not on tinchi: its credits (a positive"
+			 " number with at most one decimal, up to 60) are required",
+			 row->course_code);
+		return TC_EINVALID;
+	}
+	if (given(row->description) && !text_ok(row->description, 2000, 1)) {
+		*field = "description";
+		snprintf(msg, msize, "a description is 1..2000 bytes of text");
+		return TC_EINVALID;
+	}
+	if (given(row->field_of_study) && !text_ok(row->field_of_study, ISSUING_FIELD_MAX, 0)) {
+		*field = "field_of_study";
+		snprintf(msg, msize, "a field of study is 1..%d bytes of text on one line",
+			 ISSUING_FIELD_MAX);
+		return TC_EINVALID;
+	}
+	c->institution_id = institution_id;
+	snprintf(c->code, sizeof(c->code), "%s", row->course_code);
+	snprintf(c->title, sizeof(c->title), "%s", row->course_name);
+	if (given(row->description))
+		snprintf(c->description, sizeof(c->description), "%s", row->description);
+	return 0;
+}
 
 /* "8", "8.5", "10", "6.25": 0..10 with at most two decimals, into hundredths. */
 static int
@@ -128,11 +203,30 @@ check_row(struct app *app, int64_t institution_id, const struct issue_row *row,
 		return TC_EINVALID;
 	}
 	issuing_grade_text(x100, ok->grade);
+	{
+		char at[32];
+
+		snprintf(at, sizeof(at), "%sT00:00:00Z", row->completed_on);
+		if (xapi_timestamp_parse(at, &ok->awarded_at))
+			return TC_EINVALID;	/* date_check passed: not reached */
+		ok->awarded_at /= 1000000;
+	}
 	rc = store_course_get_by_code(app->store, institution_id, row->course_code, &ok->course);
-	if (rc == TC_ENOTFOUND) {
-		*field = "course_code";
-		snprintf(msg, msize, "this institution has no course with code %.40s",
-			 row->course_code);
+	if (rc == TC_ENOTFOUND)
+		rc = check_own_course(institution_id, row, ok, field, msg, msize);
+	else if (rc == 0 && (given(row->course_name) || given(row->credits) ||
+			     given(row->description))) {
+		*field = given(row->course_name) ? "course_name" : given(row->credits) ? "credits" :
+			 "description";
+		snprintf(msg, msize, "%.40s is a tinchi course: its name, description and credits"
+			 " come from tinchi (leave this out)", row->course_code);
+		rc = TC_EINVALID;
+	} else if (rc == 0 && given(row->field_of_study) &&
+		   !text_ok(row->field_of_study, ISSUING_FIELD_MAX, 0)) {
+		*field = "field_of_study";
+		snprintf(msg, msize, "a field of study is 1..%d bytes of text on one line",
+			 ISSUING_FIELD_MAX);
+		rc = TC_EINVALID;
 	}
 	if (rc)
 		return rc;
@@ -146,6 +240,24 @@ check_row(struct app *app, int64_t institution_id, const struct issue_row *row,
 }
 
 /* ---- POST /credentials/issue ------------------------------------------------- */
+
+/* The VC API member (below credentialSubject) of a check_row field. */
+static const char *
+vc_path(const char *field)
+{
+	static const char *const map[][2] = {
+		{ "course_code", "achievement.humanCode" },
+		{ "course_name", "achievement.name" },
+		{ "credits", "achievement.creditsAvailable" },
+		{ "description", "achievement.description" },
+		{ "field_of_study", "achievement.fieldOfStudy" },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(field, map[i][0]) == 0)
+			return map[i][1];
+	return field;
+}
 
 /* A 400 problem naming PATH. Returns 0 (the handler's result). */
 static int
@@ -223,13 +335,15 @@ on_issue(struct app *app, struct http_request *req, struct http_response *resp)
 	static const char *const top_keys[] = { "@context", "type", "credentialSubject", NULL };
 	static const char *const subj_keys[] = { "type", "national_id", "achievement", "grade",
 						 "term", "completed_on", NULL };
-	static const char *const ach_keys[] = { "type", "humanCode", NULL };
+	static const char *const ach_keys[] = { "type", "humanCode", "name", "description",
+						"creditsAvailable", "fieldOfStudy", NULL };
 	struct issue_ok ok;
 	struct issue_row row = { 0 };
 	struct credential_rec c = { 0 };
 	json_t *body = NULL, *cred, *subj, *ach, *opts;
 	const char *k, *field = NULL;
-	char path[160], msg[200], gbuf[16], uid[CRED_UID_MAX + 1];
+	char path[160], msg[300], gbuf[16], cbuf[32], uid[CRED_UID_MAX + 1];
+	json_t *credits;
 	int rc;
 
 	if (req->actor.kind == ACTOR_PERSON) {
@@ -269,18 +383,43 @@ on_issue(struct app *app, struct http_request *req, struct http_response *resp)
 			  "an object with the course's humanCode is required");
 	} else if ((k = unknown_key(ach, ach_keys))) {
 		snprintf(path, sizeof(path), "credential.credentialSubject.achievement.%.100s", k);
-		bad_field(resp, 400, path, "unknown member (send humanCode)");
+		bad_field(resp, 400, path, "unknown member (send humanCode, and name,"
+			  " creditsAvailable, description, fieldOfStudy for a course not on"
+			  " tinchi)");
 	} else {
 		row.national_id = member_text(subj, "national_id", NULL, 0);
 		row.course_code = member_text(ach, "humanCode", NULL, 0);
 		row.grade = member_text(subj, "grade", gbuf, sizeof(gbuf));
 		row.term = member_text(subj, "term", NULL, 0);
 		row.completed_on = member_text(subj, "completed_on", NULL, 0);
-		rc = check_row(app, req->actor.token_institution_id, &row, &ok, &field, msg,
-			       sizeof(msg));
+		row.course_name = member_text(ach, "name", NULL, 0);
+		row.description = member_text(ach, "description", NULL, 0);
+		row.field_of_study = member_text(ach, "fieldOfStudy", NULL, 0);
+		/* creditsAvailable: a number (anything else is refused by the check) */
+		credits = json_object_get(ach, "creditsAvailable");
+		if (json_is_number(credits))
+			snprintf(cbuf, sizeof(cbuf), "%.10g", json_number_value(credits));
+		else
+			snprintf(cbuf, sizeof(cbuf), "%s", credits ? "?" : "");
+		row.credits = cbuf;
+		if ((json_object_get(ach, "name") && !json_is_string(json_object_get(ach, "name"))) ||
+		    (json_object_get(ach, "description") &&
+		     !json_is_string(json_object_get(ach, "description"))) ||
+		    (json_object_get(ach, "fieldOfStudy") &&
+		     !json_is_string(json_object_get(ach, "fieldOfStudy")))) {
+			field = json_object_get(ach, "name") && !json_is_string(json_object_get(ach,
+				"name")) ? "course_name" : json_object_get(ach, "description") &&
+				!json_is_string(json_object_get(ach, "description")) ?
+				"description" : "field_of_study";
+			snprintf(msg, sizeof(msg), "must be a string");
+			rc = TC_EINVALID;
+		} else {
+			rc = check_row(app, req->actor.token_institution_id, &row, &ok, &field, msg,
+				       sizeof(msg));
+		}
 		if (rc == 0)
-			rc = store_credential_find(app->store, ok.course.id, ok.person.id, row.term,
-						   uid);
+			rc = store_credential_find(app->store, req->actor.token_institution_id,
+						   ok.course.code, ok.person.id, row.term, uid);
 		if (rc == 0) {
 			api_reply_json(resp, 409, json_pack("{s:s, s:s, s:i, s:s, s:s}", "type",
 				"about:blank", "title", "Conflict", "status", 409, "detail",
@@ -290,15 +429,15 @@ on_issue(struct app *app, struct http_request *req, struct http_response *resp)
 				resp->content_type = "application/problem+json";
 		} else if (rc != TC_ENOTFOUND || field) {
 			if (field)
-				snprintf(path, sizeof(path), "credential.credentialSubject.%s%s",
-					 strcmp(field, "course_code") == 0 ? "achievement." : "",
-					 strcmp(field, "course_code") == 0 ? "humanCode" : field);
+				snprintf(path, sizeof(path), "credential.credentialSubject.%s",
+					 vc_path(field));
 			if (field)
 				bad_field(resp, rc == TC_ENOTFOUND ? 404 : 400, path, msg);
 			else
 				problem_respond_err(resp, rc, NULL);
 		} else if ((rc = issuing_issue(app, &ok.course, &ok.person, ok.grade, row.term,
-					       &c)) == TC_ECONFLICT) {
+					       ok.awarded_at, given(row.field_of_study) ?
+					       row.field_of_study : NULL, &c)) == TC_ECONFLICT) {
 			problem_respond(resp, 409, NULL, "the institution has no signing key");
 		} else if (rc) {
 			problem_respond_err(resp, rc, NULL);
@@ -317,8 +456,10 @@ on_issue(struct app *app, struct http_request *req, struct http_response *resp)
 /* ---- POST /api/v1/institutions/{code}/credentials:import ------------------------ */
 
 static const char *const csv_columns[] = { "national_id", "course_code", "grade", "term",
-					   "completed_on" };
-#define NCOLS 5
+					   "completed_on", "course_name", "credits", "description",
+					   "field_of_study" };
+#define NCOLS 9		/* columns a file may have */
+#define NREQUIRED 5	/* the first NREQUIRED are required */
 
 struct import {
 	struct app *app;
@@ -341,10 +482,10 @@ add_error(struct import *im, size_t row, size_t line, const char *column, const 
 		"message", msg)) ? TC_ENOMEM : 0;
 }
 
-/* Reads the header of R into COLMAP (file column -> csv_columns index).
- * 0; TC_EINVALID with the error added. */
+/* Reads the header of R into COLMAP (file column -> csv_columns index) and
+ * *NCOL. 0; TC_EINVALID with the error added. */
 static int
-read_header(struct import *im, struct csv_reader *r, int colmap[NCOLS])
+read_header(struct import *im, struct csv_reader *r, int colmap[NCOLS], size_t *ncol)
 {
 	char **f;
 	size_t nf;
@@ -355,9 +496,10 @@ read_header(struct import *im, struct csv_reader *r, int colmap[NCOLS])
 		add_error(im, 0, 1, NULL, rc == 0 ? "the file is empty" : csv_error(r));
 		return TC_EINVALID;
 	}
-	if (nf != NCOLS) {
+	if (nf < NREQUIRED || nf > NCOLS) {
 		snprintf(msg, sizeof(msg), "the header must name the %d columns national_id,"
-			 "course_code,grade,term,completed_on (got %zu)", NCOLS, nf);
+			 "course_code,grade,term,completed_on and may add course_name,credits,"
+			 "description,field_of_study (got %zu)", NREQUIRED, nf);
 		add_error(im, 0, 1, NULL, msg);
 		return TC_EINVALID;
 	}
@@ -375,6 +517,13 @@ read_header(struct import *im, struct csv_reader *r, int colmap[NCOLS])
 		seen[c] = 1;
 		colmap[i] = c;
 	}
+	for (int c = 0; c < NREQUIRED; c++)
+		if (!seen[c]) {
+			snprintf(msg, sizeof(msg), "the column %s is missing", csv_columns[c]);
+			add_error(im, 0, 1, NULL, msg);
+			return TC_EINVALID;
+		}
+	*ncol = nf;
 	return 0;
 }
 
@@ -406,13 +555,13 @@ static int
 import_pass(struct import *im, FILE *fp, int issue)
 {
 	struct csv_reader *r = NULL;
-	int colmap[NCOLS], rc = csv_open(fp, 256, NCOLS + 1, &r);
+	int colmap[NCOLS], rc = csv_open(fp, 4096, NCOLS + 1, &r);
 	char **f;
-	size_t nf;
+	size_t nf, ncol = 0;
 
 	if (rc)
 		return rc;
-	if (read_header(im, r, colmap)) {
+	if (read_header(im, r, colmap, &ncol)) {
 		csv_close(r);
 		return 0;
 	}
@@ -421,7 +570,7 @@ import_pass(struct import *im, FILE *fp, int issue)
 		size_t line = csv_line(r), row;
 		struct issue_row ir;
 		struct issue_ok ok;
-		char msg[200], key[200], uid[CRED_UID_MAX + 1];
+		char msg[300], key[200], uid[CRED_UID_MAX + 1];
 		int seen = 0;
 
 		if (rc == TC_EIO || rc == TC_ENOMEM)
@@ -439,19 +588,20 @@ import_pass(struct import *im, FILE *fp, int issue)
 				break;
 			continue;
 		}
-		if (nf != NCOLS) {
-			snprintf(msg, sizeof(msg), "expected %d fields, got %zu", NCOLS, nf);
+		if (nf != ncol) {
+			snprintf(msg, sizeof(msg), "expected %zu fields, got %zu", ncol, nf);
 			if ((rc = add_error(im, row, line, NULL, msg)))
 				break;
 			continue;
 		}
-		for (size_t i = 0; i < NCOLS; i++)
+		for (size_t i = 0; i < ncol; i++)
 			vals[colmap[i]] = f[i];
-		ir = (struct issue_row){ vals[0], vals[1], vals[2], vals[3], vals[4] };
+		ir = (struct issue_row){ vals[0], vals[1], vals[2], vals[3], vals[4], vals[5],
+					 vals[6], vals[7], vals[8] };
 		rc = check_row(im->app, im->institution_id, &ir, &ok, &field, msg, sizeof(msg));
 		if (rc == 0) {
-			snprintf(key, sizeof(key), "%lld %lld %s", (long long)ok.person.id,
-				 (long long)ok.course.id, ir.term);
+			snprintf(key, sizeof(key), "%lld %s %s", (long long)ok.person.id,
+				 ok.course.code, ir.term);
 			rc = seen_key(im, key, &seen);
 			if (rc == 0 && seen) {
 				field = "term";
@@ -469,7 +619,8 @@ import_pass(struct import *im, FILE *fp, int issue)
 			break;
 		if (!issue)
 			continue;
-		rc = store_credential_find(im->app->store, ok.course.id, ok.person.id, ir.term, uid);
+		rc = store_credential_find(im->app->store, im->institution_id, ok.course.code,
+					   ok.person.id, ir.term, uid);
 		if (rc == 0) {
 			json_array_append_new(im->results, json_pack("{s:I, s:s, s:s}", "row",
 				(json_int_t)row, "status", "already issued", "uid", uid));
@@ -478,7 +629,9 @@ import_pass(struct import *im, FILE *fp, int issue)
 		if (rc == TC_ENOTFOUND) {
 			struct credential_rec c = { 0 };
 
-			rc = issuing_issue(im->app, &ok.course, &ok.person, ok.grade, ir.term, &c);
+			rc = issuing_issue(im->app, &ok.course, &ok.person, ok.grade, ir.term,
+					   ok.awarded_at, given(ir.field_of_study) ?
+					   ir.field_of_study : NULL, &c);
 			free(c.json);
 			if (rc == 0)
 				json_array_append_new(im->results, json_pack("{s:I, s:s, s:s}", "row",

@@ -23,55 +23,30 @@
 #include "server/tlog.h"
 #include "storage/credentials.h"
 #include "storage/identity.h"
+#include "storage/recognition.h"
 
 /* ---- the lookups ------------------------------------------------------------------ */
 
-struct key_find {
-	struct app *app;
-	const char *did;
-	struct verify_key *out;
-	int found;
-};
-
-static int
-key_match(const struct inst_key *k, void *arg)
-{
-	struct key_find *f = arg;
-
-	if (strcmp(k->did, f->did) != 0)
-		return 0;
-	snprintf(f->out->did, sizeof(f->out->did), "%s", k->did);
-	f->out->valid_from = k->valid_from;
-	f->out->valid_until = k->valid_until;
-	f->found = 1;
-	return 1;	/* stop */
-}
-
-static int
-inst_keys(const struct institution *inst, void *arg)
-{
-	struct key_find *f = arg;
-	int rc = store_key_each(f->app->store, inst->id, key_match, f);
-
-	if (rc < 0)
-		return rc;
-	if (!f->found)
-		return 0;
-	snprintf(f->out->name, sizeof(f->out->name), "%s", inst->name);
-	snprintf(f->out->code, sizeof(f->out->code), "%s", inst->code);
-	f->out->ref = inst->id;
-	return 1;	/* stop */
-}
-
+/* The registry's key DID (storage/recognition.h: one indexed look-up) and
+ * its institution. */
 static int
 op_issuer_key(void *ctx, const char *did, struct verify_key *out)
 {
-	struct key_find f = { .app = ctx, .did = did, .out = out };
-	int rc = store_institution_each(f.app->store, inst_keys, &f);
+	struct app *app = ctx;
+	struct institution inst;
+	struct inst_key k;
+	int rc;
 
-	if (rc < 0)
+	if ((rc = store_registry_key_by_did(app->store, did, &k)) ||
+	    (rc = store_institution_get_id(app->store, k.institution_id, &inst)))
 		return rc;
-	return f.found ? 0 : TC_ENOTFOUND;
+	snprintf(out->did, sizeof(out->did), "%s", k.did);
+	out->valid_from = k.valid_from;
+	out->valid_until = k.valid_until;
+	snprintf(out->name, sizeof(out->name), "%s", inst.name);
+	snprintf(out->code, sizeof(out->code), "%s", inst.code);
+	out->ref = inst.id;
+	return 0;
 }
 
 /* The institution's own list, signed here with its current key: MADE_HERE. */

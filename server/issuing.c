@@ -7,8 +7,9 @@
  * grade on 0-10, the learner as a salted hash of the national ID, a
  * BitstringStatusListEntry at index perm(next_k)); it is signed with
  * eddsa-jcs-2022 (proof array, verificationMethod did:key#...) by
- * keys_sign, so the private key stays in DATA/keys; its JCS text is
- * stored, and the event consumed, in one transaction. When another writer
+ * keys_sign, so the private key stays in DATA/keys; it is
+ * stored as its fields (storage/credentials.h), and the event consumed, in
+ * one transaction. When another writer
  * took the same next_k meanwhile, it is built again with the next one.
  */
 #include <math.h>
@@ -30,6 +31,7 @@
 #include "courses/jcs.h"
 #include "courses/log.h"
 #include "courses/statuslist.h"
+#include "courses/xapi.h"
 #include "server/api_util.h"
 #include "server/api_xapi.h"
 #include "server/app.h"
@@ -105,7 +107,8 @@ issuing_grade_text(int x100, char out[16])
 		snprintf(out, 16, "%d.%02d", x100 / 100, x100 % 100);
 }
 
-/* What one credential needs, read before signing. */
+/* What one credential needs, read before signing. A course not on
+ * tinchi (issued by the institution's own systems) has course.id 0. */
 struct job {
 	int64_t event_id;
 	struct course course;
@@ -114,32 +117,53 @@ struct job {
 	struct inst_key key;
 	char grade[16];
 	char term[ISSUING_TERM_MAX + 1];
+	int awarded;			/* 1: awarded_at is the completion date */
+	int64_t awarded_at;
+	char field_of_study[ISSUING_FIELD_MAX + 1];	/* "" : none */
 };
 
-/* Builds, signs and canonicalizes the credential of J with status index
- * INDEX at NOW into *TEXT (malloc'ed JCS text) and C's fields. */
+/* The credit framework every achievement is aligned with (README
+ * "Issuing"). It is stored with each achievement's shared fields, so a
+ * later change here does not alter credentials issued before it. */
+static const struct credential_alignment credit_framework = {
+	.target_name = "Vietnam national credit system (tín chỉ)",
+	.target_url = "https://moet.gov.vn",
+	.target_framework = "Quy chế đào tạo trình độ đại học (Thông tư 08/2021/TT-BGDĐT)",
+	.target_code = "tin-chi",
+	.target_description = "1 tín chỉ (credit) = 50 giờ học tập định mức (50 hours of a"
+			      " learner's standard study work)",
+	.target_type = "ext:CreditSystem",
+};
+
+/* Builds and signs the credential of J with status index INDEX at NOW:
+ * C's fields, then its text (*TEXT, malloc'ed) rebuilt from them the way
+ * every later read rebuilds it, and its hash. */
 static int
 build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 	     struct credential_rec *c, char **text)
 {
-	char uuid[37], salt[IDENTITY_SALT_LEN + 1], ihash[IDENTITY_HASH_LEN + 1];
-	char valid_from[32], home[600], ach_id[700], status_url[700];
+	char uuid[37], valid_from[32], awarded[32], home[600], ach_id[700], status_url[700];
 	char vm[DID_KEY_VM_MAX], criteria[200];
 	struct credential_input in = { 0 };
 	struct di_proof_options opt = { 0 };
+	unsigned char hash[64];
 	struct signer sg;
-	struct dynbuf b;
-	json_t *doc = NULL, *signed_doc = NULL;
+	json_t *doc = NULL, *cfg = NULL, *shared = NULL;
 	int rc;
 
 	*text = NULL;
-	if ((rc = uuid_v4(uuid)) || (rc = identity_salt_new(salt)) ||
-	    (rc = identity_hash_make(j->person.national_id, salt, ihash)))
+	if ((rc = uuid_v4(uuid)) || (rc = identity_salt_new(c->salt)) ||
+	    (rc = identity_hash_make(j->person.national_id, c->salt, c->identity_hash)))
 		return rc;
 	snprintf(c->uid, sizeof(c->uid), "urn:uuid:%s", uuid);
 	api_time(now, valid_from);
+	api_time(j->awarded_at, awarded);
 	lrs_home_page(app, home, sizeof(home));
-	snprintf(ach_id, sizeof(ach_id), "%s/api/v1/courses/%s", home, j->course.uid);
+	if (j->course.id)
+		snprintf(ach_id, sizeof(ach_id), "%s/api/v1/courses/%s", home, j->course.uid);
+	else	/* a course of the institution's own, not on tinchi */
+		snprintf(ach_id, sizeof(ach_id), "urn:tinchi:course:%s:%s", j->inst.code,
+			 j->course.code);
 	snprintf(status_url, sizeof(status_url), "%s/api/v1/institutions/%s/status/%s", home,
 		 j->inst.code, ISSUING_PURPOSE);
 	snprintf(criteria, sizeof(criteria), "Completed the course %s and met its completion"
@@ -150,9 +174,10 @@ build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 	in.issuer_name = j->inst.name;
 	in.issuer_url = j->inst.website[0] ? j->inst.website : NULL;
 	in.valid_from = valid_from;
+	in.awarded_date = j->awarded ? awarded : NULL;
 	in.name = j->course.title;
-	in.identity_hash = ihash;
-	in.salt = salt;
+	in.identity_hash = c->identity_hash;
+	in.salt = c->salt;
 	in.credits_earned = j->course.credits_x10 / 10.0;
 	in.term = j->term;
 	in.grade = j->grade;
@@ -163,33 +188,44 @@ build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 	in.criteria_narrative = criteria;
 	in.course_code = j->course.code;
 	in.credits_available = j->course.credits_x10 / 10.0;
+	in.field_of_study = j->field_of_study[0] ? j->field_of_study : NULL;
+	in.alignment = &credit_framework;
+	in.n_alignment = 1;
 	in.status_list_credential = status_url;
 	in.status_list_index = index;
 	if ((rc = credential_build(&in, &doc)))
 		return rc;
 
+	/* the eddsa-jcs-2022 signature (as di_add_proof makes it) */
 	if ((rc = did_key_vm_from_ed25519(j->key.pub, vm, sizeof(vm))) == 0) {
 		opt.verification_method = vm;
 		opt.created = valid_from;
 		opt.proof_array = 1;
 		keys_dir(app, sg.dir, sizeof(sg.dir));
 		sg.file = j->key.file;
-		rc = di_add_proof(doc, &opt, sign_cb, &sg, &signed_doc);
+		if ((rc = di_proof_config(doc, &opt, &cfg)) == 0 &&
+		    (rc = di_hash_data(doc, cfg, hash)) == 0)
+			rc = sign_cb(&sg, hash, sizeof(hash), c->signature);
 	}
+	json_decref(cfg);
 	json_decref(doc);
+	if (rc == 0 && (rc = credential_shared_json(&in, &shared)) == 0 &&
+	    !(c->shared = json_dumps(shared, JSON_COMPACT | JSON_SORT_KEYS)))
+		rc = TC_ENOMEM;
+	json_decref(shared);
 	if (rc)
 		return rc;
-	dynbuf_init(&b, 1 << 24);
-	rc = jcs_canonicalize(signed_doc, &b);
-	json_decref(signed_doc);
-	if (rc == 0 && b.len == 0)
-		rc = TC_ENOMEM;
-	if (rc == 0) {
-		sha256_hex(b.data, b.len, c->hash);
-		*text = dynbuf_take(&b, NULL);
-		rc = *text ? 0 : TC_ENOMEM;
-	}
-	dynbuf_cleanup(&b);
+	c->key_id = j->key.id;
+	snprintf(c->issuer_did, sizeof(c->issuer_did), "%s", j->key.did);
+	c->issued_at = now;
+	c->status_index = (int64_t)index;
+	c->credits_earned = in.credits_earned;
+	snprintf(c->term, sizeof(c->term), "%s", j->term);
+	snprintf(c->grade, sizeof(c->grade), "%s", j->grade);
+	c->awarded = j->awarded;
+	c->awarded_at = j->awarded_at;
+	if ((rc = store_credential_text(c, text, NULL)) == 0)
+		sha256_hex(*text, strlen(*text), c->hash);
 	return rc;
 }
 
@@ -213,13 +249,13 @@ issue_one(struct app *app, const struct job *j, struct credential_rec *out)
 
 		if ((rc = store_status_next_k(app->store, j->inst.id, ISSUING_PURPOSE, &k)) ||
 		    (rc = statuslist_perm_index(&perm, (uint64_t)k, &index)) ||
-		    (rc = build_signed(app, j, index, now, &c, &text)))
+		    (rc = build_signed(app, j, index, now, &c, &text))) {
+			free(c.shared);
 			break;
+		}
 		c.institution_id = j->inst.id;
 		c.course_id = j->course.id;
 		c.person_id = j->person.id;
-		c.status_index = (int64_t)index;
-		c.issued_at = now;
 		c.json = text;
 		/* the credential and its entry in the transparency log commit
 		 * together: no credential exists that the log does not show */
@@ -238,6 +274,8 @@ issue_one(struct app *app, const struct job *j, struct credential_rec *out)
 			if (rc)
 				store_rollback(app->store);
 		}
+		free(c.shared);
+		c.shared = NULL;
 		if (rc == 0 && out) {
 			*out = c;
 			text = NULL;	/* OUT owns it */
@@ -275,13 +313,14 @@ collect(const struct outbox_event *e, void *arg)
 	return 0;
 }
 
-/* Reads what event I of P needs into J. 0; JOB_WAIT when it must stay
- * pending (logged), JOB_SKIP when it is to be consumed without a
- * credential, else an error. */
+/* Reads what event E needs into J. 0; JOB_WAIT when it must stay pending
+ * (logged; unless APPROVED, a course set to "approval" keeps it waiting),
+ * JOB_SKIP when it is to be consumed without a credential, else an
+ * error. */
 static int
-load_job(struct app *app, const struct pending *p, int i, struct job *j)
+load_job(struct app *app, const struct outbox_event *e, int approved, struct job *j)
 {
-	json_t *o = json_loads(p->payload[i], 0, NULL);
+	json_t *o = json_loads(e->payload ? e->payload : "", 0, NULL);
 	json_t *grade = o ? json_object_get(o, "grade") : NULL;
 	json_t *passed = o ? json_object_get(o, "passed") : NULL;
 	const char *at = o ? json_string_value(json_object_get(o, "completed_at")) : NULL;
@@ -289,14 +328,19 @@ load_job(struct app *app, const struct pending *p, int i, struct job *j)
 	int rc = 0;
 
 	memset(j, 0, sizeof(*j));
-	j->event_id = p->id[i];
+	j->event_id = e->id;
 	if (!json_is_number(grade) || !json_is_boolean(passed) || !at || strlen(at) < 4) {
 		log_err("outbox event %lld: payload is not a course.completed event",
-			(long long)p->id[i]);
+			(long long)e->id);
 		rc = TC_EINVALID;
 	} else {
 		issuing_grade_text((int)llround(json_number_value(grade) * 100), j->grade);
 		snprintf(j->term, sizeof(j->term), "%.4s", at);
+		/* awardedDate: when the completion was recorded */
+		if (xapi_timestamp_parse(at, &j->awarded_at) == 0) {
+			j->awarded = 1;
+			j->awarded_at /= 1000000;	/* whole seconds: api_time */
+		}
 		if (!json_is_true(passed))
 			rc = JOB_SKIP;
 	}
@@ -304,16 +348,16 @@ load_job(struct app *app, const struct pending *p, int i, struct job *j)
 	if (rc)
 		return rc;
 	if (rc == 0)
-		rc = store_course_get_id(app->store, p->course_id[i], &j->course);
+		rc = store_course_get_id(app->store, e->course_id, &j->course);
 	if (rc == 0)
-		rc = store_person_get(app->store, p->person_id[i], &j->person);
+		rc = store_person_get(app->store, e->person_id, &j->person);
 	if (rc == 0)
 		rc = store_institution_get_id(app->store, j->course.institution_id, &j->inst);
 	if (rc == 0 && j->course.starts_on[0] && j->course.ends_on[0])
 		snprintf(j->term, sizeof(j->term), "%s/%s", j->course.starts_on, j->course.ends_on);
-	if (rc == 0)
+	if (rc == 0 && !approved)
 		rc = store_course_issue_mode(app->store, j->course.id, mode);
-	if (rc == 0 && strcmp(mode, "auto") != 0)
+	if (rc == 0 && !approved && strcmp(mode, "auto") != 0)
 		return JOB_WAIT;	/* waits for a lecturer's approval */
 	if (rc == 0 && (rc = store_key_current(app->store, j->inst.id, &j->key)) == TC_ENOTFOUND) {
 		log_warn("institution %s has no signing key: the credential for course %s waits",
@@ -341,7 +385,10 @@ issuing_run(struct app *app, int *issued)
 		p->n = 0;
 		rc = store_outbox_each(app->store, "course.completed", after, BATCH, collect, p);
 		for (int i = 0; rc == 0 && i < p->n; i++) {
-			int r = load_job(app, p, i, j);
+			struct outbox_event e = { .id = p->id[i], .course_id = p->course_id[i],
+						  .person_id = p->person_id[i],
+						  .payload = p->payload[i] };
+			int r = load_job(app, &e, 0, j);
 
 			after = p->id[i];
 			if (r == 0 && (r = issue_one(app, j, NULL)) == 0)
@@ -369,24 +416,51 @@ issuing_run(struct app *app, int *issued)
 
 int
 issuing_issue(struct app *app, const struct course *course, const struct person *person,
-	      const char *grade, const char *term, struct credential_rec *out)
+	      const char *grade, const char *term, int64_t awarded_at,
+	      const char *field_of_study, struct credential_rec *out)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	int rc = j ? 0 : TC_ENOMEM;
 
 	if (rc == 0 && (!course || !person || !grade || !grade[0] ||
 			strlen(grade) >= sizeof(j->grade) || !term || !term[0] ||
-			strlen(term) >= sizeof(j->term)))
+			strlen(term) >= sizeof(j->term) ||
+			(field_of_study && strlen(field_of_study) >= sizeof(j->field_of_study))))
 		rc = TC_EINVALID;
 	if (rc == 0) {
 		j->course = *course;
 		j->person = *person;
 		snprintf(j->grade, sizeof(j->grade), "%s", grade);
 		snprintf(j->term, sizeof(j->term), "%s", term);
+		snprintf(j->field_of_study, sizeof(j->field_of_study), "%s",
+			 field_of_study ? field_of_study : "");
+		j->awarded = 1;
+		j->awarded_at = awarded_at;
 		rc = store_institution_get_id(app->store, course->institution_id, &j->inst);
 	}
 	if (rc == 0 && (rc = store_key_current(app->store, j->inst.id, &j->key)) == TC_ENOTFOUND)
 		rc = TC_ECONFLICT;	/* the institution has no signing key */
+	if (rc == 0)
+		rc = issue_one(app, j, out);
+	free(j);
+	return rc;
+}
+
+int
+issuing_approve(struct app *app, const struct outbox_event *event, struct credential_rec *out)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	int rc = j ? 0 : TC_ENOMEM;
+
+	if (rc == 0 && (!event || strcmp(event->kind, "course.completed") != 0))
+		rc = TC_EINVALID;
+	if (rc == 0) {
+		rc = load_job(app, event, 1, j);
+		if (rc == JOB_WAIT)
+			rc = TC_ECONFLICT;	/* the institution has no signing key */
+		else if (rc == JOB_SKIP)
+			rc = TC_EINVALID;	/* not passed: nothing to approve */
+	}
 	if (rc == 0)
 		rc = issue_one(app, j, out);
 	free(j);

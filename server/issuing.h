@@ -44,11 +44,15 @@ struct person;
 struct credential_rec;
 
 #define ISSUING_TERM_MAX 63
+#define ISSUING_FIELD_MAX 120	/* bytes of a fieldOfStudy */
 
 /*
  * Issues one credential from plain inputs, signed by the current key of
  * COURSE's institution: PERSON completed COURSE with GRADE (text on the
- * institution's scale, 1..15 bytes) in TERM (1..ISSUING_TERM_MAX bytes).
+ * institution's scale, 1..15 bytes) in TERM (1..ISSUING_TERM_MAX bytes) at
+ * AWARDED_AT (awardedDate). COURSE may be one that is not on tinchi
+ * (COURSE->id 0: code, title, description, credits_x10 and institution_id
+ * are used). FIELD_OF_STUDY (NULL: none) is the achievement's fieldOfStudy.
  * The status index, the credential row and its transparency log entry
  * commit in one transaction before this returns. Service thread only.
  * On success OUT (may be NULL) gets the stored record (OUT->json the
@@ -56,6 +60,22 @@ struct credential_rec;
  * institution has no signing key), TC_EDB, TC_ENOMEM, TC_EIO.
  */
 int issuing_issue(struct app *app, const struct course *course, const struct person *person,
-		  const char *grade, const char *term, struct credential_rec *out);
+		  const char *grade, const char *term, int64_t awarded_at,
+		  const char *field_of_study, struct credential_rec *out);
+
+struct outbox_event;
+
+/*
+ * Issues the credential of EVENT (kind "course.completed", a passed
+ * completion: waiting, or declined, see store_credential_decline) whatever
+ * its course's credential_issue, as issuing_run would: the credential, its
+ * transparency log entry and the event consumed in one transaction. OUT as
+ * in issuing_issue. 0, TC_EINVALID (not such an event, or not passed),
+ * TC_ECONFLICT (the institution has no signing key), TC_ENOTFOUND (the
+ * event was consumed meanwhile, or its course or learner is gone), TC_EDB,
+ * TC_ENOMEM, TC_EIO.
+ */
+int issuing_approve(struct app *app, const struct outbox_event *event,
+		    struct credential_rec *out);
 
 #endif

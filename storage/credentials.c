@@ -1,6 +1,16 @@
-/* credentials.c - dispatch of storage/credentials.h to the backend's credential ops. */
+/*
+ * credentials.c - dispatch of storage/credentials.h to the backend's
+ * credential ops, and the rebuilding of a credential's text from its
+ * stored fields (store_credential_text), which every read goes through.
+ */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <jansson.h>
+
+#include "courses/credential.h"
 #include "courses/errors.h"
 #include "storage/credentials.h"
 #include "storage/store_backend.h"
@@ -17,6 +27,58 @@ ops(struct store *s, const struct credential_ops **o)
 #define DISPATCH(call) do { const struct credential_ops *o = NULL; int rc_ = ops(s, &o); \
 	return rc_ ? rc_ : o->call; } while (0)
 
+/* "2025-06-30T09:00:00Z" */
+static void
+utc_text(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		out[0] = '\0';
+}
+
+int
+store_credential_text(const struct credential_rec *c, char **text, size_t *len)
+{
+	struct credential_input in = { 0 };
+	struct credential_alignment al[CREDENTIAL_ALIGN_MAX];
+	struct credential_proof pr = { 0 };
+	char valid_from[32], awarded[32], vm[2 * CRED_DID_MAX + 2];
+	json_t *shared;
+	int rc;
+
+	if (!c || !text)
+		return TC_EINVALID;
+	*text = NULL;
+	if (!c->shared || strncmp(c->issuer_did, "did:key:z", 9) != 0)
+		return TC_EINVALID;
+	if (!(shared = json_loads(c->shared, 0, NULL)))
+		return TC_EINVALID;
+	rc = credential_shared_read(shared, &in, al);
+	utc_text(c->issued_at, valid_from);
+	utc_text(c->awarded_at, awarded);
+	/* an Ed25519 did:key's verification method: did#multibase key */
+	snprintf(vm, sizeof(vm), "%s#%s", c->issuer_did, c->issuer_did + 8);
+	in.id = c->uid;
+	in.issuer_id = c->issuer_did;
+	in.valid_from = valid_from;
+	in.identity_hash = c->identity_hash;
+	in.salt = c->salt;
+	in.credits_earned = c->credits_earned;
+	in.term = c->term[0] ? c->term : NULL;
+	in.grade = c->grade[0] ? c->grade : NULL;
+	in.awarded_date = c->awarded ? awarded : NULL;
+	in.status_list_index = (uint64_t)c->status_index;
+	pr.verification_method = vm;
+	pr.created = valid_from;
+	memcpy(pr.signature, c->signature, 64);
+	if (rc == 0)
+		rc = credential_signed_text(&in, &pr, text, len);
+	json_decref(shared);
+	return rc;
+}
+
 int
 store_status_next_k(struct store *s, int64_t institution_id, const char *purpose, int64_t *k)
 {
@@ -29,27 +91,67 @@ int
 store_credential_issue(struct store *s, struct credential_rec *c, const char *purpose,
 		       int64_t k, int64_t event_id)
 {
-	if (!c || !c->json || !c->uid[0] || strlen(c->hash) != 64 || !purpose || k < 0 ||
-	    c->status_index < 0)
+	if (!c || !c->shared || !c->uid[0] || strlen(c->hash) != 64 || !purpose || k < 0 ||
+	    c->status_index < 0 || c->key_id <= 0)
 		return TC_EINVALID;
 	DISPATCH(issue(s, c, purpose, k, event_id));
+}
+
+/* The row the backend read becomes the credential: C->json rebuilt,
+ * C->shared freed. A row that does not rebuild is a damaged store. */
+static int
+with_text(struct credential_rec *c)
+{
+	int rc = store_credential_text(c, &c->json, NULL);
+
+	free(c->shared);
+	c->shared = NULL;
+	return rc == TC_EINVALID ? TC_EDB : rc;
 }
 
 int
 store_credential_get(struct store *s, const char *uid, struct credential_rec *out)
 {
+	const struct credential_ops *o = NULL;
+	int rc;
+
 	if (!uid || !out)
 		return TC_EINVALID;
-	DISPATCH(get(s, uid, out));
+	if ((rc = ops(s, &o)) || (rc = o->get(s, uid, out)))
+		return rc;
+	return with_text(out);
+}
+
+struct each_ctx {
+	int (*cb)(const struct credential_rec *c, void *arg);
+	void *arg;
+};
+
+static int
+each_text(const struct credential_rec *c, void *arg)
+{
+	struct each_ctx *x = arg;
+	struct credential_rec r = *c;
+	int rc;
+
+	r.shared = NULL;
+	if ((rc = store_credential_text(c, &r.json, NULL)) == TC_EINVALID)
+		rc = TC_EDB;	/* a row that does not rebuild: a damaged store */
+	if (rc == 0)
+		rc = x->cb(&r, x->arg);
+	free(r.json);
+	return rc;
 }
 
 int
 store_credentials_each(struct store *s, int64_t person_id,
 		       int (*cb)(const struct credential_rec *c, void *arg), void *arg)
 {
+	struct each_ctx x = { cb, arg };
+
 	if (!cb)
 		return TC_EINVALID;
-	DISPATCH(each(s, person_id, cb, arg));
+	DISPATCH(each(s, person_id, each_text, &x));
 }
 
 int
@@ -70,12 +172,20 @@ store_course_issue_mode(struct store *s, int64_t course_id, char out[16])
 }
 
 int
-store_credential_find(struct store *s, int64_t course_id, int64_t person_id, const char *term,
-		      char uid[CRED_UID_MAX + 1])
+store_course_set_issue_mode(struct store *s, int64_t course_id, const char *mode)
 {
-	if (!term || !uid)
+	if (!mode || (strcmp(mode, "auto") != 0 && strcmp(mode, "approval") != 0))
 		return TC_EINVALID;
-	DISPATCH(find(s, course_id, person_id, term, uid));
+	DISPATCH(set_issue_mode(s, course_id, mode));
+}
+
+int
+store_credential_find(struct store *s, int64_t institution_id, const char *code,
+		      int64_t person_id, const char *term, char uid[CRED_UID_MAX + 1])
+{
+	if (!code || !term || !uid)
+		return TC_EINVALID;
+	DISPATCH(find(s, institution_id, code, person_id, term, uid));
 }
 
 int
@@ -96,4 +206,22 @@ store_status_list_get(struct store *s, int64_t institution_id, const char *purpo
 	*bits = NULL;
 	*len = 0;
 	DISPATCH(status_list(s, institution_id, purpose, bits, len));
+}
+
+int
+store_credential_waiting_each(struct store *s, int64_t course_id,
+			      int (*cb)(const struct credential_waiting *w, void *arg), void *arg)
+{
+	if (!cb)
+		return TC_EINVALID;
+	DISPATCH(waiting_each(s, course_id, cb, arg));
+}
+
+int
+store_credential_decline(struct store *s, int64_t event_id, int64_t by, const char *reason,
+			 int64_t now)
+{
+	if (!reason || !reason[0] || strlen(reason) > CRED_REASON_MAX)
+		return TC_EINVALID;
+	DISPATCH(decline(s, event_id, by, reason, now));
 }

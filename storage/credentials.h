@@ -2,15 +2,25 @@
  * credentials.h - persistence of issued credentials and the issuers'
  * status lists (schema migration 13).
  *
- * - credentials: one row per signed credential, its JSON exactly as issued,
- *   the hex SHA-256 of its JCS form, the status list index it was given and
- *   its revocation (0 / "" while valid).
+ * - credentials (migration 14): one row per signed credential, compact: not
+ *   its text but the fields it is rebuilt from byte for byte (uid, learner
+ *   hash and salt, grade, term, dates, credits, status index, signing key,
+ *   the 64-byte signature) and the SHA-256 of its JCS text, with its
+ *   revocation (0 / "" while valid). course_id is 0 (NULL) for a course
+ *   that is not on tinchi (issued by the institution's own systems).
+ * - credential_achievements: the fields many credentials share (issuer
+ *   name, course name, description, credits, alignment, status list URL:
+ *   courses/credential.h credential_shared_json), once per institution and
+ *   distinct content.
  * - status_lists: one per institution and purpose ("revocation"): the
  *   bitstring (STATUSLIST_MIN_BITS bits, courses/statuslist.h) and next_k,
  *   the count of indexes handed out, which the keyed permutation turns into
  *   the next index.
  * - courses.credential_issue: "auto" (issue on completion, the default) or
  *   "approval" (a lecturer approves first; such events stay pending).
+ * - a declined completion: its 'course.completed' outbox event is consumed
+ *   and its payload gains "declined": {"by": person id, "at", "reason"};
+ *   approving it later issues the credential and removes that member.
  *
  * Same conventions as storage/identity.h: 0 or a TC_E* code.
  */
@@ -19,22 +29,49 @@
 
 #include <stdint.h>
 
+#include "courses/identity_hash.h"
 #include "storage/store.h"
 
 #define CRED_UID_MAX 45		/* "urn:uuid:" + 36 */
 #define CRED_REASON_CHARS 500	/* a revocation reason: at most 500 characters */
 #define CRED_REASON_MAX (CRED_REASON_CHARS * 4)	/* ... of UTF-8 */
+#define CRED_TERM_MAX 63
+#define CRED_GRADE_MAX 15
+#define CRED_DID_MAX 128
 
 struct credential_rec {
 	int64_t id;
-	char uid[CRED_UID_MAX + 1];
-	int64_t institution_id, course_id, person_id;
+	char uid[CRED_UID_MAX + 1];	/* "urn:uuid:" + lower-case UUID */
+	int64_t institution_id, course_id, person_id;	/* course_id 0: not a tinchi course */
 	int64_t status_index;
 	char hash[65];			/* hex SHA-256 of the JCS form */
 	int64_t issued_at, revoked_at;	/* revoked_at 0: not revoked */
 	char revoke_reason[CRED_REASON_MAX + 1];
 	char *json;			/* the signed credential; owned by whoever filled it */
+
+	/* What the signed credential is rebuilt from (store_credential_text).
+	 * issued_at is its validFrom and its proof's created. */
+	char *shared;			/* credential_shared_json as text; see store_credential_issue */
+	int64_t key_id;			/* institution_keys.id of the signing key */
+	char issuer_did[CRED_DID_MAX];	/* that key's did:key (read back with the row) */
+	char identity_hash[IDENTITY_HASH_LEN + 1];	/* "sha256$" + lower-case hex */
+	char salt[IDENTITY_SALT_LEN + 1];		/* lower-case hex or "" */
+	double credits_earned;
+	char term[CRED_TERM_MAX + 1];	/* "" : none */
+	char grade[CRED_GRADE_MAX + 1];	/* "" : none */
+	int awarded;			/* 1: awardedDate is awarded_at; 0: none */
+	int64_t awarded_at;
+	unsigned char signature[64];
 };
+
+/*
+ * The signed credential of C's fields (shared, uid, issuer_did, issued_at,
+ * identity_hash, salt, credits_earned, term, grade, awarded_at,
+ * status_index, signature) as its JCS text: *TEXT malloc'ed, *LEN bytes.
+ * This is the one way credential text is made from what is stored. 0,
+ * TC_EINVALID (fields that do not make a credential), TC_ENOMEM.
+ */
+int store_credential_text(const struct credential_rec *c, char **text, size_t *len);
 
 /* next_k of the status list of INSTITUTION_ID for PURPOSE (0 when it has
  * none yet). */
@@ -45,14 +82,17 @@ int store_status_next_k(struct store *s, int64_t institution_id, const char *pur
  * In one transaction: the institution's PURPOSE list is created (all
  * zero) when absent and its next_k moves from K to K + 1 (TC_ECONFLICT when
  * it is no longer K: somebody else took that index), C is inserted
- * (C->id filled in; TC_ECONFLICT for a uid taken), and, when EVENT_ID is
- * not 0, that outbox event is marked consumed at C->issued_at
- * (TC_ENOTFOUND when it was consumed already). Any failure leaves nothing.
+ * (C->id filled in; TC_ECONFLICT for a uid taken) with its C->shared row
+ * (found or added), and, when EVENT_ID is not 0, that outbox event is
+ * marked consumed at C->issued_at, or, when it was declined
+ * (store_credential_decline), its decline is removed (TC_ENOTFOUND when it
+ * was consumed already otherwise). Any failure leaves nothing.
  */
 int store_credential_issue(struct store *s, struct credential_rec *c, const char *purpose,
 			   int64_t k, int64_t event_id);
 
-/* The credential UID into OUT (OUT->json allocated). TC_ENOTFOUND. */
+/* The credential UID into OUT (OUT->json allocated: the rebuilt text;
+ * OUT->shared NULL). TC_ENOTFOUND. */
 int store_credential_get(struct store *s, const char *uid, struct credential_rec *out);
 
 /* PERSON_ID's credentials, newest first; CB's record (json included) is
@@ -68,11 +108,53 @@ int store_status_bit(struct store *s, int64_t institution_id, const char *purpos
 /* COURSE_ID's credential_issue ("auto" or "approval") into OUT. */
 int store_course_issue_mode(struct store *s, int64_t course_id, char out[16]);
 
-/* The uid (into UID) of a credential, not revoked, issued for PERSON_ID's
- * completion of COURSE_ID with credentialSubject.term TERM (the key that
- * keeps bulk and VC-API issuing idempotent). 0 or TC_ENOTFOUND. */
-int store_credential_find(struct store *s, int64_t course_id, int64_t person_id,
-			  const char *term, char uid[CRED_UID_MAX + 1]);
+/* Sets COURSE_ID's credential_issue to MODE ("auto" or "approval", else
+ * TC_EINVALID, nothing changes). 0, TC_ENOTFOUND or a storage error. */
+int store_course_set_issue_mode(struct store *s, int64_t course_id, const char *mode);
+
+/* The uid (into UID) of a credential, not revoked, that INSTITUTION_ID
+ * issued to PERSON_ID for the course with humanCode CODE (on tinchi or
+ * not) and credentialSubject.term TERM (the key that keeps bulk and VC-API
+ * issuing idempotent). 0 or TC_ENOTFOUND. */
+int store_credential_find(struct store *s, int64_t institution_id, const char *code,
+			  int64_t person_id, const char *term, char uid[CRED_UID_MAX + 1]);
+
+struct credential_waiting {
+	int64_t event_id;		/* the 'course.completed' outbox event */
+	int64_t course_id, person_id;
+	char person_uid[37];
+	char full_name[256];
+	int grade_x100;			/* from the completion */
+	char letter[8];
+	int64_t completed_at;
+	int64_t declined_at;		/* 0: waiting; else declined at */
+	char declined_by[37];		/* the decliner's uid ("" when unknown) */
+	char decline_reason[CRED_REASON_MAX + 1];
+	const char *payload;		/* the event's JSON, borrowed for the callback */
+};
+
+/*
+ * The passed completions of COURSE_ID without a credential: unconsumed
+ * 'course.completed' events (waiting for approval, or for the issuer) and
+ * declined ones, oldest event first. CB's record is borrowed for the call;
+ * a non-zero return stops and is returned. Declined events are found by a
+ * scan of the course's events (the outbox has no index by course).
+ */
+int store_credential_waiting_each(struct store *s, int64_t course_id,
+				  int (*cb)(const struct credential_waiting *w, void *arg),
+				  void *arg);
+
+/*
+ * Declines the waiting (unconsumed, passed) 'course.completed' event
+ * EVENT_ID: it is consumed at NOW without a credential and records BY (a
+ * person id, 0 for none), NOW and REASON (non-empty, at most
+ * CRED_REASON_MAX bytes) in one statement. TC_ENOTFOUND when it is not
+ * such an event (declined already, issued, or not there); TC_EINVALID.
+ * store_credential_issue with this EVENT_ID still issues it later.
+ */
+int store_credential_decline(struct store *s, int64_t event_id, int64_t by, const char *reason,
+			     int64_t now);
+
 /*
  * Revokes credential CREDENTIAL_ID at WHEN for REASON (non-empty, at most
  * CRED_REASON_MAX bytes): its revoked_at / revoke_reason are set and its

@@ -100,6 +100,12 @@ apply_one(sqlite3 *db, const struct migration *m, int latest)
 		rc = TC_EDB;
 		goto out;
 	}
+	if (m->code && !sqlite3_get_autocommit(db) && m->code(db) != 0) {
+		log_err("schema migration %d (%s) refused by its conversion step",
+			m->version, m->name);
+		rc = TC_EDB;
+		goto out;
+	}
 	if (sqlite3_get_autocommit(db)) {
 		log_err("schema migration %d (%s) ended its own transaction",
 			m->version, m->name);

@@ -19,6 +19,9 @@ struct migration {
 	int version;		/* > 0, strictly increasing within a list */
 	const char *name;	/* short label for logs */
 	const char *sql;	/* one or more statements; no BEGIN/COMMIT */
+	/* optional: run after SQL in the same transaction (a conversion
+	 * SQL cannot do); non-zero refuses the migration (rolled back) */
+	int (*code)(sqlite3 *db);
 };
 
 /* The migrations of the tinchi schema, oldest first (sqlite_schema.c). */

@@ -12,6 +12,9 @@
  */
 #include "storage/sqlite_migrate.h"
 
+/* migration 14's conversion of the stored credential texts (credentials_sqlite.c) */
+int credentials_convert_v14(sqlite3 *db);
+
 const struct migration sqlite_migrations[] = {
 	{
 		1, "meta",
@@ -533,6 +536,90 @@ const struct migration sqlite_migrations[] = {
 		/* issue on completion ('auto') or after a lecturer's approval */
 		"ALTER TABLE courses ADD COLUMN credential_issue TEXT NOT NULL DEFAULT 'auto'"
 		"  CHECK (credential_issue IN ('auto', 'approval'));"
+	},
+	{
+		14, "compact credentials",
+		/* the fields many credentials share (courses/credential.h
+		 * credential_shared_json), once per institution and content;
+		 * CODE is their humanCode */
+		"CREATE TABLE credential_achievements ("
+		"  id INTEGER PRIMARY KEY,"
+		"  institution_id INTEGER NOT NULL REFERENCES institutions (id),"
+		"  code TEXT NOT NULL,"
+		"  digest BLOB NOT NULL CHECK (length(digest) = 32),"
+		"  fields TEXT NOT NULL,"
+		"  UNIQUE (institution_id, digest)"
+		");"
+		/* a credential as the fields it is rebuilt from byte for byte
+		 * (storage/credentials.h store_credential_text); course_id NULL:
+		 * a course that is not on tinchi. The conversion step fills it
+		 * from the stored texts and replaces the old table. */
+		"CREATE TABLE credentials_v14 ("
+		"  id INTEGER PRIMARY KEY,"
+		"  uid BLOB NOT NULL UNIQUE CHECK (length(uid) = 16),"
+		"  institution_id INTEGER NOT NULL REFERENCES institutions (id),"
+		"  course_id INTEGER REFERENCES courses (id),"
+		"  person_id INTEGER NOT NULL REFERENCES people (id),"
+		"  achievement_id INTEGER NOT NULL REFERENCES credential_achievements (id),"
+		"  key_id INTEGER NOT NULL REFERENCES institution_keys (id),"
+		"  status_index INTEGER NOT NULL,"
+		"  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+		"  issued_at INTEGER NOT NULL,"
+		"  awarded_at INTEGER,"
+		"  identity_hash BLOB NOT NULL CHECK (length(identity_hash) = 32),"
+		"  salt BLOB NOT NULL,"
+		"  credits_earned REAL NOT NULL,"
+		"  term TEXT,"
+		"  grade TEXT,"
+		"  signature BLOB NOT NULL CHECK (length(signature) = 64),"
+		"  revoked_at INTEGER NOT NULL DEFAULT 0,"
+		"  revoke_reason TEXT NOT NULL DEFAULT '',"
+		"  UNIQUE (institution_id, status_index)"
+		");",
+		credentials_convert_v14
+	},
+	{
+		16, "recognition",
+		/* recognition rules, their versions and their look-up index
+		 * (storage/recognition.h); source_id 0 is any registered
+		 * institution, so it has no foreign key */
+		"CREATE TABLE recognition_rules ("
+		"  id INTEGER PRIMARY KEY,"
+		"  institution_id INTEGER NOT NULL REFERENCES institutions (id),"
+		"  source_id INTEGER NOT NULL DEFAULT 0,"
+		"  version INTEGER NOT NULL CHECK (version > 0),"
+		"  status TEXT NOT NULL CHECK (status IN ('proposed', 'active', 'expired')),"
+		"  body TEXT NOT NULL,"
+		"  updated_at INTEGER NOT NULL"
+		");"
+		"CREATE INDEX recognition_rules_by_institution"
+		"  ON recognition_rules (institution_id, id);"
+		"CREATE TABLE recognition_rule_versions ("
+		"  rule_id INTEGER NOT NULL REFERENCES recognition_rules (id),"
+		"  version INTEGER NOT NULL,"
+		"  source_id INTEGER NOT NULL,"
+		"  status TEXT NOT NULL,"
+		"  body TEXT NOT NULL,"
+		"  created_at INTEGER NOT NULL,"
+		"  created_by INTEGER NOT NULL DEFAULT 0,"
+		"  PRIMARY KEY (rule_id, version)"
+		");"
+		"CREATE TRIGGER recognition_rule_versions_fixed"
+		"  BEFORE UPDATE ON recognition_rule_versions"
+		"  BEGIN SELECT RAISE(ABORT, 'a rule version is never changed'); END;"
+		"CREATE TRIGGER recognition_rule_versions_kept"
+		"  BEFORE DELETE ON recognition_rule_versions"
+		"  BEGIN SELECT RAISE(ABORT, 'a rule version is never removed'); END;"
+		"CREATE TABLE recognition_rule_keys ("
+		"  institution_id INTEGER NOT NULL,"
+		"  source_id INTEGER NOT NULL,"
+		"  key TEXT NOT NULL,"
+		"  rule_id INTEGER NOT NULL REFERENCES recognition_rules (id),"
+		"  PRIMARY KEY (institution_id, source_id, key, rule_id)"
+		") WITHOUT ROWID;"
+		"CREATE INDEX recognition_rule_keys_by_rule ON recognition_rule_keys (rule_id);"
+		"ALTER TABLE courses ADD COLUMN isced_field TEXT NOT NULL DEFAULT '';"
+		"CREATE INDEX institution_keys_by_did ON institution_keys (did);"
 	},
 };
 

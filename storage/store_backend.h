@@ -13,6 +13,7 @@
 #include "storage/identity.h"
 #include "storage/media_jobs.h"
 #include "storage/completion.h"
+#include "courses/recognition.h"
 
 struct store;
 
@@ -285,6 +286,7 @@ struct xapi_ops {
 
 /* storage/credentials.h, same rules. */
 struct credential_rec;
+struct credential_waiting;
 struct credential_ops {
 	int (*next_k)(struct store *s, int64_t institution_id, const char *purpose, int64_t *k);
 	int (*issue)(struct store *s, struct credential_rec *c, const char *purpose, int64_t k,
@@ -295,12 +297,17 @@ struct credential_ops {
 	int (*status_bit)(struct store *s, int64_t institution_id, const char *purpose,
 			  int64_t index, int *bit);
 	int (*issue_mode)(struct store *s, int64_t course_id, char out[16]);
-	int (*find)(struct store *s, int64_t course_id, int64_t person_id, const char *term,
-		    char uid[46]);
+	int (*find)(struct store *s, int64_t institution_id, const char *code, int64_t person_id,
+		    const char *term, char uid[46]);
 	int (*revoke)(struct store *s, int64_t credential_id, const char *purpose, int64_t when,
 		      const char *reason);
 	int (*status_list)(struct store *s, int64_t institution_id, const char *purpose,
 			   unsigned char **bits, size_t *len);
+	int (*set_issue_mode)(struct store *s, int64_t course_id, const char *mode);
+	int (*waiting_each)(struct store *s, int64_t course_id,
+			    int (*cb)(const struct credential_waiting *w, void *arg), void *arg);
+	int (*decline)(struct store *s, int64_t event_id, int64_t by, const char *reason,
+		       int64_t now);
 };
 
 /* storage/tlog.h, same rules (store_tlog_append and store_tlog_source
@@ -326,6 +333,27 @@ struct tlog_ops {
 				int (*cb)(const struct tlog_checkpoint *cp, void *arg), void *arg);
 };
 
+/* storage/recognition.h, same rules. */
+struct recog_rule_rec;
+struct recognition_ops {
+	int (*add)(struct store *s, struct recog_rule_rec *r, char keys[][RECOG_KEY_MAX], int n);
+	int (*update)(struct store *s, const struct recog_rule_rec *r, char keys[][RECOG_KEY_MAX],
+		      int n);
+	int (*get)(struct store *s, int64_t institution_id, int64_t rule_id,
+		   struct recog_rule_rec *out);
+	int (*each)(struct store *s, int64_t institution_id,
+		    int (*cb)(const struct recog_rule_rec *r, void *arg), void *arg);
+	int (*versions)(struct store *s, int64_t institution_id, int64_t rule_id,
+			int (*cb)(const struct recog_rule_rec *r, void *arg), void *arg);
+	int (*candidates)(struct store *s, int64_t institution_id, int64_t source_id,
+			  char keys[][RECOG_KEY_MAX], int n,
+			  int (*cb)(const struct recog_rule_rec *r, void *arg), void *arg);
+	int (*key_by_did)(struct store *s, const char *did, struct inst_key *out);
+	int (*field_set)(struct store *s, int64_t course_id, const char *field);
+	int (*level_field)(struct store *s, int64_t course_id, char level[RECOG_LEVEL_MAX + 1],
+			   char field[RECOG_FIELD_MAX + 1]);
+};
+
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *s);
@@ -343,6 +371,7 @@ struct store_ops {
 	const struct xapi_ops *xapi;		/* NULL: TC_EUNSUPPORTED */
 	const struct credential_ops *credentials;	/* NULL: TC_EUNSUPPORTED */
 	const struct tlog_ops *tlog;		/* NULL: TC_EUNSUPPORTED */
+	const struct recognition_ops *recognition;	/* NULL: TC_EUNSUPPORTED */
 };
 
 struct store {

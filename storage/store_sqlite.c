@@ -240,6 +240,7 @@ static const struct store_ops sqlite_ops = {
 	.xapi = &sqlite_xapi_ops,
 	.credentials = &sqlite_credential_ops,
 	.tlog = &sqlite_tlog_ops,
+	.recognition = &sqlite_recognition_ops,
 };
 
 int

@@ -73,6 +73,10 @@ enum store_sqlite_stmt {
 	STMT_XAPI_AGENT_ADD,
 	STMT_XAPI_ACTIVITY_ADD,
 	STMT_XAPI_VOID,
+	/* recognition (recognition_sqlite.c) */
+	STMT_RECOG_CANDIDATES,
+	STMT_RECOG_KEY_BY_DID,
+	STMT_RECOG_COURSE,
 
 	STMT_COUNT
 };
@@ -99,5 +103,6 @@ extern const struct quiz_ops sqlite_quiz_ops;
 extern const struct xapi_ops sqlite_xapi_ops;
 extern const struct credential_ops sqlite_credential_ops;
 extern const struct tlog_ops sqlite_tlog_ops;
+extern const struct recognition_ops sqlite_recognition_ops;
 
 #endif

@@ -85,6 +85,7 @@ st, h, res = learner.call("POST", "/api/v1/attempts/%s/submit" % paper["uid"], {
 t.ok(st == 200 and res["passed"], "the learner passes the quiz", res)
 st, h, j = learner.call("GET", "/api/v1/courses/%s/completion" % course)
 t.ok(st == 200 and j.get("completed") is not False, "the course is completed", j)
+completed_at = j.get("completed_at")
 
 st, h, j = learner.call("GET", "/api/v1/credentials")
 creds = j.get("credentials", []) if st == 200 else []
@@ -122,6 +123,12 @@ t.ok(ach.get("humanCode") == "CR101" and ach.get("name") == "Nhập môn tín ch
      "the achievement is the course: code, title, credits", ach)
 t.ok(subj.get("creditsEarned") == 3 and subj.get("result", [{}])[0].get("value") == "10",
      "credits earned, and the grade 10 as the result", subj)
+t.ok(cred.get("awardedDate") and cred.get("awardedDate") == completed_at,
+     "awardedDate is the completion's date", (cred.get("awardedDate"), completed_at))
+al = (ach.get("alignment") or [{}])[0]
+t.ok(al.get("type") == ["Alignment"] and al.get("targetName") == "Vietnam national credit system (tín chỉ)" and
+     al.get("targetUrl", "").startswith("https://") and al.get("targetType") == "ext:CreditSystem",
+     "the achievement is aligned with the national credit system", ach)
 ident = (subj.get("identifier") or [{}])[0]
 t.ok(ident.get("hashed") is True and ident.get("identityHash", "").startswith("sha256$") and ident.get("salt"),
      "the learner is a salted hash", ident)

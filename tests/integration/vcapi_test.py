@@ -2,12 +2,17 @@
 /credentials/issue (W3C VC API shape) with an API token scoped
 credentials:issue (a token without it, a person, nobody: refused); the
 issued credential verifies with the verify API and with @digitalbazaar/vc;
-every bad field is a 400 naming its path and issues nothing; another
-institution's course is 404; a second issue for the same learner, course
-and term is 409. Bulk CSV import by an admin: good rows issue, a file with
+every bad field is a 400 naming its path and issues nothing; a course code
+that is not one of the institution's tinchi courses is a course of its own
+(on campus): issued with the name and credits sent (400 naming them when
+absent), verified the same ways; a second issue for the same learner,
+course code and term is 409. Every credential carries awardedDate (the
+completion date) and the credit framework alignment. Bulk CSV import by an admin: good rows issue, a file with
 bad rows issues nothing (each error with row, line and column), a re-run
-reports "already issued", partial=true issues the valid rows. Every issued
-credential has its entry in the transparency log."""
+reports "already issued", partial=true issues the valid rows. Optional CSV
+columns course_name,credits for on-campus courses. Every issued credential
+has its entry in the transparency log, and the bytes served for it hash to
+credentials.hash and the log entry (they are rebuilt from stored fields)."""
 import hashlib
 import json
 import os
@@ -154,12 +159,30 @@ bad = [
     ("date in the future", req(done="2999-01-01"), 400, "credential.credentialSubject.completed_on"),
     ("no course code", req(**{S + "achievement__humanCode": None}), 400,
      "credential.credentialSubject.achievement.humanCode"),
-    ("unknown course", req(code="NOPE1"), 404, "credential.credentialSubject.achievement.humanCode"),
-    ("another institution's course", req(code="HU201"), 404, "credential.credentialSubject.achievement.humanCode"),
+    ("a course not on tinchi without a name", req(code="NOPE1"), 400,
+     "credential.credentialSubject.achievement.name"),
+    ("another institution's course is not one of ours: name required", req(code="HU201"), 400,
+     "credential.credentialSubject.achievement.name"),
+    ("a course not on tinchi without credits", req(code="NOPE1", **{S + "achievement__name": "X"}), 400,
+     "credential.credentialSubject.achievement.creditsAvailable"),
+    ("credits as a string", req(code="NOPE1", **{S + "achievement__name": "X", S + "achievement__creditsAvailable": "3"}),
+     400, "credential.credentialSubject.achievement.creditsAvailable"),
+    ("credits with two decimals", req(code="NOPE1", **{S + "achievement__name": "X", S + "achievement__creditsAvailable": 1.25}),
+     400, "credential.credentialSubject.achievement.creditsAvailable"),
+    ("credits zero", req(code="NOPE1", **{S + "achievement__name": "X", S + "achievement__creditsAvailable": 0}),
+     400, "credential.credentialSubject.achievement.creditsAvailable"),
+    ("a name that is not a string", req(code="NOPE1", **{S + "achievement__name": 5, S + "achievement__creditsAvailable": 3}),
+     400, "credential.credentialSubject.achievement.name"),
+    ("a name with a newline", req(code="NOPE1", **{S + "achievement__name": "a\nb", S + "achievement__creditsAvailable": 3}),
+     400, "credential.credentialSubject.achievement.name"),
+    ("a course code with a space", req(code="NO PE", **{S + "achievement__name": "X", S + "achievement__creditsAvailable": 3}),
+     400, "credential.credentialSubject.achievement.humanCode"),
+    ("a name for a tinchi course", req(**{S + "achievement__name": "x"}), 400,
+     "credential.credentialSubject.achievement.name"),
     ("achievement not an object", req(**{S + "achievement": "CS101"}), 400,
      "credential.credentialSubject.achievement"),
-    ("unknown achievement field", req(**{S + "achievement__name": "x"}), 400,
-     "credential.credentialSubject.achievement.name"),
+    ("unknown achievement field", req(**{S + "achievement__level": "x"}), 400,
+     "credential.credentialSubject.achievement.level"),
     ("unknown subject field", req(**{S + "foo": 1}), 400, "credential.credentialSubject.foo"),
     ("issuer given", req(credential__issuer="did:key:z6Mk"), 400, "credential.issuer"),
     ("proof given", req(credential__proof=[]), 400, "credential.proof"),
@@ -206,7 +229,7 @@ n2 = count("SELECT count(*) FROM credentials")
 st, h, j = admin.call("POST", M, raw=badcsv.encode(), ctype="text/csv")
 errs = {(e["row"], e.get("column")) for e in j.get("errors", [])} if isinstance(j, dict) else set()
 t.ok(st == 422 and j.get("imported") is False and j.get("error_count") == 6 and
-     errs == {(2, "completed_on"), (3, "grade"), (4, "course_code"), (5, "national_id"), (6, None), (7, "term")},
+     errs == {(2, "completed_on"), (3, "grade"), (4, "course_name"), (5, "national_id"), (6, None), (7, "term")},
      "bulk: every bad row is reported with its column (a duplicate row too)", (st, j))
 t.ok(all(e["line"] == e["row"] + 1 for e in j.get("errors", [])), "bulk: and its line", j)
 t.eq(count("SELECT count(*) FROM credentials"), n2, "bulk: a file with bad rows issues nothing")
@@ -236,13 +259,66 @@ st, h, j = admin.call("GET", "/api/v1/institutions/VNU/audit")
 t.ok(st == 200 and any(e["event"] == "credentials.imported" for e in j["events"]) and
      any(e["event"] == "credential.issued" for e in j["events"]), "the audit trail records both ways of issuing", j)
 
+# ---- on-campus courses (not on tinchi) -------------------------------------------------------
+oc = req(nid="200000000004", code="MATH201", done="2025-06-18", **{
+    S + "achievement__name": "Giải tích 2 — Đại số tuyến tính",
+    S + "achievement__creditsAvailable": 4,
+    S + "achievement__description": "Chuỗi, tích phân bội.\nĐại số tuyến tính.",
+    S + "achievement__fieldOfStudy": "Toán học"})
+st, h, j = issuer.call("POST", I, oc)
+ovc = j.get("verifiableCredential", {}) if st == 201 else {}
+oach = ovc.get("credentialSubject", {}).get("achievement", {})
+t.ok(st == 201 and oach.get("humanCode") == "MATH201" and oach.get("name") == "Giải tích 2 — Đại số tuyến tính" and
+     oach.get("creditsAvailable") == 4 and oach.get("fieldOfStudy") == "Toán học" and
+     ovc["credentialSubject"].get("creditsEarned") == 4 and oach.get("id") == "urn:tinchi:course:VNU:MATH201",
+     "an on-campus course is issued with the name, credits, description and field of study sent", (st, j))
+t.eq(ovc.get("awardedDate"), "2025-06-18T00:00:00Z", "awardedDate is completed_on")
+al = (oach.get("alignment") or [{}])[0]
+t.ok(al.get("type") == ["Alignment"] and "tín chỉ" in al.get("targetName", "") and al.get("targetUrl") and
+     al.get("targetType", "").startswith("ext:"), "the achievement is aligned with the national credit system", oach)
+t.ok(count("SELECT course_id IS NULL FROM credentials WHERE hex(uid) = '%s'"
+           % ovc.get("id", "")[9:].replace("-", "").upper()) == "1", "its row has no tinchi course")
+st, h, j = verify_settled(anon, ovc)
+t.ok(st == 200 and j.get("verified") is True, "the on-campus credential verifies with the verify API", j)
+st, h, j = issuer.call("POST", I, oc)
+t.ok(st == 409 and j.get("credential") == ovc.get("id"),
+     "the same learner, on-campus course code and term again is 409", (st, j))
+st, h, j = issuer.call("POST", I, req(nid="200000000005", code="MATH201", done="2025-06-18", **{
+    S + "achievement__name": "Giải tích 2 — Đại số tuyến tính", S + "achievement__creditsAvailable": 4,
+    S + "achievement__description": "Chuỗi, tích phân bội.\nĐại số tuyến tính.",
+    S + "achievement__fieldOfStudy": "Toán học"}))
+t.eq(st, 201, "another learner of the same on-campus course")
+t.eq(count("SELECT count(*) FROM credential_achievements WHERE code = 'MATH201'"), "1",
+     "the shared fields of one course are stored once")
+t.eq(vc.get("awardedDate"), "2025-06-20T00:00:00Z", "a tinchi course's credential carries awardedDate too")
+
+occsv = ("national_id,course_code,grade,term,completed_on,course_name,credits\n"
+         "200000000001,PHY101,7.5,2024-2025 HK1,2025-01-10,\"Vật lý 1, đại cương\",3\n"
+         "200000000002,CS101,8,2024-2025 HK1,2025-01-11,,\n")
+ocbad = ("national_id,course_code,grade,term,completed_on,course_name,credits\n"
+         "200000000001,PHY102,7.5,2024-2025 HK1,2025-01-10,Vật lý 2,\n"
+         "200000000001,PHY103,7.5,2024-2025 HK1,2025-01-10,,2\n"
+         "200000000001,CS102,7.5,2024-2025 HK1,2025-01-10,Renamed,\n")
+st, h, j = admin.call("POST", M, raw=ocbad.encode(), ctype="text/csv")
+errs = {(e["row"], e.get("column")) for e in j.get("errors", [])} if isinstance(j, dict) else set()
+t.ok(st == 422 and errs == {(1, "credits"), (2, "course_name"), (3, "course_name")},
+     "bulk: an on-campus row without credits or name, a tinchi row with a name, are reported", (st, j))
+st, h, j = admin.call("POST", M, raw=occsv.encode(), ctype="text/csv")
+t.ok(st == 200 and j.get("issued") == 2, "bulk: course_name,credits columns issue an on-campus course", (st, j))
+st, h, j = Client("200000000001").call("GET", "/api/v1/credentials")
+phy = [c["credential"] for c in j.get("credentials", [])
+       if c["credential"]["credentialSubject"]["achievement"]["humanCode"] == "PHY101"]
+t.ok(len(phy) == 1 and phy[0]["credentialSubject"]["achievement"]["name"] == "Vật lý 1, đại cương" and
+     phy[0]["credentialSubject"]["achievement"]["creditsAvailable"] == 3 and
+     phy[0].get("awardedDate") == "2025-01-10T00:00:00Z", "bulk: the on-campus credential has its name, credits, date", j)
+
 # ---- the log has an entry per credential ---------------------------------------------------
 total = int(count("SELECT count(*) FROM credentials"))
-t.eq(total, int(n0) + 6, "six credentials in all (2 by the VC API, 3 + 1 by CSV)")
-t.eq(count("SELECT count(*) FROM credentials c JOIN log_leaves l ON l.subject = 'sha256:' || c.hash"),
+t.eq(total, int(n0) + 10, "ten credentials in all (4 by the VC API, 3 + 1 + 2 by CSV)")
+t.eq(count("SELECT count(*) FROM credentials c JOIN log_leaves l ON l.subject = 'sha256:' || lower(hex(c.hash))"),
      str(total), "every credential has its issue entry in the transparency log")
-raw = json.dumps(vc2, ensure_ascii=False, separators=(",", ":"))
-digest = "sha256:" + count("SELECT hash FROM credentials WHERE uid = '%s'" % vc2.get("id", ""))
+digest = "sha256:" + count("SELECT lower(hex(hash)) FROM credentials WHERE hex(uid) = '%s'"
+                           % vc2.get("id", "")[9:].replace("-", "").upper())
 deadline = time.time() + 10
 while True:
     st, h, pr = anon.call("GET", "/log/proof?hash=" + digest)
@@ -251,10 +327,23 @@ while True:
     time.sleep(0.2)
 t.eq(st, 200, "a VC-API credential has an inclusion proof once the checkpoint is signed")
 
+# ---- served bytes = the logged hash (rebuilt from the stored fields) -------------------------
+rows = count("SELECT lower(hex(uid)) || ' ' || lower(hex(hash)) || ' ' || (SELECT count(*) FROM log_leaves l"
+             " WHERE l.subject = 'sha256:' || lower(hex(c.hash))) FROM credentials c").split("\n")
+good_rows = 0
+for line in rows:
+    u, hh, n = line.split()
+    uid = "urn:uuid:%s-%s-%s-%s-%s" % (u[:8], u[8:12], u[12:16], u[16:20], u[20:])
+    st, h, body = srv.request("GET", "/api/v1/credentials/" + uid, headers={"Cookie": admin.cookie})
+    if st == 200 and hashlib.sha256(body).hexdigest() == hh and n == "1" and json.loads(body)["id"] == uid:
+        good_rows += 1
+t.eq(good_rows, total, "every credential's served bytes hash to credentials.hash and its log entry")
+
 # ---- an independent verifier -------------------------------------------------------------
 tampered = json.loads(json.dumps(vc))
 tampered["credentialSubject"]["term"] = "2023-2024 HK1"
-for doc, want, what in ((vc, 0, "accepts the issued"), (tampered, 1, "refuses the tampered")):
+for doc, want, what in ((vc, 0, "accepts the issued"), (tampered, 1, "refuses the tampered"),
+                        (ovc, 0, "accepts the on-campus")):
     r = vc_verify(doc)
     if r is None:
         t.ok(True, "independent verifier # SKIP node or node_modules (npm ci) absent")

@@ -82,6 +82,8 @@ main(void)
 		  { U, F, F, F, Y, F, F, F, F }, { U, F, F, F, F, F, F, F, F } },
 		{ AZ_CREDENTIAL_REVOKE, "credential.revoke",
 		  { U, F, F, F, Y, F, F, F, F }, { U, F, F, F, F, F, F, F, F } },
+		{ AZ_AGREEMENTS_MANAGE, "agreements.manage",
+		  { U, F, F, F, Y, F, F, F, F }, { U, F, F, F, F, F, F, F, F } },
 	};
 	char name[160];
 

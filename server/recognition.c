@@ -1,0 +1,114 @@
+/* recognition.c - see recognition.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "courses/errors.h"
+#include "server/recognition.h"
+#include "storage/credentials.h"
+#include "storage/identity.h"
+#include "storage/recognition.h"
+
+void
+recog_eval_cleanup(struct recog_eval *e)
+{
+	if (e) {
+		free(e->rules);
+		e->rules = NULL;
+		e->nrules = 0;
+		e->decision.rule = NULL;
+	}
+}
+
+struct cands {
+	struct recog_eval *e;
+	size_t alloc;
+};
+
+static int
+add_candidate(const struct recog_rule_rec *rec, void *arg)
+{
+	struct cands *c = arg;
+	struct recog_eval *e = c->e;
+	struct recog_rule *r;
+	char err[RECOG_ERR_MAX];
+
+	if (e->nrules == c->alloc) {
+		size_t n = c->alloc ? c->alloc * 2 : 8;
+		struct recog_rule *v = realloc(e->rules, n * sizeof(*v));
+
+		if (!v)
+			return TC_ENOMEM;
+		e->rules = v;
+		c->alloc = n;
+	}
+	r = &e->rules[e->nrules];
+	if (recognition_rule_parse(rec->body, strlen(rec->body), r, err, sizeof(err)))
+		return TC_EDB;	/* only parsed rules are stored */
+	r->id = rec->id;
+	r->version = rec->version;
+	r->created_at = rec->created_at;
+	r->source_id = rec->source_id;
+	r->status = rec->status;
+	e->nrules++;
+	return 0;
+}
+
+/* The issuer of E->did and whether its key was valid at E->signed_at. */
+static int
+trust(struct store *s, const struct credential_rec *c, struct recog_eval *e)
+{
+	struct inst_key k;
+	struct recog_key rk;
+	int rc = store_registry_key_by_did(s, e->did, &k);
+
+	e->facts.issuer_id = 0;
+	e->facts.key_valid = 0;
+	if (rc == TC_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	if (k.institution_id != c->institution_id)
+		return 0;	/* a key of someone else than the issuer on record */
+	rk.did = k.did;
+	rk.valid_from = k.valid_from;
+	rk.valid_until = k.valid_until;
+	e->facts.issuer_id = k.institution_id;
+	e->facts.key_valid = recognition_key_check(&rk, 1, e->did, e->signed_at) ==
+			     RECOG_RECOGNISED;
+	return 0;
+}
+
+int
+recognition_evaluate(struct store *s, int64_t institution_id, const struct credential_rec *c,
+		     int verified, int64_t now, struct recog_eval *out)
+{
+	char keys[RECOG_LOOKUP_KEYS][RECOG_KEY_MAX];
+	struct cands cands = { out, 0 };
+	int n, rc;
+
+	if (!out)
+		return TC_EINVALID;
+	memset(out, 0, sizeof(*out));
+	if (!s || !c || !c->json)
+		return TC_EINVALID;
+	rc = recognition_facts_from_credential(c->json, strlen(c->json), &out->facts, out->did,
+					       sizeof(out->did), &out->signed_at);
+	if (rc)
+		return rc;
+	out->facts.verified = verified;
+	out->facts.revoked = c->revoked_at != 0;
+	if ((rc = trust(s, c, out)))
+		return rc;
+	rc = store_course_level_field(s, c->course_id, out->facts.level, out->facts.field);
+	if (rc)
+		return rc;
+	if (out->facts.issuer_id) {
+		recognition_lookup_keys(out->facts.course_code, out->facts.level, out->facts.field,
+					keys, &n);
+		rc = store_recog_candidates(s, institution_id, out->facts.issuer_id, keys, n,
+					    add_candidate, &cands);
+		if (rc)
+			return rc;
+	}
+	return recognition_decide(&out->facts, out->rules, out->nrules, now, &out->decision);
+}

@@ -1,0 +1,313 @@
+/*
+ * credentials_test.c - tests for the approval side of storage/credentials.h
+ * (store_credential_waiting_each, store_credential_decline, and
+ * store_credential_issue of a waiting or declined event), on a store in a
+ * mkdtemp folder; the database is also read directly with sqlite3.
+ */
+#include <ftw.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "courses/errors.h"
+#include "courses/log.h"
+#include "storage/completion.h"
+#include "storage/courses.h"
+#include "storage/credentials.h"
+#include "storage/identity.h"
+#include "storage/store.h"
+#include "tests/tap.h"
+
+#define NOW 1700000000
+#define PASSED "{\"grade\":8.5,\"passed\":true,\"completed_at\":\"2026-11-30T00:00:00Z\"}"
+#define FAILED "{\"grade\":2.0,\"passed\":false,\"completed_at\":\"2026-11-30T00:00:00Z\"}"
+
+static char tmp[512];
+static char data[560];
+static char dbpath[600];
+static struct store *st;
+static int64_t inst_id, lecturer_id, learner[3], course_id, event[3];
+
+/* First column of the one-row SQL on a separate connection, or -1. */
+static long long
+query_int(const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+	long long v = -1;
+
+	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return v;
+}
+
+static long long
+unconsumed(void)
+{
+	return query_int("SELECT count(*) FROM outbox WHERE consumed_at IS NULL");
+}
+
+static int64_t
+add_person(int n, const char *name)
+{
+	struct person p;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.uid, sizeof(p.uid), "0000000a-0000-4000-8000-%012d", n);
+	snprintf(p.national_id, sizeof(p.national_id), "%012d", n);
+	snprintf(p.nid_hmac, sizeof(p.nid_hmac), "%064d", n);
+	snprintf(p.full_name, sizeof(p.full_name), "%s", name);
+	return store_person_upsert(st, &p, NOW, NULL) == 0 ? p.id : -1;
+}
+
+/* A completion of LEARNER[I] with its course.completed event PAYLOAD. */
+static int64_t
+complete(int i, int grade, const char *payload)
+{
+	struct completion_rec c;
+	int created = 0;
+	int64_t id = -1;
+
+	memset(&c, 0, sizeof(c));
+	c.course_id = course_id;
+	c.person_id = learner[i];
+	c.grade_x100 = grade;
+	c.percent_x10 = grade;
+	snprintf(c.letter, sizeof(c.letter), "%s", grade >= 500 ? "B+" : "F");
+	c.passed = grade >= 500;
+	c.completed_at = NOW + i;
+	c.evidence = "{}";
+	if (store_completion_record(st, &c, "course.completed", payload, &created) == 0 && created)
+		id = query_int("SELECT max(id) FROM outbox");
+	return id;
+}
+
+static int
+setup(void)
+{
+	struct institution inst;
+	struct course c;
+
+	memset(&inst, 0, sizeof(inst));
+	snprintf(inst.code, sizeof(inst.code), "%s", "vnu");
+	snprintf(inst.name, sizeof(inst.name), "%s", "Institution vnu");
+	inst.kind = INST_UNIVERSITY;
+	if (store_institution_add(st, &inst) != 0)
+		return -1;
+	inst_id = inst.id;
+	lecturer_id = add_person(1, "Giảng Viên Một");
+	for (int i = 0; i < 3; i++)
+		learner[i] = add_person(10 + i, i == 0 ? "Học Viên Một" : "Học Viên Khác");
+	memset(&c, 0, sizeof(c));
+	snprintf(c.uid, sizeof(c.uid), "%s", "0000000c-0000-4000-8000-000000000001");
+	c.institution_id = inst_id;
+	snprintf(c.code, sizeof(c.code), "%s", "AP101");
+	snprintf(c.title, sizeof(c.title), "%s", "Tín chỉ");
+	snprintf(c.language, sizeof(c.language), "%s", "vi");
+	c.credits_x10 = 30;
+	c.status = COURSE_PUBLISHED;
+	c.owner_id = lecturer_id;
+	c.created_at = c.updated_at = NOW;
+	if (lecturer_id < 0 || learner[2] < 0 || store_course_add(st, &c, "x") != 0)
+		return -1;
+	course_id = c.id;
+	event[0] = complete(0, 850, PASSED);
+	event[1] = complete(1, 850, PASSED);
+	event[2] = complete(2, 200, FAILED);
+	return event[0] > 0 && event[1] > 0 && event[2] > 0 ? 0 : -1;
+}
+
+struct seen {
+	int n;
+	struct credential_waiting w[4];
+};
+
+static int
+collect(const struct credential_waiting *w, void *arg)
+{
+	struct seen *s = arg;
+
+	if (s->n < 4) {
+		s->w[s->n] = *w;
+		s->w[s->n].payload = NULL;	/* borrowed: not kept */
+	}
+	s->n++;
+	return 0;
+}
+
+static int
+stop_at_first(const struct credential_waiting *w, void *arg)
+{
+	(void)w;
+	(void)arg;
+	return TC_EIO;
+}
+
+static struct seen
+waiting(void)
+{
+	struct seen s;
+
+	memset(&s, 0, sizeof(s));
+	if (store_credential_waiting_each(st, course_id, collect, &s) != 0)
+		s.n = -1;
+	return s;
+}
+
+/* Issues a credential row for LEARNER[I] consuming EVENT_ID (k is the
+ * status list's next_k, N the uid's number). */
+static int
+issue(int i, int64_t event_id, int64_t k, int n)
+{
+	static struct inst_key key;
+	struct credential_rec c;
+
+	if (!key.id) {	/* the signing key the row names (compact rows, migration 14) */
+		key.institution_id = inst_id;
+		snprintf(key.file, sizeof(key.file), "k1");
+		memset(key.pub, 7, sizeof(key.pub));
+		snprintf(key.did, sizeof(key.did), "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pv");
+		key.valid_from = NOW;
+		if (store_key_add(st, &key) != 0)
+			return TC_EDB;
+	}
+	memset(&c, 0, sizeof(c));
+	c.shared = "{\"alignment\":[],\"code\":\"C1\",\"credits\":3}";
+	c.key_id = key.id;
+	snprintf(c.identity_hash, sizeof(c.identity_hash), "sha256$%064d", n);
+	snprintf(c.salt, sizeof(c.salt), "%032d", n);
+	snprintf(c.term, sizeof(c.term), "2026");
+	snprintf(c.uid, sizeof(c.uid), "urn:uuid:00000000-0000-4000-8000-%012d", n);
+	c.institution_id = inst_id;
+	c.course_id = course_id;
+	c.person_id = learner[i];
+	c.status_index = 100 + n;
+	snprintf(c.hash, sizeof(c.hash), "%064d", n);
+	c.issued_at = NOW + 100 + n;
+	c.json = "{}";
+	return store_credential_issue(st, &c, "revocation", k, event_id);
+}
+
+static void
+test_waiting(void)
+{
+	struct seen s = waiting();
+
+	is_int(s.n, 2, "two passed completions wait (the failed one is not listed)");
+	ok(s.w[0].event_id == event[0] && s.w[1].event_id == event[1], "oldest event first");
+	is_str(s.w[0].person_uid, "0000000a-0000-4000-8000-000000000010", "the learner's uid");
+	is_str(s.w[0].full_name, "Học Viên Một", "the learner's name");
+	is_int(s.w[0].grade_x100, 850, "the grade from the completion");
+	is_str(s.w[0].letter, "B+", "its letter");
+	ok(s.w[0].completed_at == NOW && s.w[0].declined_at == 0, "completed_at; not declined");
+	is_int(store_credential_waiting_each(st, course_id, stop_at_first, NULL), TC_EIO,
+	       "the callback's error stops the walk and is returned");
+	is_int(store_credential_waiting_each(st, course_id, NULL, NULL), TC_EINVALID,
+	       "no callback: TC_EINVALID");
+	s.n = 0;
+	is_int(store_credential_waiting_each(st, course_id + 99, collect, &s), 0,
+	       "another course: 0");
+	is_int(s.n, 0, "... and nothing listed");
+}
+
+static void
+test_decline(void)
+{
+	char big[CRED_REASON_MAX + 2];
+	struct seen s;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	is_int(store_credential_decline(st, event[0], lecturer_id, "", NOW), TC_EINVALID,
+	       "an empty reason: TC_EINVALID");
+	is_int(store_credential_decline(st, event[0], lecturer_id, NULL, NOW), TC_EINVALID,
+	       "no reason: TC_EINVALID");
+	is_int(store_credential_decline(st, event[0], lecturer_id, big, NOW), TC_EINVALID,
+	       "a reason past CRED_REASON_MAX bytes: TC_EINVALID");
+	is_int(store_credential_decline(st, event[2], lecturer_id, "Không đạt", NOW),
+	       TC_ENOTFOUND, "the failed completion's event cannot be declined");
+	is_int(store_credential_decline(st, event[2] + 50, lecturer_id, "Không", NOW),
+	       TC_ENOTFOUND, "no such event: TC_ENOTFOUND");
+	is_int(unconsumed(), 3, "the refused declines consumed nothing");
+
+	is_int(store_credential_decline(st, event[0], lecturer_id, "Gian lận", NOW + 50), 0,
+	       "declines learner 1's event");
+	is_int(unconsumed(), 2, "it is consumed");
+	is_int(store_credential_decline(st, event[0], lecturer_id, "Lại", NOW + 60), TC_ENOTFOUND,
+	       "declining it again: TC_ENOTFOUND");
+	s = waiting();
+	is_int(s.n, 2, "still two listed");
+	ok(s.w[0].event_id == event[0] && s.w[0].declined_at == NOW + 50,
+	   "the declined one, with when");
+	is_str(s.w[0].declined_by, "0000000a-0000-4000-8000-000000000001", "by whom (uid)");
+	is_str(s.w[0].decline_reason, "Gian lận", "and why");
+	ok(s.w[1].declined_at == 0, "the other one still waits");
+	is_int(query_int("SELECT count(*) FROM credentials"), 0, "no credential");
+}
+
+static void
+test_issue(void)
+{
+	struct seen s;
+
+	is_int(issue(1, event[1], 0, 1), 0, "a waiting event is issued");
+	is_int(unconsumed(), 1, "and consumed (only the failed one is left)");
+	is_int(issue(1, event[1], 1, 2), TC_ENOTFOUND, "issuing that event again: TC_ENOTFOUND");
+	is_int(query_int("SELECT count(*) FROM credentials"), 1, "... which wrote nothing");
+	is_int(query_int("SELECT next_k FROM status_lists"), 1, "... not even the next index");
+	is_int(store_credential_decline(st, event[1], lecturer_id, "Muộn", NOW), TC_ENOTFOUND,
+	       "an issued event cannot be declined");
+
+	is_int(issue(0, event[0], 1, 3), 0, "the declined event is approved after all");
+	is_int(query_int("SELECT count(*) FROM outbox WHERE json_extract(payload,"
+			 " '$.declined') IS NOT NULL"), 0, "its decline is removed");
+	is_int(issue(0, event[0], 2, 4), TC_ENOTFOUND, "and it cannot be issued twice");
+	is_int(query_int("SELECT count(*) FROM credentials"), 2, "two credentials in all");
+	s = waiting();
+	is_int(s.n, 0, "nothing waits any more");
+}
+
+static int
+remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int
+main(void)
+{
+	const char *base = getenv("TMPDIR");
+	int n;
+
+	log_set_level(LOG_ERROR);
+	n = snprintf(tmp, sizeof(tmp), "%s/tinchi-credentials-XXXXXX",
+		     base && base[0] ? base : "/tmp");
+	if (n < 0 || (size_t)n >= sizeof(tmp) || mkdtemp(tmp) == NULL) {
+		printf("Bail out! mkdtemp failed\n");
+		return 1;
+	}
+	snprintf(data, sizeof(data), "%s/data", tmp);
+	snprintf(dbpath, sizeof(dbpath), "%s/tinchi.db", data);
+	if (store_prepare_dir(data) != 0 || store_open(data, &st) != 0 || setup() != 0) {
+		printf("Bail out! cannot open a store in %s\n", data);
+		return 1;
+	}
+	test_waiting();
+	test_decline();
+	test_issue();
+	store_close(st);
+	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		diag("could not remove the temporary folder");
+	return done_testing();
+}
