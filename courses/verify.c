@@ -19,6 +19,7 @@
 #include "courses/errors.h"
 #include "courses/jcs.h"
 #include "courses/merkle.h"
+#include "courses/recognition.h"
 #include "courses/signednote.h"
 #include "courses/statuslist.h"
 #include "courses/verify.h"
@@ -212,6 +213,7 @@ proof_state(const json_t *doc, const char *did, const char *purpose, enum verify
 static enum verify_state
 key_valid_at(const struct verify_key *key, const char *when, char *detail, size_t dsize)
 {
+	struct recog_key rk = { key->did, key->valid_from, key->valid_until };
 	char from[32], until[32];
 	int64_t t;
 
@@ -222,14 +224,14 @@ key_valid_at(const struct verify_key *key, const char *when, char *detail, size_
 			 " date-time, so the key's validity cannot be told");
 		return VERIFY_FAIL;
 	}
-	if (t < key->valid_from) {
-		snprintf(detail, dsize, "signed on %s by a key of %s (%s) that was made only on %s",
-			 when, key->name, key->code, from);
-		return VERIFY_FAIL;
-	}
-	if (key->valid_until && t > key->valid_until) {
-		snprintf(detail, dsize, "signed by a key retired on %.10s: %s (%s) rotated it at %s,"
-			 " and this was signed on %s", until, key->name, key->code, until, when);
+	if (recognition_key_check(&rk, 1, key->did, t) != RECOG_RECOGNISED) {
+		if (t < key->valid_from)
+			snprintf(detail, dsize, "signed on %s by a key of %s (%s) that was made only"
+				 " on %s", when, key->name, key->code, from);
+		else
+			snprintf(detail, dsize, "signed by a key retired on %.10s: %s (%s) rotated it"
+				 " at %s, and this was signed on %s", until, key->name, key->code,
+				 until, when);
 		return VERIFY_FAIL;
 	}
 	if (key->valid_until)

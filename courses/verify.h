@@ -10,8 +10,9 @@
  *   proof   the eddsa-jcs-2022 proof, by the issuer's did:key
  *   issuer  the did:key is a key of an institution in the registry, and
  *           that key was valid when it signed (proof "created", else
- *           validFrom): valid_from <= t <= valid_until (whole seconds;
- *           valid_until 0 is the current key). A rotated key still passes
+ *           validFrom): valid_from <= t < valid_until (whole seconds;
+ *           valid_until 0 is the current key), the registry's one rule
+ *           (recognition_key_check, courses/recognition.h). A rotated key still passes
  *           for what it signed before its rotation; a signature after it
  *           fails ("signed by a key retired on DATE").
  *   status  the issuer's Bitstring Status List credential (its id the

@@ -411,6 +411,19 @@ main(void)
 	   only_failed("issuer"), "issuer: signing with a key after its rotation fails, only"
 	   " that check, saying when the key was retired");
 	json_decref(c2);
+	c2 = cred_make(&a, "2026-05-28T20:26:40Z", "5");	/* the second of the rotation */
+	json_decref(r.proof);
+	r.proof = log_make(c2, a.did, &logkey, &lv);
+	run(c2, &ops);
+	ok(failed("issuer", "retired on"), "issuer: the old key at the very second of its rotation"
+	   " fails (valid_from <= t < valid_until, the registry's rule)");
+	json_decref(c2);
+	c2 = cred_make(&a, "2026-05-28T20:26:39Z", "5");
+	json_decref(r.proof);
+	r.proof = log_make(c2, a.did, &logkey, &lv);
+	run(c2, &ops);
+	ok(passed("issuer"), "issuer: and one second before it passes");
+	json_decref(c2);
 	c2 = cred_make(&b, BEFORE, "5");	/* the new key, dated before it was made */
 	json_decref(r.proof);
 	r.proof = log_make(c2, b.did, &logkey, &lv);
