@@ -4,8 +4,8 @@
  *
  * What is trusted comes from the command line, never from the file being
  * verified: the log key (--log-key), the institution registry (--registry,
- * the JSON of GET /api/v1/institutions/{code}: the keys with their
- * validity), the status list (--status-list: checked for its own proof and
+ * the trust list GET /api/v1/registry or one institution: the keys with
+ * their validity), the status list (--status-list: checked for its own proof and
  * issuer before its bit is read). The checkpoint may come from the bundle,
  * since its signature under the log key is checked either way;
  * --checkpoint names one fetched separately (the proof must be for its
@@ -46,9 +46,10 @@ static const char verify_usage[] =
 	"  --status-list FILE   the issuer's status list credential (the document\n"
 	"                       at credentialStatus.statusListCredential); without\n"
 	"                       it the status is not checked\n"
-	"  --registry FILE      institutions and their keys with validity dates\n"
-	"                       (GET /api/v1/institutions/{code}, one object, a\n"
-	"                       list of them, or {\"institutions\": [...]});\n"
+	"  --registry FILE      institutions and their keys with validity dates:\n"
+	"                       the trust list GET /api/v1/registry, or one\n"
+	"                       institution (GET /api/v1/institutions/{code}),\n"
+	"                       or a list of them;\n"
 	"                       without it the issuer is not checked\n"
 	"  --challenge, --domain  what a signed presentation must answer\n"
 	"  --allow-unchecked    exit 0 when nothing failed, even if some checks\n"

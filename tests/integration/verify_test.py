@@ -156,6 +156,10 @@ key_text = open(f_key).read().strip()
 rc, out, err = tinchi_verify(f_bundle, "--checkpoint", f_cp, "--status-list", f_sl, "--log-key", key_text,
                              "--registry", f_reg)
 t.eq(rc, 0, "--log-key takes the key text itself too")
+st, h, trust = anon.call("GET", "/api/v1/registry")
+rc, out, err = tinchi_verify(f_bundle, "--checkpoint", f_cp, "--status-list", f_sl, "--log-key", f_key,
+                             "--registry", save("trust.json", trust))
+t.ok(st == 200 and rc == 0, "--registry takes the whole trust list (GET /api/v1/registry) too", (rc, out))
 rc, out, err = tinchi_verify(f_bundle, "--status-list", f_sl, "--log-key", f_key, "--registry", f_reg)
 t.ok(rc == 0 and line_of(out, "log") == "passed", "without --checkpoint, the bundle's own checkpoint is"
      " checked under the log key", (rc, out))
