@@ -362,6 +362,11 @@ if Ed25519PrivateKey:
          (rc, out))
 else:
     t.ok(True, "signed presentations # SKIP python3-cryptography absent")
+st, h, tr = learners[0].call("GET", "/api/v1/me/transcript")
+st2, h, j = anon.call("POST", "/presentations/verify", {"verifiablePresentation": tr})
+t.ok(st == 200 and st2 == 200 and j.get("verified") is True and j.get("warnings") and
+     [c.get("id") for c in j.get("credentialResults", [])] == [uid],
+     "the learner's transcript (an unsigned VerifiablePresentation) verifies, each credential in full", (st, j))
 for body, why in (({"verifiablePresentation": cred}, "a credential as the presentation"),
                   ({"verifiablePresentation": vp, "options": {"challenge": 5}}, "a challenge not a string")):
     st, h, j = anon.call("POST", "/presentations/verify", body)
