@@ -28,6 +28,7 @@
 #include "server/api_recognition.h"
 #include "server/api_consent.h"
 #include "server/api_wallet.h"
+#include "server/api_verify.h"
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/metrics.h"
@@ -132,6 +133,7 @@ api_init(struct app *app)
 		{ api_recognition_routes, &api_recognition_routes_count },
 		{ api_consent_routes, &api_consent_routes_count },
 		{ api_wallet_routes, &api_wallet_routes_count },
+		{ api_verify_routes, &api_verify_routes_count },
 	};
 	size_t n = 0, at = 0;
 	struct route *all;

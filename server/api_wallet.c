@@ -30,7 +30,7 @@
 #include "courses/dynbuf.h"
 #include "courses/errors.h"
 #include "courses/qrcode.h"
-#include "server/api_credentials.h"
+#include "server/api_verify.h"
 #include "server/api_util.h"
 #include "server/api_wallet.h"
 #include "server/api_xapi.h"
