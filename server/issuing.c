@@ -12,6 +12,7 @@
  * took the same next_k meanwhile, it is built again with the next one.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,8 @@
 #include "storage/identity.h"
 #include "storage/keys.h"
 
-#define BATCH 100
+#define BATCH 256	/* events read, and credentials committed, together */
+#define PERMS_MAX 8	/* institutions' status list permutations kept per run */
 #define ISSUE_TRIES 3
 /* load_job's verdicts besides 0 and the TC_* codes */
 #define JOB_WAIT 1	/* stays pending */
@@ -329,23 +331,178 @@ fatal(int rc)
 	return rc == TC_EDB || rc == TC_EBUSY || rc == TC_ENOMEM;
 }
 
+/* The status list permutations of the institutions met in one run. */
+struct perms {
+	int64_t inst[PERMS_MAX];
+	struct statuslist_perm perm[PERMS_MAX];
+	int n;
+};
+
+static int
+perm_get(struct app *app, struct perms *ps, int64_t inst, const struct statuslist_perm **out)
+{
+	unsigned char secret[64];
+	int rc;
+
+	for (int i = 0; i < ps->n; i++)
+		if (ps->inst[i] == inst) {
+			*out = &ps->perm[i];
+			return 0;
+		}
+	if (ps->n == PERMS_MAX)
+		return TC_ECONFLICT;	/* the caller issues one by one */
+	rc = issuing_perm_secret(app, inst, secret);
+	if (rc == 0)
+		rc = statuslist_perm_init(&ps->perm[ps->n], secret, sizeof(secret),
+					  STATUSLIST_MIN_BITS);
+	memset(secret, 0, sizeof(secret));
+	if (rc)
+		return rc;
+	ps->inst[ps->n] = inst;
+	*out = &ps->perm[ps->n++];
+	return 0;
+}
+
+static void
+perms_cleanup(struct perms *ps)
+{
+	for (int i = 0; i < ps->n; i++)
+		statuslist_perm_cleanup(&ps->perm[i]);
+	ps->n = 0;
+}
+
+/* One credential of a batch: its job, status k and index, what was built. */
+struct item {
+	const struct job *j;
+	int64_t k;
+	uint64_t index;
+	struct credential_rec c;
+	char *text;
+	int rc;
+};
+
+struct builder {
+	struct app *app;
+	struct item *it;
+	int n, first, step;
+	int64_t now;
+};
+
+static void *
+build_some(void *arg)
+{
+	struct builder *b = arg;
+
+	for (int i = b->first; i < b->n; i += b->step)
+		b->it[i].rc = build_signed(b->app, b->it[i].j, b->it[i].index, b->now,
+					   &b->it[i].c, &b->it[i].text);
+	return NULL;
+}
+
+/*
+ * Issues the N jobs of J together: status indexes handed out in order,
+ * the credentials built and signed on two threads (signing is most of the
+ * work), then all stored with their log entries and consumed events in one
+ * transaction, one commit. 0 with *COUNT += N; on any failure nothing is
+ * stored and the caller issues them one by one (which says which failed).
+ */
+static int
+issue_batch(struct app *app, struct perms *ps, const struct job *j, int n, int *count)
+{
+	struct item *it = calloc((size_t)n, sizeof(*it));
+	struct builder b[2];
+	pthread_t helper;
+	int64_t now = (int64_t)time(NULL);
+	int rc = it ? 0 : TC_ENOMEM, threaded = 0;
+
+	for (int i = 0; rc == 0 && i < n; i++) {
+		const struct statuslist_perm *perm = NULL;
+		int prev = -1;
+
+		it[i].j = &j[i];
+		for (int q = i - 1; q >= 0 && prev < 0; q--)
+			if (j[q].inst.id == j[i].inst.id)
+				prev = q;
+		if (prev >= 0)
+			it[i].k = it[prev].k + 1;
+		else
+			rc = store_status_next_k(app->store, j[i].inst.id, ISSUING_PURPOSE,
+						 &it[i].k);
+		if (rc == 0)
+			rc = perm_get(app, ps, j[i].inst.id, &perm);
+		if (rc == 0)
+			rc = statuslist_perm_index(perm, (uint64_t)it[i].k, &it[i].index);
+	}
+	if (rc == 0) {
+		for (int t = 0; t < 2; t++)
+			b[t] = (struct builder){ app, it, n, t, 2, now };
+		threaded = n > 1 && pthread_create(&helper, NULL, build_some, &b[1]) == 0;
+		if (!threaded)
+			b[0].step = 1;
+		build_some(&b[0]);
+		if (threaded)
+			pthread_join(helper, NULL);
+		for (int i = 0; rc == 0 && i < n; i++)
+			rc = it[i].rc;
+	}
+	if (rc == 0)
+		rc = store_begin(app->store);
+	if (rc == 0) {
+		for (int i = 0; rc == 0 && i < n; i++) {
+			struct credential_rec *c = &it[i].c;
+			char subject[80];
+
+			c->institution_id = j[i].inst.id;
+			c->course_id = j[i].course.id;
+			c->person_id = j[i].person.id;
+			c->status_index = (int64_t)it[i].index;
+			c->issued_at = now;
+			c->json = it[i].text;
+			snprintf(subject, sizeof(subject), "sha256:%s", c->hash);
+			rc = store_credential_issue(app->store, c, ISSUING_PURPOSE, it[i].k,
+						    j[i].event_id);
+			if (rc == 0)
+				rc = tlog_append(app->store, "issue", subject, j[i].key.did, now,
+						 NULL, NULL, 0);
+		}
+		if (rc == 0)
+			rc = store_commit(app->store);
+		if (rc)
+			store_rollback(app->store);
+	}
+	for (int i = 0; it && i < n; i++) {
+		if (rc == 0)
+			log_info("credential %s issued by %s for course %s to %s (status index %llu)",
+				 it[i].c.uid, j[i].inst.code, j[i].course.code, j[i].person.uid,
+				 (unsigned long long)it[i].index);
+		free(it[i].text);
+	}
+	free(it);
+	if (rc == 0)
+		*count += n;
+	return rc;
+}
+
 int
 issuing_run(struct app *app, int *issued)
 {
 	struct pending *p = calloc(1, sizeof(*p));
-	struct job *j = calloc(1, sizeof(*j));
+	struct job *j = calloc(BATCH, sizeof(*j));
+	struct perms *ps = calloc(1, sizeof(*ps));
 	int64_t after = 0;
-	int rc = p && j ? 0 : TC_ENOMEM, count = 0;
+	int rc = p && j && ps ? 0 : TC_ENOMEM, count = 0;
 
 	while (rc == 0) {
+		int m = 0;
+
 		p->n = 0;
 		rc = store_outbox_each(app->store, "course.completed", after, BATCH, collect, p);
 		for (int i = 0; rc == 0 && i < p->n; i++) {
-			int r = load_job(app, p, i, j);
+			int r = load_job(app, p, i, &j[m]);
 
 			after = p->id[i];
-			if (r == 0 && (r = issue_one(app, j, NULL)) == 0)
-				count++;
+			if (r == 0)
+				m++;	/* issued below, with the others */
 			else if (r == JOB_SKIP)	/* not passed: nothing to issue */
 				r = store_outbox_consume(app->store, p->id[i], (int64_t)time(NULL));
 			if (r && r != JOB_WAIT) {
@@ -355,11 +512,29 @@ issuing_run(struct app *app, int *issued)
 					rc = r;
 			}
 		}
+		/* together; when that fails, one by one, each failure on its own */
+		if (rc == 0 && m > 0 && issue_batch(app, ps, j, m, &count) != 0) {
+			for (int i = 0; rc == 0 && i < m; i++) {
+				int r = issue_one(app, &j[i], NULL);
+
+				if (r == 0) {
+					count++;
+					continue;
+				}
+				log_err("outbox event %lld: no credential issued: %s",
+					(long long)j[i].event_id, tc_strerror(r));
+				if (fatal(r))
+					rc = r;
+			}
+		}
 		for (int i = 0; i < p->n; i++)
 			free(p->payload[i]);
 		if (rc || p->n < BATCH)
 			break;
 	}
+	if (ps)
+		perms_cleanup(ps);
+	free(ps);
 	free(p);
 	free(j);
 	if (issued)
