@@ -31,6 +31,7 @@
 #include "courses/jcs.h"
 #include "courses/log.h"
 #include "courses/statuslist.h"
+#include "courses/tlog_entry.h"
 #include "server/api_util.h"
 #include "server/api_xapi.h"
 #include "server/app.h"
@@ -42,6 +43,7 @@
 #include "storage/credentials.h"
 #include "storage/identity.h"
 #include "storage/keys.h"
+#include "storage/tlog.h"
 
 #define BATCH 256	/* events read, and credentials committed, together */
 #define PERMS_MAX 8	/* institutions' status list permutations kept per run */
@@ -279,9 +281,12 @@ collect(const struct outbox_event *e, void *arg)
 
 /* Reads what event I of P needs into J. 0; JOB_WAIT when it must stay
  * pending (logged), JOB_SKIP when it is to be consumed without a
- * credential, else an error. */
+ * credential, else an error. SAME (may be NULL): a job of this batch
+ * loaded just now for the same course, whose course, institution and key
+ * are taken instead of being read again. */
 static int
-load_job(struct app *app, const struct pending *p, int i, struct job *j)
+load_job(struct app *app, const struct pending *p, int i, struct job *j,
+	 const struct job *same)
 {
 	json_t *o = json_loads(p->payload[i], 0, NULL);
 	json_t *grade = o ? json_object_get(o, "grade") : NULL;
@@ -305,6 +310,15 @@ load_job(struct app *app, const struct pending *p, int i, struct job *j)
 	json_decref(o);
 	if (rc)
 		return rc;
+	if (same) {
+		j->course = same->course;
+		j->inst = same->inst;
+		j->key = same->key;
+		if (same->course.starts_on[0] && same->course.ends_on[0])
+			snprintf(j->term, sizeof(j->term), "%s/%s", j->course.starts_on,
+				 j->course.ends_on);
+		return store_person_get(app->store, p->person_id[i], &j->person);
+	}
 	if (rc == 0)
 		rc = store_course_get_id(app->store, p->course_id[i], &j->course);
 	if (rc == 0)
@@ -378,6 +392,8 @@ struct item {
 	uint64_t index;
 	struct credential_rec c;
 	char *text;
+	char subject[80];	/* "sha256:" + the hash: its log entry's subject */
+	char *entry;		/* the log entry */
 	int rc;
 };
 
@@ -410,10 +426,12 @@ static int
 issue_batch(struct app *app, struct perms *ps, const struct job *j, int n, int *count)
 {
 	struct item *it = calloc((size_t)n, sizeof(*it));
+	const char **entries = calloc((size_t)n, sizeof(*entries));
+	const char **subjects = calloc((size_t)n, sizeof(*subjects));
 	struct builder b[2];
 	pthread_t helper;
 	int64_t now = (int64_t)time(NULL);
-	int rc = it ? 0 : TC_ENOMEM, threaded = 0;
+	int rc = it && entries && subjects ? 0 : TC_ENOMEM, threaded = 0;
 
 	for (int i = 0; rc == 0 && i < n; i++) {
 		const struct statuslist_perm *perm = NULL;
@@ -445,12 +463,28 @@ issue_batch(struct app *app, struct perms *ps, const struct job *j, int n, int *
 		for (int i = 0; rc == 0 && i < n; i++)
 			rc = it[i].rc;
 	}
+	/* the log entries, appended together (one load of the tree's edge) */
+	for (int i = 0; rc == 0 && i < n; i++) {
+		char when[32];
+		struct dynbuf e;
+
+		snprintf(it[i].subject, sizeof(it[i].subject), "sha256:%s", it[i].c.hash);
+		api_time(now, when);
+		dynbuf_init(&e, TLOG_ENTRY_MAX);
+		rc = tlog_entry_make("issue", it[i].subject, j[i].key.did, when, &e, NULL, 0);
+		if (rc == 0 && !(it[i].entry = dynbuf_take(&e, NULL)))
+			rc = TC_ENOMEM;
+		dynbuf_cleanup(&e);
+		entries[i] = it[i].entry;
+		subjects[i] = it[i].subject;
+	}
 	if (rc == 0)
 		rc = store_begin(app->store);
 	if (rc == 0) {
+		uint64_t first = 0;
+
 		for (int i = 0; rc == 0 && i < n; i++) {
 			struct credential_rec *c = &it[i].c;
-			char subject[80];
 
 			c->institution_id = j[i].inst.id;
 			c->course_id = j[i].course.id;
@@ -458,13 +492,12 @@ issue_batch(struct app *app, struct perms *ps, const struct job *j, int n, int *
 			c->status_index = (int64_t)it[i].index;
 			c->issued_at = now;
 			c->json = it[i].text;
-			snprintf(subject, sizeof(subject), "sha256:%s", c->hash);
 			rc = store_credential_issue(app->store, c, ISSUING_PURPOSE, it[i].k,
 						    j[i].event_id);
-			if (rc == 0)
-				rc = tlog_append(app->store, "issue", subject, j[i].key.did, now,
-						 NULL, NULL, 0);
 		}
+		/* in the same transaction: no credential the log does not show */
+		if (rc == 0)
+			rc = store_tlog_append(app->store, entries, subjects, (size_t)n, &first);
 		if (rc == 0)
 			rc = store_commit(app->store);
 		if (rc)
@@ -476,8 +509,11 @@ issue_batch(struct app *app, struct perms *ps, const struct job *j, int n, int *
 				 it[i].c.uid, j[i].inst.code, j[i].course.code, j[i].person.uid,
 				 (unsigned long long)it[i].index);
 		free(it[i].text);
+		free(it[i].entry);
 	}
 	free(it);
+	free(entries);
+	free(subjects);
 	if (rc == 0)
 		*count += n;
 	return rc;
@@ -498,7 +534,9 @@ issuing_run(struct app *app, int *issued)
 		p->n = 0;
 		rc = store_outbox_each(app->store, "course.completed", after, BATCH, collect, p);
 		for (int i = 0; rc == 0 && i < p->n; i++) {
-			int r = load_job(app, p, i, &j[m]);
+			const struct job *same = m > 0 && j[m - 1].course.id == p->course_id[i] ?
+						 &j[m - 1] : NULL;
+			int r = load_job(app, p, i, &j[m], same);
 
 			after = p->id[i];
 			if (r == 0)
