@@ -70,6 +70,9 @@ cleanup() {
 }
 trap cleanup EXIT
 now() { date +%s.%N; }
+tck=$(getconf CLK_TCK)
+# CPU seconds (user + system) the process $1 used so far
+cpu_s() { awk -v t="$tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat"; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 # the database's bytes in use (after folding the WAL back)
 db_bytes() {
@@ -138,6 +141,7 @@ for _ in $(seq 60000); do
 	sleep 0.01
 done
 t1=$(now)
+issue_cpu=$(cpu_s "$pid")
 if [ -n "$perfpid" ]; then
 	kill -INT "$perfpid"
 	wait "$perfpid" || true
@@ -148,6 +152,8 @@ grep 'issuing pending credentials' "$work/serve.log" >&2 || true
 issue_s=$(secs "$t0" "$t1")
 issue_rate=$(awk -v n="$issued" -v s="$issue_s" 'BEGIN { printf "%.0f", n / s }')
 echo "issuing: $issued of $CREDS outbox events issued by issuing_run at start-up in $issue_s s: $issue_rate credentials/s"
+cpu_rate=$(awk -v n="$issued" -v s="$issue_cpu" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')
+echo "  the server used $issue_cpu CPU seconds: $cpu_rate credentials per CPU-second (2 cores: at most twice that)"
 echo "  ratios: $(awk -v r="$issue_rate" -v s="$ed_sign" -v q="$sql_ref" 'BEGIN { printf "%.2f of one core'"'"'s Ed25519 signing, %.2f of the sqlite3 batched insert rate", r / s, r / q }')"
 
 # 3. verifying (the server is up; wait for a checkpoint covering every credential)
@@ -180,7 +186,9 @@ request = function()
 	return wrk.format(nil, "/api/v1/credentials/verify", nil, bodies[i])
 end
 EOF
+c0=$(cpu_s "$pid")
 wrk -t2 -c16 -d8s -s "$work/verify.lua" "$base" >"$work/wrk.out" 2>&1 || true
+vcpu=$(awk -v a="$c0" -v b="$(cpu_s "$pid")" 'BEGIN { printf "%.2f", b - a }')
 vh=$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$work/wrk.out")
 bad=$(awk '/Non-2xx/ { print $NF }' "$work/wrk.out")
 bad=${bad:-0}
@@ -189,6 +197,7 @@ vlat=$(awk '/^    Latency/ { print $2 }' "$work/wrk.out")
 echo "verify (domain: parse, did:key, di_verify, JCS hash) of $nv credentials in turn: $v1 /s on 1 thread, $v2 /s on 2 threads ($((v1f + v2f)) failed)"
 echo "  ratio to openssl's Ed25519 verifications (one core): $(awk -v a="$v1" -v b="$ed_verify" 'BEGIN { printf "%.2f", a / b }')"
 echo "verify over HTTP (POST /api/v1/credentials/verify, wrk -t2 -c16 8 s): $vh /s, mean latency $vlat, $bad answers not 2xx"
+echo "  the server used $vcpu CPU seconds in the 8 s ($(awk -v r="$vh" -v c="$vcpu" 'BEGIN { printf "%.0f", (c > 0 ? r * 8 / c : 0) }') verifications per CPU-second; it verifies on its one service thread)"
 stop_server
 
 # 2. bytes per credential
