@@ -3,7 +3,8 @@
  *
  *   GET  /api/v1/credentials          the signed-in person's own credentials
  *   GET  /api/v1/credentials/{uid}    the signed credential (its learner, or
- *                                     an admin of the issuing institution)
+ *                                     an admin of the issuing institution);
+ *                                     ?download=1 adds Content-Disposition
  *   POST /api/v1/credentials/verify   {"credential": {...}}: every check
  *                                     (schema, proof, issuer, status,
  *                                     dates, log with its inclusion proof)
@@ -89,6 +90,7 @@ on_get(struct app *app, struct http_request *req, struct http_response *resp)
 {
 	const char *uid = http_request_param(req, "uid");
 	struct credential_rec c = { 0 };
+	char dl[8], disp[CRED_UID_MAX + 48];
 	int rc;
 
 	if (api_allow(req, resp, AZ_SELF, 0))
@@ -111,6 +113,13 @@ on_get(struct app *app, struct http_request *req, struct http_response *resp)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
 	resp->status = 200;
 	resp->content_type = "application/json";
+	/* ?download=1: saved as a file, named after the credential's UUID */
+	if (api_query(req, "download", dl, sizeof(dl)) == 0 && strcmp(dl, "0") != 0) {
+		snprintf(disp, sizeof(disp), "attachment; filename=\"credential-%s.json\"",
+			 strncmp(uid, "urn:uuid:", 9) == 0 ? uid + 9 : uid);
+		if (http_response_header(resp, "content-disposition", disp))
+			return problem_respond_err(resp, TC_ENOMEM, NULL);
+	}
 	return 0;
 }
 
@@ -485,6 +494,24 @@ on_verify(struct app *app, struct http_request *req, struct http_response *resp)
 						 "checks", checks));
 	json_decref(body);
 	return rc;
+}
+
+int
+credentials_verify(struct app *app, json_t *cred, json_t **out)
+{
+	json_t *checks = json_array();
+	int rc, ok = 0;
+
+	*out = NULL;
+	if (!checks)
+		return TC_ENOMEM;
+	if ((rc = verify(app, cred, checks, &ok))) {
+		json_decref(checks);
+		return rc;
+	}
+	*out = json_pack("{s:b, s:O, s:o}", "verified", ok, "id", json_object_get(cred, "id") ?
+			 json_object_get(cred, "id") : json_null(), "checks", checks);
+	return *out ? 0 : TC_ENOMEM;
 }
 
 const struct route api_credentials_routes[] = {

@@ -104,5 +104,6 @@ extern const struct xapi_ops sqlite_xapi_ops;
 extern const struct credential_ops sqlite_credential_ops;
 extern const struct tlog_ops sqlite_tlog_ops;
 extern const struct recognition_ops sqlite_recognition_ops;
+extern const struct share_ops sqlite_share_ops;
 
 #endif
