@@ -12,8 +12,13 @@
 #include "storage/store_backend.h"
 #include "storage/store_sqlite.h"
 
+/* c.uid is 16 bytes since the compact credentials (migration 14):
+ * formatted here as storage/credentials_sqlite.c uid_text does */
 #define SHARE_COLUMNS "s.id, s.uid, s.credential_id, s.token_hash, s.kind, s.created_at," \
-	" s.expires_at, s.withdrawn_at, s.access_count, s.last_accessed_at, c.uid"
+	" s.expires_at, s.withdrawn_at, s.access_count, s.last_accessed_at," \
+	" 'urn:uuid:' || lower(substr(hex(c.uid), 1, 8) || '-' || substr(hex(c.uid), 9, 4) || '-'" \
+	" || substr(hex(c.uid), 13, 4) || '-' || substr(hex(c.uid), 17, 4) || '-'" \
+	" || substr(hex(c.uid), 21))"
 #define SHARE_FROM " FROM credential_shares s JOIN credentials c ON c.id = s.credential_id"
 
 static int
