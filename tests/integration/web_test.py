@@ -65,6 +65,20 @@ for p in prefixes:
     t.ok(any(k.startswith(p) for k in vi), "keys built from %s exist" % p)
 t.ok(not hard, "no hard-coded text in index.html or web/js/", hard)
 
+# ---- web/js/progress.js with a fake WebSocket: kept until acked, resent after a reconnect ------------
+if shutil.which("node"):
+    p = subprocess.run([shutil.which("node"), os.path.join(HERE, "web_progress.mjs"), TOP],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    try:
+        res = json.loads(p.stdout.decode().strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        res = {"checks": 0, "failed": ["no result: " + p.stderr.decode()[-800:]]}
+    t.ok(p.returncode == 0 and res["checks"] >= 18 and not res["failed"],
+         "progress reporting (%d checks): acks, resending after a reconnect, busy, refusals, the spans watched"
+         % res["checks"], res["failed"])
+else:
+    t.ok(True, "progress reporting # SKIP node not installed")
+
 # ---- the server: hashed assets, caching, compression ---------------------------------------------
 data = os.path.join(tempfile.mkdtemp(prefix="tinchi-web-"), "data")
 cli = DataCli(data, COST)
