@@ -45,6 +45,8 @@ try {
   const page = await context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') seen.errors.push(m.text()); });
   page.on('pageerror', (e) => seen.errors.push(String(e)));
+  const mediaPaths = [];
+  page.on('request', (r) => { if (r.url().includes('/media/')) mediaPaths.push(new URL(r.url()).pathname); });
 
   // 1. the catalog's first load: everything it fetched, as transferred
   await page.goto(base + '/', {waitUntil: 'networkidle'});
@@ -87,6 +89,8 @@ try {
   await hit.waitFor({timeout: 10000});
   seen.searchHit = await hit.textContent();
   seen.searchMarked = await page.locator('#results mark').count();
+  seen.searchCount = await page.locator('#results .card').count();
+  seen.moreHidden = await page.getByRole('button', {name: 'Xem thêm'}).isHidden();
   await shot(page, '03-search');
   await hit.click();
   await ready(page, '/course/');
@@ -129,9 +133,21 @@ try {
   seen.resumeText = await page.textContent('#resume');
   await page.waitForFunction(() => document.getElementById('player').currentTime > 1, null, {timeout: 10000});
   seen.resumedAt = await page.evaluate(() => document.getElementById('player').currentTime);
-  // the low-data switch picks the 360p rendition
-  await page.getByLabel('Tiết kiệm dữ liệu (360p)').check();
   step('resumed');
+  // the data saving choice: 360p, then audio only (its own playlist)
+  await page.getByLabel('Chất lượng').selectOption('360p');
+  await page.waitForFunction(() => document.getElementById('player').readyState >= 1, null, {timeout: 10000});
+  const before = mediaPaths.length;
+  await page.getByLabel('Chất lượng').selectOption('audio');
+  for (let i = 0; i < 40 && !mediaPaths.slice(before).some((p) => p.includes('/audio/')); i++)
+    await page.waitForTimeout(250);
+  seen.audioFetched = mediaPaths.slice(before).filter((p) => p.includes('/audio/')).length;
+  await page.waitForTimeout(1500);
+  const firstAudio = mediaPaths.findIndex((p, i) => i >= before && p.includes('/audio/'));
+  seen.videoAfterAudio = firstAudio < 0 ? -1
+    : mediaPaths.slice(firstAudio).filter((p) => /\/(360p|original)\//.test(p)).length;
+  seen.quality = await page.evaluate(() => localStorage.getItem('tinchi.quality'));
+  await shot(page, '05b-audio-only');
 
   // 6. play to the end: the unit is completed by the server
   await page.evaluate(() => { const v = document.getElementById('player'); v.muted = true; return v.play(); });

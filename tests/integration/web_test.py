@@ -143,7 +143,7 @@ st, h, j = lec.call("POST", "/api/v1/institutions/VNU/courses",
 assert st == 201, j
 course = j["uid"]
 st, h, j = lec.call("POST", "/api/v1/institutions/VNU/courses",
-                    {"code": "DRAFT1", "title": "Nháp", "language": "vi", "credits": "1"})
+                    {"code": "DRAFT1", "title": "Lập trình web nâng cao (nháp)", "language": "vi", "credits": "1"})
 draft = j["uid"]
 FFMPEG = shutil.which("ffmpeg")
 video_unit = None
@@ -215,6 +215,8 @@ if node and chromium and FFMPEG and os.path.isdir(os.path.join(TOP, "node_module
     t.ok("activated" in seen["steps"], "activation with the one-time code signs the learner in", seen["steps"])
     t.ok(seen.get("searchHit") == "Lập trình web cơ bản" and seen.get("searchMarked", 0) >= 1,
          "'lap trinh web' finds the course, matches marked", (seen.get("searchHit"), seen.get("searchMarked")))
+    t.ok(seen.get("searchCount") == 1 and seen.get("moreHidden") is True,
+         "only it (not the draft), and no 'show more' for a short list", (seen.get("searchCount"), seen.get("moreHidden")))
     t.ok(seen.get("captionTracks") == 1 and seen.get("captionsShowing"), "the caption track is offered and shows",
          seen.get("captionTracks"))
     pa = seen.get("progressAfterPause") or {}
@@ -224,7 +226,10 @@ if node and chromium and FFMPEG and os.path.isdir(os.path.join(TOP, "node_module
     t.ok(abs(seen.get("resumedAt", -99) - seen.get("pausedAt", 0)) < 2.5 and seen.get("resumeText"),
          "after a reload the lecture resumes where it stopped",
          (seen.get("pausedAt"), seen.get("resumedAt"), seen.get("resumeText")))
-    t.ok("lectureCompleted" in seen["steps"], "played to the end, the unit is completed", seen["steps"])
+    t.ok(seen.get("audioFetched", 0) >= 2 and seen.get("videoAfterAudio") == 0 and seen.get("quality") == "audio",
+         "'audio only' plays the audio rendition's playlist and segments, no video, and is remembered",
+         (seen.get("audioFetched"), seen.get("videoAfterAudio"), seen.get("quality")))
+    t.ok("lectureCompleted" in seen["steps"], "played to the end (on audio), the unit is completed", seen["steps"])
     t.ok(re.match(r"Thời gian còn lại: \d+:\d\d", seen.get("timer") or ""), "the quiz shows its timer",
          seen.get("timer"))
     t.ok((seen.get("verdict") or "").startswith("Đạt"), "the quiz is passed", seen.get("verdict"))

@@ -9,12 +9,26 @@ import { Reporter, watch } from "/js/progress.js";
 
 const KINDS = ["video", "document", "text", "quiz"];
 
-function lowData() {
-  try { return localStorage.getItem("tinchi.lowdata") === "1"; } catch { return false; }
+// "auto", "360p" or "audio": the learner's data saving choice.
+function quality() {
+  try { return localStorage.getItem("tinchi.quality") || "auto"; } catch { return "auto"; }
 }
 
-function setLowData(on) {
-  try { localStorage.setItem("tinchi.lowdata", on ? "1" : "0"); } catch { /* private mode */ }
+function setQuality(q) {
+  try { localStorage.setItem("tinchi.quality", q); } catch { /* private mode */ }
+}
+
+// The audio-only variant's URL in a master playlist (the one without a
+// video codec or a resolution), or null.
+async function audioVariant(master) {
+  const text = await (await fetch(master)).text();
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length - 1; i++) {
+    const l = lines[i];
+    if (l.startsWith("#EXT-X-STREAM-INF:") && !/RESOLUTION=/.test(l) && !/avc1|hvc1|hev1|vp09|av01/.test(l))
+      return new URL(lines[i + 1].trim(), new URL(master, location.href)).href;
+  }
+  return null;
 }
 
 // Returns a function that stops whatever the page started.
@@ -92,15 +106,17 @@ async function videoUnit(body, unit) {
   }
   const video = h("video", { controls: true, playsinline: true, preload: "metadata", id: "player",
     poster: media.stream.poster || null, "aria-label": unit.title });
-  const low = h("input", { type: "checkbox", id: "lowdata" });
-  low.checked = lowData();
+  const qual = h("select", { id: "quality" },
+    h("option", { value: "auto" }, t("learn.qualityAuto")),
+    h("option", { value: "360p" }, t("learn.quality360")),
+    h("option", { value: "audio" }, t("learn.qualityAudio")));
+  qual.value = quality();
   const caps = h("select", { id: "captions" }, h("option", { value: "-1" }, t("learn.captionsOff")));
   const resume = h("p", { class: "hint", id: "resume" });
   const saved = h("p", { class: "hint", id: "saved", "aria-live": "polite" });
   body.append(h("div", { class: "player" }, video),
     h("div", { class: "controls" },
-      h("div", { class: "check" }, low, h("label", { for: "lowdata" }, t("learn.lowData"))),
-      field(t("learn.captions"), caps)),
+      field(t("learn.quality"), qual, t("learn.qualityHint")), field(t("learn.captions"), caps)),
     resume, saved);
   const start = progress.position > 1 && !progress.completed ? progress.position : 0;
   if (start) resume.textContent = t("learn.resumeAt", { time: clock(start) });
@@ -111,46 +127,61 @@ async function videoUnit(body, unit) {
   };
   const stopWatch = watch(video, reporter);
   let hls = null;
-  const url = media.stream.master;
+  const master = media.stream.master;
   const { default: Hls } = await import("/vendor/hls.min.mjs");
-  if (Hls.isSupported()) {
-    hls = new Hls({ enableWorker: false, startPosition: start || -1, capLevelToPlayerSize: true });
-    const pick = () => {
-      if (!hls.levels.length) return;
-      let i = hls.levels.findIndex((l) => l.height && l.height <= 360);
-      if (i < 0) i = 0;
-      hls.currentLevel = low.checked ? i : -1;
-      hls.autoLevelCapping = low.checked ? i : -1;
+  if (!Hls.isSupported()) {
+    video.src = master;	/* a browser that plays HLS itself */
+    if (start) video.addEventListener("loadedmetadata", () => { video.currentTime = start; }, { once: true });
+    qual.disabled = true;
+    return () => {
+      stopWatch();
+      setTimeout(() => reporter.close(), 2000);
     };
-    const tracks = (list) => {
-      if (!list || !list.length) return;
-      put(caps, h("option", { value: "-1" }, t("learn.captionsOff")),
-        list.map((s, i) => h("option", { value: String(i) }, s.name || s.lang)));
-    };
+  }
+  const tracks = (list) => {
+    if (!list || !list.length) return;
+    put(caps, h("option", { value: "-1" }, t("learn.captionsOff")),
+      list.map((s, i) => h("option", { value: String(i) }, s.name || s.lang)));
+  };
+  // (Re)starts hls.js at AT seconds with the chosen quality: "audio" plays
+  // the audio-only variant's own playlist (hls.js leaves audio-only
+  // variants out of a master that has video), "360p" caps the levels.
+  async function play(at, resumePlaying) {
+    if (hls) {
+      stopWatch.pause();
+      hls.destroy();
+    }
+    const q = qual.value;
+    const url = q === "audio" ? (await audioVariant(master)) || master : master;
+    hls = new Hls({ enableWorker: false, startPosition: at || -1 });
     hls.on(Hls.Events.MANIFEST_PARSED, (ev, d) => {
-      pick();
+      if (q === "360p" && hls.levels.length) {
+        let i = hls.levels.findIndex((l) => l.height && l.height <= 360);
+        if (i < 0) i = 0;
+        hls.currentLevel = i;
+        hls.autoLevelCapping = i;
+      }
       tracks(d.subtitleTracks);
+      stopWatch.resume();
+      if (resumePlaying) video.play().catch(() => {});
     });
     hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, (ev, d) => tracks(d.subtitleTracks));
-    low.addEventListener("change", () => {
-      setLowData(low.checked);
-      pick();
-      say(low.checked ? t("learn.lowDataOn") : t("learn.lowDataOff"));
-    });
-    caps.addEventListener("change", () => {
-      hls.subtitleDisplay = caps.value !== "-1";
-      hls.subtitleTrack = Number(caps.value);
-    });
     hls.on(Hls.Events.ERROR, (ev, d) => {
       if (d.fatal) body.append(h("p", { class: "error", role: "alert" }, t("learn.playError")));
     });
     hls.loadSource(url);
     hls.attachMedia(video);
-  } else {
-    video.src = url;	/* a browser that plays HLS itself */
-    if (start) video.addEventListener("loadedmetadata", () => { video.currentTime = start; }, { once: true });
-    low.disabled = true;
   }
+  qual.addEventListener("change", () => {
+    setQuality(qual.value);
+    play(video.currentTime, !video.paused);
+    say(t("learn.qualitySet", { quality: qual.options[qual.selectedIndex].textContent }));
+  });
+  caps.addEventListener("change", () => {
+    hls.subtitleDisplay = caps.value !== "-1";
+    hls.subtitleTrack = Number(caps.value);
+  });
+  await play(start, false);
   return () => {
     stopWatch();
     setTimeout(() => reporter.close(), 2000);	/* time for the last acks */

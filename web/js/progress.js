@@ -74,9 +74,13 @@ export class Reporter {
 
 // Watches VIDEO and reports play, pause, seek, ended and a heartbeat with
 // the span played every 10 s of playing (the server takes spans up to 120 s).
+// Returns a function that reports the span being played (call it when the
+// page goes); its pause() reports that span and ignores the video until
+// resume() (while the player swaps its source, which empties the video).
 export function watch(video, reporter) {
   let from = null;	// where the span being played began
   let last = 0;		// the last time seen while playing
+  let off = false;
   const r2 = (x) => Math.round(x * 1000) / 1000;
   const base = () => ({ position: r2(video.currentTime),
     duration: Number.isFinite(video.duration) ? r2(video.duration) : undefined });
@@ -86,7 +90,7 @@ export function watch(video, reporter) {
         to: r2(Math.min(to, from + 120)) }));
     from = null;
   }
-  const on = (ev, f) => video.addEventListener(ev, f);
+  const on = (ev, f) => video.addEventListener(ev, (e) => { if (!off) f(e); });
   on("playing", () => {
     from = video.currentTime;
     last = from;
@@ -114,5 +118,11 @@ export function watch(video, reporter) {
     span(video.currentTime);
     reporter.report("ended", base());
   });
-  return () => span(video.currentTime);
+  const stop = () => span(video.paused ? video.currentTime : last);
+  stop.pause = () => {
+    if (!off) stop();
+    off = true;
+  };
+  stop.resume = () => { off = false; };
+  return stop;
 }
