@@ -26,7 +26,9 @@
 #include "server/api_revocation.h"
 #include "server/api_approval.h"
 #include "server/api_recognition.h"
+#include "server/api_consent.h"
 #include "server/api_wallet.h"
+#include "server/api_verify.h"
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/metrics.h"
@@ -129,7 +131,9 @@ api_init(struct app *app)
 		{ api_revocation_routes, &api_revocation_routes_count },
 		{ api_approval_routes, &api_approval_routes_count },
 		{ api_recognition_routes, &api_recognition_routes_count },
+		{ api_consent_routes, &api_consent_routes_count },
 		{ api_wallet_routes, &api_wallet_routes_count },
+		{ api_verify_routes, &api_verify_routes_count },
 	};
 	size_t n = 0, at = 0;
 	struct route *all;

@@ -30,7 +30,7 @@
 #include "courses/dynbuf.h"
 #include "courses/errors.h"
 #include "courses/qrcode.h"
-#include "server/api_credentials.h"
+#include "server/api_verify.h"
 #include "server/api_util.h"
 #include "server/api_wallet.h"
 #include "server/api_xapi.h"
@@ -433,12 +433,13 @@ cred_view(json_t *cred, struct cred_view *v)
 static int
 fields(struct dynbuf *b, int en_, const struct cred_view *v, const char *learner)
 {
-	char date[11] = "";
-	const char *d = v->awarded ? v->awarded : v->valid_from;
+	char date[11] = "", done[11] = "";
 	int rc;
 
-	if (d)
-		snprintf(date, sizeof(date), "%s", d);
+	if (v->valid_from)
+		snprintf(date, sizeof(date), "%s", v->valid_from);
+	if (v->awarded)
+		snprintf(done, sizeof(done), "%s", v->awarded);
 	if ((rc = dynbuf_puts(b, "<dl class=\"fields\">\n")) ||
 	    (rc = row(b, L("Người học", "Learner"), learner)) ||
 	    (rc = row(b, L("Học phần", "Course"), v->course)) ||
@@ -447,6 +448,7 @@ fields(struct dynbuf *b, int en_, const struct cred_view *v, const char *learner
 	    (rc = row(b, L("Điểm", "Grade"), v->grade)) ||
 	    (rc = row(b, L("Học kỳ", "Term"), v->term)) ||
 	    (rc = row(b, L("Đơn vị cấp", "Issued by"), v->issuer)) ||
+	    (rc = row(b, L("Ngày hoàn thành", "Completed on"), done)) ||
 	    (rc = row(b, L("Ngày cấp", "Issued on"), date)) ||
 	    (rc = row(b, L("Mã chứng chỉ", "Credential id"), v->id)))
 		return rc;

@@ -122,15 +122,10 @@ store_credential_get(struct store *s, const char *uid, struct credential_rec *ou
 	return with_text(out);
 }
 
-struct each_ctx {
-	int (*cb)(const struct credential_rec *c, void *arg);
-	void *arg;
-};
-
-static int
-each_text(const struct credential_rec *c, void *arg)
+int
+store_credential_with_text(const struct credential_rec *c,
+			   int (*cb)(const struct credential_rec *c, void *arg), void *arg)
 {
-	struct each_ctx *x = arg;
 	struct credential_rec r = *c;
 	int rc;
 
@@ -138,16 +133,24 @@ each_text(const struct credential_rec *c, void *arg)
 	if ((rc = store_credential_text(c, &r.json, NULL)) == TC_EINVALID)
 		rc = TC_EDB;	/* a row that does not rebuild: a damaged store */
 	if (rc == 0)
-		rc = x->cb(&r, x->arg);
+		rc = cb(&r, arg);
 	free(r.json);
 	return rc;
+}
+
+static int
+each_text(const struct credential_rec *c, void *arg)
+{
+	struct credential_each_ctx *x = arg;
+
+	return store_credential_with_text(c, x->cb, x->arg);
 }
 
 int
 store_credentials_each(struct store *s, int64_t person_id,
 		       int (*cb)(const struct credential_rec *c, void *arg), void *arg)
 {
-	struct each_ctx x = { cb, arg };
+	struct credential_each_ctx x = { cb, arg };
 
 	if (!cb)
 		return TC_EINVALID;

@@ -73,6 +73,17 @@ struct credential_rec {
  */
 int store_credential_text(const struct credential_rec *c, char **text, size_t *len);
 
+/* For backends' "each" callbacks: calls CB with a copy of C (a row as the
+ * backend read it, SHARED set) whose JSON is rebuilt by
+ * store_credential_text, then frees the text. TC_EDB when the row does not
+ * rebuild (a damaged store). */
+int store_credential_with_text(const struct credential_rec *c,
+			       int (*cb)(const struct credential_rec *c, void *arg), void *arg);
+struct credential_each_ctx {
+	int (*cb)(const struct credential_rec *c, void *arg);
+	void *arg;
+};
+
 /* next_k of the status list of INSTITUTION_ID for PURPOSE (0 when it has
  * none yet). */
 int store_status_next_k(struct store *s, int64_t institution_id, const char *purpose,

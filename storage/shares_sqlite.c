@@ -12,13 +12,8 @@
 #include "storage/store_backend.h"
 #include "storage/store_sqlite.h"
 
-/* c.uid is 16 bytes since the compact credentials (migration 14):
- * formatted here as storage/credentials_sqlite.c uid_text does */
 #define SHARE_COLUMNS "s.id, s.uid, s.credential_id, s.token_hash, s.kind, s.created_at," \
-	" s.expires_at, s.withdrawn_at, s.access_count, s.last_accessed_at," \
-	" 'urn:uuid:' || lower(substr(hex(c.uid), 1, 8) || '-' || substr(hex(c.uid), 9, 4) || '-'" \
-	" || substr(hex(c.uid), 13, 4) || '-' || substr(hex(c.uid), 17, 4) || '-'" \
-	" || substr(hex(c.uid), 21))"
+	" s.expires_at, s.withdrawn_at, s.access_count, s.last_accessed_at, c.uid"
 #define SHARE_FROM " FROM credential_shares s JOIN credentials c ON c.id = s.credential_id"
 
 static int
@@ -36,8 +31,10 @@ read_share(sqlite3_stmt *st, struct share_rec *out)
 	out->last_accessed_at = sqlu_col_int(st, 9);
 	if ((rc = sqlu_col_text(st, 1, out->uid, sizeof(out->uid))) ||
 	    (rc = sqlu_col_text(st, 3, out->token_hash, sizeof(out->token_hash))) ||
-	    (rc = sqlu_col_text(st, 10, out->credential_uid, sizeof(out->credential_uid))))
+	    (rc = sqlite3_column_bytes(st, 10) == 16 && sqlite3_column_blob(st, 10) ? 0 : TC_EDB))
 		return rc;
+	/* credentials.uid is stored as its 16 bytes (migration 14) */
+	sqlite_credential_uid_text(sqlite3_column_blob(st, 10), out->credential_uid);
 	return sqlu_col_text(st, 4, out->kind, sizeof(out->kind));
 }
 

@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "courses/did.h"
 #include "courses/errors.h"
 #include "courses/log.h"
 #include "storage/courses.h"
@@ -60,7 +61,7 @@ setup(void)
 	struct person p;
 	struct course c;
 	struct credential_rec r;
-	struct inst_key key;
+	struct inst_key key = { 0 };
 
 	memset(&inst, 0, sizeof(inst));
 	snprintf(inst.code, sizeof(inst.code), "%s", "vnu");
@@ -87,22 +88,15 @@ setup(void)
 	c.created_at = c.updated_at = NOW;
 	if (store_course_add(st, &c, "x") != 0)
 		return -1;
-	/* the signing key the credential rows name (compact rows, migration 14) */
-	memset(&key, 0, sizeof(key));
 	key.institution_id = inst.id;
 	snprintf(key.file, sizeof(key.file), "k1");
 	memset(key.pub, 7, sizeof(key.pub));
-	snprintf(key.did, sizeof(key.did), "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pv");
 	key.valid_from = NOW;
-	if (store_key_add(st, &key) != 0)
+	if (did_key_from_ed25519(key.pub, key.did, sizeof(key.did)) != 0 ||
+	    store_key_add(st, &key) != 0)
 		return -1;
 	for (int i = 0; i < 2; i++) {
 		memset(&r, 0, sizeof(r));
-		r.shared = "{\"alignment\":[],\"code\":\"WL101\",\"credits\":3}";
-		r.key_id = key.id;
-		snprintf(r.identity_hash, sizeof(r.identity_hash), "sha256$%064d", i);
-		snprintf(r.salt, sizeof(r.salt), "%032d", i);
-		snprintf(r.term, sizeof(r.term), "2026");
 		snprintf(r.uid, sizeof(r.uid), "urn:uuid:0000000e-0000-4000-8000-00000000000%d", i);
 		r.institution_id = inst.id;
 		r.course_id = c.id;
@@ -111,6 +105,17 @@ setup(void)
 		snprintf(r.hash, sizeof(r.hash), "%064d", i);
 		r.issued_at = NOW;
 		r.json = (char *)"{}";
+		/* what a read rebuilds the credential from (compact rows, migration 14) */
+		r.shared = (char *)"{\"achievement_id\":\"https://example.edu/courses/WL101\","
+			   "\"achievement_name\":\"Ví\",\"alignment\":[],\"code\":\"WL101\","
+			   "\"credits\":3,\"criteria\":\"Hoàn thành\",\"description\":\"V\","
+			   "\"issuer_name\":\"A\",\"issuer_url\":\"https://example.edu\","
+			   "\"name\":\"Ví\",\"status_list\":\"https://example.edu/status\"}";
+		r.key_id = key.id;
+		r.credits_earned = 3;
+		snprintf(r.identity_hash, sizeof(r.identity_hash), "sha256$%064d", i);
+		snprintf(r.salt, sizeof(r.salt), "%032d", i);
+		snprintf(r.term, sizeof(r.term), "2026");
 		if (store_credential_issue(st, &r, "revocation", i, 0) != 0)
 			return -1;
 		cred_id[i] = r.id;
