@@ -158,7 +158,15 @@ try {
   }, unit, {timeout: 20000, polling: 500});
   step('lectureCompleted');
 
-  // 7. the quiz, with its timer
+  // 7. the document: a link that opens the PDF
+  await page.getByRole('link', {name: 'Tài liệu bài 1'}).click();
+  const docLink = page.getByRole('link', {name: 'Mở tài liệu'});
+  await docLink.waitFor({timeout: 10000});
+  seen.documentHref = await docLink.getAttribute('href');
+  seen.documentType = await page.evaluate(async (href) =>
+    (await fetch(href)).headers.get('content-type'), seen.documentHref);
+
+  // 8. the quiz, with its timer
   await page.getByRole('link', {name: 'Kiểm tra cuối khóa'}).click();
   await page.locator('#start').click();
   await page.locator('#timer').waitFor({timeout: 10000});
@@ -171,7 +179,7 @@ try {
   seen.verdict = await page.textContent('#verdict');
   step('quizPassed');
 
-  // 8. my courses, then the credit: listed, downloaded
+  // 9. my courses, then the credit: listed, downloaded
   await page.goto(base + '/#/my');
   await ready(page, '/my');
   await page.waitForFunction(() => (document.querySelector('.card p span')?.textContent || '') !== '', null,
@@ -193,7 +201,7 @@ try {
   seen.downloaded = JSON.parse(fs.readFileSync(file, 'utf8'));
   step('credit');
 
-  // 9. English, then sign out
+  // 10. English, then sign out
   await page.locator('#lang').click();
   await page.waitForFunction(() => document.documentElement.lang === 'en');
   seen.englishTitle = await page.textContent('h1');

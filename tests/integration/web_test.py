@@ -161,6 +161,14 @@ if FFMPEG:
                         {"kind": "video", "title": "Bài 1: Giới thiệu", "material": vmat})
     assert st == 201, j
     video_unit = j["uid"]
+pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n" + b"%" * 3000
+st, h, j = lec.call("POST", "/api/v1/courses/%s/materials?kind=document&name=slides.pdf" % course,
+                    raw=pdf, ctype="application/pdf")
+assert st == 201, j
+dmat = j["uid"]
+st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % course,
+                    {"kind": "document", "title": "Tài liệu bài 1", "material": dmat, "required": False})
+assert st == 201, j
 st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % course, {"kind": "quiz", "title": "Kiểm tra cuối khóa"})
 assert st == 201, j
 quiz_unit = j["uid"]
@@ -230,6 +238,9 @@ if node and chromium and FFMPEG and os.path.isdir(os.path.join(TOP, "node_module
          "'audio only' plays the audio rendition's playlist and segments, no video, and is remembered",
          (seen.get("audioFetched"), seen.get("videoAfterAudio"), seen.get("quality")))
     t.ok("lectureCompleted" in seen["steps"], "played to the end (on audio), the unit is completed", seen["steps"])
+    t.ok((seen.get("documentHref") or "").startswith("/api/v1/materials/") and
+         seen.get("documentType") == "application/pdf", "the document unit links to its PDF",
+         (seen.get("documentHref"), seen.get("documentType")))
     t.ok(re.match(r"Thời gian còn lại: \d+:\d\d", seen.get("timer") or ""), "the quiz shows its timer",
          seen.get("timer"))
     t.ok((seen.get("verdict") or "").startswith("Đạt"), "the quiz is passed", seen.get("verdict"))

@@ -80,7 +80,9 @@ async function catalogPage(params) {
     const sp = new URLSearchParams();
     for (const [k, el] of [["q", q], ["language", language], ["credits", cr]])
       if (el.value.trim()) sp.set(k, el.value.trim());
-    if (params.get("institution") || inst.value) sp.set("institution", inst.value || params.get("institution"));
+    /* until the institutions are listed, the one in the address */
+    const iv = inst.options.length > 1 ? inst.value : params.get("institution") || "";
+    if (iv) sp.set("institution", iv);
     sp.set("limit", "20");
     if (!first && after) sp.set("after", after);
     try {

@@ -259,7 +259,7 @@ async function quizUnit(body, unit) {
           box.addEventListener("change", () => {
             if (qu.kind === "multiple")
               answers[qu.id] = [...form.querySelectorAll("input[name='" + name + "']:checked")].map((b) => b.value);
-            else answers[qu.id] = qu.kind === "truefalse" ? o.id : o.id;
+            else answers[qu.id] = o.id;
             save();
           });
           return h("div", { class: "check" }, box, h("label", { for: id }, o.text));
