@@ -35,6 +35,36 @@ try {
   process.exit(2);
 }
 
+// WCAG 2 contrast of every element with its own visible text against the
+// first opaque background behind it (white when none): the ones below
+// 4.5:1 (3:1 for large text), as [text, ratio].
+function contrastProblems() {
+  const rgb = (s) => (s.match(/[\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const bg = (el) => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.99)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !el.getClientRects().length) continue;
+    const st = getComputedStyle(el);
+    if (st.visibility === 'hidden' || el.closest('.sr, .skip')) continue;
+    const a = lum(rgb(st.color)), b = lum(bg(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const large = parseFloat(st.fontSize) >= 24 || (parseFloat(st.fontSize) >= 18.66 && Number(st.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) out.push([el.textContent.trim().slice(0, 40), Math.round(ratio * 100) / 100]);
+  }
+  return out;
+}
+
 const shot = (page, name) => page.screenshot({path: path.join(out, name + '.png'), fullPage: true});
 const step = (name, value) => { seen.steps.push(name); if (value !== undefined) seen[name] = value; };
 const ready = (page, prefix) => page.waitForFunction(
@@ -65,6 +95,7 @@ try {
     .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map((el) => el.name));
   await page.keyboard.press('Tab');
   seen.firstTab = await page.evaluate(() => document.activeElement.className);
+  seen.lowContrast = await page.evaluate(contrastProblems);
   await shot(page, '01-catalog');
   step('catalog');
 
@@ -83,16 +114,20 @@ try {
   // 3. search without diacritics, open the course, enrol
   await page.goto(base + '/#/');
   await ready(page, '/');
-  await page.getByLabel('Tìm học phần').fill('lap trinh web');
-  await page.getByRole('button', {name: 'Tìm', exact: true}).click();
+  // by keyboard: type in the search field, Enter; the result link, Enter
+  await page.getByLabel('Tìm học phần').focus();
+  await page.keyboard.type('lap trinh web');
+  await page.keyboard.press('Enter');
   const hit = page.locator('#results .card a').first();
   await hit.waitFor({timeout: 10000});
+  seen.lowContrastResults = await page.evaluate(contrastProblems);
   seen.searchHit = await hit.textContent();
   seen.searchMarked = await page.locator('#results mark').count();
   seen.searchCount = await page.locator('#results .card').count();
   seen.moreHidden = await page.getByRole('button', {name: 'Xem thêm'}).isHidden();
   await shot(page, '03-search');
-  await hit.click();
+  await hit.focus();
+  await page.keyboard.press('Enter');
   await ready(page, '/course/');
   await page.locator('#enrol').click();
   await page.getByRole('link', {name: 'Vào học'}).waitFor({timeout: 10000});
@@ -174,6 +209,7 @@ try {
   await page.getByLabel('HyperText Markup Language').check();
   await page.getByLabel('Đúng', {exact: true}).check();
   await shot(page, '06-quiz');
+  seen.lowContrastQuiz = await page.evaluate(contrastProblems);
   await page.locator('#submit').click();
   await page.locator('#verdict').waitFor({timeout: 10000});
   seen.verdict = await page.textContent('#verdict');

@@ -220,9 +220,12 @@ if node and chromium and FFMPEG and os.path.isdir(os.path.join(TOP, "node_module
     t.ok(seen.get("fits360") is True, "nothing wider than 360 px")
     t.ok(seen.get("unlabelled") == [], "every field of the catalog has a label", seen.get("unlabelled"))
     t.ok(seen.get("firstTab") == "skip", "the first Tab reaches the skip link", seen.get("firstTab"))
+    low = (seen.get("lowContrast") or []) + (seen.get("lowContrastResults") or []) + (seen.get("lowContrastQuiz") or [])
+    t.ok("lowContrast" in seen and "lowContrastQuiz" in seen and not low,
+         "text contrast AA (4.5:1, 3:1 large) on the catalog, the results and the quiz", low)
     t.ok("activated" in seen["steps"], "activation with the one-time code signs the learner in", seen["steps"])
     t.ok(seen.get("searchHit") == "Lập trình web cơ bản" and seen.get("searchMarked", 0) >= 1,
-         "'lap trinh web' finds the course, matches marked", (seen.get("searchHit"), seen.get("searchMarked")))
+         "'lap trinh web' typed and Enter finds the course, matches marked", (seen.get("searchHit"), seen.get("searchMarked")))
     t.ok(seen.get("searchCount") == 1 and seen.get("moreHidden") is True,
          "only it (not the draft), and no 'show more' for a short list", (seen.get("searchCount"), seen.get("moreHidden")))
     t.ok(seen.get("captionTracks") == 1 and seen.get("captionsShowing"), "the caption track is offered and shows",
