@@ -271,7 +271,9 @@ async function creditsPage() {
   if (!j.credentials.length) list.append(h("li", { class: "empty" }, t("credits.none")));
   for (const item of j.credentials) {
     const cred = item.credential || {};
-    const a = (cred.credentialSubject && cred.credentialSubject.achievement) || {};
+    const cs = cred.credentialSubject || {};
+    const a = cs.achievement || {};
+    const grade = cs.result && cs.result[0] ? cs.result[0].value : undefined;
     const share = h("div", { "aria-live": "polite" });
     const base = "/api/v1/credentials/" + encodeURIComponent(item.uid);
     const shareBtn = h("button", { type: "button", class: "linkish" }, t("credits.share"));
@@ -287,6 +289,8 @@ async function creditsPage() {
       h("h2", {}, credName(cred)),
       h("p", { class: "meta" }, [a.humanCode, cred.issuer && cred.issuer.name,
         date(cred.awardedDate || cred.validFrom)].filter(Boolean).join(" \u00b7 ")),
+      h("p", {}, [cs.creditsEarned !== undefined ? t("course.credits", { n: number(cs.creditsEarned) }) : null,
+        grade !== undefined ? t("credits.grade", { grade }) : null].filter(Boolean).join(" \u00b7 ")),
       item.revoked_at ? h("p", { class: "error" }, t("credits.revoked")) : null,
       h("p", { class: "actions" },
         h("a", { href: base + "/print?lang=" + lang, target: "_blank", rel: "noopener" }, t("credits.print")),
