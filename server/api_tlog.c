@@ -125,11 +125,14 @@ api_tlog_proof(struct app *app, const char *hash, uint64_t size, json_t **proof,
 	uint64_t idx = 0;
 	size_t n = 0;
 	json_t *entries = NULL;
-	int rc;
+	int rc, began = 0;
 
 	*proof = NULL;
 	if (!(cp = calloc(1, sizeof(*cp))))
 		return TC_ENOMEM;
+	/* every read below from one snapshot */
+	if ((rc = store_tlog_read_begin(app->store, &began)))
+		goto out;
 	rc = size ? store_tlog_checkpoint_get(app->store, size, cp) :
 	     store_tlog_checkpoint_latest(app->store, cp);
 	if (rc == TC_ENOTFOUND) {
@@ -179,6 +182,7 @@ api_tlog_proof(struct app *app, const char *hash, uint64_t size, json_t **proof,
 					    "checkpoint", cp->note)))
 		rc = TC_ENOMEM;
 out:
+	store_tlog_read_end(app->store, began);
 	json_decref(entries);
 	free(cp);
 	return rc;

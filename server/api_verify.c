@@ -54,19 +54,16 @@ static int
 op_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_t **list,
 	       int *made_here)
 {
-	char *text = NULL;
 	int rc;
 
 	(void)url;	/* the verifier checks that the list is the one named */
 	*list = NULL;
 	if (!issuer)
 		return TC_ENOTFOUND;
-	if ((rc = revocation_list_text(ctx, issuer->ref, &text)))
+	if ((rc = revocation_list_doc(ctx, issuer->ref, list)))
 		return rc;
-	*list = json_loads(text, 0, NULL);
-	free(text);
 	*made_here = 1;
-	return *list ? 0 : TC_ENOMEM;	/* it is JSON we made */
+	return 0;
 }
 
 static int
@@ -113,6 +110,17 @@ server_ops(struct app *app, struct verify_ops *ops)
 	ops->log_proof = op_log_proof;
 	ops->log_keys = tlog_verifier(app->tlog);
 	ops->nlog_keys = 1;
+	/* the checked checkpoint and the decoded status lists, kept */
+	if (!app->verify_cache)
+		verify_cache_new(&app->verify_cache);	/* none: each verification decodes */
+	ops->cache = app->verify_cache;
+}
+
+void
+api_verify_cleanup(struct app *app)
+{
+	verify_cache_free(app->verify_cache);
+	app->verify_cache = NULL;
 }
 
 /* ---- the request bodies ----------------------------------------------------------- */
