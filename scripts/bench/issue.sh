@@ -197,7 +197,7 @@ vlat=$(awk '/^    Latency/ { print $2 }' "$work/wrk.out")
 echo "verify (domain: parse, did:key, di_verify, JCS hash) of $nv credentials in turn: $v1 /s on 1 thread, $v2 /s on 2 threads ($((v1f + v2f)) failed)"
 echo "  ratio to openssl's Ed25519 verifications (one core): $(awk -v a="$v1" -v b="$ed_verify" 'BEGIN { printf "%.2f", a / b }')"
 echo "verify over HTTP (POST /api/v1/credentials/verify, wrk -t2 -c16 8 s): $vh /s, mean latency $vlat, $bad answers not 2xx"
-echo "  the server used $vcpu CPU seconds in the 8 s ($(awk -v r="$vh" -v c="$vcpu" 'BEGIN { printf "%.0f", (c > 0 ? r * 8 / c : 0) }') verifications per CPU-second; it verifies on its one service thread)"
+echo "  the server used $vcpu CPU seconds in the 8 s ($(awk -v r="$vh" -v c="$vcpu" 'BEGIN { printf "%.0f", (c > 0 ? r * 8 / c : 0) }') verifications per CPU-second, the service thread and the worker pool together)"
 stop_server
 
 # 2. bytes per credential
