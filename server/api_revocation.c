@@ -256,7 +256,8 @@ revocation_list_text(struct app *app, int64_t institution_id, char **text)
 }
 
 int
-revocation_list_doc(struct app *app, int64_t institution_id, json_t **doc)
+revocation_list_doc(struct app *app, int64_t institution_id, json_t **doc, char did[64],
+		    unsigned char bits_hash[32])
 {
 	struct status_vc *v = NULL;
 	struct institution inst;
@@ -270,6 +271,10 @@ revocation_list_doc(struct app *app, int64_t institution_id, json_t **doc)
 	if (!v->doc && !(v->doc = json_loads(v->text, 0, NULL)))
 		return TC_ENOMEM;
 	*doc = json_incref(v->doc);
+	if (did)
+		memcpy(did, v->did, 64);
+	if (bits_hash)
+		memcpy(bits_hash, v->bits_hash, 32);
 	return 0;
 }
 

@@ -13,7 +13,10 @@
 
 #include <jansson.h>
 
+#include "courses/crypto.h"
+#include "courses/dynbuf.h"
 #include "courses/errors.h"
+#include "courses/statuslist.h"
 #include "courses/verify.h"
 #include "server/api_revocation.h"
 #include "server/api_tlog.h"
@@ -21,6 +24,7 @@
 #include "server/api_verify.h"
 #include "server/app.h"
 #include "server/config.h"
+#include "server/issuing.h"
 #include "server/problem.h"
 #include "server/tlog.h"
 #include "storage/credentials.h"
@@ -68,7 +72,7 @@ op_status_list(void *ctx, const struct verify_key *issuer, const char *url, json
 	*list = NULL;
 	if (!issuer)
 		return TC_ENOTFOUND;
-	if ((rc = revocation_list_doc(ctx, issuer->ref, list)))
+	if ((rc = revocation_list_doc(ctx, issuer->ref, list, NULL, NULL)))
 		return rc;
 	*made_here = 1;
 	return 0;
@@ -119,11 +123,25 @@ op_log_proof(void *ctx, const char *hash, json_t **proof, char *why, size_t whys
 
 /* The checked checkpoint and the decoded status lists (courses/verify.h),
  * and the worker threads' own store connections, idle ones kept open. */
+#define KEPT_LISTS 16
+
+/* An institution's status list credential as the service thread last made
+ * it (api_revocation.c), for the workers: current while the institution's
+ * key and stored bits are these. */
+struct kept_list {
+	int64_t inst;
+	char did[64];
+	unsigned char bits_hash[32];
+	json_t *doc;
+};
+
 struct verify_keep {
 	struct verify_cache *cache;
-	pthread_mutex_t mu;
+	pthread_mutex_t mu;		/* guards what follows */
 	struct store *idle[IDLE_STORES];
 	size_t nidle;
+	struct kept_list lists[KEPT_LISTS];
+	size_t nlists, next_list;
 };
 
 /* APP's verify state, made on first use (service thread): NULL when it
@@ -158,6 +176,8 @@ api_verify_cleanup(struct app *app)
 		return;
 	for (size_t i = 0; i < v->nidle; i++)
 		store_close(v->idle[i]);
+	for (size_t i = 0; i < v->nlists; i++)
+		json_decref(v->lists[i].doc);
 	verify_cache_free(v->cache);
 	pthread_mutex_destroy(&v->mu);
 	free(v);
@@ -346,164 +366,6 @@ reply_credential(struct app *app, struct http_response *resp, json_t *cred, int 
 	return api_reply_json(resp, 200, o);
 }
 
-/* ---- a credential verified on the worker pool ------------------------------------ */
-
-/*
- * The signature, the JCS hash and the proofs are checked on a worker thread
- * with its own store connection, so that both cores verify and the event
- * loop only parses and answers. The issuer's status list credential is made
- * (signed, when the bits changed) by api_revocation.c on the service thread
- * only: it is fetched there first, for the issuer the credential names, and
- * handed to the job. Should the worker find another issuer (a key changed
- * in between) or no store, the verification runs again inline.
- */
-struct verify_job {
-	struct http_deferred d;
-	struct app *app;
-	json_t *body;			/* owned; CRED is inside */
-	json_t *cred;
-	int vcapi;
-	int64_t list_inst;		/* the institution LIST belongs to */
-	json_t *list;			/* its status list credential, owned */
-	int again;			/* verify inline in finish() */
-	int rc;
-	json_t *out;			/* the answer's body, owned */
-};
-
-struct worker_ctx {
-	struct verify_job *j;
-	struct store *st;
-};
-
-static int
-w_issuer_key(void *ctx, const char *did, struct verify_key *out)
-{
-	return issuer_key_in(((struct worker_ctx *)ctx)->st, did, out);
-}
-
-static int
-w_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_t **list,
-	      int *made_here)
-{
-	struct verify_job *j = ((struct worker_ctx *)ctx)->j;
-
-	(void)url;
-	*list = NULL;
-	if (!issuer)
-		return TC_ENOTFOUND;
-	if (!j->list || issuer->ref != j->list_inst) {
-		j->again = 1;		/* not the list fetched: ask the service thread */
-		return TC_EBUSY;
-	}
-	*list = json_incref(j->list);
-	*made_here = 1;
-	return 0;
-}
-
-static int
-w_revocation_detail(void *ctx, const struct verify_key *issuer, const char *cred_id,
-		    int64_t index, char *detail, size_t size)
-{
-	return revocation_detail_in(((struct worker_ctx *)ctx)->st, issuer, cred_id, index, detail,
-				    size);
-}
-
-static int
-w_log_proof(void *ctx, const char *hash, json_t **proof, char *why, size_t whysize)
-{
-	int rc = api_tlog_proof_store(((struct worker_ctx *)ctx)->st, hash, 0, proof, why,
-				      whysize);
-
-	return rc == TC_EBUSY ? TC_ENOTFOUND : rc;
-}
-
-static void
-verify_run(struct work *w)
-{
-	struct verify_job *j = (struct verify_job *)w;
-	struct worker_ctx wc = { j, NULL };
-	struct verify_ops ops;
-
-	if (!(wc.st = store_take(j->app))) {
-		j->again = 1;
-		return;
-	}
-	memset(&ops, 0, sizeof(ops));
-	ops.ctx = &wc;
-	ops.now = (int64_t)time(NULL);
-	ops.issuer_key = w_issuer_key;
-	ops.status_list = w_status_list;
-	ops.revocation_detail = w_revocation_detail;
-	ops.log_proof = w_log_proof;
-	ops.log_keys = tlog_verifier(j->app->tlog);
-	ops.nlog_keys = 1;
-	ops.cache = j->app->verify->cache;
-	j->rc = credential_result(j->cred, &ops, j->vcapi, &j->out);
-	store_give(j->app, wc.st);
-	if (j->again) {
-		json_decref(j->out);
-		j->out = NULL;
-	}
-}
-
-static void
-verify_finish(struct http_deferred *d, struct http_response *resp)
-{
-	struct verify_job *j = (struct verify_job *)d;
-
-	if (resp) {
-		if (j->again)
-			reply_credential(j->app, resp, j->cred, j->vcapi);
-		else if (j->rc)
-			problem_respond_err(resp, j->rc, NULL);
-		else {
-			api_reply_json(resp, 200, j->out);
-			j->out = NULL;
-		}
-	}
-	json_decref(j->out);
-	json_decref(j->list);
-	json_decref(j->body);
-	free(j);
-}
-
-/* Answers the verification of CRED (inside BODY, taken over) now or from
- * the worker pool. */
-static void
-verify_deferred(struct app *app, struct http_request *req, struct http_response *resp,
-		json_t *body, json_t *cred, int vcapi)
-{
-	const json_t *iss = json_object_get(cred, "issuer");
-	const char *did = json_is_string(iss) ? json_string_value(iss) :
-			  json_string_value(json_object_get(iss, "id"));
-	struct verify_job *j = NULL;
-	struct verify_key key;
-
-	if (!verify_keep_get(app) || !(j = calloc(1, sizeof(*j))))
-		goto run_here;
-	j->app = app;
-	j->body = body;
-	j->cred = cred;
-	j->vcapi = vcapi;
-	/* the issuer's status list, as op_status_list would fetch it */
-	memset(&key, 0, sizeof(key));
-	if (did && !strchr(did, '#') && op_issuer_key(app, did, &key) == 0) {
-		if (revocation_list_doc(app, key.ref, &j->list) != 0)
-			goto run_here;
-		j->list_inst = key.ref;
-	}
-	j->d.work.run = verify_run;
-	j->d.finish = verify_finish;
-	req->deferred = &j->d;
-	return;
-run_here:
-	if (j)
-		json_decref(j->list);
-	free(j);
-	reply_credential(app, resp, cred, vcapi);
-	json_decref(body);
-}
-
 static json_t *
 vcapi_presentation(json_t *r)
 {
@@ -558,48 +420,294 @@ reply_presentation(struct app *app, struct http_response *resp, json_t *vp, json
 	return api_reply_json(resp, 200, o);
 }
 
-static int
-on_verify(struct app *app, struct http_request *req, struct http_response *resp)
+/* POST /api/v1/credentials/verify with BODY (taken over), here. */
+static void
+verify_body(struct app *app, struct http_response *resp, json_t *body)
 {
-	json_t *body = NULL, *cred, *vp;
+	json_t *cred, *vp;
 
-	if (api_read_json(req, resp, &body))
-		return 0;
 	cred = json_object_get(body, "credential");
 	vp = json_object_get(body, "presentation");
-	if (verify_is_credential(cred)) {
-		verify_deferred(app, req, resp, body, cred, 0);
-		return 0;
-	} else if (!cred && verify_is_presentation(vp))
+	if (verify_is_credential(cred))
+		reply_credential(app, resp, cred, 0);
+	else if (!cred && verify_is_presentation(vp))
 		reply_presentation(app, resp, vp, json_object_get(body, "options"), 0);
 	else
 		problem_respond(resp, 400, NULL, "the body must be {\"credential\": {...}} holding"
 				" a verifiable credential (an object with credentialSubject), or"
 				" {\"presentation\": {...}} holding a VerifiablePresentation");
 	json_decref(body);
-	return 0;
 }
 
-static int
-on_vcapi_credential(struct app *app, struct http_request *req, struct http_response *resp)
+/* POST /credentials/verify with BODY (taken over), here. */
+static void
+vcapi_body(struct app *app, struct http_response *resp, json_t *body)
 {
 	const char *challenge, *domain;
-	json_t *body = NULL, *cred;
+	json_t *cred;
 
-	if (api_read_json(req, resp, &body))
-		return 0;
 	cred = json_object_get(body, "verifiableCredential");
 	if (!verify_is_credential(cred))
 		problem_respond(resp, 400, NULL, "the body must be {\"verifiableCredential\":"
 				" {...}, \"options\": {}} holding a verifiable credential (an object"
 				" with credentialSubject)");
-	else if (read_options(json_object_get(body, "options"), &challenge, &domain, resp) == 0) {
-		verify_deferred(app, req, resp, body, cred, 1);
+	else if (read_options(json_object_get(body, "options"), &challenge, &domain, resp) == 0)
+		reply_credential(app, resp, cred, 1);
+	json_decref(body);
+}
+
+/* ---- a credential verified on the worker pool ------------------------------------ */
+
+/*
+ * POST /api/v1/credentials/verify and POST /credentials/verify with a
+ * credential run on a worker thread from the body's bytes to the answer's
+ * (parse, the checks, the answer's JSON), with a store connection of its
+ * own, so that both cores verify and the event loop only moves bytes. The
+ * issuer's status list credential is made (and signed when its bits or key
+ * changed) only by api_revocation.c on the service thread: the worker takes
+ * the copy kept in struct verify_keep when the institution's current key
+ * and stored bits are still the ones it was made from. Anything else (a
+ * presentation, a body that is not a credential, a list not kept or stale,
+ * no store) is answered on the service thread exactly as before, the list
+ * then kept for the next request.
+ */
+struct verify_job {
+	struct http_deferred d;
+	struct app *app;
+	char *text;			/* the request body, owned */
+	size_t len;
+	int vcapi;
+	json_t *body;			/* parsed by the worker, owned */
+	int again;			/* answer in finish(), on the service thread */
+	int64_t want_list;		/* the institution whose list was missing */
+	int status;			/* 200 with OUT, 400 with WHY, or an error in RC */
+	int rc;
+	char *out;			/* the answer's JSON, owned */
+	char why[256];
+};
+
+struct worker_ctx {
+	struct verify_job *j;
+	struct store *st;
+};
+
+static int
+w_issuer_key(void *ctx, const char *did, struct verify_key *out)
+{
+	return issuer_key_in(((struct worker_ctx *)ctx)->st, did, out);
+}
+
+/* The kept list of ISSUER when its key and bits are still the stored ones;
+ * else the job is answered on the service thread (TC_EBUSY here). */
+static int
+w_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_t **list,
+	      int *made_here)
+{
+	struct worker_ctx *w = ctx;
+	struct verify_keep *v = w->j->app->verify;
+	struct inst_key key;
+	unsigned char *bits = NULL, h[32];
+	size_t len = 0;
+	int rc;
+
+	(void)url;
+	*list = NULL;
+	if (!issuer)
+		return TC_ENOTFOUND;
+	rc = store_key_current(w->st, issuer->ref, &key);
+	if (rc == 0)
+		rc = store_status_list_get(w->st, issuer->ref, ISSUING_PURPOSE, &bits, &len);
+	if (rc == TC_ENOTFOUND) {	/* nothing issued yet: an all-zero list */
+		len = STATUSLIST_MIN_BITS / 8;
+		rc = (bits = calloc(1, len)) ? 0 : TC_ENOMEM;
+	}
+	if (rc == 0)
+		sha256_raw(bits, len, h);
+	free(bits);
+	if (rc == 0) {
+		pthread_mutex_lock(&v->mu);
+		for (size_t i = 0; i < v->nlists && !*list; i++)
+			if (v->lists[i].inst == issuer->ref &&
+			    strcmp(v->lists[i].did, key.did) == 0 &&
+			    memcmp(v->lists[i].bits_hash, h, 32) == 0)
+				*list = json_incref(v->lists[i].doc);
+		pthread_mutex_unlock(&v->mu);
+	}
+	if (*list) {
+		*made_here = 1;
 		return 0;
 	}
-	json_decref(body);
+	w->j->want_list = issuer->ref;
+	w->j->again = 1;
+	return TC_EBUSY;
+}
+
+/* On the service thread: keeps INST's list for the workers. */
+static void
+keep_list(struct app *app, int64_t inst)
+{
+	struct verify_keep *v = app->verify;
+	struct kept_list k = { .inst = inst };
+	size_t i;
+
+	if (revocation_list_doc(app, inst, &k.doc, k.did, k.bits_hash) != 0)
+		return;		/* the inline answer says what is wrong */
+	pthread_mutex_lock(&v->mu);
+	for (i = 0; i < v->nlists; i++)
+		if (v->lists[i].inst == inst)
+			break;
+	if (i == v->nlists) {
+		if (v->nlists < KEPT_LISTS)
+			v->nlists++;
+		else
+			i = v->next_list++ % KEPT_LISTS;
+	}
+	json_decref(i < v->nlists ? v->lists[i].doc : NULL);
+	v->lists[i] = k;
+	pthread_mutex_unlock(&v->mu);
+}
+
+static int
+w_revocation_detail(void *ctx, const struct verify_key *issuer, const char *cred_id,
+		    int64_t index, char *detail, size_t size)
+{
+	return revocation_detail_in(((struct worker_ctx *)ctx)->st, issuer, cred_id, index, detail,
+				    size);
+}
+
+static int
+w_log_proof(void *ctx, const char *hash, json_t **proof, char *why, size_t whysize)
+{
+	int rc = api_tlog_proof_store(((struct worker_ctx *)ctx)->st, hash, 0, proof, why,
+				      whysize);
+
+	return rc == TC_EBUSY ? TC_ENOTFOUND : rc;
+}
+
+static void
+verify_run(struct work *w)
+{
+	struct verify_job *j = (struct verify_job *)w;
+	struct worker_ctx wc = { j, NULL };
+	struct verify_ops ops;
+	json_error_t err;
+	json_t *cred, *opt, *o = NULL;
+	int bad_opt;
+
+	/* the body as api_read_json reads it */
+	j->body = json_loadb(j->text, j->len, JSON_REJECT_DUPLICATES, &err);
+	if (!j->body || !json_is_object(j->body)) {
+		snprintf(j->why, sizeof(j->why), "the body is not a JSON object%s%s",
+			 j->body ? "" : ": ", j->body ? "" : err.text);
+		j->status = 400;
+		return;
+	}
+	cred = json_object_get(j->body, j->vcapi ? "verifiableCredential" : "credential");
+	opt = json_object_get(j->body, "options");
+	/* read_options' rule (the VC API's options; the other route ignores them) */
+	bad_opt = (opt && !json_is_object(opt)) ||
+		  (json_object_get(opt, "challenge") &&
+		   !json_is_string(json_object_get(opt, "challenge"))) ||
+		  (json_object_get(opt, "domain") &&
+		   !json_is_string(json_object_get(opt, "domain")));
+	if (!verify_is_credential(cred) || (j->vcapi && bad_opt) ||
+	    !(wc.st = store_take(j->app))) {
+		j->again = 1;	/* a presentation, a bad body: answered as before */
+		return;
+	}
+	memset(&ops, 0, sizeof(ops));
+	ops.ctx = &wc;
+	ops.now = (int64_t)time(NULL);
+	ops.issuer_key = w_issuer_key;
+	ops.status_list = w_status_list;
+	ops.revocation_detail = w_revocation_detail;
+	ops.log_proof = w_log_proof;
+	ops.log_keys = tlog_verifier(j->app->tlog);
+	ops.nlog_keys = 1;
+	ops.cache = j->app->verify->cache;
+	j->rc = credential_result(cred, &ops, j->vcapi, &o);
+	store_give(j->app, wc.st);
+	if (!j->again && j->rc == 0) {
+		j->status = 200;
+		if (!(j->out = json_dumps(o, JSON_COMPACT)))
+			j->rc = TC_ENOMEM;
+	}
+	json_decref(o);
+}
+
+static void
+verify_finish(struct http_deferred *d, struct http_response *resp)
+{
+	struct verify_job *j = (struct verify_job *)d;
+
+	if (resp && j->again) {
+		if (j->want_list)
+			keep_list(j->app, j->want_list);
+		if (j->vcapi)
+			vcapi_body(j->app, resp, j->body);
+		else
+			verify_body(j->app, resp, j->body);
+		j->body = NULL;
+	} else if (resp && j->rc) {
+		problem_respond_err(resp, j->rc, NULL);
+	} else if (resp && j->status == 400) {
+		problem_respond(resp, 400, NULL, j->why);
+	} else if (resp) {
+		dynbuf_reset(&resp->body);
+		if (dynbuf_append(&resp->body, j->out, strlen(j->out)) != 0) {
+			problem_respond_err(resp, TC_ENOMEM, NULL);
+		} else {
+			resp->status = 200;
+			resp->content_type = "application/json";
+		}
+	}
+	json_decref(j->body);
+	free(j->out);
+	free(j->text);
+	free(j);
+}
+
+/* Both routes: the body's bytes to a worker, or answered here when that
+ * cannot be. */
+static int
+verify_deferred(struct app *app, struct http_request *req, struct http_response *resp, int vcapi)
+{
+	struct verify_job *j = NULL;
+	json_t *body = NULL;
+
+	if (strncmp(req->content_type, "application/json", 16) == 0 && verify_keep_get(app) &&
+	    (j = calloc(1, sizeof(*j))) && (j->text = malloc(req->body.len + 1))) {
+		memcpy(j->text, req->body.data ? req->body.data : "", req->body.len);
+		j->len = req->body.len;
+		j->app = app;
+		j->vcapi = vcapi;
+		j->d.work.run = verify_run;
+		j->d.finish = verify_finish;
+		req->deferred = &j->d;
+		return 0;
+	}
+	free(j);
+	if (api_read_json(req, resp, &body))
+		return 0;
+	if (vcapi)
+		vcapi_body(app, resp, body);
+	else
+		verify_body(app, resp, body);
 	return 0;
 }
+
+static int
+on_verify(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	return verify_deferred(app, req, resp, 0);
+}
+
+static int
+on_vcapi_credential(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	return verify_deferred(app, req, resp, 1);
+}
+
 
 static int
 on_vcapi_presentation(struct app *app, struct http_request *req, struct http_response *resp)

@@ -36,7 +36,8 @@
 # synchronous=FULL).
 # Ends with one `target ...` line per goal.
 # Environment: LEARNERS, CREDS, VERIFY_N, LOG_ENTRIES, PROOFS; PERF_OUT=FILE
-# records the server with perf while it issues.
+# records the server with perf while it issues, PERF_VERIFY_OUT=FILE while
+# it verifies over HTTP.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -187,7 +188,14 @@ request = function()
 end
 EOF
 c0=$(cpu_s "$pid")
+if [ -n "${PERF_VERIFY_OUT:-}" ]; then
+	perf record -F 999 -g -p "$pid" -o "$PERF_VERIFY_OUT" -- sleep 8 2>/dev/null &
+	perfpid=$!
+fi
 wrk -t2 -c16 -d8s -s "$work/verify.lua" "$base" >"$work/wrk.out" 2>&1 || true
+if [ -n "${PERF_VERIFY_OUT:-}" ]; then
+	wait "$perfpid" || true
+fi
 vcpu=$(awk -v a="$c0" -v b="$(cpu_s "$pid")" 'BEGIN { printf "%.2f", b - a }')
 vh=$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$work/wrk.out")
 bad=$(awk '/Non-2xx/ { print $NF }' "$work/wrk.out")
