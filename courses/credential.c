@@ -267,13 +267,45 @@ credential_build(const struct credential_input *in, json_t **out)
 /* ---- the signed text, rebuilt ------------------------------------------------ */
 
 int
+credential_proof_text(json_t *doc, json_t *cfg, const unsigned char signature[64], char **text,
+		      size_t *len)
+{
+	json_t *set = NULL;
+	char value[128];
+	struct dynbuf b;
+	int rc;
+
+	*text = NULL;
+	if (len)
+		*len = 0;
+	value[0] = 'z';
+	/* the proof exactly as di_add_proof makes it: its configuration and
+	 * the proofValue, alone in the proof array */
+	if ((rc = base58btc_encode(signature, 64, value + 1, sizeof(value) - 1)))
+		return rc;
+	set = json_array();
+	if (!set || json_object_set_new(cfg, "proofValue", json_string(value)) ||
+	    json_array_append(set, cfg) || json_object_set(doc, "proof", set))
+		rc = TC_ENOMEM;
+	json_decref(set);
+	if (rc == 0) {
+		dynbuf_init(&b, 1 << 24);
+		rc = jcs_canonicalize(doc, &b);
+		if (rc == 0 && b.len == 0)
+			rc = TC_ENOMEM;
+		if (rc == 0 && !(*text = dynbuf_take(&b, len)))
+			rc = TC_ENOMEM;
+		dynbuf_cleanup(&b);
+	}
+	return rc;
+}
+
+int
 credential_signed_text(const struct credential_input *in, const struct credential_proof *proof,
 		       char **text, size_t *len)
 {
 	struct di_proof_options opt = { 0 };
-	json_t *doc = NULL, *cfg = NULL, *set = NULL;
-	char value[128];
-	struct dynbuf b;
+	json_t *doc = NULL, *cfg = NULL;
 	int rc;
 
 	*text = NULL;
@@ -286,27 +318,9 @@ credential_signed_text(const struct credential_input *in, const struct credentia
 	opt.verification_method = proof->verification_method;
 	opt.created = proof->created;
 	opt.proof_array = 1;
-	value[0] = 'z';
-	/* the proof exactly as di_add_proof makes it: its configuration and
-	 * the proofValue, alone in the proof array */
-	if ((rc = di_proof_config(doc, &opt, &cfg)) == 0 &&
-	    (rc = base58btc_encode(proof->signature, 64, value + 1, sizeof(value) - 1)) == 0) {
-		set = json_array();
-		if (!set || json_object_set_new(cfg, "proofValue", json_string(value)) ||
-		    json_array_append(set, cfg) || json_object_set(doc, "proof", set))
-			rc = TC_ENOMEM;
-	}
+	if ((rc = di_proof_config(doc, &opt, &cfg)) == 0)
+		rc = credential_proof_text(doc, cfg, proof->signature, text, len);
 	json_decref(cfg);
-	json_decref(set);
-	if (rc == 0) {
-		dynbuf_init(&b, 1 << 24);
-		rc = jcs_canonicalize(doc, &b);
-		if (rc == 0 && b.len == 0)
-			rc = TC_ENOMEM;
-		if (rc == 0 && !(*text = dynbuf_take(&b, len)))
-			rc = TC_ENOMEM;
-		dynbuf_cleanup(&b);
-	}
 	json_decref(doc);
 	return rc;
 }

@@ -94,6 +94,16 @@ int credential_signed_text(const struct credential_input *in, const struct crede
 			   char **text, size_t *len);
 
 /*
+ * The signed text from the pieces the signer already holds: DOC
+ * (credential_build's), CFG (di_proof_config's for DOC, with proof_array)
+ * and the SIGNATURE over di_hash_data(DOC, CFG). Adds proofValue to CFG and
+ * the proof to DOC, then *TEXT (malloc'ed, *LEN when LEN) is JCS(DOC): the
+ * same bytes credential_signed_text rebuilds from the fields. 0, TC_ENOMEM.
+ */
+int credential_proof_text(json_t *doc, json_t *cfg, const unsigned char signature[64],
+			  char **text, size_t *len);
+
+/*
  * The fields of IN that every credential of one achievement by one issuer
  * shares (issuer name and url, credential name, achievement id, name,
  * description, criteria, humanCode, creditsAvailable, fieldOfStudy,

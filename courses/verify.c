@@ -6,6 +6,7 @@
  * struct verify_ops, so nothing here knows where keys, status lists and
  * log proofs come from.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,130 @@ shape_problem(const json_t *cred)
 	if (!json_is_array(json_object_get(cred, "proof")))
 		return "proof must be an array";
 	return NULL;
+}
+
+/* ---- the cache shared by verifications ------------------------------------------ */
+
+#define CACHE_LISTS 8
+
+struct verify_cache {
+	pthread_mutex_t mu;
+	/* the last checkpoint note whose signature held under note_keys */
+	char *note;
+	size_t note_text_len;
+	const struct signednote_verifier *note_keys;
+	size_t note_nkeys;
+	/* status lists decoded: encodedList text -> bits */
+	struct {
+		char *enc;
+		struct statuslist sl;
+	} lists[CACHE_LISTS];
+	size_t next_list;	/* the slot replaced next */
+};
+
+int
+verify_cache_new(struct verify_cache **out)
+{
+	struct verify_cache *c = calloc(1, sizeof(*c));
+
+	*out = NULL;
+	if (!c)
+		return TC_ENOMEM;
+	if (pthread_mutex_init(&c->mu, NULL) != 0) {
+		free(c);
+		return TC_ENOMEM;
+	}
+	*out = c;
+	return 0;
+}
+
+void
+verify_cache_free(struct verify_cache *c)
+{
+	if (!c)
+		return;
+	free(c->note);
+	for (size_t i = 0; i < CACHE_LISTS; i++) {
+		free(c->lists[i].enc);
+		statuslist_cleanup(&c->lists[i].sl);
+	}
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+/* signednote_open of NOTE under OPS's log keys, remembered in OPS->cache
+ * for the same text and keys. */
+static int
+note_open(const char *note, const struct verify_ops *ops, size_t *text_len)
+{
+	struct verify_cache *c = ops->cache;
+	size_t len = strlen(note);
+	char *copy;
+	int rc;
+
+	if (c) {
+		int hit;
+
+		pthread_mutex_lock(&c->mu);
+		hit = c->note && c->note_keys == ops->log_keys && c->note_nkeys == ops->nlog_keys &&
+		      strcmp(c->note, note) == 0;
+		if (hit)
+			*text_len = c->note_text_len;
+		pthread_mutex_unlock(&c->mu);
+		if (hit)
+			return 0;
+	}
+	rc = signednote_open(note, len, ops->log_keys, ops->nlog_keys, text_len, NULL);
+	if (rc || !c || !(copy = strdup(note)))
+		return rc;
+	pthread_mutex_lock(&c->mu);
+	free(c->note);
+	c->note = copy;
+	c->note_text_len = *text_len;
+	c->note_keys = ops->log_keys;
+	c->note_nkeys = ops->nlog_keys;
+	pthread_mutex_unlock(&c->mu);
+	return 0;
+}
+
+/* Bit INDEX of the status list encoded as ENC (statuslist_get's answer in
+ * *BIT), decoded once per text when CACHE is given: 0, TC_ENOMEM, or
+ * another code when ENC does not decode. */
+static int
+list_bit(struct verify_cache *c, const char *enc, size_t index, int *bit)
+{
+	struct statuslist sl = { 0 };
+	char *copy = NULL;
+	size_t i;
+	int rc;
+
+	if (c) {
+		pthread_mutex_lock(&c->mu);
+		for (i = 0; i < CACHE_LISTS; i++)
+			if (c->lists[i].enc && strcmp(c->lists[i].enc, enc) == 0)
+				break;
+		if (i < CACHE_LISTS)
+			*bit = statuslist_get(&c->lists[i].sl, index);
+		pthread_mutex_unlock(&c->mu);
+		if (i < CACHE_LISTS)
+			return 0;
+	}
+	if ((rc = statuslist_decode(enc, 0, &sl)))
+		return rc;
+	*bit = statuslist_get(&sl, index);
+	if (!c || !(copy = strdup(enc))) {
+		statuslist_cleanup(&sl);
+		return 0;
+	}
+	pthread_mutex_lock(&c->mu);
+	i = c->next_list;
+	c->next_list = (i + 1) % CACHE_LISTS;
+	free(c->lists[i].enc);
+	statuslist_cleanup(&c->lists[i].sl);
+	c->lists[i].enc = copy;
+	c->lists[i].sl = sl;
+	pthread_mutex_unlock(&c->mu);
+	return 0;
 }
 
 /* ---- proof ----------------------------------------------------------------------- */
@@ -356,7 +481,6 @@ status_state(const struct status_ctx *s, enum verify_state *st, char *detail, si
 	const char *idx = json_string_value(json_object_get(status, "statusListIndex"));
 	const char *url = json_string_value(json_object_get(status, "statusListCredential"));
 	const char *purpose = json_string_value(json_object_get(status, "statusPurpose"));
-	struct statuslist sl = { 0 };
 	json_t *list = NULL;
 	const char *enc;
 	char *end = NULL;
@@ -408,7 +532,7 @@ status_state(const struct status_ctx *s, enum verify_state *st, char *detail, si
 		snprintf(detail, dsize, "the status list has no revocation encodedList");
 		goto out;
 	}
-	rc = statuslist_decode(enc, 0, &sl);
+	rc = list_bit(s->ops->cache, enc, (size_t)index, &bit);
 	if (rc == TC_ENOMEM)
 		goto out;
 	if (rc) {
@@ -416,8 +540,6 @@ status_state(const struct status_ctx *s, enum verify_state *st, char *detail, si
 		snprintf(detail, dsize, "the status list's encodedList cannot be decoded");
 		goto out;
 	}
-	bit = statuslist_get(&sl, (size_t)index);
-	statuslist_cleanup(&sl);
 	if (bit < 0) {
 		snprintf(detail, dsize, "the status list index is out of range");
 		goto out;
@@ -551,7 +673,7 @@ proof_holds(const json_t *p, const char *hash, const char *issuer, const struct 
 		snprintf(detail, dsize, "no checkpoint to check the inclusion proof against");
 		return 0;
 	}
-	rc = signednote_open(note, strlen(note), ops->log_keys, ops->nlog_keys, &text_len, NULL);
+	rc = note_open(note, ops, &text_len);
 	if (rc == TC_ENOMEM)
 		return rc;
 	if (rc) {

@@ -96,7 +96,26 @@ struct verify_ops {
 	/* The keys a checkpoint must be signed by (none: log not checked). */
 	const struct signednote_verifier *log_keys;
 	size_t nlog_keys;
+	/* Optional (NULL: none): what one verification learned that the next
+	 * may reuse (see struct verify_cache). */
+	struct verify_cache *cache;
 };
+
+/*
+ * Memory shared by many verifications (a server's), safe to use from
+ * several threads at once: the last checkpoint note whose signature held
+ * under a given key set (its signature is then not checked again for the
+ * same text), and the bitstrings of the last few status lists, decoded
+ * (keyed by their encodedList text). Nothing in it is trusted that the
+ * same text would not earn again.
+ */
+struct verify_cache;
+
+/* 0 and *OUT, or TC_ENOMEM. */
+int verify_cache_new(struct verify_cache **out);
+
+/* Frees C. Accepts NULL. */
+void verify_cache_free(struct verify_cache *c);
 
 /*
  * Verifies the credential CRED, appending its checks to CHECKS (a JSON

@@ -168,6 +168,7 @@ api_cleanup(struct app *app)
 	app->all_routes = NULL;
 	api_progress_cleanup(app);
 	api_revocation_cleanup(app);
+	api_verify_cleanup(app);
 }
 
 /* The index never changes while the process runs: it is built once. */

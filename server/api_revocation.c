@@ -49,6 +49,7 @@ struct status_vc {
 	char did[64];			/* the key that signed it */
 	unsigned char bits_hash[32];	/* SHA-256 of the bits it encodes */
 	char *text;			/* JCS text, owned */
+	json_t *doc;			/* the same, parsed (verifying reads it) */
 	char etag[40];
 };
 
@@ -62,8 +63,10 @@ api_revocation_cleanup(struct app *app)
 {
 	if (!app->status_cache)
 		return;
-	for (size_t i = 0; i < app->status_cache->n; i++)
+	for (size_t i = 0; i < app->status_cache->n; i++) {
 		free(app->status_cache->v[i].text);
+		json_decref(app->status_cache->v[i].doc);
+	}
 	free(app->status_cache->v);
 	free(app->status_cache);
 	app->status_cache = NULL;
@@ -193,7 +196,9 @@ status_vc_get(struct app *app, const struct institution *inst, const struct stat
 		e->institution_id = inst->id;
 	}
 	free(e->text);
+	json_decref(e->doc);
 	e->text = text;
+	e->doc = NULL;
 	snprintf(e->did, sizeof(e->did), "%s", key.did);
 	memcpy(e->bits_hash, h, 32);
 	sha256_hex(text, strlen(text), hex);
@@ -248,6 +253,29 @@ revocation_list_text(struct app *app, int64_t institution_id, char **text)
 	    (rc = status_vc_get(app, &inst, &v)))
 		return rc;
 	return (*text = strdup(v->text)) ? 0 : TC_ENOMEM;
+}
+
+int
+revocation_list_doc(struct app *app, int64_t institution_id, json_t **doc, char did[64],
+		    unsigned char bits_hash[32])
+{
+	struct status_vc *v = NULL;
+	struct institution inst;
+	int rc;
+
+	*doc = NULL;
+	if ((rc = store_institution_get_id(app->store, institution_id, &inst)) ||
+	    (rc = status_vc_get(app, &inst, (const struct status_vc **)&v)))
+		return rc;
+	/* parsed once per text made (it is JSON we made) */
+	if (!v->doc && !(v->doc = json_loads(v->text, 0, NULL)))
+		return TC_ENOMEM;
+	*doc = json_incref(v->doc);
+	if (did)
+		memcpy(did, v->did, 64);
+	if (bits_hash)
+		memcpy(bits_hash, v->bits_hash, 32);
+	return 0;
 }
 
 /* ---- revoking ------------------------------------------------------------------------- */

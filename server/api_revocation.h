@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "server/router.h"
 
 struct app;
@@ -30,6 +32,14 @@ extern const size_t api_revocation_routes_count;
  * no key), or a storage / signing error; *TEXT is NULL on failure.
  */
 int revocation_list_text(struct app *app, int64_t institution_id, char **text);
+
+/* The same credential parsed: *DOC a new reference to a document shared
+ * with later calls (read it, do not change it); DID (64 bytes) and
+ * BITS_HASH (may be NULL) receive the key that signed it and the SHA-256 of
+ * the stored bits it encodes, which tell when it is stale. Service thread
+ * only. */
+int revocation_list_doc(struct app *app, int64_t institution_id, json_t **doc, char did[64],
+			unsigned char bits_hash[32]);
 
 /* NULL when REASON (of a revocation, or of a declined credential) is
  * acceptable: one line, not blank, at most CRED_REASON_CHARS characters;

@@ -119,19 +119,29 @@ int
 api_tlog_proof(struct app *app, const char *hash, uint64_t size, json_t **proof, char *why,
 	       size_t whysize)
 {
+	return api_tlog_proof_store(app->store, hash, size, proof, why, whysize);
+}
+
+int
+api_tlog_proof_store(struct store *st, const char *hash, uint64_t size, json_t **proof,
+		     char *why, size_t whysize)
+{
 	unsigned char path[MERKLE_PROOF_MAX][MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN];
 	struct tlog_checkpoint *cp = NULL;
 	struct merkle_source src;
 	uint64_t idx = 0;
 	size_t n = 0;
 	json_t *entries = NULL;
-	int rc;
+	int rc, began = 0;
 
 	*proof = NULL;
 	if (!(cp = calloc(1, sizeof(*cp))))
 		return TC_ENOMEM;
-	rc = size ? store_tlog_checkpoint_get(app->store, size, cp) :
-	     store_tlog_checkpoint_latest(app->store, cp);
+	/* every read below from one snapshot */
+	if ((rc = store_tlog_read_begin(st, &began)))
+		goto out;
+	rc = size ? store_tlog_checkpoint_get(st, size, cp) :
+	     store_tlog_checkpoint_latest(st, cp);
 	if (rc == TC_ENOTFOUND) {
 		if (size)
 			snprintf(why, whysize, "there is no checkpoint of size %llu",
@@ -144,7 +154,7 @@ api_tlog_proof(struct app *app, const char *hash, uint64_t size, json_t **proof,
 	}
 	if (rc)
 		goto out;
-	rc = store_tlog_find(app->store, hash, &idx);
+	rc = store_tlog_find(st, hash, &idx);
 	if (rc == TC_ENOTFOUND) {
 		snprintf(why, whysize, "%s is not in the transparency log", hash);
 		goto out;
@@ -158,15 +168,15 @@ api_tlog_proof(struct app *app, const char *hash, uint64_t size, json_t **proof,
 		rc = TC_ENOTFOUND;
 		goto out;
 	}
-	store_tlog_source(app->store, &src);
+	store_tlog_source(st, &src);
 	if (!(entries = json_array()))
 		rc = TC_ENOMEM;
 	if (rc == 0)
 		rc = merkle_inclusion_proof(&src, idx, cp->size, path, &n);
 	if (rc == 0)
-		rc = store_tlog_leaf_hash(app->store, idx, leaf);
+		rc = store_tlog_leaf_hash(st, idx, leaf);
 	if (rc == 0)
-		rc = store_tlog_leaves_each(app->store, idx, idx + 1, keep_entry, entries);
+		rc = store_tlog_leaves_each(st, idx, idx + 1, keep_entry, entries);
 	if (rc == 0 && json_array_size(entries) != 1)
 		rc = TC_EDB;
 	if (rc == 0 && !(*proof = json_pack("{s:I, s:I, s:O, s:o, s:o, s:o, s:s}",
@@ -179,6 +189,7 @@ api_tlog_proof(struct app *app, const char *hash, uint64_t size, json_t **proof,
 					    "checkpoint", cp->note)))
 		rc = TC_ENOMEM;
 out:
+	store_tlog_read_end(st, began);
 	json_decref(entries);
 	free(cp);
 	return rc;

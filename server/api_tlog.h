@@ -28,4 +28,9 @@ extern const size_t api_tlog_routes_count;
 int api_tlog_proof(struct app *app, const char *hash, uint64_t size, json_t **proof,
 		   char *why, size_t whysize);
 
+/* The same read through the store ST (a worker thread's own connection). */
+struct store;
+int api_tlog_proof_store(struct store *st, const char *hash, uint64_t size, json_t **proof,
+			 char *why, size_t whysize);
+
 #endif

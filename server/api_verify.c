@@ -5,6 +5,7 @@
  * the institutions' keys with their validity, each institution's signed
  * status list credential, the log's inclusion proofs under the log key.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,33 +13,39 @@
 
 #include <jansson.h>
 
+#include "courses/crypto.h"
+#include "courses/dynbuf.h"
 #include "courses/errors.h"
+#include "courses/statuslist.h"
 #include "courses/verify.h"
 #include "server/api_revocation.h"
 #include "server/api_tlog.h"
 #include "server/api_util.h"
 #include "server/api_verify.h"
 #include "server/app.h"
+#include "server/config.h"
+#include "server/issuing.h"
 #include "server/problem.h"
 #include "server/tlog.h"
 #include "storage/credentials.h"
 #include "storage/identity.h"
 #include "storage/recognition.h"
+#include "storage/store.h"
+#include "storage/tlog.h"
 
 /* ---- the lookups ------------------------------------------------------------------ */
 
 /* The registry's key DID (storage/recognition.h: one indexed look-up) and
  * its institution. */
 static int
-op_issuer_key(void *ctx, const char *did, struct verify_key *out)
+issuer_key_in(struct store *st, const char *did, struct verify_key *out)
 {
-	struct app *app = ctx;
 	struct institution inst;
 	struct inst_key k;
 	int rc;
 
-	if ((rc = store_registry_key_by_did(app->store, did, &k)) ||
-	    (rc = store_institution_get_id(app->store, k.institution_id, &inst)))
+	if ((rc = store_registry_key_by_did(st, did, &k)) ||
+	    (rc = store_institution_get_id(st, k.institution_id, &inst)))
 		return rc;
 	snprintf(out->did, sizeof(out->did), "%s", k.did);
 	out->valid_from = k.valid_from;
@@ -49,37 +56,39 @@ op_issuer_key(void *ctx, const char *did, struct verify_key *out)
 	return 0;
 }
 
+static int
+op_issuer_key(void *ctx, const char *did, struct verify_key *out)
+{
+	return issuer_key_in(((struct app *)ctx)->store, did, out);
+}
+
 /* The institution's own list, signed here with its current key: MADE_HERE. */
 static int
 op_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_t **list,
 	       int *made_here)
 {
-	char *text = NULL;
 	int rc;
 
 	(void)url;	/* the verifier checks that the list is the one named */
 	*list = NULL;
 	if (!issuer)
 		return TC_ENOTFOUND;
-	if ((rc = revocation_list_text(ctx, issuer->ref, &text)))
+	if ((rc = revocation_list_doc(ctx, issuer->ref, list, NULL, NULL)))
 		return rc;
-	*list = json_loads(text, 0, NULL);
-	free(text);
 	*made_here = 1;
-	return *list ? 0 : TC_ENOMEM;	/* it is JSON we made */
+	return 0;
 }
 
 static int
-op_revocation_detail(void *ctx, const struct verify_key *issuer, const char *cred_id,
+revocation_detail_in(struct store *st, const struct verify_key *issuer, const char *cred_id,
 		     int64_t index, char *detail, size_t size)
 {
-	struct app *app = ctx;
 	struct credential_rec c = { 0 };
 	int rc;
 
 	if (!issuer || !cred_id)
 		return TC_ENOTFOUND;
-	rc = store_credential_get(app->store, cred_id, &c);
+	rc = store_credential_get(st, cred_id, &c);
 	if (rc == 0 && (c.institution_id != issuer->ref || c.status_index != index ||
 			!c.revoked_at))
 		rc = TC_ENOTFOUND;
@@ -94,11 +103,117 @@ op_revocation_detail(void *ctx, const struct verify_key *issuer, const char *cre
 }
 
 static int
+op_revocation_detail(void *ctx, const struct verify_key *issuer, const char *cred_id,
+		     int64_t index, char *detail, size_t size)
+{
+	return revocation_detail_in(((struct app *)ctx)->store, issuer, cred_id, index, detail,
+				    size);
+}
+
+static int
 op_log_proof(void *ctx, const char *hash, json_t **proof, char *why, size_t whysize)
 {
 	int rc = api_tlog_proof(ctx, hash, 0, proof, why, whysize);
 
 	return rc == TC_EBUSY ? TC_ENOTFOUND : rc;
+}
+
+/* ---- what verifying keeps ------------------------------------------------------- */
+
+#define IDLE_STORES 4
+
+/* The checked checkpoint and the decoded status lists (courses/verify.h),
+ * and the worker threads' own store connections, idle ones kept open. */
+#define KEPT_LISTS 16
+
+/* An institution's status list credential as the service thread last made
+ * it (api_revocation.c), for the workers: current while the institution's
+ * key and stored bits are these. */
+struct kept_list {
+	int64_t inst;
+	char did[64];
+	unsigned char bits_hash[32];
+	json_t *doc;
+};
+
+struct verify_keep {
+	struct verify_cache *cache;
+	pthread_mutex_t mu;		/* guards what follows */
+	struct store *idle[IDLE_STORES];
+	size_t nidle;
+	struct kept_list lists[KEPT_LISTS];
+	size_t nlists, next_list;
+};
+
+/* APP's verify state, made on first use (service thread): NULL when it
+ * cannot be made (verifying then runs inline, without the cache). */
+static struct verify_keep *
+verify_keep_get(struct app *app)
+{
+	struct verify_keep *v = app->verify;
+
+	if (v)
+		return v;
+	if (!(v = calloc(1, sizeof(*v))))
+		return NULL;
+	if (pthread_mutex_init(&v->mu, NULL) != 0) {
+		free(v);
+		return NULL;
+	}
+	if (verify_cache_new(&v->cache) != 0) {
+		pthread_mutex_destroy(&v->mu);
+		free(v);
+		return NULL;
+	}
+	return app->verify = v;
+}
+
+void
+api_verify_cleanup(struct app *app)
+{
+	struct verify_keep *v = app->verify;
+
+	if (!v)
+		return;
+	for (size_t i = 0; i < v->nidle; i++)
+		store_close(v->idle[i]);
+	for (size_t i = 0; i < v->nlists; i++)
+		json_decref(v->lists[i].doc);
+	verify_cache_free(v->cache);
+	pthread_mutex_destroy(&v->mu);
+	free(v);
+	app->verify = NULL;
+}
+
+/* On a worker thread: a store connection of its own (an idle one, or a new
+ * one), or NULL. */
+static struct store *
+store_take(struct app *app)
+{
+	struct verify_keep *v = app->verify;
+	struct store *st = NULL;
+
+	pthread_mutex_lock(&v->mu);
+	if (v->nidle)
+		st = v->idle[--v->nidle];
+	pthread_mutex_unlock(&v->mu);
+	if (!st && store_open(app->cfg->data_dir, &st) != 0)
+		return NULL;
+	return st;
+}
+
+static void
+store_give(struct app *app, struct store *st)
+{
+	struct verify_keep *v = app->verify;
+
+	pthread_mutex_lock(&v->mu);
+	if (v->nidle < IDLE_STORES) {
+		v->idle[v->nidle++] = st;
+		st = NULL;
+	}
+	pthread_mutex_unlock(&v->mu);
+	store_close(st);
 }
 
 static void
@@ -113,6 +228,7 @@ server_ops(struct app *app, struct verify_ops *ops)
 	ops->log_proof = op_log_proof;
 	ops->log_keys = tlog_verifier(app->tlog);
 	ops->nlog_keys = 1;
+	ops->cache = verify_keep_get(app) ? app->verify->cache : NULL;
 }
 
 /* ---- the request bodies ----------------------------------------------------------- */
@@ -213,29 +329,41 @@ credentials_verify(struct app *app, json_t *cred, json_t **out)
 
 /* ---- the routes ------------------------------------------------------------------- */
 
+/* Verifies CRED with OPS: 0 and *OUT the answer's body (the VC API's shape
+ * when VCAPI), or an error. */
+static int
+credential_result(json_t *cred, const struct verify_ops *ops, int vcapi, json_t **out)
+{
+	enum verify_state verdict;
+	json_t *checks = json_array();
+	int rc;
+
+	*out = NULL;
+	if (!checks)
+		return TC_ENOMEM;
+	if ((rc = verify_credential(cred, ops, checks, &verdict))) {
+		json_decref(checks);
+		return rc;
+	}
+	if (vcapi)
+		*out = vcapi_result(verdict == VERIFY_PASS, checks, NULL, "details");
+	else
+		*out = json_pack("{s:b, s:O, s:o}", "verified", verdict == VERIFY_PASS, "id",
+				 json_object_get(cred, "id") ? json_object_get(cred, "id") :
+				 json_null(), "checks", checks);
+	return *out ? 0 : TC_ENOMEM;
+}
+
 static int
 reply_credential(struct app *app, struct http_response *resp, json_t *cred, int vcapi)
 {
 	struct verify_ops ops;
-	enum verify_state verdict;
-	json_t *checks = json_array(), *o;
+	json_t *o = NULL;
 	int rc;
 
-	if (!checks)
-		return problem_respond_err(resp, TC_ENOMEM, NULL);
 	server_ops(app, &ops);
-	if ((rc = verify_credential(cred, &ops, checks, &verdict))) {
-		json_decref(checks);
+	if ((rc = credential_result(cred, &ops, vcapi, &o)))
 		return problem_respond_err(resp, rc, NULL);
-	}
-	if (vcapi)
-		o = vcapi_result(verdict == VERIFY_PASS, checks, NULL, "details");
-	else
-		o = json_pack("{s:b, s:O, s:o}", "verified", verdict == VERIFY_PASS, "id",
-			      json_object_get(cred, "id") ? json_object_get(cred, "id") :
-			      json_null(), "checks", checks);
-	if (!o)
-		return problem_respond_err(resp, TC_ENOMEM, NULL);
 	return api_reply_json(resp, 200, o);
 }
 
@@ -293,13 +421,12 @@ reply_presentation(struct app *app, struct http_response *resp, json_t *vp, json
 	return api_reply_json(resp, 200, o);
 }
 
-static int
-on_verify(struct app *app, struct http_request *req, struct http_response *resp)
+/* POST /api/v1/credentials/verify with BODY (taken over), here. */
+static void
+verify_body(struct app *app, struct http_response *resp, json_t *body)
 {
-	json_t *body = NULL, *cred, *vp;
+	json_t *cred, *vp;
 
-	if (api_read_json(req, resp, &body))
-		return 0;
 	cred = json_object_get(body, "credential");
 	vp = json_object_get(body, "presentation");
 	if (verify_is_credential(cred))
@@ -311,17 +438,15 @@ on_verify(struct app *app, struct http_request *req, struct http_response *resp)
 				" a verifiable credential (an object with credentialSubject), or"
 				" {\"presentation\": {...}} holding a VerifiablePresentation");
 	json_decref(body);
-	return 0;
 }
 
-static int
-on_vcapi_credential(struct app *app, struct http_request *req, struct http_response *resp)
+/* POST /credentials/verify with BODY (taken over), here. */
+static void
+vcapi_body(struct app *app, struct http_response *resp, json_t *body)
 {
 	const char *challenge, *domain;
-	json_t *body = NULL, *cred;
+	json_t *cred;
 
-	if (api_read_json(req, resp, &body))
-		return 0;
 	cred = json_object_get(body, "verifiableCredential");
 	if (!verify_is_credential(cred))
 		problem_respond(resp, 400, NULL, "the body must be {\"verifiableCredential\":"
@@ -330,8 +455,263 @@ on_vcapi_credential(struct app *app, struct http_request *req, struct http_respo
 	else if (read_options(json_object_get(body, "options"), &challenge, &domain, resp) == 0)
 		reply_credential(app, resp, cred, 1);
 	json_decref(body);
+}
+
+/* ---- a credential verified on the worker pool ------------------------------------ */
+
+/*
+ * POST /api/v1/credentials/verify and POST /credentials/verify with a
+ * credential run on a worker thread from the body's bytes to the answer's
+ * (parse, the checks, the answer's JSON), with a store connection of its
+ * own, so that both cores verify and the event loop only moves bytes. The
+ * issuer's status list credential is made (and signed when its bits or key
+ * changed) only by api_revocation.c on the service thread: the worker takes
+ * the copy kept in struct verify_keep when the institution's current key
+ * and stored bits are still the ones it was made from. Anything else (a
+ * presentation, a body that is not a credential, a list not kept or stale,
+ * no store) is answered on the service thread exactly as before, the list
+ * then kept for the next request.
+ */
+struct verify_job {
+	struct http_deferred d;
+	struct app *app;
+	char *text;			/* the request body, owned */
+	size_t len;
+	int vcapi;
+	json_t *body;			/* parsed by the worker, owned */
+	int again;			/* answer in finish(), on the service thread */
+	int64_t want_list;		/* the institution whose list was missing */
+	int status;			/* 200 with OUT, 400 with WHY, or an error in RC */
+	int rc;
+	char *out;			/* the answer's JSON, owned */
+	char why[256];
+};
+
+struct worker_ctx {
+	struct verify_job *j;
+	struct store *st;
+};
+
+static int
+w_issuer_key(void *ctx, const char *did, struct verify_key *out)
+{
+	return issuer_key_in(((struct worker_ctx *)ctx)->st, did, out);
+}
+
+/* The kept list of ISSUER when its key and bits are still the stored ones;
+ * else the job is answered on the service thread (TC_EBUSY here). */
+static int
+w_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_t **list,
+	      int *made_here)
+{
+	struct worker_ctx *w = ctx;
+	struct verify_keep *v = w->j->app->verify;
+	struct inst_key key;
+	unsigned char *bits = NULL, h[32];
+	size_t len = 0;
+	int rc;
+
+	(void)url;
+	*list = NULL;
+	if (!issuer)
+		return TC_ENOTFOUND;
+	rc = store_key_current(w->st, issuer->ref, &key);
+	if (rc == 0)
+		rc = store_status_list_get(w->st, issuer->ref, ISSUING_PURPOSE, &bits, &len);
+	if (rc == TC_ENOTFOUND) {	/* nothing issued yet: an all-zero list */
+		len = STATUSLIST_MIN_BITS / 8;
+		rc = (bits = calloc(1, len)) ? 0 : TC_ENOMEM;
+	}
+	if (rc == 0)
+		sha256_raw(bits, len, h);
+	free(bits);
+	if (rc == 0) {
+		pthread_mutex_lock(&v->mu);
+		for (size_t i = 0; i < v->nlists && !*list; i++)
+			if (v->lists[i].inst == issuer->ref &&
+			    strcmp(v->lists[i].did, key.did) == 0 &&
+			    memcmp(v->lists[i].bits_hash, h, 32) == 0)
+				*list = json_incref(v->lists[i].doc);
+		pthread_mutex_unlock(&v->mu);
+	}
+	if (*list) {
+		*made_here = 1;
+		return 0;
+	}
+	w->j->want_list = issuer->ref;
+	w->j->again = 1;
+	return TC_EBUSY;
+}
+
+/* On the service thread: keeps INST's list for the workers. */
+static void
+keep_list(struct app *app, int64_t inst)
+{
+	struct verify_keep *v = app->verify;
+	struct kept_list k = { .inst = inst };
+	size_t i;
+
+	if (revocation_list_doc(app, inst, &k.doc, k.did, k.bits_hash) != 0)
+		return;		/* the inline answer says what is wrong */
+	pthread_mutex_lock(&v->mu);
+	for (i = 0; i < v->nlists; i++)
+		if (v->lists[i].inst == inst)
+			break;
+	if (i == v->nlists) {
+		if (v->nlists < KEPT_LISTS)
+			v->nlists++;
+		else
+			i = v->next_list++ % KEPT_LISTS;
+	}
+	json_decref(i < v->nlists ? v->lists[i].doc : NULL);
+	v->lists[i] = k;
+	pthread_mutex_unlock(&v->mu);
+}
+
+static int
+w_revocation_detail(void *ctx, const struct verify_key *issuer, const char *cred_id,
+		    int64_t index, char *detail, size_t size)
+{
+	return revocation_detail_in(((struct worker_ctx *)ctx)->st, issuer, cred_id, index, detail,
+				    size);
+}
+
+static int
+w_log_proof(void *ctx, const char *hash, json_t **proof, char *why, size_t whysize)
+{
+	int rc = api_tlog_proof_store(((struct worker_ctx *)ctx)->st, hash, 0, proof, why,
+				      whysize);
+
+	return rc == TC_EBUSY ? TC_ENOTFOUND : rc;
+}
+
+static void
+verify_run(struct work *w)
+{
+	struct verify_job *j = (struct verify_job *)w;
+	struct worker_ctx wc = { j, NULL };
+	struct verify_ops ops;
+	json_error_t err;
+	json_t *cred, *opt, *o = NULL;
+	int bad_opt, began = 0;
+
+	/* the body as api_read_json reads it */
+	j->body = json_loadb(j->text, j->len, JSON_REJECT_DUPLICATES, &err);
+	if (!j->body || !json_is_object(j->body)) {
+		snprintf(j->why, sizeof(j->why), "the body is not a JSON object%s%s",
+			 j->body ? "" : ": ", j->body ? "" : err.text);
+		j->status = 400;
+		return;
+	}
+	cred = json_object_get(j->body, j->vcapi ? "verifiableCredential" : "credential");
+	opt = json_object_get(j->body, "options");
+	/* read_options' rule (the VC API's options; the other route ignores them) */
+	bad_opt = (opt && !json_is_object(opt)) ||
+		  (json_object_get(opt, "challenge") &&
+		   !json_is_string(json_object_get(opt, "challenge"))) ||
+		  (json_object_get(opt, "domain") &&
+		   !json_is_string(json_object_get(opt, "domain")));
+	if (!verify_is_credential(cred) || (j->vcapi && bad_opt) ||
+	    !(wc.st = store_take(j->app))) {
+		j->again = 1;	/* a presentation, a bad body: answered as before */
+		return;
+	}
+	memset(&ops, 0, sizeof(ops));
+	ops.ctx = &wc;
+	ops.now = (int64_t)time(NULL);
+	ops.issuer_key = w_issuer_key;
+	ops.status_list = w_status_list;
+	ops.revocation_detail = w_revocation_detail;
+	ops.log_proof = w_log_proof;
+	ops.log_keys = tlog_verifier(j->app->tlog);
+	ops.nlog_keys = 1;
+	ops.cache = j->app->verify->cache;
+	/* its 30 or so reads from one snapshot (one WAL read lock, not one each) */
+	if ((j->rc = store_tlog_read_begin(wc.st, &began)) == 0)
+		j->rc = credential_result(cred, &ops, j->vcapi, &o);
+	store_tlog_read_end(wc.st, began);
+	store_give(j->app, wc.st);
+	if (!j->again && j->rc == 0) {
+		j->status = 200;
+		if (!(j->out = json_dumps(o, JSON_COMPACT)))
+			j->rc = TC_ENOMEM;
+	}
+	json_decref(o);
+}
+
+static void
+verify_finish(struct http_deferred *d, struct http_response *resp)
+{
+	struct verify_job *j = (struct verify_job *)d;
+
+	if (resp && j->again) {
+		if (j->want_list)
+			keep_list(j->app, j->want_list);
+		if (j->vcapi)
+			vcapi_body(j->app, resp, j->body);
+		else
+			verify_body(j->app, resp, j->body);
+		j->body = NULL;
+	} else if (resp && j->rc) {
+		problem_respond_err(resp, j->rc, NULL);
+	} else if (resp && j->status == 400) {
+		problem_respond(resp, 400, NULL, j->why);
+	} else if (resp) {
+		dynbuf_reset(&resp->body);
+		if (dynbuf_append(&resp->body, j->out, strlen(j->out)) != 0) {
+			problem_respond_err(resp, TC_ENOMEM, NULL);
+		} else {
+			resp->status = 200;
+			resp->content_type = "application/json";
+		}
+	}
+	json_decref(j->body);
+	free(j->out);
+	free(j->text);
+	free(j);
+}
+
+/* Both routes: the body's bytes to a worker, or answered here when that
+ * cannot be. */
+static int
+verify_deferred(struct app *app, struct http_request *req, struct http_response *resp, int vcapi)
+{
+	struct verify_job *j = NULL;
+	json_t *body = NULL;
+
+	if (strncmp(req->content_type, "application/json", 16) == 0 && verify_keep_get(app) &&
+	    (j = calloc(1, sizeof(*j))) && (j->text = malloc(req->body.len + 1))) {
+		memcpy(j->text, req->body.data ? req->body.data : "", req->body.len);
+		j->len = req->body.len;
+		j->app = app;
+		j->vcapi = vcapi;
+		j->d.work.run = verify_run;
+		j->d.finish = verify_finish;
+		req->deferred = &j->d;
+		return 0;
+	}
+	free(j);
+	if (api_read_json(req, resp, &body))
+		return 0;
+	if (vcapi)
+		vcapi_body(app, resp, body);
+	else
+		verify_body(app, resp, body);
 	return 0;
 }
+
+static int
+on_verify(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	return verify_deferred(app, req, resp, 0);
+}
+
+static int
+on_vcapi_credential(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	return verify_deferred(app, req, resp, 1);
+}
+
 
 static int
 on_vcapi_presentation(struct app *app, struct http_request *req, struct http_response *resp)

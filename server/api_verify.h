@@ -36,4 +36,7 @@ struct app;
  * reference). 0, or TC_ENOMEM / a storage error (*OUT NULL). */
 int credentials_verify(struct app *app, json_t *cred, json_t **out);
 
+/* Frees what verifying kept in APP (api_cleanup). */
+void api_verify_cleanup(struct app *app);
+
 #endif

@@ -21,6 +21,7 @@ struct progress_cache;
 struct progress_writer;
 struct tlog;
 struct status_cache;
+struct verify_keep;
 
 struct app {
 	const struct config *cfg;
@@ -42,6 +43,7 @@ struct app {
 	struct progress_writer *progress_writer;	/* owned by main; NULL: none */
 	struct tlog *tlog;		/* owned by main: the transparency log service */
 	struct status_cache *status_cache;	/* api_revocation.c's, made on first use */
+	struct verify_keep *verify;	/* api_verify.c's, made on first use */
 };
 
 #endif

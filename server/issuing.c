@@ -140,8 +140,8 @@ static const struct credential_alignment credit_framework = {
 };
 
 /* Builds and signs the credential of J with status index INDEX at NOW:
- * C's fields, then its text (*TEXT, malloc'ed) rebuilt from them the way
- * every later read rebuilds it, and its hash. */
+ * C's fields, its signed text (*TEXT, malloc'ed: what every later read
+ * rebuilds from the fields) and its hash. */
 static int
 build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 	     struct credential_rec *c, char **text)
@@ -211,14 +211,21 @@ build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 		    (rc = di_hash_data(doc, cfg, hash)) == 0)
 			rc = sign_cb(&sg, hash, sizeof(hash), c->signature);
 	}
+	/* the stored text from this one build (store_credential_text rebuilds
+	 * the same bytes from the fields on every read) */
+	if (rc == 0)
+		rc = credential_proof_text(doc, cfg, c->signature, text, NULL);
 	json_decref(cfg);
 	json_decref(doc);
 	if (rc == 0 && (rc = credential_shared_json(&in, &shared)) == 0 &&
 	    !(c->shared = json_dumps(shared, JSON_COMPACT | JSON_SORT_KEYS)))
 		rc = TC_ENOMEM;
 	json_decref(shared);
-	if (rc)
+	if (rc) {
+		free(*text);
+		*text = NULL;
 		return rc;
+	}
 	c->key_id = j->key.id;
 	snprintf(c->issuer_did, sizeof(c->issuer_did), "%s", j->key.did);
 	c->issued_at = now;
@@ -228,9 +235,8 @@ build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 	snprintf(c->grade, sizeof(c->grade), "%s", j->grade);
 	c->awarded = j->awarded;
 	c->awarded_at = j->awarded_at;
-	if ((rc = store_credential_text(c, text, NULL)) == 0)
-		sha256_hex(*text, strlen(*text), c->hash);
-	return rc;
+	sha256_hex(*text, strlen(*text), c->hash);
+	return 0;
 }
 
 /* Issues the credential of J: 0, or a TC_* code (nothing stored). On

@@ -334,6 +334,8 @@ struct tlog_ops {
 			      struct tlog_checkpoint *out);
 	int (*checkpoints_each)(struct store *s,
 				int (*cb)(const struct tlog_checkpoint *cp, void *arg), void *arg);
+	int (*read_begin)(struct store *s, int *began);
+	int (*read_end)(struct store *s);
 };
 
 /* storage/recognition.h, same rules. */

@@ -174,3 +174,20 @@ store_tlog_checkpoints_each(struct store *s,
 		return TC_EINVALID;
 	DISPATCH(checkpoints_each(s, cb, arg));
 }
+
+int
+store_tlog_read_begin(struct store *s, int *began)
+{
+	if (!began)
+		return TC_EINVALID;
+	*began = 0;
+	DISPATCH(read_begin(s, began));
+}
+
+int
+store_tlog_read_end(struct store *s, int began)
+{
+	if (!began)
+		return 0;
+	DISPATCH(read_end(s));
+}

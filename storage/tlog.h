@@ -69,6 +69,16 @@ int store_tlog_leaves_each(struct store *s, uint64_t start, uint64_t end,
 int store_tlog_find(struct store *s, const char *subject, uint64_t *index);
 
 /*
+ * A read snapshot around several reads (an inclusion proof is about 25):
+ * one read transaction instead of a lock taken and dropped per read. *BEGAN
+ * is 1 when one was opened (pass it to store_tlog_read_end); 0 inside the
+ * caller's own transaction, which is left alone. Reads only in between.
+ */
+int store_tlog_read_begin(struct store *s, int *began);
+/* Ends what store_tlog_read_begin began (nothing when BEGAN is 0). */
+int store_tlog_read_end(struct store *s, int began);
+
+/*
  * Stores a checkpoint (its own statement; call it outside a transaction
  * or inside one the caller commits). A checkpoint of the same size with
  * the same root already stored: 0, nothing changes. With another root:

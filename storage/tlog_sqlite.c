@@ -248,6 +248,30 @@ sq_checkpoints_each(struct store *s, int (*cb)(const struct tlog_checkpoint *cp,
 	return rc;
 }
 
+/* A deferred read transaction when none is open: one snapshot and one
+ * WAL read lock for the reads until sq_read_end. */
+static int
+sq_read_begin(struct store *s, int *began)
+{
+	sqlite3 *db = store_sqlite_db(s);
+
+	*began = 0;
+	if (!sqlite3_get_autocommit(db))
+		return 0;	/* inside the caller's transaction already */
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return TC_EDB;
+	*began = 1;
+	return 0;
+}
+
+static int
+sq_read_end(struct store *s)
+{
+	/* only reads ran: COMMIT just drops the snapshot */
+	return sqlite3_exec(store_sqlite_db(s), "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 :
+	       TC_EDB;
+}
+
 const struct tlog_ops sqlite_tlog_ops = {
 	.size = sq_size,
 	.leaf_put = sq_leaf_put,
@@ -260,4 +284,6 @@ const struct tlog_ops sqlite_tlog_ops = {
 	.checkpoint_put = sq_checkpoint_put,
 	.checkpoint_get = sq_checkpoint_get,
 	.checkpoints_each = sq_checkpoints_each,
+	.read_begin = sq_read_begin,
+	.read_end = sq_read_end,
 };

@@ -36,7 +36,8 @@
 # synchronous=FULL).
 # Ends with one `target ...` line per goal.
 # Environment: LEARNERS, CREDS, VERIFY_N, LOG_ENTRIES, PROOFS; PERF_OUT=FILE
-# records the server with perf while it issues.
+# records the server with perf while it issues, PERF_VERIFY_OUT=FILE while
+# it verifies over HTTP.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -187,7 +188,14 @@ request = function()
 end
 EOF
 c0=$(cpu_s "$pid")
+if [ -n "${PERF_VERIFY_OUT:-}" ]; then
+	perf record -F 999 -g -p "$pid" -o "$PERF_VERIFY_OUT" -- sleep 8 2>/dev/null &
+	perfpid=$!
+fi
 wrk -t2 -c16 -d8s -s "$work/verify.lua" "$base" >"$work/wrk.out" 2>&1 || true
+if [ -n "${PERF_VERIFY_OUT:-}" ]; then
+	wait "$perfpid" || true
+fi
 vcpu=$(awk -v a="$c0" -v b="$(cpu_s "$pid")" 'BEGIN { printf "%.2f", b - a }')
 vh=$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$work/wrk.out")
 bad=$(awk '/Non-2xx/ { print $NF }' "$work/wrk.out")
@@ -197,7 +205,7 @@ vlat=$(awk '/^    Latency/ { print $2 }' "$work/wrk.out")
 echo "verify (domain: parse, did:key, di_verify, JCS hash) of $nv credentials in turn: $v1 /s on 1 thread, $v2 /s on 2 threads ($((v1f + v2f)) failed)"
 echo "  ratio to openssl's Ed25519 verifications (one core): $(awk -v a="$v1" -v b="$ed_verify" 'BEGIN { printf "%.2f", a / b }')"
 echo "verify over HTTP (POST /api/v1/credentials/verify, wrk -t2 -c16 8 s): $vh /s, mean latency $vlat, $bad answers not 2xx"
-echo "  the server used $vcpu CPU seconds in the 8 s ($(awk -v r="$vh" -v c="$vcpu" 'BEGIN { printf "%.0f", (c > 0 ? r * 8 / c : 0) }') verifications per CPU-second; it verifies on its one service thread)"
+echo "  the server used $vcpu CPU seconds in the 8 s ($(awk -v r="$vh" -v c="$vcpu" 'BEGIN { printf "%.0f", (c > 0 ? r * 8 / c : 0) }') verifications per CPU-second, the service thread and the worker pool together)"
 stop_server
 
 # 2. bytes per credential

@@ -178,6 +178,33 @@ t.eq(st, 404, "an unknown credential is 404")
 st, h, j = verify_settled(anon, cred)
 t.ok(st == 200 and j.get("verified") is True, "after the refused attempts it still verifies", j)
 
+# ---- many verifications at once (the worker pool, the kept status list) ---------------------
+def verify_many(docs, n_threads=6):
+    import threading
+    out, lock = [], threading.Lock()
+
+    def one(k):
+        c = Client()
+        for d in docs[k::n_threads]:
+            st, h, j = c.call("POST", "/api/v1/credentials/verify", {"credential": d})
+            checks = {x["check"]: x for x in j.get("checks", [])} if st == 200 else {}
+            with lock:
+                out.append((st, j.get("verified") if st == 200 else None,
+                            checks.get("status", {}).get("detail", "")))
+    ts = [threading.Thread(target=one, args=(k,)) for k in range(n_threads)]
+    for x in ts:
+        x.start()
+    for x in ts:
+        x.join()
+    return out
+
+
+many = [c["credential"] for c in creds] * 8
+res = verify_many(many)
+t.ok(len(res) == len(many) and all(r[0] == 200 and r[1] is True for r in res),
+     "%d verifications at once from 6 clients: all 200 and verified" % len(many),
+     [r for r in res if r[0] != 200 or r[1] is not True][:3])
+
 # ---- revoke ------------------------------------------------------------------------------
 st, h, j = admin.call("POST", R % uid, {"reason": "ừ" * 500})
 t.ok(st == 200 and j.get("uid") == uid and j.get("reason") == "ừ" * 500 and j.get("revoked_at"),
@@ -190,6 +217,11 @@ t.ok(st == 200 and j["verified"] is False and not checks["status"]["ok"] and
      "verify: revoked on <date>: <reason>", j)
 st, h, j = admin.call("POST", R % uid, {"reason": REASON})
 t.eq(st, 409, "a second revocation is 409")
+res = verify_many([cred] * 12 + [c["credential"] for c in creds[1:]] * 2)
+t.ok(all(r[0] == 200 for r in res) and
+     sum(1 for r in res if r[1] is False and r[2].startswith("revoked on " + today)) == 12 and
+     sum(1 for r in res if r[1] is True) == len(res) - 12,
+     "at once after the revocation: the revoked one revoked each time, the others verified", res[:3])
 st, h, j = learners[0].call("GET", "/api/v1/credentials")
 t.ok(st == 200 and j["credentials"][0].get("revoked_at"), "the learner's list shows it revoked", j)
 

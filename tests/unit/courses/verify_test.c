@@ -563,6 +563,52 @@ main(void)
 		free(cp);
 		json_decref(p2);
 	}
+	/* the cache a server keeps across verifications */
+	{
+		struct verify_cache *vc = NULL;
+		json_t *p2 = log_make(cred, a.did, &logkey, &lv);
+		char *bad = strdup(json_string_value(json_object_get(p2, "checkpoint")));
+
+		ok(verify_cache_new(&vc) == 0, "cache: made");
+		ops.cache = vc;
+		ok(run(cred, &ops) == VERIFY_PASS && run(cred, &ops) == VERIFY_PASS,
+		   "cache: the same credential passes twice (the checkpoint and list kept)");
+		bad[strlen(bad) - 10] ^= 1;
+		ops.checkpoint = bad;
+		run(cred, &ops);
+		ok(failed("log", "not signed by the log key"), "cache: a checkpoint of another text"
+		   " is checked, not taken from the cache");
+		ops.checkpoint = NULL;
+		ops.log_keys = &wv;
+		run(cred, &ops);
+		ok(failed("log", "not signed by the log key"), "cache: the kept checkpoint is not"
+		   " trusted under another log key");
+		ops.log_keys = &lv;
+		json_decref(r.list);
+		r.list = list_make(&b, AFTER, 5, URL);
+		v = run(cred, &ops);
+		ok(v == VERIFY_FAIL && failed("status", "revoked"), "cache: a list with the entry"
+		   " set after one without it: revoked");
+		json_decref(r.list);
+		r.list = list_make(&b, AFTER, -1, URL);
+		ok(run(cred, &ops) == VERIFY_PASS, "cache: and the list without it again: passes");
+		{
+			int right = 0;
+
+			for (int i = 0; i < 24; i++) {	/* more lists than the cache holds */
+				json_decref(r.list);
+				r.list = list_make(&b, AFTER, i % 2 ? 5 : 40 + i % 12, URL);
+				right += run(cred, &ops) == (i % 2 ? VERIFY_FAIL : VERIFY_PASS);
+			}
+			is_int(right, 24, "cache: 24 lists (12 texts, twice) in turn, each read right");
+		}
+		json_decref(r.list);
+		r.list = list_make(&b, AFTER, -1, URL);
+		ops.cache = NULL;
+		verify_cache_free(vc);
+		free(bad);
+		json_decref(p2);
+	}
 	json_decref(r.proof);
 	r.proof = NULL;
 	run(cred, &ops);
