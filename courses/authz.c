@@ -37,6 +37,8 @@ static const struct rule {
 	{ AZ_CREDENTIALS_ISSUE, W_ADMIN, "credentials:issue" },
 	{ AZ_CREDENTIAL_REVOKE, W_ADMIN, NULL },
 	{ AZ_AGREEMENTS_MANAGE, W_ADMIN, NULL },
+	{ AZ_CONSENTS_READ, W_ADMIN, "credits:read" },
+	{ AZ_CREDITS_READ, 0, "credits:read" },
 };
 
 int

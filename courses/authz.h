@@ -19,6 +19,8 @@
  *   credentials.issue (at X) -        yes         credentials:issue   -
  *   credential.revoke (X)   -         yes         -                   -
  *   agreements.manage (X)   -         yes         -                   -
+ *   consents.read (at X)    -         yes         credits:read        -
+ *   credits.read (at X)     -         -           credits:read        -
  *   self, course.enrol      any signed-in person
  *
  *   * the course's owner or a co-lecturer who is a lecturer of X
@@ -67,6 +69,8 @@ enum authz_action {
 	AZ_CREDENTIALS_ISSUE,
 	AZ_CREDENTIAL_REVOKE,
 	AZ_AGREEMENTS_MANAGE,
+	AZ_CONSENTS_READ,
+	AZ_CREDITS_READ,
 };
 
 /* 0 when A may do ACT on objects of INSTITUTION_ID (0 for platform-wide

@@ -26,6 +26,7 @@
 #include "server/api_revocation.h"
 #include "server/api_approval.h"
 #include "server/api_recognition.h"
+#include "server/api_consent.h"
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/metrics.h"
@@ -128,6 +129,7 @@ api_init(struct app *app)
 		{ api_revocation_routes, &api_revocation_routes_count },
 		{ api_approval_routes, &api_approval_routes_count },
 		{ api_recognition_routes, &api_recognition_routes_count },
+		{ api_consent_routes, &api_consent_routes_count },
 	};
 	size_t n = 0, at = 0;
 	struct route *all;

@@ -122,6 +122,22 @@ store_credential_get(struct store *s, const char *uid, struct credential_rec *ou
 	return with_text(out);
 }
 
+int
+store_credential_with_text(const struct credential_rec *c,
+			   int (*cb)(const struct credential_rec *c, void *arg), void *arg)
+{
+	struct credential_rec r = *c;
+	int rc;
+
+	r.shared = NULL;
+	if ((rc = store_credential_text(c, &r.json, NULL)) == TC_EINVALID)
+		rc = TC_EDB;	/* a row that does not rebuild: a damaged store */
+	if (rc == 0)
+		rc = cb(&r, arg);
+	free(r.json);
+	return rc;
+}
+
 struct each_ctx {
 	int (*cb)(const struct credential_rec *c, void *arg);
 	void *arg;
@@ -131,16 +147,8 @@ static int
 each_text(const struct credential_rec *c, void *arg)
 {
 	struct each_ctx *x = arg;
-	struct credential_rec r = *c;
-	int rc;
 
-	r.shared = NULL;
-	if ((rc = store_credential_text(c, &r.json, NULL)) == TC_EINVALID)
-		rc = TC_EDB;	/* a row that does not rebuild: a damaged store */
-	if (rc == 0)
-		rc = x->cb(&r, x->arg);
-	free(r.json);
-	return rc;
+	return store_credential_with_text(c, x->cb, x->arg);
 }
 
 int

@@ -73,6 +73,12 @@ struct credential_rec {
  */
 int store_credential_text(const struct credential_rec *c, char **text, size_t *len);
 
+/* Calls CB with a copy of C (a row read with its shared fields) whose json
+ * is the rebuilt text and shared NULL; returns what CB returns (TC_EDB: a
+ * row that does not rebuild). */
+int store_credential_with_text(const struct credential_rec *c,
+			       int (*cb)(const struct credential_rec *c, void *arg), void *arg);
+
 /* next_k of the status list of INSTITUTION_ID for PURPOSE (0 when it has
  * none yet). */
 int store_status_next_k(struct store *s, int64_t institution_id, const char *purpose,

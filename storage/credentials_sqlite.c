@@ -300,12 +300,6 @@ sq_issue(struct store *s, struct credential_rec *c, const char *purpose, int64_t
 	return rc ? rc : rel;
 }
 
-#define CRED_SELECT "SELECT c.id, c.uid, c.institution_id, c.course_id, c.person_id," \
-	" c.status_index, c.hash, c.issued_at, c.revoked_at, c.revoke_reason, a.fields," \
-	" c.key_id, k.did, c.identity_hash, c.salt, c.credits_earned, c.term, c.grade," \
-	" c.awarded_at, c.signature FROM credentials c" \
-	" JOIN credential_achievements a ON a.id = c.achievement_id" \
-	" JOIN institution_keys k ON k.id = c.key_id"
 
 /* Blob column COL of exactly N bytes into OUT (N 0: any length up to MAX,
  * *GOT set). TC_EDB when it is not. */
@@ -324,9 +318,8 @@ col_blob(sqlite3_stmt *st, int col, unsigned char *out, size_t n, size_t max, si
 	return 0;
 }
 
-/* Reads a row of CRED_SELECT; OUT->shared is allocated (OUT->json NULL). */
-static int
-read_cred(sqlite3_stmt *st, struct credential_rec *out)
+int
+sqlite_credential_read(sqlite3_stmt *st, struct credential_rec *out)
 {
 	unsigned char uid[16], hash[32], ihash[32], salt[IDENTITY_SALT_LEN / 2];
 	size_t salt_len = 0;
@@ -378,7 +371,7 @@ sq_get(struct store *s, const char *uid, struct credential_rec *out)
 		rc = sqlu_bind_fail(s, op);
 	if (rc == 0)
 		rc = sqlu_step_row(s, st, op);
-	if (rc == 0 && (rc = read_cred(st, out))) {
+	if (rc == 0 && (rc = sqlite_credential_read(st, out))) {
 		free(out->shared);
 		out->shared = NULL;
 	}
@@ -397,7 +390,7 @@ sq_each(struct store *s, int64_t person_id,
 			       " ORDER BY c.id DESC", "i", person_id);
 
 	while (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
-		rc = read_cred(st, &c);
+		rc = sqlite_credential_read(st, &c);
 		if (rc == 0)
 			rc = cb(&c, arg);
 		free(c.shared);

@@ -621,6 +621,53 @@ const struct migration sqlite_migrations[] = {
 		"ALTER TABLE courses ADD COLUMN isced_field TEXT NOT NULL DEFAULT '';"
 		"CREATE INDEX institution_keys_by_did ON institution_keys (did);"
 	},
+	{
+		17, "learner consent and access log",
+		/* storage/consent.h: append-only versions, one chain per
+		 * (person, institution); the version in force at T is the
+		 * highest created at or before T (consents_by_pair) */
+		"CREATE TABLE consents ("
+		"  id INTEGER PRIMARY KEY,"
+		"  uid TEXT NOT NULL,"
+		"  version INTEGER NOT NULL CHECK (version >= 1),"
+		"  person_id INTEGER NOT NULL REFERENCES people (id),"
+		"  institution_id INTEGER NOT NULL REFERENCES institutions (id),"
+		"  state TEXT NOT NULL CHECK (state IN ('granted', 'withdrawn')),"
+		"  all_credentials INTEGER NOT NULL CHECK (all_credentials IN (0, 1)),"
+		"  purpose TEXT NOT NULL DEFAULT '',"
+		"  valid_until INTEGER NOT NULL,"
+		"  created_at INTEGER NOT NULL,"
+		"  created_by INTEGER NOT NULL,"
+		"  UNIQUE (uid, version)"
+		");"
+		"CREATE UNIQUE INDEX consents_by_pair ON consents (person_id, institution_id, version);"
+		"CREATE INDEX consents_by_institution ON consents (institution_id, id);"
+		"CREATE TABLE consent_credentials ("
+		"  consent_id INTEGER NOT NULL REFERENCES consents (id),"
+		"  credential_id INTEGER NOT NULL REFERENCES credentials (id),"
+		"  PRIMARY KEY (consent_id, credential_id)"
+		") WITHOUT ROWID;"
+		"CREATE TABLE consent_accesses ("
+		"  id INTEGER PRIMARY KEY,"
+		"  institution_id INTEGER NOT NULL REFERENCES institutions (id),"
+		"  person_id INTEGER NOT NULL REFERENCES people (id),"
+		"  consent_id INTEGER NOT NULL REFERENCES consents (id),"
+		"  purpose TEXT NOT NULL DEFAULT '',"
+		"  reader_token_id INTEGER REFERENCES api_tokens (id),"
+		"  reader_person_id INTEGER REFERENCES people (id),"
+		"  credentials TEXT NOT NULL,"
+		"  at INTEGER NOT NULL"
+		");"
+		"CREATE INDEX consent_accesses_by_person ON consent_accesses (person_id, id);"
+		"CREATE TRIGGER consents_append_only BEFORE UPDATE ON consents"
+		"  BEGIN SELECT RAISE(ABORT, 'consent versions are append-only'); END;"
+		"CREATE TRIGGER consents_no_delete BEFORE DELETE ON consents"
+		"  BEGIN SELECT RAISE(ABORT, 'consent versions are append-only'); END;"
+		"CREATE TRIGGER consent_accesses_append_only BEFORE UPDATE ON consent_accesses"
+		"  BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;"
+		"CREATE TRIGGER consent_accesses_no_delete BEFORE DELETE ON consent_accesses"
+		"  BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;"
+	},
 };
 
 const size_t sqlite_migrations_count =

@@ -354,6 +354,31 @@ struct recognition_ops {
 			   char field[RECOG_FIELD_MAX + 1]);
 };
 
+/* storage/consent.h, same rules. */
+struct consent_rec;
+struct consent_access;
+struct consent_ops {
+	int (*append)(struct store *s, struct consent_rec *c, const int64_t *ids, size_t n);
+	int (*get)(struct store *s, const char *uid, struct consent_rec *out);
+	int (*at)(struct store *s, int64_t person_id, int64_t institution_id, int64_t at,
+		  struct consent_rec *out);
+	int (*history_each)(struct store *s, const char *uid,
+			    int (*cb)(const struct consent_rec *c, void *arg), void *arg);
+	int (*credentials_each)(struct store *s, int64_t consent_id,
+				int (*cb)(const char *uid, void *arg), void *arg);
+	int (*of_person_each)(struct store *s, int64_t person_id,
+			      int (*cb)(const struct consent_rec *c, void *arg), void *arg);
+	int (*of_institution_each)(struct store *s, int64_t institution_id, int64_t after,
+				   int limit, int (*cb)(const struct consent_rec *c, void *arg),
+				   void *arg);
+	int (*consented_each)(struct store *s, int64_t person_id, int64_t institution_id,
+			      int64_t at, struct consent_rec *consent,
+			      int (*cb)(const struct credential_rec *c, void *arg), void *arg);
+	int (*access_record)(struct store *s, struct consent_access *a);
+	int (*accesses_each)(struct store *s, int64_t person_id, int64_t before, int limit,
+			     int (*cb)(const struct consent_access *a, void *arg), void *arg);
+};
+
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *s);
@@ -372,6 +397,7 @@ struct store_ops {
 	const struct credential_ops *credentials;	/* NULL: TC_EUNSUPPORTED */
 	const struct tlog_ops *tlog;		/* NULL: TC_EUNSUPPORTED */
 	const struct recognition_ops *recognition;	/* NULL: TC_EUNSUPPORTED */
+	const struct consent_ops *consents;	/* NULL: TC_EUNSUPPORTED */
 };
 
 struct store {

@@ -241,6 +241,7 @@ static const struct store_ops sqlite_ops = {
 	.credentials = &sqlite_credential_ops,
 	.tlog = &sqlite_tlog_ops,
 	.recognition = &sqlite_recognition_ops,
+	.consents = &sqlite_consent_ops,
 };
 
 int

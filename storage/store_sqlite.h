@@ -104,5 +104,18 @@ extern const struct xapi_ops sqlite_xapi_ops;
 extern const struct credential_ops sqlite_credential_ops;
 extern const struct tlog_ops sqlite_tlog_ops;
 extern const struct recognition_ops sqlite_recognition_ops;
+extern const struct consent_ops sqlite_consent_ops;
+
+/* The credentials rows with what they are rebuilt from; read a row with
+ * sqlite_credential_read (credentials_sqlite.c): OUT->shared is allocated
+ * (OUT->json NULL). Filter on "c." columns. */
+#define CRED_SELECT "SELECT c.id, c.uid, c.institution_id, c.course_id, c.person_id," \
+	" c.status_index, c.hash, c.issued_at, c.revoked_at, c.revoke_reason, a.fields," \
+	" c.key_id, k.did, c.identity_hash, c.salt, c.credits_earned, c.term, c.grade," \
+	" c.awarded_at, c.signature FROM credentials c" \
+	" JOIN credential_achievements a ON a.id = c.achievement_id" \
+	" JOIN institution_keys k ON k.id = c.key_id"
+struct credential_rec;
+int sqlite_credential_read(sqlite3_stmt *st, struct credential_rec *out);
 
 #endif
