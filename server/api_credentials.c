@@ -330,8 +330,8 @@ out:
 	return rc;
 }
 
-static int
-verify(struct app *app, json_t *cred, json_t *checks, int *all_ok)
+int
+credential_verify_checks(struct app *app, json_t *cred, json_t *checks, int *all_ok)
 {
 	struct di_result res = { 0 };
 	struct di_verify_options opt = { 0 };
@@ -473,7 +473,7 @@ on_verify(struct app *app, struct http_request *req, struct http_response *resp)
 		json_decref(body);
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
 	}
-	rc = verify(app, cred, checks, &ok);
+	rc = credential_verify_checks(app, cred, checks, &ok);
 	if (rc) {
 		json_decref(checks);
 		json_decref(body);
