@@ -163,7 +163,7 @@ verify_json(struct app *app, json_t *cred, struct verification *v)
 {
 	json_t *checks = json_array();
 	size_t i;
-	int rc, ok = 0;
+	int rc, ok = 0, issuer_ok = 1, log_ok = 1;
 
 	memset(v, 0, sizeof(*v));
 	if (!checks)
@@ -180,9 +180,17 @@ verify_json(struct app *app, json_t *cred, struct verification *v)
 		if (!v->failed[0])
 			snprintf(v->failed, sizeof(v->failed), "%s", name);
 		/* the issuer and its status list are facts of the decision */
-		if (strcmp(name, "issuer") != 0 && strcmp(name, "status") != 0)
+		if (strcmp(name, "issuer") == 0)
+			issuer_ok = 0;
+		else if (strcmp(name, "log") == 0)
+			log_ok = 0;
+		else if (strcmp(name, "status") != 0)
 			v->intact = 0;
 	}
+	/* a credential of an unknown issuer is in no log here: it is refused
+	 * as "unregistered issuer" rather than as unverified */
+	if (!log_ok && issuer_ok)
+		v->intact = 0;
 	json_decref(checks);
 	return rc;
 }
