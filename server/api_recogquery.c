@@ -212,7 +212,17 @@ verify_credential(struct app *app, const struct credential_rec *c, struct verifi
 		v->verified = v->intact = v->cached = 1;
 		return 0;
 	}
-	if (!(cred = json_loads(c->json, 0, NULL)))
+	if (c->json) {
+		cred = json_loads(c->json, 0, NULL);
+	} else {	/* a row: its text, rebuilt */
+		char *text = NULL;
+
+		if ((rc = store_credential_text(c, &text, NULL)))
+			return rc == TC_EINVALID ? TC_EDB : rc;
+		cred = json_loads(text, 0, NULL);
+		free(text);
+	}
+	if (!cred)
 		return TC_EDB;
 	rc = verify_json(app, cred, v);
 	json_decref(cred);
@@ -387,8 +397,8 @@ learner_result(struct query *q, int64_t person_id, int self, int64_t reader_toke
 	if (self)
 		rc = store_credentials_each(q->st, person_id, add_credential, q);
 	else
-		rc = store_consented_credentials_each(q->st, person_id, q->institution_id, q->now,
-						      &c, add_credential, q);
+		rc = store_consented_rows_each(q->st, person_id, q->institution_id, q->now, &c,
+					       add_credential, q);
 	if (rc == 0 && !self) {
 		struct consent_access a = { 0 };
 		char *uids = json_dumps(q->uids, JSON_COMPACT);

@@ -328,6 +328,9 @@ mine = {c["uid"]: c for c in j.get("credentials", [])} if st == 200 else {}
 t.ok(st == 200 and len(mine) == 5 and mine.get(c101["id"], {}).get("decision", {}).get("rule", {}).get("id") == R_CODE
      and "IT101" in mine[c101["id"]]["decision"]["explanation"],
      "the learner sees the same decisions, explained", j)
+t.ok(mine and {u: c["decision"] for u, c in mine.items()} == {u: c["decision"] for u, c in got.items()} and
+     {u: c["course"] for u, c in mine.items()} == {u: c["course"] for u, c in got.items()},
+     "facts from the stored fields (institution) and from the signed text (learner) decide alike")
 n_acc = len(L[1].call("GET", "/api/v1/me/consents/accesses")[2].get("accesses", []))
 t.eq(n_acc, 15, "the learner's own view is not an institution's read")
 st, h, j = L[1].call("GET", "/api/v1/me/recognition")
