@@ -116,3 +116,21 @@ dynbuf_take(struct dynbuf *b, size_t *len)
 	b->alloc = 0;
 	return p;
 }
+
+int
+dynbuf_put_html(struct dynbuf *b, const char *s, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		switch (s[i]) {
+		case '&': rc = dynbuf_puts(b, "&amp;"); break;
+		case '<': rc = dynbuf_puts(b, "&lt;"); break;
+		case '>': rc = dynbuf_puts(b, "&gt;"); break;
+		case '"': rc = dynbuf_puts(b, "&quot;"); break;
+		case '\'': rc = dynbuf_puts(b, "&#39;"); break;
+		default: rc = dynbuf_append(b, s + i, 1); break;
+		}
+	}
+	return rc;
+}

@@ -40,4 +40,8 @@ const char *dynbuf_str(const struct dynbuf *b);
  * Returns NULL when empty. *len (may be NULL) receives its length. */
 char *dynbuf_take(struct dynbuf *b, size_t *len);
 
+/* Appends the N bytes at S escaped for HTML text and attribute values
+ * (& < > " ' as entities). On failure part of it may have been appended. */
+int dynbuf_put_html(struct dynbuf *b, const char *s, size_t n);
+
 #endif

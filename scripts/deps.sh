@@ -8,16 +8,16 @@ build_pkgs=(
   build-essential autoconf automake libtool pkg-config python3
   libwebsockets-dev libwebsockets-evlib-ev libev-dev libsqlite3-dev libssl-dev libmagic-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
-  libjansson-dev zlib1g-dev
+  libjansson-dev zlib1g-dev libqrencode-dev
 )
-test_pkgs=( curl python3 sqlite3 openssl ffmpeg python3-jsonschema python3-cryptography )
+test_pkgs=( curl python3 sqlite3 openssl ffmpeg python3-jsonschema python3-cryptography zbar-tools librsvg2-bin chromium )
 bench_pkgs=( nginx-light wrk procps )
 
 want=( "${build_pkgs[@]}" )
 node=0
 case "${1:-build}" in
   build) ;;
-  run)   want+=( ffmpeg ) ;;
+  run)   want+=( ffmpeg libqrencode4 ) ;;
   test)  want+=( "${test_pkgs[@]}" ); node=1 ;;
   bench) want+=( "${test_pkgs[@]}" "${bench_pkgs[@]}" ); node=1 ;;
   *) echo "usage: scripts/deps.sh [build|run|test|bench]" >&2; exit 2 ;;

@@ -27,6 +27,8 @@
 #include "server/api_approval.h"
 #include "server/api_recognition.h"
 #include "server/api_consent.h"
+#include "server/api_wallet.h"
+#include "server/api_verify.h"
 #include "server/api_recogquery.h"
 #include "server/app.h"
 #include "server/auth.h"
@@ -131,6 +133,8 @@ api_init(struct app *app)
 		{ api_approval_routes, &api_approval_routes_count },
 		{ api_recognition_routes, &api_recognition_routes_count },
 		{ api_consent_routes, &api_consent_routes_count },
+		{ api_wallet_routes, &api_wallet_routes_count },
+		{ api_verify_routes, &api_verify_routes_count },
 		{ api_recogquery_routes, &api_recogquery_routes_count },
 	};
 	size_t n = 0, at = 0;

@@ -3,9 +3,10 @@
  *
  * For every credential it answers (an institution: the learner's
  * consented ones; the learner: all their own) it gives the verification
- * (credential_verify_checks: schema, proof, issuer, status, dates, log),
- * cached by the credential's hash while it holds and the credential is not
- * revoked, and the decision of server/recognition.h under the asking
+ * (credentials_verify, server/api_verify.h: schema, proof, issuer with
+ * its key valid at signing, status, dates, log), cached by the
+ * credential's hash while it holds and the credential is not revoked, and
+ * the decision of server/recognition.h under the asking
  * institution's rules, then totals. An institution's read is written to
  * the learner's access log (storage/consent.h) before it is answered.
  * The batch runs on a bulk worker thread with its own store connection and
@@ -24,10 +25,10 @@
 #include "courses/errors.h"
 #include "courses/identity.h"
 #include "courses/recognition.h"
-#include "server/api_credentials.h"
 #include "server/api_recogquery.h"
 #include "server/api_revocation.h"
 #include "server/api_util.h"
+#include "server/api_verify.h"
 #include "server/app.h"
 #include "server/config.h"
 #include "server/problem.h"
@@ -161,15 +162,15 @@ struct verification {
 static int
 verify_json(struct app *app, json_t *cred, struct verification *v)
 {
-	json_t *checks = json_array();
+	json_t *res = NULL, *checks;
 	size_t i;
-	int rc, ok = 0, issuer_ok = 1, log_ok = 1;
+	int rc, issuer_ok = 1, log_ok = 1;
 
 	memset(v, 0, sizeof(*v));
-	if (!checks)
-		return TC_ENOMEM;
-	rc = credential_verify_checks(app, cred, checks, &ok);
-	v->verified = ok;
+	if ((rc = credentials_verify(app, cred, &res)))
+		return rc;
+	checks = json_object_get(res, "checks");
+	v->verified = json_is_true(json_object_get(res, "verified"));
 	v->intact = 1;
 	for (i = 0; rc == 0 && i < json_array_size(checks); i++) {
 		json_t *k = json_array_get(checks, i);
@@ -191,18 +192,19 @@ verify_json(struct app *app, json_t *cred, struct verification *v)
 	 * as "unregistered issuer" rather than as unverified */
 	if (!log_ok && issuer_ok)
 		v->intact = 0;
-	json_decref(checks);
+	json_decref(res);
 	return rc;
 }
 
 /*
  * Verifies stored C. A credential that verified once is taken from the
- * cache by its hash while it stays unrevoked: its text, signature and log entry cannot change
- * under the same hash, and a revocation sets revoked_at (with the status
- * bit, in one transaction), which bypasses the cache.
+ * cache by its hash while it stays unrevoked: its text, signature and log
+ * entry cannot change under the same hash, and a revocation sets
+ * revoked_at (with the status bit, in one transaction), which bypasses the
+ * cache.
  */
 static int
-verify_credential(struct app *app, const struct credential_rec *c, struct verification *v)
+verify_stored(struct app *app, const struct credential_rec *c, struct verification *v)
 {
 	json_t *cred;
 	int rc;
@@ -358,7 +360,7 @@ add_credential(const struct credential_rec *c, void *arg)
 {
 	struct query *q = arg;
 	struct verification v;
-	int rc = verify_credential(q->app, c, &v);
+	int rc = verify_stored(q->app, c, &v);
 
 	if (rc == 0 && (rc = add_verified(q, c, &v)) == TC_EINVALID)
 		rc = TC_EDB;	/* a stored credential always has the facts */

@@ -237,53 +237,17 @@ on_status_list(struct app *app, struct http_request *req, struct http_response *
 }
 
 int
-revocation_status(struct app *app, int64_t institution_id, const char *uid, int64_t index,
-		  int *revoked, char *detail, size_t detailsize)
+revocation_list_text(struct app *app, int64_t institution_id, char **text)
 {
 	const struct status_vc *v = NULL;
-	struct statuslist sl = { 0 };
 	struct institution inst;
-	json_t *doc = NULL;
-	const char *enc;
-	int rc, bit;
+	int rc;
 
-	*revoked = 0;
+	*text = NULL;
 	if ((rc = store_institution_get_id(app->store, institution_id, &inst)) ||
 	    (rc = status_vc_get(app, &inst, &v)))
 		return rc;
-	doc = json_loads(v->text, 0, NULL);
-	enc = json_string_value(json_object_get(json_object_get(doc, "credentialSubject"),
-						"encodedList"));
-	rc = enc ? statuslist_decode(enc, 0, &sl) : TC_ENOMEM;
-	json_decref(doc);
-	if (rc)
-		return rc;
-	bit = index < 0 ? TC_EINVALID : statuslist_get(&sl, (size_t)index);
-	statuslist_cleanup(&sl);
-	if (bit < 0)
-		return bit;
-	*revoked = bit;
-	if (!bit) {
-		snprintf(detail, detailsize, "not revoked: the issuer's status list credential has"
-			 " this entry unset");
-		return 0;
-	}
-	snprintf(detail, detailsize, "revoked: the issuer's status list credential has this"
-		 " entry set");
-	if (uid) {
-		struct credential_rec c = { 0 };
-
-		if (store_credential_get(app->store, uid, &c) == 0 &&
-		    c.institution_id == institution_id && c.status_index == index &&
-		    c.revoked_at) {
-			char when[32];
-
-			api_time(c.revoked_at, when);
-			snprintf(detail, detailsize, "revoked on %.10s: %s", when, c.revoke_reason);
-		}
-		free(c.json);
-	}
-	return 0;
+	return (*text = strdup(v->text)) ? 0 : TC_ENOMEM;
 }
 
 /* ---- revoking ------------------------------------------------------------------------- */

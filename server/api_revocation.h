@@ -24,15 +24,12 @@ extern const struct route api_revocation_routes[];
 extern const size_t api_revocation_routes_count;
 
 /*
- * The status of the credential UID (may be NULL) at INDEX of institution
- * INSTITUTION_ID's list, read from the institution's signed status list
- * credential (its encodedList decoded): *REVOKED 0 or 1; when 1 and the
- * credential is known here, DETAIL says "revoked on <date>: <reason>",
- * else "not revoked ...". 0, TC_EINVALID (INDEX past the list's end),
- * TC_ENOTFOUND (the institution has no key), or a storage / signing error.
+ * The signed status list credential of institution INSTITUTION_ID (its JCS
+ * text, made anew when the bits or the key changed), malloc'ed into *TEXT
+ * (the caller frees it). 0, TC_ENOTFOUND (no such institution, or it has
+ * no key), or a storage / signing error; *TEXT is NULL on failure.
  */
-int revocation_status(struct app *app, int64_t institution_id, const char *uid,
-		      int64_t index, int *revoked, char *detail, size_t detailsize);
+int revocation_list_text(struct app *app, int64_t institution_id, char **text);
 
 /* NULL when REASON (of a revocation, or of a declined credential) is
  * acceptable: one line, not blank, at most CRED_REASON_CHARS characters;

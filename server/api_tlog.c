@@ -115,17 +115,81 @@ keep_entry(uint64_t index, const char *entry, const unsigned char leaf_hash[MERK
 						  "entry", entry)) ? TC_ENOMEM : 0;
 }
 
+int
+api_tlog_proof(struct app *app, const char *hash, uint64_t size, json_t **proof, char *why,
+	       size_t whysize)
+{
+	unsigned char path[MERKLE_PROOF_MAX][MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN];
+	struct tlog_checkpoint *cp = NULL;
+	struct merkle_source src;
+	uint64_t idx = 0;
+	size_t n = 0;
+	json_t *entries = NULL;
+	int rc;
+
+	*proof = NULL;
+	if (!(cp = calloc(1, sizeof(*cp))))
+		return TC_ENOMEM;
+	rc = size ? store_tlog_checkpoint_get(app->store, size, cp) :
+	     store_tlog_checkpoint_latest(app->store, cp);
+	if (rc == TC_ENOTFOUND) {
+		if (size)
+			snprintf(why, whysize, "there is no checkpoint of size %llu",
+				 (unsigned long long)size);
+		else
+			snprintf(why, whysize, "%s is not yet in a signed checkpoint (the log has"
+				 " none yet)", hash);
+		rc = size ? TC_ENOTFOUND : TC_EBUSY;
+		goto out;
+	}
+	if (rc)
+		goto out;
+	rc = store_tlog_find(app->store, hash, &idx);
+	if (rc == TC_ENOTFOUND) {
+		snprintf(why, whysize, "%s is not in the transparency log", hash);
+		goto out;
+	}
+	if (rc)
+		goto out;
+	if (idx >= cp->size) {
+		snprintf(why, whysize, "%s is leaf %llu, not yet in a signed checkpoint (that"
+			 " one covers %llu leaves; the next follows within seconds)", hash,
+			 (unsigned long long)idx, (unsigned long long)cp->size);
+		rc = TC_ENOTFOUND;
+		goto out;
+	}
+	store_tlog_source(app->store, &src);
+	if (!(entries = json_array()))
+		rc = TC_ENOMEM;
+	if (rc == 0)
+		rc = merkle_inclusion_proof(&src, idx, cp->size, path, &n);
+	if (rc == 0)
+		rc = store_tlog_leaf_hash(app->store, idx, leaf);
+	if (rc == 0)
+		rc = store_tlog_leaves_each(app->store, idx, idx + 1, keep_entry, entries);
+	if (rc == 0 && json_array_size(entries) != 1)
+		rc = TC_EDB;
+	if (rc == 0 && !(*proof = json_pack("{s:I, s:I, s:O, s:o, s:o, s:o, s:s}",
+					    "index", (json_int_t)idx, "size", (json_int_t)cp->size,
+					    "entry", json_object_get(json_array_get(entries, 0),
+								     "entry"),
+					    "leaf_hash", b64_json(leaf, MERKLE_HASH_LEN),
+					    "proof", proof_json(path, n),
+					    "root", b64_json(cp->root, MERKLE_HASH_LEN),
+					    "checkpoint", cp->note)))
+		rc = TC_ENOMEM;
+out:
+	json_decref(entries);
+	free(cp);
+	return rc;
+}
+
 static int
 on_proof(struct app *app, struct http_request *req, struct http_response *resp)
 {
-	unsigned char proof[MERKLE_PROOF_MAX][MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN];
-	struct tlog_checkpoint *cp = NULL;
-	struct merkle_source src;
-	char hash[128];
+	char hash[128], why[256] = "";
 	int64_t size = 0;
-	uint64_t idx = 0;
-	size_t n = 0;
-	json_t *entries = NULL, *o = NULL;
+	json_t *o = NULL;
 	int rc;
 
 	if (api_query(req, "hash", hash, sizeof(hash)) != 0 || !tlog_hash_ok(hash))
@@ -134,52 +198,14 @@ on_proof(struct app *app, struct http_request *req, struct http_response *resp)
 	if (api_query_int(req, "size", 0, 1, INT64_MAX, &size) != 0)
 		return problem_respond(resp, 400, NULL, "size must be a whole number from 1,"
 				       " the size of a checkpoint");
-	if (!(cp = calloc(1, sizeof(*cp))))
-		return problem_respond_err(resp, TC_ENOMEM, NULL);
-	if (size == 0)
-		rc = latest(app, resp, cp);
-	else if ((rc = store_tlog_checkpoint_get(app->store, (uint64_t)size, cp)) == TC_ENOTFOUND)
-		problem_respond(resp, 404, NULL, "there is no checkpoint of that size");
-	else if (rc)
-		problem_respond_err(resp, rc, NULL);
+	rc = api_tlog_proof(app, hash, (uint64_t)size, &o, why, sizeof(why));
+	if (rc == TC_EBUSY)
+		return problem_respond(resp, 503, NULL, "the log has no checkpoint yet");
+	if (rc == TC_ENOTFOUND)
+		return problem_respond(resp, 404, NULL, why);
 	if (rc)
-		goto out;
-	rc = store_tlog_find(app->store, hash, &idx);
-	if (rc == 0 && idx >= cp->size)
-		rc = TC_ENOTFOUND;
-	if (rc == TC_ENOTFOUND) {
-		problem_respond(resp, 404, NULL, "no entry with this hash is in the checkpoint"
-				" (a new entry is in the next one within seconds)");
-		goto out;
-	}
-	store_tlog_source(app->store, &src);
-	entries = json_array();
-	if (rc == 0 && !entries)
-		rc = TC_ENOMEM;
-	if (rc == 0)
-		rc = merkle_inclusion_proof(&src, idx, cp->size, proof, &n);
-	if (rc == 0)
-		rc = store_tlog_leaf_hash(app->store, idx, leaf);
-	if (rc == 0)
-		rc = store_tlog_leaves_each(app->store, idx, idx + 1, keep_entry, entries);
-	if (rc == 0 && json_array_size(entries) != 1)
-		rc = TC_EDB;
-	if (rc == 0 && !(o = json_pack("{s:I, s:I, s:O, s:o, s:o, s:o, s:s}",
-				      "index", (json_int_t)idx, "size", (json_int_t)cp->size,
-				      "entry", json_object_get(json_array_get(entries, 0), "entry"),
-				      "leaf_hash", b64_json(leaf, MERKLE_HASH_LEN),
-				      "proof", proof_json(proof, n),
-				      "root", b64_json(cp->root, MERKLE_HASH_LEN),
-				      "checkpoint", cp->note)))
-		rc = TC_ENOMEM;
-	if (rc)
-		problem_respond_err(resp, rc, NULL);
-	else
-		api_reply_json(resp, 200, o);
-out:
-	json_decref(entries);
-	free(cp);
-	return 0;
+		return problem_respond_err(resp, rc, NULL);
+	return api_reply_json(resp, 200, o);
 }
 
 static int

@@ -5,10 +5,27 @@
 #define TINCHI_API_TLOG_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
 
 #include "server/router.h"
 
+struct app;
+
 extern const struct route api_tlog_routes[];
 extern const size_t api_tlog_routes_count;
+
+/*
+ * The inclusion proof of the first log leaf recording HASH ("sha256:<hex>")
+ * in the checkpoint of SIZE leaves (0: the latest), as GET /log/proof
+ * serves it: {"index", "size", "entry", "leaf_hash", "proof": [base64],
+ * "root", "checkpoint"}, a new object in *PROOF. When there is none,
+ * TC_ENOTFOUND (not in the log, no checkpoint of SIZE, or the leaf not yet
+ * in a signed checkpoint) or TC_EBUSY (the log has no checkpoint yet), with
+ * WHY (WHYSIZE bytes) saying which; else 0 or a storage error.
+ */
+int api_tlog_proof(struct app *app, const char *hash, uint64_t size, json_t **proof,
+		   char *why, size_t whysize);
 
 #endif

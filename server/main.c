@@ -26,6 +26,7 @@
 #include "server/api.h"
 #include "server/api_identity.h"
 #include "server/api_util.h"
+#include "server/cli_verify.h"
 #include "server/app.h"
 #include "server/config.h"
 #include "server/http.h"
@@ -78,6 +79,8 @@ static const struct command commands[] = {
 	  "import learners from a CSV file" },
 	{ "course", cmd_course, "export|import ...", "move a course as a package (zip)" },
 	{ "log", cmd_log, "audit|append ...", "check the transparency log; append an entry (operator)" },
+	{ "verify", cli_verify_main, "FILE [--checkpoint FILE] ...",
+	  "verify a credential, presentation or bundle offline" },
 	{ "media-worker", media_worker_main, "OUTDIR < FILE",
 	  "internal: process one media job; started by the server" },
 };

@@ -83,15 +83,11 @@ store_consents_of_institution_each(struct store *s, int64_t institution_id, int6
 	DISPATCH(of_institution_each(s, institution_id, after, limit, cb, arg));
 }
 
-struct consented_ctx {
-	int (*cb)(const struct credential_rec *c, void *arg);
-	void *arg;
-};
-
+/* Each credential row of the backend gets its text rebuilt (C->json). */
 static int
-consented_text(const struct credential_rec *c, void *arg)
+with_text(const struct credential_rec *c, void *arg)
 {
-	struct consented_ctx *x = arg;
+	struct credential_each_ctx *x = arg;
 
 	return store_credential_with_text(c, x->cb, x->arg);
 }
@@ -101,11 +97,11 @@ store_consented_credentials_each(struct store *s, int64_t person_id, int64_t ins
 				 int64_t at, struct consent_rec *consent,
 				 int (*cb)(const struct credential_rec *c, void *arg), void *arg)
 {
-	struct consented_ctx x = { cb, arg };
+	struct credential_each_ctx x = { cb, arg };
 
 	if (!cb)
 		return TC_EINVALID;
-	DISPATCH(consented_each(s, person_id, institution_id, at, consent, consented_text, &x));
+	DISPATCH(consented_each(s, person_id, institution_id, at, consent, with_text, &x));
 }
 
 int

@@ -175,18 +175,18 @@ sq_credentials_each(struct store *s, int64_t consent_id, int (*cb)(const char *u
 	static const char op[] = "consent credentials";
 	sqlite3_stmt *st = NULL;
 	char uid[CRED_UID_MAX + 1];
-	int rc = sqlu_preparef(s, op, &st, "SELECT 'urn:uuid:' || lower(substr(hex(cr.uid), 1, 8)"
-			       " || '-' || substr(hex(cr.uid), 9, 4) || '-' || substr(hex(cr.uid), 13, 4)"
-			       " || '-' || substr(hex(cr.uid), 17, 4) || '-' || substr(hex(cr.uid), 21))"
-			       " FROM consent_credentials cc"
+	int rc = sqlu_preparef(s, op, &st, "SELECT cr.uid FROM consent_credentials cc"
 			       " JOIN credentials cr ON cr.id = cc.credential_id"
 			       " WHERE cc.consent_id = ?1 ORDER BY cc.credential_id", "i",
 			       consent_id);
 
 	while (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
-		rc = sqlu_col_text(st, 0, uid, sizeof(uid));
-		if (rc == 0)
-			rc = cb(uid, arg);
+		if (sqlite3_column_bytes(st, 0) != 16 || !sqlite3_column_blob(st, 0)) {
+			rc = TC_EDB;
+			break;
+		}
+		sqlite_credential_uid_text(sqlite3_column_blob(st, 0), uid);
+		rc = cb(uid, arg);
 	}
 	sqlite3_finalize(st);
 	return rc == TC_ENOTFOUND ? 0 : rc;
@@ -241,12 +241,13 @@ sq_consented_each(struct store *s, int64_t person_id, int64_t institution_id, in
 	if (consent)
 		*consent = c;
 	if (c.all)
-		rc = sqlu_preparef(s, op, &st, CRED_SELECT " WHERE c.person_id = ?1"
-				   " ORDER BY c.id DESC", "i", person_id);
+		rc = sqlu_preparef(s, op, &st, CREDENTIAL_SELECT
+				   " WHERE c.person_id = ?1 ORDER BY c.id DESC", "i", person_id);
 	else
-		rc = sqlu_preparef(s, op, &st, CRED_SELECT " JOIN consent_credentials x"
-				   " ON x.credential_id = c.id WHERE x.consent_id = ?1"
-				   " ORDER BY c.id DESC", "i", c.id);
+		rc = sqlu_preparef(s, op, &st, CREDENTIAL_SELECT
+				   " JOIN consent_credentials cc ON cc.credential_id = c.id"
+				   " WHERE cc.consent_id = ?1 ORDER BY c.id DESC", "i",
+				   c.id);
 	while (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
 		rc = sqlite_credential_read(st, &cr);
 		if (rc == 0)

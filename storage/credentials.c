@@ -138,15 +138,10 @@ store_credential_with_text(const struct credential_rec *c,
 	return rc;
 }
 
-struct each_ctx {
-	int (*cb)(const struct credential_rec *c, void *arg);
-	void *arg;
-};
-
 static int
 each_text(const struct credential_rec *c, void *arg)
 {
-	struct each_ctx *x = arg;
+	struct credential_each_ctx *x = arg;
 
 	return store_credential_with_text(c, x->cb, x->arg);
 }
@@ -155,7 +150,7 @@ int
 store_credentials_each(struct store *s, int64_t person_id,
 		       int (*cb)(const struct credential_rec *c, void *arg), void *arg)
 {
-	struct each_ctx x = { cb, arg };
+	struct credential_each_ctx x = { cb, arg };
 
 	if (!cb)
 		return TC_EINVALID;

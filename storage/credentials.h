@@ -73,11 +73,16 @@ struct credential_rec {
  */
 int store_credential_text(const struct credential_rec *c, char **text, size_t *len);
 
-/* Calls CB with a copy of C (a row read with its shared fields) whose json
- * is the rebuilt text and shared NULL; returns what CB returns (TC_EDB: a
- * row that does not rebuild). */
+/* For backends' "each" callbacks: calls CB with a copy of C (a row as the
+ * backend read it, SHARED set) whose JSON is rebuilt by
+ * store_credential_text, then frees the text. TC_EDB when the row does not
+ * rebuild (a damaged store). */
 int store_credential_with_text(const struct credential_rec *c,
 			       int (*cb)(const struct credential_rec *c, void *arg), void *arg);
+struct credential_each_ctx {
+	int (*cb)(const struct credential_rec *c, void *arg);
+	void *arg;
+};
 
 /* next_k of the status list of INSTITUTION_ID for PURPOSE (0 when it has
  * none yet). */

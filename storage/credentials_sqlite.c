@@ -98,8 +98,8 @@ uid_bytes(const char *uid, unsigned char out[16])
 	return hex_bytes(hex, out, 16);
 }
 
-static void
-uid_text(const unsigned char in[16], char out[CRED_UID_MAX + 1])
+void
+sqlite_credential_uid_text(const unsigned char in[16], char out[CRED_UID_MAX + 1])
 {
 	char hex[33];
 
@@ -300,7 +300,6 @@ sq_issue(struct store *s, struct credential_rec *c, const char *purpose, int64_t
 	return rc ? rc : rel;
 }
 
-
 /* Blob column COL of exactly N bytes into OUT (N 0: any length up to MAX,
  * *GOT set). TC_EDB when it is not. */
 static int
@@ -318,6 +317,7 @@ col_blob(sqlite3_stmt *st, int col, unsigned char *out, size_t n, size_t max, si
 	return 0;
 }
 
+/* Reads a row of CREDENTIAL_SELECT (storage/store_sqlite.h). */
 int
 sqlite_credential_read(sqlite3_stmt *st, struct credential_rec *out)
 {
@@ -342,7 +342,7 @@ sqlite_credential_read(sqlite3_stmt *st, struct credential_rec *out)
 	    (rc = col_blob(st, 14, salt, 0, sizeof(salt), &salt_len)) ||
 	    (rc = col_blob(st, 19, out->signature, 64, 0, NULL)))
 		return rc;
-	uid_text(uid, out->uid);
+	sqlite_credential_uid_text(uid, out->uid);
 	bytes_hex(hash, 32, out->hash);
 	memcpy(out->identity_hash, "sha256$", 7);
 	bytes_hex(ihash, 32, out->identity_hash + 7);
@@ -366,7 +366,7 @@ sq_get(struct store *s, const char *uid, struct credential_rec *out)
 
 	if (uid_bytes(uid, u))
 		return TC_ENOTFOUND;
-	rc = sqlu_prepare(s, CRED_SELECT " WHERE c.uid = ?1", op, &st);
+	rc = sqlu_prepare(s, CREDENTIAL_SELECT " WHERE c.uid = ?1", op, &st);
 	if (rc == 0 && bind_blob(st, 1, u, 16))
 		rc = sqlu_bind_fail(s, op);
 	if (rc == 0)
@@ -386,7 +386,7 @@ sq_each(struct store *s, int64_t person_id,
 	static const char op[] = "credentials each";
 	struct credential_rec c;
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_preparef(s, op, &st, CRED_SELECT " WHERE c.person_id = ?1"
+	int rc = sqlu_preparef(s, op, &st, CREDENTIAL_SELECT " WHERE c.person_id = ?1"
 			       " ORDER BY c.id DESC", "i", person_id);
 
 	while (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
@@ -529,7 +529,7 @@ sq_find(struct store *s, int64_t institution_id, const char *code, int64_t perso
 	if (rc == 0)
 		rc = sqlu_step_row(s, st, op);
 	if (rc == 0 && (rc = col_blob(st, 0, u, 16, 0, NULL)) == 0)
-		uid_text(u, uid);
+		sqlite_credential_uid_text(u, uid);
 	sqlite3_finalize(st);
 	return rc;
 }

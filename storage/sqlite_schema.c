@@ -579,6 +579,28 @@ const struct migration sqlite_migrations[] = {
 		credentials_convert_v14
 	},
 	{
+		15, "credential shares",
+		/* links with which a learner shares one credential
+		 * (storage/shares.h): only the token's SHA-256 is kept */
+		"CREATE TABLE credential_shares ("
+		"  id INTEGER PRIMARY KEY,"
+		"  uid TEXT NOT NULL UNIQUE,"
+		"  credential_id INTEGER NOT NULL REFERENCES credentials (id),"
+		"  token_hash TEXT NOT NULL UNIQUE,"
+		"  kind TEXT NOT NULL CHECK (kind IN ('link', 'print')),"
+		"  created_at INTEGER NOT NULL,"
+		"  expires_at INTEGER NOT NULL DEFAULT 0,"
+		"  withdrawn_at INTEGER NOT NULL DEFAULT 0,"
+		"  access_count INTEGER NOT NULL DEFAULT 0,"
+		"  last_accessed_at INTEGER NOT NULL DEFAULT 0"
+		");"
+		"CREATE INDEX credential_shares_by_credential ON credential_shares"
+		"  (credential_id, id);"
+		/* at most one live print share per credential */
+		"CREATE UNIQUE INDEX credential_shares_one_print ON credential_shares"
+		"  (credential_id) WHERE kind = 'print' AND withdrawn_at = 0;"
+	},
+	{
 		16, "recognition",
 		/* recognition rules, their versions and their look-up index
 		 * (storage/recognition.h); source_id 0 is any registered

@@ -379,6 +379,18 @@ struct consent_ops {
 			     int (*cb)(const struct consent_access *a, void *arg), void *arg);
 };
 
+/* storage/shares.h, same rules. */
+struct share_rec;
+struct share_ops {
+	int (*create)(struct store *s, struct share_rec *r, int max_live);
+	int (*each)(struct store *s, int64_t credential_id,
+		    int (*cb)(const struct share_rec *r, void *arg), void *arg);
+	int (*withdraw)(struct store *s, int64_t credential_id, const char *uid, int64_t when);
+	int (*access)(struct store *s, const char *token_hash, int64_t when,
+		      struct share_rec *out);
+	int (*print)(struct store *s, int64_t credential_id, struct share_rec *out);
+};
+
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *s);
@@ -398,6 +410,7 @@ struct store_ops {
 	const struct tlog_ops *tlog;		/* NULL: TC_EUNSUPPORTED */
 	const struct recognition_ops *recognition;	/* NULL: TC_EUNSUPPORTED */
 	const struct consent_ops *consents;	/* NULL: TC_EUNSUPPORTED */
+	const struct share_ops *shares;		/* NULL: TC_EUNSUPPORTED */
 };
 
 struct store {

@@ -242,6 +242,7 @@ static const struct store_ops sqlite_ops = {
 	.tlog = &sqlite_tlog_ops,
 	.recognition = &sqlite_recognition_ops,
 	.consents = &sqlite_consent_ops,
+	.shares = &sqlite_share_ops,
 };
 
 int

@@ -106,10 +106,12 @@ extern const struct tlog_ops sqlite_tlog_ops;
 extern const struct recognition_ops sqlite_recognition_ops;
 extern const struct consent_ops sqlite_consent_ops;
 
-/* The credentials rows with what they are rebuilt from; read a row with
- * sqlite_credential_read (credentials_sqlite.c): OUT->shared is allocated
- * (OUT->json NULL). Filter on "c." columns. */
-#define CRED_SELECT "SELECT c.id, c.uid, c.institution_id, c.course_id, c.person_id," \
+/* A credentials row with what rebuilds it (its achievement's shared fields,
+ * its key's DID), in the order sqlite_credential_read reads it
+ * (credentials_sqlite.c): OUT->shared is allocated, OUT->json NULL (the
+ * text is rebuilt by storage/credentials.c). Callers append WHERE/JOIN
+ * clauses on "c" (credentials). */
+#define CREDENTIAL_SELECT "SELECT c.id, c.uid, c.institution_id, c.course_id, c.person_id," \
 	" c.status_index, c.hash, c.issued_at, c.revoked_at, c.revoke_reason, a.fields," \
 	" c.key_id, k.did, c.identity_hash, c.salt, c.credits_earned, c.term, c.grade," \
 	" c.awarded_at, c.signature FROM credentials c" \
@@ -117,5 +119,8 @@ extern const struct consent_ops sqlite_consent_ops;
 	" JOIN institution_keys k ON k.id = c.key_id"
 struct credential_rec;
 int sqlite_credential_read(sqlite3_stmt *st, struct credential_rec *out);
+/* A stored credential uid (16 bytes) as its "urn:uuid:..." text (CRED_UID_MAX + 1). */
+void sqlite_credential_uid_text(const unsigned char in[16], char out[46]);
+extern const struct share_ops sqlite_share_ops;
 
 #endif

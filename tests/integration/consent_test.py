@@ -298,6 +298,8 @@ st, h, vp = l1.call("GET", "/api/v1/me/transcript?credentials=%s" % U2)
 t.ok(st == 200 and [c["id"] for c in vp["verifiableCredential"]] == [U2], "?credentials= picks", vp)
 st, h, vp = l1.call("GET", "/api/v1/me/transcript?credentials=%s,%s" % (U2, U1))
 t.ok(st == 200 and [c["id"] for c in vp["verifiableCredential"]] == [U2, U1], "in the order asked", vp)
+st, h, vp = l1.call("GET", "/api/v1/me/transcript?credentials=%s%%2C%s" % (U2.replace(":", "%3A"), U1))
+t.ok(st == 200 and [c["id"] for c in vp["verifiableCredential"]] == [U2, U1], "percent-encoded too", (st, vp))
 for q, want, path in ((UO, 404, "credentials[0]"), ("%s,%s" % (U1, U1), 400, "credentials[1]"),
                       ("%s,nope" % U1, 404, "credentials[1]"), (U3, 409, "credentials[0]"),
                       ("%s," % U1, 400, "credentials[1]")):

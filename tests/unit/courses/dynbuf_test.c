@@ -1,5 +1,6 @@
 /* dynbuf_test.c - tests for courses/dynbuf.c */
 #include <stdlib.h>
+#include <string.h>
 
 #include "courses/dynbuf.h"
 #include "courses/errors.h"
@@ -11,6 +12,7 @@ main(void)
 	struct dynbuf b;
 	size_t len;
 	char *s;
+	const char *html = "a<b>&\"c\" 'd' é";
 
 	dynbuf_init(&b, 16);
 	is_str(dynbuf_str(&b), "", "empty buffer reads as empty string");
@@ -33,5 +35,16 @@ main(void)
 	dynbuf_cleanup(&b);
 	dynbuf_cleanup(&b);
 	ok(1, "cleanup twice is safe");
+
+	dynbuf_init(&b, 64);
+	is_int(dynbuf_put_html(&b, html, strlen(html)), 0, "put_html");
+	is_str(dynbuf_str(&b), "a&lt;b&gt;&amp;&quot;c&quot; &#39;d&#39; é", "HTML specials escaped, UTF-8 kept");
+	dynbuf_reset(&b);
+	is_int(dynbuf_put_html(&b, "x\0y", 3), 0, "put_html takes a length");
+	is_int(b.len, 3, "the NUL byte too");
+	dynbuf_cleanup(&b);
+	dynbuf_init(&b, 3);
+	is_int(dynbuf_put_html(&b, "<", 1), TC_ETOOBIG, "put_html past the cap fails");
+	dynbuf_cleanup(&b);
 	return done_testing();
 }

@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include "courses/did.h"
 #include "courses/errors.h"
 #include "courses/log.h"
 #include "storage/consent.h"
@@ -98,19 +99,25 @@ issue(int i, int n)
 		key.institution_id = inst_a;
 		snprintf(key.file, sizeof(key.file), "k1");
 		memset(key.pub, 7, sizeof(key.pub));
-		snprintf(key.did, sizeof(key.did), "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pv");
+		if (did_key_from_ed25519(key.pub, key.did, sizeof(key.did)) != 0)
+			return -1;
 		key.valid_from = NOW;
 		if (store_key_add(st, &key) != 0)
 			return -1;
 	}
 	memset(&c, 0, sizeof(c));
-	c.shared = "{\"achievement_id\":\"https://a.example/c1\",\"achievement_name\":\"C1\","
-		   "\"alignment\":[],\"code\":\"C1\",\"credits\":3,\"criteria\":\"Pass\","
-		   "\"description\":\"C1\",\"issuer_name\":\"A\",\"issuer_url\":\"https://a.example\","
-		   "\"name\":\"C1\",\"status_list\":\"https://a.example/status/1\"}";
+	/* what a credential is rebuilt from when it is read (store_credential_text) */
+	c.shared = "{\"achievement_id\":\"https://example.edu/courses/CS101\","
+		   "\"achievement_name\":\"Lập trình C\",\"alignment\":[],"
+		   "\"code\":\"CS101\",\"credits\":3,\"criteria\":\"Hoàn thành\","
+		   "\"description\":\"C\",\"issuer_name\":\"A\","
+		   "\"issuer_url\":\"https://example.edu\",\"name\":\"Lập trình C\","
+		   "\"status_list\":\"https://example.edu/status\"}";
+	c.credits_earned = 3;
 	c.key_id = key.id;
 	snprintf(c.identity_hash, sizeof(c.identity_hash), "sha256$%064d", n);
 	snprintf(c.salt, sizeof(c.salt), "%032d", n);
+	snprintf(c.term, sizeof(c.term), "2026");
 	snprintf(c.uid, sizeof(c.uid), "urn:uuid:00000000-0000-4000-8000-%012d", n);
 	c.institution_id = inst_a;
 	c.course_id = course_id;
