@@ -44,6 +44,19 @@ static const char no_consent[] = "no credit records of this national ID are shar
 				 " this institution";
 static const char bad_nid[] = "a national ID is exactly 12 digits";
 
+/* Answers O (stolen) with STATUS; numbers with 12 significant digits, so
+ * that 9.1 is written 9.1. */
+static int
+reply(struct http_response *resp, int status, json_t *o)
+{
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12)) : NULL;
+	int rc = text ? http_response_json(resp, status, text) : TC_ENOMEM;
+
+	free(text);
+	json_decref(o);
+	return rc ? problem_respond_err(resp, rc, NULL) : 0;
+}
+
 /* A 400 naming PATH. */
 static int
 bad_input(struct http_response *resp, const char *path, const char *msg)
@@ -460,7 +473,7 @@ on_learner(struct app *app, struct http_request *req, struct http_response *resp
 		return problem_respond_err(resp, rc, NULL);
 	json_object_set_new(o, "institution", json_string(inst.code));
 	json_object_set_new(o, "national_id", json_string(nid));
-	return api_reply_json(resp, 200, o);
+	return reply(resp, 200, o);
 }
 
 static int
@@ -490,7 +503,7 @@ on_mine(struct app *app, struct http_request *req, struct http_response *resp)
 		return problem_respond_err(resp, rc, NULL);
 	json_object_set_new(o, "institution", json_pack("{s:s, s:s}", "code", inst.code,
 							"name", inst.name));
-	return api_reply_json(resp, 200, o);
+	return reply(resp, 200, o);
 }
 
 /* POST /api/v1/me/recognition?institution=CODE {"credential": {...}}: how
@@ -565,7 +578,7 @@ on_mine_external(struct app *app, struct http_request *req, struct http_response
 		return problem_respond_err(resp, rc, NULL);
 	json_object_set_new(o, "institution", json_pack("{s:s, s:s}", "code", inst.code,
 							"name", inst.name));
-	return api_reply_json(resp, 200, o);
+	return reply(resp, 200, o);
 }
 
 /* ---- the batch -------------------------------------------------------------------- */
@@ -586,7 +599,7 @@ struct batch_job {
 static int
 put_line(struct dynbuf *b, json_t *o)
 {
-	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12)) : NULL;
 	int rc = s && dynbuf_puts(b, s) == 0 && dynbuf_puts(b, "\n") == 0 ? 0 : TC_ENOMEM;
 
 	free(s);

@@ -69,6 +69,7 @@ for size in $SIZES; do
 	bytes=$(stat -c %s "$data/tinchi.db")
 	rm -f "$work/port"
 	$bin serve --data "$data" --listen 127.0.0.1:0 --port-file "$work/port" --access-log off \
+		--public-url https://bench.tinchi.example \
 		--log-level warn --password-cost 10 2>"$work/serve.log" &
 	pid=$!
 	for _ in $(seq 1 600); do [ -s "$work/port" ] && break; sleep 0.1; done

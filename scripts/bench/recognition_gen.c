@@ -12,7 +12,9 @@
  *
  *   recognition_gen DATA LEARNERS PER SOURCES HOST
  *
- * Status indexes are handed out in order (not through the keyed
+ * The server must run with --public-url https://bench.tinchi.example (the
+ * status list URLs and the log origin name it). Status indexes are handed
+ * out in order (not through the keyed
  * permutation issuing uses: the order does not matter to the query).
  */
 #include <pthread.h>
@@ -107,8 +109,8 @@ build(struct item *it)
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	snprintf(c->uid, sizeof(c->uid), "urn:uuid:%s", uuid);
-	snprintf(ach, sizeof(ach), "https://tinchi.example/api/v1/courses/%s", co->uid);
-	snprintf(status, sizeof(status), "https://tinchi.example/api/v1/institutions/%s/status/"
+	snprintf(ach, sizeof(ach), "https://bench.tinchi.example/api/v1/courses/%s", co->uid);
+	snprintf(status, sizeof(status), "https://bench.tinchi.example/api/v1/institutions/%s/status/"
 		 "revocation", s->inst.code);
 	snprintf(grade, sizeof(grade), "%d.%d", it->grade_x100 / 100, it->grade_x100 / 10 % 10);
 	in.id = c->uid;
@@ -398,7 +400,8 @@ main(int argc, char **argv)
 	{
 		struct tlog *t = NULL;
 
-		if ((rc = tlog_open(st, argv[1], NULL, "bench.tinchi.example", &t)) || (rc = tlog_checkpoint_now(t, st, NULL)))
+		if ((rc = tlog_open(st, argv[1], NULL, "bench.tinchi.example", &t)) ||
+		    (rc = tlog_checkpoint_now(t, st, NULL)))
 			die("checkpoint", rc);
 		tlog_destroy(t);
 	}
