@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package tinchi needs to build, run, test and benchmark,
-# skipping what is already there, and for test and bench the npm packages in
-# package-lock.json (npm ci). Safe to run again. Needs root (or sudo).
+# skipping what is already there, and for run, test and bench the npm
+# packages in package-lock.json (npm ci). Safe to run again. Needs root (or sudo).
 set -euo pipefail
 
 build_pkgs=(
@@ -17,15 +17,16 @@ want=( "${build_pkgs[@]}" )
 node=0
 case "${1:-build}" in
   build) ;;
-  run)   want+=( ffmpeg libqrencode4 ) ;;
+  run)   want+=( ffmpeg libqrencode4 ); node=1 ;;	# node_modules: the player's hls.js
   test)  want+=( "${test_pkgs[@]}" ); node=1 ;;
   bench) want+=( "${test_pkgs[@]}" "${bench_pkgs[@]}" ); node=1 ;;
   *) echo "usage: scripts/deps.sh [build|run|test|bench]" >&2; exit 2 ;;
 esac
 
-# Node.js and npm, for the node_modules in package.json (the tests' HLS
-# checker). A node and npm already on PATH are kept (NodeSource's nodejs, say,
-# which conflicts with Debian's npm); otherwise Debian's.
+# Node.js and npm, for the node_modules in package.json (hls.js, which
+# tinchi serves to browsers as /vendor/hls.min.mjs, and the tests' tools).
+# A node and npm already on PATH are kept (NodeSource's nodejs, say, which
+# conflicts with Debian's npm); otherwise Debian's.
 if [ $node -eq 1 ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
   want+=( nodejs npm )
 fi

@@ -31,6 +31,7 @@
 #include "server/issuing.h"
 #include "server/media_jobs.h"
 #include "server/problem.h"
+#include "storage/completion.h"
 #include "storage/courses.h"
 #include "storage/credentials.h"
 #include "storage/identity.h"
@@ -841,6 +842,70 @@ on_catalog(struct app *app, struct http_request *req, struct http_response *resp
 	return api_reply_json(resp, 200, o);
 }
 
+/* ---- the caller's own courses ---------------------------------------------- */
+
+struct mine_ctx {
+	struct app *app;
+	json_t *list;
+	int64_t person_id;
+};
+
+static int
+add_mine(const struct course *c, int64_t enrolled_at, void *arg)
+{
+	struct mine_ctx *m = arg;
+	json_t *o = course_json(m->app, c, 0);
+	struct completion_rec done;
+	char when[32];
+	int rc;
+
+	if (!o)
+		return TC_ENOMEM;
+	api_time(enrolled_at, when);
+	json_object_set_new(o, "enrolled_at", json_string(when));
+	memset(&done, 0, sizeof(done));
+	rc = store_completion_get(m->app->store, c->id, m->person_id, &done);
+	if (rc == 0) {
+		char grade[16];
+
+		snprintf(grade, sizeof(grade), "%d.%02d", done.grade_x100 / 100, done.grade_x100 % 100);
+		json_object_set_new(o, "completion",
+				    json_pack("{s:s, s:s?, s:b, s:o}", "grade", grade,
+					      "letter", done.letter[0] ? done.letter : NULL,
+					      "passed", done.passed,
+					      "completed_at", api_time_json(done.completed_at)));
+	} else if (rc == TC_ENOTFOUND) {
+		json_object_set_new(o, "completion", json_null());
+	}
+	free(done.evidence);
+	if (rc && rc != TC_ENOTFOUND) {
+		json_decref(o);
+		return rc;
+	}
+	return json_array_append_new(m->list, o) ? TC_ENOMEM : 0;
+}
+
+static int
+on_my_courses(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct mine_ctx m = { app, json_array(), req->actor.person_id };
+	int rc;
+
+	if (!req->actor.person_id) {
+		json_decref(m.list);
+		return problem_respond(resp, req->actor.kind == ACTOR_NONE ? 401 : 403, NULL,
+				       "sign in as a person to see your courses");
+	}
+	rc = m.list ? store_my_courses_each(app->store, req->actor.person_id, 1000, add_mine, &m)
+		    : TC_ENOMEM;
+	if (rc) {
+		json_decref(m.list);
+		return problem_respond_err(resp, rc, NULL);
+	}
+	api_reply_json(resp, 200, json_pack("{s:o}", "courses", m.list));
+	return 0;
+}
+
 const struct route api_courses_routes[] = {
 	{ HTTP_GET, "/api/v1/courses", on_catalog, "catalog" },
 	{ HTTP_POST, "/api/v1/institutions/{code}/courses", on_course_create, "course_create" },
@@ -854,5 +919,6 @@ const struct route api_courses_routes[] = {
 	{ HTTP_GET, "/api/v1/courses/{uid}/package", on_export, "course_export" },
 	{ HTTP_POST, "/api/v1/institutions/{code}/courses:import", on_import, "course_import",
 	  ROUTE_BODY_FILE, (int64_t)8 << 30, import_precheck },
+	{ HTTP_GET, "/api/v1/me/courses", on_my_courses, "my_courses" },
 };
 const size_t api_courses_routes_count = sizeof(api_courses_routes) / sizeof(api_courses_routes[0]);

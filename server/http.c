@@ -254,6 +254,7 @@ read_request(struct lws *wsi, struct http_request *req, int max_header)
 	copy_hdr(wsi, req->content_range, sizeof(req->content_range), WSI_TOKEN_HTTP_CONTENT_RANGE);
 	copy_hdr(wsi, req->if_match, sizeof(req->if_match), WSI_TOKEN_HTTP_IF_MATCH);
 	copy_hdr(wsi, req->accept_language, sizeof(req->accept_language), WSI_TOKEN_HTTP_ACCEPT_LANGUAGE);
+	copy_hdr(wsi, req->accept_encoding, sizeof(req->accept_encoding), WSI_TOKEN_HTTP_ACCEPT_ENCODING);
 	n = lws_hdr_custom_length(wsi, "x-experience-api-version:", 25);
 	if (n >= (int)sizeof(req->xapi_version) ||
 	    (n > 0 && lws_hdr_custom_copy(wsi, req->xapi_version, sizeof(req->xapi_version),
@@ -1054,10 +1055,12 @@ http_server_create(struct app *app)
 		.rx_buffer_size = 16 * 1024,
 	};
 
-	/* Security headers on every response, lws's own error pages included. */
+	/* Security headers on every response, lws's own error pages included.
+	 * media-src data: is for hls.js, which gives the video element its
+	 * caption track as <track src="data:,WEBVTT"> */
 	set_header(hs->headers, 0, 6, "content-security-policy:",
 		   "default-src 'self'; script-src 'self'; style-src 'self'; "
-		   "img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; "
+		   "img-src 'self' data:; media-src 'self' blob: data:; connect-src 'self'; "
 		   "font-src 'self'; object-src 'none'; base-uri 'none'; "
 		   "form-action 'self'; frame-ancestors 'none'");
 	set_header(hs->headers, 1, 6, "x-content-type-options:", "nosniff");

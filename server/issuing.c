@@ -13,6 +13,7 @@
  * took the same next_k meanwhile, it is built again with the next one.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 #include "courses/log.h"
 #include "courses/statuslist.h"
 #include "courses/xapi.h"
+#include "courses/tlog_entry.h"
 #include "server/api_util.h"
 #include "server/api_xapi.h"
 #include "server/app.h"
@@ -43,8 +45,10 @@
 #include "storage/credentials.h"
 #include "storage/identity.h"
 #include "storage/keys.h"
+#include "storage/tlog.h"
 
-#define BATCH 100
+#define BATCH 256	/* events read, and credentials committed, together */
+#define PERMS_MAX 8	/* institutions' status list permutations kept per run */
 #define ISSUE_TRIES 3
 /* load_job's verdicts besides 0 and the TC_* codes */
 #define JOB_WAIT 1	/* stays pending */
@@ -316,9 +320,12 @@ collect(const struct outbox_event *e, void *arg)
 /* Reads what event E needs into J. 0; JOB_WAIT when it must stay pending
  * (logged; unless APPROVED, a course set to "approval" keeps it waiting),
  * JOB_SKIP when it is to be consumed without a credential, else an
- * error. */
+ * error. SAME (may be NULL): a job of this batch loaded just now for the
+ * same course, whose course, institution and key are taken instead of
+ * being read again. */
 static int
-load_job(struct app *app, const struct outbox_event *e, int approved, struct job *j)
+load_job(struct app *app, const struct outbox_event *e, int approved, struct job *j,
+	 const struct job *same)
 {
 	json_t *o = json_loads(e->payload ? e->payload : "", 0, NULL);
 	json_t *grade = o ? json_object_get(o, "grade") : NULL;
@@ -347,6 +354,15 @@ load_job(struct app *app, const struct outbox_event *e, int approved, struct job
 	json_decref(o);
 	if (rc)
 		return rc;
+	if (same) {
+		j->course = same->course;
+		j->inst = same->inst;
+		j->key = same->key;
+		if (same->course.starts_on[0] && same->course.ends_on[0])
+			snprintf(j->term, sizeof(j->term), "%s/%s", j->course.starts_on,
+				 j->course.ends_on);
+		return store_person_get(app->store, e->person_id, &j->person);
+	}
 	if (rc == 0)
 		rc = store_course_get_id(app->store, e->course_id, &j->course);
 	if (rc == 0)
@@ -373,26 +389,206 @@ fatal(int rc)
 	return rc == TC_EDB || rc == TC_EBUSY || rc == TC_ENOMEM;
 }
 
+/* The status list permutations of the institutions met in one run. */
+struct perms {
+	int64_t inst[PERMS_MAX];
+	struct statuslist_perm perm[PERMS_MAX];
+	int n;
+};
+
+static int
+perm_get(struct app *app, struct perms *ps, int64_t inst, const struct statuslist_perm **out)
+{
+	unsigned char secret[64];
+	int rc;
+
+	for (int i = 0; i < ps->n; i++)
+		if (ps->inst[i] == inst) {
+			*out = &ps->perm[i];
+			return 0;
+		}
+	if (ps->n == PERMS_MAX)
+		return TC_ECONFLICT;	/* the caller issues one by one */
+	rc = issuing_perm_secret(app, inst, secret);
+	if (rc == 0)
+		rc = statuslist_perm_init(&ps->perm[ps->n], secret, sizeof(secret),
+					  STATUSLIST_MIN_BITS);
+	memset(secret, 0, sizeof(secret));
+	if (rc)
+		return rc;
+	ps->inst[ps->n] = inst;
+	*out = &ps->perm[ps->n++];
+	return 0;
+}
+
+static void
+perms_cleanup(struct perms *ps)
+{
+	for (int i = 0; i < ps->n; i++)
+		statuslist_perm_cleanup(&ps->perm[i]);
+	ps->n = 0;
+}
+
+/* One credential of a batch: its job, status k and index, what was built. */
+struct item {
+	const struct job *j;
+	int64_t k;
+	uint64_t index;
+	struct credential_rec c;
+	char *text;
+	char subject[80];	/* "sha256:" + the hash: its log entry's subject */
+	char *entry;		/* the log entry */
+	int rc;
+};
+
+struct builder {
+	struct app *app;
+	struct item *it;
+	int n, first, step;
+	int64_t now;
+};
+
+static void *
+build_some(void *arg)
+{
+	struct builder *b = arg;
+
+	for (int i = b->first; i < b->n; i += b->step)
+		b->it[i].rc = build_signed(b->app, b->it[i].j, b->it[i].index, b->now,
+					   &b->it[i].c, &b->it[i].text);
+	return NULL;
+}
+
+/*
+ * Issues the N jobs of J together: status indexes handed out in order,
+ * the credentials built and signed on two threads (signing is most of the
+ * work), then all stored with their log entries and consumed events in one
+ * transaction, one commit. 0 with *COUNT += N; on any failure nothing is
+ * stored and the caller issues them one by one (which says which failed).
+ */
+static int
+issue_batch(struct app *app, struct perms *ps, const struct job *j, int n, int *count)
+{
+	struct item *it = calloc((size_t)n, sizeof(*it));
+	const char **entries = calloc((size_t)n, sizeof(*entries));
+	const char **subjects = calloc((size_t)n, sizeof(*subjects));
+	struct builder b[2];
+	pthread_t helper;
+	int64_t now = (int64_t)time(NULL);
+	int rc = it && entries && subjects ? 0 : TC_ENOMEM, threaded = 0;
+
+	for (int i = 0; rc == 0 && i < n; i++) {
+		const struct statuslist_perm *perm = NULL;
+		int prev = -1;
+
+		it[i].j = &j[i];
+		for (int q = i - 1; q >= 0 && prev < 0; q--)
+			if (j[q].inst.id == j[i].inst.id)
+				prev = q;
+		if (prev >= 0)
+			it[i].k = it[prev].k + 1;
+		else
+			rc = store_status_next_k(app->store, j[i].inst.id, ISSUING_PURPOSE,
+						 &it[i].k);
+		if (rc == 0)
+			rc = perm_get(app, ps, j[i].inst.id, &perm);
+		if (rc == 0)
+			rc = statuslist_perm_index(perm, (uint64_t)it[i].k, &it[i].index);
+	}
+	if (rc == 0) {
+		for (int t = 0; t < 2; t++)
+			b[t] = (struct builder){ app, it, n, t, 2, now };
+		threaded = n > 1 && pthread_create(&helper, NULL, build_some, &b[1]) == 0;
+		if (!threaded)
+			b[0].step = 1;
+		build_some(&b[0]);
+		if (threaded)
+			pthread_join(helper, NULL);
+		for (int i = 0; rc == 0 && i < n; i++)
+			rc = it[i].rc;
+	}
+	/* the log entries, appended together (one load of the tree's edge) */
+	for (int i = 0; rc == 0 && i < n; i++) {
+		char when[32];
+		struct dynbuf e;
+
+		snprintf(it[i].subject, sizeof(it[i].subject), "sha256:%s", it[i].c.hash);
+		api_time(now, when);
+		dynbuf_init(&e, TLOG_ENTRY_MAX);
+		rc = tlog_entry_make("issue", it[i].subject, j[i].key.did, when, &e, NULL, 0);
+		if (rc == 0 && !(it[i].entry = dynbuf_take(&e, NULL)))
+			rc = TC_ENOMEM;
+		dynbuf_cleanup(&e);
+		entries[i] = it[i].entry;
+		subjects[i] = it[i].subject;
+	}
+	if (rc == 0)
+		rc = store_begin(app->store);
+	if (rc == 0) {
+		uint64_t first = 0;
+
+		for (int i = 0; rc == 0 && i < n; i++) {
+			struct credential_rec *c = &it[i].c;
+
+			c->institution_id = j[i].inst.id;
+			c->course_id = j[i].course.id;
+			c->person_id = j[i].person.id;
+			c->status_index = (int64_t)it[i].index;
+			c->issued_at = now;
+			c->json = it[i].text;
+			rc = store_credential_issue(app->store, c, ISSUING_PURPOSE, it[i].k,
+						    j[i].event_id);
+		}
+		/* in the same transaction: no credential the log does not show */
+		if (rc == 0)
+			rc = store_tlog_append(app->store, entries, subjects, (size_t)n, &first);
+		if (rc == 0)
+			rc = store_commit(app->store);
+		if (rc)
+			store_rollback(app->store);
+	}
+	for (int i = 0; it && i < n; i++) {
+		if (rc == 0)
+			log_info("credential %s issued by %s for course %s to %s (status index %llu)",
+				 it[i].c.uid, j[i].inst.code, j[i].course.code, j[i].person.uid,
+				 (unsigned long long)it[i].index);
+		free(it[i].text);
+		free(it[i].entry);
+		free(it[i].c.shared);
+	}
+	free(it);
+	free(entries);
+	free(subjects);
+	if (rc == 0)
+		*count += n;
+	return rc;
+}
+
 int
 issuing_run(struct app *app, int *issued)
 {
 	struct pending *p = calloc(1, sizeof(*p));
-	struct job *j = calloc(1, sizeof(*j));
+	struct job *j = calloc(BATCH, sizeof(*j));
+	struct perms *ps = calloc(1, sizeof(*ps));
 	int64_t after = 0;
-	int rc = p && j ? 0 : TC_ENOMEM, count = 0;
+	int rc = p && j && ps ? 0 : TC_ENOMEM, count = 0;
 
 	while (rc == 0) {
+		int m = 0;
+
 		p->n = 0;
 		rc = store_outbox_each(app->store, "course.completed", after, BATCH, collect, p);
 		for (int i = 0; rc == 0 && i < p->n; i++) {
 			struct outbox_event e = { .id = p->id[i], .course_id = p->course_id[i],
 						  .person_id = p->person_id[i],
 						  .payload = p->payload[i] };
-			int r = load_job(app, &e, 0, j);
+			const struct job *same = m > 0 && j[m - 1].course.id == p->course_id[i] ?
+						 &j[m - 1] : NULL;
+			int r = load_job(app, &e, 0, &j[m], same);
 
 			after = p->id[i];
-			if (r == 0 && (r = issue_one(app, j, NULL)) == 0)
-				count++;
+			if (r == 0)
+				m++;	/* issued below, with the others */
 			else if (r == JOB_SKIP)	/* not passed: nothing to issue */
 				r = store_outbox_consume(app->store, p->id[i], (int64_t)time(NULL));
 			if (r && r != JOB_WAIT) {
@@ -402,11 +598,29 @@ issuing_run(struct app *app, int *issued)
 					rc = r;
 			}
 		}
+		/* together; when that fails, one by one, each failure on its own */
+		if (rc == 0 && m > 0 && issue_batch(app, ps, j, m, &count) != 0) {
+			for (int i = 0; rc == 0 && i < m; i++) {
+				int r = issue_one(app, &j[i], NULL);
+
+				if (r == 0) {
+					count++;
+					continue;
+				}
+				log_err("outbox event %lld: no credential issued: %s",
+					(long long)j[i].event_id, tc_strerror(r));
+				if (fatal(r))
+					rc = r;
+			}
+		}
 		for (int i = 0; i < p->n; i++)
 			free(p->payload[i]);
 		if (rc || p->n < BATCH)
 			break;
 	}
+	if (ps)
+		perms_cleanup(ps);
+	free(ps);
 	free(p);
 	free(j);
 	if (issued)
@@ -455,7 +669,7 @@ issuing_approve(struct app *app, const struct outbox_event *event, struct creden
 	if (rc == 0 && (!event || strcmp(event->kind, "course.completed") != 0))
 		rc = TC_EINVALID;
 	if (rc == 0) {
-		rc = load_job(app, event, 1, j);
+		rc = load_job(app, event, 1, j, NULL);
 		if (rc == JOB_WAIT)
 			rc = TC_ECONFLICT;	/* the institution has no signing key */
 		else if (rc == JOB_SKIP)

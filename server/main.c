@@ -244,7 +244,14 @@ cmd_serve(int argc, char **argv)
 	}
 	web = pick_web_root(&cfg);
 	if (web) {
-		int lr = static_site_load(web, cfg.static_cache_max, &app.site);
+		/* the video player's library, from the source tree's node_modules
+		 * (an installed web folder has its own copy in vendor/) */
+		char hls[PATH_MAX + 64];
+		struct static_extra extra = { "/vendor/hls.min.mjs", hls };
+		int lr;
+
+		snprintf(hls, sizeof(hls), "%s/../node_modules/hls.js/dist/hls.min.mjs", web);
+		lr = static_site_load_with(web, cfg.static_cache_max, &extra, 1, &app.site);
 		if (lr) {
 			fprintf(stderr, "tinchi: cannot load the web folder %s: %s\n", web, tc_strerror(lr));
 			goto out;

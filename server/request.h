@@ -48,6 +48,7 @@ struct http_request {
 	char content_range[96];		/* Content-Range (resumable uploads) */
 	char if_match[256];		/* If-Match */
 	char accept_language[256];	/* Accept-Language */
+	char accept_encoding[128];	/* Accept-Encoding */
 	char xapi_version[32];		/* X-Experience-API-Version */
 	int64_t content_length;		/* -1 when absent */
 	struct dynbuf body;		/* capped at the route's (or configured) max_body */

@@ -23,6 +23,33 @@ struct static_site;
  * TC_ENOMEM; *out owns the index (static_site_destroy).
  */
 int static_site_load(const char *root, int64_t cache_max, struct static_site **out);
+
+/*
+ * The same, plus files from outside ROOT at the URLs given (a vendor
+ * library from node_modules, say; one that is missing is logged and left
+ * out; a file of ROOT with the same URL wins).
+ *
+ * Text assets (by type, up to 4 MiB, or any file up to cache_max) are kept
+ * in memory and get a content hash: such a file is also served as
+ * "/name.HASH.ext" with "Cache-Control: public, max-age=31536000,
+ * immutable", and "/name.ext" still works (HTML "no-cache", others one
+ * hour). In HTML, CSS and JavaScript files, every quoted or parenthesised
+ * absolute path of another hashed, non-HTML file ("/js/app.js",
+ * url(/favicon.svg)) is rewritten to its hashed name, dependencies first,
+ * so a change anywhere below a file changes its name too. Compressible
+ * text of 512 bytes or more is also kept gzipped and sent as such when the
+ * request's Accept-Encoding allows (Vary: Accept-Encoding; its own ETag).
+ */
+struct static_extra {
+	const char *url;	/* "/vendor/hls.min.mjs" */
+	const char *path;	/* a regular file (symbolic links resolved) */
+};
+#define STATIC_HASH_LEN 10
+int static_site_load_with(const char *root, int64_t cache_max, const struct static_extra *extras,
+			  size_t nextras, struct static_site **out);
+
+/* 1 for types worth compressing (text, JSON, SVG, XML). */
+int static_compressible(const char *type);
 void static_site_destroy(struct static_site *s);	/* accepts NULL */
 size_t static_site_files(const struct static_site *s);
 

@@ -59,6 +59,13 @@ int store_roster_each(struct store *s, int64_t course_id, int64_t after_id, int 
 		      int (*cb)(int64_t person_id, const char *uid, const char *full_name,
 				const char *student_code, int64_t enrolled_at, void *arg),
 		      void *arg);
+/*
+ * The courses PERSON_ID is enrolled in now (not left), whatever their
+ * status, the latest enrolment first, at most LIMIT (1-1000).
+ */
+int store_my_courses_each(struct store *s, int64_t person_id, int limit,
+			  int (*cb)(const struct course *c, int64_t enrolled_at, void *arg),
+			  void *arg);
 
 /* ---- materials (files in the content store) and units ------------------------ */
 

@@ -365,6 +365,34 @@ sq_is_enrolled(struct store *s, int64_t course_id, int64_t person_id, int *yes)
 }
 
 static int
+sq_my_courses_each(struct store *s, int64_t person_id, int limit,
+		   int (*cb)(const struct course *c, int64_t enrolled_at, void *arg), void *arg)
+{
+	static const char op[] = "my courses";
+	sqlite3_stmt *st = NULL;
+	struct course *c = malloc(sizeof(*c));
+	int rc = c ? 0 : TC_ENOMEM, src = SQLITE_DONE;
+
+	if (rc == 0)
+		rc = sqlu_preparef(s, op, &st, "SELECT " COURSE_COLUMNS ", e.enrolled_at"
+				   " FROM enrolments e JOIN courses c ON c.id = e.course_id"
+				   " WHERE e.person_id = ?1 AND e.left_at = 0"
+				   " ORDER BY e.enrolled_at DESC, c.id DESC LIMIT ?2",
+				   "ii", person_id, (int64_t)limit);
+	while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {
+		int n = sqlite3_column_count(st);
+
+		if ((rc = read_course(st, c)) || (rc = cb(c, sqlu_col_int(st, n - 1), arg)))
+			break;
+	}
+	if (rc == 0 && src != SQLITE_DONE)
+		rc = sqlu_fail(s, src, op);
+	sqlite3_finalize(st);
+	free(c);
+	return rc;
+}
+
+static int
 sq_enrolment_count(struct store *s, int64_t course_id, int64_t *n)
 {
 	static const char op[] = "enrolment count";
@@ -867,4 +895,5 @@ const struct courses_ops sqlite_courses_ops = {
 	.upload_advance = sq_upload_advance,
 	.upload_delete = sq_upload_delete,
 	.uploads_stale = sq_uploads_stale,
+	.my_courses_each = sq_my_courses_each,
 };

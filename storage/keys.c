@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,6 +304,86 @@ out:
 	return rc;
 }
 
+/*
+ * Parsed signing keys, kept in memory (never as bytes outside OpenSSL) so
+ * that a signature does not read and parse a PEM file: keyed by the file's
+ * path and checked against its identity (device, inode, size, change time)
+ * by one stat() per signature, so a replaced or removed file is read again
+ * (or refused). A few slots, the least recently used one reused.
+ */
+#define KEY_CACHE_SLOTS 8
+
+static struct key_slot {
+	char path[PATH_MAX];
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec ctime;
+	EVP_PKEY *pkey;
+	unsigned long used;
+} key_cache[KEY_CACHE_SLOTS];
+static unsigned long key_clock;
+static pthread_mutex_t key_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+same_file(const struct key_slot *k, const struct stat *st)
+{
+	return k->dev == st->st_dev && k->ino == st->st_ino && k->size == st->st_size &&
+	       k->ctime.tv_sec == st->st_ctim.tv_sec && k->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* key_load through the cache: *OUT holds a reference (EVP_PKEY_free it). */
+static int
+key_load_cached(const char *keys_dir, const char *name, EVP_PKEY **out)
+{
+	char path[PATH_MAX];
+	struct stat st, st2;
+	struct key_slot *k = NULL, *victim = &key_cache[0];
+	EVP_PKEY *pkey = NULL;
+	int rc = key_path(keys_dir, name, "", path);
+
+	*out = NULL;
+	if (rc != 0)
+		return rc;
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? TC_ENOTFOUND : TC_EIO;
+	pthread_mutex_lock(&key_cache_mu);
+	for (int i = 0; i < KEY_CACHE_SLOTS; i++) {
+		if (key_cache[i].pkey && strcmp(key_cache[i].path, path) == 0)
+			k = &key_cache[i];
+		if (key_cache[i].used < victim->used)
+			victim = &key_cache[i];
+	}
+	if (k && same_file(k, &st) && EVP_PKEY_up_ref(k->pkey) == 1) {
+		k->used = ++key_clock;
+		*out = k->pkey;
+	}
+	pthread_mutex_unlock(&key_cache_mu);
+	if (*out)
+		return 0;
+	if ((rc = key_load(keys_dir, name, &pkey)) != 0)
+		return rc;
+	/* kept only when the file did not change while it was read */
+	if (lstat(path, &st2) == 0 && st2.st_ino == st.st_ino && st2.st_dev == st.st_dev &&
+	    st2.st_size == st.st_size && st2.st_ctim.tv_sec == st.st_ctim.tv_sec &&
+	    st2.st_ctim.tv_nsec == st.st_ctim.tv_nsec && EVP_PKEY_up_ref(pkey) == 1) {
+		pthread_mutex_lock(&key_cache_mu);
+		if (!k || !k->pkey || strcmp(k->path, path) != 0)
+			k = victim;
+		EVP_PKEY_free(k->pkey);
+		snprintf(k->path, sizeof(k->path), "%s", path);
+		k->dev = st.st_dev;
+		k->ino = st.st_ino;
+		k->size = st.st_size;
+		k->ctime = st.st_ctim;
+		k->pkey = pkey;
+		k->used = ++key_clock;
+		pthread_mutex_unlock(&key_cache_mu);
+	}
+	*out = pkey;
+	return 0;
+}
+
 int
 keys_sign(const char *keys_dir, const char *name, const void *msg, size_t n,
 	  unsigned char sig[64])
@@ -313,7 +394,7 @@ keys_sign(const char *keys_dir, const char *name, const void *msg, size_t n,
 	size_t siglen = 64;
 	int rc;
 
-	rc = key_load(keys_dir, name, &pkey);
+	rc = key_load_cached(keys_dir, name, &pkey);
 	if (rc != 0)
 		goto out;
 	ctx = EVP_MD_CTX_new();

@@ -201,12 +201,112 @@ sqlu_preparef(struct store *s, const char *op, sqlite3_stmt **out, const char *s
 	return rc;
 }
 
+/* ---- the statement cache ---- */
+
+#define CACHE_SLOTS 256	/* direct-mapped by a hash of the SQL text */
+
+struct sqlu_cache {
+	struct {
+		sqlite3_stmt *st;
+		int busy;	/* handed out, not yet released */
+	} slot[CACHE_SLOTS];
+};
+
+static unsigned
+sql_hash(const char *sql)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h % CACHE_SLOTS;
+}
+
+void
+sqlu_cache_free(struct sqlu_cache *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < CACHE_SLOTS; i++)
+		sqlite3_finalize(c->slot[i].st);
+	free(c);
+}
+
+/* The cached statement of SQL, marked busy; else a fresh one (*OUT), which
+ * sqlu_release finalizes. */
+static int
+cache_get(struct store *s, const char *sql, const char *op, sqlite3_stmt **out)
+{
+	struct sqlu_cache **cp = store_sqlite_cache(s), *c = *cp;
+	unsigned h;
+	int rc;
+
+	*out = NULL;
+	if (!c && !(c = *cp = calloc(1, sizeof(*c))))
+		return sqlu_prepare(s, sql, op, out);	/* no cache: one-off */
+	h = sql_hash(sql);
+	if (c->slot[h].st && !c->slot[h].busy && strcmp(sqlite3_sql(c->slot[h].st), sql) == 0) {
+		sqlite3_reset(c->slot[h].st);
+		sqlite3_clear_bindings(c->slot[h].st);
+		c->slot[h].busy = 1;
+		*out = c->slot[h].st;
+		return 0;
+	}
+	if ((rc = sqlu_prepare(s, sql, op, out)))
+		return rc;
+	if (!c->slot[h].busy) {	/* take the slot (another SQL text may leave it) */
+		sqlite3_finalize(c->slot[h].st);
+		c->slot[h].st = *out;
+		c->slot[h].busy = 1;
+	}
+	return 0;
+}
+
+void
+sqlu_release(struct store *s, sqlite3_stmt *st)
+{
+	struct sqlu_cache *c;
+	unsigned h;
+
+	if (!st)
+		return;
+	c = *store_sqlite_cache(s);
+	h = sql_hash(sqlite3_sql(st));
+	if (c && c->slot[h].st == st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		c->slot[h].busy = 0;
+	} else {
+		sqlite3_finalize(st);
+	}
+}
+
+int
+sqlu_cachedf(struct store *s, const char *op, sqlite3_stmt **out, const char *sql,
+	     const char *fmt, ...)
+{
+	va_list ap;
+	int rc = cache_get(s, sql, op, out);
+
+	if (rc)
+		return rc;
+	va_start(ap, fmt);
+	if (bind_va(*out, fmt, ap))
+		rc = sqlu_bind_fail(s, op);
+	va_end(ap);
+	if (rc) {
+		sqlu_release(s, *out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 int
 sqlu_execf(struct store *s, const char *op, const char *sql, const char *fmt, ...)
 {
 	sqlite3_stmt *st = NULL;
 	va_list ap;
-	int rc = sqlu_prepare(s, sql, op, &st);
+	int rc = cache_get(s, sql, op, &st);
 
 	if (rc)
 		return rc;
@@ -216,6 +316,6 @@ sqlu_execf(struct store *s, const char *op, const char *sql, const char *fmt, ..
 	va_end(ap);
 	if (rc == 0)
 		rc = sqlu_step_done(s, st, op);
-	sqlite3_finalize(st);
+	sqlu_release(s, st);
 	return rc;
 }

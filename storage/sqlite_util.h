@@ -43,7 +43,24 @@ int sqlu_col_dup(sqlite3_stmt *st, int col, char **out);
  */
 int sqlu_preparef(struct store *s, const char *op, sqlite3_stmt **out, const char *sql,
 		  const char *fmt, ...);
-/* The same, stepped to its end and finalized. */
+/* The same, stepped to its end (the statement is kept in the cache below). */
 int sqlu_execf(struct store *s, const char *op, const char *sql, const char *fmt, ...);
+
+/*
+ * The statement cache of a connection: statements keyed by their SQL text,
+ * prepared once and reused, so that a hot query is not compiled on every
+ * call. sqlu_cachedf is sqlu_preparef from the cache: *OUT is reset, its
+ * old bindings cleared, FMT's bound; hand it back with sqlu_release (never
+ * sqlite3_finalize), which resets it (ending its read) and clears its
+ * bindings, or finalizes it when it was not the cached one (the same SQL
+ * already in use further up the stack, or a slot taken). Accepts NULL.
+ */
+int sqlu_cachedf(struct store *s, const char *op, sqlite3_stmt **out, const char *sql,
+		 const char *fmt, ...);
+void sqlu_release(struct store *s, sqlite3_stmt *st);
+
+struct sqlu_cache;
+/* Finalizes every cached statement and frees C (store close). Accepts NULL. */
+void sqlu_cache_free(struct sqlu_cache *c);
 
 #endif

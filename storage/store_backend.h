@@ -160,6 +160,9 @@ struct courses_ops {
 	int (*upload_delete)(struct store *s, int64_t id);
 	int (*uploads_stale)(struct store *s, int64_t before, int limit,
 			     int (*cb)(const struct upload *u, void *arg), void *arg);
+	int (*my_courses_each)(struct store *s, int64_t person_id, int limit,
+			       int (*cb)(const struct course *c, int64_t enrolled_at, void *arg),
+			       void *arg);
 };
 
 /* storage/media_jobs.h, same rules. */

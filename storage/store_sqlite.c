@@ -20,6 +20,7 @@
 #include "courses/errors.h"
 #include "courses/log.h"
 #include "storage/sqlite_migrate.h"
+#include "storage/sqlite_util.h"
 #include "storage/store_backend.h"
 #include "storage/store_sqlite.h"
 
@@ -30,6 +31,7 @@ struct store_sqlite {
 	sqlite3_stmt *ping;	/* prepared on first use; finalized at close */
 	sqlite3_stmt *version;
 	sqlite3_stmt *stmts[STMT_COUNT];	/* see store_sqlite.h */
+	struct sqlu_cache *cache;	/* sqlite_util.h's statement cache */
 };
 
 static struct store_sqlite *
@@ -77,6 +79,8 @@ sqlite_close(struct store *s)
 	sqlite3_finalize(ss->version);
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(ss->stmts[i]);
+	sqlu_cache_free(ss->cache);
+	ss->cache = NULL;
 	if (ss->db != NULL) {
 		/* Best effort: leave no WAL behind for the next open. */
 		sqlite3_exec(ss->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
@@ -183,6 +187,12 @@ sqlite3 *
 store_sqlite_db(struct store *s)
 {
 	return from_store(s)->db;
+}
+
+struct sqlu_cache **
+store_sqlite_cache(struct store *s)
+{
+	return &from_store(s)->cache;
 }
 
 int
@@ -312,6 +322,7 @@ store_sqlite_open(const char *path, struct store **out)
 out:
 	if (ss != NULL) {
 		/* Half-built: close without checkpointing anything. */
+		sqlu_cache_free(ss->cache);
 		sqlite3_close(ss->db);
 		free(ss->path);
 		free(ss);

@@ -84,6 +84,11 @@ enum store_sqlite_stmt {
 /* The connection of S, which must be a SQLite store. Borrowed. */
 sqlite3 *store_sqlite_db(struct store *s);
 
+/* The connection's statement cache (storage/sqlite_util.h), NULL until
+ * first used; freed at close. */
+struct sqlu_cache;
+struct sqlu_cache **store_sqlite_cache(struct store *s);
+
 /*
  * The long-lived statement SLOT of S into *OUT, compiled from SQL on first
  * use. Every use of a slot passes the same SQL. The statement stays owned

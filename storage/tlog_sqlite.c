@@ -37,13 +37,13 @@ sq_size(struct store *s, uint64_t *size)
 {
 	static const char op[] = "tlog size";
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_preparef(s, op, &st, "SELECT coalesce(max(idx) + 1, 0) FROM log_leaves", "");
+	int rc = sqlu_cachedf(s, op, &st, "SELECT coalesce(max(idx) + 1, 0) FROM log_leaves", "");
 
 	if (rc == 0)
 		rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
 		*size = (uint64_t)sqlu_col_int(st, 0);
-	sqlite3_finalize(st);
+	sqlu_release(s, st);
 	return rc;
 }
 
@@ -53,14 +53,14 @@ sq_leaf_put(struct store *s, uint64_t index, const char *entry, const char *subj
 {
 	static const char op[] = "tlog leaf put";
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_preparef(s, op, &st, "INSERT INTO log_leaves (idx, entry, subject, leaf_hash)"
+	int rc = sqlu_cachedf(s, op, &st, "INSERT INTO log_leaves (idx, entry, subject, leaf_hash)"
 			       " VALUES (?1, ?2, ?3, ?4)", "itt", (int64_t)index, entry, subject);
 
 	if (rc == 0)
 		rc = bind_hash(s, st, 4, leaf_hash, op);
 	if (rc == 0)
 		rc = sqlu_step_done(s, st, op);
-	sqlite3_finalize(st);
+	sqlu_release(s, st);
 	return rc;
 }
 
@@ -69,14 +69,14 @@ sq_node_put(struct store *s, unsigned level, uint64_t index, const unsigned char
 {
 	static const char op[] = "tlog node put";
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_preparef(s, op, &st, "INSERT INTO log_nodes (level, idx, hash)"
+	int rc = sqlu_cachedf(s, op, &st, "INSERT INTO log_nodes (level, idx, hash)"
 			       " VALUES (?1, ?2, ?3)", "ii", (int64_t)level, (int64_t)index);
 
 	if (rc == 0)
 		rc = bind_hash(s, st, 3, hash, op);
 	if (rc == 0)
 		rc = sqlu_step_done(s, st, op);
-	sqlite3_finalize(st);
+	sqlu_release(s, st);
 	return rc;
 }
 
@@ -85,14 +85,14 @@ sq_leaf_hash(struct store *s, uint64_t index, unsigned char out[32])
 {
 	static const char op[] = "tlog leaf hash";
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_preparef(s, op, &st, "SELECT leaf_hash FROM log_leaves WHERE idx = ?1",
+	int rc = sqlu_cachedf(s, op, &st, "SELECT leaf_hash FROM log_leaves WHERE idx = ?1",
 			       "i", (int64_t)index);
 
 	if (rc == 0)
 		rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
 		rc = col_hash(st, 0, out);
-	sqlite3_finalize(st);
+	sqlu_release(s, st);
 	return rc;
 }
 
@@ -101,14 +101,14 @@ sq_node_hash(struct store *s, unsigned level, uint64_t index, unsigned char out[
 {
 	static const char op[] = "tlog node hash";
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_preparef(s, op, &st, "SELECT hash FROM log_nodes WHERE level = ?1 AND idx = ?2",
+	int rc = sqlu_cachedf(s, op, &st, "SELECT hash FROM log_nodes WHERE level = ?1 AND idx = ?2",
 			       "ii", (int64_t)level, (int64_t)index);
 
 	if (rc == 0)
 		rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
 		rc = col_hash(st, 0, out);
-	sqlite3_finalize(st);
+	sqlu_release(s, st);
 	return rc;
 }
 
@@ -117,13 +117,13 @@ sq_node_count(struct store *s, uint64_t *count)
 {
 	static const char op[] = "tlog node count";
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_preparef(s, op, &st, "SELECT count(*) FROM log_nodes", "");
+	int rc = sqlu_cachedf(s, op, &st, "SELECT count(*) FROM log_nodes", "");
 
 	if (rc == 0)
 		rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
 		*count = (uint64_t)sqlu_col_int(st, 0);
-	sqlite3_finalize(st);
+	sqlu_release(s, st);
 	return rc;
 }
 
@@ -135,7 +135,7 @@ sq_leaves_each(struct store *s, uint64_t start, uint64_t end,
 	static const char op[] = "tlog leaves";
 	sqlite3_stmt *st = NULL;
 	unsigned char h[32];
-	int rc = sqlu_preparef(s, op, &st, "SELECT idx, entry, leaf_hash FROM log_leaves"
+	int rc = sqlu_cachedf(s, op, &st, "SELECT idx, entry, leaf_hash FROM log_leaves"
 			       " WHERE idx >= ?1 AND idx < ?2 ORDER BY idx", "ii",
 			       (int64_t)start, (int64_t)end);
 
@@ -149,7 +149,7 @@ sq_leaves_each(struct store *s, uint64_t start, uint64_t end,
 	}
 	if (rc == TC_ENOTFOUND)
 		rc = 0;
-	sqlite3_finalize(st);
+	sqlu_release(s, st);
 	return rc;
 }
 
@@ -158,14 +158,14 @@ sq_find(struct store *s, const char *subject, uint64_t *index)
 {
 	static const char op[] = "tlog find";
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_preparef(s, op, &st, "SELECT idx FROM log_leaves WHERE subject = ?1"
+	int rc = sqlu_cachedf(s, op, &st, "SELECT idx FROM log_leaves WHERE subject = ?1"
 			       " ORDER BY idx LIMIT 1", "t", subject);
 
 	if (rc == 0)
 		rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
 		*index = (uint64_t)sqlu_col_int(st, 0);
-	sqlite3_finalize(st);
+	sqlu_release(s, st);
 	return rc;
 }
 
@@ -188,16 +188,16 @@ sq_checkpoint_get(struct store *s, int latest, uint64_t size, struct tlog_checkp
 	static const char op[] = "tlog checkpoint";
 	sqlite3_stmt *st = NULL;
 	int rc = latest ?
-		sqlu_preparef(s, op, &st, "SELECT size, root, note, created_at FROM log_checkpoints"
+		sqlu_cachedf(s, op, &st, "SELECT size, root, note, created_at FROM log_checkpoints"
 			      " ORDER BY size DESC LIMIT 1", "") :
-		sqlu_preparef(s, op, &st, "SELECT size, root, note, created_at FROM log_checkpoints"
+		sqlu_cachedf(s, op, &st, "SELECT size, root, note, created_at FROM log_checkpoints"
 			      " WHERE size = ?1", "i", (int64_t)size);
 
 	if (rc == 0)
 		rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
 		rc = read_checkpoint(st, out);
-	sqlite3_finalize(st);
+	sqlu_release(s, st);
 	return rc;
 }
 
@@ -207,7 +207,7 @@ sq_checkpoint_put(struct store *s, const struct tlog_checkpoint *cp)
 	static const char op[] = "tlog checkpoint put";
 	sqlite3_stmt *st = NULL;
 	struct tlog_checkpoint old;
-	int rc = sqlu_preparef(s, op, &st, "INSERT INTO log_checkpoints (size, note, created_at, root)"
+	int rc = sqlu_cachedf(s, op, &st, "INSERT INTO log_checkpoints (size, note, created_at, root)"
 			       " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (size) DO NOTHING", "iti",
 			       (int64_t)cp->size, cp->note, cp->created_at);
 
@@ -215,7 +215,7 @@ sq_checkpoint_put(struct store *s, const struct tlog_checkpoint *cp)
 		rc = bind_hash(s, st, 4, cp->root, op);
 	if (rc == 0)
 		rc = sqlu_step_done(s, st, op);
-	sqlite3_finalize(st);
+	sqlu_release(s, st);
 	/* stored now, by us or before: the root must be the same */
 	if (rc == 0)
 		rc = sq_checkpoint_get(s, 0, cp->size, &old);
@@ -231,7 +231,7 @@ sq_checkpoints_each(struct store *s, int (*cb)(const struct tlog_checkpoint *cp,
 	static const char op[] = "tlog checkpoints";
 	sqlite3_stmt *st = NULL;
 	struct tlog_checkpoint cp;
-	int rc = sqlu_preparef(s, op, &st, "SELECT size, root, note, created_at FROM log_checkpoints"
+	int rc = sqlu_cachedf(s, op, &st, "SELECT size, root, note, created_at FROM log_checkpoints"
 			       " ORDER BY size", "");
 
 	while (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
@@ -244,7 +244,7 @@ sq_checkpoints_each(struct store *s, int (*cb)(const struct tlog_checkpoint *cp,
 	}
 	if (rc == TC_ENOTFOUND)
 		rc = 0;
-	sqlite3_finalize(st);
+	sqlu_release(s, st);
 	return rc;
 }
 

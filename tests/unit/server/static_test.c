@@ -7,6 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
+#include "courses/crypto.h"
 #include "courses/errors.h"
 #include "server/static.h"
 #include "tests/tap.h"
@@ -269,6 +272,225 @@ test_site(void)
 	}
 }
 
+/* Serves PATH with Accept-Encoding AE into a fresh RESP. */
+static int
+serve_ae(const struct static_site *s, const char *path, const char *ae, const char *inm,
+	 struct http_response *resp)
+{
+	struct http_request req;
+	int rc;
+
+	http_request_init(&req, 0);
+	req.method = HTTP_GET;
+	snprintf(req.path, sizeof(req.path), "%s", path);
+	snprintf(req.accept_encoding, sizeof(req.accept_encoding), "%s", ae ? ae : "");
+	snprintf(req.if_none_match, sizeof(req.if_none_match), "%s", inm ? inm : "");
+	http_response_init(resp);
+	rc = static_serve(s, &req, resp);
+	http_request_cleanup(&req);
+	return rc;
+}
+
+/* The body of a 200 from memory as a string (copied into BUF). */
+static const char *
+body_of(const struct http_response *resp, char *buf, size_t len)
+{
+	size_t n = resp->static_len < len - 1 ? resp->static_len : len - 1;
+
+	memcpy(buf, resp->static_body ? resp->static_body : "", resp->static_body ? n : 0);
+	buf[resp->static_body ? n : 0] = '\0';
+	return buf;
+}
+
+/* The hashed URL that TEXT gives for PREFIX...SUFFIX ("/a." ".css"), or "". */
+static void
+hashed_in(const char *text, const char *prefix, const char *suffix, char *out, size_t len)
+{
+	const char *p = strstr(text, prefix);
+	size_t pl = strlen(prefix), sl = strlen(suffix);
+
+	out[0] = '\0';
+	if (!p || strspn(p + pl, "0123456789abcdef") != STATIC_HASH_LEN ||
+	    strncmp(p + pl + STATIC_HASH_LEN, suffix, sl) != 0)
+		return;
+	snprintf(out, len, "%.*s", (int)(pl + STATIC_HASH_LEN + sl), p);
+}
+
+static int
+hash_matches(const char *url, const struct http_response *resp)
+{
+	char sum[SHA256_HEX_LEN + 1];
+	const char *dot = strrchr(url, '.');
+
+	sha256_hex(resp->static_body, resp->static_len, sum);
+	return dot && dot - url > STATIC_HASH_LEN &&
+	       strncmp(dot - STATIC_HASH_LEN, sum, STATIC_HASH_LEN) == 0;
+}
+
+static void
+test_assets(void)
+{
+	static const char page[] = "<!doctype html><link rel=\"stylesheet\" href=\"/a.css\">"
+		"<script type=\"module\" src=\"/js/m.js\"></script>"
+		"<a href=\"/other.html\">x</a><a href='/a.css?x'>y</a>\n";
+	static const char m_js[] = "import \"/js/n.js\";\nconst gone = \"/nothing.js\";\n";
+	static const char n_js[] = "export const back = \"/js/m.js\";\n";
+	static const char svg[] = "<svg xmlns=\"http://www.w3.org/2000/svg\"/>";
+	char css[2048], dir[128], path[PATH_MAX], buf[8192], u_css[64], u_m[64], u_n[64], u_svg[64];
+	char outside[PATH_MAX], gz_etag[256];
+	struct static_extra extras[3];
+	struct static_site *s = NULL;
+	struct http_response resp;
+	const char *v;
+	int rc = 0;
+
+	snprintf(css, sizeof(css), "body { background: url(/img.svg) }\n");
+	while (strlen(css) < 1500)
+		strcat(css, "/* padding so that gzip pays off ............ */\n");
+	snprintf(root, sizeof(root), "/tmp/tinchi-assets-XXXXXX");
+	if (!ok(mkdtemp(root) != NULL, "temporary asset site"))
+		return;
+	snprintf(dir, sizeof(dir), "%s/js", root);
+	rc |= mkdir(dir, 0755);
+	rc |= put_file("index.html", page, strlen(page));
+	rc |= put_file("other.html", "<p>o</p>", 8);
+	rc |= put_file("a.css", css, strlen(css));
+	rc |= put_file("img.svg", svg, strlen(svg));
+	rc |= put_file("js/m.js", m_js, strlen(m_js));
+	rc |= put_file("js/n.js", n_js, strlen(n_js));
+	rc |= put_file("lib.mjs", "export default 1;\n", 18);
+	snprintf(outside, sizeof(outside), "%s-vendor.mjs", root);
+	{
+		FILE *fp = fopen(outside, "wb");
+		rc |= !fp || fputs("export default \"vendor\";\n", fp) < 0 || fclose(fp) != 0;
+	}
+	ok(rc == 0, "asset files written");
+	extras[0] = (struct static_extra){ "/vendor/lib.mjs", outside };
+	extras[1] = (struct static_extra){ "/vendor/missing.mjs", "/nonexistent/tinchi.mjs" };
+	extras[2] = (struct static_extra){ "/lib.mjs", outside };
+	is_int(static_site_load_with(root, 1024 * 1024, extras, 3, &s), 0,
+	       "loads with extras (a missing one is left out)");
+	if (!s)
+		return;
+
+	is_int(serve_ae(s, "/", NULL, NULL, &resp), 0, "index.html served");
+	body_of(&resp, buf, sizeof(buf));
+	is_str(header(&resp, "cache-control"), "no-cache", "HTML stays no-cache");
+	hashed_in(buf, "/a.", ".css", u_css, sizeof(u_css));
+	hashed_in(buf, "/js/m.", ".js", u_m, sizeof(u_m));
+	ok(u_css[0] && u_m[0], "the page names the stylesheet and the module by hash");
+	ok(strstr(buf, "\"/other.html\"") != NULL, "a link to another page stays plain");
+	ok(strstr(buf, "'/a.css?x'") == NULL && strstr(buf, ".css?x'") != NULL,
+	   "a path with a query is rewritten, the query kept");
+	http_response_cleanup(&resp);
+
+	is_int(serve_ae(s, u_css, NULL, NULL, &resp), 0, "the hashed stylesheet is served");
+	is_str(header(&resp, "cache-control"), "public, max-age=31536000, immutable",
+	       "immutable, for a year");
+	ok(hash_matches(u_css, &resp), "its name holds the hash of what is served");
+	body_of(&resp, buf, sizeof(buf));
+	hashed_in(buf, "url(/img.", ".svg", u_svg, sizeof(u_svg));
+	ok(u_svg[0], "url(...) in CSS is rewritten");
+	http_response_cleanup(&resp);
+	is_int(serve_ae(s, u_svg + 4, NULL, NULL, &resp), 0, "the image by its hashed name");
+	ok(hash_matches(u_svg + 4, &resp), "with its own hash");
+	ok(header(&resp, "vary") == NULL && header(&resp, "content-encoding") == NULL,
+	   "a file under 512 bytes is not gzipped");
+	http_response_cleanup(&resp);
+
+	is_int(serve_ae(s, u_m, NULL, NULL, &resp), 0, "the module by its hashed name");
+	body_of(&resp, buf, sizeof(buf));
+	hashed_in(buf, "\"/js/n.", ".js", u_n, sizeof(u_n));
+	ok(u_n[0], "its import is rewritten");
+	ok(strstr(buf, "\"/nothing.js\"") != NULL, "a path that is no file stays");
+	ok(hash_matches(u_m, &resp), "the module's hash covers its rewritten text");
+	http_response_cleanup(&resp);
+	is_int(serve_ae(s, u_n + 1, NULL, NULL, &resp), 0, "the imported module by its hashed name");
+	body_of(&resp, buf, sizeof(buf));
+	ok(strstr(buf, "\"/js/m.js\"") != NULL, "the reference closing a cycle stays plain");
+	http_response_cleanup(&resp);
+
+	{
+		char stale[64];
+
+		snprintf(stale, sizeof(stale), "%s", u_css);
+		stale[3] = stale[3] == '0' ? '1' : '0';
+		is_int(serve_ae(s, stale, NULL, NULL, &resp), TC_ENOTFOUND, "a stale hash is not found");
+		ok(!static_site_has(s, stale), "static_site_has agrees");
+		ok(static_site_has(s, u_css), "and knows the current one");
+		is_int(serve_ae(s, "/a.0123456789abcdef.css", NULL, NULL, &resp), TC_ENOTFOUND,
+		       "a hash of the wrong length is not found");
+		is_int(serve_ae(s, "/a.css", NULL, NULL, &resp), 0, "the plain name still answers");
+		is_str(header(&resp, "cache-control"), "public, max-age=3600", "cached an hour");
+		http_response_cleanup(&resp);
+	}
+
+	/* gzip */
+	is_int(serve_ae(s, "/a.css", "br, gzip", NULL, &resp), 0, "asked for gzip");
+	is_str(header(&resp, "content-encoding"), "gzip", "gzip it is");
+	is_str(header(&resp, "vary"), "accept-encoding", "Vary: Accept-Encoding");
+	v = header(&resp, "etag");
+	snprintf(gz_etag, sizeof(gz_etag), "%s", v ? v : "");
+	{
+		z_stream z = { 0 };
+		char plain[4096];
+
+		inflateInit2(&z, 15 + 16);
+		z.next_in = (Bytef *)resp.static_body;
+		z.avail_in = (uInt)resp.static_len;
+		z.next_out = (Bytef *)plain;
+		z.avail_out = sizeof(plain) - 1;
+		ok(inflate(&z, Z_FINISH) == Z_STREAM_END && resp.static_len < z.total_out,
+		   "a smaller gzip stream");
+		plain[z.total_out] = '\0';
+		inflateEnd(&z);
+		http_response_cleanup(&resp);
+		serve_ae(s, "/a.css", NULL, NULL, &resp);
+		ok(strcmp(plain, body_of(&resp, buf, sizeof(buf))) == 0,
+		   "that inflates to the identity body");
+		ok(header(&resp, "content-encoding") == NULL && header(&resp, "vary") != NULL,
+		   "identity without the header, still with Vary");
+		ok(header(&resp, "etag") && strcmp(header(&resp, "etag"), gz_etag) != 0,
+		   "the two have different ETags");
+		http_response_cleanup(&resp);
+	}
+	serve_ae(s, "/a.css", "gzip;q=0, identity", NULL, &resp);
+	ok(header(&resp, "content-encoding") == NULL, "gzip;q=0 refuses it");
+	http_response_cleanup(&resp);
+	serve_ae(s, "/a.css", "*", NULL, &resp);
+	is_str(header(&resp, "content-encoding"), "gzip", "* accepts it");
+	http_response_cleanup(&resp);
+	serve_ae(s, "/a.css", "gzipx, deflate", NULL, &resp);
+	ok(header(&resp, "content-encoding") == NULL, "gzipx is not gzip");
+	http_response_cleanup(&resp);
+	is_int(serve_ae(s, "/a.css", "gzip", gz_etag, &resp), 0, "revalidating the gzip form");
+	is_int(resp.status, 304, "304 for its ETag");
+	http_response_cleanup(&resp);
+
+	/* extras */
+	is_int(serve_ae(s, "/vendor/lib.mjs", NULL, NULL, &resp), 0, "an extra file is served");
+	ok(strstr(body_of(&resp, buf, sizeof(buf)), "vendor") != NULL, "with its content");
+	http_response_cleanup(&resp);
+	ok(!static_site_has(s, "/vendor/missing.mjs"), "a missing extra is left out");
+	is_int(serve_ae(s, "/lib.mjs", NULL, NULL, &resp), 0, "an extra's URL taken by the folder");
+	ok(strstr(body_of(&resp, buf, sizeof(buf)), "export default 1;") != NULL,
+	   "serves the folder's file");
+	http_response_cleanup(&resp);
+	static_site_destroy(s);
+
+	{
+		static const char *const rel[] = {
+			"index.html", "other.html", "a.css", "img.svg", "js/m.js", "js/n.js",
+			"lib.mjs", "js", "",
+		};
+		for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s", root, rel[i]);
+			remove(path);
+		}
+		unlink(outside);
+	}
+}
+
 int
 main(void)
 {
@@ -276,6 +498,7 @@ main(void)
 
 	test_dates();
 	test_site();
+	test_assets();
 	is_int(static_site_load("/nonexistent/tinchi-web", 1024, &s), TC_ENOTFOUND,
 	       "missing folder is not found");
 	ok(s == NULL, "no site on failure");

@@ -250,6 +250,53 @@ test_w3c(void)
 }
 
 /* Removes every file in DIR (checking that only .pem files are left) and DIR. */
+/* Keys are kept parsed in memory between signatures: a file replaced by
+ * another key signs with the new key, a removed file no longer signs. */
+static void
+test_cache(void)
+{
+	static const char msg[] = "kept key";
+	unsigned char pa[32], pb[32], sig[64];
+	char from[512], to[512];
+
+	is_int(keys_generate(dir, "swap", pa), 0, "key made");
+	is_int(keys_generate(dir, "swap2", pb), 0, "another key made");
+	for (int i = 0; i < 3; i++)
+		is_int(keys_sign(dir, "swap", msg, sizeof(msg) - 1, sig), 0, "signed (cached)");
+	is_int(ed25519_verify(pa, msg, sizeof(msg) - 1, sig), 0, "by the first key");
+	snprintf(from, sizeof(from), "%s/swap2.pem", dir);
+	snprintf(to, sizeof(to), "%s/swap.pem", dir);
+	ok(rename(from, to) == 0, "the file replaced by another key");
+	is_int(keys_sign(dir, "swap", msg, sizeof(msg) - 1, sig), 0, "signed after the swap");
+	is_int(ed25519_verify(pb, msg, sizeof(msg) - 1, sig), 0, "by the new key, not the kept one");
+	ok(unlink(to) == 0, "the file removed");
+	is_int(keys_sign(dir, "swap", msg, 1, sig), TC_ENOTFOUND, "a removed key no longer signs");
+	/* more keys than the cache holds all sign with their own key */
+	for (int i = 0; i < 12; i++) {
+		char name[16];
+		unsigned char p[32];
+
+		snprintf(name, sizeof(name), "many%d", i);
+		if (keys_generate(dir, name, p) || keys_sign(dir, name, msg, 3, sig) ||
+		    ed25519_verify(p, msg, 3, sig)) {
+			ok(0, "many keys sign");
+			return;
+		}
+	}
+	for (int i = 11; i >= 0; i--) {
+		char name[16];
+		unsigned char p[32];
+
+		snprintf(name, sizeof(name), "many%d", i);
+		if (keys_public(dir, name, p) || keys_sign(dir, name, msg, 3, sig) ||
+		    ed25519_verify(p, msg, 3, sig)) {
+			ok(0, "many keys sign again");
+			return;
+		}
+	}
+	ok(1, "twelve keys sign in turn with their own key");
+}
+
 static void
 cleanup(void)
 {
@@ -288,6 +335,7 @@ main(void)
 	test_sign();
 	test_bad_files();
 	test_w3c();
+	test_cache();
 	cleanup();
 	return done_testing();
 }

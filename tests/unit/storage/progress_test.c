@@ -3,7 +3,7 @@
  * folder: migration 7's tables, the read-modify-write of a progress row
  * (blank rows, saving, leaving unchanged, rolling back on an error), the
  * delivered ranges, the per-course listings, and the cascade when a unit
- * goes.
+ * goes; and store_my_courses_each (storage/courses.h).
  */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
@@ -322,6 +322,77 @@ remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 	return remove(path);
 }
 
+struct mine {
+	int n;
+	char uid[4][40];
+	int64_t at[4];
+};
+
+static int
+collect_mine(const struct course *c, int64_t enrolled_at, void *arg)
+{
+	struct mine *m = arg;
+
+	if (m->n < 4) {
+		snprintf(m->uid[m->n], sizeof(m->uid[0]), "%s", c->uid);
+		m->at[m->n] = enrolled_at;
+	}
+	m->n++;
+	return 0;
+}
+
+static int
+stop_mine(const struct course *c, int64_t enrolled_at, void *arg)
+{
+	(void)c;
+	(void)enrolled_at;
+	(void)arg;
+	return TC_ENOTFOUND;
+}
+
+/* store_my_courses_each: the courses a person is enrolled in now, latest first */
+static void
+test_my_courses(void)
+{
+	struct mine m;
+	struct course c, first;
+	int added = 0;
+
+	memset(&m, 0, sizeof(m));
+	is_int(store_my_courses_each(st, other_id, 10, collect_mine, &m), 0, "my courses of who left");
+	is_int(m.n, 0, "a course left is not listed");
+	memset(&c, 0, sizeof(c));
+	store_course_get_id(st, course_id, &first);
+	make_uid(c.uid, "0000000c", 2);
+	c.institution_id = inst_id;
+	snprintf(c.code, sizeof(c.code), "%s", "MTH102");
+	snprintf(c.title, sizeof(c.title), "%s", "Giải tích 2");
+	snprintf(c.language, sizeof(c.language), "%s", "vi");
+	c.credits_x10 = 30;
+	c.status = COURSE_DRAFT;
+	c.owner_id = person_id;
+	c.created_at = c.updated_at = NOW;
+	ok(store_course_add(st, &c, "mth102") == 0 &&
+	   store_enrol(st, c.id, person_id, NOW + 60, &added) == 0 && added, "a second course, enrolled later");
+	memset(&m, 0, sizeof(m));
+	is_int(store_my_courses_each(st, person_id, 10, collect_mine, &m), 0, "my courses");
+	ok(m.n == 2 && strcmp(m.uid[0], c.uid) == 0 && m.at[0] == NOW + 60 &&
+	   strcmp(m.uid[1], first.uid) == 0 && m.at[1] == NOW,
+	   "both, the latest enrolment first, with their enrolment times");
+	memset(&m, 0, sizeof(m));
+	store_my_courses_each(st, person_id, 1, collect_mine, &m);
+	is_int(m.n, 1, "LIMIT is kept");
+	is_int(store_my_courses_each(st, person_id, 10, stop_mine, NULL), TC_ENOTFOUND,
+	       "a callback's error stops and is returned");
+	is_int(store_my_courses_each(st, person_id, 0, collect_mine, &m), TC_EINVALID, "limit 0");
+	is_int(store_my_courses_each(st, person_id, 1001, collect_mine, &m), TC_EINVALID, "limit 1001");
+	is_int(store_my_courses_each(st, person_id, 10, NULL, NULL), TC_EINVALID, "no callback");
+	ok(store_unenrol(st, c.id, person_id, NOW + 90) == 0, "leaves the second");
+	memset(&m, 0, sizeof(m));
+	store_my_courses_each(st, person_id, 10, collect_mine, &m);
+	ok(m.n == 1 && strcmp(m.uid[0], first.uid) == 0, "only the first is left");
+}
+
 int
 main(void)
 {
@@ -343,6 +414,7 @@ main(void)
 	ok(store_schema_version(st, &v) == 0 && v >= 7, "schema at migration 7 or later");
 	test_edit();
 	test_edit_in();
+	test_my_courses();
 	store_close(st);
 	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		diag("could not remove the temporary folder");

@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# scripts/bench/issue.sh - issuing and verifying credentials, inclusion
+# proofs in a large log, bytes per credential (issue 7).
+#
+#  1. Issuing, through the real path: a fresh data folder (`tinchi migrate`),
+#     one institution with its signing key (`tinchi institution add`), a
+#     lecturer, LEARNERS (2,000) learners imported with `tinchi import
+#     learners`; scripts/bench/issue_driver.c gen then writes CREDS (20,000)
+#     completions of COURSES = CREDS / LEARNERS published courses through
+#     the store API (enrolment + store_completion_record with its
+#     course.completed outbox event, as a learner's last graded unit does).
+#     `tinchi serve` (-O2, log level info) drains the outbox at start-up
+#     with issuing_run: every event becomes a built, JCS-canonicalized,
+#     eddsa-jcs-2022-signed credential stored with its transparency log
+#     entry, the event consumed. Timed from the port file (the server is
+#     up) to the "issued N pending credential(s)" log line.
+#  2. Bytes per credential: the database (main file after a TRUNCATE
+#     checkpoint) before and after issuing, divided by the count; and the
+#     pages (dbstat) of the tables whose name begins with "credential" and
+#     their indexes, whatever columns they hold.
+#  3. Verifying: VERIFY_N (2,000) stored credentials exported (store API),
+#     then (a) the domain verification (parse, issuer did:key, di_verify of
+#     the proof, the JCS hash the log check looks up) by issue_driver verify
+#     on 1 and 2 threads, 5 s each; (b) POST /api/v1/credentials/verify over
+#     HTTP (wrk -t2 -c16, 8 s, the credentials in turn; every answer checked
+#     to be 200 and one checked to be "verified": true).
+#  4. Inclusion proofs: LOG_ENTRIES (10,000,000) more "issue" entries are
+#     appended to the same log by issue_driver logfill (store_tlog_append,
+#     100,000 per transaction); the server is restarted (its checkpoint
+#     thread signs the new size), then PROOFS (2,000) GET
+#     /log/proof?hash=... for random leaves over one keep-alive connection
+#     (client-side time), and the proof build alone (merkle_inclusion_proof
+#     over the stored subtrees) in issue_driver proof.
+# References in the same run: `openssl speed -seconds 3 ed25519` (one core)
+# and Python's sqlite3 inserting rows in batches of 5,000 (WAL,
+# synchronous=FULL).
+# Ends with one `target ...` line per goal.
+# Environment: LEARNERS, CREDS, VERIFY_N, LOG_ENTRIES, PROOFS; PERF_OUT=FILE
+# records the server with perf while it issues.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+scripts/deps.sh bench >/dev/null
+scripts/build.sh build-bench CFLAGS="-O2 -g"
+LEARNERS=${LEARNERS:-2000}
+CREDS=${CREDS:-20000}
+VERIFY_N=${VERIFY_N:-2000}
+LOG_ENTRIES=${LOG_ENTRIES:-10000000}
+PROOFS=${PROOFS:-2000}
+COURSES=$(((CREDS + LEARNERS - 1) / LEARNERS))
+bin=build-bench/tinchi
+drv=build-bench/issue_driver
+libs=$(printf 'libs:\n\t@echo $(TINCHI_LIBS)\n' | make -s -C build-bench --no-print-directory -f Makefile -f - libs)
+# shellcheck disable=SC2086
+cc -O2 -g -std=gnu11 -I. -Ibuild-bench -DHAVE_CONFIG_H -o "$drv" scripts/bench/issue_driver.c \
+	build-bench/libtinchi.a $libs
+work=$(mktemp -d /tmp/tinchi-issue.XXXXXX)
+data=$work/data
+pid=
+stop_server() {
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		pid=
+	fi
+}
+cleanup() {
+	stop_server
+	rm -rf "$work"
+}
+trap cleanup EXIT
+now() { date +%s.%N; }
+tck=$(getconf CLK_TCK)
+# CPU seconds (user + system) the process $1 used so far
+cpu_s() { awk -v t="$tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat"; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+# the database's bytes in use (after folding the WAL back)
+db_bytes() {
+	sqlite3 "$data/tinchi.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+	sqlite3 "$data/tinchi.db" "SELECT (SELECT page_count FROM pragma_page_count()) * (SELECT page_size FROM pragma_page_size()) - (SELECT freelist_count FROM pragma_freelist_count()) * (SELECT page_size FROM pragma_page_size());"
+}
+# bytes of the pages of the tables named LIKE $1 and of their indexes
+table_bytes() {
+	sqlite3 "$data/tinchi.db" "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name IN (SELECT name FROM sqlite_schema WHERE tbl_name LIKE '$1');"
+}
+start_server() {
+	rm -f "$work/port"
+	$bin serve --data "$data" --listen 127.0.0.1:0 --port-file "$work/port" --access-log off \
+		--log-level "$1" --password-cost 10 --media-jobs 1 2>"$work/serve.log" &
+	pid=$!
+	for _ in $(seq 400); do [ -s "$work/port" ] && break; sleep 0.01; done
+	[ -s "$work/port" ] || { cat "$work/serve.log" >&2; exit 1; }
+	base="http://127.0.0.1:$(cat "$work/port")"
+}
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "load average at start: $load ($(nproc) cores)"
+
+# references
+read -r ed_sign ed_verify < <(openssl speed -seconds 3 ed25519 2>/dev/null |
+	awk '/Ed25519/ && $NF ~ /^[0-9.]+$/ { print $(NF-1), $NF }' | tail -1)
+sql_ref=$(python3 - "$work/ref.db" <<'EOF'
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("PRAGMA journal_mode=WAL")
+db.execute("PRAGMA synchronous=FULL")
+db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, uid TEXT UNIQUE, body TEXT, hash TEXT)")
+rows = [("urn:uuid:%032x" % i, "x" * 600, "%064x" % (i * 7919)) for i in range(200000)]
+t0 = time.monotonic()
+for i in range(0, len(rows), 5000):
+    db.execute("BEGIN")
+    db.executemany("INSERT INTO t (uid, body, hash) VALUES (?, ?, ?)", rows[i:i + 5000])
+    db.execute("COMMIT")
+print("%.0f" % (len(rows) / (time.monotonic() - t0)))
+EOF
+)
+echo "reference: openssl speed ed25519 (one core): $ed_sign signatures/s, $ed_verify verifications/s"
+echo "reference: sqlite3 (python), 200,000 rows (uid unique, 600-byte text) in batches of 5,000: $sql_ref rows/s"
+
+# 1. issuing
+$bin migrate --data "$data" >/dev/null 2>&1
+$bin institution add BENCHU --name "Trường Đại học Thử nghiệm" --kind university --data "$data" >/dev/null
+echo 'bench-lecturer-password' | $bin person add --national-id 001000000001 --name "Giảng viên" \
+	--role lecturer --institution BENCHU --password-stdin --password-cost 10 --data "$data" >/dev/null
+python3 scripts/bench/gen_learners.py "$LEARNERS" --seed 7 >"$work/learners.csv"
+$bin import learners "$work/learners.csv" --institution BENCHU --data "$data" >/dev/null 2>&1
+t0=$(now)
+$drv gen "$data" BENCHU 001000000001 "$COURSES" "$CREDS" >/dev/null
+echo "setup: $LEARNERS learners, $COURSES courses, $CREDS completions with their outbox events written in $(secs "$t0" "$(now)") s"
+bytes0=$(db_bytes)
+
+perfpid=
+start_server info
+t0=$(now)
+if [ -n "${PERF_OUT:-}" ]; then
+	perf record -F 999 -g -p "$pid" -o "$PERF_OUT" 2>/dev/null &
+	perfpid=$!
+fi
+for _ in $(seq 60000); do
+	grep -q 'pending credential\|issuing pending credentials' "$work/serve.log" && break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.01
+done
+t1=$(now)
+issue_cpu=$(cpu_s "$pid")
+if [ -n "$perfpid" ]; then
+	kill -INT "$perfpid"
+	wait "$perfpid" || true
+fi
+issued=$(sed -n 's/.*issued \([0-9]*\) pending credential.*/\1/p' "$work/serve.log" | tail -1)
+issued=${issued:-0}
+grep 'issuing pending credentials' "$work/serve.log" >&2 || true
+issue_s=$(secs "$t0" "$t1")
+issue_rate=$(awk -v n="$issued" -v s="$issue_s" 'BEGIN { printf "%.0f", n / s }')
+echo "issuing: $issued of $CREDS outbox events issued by issuing_run at start-up in $issue_s s: $issue_rate credentials/s"
+cpu_rate=$(awk -v n="$issued" -v s="$issue_cpu" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')
+echo "  the server used $issue_cpu CPU seconds: $cpu_rate credentials per CPU-second (2 cores: at most twice that)"
+echo "  ratios: $(awk -v r="$issue_rate" -v s="$ed_sign" -v q="$sql_ref" 'BEGIN { printf "%.2f of one core'"'"'s Ed25519 signing, %.2f of the sqlite3 batched insert rate", r / s, r / q }')"
+
+# 3. verifying (the server is up; wait for a checkpoint covering every credential)
+for _ in $(seq 200); do
+	size=$(curl -sf "$base/log/checkpoint" | sed -n 2p || true)
+	[ -n "$size" ] && [ "$size" -ge "$issued" ] && break
+	sleep 0.05
+done
+$drv export "$data" "$VERIFY_N" "$work/creds.jsonl" BENCHU
+nv=$(wc -l <"$work/creds.jsonl")
+one=$(head -1 "$work/creds.jsonl")
+verdict=$(printf '{"credential":%s}' "$one" | curl -sf -H 'Content-Type: application/json' \
+	--data-binary @- "$base/api/v1/credentials/verify" |
+	python3 -c 'import json,sys; d=json.load(sys.stdin); print("true" if d["verified"] else "false " + json.dumps(d["checks"]))')
+echo "verify over HTTP of one stored credential: verified $verdict"
+read -r _ _ v1n v1s v1f < <($drv verify "$work/creds.jsonl" 5 1)
+read -r _ _ v2n v2s v2f < <($drv verify "$work/creds.jsonl" 5 2)
+v1=$(awk -v n="$v1n" -v s="$v1s" 'BEGIN { printf "%.0f", n / s }')
+v2=$(awk -v n="$v2n" -v s="$v2s" 'BEGIN { printf "%.0f", n / s }')
+cat >"$work/verify.lua" <<EOF
+local bodies = {}
+for line in io.lines("$work/creds.jsonl") do
+	bodies[#bodies + 1] = '{"credential":' .. line .. '}'
+end
+local i = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+	i = i % #bodies + 1
+	return wrk.format(nil, "/api/v1/credentials/verify", nil, bodies[i])
+end
+EOF
+c0=$(cpu_s "$pid")
+wrk -t2 -c16 -d8s -s "$work/verify.lua" "$base" >"$work/wrk.out" 2>&1 || true
+vcpu=$(awk -v a="$c0" -v b="$(cpu_s "$pid")" 'BEGIN { printf "%.2f", b - a }')
+vh=$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$work/wrk.out")
+bad=$(awk '/Non-2xx/ { print $NF }' "$work/wrk.out")
+bad=${bad:-0}
+[ "$verdict" = true ] || bad=$((bad + 1))
+vlat=$(awk '/^    Latency/ { print $2 }' "$work/wrk.out")
+echo "verify (domain: parse, did:key, di_verify, JCS hash) of $nv credentials in turn: $v1 /s on 1 thread, $v2 /s on 2 threads ($((v1f + v2f)) failed)"
+echo "  ratio to openssl's Ed25519 verifications (one core): $(awk -v a="$v1" -v b="$ed_verify" 'BEGIN { printf "%.2f", a / b }')"
+echo "verify over HTTP (POST /api/v1/credentials/verify, wrk -t2 -c16 8 s): $vh /s, mean latency $vlat, $bad answers not 2xx"
+echo "  the server used $vcpu CPU seconds in the 8 s ($(awk -v r="$vh" -v c="$vcpu" 'BEGIN { printf "%.0f", (c > 0 ? r * 8 / c : 0) }') verifications per CPU-second; it verifies on its one service thread)"
+stop_server
+
+# 2. bytes per credential
+bytes1=$(db_bytes)
+cred_tables=$(table_bytes 'credential%')
+log_tables=$(( $(table_bytes 'log_leaves') + $(table_bytes 'log_nodes') ))
+per_cred=$(awk -v a="$bytes0" -v b="$bytes1" -v n="$issued" 'BEGIN { printf "%.0f", (b - a) / n }')
+per_cred_t=$(awk -v a="$cred_tables" -v n="$issued" 'BEGIN { printf "%.0f", a / n }')
+per_cred_l=$(awk -v a="$log_tables" -v n="$issued" 'BEGIN { printf "%.0f", a / n }')
+avg_json=$(awk '{ n++; s += length($0) } END { printf "%.0f", s / n }' "$work/creds.jsonl")
+echo "storage: the database grew by $((bytes1 - bytes0)) bytes for $issued credentials: $per_cred bytes each" \
+	"(credential tables + indexes $per_cred_t, log leaves + subtrees $per_cred_l; the signed JCS text is $avg_json bytes)"
+gb20m=$(awk -v b="$per_cred" 'BEGIN { printf "%.1f", b * 20e6 / 1e9 }')
+echo "  20 million credentials: about $gb20m GB"
+
+# 4. inclusion proofs in a log of LOG_ENTRIES more entries
+t0=$(now)
+read -r _ _ fill_s < <($drv logfill "$data" "$LOG_ENTRIES")
+echo "log: $LOG_ENTRIES entries appended through store_tlog_append in $fill_s s" \
+	"($(awk -v n="$LOG_ENTRIES" -v s="$fill_s" 'BEGIN { printf "%.0f", n / s }') entries/s)"
+start_server warn
+for _ in $(seq 600); do
+	size=$(curl -sf "$base/log/checkpoint" | sed -n 2p || true)
+	[ -n "$size" ] && [ "$size" -ge $((issued + LOG_ENTRIES)) ] && break
+	sleep 0.1
+done
+echo "log: checkpoint of $size leaves signed $(secs "$t0" "$(now)") s after the fill began"
+read -r _ psize pn pmean pp99 tmean tp99 < <($drv proof "$data" "$PROOFS")
+idx=()
+for _ in $(seq 20); do idx+=("$(( (RANDOM * 32768 + RANDOM) % psize ))"); done
+for i in "${idx[@]}"; do $drv subject "$data" "$i"; done >"$work/subjects"
+http=$(python3 - "$base" "$work/subjects" "$PROOFS" <<'EOF'
+import http.client, json, sys, time, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+subjects = [l.strip() for l in open(sys.argv[2]) if l.strip()]
+n = int(sys.argv[3])
+c = http.client.HTTPConnection(u.hostname, u.port)
+times, bad = [], 0
+for i in range(n):
+    s = subjects[i % len(subjects)]
+    t0 = time.perf_counter()
+    c.request("GET", "/log/proof?hash=" + s)
+    r = c.getresponse()
+    body = r.read()
+    times.append((time.perf_counter() - t0) * 1000)
+    if r.status != 200 or not json.loads(body).get("proof"):
+        bad += 1
+times.sort()
+print("%.3f %.3f %d" % (sum(times) / len(times), times[int(len(times) * 0.99)], bad))
+EOF
+)
+read -r hmean hp99 hbad <<<"$http"
+stop_server
+echo "inclusion proof at $psize leaves: build alone $pmean us mean, $pp99 us p99 ($pn random leaves, each checked against the root)"
+echo "  the same, each proof in one read transaction: $tmean us mean, $tp99 us p99"
+echo "  GET /log/proof?hash=... (one keep-alive connection, client time, $PROOFS requests): $hmean ms mean, $hp99 ms p99, $hbad failed"
+echo
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "target issue_rate: $issue_rate credentials/s (goal >= 5000) $( [ "$issued" -eq "$CREDS" ] && awk -v v="$issue_rate" 'BEGIN { print (v >= 5000) ? "ok" : "short" }' || echo short)"
+echo "target verify_rate: $v2 verifications/s (goal >= 5000) $( [ "$((v1f + v2f))" -eq 0 ] && awk -v v="$v2" 'BEGIN { print (v >= 5000) ? "ok" : "short" }' || echo short)"
+echo "target verify_http_rate: $vh verifications/s (goal >= 5000) $( [ "$bad" -eq 0 ] && awk -v v="$vh" 'BEGIN { print (v >= 5000) ? "ok" : "short" }' || echo short)"
+echo "target inclusion_proof_10m: $pp99 us p99 at $psize leaves (goal < 1000) $(awk -v v="$pp99" -v n="$psize" 'BEGIN { print (v < 1000 && n >= 10000000) ? "ok" : "short" }')"
+echo "target log_proof_http_10m: $hp99 ms p99 (goal < 1) $( [ "$hbad" -eq 0 ] && awk -v v="$hp99" -v n="$psize" 'BEGIN { print (v < 1 && n >= 10000000) ? "ok" : "short" }' || echo short)"
+echo "target bytes_per_credential: $per_cred bytes (20 million: $gb20m GB; goal: a few GB) $(awk -v v="$gb20m" 'BEGIN { print (v <= 5) ? "ok" : "short" }')"

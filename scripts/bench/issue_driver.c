@@ -1,0 +1,610 @@
+/*
+ * issue_driver.c - the C half of scripts/bench/issue.sh, linked against
+ * libtinchi.a (issue.sh compiles it with the -O2 build's flags).
+ *
+ *   issue_driver gen DATA INSTITUTION LECTURER_NID COURSES N
+ *       COURSES published courses (owner the lecturer), then N completions
+ *       of the institution's learners (enrolment + store_completion_record
+ *       with its course.completed outbox event, as api_completion.c writes
+ *       them), 5,000 per transaction. Every completion passes.
+ *   issue_driver export DATA N OUT INSTITUTION
+ *       up to N stored credentials (store_credentials_each per person), one
+ *       JCS text a line, into OUT.
+ *   issue_driver verify FILE SECONDS THREADS
+ *       the domain verification of every credential of FILE in turn (parse,
+ *       did:key of the issuer, di_verify of the eddsa-jcs-2022 proof, the
+ *       JCS hash the log check looks up) by THREADS threads for SECONDS:
+ *       prints "verify THREADS COUNT SECONDS FAILED".
+ *   issue_driver logfill DATA N
+ *       appends N "issue" entries (random credential hashes) to the
+ *       transparency log through store_tlog_append, 100,000 per transaction;
+ *       prints "logfill N SECONDS".
+ *   issue_driver proof DATA COUNT
+ *       COUNT inclusion proofs of random leaves at the log's current size
+ *       (merkle_inclusion_proof over the stored subtrees, then checked
+ *       against the root): "proof SIZE COUNT MEAN_US P99_US TX_MEAN_US TX_P99_US",
+ *       the last two with each proof inside one read transaction.
+ *   issue_driver subject DATA INDEX
+ *       the subject (credential hash) of leaf INDEX.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "courses/course.h"
+#include "courses/crypto.h"
+#include "courses/dataintegrity.h"
+#include "courses/did.h"
+#include "courses/dynbuf.h"
+#include "courses/errors.h"
+#include "courses/identity.h"
+#include "courses/jcs.h"
+#include "courses/merkle.h"
+#include "courses/tlog_entry.h"
+#include "storage/completion.h"
+#include "storage/courses.h"
+#include "storage/credentials.h"
+#include "storage/identity.h"
+#include "storage/store.h"
+#include "storage/store_sqlite.h"
+#include "storage/tlog.h"
+
+static double
+now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void
+die(const char *what, int rc)
+{
+	fprintf(stderr, "issue_driver: %s: %s\n", what, tc_strerror(rc));
+	exit(1);
+}
+
+static struct store *
+open_store(const char *data)
+{
+	struct store *s = NULL;
+	int rc = store_open(data, &s);
+
+	if (rc)
+		die("store_open", rc);
+	store_set_busy_timeout(s, 60000);
+	return s;
+}
+
+/* ---- gen ---- */
+
+struct ids {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static int
+add_learner(const struct person *p, const struct membership *m, void *arg)
+{
+	struct ids *l = arg;
+
+	(void)m;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 1024;
+		if (!(l->v = realloc(l->v, l->cap * sizeof(*l->v))))
+			return TC_ENOMEM;
+	}
+	l->v[l->n++] = p->id;
+	return 0;
+}
+
+static int
+cmd_gen(int argc, char **argv)
+{
+	struct store *s;
+	struct institution inst;
+	struct person lect, learner;
+	struct ids learners = { 0 };
+	struct course *courses;
+	long nc, n;
+	int64_t after = 0, now = (int64_t)time(NULL);
+	int rc;
+
+	if (argc != 7)
+		return 2;
+	nc = atol(argv[5]);
+	n = atol(argv[6]);
+	s = open_store(argv[2]);
+	store_set_bulk(s, 1);
+	if ((rc = store_institution_get(s, argv[3], &inst)))
+		die("institution", rc);
+	if ((rc = store_person_get_by_nid(s, argv[4], &lect)))
+		die("lecturer", rc);
+	do {
+		size_t before = learners.n;
+
+		if ((rc = store_members_each(s, inst.id, ROLE_LEARNER, after, 10000, add_learner,
+					     &learners)))
+			die("learners", rc);
+		if (learners.n == before)
+			break;
+		after = learners.v[learners.n - 1];
+	} while (1);
+	if (learners.n == 0 || (long)learners.n * nc < n) {
+		fprintf(stderr, "issue_driver: %zu learners x %ld courses < %ld completions\n",
+			learners.n, nc, n);
+		return 1;
+	}
+	if (!(courses = calloc((size_t)nc, sizeof(*courses))))
+		die("courses", TC_ENOMEM);
+	if ((rc = store_begin(s)))
+		die("begin", rc);
+	for (long i = 0; i < nc; i++) {
+		struct course *c = &courses[i];
+
+		if ((rc = uuid_v4(c->uid)))
+			die("uuid", rc);
+		c->institution_id = inst.id;
+		snprintf(c->code, sizeof(c->code), "BENCH%03ld", i + 1);
+		snprintf(c->title, sizeof(c->title), "Giải tích %ld (học phần thử nghiệm)", i + 1);
+		snprintf(c->description, sizeof(c->description), "Học phần số %ld của đợt thử"
+			 " nghiệm cấp chứng chỉ.", i + 1);
+		snprintf(c->language, sizeof(c->language), "vi");
+		c->credits_x10 = 30;
+		snprintf(c->level, sizeof(c->level), "undergraduate-1");
+		c->status = COURSE_PUBLISHED;
+		snprintf(c->starts_on, sizeof(c->starts_on), "2026-09-01");
+		snprintf(c->ends_on, sizeof(c->ends_on), "2026-12-31");
+		c->owner_id = lect.id;
+		c->created_at = c->updated_at = now;
+		if ((rc = store_course_add(s, c, c->code)))
+			die("course add", rc);
+	}
+	if ((rc = store_commit(s)))
+		die("commit", rc);
+	for (long k = 0; k < n; k++) {
+		struct course *c = &courses[(k / (long)learners.n) % nc];
+		struct completion_rec cr = { 0 };
+		char at[32], *payload;
+		int grade = 500 + (int)(k * 37 % 501), made = 0, added = 0;
+		time_t tt = (time_t)now;
+		struct tm tm;
+		json_t *o;
+
+		if (k % 5000 == 0 && (rc = store_begin(s)))
+			die("begin", rc);
+		if ((rc = store_person_get(s, learners.v[k % (long)learners.n], &learner)))
+			die("learner", rc);
+		if ((rc = store_enrol(s, c->id, learner.id, now, &added)))
+			die("enrol", rc);
+		gmtime_r(&tt, &tm);
+		strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		/* the event as api_completion.c's event_text writes it */
+		o = json_pack("{s:s, s:s, s:f, s:b, s:s, s:s, s:f, s:I, s:s}",
+			      "type", "course.completed", "course", c->uid,
+			      "grade", grade / 100.0, "passed", 1, "learner", learner.uid,
+			      "full_name", learner.full_name, "percent", grade / 10.0,
+			      "rules_version", (json_int_t)0, "completed_at", at);
+		payload = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12)) : NULL;
+		json_decref(o);
+		if (!payload)
+			die("payload", TC_ENOMEM);
+		cr.course_id = c->id;
+		cr.person_id = learner.id;
+		cr.grade_x100 = grade;
+		cr.percent_x10 = grade;
+		cr.passed = 1;
+		cr.completed_at = now;
+		cr.evidence = "{\"units\":[]}";
+		rc = store_completion_record(s, &cr, "course.completed", payload, &made);
+		free(payload);
+		if (rc)
+			die("completion", rc);
+		if ((k % 5000 == 4999 || k == n - 1) && (rc = store_commit(s)))
+			die("commit", rc);
+	}
+	store_set_bulk(s, 0);
+	printf("gen %ld courses %ld completions %zu learners\n", nc, n, learners.n);
+	free(courses);
+	free(learners.v);
+	store_close(s);
+	return 0;
+}
+
+/* ---- export ---- */
+
+struct exp {
+	FILE *f;
+	long left;
+};
+
+static int
+put_cred(const struct credential_rec *c, void *arg)
+{
+	struct exp *e = arg;
+
+	if (e->left <= 0 || !c->json)
+		return 0;
+	fprintf(e->f, "%s\n", c->json);
+	e->left--;
+	return 0;
+}
+
+static int
+collect_people(const struct person *p, const struct membership *m, void *arg)
+{
+	return add_learner(p, m, arg);
+}
+
+static int
+cmd_export(int argc, char **argv)
+{
+	struct store *s;
+	struct institution inst;
+	struct ids people = { 0 };
+	struct exp e;
+	int64_t after = 0;
+	int rc;
+
+	if (argc != 6)
+		return 2;
+	s = open_store(argv[2]);
+	e.left = atol(argv[3]);
+	if (!(e.f = fopen(argv[4], "w")))
+		die(argv[4], TC_EIO);
+	if ((rc = store_institution_get(s, argv[5], &inst)))
+		die("institution", rc);
+	do {
+		size_t before = people.n;
+
+		if ((rc = store_members_each(s, inst.id, ROLE_LEARNER, after, 10000, collect_people,
+					     &people)))
+			die("learners", rc);
+		if (people.n == before)
+			break;
+		after = people.v[people.n - 1];
+	} while (1);
+	for (size_t i = 0; i < people.n && e.left > 0; i++)
+		if ((rc = store_credentials_each(s, people.v[i], put_cred, &e)))
+			die("credentials", rc);
+	fclose(e.f);
+	free(people.v);
+	store_close(s);
+	return 0;
+}
+
+/* ---- verify ---- */
+
+struct vjob {
+	char **lines;
+	size_t n;
+	double seconds;
+	long count, failed;
+	unsigned start;
+};
+
+static int
+verify_one(const char *text)
+{
+	json_t *doc = json_loads(text, 0, NULL), *iss;
+	struct di_verify_options opt = { 0 };
+	struct di_result res = { 0 };
+	unsigned char pub[32], h[32];
+	const char *issuer;
+	struct dynbuf b;
+	int rc = TC_EINVALID;
+
+	if (!doc)
+		return rc;
+	iss = json_object_get(doc, "issuer");
+	issuer = json_string_value(json_object_get(iss, "id"));
+	if (!issuer)
+		issuer = json_string_value(iss);
+	if (issuer && did_key_to_ed25519(issuer, pub) == 0) {
+		opt.public_key = pub;
+		opt.proof_purpose = "assertionMethod";
+		rc = di_verify(doc, &opt, &res);
+	}
+	if (rc == 0) {	/* the hash the log check looks up */
+		dynbuf_init(&b, 1 << 24);
+		rc = jcs_canonicalize(doc, &b);
+		if (rc == 0)
+			sha256_raw(b.data, b.len, h);
+		dynbuf_cleanup(&b);
+	}
+	json_decref(doc);
+	return rc;
+}
+
+static void *
+verify_thread(void *arg)
+{
+	struct vjob *j = arg;
+	double end = now_s() + j->seconds;
+	size_t i = j->start;
+
+	while (now_s() < end) {
+		for (int k = 0; k < 16; k++, i++) {
+			if (verify_one(j->lines[i % j->n]))
+				j->failed++;
+			j->count++;
+		}
+	}
+	return NULL;
+}
+
+static int
+cmd_verify(int argc, char **argv)
+{
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0, n = 0, room = 0;
+	char **lines = NULL;
+	ssize_t len;
+	int threads;
+	double secs, t0;
+	long count = 0, failed = 0;
+
+	if (argc != 5)
+		return 2;
+	if (!(f = fopen(argv[2], "r")))
+		die(argv[2], TC_EIO);
+	while ((len = getline(&line, &cap, f)) > 0) {
+		if (line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		if (n == room && !(lines = realloc(lines, (room = room ? room * 2 : 1024) *
+						   sizeof(*lines))))
+			die("lines", TC_ENOMEM);
+		lines[n++] = strdup(line);
+	}
+	free(line);
+	fclose(f);
+	if (n == 0)
+		die("no credentials", TC_EINVALID);
+	secs = atof(argv[3]);
+	threads = atoi(argv[4]);
+	{
+		pthread_t th[64];
+		struct vjob j[64];
+
+		if (threads < 1 || threads > 64)
+			return 2;
+		t0 = now_s();
+		for (int i = 0; i < threads; i++) {
+			j[i] = (struct vjob){ lines, n, secs, 0, 0, (unsigned)(i * n / threads) };
+			pthread_create(&th[i], NULL, verify_thread, &j[i]);
+		}
+		for (int i = 0; i < threads; i++) {
+			pthread_join(th[i], NULL);
+			count += j[i].count;
+			failed += j[i].failed;
+		}
+		printf("verify %d %ld %.3f %ld\n", threads, count, now_s() - t0, failed);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+	return 0;
+}
+
+/* ---- logfill, proof ---- */
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t
+next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+#define FILL_TX 100000
+
+static int
+cmd_logfill(int argc, char **argv)
+{
+	struct store *s;
+	long n, done = 0;
+	char **entries, **subjects;
+	double t0;
+	int rc;
+
+	if (argc != 4)
+		return 2;
+	n = atol(argv[3]);
+	/* not in bulk mode: with millions of rows the WAL would hold every
+	 * rewritten index page; checkpoints as it goes keep it small */
+	s = open_store(argv[2]);
+	/* the subject index takes random keys: keep its pages in memory (1 GiB) */
+	sqlite3_exec(store_sqlite_db(s), "PRAGMA cache_size = -1048576", NULL, NULL, NULL);
+	entries = calloc(FILL_TX, sizeof(*entries));
+	subjects = calloc(FILL_TX, sizeof(*subjects));
+	if (!entries || !subjects)
+		die("logfill", TC_ENOMEM);
+	for (int i = 0; i < FILL_TX; i++) {
+		entries[i] = malloc(TLOG_ENTRY_MAX + 1);
+		subjects[i] = malloc(TLOG_SUBJECT_MAX + 1);
+		if (!entries[i] || !subjects[i])
+			die("logfill", TC_ENOMEM);
+	}
+	t0 = now_s();
+	while (done < n) {
+		long m = n - done < FILL_TX ? n - done : FILL_TX;
+		uint64_t first = 0;
+
+		for (long i = 0; i < m; i++) {
+			unsigned char h[32];
+			char hex[65], why[160];
+			struct dynbuf b;
+
+			for (int k = 0; k < 4; k++) {
+				uint64_t r = next_rand();
+
+				memcpy(h + 8 * k, &r, 8);
+			}
+			for (int k = 0; k < 32; k++)
+				snprintf(hex + 2 * k, 3, "%02x", h[k]);
+			snprintf(subjects[i], TLOG_SUBJECT_MAX + 1, "sha256:%s", hex);
+			dynbuf_init(&b, TLOG_ENTRY_MAX);
+			rc = tlog_entry_make("issue", subjects[i],
+					     "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+					     "2026-11-30T12:00:00Z", &b, why, sizeof(why));
+			if (rc || !dynbuf_str(&b)) {
+				fprintf(stderr, "issue_driver: entry: %s\n", why);
+				return 1;
+			}
+			snprintf(entries[i], TLOG_ENTRY_MAX + 1, "%s", dynbuf_str(&b));
+			dynbuf_cleanup(&b);
+		}
+		if ((rc = store_begin(s)) ||
+		    (rc = store_tlog_append(s, (const char *const *)entries,
+					    (const char *const *)subjects, (size_t)m, &first)) ||
+		    (rc = store_commit(s)))
+			die("append", rc);
+		done += m;
+	}
+	printf("logfill %ld %.3f\n", n, now_s() - t0);
+	for (int i = 0; i < FILL_TX; i++) {
+		free(entries[i]);
+		free(subjects[i]);
+	}
+	free(entries);
+	free(subjects);
+	store_close(s);
+	return 0;
+}
+
+static int
+cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+cmd_proof(int argc, char **argv)
+{
+	struct store *s;
+	struct merkle_source src;
+	unsigned char proof[MERKLE_PROOF_MAX][MERKLE_HASH_LEN], root[MERKLE_HASH_LEN];
+	uint64_t size = 0;
+	long count;
+	double *t, sum = 0;
+	int rc;
+
+	if (argc != 4)
+		return 2;
+	count = atol(argv[3]);
+	s = open_store(argv[2]);
+	if ((rc = store_tlog_size(s, &size)) || size == 0)
+		die("size", rc ? rc : TC_ENOTFOUND);
+	store_tlog_source(s, &src);
+	if ((rc = merkle_root(&src, size, root)))
+		die("root", rc);
+	if (!(t = calloc((size_t)count, sizeof(*t))))
+		die("proof", TC_ENOMEM);
+	for (long i = 0; i < count; i++) {
+		uint64_t idx = next_rand() % size;
+		unsigned char leaf[MERKLE_HASH_LEN];
+		size_t n = 0;
+		double t0 = now_s();
+
+		if ((rc = merkle_inclusion_proof(&src, idx, size, proof, &n)))
+			die("inclusion proof", rc);
+		t[i] = (now_s() - t0) * 1e6;
+		sum += t[i];
+		if ((rc = store_tlog_leaf_hash(s, idx, leaf)) ||
+		    merkle_check_inclusion(idx, size, leaf, proof, n, root) != 0)
+			die("the proof does not verify", rc ? rc : TC_EINVALID);
+	}
+	qsort(t, (size_t)count, sizeof(*t), cmp_d);
+	printf("proof %llu %ld %.1f %.1f", (unsigned long long)size, count, sum / count,
+	       t[(size_t)(count * 0.99)]);
+	/* the same inside one read transaction (one snapshot, no lock per read) */
+	sum = 0;
+	for (long i = 0; i < count; i++) {
+		uint64_t idx = next_rand() % size;
+		size_t n = 0;
+		double t0 = now_s();
+
+		sqlite3_exec(store_sqlite_db(s), "BEGIN", NULL, NULL, NULL);
+		rc = merkle_inclusion_proof(&src, idx, size, proof, &n);
+		sqlite3_exec(store_sqlite_db(s), "COMMIT", NULL, NULL, NULL);
+		if (rc)
+			die("inclusion proof", rc);
+		t[i] = (now_s() - t0) * 1e6;
+		sum += t[i];
+	}
+	qsort(t, (size_t)count, sizeof(*t), cmp_d);
+	printf(" %.1f %.1f\n", sum / count, t[(size_t)(count * 0.99)]);
+	free(t);
+	store_close(s);
+	return 0;
+}
+
+struct subj {
+	char *out;
+};
+
+static int
+leaf_subject(uint64_t index, const char *entry, const unsigned char h[32], void *arg)
+{
+	json_t *o = json_loads(entry, 0, NULL);
+	const char *v = json_string_value(json_object_get(o, "hash"));
+
+	(void)index;
+	(void)h;
+	if (v)
+		printf("%s\n", v);
+	json_decref(o);
+	(void)arg;
+	return 0;
+}
+
+static int
+cmd_subject(int argc, char **argv)
+{
+	struct store *s;
+	uint64_t idx;
+	int rc;
+
+	if (argc != 4)
+		return 2;
+	idx = strtoull(argv[3], NULL, 10);
+	s = open_store(argv[2]);
+	if ((rc = store_tlog_leaves_each(s, idx, idx + 1, leaf_subject, NULL)))
+		die("leaf", rc);
+	store_close(s);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	int rc = 2;
+
+	if (argc >= 2 && strcmp(argv[1], "gen") == 0)
+		rc = cmd_gen(argc, argv);
+	else if (argc >= 2 && strcmp(argv[1], "export") == 0)
+		rc = cmd_export(argc, argv);
+	else if (argc >= 2 && strcmp(argv[1], "verify") == 0)
+		rc = cmd_verify(argc, argv);
+	else if (argc >= 2 && strcmp(argv[1], "logfill") == 0)
+		rc = cmd_logfill(argc, argv);
+	else if (argc >= 2 && strcmp(argv[1], "proof") == 0)
+		rc = cmd_proof(argc, argv);
+	else if (argc >= 2 && strcmp(argv[1], "subject") == 0)
+		rc = cmd_subject(argc, argv);
+	if (rc == 2)
+		fprintf(stderr, "usage: see the comment at the top of scripts/bench/issue_driver.c\n");
+	return rc;
+}

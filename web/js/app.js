@@ -1,0 +1,347 @@
+// app.js - the shell of the web front end: a hash router (#/..., so every
+// page is index.html and the server needs no fallback), the navigation,
+// the language switch, and the public and learner pages. Lecture, document
+// and quiz pages are in /js/learn.js, loaded when first needed.
+import { h, put, field } from "/js/dom.js";
+import { t, load, saved, save, lang, number, date } from "/js/i18n.js";
+import * as api from "/js/api.js";
+import { say, errorBox } from "/js/ui.js";
+
+const main = document.getElementById("main");
+const nav = document.getElementById("nav");
+const langBtn = document.getElementById("lang");
+let leaving = null;		// cleanup of the page shown (stops a player, a timer)
+
+function link(href, key, attrs) {
+  return h("a", Object.assign({ href }, attrs || {}), t(key));
+}
+
+function renderNav() {
+  const here = location.hash || "#/";
+  const items = [["#/", "nav.catalog"]];
+  if (api.me) items.push(["#/my", "nav.my"], ["#/credits", "nav.credits"]);
+  else items.push(["#/signin", "nav.signin"], ["#/activate", "nav.activate"]);
+  put(nav, h("ul", {}, items.map(([href, key]) =>
+    h("li", {}, link(href, key, { "aria-current": here === href ? "page" : null }))),
+    api.me ? h("li", {}, h("button", { type: "button", class: "linkish", id: "signout",
+      onclick: async () => { await api.signOut(); location.hash = "#/"; renderNav(); } },
+      t("nav.signout"))) : null));
+  langBtn.textContent = t("lang.other");
+  langBtn.setAttribute("lang", lang === "vi" ? "en" : "vi");
+}
+
+// Marked search results: the server's highlight.title is escaped text with
+// <mark> around the matched words; only text and <mark> are taken from it.
+function marked(html, plain) {
+  if (!html) return plain;
+  const doc = new DOMParser().parseFromString("<p>" + html + "</p>", "text/html");
+  const out = [];
+  for (const n of doc.body.firstChild.childNodes) {
+    if (n.nodeType === 3) out.push(n.textContent);
+    else if (n.nodeName === "MARK") out.push(h("mark", {}, n.textContent));
+    else out.push(n.textContent);
+  }
+  return out;
+}
+
+function credits(c) {
+  return t("course.credits", { n: c.credits });
+}
+
+// ---- catalog --------------------------------------------------------------
+
+async function catalogPage(params) {
+  const q = h("input", { type: "search", name: "q", value: params.get("q") || "",
+    autocomplete: "off" });
+  const language = h("select", { name: "language" },
+    h("option", { value: "" }, t("catalog.anyLanguage")),
+    h("option", { value: "vi" }, t("catalog.vi")),
+    h("option", { value: "en" }, t("catalog.en")));
+  language.value = params.get("language") || "";
+  const inst = h("select", { name: "institution" }, h("option", { value: "" }, t("catalog.anyInstitution")));
+  const cr = h("select", { name: "credits" }, h("option", { value: "" }, t("catalog.anyCredits")),
+    ["1", "2", "3", "4", "5"].map((n) => h("option", { value: n }, t("course.credits", { n }))));
+  cr.value = params.get("credits") || "";
+  const list = h("ul", { class: "cards", id: "results", "aria-live": "polite" });
+  const more = h("button", { type: "button", hidden: true }, t("catalog.more"));
+  const form = h("form", { role: "search", class: "filters" },
+    field(t("catalog.search"), q, t("catalog.searchHint")),
+    field(t("catalog.language"), language), field(t("catalog.institution"), inst),
+    field(t("catalog.credits"), cr),
+    h("button", { type: "submit" }, t("catalog.go")));
+  put(main, h("h1", {}, t("catalog.title")), form, list, more);
+  api.call("GET", "/api/v1/institutions").then((j) => {
+    for (const i of j.institutions || j) inst.append(h("option", { value: i.code }, i.name));
+    inst.value = params.get("institution") || "";
+  }).catch(() => {});
+
+  let after = null;
+  async function fetchPage(first) {
+    const sp = new URLSearchParams();
+    for (const [k, el] of [["q", q], ["language", language], ["credits", cr]])
+      if (el.value.trim()) sp.set(k, el.value.trim());
+    /* until the institutions are listed, the one in the address */
+    const iv = inst.options.length > 1 ? inst.value : params.get("institution") || "";
+    if (iv) sp.set("institution", iv);
+    sp.set("limit", "20");
+    if (!first && after) sp.set("after", after);
+    try {
+      const j = await api.call("GET", "/api/v1/courses?" + sp);
+      if (first) list.replaceChildren();
+      for (const c of j.courses) {
+        list.append(h("li", { class: "card" },
+          h("h2", {}, h("a", { href: "#/course/" + c.uid }, marked(c.highlight && c.highlight.title, c.title))),
+          h("p", { class: "meta" }, [c.code, c.institution && (c.institution.name || c.institution.code),
+            credits(c)].filter(Boolean).join(" \u00b7 "))));
+      }
+      if (first && !j.courses.length) list.append(h("li", { class: "empty" }, t("catalog.none")));
+      after = j.next || null;
+      more.hidden = !after;
+      say(t("catalog.found", { n: list.querySelectorAll(".card").length }));
+    } catch (e) {
+      list.replaceChildren(h("li", {}, errorBox(e)));
+    }
+  }
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const sp = new URLSearchParams();
+    for (const el of [q, language, inst, cr]) if (el.value.trim()) sp.set(el.name, el.value.trim());
+    history.replaceState(null, "", "#/" + (sp.toString() ? "?" + sp : ""));
+    fetchPage(true);
+  });
+  more.addEventListener("click", () => fetchPage(false));
+  await fetchPage(true);
+}
+
+// ---- course ---------------------------------------------------------------
+
+const KINDS = ["video", "document", "text", "quiz"];
+
+async function coursePage(uid) {
+  let c;
+  try {
+    c = await api.call("GET", "/api/v1/courses/" + encodeURIComponent(uid));
+  } catch (e) {
+    return put(main, errorBox(e));
+  }
+  const desc = h("div", { class: "prose" });
+  desc.innerHTML = c.description_html || "";	/* rendered and escaped by the server */
+  const action = h("div", { class: "actions" });
+  const units = h("ol", { class: "units" }, (c.units || []).map((u) =>
+    h("li", {}, c.you_are_enrolled
+      ? h("a", { href: "#/learn/" + c.uid + "/" + u.uid }, u.title) : u.title,
+      " ", h("span", { class: "tag" }, t("kind." + (KINDS.includes(u.kind) ? u.kind : "text"))),
+      u.required ? null : h("span", { class: "tag" }, t("unit.optional")))));
+  function actions() {
+    if (!api.me) return put(action, h("a", { class: "button", href: "#/signin?next=" +
+      encodeURIComponent("#/course/" + c.uid) }, t("course.signinToEnrol")));
+    if (c.you_are_enrolled) {
+      const first = (c.units || [])[0];
+      return put(action, first ? h("a", { class: "button", href: "#/learn/" + c.uid + "/" + first.uid },
+        t("course.start")) : null);
+    }
+    const b = h("button", { type: "button", id: "enrol" }, t("course.enrol"));
+    b.addEventListener("click", async () => {
+      b.disabled = true;
+      try {
+        await api.call("POST", "/api/v1/courses/" + c.uid + "/enrolment");
+        say(t("course.enrolled"));
+        coursePage(uid);
+      } catch (e) {
+        b.disabled = false;
+        action.append(errorBox(e));
+      }
+    });
+    put(action, b);
+  }
+  actions();
+  put(main, h("p", { class: "crumbs" }, link("#/", "nav.catalog")),
+    h("h1", {}, c.title),
+    h("p", { class: "meta" }, [c.code, c.institution && (c.institution.name || c.institution.code),
+      credits(c), c.level].filter(Boolean).join(" \u00b7 ")),
+    action, desc, h("h2", {}, t("course.units")), units);
+}
+
+// ---- sign in, activation ----------------------------------------------------
+
+function signinPage(params) {
+  const id = h("input", { name: "national_id", inputmode: "numeric", autocomplete: "username",
+    required: true, pattern: "[0-9]{12}" });
+  const pw = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
+  const out = h("div", { "aria-live": "assertive" });
+  const form = h("form", { class: "narrow" }, field(t("signin.id"), id, t("signin.idHint")),
+    field(t("signin.password"), pw), h("button", { type: "submit" }, t("signin.go")), out);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await api.signIn(id.value.trim(), pw.value);
+      renderNav();
+      location.hash = params.get("next") || "#/my";
+    } catch (e) {
+      put(out, e.status === 401 ? h("p", { class: "error", role: "alert" }, t("signin.wrong")) : errorBox(e));
+    }
+  });
+  put(main, h("h1", {}, t("signin.title")), form,
+    h("p", {}, t("signin.new"), " ", link("#/activate", "nav.activate")));
+  id.focus();
+}
+
+function activatePage() {
+  const id = h("input", { name: "national_id", inputmode: "numeric", required: true, pattern: "[0-9]{12}",
+    autocomplete: "username" });
+  const code = h("input", { name: "code", required: true, autocomplete: "one-time-code",
+    pattern: "[A-Za-z0-9]{5}-?[A-Za-z0-9]{5}" });
+  const pw = h("input", { name: "password", type: "password", required: true, minlength: 10,
+    autocomplete: "new-password" });
+  const pw2 = h("input", { name: "password2", type: "password", required: true, minlength: 10,
+    autocomplete: "new-password" });
+  const out = h("div", { "aria-live": "assertive" });
+  const form = h("form", { class: "narrow" }, field(t("signin.id"), id, t("signin.idHint")),
+    field(t("activate.code"), code, t("activate.codeHint")),
+    field(t("activate.password"), pw, t("activate.passwordHint")),
+    field(t("activate.password2"), pw2), h("button", { type: "submit" }, t("activate.go")), out);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (pw.value !== pw2.value) return put(out, h("p", { class: "error", role: "alert" }, t("activate.mismatch")));
+    try {
+      await api.call("POST", "/api/v1/activate", { national_id: id.value.trim(),
+        code: code.value.trim().toUpperCase(), password: pw.value });
+      await api.signIn(id.value.trim(), pw.value);
+      renderNav();
+      say(t("activate.done"));
+      location.hash = "#/my";
+    } catch (e) {
+      put(out, e.status === 400 ? h("p", { class: "error", role: "alert" }, t("activate.bad"))
+        : errorBox(e));
+    }
+  });
+  put(main, h("h1", {}, t("activate.title")), h("p", {}, t("activate.intro")), form);
+  id.focus();
+}
+
+// ---- learner: my courses, my credits -----------------------------------------
+
+async function myPage() {
+  if (!api.me) return (location.hash = "#/signin?next=" + encodeURIComponent("#/my"));
+  const list = h("ul", { class: "cards" });
+  put(main, h("h1", {}, t("my.title")), list);
+  let j;
+  try {
+    j = await api.call("GET", "/api/v1/me/courses");
+  } catch (e) {
+    return list.append(errorBox(e));
+  }
+  if (!j.courses.length)
+    list.append(h("li", { class: "empty" }, t("my.none"), " ", link("#/", "nav.catalog")));
+  for (const c of j.courses) {
+    const bar = h("progress", { max: 100, value: 0, "aria-label": t("my.progressOf", { title: c.title }) });
+    const note = h("span", {});
+    list.append(h("li", { class: "card" }, h("h2", {}, h("a", { href: "#/course/" + c.uid }, c.title)),
+      h("p", { class: "meta" }, [c.code, credits(c)].join(" \u00b7 ")), h("p", {}, bar, " ", note)));
+    if (c.completion) {
+      bar.value = 100;
+      note.textContent = t(c.completion.passed ? "my.completed" : "my.completedNotPassed",
+        { grade: number(Number(c.completion.grade), 2) });
+      continue;
+    }
+    api.call("GET", "/api/v1/courses/" + c.uid + "/progress/me").then((p) => {
+      const units = p.units || [];
+      const done = units.filter((u) => u.completed).length;
+      bar.value = units.length ? Math.round((100 * done) / units.length) : 0;
+      note.textContent = t("my.units", { done, n: units.length });
+    }).catch(() => {});
+  }
+}
+
+function credName(cred) {
+  const a = (cred.credentialSubject && cred.credentialSubject.achievement) || {};
+  return a.name || cred.name || "";
+}
+
+async function creditsPage() {
+  if (!api.me) return (location.hash = "#/signin?next=" + encodeURIComponent("#/credits"));
+  const list = h("ul", { class: "cards", id: "credits" });
+  put(main, h("h1", {}, t("credits.title")), list);
+  let j;
+  try {
+    j = await api.call("GET", "/api/v1/credentials");
+  } catch (e) {
+    return list.append(errorBox(e));
+  }
+  if (!j.credentials.length) list.append(h("li", { class: "empty" }, t("credits.none")));
+  for (const item of j.credentials) {
+    const cred = item.credential || {};
+    const cs = cred.credentialSubject || {};
+    const a = cs.achievement || {};
+    const grade = cs.result && cs.result[0] ? cs.result[0].value : undefined;
+    const share = h("div", { "aria-live": "polite" });
+    const base = "/api/v1/credentials/" + encodeURIComponent(item.uid);
+    const shareBtn = h("button", { type: "button", class: "linkish" }, t("credits.share"));
+    shareBtn.addEventListener("click", async () => {
+      try {
+        const s = await api.call("POST", base + "/shares", {});
+        put(share, h("p", {}, t("credits.shareMade"), " ", h("a", { href: s.url, class: "share-url" }, s.url)));
+      } catch (e) {
+        put(share, errorBox(e));
+      }
+    });
+    list.append(h("li", { class: "card credit" },
+      h("h2", {}, credName(cred)),
+      h("p", { class: "meta" }, [a.humanCode, cred.issuer && cred.issuer.name,
+        date(cred.awardedDate || cred.validFrom)].filter(Boolean).join(" \u00b7 ")),
+      h("p", {}, [cs.creditsEarned !== undefined ? t("course.credits", { n: number(cs.creditsEarned) }) : null,
+        grade !== undefined ? t("credits.grade", { grade }) : null].filter(Boolean).join(" \u00b7 ")),
+      item.revoked_at ? h("p", { class: "error" }, t("credits.revoked")) : null,
+      h("p", { class: "actions" },
+        h("a", { href: base + "/print?lang=" + lang, target: "_blank", rel: "noopener" }, t("credits.print")),
+        " ", h("a", { href: base + "?download=1", download: "" }, t("credits.download")),
+        " ", shareBtn),
+      share));
+  }
+}
+
+// ---- the router ---------------------------------------------------------------
+
+async function route() {
+  if (leaving) {
+    try { leaving(); } catch { /* ignore */ }
+    leaving = null;
+  }
+  const hash = location.hash.replace(/^#/, "") || "/";
+  const [path, query] = hash.split("?");
+  const params = new URLSearchParams(query || "");
+  const parts = path.split("/").filter(Boolean);
+  renderNav();
+  window.scrollTo(0, 0);
+  switch (parts[0]) {
+  case undefined: await catalogPage(params); break;
+  case "course": await coursePage(parts[1]); break;
+  case "signin": signinPage(params); break;
+  case "activate": activatePage(); break;
+  case "my": await myPage(); break;
+  case "credits": await creditsPage(); break;
+  case "learn": {
+    if (!api.me) {
+      location.hash = "#/signin?next=" + encodeURIComponent("#" + hash);
+      break;
+    }
+    const m = await import("/js/learn.js");
+    leaving = await m.learnPage(main, parts[1], parts[2]);
+    break;
+  }
+  default: put(main, h("h1", {}, t("error.notFound")), link("#/", "nav.catalog"));
+  }
+  document.title = (main.querySelector("h1") ? main.querySelector("h1").textContent + " \u2014 " : "") + "tinchi";
+  main.setAttribute("data-ready", hash);
+}
+
+langBtn.addEventListener("click", async () => {
+  const next = lang === "vi" ? "en" : "vi";
+  save(next);
+  await load(next);
+  route();
+});
+
+window.addEventListener("hashchange", route);
+await Promise.all([load(saved()), api.session().catch(() => null)]);
+route();
