@@ -39,6 +39,7 @@ static const struct rule {
 	{ AZ_AGREEMENTS_MANAGE, W_ADMIN, NULL },
 	{ AZ_CONSENTS_READ, W_ADMIN, "credits:read" },
 	{ AZ_CREDITS_READ, 0, "credits:read" },
+	{ AZ_RECOGNITION_QUERY, W_ADMIN, "credits:read" },
 };
 
 int

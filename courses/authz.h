@@ -21,6 +21,7 @@
  *   agreements.manage (X)   -         yes         -                   -
  *   consents.read (at X)    -         yes         credits:read        -
  *   credits.read (at X)     -         -           credits:read        -
+ *   recognition.query (at X) -        yes         credits:read        -
  *   self, course.enrol      any signed-in person
  *
  *   * the course's owner or a co-lecturer who is a lecturer of X
@@ -71,6 +72,7 @@ enum authz_action {
 	AZ_AGREEMENTS_MANAGE,
 	AZ_CONSENTS_READ,
 	AZ_CREDITS_READ,
+	AZ_RECOGNITION_QUERY,
 };
 
 /* 0 when A may do ACT on objects of INSTITUTION_ID (0 for platform-wide

@@ -29,6 +29,7 @@
 #include "server/api_consent.h"
 #include "server/api_wallet.h"
 #include "server/api_verify.h"
+#include "server/api_recogquery.h"
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/metrics.h"
@@ -134,6 +135,7 @@ api_init(struct app *app)
 		{ api_consent_routes, &api_consent_routes_count },
 		{ api_wallet_routes, &api_wallet_routes_count },
 		{ api_verify_routes, &api_verify_routes_count },
+		{ api_recogquery_routes, &api_recogquery_routes_count },
 	};
 	size_t n = 0, at = 0;
 	struct route *all;

@@ -28,7 +28,10 @@ struct recog_eval {
 void recog_eval_cleanup(struct recog_eval *e);
 
 /*
- * Decides at NOW how credential C is recognised at INSTITUTION_ID.
+ * Decides at NOW how credential C is recognised at INSTITUTION_ID. C is
+ * either a signed credential (C->json) or a row read with its shared
+ * fields (C->json NULL, C->shared set: the facts come from the fields the
+ * text is rebuilt from, without rebuilding it).
  * VERIFIED is the caller's verification of C (signature, log). The facts:
  * C's JSON (recognition_facts_from_credential), C's revocation, the
  * registry (the institution owning the key the credential names, and

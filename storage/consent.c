@@ -105,6 +105,16 @@ store_consented_credentials_each(struct store *s, int64_t person_id, int64_t ins
 }
 
 int
+store_consented_rows_each(struct store *s, int64_t person_id, int64_t institution_id, int64_t at,
+			  struct consent_rec *consent,
+			  int (*cb)(const struct credential_rec *c, void *arg), void *arg)
+{
+	if (!cb)
+		return TC_EINVALID;
+	DISPATCH(consented_each(s, person_id, institution_id, at, consent, cb, arg));
+}
+
+int
 store_consent_access_record(struct store *s, struct consent_access *a)
 {
 	if (!a || !a->credentials || a->credentials[0] != '[' ||

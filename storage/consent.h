@@ -101,6 +101,13 @@ int store_consented_credentials_each(struct store *s, int64_t person_id,
 				     int (*cb)(const struct credential_rec *c, void *arg),
 				     void *arg);
 
+/* As store_consented_credentials_each, but CB's record is the row as
+ * stored: C->shared set, C->json NULL (store_credential_text rebuilds the
+ * text when it is needed). For the recognition query's hot path. */
+int store_consented_rows_each(struct store *s, int64_t person_id, int64_t institution_id,
+			      int64_t at, struct consent_rec *consent,
+			      int (*cb)(const struct credential_rec *c, void *arg), void *arg);
+
 struct consent_access {
 	int64_t id;
 	int64_t institution_id, person_id;

@@ -210,6 +210,40 @@ test_evaluate(void)
 	   e.decision.reason == RECOG_NO_RULE, "at an institution without rules: no rule");
 	recog_eval_cleanup(&e);
 
+	/* a row read with its shared fields, without its text (the query's
+	 * hot path): the same facts and decision as the text */
+	{
+		struct credential_rec r;
+		struct recog_eval t;
+
+		memset(&r, 0, sizeof(r));
+		r.institution_id = inst_a;
+		r.course_id = course_a;
+		r.shared = "{\"alignment\":[],\"code\":\"INT1001\",\"credits\":3}";
+		snprintf(r.issuer_did, sizeof(r.issuer_did), "did:key:z6MkANEW");
+		r.issued_at = ROTATED + 8 * 3600;
+		r.credits_earned = 3;
+		snprintf(r.grade, sizeof(r.grade), "8.5");
+		c = cred("did:key:z6MkANEW", "2026-06-01T08:00:00Z", "8.5", buf, sizeof(buf));
+		ok(recognition_evaluate(st, inst_b, &r, 1, NOW, &e) == 0 &&
+		   recognition_evaluate(st, inst_b, &c, 1, NOW, &t) == 0 &&
+		   memcmp(&e.facts, &t.facts, sizeof(e.facts)) == 0 && strcmp(e.did, t.did) == 0 &&
+		   e.signed_at == t.signed_at && e.decision.reason == RECOG_RECOGNISED &&
+		   e.decision.rule && t.decision.rule && e.decision.rule->id == t.decision.rule->id &&
+		   e.decision.credits_x10 == t.decision.credits_x10,
+		   "a row without its text: the same facts and decision as its text");
+		recog_eval_cleanup(&e);
+		recog_eval_cleanup(&t);
+		r.grade[0] = '\0';
+		ok(recognition_evaluate(st, inst_b, &r, 1, NOW, &e) == 0 && e.facts.grade_x100 == -1,
+		   "a row without a grade: no grade");
+		recog_eval_cleanup(&e);
+		r.shared = "{\"credits\":3}";
+		is_int(recognition_evaluate(st, inst_b, &r, 1, NOW, &e), TC_EINVALID,
+		       "a row whose shared part has no code");
+		recog_eval_cleanup(&e);
+	}
+
 	/* both rules expire as version 2: the decision says so, naming it */
 	{
 		static const char *const bodies[2] = {

@@ -1,0 +1,87 @@
+"""scripts/bench/recognition.py - the HTTP side of scripts/bench/recognition.sh.
+
+  recognition.py PORT LEARNERS QUERIES BATCH
+
+Signs in as HOST's admin (001000000002), then:
+  - single: QUERIES random learners, one GET /api/v1/recognition/HOST/learners/{id}
+    each on one keep-alive connection, cold (first time each credential is
+    verified), then the same learners again (warm: verification from the
+    cache); client-side latency p50/p99 of each pass;
+  - batch: BATCH random learners (not the ones above) in one POST
+    .../learners:batch, wall time until the last line, lines checked:
+    cold, then the same batch again (warm).
+Prints one "key value" line per measure."""
+import http.client
+import json
+import random
+import sys
+import time
+
+port, learners, queries, batch = (int(a) for a in sys.argv[1:5])
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+
+
+def call(method, path, body=None, headers=None):
+    conn.request(method, path, body=body, headers=headers or {})
+    r = conn.getresponse()
+    return r.status, r.getheaders(), r.read()
+
+
+st, h, d = call("POST", "/api/v1/session", json.dumps({"national_id": "001000000002",
+                                                       "password": "bench-admin-password"}),
+                {"Content-Type": "application/json"})
+assert st == 200, d
+cookie = [v for k, v in h if k.lower() == "set-cookie"][0].split(";")[0]
+csrf = json.loads(d)["csrf_token"]
+auth = {"Cookie": cookie}
+
+rng = random.Random(8)
+picked = rng.sample(range(learners), queries + batch)
+single, rest = picked[:queries], picked[queries:]
+
+
+def nid(i):
+    return "%012d" % (300000000000 + i)
+
+
+def pct(v, p):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(len(v) * p / 100))]
+
+
+creds = recognised = 0
+for name in ("cold", "warm"):
+    lat = []
+    cached = 0
+    for i in single:
+        t0 = time.perf_counter()
+        st, h, d = call("GET", "/api/v1/recognition/HOST/learners/" + nid(i), headers=auth)
+        lat.append((time.perf_counter() - t0) * 1000)
+        assert st == 200, (st, d[:300])
+        j = json.loads(d)
+        if name == "cold":
+            creds += len(j["credentials"])
+            recognised += j["totals"]["recognised"]
+            assert all(c["verification"]["verified"] for c in j["credentials"]), d[:500]
+        cached += sum(1 for c in j["credentials"] if c["verification"]["cached"])
+    print("single_%s_p50_ms %.3f" % (name, pct(lat, 50)))
+    print("single_%s_p99_ms %.3f" % (name, pct(lat, 99)))
+    print("single_%s_cached %d" % (name, cached))
+print("single_credentials %d" % creds)
+print("single_recognised %d" % recognised)
+
+body = json.dumps([nid(i) for i in rest]).encode()
+for name in ("cold", "warm"):
+    t0 = time.perf_counter()
+    st, h, d = call("POST", "/api/v1/recognition/HOST/learners:batch", body,
+                    dict(auth, **{"Content-Type": "application/json", "X-CSRF-Token": csrf}))
+    ms = (time.perf_counter() - t0) * 1000
+    assert st == 200, (st, d[:300])
+    lines = [json.loads(x) for x in d.decode().splitlines()]
+    assert len(lines) == len(rest) + 1 and all(x.get("status") == 200 for x in lines[:-1]), lines[-1]
+    print("batch_%s_ms %.0f" % (name, ms))
+    print("batch_%s_server_ms %d" % (name, lines[-1]["summary"]["ms"]))
+print("batch_learners %d" % len(rest))
+print("batch_credentials %d" % sum(len(x["credentials"]) for x in lines[:-1]))
+print("batch_recognised %d" % sum(x["totals"]["recognised"] for x in lines[:-1]))
+print("batch_bytes %d" % len(d))

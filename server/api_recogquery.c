@@ -1,0 +1,829 @@
+/*
+ * api_recogquery.c - the recognition query (see api_recogquery.h).
+ *
+ * For every credential it answers (an institution: the learner's
+ * consented ones; the learner: all their own) it gives the verification
+ * (credentials_verify, server/api_verify.h: schema, proof, issuer with
+ * its key valid at signing, status, dates, log), cached by the
+ * credential's hash while it holds and the credential is not revoked, and
+ * the decision of server/recognition.h under the asking
+ * institution's rules, then totals. An institution's read is written to
+ * the learner's access log (storage/consent.h) before it is answered.
+ * The batch runs on a bulk worker thread with its own store connection and
+ * a private copy of the verification state, so the event loop never waits.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "courses/authz.h"
+#include "courses/dynbuf.h"
+#include "courses/errors.h"
+#include "courses/identity.h"
+#include "courses/recognition.h"
+#include "server/api_recogquery.h"
+#include "server/api_revocation.h"
+#include "server/api_util.h"
+#include "server/api_verify.h"
+#include "server/app.h"
+#include "server/config.h"
+#include "server/problem.h"
+#include "server/recognition.h"
+#include "storage/consent.h"
+#include "storage/credentials.h"
+#include "storage/identity.h"
+#include "storage/recognition.h"
+
+/* The same bytes as the consent read's 404 (api_consent.c): unknown person
+ * and no consent look alike. */
+static const char no_consent[] = "no credit records of this national ID are shared with"
+				 " this institution";
+static const char bad_nid[] = "a national ID is exactly 12 digits";
+
+/* Answers O (stolen) with STATUS; numbers with 12 significant digits, so
+ * that 9.1 is written 9.1. */
+static int
+reply(struct http_response *resp, int status, json_t *o)
+{
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12)) : NULL;
+	int rc = text ? http_response_json(resp, status, text) : TC_ENOMEM;
+
+	free(text);
+	json_decref(o);
+	return rc ? problem_respond_err(resp, rc, NULL) : 0;
+}
+
+/* A 400 naming PATH. */
+static int
+bad_input(struct http_response *resp, const char *path, const char *msg)
+{
+	char detail[300];
+	json_t *o;
+
+	snprintf(detail, sizeof(detail), "%s: %s", path, msg);
+	o = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", "about:blank", "title", "Bad Request",
+		      "status", 400, "detail", detail, "path", path);
+	api_reply_json(resp, 400, o);
+	if (resp->status == 400)
+		resp->content_type = "application/problem+json";
+	return 0;
+}
+
+/* ---- the verification cache ------------------------------------------------------- */
+
+#define CACHE_MIN (1u << 12)
+#define CACHE_MAX (1u << 22)	/* slots; half of them used at most */
+
+static struct {
+	pthread_mutex_t mu;
+	char (*slot)[64];	/* hex SHA-256; slot[i][0] == 0: empty */
+	size_t cap, used, hits, misses;
+} vcache = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0, 0 };
+
+static size_t
+slot_of(const char *hex, size_t cap)
+{
+	size_t h = 0;
+
+	for (int i = 0; i < 16; i++)
+		h = h * 16 + (size_t)(hex[i] <= '9' ? hex[i] - '0' : (hex[i] | 32) - 'a' + 10);
+	return h & (cap - 1);
+}
+
+/* Caller holds the lock. 1 when HEX is in, else its empty slot in *AT. */
+static int
+cache_find(const char *hex, size_t *at)
+{
+	size_t i = slot_of(hex, vcache.cap);
+
+	while (vcache.slot[i][0]) {
+		if (memcmp(vcache.slot[i], hex, 64) == 0)
+			return 1;
+		i = (i + 1) & (vcache.cap - 1);
+	}
+	*at = i;
+	return 0;
+}
+
+static int
+cache_has(const char *hex)
+{
+	size_t at;
+	int found;
+
+	pthread_mutex_lock(&vcache.mu);
+	found = vcache.cap && cache_find(hex, &at);
+	if (found)
+		vcache.hits++;
+	else
+		vcache.misses++;
+	pthread_mutex_unlock(&vcache.mu);
+	return found;
+}
+
+static void
+cache_put(const char *hex)
+{
+	size_t at;
+
+	pthread_mutex_lock(&vcache.mu);
+	if ((vcache.used + 1) * 2 > vcache.cap && vcache.cap < CACHE_MAX) {
+		size_t cap = vcache.cap ? vcache.cap * 2 : CACHE_MIN;
+		char (*old)[64] = vcache.slot;
+		size_t oldcap = vcache.cap;
+		char (*v)[64] = calloc(cap, 64);
+
+		if (v) {
+			vcache.slot = v;
+			vcache.cap = cap;
+			for (size_t i = 0; i < oldcap; i++)
+				if (old[i][0] && !cache_find(old[i], &at))
+					memcpy(vcache.slot[at], old[i], 64);
+			free(old);
+		}
+	}
+	if (vcache.cap && (vcache.used + 1) * 2 <= vcache.cap && !cache_find(hex, &at)) {
+		memcpy(vcache.slot[at], hex, 64);
+		vcache.used++;
+	}
+	pthread_mutex_unlock(&vcache.mu);
+}
+
+void
+api_recogquery_cache_stats(size_t *hits, size_t *misses, size_t *entries)
+{
+	pthread_mutex_lock(&vcache.mu);
+	*hits = vcache.hits;
+	*misses = vcache.misses;
+	*entries = vcache.used;
+	pthread_mutex_unlock(&vcache.mu);
+}
+
+struct verification {
+	int verified;		/* every check held */
+	int intact;		/* schema, proof, dates and log held: the decision's "verified" */
+	char failed[16];	/* the first check that failed, "" when none */
+	int cached;
+};
+
+/* Runs every check on CRED into V: the one place the query verifies
+ * (switch the verifier here). */
+static int
+verify_json(struct app *app, json_t *cred, struct verification *v)
+{
+	json_t *res = NULL, *checks;
+	size_t i;
+	int rc, issuer_ok = 1, log_ok = 1;
+
+	memset(v, 0, sizeof(*v));
+	if ((rc = credentials_verify(app, cred, &res)))
+		return rc;
+	checks = json_object_get(res, "checks");
+	v->verified = json_is_true(json_object_get(res, "verified"));
+	v->intact = 1;
+	for (i = 0; rc == 0 && i < json_array_size(checks); i++) {
+		json_t *k = json_array_get(checks, i);
+		const char *name = json_string_value(json_object_get(k, "check"));
+
+		if (json_is_true(json_object_get(k, "ok")) || !name)
+			continue;
+		if (!v->failed[0])
+			snprintf(v->failed, sizeof(v->failed), "%s", name);
+		/* the issuer and its status list are facts of the decision */
+		if (strcmp(name, "issuer") == 0)
+			issuer_ok = 0;
+		else if (strcmp(name, "log") == 0)
+			log_ok = 0;
+		else if (strcmp(name, "status") != 0)
+			v->intact = 0;
+	}
+	/* a credential of an unknown issuer is in no log here: it is refused
+	 * as "unregistered issuer" rather than as unverified */
+	if (!log_ok && issuer_ok)
+		v->intact = 0;
+	json_decref(res);
+	return rc;
+}
+
+/*
+ * Verifies stored C. A credential that verified once is taken from the
+ * cache by its hash while it stays unrevoked: its text, signature and log
+ * entry cannot change under the same hash, and a revocation sets
+ * revoked_at (with the status bit, in one transaction), which bypasses the
+ * cache.
+ */
+static int
+verify_stored(struct app *app, const struct credential_rec *c, struct verification *v)
+{
+	json_t *cred;
+	int rc;
+
+	if (!c->revoked_at && cache_has(c->hash)) {
+		memset(v, 0, sizeof(*v));
+		v->verified = v->intact = v->cached = 1;
+		return 0;
+	}
+	if (c->json) {
+		cred = json_loads(c->json, 0, NULL);
+	} else {	/* a row: its text, rebuilt */
+		char *text = NULL;
+
+		if ((rc = store_credential_text(c, &text, NULL)))
+			return rc == TC_EINVALID ? TC_EDB : rc;
+		cred = json_loads(text, 0, NULL);
+		free(text);
+	}
+	if (!cred)
+		return TC_EDB;
+	rc = verify_json(app, cred, v);
+	json_decref(cred);
+	if (rc == 0 && v->verified && !c->revoked_at)
+		cache_put(c->hash);
+	return rc;
+}
+
+/* ---- one learner ------------------------------------------------------------------ */
+
+struct inst_seen {
+	int64_t id;
+	char code[INST_CODE_MAX + 1];
+};
+
+struct query {
+	struct app *app;		/* APP->store is ST */
+	struct store *st;
+	int64_t institution_id;		/* the asking institution */
+	int64_t now;
+	json_t *list, *uids, *by_field;
+	int credits_x10, recognised;
+	struct inst_seen seen[16];
+	int nseen;
+};
+
+static const char *
+inst_code(struct query *q, int64_t id)
+{
+	struct institution inst;
+
+	for (int i = 0; i < q->nseen; i++)
+		if (q->seen[i].id == id)
+			return q->seen[i].code;
+	if (store_institution_get_id(q->st, id, &inst) != 0)
+		return "";
+	if (q->nseen == (int)(sizeof(q->seen) / sizeof(q->seen[0])))
+		q->nseen = 0;
+	q->seen[q->nseen].id = id;
+	snprintf(q->seen[q->nseen].code, sizeof(q->seen[0].code), "%s", inst.code);
+	return q->seen[q->nseen++].code;
+}
+
+static json_t *
+x10_json(int x10)
+{
+	return json_real(x10 / 10.0);
+}
+
+static json_t *
+decision_json(const struct recog_eval *e)
+{
+	const struct recog_decision *d = &e->decision;
+	const struct recog_rule *r = d->rule;
+	json_t *rule = r ? json_pack("{s:I, s:i}", "id", (json_int_t)r->id, "version", r->version)
+			 : json_null();
+	json_t *o;
+
+	if (d->reason != RECOG_RECOGNISED)
+		return json_pack("{s:b, s:s, s:o, s:s}", "recognised", 0, "reason",
+				 recognition_reason_name(d->reason), "rule", rule,
+				 "explanation", d->detail);
+	o = json_pack("{s:b, s:s, s:o, s:o, s:s}", "recognised", 1, "as",
+		      r->target == RECOG_TARGET_COURSE ? "course" : "elective_credits",
+		      "credits", x10_json(d->credits_x10), "rule", rule, "explanation", d->detail);
+	if (!o)
+		return NULL;
+	if (r->target == RECOG_TARGET_COURSE)
+		json_object_set_new(o, "course", json_pack("{s:s, s:s}", "code", r->target_code,
+							   "title", r->target_title));
+	else
+		json_object_set_new(o, "field", r->target_field[0] ? json_string(r->target_field)
+				    : json_null());
+	json_object_set_new(o, "converted_grade", d->converted[0] ? json_string(d->converted)
+			    : json_null());
+	return o;
+}
+
+/* The field a recognised credit counts under in the totals. */
+static const char *
+credit_field(const struct recog_eval *e)
+{
+	const struct recog_rule *r = e->decision.rule;
+
+	if (r && r->target == RECOG_TARGET_ELECTIVE && r->target_field[0])
+		return r->target_field;
+	return e->facts.field[0] ? e->facts.field : "unclassified";
+}
+
+/* Decides C (verified as V) and appends it to Q's list and totals. */
+static int
+add_verified(struct query *q, const struct credential_rec *c, const struct verification *v)
+{
+	struct recog_eval e;
+	json_t *o;
+	int rc;
+
+	rc = recognition_evaluate(q->st, q->institution_id, c, v->intact, q->now, &e);
+	if (rc) {
+		recog_eval_cleanup(&e);
+		return rc;
+	}
+	o = json_pack("{s:s, s:{s:s, s:o, s:o}, s:{s:s, s:s}, s:o, s:{s:b, s:o, s:b}, s:o}",
+		      "uid", c->uid,
+		      "course", "code", e.facts.course_code, "credits",
+		      x10_json(e.facts.credits_x10), "grade", e.facts.grade_x100 < 0 ? json_null()
+		      : json_real(e.facts.grade_x100 / 100.0),
+		      "issuer", "code", c->institution_id ? inst_code(q, c->institution_id) : "",
+		      "did", e.did,
+		      "issued_at", api_time_json(c->issued_at),
+		      "verification", "verified", v->verified, "failed_check",
+		      v->failed[0] ? json_string(v->failed) : json_null(), "cached", v->cached,
+		      "decision", decision_json(&e));
+	if (o && e.decision.reason == RECOG_RECOGNISED) {
+		const char *f = credit_field(&e);
+		json_t *have = json_object_get(q->by_field, f);
+		int x10 = e.decision.credits_x10 + (have ? (int)(json_real_value(have) * 10 + 0.5) : 0);
+
+		q->credits_x10 += e.decision.credits_x10;
+		q->recognised++;
+		if (json_object_set_new(q->by_field, f, x10_json(x10)))
+			rc = TC_ENOMEM;
+	}
+	recog_eval_cleanup(&e);
+	if (!o || json_array_append_new(q->list, o) ||
+	    (q->uids && json_array_append_new(q->uids, json_string(c->uid))))
+		return TC_ENOMEM;
+	return rc;
+}
+
+static int
+add_credential(const struct credential_rec *c, void *arg)
+{
+	struct query *q = arg;
+	struct verification v;
+	int rc = verify_stored(q->app, c, &v);
+
+	if (rc == 0 && (rc = add_verified(q, c, &v)) == TC_EINVALID)
+		rc = TC_EDB;	/* a stored credential always has the facts */
+	return rc;
+}
+
+static void
+query_cleanup(struct query *q)
+{
+	json_decref(q->list);
+	json_decref(q->uids);
+	json_decref(q->by_field);
+	q->list = q->uids = q->by_field = NULL;
+}
+
+/*
+ * PERSON_ID's credentials as the institution of Q sees them: all of them
+ * when SELF (the learner asks), else the consented ones (TC_ENOTFOUND: no
+ * consent in force), the read then logged for the learner with READER_*
+ * (committed before this returns). *OUT: {credentials, totals}.
+ */
+static int
+learner_result(struct query *q, int64_t person_id, int self, int64_t reader_token,
+	       int64_t reader_person, json_t **out)
+{
+	struct consent_rec c;
+	int rc;
+
+	*out = NULL;
+	q->credits_x10 = q->recognised = 0;
+	if (!(q->list = json_array()) || !(q->by_field = json_object()) ||
+	    (!self && !(q->uids = json_array()))) {
+		query_cleanup(q);
+		return TC_ENOMEM;
+	}
+	if (self)
+		rc = store_credentials_each(q->st, person_id, add_credential, q);
+	else
+		rc = store_consented_rows_each(q->st, person_id, q->institution_id, q->now, &c,
+					       add_credential, q);
+	if (rc == 0 && !self) {
+		struct consent_access a = { 0 };
+		char *uids = json_dumps(q->uids, JSON_COMPACT);
+
+		a.institution_id = q->institution_id;
+		a.person_id = person_id;
+		a.consent_id = c.id;
+		snprintf(a.purpose, sizeof(a.purpose), "%s", c.purpose);
+		a.reader_token_id = reader_token;
+		a.reader_person_id = reader_person;
+		a.at = q->now;
+		a.credentials = uids;
+		rc = uids ? store_consent_access_record(q->st, &a) : TC_ENOMEM;
+		free(uids);
+	}
+	if (rc == 0) {
+		*out = json_pack("{s:O, s:{s:i, s:i, s:o, s:O}}", "credentials", q->list, "totals",
+				 "credentials", (int)json_array_size(q->list), "recognised",
+				 q->recognised, "credits_recognised", x10_json(q->credits_x10),
+				 "by_field", q->by_field);
+		if (!*out)
+			rc = TC_ENOMEM;
+	}
+	query_cleanup(q);
+	return rc;
+}
+
+static int
+on_learner(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	const char *nid = http_request_param(req, "national_id");
+	struct query q = { 0 };
+	struct institution inst;
+	struct person p;
+	json_t *o;
+	int rc;
+
+	if (api_institution(app, req, resp, &inst) ||
+	    api_allow(req, resp, AZ_RECOGNITION_QUERY, inst.id))
+		return 0;
+	if (!nid || national_id_check(nid) != 0)
+		return problem_respond(resp, 400, NULL, bad_nid);
+	rc = store_person_get_by_nid(app->store, nid, &p);
+	if (rc == TC_ENOTFOUND)
+		return problem_respond(resp, 404, NULL, no_consent);
+	if (rc)
+		return problem_respond_err(resp, rc, NULL);
+	q.app = app;
+	q.st = app->store;
+	q.institution_id = inst.id;
+	q.now = (int64_t)time(NULL);
+	rc = learner_result(&q, p.id, 0, req->actor.kind == ACTOR_TOKEN ? req->actor.token_id : 0,
+			    req->actor.kind == ACTOR_PERSON ? req->actor.person_id : 0, &o);
+	if (rc == TC_ENOTFOUND)
+		return problem_respond(resp, 404, NULL, no_consent);
+	if (rc)
+		return problem_respond_err(resp, rc, NULL);
+	json_object_set_new(o, "institution", json_string(inst.code));
+	json_object_set_new(o, "national_id", json_string(nid));
+	return reply(resp, 200, o);
+}
+
+static int
+on_mine(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct query q = { 0 };
+	struct institution inst;
+	char code[INST_CODE_MAX + 2] = "";
+	json_t *o;
+	int rc;
+
+	if (api_allow(req, resp, AZ_SELF, 0))
+		return 0;
+	if (api_query(req, "institution", code, sizeof(code)) != 0 || !code[0])
+		return problem_respond(resp, 400, NULL, "?institution=CODE names the institution"
+				       " whose recognition to explain");
+	rc = store_institution_get(app->store, code, &inst);
+	if (rc == TC_ENOTFOUND)
+		return problem_respond(resp, 404, NULL, "no such institution");
+	if (rc)
+		return problem_respond_err(resp, rc, NULL);
+	q.app = app;
+	q.st = app->store;
+	q.institution_id = inst.id;
+	q.now = (int64_t)time(NULL);
+	if ((rc = learner_result(&q, req->actor.person_id, 1, 0, 0, &o)))
+		return problem_respond_err(resp, rc, NULL);
+	json_object_set_new(o, "institution", json_pack("{s:s, s:s}", "code", inst.code,
+							"name", inst.name));
+	return reply(resp, 200, o);
+}
+
+/* POST /api/v1/me/recognition?institution=CODE {"credential": {...}}: how
+ * CODE would recognise a credential the learner holds outside tinchi (as
+ * the learner's view does for their own; nothing is stored). */
+static int
+on_mine_external(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct query q = { 0 };
+	struct institution inst;
+	struct credential_rec c = { 0 };
+	struct verification v;
+	struct inst_key k;
+	char code[INST_CODE_MAX + 2] = "";
+	const char *issuer;
+	json_t *body = NULL, *cred, *o = NULL;
+	int rc;
+
+	if (api_allow(req, resp, AZ_SELF, 0))
+		return 0;
+	if (api_query(req, "institution", code, sizeof(code)) != 0 || !code[0])
+		return problem_respond(resp, 400, NULL, "?institution=CODE names the institution"
+				       " whose recognition to explain");
+	if (api_read_json(req, resp, &body))
+		return 0;
+	cred = json_object_get(body, "credential");
+	issuer = json_string_value(json_object_get(json_object_get(cred, "issuer"), "id"));
+	if (!json_is_object(cred) || json_object_size(body) != 1 || !issuer) {
+		json_decref(body);
+		return bad_input(resp, "credential", "the body must be {\"credential\": {...}}"
+				 " holding an Open Badges 3.0 credential with issuer.id");
+	}
+	rc = store_institution_get(app->store, code, &inst);
+	if (rc) {
+		json_decref(body);
+		return rc == TC_ENOTFOUND ? problem_respond(resp, 404, NULL, "no such institution")
+		       : problem_respond_err(resp, rc, NULL);
+	}
+	/* the issuer on record is the registry's owner of the DID (if any) */
+	rc = store_registry_key_by_did(app->store, issuer, &k);
+	c.institution_id = rc == 0 ? k.institution_id : 0;
+	if (rc == TC_ENOTFOUND)
+		rc = 0;
+	snprintf(c.uid, sizeof(c.uid), "%s", json_string_value(json_object_get(cred, "id")) ?
+		 json_string_value(json_object_get(cred, "id")) : "");
+	if (rc == 0)
+		rc = verify_json(app, cred, &v);
+	if (rc == 0 && !(c.json = json_dumps(cred, JSON_COMPACT)))
+		rc = TC_ENOMEM;
+	/* its status list said revoked: a fact of the decision */
+	if (rc == 0 && strcmp(v.failed, "status") == 0 && c.institution_id)
+		c.revoked_at = 1;
+	json_decref(body);
+	q.app = app;
+	q.st = app->store;
+	q.institution_id = inst.id;
+	q.now = (int64_t)time(NULL);
+	if (rc == 0 && (!(q.list = json_array()) || !(q.by_field = json_object())))
+		rc = TC_ENOMEM;
+	if (rc == 0)
+		rc = add_verified(&q, &c, &v);
+	free(c.json);
+	if (rc == TC_EINVALID) {
+		query_cleanup(&q);
+		return bad_input(resp, "credential", "not a credential the query can read (issuer,"
+				 " validFrom, achievement.humanCode)");
+	}
+	if (rc == 0 && !(o = json_deep_copy(json_array_get(q.list, 0))))
+		rc = TC_ENOMEM;
+	query_cleanup(&q);
+	if (rc)
+		return problem_respond_err(resp, rc, NULL);
+	json_object_set_new(o, "institution", json_pack("{s:s, s:s}", "code", inst.code,
+							"name", inst.name));
+	return reply(resp, 200, o);
+}
+
+/* ---- the batch -------------------------------------------------------------------- */
+
+#define BATCH_ID_MAX 64		/* bytes of one entry */
+#define BATCH_TX 250		/* learners whose reads commit together */
+
+struct batch_job {
+	struct http_deferred d;
+	struct app *app;
+	int64_t institution_id, reader_token, reader_person;
+	char (*ids)[BATCH_ID_MAX + 1];
+	size_t n;
+	struct dynbuf out;
+	int rc;
+};
+
+static int
+put_line(struct dynbuf *b, json_t *o)
+{
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12)) : NULL;
+	int rc = s && dynbuf_puts(b, s) == 0 && dynbuf_puts(b, "\n") == 0 ? 0 : TC_ENOMEM;
+
+	free(s);
+	json_decref(o);
+	return rc;
+}
+
+static void
+batch_run(struct work *w)
+{
+	struct batch_job *j = (struct batch_job *)w;
+	struct app a = *j->app;		/* its own store; no shared caches */
+	struct query q = { 0 };
+	struct timespec t0, t1;
+	size_t found = 0, missing = 0, bad = 0;
+	int credits_x10 = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	a.store = NULL;
+	a.status_cache = NULL;
+	a.progress_cache = NULL;
+	if ((j->rc = store_open(j->app->cfg->data_dir, &a.store)))
+		return;
+	q.app = &a;
+	q.st = a.store;
+	q.institution_id = j->institution_id;
+	q.now = (int64_t)time(NULL);
+	for (size_t i = 0; i < j->n && j->rc == 0; i++) {
+		const char *nid = j->ids[i];
+		struct person p;
+		json_t *o = NULL;
+		int rc;
+
+		/* the access log entries of BATCH_TX learners commit together
+		 * (the answer goes out only after the last commit) */
+		if (i % BATCH_TX == 0 && ((i && (j->rc = store_commit(a.store))) ||
+					  (j->rc = store_begin(a.store))))
+			break;
+
+		if (national_id_check(nid) != 0) {
+			bad++;
+			j->rc = put_line(&j->out, json_pack("{s:s, s:i, s:s}", "national_id", nid,
+							     "status", 400, "detail", bad_nid));
+			continue;
+		}
+		rc = store_person_get_by_nid(a.store, nid, &p);
+		if (rc == 0)
+			rc = learner_result(&q, p.id, 0, j->reader_token, j->reader_person, &o);
+		if (rc == TC_ENOTFOUND) {
+			missing++;
+			j->rc = put_line(&j->out, json_pack("{s:s, s:i, s:s}", "national_id", nid,
+							     "status", 404, "detail", no_consent));
+			continue;
+		}
+		if ((j->rc = rc))
+			break;
+		found++;
+		credits_x10 += (int)(json_real_value(json_object_get(json_object_get(o, "totals"),
+							     "credits_recognised")) * 10 + 0.5);
+		json_object_set_new(o, "national_id", json_string(nid));
+		json_object_set_new(o, "status", json_integer(200));
+		j->rc = put_line(&j->out, o);
+	}
+	if (j->rc == 0)
+		j->rc = store_commit(a.store);
+	else
+		store_rollback(a.store);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (j->rc == 0)
+		j->rc = put_line(&j->out, json_pack("{s:{s:i, s:i, s:i, s:i, s:o, s:I}}", "summary",
+						    "learners", (int)j->n, "answered", (int)found,
+						    "not_found", (int)missing, "malformed", (int)bad,
+						    "credits_recognised", x10_json(credits_x10), "ms",
+						    (json_int_t)((t1.tv_sec - t0.tv_sec) * 1000 +
+								 (t1.tv_nsec - t0.tv_nsec) / 1000000)));
+	api_revocation_cleanup(&a);
+	store_close(a.store);
+}
+
+static void
+batch_free(struct batch_job *j)
+{
+	free(j->ids);
+	dynbuf_cleanup(&j->out);
+	free(j);
+}
+
+static void
+batch_finish(struct http_deferred *d, struct http_response *resp)
+{
+	struct batch_job *j = (struct batch_job *)d;
+
+	if (resp && j->rc) {
+		problem_respond_err(resp, j->rc, NULL);
+	} else if (resp) {
+		resp->status = 200;
+		resp->content_type = "application/x-ndjson";
+		dynbuf_cleanup(&resp->body);
+		resp->body = j->out;
+		memset(&j->out, 0, sizeof(j->out));
+	}
+	batch_free(j);
+}
+
+static int
+batch_add(struct batch_job *j, const char *s, size_t len, struct http_response *resp)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "[%zu]", j->n);
+	if (j->n == RECQ_BATCH_MAX)
+		return bad_input(resp, path, "at most 10000 national IDs in one batch"), 1;
+	if (len > BATCH_ID_MAX)
+		return bad_input(resp, path, "longer than 64 bytes: not a national ID"), 1;
+	memcpy(j->ids[j->n], s, len);
+	j->ids[j->n][len] = '\0';
+	j->n++;
+	return 0;
+}
+
+/* REQ's body into J->ids: a JSON array of strings, or text (CSV) with one
+ * national ID a line. 1 with the problem in RESP. */
+static int
+batch_parse(const struct http_request *req, struct http_response *resp, struct batch_job *j)
+{
+	const char *ct = req->content_type;
+
+	if (strncmp(ct, "application/json", 16) == 0) {
+		json_error_t err;
+		json_t *a = json_loadb(req->body.data ? req->body.data : "", req->body.len, 0, &err),
+		       *v;
+		size_t i;
+
+		if (!json_is_array(a)) {
+			json_decref(a);
+			return bad_input(resp, "", "the body must be a JSON array of national IDs"
+					 " (strings)"), 1;
+		}
+		json_array_foreach(a, i, v) {
+			if (!json_is_string(v)) {
+				char path[32];
+
+				snprintf(path, sizeof(path), "[%zu]", i);
+				json_decref(a);
+				return bad_input(resp, path, "a national ID must be a string"), 1;
+			}
+			if (batch_add(j, json_string_value(v), json_string_length(v), resp)) {
+				json_decref(a);
+				return 1;
+			}
+		}
+		json_decref(a);
+	} else if (strncmp(ct, "text/csv", 8) == 0 || strncmp(ct, "text/plain", 10) == 0) {
+		const char *p = req->body.data ? req->body.data : "", *end = p + req->body.len;
+
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			const char *e = nl ? nl : end;
+			size_t len = (size_t)(e - p);
+
+			if (len && p[len - 1] == '\r')
+				len--;
+			if (memchr(p, '\0', len))
+				return bad_input(resp, "", "the body has a NUL byte"), 1;
+			/* blank lines and a "national_id" header line are skipped */
+			if (len && !(j->n == 0 && len == 11 && memcmp(p, "national_id", 11) == 0) &&
+			    batch_add(j, p, len, resp))
+				return 1;
+			p = nl ? nl + 1 : end;
+		}
+	} else {
+		return problem_respond(resp, 415, NULL, "send application/json (an array of"
+				       " national IDs) or text/csv (one a line)"), 1;
+	}
+	if (j->n == 0)
+		return bad_input(resp, "", "no national IDs"), 1;
+	return 0;
+}
+
+static int
+batch_precheck(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct institution inst;
+
+	return api_institution(app, req, resp, &inst) ||
+	       api_allow(req, resp, AZ_RECOGNITION_QUERY, inst.id);
+}
+
+static int
+on_batch(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct institution inst;
+	struct batch_job *j;
+
+	if (batch_precheck(app, req, resp) || api_institution(app, req, resp, &inst))
+		return 0;
+	if (!(j = calloc(1, sizeof(*j))) ||
+	    !(j->ids = calloc(RECQ_BATCH_MAX, sizeof(*j->ids)))) {
+		free(j);
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	}
+	dynbuf_init(&j->out, (size_t)1 << 31);
+	if (batch_parse(req, resp, j)) {
+		batch_free(j);
+		return 0;
+	}
+	j->app = app;
+	j->institution_id = inst.id;
+	j->reader_token = req->actor.kind == ACTOR_TOKEN ? req->actor.token_id : 0;
+	j->reader_person = req->actor.kind == ACTOR_PERSON ? req->actor.person_id : 0;
+	j->d.work.run = batch_run;
+	j->d.finish = batch_finish;
+	j->d.bulk = 1;
+	req->deferred = &j->d;
+	return 0;
+}
+
+const struct route api_recogquery_routes[] = {
+	{ HTTP_GET, "/api/v1/recognition/{code}/learners/{national_id}", on_learner,
+	  "recognition_learner" },
+	{ HTTP_POST, "/api/v1/recognition/{code}/learners:batch", on_batch, "recognition_batch",
+	  0, (int64_t)RECQ_BATCH_MAX * (BATCH_ID_MAX + 8), batch_precheck },
+	{ HTTP_GET, "/api/v1/me/recognition", on_mine, "recognition_mine" },
+	{ HTTP_POST, "/api/v1/me/recognition", on_mine_external, "recognition_mine_external" },
+};
+const size_t api_recogquery_routes_count =
+	sizeof(api_recogquery_routes) / sizeof(api_recogquery_routes[0]);
