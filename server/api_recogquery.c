@@ -663,7 +663,9 @@ static void
 batch_run(struct work *w)
 {
 	struct batch_job *j = (struct batch_job *)w;
-	struct app a = *j->app;		/* its own store; no shared caches */
+	struct app a = *j->app;		/* its own store and status lists; the
+					 * verify cache shared (api_verify_prepare) */
+	struct verify_keep *shared = a.verify;
 	struct query q = { 0 };
 	struct timespec t0, t1;
 	size_t found = 0, missing = 0, bad = 0;
@@ -729,6 +731,8 @@ batch_run(struct work *w)
 						    (json_int_t)((t1.tv_sec - t0.tv_sec) * 1000 +
 								 (t1.tv_nsec - t0.tv_nsec) / 1000000)));
 	api_revocation_cleanup(&a);
+	if (a.verify != shared)		/* made here when none was shared */
+		api_verify_cleanup(&a);
 	store_close(a.store);
 }
 
@@ -859,6 +863,8 @@ on_batch(struct app *app, struct http_request *req, struct http_response *resp)
 		batch_free(j);
 		return 0;
 	}
+	/* the batch verifies with the server's cache (checkpoint, lists) */
+	api_verify_prepare(app);
 	j->app = app;
 	j->institution_id = inst.id;
 	j->reader_token = req->actor.kind == ACTOR_TOKEN ? req->actor.token_id : 0;
