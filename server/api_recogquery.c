@@ -12,8 +12,9 @@
  * single query hands its entry to the group-commit writer
  * (server/access_writer.h), which commits it together with the entries of
  * concurrent queries, and the answer goes out after that commit.
- * The batch runs on a bulk worker thread with its own store connection and
- * a private copy of the verification state, so the event loop never waits.
+ * The batch runs on a bulk worker thread with its own store connection,
+ * its own status lists and the server's verify cache (thread-safe), so the
+ * event loop never waits.
  */
 #include <pthread.h>
 #include <stdio.h>
