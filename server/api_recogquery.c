@@ -8,9 +8,13 @@
  * credential's hash while it holds and the credential is not revoked, and
  * the decision of server/recognition.h under the asking
  * institution's rules, then totals. An institution's read is written to
- * the learner's access log (storage/consent.h) before it is answered.
- * The batch runs on a bulk worker thread with its own store connection and
- * a private copy of the verification state, so the event loop never waits.
+ * the learner's access log (storage/consent.h) before it is answered: a
+ * single query hands its entry to the group-commit writer
+ * (server/access_writer.h), which commits it together with the entries of
+ * concurrent queries, and the answer goes out after that commit.
+ * The batch runs on a bulk worker thread with its own store connection,
+ * its own status lists and the server's verify cache (thread-safe), so the
+ * event loop never waits.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -25,6 +29,7 @@
 #include "courses/errors.h"
 #include "courses/identity.h"
 #include "courses/recognition.h"
+#include "server/access_writer.h"
 #include "server/api_recogquery.h"
 #include "server/api_revocation.h"
 #include "server/api_util.h"
@@ -393,11 +398,13 @@ query_cleanup(struct query *q)
  * PERSON_ID's credentials as the institution of Q sees them: all of them
  * when SELF (the learner asks), else the consented ones (TC_ENOTFOUND: no
  * consent in force), the read then logged for the learner with READER_*
- * (committed before this returns). *OUT: {credentials, totals}.
+ * (committed before this returns), or, when DEFER, its entry only filled
+ * into *DEFER (DEFER->credentials then the caller's to free) for the
+ * caller to commit before it answers. *OUT: {credentials, totals}.
  */
 static int
 learner_result(struct query *q, int64_t person_id, int self, int64_t reader_token,
-	       int64_t reader_person, json_t **out)
+	       int64_t reader_person, struct consent_access *defer, json_t **out)
 {
 	struct consent_rec c;
 	int rc;
@@ -426,7 +433,14 @@ learner_result(struct query *q, int64_t person_id, int self, int64_t reader_toke
 		a.reader_person_id = reader_person;
 		a.at = q->now;
 		a.credentials = uids;
-		rc = uids ? store_consent_access_record(q->st, &a) : TC_ENOMEM;
+		if (!uids) {
+			rc = TC_ENOMEM;
+		} else if (defer) {
+			*defer = a;
+			uids = NULL;	/* the caller's */
+		} else {
+			rc = store_consent_access_record(q->st, &a);
+		}
 		free(uids);
 	}
 	if (rc == 0) {
@@ -441,10 +455,36 @@ learner_result(struct query *q, int64_t person_id, int self, int64_t reader_toke
 	return rc;
 }
 
+static void
+access_job_free(struct access_job *j)
+{
+	if (!j)
+		return;
+	free(j->credentials);
+	json_decref(j->answer);
+	free(j);
+}
+
+/* On the service thread once the entry of D committed (or failed). */
+static void
+access_finish(struct http_deferred *d, struct http_response *resp)
+{
+	struct access_job *j = (struct access_job *)d;
+
+	if (resp && j->rc) {
+		problem_respond_err(resp, j->rc, NULL);
+	} else if (resp) {
+		reply(resp, 200, j->answer);
+		j->answer = NULL;
+	}
+	access_job_free(j);
+}
+
 static int
 on_learner(struct app *app, struct http_request *req, struct http_response *resp)
 {
 	const char *nid = http_request_param(req, "national_id");
+	struct access_job *j = NULL;
 	struct query q = { 0 };
 	struct institution inst;
 	struct person p;
@@ -465,15 +505,28 @@ on_learner(struct app *app, struct http_request *req, struct http_response *resp
 	q.st = app->store;
 	q.institution_id = inst.id;
 	q.now = (int64_t)time(NULL);
+	if (app->access_writer && !(j = calloc(1, sizeof(*j))))
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
 	rc = learner_result(&q, p.id, 0, req->actor.kind == ACTOR_TOKEN ? req->actor.token_id : 0,
-			    req->actor.kind == ACTOR_PERSON ? req->actor.person_id : 0, &o);
-	if (rc == TC_ENOTFOUND)
-		return problem_respond(resp, 404, NULL, no_consent);
-	if (rc)
-		return problem_respond_err(resp, rc, NULL);
+			    req->actor.kind == ACTOR_PERSON ? req->actor.person_id : 0,
+			    j ? &j->a : NULL, &o);
+	if (j)
+		j->credentials = (char *)j->a.credentials;
+	if (rc) {
+		access_job_free(j);
+		return rc == TC_ENOTFOUND ? problem_respond(resp, 404, NULL, no_consent)
+		       : problem_respond_err(resp, rc, NULL);
+	}
 	json_object_set_new(o, "institution", json_string(inst.code));
 	json_object_set_new(o, "national_id", json_string(nid));
-	return reply(resp, 200, o);
+	if (!j)		/* no writer (a tool, a test): logged already */
+		return reply(resp, 200, o);
+	/* the answer waits for the entry's group commit */
+	j->answer = o;
+	j->d.finish = access_finish;
+	j->d.submit = access_writer_submit;
+	req->deferred = &j->d;
+	return 0;
 }
 
 static int
@@ -499,7 +552,7 @@ on_mine(struct app *app, struct http_request *req, struct http_response *resp)
 	q.st = app->store;
 	q.institution_id = inst.id;
 	q.now = (int64_t)time(NULL);
-	if ((rc = learner_result(&q, req->actor.person_id, 1, 0, 0, &o)))
+	if ((rc = learner_result(&q, req->actor.person_id, 1, 0, 0, NULL, &o)))
 		return problem_respond_err(resp, rc, NULL);
 	json_object_set_new(o, "institution", json_pack("{s:s, s:s}", "code", inst.code,
 							"name", inst.name));
@@ -611,7 +664,9 @@ static void
 batch_run(struct work *w)
 {
 	struct batch_job *j = (struct batch_job *)w;
-	struct app a = *j->app;		/* its own store; no shared caches */
+	struct app a = *j->app;		/* its own store and status lists; the
+					 * verify cache shared (api_verify_prepare) */
+	struct verify_keep *shared = a.verify;
 	struct query q = { 0 };
 	struct timespec t0, t1;
 	size_t found = 0, missing = 0, bad = 0;
@@ -647,7 +702,8 @@ batch_run(struct work *w)
 		}
 		rc = store_person_get_by_nid(a.store, nid, &p);
 		if (rc == 0)
-			rc = learner_result(&q, p.id, 0, j->reader_token, j->reader_person, &o);
+			rc = learner_result(&q, p.id, 0, j->reader_token, j->reader_person, NULL,
+					    &o);
 		if (rc == TC_ENOTFOUND) {
 			missing++;
 			j->rc = put_line(&j->out, json_pack("{s:s, s:i, s:s}", "national_id", nid,
@@ -676,6 +732,8 @@ batch_run(struct work *w)
 						    (json_int_t)((t1.tv_sec - t0.tv_sec) * 1000 +
 								 (t1.tv_nsec - t0.tv_nsec) / 1000000)));
 	api_revocation_cleanup(&a);
+	if (a.verify != shared)		/* made here when none was shared */
+		api_verify_cleanup(&a);
 	store_close(a.store);
 }
 
@@ -806,6 +864,8 @@ on_batch(struct app *app, struct http_request *req, struct http_response *resp)
 		batch_free(j);
 		return 0;
 	}
+	/* the batch verifies with the server's cache (checkpoint, lists) */
+	api_verify_prepare(app);
 	j->app = app;
 	j->institution_id = inst.id;
 	j->reader_token = req->actor.kind == ACTOR_TOKEN ? req->actor.token_id : 0;

@@ -168,6 +168,12 @@ verify_keep_get(struct app *app)
 	return app->verify = v;
 }
 
+int
+api_verify_prepare(struct app *app)
+{
+	return verify_keep_get(app) ? 0 : TC_ENOMEM;
+}
+
 void
 api_verify_cleanup(struct app *app)
 {

@@ -36,6 +36,12 @@ struct app;
  * reference). 0, or TC_ENOMEM / a storage error (*OUT NULL). */
 int credentials_verify(struct app *app, json_t *cred, json_t **out);
 
+/* Makes APP's verify state now (service thread): the checked checkpoint
+ * and the decoded status lists (courses/verify.h's struct verify_cache,
+ * safe from several threads), so that a copy of APP made for a worker
+ * thread (the recognition batch) shares it. 0, or TC_ENOMEM. */
+int api_verify_prepare(struct app *app);
+
 /* Frees what verifying kept in APP (api_cleanup). */
 void api_verify_cleanup(struct app *app);
 

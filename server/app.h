@@ -19,6 +19,7 @@ struct http_server;
 struct media_jobs;
 struct progress_cache;
 struct progress_writer;
+struct access_writer;
 struct tlog;
 struct status_cache;
 struct verify_keep;
@@ -44,6 +45,7 @@ struct app {
 	struct tlog *tlog;		/* owned by main: the transparency log service */
 	struct status_cache *status_cache;	/* api_revocation.c's, made on first use */
 	struct verify_keep *verify;	/* api_verify.c's, made on first use */
+	struct access_writer *access_writer;	/* owned by main; NULL: none */
 };
 
 #endif

@@ -23,6 +23,7 @@
 #include "server/http.h"
 #include "server/media_jobs.h"
 #include "server/progress_writer.h"
+#include "server/access_writer.h"
 #include "server/metrics.h"
 #include "server/problem.h"
 #include "server/workers.h"
@@ -359,7 +360,8 @@ dispatch(struct lws *wsi, struct pss_http *pss)
 	pss->req.deferred = NULL;
 	d->owner = pss;
 	d->work.done = deferred_done;
-	if (workers_submit(d->bulk ? app->http->bulk : app->http->workers, &d->work) != 0) {
+	if ((d->submit ? d->submit(app, &d->work)
+	     : workers_submit(d->bulk ? app->http->bulk : app->http->workers, &d->work)) != 0) {
 		d->finish(d, NULL);
 		http_response_header(&pss->resp, "retry-after", "2");
 		respond_status(wsi, pss, 503, "the server is busy; try again shortly");
@@ -915,6 +917,8 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			media_jobs_deliver(app->media);
 		if (app)
 			progress_writer_deliver(app->progress_writer);
+		if (app)
+			access_writer_deliver(app->access_writer);
 		return 0;
 	case LWS_CALLBACK_HTTP:
 		return on_http(wsi, pss);

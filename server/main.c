@@ -34,6 +34,7 @@
 #include "server/media_jobs.h"
 #include "server/metrics.h"
 #include "server/progress_writer.h"
+#include "server/access_writer.h"
 #include "server/issuing.h"
 #include "server/static.h"
 #include "server/tlog.h"
@@ -273,6 +274,11 @@ cmd_serve(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	if ((rc = access_writer_start(&app, &app.access_writer)) != 0) {
+		fprintf(stderr, "tinchi: cannot start the access-log writer: %s\n", tc_strerror(rc));
+		rc = 1;
+		goto out;
+	}
 	if ((rc = tlog_start(app.tlog, cfg.log_batch, cfg.log_interval_ms)) != 0) {
 		fprintf(stderr, "tinchi: cannot start the log checkpoints: %s\n", tc_strerror(rc));
 		rc = 1;
@@ -292,6 +298,9 @@ cmd_serve(int argc, char **argv)
 	/* what the WebSockets sent is committed before the process ends */
 	progress_writer_stop(app.progress_writer);
 	app.progress_writer = NULL;
+	/* the access-log entries queued are committed and answered */
+	access_writer_stop(app.access_writer);
+	app.access_writer = NULL;
 	/* running media jobs go back to the queue for the next start */
 	media_jobs_stop(app.media);
 	app.media = NULL;
@@ -301,6 +310,8 @@ out:
 	signal_app = NULL;
 	progress_writer_stop(app.progress_writer);
 	app.progress_writer = NULL;
+	access_writer_stop(app.access_writer);
+	app.access_writer = NULL;
 	media_jobs_stop(app.media);
 	app.media = NULL;
 	tlog_destroy(app.tlog);

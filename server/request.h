@@ -85,6 +85,10 @@ struct http_deferred {
 	int bulk;		/* long work (imports): runs on its own thread, so
 				 * it never holds up sign-ins */
 	void *owner;
+	/* When set, queues work instead of the worker pools (run() is not
+	 * called; the submitter calls work.done on the service thread):
+	 * 0, or nonzero when it cannot take it (answered 503). */
+	int (*submit)(struct app *app, struct work *w);
 };
 
 #define RESP_HEADERS_MAX 8

@@ -406,6 +406,27 @@ for body, path in (({"credential": 5}, "credential"), ({"x": 1}, "credential"),
     st, h, j = L[1].call("POST", "/api/v1/me/recognition?institution=HUST", body)
     t.ok(st == 400 and j.get("path") == path, "a bad body is 400 naming %s" % path, (st, j))
 
+# ---- the access log under concurrent queries (group commit) ------------------------------
+import threading  # noqa: E402
+before = int(sql("SELECT count(*) FROM consent_accesses"))
+st, h, j = hust.call("GET", Q % ("HUST", NID[1]))
+t.ok(st == 200 and int(sql("SELECT count(*) FROM consent_accesses")) == before + 1,
+     "the entry is committed when the answer arrives", st)
+answers = []
+
+
+def one():
+    answers.append(srv.request("GET", Q % ("HUST", NID[1]), headers={"Authorization": "Bearer " + hust.bearer})[0])
+
+
+threads = [threading.Thread(target=one) for _ in range(24)]
+for th in threads:
+    th.start()
+for th in threads:
+    th.join()
+t.ok(answers == [200] * 24 and int(sql("SELECT count(*) FROM consent_accesses")) == before + 25,
+     "24 concurrent queries: every one answered and every one logged", answers)
+
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")
 t.ok(sanitizer_clean(log), "no sanitizer report", log[-3000:])
