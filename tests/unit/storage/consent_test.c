@@ -15,7 +15,6 @@
 
 #include <sqlite3.h>
 
-#include "courses/did.h"
 #include "courses/errors.h"
 #include "courses/log.h"
 #include "storage/consent.h"
@@ -24,6 +23,7 @@
 #include "storage/identity.h"
 #include "storage/store.h"
 #include "tests/tap.h"
+#include "tests/unit/storage/credential_row.h"
 
 #define NOW 1700000000
 #define DAY 86400
@@ -95,29 +95,10 @@ issue(int i, int n)
 	struct credential_rec c;
 	int64_t k = 0;
 
-	if (!key.id) {	/* the signing key the row names (compact rows, migration 14) */
-		key.institution_id = inst_a;
-		snprintf(key.file, sizeof(key.file), "k1");
-		memset(key.pub, 7, sizeof(key.pub));
-		if (did_key_from_ed25519(key.pub, key.did, sizeof(key.did)) != 0)
-			return -1;
-		key.valid_from = NOW;
-		if (store_key_add(st, &key) != 0)
-			return -1;
-	}
+	if (!key.id && test_signing_key_add(st, inst_a, NOW, &key) != 0)
+		return -1;
 	memset(&c, 0, sizeof(c));
-	/* what a credential is rebuilt from when it is read (store_credential_text) */
-	c.shared = "{\"achievement_id\":\"https://example.edu/courses/CS101\","
-		   "\"achievement_name\":\"Lập trình C\",\"alignment\":[],"
-		   "\"code\":\"CS101\",\"credits\":3,\"criteria\":\"Hoàn thành\","
-		   "\"description\":\"C\",\"issuer_name\":\"A\","
-		   "\"issuer_url\":\"https://example.edu\",\"name\":\"Lập trình C\","
-		   "\"status_list\":\"https://example.edu/status\"}";
-	c.credits_earned = 3;
-	c.key_id = key.id;
-	snprintf(c.identity_hash, sizeof(c.identity_hash), "sha256$%064d", n);
-	snprintf(c.salt, sizeof(c.salt), "%032d", n);
-	snprintf(c.term, sizeof(c.term), "2026");
+	test_credential_fields(&c, &key, n);
 	snprintf(c.uid, sizeof(c.uid), "urn:uuid:00000000-0000-4000-8000-%012d", n);
 	c.institution_id = inst_a;
 	c.course_id = course_id;
@@ -125,7 +106,6 @@ issue(int i, int n)
 	c.status_index = n;
 	snprintf(c.hash, sizeof(c.hash), "%064d", n);
 	c.issued_at = NOW + n;
-	c.json = "{}";
 	if (store_status_next_k(st, inst_a, "revocation", &k) != 0 ||
 	    store_credential_issue(st, &c, "revocation", k, 0) != 0)
 		return -1;

@@ -13,7 +13,6 @@
 
 #include <sqlite3.h>
 
-#include "courses/did.h"
 #include "courses/errors.h"
 #include "courses/log.h"
 #include "storage/courses.h"
@@ -23,6 +22,7 @@
 #include "storage/store.h"
 #include "storage/store_backend.h"
 #include "tests/tap.h"
+#include "tests/unit/storage/credential_row.h"
 
 #define NOW 1700000000
 
@@ -61,7 +61,7 @@ setup(void)
 	struct person p;
 	struct course c;
 	struct credential_rec r;
-	struct inst_key key = { 0 };
+	struct inst_key key;
 
 	memset(&inst, 0, sizeof(inst));
 	snprintf(inst.code, sizeof(inst.code), "%s", "vnu");
@@ -88,12 +88,7 @@ setup(void)
 	c.created_at = c.updated_at = NOW;
 	if (store_course_add(st, &c, "x") != 0)
 		return -1;
-	key.institution_id = inst.id;
-	snprintf(key.file, sizeof(key.file), "k1");
-	memset(key.pub, 7, sizeof(key.pub));
-	key.valid_from = NOW;
-	if (did_key_from_ed25519(key.pub, key.did, sizeof(key.did)) != 0 ||
-	    store_key_add(st, &key) != 0)
+	if (test_signing_key_add(st, inst.id, NOW, &key) != 0)
 		return -1;
 	for (int i = 0; i < 2; i++) {
 		memset(&r, 0, sizeof(r));
@@ -104,18 +99,7 @@ setup(void)
 		r.status_index = 7 + i;
 		snprintf(r.hash, sizeof(r.hash), "%064d", i);
 		r.issued_at = NOW;
-		r.json = (char *)"{}";
-		/* what a read rebuilds the credential from (compact rows, migration 14) */
-		r.shared = (char *)"{\"achievement_id\":\"https://example.edu/courses/WL101\","
-			   "\"achievement_name\":\"Ví\",\"alignment\":[],\"code\":\"WL101\","
-			   "\"credits\":3,\"criteria\":\"Hoàn thành\",\"description\":\"V\","
-			   "\"issuer_name\":\"A\",\"issuer_url\":\"https://example.edu\","
-			   "\"name\":\"Ví\",\"status_list\":\"https://example.edu/status\"}";
-		r.key_id = key.id;
-		r.credits_earned = 3;
-		snprintf(r.identity_hash, sizeof(r.identity_hash), "sha256$%064d", i);
-		snprintf(r.salt, sizeof(r.salt), "%032d", i);
-		snprintf(r.term, sizeof(r.term), "2026");
+		test_credential_fields(&r, &key, i);
 		if (store_credential_issue(st, &r, "revocation", i, 0) != 0)
 			return -1;
 		cred_id[i] = r.id;
