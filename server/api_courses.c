@@ -906,6 +906,38 @@ on_my_courses(struct app *app, struct http_request *req, struct http_response *r
 	return 0;
 }
 
+static int
+add_taught(const struct course *c, void *arg)
+{
+	struct mine_ctx *m = arg;
+	json_t *o = course_json(m->app, c, 0);
+
+	return o && json_array_append_new(m->list, o) == 0 ? 0 : TC_ENOMEM;
+}
+
+/* GET /api/v1/me/teaching: the courses the caller owns or co-teaches, any
+ * status (drafts included), the newest first, at most 1,000. */
+static int
+on_my_teaching(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct mine_ctx m = { app, json_array(), req->actor.person_id };
+	int rc;
+
+	if (!req->actor.person_id) {
+		json_decref(m.list);
+		return problem_respond(resp, req->actor.kind == ACTOR_NONE ? 401 : 403, NULL,
+				       "sign in as a person to see the courses you teach");
+	}
+	rc = m.list ? store_teaching_each(app->store, req->actor.person_id, 1000, add_taught, &m)
+		    : TC_ENOMEM;
+	if (rc) {
+		json_decref(m.list);
+		return problem_respond_err(resp, rc, NULL);
+	}
+	api_reply_json(resp, 200, json_pack("{s:o}", "courses", m.list));
+	return 0;
+}
+
 const struct route api_courses_routes[] = {
 	{ HTTP_GET, "/api/v1/courses", on_catalog, "catalog" },
 	{ HTTP_POST, "/api/v1/institutions/{code}/courses", on_course_create, "course_create" },
@@ -920,5 +952,6 @@ const struct route api_courses_routes[] = {
 	{ HTTP_POST, "/api/v1/institutions/{code}/courses:import", on_import, "course_import",
 	  ROUTE_BODY_FILE, (int64_t)8 << 30, import_precheck },
 	{ HTTP_GET, "/api/v1/me/courses", on_my_courses, "my_courses" },
+	{ HTTP_GET, "/api/v1/me/teaching", on_my_teaching, "my_teaching" },
 };
 const size_t api_courses_routes_count = sizeof(api_courses_routes) / sizeof(api_courses_routes[0]);

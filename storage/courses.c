@@ -126,6 +126,15 @@ store_my_courses_each(struct store *s, int64_t person_id, int limit,
 }
 
 int
+store_teaching_each(struct store *s, int64_t person_id, int limit,
+		    int (*cb)(const struct course *c, void *arg), void *arg)
+{
+	if (!cb || limit <= 0 || limit > 1000)
+		return TC_EINVALID;
+	DISPATCH(teaching_each(s, person_id, limit, cb, arg));
+}
+
+int
 store_roster_each(struct store *s, int64_t course_id, int64_t after_id, int limit,
 		  int (*cb)(int64_t person_id, const char *uid, const char *full_name,
 			    const char *student_code, int64_t enrolled_at, void *arg),

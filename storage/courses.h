@@ -66,6 +66,12 @@ int store_roster_each(struct store *s, int64_t course_id, int64_t after_id, int 
 int store_my_courses_each(struct store *s, int64_t person_id, int limit,
 			  int (*cb)(const struct course *c, int64_t enrolled_at, void *arg),
 			  void *arg);
+/*
+ * The courses PERSON_ID teaches (owns or co-teaches), whatever their status,
+ * the newest first, at most LIMIT (1-1000).
+ */
+int store_teaching_each(struct store *s, int64_t person_id, int limit,
+			int (*cb)(const struct course *c, void *arg), void *arg);
 
 /* ---- materials (files in the content store) and units ------------------------ */
 

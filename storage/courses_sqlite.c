@@ -393,6 +393,31 @@ sq_my_courses_each(struct store *s, int64_t person_id, int limit,
 }
 
 static int
+sq_teaching_each(struct store *s, int64_t person_id, int limit,
+		 int (*cb)(const struct course *c, void *arg), void *arg)
+{
+	static const char op[] = "courses taught";
+	sqlite3_stmt *st = NULL;
+	struct course *c = malloc(sizeof(*c));
+	int rc = c ? 0 : TC_ENOMEM, src = SQLITE_DONE;
+
+	if (rc == 0)
+		rc = sqlu_preparef(s, op, &st, "SELECT " COURSE_COLUMNS " FROM courses c"
+				   " WHERE c.owner_id = ?1 OR c.id IN"
+				   " (SELECT course_id FROM course_lecturers WHERE person_id = ?1)"
+				   " ORDER BY c.id DESC LIMIT ?2",
+				   "ii", person_id, (int64_t)limit);
+	while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW)
+		if ((rc = read_course(st, c)) || (rc = cb(c, arg)))
+			break;
+	if (rc == 0 && src != SQLITE_DONE)
+		rc = sqlu_fail(s, src, op);
+	sqlite3_finalize(st);
+	free(c);
+	return rc;
+}
+
+static int
 sq_enrolment_count(struct store *s, int64_t course_id, int64_t *n)
 {
 	static const char op[] = "enrolment count";
@@ -896,4 +921,5 @@ const struct courses_ops sqlite_courses_ops = {
 	.upload_delete = sq_upload_delete,
 	.uploads_stale = sq_uploads_stale,
 	.my_courses_each = sq_my_courses_each,
+	.teaching_each = sq_teaching_each,
 };

@@ -163,6 +163,8 @@ struct courses_ops {
 	int (*my_courses_each)(struct store *s, int64_t person_id, int limit,
 			       int (*cb)(const struct course *c, int64_t enrolled_at, void *arg),
 			       void *arg);
+	int (*teaching_each)(struct store *s, int64_t person_id, int limit,
+			     int (*cb)(const struct course *c, void *arg), void *arg);
 };
 
 /* storage/media_jobs.h, same rules. */

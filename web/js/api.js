@@ -72,3 +72,9 @@ export async function signOut() {
 export function hasRole(role) {
   return !!me && (me.roles || []).some((r) => r.role === role || r === role);
 }
+
+// The session's CSRF token, for requests not made through call() (the
+// resumable upload's chunks go by XMLHttpRequest for their progress events).
+export function csrfToken() {
+  return csrf;
+}

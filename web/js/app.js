@@ -20,6 +20,7 @@ function renderNav() {
   const here = location.hash || "#/";
   const items = [["#/", "nav.catalog"]];
   if (api.me) items.push(["#/my", "nav.my"], ["#/credits", "nav.credits"]);
+  if (api.hasRole("lecturer")) items.push(["#/teach", "lect.nav"]);
   else items.push(["#/signin", "nav.signin"], ["#/activate", "nav.activate"]);
   put(nav, h("ul", {}, items.map(([href, key]) =>
     h("li", {}, link(href, key, { "aria-current": here === href ? "page" : null }))),
@@ -327,6 +328,15 @@ async function route() {
     }
     const m = await import("/js/learn.js");
     leaving = await m.learnPage(main, parts[1], parts[2]);
+    break;
+  }
+  case "teach": {
+    if (!api.me) {
+      location.hash = "#/signin?next=" + encodeURIComponent("#" + hash);
+      break;
+    }
+    const m = await import("/js/lecturer.js");
+    leaving = await m.teachPage(main, parts.slice(1), params);
     break;
   }
   default: put(main, h("h1", {}, t("error.notFound")), link("#/", "nav.catalog"));
