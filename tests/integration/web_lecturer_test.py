@@ -1,5 +1,6 @@
 """web_lecturer_test.py - the lecturer's web pages (web/js/lecturer.js,
 upload.js, live.js, quizedit.js, chart.js) and GET /api/v1/me/teaching.
+web_upload.mjs tests upload.js against a fake server that fails on cue.
 The API part: who may list the courses they teach, drafts included, others'
 courses not. The browser part (web_lecturer.mjs, Debian's Chromium with
 playwright-core, 360 px): scenario 1 of issue 9 for the lecturer, whose
@@ -24,6 +25,20 @@ TOP = os.environ.get("TOP_SRCDIR", os.path.join(HERE, "..", ".."))
 t = Tap()
 COST = "12"
 LEC, LEC2, LEARNER = "100000000011", "100000000012", "200000000011"
+
+# ---- web/js/upload.js against a fake server: every failure, the file arrives exact --------------------------
+if shutil.which("node"):
+    p = subprocess.run([shutil.which("node"), os.path.join(HERE, "web_upload.mjs"), TOP],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    try:
+        res = json.loads(p.stdout.decode().strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        res = {"checks": 0, "failed": ["no result: " + p.stderr.decode()[-800:]]}
+    t.ok(p.returncode == 0 and res["checks"] >= 15 and not res["failed"],
+         "resumable uploads (%d checks): cut chunks, lost answers, 500, offline, 409, the bytes exact, "
+         "chunk sizes, a final refusal, cancel" % res["checks"], res["failed"])
+else:
+    t.ok(True, "resumable uploads # SKIP node not installed")
 
 tmp = tempfile.mkdtemp(prefix="tinchi-weblect-")
 data = os.path.join(tmp, "data")

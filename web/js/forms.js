@@ -17,7 +17,7 @@ export function clearErrors(root) {
 export function fieldError(control, text) {
   const id = (control.id || "c" + Math.random().toString(36).slice(2)) + "-err";
   const p = h("p", { class: "error field-error", id, role: "alert" }, text);
-  const holder = control.closest(".field, .check, fieldset") || control.parentElement;
+  const holder = control.closest(".option, .field, .check, fieldset") || control.parentElement;
   holder.append(p);
   control.setAttribute("aria-invalid", "true");
   control.setAttribute("aria-describedby", ((control.getAttribute("aria-describedby") || "") + " " + id).trim());
