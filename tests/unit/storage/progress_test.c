@@ -3,7 +3,7 @@
  * folder: migration 7's tables, the read-modify-write of a progress row
  * (blank rows, saving, leaving unchanged, rolling back on an error), the
  * delivered ranges, the per-course listings, and the cascade when a unit
- * goes; and store_my_courses_each (storage/courses.h).
+ * goes; and store_my_courses_each, store_teaching_each (storage/courses.h).
  */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
@@ -393,6 +393,63 @@ test_my_courses(void)
 	ok(m.n == 1 && strcmp(m.uid[0], first.uid) == 0, "only the first is left");
 }
 
+struct taught {
+	char uid[4][37];
+	int n;
+};
+
+static int
+collect_taught(const struct course *c, void *arg)
+{
+	struct taught *m = arg;
+
+	if (m->n < 4)
+		snprintf(m->uid[m->n], sizeof(m->uid[0]), "%s", c->uid);
+	m->n++;
+	return 0;
+}
+
+static int
+stop_taught(const struct course *c, void *arg)
+{
+	(void)c;
+	(void)arg;
+	return TC_ENOTFOUND;
+}
+
+/* store_teaching_each: the courses a person owns or co-teaches, newest first */
+static void
+test_teaching(void)
+{
+	struct taught m;
+	struct course first;
+	int64_t none = other_id + 1000;
+
+	store_course_get_id(st, course_id, &first);
+	memset(&m, 0, sizeof(m));
+	is_int(store_teaching_each(st, person_id, 10, collect_taught, &m), 0, "courses taught");
+	ok(m.n == 2 && strcmp(m.uid[1], first.uid) == 0 && strcmp(m.uid[0], first.uid) != 0,
+	   "the owner's two courses, drafts included, the newest first");
+	memset(&m, 0, sizeof(m));
+	store_teaching_each(st, other_id, 10, collect_taught, &m);
+	is_int(m.n, 0, "a learner of a course does not teach it");
+	ok(store_course_lecturer_add(st, course_id, other_id) == 0, "a co-lecturer is added");
+	memset(&m, 0, sizeof(m));
+	store_teaching_each(st, other_id, 10, collect_taught, &m);
+	ok(m.n == 1 && strcmp(m.uid[0], first.uid) == 0, "the co-lecturer's course, and only it");
+	memset(&m, 0, sizeof(m));
+	store_teaching_each(st, person_id, 1, collect_taught, &m);
+	is_int(m.n, 1, "LIMIT is kept");
+	memset(&m, 0, sizeof(m));
+	store_teaching_each(st, none, 10, collect_taught, &m);
+	is_int(m.n, 0, "nobody: nothing");
+	is_int(store_teaching_each(st, person_id, 10, stop_taught, NULL), TC_ENOTFOUND,
+	       "a callback's error stops and is returned");
+	is_int(store_teaching_each(st, person_id, 0, collect_taught, &m), TC_EINVALID, "limit 0");
+	is_int(store_teaching_each(st, person_id, 1001, collect_taught, &m), TC_EINVALID, "limit 1001");
+	is_int(store_teaching_each(st, person_id, 10, NULL, NULL), TC_EINVALID, "no callback");
+}
+
 int
 main(void)
 {
@@ -415,6 +472,7 @@ main(void)
 	test_edit();
 	test_edit_in();
 	test_my_courses();
+	test_teaching();
 	store_close(st);
 	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		diag("could not remove the temporary folder");
