@@ -224,6 +224,17 @@ try {
   await page.locator('#quiz-saved').waitFor({timeout: 10000});
   await shot(page, 'lect-06-quiz-saved');
   step('quizSaved');
+  // opened again, the editor shows what is stored
+  await page.goto(base + '/#/teach/' + seen.course + '/quiz/' + seen.quizUnit);
+  await page.reload();
+  await ready(page, '/teach/' + seen.course + '/quiz/' + seen.quizUnit);
+  await page.locator('#questions fieldset.question').first().waitFor();
+  seen.quizReloaded = await page.evaluate(() => ({
+    questions: document.querySelectorAll('#questions fieldset.question').length,
+    time: document.getElementById('quiz-time').value,
+    kinds: [...document.querySelectorAll("#questions select[data-path$='.kind']")].map((s) => s.value),
+    option2: document.querySelector("[data-path='questions[0].options[1].text']").value,
+  }));
 
   // 7. back to the course: the quiz moved to the top and back down by keyboard; publish
   await page.getByRole('link', {name: 'Thiết kế web đáp ứng'}).click();
@@ -243,6 +254,12 @@ try {
   await page.keyboard.press('Enter');
   await page.waitForFunction((sel) => document.querySelector('#units li:nth-child(3)')?.matches(sel), quizRow);
   seen.order = await page.evaluate(() => [...document.querySelectorAll('#units li')].map((l) => l.dataset.kind));
+  // the course's fields: the title changed
+  await page.locator('details summary').click();
+  await page.locator('#course-fields').getByLabel('Tên khóa học').fill('Thiết kế web đáp ứng (2026)');
+  await page.locator('#course-fields').getByRole('button', {name: 'Lưu', exact: true}).click();
+  await page.locator('#course-fields .ok').waitFor({timeout: 10000});
+  seen.renamed = await page.textContent('h1');
   await page.locator('#status-published').click();
   await page.locator('#course-status[data-status=published]').waitFor({timeout: 10000});
   await qualities(page, 'editor');

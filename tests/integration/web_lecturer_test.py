@@ -116,8 +116,11 @@ if node and chromium and ffmpeg and os.path.isdir(os.path.join(TOP, "node_module
 
     course = seen.get("course")
     st, h, c = lec.call("GET", "/api/v1/courses/%s" % course)
-    t.ok(st == 200 and c.get("code") == "WEB201" and c.get("credits") == "2" and c.get("status") == "published",
-         "the course was created with its fields and published", (st, c.get("code"), c.get("credits"), c.get("status")))
+    t.ok(st == 200 and c.get("code") == "WEB201" and c.get("credits") == "2" and c.get("status") == "published" and
+         c.get("description") == "Học **CSS Grid** và Flexbox." and c.get("title") == "Thiết kế web đáp ứng (2026)" and
+         seen.get("renamed") == c.get("title"),
+         "the course was created with its fields, renamed in the details form, and published",
+         (st, c.get("code"), c.get("credits"), c.get("status"), c.get("title"), seen.get("renamed")))
     t.ok([u["kind"] for u in c.get("units", [])] == ["video", "document", "quiz"] and
          seen.get("order") == ["video", "document", "quiz"] and
          seen.get("orderAfterUp") == ["quiz", "video", "document"] and "down" in (seen.get("focusedAtTop") or ""),
@@ -155,6 +158,8 @@ if node and chromium and ffmpeg and os.path.isdir(os.path.join(TOP, "node_module
          qs[0]["options"][1]["text"] == "display: block" and qs[1].get("answer") == 3 and qs[2].get("answer") is True,
          "its questions with their options and right answers, in the order set by keyboard", qs)
     t.eq(seen.get("quizFocusAfterMove"), "1", "after moving a question up, focus stays on it")
+    t.eq(seen.get("quizReloaded"), {"questions": 3, "time": "10", "kinds": ["single", "numeric", "truefalse"],
+                                    "option2": "display: block"}, "opened again, the editor shows the stored quiz")
 
     # the report
     t.ok(seen.get("enrolStatus") in (200, 201) and seen.get("progressStatus") == 200, "the learner enrolled and watched",
