@@ -5,7 +5,7 @@
 // (passwords: "password-" + national ID, as harness.DataCli.person sets).
 // Scenario 1 of issue 9, the lecturer's part: sign in, create a course,
 // upload a lecture video whose second chunk is cut off (page.route aborts
-// it) and a PDF, wait for the processing state "ready" pushed over the
+// it) and a PDF (the browser offline meanwhile), wait for the processing state "ready" pushed over the
 // WebSocket, add a quiz with the editor (a first save refused by the API
 // shows the error next to the field it names), reorder units with the
 // keyboard, publish; then a learner (through the API, in another context)
@@ -177,13 +177,26 @@ try {
   await shot(page, 'lect-04-ready');
   step('processed');
 
-  // 5. the PDF
+  // 5. the PDF: the browser goes offline during its chunk and back 1.5 s later
+  let pdfPuts = 0;
+  await page.route('**/api/v1/uploads/**', async (route) => {
+    if (route.request().method() === 'PUT' && ++pdfPuts === 1) {
+      await context.setOffline(true);
+      setTimeout(() => context.setOffline(false), 1500);
+      return route.abort('internetdisconnected');
+    }
+    return route.continue();
+  });
+  expected.push(/ERR_INTERNET_DISCONNECTED/);
   await add.getByLabel('Loại học phần').selectOption('document');
   await add.getByLabel('Tên học phần').fill('Tài liệu: bảng tóm tắt');
   await add.getByLabel('Tệp', {exact: true}).setInputFiles(pdf);
   await add.getByRole('button', {name: 'Thêm học phần'}).click();
   await page.locator('#units li[data-kind=document]').waitFor({timeout: 60000});
   seen.pdfMaterial = await page.locator('#uploads .upload').nth(1).getAttribute('data-done');
+  seen.pdfStates = await page.locator('#uploads .upload').nth(1).getAttribute('data-states');
+  seen.pdfPuts = pdfPuts;
+  await page.unroute('**/api/v1/uploads/**');
   step('pdfUploaded');
 
   // 6. a quiz: the editor opens; a save with an empty option is refused next to it

@@ -138,7 +138,9 @@ if node and chromium and ffmpeg and os.path.isdir(os.path.join(TOP, "node_module
     t.ok(st == 200 and hashlib.sha256(body).hexdigest() == want and len(body) == os.path.getsize(mp4),
          "the stored video has the file's bytes (%d)" % len(body), (st, len(body) if body else None))
     st, h, body = lec.call("GET", "/api/v1/materials/%s" % seen.get("pdfMaterial"))
-    t.ok(st == 200 and body == open(pdf, "rb").read(), "the stored PDF has the file's bytes", st)
+    t.ok(st == 200 and body == open(pdf, "rb").read() and "offline" in (seen.get("pdfStates") or "") and
+         seen.get("pdfPuts") == 2, "the PDF: the browser offline during its chunk, sent again once online; "
+         "the stored bytes are the file's", (st, seen.get("pdfStates"), seen.get("pdfPuts")))
     t.ok("ready" in (seen.get("pushedStates") or []) and seen.get("mediaPushed", 0) >= 1 and
          (seen.get("mediaText") or "").startswith("Sẵn sàng"),
          "the processing state reached 'ready' live, pushed over the WebSocket",

@@ -8,7 +8,8 @@
 // error, the browser offline until its "online" event, a 409 naming
 // another offset; that every chunk carries Content-Range and the CSRF
 // token, chunks grow while fast and halve after a failure, a refusal
-// (413) is final, and cancel() stops and deletes the upload. Prints one
+// (413) is final, a creation without an answer is asked again, and
+// cancel() stops and deletes the upload. Prints one
 // JSON line {"checks": n, "failed": [...]}; exit 0 when all held.
 import {register} from 'node:module';
 import path from 'node:path';
@@ -37,6 +38,7 @@ globalThis.fetch = async (url, opts) => {
   if (m !== 'GET' && opts.headers['x-csrf-token'] !== 'TOKEN') return json(403, {detail: 'csrf'});
   let r;
   if ((r = url.match(/^\/api\/v1\/courses\/C1\/uploads$/)) && m === 'POST') {
+    if (server.failCreate > 0 && server.failCreate--) throw new TypeError('Failed to fetch');
     const b = JSON.parse(opts.body);
     if (b.size > server.refuseSize) return json(413, {detail: 'the file is larger than this kind of unit accepts'});
     const uid = 'U' + ++server.seq;
@@ -148,6 +150,17 @@ const have = new Set();
 for (const p of puts) if (p.from > Math.max(0, ...[...have])) contiguous = false; else have.add(p.from + p.n);
 ok(contiguous && puts.every((p) => p.from >= 0), 'no chunk ever left a gap');
 ok(Date.now() - t0 < 15000, 'done in %d ms (retries back off from 1 s)'.replace('%d', Date.now() - t0));
+
+// ---- no answer to the creation: asked again -------------------------------------------------------
+server.failCreate = 1;
+server.faults = [];
+const before = server.seq;
+const states3 = [];
+const up3 = new Upload('C1', new Blob([data.subarray(0, 1000)]), 'document', 'x.pdf');
+up3.onstate = (s) => states3.push(s);
+const m3 = await up3.start();
+ok(m3 && server.finished.size === 1000 && server.seq === before + 1 && states3[0] === 'retrying',
+  'a creation that got no answer is asked again', [states3, server.seq - before]);
 
 // ---- a refusal is final; cancel deletes ------------------------------------------------------------
 server.refuseSize = 10;

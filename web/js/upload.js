@@ -72,25 +72,30 @@ export class Upload {
     });
   }
 
-  // After a failure: waits (backing off from 1 to 30 s, or until the
-  // browser is online again), then asks the server where to go on.
+  // Waits before another try: until the browser is online again (at most
+  // 30 s) when it says it is offline, else 1 s doubling to 30 s.
+  async wait() {
+    if (this.cancelled) throw new Error("cancelled");
+    if (typeof navigator !== "undefined" && navigator.onLine === false) {
+      this.state("offline");
+      await new Promise((r) => {
+        const on = () => { window.removeEventListener("online", on); r(); };
+        window.addEventListener("online", on);
+        setTimeout(on, 30000);
+      });
+    } else {
+      this.state("retrying", this.retries);
+      await sleep(Math.min(30000, 1000 * 2 ** Math.min(this.retries - 1, 5)));
+    }
+    if (this.cancelled) throw new Error("cancelled");
+  }
+
+  // After a failure: waits, then asks the server where to go on.
   async resync() {
     this.retries++;
     this.chunk = Math.max(MIN_CHUNK, this.chunk / 2);
     for (;;) {
-      if (this.cancelled) throw new Error("cancelled");
-      if (typeof navigator !== "undefined" && navigator.onLine === false) {
-        this.state("offline");
-        await new Promise((r) => {
-          const on = () => { window.removeEventListener("online", on); r(); };
-          window.addEventListener("online", on);
-          setTimeout(on, 30000);
-        });
-      } else {
-        this.state("retrying", this.retries);
-        await sleep(Math.min(30000, 1000 * 2 ** Math.min(this.retries - 1, 5)));
-      }
-      if (this.cancelled) throw new Error("cancelled");
+      await this.wait();
       try {
         const j = await api.call("GET", this.location);
         this.offset = j.received;
@@ -106,8 +111,19 @@ export class Upload {
 
   // Sends the whole file; resolves with the material the server made.
   async start() {
-    const j = await api.call("POST", "/api/v1/courses/" + encodeURIComponent(this.course) + "/uploads",
-      { kind: this.kind, size: this.size, name: this.name });
+    let j;
+    for (;;) {	/* no answer: ask again (an upload made twice is removed when it expires) */
+      try {
+        j = await api.call("POST", "/api/v1/courses/" + encodeURIComponent(this.course) + "/uploads",
+          { kind: this.kind, size: this.size, name: this.name });
+        break;
+      } catch (e) {
+        if (e instanceof api.ApiError) throw e;
+        this.retries++;
+        await this.wait();
+      }
+    }
+    this.retries = 0;
     this.location = j.location;
     this.offset = j.received || 0;
     this.state("sending");
