@@ -20,7 +20,9 @@ function renderNav() {
   const here = location.hash || "#/";
   const items = [["#/", "nav.catalog"]];
   if (api.me) items.push(["#/my", "nav.my"], ["#/credits", "nav.credits"]);
-  else items.push(["#/signin", "nav.signin"], ["#/activate", "nav.activate"]);
+  if (api.me) items.push(["#/consents", "consent.nav"], ["#/recognition", "recog.nav"]);
+  if (api.hasRole("admin")) items.push(["#/admin", "admin.nav"]);
+  if (!api.me) items.push(["#/signin", "nav.signin"], ["#/activate", "nav.activate"]);
   put(nav, h("ul", {}, items.map(([href, key]) =>
     h("li", {}, link(href, key, { "aria-current": here === href ? "page" : null }))),
     api.me ? h("li", {}, h("button", { type: "button", class: "linkish", id: "signout",
@@ -327,6 +329,18 @@ async function route() {
     }
     const m = await import("/js/learn.js");
     leaving = await m.learnPage(main, parts[1], parts[2]);
+    break;
+  }
+  case "admin":
+  case "consents":
+  case "recognition": {
+    if (!api.me) {
+      location.hash = "#/signin?next=" + encodeURIComponent("#" + hash);
+      break;
+    }
+    if (parts[0] === "admin") await (await import("/js/admin.js")).adminPage(main, parts[1], params);
+    else if (parts[0] === "consents") await (await import("/js/consents.js")).consentsPage(main);
+    else await (await import("/js/recognition.js")).recognitionPage(main, params);
     break;
   }
   default: put(main, h("h1", {}, t("error.notFound")), link("#/", "nav.catalog"));
