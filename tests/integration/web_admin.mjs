@@ -197,6 +197,25 @@ try {
   await look(page, '14-keys');
   step('keys');
 
+  // revocation: one credential with a reason; a bulk file with a bad row changes nothing
+  await page.getByRole('link', {name: 'Thu hồi'}).click();
+  await ready(page, '/admin/revocation');
+  await page.getByLabel('Mã văn bằng').fill(A.wrong);
+  await page.getByLabel('Lý do').fill('cấp nhầm học phần');
+  await page.locator('#revoke-form button').click();
+  await page.locator('#revoke-form .ok').waitFor({timeout: 10000});
+  seen.revokedOne = await page.textContent('#revoke-form .ok');
+  await page.setInputFiles('#revoke-bulk input[type=file]', {name: 'thu-hoi.csv', mimeType: 'text/csv',
+    buffer: Buffer.from('credential_id,reason\nurn:uuid:00000000-0000-4000-8000-000000000000,sai\n')});
+  expecting = '422';
+  await page.locator('#revoke-bulk button').click();
+  await page.locator('#revoke-errors').waitFor({timeout: 10000});
+  if (expecting) seen.errors.push('the refused bulk revocation did not show as a failed request');
+  expecting = null;
+  seen.revokeBulkRows = (await tableRows(page, '#revoke-errors')).map((r) => [r[0], r[2]]);
+  await look(page, '15-revocation');
+  step('revocation');
+
   // the audit log, filtered
   await page.getByRole('link', {name: 'Nhật ký kiểm tra'}).click();
   await ready(page, '/admin/audit');
@@ -209,7 +228,7 @@ try {
   const filtered = (await tableRows(page, '#audit')).map((r) => r[1]);
   seen.auditFiltered = filtered.length;
   seen.auditFilteredOnly = filtered.every((e) => e.startsWith('token.'));
-  await look(page, '15-audit');
+  await look(page, '16-audit');
   step('audit');
   await signOut(page);
 
@@ -240,16 +259,16 @@ try {
   await page.locator('#agreements .rule summary').first().click();
   seen.ruleCard = await page.textContent('#agreements .rule h3');
   seen.ruleVersions = await page.locator('#agreements .rule details li').count();
-  await look(page, '16-agreements');
+  await look(page, '17-agreements');
   step('agreement');
   await signOut(page);
 
   // ---- scenario 3: the learner downloads the credential, the verifier page checks it --------------
   await signIn(page, A.learner);
   await go(page, '/credits');
-  await page.locator('#credits .credit').waitFor({timeout: 10000});
+  await page.locator('#credits .credit').first().waitFor({timeout: 10000});
   const [download] = await Promise.all([page.waitForEvent('download', {timeout: 10000}),
-    page.getByRole('link', {name: 'Tải xuống (JSON)'}).click()]);
+    page.locator('#credits .credit', {hasText: 'CS101'}).getByRole('link', {name: 'Tải xuống (JSON)'}).click()]);
   const file = path.join(A.out, 'admin-credential.json');
   await download.saveAs(file);
   const text = fs.readFileSync(file, 'utf8');

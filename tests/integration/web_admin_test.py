@@ -62,6 +62,9 @@ vlec, hlec, vadmin, hadmin, anon = (Client("100000000001"), Client("100000000002
 st, h, j = vlec.call("POST", "/api/v1/institutions/VNU/courses",
                      {"code": "CS101", "title": "Lập trình C", "language": "vi", "credits": "3"})
 assert st == 201, j
+st, h, j = vlec.call("POST", "/api/v1/institutions/VNU/courses",
+                     {"code": "CS102", "title": "Cấu trúc dữ liệu", "language": "vi", "credits": "3"})
+assert st == 201, j
 st, h, j = hlec.call("POST", "/api/v1/institutions/HUST/courses",
                      {"code": "IT101", "title": "Nhập môn lập trình", "language": "vi", "credits": "3"})
 assert st == 201, j
@@ -73,6 +76,11 @@ st, h, j = issuer.call("POST", "/credentials/issue", {"credential": {"credential
     "completed_on": "2025-06-20"}}})
 assert st == 201, j
 cred = j["verifiableCredential"]
+st, h, j = issuer.call("POST", "/credentials/issue", {"credential": {"credentialSubject": {
+    "national_id": LEARNER, "achievement": {"humanCode": "CS102"}, "grade": "7", "term": "2025 HK1",
+    "completed_on": "2025-06-21"}}})
+assert st == 201, j
+wrong = j["verifiableCredential"]      # issued by mistake: the admin revokes it in the page
 st, h, v = verify_settled(anon, cred)
 t.ok(st == 200 and v.get("verified"), "the learner's credential verifies (set-up)", v)
 # B's API token for the recognition query, made through the API
@@ -83,7 +91,7 @@ btoken = j["token"]
 outdir = os.environ.get("WEB_TEST_OUT") or os.path.join(os.getcwd(), "web-test-output")
 os.makedirs(outdir, exist_ok=True)
 args = {"base": srv.base, "out": outdir, "chromium": chromium, "vadmin": VADMIN, "hadmin": HADMIN,
-        "learner": LEARNER, "btoken": btoken, "credential": cred["id"]}
+        "learner": LEARNER, "btoken": btoken, "credential": cred["id"], "wrong": wrong["id"]}
 p = subprocess.run([node, os.path.join(HERE, "web_admin.mjs"), json.dumps(args)],
                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=400, cwd=TOP)
 lines = p.stdout.decode().strip().splitlines()
@@ -95,8 +103,8 @@ steps = seen.get("steps", [])
 t.ok(p.returncode == 0 and not seen["errors"],
      "in Chromium at 360 px: the scenarios ran with no console error (screenshots in %s)" % outdir,
      (p.returncode, seen.get("errors"), steps, p.stderr.decode()[-2000:]))
-t.ok(seen.get("expected") == ["422", "400"],
-     "the only failed requests the browser reported are the refused import and the refused rule",
+t.ok(seen.get("expected") == ["422", "422", "400"],
+     "the only failed requests the browser reported are the refused import, bulk revocation and rule",
      seen.get("expected"))
 
 # scenario 1, the admin's part
@@ -123,6 +131,11 @@ t.ok(len(j["keys"]) == 2 and seen.get("keysBefore") == 1 and seen.get("keysAfter
 t.ok(seen.get("auditHas") and seen.get("auditFiltered", 0) >= 1 and seen.get("auditFilteredOnly"),
      "the audit log lists the import, the token and the key; the filter keeps only matching events",
      (seen.get("auditEvents"), seen.get("auditFiltered")))
+st2, h2, v = anon.call("POST", "/api/v1/credentials/verify", {"credential": wrong})
+t.ok(seen.get("revokedOne") and seen.get("revokeBulkRows") == [["1", "credential_id"]] and
+     not v.get("verified") and "nhầm học phần" in json.dumps(v, ensure_ascii=False),
+     "the admin revokes a credential with a reason (the verifier says so); a bulk CSV naming an unknown "
+     "credential is refused with its row shown", (seen.get("revokedOne"), seen.get("revokeBulkRows"), v))
 st, h, j = anon.call("POST", "/api/v1/credentials/verify", {"credential": cred})
 t.ok(j.get("verified"), "the credential still verifies after the key rotation", j)
 
@@ -151,14 +164,15 @@ t.ok(vt and not vt.get("ok") and ["proof", False] in vt.get("checks", []) and vt
 t.ok(seen.get("consentCard") and "Đại học Bách khoa Hà Nội" in seen["consentCard"],
      "the learner grants consent to University B in the consents page", seen.get("consentCard"))
 q = seen.get("bQuery") or {}
-cr = (q.get("credentials") or [{}])[0]
+cr = ([c for c in q.get("credentials") or [] if c.get("uid") == cred["id"]] or [{}])[0]
 t.ok(q.get("status") == 200 and cr.get("decision", {}).get("recognised") and
      cr["decision"]["course"]["code"] == "IT101" and cr["decision"]["rule"]["version"] == 2 and
      cr["verification"]["verified"], "B's API token query recognises the credit as IT101 under rule version 2", q)
 t.ok("Đại học Bách khoa Hà Nội đã xem hồ sơ của bạn" in (seen.get("accessLog") or "") and
      "xét tuyển" in seen["accessLog"], "the learner sees B's read in the consents page", seen.get("accessLog"))
 t.ok("IT101" in (seen.get("explained") or "") and "phiên bản 2" in seen["explained"] and
-     "Được công nhận" in seen["explained"], "the recognition page explains the decision with the rule version",
+     "Được công nhận" in seen["explained"] and "Không được công nhận: văn bằng đã bị thu hồi" in seen["explained"],
+     "the recognition page explains the decision with the rule version, and why the revoked one is not",
      seen.get("explained"))
 t.ok("Recognised as" in (seen.get("explainedEn") or ""), "the explanation in English", seen.get("explainedEn"))
 t.ok(seen.get("vpTypes") and "VerifiablePresentation" in seen["vpTypes"] and seen.get("elmoRoot") == "elmo",

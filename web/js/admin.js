@@ -438,7 +438,8 @@ function revocationSection(body, code) {
     h("button", { type: "submit" }, t("admin.revoke")), one);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const uid = id.value.trim().replace(/^urn:uuid:/i, "");
+    /* the credential's id is urn:uuid:<lower-case UUID>; the bare UUID will do too */
+    const uid = "urn:uuid:" + id.value.trim().replace(/^urn:uuid:/i, "").toLowerCase();
     try {
       const j = await api.call("POST", "/api/v1/credentials/" + encodeURIComponent(uid) + "/revocation",
         { reason: reason.value.trim() });
