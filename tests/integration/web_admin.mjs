@@ -65,7 +65,7 @@ function contrastProblems() {
 
 const step = (name) => seen.steps.push(name);
 const ready = (page, prefix) => page.waitForFunction(
-  (p) => (document.getElementById('main').dataset.ready || '').startsWith(p), prefix, {timeout: 15000});
+  (p) => (document.getElementById('main').dataset.ready || '').startsWith(p), prefix, {timeout: 30000});
 
 // Width, labels and contrast of the page as it is now, then a screenshot.
 async function look(page, name) {
@@ -87,9 +87,12 @@ async function signIn(page, nid) {
   await ready(page, '/my');
 }
 
+// Signs out and waits for the catalog it leads to (so that its hash change
+// cannot land on the next page).
 async function signOut(page) {
   await page.locator('#signout').click();
   await page.getByRole('link', {name: 'Đăng nhập'}).waitFor();
+  await page.waitForFunction(() => document.getElementById('main').dataset.ready === '/', null, {timeout: 30000});
 }
 
 async function go(page, hash) {
@@ -256,6 +259,14 @@ try {
   await card.getByRole('button', {name: 'Đổi trạng thái'}).click();
   await page.waitForFunction(() => (document.querySelector('#agreements .rule h3') || {}).textContent ===
     'Quy t\u1eafc 1, phi\u00ean b\u1ea3n 2', null, {timeout: 10000});
+  // edited: the form holds the rule; saving makes version 3
+  await card.getByRole('button', {name: 'Sửa'}).click();
+  seen.editTitle = await page.textContent('#rule-form h2');
+  seen.editSource = await page.getByLabel('Cơ sở nguồn').inputValue();
+  await page.getByLabel('Điểm tối thiểu (không bắt buộc)').fill('6');
+  await page.locator('#save-rule').click();
+  await page.waitForFunction(() => (document.querySelector('#agreements .rule h3') || {}).textContent ===
+    'Quy t\u1eafc 1, phi\u00ean b\u1ea3n 3', null, {timeout: 10000});
   await page.locator('#agreements .rule summary').first().click();
   seen.ruleCard = await page.textContent('#agreements .rule h3');
   seen.ruleVersions = await page.locator('#agreements .rule details li').count();
@@ -326,9 +337,11 @@ try {
   seen.elmoRoot = await page.evaluate(async () => new DOMParser().parseFromString(
     await (await fetch(document.getElementById('transcript-elmo').href)).text(), 'application/xml')
     .documentElement.localName);
+  // the switch renders the page again: wait for that rendering to finish
+  await page.evaluate(() => { delete document.getElementById('main').dataset.ready; });
   await page.locator('#lang').click();
   await page.waitForFunction(() => document.documentElement.lang === 'en');
-  await page.waitForSelector('#recognition .recog', {timeout: 15000});
+  await ready(page, '/recognition');
   seen.explainedEn = await page.textContent('#recognition');
   await look(page, '33-recognition-en');
   await page.locator('#lang').click();

@@ -142,12 +142,14 @@ t.ok(j.get("verified"), "the credential still verifies after the key rotation", 
 # B's agreement made and activated in its admin pages
 st, h, j = hadmin.call("GET", "/api/v1/institutions/HUST/agreements?history=true")
 rules = j["agreements"]
-t.ok(len(rules) == 1 and rules[0]["version"] == 2 and rules[0]["status"] == "active" and
-     [v["status"] for v in rules[0]["versions"]] == ["proposed", "active"] and
-     rules[0]["match"] == {"course": "CS101"} and rules[0]["min_grade"] == 5,
-     "B's admin creates a rule (proposed) and activates it: version 2, the history kept", rules)
-t.ok(seen.get("ruleCard") and "2" in seen["ruleCard"] and seen.get("ruleVersions") == 2,
-     "the rule's card shows its version and both versions", (seen.get("ruleCard"), seen.get("ruleVersions")))
+t.ok(len(rules) == 1 and rules[0]["version"] == 3 and rules[0]["status"] == "active" and
+     [(v["status"], v.get("min_grade")) for v in rules[0]["versions"]] == [("proposed", 5), ("active", 5), ("active", 6)]
+     and rules[0]["match"] == {"course": "CS101"} and rules[0]["target"]["course"] == "IT101",
+     "B's admin creates a rule (proposed), activates it, edits its minimum grade: version 3, the history kept", rules)
+t.ok(seen.get("editTitle") == "Sửa quy tắc 1 (phiên bản 2)" and seen.get("editSource") == "VNU",
+     "editing fills the form with the current version", (seen.get("editTitle"), seen.get("editSource")))
+t.ok(seen.get("ruleCard") and "3" in seen["ruleCard"] and seen.get("ruleVersions") == 3,
+     "the rule's card shows its version and all three versions", (seen.get("ruleCard"), seen.get("ruleVersions")))
 t.ok(seen.get("ruleBad"), "a rule naming a course B does not have is refused, the field named", seen.get("ruleBad"))
 
 # scenario 3
@@ -166,11 +168,11 @@ t.ok(seen.get("consentCard") and "Đại học Bách khoa Hà Nội" in seen["co
 q = seen.get("bQuery") or {}
 cr = ([c for c in q.get("credentials") or [] if c.get("uid") == cred["id"]] or [{}])[0]
 t.ok(q.get("status") == 200 and cr.get("decision", {}).get("recognised") and
-     cr["decision"]["course"]["code"] == "IT101" and cr["decision"]["rule"]["version"] == 2 and
-     cr["verification"]["verified"], "B's API token query recognises the credit as IT101 under rule version 2", q)
+     cr["decision"]["course"]["code"] == "IT101" and cr["decision"]["rule"]["version"] == 3 and
+     cr["verification"]["verified"], "B's API token query recognises the credit as IT101 under rule version 3", q)
 t.ok("Đại học Bách khoa Hà Nội đã xem hồ sơ của bạn" in (seen.get("accessLog") or "") and
      "xét tuyển" in seen["accessLog"], "the learner sees B's read in the consents page", seen.get("accessLog"))
-t.ok("IT101" in (seen.get("explained") or "") and "phiên bản 2" in seen["explained"] and
+t.ok("IT101" in (seen.get("explained") or "") and "phiên bản 3" in seen["explained"] and
      "Được công nhận" in seen["explained"] and "Không được công nhận: văn bằng đã bị thu hồi" in seen["explained"],
      "the recognition page explains the decision with the rule version, and why the revoked one is not",
      seen.get("explained"))
