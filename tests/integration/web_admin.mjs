@@ -356,6 +356,19 @@ try {
   seen.bAfterWithdraw = (await query()).status;
   await look(page, '34-withdrawn');
   step('withdrawn');
+  // again, for one chosen credential only: B reads just that one
+  await page.getByLabel('Cơ sở đào tạo').selectOption('HUST');
+  await page.getByLabel('Chỉ những tín chỉ tôi chọn').check();
+  seen.choices = await page.locator('#consent-picks input').count();
+  await page.getByLabel(/^CS101 /).check();
+  await look(page, '35-consent-chosen');
+  await page.locator('#grant').click();
+  await page.waitForFunction(() => (document.querySelector('#consents .consent[data-institution="HUST"]') || {})
+    .textContent?.includes('CS101 ') && document.querySelector('#consents .consent[data-institution="HUST"] button'),
+  null, {timeout: 10000});
+  seen.chosenCard = await page.textContent('#consents .consent[data-institution="HUST"]');
+  seen.bChosen = (await query()).credentials?.map((c) => c.uid);
+  step('chosen');
 } catch (e) {
   seen.errors.push('driver: ' + e.message.split('\n')[0]);
   try {

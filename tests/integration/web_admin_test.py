@@ -181,6 +181,10 @@ t.ok(seen.get("vpTypes") and "VerifiablePresentation" in seen["vpTypes"] and see
      "the transcript downloads: the presentation and the ELMO XML", (seen.get("vpTypes"), seen.get("elmoRoot")))
 t.ok(seen.get("withdrawn") and seen.get("bAfterWithdraw") == 404,
      "after the learner withdraws, B's query is 404", (seen.get("withdrawn"), seen.get("bAfterWithdraw")))
+t.ok(seen.get("choices") == 1 and "CS101 Lập trình C" in (seen.get("chosenCard") or "") and
+     "phiên bản 3" in seen["chosenCard"] and seen.get("bChosen") == [cred["id"]],
+     "granted again for one chosen credential (the revoked one is not offered): B reads only that one",
+     (seen.get("choices"), seen.get("chosenCard"), seen.get("bChosen")))
 
 # qualities on every page visited
 t.ok(seen.get("wide") == [], "nothing wider than 360 px on any page", seen.get("wide"))

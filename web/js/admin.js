@@ -138,7 +138,7 @@ async function tokensSection(body, code) {
     try {
       const j = await api.call("GET", "/api/v1/institutions/" + code + "/tokens");
       put(list, j.tokens.length ? table(t("admin.tokens"),
-        [t("admin.tokenName"), t("admin.scopes"), t("admin.created"), t("admin.lastUsed"), ""],
+        [t("admin.tokenName"), t("admin.scopes"), t("admin.created"), t("admin.lastUsed"), t("admin.state")],
         j.tokens.map((k) => [k.name, k.scopes, when(k.created_at), k.last_used_at ? when(k.last_used_at) : t("admin.never"),
           k.revoked_at ? t("admin.revokedAt", { when: when(k.revoked_at) })
             : h("button", { type: "button", class: "linkish", "aria-label": t("admin.revokeToken", { name: k.name }),
