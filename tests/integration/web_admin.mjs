@@ -331,6 +331,12 @@ try {
   await page.waitForSelector('#recognition .recog', {timeout: 15000});
   seen.explained = await page.textContent('#recognition');
   await look(page, '32-recognition');
+  // a credential file held outside tinchi (here the tampered copy): explained, nothing stored
+  await page.setInputFiles('#recog-file input[type=file]', {name: 'tampered.json', mimeType: 'application/json',
+    buffer: Buffer.from(JSON.stringify(tampered))});
+  await page.locator('#recog-file button').click();
+  await page.locator('#recog-outside').waitFor({timeout: 15000});
+  seen.outside = await page.textContent('#recog-outside');
   // the transcripts, fetched as the links would
   seen.vpTypes = await page.evaluate(async () =>
     (await (await fetch(document.getElementById('transcript-vp').href)).json()).type);

@@ -176,6 +176,10 @@ t.ok("IT101" in (seen.get("explained") or "") and "phiên bản 3" in seen["expl
      "Được công nhận" in seen["explained"] and "Không được công nhận: văn bằng đã bị thu hồi" in seen["explained"],
      "the recognition page explains the decision with the rule version, and why the revoked one is not",
      seen.get("explained"))
+t.ok("bước kiểm tra chữ ký số không đạt" in (seen.get("outside") or "") and
+     "Không được công nhận: văn bằng không xác minh được" in seen["outside"],
+     "a tampered credential file checked in the recognition page: not verified (the signature named), "
+     "not recognised", seen.get("outside"))
 t.ok("Recognised as" in (seen.get("explainedEn") or ""), "the explanation in English", seen.get("explainedEn"))
 t.ok(seen.get("vpTypes") and "VerifiablePresentation" in seen["vpTypes"] and seen.get("elmoRoot") == "elmo",
      "the transcript downloads: the presentation and the ELMO XML", (seen.get("vpTypes"), seen.get("elmoRoot")))

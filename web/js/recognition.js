@@ -20,6 +20,12 @@ function reasonText(r) {
   }[r] || r;
 }
 
+// The verifier's check names (courses/verify.h) in the reader's words.
+function checkText(c) {
+  return { schema: t("recog.checkSchema"), proof: t("recog.checkProof"), issuer: t("recog.checkIssuer"),
+    status: t("recog.checkStatus"), dates: t("recog.checkDates"), log: t("recog.checkLog") }[c] || c || "-";
+}
+
 function decisionText(d) {
   if (d.recognised) {
     const as = d.as === "course" ? t("recog.asCourse", { code: d.course.code, title: d.course.title })
@@ -36,7 +42,7 @@ function credentialCard(c) {
     h("h3", {}, c.course.code, " \u00b7 ", t("course.credits", { n: number(c.course.credits) })),
     h("p", { class: "meta" }, [c.issuer.code || t("recog.unknownIssuer"),
       c.course.grade !== null ? t("credits.grade", { grade: number(c.course.grade, 2) }) : null,
-      v.verified ? t("recog.verified") : t("recog.verifyFailed", { check: v.failed_check || "-" })]
+      v.verified ? t("recog.verified") : t("recog.verifyFailed", { check: checkText(v.failed_check) })]
       .filter(Boolean).join(" \u00b7 ")),
     h("p", { class: "decision" }, decisionText(d)),
     d.rule ? h("p", { class: "meta rule" }, t("recog.rule", { id: d.rule.id, version: d.rule.version })) : null,
@@ -91,7 +97,7 @@ export async function recognitionPage(main, params) {
     try {
       const c = await api.call("POST", "/api/v1/me/recognition?institution=" + encodeURIComponent(inst.value),
         { credential: cred });
-      put(outside, h("ul", { class: "cards" }, credentialCard(c)));
+      put(outside, h("ul", { class: "cards", id: "recog-outside" }, credentialCard(c)));
     } catch (e) {
       put(outside, errorBox(e));
     }
