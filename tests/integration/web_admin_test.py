@@ -9,7 +9,7 @@ scenario 4 (the learner consents to University B, B's API token query
 recognises the credit, the learner sees the read and the explanation),
 and B's admin editing a recognition agreement. Set-up data (institutions,
 people, courses, the credential, B's token) comes through the command line
-and the API. Screenshots (10-… to 34-….png) go to web-test-output/ in the
+and the API. Screenshots (10-… to 35-….png) go to web-test-output/ in the
 build folder, beside web_test.py's (or to $WEB_TEST_OUT)."""
 import json
 import os
