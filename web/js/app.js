@@ -24,7 +24,8 @@ function renderNav() {
   if (api.hasRole("admin")) items.push(["#/admin", "admin.nav"]);
   if (!api.me) items.push(["#/signin", "nav.signin"], ["#/activate", "nav.activate"]);
   put(nav, h("ul", {}, items.map(([href, key]) =>
-    h("li", {}, link(href, key, { "aria-current": here === href ? "page" : null }))),
+    h("li", {}, link(href, key, { "aria-current": here === href || here.startsWith(href + "?") ||
+      (href !== "#/" && here.startsWith(href + "/")) ? "page" : null }))),
     api.me ? h("li", {}, h("button", { type: "button", class: "linkish", id: "signout",
       onclick: async () => { await api.signOut(); location.hash = "#/"; renderNav(); } },
       t("nav.signout"))) : null));
