@@ -156,6 +156,9 @@ try {
   seen.imported = {summary: await page.textContent('#import-summary'),
     rows: (await tableRows(page, '#import-errors')).map((r) => [r[0], r[2]]),
     codes: (await tableRows(page, '#import-codes')).length};
+  const [codesDl] = await Promise.all([page.waitForEvent('download', {timeout: 10000}),
+    page.locator('#codes-file').click()]);
+  seen.codesFile = fs.readFileSync(await codesDl.path(), 'utf8').trim().split(/\r?\n/);
   await look(page, '11-imported');
   step('imported');
 

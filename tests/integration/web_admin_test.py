@@ -13,6 +13,7 @@ and the API. Screenshots (10-… to 35-….png) go to web-test-output/ in the
 build folder, beside web_test.py's (or to $WEB_TEST_OUT)."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -116,6 +117,11 @@ t.ok(seen.get("imported", {}).get("rows") == [["2", "national_id"]] and seen["im
      names == ["Học Viên Một", "Phạm Minh Đức", "Vũ Thị Lan"],
      "with 'valid rows' ticked the two good rows are imported, their codes listed, the bad row shown",
      (seen.get("imported"), names))
+cf = seen.get("codesFile") or []
+t.ok(len(cf) == 3 and cf[0] == "national_id,student_code,activation_code" and
+     [r.split(",")[0] for r in cf[1:]] == ["040205000001", "040205000003"] and
+     all(re.match(r"^[A-Z0-9]{5}-[A-Z0-9]{5}$", r.split(",")[2]) for r in cf[1:]),
+     "the activation codes saved as a CSV file", cf)
 st, h, j = vadmin.call("GET", "/api/v1/institutions/VNU/people?role=lecturer")
 t.ok("Đỗ Văn Mới" in [x["full_name"] for x in j["people"]] and seen.get("lecturerCode") and
      "Đỗ Văn Mới" in (seen.get("lecturers") or ""),

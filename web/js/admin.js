@@ -33,6 +33,21 @@ function rowErrors(errors, id) {
     errors.map((e) => [String(e.row), String(e.line), e.column || "", e.message]), { id, class: "errors" });
 }
 
+// A CSV field: quoted when it holds a comma, a quote or a line break.
+function csvField(v) {
+  const s = String(v ?? "");
+  return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+}
+
+// A link that saves the activation codes as a CSV file (made in the page:
+// the codes are in the import's answer only, never stored in clear).
+function codesFile(codes) {
+  const text = ["national_id,student_code,activation_code"].concat(codes.map((c) =>
+    [c.national_id, c.student_code, c.activation_code].map(csvField).join(","))).join("\r\n") + "\r\n";
+  const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+  return h("a", { href: url, download: "activation-codes.csv", id: "codes-file" }, t("admin.codesFile"));
+}
+
 function out() {
   return h("div", { "aria-live": "polite" });
 }
@@ -65,7 +80,8 @@ function importSection(body, code) {
       j.errors && j.errors.length ? rowErrors(j.errors, "import-errors") : null,
       codes.length ? table(t("admin.codes"), [t("admin.nationalId"), t("admin.studentCode"), t("admin.code")],
         codes.map((c) => [c.national_id, c.student_code || "", h("code", {}, c.activation_code)]),
-        { id: "import-codes" }) : null);
+        { id: "import-codes" }) : null,
+      codes.length ? h("p", {}, codesFile(codes)) : null);
       say(t("admin.imported", { created: j.created, updated: j.updated, kept: j.kept, codes: j.codes_issued }));
     } catch (e) {
       if (e.status === 422 && e.body && e.body.errors)
