@@ -21,9 +21,12 @@ function renderNav() {
   const items = [["#/", "nav.catalog"]];
   if (api.me) items.push(["#/my", "nav.my"], ["#/credits", "nav.credits"]);
   if (api.hasRole("lecturer")) items.push(["#/teach", "lect.nav"]);
-  else items.push(["#/signin", "nav.signin"], ["#/activate", "nav.activate"]);
+  if (api.me) items.push(["#/consents", "consent.nav"], ["#/recognition", "recog.nav"]);
+  if (api.hasRole("admin")) items.push(["#/admin", "admin.nav"]);
+  if (!api.me) items.push(["#/signin", "nav.signin"], ["#/activate", "nav.activate"]);
   put(nav, h("ul", {}, items.map(([href, key]) =>
-    h("li", {}, link(href, key, { "aria-current": here === href ? "page" : null }))),
+    h("li", {}, link(href, key, { "aria-current": here === href || here.startsWith(href + "?") ||
+      (href !== "#/" && here.startsWith(href + "/")) ? "page" : null }))),
     api.me ? h("li", {}, h("button", { type: "button", class: "linkish", id: "signout",
       onclick: async () => { await api.signOut(); location.hash = "#/"; renderNav(); } },
       t("nav.signout"))) : null));
@@ -330,13 +333,20 @@ async function route() {
     leaving = await m.learnPage(main, parts[1], parts[2]);
     break;
   }
-  case "teach": {
+  case "teach":
+  case "admin":
+  case "consents":
+  case "recognition": {
     if (!api.me) {
       location.hash = "#/signin?next=" + encodeURIComponent("#" + hash);
       break;
     }
-    const m = await import("/js/lecturer.js");
-    leaving = await m.teachPage(main, parts.slice(1), params);
+    if (parts[0] === "teach") {
+      const m = await import("/js/lecturer.js");
+      leaving = await m.teachPage(main, parts.slice(1), params);
+    } else if (parts[0] === "admin") await (await import("/js/admin.js")).adminPage(main, parts[1], params);
+    else if (parts[0] === "consents") await (await import("/js/consents.js")).consentsPage(main);
+    else await (await import("/js/recognition.js")).recognitionPage(main, params);
     break;
   }
   default: put(main, h("h1", {}, t("error.notFound")), link("#/", "nav.catalog"));
