@@ -481,22 +481,89 @@ ed25519_sign_raw(const unsigned char priv[32], const void *msg, size_t n,
 	return rc;
 }
 
+/*
+ * The last public key each thread verified with, set up once: OpenSSL 3
+ * decodes a raw key and fetches the signature method anew for every
+ * EVP_PKEY_new_raw_public_key + EVP_DigestVerifyInit, which cost about as
+ * much as the Ed25519 check itself. A one-shot Ed25519 EVP_DigestVerify
+ * leaves its context ready for the next message (openssl speed reuses it
+ * the same way). Freed when the thread ends.
+ */
+struct ed_verifier {
+	unsigned char pub[32];
+	EVP_PKEY *pkey;
+	EVP_MD_CTX *ctx;
+};
+
+static pthread_key_t ed_key;
+static pthread_once_t ed_once = PTHREAD_ONCE_INIT;
+static int ed_key_ok;
+
+static void
+ed_verifier_free(void *p)
+{
+	struct ed_verifier *v = p;
+
+	if (!v)
+		return;
+	EVP_MD_CTX_free(v->ctx);
+	EVP_PKEY_free(v->pkey);
+	OPENSSL_free(v);
+}
+
+static void
+ed_key_make(void)
+{
+	ed_key_ok = pthread_key_create(&ed_key, ed_verifier_free) == 0;
+}
+
+/* A context set up for PUB, or NULL (TC_EIO logged). */
+static EVP_MD_CTX *
+ed_verifier_get(const unsigned char pub[32], struct ed_verifier **own)
+{
+	struct ed_verifier *v = NULL;
+
+	*own = NULL;
+	pthread_once(&ed_once, ed_key_make);
+	if (ed_key_ok && (v = pthread_getspecific(ed_key)) && v->ctx &&
+	    memcmp(v->pub, pub, 32) == 0)
+		return v->ctx;
+	if (!v && ed_key_ok && (v = OPENSSL_zalloc(sizeof(*v))) &&
+	    pthread_setspecific(ed_key, v) != 0) {
+		OPENSSL_free(v);
+		v = NULL;
+	}
+	if (!v && !(v = *own = OPENSSL_zalloc(sizeof(*v))))
+		return NULL;
+	EVP_MD_CTX_free(v->ctx);
+	EVP_PKEY_free(v->pkey);
+	v->ctx = NULL;
+	v->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
+	if (v->pkey && (v->ctx = EVP_MD_CTX_new()) &&
+	    EVP_DigestVerifyInit(v->ctx, NULL, NULL, NULL, v->pkey) != 1) {
+		EVP_MD_CTX_free(v->ctx);
+		v->ctx = NULL;
+	}
+	if (!v->ctx) {
+		crypto_log_error("Ed25519 verification setup");
+		return NULL;
+	}
+	memcpy(v->pub, pub, 32);
+	return v->ctx;
+}
+
 int
 ed25519_verify(const unsigned char pub[32], const void *msg, size_t n,
 	       const unsigned char sig[64])
 {
 	static const unsigned char empty[1];
-	EVP_PKEY *pkey = NULL;
-	EVP_MD_CTX *ctx = NULL;
+	struct ed_verifier *own;
+	EVP_MD_CTX *ctx = ed_verifier_get(pub, &own);
 	int rc = 0, v;
 
-	pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
-	ctx = EVP_MD_CTX_new();
-	if (pkey == NULL || ctx == NULL ||
-	    EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) != 1) {
-		crypto_log_error("Ed25519 verification setup");
-		rc = TC_EIO;
-		goto out;
+	if (!ctx) {
+		ed_verifier_free(own);
+		return TC_EIO;
 	}
 	v = EVP_DigestVerify(ctx, sig, 64, n ? msg : empty, n);
 	if (v != 1) {
@@ -504,8 +571,6 @@ ed25519_verify(const unsigned char pub[32], const void *msg, size_t n,
 		ERR_clear_error();
 		rc = v == 0 ? TC_EFORBIDDEN : TC_EIO;
 	}
-out:
-	EVP_MD_CTX_free(ctx);
-	EVP_PKEY_free(pkey);
+	ed_verifier_free(own);
 	return rc;
 }
