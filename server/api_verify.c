@@ -120,7 +120,7 @@ op_log_proof(void *ctx, const char *hash, json_t **proof, char *why, size_t whys
 
 /* ---- what verifying keeps ------------------------------------------------------- */
 
-#define IDLE_STORES 4
+#define IDLE_STORES 64	/* at least one per thread of the CPU pool (server/http.c) */
 
 /* The checked checkpoint and the decoded status lists (courses/verify.h),
  * and the worker threads' own store connections, idle ones kept open. */
@@ -693,6 +693,7 @@ verify_deferred(struct app *app, struct http_request *req, struct http_response 
 		j->vcapi = vcapi;
 		j->d.work.run = verify_run;
 		j->d.finish = verify_finish;
+		j->d.cpu = 1;
 		req->deferred = &j->d;
 		return 0;
 	}
