@@ -261,7 +261,7 @@ for _ in $(seq 600); do
 	sleep 0.1
 done
 echo "log: checkpoint of $size leaves signed $(secs "$t0" "$(now)") s after the fill began"
-read -r _ psize pn pmean pp99 tmean tp99 < <($drv proof "$data" "$PROOFS")
+read -r _ psize pn pmean pp99 tmean tp99 cmean cp99 < <($drv proof "$data" "$PROOFS")
 idx=()
 for _ in $(seq 20); do idx+=("$(( (RANDOM * 32768 + RANDOM) % psize ))"); done
 for i in "${idx[@]}"; do $drv subject "$data" "$i"; done >"$work/subjects"
@@ -289,12 +289,13 @@ read -r hmean hp99 hbad <<<"$http"
 stop_server
 echo "inclusion proof at $psize leaves: build alone $pmean us mean, $pp99 us p99 ($pn random leaves, each checked against the root)"
 echo "  the same, each proof in one read transaction: $tmean us mean, $tp99 us p99"
+echo "  the same through a cache of the upper subtrees, empty at the start (as GET /log/proof builds it): $cmean us mean, $cp99 us p99"
 echo "  GET /log/proof?hash=... (one keep-alive connection, client time, $PROOFS requests): $hmean ms mean, $hp99 ms p99, $hbad failed"
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "target issue_rate: $issue_rate credentials/s (goal >= 5000) $( [ "$issued" -eq "$CREDS" ] && awk -v v="$issue_rate" 'BEGIN { print (v >= 5000) ? "ok" : "short" }' || echo short)"
 echo "target verify_rate: $v2 verifications/s (goal >= 5000) $( [ "$((v1f + v2f))" -eq 0 ] && awk -v v="$v2" 'BEGIN { print (v >= 5000) ? "ok" : "short" }' || echo short)"
 echo "target verify_http_rate: $vh verifications/s (goal >= 5000) $( [ "$bad" -eq 0 ] && [ "$vreq" -le "$nv" ] && awk -v v="$vh" 'BEGIN { print (v >= 5000) ? "ok" : "short" }' || echo short)"
-echo "target inclusion_proof_10m: $tp99 us p99 at $psize leaves, each proof in one read transaction as GET /log/proof builds it (goal < 1000) $(awk -v v="$tp99" -v n="$psize" 'BEGIN { print (v < 1000 && n >= 10000000) ? "ok" : "short" }')"
+echo "target inclusion_proof_10m: $cp99 us p99 at $psize leaves, each proof in one read transaction through the node cache, as GET /log/proof builds it (goal < 1000) $(awk -v v="$cp99" -v n="$psize" 'BEGIN { print (v < 1000 && n >= 10000000) ? "ok" : "short" }')"
 echo "target log_proof_http_10m: $hp99 ms p99 (goal < 1) $( [ "$hbad" -eq 0 ] && awk -v v="$hp99" -v n="$psize" 'BEGIN { print (v < 1 && n >= 10000000) ? "ok" : "short" }' || echo short)"
 echo "target bytes_per_credential: $per_cred bytes (20 million: $gb20m GB; goal: a few GB) $(awk -v v="$gb20m" 'BEGIN { print (v <= 5) ? "ok" : "short" }')"
