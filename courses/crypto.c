@@ -481,31 +481,126 @@ ed25519_sign_raw(const unsigned char priv[32], const void *msg, size_t n,
 	return rc;
 }
 
+/*
+ * The last public key each thread verified with, set up once: OpenSSL 3
+ * decodes a raw key and fetches the signature method anew for every
+ * EVP_PKEY_new_raw_public_key + EVP_DigestVerifyInit, which cost about as
+ * much as the rest of a credential's checks. A one-shot Ed25519
+ * EVP_DigestVerify leaves its context ready for the next message in
+ * OpenSSL 3.0 (openssl speed reuses it the same way); should a version
+ * refuse a second one-shot on a context, a failure on a reused context is
+ * tried again on a fresh one, and from then on every call gets a fresh
+ * context (the decoded key is still kept). Freed when the thread ends.
+ */
+struct ed_verifier {
+	unsigned char pub[32];
+	EVP_PKEY *pkey;
+	EVP_MD_CTX *ctx;
+	int used;		/* ctx has verified once already */
+};
+
+static pthread_key_t ed_key;
+static pthread_once_t ed_once = PTHREAD_ONCE_INIT;
+static int ed_key_ok;
+static int ed_no_reuse;	/* this OpenSSL refused a reused context */
+
+static void
+ed_verifier_free(void *p)
+{
+	struct ed_verifier *v = p;
+
+	if (!v)
+		return;
+	EVP_MD_CTX_free(v->ctx);
+	EVP_PKEY_free(v->pkey);
+	OPENSSL_free(v);
+}
+
+static void
+ed_key_make(void)
+{
+	ed_key_ok = pthread_key_create(&ed_key, ed_verifier_free) == 0;
+}
+
+/* A new context for V's key in V->ctx: 0, or TC_EIO (logged). */
+static int
+ed_ctx_init(struct ed_verifier *v)
+{
+	EVP_MD_CTX_free(v->ctx);
+	v->used = 0;
+	if ((v->ctx = EVP_MD_CTX_new()) &&
+	    EVP_DigestVerifyInit(v->ctx, NULL, NULL, NULL, v->pkey) == 1)
+		return 0;
+	EVP_MD_CTX_free(v->ctx);
+	v->ctx = NULL;
+	crypto_log_error("Ed25519 verification setup");
+	return TC_EIO;
+}
+
+/* This thread's verifier set up for PUB (*OWN: one made for this call
+ * only, when the thread's cannot be kept), or NULL (TC_EIO logged). */
+static struct ed_verifier *
+ed_verifier_get(const unsigned char pub[32], struct ed_verifier **own)
+{
+	struct ed_verifier *v = NULL;
+
+	*own = NULL;
+	pthread_once(&ed_once, ed_key_make);
+	if (ed_key_ok && (v = pthread_getspecific(ed_key)) && v->pkey &&
+	    memcmp(v->pub, pub, 32) == 0) {
+		if (v->ctx && (!v->used || !__atomic_load_n(&ed_no_reuse, __ATOMIC_RELAXED)))
+			return v;
+		return ed_ctx_init(v) == 0 ? v : NULL;
+	}
+	if (!v && ed_key_ok && (v = OPENSSL_zalloc(sizeof(*v))) &&
+	    pthread_setspecific(ed_key, v) != 0) {
+		OPENSSL_free(v);
+		v = NULL;
+	}
+	if (!v && !(v = *own = OPENSSL_zalloc(sizeof(*v))))
+		return NULL;
+	EVP_PKEY_free(v->pkey);
+	v->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
+	memcpy(v->pub, pub, 32);
+	if (!v->pkey) {
+		crypto_log_error("Ed25519 public key");
+		return NULL;
+	}
+	return ed_ctx_init(v) == 0 ? v : NULL;
+}
+
 int
 ed25519_verify(const unsigned char pub[32], const void *msg, size_t n,
 	       const unsigned char sig[64])
 {
 	static const unsigned char empty[1];
-	EVP_PKEY *pkey = NULL;
-	EVP_MD_CTX *ctx = NULL;
-	int rc = 0, v;
+	struct ed_verifier *own, *e = ed_verifier_get(pub, &own);
+	int rc = 0, v, reused;
 
-	pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
-	ctx = EVP_MD_CTX_new();
-	if (pkey == NULL || ctx == NULL ||
-	    EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) != 1) {
-		crypto_log_error("Ed25519 verification setup");
-		rc = TC_EIO;
-		goto out;
+	if (!e) {
+		ed_verifier_free(own);
+		return TC_EIO;
 	}
-	v = EVP_DigestVerify(ctx, sig, 64, n ? msg : empty, n);
+	reused = e->used;
+	e->used = 1;
+	v = EVP_DigestVerify(e->ctx, sig, 64, n ? msg : empty, n);
+	if (v != 1 && reused) {
+		/* the signature, or a context this OpenSSL will not reuse? */
+		ERR_clear_error();
+		if (ed_ctx_init(e) != 0) {
+			ed_verifier_free(own);
+			return TC_EIO;
+		}
+		e->used = 1;
+		v = EVP_DigestVerify(e->ctx, sig, 64, n ? msg : empty, n);
+		if (v == 1)
+			__atomic_store_n(&ed_no_reuse, 1, __ATOMIC_RELAXED);
+	}
 	if (v != 1) {
 		/* 0: bad signature; OpenSSL may still queue an error for it. */
 		ERR_clear_error();
 		rc = v == 0 ? TC_EFORBIDDEN : TC_EIO;
 	}
-out:
-	EVP_MD_CTX_free(ctx);
-	EVP_PKEY_free(pkey);
+	ed_verifier_free(own);
 	return rc;
 }

@@ -282,10 +282,14 @@ str_member(const json_t *p, const char *key, int *bad)
 	return json_string_value(v);
 }
 
-/* Verifies PROOF (number I of DOC's proofs) by vc-di-eddsa 3.3.2. */
+/* Verifies PROOF (number I of DOC's proofs) by vc-di-eddsa 3.3.2.
+ * DOC_HASH (NULL: none): SHA-256 of the canonical form of DOC without its
+ * proofs, used when the proof has no @context of its own other than DOC's
+ * (the unsecured document is then exactly that). */
 static int
 verify_one(const json_t *doc, const json_t *proof, int i,
-	   const struct di_verify_options *opt, struct di_result *res)
+	   const struct di_verify_options *opt, struct di_result *res,
+	   const unsigned char *doc_hash)
 {
 	const char *type, *suite, *created, *vm, *purpose, *value;
 	const json_t *proof_ctx;
@@ -349,7 +353,17 @@ verify_one(const json_t *doc, const json_t *proof, int i,
 	if (json_object_get(unsecured, "@context") != NULL &&
 	    json_object_set(config, "@context", json_object_get(unsecured, "@context")) != 0)
 		goto out;
-	rc = di_hash_data(unsecured, config, hash);
+	if (doc_hash && (!proof_ctx || json_equal((json_t *)proof_ctx,
+						  json_object_get(doc, "@context")))) {
+		struct dynbuf buf;
+
+		dynbuf_init(&buf, CANON_CAP);
+		rc = hash_canonical(config, &buf, hash);
+		dynbuf_cleanup(&buf);
+		memcpy(hash + 32, doc_hash, 32);
+	} else {
+		rc = di_hash_data(unsecured, config, hash);
+	}
 	if (rc == TC_EINVALID) {
 		rc = fail(res, DI_NOT_CANONICALIZABLE, i,
 			  "proof %d: the document or proof has no canonical JSON form", i);
@@ -370,10 +384,22 @@ out:
 int
 di_verify(const json_t *doc, const struct di_verify_options *opt, struct di_result *res)
 {
-	struct di_result scratch;
-	const json_t *proofs;
-	int rc = 0;
+	return di_verify_canonical(doc, opt, res, NULL, NULL);
+}
 
+int
+di_verify_canonical(const json_t *doc, const struct di_verify_options *opt,
+		    struct di_result *res, struct dynbuf *canonical, int *have)
+{
+	struct di_result scratch;
+	struct dynbuf own, *full = canonical ? canonical : &own;
+	unsigned char doc_hash[32];
+	const json_t *proofs;
+	size_t at, start, end;
+	int rc = 0, hashed = 0;
+
+	if (have)
+		*have = 0;
 	if (res == NULL)
 		res = &scratch;
 	res->reason = DI_VERIFIED;
@@ -384,8 +410,33 @@ di_verify(const json_t *doc, const struct di_verify_options *opt, struct di_resu
 	proofs = json_object_get(doc, "proof");
 	if (proofs == NULL || (json_is_array(proofs) && json_array_size(proofs) == 0))
 		return fail(res, DI_NO_PROOF, -1, "the document has no proof");
+	/*
+	 * One pass gives the canonical form of the whole document and, by
+	 * leaving out the bytes of its "proof" member, of the document without
+	 * it. When it has none (bad UTF-8, too deep) each proof finds that out
+	 * itself below and says so in its words.
+	 */
+	if (!canonical)
+		dynbuf_init(&own, CANON_CAP);
+	at = full->len;
+	if (jcs_canonicalize_split(doc, "proof", full, &start, &end) == 0) {
+		struct dynbuf u;
+
+		dynbuf_init(&u, CANON_CAP);
+		if (dynbuf_append(&u, full->data + at, start - at) == 0 &&
+		    dynbuf_append(&u, full->data + end, full->len - end) == 0) {
+			sha256_raw(u.data, u.len, doc_hash);
+			hashed = 1;
+		}
+		dynbuf_cleanup(&u);
+		if (have)
+			*have = 1;
+	}
+	if (!canonical)
+		dynbuf_cleanup(&own);
 	for (size_t i = 0; rc == 0 && i < list_size(proofs); i++)
-		rc = verify_one(doc, list_get(proofs, i), (int)i, opt, res);
+		rc = verify_one(doc, list_get(proofs, i), (int)i, opt, res,
+				hashed ? doc_hash : NULL);
 	if (rc != 0 && rc != TC_EFORBIDDEN) {
 		res->reason = DI_VERIFIED;
 		res->proof_index = -1;

@@ -23,6 +23,8 @@
 
 #include <jansson.h>
 
+#include "courses/dynbuf.h"
+
 #define DI_PROOF_TYPE "DataIntegrityProof"
 #define DI_CRYPTOSUITE "eddsa-jcs-2022"
 
@@ -106,5 +108,15 @@ struct di_verify_options {
  * then holds DI_VERIFIED, not a verdict). RES may be NULL.
  */
 int di_verify(const json_t *doc, const struct di_verify_options *opt, struct di_result *res);
+
+/*
+ * di_verify that also appends to CANONICAL the JCS text of the whole
+ * document, proofs included (what a log entry hashes), and sets *HAVE to 1;
+ * the same pass gives the document without its proofs that the proofs
+ * sign, so the document is canonicalized once. *HAVE is 0 (CANONICAL as it
+ * was) when the document has no canonical form or no proof.
+ */
+int di_verify_canonical(const json_t *doc, const struct di_verify_options *opt,
+			struct di_result *res, struct dynbuf *canonical, int *have);
 
 #endif

@@ -179,34 +179,47 @@ utf8_next(const unsigned char *s, size_t len, size_t *i, uint32_t *cp)
 	return 0;
 }
 
-static int
-utf8_valid(const char *s, size_t len)
+/* Appends the byte C: the common case without a call. */
+static inline int
+put_byte(struct dynbuf *out, char c)
 {
-	uint32_t cp;
-
-	for (size_t i = 0; i < len;)
-		if (utf8_next((const unsigned char *)s, len, &i, &cp) != 0)
-			return 0;
-	return 1;
+	if (out->data && out->len + 2 <= out->alloc && out->len < out->cap) {
+		out->data[out->len++] = c;
+		out->data[out->len] = '\0';
+		return 0;
+	}
+	return dynbuf_append(out, &c, 1);
 }
 
-/* Appends S (LEN bytes of valid UTF-8) as a JSON.stringify string literal. */
+/*
+ * Appends S (LEN bytes) as a JSON.stringify string literal, checking in
+ * the same pass that it is valid UTF-8 (TC_EINVALID when not; what was
+ * appended then is for jcs_canonicalize to take back).
+ */
 static int
 put_string(struct dynbuf *out, const char *s, size_t len)
 {
-	size_t run = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t run = 0, i = 0;
+	uint32_t cp;
 	int rc;
 
-	if (!utf8_valid(s, len))
-		return TC_EINVALID;
-	rc = dynbuf_append(out, "\"", 1);
-	for (size_t i = 0; rc == 0 && i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	if ((rc = dynbuf_reserve(out, len + 2)) || (rc = put_byte(out, '"')))
+		return rc;
+	while (i < len) {
+		unsigned char c = u[i];
 		char esc[7];
 		size_t n = 2;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (c >= 0x80) {
+			if (utf8_next(u, len, &i, &cp) != 0)
+				return TC_EINVALID;
 			continue;
+		}
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
 		esc[0] = '\\';
 		switch (c) {
 		case '"': esc[1] = '"'; break;
@@ -222,16 +235,13 @@ put_string(struct dynbuf *out, const char *s, size_t len)
 			esc[5] = hexdigits[c & 0x0F];
 			n = 6;
 		}
-		rc = dynbuf_append(out, s + run, i - run);
-		if (rc == 0)
-			rc = dynbuf_append(out, esc, n);
-		run = i + 1;
+		if ((rc = dynbuf_append(out, s + run, i - run)) || (rc = dynbuf_append(out, esc, n)))
+			return rc;
+		run = ++i;
 	}
-	if (rc == 0)
-		rc = dynbuf_append(out, s + run, len - run);
-	if (rc == 0)
-		rc = dynbuf_append(out, "\"", 1);
-	return rc;
+	if ((rc = dynbuf_append(out, s + run, len - run)))
+		return rc;
+	return put_byte(out, '"');
 }
 
 /* ---- objects -------------------------------------------------------------- */
@@ -242,18 +252,14 @@ struct member {
 	json_t *value;
 };
 
-/* The first UTF-16 code unit of CP: its high surrogate beyond U+FFFF. */
-static uint32_t
-utf16_lead(uint32_t cp)
-{
-	return cp < 0x10000 ? cp : 0xD800 + ((cp - 0x10000) >> 10);
-}
-
 /*
- * Orders two valid UTF-8 names as their UTF-16 code unit arrays. Code
- * points that differ compare by their first code units; when those are the
- * same both are beyond U+FFFF with one high surrogate, and the low
- * surrogates compare as the code points do.
+ * Orders two names as their UTF-16 code unit arrays. In UTF-8 the byte
+ * order is the code point order, and UTF-16 orders the same except that a
+ * character beyond U+FFFF (lead byte F0..F4, a high surrogate D800..DBFF in
+ * UTF-16) sorts before U+E000..U+FFFF (lead byte EE or EF). Where two names
+ * first differ is a lead byte of both, or a continuation byte (80..BF) of
+ * two characters with the same lead, so only that one case needs care.
+ * (Names that are not UTF-8 sort somewhere; put_string refuses them.)
  */
 static int
 member_cmp(const void *pa, const void *pb)
@@ -261,67 +267,71 @@ member_cmp(const void *pa, const void *pb)
 	const struct member *a = pa, *b = pb;
 	const unsigned char *sa = (const unsigned char *)a->key;
 	const unsigned char *sb = (const unsigned char *)b->key;
-	size_t i = 0, j = 0;
+	size_t n = a->len < b->len ? a->len : b->len, i = 0;
 
-	while (i < a->len && j < b->len) {
-		uint32_t ca = 0, cb = 0, la, lb;
-
-		utf8_next(sa, a->len, &i, &ca);
-		utf8_next(sb, b->len, &j, &cb);
-		if (ca == cb)
-			continue;
-		la = utf16_lead(ca);
-		lb = utf16_lead(cb);
-		if (la != lb)
-			return la < lb ? -1 : 1;
-		return ca < cb ? -1 : 1;
-	}
-	if (i < a->len)
+	while (i < n && sa[i] == sb[i])
+		i++;
+	if (i == n)
+		return a->len < b->len ? -1 : a->len > b->len ? 1 : 0;
+	if (sa[i] >= 0xF0 && (sb[i] == 0xEE || sb[i] == 0xEF))
+		return -1;
+	if (sb[i] >= 0xF0 && (sa[i] == 0xEE || sa[i] == 0xEF))
 		return 1;
-	return j < b->len ? -1 : 0;
+	return sa[i] < sb[i] ? -1 : 1;
 }
+
+/* Where jcs_canonicalize_split's member was written. */
+struct split {
+	const char *key;
+	size_t len;
+	size_t start, end;
+};
 
 static int put_value(const json_t *v, struct dynbuf *out, int depth);
 
+#define MEMBERS_ON_STACK 24
+
 static int
-put_object(const json_t *obj, struct dynbuf *out, int depth)
+put_object(const json_t *obj, struct dynbuf *out, int depth, struct split *sp)
 {
-	struct member *m = NULL;
+	struct member stack[MEMBERS_ON_STACK], *m = stack;
 	size_t n = json_object_size(obj), i = 0;
 	int rc = 0;
 
-	if (n > 0) {
-		m = calloc(n, sizeof(*m));
-		if (m == NULL)
-			return TC_ENOMEM;
-	}
+	if (n > MEMBERS_ON_STACK && !(m = calloc(n, sizeof(*m))))
+		return TC_ENOMEM;
 	for (void *it = json_object_iter((json_t *)obj); it != NULL && i < n;
 	     it = json_object_iter_next((json_t *)obj, it), i++) {
 		m[i].key = json_object_iter_key(it);
 		m[i].len = json_object_iter_key_len(it);
 		m[i].value = json_object_iter_value(it);
-		if (!utf8_valid(m[i].key, m[i].len)) {
-			rc = TC_EINVALID;
-			goto out;
-		}
 	}
+	n = i;
 	if (n > 1)
 		qsort(m, n, sizeof(*m), member_cmp);
-	rc = dynbuf_append(out, "{", 1);
+	rc = put_byte(out, '{');
 	for (i = 0; rc == 0 && i < n; i++) {
+		size_t at = out->len;
+		int skip = sp && m[i].len == sp->len && memcmp(m[i].key, sp->key, sp->len) == 0;
+
 		if (i > 0)
-			rc = dynbuf_append(out, ",", 1);
+			rc = put_byte(out, ',');
 		if (rc == 0)
 			rc = put_string(out, m[i].key, m[i].len);
 		if (rc == 0)
-			rc = dynbuf_append(out, ":", 1);
+			rc = put_byte(out, ':');
 		if (rc == 0)
 			rc = put_value(m[i].value, out, depth + 1);
+		if (rc == 0 && skip) {
+			/* the member with the comma before it, or after it when first */
+			sp->start = at;
+			sp->end = out->len + (i == 0 && n > 1);
+		}
 	}
 	if (rc == 0)
-		rc = dynbuf_append(out, "}", 1);
-out:
-	free(m);
+		rc = put_byte(out, '}');
+	if (m != stack)
+		free(m);
 	return rc;
 }
 
@@ -331,15 +341,15 @@ put_array(const json_t *arr, struct dynbuf *out, int depth)
 	size_t n = json_array_size(arr);
 	int rc;
 
-	rc = dynbuf_append(out, "[", 1);
+	rc = put_byte(out, '[');
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		if (i > 0)
-			rc = dynbuf_append(out, ",", 1);
+			rc = put_byte(out, ',');
 		if (rc == 0)
 			rc = put_value(json_array_get(arr, i), out, depth + 1);
 	}
 	if (rc == 0)
-		rc = dynbuf_append(out, "]", 1);
+		rc = put_byte(out, ']');
 	return rc;
 }
 
@@ -353,7 +363,7 @@ put_value(const json_t *v, struct dynbuf *out, int depth)
 		return TC_EINVALID;
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
-		return put_object(v, out, depth);
+		return put_object(v, out, depth, NULL);
 	case JSON_ARRAY:
 		return put_array(v, out, depth);
 	case JSON_STRING:
@@ -375,16 +385,51 @@ put_value(const json_t *v, struct dynbuf *out, int depth)
 	return TC_EINVALID;
 }
 
+/* Makes room for a credential-sized text at once, not by doubling from 64. */
+static void
+presize(struct dynbuf *out)
+{
+	if (out->alloc < 4096 && out->cap >= out->len + 4096)
+		(void)dynbuf_reserve(out, 4096);
+}
+
 int
 jcs_canonicalize(const json_t *v, struct dynbuf *out)
 {
 	size_t start = out->len;
 	int rc;
 
+	presize(out);
 	rc = put_value(v, out, 0);
 	if (rc != 0 && out->data != NULL) {
 		out->len = start;
 		out->data[start] = '\0';
+	}
+	return rc;
+}
+
+int
+jcs_canonicalize_split(const json_t *obj, const char *key, struct dynbuf *out, size_t *start,
+		       size_t *end)
+{
+	size_t begin = out->len;
+	struct split sp = { key, strlen(key), 0, 0 };
+	int rc;
+
+	*start = *end = 0;
+	if (!json_is_object(obj))
+		return TC_EINVALID;
+	presize(out);
+	rc = put_object(obj, out, 0, &sp);
+	if (rc != 0 && out->data != NULL) {
+		out->len = begin;
+		out->data[begin] = '\0';
+	}
+	if (rc == 0 && sp.end > sp.start) {
+		*start = sp.start;
+		*end = sp.end;
+	} else if (rc == 0) {
+		*start = *end = out->len;
 	}
 	return rc;
 }

@@ -39,6 +39,17 @@
 int jcs_canonicalize(const json_t *v, struct dynbuf *out);
 
 /*
+ * Appends the canonical form of the object OBJ to OUT, and sets *START and
+ * *END (offsets in OUT) to the bytes whose removal leaves the canonical
+ * form of OBJ without its member KEY (the member and one comma next to
+ * it): one pass gives both, e.g. a signed document and the same document
+ * without its proof. *START == *END when OBJ has no member KEY. TC_EINVALID
+ * also when OBJ is not an object.
+ */
+int jcs_canonicalize_split(const json_t *obj, const char *key, struct dynbuf *out,
+			   size_t *start, size_t *end);
+
+/*
  * Parses TEXT (LEN bytes; any JSON value at the top) as RFC 8785 asks (every
  * number read as a double, as JSON.parse does; duplicate member names,
  * numbers that overflow a double and lone surrogates refused) and appends

@@ -1,4 +1,6 @@
 /* merkle.c - see merkle.h. */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -420,4 +422,118 @@ merkle_compact_root(const struct merkle_compact *c, unsigned char out[MERKLE_HAS
 	if (!have)
 		merkle_empty_root(acc);
 	memcpy(out, acc, MERKLE_HASH_LEN);
+}
+
+/* ---- the node cache ------------------------------------------------------ */
+
+struct node_slot {
+	uint64_t index;
+	unsigned level;		/* 0: empty (cached levels are >= 1) */
+	unsigned char hash[MERKLE_HASH_LEN];
+};
+
+struct merkle_node_cache {
+	pthread_rwlock_t lock;
+	unsigned min_level;
+	size_t mask;
+	struct node_slot *slots;
+};
+
+int
+merkle_node_cache_new(unsigned min_level, size_t slots, struct merkle_node_cache **out)
+{
+	struct merkle_node_cache *c = calloc(1, sizeof(*c));
+	size_t n = 1;
+
+	*out = NULL;
+	while (n < slots && n < ((size_t)1 << 30))
+		n <<= 1;
+	if (!c || !(c->slots = calloc(n, sizeof(*c->slots)))) {
+		free(c);
+		return TC_ENOMEM;
+	}
+	if (pthread_rwlock_init(&c->lock, NULL) != 0) {
+		free(c->slots);
+		free(c);
+		return TC_ENOMEM;
+	}
+	c->min_level = min_level ? min_level : 1;
+	c->mask = n - 1;
+	*out = c;
+	return 0;
+}
+
+void
+merkle_node_cache_free(struct merkle_node_cache *c)
+{
+	if (!c)
+		return;
+	pthread_rwlock_destroy(&c->lock);
+	free(c->slots);
+	free(c);
+}
+
+static size_t
+slot_of(const struct merkle_node_cache *c, unsigned level, uint64_t index)
+{
+	uint64_t h = index * 0x9E3779B97F4A7C15ull + level * 0xC2B2AE3D27D4EB4Full;
+
+	h ^= h >> 29;
+	h *= 0xBF58476D1CE4E5B9ull;
+	return (size_t)(h ^ (h >> 32)) & c->mask;
+}
+
+static int
+cached_node(void *ctx, unsigned level, uint64_t index, unsigned char out[MERKLE_HASH_LEN])
+{
+	struct merkle_cached_source *cs = ctx;
+	struct merkle_node_cache *c = cs->cache;
+	struct node_slot *sl;
+	int rc, hit = 0;
+
+	if (level < c->min_level)
+		return cs->inner->node(cs->inner->ctx, level, index, out);
+	sl = &c->slots[slot_of(c, level, index)];
+	pthread_rwlock_rdlock(&c->lock);
+	if (sl->level == level && sl->index == index) {
+		memcpy(out, sl->hash, MERKLE_HASH_LEN);
+		hit = 1;
+	}
+	pthread_rwlock_unlock(&c->lock);
+	if (hit)
+		return 0;
+	rc = cs->inner->node(cs->inner->ctx, level, index, out);
+	if (rc == 0) {
+		pthread_rwlock_wrlock(&c->lock);
+		sl->level = level;
+		sl->index = index;
+		memcpy(sl->hash, out, MERKLE_HASH_LEN);
+		pthread_rwlock_unlock(&c->lock);
+	}
+	return rc;
+}
+
+static int
+cached_leaf(void *ctx, uint64_t index, unsigned char out[MERKLE_HASH_LEN])
+{
+	const struct merkle_cached_source *cs = ctx;
+
+	return cs->inner->leaf(cs->inner->ctx, index, out);
+}
+
+void
+merkle_cached_source_init(struct merkle_cached_source *cs, struct merkle_node_cache *c,
+			  const struct merkle_source *inner)
+{
+	cs->inner = inner;
+	cs->cache = c;
+	cs->src = *inner;
+	if (c && inner->node) {
+		cs->src.node = cached_node;
+		cs->src.ctx = cs;
+	}
+	if (c && inner->node && inner->leaf) {
+		/* leaf() keeps INNER's context: reached through this one */
+		cs->src.leaf = cached_leaf;
+	}
 }

@@ -156,4 +156,31 @@ int merkle_compact_append(struct merkle_compact *c, const unsigned char leaf[MER
 /* MTH(D[0:size]). */
 void merkle_compact_root(const struct merkle_compact *c, unsigned char out[MERKLE_HASH_LEN]);
 
+/*
+ * A cache of perfect subtree hashes in front of a source's node(), safe to
+ * share between threads. In an append-only log a perfect subtree's hash,
+ * once the log has it, never changes, so what node() gave once is given
+ * again without asking: an inclusion proof in a tree of n leaves reads
+ * about log2(n) subtrees, and the upper ones (level MIN_LEVEL and up, few
+ * and shared by every proof) then come from memory. Direct-mapped, SLOTS
+ * entries (rounded up to a power of two); only 0 answers are kept.
+ */
+struct merkle_node_cache;
+
+/* 0 and *OUT, or TC_ENOMEM. */
+int merkle_node_cache_new(unsigned min_level, size_t slots, struct merkle_node_cache **out);
+/* Frees C. Accepts NULL. */
+void merkle_node_cache_free(struct merkle_node_cache *c);
+
+/* A source that reads INNER's nodes through C (C NULL: INNER's as they
+ * are). Give merkle_* the member src; INNER must outlive it. */
+struct merkle_cached_source {
+	struct merkle_source src;
+	const struct merkle_source *inner;
+	struct merkle_node_cache *cache;
+};
+
+void merkle_cached_source_init(struct merkle_cached_source *cs, struct merkle_node_cache *c,
+			       const struct merkle_source *inner);
+
 #endif

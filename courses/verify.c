@@ -299,10 +299,13 @@ list_bit(struct verify_cache *c, const char *enc, size_t index, int *bit)
 /* ---- proof ----------------------------------------------------------------------- */
 
 /* The eddsa-jcs-2022 proof of DOC by the key of did:key DID (may be NULL)
- * with PURPOSE: *ST and DETAIL. Only TC_ENOMEM / TC_EIO return. */
+ * with PURPOSE: *ST and DETAIL. Only TC_ENOMEM / TC_EIO return. CANON
+ * (may be NULL) receives DOC's canonical text when the proof's check made
+ * it (*HAVE 1). */
 static int
-proof_state(const json_t *doc, const char *did, const char *purpose, enum verify_state *st,
-	    char *detail, size_t dsize)
+proof_state_canon(const json_t *doc, const char *did, const char *purpose,
+		  enum verify_state *st, char *detail, size_t dsize, struct dynbuf *canon,
+		  int *have)
 {
 	struct di_verify_options opt = { 0 };
 	struct di_result res = { 0 };
@@ -317,7 +320,7 @@ proof_state(const json_t *doc, const char *did, const char *purpose, enum verify
 	}
 	opt.public_key = pub;
 	opt.proof_purpose = purpose;
-	rc = di_verify(doc, &opt, &res);
+	rc = di_verify_canonical(doc, &opt, &res, canon, have);
 	if (rc && rc != TC_EFORBIDDEN)
 		return rc;
 	if (rc == 0) {
@@ -329,6 +332,13 @@ proof_state(const json_t *doc, const char *did, const char *purpose, enum verify
 			 di_reason_str(res.reason), res.detail);
 	}
 	return 0;
+}
+
+static int
+proof_state(const json_t *doc, const char *did, const char *purpose, enum verify_state *st,
+	    char *detail, size_t dsize)
+{
+	return proof_state_canon(doc, did, purpose, st, detail, dsize, NULL, NULL);
 }
 
 /* ---- issuer ---------------------------------------------------------------------- */
@@ -709,24 +719,25 @@ proof_holds(const json_t *p, const char *hash, const char *issuer, const struct 
 	return 0;
 }
 
+/* CANON: the credential's canonical text when the proof check made it
+ * (else it is made here). */
 static int
 log_state(const json_t *cred, const char *issuer, const struct verify_ops *ops,
-	  enum verify_state *st, char *detail, size_t dsize, json_t **result)
+	  struct dynbuf *canon, enum verify_state *st, char *detail, size_t dsize,
+	  json_t **result)
 {
-	struct dynbuf b;
 	char hex[SHA256_HEX_LEN + 1], hash[80], why[VERIFY_WHY_MAX] = "";
 	json_t *p = NULL;
-	int rc;
+	int rc = 0;
 
 	*st = VERIFY_FAIL;
 	*result = NULL;
-	dynbuf_init(&b, 1 << 26);
-	rc = jcs_canonicalize(cred, &b);
-	if (rc == 0 && b.len == 0)
+	if (canon->len == 0)
+		rc = jcs_canonicalize(cred, canon);
+	if (rc == 0 && canon->len == 0)
 		rc = TC_ENOMEM;
 	if (rc == 0)
-		sha256_hex(b.data, b.len, hex);
-	dynbuf_cleanup(&b);
+		sha256_hex(canon->data, canon->len, hex);
 	if (rc == TC_ENOMEM)
 		return rc;
 	if (rc) {
@@ -780,21 +791,24 @@ verify_credential(const json_t *cred, const struct verify_ops *ops, json_t *chec
 	const char *why = shape_problem(cred), *did = issuer_id(cred);
 	struct verify_key key;
 	struct status_ctx s = { 0 };
+	struct dynbuf canon;
 	enum verify_state st;
 	json_t *result = NULL;
-	int rc, found = 0;
+	int rc, found = 0, have = 0;
 
 	*verdict = VERIFY_PASS;
 	if ((rc = check(checks, "schema", why ? VERIFY_FAIL : VERIFY_PASS,
 			why ? why : "the credential has the required Open Badges 3.0 fields", NULL,
 			verdict)))
 		return rc;
-	if ((rc = proof_state(cred, did, "assertionMethod", &st, detail, sizeof(detail))) ||
+	dynbuf_init(&canon, 1 << 26);
+	if ((rc = proof_state_canon(cred, did, "assertionMethod", &st, detail, sizeof(detail),
+				    &canon, &have)) ||
 	    (rc = check(checks, "proof", st, detail, NULL, verdict)))
-		return rc;
+		goto out;
 	if ((rc = issuer_state(cred, did, ops, &key, &found, &st, detail, sizeof(detail))) ||
 	    (rc = check(checks, "issuer", st, detail, NULL, verdict)))
-		return rc;
+		goto out;
 	s.cred = cred;
 	s.did = did ? did : "";
 	s.ops = ops;
@@ -802,13 +816,18 @@ verify_credential(const json_t *cred, const struct verify_ops *ops, json_t *chec
 	s.issuer_unknown = ops->issuer_key && !found;
 	if ((rc = status_state(&s, &st, detail, sizeof(detail))) ||
 	    (rc = check(checks, "status", st, detail, NULL, verdict)))
-		return rc;
+		goto out;
 	st = dates_state(cred, ops->now, detail, sizeof(detail));
 	if ((rc = check(checks, "dates", st, detail, NULL, verdict)))
-		return rc;
-	if ((rc = log_state(cred, did, ops, &st, detail, sizeof(detail), &result)))
-		return rc;
-	return check(checks, "log", st, detail, result, verdict);
+		goto out;
+	if (!have)
+		dynbuf_reset(&canon);
+	if ((rc = log_state(cred, did, ops, &canon, &st, detail, sizeof(detail), &result)))
+		goto out;
+	rc = check(checks, "log", st, detail, result, verdict);
+out:
+	dynbuf_cleanup(&canon);
+	return rc;
 }
 
 /* ---- a presentation -------------------------------------------------------------- */

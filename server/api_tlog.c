@@ -119,13 +119,22 @@ int
 api_tlog_proof(struct app *app, const char *hash, uint64_t size, json_t **proof, char *why,
 	       size_t whysize)
 {
-	return api_tlog_proof_store(app->store, hash, size, proof, why, whysize);
+	return api_tlog_proof_cached(app->store, tlog_node_cache(app->tlog), hash, size, proof,
+				     why, whysize);
 }
 
 int
 api_tlog_proof_store(struct store *st, const char *hash, uint64_t size, json_t **proof,
 		     char *why, size_t whysize)
 {
+	return api_tlog_proof_cached(st, NULL, hash, size, proof, why, whysize);
+}
+
+int
+api_tlog_proof_cached(struct store *st, struct merkle_node_cache *nodes, const char *hash,
+		      uint64_t size, json_t **proof, char *why, size_t whysize)
+{
+	struct merkle_cached_source cached;
 	unsigned char path[MERKLE_PROOF_MAX][MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN];
 	struct tlog_checkpoint *cp = NULL;
 	struct merkle_source src;
@@ -169,10 +178,11 @@ api_tlog_proof_store(struct store *st, const char *hash, uint64_t size, json_t *
 		goto out;
 	}
 	store_tlog_source(st, &src);
+	merkle_cached_source_init(&cached, nodes, &src);
 	if (!(entries = json_array()))
 		rc = TC_ENOMEM;
 	if (rc == 0)
-		rc = merkle_inclusion_proof(&src, idx, cp->size, path, &n);
+		rc = merkle_inclusion_proof(&cached.src, idx, cp->size, path, &n);
 	if (rc == 0)
 		rc = store_tlog_leaf_hash(st, idx, leaf);
 	if (rc == 0)

@@ -33,4 +33,10 @@ struct store;
 int api_tlog_proof_store(struct store *st, const char *hash, uint64_t size, json_t **proof,
 			 char *why, size_t whysize);
 
+/* The same with the upper subtrees read through NODES (tlog_node_cache of
+ * the server's log; NULL: all from the store). */
+struct merkle_node_cache;
+int api_tlog_proof_cached(struct store *st, struct merkle_node_cache *nodes, const char *hash,
+			  uint64_t size, json_t **proof, char *why, size_t whysize);
+
 #endif

@@ -120,7 +120,7 @@ op_log_proof(void *ctx, const char *hash, json_t **proof, char *why, size_t whys
 
 /* ---- what verifying keeps ------------------------------------------------------- */
 
-#define IDLE_STORES 4
+#define IDLE_STORES 64	/* at least one per thread of the CPU pool (server/http.c) */
 
 /* The checked checkpoint and the decoded status lists (courses/verify.h),
  * and the worker threads' own store connections, idle ones kept open. */
@@ -133,6 +133,8 @@ struct kept_list {
 	int64_t inst;
 	char did[64];
 	unsigned char bits_hash[32];
+	unsigned char *bits;	/* the stored bits it was made from */
+	size_t nbits;		/* (bytes) */
 	json_t *doc;
 };
 
@@ -183,8 +185,10 @@ api_verify_cleanup(struct app *app)
 		return;
 	for (size_t i = 0; i < v->nidle; i++)
 		store_close(v->idle[i]);
-	for (size_t i = 0; i < v->nlists; i++)
+	for (size_t i = 0; i < v->nlists; i++) {
 		json_decref(v->lists[i].doc);
+		free(v->lists[i].bits);
+	}
 	verify_cache_free(v->cache);
 	pthread_mutex_destroy(&v->mu);
 	free(v);
@@ -504,6 +508,21 @@ w_issuer_key(void *ctx, const char *did, struct verify_key *out)
 	return issuer_key_in(((struct worker_ctx *)ctx)->st, did, out);
 }
 
+/* The status bits of institution INST as stored (all zero when none were
+ * stored yet, as api_revocation.c makes the list then): 0 and *BITS
+ * (free it), or an error. */
+static int
+stored_bits(struct store *st, int64_t inst, unsigned char **bits, size_t *len)
+{
+	int rc = store_status_list_get(st, inst, ISSUING_PURPOSE, bits, len);
+
+	if (rc == TC_ENOTFOUND) {	/* nothing issued yet: an all-zero list */
+		*len = STATUSLIST_MIN_BITS / 8;
+		rc = (*bits = calloc(1, *len)) ? 0 : TC_ENOMEM;
+	}
+	return rc;
+}
+
 /* The kept list of ISSUER when its key and bits are still the stored ones;
  * else the job is answered on the service thread (TC_EBUSY here). */
 static int
@@ -513,7 +532,7 @@ w_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_
 	struct worker_ctx *w = ctx;
 	struct verify_keep *v = w->j->app->verify;
 	struct inst_key key;
-	unsigned char *bits = NULL, h[32];
+	unsigned char *bits = NULL;
 	size_t len = 0;
 	int rc;
 
@@ -523,23 +542,19 @@ w_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_
 		return TC_ENOTFOUND;
 	rc = store_key_current(w->st, issuer->ref, &key);
 	if (rc == 0)
-		rc = store_status_list_get(w->st, issuer->ref, ISSUING_PURPOSE, &bits, &len);
-	if (rc == TC_ENOTFOUND) {	/* nothing issued yet: an all-zero list */
-		len = STATUSLIST_MIN_BITS / 8;
-		rc = (bits = calloc(1, len)) ? 0 : TC_ENOMEM;
-	}
-	if (rc == 0)
-		sha256_raw(bits, len, h);
-	free(bits);
+		rc = stored_bits(w->st, issuer->ref, &bits, &len);
+	/* the bits as stored now, compared byte for byte with those the kept
+	 * list was made from (a revocation shows at once) */
 	if (rc == 0) {
 		pthread_mutex_lock(&v->mu);
 		for (size_t i = 0; i < v->nlists && !*list; i++)
 			if (v->lists[i].inst == issuer->ref &&
-			    strcmp(v->lists[i].did, key.did) == 0 &&
-			    memcmp(v->lists[i].bits_hash, h, 32) == 0)
+			    strcmp(v->lists[i].did, key.did) == 0 && v->lists[i].bits &&
+			    v->lists[i].nbits == len && memcmp(v->lists[i].bits, bits, len) == 0)
 				*list = json_incref(v->lists[i].doc);
 		pthread_mutex_unlock(&v->mu);
 	}
+	free(bits);
 	if (*list) {
 		*made_here = 1;
 		return 0;
@@ -555,10 +570,20 @@ keep_list(struct app *app, int64_t inst)
 {
 	struct verify_keep *v = app->verify;
 	struct kept_list k = { .inst = inst };
+	unsigned char h[32];
 	size_t i;
 
 	if (revocation_list_doc(app, inst, &k.doc, k.did, k.bits_hash) != 0)
 		return;		/* the inline answer says what is wrong */
+	/* the bits the list was made from (its hash is the list's), for the
+	 * workers to compare with the stored ones */
+	if (stored_bits(app->store, inst, &k.bits, &k.nbits) == 0)
+		sha256_raw(k.bits, k.nbits, h);
+	if (!k.bits || memcmp(h, k.bits_hash, 32) != 0) {
+		free(k.bits);	/* changed since: made again next time */
+		json_decref(k.doc);
+		return;
+	}
 	pthread_mutex_lock(&v->mu);
 	for (i = 0; i < v->nlists; i++)
 		if (v->lists[i].inst == inst)
@@ -569,7 +594,10 @@ keep_list(struct app *app, int64_t inst)
 		else
 			i = v->next_list++ % KEPT_LISTS;
 	}
-	json_decref(i < v->nlists ? v->lists[i].doc : NULL);
+	if (i < v->nlists) {
+		json_decref(v->lists[i].doc);
+		free(v->lists[i].bits);
+	}
 	v->lists[i] = k;
 	pthread_mutex_unlock(&v->mu);
 }
@@ -585,8 +613,9 @@ w_revocation_detail(void *ctx, const struct verify_key *issuer, const char *cred
 static int
 w_log_proof(void *ctx, const char *hash, json_t **proof, char *why, size_t whysize)
 {
-	int rc = api_tlog_proof_store(((struct worker_ctx *)ctx)->st, hash, 0, proof, why,
-				      whysize);
+	struct worker_ctx *w = ctx;
+	int rc = api_tlog_proof_cached(w->st, tlog_node_cache(w->j->app->tlog), hash, 0, proof,
+				       why, whysize);
 
 	return rc == TC_EBUSY ? TC_ENOTFOUND : rc;
 }
@@ -693,6 +722,7 @@ verify_deferred(struct app *app, struct http_request *req, struct http_response 
 		j->vcapi = vcapi;
 		j->d.work.run = verify_run;
 		j->d.finish = verify_finish;
+		j->d.cpu = 1;
 		req->deferred = &j->d;
 		return 0;
 	}

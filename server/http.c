@@ -62,6 +62,7 @@ struct http_server {
 	int64_t body_budget;		/* ... at most this many, all connections */
 	struct workers *workers;	/* blocking work, off the service thread */
 	struct workers *bulk;		/* long jobs (imports), one at a time */
+	struct workers *cpu;		/* verifying: one thread per core */
 	int64_t disk_bytes;		/* request bodies in temporary files now */
 	int64_t disk_budget;		/* ... at most this many, all connections */
 	lws_sorted_usec_list_t housekeeping;	/* periodic clean-up timer */
@@ -361,7 +362,8 @@ dispatch(struct lws *wsi, struct pss_http *pss)
 	d->owner = pss;
 	d->work.done = deferred_done;
 	if ((d->submit ? d->submit(app, &d->work)
-	     : workers_submit(d->bulk ? app->http->bulk : app->http->workers, &d->work)) != 0) {
+	     : workers_submit(d->bulk ? app->http->bulk : d->cpu ? app->http->cpu :
+			      app->http->workers, &d->work)) != 0) {
 		d->finish(d, NULL);
 		http_response_header(&pss->resp, "retry-after", "2");
 		respond_status(wsi, pss, 503, "the server is busy; try again shortly");
@@ -913,6 +915,8 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			workers_complete(app->http->workers);
 		if (app && app->http && app->http->bulk)
 			workers_complete(app->http->bulk);
+		if (app && app->http && app->http->cpu)
+			workers_complete(app->http->cpu);
 		if (app)
 			media_jobs_deliver(app->media);
 		if (app)
@@ -974,6 +978,15 @@ set_header(struct lws_protocol_vhost_options *h, int i, int n,
 	h[i].options = NULL;
 	h[i].name = name;
 	h[i].value = value;
+}
+
+/* Threads of the CPU pool: the cores online, 2 to 64. */
+static unsigned
+cpu_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 2 ? 2 : n > 64 ? 64 : (unsigned)n;
 }
 
 static void
@@ -1121,6 +1134,10 @@ http_server_create(struct app *app)
 	rc = workers_create(2, 256, wake_loop, hs->ctx, &hs->workers);
 	if (rc == 0)
 		rc = workers_create(1, 16, wake_loop, hs->ctx, &hs->bulk);
+	/* Verifying: little memory, all CPU; as many threads as cores (the
+	 * service thread mostly waits for the network). */
+	if (rc == 0)
+		rc = workers_create(cpu_threads(), 1024, wake_loop, hs->ctx, &hs->cpu);
 	if (rc)
 		goto out;
 	lws_sul_schedule(hs->ctx, 0, &hs->housekeeping, on_housekeeping, LWS_USEC_PER_SEC);
@@ -1210,6 +1227,8 @@ http_server_destroy(struct app *app)
 	hs->workers = NULL;
 	workers_destroy(hs->bulk);
 	hs->bulk = NULL;
+	workers_destroy(hs->cpu);
+	hs->cpu = NULL;
 	if (hs->ctx) {
 		lws_sul_cancel(&hs->housekeeping);
 		lws_sul_cancel(&hs->tick);

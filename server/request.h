@@ -84,6 +84,8 @@ struct http_deferred {
 	void (*finish)(struct http_deferred *d, struct http_response *resp);
 	int bulk;		/* long work (imports): runs on its own thread, so
 				 * it never holds up sign-ins */
+	int cpu;		/* short CPU-bound work needing little memory
+				 * (verifying): the pool of one thread per core */
 	void *owner;
 	/* When set, queues work instead of the worker pools (run() is not
 	 * called; the submitter calls work.done on the service thread):

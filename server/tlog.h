@@ -25,6 +25,7 @@
 
 struct store;
 struct tlog;
+struct merkle_node_cache;
 
 /*
  * Appends one entry (courses/tlog_entry.h: KIND, HASH, ISSUER, WHEN as
@@ -48,6 +49,9 @@ void tlog_destroy(struct tlog *t);	/* stops the thread; accepts NULL */
 const char *tlog_vkey(const struct tlog *t);
 const char *tlog_origin(const struct tlog *t);
 const struct signednote_verifier *tlog_verifier(const struct tlog *t);
+/* The cache of the log's upper subtree hashes that inclusion proofs read
+ * through (courses/merkle.h; shared by threads); NULL for T NULL. */
+struct merkle_node_cache *tlog_node_cache(const struct tlog *t);
 
 /*
  * Makes, signs and stores the checkpoint of the current size of S's log

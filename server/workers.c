@@ -52,6 +52,7 @@ worker_main(void *arg)
 	pthread_mutex_lock(&wk->lock);
 	for (;;) {
 		struct work *w;
+		int was_empty;
 
 		while (!wk->queue && !wk->stopping)
 			pthread_cond_wait(&wk->more, &wk->lock);
@@ -66,9 +67,14 @@ worker_main(void *arg)
 
 		pthread_mutex_lock(&wk->lock);
 		wk->running--;
+		/* One wake-up per batch: when the done list was not empty, a
+		 * wake-up is already on its way and its workers_complete takes
+		 * this one too (it empties the list under the lock). */
+		was_empty = wk->done == NULL;
 		push(&wk->done, &wk->done_tail, w);
 		pthread_mutex_unlock(&wk->lock);
-		wk->wake(wk->wake_arg);
+		if (was_empty)
+			wk->wake(wk->wake_arg);
 		pthread_mutex_lock(&wk->lock);
 	}
 	pthread_mutex_unlock(&wk->lock);

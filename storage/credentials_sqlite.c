@@ -622,9 +622,9 @@ sq_status_list(struct store *s, int64_t institution_id, const char *purpose,
 {
 	static const char op[] = "status list get";
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_preparef(s, op, &st, "SELECT bits FROM status_lists"
-			       " WHERE institution_id = ?1 AND purpose = ?2", "it",
-			       institution_id, purpose);
+	int rc = sqlu_cachedf(s, op, &st, "SELECT bits FROM status_lists"
+			      " WHERE institution_id = ?1 AND purpose = ?2", "it",
+			      institution_id, purpose);
 
 	if (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
 		const void *b = sqlite3_column_blob(st, 0);
@@ -639,7 +639,7 @@ sq_status_list(struct store *s, int64_t institution_id, const char *purpose,
 			*len = (size_t)n;
 		}
 	}
-	sqlite3_finalize(st);
+	sqlu_release(s, st);
 	return rc;
 }
 

@@ -258,7 +258,8 @@ sq_read_begin(struct store *s, int *began)
 	*began = 0;
 	if (!sqlite3_get_autocommit(db))
 		return 0;	/* inside the caller's transaction already */
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	/* a cached statement: sqlite3_exec would parse it for every read */
+	if (sqlu_execf(s, "tlog read begin", "BEGIN", ""))
 		return TC_EDB;
 	*began = 1;
 	return 0;
@@ -268,8 +269,7 @@ static int
 sq_read_end(struct store *s)
 {
 	/* only reads ran: COMMIT just drops the snapshot */
-	return sqlite3_exec(store_sqlite_db(s), "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 :
-	       TC_EDB;
+	return sqlu_execf(s, "tlog read end", "COMMIT", "") ? TC_EDB : 0;
 }
 
 const struct tlog_ops sqlite_tlog_ops = {

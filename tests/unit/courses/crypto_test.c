@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "courses/crypto.h"
 #include "courses/errors.h"
 #include "tests/tap.h"
@@ -253,6 +255,48 @@ test_tokens(void)
 	ok(strcmp(a, b) != 0, "two uuids differ");
 }
 
+/* The public half of the raw private key PRIV. */
+static void
+pub_of(const unsigned char priv[32], unsigned char pub[32])
+{
+	EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, 32);
+	size_t n = 32;
+
+	if (!k || EVP_PKEY_get_raw_public_key(k, pub, &n) != 1 || n != 32)
+		memset(pub, 0, 32);
+	EVP_PKEY_free(k);
+}
+
+/* ed25519_verify keeps each thread's last key set up: a run of good and bad
+ * signatures under one key and then another gives each its own answer. */
+static void
+test_ed25519_sequence(void)
+{
+	unsigned char a[32], b[32], pa[32], pb[32], sa[64], sb[64], bad[64];
+	const char *m1 = "the first message", *m2 = "another";
+	int good = 1;
+
+	memset(a, 7, sizeof(a));
+	memset(b, 9, sizeof(b));
+	pub_of(a, pa);
+	pub_of(b, pb);
+	ok(ed25519_sign_raw(a, m1, strlen(m1), sa) == 0 &&
+	   ed25519_sign_raw(b, m2, strlen(m2), sb) == 0, "two keys sign");
+	memcpy(bad, sa, 64);
+	bad[10] ^= 1;
+	for (int i = 0; i < 3; i++) {
+		good &= ed25519_verify(pa, m1, strlen(m1), sa) == 0;
+		good &= ed25519_verify(pa, m1, strlen(m1), bad) == TC_EFORBIDDEN;
+		good &= ed25519_verify(pa, m2, strlen(m2), sa) == TC_EFORBIDDEN;
+		good &= ed25519_verify(pa, m1, strlen(m1), sa) == 0;
+		good &= ed25519_verify(pb, m2, strlen(m2), sb) == 0;
+		good &= ed25519_verify(pb, m1, strlen(m1), sa) == TC_EFORBIDDEN;
+		good &= ed25519_verify(pa, m2, strlen(m2), sb) == TC_EFORBIDDEN;
+		good &= ed25519_verify(pb, m2, strlen(m2), sb) == 0;
+	}
+	ok(good, "good, bad and wrong-key signatures in turn under two keys: each answered right");
+}
+
 int
 main(void)
 {
@@ -264,5 +308,6 @@ main(void)
 	test_roundtrip();
 	test_base58();
 	test_tokens();
+	test_ed25519_sequence();
 	return done_testing();
 }

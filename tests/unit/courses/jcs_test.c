@@ -275,6 +275,76 @@ test_errors(void)
 	dynbuf_cleanup(&b);
 }
 
+/* jcs_canonicalize_split: the whole text as jcs_canonicalize writes it, and
+ * the cut range leaves the text of the object without the member, wherever
+ * the member sorts (first, middle, last, alone, absent); names that sort
+ * differently in UTF-16 than by code point (U+10000 before U+E000). */
+static void
+test_split(void)
+{
+	static const char *const docs[] = {
+		"{\"proof\":[1,{\"b\":2}],\"a\":\"x\",\"z\":null}",	/* proof in the middle */
+		"{\"proof\":{\"x\":1},\"q\":true,\"r\":[]}",		/* proof last */
+		"{\"proof\":1,\"zz\":2,\"pa\":3}",			/* proof last by sort */
+		"{\"a\":1,\"proof\":\"p\",\"b\":2}",
+		"{\"proof\":\"only\"}",
+		"{\"a\":{\"proof\":1},\"b\":2}",			/* a nested one is kept */
+		"{\"\xee\x80\x80\":1,\"\xf0\x90\x80\x80\":2,\"proof\":3,\"\x7f\":4}",
+		"{\"@context\":[\"u\"],\"proof\":[],\"id\":\"urn:x\",\"\xc3\xa9\":\"\xe1\xbb\x89\"}",
+	};
+	int whole = 1, cut = 1;
+
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		json_t *v = json_loads(docs[i], 0, NULL), *w = json_copy(v);
+		struct dynbuf a, b, c;
+		size_t s = 0, e = 0;
+
+		dynbuf_init(&a, 1 << 20);
+		dynbuf_init(&b, 1 << 20);
+		dynbuf_init(&c, 1 << 20);
+		json_object_del(w, "proof");
+		dynbuf_append(&a, "pre", 3);	/* offsets are in the buffer */
+		whole &= v && jcs_canonicalize_split(v, "proof", &a, &s, &e) == 0 &&
+			 jcs_canonicalize(v, &b) == 0 && strcmp(a.data + 3, b.data) == 0;
+		dynbuf_reset(&b);
+		dynbuf_append(&b, a.data + 3, s - 3);
+		dynbuf_append(&b, a.data + e, a.len - e);
+		cut &= jcs_canonicalize(w, &c) == 0 && strcmp(b.data, c.data) == 0 &&
+		       (i != 5 || s == e);
+		if (!cut)
+			diag(docs[i]);
+		dynbuf_cleanup(&a);
+		dynbuf_cleanup(&b);
+		dynbuf_cleanup(&c);
+		json_decref(v);
+		json_decref(w);
+	}
+	ok(whole, "jcs_canonicalize_split writes what jcs_canonicalize writes");
+	ok(cut, "cutting its range gives the object without the member, wherever it sorts");
+	{
+		json_t *v = json_loads("{\"\xf0\x90\x80\x80\":1,\"\xee\x80\x80\":2,\"a\":3}", 0, NULL);
+		struct dynbuf a;
+
+		dynbuf_init(&a, 1 << 20);
+		ok(jcs_canonicalize(v, &a) == 0 &&
+		   strcmp(a.data, "{\"a\":3,\"\xf0\x90\x80\x80\":1,\"\xee\x80\x80\":2}") == 0,
+		   "U+10000 sorts before U+E000 (UTF-16 code units), both after ASCII");
+		dynbuf_cleanup(&a);
+		json_decref(v);
+	}
+	{
+		json_t *arr = json_array();
+		size_t s = 1, e = 1;
+		struct dynbuf a;
+
+		dynbuf_init(&a, 1 << 20);
+		ok(jcs_canonicalize_split(arr, "proof", &a, &s, &e) == TC_EINVALID && a.len == 0,
+		   "jcs_canonicalize_split refuses what is not an object");
+		dynbuf_cleanup(&a);
+		json_decref(arr);
+	}
+}
+
 int
 main(void)
 {
@@ -284,5 +354,6 @@ main(void)
 	test_sorting();
 	test_json_t();
 	test_errors();
+	test_split();
 	return done_testing();
 }

@@ -37,6 +37,7 @@ struct tree {
 	unsigned char node_have[18][1 << 17];
 	int use_nodes;
 	long leaf_reads, node_reads;
+	long upper_reads;	/* node reads of level 6 and up */
 	uint64_t fail_at;	/* leaf() fails there (UINT64_MAX: never) */
 };
 
@@ -63,6 +64,7 @@ tree_node(void *ctx, unsigned level, uint64_t index, unsigned char out[H])
 	    !t->node_have[level][index])
 		return TC_ENOTFOUND;
 	t->node_reads++;
+	t->upper_reads += level >= 6;
 	memcpy(out, t->node[level] + index * H, H);
 	return 0;
 }
@@ -717,6 +719,55 @@ test_large(void)
 	tree_free(t);
 }
 
+/* The node cache: the same proofs as without it; subtrees of level 6 and
+ * up read from the source once, then from memory; lower ones still read. */
+static void
+test_node_cache(void)
+{
+	struct tree *t = tree_new();
+	struct merkle_source direct = { tree_leaf, tree_node, t };
+	struct merkle_node_cache *nc = NULL;
+	struct merkle_cached_source cs, none;
+	struct merkle_compact c;
+	unsigned char want[H], p1[MERKLE_PROOF_MAX][H], p2[MERKLE_PROOF_MAX][H];
+	uint64_t n = 50001;
+	size_t l1 = 0, l2 = 0;
+	long upper[2] = { 0, 0 }, lower[2] = { 0, 0 }, plain = 0;
+	int same = 1;
+
+	grow(t, n, &c);
+	t->use_nodes = 1;
+	merkle_compact_root(&c, want);
+	ok(merkle_node_cache_new(6, 1 << 16, &nc) == 0 && nc, "a node cache is made");
+	merkle_cached_source_init(&cs, nc, &direct);
+	merkle_cached_source_init(&none, NULL, &direct);
+	for (int round = 0; round < 2; round++)
+		for (uint64_t i = 0; i < n; i += 997) {
+			t->node_reads = t->upper_reads = 0;
+			same &= merkle_inclusion_proof(&cs.src, i, n, p1, &l1) == 0 &&
+				merkle_check_inclusion(i, n, t->leaf[i], p1, l1, want) == 0;
+			upper[round] += t->upper_reads;
+			lower[round] += t->node_reads - t->upper_reads;
+			t->node_reads = t->upper_reads = 0;
+			same &= merkle_inclusion_proof(&none.src, i, n, p2, &l2) == 0 &&
+				l1 == l2 && memcmp(p1, p2, l1 * H) == 0;
+			plain += round ? t->upper_reads : 0;
+		}
+	ok(same, "proofs through the node cache are the source's, and verify");
+	{
+		char line[160];
+
+		snprintf(line, sizeof(line), "upper reads %ld, %ld, plain %ld; lower %ld %ld", upper[0], upper[1], plain, lower[0], lower[1]);
+		diag(line);
+	}
+	ok(plain > 0 && upper[0] > 0 && upper[0] < plain && upper[1] == 0,
+	   "subtrees of level 6 and up are read from the source once, then from the cache");
+	ok(lower[0] > 0 && lower[0] == lower[1], "lower subtrees are read from the source");
+	merkle_node_cache_free(nc);
+	merkle_node_cache_free(NULL);
+	tree_free(t);
+}
+
 int
 main(void)
 {
@@ -725,5 +776,6 @@ main(void)
 	test_known_proofs();
 	test_generated();
 	test_large();
+	test_node_cache();
 	return done_testing();
 }
