@@ -375,6 +375,31 @@ test_outbox(void)
 	}
 	is_int(query_int("SELECT consumed_at FROM outbox ORDER BY id LIMIT 1"), NOW + 100,
 	       "consumed_at stored");
+	{
+		/* the pollers' query searches the partial index, never walks the
+		 * consumed events (storage/completion_sqlite.c) */
+		extern const char sqlite_outbox_pending_sql[];
+		char sql[600];
+		sqlite3 *db = NULL;
+		sqlite3_stmt *q = NULL;
+		int rows = 0, indexed = 0;
+
+		snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", sqlite_outbox_pending_sql);
+		sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL);
+		if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK)
+			while (sqlite3_step(q) == SQLITE_ROW) {
+				const char *d = (const char *)sqlite3_column_text(q, 3);
+
+				rows++;
+				if (d && strstr(d, "USING INDEX outbox_pending (kind=? AND id>?)"))
+					indexed++;
+				else
+					printf("# %s\n", d ? d : "(null)");
+			}
+		sqlite3_finalize(q);
+		sqlite3_close(db);
+		ok(rows == 1 && indexed == 1, "pending events of a kind: a search of outbox_pending");
+	}
 }
 
 static void
