@@ -35,7 +35,8 @@
 # and Python's sqlite3 inserting rows in batches of 5,000 (WAL,
 # synchronous=FULL).
 # Ends with one `target ...` line per goal.
-# Environment: LEARNERS, CREDS, VERIFY_N, LOG_ENTRIES, PROOFS; PERF_OUT=FILE
+# Environment: LEARNERS, CREDS, VERIFY_N, LOG_ENTRIES, PROOFS; KEEP_DB=FILE keeps a
+# copy of the database after issuing (before the log fill); PERF_OUT=FILE
 # records the server with perf while it issues, PERF_VERIFY_OUT=FILE while
 # it verifies over HTTP.
 set -euo pipefail
@@ -220,6 +221,12 @@ echo "storage: the database grew by $((bytes1 - bytes0)) bytes for $issued crede
 	"(credential tables + indexes $per_cred_t, log leaves + subtrees $per_cred_l; the signed JCS text is $avg_json bytes)"
 gb20m=$(awk -v b="$per_cred" 'BEGIN { printf "%.1f", b * 20e6 / 1e9 }')
 echo "  20 million credentials: about $gb20m GB"
+echo "  bytes per credential by table and index (dbstat; those over 1 byte):"
+sqlite3 "$data/tinchi.db" "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC;" |
+	awk -F'|' -v n="$issued" '$2 / n >= 1 { printf "    %-32s %6.1f\n", $1, $2 / n }'
+if [ -n "${KEEP_DB:-}" ]; then
+	cp "$data/tinchi.db" "$KEEP_DB"
+fi
 
 # 4. inclusion proofs in a log of LOG_ENTRIES more entries
 t0=$(now)
