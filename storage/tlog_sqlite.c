@@ -80,8 +80,8 @@ bind_subject(sqlite3_stmt *st, int i, const char *subject)
 static const char *const put_sql[] = {
 	/* the credential whose hash the subject is (credentials_by_hash) */
 	TLOG_SQL_CREDENTIAL_BY_HASH,
-	"INSERT INTO log_issuers (did) VALUES (?1) ON CONFLICT (did) DO NOTHING",
 	"SELECT id FROM log_issuers WHERE did = ?1",
+	"INSERT INTO log_issuers (did) VALUES (?1)",
 	"INSERT INTO log_leaves (idx, kind, credential_id, subject, issuer_id, time, entry)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 };
@@ -130,14 +130,15 @@ put_leaf(sqlite3_stmt *const q[PUT_N], uint64_t index, const char *entry, const 
 		    (*src = step_id(q[0], &cred)))
 			return TC_EDB;
 	}
+	/* the issuer's row, added the first time it is seen */
 	if (compact && ((*src = sqlite3_bind_text(q[1], 1, f.issuer, -1, SQLITE_STATIC)) ||
-			(*src = step_id(q[1], NULL)) ||
-			(*src = sqlite3_bind_text(q[2], 1, f.issuer, -1, SQLITE_STATIC)) ||
-			(*src = step_id(q[2], &issuer))))
+			(*src = step_id(q[1], &issuer))))
 		return TC_EDB;
 	if (compact && !issuer) {
-		*src = SQLITE_CORRUPT;
-		return TC_EDB;
+		if ((*src = sqlite3_bind_text(q[2], 1, f.issuer, -1, SQLITE_STATIC)) ||
+		    (*src = step_id(q[2], NULL)))
+			return TC_EDB;
+		issuer = sqlite3_last_insert_rowid(sqlite3_db_handle(q[2]));
 	}
 	if ((*src = sqlite3_bind_int64(ins, 1, (int64_t)index)) ||
 	    (*src = compact ? sqlite3_bind_int(ins, 2, f.kind) : sqlite3_bind_null(ins, 2)) ||
