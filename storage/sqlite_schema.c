@@ -704,9 +704,9 @@ const struct migration sqlite_migrations[] = {
 		 * hash indexes keep 8 bytes of the hash; the queries compare the
 		 * whole. The conversion step fills the new tables from the _v12
 		 * ones and drops those. */
-		"DROP TRIGGER log_leaves_append_only;"
-		"DROP TRIGGER log_leaves_no_delete;"
-		"DROP TRIGGER log_nodes_append_only;"
+		"DROP TRIGGER IF EXISTS log_leaves_append_only;"
+		"DROP TRIGGER IF EXISTS log_leaves_no_delete;"
+		"DROP TRIGGER IF EXISTS log_nodes_append_only;"
 		"DROP INDEX log_leaves_by_subject;"
 		"ALTER TABLE log_leaves RENAME TO log_leaves_v12;"
 		"ALTER TABLE log_nodes RENAME TO log_nodes_v12;"
