@@ -70,8 +70,10 @@ uint64_t store_tlog_node_rows(uint64_t size);
 /* A merkle_source reading S (leaf hashes and stored subtrees). */
 void store_tlog_source(struct store *s, struct merkle_source *src);
 
-/* Leaves [START, END) in order: CB(index, entry, its stored leaf hash, ARG);
- * a non-zero return of CB stops and is returned. */
+/* Leaves [START, END) in order: CB(index, entry, its leaf hash, ARG), the
+ * entry rebuilt from its stored fields ("" for a row that does not rebuild:
+ * a damaged store) and hashed; a non-zero return of CB stops and is
+ * returned. */
 int store_tlog_leaves_each(struct store *s, uint64_t start, uint64_t end,
 			   int (*cb)(uint64_t index, const char *entry,
 				     const unsigned char leaf_hash[MERKLE_HASH_LEN], void *arg),

@@ -107,7 +107,7 @@ step_id(sqlite3_stmt *st, int64_t *id)
  * Inserts leaf INDEX with ENTRY and SUBJECT through Q (put_sql, prepared):
  * as fields when tlog_entry_parse takes ENTRY and SUBJECT is its hash,
  * else as text. *SRC receives an SQLite result code when one failed; the
- * return is 0, TC_ENOMEM, or TC_EDB (with *SRC) .
+ * return is 0, TC_ENOMEM, or TC_EDB (with *SRC).
  */
 static int
 put_leaf(sqlite3_stmt *const q[PUT_N], uint64_t index, const char *entry, const char *subject,
