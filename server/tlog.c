@@ -401,7 +401,11 @@ check_node(void *ctx, unsigned level, uint64_t index, const unsigned char hash[M
 {
 	struct audit *a = ctx;
 	unsigned char stored[MERKLE_HASH_LEN];
-	int rc = store_tlog_node_hash(a->s, level, index, stored);
+	int rc;
+
+	if (level < TLOG_NODE_LEVEL_MIN)
+		return 0;	/* not stored: nothing to compare */
+	rc = store_tlog_node_hash(a->s, level, index, stored);
 
 	if (rc == TC_ENOTFOUND || rc == TC_EDB || (rc == 0 && memcmp(stored, hash, 32) != 0))
 		return found(a, "subtree level %u index %" PRIu64 " (leaves %" PRIu64 " to %"
@@ -493,7 +497,7 @@ tlog_audit(struct store *s, const struct signednote_verifier *v, char *problem,
 			   " leaves)", a.cps[a.at].size, size);
 		goto out;
 	}
-	want = size - (uint64_t)__builtin_popcountll(size);
+	want = store_tlog_node_rows(size);
 	if ((rc = store_tlog_node_count(s, &nodes)))
 		goto out;
 	if (nodes != want)

@@ -14,6 +14,8 @@
 
 /* migration 14's conversion of the stored credential texts (credentials_sqlite.c) */
 int credentials_convert_v14(sqlite3 *db);
+/* migration 18's conversion of the log's leaves and subtrees (tlog_sqlite.c) */
+int tlog_convert_v18(sqlite3 *db);
 
 const struct migration sqlite_migrations[] = {
 	{
@@ -689,6 +691,68 @@ const struct migration sqlite_migrations[] = {
 		"  BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;"
 		"CREATE TRIGGER consent_accesses_no_delete BEFORE DELETE ON consent_accesses"
 		"  BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;"
+	},
+	{
+		18, "compact transparency log",
+		/* storage/tlog.h: a leaf as the fields of its entry (kind 0 issue,
+		 * 1 revoke; time in unix seconds), its subject the hash of the
+		 * credential it names (credential_id) or, for a subject no
+		 * credential has, its own (32 bytes, or text when it is not
+		 * "sha256:<hex>"); ENTRY only for text its fields would not
+		 * rebuild byte for byte. No leaf hashes (computed from the
+		 * entries); subtrees from level 4 (TLOG_NODE_LEVEL_MIN) up. The
+		 * hash indexes keep 8 bytes of the hash; the queries compare the
+		 * whole. The conversion step fills the new tables from the _v12
+		 * ones and drops those. */
+		"DROP TRIGGER IF EXISTS log_leaves_append_only;"
+		"DROP TRIGGER IF EXISTS log_leaves_no_delete;"
+		"DROP TRIGGER IF EXISTS log_nodes_append_only;"
+		"DROP INDEX log_leaves_by_subject;"
+		"ALTER TABLE log_leaves RENAME TO log_leaves_v12;"
+		"ALTER TABLE log_nodes RENAME TO log_nodes_v12;"
+		"CREATE TABLE log_issuers ("
+		"  id INTEGER PRIMARY KEY,"
+		"  did TEXT NOT NULL UNIQUE"
+		");"
+		"CREATE TABLE log_leaves ("
+		"  idx INTEGER PRIMARY KEY CHECK (idx >= 0),"
+		"  kind INTEGER CHECK (kind IN (0, 1)),"
+		"  credential_id INTEGER REFERENCES credentials (id),"
+		"  subject BLOB,"
+		"  issuer_id INTEGER REFERENCES log_issuers (id),"
+		"  time INTEGER,"
+		"  entry TEXT,"
+		"  CHECK ((entry IS NULL) = (kind IS NOT NULL AND issuer_id IS NOT NULL"
+		"    AND time IS NOT NULL)),"
+		"  CHECK ((credential_id IS NULL) <> (subject IS NULL))"
+		");"
+		"CREATE INDEX log_leaves_by_credential ON log_leaves (credential_id)"
+		"  WHERE credential_id IS NOT NULL;"
+		"CREATE INDEX log_leaves_by_subject ON log_leaves (substr(subject, 1, 8))"
+		"  WHERE subject IS NOT NULL;"
+		"CREATE TABLE log_subtrees ("
+		"  level INTEGER NOT NULL CHECK (level BETWEEN 4 AND 63),"
+		"  idx INTEGER NOT NULL CHECK (idx >= 0),"
+		"  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+		"  PRIMARY KEY (level, idx)"
+		") WITHOUT ROWID;"
+		"CREATE TRIGGER log_leaves_append_only BEFORE UPDATE ON log_leaves"
+		"  BEGIN SELECT RAISE(ABORT, 'log leaves are append-only'); END;"
+		"CREATE TRIGGER log_leaves_no_delete BEFORE DELETE ON log_leaves"
+		"  BEGIN SELECT RAISE(ABORT, 'log leaves are append-only'); END;"
+		"CREATE TRIGGER log_subtrees_append_only BEFORE UPDATE ON log_subtrees"
+		"  BEGIN SELECT RAISE(ABORT, 'log subtrees are append-only'); END;"
+		"CREATE TRIGGER log_issuers_fixed BEFORE UPDATE ON log_issuers"
+		"  BEGIN SELECT RAISE(ABORT, 'a log issuer is never changed'); END;"
+		/* a credential's hash is its leaves' subject: never changed */
+		"CREATE TRIGGER credentials_hash_fixed BEFORE UPDATE OF hash ON credentials"
+		"  BEGIN SELECT RAISE(ABORT, 'a credential hash is never changed'); END;"
+		"CREATE TRIGGER credentials_logged_kept BEFORE DELETE ON credentials"
+		"  WHEN EXISTS (SELECT 1 FROM log_leaves WHERE credential_id = OLD.id)"
+		"  BEGIN SELECT RAISE(ABORT, 'a credential in the transparency log is never removed'); END;"
+		"DROP INDEX credentials_by_hash;"
+		"CREATE INDEX credentials_by_hash ON credentials (substr(hash, 1, 8));",
+		tlog_convert_v18
 	},
 };
 

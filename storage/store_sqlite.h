@@ -122,6 +122,21 @@ extern const struct consent_ops sqlite_consent_ops;
 	" c.awarded_at, c.signature FROM credentials c" \
 	" JOIN credential_achievements a ON a.id = c.achievement_id" \
 	" JOIN institution_keys k ON k.id = c.key_id"
+/* The transparency log's queries (tlog_sqlite.c), here so that tests can
+ * check their plans. A leaf with what rebuilds its entry: idx, kind,
+ * subject (its own or its credential's hash), issuer DID, time, entry
+ * text (NULL: rebuilt from the fields). */
+#define TLOG_SQL_LEAVES "SELECT l.idx, l.kind, coalesce(l.subject, c.hash), i.did, l.time," \
+	" l.entry FROM log_leaves l LEFT JOIN credentials c ON c.id = l.credential_id" \
+	" LEFT JOIN log_issuers i ON i.id = l.issuer_id"
+/* The credential whose hash is ?1 (credentials_by_hash holds 8 bytes of it). */
+#define TLOG_SQL_CREDENTIAL_BY_HASH "SELECT id FROM credentials" \
+	" WHERE substr(hash, 1, 8) = substr(?1, 1, 8) AND hash = ?1 ORDER BY id LIMIT 1"
+/* The first leaf whose subject is ?1: its own, or its credential's hash. */
+#define TLOG_SQL_FIND "SELECT min(idx) FROM (SELECT idx FROM log_leaves" \
+	" WHERE substr(subject, 1, 8) = substr(?1, 1, 8) AND subject = ?1 UNION ALL" \
+	" SELECT l.idx FROM credentials c JOIN log_leaves l ON l.credential_id = c.id" \
+	" WHERE substr(c.hash, 1, 8) = substr(?1, 1, 8) AND c.hash = ?1)"
 struct credential_rec;
 int sqlite_credential_read(sqlite3_stmt *st, struct credential_rec *out);
 /* A stored credential uid (16 bytes) as its "urn:uuid:..." text (CRED_UID_MAX + 1). */

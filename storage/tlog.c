@@ -1,7 +1,8 @@
 /*
- * tlog.c - storage/tlog.h: dispatch to the backend's tlog ops, and the
- * append (leaves plus the perfect subtrees they complete, computed with
- * courses/merkle.h's compact range loaded from the stored subtrees).
+ * tlog.c - storage/tlog.h: dispatch to the backend's tlog ops, the append
+ * (leaves plus the perfect subtrees they complete that are stored, computed
+ * with courses/merkle.h's compact range loaded from the stored subtrees),
+ * and the small subtrees that are not stored, hashed from their leaves.
  */
 #include <string.h>
 
@@ -38,13 +39,66 @@ store_tlog_leaf_hash(struct store *s, uint64_t index, unsigned char out[MERKLE_H
 	DISPATCH(leaf_hash(s, index, out));
 }
 
+/* The leaf hashes of a small subtree, read in one range. */
+struct small_tree {
+	unsigned char h[1u << (TLOG_NODE_LEVEL_MIN - 1)][MERKLE_HASH_LEN];
+	uint64_t first;
+	size_t n;
+};
+
+static int
+keep_leaf(uint64_t index, const char *entry, const unsigned char leaf_hash[MERKLE_HASH_LEN],
+	  void *arg)
+{
+	struct small_tree *t = arg;
+
+	(void)entry;
+	if (index != t->first + t->n || t->n >= sizeof(t->h) / sizeof(t->h[0]))
+		return TC_EDB;
+	memcpy(t->h[t->n++], leaf_hash, MERKLE_HASH_LEN);
+	return 0;
+}
+
 int
 store_tlog_node_hash(struct store *s, unsigned level, uint64_t index,
 		     unsigned char out[MERKLE_HASH_LEN])
 {
+	const struct tlog_ops *o = NULL;
+	struct small_tree t;
+	size_t want;
+	int rc;
+
 	if (!out || level < 1 || level > 63 || index > INT64_MAX)
 		return TC_EINVALID;
-	DISPATCH(node_hash(s, level, index, out));
+	if (level >= TLOG_NODE_LEVEL_MIN)
+		DISPATCH(node_hash(s, level, index, out));
+	/* not stored: its 2^level leaves hashed up */
+	if (index > (uint64_t)INT64_MAX >> level)
+		return TC_ENOTFOUND;
+	if ((rc = ops(s, &o)))
+		return rc;
+	want = (size_t)1 << level;
+	t.first = index << level;
+	t.n = 0;
+	if ((rc = o->leaves_each(s, t.first, t.first + want, keep_leaf, &t)))
+		return rc;
+	if (t.n != want)
+		return TC_ENOTFOUND;
+	for (size_t w = want; w > 1; w /= 2)
+		for (size_t i = 0; i < w / 2; i++)
+			merkle_node_hash(t.h[2 * i], t.h[2 * i + 1], t.h[i]);
+	memcpy(out, t.h[0], MERKLE_HASH_LEN);
+	return 0;
+}
+
+uint64_t
+store_tlog_node_rows(uint64_t size)
+{
+	uint64_t n = 0;
+
+	for (unsigned l = TLOG_NODE_LEVEL_MIN; l < 64; l++)
+		n += size >> l;
+	return n;
 }
 
 int
@@ -80,6 +134,8 @@ on_node(void *ctx, unsigned level, uint64_t index, const unsigned char hash[MERK
 {
 	struct store *s = ctx;
 
+	if (level < TLOG_NODE_LEVEL_MIN)
+		return 0;	/* computed from the leaves when asked */
 	return s->ops->tlog->node_put(s, level, index, hash);
 }
 

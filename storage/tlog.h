@@ -1,12 +1,16 @@
 /*
- * tlog.h - persistence of the transparency log (schema migration 12): the
- * leaves of an RFC 9162 Merkle tree (courses/merkle.h), every perfect
- * subtree hash once it is complete (so a root or a proof costs O(log n)
- * reads), and the signed checkpoints, one root per tree size forever.
+ * tlog.h - persistence of the transparency log (schema migrations 12 and
+ * 18): the leaves of an RFC 9162 Merkle tree (courses/merkle.h), the
+ * perfect subtree hashes of 16 leaves and more once complete (so a root or
+ * a proof costs O(log n) reads), and the signed checkpoints, one root per
+ * tree size forever.
  *
  * Leaves are numbered from 0 without gaps; a leaf's entry is the canonical
  * JSON text whose leaf hash is SHA-256(0x00 || entry); its SUBJECT (the
- * entry's "hash" member) finds the leaves of one credential. The tables are
+ * entry's "hash" member) finds the leaves of one credential. Since
+ * migration 18 an entry is stored as its fields (courses/tlog_entry.h) and
+ * rebuilt byte for byte on every read, and leaf hashes are computed from
+ * it, not stored. The tables are
  * append-only (triggers refuse UPDATE and DELETE). Appending takes the
  * database's write lock, so there is one sequencer at a time; on SQLite
  * that is the single writer. Functions return 0 or a negative TC_* code
@@ -24,6 +28,9 @@
 #define TLOG_ENTRY_MAX 2048		/* bytes of one canonical entry */
 #define TLOG_SUBJECT_MAX 80		/* "sha256:" + 64 hex digits fits */
 #define TLOG_NOTE_MAX 1024		/* bytes of a stored checkpoint note */
+/* Subtrees of 2^4 leaves and more are stored (about one row per 8 leaves);
+ * smaller ones are hashed from the leaves when a proof needs them. */
+#define TLOG_NODE_LEVEL_MIN 4
 
 struct tlog_checkpoint {
 	uint64_t size;
@@ -48,18 +55,25 @@ int store_tlog_append(struct store *s, const char *const *entries,
 
 /* The leaf hash at INDEX; TC_ENOTFOUND past the end. */
 int store_tlog_leaf_hash(struct store *s, uint64_t index, unsigned char out[MERKLE_HASH_LEN]);
-/* A stored perfect subtree (merkle_source's node()): TC_ENOTFOUND when not
- * (yet) complete. */
+/* A perfect subtree (merkle_source's node()): TC_ENOTFOUND when not (yet)
+ * complete. Those of level TLOG_NODE_LEVEL_MIN and up are stored; the
+ * smaller ones are hashed from their leaves (one range read). */
 int store_tlog_node_hash(struct store *s, unsigned level, uint64_t index,
 			 unsigned char out[MERKLE_HASH_LEN]);
-/* How many subtree rows there are (n - popcount(n) for a sound log of n). */
+/* How many subtree rows are stored (store_tlog_node_rows(n) for a sound
+ * log of n leaves). */
 int store_tlog_node_count(struct store *s, uint64_t *count);
+/* The subtree rows a log of SIZE leaves stores: its complete perfect
+ * subtrees of level TLOG_NODE_LEVEL_MIN and up. */
+uint64_t store_tlog_node_rows(uint64_t size);
 
 /* A merkle_source reading S (leaf hashes and stored subtrees). */
 void store_tlog_source(struct store *s, struct merkle_source *src);
 
-/* Leaves [START, END) in order: CB(index, entry, its stored leaf hash, ARG);
- * a non-zero return of CB stops and is returned. */
+/* Leaves [START, END) in order: CB(index, entry, its leaf hash, ARG), the
+ * entry rebuilt from its stored fields ("" for a row that does not rebuild:
+ * a damaged store) and hashed; a non-zero return of CB stops and is
+ * returned. */
 int store_tlog_leaves_each(struct store *s, uint64_t start, uint64_t end,
 			   int (*cb)(uint64_t index, const char *entry,
 				     const unsigned char leaf_hash[MERKLE_HASH_LEN], void *arg),

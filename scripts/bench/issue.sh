@@ -17,7 +17,8 @@
 #  2. Bytes per credential: the database (main file after a TRUNCATE
 #     checkpoint) before and after issuing, divided by the count; and the
 #     pages (dbstat) of the tables whose name begins with "credential" and
-#     their indexes, whatever columns they hold.
+#     their indexes, whatever columns they hold, and those of the log's
+#     tables (log_*); then every table and index over 1 byte a credential.
 #  3. Verifying: VERIFY_N (all CREDS) stored credentials exported (store
 #     API), then (a) the domain verification (parse, issuer did:key,
 #     di_verify of the proof, the JCS hash the log check looks up) by
@@ -39,7 +40,8 @@
 # synchronous=FULL).
 # Ends with one `target ...` line per goal.
 # Environment: LEARNERS, CREDS, VERIFY_N, LOG_ENTRIES (0: no part 4),
-# PROOFS, WRK_THREADS / WRK_CONNS (2 / 16); PERF_OUT=FILE
+# PROOFS, WRK_THREADS / WRK_CONNS (2 / 16); KEEP_DB=FILE keeps a copy of
+# the database after issuing (before the log fill); PERF_OUT=FILE
 # records the server with perf while it issues, PERF_VERIFY_OUT=FILE while
 # it verifies over HTTP.
 set -euo pipefail
@@ -232,15 +234,21 @@ stop_server
 # 2. bytes per credential
 bytes1=$(db_bytes)
 cred_tables=$(table_bytes 'credential%')
-log_tables=$(( $(table_bytes 'log_leaves') + $(table_bytes 'log_nodes') ))
+log_tables=$(table_bytes 'log_%')
 per_cred=$(awk -v a="$bytes0" -v b="$bytes1" -v n="$issued" 'BEGIN { printf "%.0f", (b - a) / n }')
 per_cred_t=$(awk -v a="$cred_tables" -v n="$issued" 'BEGIN { printf "%.0f", a / n }')
 per_cred_l=$(awk -v a="$log_tables" -v n="$issued" 'BEGIN { printf "%.0f", a / n }')
 avg_json=$(awk '{ n++; s += length($0) } END { printf "%.0f", s / n }' "$work/creds.jsonl")
 echo "storage: the database grew by $((bytes1 - bytes0)) bytes for $issued credentials: $per_cred bytes each" \
-	"(credential tables + indexes $per_cred_t, log leaves + subtrees $per_cred_l; the signed JCS text is $avg_json bytes)"
+	"(credential tables + indexes $per_cred_t, log tables + indexes $per_cred_l; the signed JCS text is $avg_json bytes)"
 gb20m=$(awk -v b="$per_cred" 'BEGIN { printf "%.1f", b * 20e6 / 1e9 }')
 echo "  20 million credentials: about $gb20m GB"
+echo "  bytes per credential by table and index (dbstat; those over 1 byte):"
+sqlite3 "$data/tinchi.db" "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC;" |
+	awk -F'|' -v n="$issued" '$2 / n >= 1 { printf "    %-32s %6.1f\n", $1, $2 / n }'
+if [ -n "${KEEP_DB:-}" ]; then
+	cp "$data/tinchi.db" "$KEEP_DB"
+fi
 
 # 4. inclusion proofs in a log of LOG_ENTRIES more entries
 if [ "$LOG_ENTRIES" -eq 0 ]; then

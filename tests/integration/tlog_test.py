@@ -233,7 +233,8 @@ def main():
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(data, copy)
         db = sqlite3.connect(os.path.join(copy, "tinchi.db"))
-        for trig in ("log_leaves_append_only", "log_checkpoints_fixed", "log_nodes_append_only"):
+        for trig in ("log_leaves_append_only", "log_checkpoints_fixed", "log_subtrees_append_only",
+                     "log_issuers_fixed"):
             db.execute("DROP TRIGGER " + trig)
         db.execute(sql)
         db.commit()
@@ -241,13 +242,25 @@ def main():
         rc, out, err = DataCli(copy)("log", "audit")
         t.ok(rc == 1 and want in out, name, out + err)
 
-    tampered("UPDATE log_leaves SET entry = replace(entry, '2026-01-01', '2026-01-02') WHERE idx = 7",
-             "one changed byte in leaf 7's entry: audit names leaf 7", "leaf 7")
-    tampered("UPDATE log_leaves SET entry = replace(entry, '2026-01-01', '2026-01-02'),"
-             " leaf_hash = zeroblob(32) WHERE idx = 4",
-             "an altered leaf hash: audit names leaf 4", "leaf 4")
-    tampered("UPDATE log_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 1",
-             "an altered subtree: audit names it", "subtree level 2 index 1")
+    # leaves are stored as their entries' fields (migration 18); leaf
+    # hashes and subtrees under 16 leaves are computed, so a changed leaf
+    # shows in the first checkpoint or stored subtree that covers it (here
+    # the checkpoint of 13 leaves comes first)
+    tampered("UPDATE log_leaves SET time = time + 86400 WHERE idx = 7",
+             "one day added to leaf 7's time: audit names the first checkpoint over it",
+             "checkpoint of size 13: its stored root is not the root of the first 13 leaves")
+    tampered("UPDATE log_leaves SET subject = zeroblob(32) WHERE idx = 2",
+             "leaf 2's subject zeroed: audit names the first checkpoint over it",
+             "checkpoint of size 13: its stored root is not the root")
+    tampered("UPDATE log_leaves SET kind = 1 - kind WHERE idx = 17",
+             "leaf 17's kind flipped (no stored subtree above it): a checkpoint's root differs",
+             "its stored root is not the root")
+    tampered("UPDATE log_leaves SET issuer_id = 99 WHERE idx = 4",
+             "leaf 4's issuer row gone: audit names leaf 4", "leaf 4: its entry is not a canonical")
+    tampered("UPDATE log_subtrees SET hash = zeroblob(32) WHERE level = 4 AND idx = 0",
+             "an altered subtree: audit names it", "subtree level 4 index 0")
+    tampered("DELETE FROM log_subtrees WHERE level = 4 AND idx = 0",
+             "a removed subtree: audit names it", "subtree level 4 index 0 (leaves 0 to 15): missing")
     tampered("UPDATE log_checkpoints SET note = replace(note, char(10) || '13' || char(10),"
              " char(10) || '14' || char(10)) WHERE size = 13",
              "an altered checkpoint note: audit names it", "checkpoint of size 13")
