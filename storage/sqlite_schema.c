@@ -690,6 +690,16 @@ const struct migration sqlite_migrations[] = {
 		"CREATE TRIGGER consent_accesses_no_delete BEFORE DELETE ON consent_accesses"
 		"  BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;"
 	},
+	{
+		20, "courses taught by owner and co-lecturer; finished uploads",
+		/* GET /api/v1/me/teaching (sq_teaching_each) looks courses up
+		 * by owner_id and course_lecturers by person_id */
+		"CREATE INDEX courses_by_owner ON courses (owner_id, id);"
+		"CREATE INDEX course_lecturers_by_person ON course_lecturers (person_id, course_id);"
+		/* a finished upload is kept (until it goes stale) with the
+		 * material it made, so a retried finish gets that material */
+		"ALTER TABLE uploads ADD COLUMN material_uid TEXT NOT NULL DEFAULT '';"
+	},
 };
 
 const size_t sqlite_migrations_count =
