@@ -201,11 +201,10 @@ try {
   await page.evaluate(() => document.getElementById('player').pause());
   seen.pausedAt = await page.evaluate(() => document.getElementById('player').currentTime);
   const unit = page.url().split('/').pop();
-  await page.waitForFunction(async (u) =>
-    (await (await fetch('/api/v1/units/' + u + '/progress')).json()).position > 3, unit,
-  {timeout: 10000, polling: 250});
-  seen.progressAfterPause = await page.evaluate(async (u) =>
-    (await fetch('/api/v1/units/' + u + '/progress')).json(), unit);
+  const progress = () => page.evaluate(async (u) => (await fetch('/api/v1/units/' + u + '/progress')).json(), unit);
+  // polled from here: the pause reaches the server over the WebSocket a little later
+  for (let i = 0; i < 40 && !((seen.progressAfterPause = await progress()).position > 3); i++)
+    await page.waitForTimeout(250);
   await look(page, '06-lecture');
   step('played');
   await page.reload();
@@ -217,9 +216,8 @@ try {
   step('resumed');
   await page.evaluate(() => { const v = document.getElementById('player'); v.muted = true; return v.play(); });
   await page.waitForFunction(() => document.getElementById('player').ended, null, {timeout: 60000});
-  await page.waitForFunction(async (u) =>
-    (await (await fetch('/api/v1/units/' + u + '/progress')).json()).completed, unit,
-  {timeout: 20000, polling: 500});
+  for (let i = 0; i < 40 && !(seen.lectureProgress = await progress()).completed; i++)
+    await page.waitForTimeout(500);
   step('lectureCompleted');
   await page.getByRole('link', {name: 'Kiểm tra cuối khóa'}).click();
   await page.locator('#start').click();
