@@ -23,7 +23,7 @@
 // exit 0 when all held, 1 when not, 2 on a setup error.
 import fs from 'node:fs';
 import path from 'node:path';
-import {launch, qualities, ready, shot as shotIn, watchErrors} from './web_lib.mjs';
+import {launch, qualities, ready, shot as shotIn, until, watchErrors} from './web_lib.mjs';
 
 let A;
 try {
@@ -201,10 +201,12 @@ try {
   await page.evaluate(() => document.getElementById('player').pause());
   seen.pausedAt = await page.evaluate(() => document.getElementById('player').currentTime);
   const unit = page.url().split('/').pop();
-  const progress = () => page.evaluate(async (u) => (await fetch('/api/v1/units/' + u + '/progress')).json(), unit);
-  // polled from here: the pause reaches the server over the WebSocket a little later
-  for (let i = 0; i < 40 && !((seen.progressAfterPause = await progress()).position > 3); i++)
-    await page.waitForTimeout(250);
+  const progress = async ({u, what}) => {
+    const p = await (await fetch('/api/v1/units/' + u + '/progress')).json();
+    return (what === 'completed' ? p.completed : p.position > 3) && p;
+  };
+  // the pause reaches the server over the WebSocket a little later
+  seen.progressAfterPause = await until(page, progress, {u: unit, what: 'position'});
   await look(page, '06-lecture');
   step('played');
   await page.reload();
@@ -216,8 +218,7 @@ try {
   step('resumed');
   await page.evaluate(() => { const v = document.getElementById('player'); v.muted = true; return v.play(); });
   await page.waitForFunction(() => document.getElementById('player').ended, null, {timeout: 60000});
-  for (let i = 0; i < 40 && !(seen.lectureProgress = await progress()).completed; i++)
-    await page.waitForTimeout(500);
+  seen.lectureProgress = await until(page, progress, {u: unit, what: 'completed'}, {timeout: 20000, every: 500});
   step('lectureCompleted');
   await page.getByRole('link', {name: 'Kiểm tra cuối khóa'}).click();
   await page.locator('#start').click();

@@ -93,3 +93,17 @@ export const shot = (page, out, name) => page.screenshot({path: path.join(out, n
 // rendered (main's data-ready).
 export const ready = (page, prefix, timeout = 15000) => page.waitForFunction(
   (p) => (document.getElementById('main').dataset.ready || '').startsWith(p), prefix, {timeout});
+
+// Evaluates the async FN(ARG) in PAGE every EVERY ms until its result is
+// truthy (or TIMEOUT ms passed: an error), and returns that result.
+// (page.waitForFunction does not await a promise: any async predicate
+// would pass at once.)
+export async function until(page, fn, arg, {timeout = 10000, every = 250} = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await page.evaluate(fn, arg);
+    if (v) return v;
+    if (Date.now() > end) throw new Error('until: still false after ' + timeout + ' ms: ' + String(fn).slice(0, 80));
+    await page.waitForTimeout(every);
+  }
+}

@@ -14,7 +14,7 @@
 // error.
 import fs from 'node:fs';
 import path from 'node:path';
-import {contrastProblems, launch, ready, shot as shotIn, watchErrors} from './web_lib.mjs';
+import {contrastProblems, launch, ready, shot as shotIn, until, watchErrors} from './web_lib.mjs';
 
 const [base, out, exe, nid, code] = process.argv.slice(2);
 if (!base || !out || !exe || !nid || !code) {
@@ -108,9 +108,8 @@ try {
   seen.pausedAt = await page.evaluate(() => document.getElementById('player').currentTime);
   const unitPath = page.url();
   const unit = unitPath.split('/').pop();
-  await page.waitForFunction(async (u) =>
-    (await (await fetch('/api/v1/units/' + u + '/progress')).json()).position > 5, unit,
-  {timeout: 10000, polling: 250});
+  await until(page, async (u) =>
+    (await (await fetch('/api/v1/units/' + u + '/progress')).json()).position > 5, unit);
   seen.savedText = await page.textContent('#saved');
   seen.progressAfterPause = await page.evaluate(async (u) =>
     (await fetch('/api/v1/units/' + u + '/progress')).json(), unit);
@@ -144,10 +143,10 @@ try {
   // 6. play to the end: the unit is completed by the server
   await page.evaluate(() => { const v = document.getElementById('player'); v.muted = true; return v.play(); });
   await page.waitForFunction(() => document.getElementById('player').ended, null, {timeout: 60000});
-  await page.waitForFunction(async (u) => {
+  await until(page, async (u) => {
     const p = await (await fetch('/api/v1/units/' + u + '/progress')).json();
     return p.completed;
-  }, unit, {timeout: 20000, polling: 500});
+  }, unit, {timeout: 20000, every: 500});
   step('lectureCompleted');
 
   // 7. the document: a link that opens the PDF
