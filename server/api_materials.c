@@ -130,6 +130,16 @@ upload_run(struct work *w)
 	j->rc = content_put_fd(j->app->cfg->data_dir, j->fd, j->m.sha256, &j->m.size);
 }
 
+/* What an upload's answer says of the material M it made. */
+static json_t *
+material_made_json(const struct material *m)
+{
+	return json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s?}", "uid", m->uid,
+		"kind", m->kind, "type", m->type, "size", (json_int_t)m->size,
+		"sha256", m->sha256, "name", m->name, "media",
+		strcmp(m->kind, "video") == 0 || strcmp(m->kind, "audio") == 0 ? "queued" : NULL);
+}
+
 static void
 upload_finish(struct http_deferred *d, struct http_response *resp)
 {
@@ -156,16 +166,13 @@ upload_finish(struct http_deferred *d, struct http_response *resp)
 	}
 	snprintf(j->m.type, sizeof(j->m.type), "%s", j->type);
 	j->m.created_at = now_s();
-	if ((rc = uuid_v4(j->m.uid)) || (rc = store_material_add(app->store, &j->m))) {
+	if ((!j->m.uid[0] && (rc = uuid_v4(j->m.uid))) || (rc = store_material_add(app->store, &j->m))) {
 		problem_respond_err(resp, rc, NULL);
 		goto out;
 	}
 	/* a video or audio lecture has a processing job now */
 	media_jobs_kick(app->media);
-	api_reply_json(resp, 201, json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s?}", "uid", j->m.uid,
-		"kind", j->m.kind, "type", j->m.type, "size", (json_int_t)j->m.size,
-		"sha256", j->m.sha256, "name", j->m.name, "media",
-		strcmp(j->m.kind, "video") == 0 || strcmp(j->m.kind, "audio") == 0 ? "queued" : NULL));
+	api_reply_json(resp, 201, material_made_json(&j->m));
 out:
 	if (j->fd >= 0)
 		close(j->fd);
@@ -688,9 +695,10 @@ upload_json(const struct upload *u)
 	char loc[96];
 
 	snprintf(loc, sizeof(loc), "/api/v1/uploads/%s", u->uid);
-	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "uid", u->uid, "location", loc,
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s?}", "uid", u->uid, "location", loc,
 			 "kind", u->kind, "name", u->name, "size", (json_int_t)u->size,
-			 "received", (json_int_t)u->received);
+			 "received", (json_int_t)u->received,
+			 "material", u->material_uid[0] ? u->material_uid : NULL);
 }
 
 static int
@@ -784,6 +792,11 @@ chunk_precheck(struct app *app, struct http_request *req, struct http_response *
 	    b - a + 1 != req->content_length) {
 		problem_respond(resp, 400, NULL, "send Content-Range: bytes FIRST-LAST/SIZE matching the "
 				"body's length and the upload's size");
+		return 1;
+	}
+	if (u.material_uid[0]) {
+		problem_respond(resp, 409, NULL, "this upload is finished already");
+		offset_header(resp, u.received);
 		return 1;
 	}
 	if (a > u.received) {
@@ -1000,11 +1013,17 @@ finish_finish(struct http_deferred *d, struct http_response *resp)
 	struct finish_job *f = (struct finish_job *)d;
 	struct app *app = f->up.app;
 	struct upload u = f->u;
-	int ok = resp && !f->up.refused && f->up.rc == 0;
+	char path[PATH_MAX + 64], mat[37];
+	struct material m;
 
+	snprintf(mat, sizeof(mat), "%s", f->up.m.uid);
 	upload_finish(d, resp);		/* frees F */
-	if (ok)
-		drop_upload(app, &u);	/* the material exists now */
+	/* the material exists now: the row stays (until stale) naming it, so
+	 * that a finish retried after a lost answer gets it; the part goes */
+	if (store_material_get(app->store, mat, &m) == 0 &&
+	    store_upload_finished(app->store, u.id, mat, now_s()) == 0 &&
+	    part_path(app, &u, path, sizeof(path)) == 0)
+		unlink(path);
 }
 
 static int
@@ -1016,6 +1035,17 @@ on_upload_finish(struct app *app, struct http_request *req, struct http_response
 
 	if (own_upload(app, req, resp, &u))
 		return 0;
+	if (u.material_uid[0]) {	/* finished before (its answer lost?): the same material */
+		struct material m;
+		int rc = store_material_get(app->store, u.material_uid, &m);
+
+		if (rc)
+			return problem_respond_err(resp, rc, NULL);
+		json_t *o = material_made_json(&m);
+
+		json_object_del(o, "media");	/* its state is GET …/media's */
+		return api_reply_json(resp, 200, o), 0;
+	}
 	if (u.received != u.size) {
 		problem_respond(resp, 409, NULL, "the upload is not complete yet");
 		offset_header(resp, u.received);
@@ -1029,6 +1059,11 @@ on_upload_finish(struct app *app, struct http_request *req, struct http_response
 	}
 	f->u = u;
 	f->up.app = app;
+	if (uuid_v4(f->up.m.uid)) {
+		close(f->up.fd);
+		free(f);
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	}
 	kind_parse(u.kind, &f->up.kind);
 	f->up.m.institution_id = u.institution_id;
 	f->up.m.course_id = u.course_id;

@@ -2,7 +2,8 @@
  * api_quiz.c - quizzes over HTTP.
  *
  *   PUT  /api/v1/units/{uid}/quiz          editors set the whole definition
- *   GET  /api/v1/units/{uid}/quiz          editors: the definition with answers;
+ *   GET  /api/v1/units/{uid}/quiz          editors: the definition with answers
+ *                                          (null, version 0, before the first PUT);
  *                                          enrolled learners: settings and their attempts
  *   POST /api/v1/units/{uid}/attempts      a learner starts an attempt (the paper)
  *   GET  /api/v1/attempts/{uid}            the attempt (graded: with the correct answers)
@@ -147,10 +148,10 @@ load_unit_edit(struct app *app, struct http_request *req, struct http_response *
 }
 
 /* The validated definition of quiz unit U into *DEF; 404 in RESP when it
- * has none. */
+ * has none, unless EMPTY_OK (then *DEF is NULL and *VERSION 0). */
 static int
 load_definition(struct app *app, struct http_response *resp, const struct unit *u, json_t **def,
-		int64_t *version, int64_t *updated)
+		int64_t *version, int64_t *updated, int empty_ok)
 {
 	char *text = NULL;
 	int rc = store_quiz_get(app->store, u->id, &text, version, updated);
@@ -159,6 +160,12 @@ load_definition(struct app *app, struct http_response *resp, const struct unit *
 	if (rc == 0 && !(*def = json_loads(text, 0, NULL)))
 		rc = TC_EDB;
 	free(text);
+	if (rc == TC_ENOTFOUND && empty_ok) {
+		*version = 0;
+		if (updated)
+			*updated = 0;
+		return 0;
+	}
 	if (rc == TC_ENOTFOUND)
 		return problem_respond(resp, 404, NULL, "this quiz has no questions yet"), 1;
 	if (rc)
@@ -361,12 +368,12 @@ on_quiz_get(struct app *app, struct http_request *req, struct http_response *res
 		goto out;
 	}
 	if (load_unit(app, req, resp, &u, c, &editor) ||
-	    load_definition(app, resp, &u, &def, &version, &updated))
+	    load_definition(app, resp, &u, &def, &version, &updated, editor))
 		goto out;
 	if (editor) {
 		api_reply_json(resp, 200, json_pack("{s:s, s:s, s:I, s:o, s:O}", "unit", u.uid,
 						    "title", u.title, "version", (json_int_t)version,
-						    "updated", time_or_null(updated), "definition", def));
+						    "updated", time_or_null(updated), "definition", def ? def : json_null()));
 		goto out;
 	}
 	/* a learner: an overdue open attempt is graded first */
@@ -464,7 +471,7 @@ on_attempt_start(struct app *app, struct http_request *req, struct http_response
 		problem_respond(resp, 403, NULL, "quizzes are taken by learners enrolled in the course");
 		goto out;
 	}
-	if (load_definition(app, resp, &u, &def, &version, NULL))
+	if (load_definition(app, resp, &u, &def, &version, NULL, 0))
 		goto out;
 	quiz_settings_get(def, &s);
 	/* an open attempt: resume it, unless its time is over */

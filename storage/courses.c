@@ -261,6 +261,14 @@ store_upload_delete(struct store *s, int64_t id)
 }
 
 int
+store_upload_finished(struct store *s, int64_t id, const char *material_uid, int64_t now)
+{
+	if (!material_uid || !*material_uid)
+		return TC_EINVALID;
+	DISPATCH(upload_finished(s, id, material_uid, now));
+}
+
+int
 store_uploads_stale(struct store *s, int64_t before, int limit,
 		    int (*cb)(const struct upload *u, void *arg), void *arg)
 {

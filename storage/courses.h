@@ -136,6 +136,7 @@ struct upload {
 	int64_t size;			/* declared total */
 	int64_t received;		/* bytes stored so far, from 0, without gaps */
 	int64_t created_at, updated_at;
+	char material_uid[37];		/* once finished: the material made, else "" */
 };
 
 int store_upload_add(struct store *s, struct upload *u);
@@ -144,6 +145,8 @@ int store_upload_get(struct store *s, const char *uid, struct upload *out);
  * otherwise, e.g. two clients sending the same chunk at once). */
 int store_upload_advance(struct store *s, int64_t id, int64_t from, int64_t to, int64_t now);
 int store_upload_delete(struct store *s, int64_t id);
+/* Marks upload ID finished as MATERIAL_UID (only once: TC_ECONFLICT after). */
+int store_upload_finished(struct store *s, int64_t id, const char *material_uid, int64_t now);
 /* Uploads not touched since BEFORE, oldest first, at most LIMIT. */
 int store_uploads_stale(struct store *s, int64_t before, int limit,
 			int (*cb)(const struct upload *u, void *arg), void *arg);

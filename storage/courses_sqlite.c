@@ -777,7 +777,7 @@ sq_units_reorder(struct store *s, int64_t course_id, const int64_t *ids, size_t 
 /* ---- resumable uploads ----------------------------------------------------------- */
 
 #define UPLOAD_COLUMNS "id, uid, institution_id, course_id, created_by, kind, name, size," \
-	" received, created_at, updated_at"
+	" received, created_at, updated_at, material_uid"
 
 static int
 read_upload(sqlite3_stmt *st, struct upload *u)
@@ -794,7 +794,8 @@ read_upload(sqlite3_stmt *st, struct upload *u)
 	u->created_at = sqlu_col_int(st, 9);
 	u->updated_at = sqlu_col_int(st, 10);
 	if ((rc = sqlu_col_text(st, 1, u->uid, sizeof(u->uid))) ||
-	    (rc = sqlu_col_text(st, 5, u->kind, sizeof(u->kind))))
+	    (rc = sqlu_col_text(st, 5, u->kind, sizeof(u->kind))) ||
+	    (rc = sqlu_col_text(st, 11, u->material_uid, sizeof(u->material_uid))))
 		return rc;
 	return sqlu_col_text(st, 6, u->name, sizeof(u->name));
 }
@@ -869,6 +870,17 @@ sq_upload_delete(struct store *s, int64_t id)
 }
 
 static int
+sq_upload_finished(struct store *s, int64_t id, const char *material_uid, int64_t now)
+{
+	int rc = sqlu_execf(s, "upload finished", "UPDATE uploads SET material_uid = ?2, updated_at = ?3"
+			    " WHERE id = ?1 AND material_uid = ''", "iti", id, material_uid, now);
+
+	if (rc == 0 && sqlite3_changes(store_sqlite_db(s)) != 1)
+		rc = TC_ECONFLICT;
+	return rc;
+}
+
+static int
 sq_uploads_stale(struct store *s, int64_t before, int limit,
 		 int (*cb)(const struct upload *u, void *arg), void *arg)
 {
@@ -920,6 +932,7 @@ const struct courses_ops sqlite_courses_ops = {
 	.upload_advance = sq_upload_advance,
 	.upload_delete = sq_upload_delete,
 	.uploads_stale = sq_uploads_stale,
+	.upload_finished = sq_upload_finished,
 	.my_courses_each = sq_my_courses_each,
 	.teaching_each = sq_teaching_each,
 };

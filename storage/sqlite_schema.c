@@ -754,6 +754,16 @@ const struct migration sqlite_migrations[] = {
 		"CREATE INDEX credentials_by_hash ON credentials (substr(hash, 1, 8));",
 		tlog_convert_v18
 	},
+	{
+		20, "courses taught by owner and co-lecturer; finished uploads",
+		/* GET /api/v1/me/teaching (sq_teaching_each) looks courses up
+		 * by owner_id and course_lecturers by person_id */
+		"CREATE INDEX courses_by_owner ON courses (owner_id, id);"
+		"CREATE INDEX course_lecturers_by_person ON course_lecturers (person_id, course_id);"
+		/* a finished upload is kept (until it goes stale) with the
+		 * material it made, so a retried finish gets that material */
+		"ALTER TABLE uploads ADD COLUMN material_uid TEXT NOT NULL DEFAULT '';"
+	},
 };
 
 const size_t sqlite_migrations_count =

@@ -165,6 +165,7 @@ struct courses_ops {
 			       void *arg);
 	int (*teaching_each)(struct store *s, int64_t person_id, int limit,
 			     int (*cb)(const struct course *c, void *arg), void *arg);
+	int (*upload_finished)(struct store *s, int64_t id, const char *material_uid, int64_t now);
 };
 
 /* storage/media_jobs.h, same rules. */

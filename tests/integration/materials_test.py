@@ -208,9 +208,16 @@ while pos < len(body):
 st, h, j = lec.call("POST", "/api/v1/uploads/%s/finish" % up)
 t.ok(st == 201 and j["sha256"] == hashlib.sha256(body).hexdigest() and j["type"] == "application/pdf"
      and j["name"] == "dai.pdf", "the finished upload becomes a material with the right hash", j)
+made = j
 st, h, j = lec.call("GET", "/api/v1/uploads/" + up)
-t.eq(st, 404, "the upload is gone once finished")
+t.ok(st == 200 and j.get("material") == made["uid"] and j["received"] == len(body),
+     "a finished upload names the material it made", j)
 t.eq(os.listdir(os.path.join(data, "uploads")), [], "no partial file is left behind")
+st, h, j = lec.call("POST", "/api/v1/uploads/%s/finish" % up)
+t.ok(st == 200 and j.get("uid") == made["uid"] and j["sha256"] == made["sha256"],
+     "a finish retried (its answer lost) gets the same material, none made twice", j)
+st, h, j = put_chunk(up, 0, body[:1000])
+t.eq(st, 409, "a chunk to a finished upload is refused")
 st, h, j = lec.call("POST", "/api/v1/courses/%s/uploads" % course, {"kind": "video", "name": "x.mp4", "size": 10})
 put_chunk(j["uid"], 0, b"12345", total=10)
 st, h, d = lec.call("DELETE", "/api/v1/uploads/" + j["uid"])

@@ -85,6 +85,9 @@ QUIZ = {"settings": {"attempts": 2, "pass_percent": 50, "shuffle_options": True}
 SECRETS = ["correct", "accepted", "tolerance", "3.14", "Sông Hồng", "Thành phố Đà Lạt", "\"answer\""]
 
 # ---- writing the quiz -----------------------------------------------------------------
+st, h, j = lec.call("GET", "/api/v1/units/%s/quiz" % main_unit)
+t.ok(st == 200 and j["definition"] is None and j["version"] == 0 and j["updated"] is None,
+     "before the first save an editor reads no definition (200, version 0), not a 404", j)
 st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % main_unit, QUIZ)
 t.ok(st == 200 and j["version"] == 1 and j["definition"]["questions"][0]["points"] == 2,
      "the lecturer sets a quiz (version 1)", j)

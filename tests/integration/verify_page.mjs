@@ -7,7 +7,7 @@
 // console error, page error or CSP violation fails. Prints one JSON line
 // with what it saw; exit 0 when all held, 1 when not, 2 on a setup error.
 import fs from 'node:fs';
-import {chromium} from 'playwright-core';
+import {launch, watchErrors} from './web_lib.mjs';
 
 const [base, credFile, token, exe] = process.argv.slice(2);
 if (!base || !credFile || !token || !exe) {
@@ -19,21 +19,10 @@ const tampered = JSON.parse(cred);
 tampered.credentialSubject.result[0].value = '10';
 
 const seen = {errors: []};
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath: exe, headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run'],
-  });
-} catch (e) {
-  console.error('cannot start Chromium: ' + e.message);
-  process.exit(2);
-}
+const browser = await launch(exe);
 try {
   const page = await browser.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') seen.errors.push(m.text()); });
-  page.on('pageerror', (e) => seen.errors.push(String(e)));
+  watchErrors(page, seen);
 
   const verdict = async () => {
     await page.waitForSelector('#verdict', {timeout: 15000});

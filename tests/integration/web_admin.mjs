@@ -12,7 +12,7 @@
 // exit 0 when nothing went wrong, 1 when something did, 2 on a setup error.
 import fs from 'node:fs';
 import path from 'node:path';
-import {chromium} from 'playwright-core';
+import {launch, qualities, ready as readyIn, shot} from './web_lib.mjs';
 
 let A;
 try {
@@ -23,59 +23,19 @@ try {
 }
 const seen = {errors: [], steps: [], expected: [], wide: [], unlabelled: [], lowContrast: [], csrfMissing: []};
 let expecting = null;	// the HTTP status a failed request may have now
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath: A.chromium, headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run'],
-  });
-} catch (e) {
-  console.error('cannot start Chromium: ' + e.message);
-  process.exit(2);
-}
-
-// WCAG 2 contrast of every element with its own visible text (as in web_page.mjs).
-function contrastProblems() {
-  const rgb = (s) => (s.match(/[\d.]+/g) || []).map(Number);
-  const lum = ([r, g, b]) => {
-    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-  };
-  const bg = (el) => {
-    for (; el; el = el.parentElement) {
-      const c = rgb(getComputedStyle(el).backgroundColor);
-      if (c.length === 3 || (c.length === 4 && c[3] > 0.99)) return c.slice(0, 3);
-    }
-    return [255, 255, 255];
-  };
-  const out = [];
-  for (const el of document.querySelectorAll('body *')) {
-    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
-    if (!own || !el.getClientRects().length) continue;
-    const st = getComputedStyle(el);
-    if (st.visibility === 'hidden' || el.closest('.sr, .skip')) continue;
-    const a = lum(rgb(st.color)), b = lum(bg(el));
-    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-    const large = parseFloat(st.fontSize) >= 24 || (parseFloat(st.fontSize) >= 18.66 && Number(st.fontWeight) >= 700);
-    if (ratio < (large ? 3 : 4.5)) out.push([el.textContent.trim().slice(0, 40), Math.round(ratio * 100) / 100]);
-  }
-  return out;
-}
+const browser = await launch(A.chromium);
 
 const step = (name) => seen.steps.push(name);
-const ready = (page, prefix) => page.waitForFunction(
-  (p) => (document.getElementById('main').dataset.ready || '').startsWith(p), prefix, {timeout: 30000});
+const ready = (page, prefix) => readyIn(page, prefix, 30000);
 
 // Width, labels and contrast of the page as it is now, then a screenshot.
 async function look(page, name) {
   const where = name + ' ' + new URL(page.url()).hash;
-  if (!await page.evaluate(() => document.documentElement.scrollWidth <= 360)) seen.wide.push(where);
-  for (const n of await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
-    .filter((el) => el.type !== 'hidden' && !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
-    .map((el) => el.name || el.id))) seen.unlabelled.push(where + ': ' + n);
-  for (const c of await page.evaluate(contrastProblems)) seen.lowContrast.push([where, ...c]);
-  await page.screenshot({path: path.join(A.out, name + '.png'), fullPage: true});
+  const q = await qualities(page, {visible: false});
+  if (q.wide) seen.wide.push(where);
+  for (const n of q.unlabelled) seen.unlabelled.push(where + ': ' + n);
+  for (const c of q.lowContrast) seen.lowContrast.push([where, ...c]);
+  await shot(page, A.out, name);
 }
 
 async function signIn(page, nid) {

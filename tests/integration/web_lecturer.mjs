@@ -15,8 +15,7 @@
 // the scenario causes on purpose (the cut chunk, the refused save), each
 // expected once. Prints one JSON line with what it saw; exit 0 when all
 // held, 1 when not, 2 on a setup error.
-import path from 'node:path';
-import {chromium} from 'playwright-core';
+import {launch, qualities as pageQualities, ready, shot as shotIn, watchErrors} from './web_lib.mjs';
 
 const [base, out, exe, lecId, learnerId, video, pdf] = process.argv.slice(2);
 if (!base || !out || !exe || !lecId || !learnerId || !video || !pdf) {
@@ -24,80 +23,21 @@ if (!base || !out || !exe || !lecId || !learnerId || !video || !pdf) {
   process.exit(2);
 }
 const seen = {errors: [], steps: [], allowed: []};
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath: exe, headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run'],
-  });
-} catch (e) {
-  console.error('cannot start Chromium: ' + e.message);
-  process.exit(2);
-}
-
-// Console errors the scenario causes on purpose, each allowed once.
-const expected = [];
-function consoleError(text) {
-  const i = expected.findIndex((re) => re.test(text));
-  if (i >= 0) {
-    expected.splice(i, 1);
-    seen.allowed.push(text);
-  } else {
-    seen.errors.push(text);
-  }
-}
-
-// WCAG 2 contrast of every element with its own visible text (as in web_page.mjs).
-function contrastProblems() {
-  const rgb = (s) => (s.match(/[\d.]+/g) || []).map(Number);
-  const lum = ([r, g, b]) => {
-    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-  };
-  const bg = (el) => {
-    for (; el; el = el.parentElement) {
-      const c = rgb(getComputedStyle(el).backgroundColor);
-      if (c.length === 3 || (c.length === 4 && c[3] > 0.99)) return c.slice(0, 3);
-    }
-    return [255, 255, 255];
-  };
-  const res = [];
-  for (const el of document.querySelectorAll('body *')) {
-    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
-    if (!own || !el.getClientRects().length || el instanceof SVGElement) continue;
-    const st = getComputedStyle(el);
-    if (st.visibility === 'hidden' || el.closest('.sr, .skip')) continue;
-    const a = lum(rgb(st.color)), b = lum(bg(el));
-    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-    const large = parseFloat(st.fontSize) >= 24 || (parseFloat(st.fontSize) >= 18.66 && Number(st.fontWeight) >= 700);
-    if (ratio < (large ? 3 : 4.5)) res.push([el.textContent.trim().slice(0, 40), Math.round(ratio * 100) / 100]);
-  }
-  return res;
-}
+let expected = [];	// console errors the scenario causes on purpose, each allowed once
+const browser = await launch(exe);
 
 // What a page must be: no wider than the screen, every field labelled, AA contrast.
 async function qualities(page, name) {
-  const q = await page.evaluate(() => ({
-    wide: document.documentElement.scrollWidth > 360,
-    unlabelled: [...document.querySelectorAll('input, select, textarea')]
-      .filter((el) => el.getClientRects().length && !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
-      .map((el) => el.name || el.id),
-  }));
-  q.lowContrast = await page.evaluate(contrastProblems);
-  (seen.qualities ||= {})[name] = q;
+  (seen.qualities ||= {})[name] = await pageQualities(page);
 }
 
-const shot = (page, name) => page.screenshot({path: path.join(out, name + '.png'), fullPage: true});
+const shot = (page, name) => shotIn(page, out, name);
 const step = (name) => seen.steps.push(name);
-const ready = (page, prefix) => page.waitForFunction(
-  (p) => (document.getElementById('main').dataset.ready || '').startsWith(p), prefix, {timeout: 15000});
 
 try {
   const context = await browser.newContext({viewport: {width: 360, height: 740}});
   const page = await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') consoleError(m.text()); });
-  page.on('pageerror', (e) => seen.errors.push(String(e)));
+  expected = watchErrors(page, seen);
   const pushed = [];
   page.on('websocket', (ws) => ws.on('framereceived', (f) => {
     try {

@@ -12,7 +12,9 @@ Screenshots go to web-test-output/ in the build folder (or $WEB_TEST_OUT)."""
 import hashlib
 import json
 import os
+import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -73,6 +75,19 @@ st, h, j = lec2.call("GET", "/api/v1/me/teaching")
 t.ok(st == 200 and [c["uid"] for c in j["courses"]] == [shared, other], "the owner sees both, newest first", j)
 st, h, j = learner.call("GET", "/api/v1/me/teaching")
 t.ok(st == 200 and j == {"courses": []}, "a learner teaches nothing", j)
+
+# the query behind it (storage/courses_sqlite.c, sq_teaching_each) searches the indexes of
+# migration 20, never scans courses or course_lecturers
+src = open(os.path.join(TOP, "storage", "courses_sqlite.c"), encoding="utf-8").read()
+body = src[src.index("sq_teaching_each("):]
+call = body[body.index("sqlu_preparef("):body.index('"ii"')]
+sql = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', call)).replace("SELECT  FROM", "SELECT c.id FROM", 1)
+db = sqlite3.connect("file:%s?mode=ro" % os.path.join(data, "tinchi.db"), uri=True)
+plan = [r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, (1, 1000))]
+db.close()
+t.ok(any("courses_by_owner" in d for d in plan) and any("course_lecturers_by_person" in d for d in plan) and
+     not any(d.startswith("SCAN") for d in plan), "teaching: the query plan searches by owner and by co-lecturer",
+     (sql, plan))
 
 # ---- in the browser ---------------------------------------------------------------------------------------
 node, chromium, ffmpeg = shutil.which("node"), shutil.which("chromium"), shutil.which("ffmpeg")

@@ -14,7 +14,7 @@
 // error.
 import fs from 'node:fs';
 import path from 'node:path';
-import {chromium} from 'playwright-core';
+import {contrastProblems, launch, ready, shot as shotIn, until, watchErrors} from './web_lib.mjs';
 
 const [base, out, exe, nid, code] = process.argv.slice(2);
 if (!base || !out || !exe || !nid || !code) {
@@ -23,58 +23,15 @@ if (!base || !out || !exe || !nid || !code) {
 }
 const PASSWORD = 'mot-mat-khau-dai-' + nid;
 const seen = {errors: [], steps: []};
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath: exe, headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
-  });
-} catch (e) {
-  console.error('cannot start Chromium: ' + e.message);
-  process.exit(2);
-}
+const browser = await launch(exe, ['--autoplay-policy=no-user-gesture-required']);
 
-// WCAG 2 contrast of every element with its own visible text against the
-// first opaque background behind it (white when none): the ones below
-// 4.5:1 (3:1 for large text), as [text, ratio].
-function contrastProblems() {
-  const rgb = (s) => (s.match(/[\d.]+/g) || []).map(Number);
-  const lum = ([r, g, b]) => {
-    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-  };
-  const bg = (el) => {
-    for (; el; el = el.parentElement) {
-      const c = rgb(getComputedStyle(el).backgroundColor);
-      if (c.length === 3 || (c.length === 4 && c[3] > 0.99)) return c.slice(0, 3);
-    }
-    return [255, 255, 255];
-  };
-  const out = [];
-  for (const el of document.querySelectorAll('body *')) {
-    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
-    if (!own || !el.getClientRects().length) continue;
-    const st = getComputedStyle(el);
-    if (st.visibility === 'hidden' || el.closest('.sr, .skip')) continue;
-    const a = lum(rgb(st.color)), b = lum(bg(el));
-    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-    const large = parseFloat(st.fontSize) >= 24 || (parseFloat(st.fontSize) >= 18.66 && Number(st.fontWeight) >= 700);
-    if (ratio < (large ? 3 : 4.5)) out.push([el.textContent.trim().slice(0, 40), Math.round(ratio * 100) / 100]);
-  }
-  return out;
-}
-
-const shot = (page, name) => page.screenshot({path: path.join(out, name + '.png'), fullPage: true});
+const shot = (page, name) => shotIn(page, out, name);
 const step = (name, value) => { seen.steps.push(name); if (value !== undefined) seen[name] = value; };
-const ready = (page, prefix) => page.waitForFunction(
-  (p) => (document.getElementById('main').dataset.ready || '').startsWith(p), prefix, {timeout: 15000});
 
 try {
   const context = await browser.newContext({viewport: {width: 360, height: 740}, acceptDownloads: true});
   const page = await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') seen.errors.push(m.text()); });
-  page.on('pageerror', (e) => seen.errors.push(String(e)));
+  watchErrors(page, seen);
   const mediaPaths = [];
   page.on('request', (r) => { if (r.url().includes('/media/')) mediaPaths.push(new URL(r.url()).pathname); });
 
@@ -151,9 +108,8 @@ try {
   seen.pausedAt = await page.evaluate(() => document.getElementById('player').currentTime);
   const unitPath = page.url();
   const unit = unitPath.split('/').pop();
-  await page.waitForFunction(async (u) =>
-    (await (await fetch('/api/v1/units/' + u + '/progress')).json()).position > 5, unit,
-  {timeout: 10000, polling: 250});
+  await until(page, async (u) =>
+    (await (await fetch('/api/v1/units/' + u + '/progress')).json()).position > 5, unit);
   seen.savedText = await page.textContent('#saved');
   seen.progressAfterPause = await page.evaluate(async (u) =>
     (await fetch('/api/v1/units/' + u + '/progress')).json(), unit);
@@ -187,10 +143,10 @@ try {
   // 6. play to the end: the unit is completed by the server
   await page.evaluate(() => { const v = document.getElementById('player'); v.muted = true; return v.play(); });
   await page.waitForFunction(() => document.getElementById('player').ended, null, {timeout: 60000});
-  await page.waitForFunction(async (u) => {
+  await until(page, async (u) => {
     const p = await (await fetch('/api/v1/units/' + u + '/progress')).json();
     return p.completed;
-  }, unit, {timeout: 20000, polling: 500});
+  }, unit, {timeout: 20000, every: 500});
   step('lectureCompleted');
 
   // 7. the document: a link that opens the PDF

@@ -56,9 +56,9 @@ export async function quizEditor(main, courseUid, unitUid, isNew) {
     course = await api.call("GET", "/api/v1/courses/" + encodeURIComponent(courseUid));
     if (isNew) model = null;
     else model = (await api.call("GET", "/api/v1/units/" + encodeURIComponent(unitUid) + "/quiz")).definition;
+    /* null: no questions yet (an editor gets 200, not 404) */
   } catch (e) {
-    if (!(e instanceof api.ApiError && e.status === 404 && course)) return put(main, errorBox(e));
-    model = null;	/* no questions yet */
+    return put(main, errorBox(e));
   }
   const unit = (course.units || []).find((u) => u.uid === unitUid) || { title: "" };
   model = model || { settings: { attempts: 0, time_limit: 0, pass_percent: 50 }, questions: [blank("single")] };
