@@ -149,10 +149,11 @@ build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 	char uuid[37], valid_from[32], awarded[32], home[600], ach_id[700], status_url[700];
 	char vm[DID_KEY_VM_MAX], criteria[200];
 	struct credential_input in = { 0 };
-	struct di_proof_options opt = { 0 };
+	struct credential_jcs cj = { 0 };
 	unsigned char hash[64];
 	struct signer sg;
-	json_t *doc = NULL, *cfg = NULL, *shared = NULL;
+	json_t *shared = NULL;
+	size_t tlen = 0;
 	int rc;
 
 	*text = NULL;
@@ -197,26 +198,17 @@ build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 	in.n_alignment = 1;
 	in.status_list_credential = status_url;
 	in.status_list_index = index;
-	if ((rc = credential_build(&in, &doc)))
-		return rc;
-
-	/* the eddsa-jcs-2022 signature (as di_add_proof makes it) */
-	if ((rc = did_key_vm_from_ed25519(j->key.pub, vm, sizeof(vm))) == 0) {
-		opt.verification_method = vm;
-		opt.created = valid_from;
-		opt.proof_array = 1;
+	/* the eddsa-jcs-2022 signature over the canonical texts written
+	 * directly from the fields (the writer every read rebuilds with) */
+	if ((rc = did_key_vm_from_ed25519(j->key.pub, vm, sizeof(vm))) == 0 &&
+	    (rc = credential_jcs_make(&in, vm, valid_from, &cj)) == 0) {
+		credential_jcs_hash(&cj, hash);
 		keys_dir(app, sg.dir, sizeof(sg.dir));
 		sg.file = j->key.file;
-		if ((rc = di_proof_config(doc, &opt, &cfg)) == 0 &&
-		    (rc = di_hash_data(doc, cfg, hash)) == 0)
-			rc = sign_cb(&sg, hash, sizeof(hash), c->signature);
+		if ((rc = sign_cb(&sg, hash, sizeof(hash), c->signature)) == 0)
+			rc = credential_jcs_signed(&cj, c->signature, text, &tlen);
 	}
-	/* the stored text from this one build (store_credential_text rebuilds
-	 * the same bytes from the fields on every read) */
-	if (rc == 0)
-		rc = credential_proof_text(doc, cfg, c->signature, text, NULL);
-	json_decref(cfg);
-	json_decref(doc);
+	credential_jcs_cleanup(&cj);
 	if (rc == 0 && (rc = credential_shared_json(&in, &shared)) == 0 &&
 	    !(c->shared = json_dumps(shared, JSON_COMPACT | JSON_SORT_KEYS)))
 		rc = TC_ENOMEM;
@@ -235,7 +227,7 @@ build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 	snprintf(c->grade, sizeof(c->grade), "%s", j->grade);
 	c->awarded = j->awarded;
 	c->awarded_at = j->awarded_at;
-	sha256_hex(*text, strlen(*text), c->hash);
+	sha256_hex(*text, tlen, c->hash);
 	return 0;
 }
 
