@@ -28,6 +28,10 @@ struct app;
  */
 int issuing_run(struct app *app, int *issued);
 
+/* For tests only (NULL otherwise): called by issuing_run on its thread
+ * just before a batch of N built credentials begins its transaction. */
+extern void (*issuing_test_before_commit)(struct app *app, int n);
+
 /*
  * The status list secret of INSTITUTION_ID (64 bytes into OUT): an Ed25519
  * signature, by the institution's first key, of a fixed label, so that it
