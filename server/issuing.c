@@ -455,6 +455,9 @@ struct batch {
 	int next;		/* the next item to build (atomic) */
 	pthread_t helper;
 	int threaded;
+	/* issuing_issue_many's: each job's record and result (else NULL) */
+	struct credential_rec *out;
+	int *rcs;
 };
 
 void (*issuing_test_before_commit)(struct app *app, int n);
@@ -603,10 +606,18 @@ commit(struct app *app, struct batch *b, int *count)
 		if (rc)
 			store_rollback(app->store);
 	}
-	for (int i = 0; rc == 0 && i < b->n; i++)
+	for (int i = 0; rc == 0 && i < b->n; i++) {
 		log_info("credential %s issued by %s for course %s to %s (status index %llu)",
 			 b->it[i].c.uid, b->j[i].inst.code, b->j[i].course.code,
 			 b->j[i].person.uid, (unsigned long long)b->it[i].index);
+		if (b->out) {	/* the record, with its text, goes to the caller */
+			b->out[i] = b->it[i].c;
+			b->out[i].shared = NULL;
+			b->it[i].text = NULL;
+		}
+		if (b->rcs)
+			b->rcs[i] = 0;
+	}
 	free(entries);
 	free(subjects);
 	if (rc == 0)
@@ -623,8 +634,10 @@ one_by_one(struct app *app, struct batch *b, int *count)
 
 	batch_clear(b);
 	for (int i = 0; rc == 0 && i < b->n; i++) {
-		int r = issue_one(app, &b->j[i], NULL);
+		int r = issue_one(app, &b->j[i], b->out ? &b->out[i] : NULL);
 
+		if (b->rcs)
+			b->rcs[i] = r;
 		if (r == 0) {
 			(*count)++;
 			continue;
@@ -758,35 +771,120 @@ issuing_run(struct app *app, int *issued)
 	return rc;
 }
 
+/* The job of issuing_issue's inputs into J (INST, KEY: the institution
+ * and key of the previous job, taken when it is the same institution). */
+static int
+job_of(struct app *app, const struct issuing_request *r, struct job *j, const struct job *prev)
+{
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	if (!r->course || !r->person || !r->grade || !r->grade[0] ||
+	    strlen(r->grade) >= sizeof(j->grade) || !r->term || !r->term[0] ||
+	    strlen(r->term) >= sizeof(j->term) ||
+	    (r->field_of_study && strlen(r->field_of_study) >= sizeof(j->field_of_study)))
+		return TC_EINVALID;
+	j->course = *r->course;
+	j->person = *r->person;
+	snprintf(j->grade, sizeof(j->grade), "%s", r->grade);
+	snprintf(j->term, sizeof(j->term), "%s", r->term);
+	snprintf(j->field_of_study, sizeof(j->field_of_study), "%s",
+		 r->field_of_study ? r->field_of_study : "");
+	j->awarded = 1;
+	j->awarded_at = r->awarded_at;
+	if (prev && prev->inst.id == r->course->institution_id) {
+		j->inst = prev->inst;
+		j->key = prev->key;
+		return 0;
+	}
+	rc = store_institution_get_id(app->store, r->course->institution_id, &j->inst);
+	if (rc == 0 && (rc = store_key_current(app->store, j->inst.id, &j->key)) == TC_ENOTFOUND)
+		rc = TC_ECONFLICT;	/* the institution has no signing key */
+	return rc;
+}
+
 int
 issuing_issue(struct app *app, const struct course *course, const struct person *person,
 	      const char *grade, const char *term, int64_t awarded_at,
 	      const char *field_of_study, struct credential_rec *out)
 {
+	struct issuing_request r = { course, person, grade, term, awarded_at, field_of_study };
 	struct job *j = calloc(1, sizeof(*j));
-	int rc = j ? 0 : TC_ENOMEM;
+	int rc = j ? job_of(app, &r, j, NULL) : TC_ENOMEM;
 
-	if (rc == 0 && (!course || !person || !grade || !grade[0] ||
-			strlen(grade) >= sizeof(j->grade) || !term || !term[0] ||
-			strlen(term) >= sizeof(j->term) ||
-			(field_of_study && strlen(field_of_study) >= sizeof(j->field_of_study))))
-		rc = TC_EINVALID;
-	if (rc == 0) {
-		j->course = *course;
-		j->person = *person;
-		snprintf(j->grade, sizeof(j->grade), "%s", grade);
-		snprintf(j->term, sizeof(j->term), "%s", term);
-		snprintf(j->field_of_study, sizeof(j->field_of_study), "%s",
-			 field_of_study ? field_of_study : "");
-		j->awarded = 1;
-		j->awarded_at = awarded_at;
-		rc = store_institution_get_id(app->store, course->institution_id, &j->inst);
-	}
-	if (rc == 0 && (rc = store_key_current(app->store, j->inst.id, &j->key)) == TC_ENOTFOUND)
-		rc = TC_ECONFLICT;	/* the institution has no signing key */
 	if (rc == 0)
 		rc = issue_one(app, j, out);
 	free(j);
+	return rc;
+}
+
+int
+issuing_issue_many(struct app *app, const struct issuing_request *req, size_t n, int *rcs,
+		   struct credential_rec *out)
+{
+	struct batch b = { 0 };
+	struct perms *ps = calloc(1, sizeof(*ps));
+	struct credential_rec *bout = calloc(BATCH, sizeof(*bout));
+	int *brc = calloc(BATCH, sizeof(*brc)), at[BATCH], count = 0, rc = 0;
+
+	b.app = app;
+	b.j = calloc(BATCH, sizeof(*b.j));
+	b.it = calloc(BATCH, sizeof(*b.it));
+	b.out = bout;
+	b.rcs = brc;
+	if (!ps || !bout || !brc || !b.j || !b.it)
+		rc = TC_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		rcs[i] = TC_EDB;	/* not tried: a fatal error came first */
+		if (out)
+			memset(&out[i], 0, sizeof(out[i]));
+	}
+	for (size_t i = 0; rc == 0 && i < n;) {
+		int built;
+
+		/* the next BATCH requests that make jobs; the others fail alone */
+		b.n = 0;
+		for (; i < n && b.n < BATCH; i++) {
+			int r = job_of(app, &req[i], &b.j[b.n], b.n ? &b.j[b.n - 1] : NULL);
+
+			rcs[i] = r;
+			if (r == 0)
+				at[b.n++] = (int)i;
+			else if (fatal(r))
+				rc = r;
+		}
+		if (rc || b.n == 0)
+			break;
+		memset(bout, 0, BATCH * sizeof(*bout));
+		built = prepare(app, ps, &b, NULL);
+		if (built == 0) {
+			build_start(&b);
+			built = build_finish(&b);
+		}
+		if (built || commit(app, &b, &count)) {
+			int left = b.n;
+
+			rc = one_by_one(app, &b, &count);
+			b.n = left;	/* each job's result is in brc */
+		} else {
+			batch_clear(&b);
+		}
+		for (int q = 0; q < b.n; q++) {
+			rcs[at[q]] = brc[q];
+			if (out && brc[q] == 0)
+				out[at[q]] = bout[q];
+			else
+				free(bout[q].json);
+		}
+		b.n = 0;
+	}
+	if (ps)
+		perms_cleanup(ps);
+	free(ps);
+	free(bout);
+	free(brc);
+	free(b.j);
+	free(b.it);
 	return rc;
 }
 

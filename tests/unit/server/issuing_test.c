@@ -12,7 +12,8 @@
  * consumed without a credential, the status k 0..N-1 each used once
  * (indexes = the permutation of exactly those), next_k = N, N log leaves,
  * every credential's text hashing to its stored hash, found in the log
- * and verifying.
+ * and verifying. Then issuing_issue_many (the CSV import's batches) the
+ * same way, with two invalid requests among 300.
  */
 #include <ftw.h>
 #include <stdint.h>
@@ -53,7 +54,7 @@ static struct institution inst;
 static struct inst_key key;
 static int64_t learner[LEARNERS];
 static struct course courses[3];	/* two with completions, one the other writer's */
-static int hook_calls, hook_sizes[16], other_issued, other_failed;
+static int hook_calls, hook_sizes[16], other_issued, other_failed, total_after_pipeline;
 
 static int
 remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -214,32 +215,19 @@ count_pending(const struct outbox_event *e, void *arg)
 	return 0;
 }
 
+/* What must hold after TOTAL credentials were issued in all: each stored
+ * once, hashing to its hash, logged, verifying; next_k = TOTAL, TOTAL log
+ * leaves, and the status indexes exactly perm(0..TOTAL-1). */
 static void
-test_pipeline(void)
+check_store(int total)
 {
-	int issued = -1, passed = 0, pending = 0, same = 0, total;
 	struct seen s = { 0 };
 	struct statuslist_perm perm = { 0 };
 	unsigned char secret[64];
 	int64_t next_k = -1, *want;
 	uint64_t size = 0;
+	int same = 0;
 	char nm[200];
-
-	for (int l = 0; l < LEARNERS; l++)
-		passed += 1 + (l % NOT_PASSED != 0);
-	issuing_test_before_commit = before_commit;
-	is_int(issuing_run(&app, &issued), 0, "issuing_run");
-	issuing_test_before_commit = NULL;
-	is_int(issued, passed, "every passed completion issued once");
-	snprintf(nm, sizeof(nm), "three batches went to commit (%d: %d, %d, %d)", hook_calls,
-		 hook_sizes[0], hook_sizes[1], hook_sizes[2]);
-	ok(hook_calls == 3 && hook_sizes[0] + hook_sizes[1] + hook_sizes[2] == passed, nm);
-	is_int(other_issued, 2, "the other writer issued two meanwhile");
-	is_int(other_failed, 0, "and none of its failed");
-	total = passed + other_issued;
-
-	store_outbox_each(app.store, "course.completed", 0, 10000, count_pending, &pending);
-	is_int(pending, 0, "no course.completed event left pending (not passed ones consumed)");
 
 	for (int l = 0; l < LEARNERS; l++)
 		store_credentials_each(app.store, learner[l], see, &s);
@@ -273,10 +261,83 @@ test_pipeline(void)
 	ok(same, nm);
 	free(want);
 	free(s.index);
+}
+
+static void
+test_pipeline(void)
+{
+	int issued = -1, passed = 0, pending = 0, total;
+	char nm[200];
+
+	for (int l = 0; l < LEARNERS; l++)
+		passed += 1 + (l % NOT_PASSED != 0);
+	issuing_test_before_commit = before_commit;
+	is_int(issuing_run(&app, &issued), 0, "issuing_run");
+	issuing_test_before_commit = NULL;
+	is_int(issued, passed, "every passed completion issued once");
+	snprintf(nm, sizeof(nm), "three batches went to commit (%d: %d, %d, %d)", hook_calls,
+		 hook_sizes[0], hook_sizes[1], hook_sizes[2]);
+	ok(hook_calls == 3 && hook_sizes[0] + hook_sizes[1] + hook_sizes[2] == passed, nm);
+	is_int(other_issued, 2, "the other writer issued two meanwhile");
+	is_int(other_failed, 0, "and none of its failed");
+	total = passed + other_issued;
+	total_after_pipeline = total;
+
+	store_outbox_each(app.store, "course.completed", 0, 10000, count_pending, &pending);
+	is_int(pending, 0, "no course.completed event left pending (not passed ones consumed)");
+	check_store(total);
 
 	issued = -1;
 	is_int(issuing_run(&app, &issued), 0, "issuing_run again");
 	is_int(issued, 0, "nothing left to issue");
+}
+
+/*
+ * issuing_issue_many (the CSV import's path): 300 requests, two of them
+ * invalid, in two batches; the other writer takes an index before the
+ * first batch commits, so it is issued one by one. Each valid request is
+ * issued once (its record handed back), the invalid ones change nothing.
+ */
+static void
+test_many(int before)
+{
+	struct issuing_request req[300];
+	struct credential_rec out[300];
+	struct person p[300];
+	int rcs[300], good = 0, texts = 0, n = 300;
+	char nm[200];
+
+	for (int i = 0; i < n; i++) {
+		store_person_get(app.store, learner[i], &p[i]);
+		req[i] = (struct issuing_request){ &courses[i % 2], &p[i], "8.5", "2027 HK1",
+						   NOW, i % 3 ? NULL : "Toán học" };
+	}
+	req[5].grade = "";	/* refused */
+	req[260].term = "a term far too long for a credential: more than sixty-three bytes!";
+	hook_calls = other_issued = other_failed = 0;
+	issuing_test_before_commit = before_commit;
+	is_int(issuing_issue_many(&app, req, (size_t)n, rcs, out), 0, "issuing_issue_many");
+	issuing_test_before_commit = NULL;
+	is_int(rcs[5], TC_EINVALID, "an empty grade: refused");
+	is_int(rcs[260], TC_EINVALID, "a term too long: refused");
+	for (int i = 0; i < n; i++) {
+		char hex[SHA256_HEX_LEN + 1];
+
+		if (rcs[i] == 0)
+			good++;
+		if (rcs[i] == 0 && out[i].json) {
+			sha256_hex(out[i].json, strlen(out[i].json), hex);
+			texts += strcmp(hex, out[i].hash) == 0 && strncmp(out[i].uid, "urn:uuid:", 9) == 0;
+		}
+		free(out[i].json);
+	}
+	is_int(good, n - 2, "the others issued");
+	is_int(texts, n - 2, "each with its record and its text handed back");
+	snprintf(nm, sizeof(nm), "two batches went to commit (%d: %d, %d)", hook_calls,
+		 hook_sizes[0], hook_sizes[1]);
+	ok(hook_calls == 2 && hook_sizes[0] + hook_sizes[1] == n - 2, nm);
+	is_int(other_issued, 1, "the other writer issued one before the first commit");
+	check_store(before + n - 2 + other_issued);
 }
 
 int
@@ -306,6 +367,7 @@ main(void)
 		return 1;
 	}
 	test_pipeline();
+	test_many(total_after_pipeline);
 	store_close(st);
 	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		diag("could not remove the temporary folder");
