@@ -143,10 +143,11 @@ static const struct credential_alignment credit_framework = {
 
 /* Builds and signs the credential of J with status index INDEX at NOW:
  * C's fields, its signed text (*TEXT, malloc'ed: what every later read
- * rebuilds from the fields) and its hash. */
+ * rebuilds from the fields) and its hash; C->shared (its shared fields'
+ * text) too unless NO_SHARED (the caller takes another credential's). */
 static int
 build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
-	     struct credential_rec *c, char **text)
+	     struct credential_rec *c, char **text, int no_shared)
 {
 	char uuid[37], valid_from[32], awarded[32], home[600], ach_id[700], status_url[700];
 	char vm[DID_KEY_VM_MAX], criteria[200];
@@ -211,7 +212,7 @@ build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 			rc = credential_jcs_signed(&cj, c->signature, text, &tlen);
 	}
 	credential_jcs_cleanup(&cj);
-	if (rc == 0 && (rc = credential_shared_json(&in, &shared)) == 0 &&
+	if (rc == 0 && !no_shared && (rc = credential_shared_json(&in, &shared)) == 0 &&
 	    !(c->shared = json_dumps(shared, JSON_COMPACT | JSON_SORT_KEYS)))
 		rc = TC_ENOMEM;
 	json_decref(shared);
@@ -253,7 +254,7 @@ issue_one(struct app *app, const struct job *j, struct credential_rec *out)
 
 		if ((rc = store_status_next_k(app->store, j->inst.id, ISSUING_PURPOSE, &k)) ||
 		    (rc = statuslist_perm_index(&perm, (uint64_t)k, &index)) ||
-		    (rc = build_signed(app, j, index, now, &c, &text))) {
+		    (rc = build_signed(app, j, index, now, &c, &text, 0))) {
 			free(c.shared);
 			break;
 		}
@@ -438,6 +439,7 @@ struct item {
 	char *text;
 	char subject[80];	/* "sha256:" + the hash: its log entry's subject */
 	char *entry;		/* the log entry */
+	int shared_of;		/* an earlier item whose shared fields are the same, or -1 */
 	int rc;
 };
 
@@ -468,7 +470,7 @@ build_item(struct batch *b, struct item *x)
 	char when[32];
 	struct dynbuf e;
 
-	x->rc = build_signed(b->app, x->j, x->index, b->now, &x->c, &x->text);
+	x->rc = build_signed(b->app, x->j, x->index, b->now, &x->c, &x->text, x->shared_of >= 0);
 	if (x->rc)
 		return;
 	snprintf(x->subject, sizeof(x->subject), "sha256:%s", x->c.hash);
@@ -498,9 +500,26 @@ batch_clear(struct batch *b)
 	for (int i = 0; i < b->n; i++) {
 		free(b->it[i].text);
 		free(b->it[i].entry);
-		free(b->it[i].c.shared);
+		if (b->it[i].shared_of < 0)	/* else borrowed from that item */
+			free(b->it[i].c.shared);
 	}
 	memset(b->it, 0, BATCH * sizeof(*b->it));
+}
+
+/* 1 when jobs A and B have the same shared fields (credential_shared_json
+ * of build_signed's input): every field of theirs that goes into them. */
+static int
+same_shared(const struct job *a, const struct job *b)
+{
+	return a->inst.id == b->inst.id && a->course.id == b->course.id &&
+	       strcmp(a->inst.code, b->inst.code) == 0 && strcmp(a->inst.name, b->inst.name) == 0 &&
+	       strcmp(a->inst.website, b->inst.website) == 0 &&
+	       strcmp(a->course.uid, b->course.uid) == 0 &&
+	       strcmp(a->course.code, b->course.code) == 0 &&
+	       strcmp(a->course.title, b->course.title) == 0 &&
+	       strcmp(a->course.description, b->course.description) == 0 &&
+	       a->course.credits_x10 == b->course.credits_x10 &&
+	       strcmp(a->field_of_study, b->field_of_study) == 0;
 }
 
 /*
@@ -522,6 +541,12 @@ prepare(struct app *app, struct perms *ps, struct batch *b, const struct batch *
 		const struct item *last = NULL;
 
 		b->it[i].j = &b->j[i];
+		/* the same course, institution and field: the same shared fields
+		 * (they come from those alone), built once */
+		b->it[i].shared_of = -1;
+		for (int q = i - 1; q >= 0 && b->it[i].shared_of < 0; q--)
+			if (same_shared(&b->j[q], &b->j[i]))
+				b->it[i].shared_of = b->it[q].shared_of >= 0 ? b->it[q].shared_of : q;
 		for (int q = i - 1; q >= 0 && !last; q--)
 			if (b->j[q].inst.id == b->j[i].inst.id)
 				last = &b->it[q];
@@ -593,6 +618,8 @@ commit(struct app *app, struct batch *b, int *count)
 			c->status_index = (int64_t)b->it[i].index;
 			c->issued_at = b->now;
 			c->json = b->it[i].text;
+			if (b->it[i].shared_of >= 0)
+				c->shared = b->it[b->it[i].shared_of].c.shared;
 			entries[i] = b->it[i].entry;
 			subjects[i] = b->it[i].subject;
 			rc = store_credential_issue(app->store, c, ISSUING_PURPOSE, b->it[i].k,
