@@ -203,8 +203,13 @@ build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 	in.status_list_index = index;
 	/* the eddsa-jcs-2022 signature over the canonical texts written
 	 * directly from the fields (the writer every read rebuilds with) */
-	if ((rc = did_key_vm_from_ed25519(j->key.pub, vm, sizeof(vm))) == 0 &&
-	    (rc = credential_jcs_make(&in, vm, valid_from, &cj)) == 0) {
+	/* an Ed25519 did:key's verification method, did#multibase key: from
+	 * the did as every read makes it (store_credential_text), no base58 */
+	if (strncmp(j->key.did, "did:key:z", 9) != 0)
+		rc = TC_EINVALID;
+	else
+		snprintf(vm, sizeof(vm), "%s#%s", j->key.did, j->key.did + 8);
+	if (rc == 0 && (rc = credential_jcs_make(&in, vm, valid_from, &cj)) == 0) {
 		credential_jcs_hash(&cj, hash);
 		keys_dir(app, sg.dir, sizeof(sg.dir));
 		sg.file = j->key.file;
