@@ -389,6 +389,8 @@ test_rebuild(void)
 		in.field_of_study = k % 5 ? NULL : names[k % 8];
 		in.salt = k % 7 ? in.salt : "";
 		in.n_alignment = (size_t)(k % 4);
+		/* an on-campus course (not on tinchi) has a urn for its achievement */
+		in.achievement_id = k % 2 ? in.achievement_id : "urn:tinchi:course:HUST:MI 1111/\"b\"";
 		in.status_list_index = (uint64_t)k * 104729u % 131072u;
 
 		opt.verification_method = vm;
