@@ -199,6 +199,8 @@ def verify_many(docs, n_threads=6):
     return out
 
 
+for c in creds:  # each in a signed checkpoint first (they come in batches)
+    verify_settled(anon, c["credential"])
 many = [c["credential"] for c in creds] * 8
 res = verify_many(many)
 t.ok(len(res) == len(many) and all(r[0] == 200 and r[1] is True for r in res),
