@@ -264,48 +264,342 @@ credential_build(const struct credential_input *in, json_t **out)
 	return 0;
 }
 
-/* ---- the signed text, rebuilt ------------------------------------------------ */
+/* ---- the canonical texts, written directly ------------------------------------ */
+
+/*
+ * The writer of the credential's RFC 8785 text from its fields, without a
+ * JSON tree: every object's members are written in JCS order (the names
+ * are ASCII constants, so UTF-16 code unit order is byte order), strings
+ * through jcs_string, numbers through jcs_number. It checks what
+ * credential_build checks (input_ok, and put_str's rule for each string),
+ * so it accepts exactly the inputs credential_build accepts and writes
+ * JCS(credential_build(IN)) for them (tests/unit/courses/credential_test.c
+ * compares the two for many inputs).
+ */
+struct jw {
+	struct dynbuf *b;
+	int rc;
+	int first;	/* no member written yet in the current object */
+};
+
+static void
+jw_raw(struct jw *w, const char *s)
+{
+	if (w->rc == 0)
+		w->rc = dynbuf_puts(w->b, s);
+}
+
+static void
+jw_open(struct jw *w)
+{
+	jw_raw(w, "{");
+	w->first = 1;
+}
+
+static void
+jw_close(struct jw *w)
+{
+	jw_raw(w, "}");
+	w->first = 0;
+}
+
+/* The next member's name (an ASCII constant without escapes) and colon. */
+static void
+jw_key(struct jw *w, const char *key)
+{
+	if (w->rc == 0 && !w->first)
+		w->rc = dynbuf_append(w->b, ",", 1);
+	w->first = 0;
+	if (w->rc == 0)
+		w->rc = dynbuf_append(w->b, "\"", 1);
+	jw_raw(w, key);
+	jw_raw(w, "\":");
+}
+
+/* S as a canonical string; NULL, empty or not UTF-8: TC_EINVALID (put_str). */
+static void
+jw_str(struct jw *w, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (w->rc != 0)
+		return;
+	if (n == 0 || utf8_check(s, n) != 0)
+		w->rc = TC_EINVALID;
+	else
+		w->rc = jcs_string(w->b, s, n);
+}
+
+/* KEY: S (required) */
+static void
+jw_member(struct jw *w, const char *key, const char *s)
+{
+	jw_key(w, key);
+	jw_str(w, s);
+}
+
+/* KEY: S when S is not NULL (optional) */
+static void
+jw_opt(struct jw *w, const char *key, const char *s)
+{
+	if (s)
+		jw_member(w, key, s);
+}
+
+static void
+jw_number(struct jw *w, const char *key, double d)
+{
+	char num[JCS_NUMBER_MAX];
+
+	jw_key(w, key);
+	if (w->rc == 0 && (w->rc = jcs_number(d, num)) == 0)
+		jw_raw(w, num);
+}
+
+#define JW_CONTEXT "[\"" CREDENTIAL_CONTEXT_VC "\",\"" CREDENTIAL_CONTEXT_OB "\"]"
+
+static void
+jw_achievement(struct jw *w, const struct credential_input *in)
+{
+	jw_open(w);
+	jw_key(w, "achievementType");
+	jw_raw(w, "\"Course\"");
+	if (in->n_alignment > 0) {
+		jw_key(w, "alignment");
+		jw_raw(w, "[");
+		for (size_t i = 0; i < in->n_alignment; i++) {
+			const struct credential_alignment *al = &in->alignment[i];
+
+			if (i > 0)
+				jw_raw(w, ",");
+			jw_open(w);
+			jw_opt(w, "targetCode", al->target_code);
+			jw_opt(w, "targetDescription", al->target_description);
+			jw_opt(w, "targetFramework", al->target_framework);
+			jw_member(w, "targetName", al->target_name);
+			jw_opt(w, "targetType", al->target_type);
+			jw_member(w, "targetUrl", al->target_url);
+			jw_key(w, "type");
+			jw_raw(w, "[\"Alignment\"]");
+			jw_close(w);
+		}
+		jw_raw(w, "]");
+	}
+	jw_number(w, "creditsAvailable", in->credits_available);
+	jw_key(w, "criteria");
+	jw_open(w);
+	jw_member(w, "narrative", in->criteria_narrative);
+	jw_close(w);
+	jw_member(w, "description", in->achievement_description);
+	jw_opt(w, "fieldOfStudy", in->field_of_study);
+	jw_member(w, "humanCode", in->course_code);
+	jw_member(w, "id", in->achievement_id);
+	jw_member(w, "name", in->achievement_name);
+	jw_key(w, "type");
+	jw_raw(w, "[\"Achievement\"]");
+	jw_close(w);
+}
+
+/* JCS(credential_build(IN)) into B; *PROOF_AT: the offset where a "proof"
+ * member belongs (after "name", before "type"). */
+static int
+write_unsigned(struct dynbuf *b, const struct credential_input *in, size_t *proof_at)
+{
+	struct jw w = { b, 0, 0 };
+	char index[24];
+
+	if (in == NULL || !input_ok(in))
+		return TC_EINVALID;
+	snprintf(index, sizeof(index), "%" PRIu64, in->status_list_index);
+	jw_open(&w);
+	jw_key(&w, "@context");
+	jw_raw(&w, JW_CONTEXT);
+	jw_opt(&w, "awardedDate", in->awarded_date);
+
+	jw_key(&w, "credentialStatus");
+	jw_open(&w);
+	jw_key(&w, "id");
+	if (w.rc == 0 && (!in->status_list_credential || !in->status_list_credential[0]))
+		w.rc = TC_EINVALID;
+	if (w.rc == 0) {	/* statusListCredential + "#" + index */
+		size_t n = strlen(in->status_list_credential), m = strlen(index);
+		char *id = malloc(n + 1 + m + 1);
+
+		if (!id) {
+			w.rc = TC_ENOMEM;
+		} else {
+			memcpy(id, in->status_list_credential, n);
+			id[n] = '#';
+			memcpy(id + n + 1, index, m + 1);
+			jw_str(&w, id);
+			free(id);
+		}
+	}
+	jw_member(&w, "statusListCredential", in->status_list_credential);
+	jw_member(&w, "statusListIndex", index);
+	jw_key(&w, "statusPurpose");
+	jw_raw(&w, "\"revocation\"");
+	jw_key(&w, "type");
+	jw_raw(&w, "\"BitstringStatusListEntry\"");
+	jw_close(&w);
+
+	jw_key(&w, "credentialSubject");
+	jw_open(&w);
+	jw_key(&w, "achievement");
+	jw_achievement(&w, in);
+	jw_number(&w, "creditsEarned", in->credits_earned);
+	jw_key(&w, "identifier");
+	jw_raw(&w, "[");
+	jw_open(&w);
+	jw_key(&w, "hashed");
+	jw_raw(&w, "true");
+	jw_member(&w, "identityHash", in->identity_hash);
+	jw_key(&w, "identityType");
+	jw_raw(&w, "\"nationalIdentityNumber\"");
+	/* an empty salt is an unsalted hash: "salt" is then left out */
+	if (in->salt[0] != '\0')
+		jw_member(&w, "salt", in->salt);
+	jw_key(&w, "type");
+	jw_raw(&w, "\"IdentityObject\"");
+	jw_close(&w);
+	jw_raw(&w, "]");
+	jw_key(&w, "result");
+	jw_raw(&w, "[");
+	jw_open(&w);
+	jw_key(&w, "status");
+	jw_raw(&w, "\"Completed\"");
+	jw_key(&w, "type");
+	jw_raw(&w, "[\"Result\"]");
+	jw_opt(&w, "value", in->grade);
+	jw_close(&w);
+	jw_raw(&w, "]");
+	jw_opt(&w, "term", in->term);
+	jw_key(&w, "type");
+	jw_raw(&w, "[\"AchievementSubject\"]");
+	jw_close(&w);
+
+	jw_member(&w, "id", in->id);
+	jw_key(&w, "issuer");
+	jw_open(&w);
+	jw_member(&w, "id", in->issuer_id);
+	jw_member(&w, "name", in->issuer_name);
+	jw_key(&w, "type");
+	jw_raw(&w, "[\"Profile\"]");
+	jw_opt(&w, "url", in->issuer_url);
+	jw_close(&w);
+	jw_member(&w, "name", in->name);
+	*proof_at = b->len;
+	w.first = 0;
+	jw_key(&w, "type");
+	jw_raw(&w, "[\"VerifiableCredential\",\"OpenBadgeCredential\"]");
+	jw_member(&w, "validFrom", in->valid_from);
+	jw_close(&w);
+	return w.rc;
+}
+
+/* The proof configuration's JCS (di_proof_config's with the credential's
+ * @context) into B; *VALUE_AT: where "proofValue" belongs. */
+static int
+write_config(struct dynbuf *b, const char *vm, const char *created, size_t *value_at)
+{
+	struct jw w = { b, 0, 0 };
+
+	if (!vm || !created || !di_datetime_ok(created))
+		return TC_EINVALID;
+	jw_open(&w);
+	jw_key(&w, "@context");
+	jw_raw(&w, JW_CONTEXT);
+	jw_member(&w, "created", created);
+	jw_key(&w, "cryptosuite");
+	jw_raw(&w, "\"" DI_CRYPTOSUITE "\"");
+	jw_key(&w, "proofPurpose");
+	jw_raw(&w, "\"assertionMethod\"");
+	*value_at = b->len;
+	jw_key(&w, "type");
+	jw_raw(&w, "\"" DI_PROOF_TYPE "\"");
+	jw_key(&w, "verificationMethod");
+	if (w.rc == 0)	/* may be empty, as di_proof_config allows */
+		w.rc = jcs_string(b, vm, strlen(vm));
+	jw_close(&w);
+	return w.rc;
+}
 
 int
-credential_proof_text(json_t *doc, json_t *cfg, const unsigned char signature[64], char **text,
-		      size_t *len)
+credential_jcs_make(const struct credential_input *in, const char *vm, const char *created,
+		    struct credential_jcs *cj)
 {
-	json_t *set = NULL;
+	int rc;
+
+	dynbuf_init(&cj->doc, 1 << 24);
+	dynbuf_init(&cj->cfg, 1 << 20);
+	cj->proof_at = cj->value_at = 0;
+	if ((rc = dynbuf_reserve(&cj->doc, 3072)) || (rc = dynbuf_reserve(&cj->cfg, 512)) ||
+	    (rc = write_unsigned(&cj->doc, in, &cj->proof_at)) ||
+	    (rc = write_config(&cj->cfg, vm, created, &cj->value_at)))
+		credential_jcs_cleanup(cj);
+	return rc;
+}
+
+void
+credential_jcs_hash(const struct credential_jcs *cj, unsigned char hash[64])
+{
+	sha256_raw(cj->cfg.data, cj->cfg.len, hash);
+	sha256_raw(cj->doc.data, cj->doc.len, hash + 32);
+}
+
+#define PROOF_OPEN ",\"proof\":["
+#define VALUE_OPEN ",\"proofValue\":\""
+
+int
+credential_jcs_signed(const struct credential_jcs *cj, const unsigned char signature[64],
+		      char **text, size_t *len)
+{
 	char value[128];
-	struct dynbuf b;
+	size_t vn, n;
+	char *t, *p;
 	int rc;
 
 	*text = NULL;
 	if (len)
 		*len = 0;
 	value[0] = 'z';
-	/* the proof exactly as di_add_proof makes it: its configuration and
-	 * the proofValue, alone in the proof array */
 	if ((rc = base58btc_encode(signature, 64, value + 1, sizeof(value) - 1)))
 		return rc;
-	set = json_array();
-	if (!set || json_object_set_new(cfg, "proofValue", json_string(value)) ||
-	    json_array_append(set, cfg) || json_object_set(doc, "proof", set))
-		rc = TC_ENOMEM;
-	json_decref(set);
-	if (rc == 0) {
-		dynbuf_init(&b, 1 << 24);
-		rc = jcs_canonicalize(doc, &b);
-		if (rc == 0 && b.len == 0)
-			rc = TC_ENOMEM;
-		if (rc == 0 && !(*text = dynbuf_take(&b, len)))
-			rc = TC_ENOMEM;
-		dynbuf_cleanup(&b);
-	}
-	return rc;
+	vn = strlen(value);
+	n = cj->doc.len + strlen(PROOF_OPEN) + cj->cfg.len + strlen(VALUE_OPEN) + vn + 2;
+	if (!(t = malloc(n + 1)))
+		return TC_ENOMEM;
+	p = t;
+#define PUT(s, k) do { memcpy(p, (s), (k)); p += (k); } while (0)
+	PUT(cj->doc.data, cj->proof_at);
+	PUT(PROOF_OPEN, strlen(PROOF_OPEN));
+	PUT(cj->cfg.data, cj->value_at);
+	PUT(VALUE_OPEN, strlen(VALUE_OPEN));
+	PUT(value, vn);
+	PUT("\"", 1);
+	PUT(cj->cfg.data + cj->value_at, cj->cfg.len - cj->value_at);
+	PUT("]", 1);
+	PUT(cj->doc.data + cj->proof_at, cj->doc.len - cj->proof_at);
+#undef PUT
+	*p = '\0';
+	*text = t;
+	if (len)
+		*len = (size_t)(p - t);
+	return 0;
+}
+
+void
+credential_jcs_cleanup(struct credential_jcs *cj)
+{
+	dynbuf_cleanup(&cj->doc);
+	dynbuf_cleanup(&cj->cfg);
 }
 
 int
 credential_signed_text(const struct credential_input *in, const struct credential_proof *proof,
 		       char **text, size_t *len)
 {
-	struct di_proof_options opt = { 0 };
-	json_t *doc = NULL, *cfg = NULL;
+	struct credential_jcs cj;
 	int rc;
 
 	*text = NULL;
@@ -313,15 +607,10 @@ credential_signed_text(const struct credential_input *in, const struct credentia
 		*len = 0;
 	if (!proof || !proof->verification_method || !proof->created)
 		return TC_EINVALID;
-	if ((rc = credential_build(in, &doc)))
+	if ((rc = credential_jcs_make(in, proof->verification_method, proof->created, &cj)))
 		return rc;
-	opt.verification_method = proof->verification_method;
-	opt.created = proof->created;
-	opt.proof_array = 1;
-	if ((rc = di_proof_config(doc, &opt, &cfg)) == 0)
-		rc = credential_proof_text(doc, cfg, proof->signature, text, len);
-	json_decref(cfg);
-	json_decref(doc);
+	rc = credential_jcs_signed(&cj, proof->signature, text, len);
+	credential_jcs_cleanup(&cj);
 	return rc;
 }
 

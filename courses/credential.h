@@ -17,6 +17,8 @@
 
 #include <jansson.h>
 
+#include "courses/dynbuf.h"
+
 #define CREDENTIAL_CONTEXT_VC "https://www.w3.org/ns/credentials/v2"
 #define CREDENTIAL_CONTEXT_OB "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 
@@ -94,14 +96,35 @@ int credential_signed_text(const struct credential_input *in, const struct crede
 			   char **text, size_t *len);
 
 /*
- * The signed text from the pieces the signer already holds: DOC
- * (credential_build's), CFG (di_proof_config's for DOC, with proof_array)
- * and the SIGNATURE over di_hash_data(DOC, CFG). Adds proofValue to CFG and
- * the proof to DOC, then *TEXT (malloc'ed, *LEN when LEN) is JCS(DOC): the
- * same bytes credential_signed_text rebuilds from the fields. 0, TC_ENOMEM.
+ * The canonical (RFC 8785) texts of the credential of IN with an
+ * eddsa-jcs-2022 proof by VM created at CREATED, written straight from the
+ * fields in JCS member order (no JSON tree, no sort):
+ *   DOC  = JCS(credential_build(IN)), what is signed;
+ *   CFG  = JCS of the proof configuration (di_proof_config with proof_array
+ *          and the credential's @context), without proofValue;
+ * PROOF_AT / VALUE_AT: where the proof goes in DOC and proofValue in CFG.
+ * Issuing (server/issuing.c) and every read (credential_signed_text, so
+ * store_credential_text) use this one writer, so the stored text rebuilds
+ * byte for byte.
  */
-int credential_proof_text(json_t *doc, json_t *cfg, const unsigned char signature[64],
+struct credential_jcs {
+	struct dynbuf doc, cfg;
+	size_t proof_at, value_at;
+};
+
+/* Writes CJ (credential_jcs_cleanup it, whatever the result). 0,
+ * TC_EINVALID (what credential_build refuses; VM or CREATED missing,
+ * CREATED not a dateTime, VM not UTF-8), TC_ENOMEM. */
+int credential_jcs_make(const struct credential_input *in, const char *vm, const char *created,
+			struct credential_jcs *cj);
+/* di_hash_data's bytes: SHA-256(CFG) || SHA-256(DOC), what is signed. */
+void credential_jcs_hash(const struct credential_jcs *cj, unsigned char hash[64]);
+/* The signed text: DOC with the proof (CFG + proofValue of SIGNATURE, in a
+ * one-element array) spliced in; *TEXT malloc'ed (NUL-terminated), *LEN its
+ * bytes (LEN may be NULL). 0, TC_ENOMEM. */
+int credential_jcs_signed(const struct credential_jcs *cj, const unsigned char signature[64],
 			  char **text, size_t *len);
+void credential_jcs_cleanup(struct credential_jcs *cj);
 
 /*
  * The fields of IN that every credential of one achievement by one issuer

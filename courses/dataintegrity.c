@@ -37,8 +37,8 @@ digits(const char *s, int n, int *v)
  * fraction, optional time zone (Z or +hh:mm / -hh:mm). Years of four digits
  * (what credentials use); 24:00:00 is refused for simplicity.
  */
-static int
-xsd_datetime(const char *s)
+int
+di_datetime_ok(const char *s)
 {
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	int y, mo, d, h, mi, sec, tzh, tzm;
@@ -77,7 +77,7 @@ di_proof_config(const json_t *doc, const struct di_proof_options *opt, json_t **
 
 	*config = NULL;
 	if (!json_is_object(doc) || opt == NULL || opt->verification_method == NULL ||
-	    (opt->created != NULL && !xsd_datetime(opt->created)))
+	    (opt->created != NULL && !di_datetime_ok(opt->created)))
 		goto out;
 	rc = TC_ENOMEM;
 	c = json_object();
@@ -315,7 +315,7 @@ verify_one(const json_t *doc, const json_t *proof, int i,
 	if (suite == NULL || strcmp(suite, DI_CRYPTOSUITE) != 0)
 		return fail(res, DI_WRONG_CRYPTOSUITE, i,
 			    "proof %d: cryptosuite is not " DI_CRYPTOSUITE, i);
-	if (created != NULL && !xsd_datetime(created))
+	if (created != NULL && !di_datetime_ok(created))
 		return fail(res, DI_BAD_CREATED, i, "proof %d: created is not a dateTime", i);
 	if (vm == NULL || did_key_to_ed25519(vm, pub) != 0)
 		return fail(res, DI_BAD_VERIFICATION_METHOD, i,

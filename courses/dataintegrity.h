@@ -50,6 +50,10 @@ struct di_proof_options {
  */
 int di_proof_config(const json_t *doc, const struct di_proof_options *opt, json_t **config);
 
+/* 1 when S is an XML Schema dateTime as a proof's "created" must be (the
+ * check di_proof_config makes), else 0. */
+int di_datetime_ok(const char *s);
+
 /*
  * hashData for the unsecured document DOC (its "proof" member is left out)
  * and the proof configuration CONFIG: SHA-256 of JCS(CONFIG) in the first

@@ -394,6 +394,19 @@ presize(struct dynbuf *out)
 }
 
 int
+jcs_string(struct dynbuf *out, const char *s, size_t len)
+{
+	size_t start = out->len;
+	int rc = put_string(out, s, len);
+
+	if (rc != 0 && out->data != NULL) {
+		out->len = start;
+		out->data[start] = '\0';
+	}
+	return rc;
+}
+
+int
 jcs_canonicalize(const json_t *v, struct dynbuf *out)
 {
 	size_t start = out->len;

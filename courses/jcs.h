@@ -65,6 +65,11 @@ int jcs_canonicalize_text(const char *text, size_t len, struct dynbuf *out,
  */
 json_t *jcs_parse(const char *text, size_t len, char *err, size_t errsize);
 
+/* Appends S (LEN bytes) as the canonical string literal: quoted, escaped as
+ * above. TC_EINVALID when S is not valid UTF-8. For writers that emit
+ * canonical text directly (courses/credential.c), member names in order. */
+int jcs_string(struct dynbuf *out, const char *s, size_t len);
+
 /* D as ECMAScript Number::toString writes it. 0, or TC_EINVALID for NaN
  * and infinities (OUT then holds ""). */
 int jcs_number(double d, char out[JCS_NUMBER_MAX]);

@@ -13,8 +13,10 @@
  *
  * A humanCode / course_code that is not one of the institution's tinchi
  * courses is a course of its own (on campus): its name and credits are
- * then required. Both check every field the same way (check_row), then
- * call issuing_issue, which signs, stores and logs in one transaction. A
+ * then required. Both check every field the same way (check_row); the VC
+ * API then calls issuing_issue, which signs, stores and logs in one
+ * transaction, and the import issues its valid rows 256 at a time with
+ * issuing_issue_many (one transaction a batch; one each when that fails). A
  * (learner, course code, term) that has a credential already is not issued
  * again: 409 from the VC API, an "already issued" row from the import.
  */
@@ -461,6 +463,15 @@ static const char *const csv_columns[] = { "national_id", "course_code", "grade"
 #define NCOLS 9		/* columns a file may have */
 #define NREQUIRED 5	/* the first NREQUIRED are required */
 
+/* A valid row of the import, to be issued with the next ones. */
+struct pending_row {
+	size_t row;
+	struct issue_ok ok;
+	char *term, *field_of_study;	/* malloc'ed; field_of_study NULL: none */
+};
+
+#define CRED_IMPORT_BATCH 256	/* rows issued together: one transaction */
+
 struct import {
 	struct app *app;
 	int64_t institution_id;
@@ -468,6 +479,9 @@ struct import {
 	size_t rows, nerrors;
 	/* the (person, course, term) keys seen in this file, for duplicates */
 	char **keys;
+	/* valid rows waiting to be issued together (import_flush) */
+	struct pending_row *pend;
+	size_t npend;
 	size_t nkeys;
 };
 
@@ -546,6 +560,55 @@ seen_key(struct import *im, const char *key, int *seen)
 	return 0;
 }
 
+/* Issues the rows waiting (issuing_issue_many: one transaction for all of
+ * them, or one each when that fails) and adds each issued one to
+ * im->results, in row order. 0, or the first row's error (the import then
+ * stops; those issued are in the results). */
+static int
+import_flush(struct import *im)
+{
+	struct issuing_request *req = calloc(im->npend + 1, sizeof(*req));
+	struct credential_rec *out = calloc(im->npend + 1, sizeof(*out));
+	int *rcs = calloc(im->npend + 1, sizeof(*rcs)), rc = req && out && rcs ? 0 : TC_ENOMEM;
+
+	for (size_t i = 0; rc == 0 && i < im->npend; i++) {
+		struct pending_row *p = &im->pend[i];
+
+		req[i] = (struct issuing_request){ &p->ok.course, &p->ok.person, p->ok.grade,
+						   p->term, p->ok.awarded_at, p->field_of_study };
+	}
+	if (rc == 0 && im->npend > 0)
+		rc = issuing_issue_many(im->app, req, im->npend, rcs, out);
+	for (size_t i = 0; req && out && rcs && i < im->npend; i++) {
+		if (rcs[i] == 0)
+			json_array_append_new(im->results, json_pack("{s:I, s:s, s:s}", "row",
+				(json_int_t)im->pend[i].row, "status", "issued", "uid", out[i].uid));
+		else if (rc == 0)
+			rc = rcs[i];
+		free(out[i].json);
+	}
+	for (size_t i = 0; i < im->npend; i++) {
+		free(im->pend[i].term);
+		free(im->pend[i].field_of_study);
+	}
+	im->npend = 0;
+	free(req);
+	free(out);
+	free(rcs);
+	return rc;
+}
+
+/* Forgets the rows waiting (the import stopped before them). */
+static void
+import_flush_drop(struct import *im)
+{
+	for (size_t i = 0; i < im->npend; i++) {
+		free(im->pend[i].term);
+		free(im->pend[i].field_of_study);
+	}
+	im->npend = 0;
+}
+
 /*
  * One pass over FP: every row is checked; with ISSUE, each valid row is
  * issued (or found issued already) and added to im->results. 0 when the
@@ -622,24 +685,34 @@ import_pass(struct import *im, FILE *fp, int issue)
 		rc = store_credential_find(im->app->store, im->institution_id, ok.course.code,
 					   ok.person.id, ir.term, uid);
 		if (rc == 0) {
+			/* the rows before it first, so that results stay in row order */
+			if ((rc = import_flush(im)))
+				break;
 			json_array_append_new(im->results, json_pack("{s:I, s:s, s:s}", "row",
 				(json_int_t)row, "status", "already issued", "uid", uid));
 			continue;
 		}
 		if (rc == TC_ENOTFOUND) {
-			struct credential_rec c = { 0 };
+			struct pending_row *p = &im->pend[im->npend];
 
-			rc = issuing_issue(im->app, &ok.course, &ok.person, ok.grade, ir.term,
-					   ok.awarded_at, given(ir.field_of_study) ?
-					   ir.field_of_study : NULL, &c);
-			free(c.json);
-			if (rc == 0)
-				json_array_append_new(im->results, json_pack("{s:I, s:s, s:s}", "row",
-					(json_int_t)row, "status", "issued", "uid", c.uid));
+			p->row = row;
+			p->ok = ok;
+			p->term = strdup(ir.term);
+			p->field_of_study = given(ir.field_of_study) ?
+					    strdup(ir.field_of_study) : NULL;
+			im->npend++;
+			rc = !p->term || (given(ir.field_of_study) && !p->field_of_study) ?
+			     TC_ENOMEM : 0;
+			if (rc == 0 && im->npend == CRED_IMPORT_BATCH)
+				rc = import_flush(im);
 		}
 		if (rc)
 			break;
 	}
+	if (rc == 0 && issue)
+		rc = import_flush(im);
+	else if (issue)
+		import_flush_drop(im);
 	csv_close(r);
 	return rc;
 }
@@ -647,6 +720,8 @@ import_pass(struct import *im, FILE *fp, int issue)
 static void
 import_cleanup(struct import *im)
 {
+	import_flush_drop(im);
+	free(im->pend);
 	for (size_t i = 0; i < im->nkeys; i++)
 		free(im->keys[i]);
 	free(im->keys);
@@ -691,7 +766,8 @@ on_import(struct app *app, struct http_request *req, struct http_response *resp)
 	im.institution_id = inst.id;
 	im.errors = json_array();
 	im.results = json_array();
-	rc = im.errors && im.results ? import_pass(&im, fp, 0) : TC_ENOMEM;
+	im.pend = calloc(CRED_IMPORT_BATCH, sizeof(*im.pend));
+	rc = im.errors && im.results && im.pend ? import_pass(&im, fp, 0) : TC_ENOMEM;
 	/* a header error (row 0) makes the whole file unusable */
 	fatal = json_integer_value(json_object_get(json_array_get(im.errors, 0), "row")) == 0 &&
 		json_array_size(im.errors) > 0;

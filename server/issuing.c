@@ -11,6 +11,8 @@
  * stored as its fields (storage/credentials.h), and the event consumed, in
  * one transaction. When another writer
  * took the same next_k meanwhile, it is built again with the next one.
+ * issuing_run does this by batches of BATCH, in a pipeline: batch N+1 is
+ * signed on a helper thread while batch N commits (see issuing_run).
  */
 #include <math.h>
 #include <pthread.h>
@@ -141,18 +143,20 @@ static const struct credential_alignment credit_framework = {
 
 /* Builds and signs the credential of J with status index INDEX at NOW:
  * C's fields, its signed text (*TEXT, malloc'ed: what every later read
- * rebuilds from the fields) and its hash. */
+ * rebuilds from the fields) and its hash; C->shared (its shared fields'
+ * text) too unless NO_SHARED (the caller takes another credential's). */
 static int
 build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
-	     struct credential_rec *c, char **text)
+	     struct credential_rec *c, char **text, int no_shared)
 {
 	char uuid[37], valid_from[32], awarded[32], home[600], ach_id[700], status_url[700];
 	char vm[DID_KEY_VM_MAX], criteria[200];
 	struct credential_input in = { 0 };
-	struct di_proof_options opt = { 0 };
+	struct credential_jcs cj = { 0 };
 	unsigned char hash[64];
 	struct signer sg;
-	json_t *doc = NULL, *cfg = NULL, *shared = NULL;
+	json_t *shared = NULL;
+	size_t tlen = 0;
 	int rc;
 
 	*text = NULL;
@@ -197,27 +201,23 @@ build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 	in.n_alignment = 1;
 	in.status_list_credential = status_url;
 	in.status_list_index = index;
-	if ((rc = credential_build(&in, &doc)))
-		return rc;
-
-	/* the eddsa-jcs-2022 signature (as di_add_proof makes it) */
-	if ((rc = did_key_vm_from_ed25519(j->key.pub, vm, sizeof(vm))) == 0) {
-		opt.verification_method = vm;
-		opt.created = valid_from;
-		opt.proof_array = 1;
+	/* the eddsa-jcs-2022 signature over the canonical texts written
+	 * directly from the fields (the writer every read rebuilds with) */
+	/* an Ed25519 did:key's verification method, did#multibase key: from
+	 * the did as every read makes it (store_credential_text), no base58 */
+	if (strncmp(j->key.did, "did:key:z", 9) != 0)
+		rc = TC_EINVALID;
+	else
+		snprintf(vm, sizeof(vm), "%s#%s", j->key.did, j->key.did + 8);
+	if (rc == 0 && (rc = credential_jcs_make(&in, vm, valid_from, &cj)) == 0) {
+		credential_jcs_hash(&cj, hash);
 		keys_dir(app, sg.dir, sizeof(sg.dir));
 		sg.file = j->key.file;
-		if ((rc = di_proof_config(doc, &opt, &cfg)) == 0 &&
-		    (rc = di_hash_data(doc, cfg, hash)) == 0)
-			rc = sign_cb(&sg, hash, sizeof(hash), c->signature);
+		if ((rc = sign_cb(&sg, hash, sizeof(hash), c->signature)) == 0)
+			rc = credential_jcs_signed(&cj, c->signature, text, &tlen);
 	}
-	/* the stored text from this one build (store_credential_text rebuilds
-	 * the same bytes from the fields on every read) */
-	if (rc == 0)
-		rc = credential_proof_text(doc, cfg, c->signature, text, NULL);
-	json_decref(cfg);
-	json_decref(doc);
-	if (rc == 0 && (rc = credential_shared_json(&in, &shared)) == 0 &&
+	credential_jcs_cleanup(&cj);
+	if (rc == 0 && !no_shared && (rc = credential_shared_json(&in, &shared)) == 0 &&
 	    !(c->shared = json_dumps(shared, JSON_COMPACT | JSON_SORT_KEYS)))
 		rc = TC_ENOMEM;
 	json_decref(shared);
@@ -235,7 +235,7 @@ build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 	snprintf(c->grade, sizeof(c->grade), "%s", j->grade);
 	c->awarded = j->awarded;
 	c->awarded_at = j->awarded_at;
-	sha256_hex(*text, strlen(*text), c->hash);
+	sha256_hex(*text, tlen, c->hash);
 	return 0;
 }
 
@@ -259,7 +259,7 @@ issue_one(struct app *app, const struct job *j, struct credential_rec *out)
 
 		if ((rc = store_status_next_k(app->store, j->inst.id, ISSUING_PURPOSE, &k)) ||
 		    (rc = statuslist_perm_index(&perm, (uint64_t)k, &index)) ||
-		    (rc = build_signed(app, j, index, now, &c, &text))) {
+		    (rc = build_signed(app, j, index, now, &c, &text, 0))) {
 			free(c.shared);
 			break;
 		}
@@ -444,193 +444,394 @@ struct item {
 	char *text;
 	char subject[80];	/* "sha256:" + the hash: its log entry's subject */
 	char *entry;		/* the log entry */
+	int shared_of;		/* an earlier item whose shared fields are the same, or -1 */
 	int rc;
 };
 
-struct builder {
+/*
+ * A batch of jobs on its way: status indexes assigned (prepare), built and
+ * signed by the helper thread and the issuing thread taking items in turn
+ * (build_start, build_finish), stored in one transaction (commit).
+ */
+struct batch {
 	struct app *app;
-	struct item *it;
-	int n, first, step;
+	struct job *j;		/* BATCH */
+	struct item *it;	/* BATCH */
+	int n;
 	int64_t now;
+	int next;		/* the next item to build (atomic) */
+	pthread_t helper;
+	int threaded;
+	/* issuing_issue_many's: each job's record and result (else NULL) */
+	struct credential_rec *out;
+	int *rcs;
 };
+
+void (*issuing_test_before_commit)(struct app *app, int n);
+
+static void
+build_item(struct batch *b, struct item *x)
+{
+	char when[32];
+	struct dynbuf e;
+
+	x->rc = build_signed(b->app, x->j, x->index, b->now, &x->c, &x->text, x->shared_of >= 0);
+	if (x->rc)
+		return;
+	snprintf(x->subject, sizeof(x->subject), "sha256:%s", x->c.hash);
+	api_time(b->now, when);
+	dynbuf_init(&e, TLOG_ENTRY_MAX);
+	x->rc = tlog_entry_make("issue", x->subject, x->j->key.did, when, &e, NULL, 0);
+	if (x->rc == 0 && !(x->entry = dynbuf_take(&e, NULL)))
+		x->rc = TC_ENOMEM;
+	dynbuf_cleanup(&e);
+}
 
 static void *
 build_some(void *arg)
 {
-	struct builder *b = arg;
+	struct batch *b = arg;
+	int i;
 
-	for (int i = b->first; i < b->n; i += b->step)
-		b->it[i].rc = build_signed(b->app, b->it[i].j, b->it[i].index, b->now,
-					   &b->it[i].c, &b->it[i].text);
+	while ((i = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED)) < b->n)
+		build_item(b, &b->it[i]);
 	return NULL;
 }
 
+/* Frees what B's items hold and forgets them (the jobs stay). */
+static void
+batch_clear(struct batch *b)
+{
+	for (int i = 0; i < b->n; i++) {
+		free(b->it[i].text);
+		free(b->it[i].entry);
+		if (b->it[i].shared_of < 0)	/* else borrowed from that item */
+			free(b->it[i].c.shared);
+	}
+	memset(b->it, 0, BATCH * sizeof(*b->it));
+}
+
+/* 1 when jobs A and B have the same shared fields (credential_shared_json
+ * of build_signed's input): every field of theirs that goes into them. */
+static int
+same_shared(const struct job *a, const struct job *b)
+{
+	return a->inst.id == b->inst.id && a->course.id == b->course.id &&
+	       strcmp(a->inst.code, b->inst.code) == 0 && strcmp(a->inst.name, b->inst.name) == 0 &&
+	       strcmp(a->inst.website, b->inst.website) == 0 &&
+	       strcmp(a->course.uid, b->course.uid) == 0 &&
+	       strcmp(a->course.code, b->course.code) == 0 &&
+	       strcmp(a->course.title, b->course.title) == 0 &&
+	       strcmp(a->course.description, b->course.description) == 0 &&
+	       a->course.credits_x10 == b->course.credits_x10 &&
+	       strcmp(a->field_of_study, b->field_of_study) == 0;
+}
+
 /*
- * Issues the N jobs of J together: status indexes handed out in order,
- * the credentials built and signed on two threads (signing is most of the
- * work), then all stored with their log entries and consumed events in one
- * transaction, one commit. 0 with *COUNT += N; on any failure nothing is
- * stored and the caller issues them one by one (which says which failed).
+ * Assigns the status k and index of each of B's N jobs: after the previous
+ * item of the same institution in B, else after the last of PREV (a batch
+ * built but not committed yet: its k are not in the store), else the
+ * store's next_k. A wrong guess is caught at commit (store_credential_issue
+ * takes k only while next_k is k: TC_ECONFLICT).
  */
 static int
-issue_batch(struct app *app, struct perms *ps, const struct job *j, int n, int *count)
+prepare(struct app *app, struct perms *ps, struct batch *b, const struct batch *prev)
 {
-	struct item *it = calloc((size_t)n, sizeof(*it));
-	const char **entries = calloc((size_t)n, sizeof(*entries));
-	const char **subjects = calloc((size_t)n, sizeof(*subjects));
-	struct builder b[2];
-	pthread_t helper;
-	int64_t now = (int64_t)time(NULL);
-	int rc = it && entries && subjects ? 0 : TC_ENOMEM, threaded = 0;
+	int rc = 0;
 
-	for (int i = 0; rc == 0 && i < n; i++) {
+	b->now = (int64_t)time(NULL);
+	memset(b->it, 0, BATCH * sizeof(*b->it));
+	for (int i = 0; rc == 0 && i < b->n; i++) {
 		const struct statuslist_perm *perm = NULL;
-		int prev = -1;
+		const struct item *last = NULL;
 
-		it[i].j = &j[i];
-		for (int q = i - 1; q >= 0 && prev < 0; q--)
-			if (j[q].inst.id == j[i].inst.id)
-				prev = q;
-		if (prev >= 0)
-			it[i].k = it[prev].k + 1;
+		b->it[i].j = &b->j[i];
+		/* the same course, institution and field: the same shared fields
+		 * (they come from those alone), built once */
+		b->it[i].shared_of = -1;
+		for (int q = i - 1; q >= 0 && b->it[i].shared_of < 0; q--)
+			if (same_shared(&b->j[q], &b->j[i]))
+				b->it[i].shared_of = b->it[q].shared_of >= 0 ? b->it[q].shared_of : q;
+		for (int q = i - 1; q >= 0 && !last; q--)
+			if (b->j[q].inst.id == b->j[i].inst.id)
+				last = &b->it[q];
+		for (int q = prev ? prev->n - 1 : -1; q >= 0 && !last; q--)
+			if (prev->j[q].inst.id == b->j[i].inst.id)
+				last = &prev->it[q];
+		if (last)
+			b->it[i].k = last->k + 1;
 		else
-			rc = store_status_next_k(app->store, j[i].inst.id, ISSUING_PURPOSE,
-						 &it[i].k);
+			rc = store_status_next_k(app->store, b->j[i].inst.id, ISSUING_PURPOSE,
+						 &b->it[i].k);
 		if (rc == 0)
-			rc = perm_get(app, ps, j[i].inst.id, &perm);
+			rc = perm_get(app, ps, b->j[i].inst.id, &perm);
 		if (rc == 0)
-			rc = statuslist_perm_index(perm, (uint64_t)it[i].k, &it[i].index);
+			rc = statuslist_perm_index(perm, (uint64_t)b->it[i].k, &b->it[i].index);
 	}
-	if (rc == 0) {
-		for (int t = 0; t < 2; t++)
-			b[t] = (struct builder){ app, it, n, t, 2, now };
-		threaded = n > 1 && pthread_create(&helper, NULL, build_some, &b[1]) == 0;
-		if (!threaded)
-			b[0].step = 1;
-		build_some(&b[0]);
-		if (threaded)
-			pthread_join(helper, NULL);
-		for (int i = 0; rc == 0 && i < n; i++)
-			rc = it[i].rc;
-	}
-	/* the log entries, appended together (one load of the tree's edge) */
-	for (int i = 0; rc == 0 && i < n; i++) {
-		char when[32];
-		struct dynbuf e;
+	return rc;
+}
 
-		snprintf(it[i].subject, sizeof(it[i].subject), "sha256:%s", it[i].c.hash);
-		api_time(now, when);
-		dynbuf_init(&e, TLOG_ENTRY_MAX);
-		rc = tlog_entry_make("issue", it[i].subject, j[i].key.did, when, &e, NULL, 0);
-		if (rc == 0 && !(it[i].entry = dynbuf_take(&e, NULL)))
-			rc = TC_ENOMEM;
-		dynbuf_cleanup(&e);
-		entries[i] = it[i].entry;
-		subjects[i] = it[i].subject;
-	}
+/* Starts building B on the helper thread; the caller joins in with
+ * build_finish when it is free. */
+static void
+build_start(struct batch *b)
+{
+	b->next = 0;
+	b->threaded = b->n > 1 && pthread_create(&b->helper, NULL, build_some, b) == 0;
+}
+
+/* Builds what is left of B on this thread, waits for the helper. 0 when
+ * every item was built, else the first item's error. */
+static int
+build_finish(struct batch *b)
+{
+	build_some(b);
+	if (b->threaded)
+		pthread_join(b->helper, NULL);
+	b->threaded = 0;
+	for (int i = 0; i < b->n; i++)
+		if (b->it[i].rc)
+			return b->it[i].rc;
+	return 0;
+}
+
+/*
+ * Stores B's credentials with their consumed events and log entries in
+ * one transaction, one commit: 0 with *COUNT += N, else nothing is stored.
+ */
+static int
+commit(struct app *app, struct batch *b, int *count)
+{
+	const char **entries = calloc((size_t)b->n, sizeof(*entries));
+	const char **subjects = calloc((size_t)b->n, sizeof(*subjects));
+	int rc = entries && subjects ? 0 : TC_ENOMEM;
+
+	if (issuing_test_before_commit)
+		issuing_test_before_commit(app, b->n);
 	if (rc == 0)
 		rc = store_begin(app->store);
 	if (rc == 0) {
 		uint64_t first = 0;
 
-		for (int i = 0; rc == 0 && i < n; i++) {
-			struct credential_rec *c = &it[i].c;
+		for (int i = 0; rc == 0 && i < b->n; i++) {
+			struct credential_rec *c = &b->it[i].c;
+			const struct job *j = &b->j[i];
 
-			c->institution_id = j[i].inst.id;
-			c->course_id = j[i].course.id;
-			c->person_id = j[i].person.id;
-			c->status_index = (int64_t)it[i].index;
-			c->issued_at = now;
-			c->json = it[i].text;
-			rc = store_credential_issue(app->store, c, ISSUING_PURPOSE, it[i].k,
-						    j[i].event_id);
+			c->institution_id = j->inst.id;
+			c->course_id = j->course.id;
+			c->person_id = j->person.id;
+			c->status_index = (int64_t)b->it[i].index;
+			c->issued_at = b->now;
+			c->json = b->it[i].text;
+			if (b->it[i].shared_of >= 0)
+				c->shared = b->it[b->it[i].shared_of].c.shared;
+			entries[i] = b->it[i].entry;
+			subjects[i] = b->it[i].subject;
+			rc = store_credential_issue(app->store, c, ISSUING_PURPOSE, b->it[i].k,
+						    j->event_id);
 		}
 		/* in the same transaction: no credential the log does not show */
 		if (rc == 0)
-			rc = store_tlog_append(app->store, entries, subjects, (size_t)n, &first);
+			rc = store_tlog_append(app->store, entries, subjects, (size_t)b->n, &first);
 		if (rc == 0)
 			rc = store_commit(app->store);
 		if (rc)
 			store_rollback(app->store);
 	}
-	for (int i = 0; it && i < n; i++) {
-		if (rc == 0)
-			log_info("credential %s issued by %s for course %s to %s (status index %llu)",
-				 it[i].c.uid, j[i].inst.code, j[i].course.code, j[i].person.uid,
-				 (unsigned long long)it[i].index);
-		free(it[i].text);
-		free(it[i].entry);
-		free(it[i].c.shared);
+	for (int i = 0; rc == 0 && i < b->n; i++) {
+		log_info("credential %s issued by %s for course %s to %s (status index %llu)",
+			 b->it[i].c.uid, b->j[i].inst.code, b->j[i].course.code,
+			 b->j[i].person.uid, (unsigned long long)b->it[i].index);
+		if (b->out) {	/* the record, with its text, goes to the caller */
+			b->out[i] = b->it[i].c;
+			b->out[i].shared = NULL;
+			b->it[i].text = NULL;
+		}
+		if (b->rcs)
+			b->rcs[i] = 0;
 	}
-	free(it);
 	free(entries);
 	free(subjects);
 	if (rc == 0)
-		*count += n;
+		*count += b->n;
 	return rc;
 }
 
+/* Issues B's jobs one by one, each failure logged on its own. 0, or the
+ * first fatal storage error. */
+static int
+one_by_one(struct app *app, struct batch *b, int *count)
+{
+	int rc = 0;
+
+	batch_clear(b);
+	for (int i = 0; rc == 0 && i < b->n; i++) {
+		int r = issue_one(app, &b->j[i], b->out ? &b->out[i] : NULL);
+
+		if (b->rcs)
+			b->rcs[i] = r;
+		if (r == 0) {
+			(*count)++;
+			continue;
+		}
+		log_err("outbox event %lld: no credential issued: %s",
+			(long long)b->j[i].event_id, tc_strerror(r));
+		if (fatal(r))
+			rc = r;
+	}
+	b->n = 0;
+	return rc;
+}
+
+/*
+ * Reads the next events after *AFTER into B's jobs (B->n of them to
+ * issue); those not passed are consumed, those that wait are left. *MORE:
+ * a full page was read (there may be more). 0 or a fatal error.
+ */
+static int
+load_batch(struct app *app, struct pending *p, struct batch *b, int64_t *after, int *more)
+{
+	int rc;
+
+	p->n = 0;
+	b->n = 0;
+	rc = store_outbox_each(app->store, "course.completed", *after, BATCH, collect, p);
+	for (int i = 0; rc == 0 && i < p->n; i++) {
+		struct outbox_event e = { .id = p->id[i], .course_id = p->course_id[i],
+					  .person_id = p->person_id[i],
+					  .payload = p->payload[i] };
+		const struct job *same = b->n > 0 && b->j[b->n - 1].course.id == p->course_id[i] ?
+					 &b->j[b->n - 1] : NULL;
+		int r = load_job(app, &e, 0, &b->j[b->n], same);
+
+		*after = p->id[i];
+		if (r == 0)
+			b->n++;	/* issued with the others */
+		else if (r == JOB_SKIP)	/* not passed: nothing to issue */
+			r = store_outbox_consume(app->store, p->id[i], (int64_t)time(NULL));
+		if (r && r != JOB_WAIT) {
+			log_err("outbox event %lld: no credential issued: %s",
+				(long long)p->id[i], tc_strerror(r));
+			if (fatal(r))
+				rc = r;
+		}
+	}
+	*more = p->n == BATCH;
+	for (int i = 0; i < p->n; i++)
+		free(p->payload[i]);
+	return rc;
+}
+
+/*
+ * The pipeline: while batch N commits on this thread, batch N+1 is being
+ * signed on the helper thread (this thread joins in after its commit).
+ * Batch N+1's status k continue batch N's in memory; when batch N's commit
+ * fails it is rolled back and issued one by one, and batch N+1, whose k
+ * followed it, is assigned again from the store and built anew.
+ */
 int
 issuing_run(struct app *app, int *issued)
 {
 	struct pending *p = calloc(1, sizeof(*p));
-	struct job *j = calloc(BATCH, sizeof(*j));
+	struct batch *bs = calloc(2, sizeof(*bs));
 	struct perms *ps = calloc(1, sizeof(*ps));
+	struct batch *cur, *prev;	/* being loaded and built; built, to commit */
 	int64_t after = 0;
-	int rc = p && j && ps ? 0 : TC_ENOMEM, count = 0;
+	int rc = p && bs && ps ? 0 : TC_ENOMEM, count = 0, more = 1;
 
-	while (rc == 0) {
-		int m = 0;
+	for (int i = 0; rc == 0 && i < 2; i++) {
+		bs[i].app = app;
+		bs[i].j = calloc(BATCH, sizeof(*bs[i].j));
+		bs[i].it = calloc(BATCH, sizeof(*bs[i].it));
+		if (!bs[i].j || !bs[i].it)
+			rc = TC_ENOMEM;
+	}
+	cur = bs ? &bs[0] : NULL;
+	prev = bs ? &bs[1] : NULL;
+	while (rc == 0 && (more || prev->n > 0)) {
+		int pr = 0, built;
 
-		p->n = 0;
-		rc = store_outbox_each(app->store, "course.completed", after, BATCH, collect, p);
-		for (int i = 0; rc == 0 && i < p->n; i++) {
-			struct outbox_event e = { .id = p->id[i], .course_id = p->course_id[i],
-						  .person_id = p->person_id[i],
-						  .payload = p->payload[i] };
-			const struct job *same = m > 0 && j[m - 1].course.id == p->course_id[i] ?
-						 &j[m - 1] : NULL;
-			int r = load_job(app, &e, 0, &j[m], same);
-
-			after = p->id[i];
-			if (r == 0)
-				m++;	/* issued below, with the others */
-			else if (r == JOB_SKIP)	/* not passed: nothing to issue */
-				r = store_outbox_consume(app->store, p->id[i], (int64_t)time(NULL));
-			if (r && r != JOB_WAIT) {
-				log_err("outbox event %lld: no credential issued: %s",
-					(long long)p->id[i], tc_strerror(r));
-				if (fatal(r))
-					rc = r;
-			}
-		}
-		/* together; when that fails, one by one, each failure on its own */
-		if (rc == 0 && m > 0 && issue_batch(app, ps, j, m, &count) != 0) {
-			for (int i = 0; rc == 0 && i < m; i++) {
-				int r = issue_one(app, &j[i], NULL);
-
-				if (r == 0) {
-					count++;
-					continue;
-				}
-				log_err("outbox event %lld: no credential issued: %s",
-					(long long)j[i].event_id, tc_strerror(r));
-				if (fatal(r))
-					rc = r;
-			}
-		}
-		for (int i = 0; i < p->n; i++)
-			free(p->payload[i]);
-		if (rc || p->n < BATCH)
+		if (more)
+			rc = load_batch(app, p, cur, &after, &more);
+		else
+			cur->n = 0;
+		if (rc)
 			break;
+		if (cur->n > 0 && (pr = prepare(app, ps, cur, prev->n ? prev : NULL)) == 0)
+			build_start(cur);
+		/* batch N commits while batch N+1 is signed */
+		if (prev->n > 0 && commit(app, prev, &count) != 0) {
+			/* CUR's k followed PREV's: built for nothing */
+			if (cur->n > 0 && pr == 0) {
+				build_finish(cur);
+				batch_clear(cur);
+			}
+			rc = one_by_one(app, prev, &count);
+			if (rc == 0 && cur->n > 0 && (pr = prepare(app, ps, cur, NULL)) == 0)
+				build_start(cur);
+		} else if (prev->n > 0) {
+			batch_clear(prev);
+			prev->n = 0;
+		}
+		built = cur->n > 0 && pr == 0 ? build_finish(cur) : pr;
+		if (rc == 0 && cur->n > 0 && built)
+			rc = one_by_one(app, cur, &count);	/* says which failed */
+		if (rc == 0) {
+			struct batch *t = prev;
+
+			prev = cur;
+			cur = t;
+		}
+	}
+	if (prev && prev->n > 0)	/* a fatal error left it unstored */
+		batch_clear(prev);
+	if (cur && cur->threaded)
+		build_finish(cur);
+	if (cur && cur->n > 0)
+		batch_clear(cur);
+	for (int i = 0; bs && i < 2; i++) {
+		free(bs[i].j);
+		free(bs[i].it);
 	}
 	if (ps)
 		perms_cleanup(ps);
 	free(ps);
+	free(bs);
 	free(p);
-	free(j);
 	if (issued)
 		*issued = count;
+	return rc;
+}
+
+/* The job of issuing_issue's inputs into J (INST, KEY: the institution
+ * and key of the previous job, taken when it is the same institution). */
+static int
+job_of(struct app *app, const struct issuing_request *r, struct job *j, const struct job *prev)
+{
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	if (!r->course || !r->person || !r->grade || !r->grade[0] ||
+	    strlen(r->grade) >= sizeof(j->grade) || !r->term || !r->term[0] ||
+	    strlen(r->term) >= sizeof(j->term) ||
+	    (r->field_of_study && strlen(r->field_of_study) >= sizeof(j->field_of_study)))
+		return TC_EINVALID;
+	j->course = *r->course;
+	j->person = *r->person;
+	snprintf(j->grade, sizeof(j->grade), "%s", r->grade);
+	snprintf(j->term, sizeof(j->term), "%s", r->term);
+	snprintf(j->field_of_study, sizeof(j->field_of_study), "%s",
+		 r->field_of_study ? r->field_of_study : "");
+	j->awarded = 1;
+	j->awarded_at = r->awarded_at;
+	if (prev && prev->inst.id == r->course->institution_id) {
+		j->inst = prev->inst;
+		j->key = prev->key;
+		return 0;
+	}
+	rc = store_institution_get_id(app->store, r->course->institution_id, &j->inst);
+	if (rc == 0 && (rc = store_key_current(app->store, j->inst.id, &j->key)) == TC_ENOTFOUND)
+		rc = TC_ECONFLICT;	/* the institution has no signing key */
 	return rc;
 }
 
@@ -639,30 +840,83 @@ issuing_issue(struct app *app, const struct course *course, const struct person 
 	      const char *grade, const char *term, int64_t awarded_at,
 	      const char *field_of_study, struct credential_rec *out)
 {
+	struct issuing_request r = { course, person, grade, term, awarded_at, field_of_study };
 	struct job *j = calloc(1, sizeof(*j));
-	int rc = j ? 0 : TC_ENOMEM;
+	int rc = j ? job_of(app, &r, j, NULL) : TC_ENOMEM;
 
-	if (rc == 0 && (!course || !person || !grade || !grade[0] ||
-			strlen(grade) >= sizeof(j->grade) || !term || !term[0] ||
-			strlen(term) >= sizeof(j->term) ||
-			(field_of_study && strlen(field_of_study) >= sizeof(j->field_of_study))))
-		rc = TC_EINVALID;
-	if (rc == 0) {
-		j->course = *course;
-		j->person = *person;
-		snprintf(j->grade, sizeof(j->grade), "%s", grade);
-		snprintf(j->term, sizeof(j->term), "%s", term);
-		snprintf(j->field_of_study, sizeof(j->field_of_study), "%s",
-			 field_of_study ? field_of_study : "");
-		j->awarded = 1;
-		j->awarded_at = awarded_at;
-		rc = store_institution_get_id(app->store, course->institution_id, &j->inst);
-	}
-	if (rc == 0 && (rc = store_key_current(app->store, j->inst.id, &j->key)) == TC_ENOTFOUND)
-		rc = TC_ECONFLICT;	/* the institution has no signing key */
 	if (rc == 0)
 		rc = issue_one(app, j, out);
 	free(j);
+	return rc;
+}
+
+int
+issuing_issue_many(struct app *app, const struct issuing_request *req, size_t n, int *rcs,
+		   struct credential_rec *out)
+{
+	struct batch b = { 0 };
+	struct perms *ps = calloc(1, sizeof(*ps));
+	struct credential_rec *bout = calloc(BATCH, sizeof(*bout));
+	int *brc = calloc(BATCH, sizeof(*brc)), at[BATCH], count = 0, rc = 0;
+
+	b.app = app;
+	b.j = calloc(BATCH, sizeof(*b.j));
+	b.it = calloc(BATCH, sizeof(*b.it));
+	b.out = bout;
+	b.rcs = brc;
+	if (!ps || !bout || !brc || !b.j || !b.it)
+		rc = TC_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		rcs[i] = TC_EDB;	/* not tried: a fatal error came first */
+		if (out)
+			memset(&out[i], 0, sizeof(out[i]));
+	}
+	for (size_t i = 0; rc == 0 && i < n;) {
+		int built;
+
+		/* the next BATCH requests that make jobs; the others fail alone */
+		b.n = 0;
+		for (; i < n && b.n < BATCH; i++) {
+			int r = job_of(app, &req[i], &b.j[b.n], b.n ? &b.j[b.n - 1] : NULL);
+
+			rcs[i] = r;
+			if (r == 0)
+				at[b.n++] = (int)i;
+			else if (fatal(r))
+				rc = r;
+		}
+		if (rc || b.n == 0)
+			break;
+		memset(bout, 0, BATCH * sizeof(*bout));
+		built = prepare(app, ps, &b, NULL);
+		if (built == 0) {
+			build_start(&b);
+			built = build_finish(&b);
+		}
+		if (built || commit(app, &b, &count)) {
+			int left = b.n;
+
+			rc = one_by_one(app, &b, &count);
+			b.n = left;	/* each job's result is in brc */
+		} else {
+			batch_clear(&b);
+		}
+		for (int q = 0; q < b.n; q++) {
+			rcs[at[q]] = brc[q];
+			if (out && brc[q] == 0)
+				out[at[q]] = bout[q];
+			else
+				free(bout[q].json);
+		}
+		b.n = 0;
+	}
+	if (ps)
+		perms_cleanup(ps);
+	free(ps);
+	free(bout);
+	free(brc);
+	free(b.j);
+	free(b.it);
 	return rc;
 }
 

@@ -28,6 +28,10 @@ struct app;
  */
 int issuing_run(struct app *app, int *issued);
 
+/* For tests only (NULL otherwise): called by issuing_run on its thread
+ * just before a batch of N built credentials begins its transaction. */
+extern void (*issuing_test_before_commit)(struct app *app, int n);
+
 /*
  * The status list secret of INSTITUTION_ID (64 bytes into OUT): an Ed25519
  * signature, by the institution's first key, of a fixed label, so that it
@@ -62,6 +66,29 @@ struct credential_rec;
 int issuing_issue(struct app *app, const struct course *course, const struct person *person,
 		  const char *grade, const char *term, int64_t awarded_at,
 		  const char *field_of_study, struct credential_rec *out);
+
+/* One credential to issue: issuing_issue's inputs. */
+struct issuing_request {
+	const struct course *course;
+	const struct person *person;
+	const char *grade, *term;
+	int64_t awarded_at;
+	const char *field_of_study;	/* NULL: none */
+};
+
+/*
+ * Issues the N credentials of REQ, each as issuing_issue would (the same
+ * checks, the same results), but in batches: up to 256 signed on two
+ * threads and committed in one transaction with their log entries; when a
+ * batch's commit fails, its credentials are issued one by one. RCS[i]
+ * gets request i's result (0, or issuing_issue's codes); OUT (may be NULL)
+ * the records of those issued (OUT[i].json the text, the caller frees it;
+ * zeroed for the others). 0, or the first fatal storage error (TC_EDB,
+ * TC_EBUSY, TC_ENOMEM), after which the requests not yet tried have
+ * RCS[i] = TC_EDB. Service thread only.
+ */
+int issuing_issue_many(struct app *app, const struct issuing_request *req, size_t n, int *rcs,
+		       struct credential_rec *out);
 
 struct outbox_event;
 

@@ -158,44 +158,69 @@ bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
 	return sqlite3_bind_blob(st, i, n ? p : "", (int)n, SQLITE_STATIC);
 }
 
+/* SQL as a statement: from S's statement cache when S is not NULL (the
+ * issuing path; hand it back with stmt_done), else prepared for this call
+ * on DB (the migration, which has no store). */
+static int
+stmt_get(struct store *s, sqlite3 *db, const char *sql, sqlite3_stmt **st, const char *op)
+{
+	return s ? sqlu_cachedf(s, op, st, sql, "") : db_prepare(db, sql, st, op);
+}
+
+static void
+stmt_done(struct store *s, sqlite3_stmt *st)
+{
+	if (s)
+		sqlu_release(s, st);
+	else
+		sqlite3_finalize(st);
+}
+
 /* The credential_achievements row of C->shared (added when new) into *ID. */
 static int
-shared_id(sqlite3 *db, const struct credential_rec *c, int64_t *id)
+shared_id(struct store *s, sqlite3 *db, const struct credential_rec *c, int64_t *id)
 {
 	static const char op[] = "credential achievement";
 	unsigned char digest[32];
 	sqlite3_stmt *st = NULL;
-	int rc, src;
+	int rc, src = SQLITE_OK;
 
 	sha256_raw(c->shared, strlen(c->shared), digest);
-	rc = db_prepare(db, "INSERT INTO credential_achievements (institution_id, code, digest,"
-			" fields) VALUES (?1, ifnull(json_extract(?3, '$.code'), ''), ?2, ?3)"
-			" ON CONFLICT (institution_id, digest) DO NOTHING", &st, op);
-	if (rc == 0 && ((src = sqlite3_bind_int64(st, 1, c->institution_id)) ||
-			(src = bind_blob(st, 2, digest, 32)) ||
-			(src = sqlite3_bind_text(st, 3, c->shared, -1, SQLITE_STATIC)) ||
-			(src = sqlite3_step(st)) != SQLITE_DONE))
-		rc = db_fail(db, src, op);
-	sqlite3_finalize(st);
-	st = NULL;
-	if (rc == 0)
-		rc = db_prepare(db, "SELECT id FROM credential_achievements"
-				" WHERE institution_id = ?1 AND digest = ?2", &st, op);
-	if (rc == 0 && ((src = sqlite3_bind_int64(st, 1, c->institution_id)) ||
-			(src = bind_blob(st, 2, digest, 32)) ||
-			(src = sqlite3_step(st)) != SQLITE_ROW))
-		rc = db_fail(db, src, op);
-	if (rc == 0)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc;
+	for (int tries = 0; tries < 2; tries++) {
+		/* mostly there already: one look-up, the insert only when new */
+		rc = stmt_get(s, db, "SELECT id FROM credential_achievements"
+			      " WHERE institution_id = ?1 AND digest = ?2", &st, op);
+		if (rc == 0 && ((src = sqlite3_bind_int64(st, 1, c->institution_id)) ||
+				(src = bind_blob(st, 2, digest, 32)) ||
+				((src = sqlite3_step(st)) != SQLITE_ROW && src != SQLITE_DONE)))
+			rc = db_fail(db, src, op);
+		if (rc == 0 && src == SQLITE_ROW)
+			*id = sqlite3_column_int64(st, 0);
+		stmt_done(s, st);
+		st = NULL;
+		if (rc || src == SQLITE_ROW)
+			return rc;
+		rc = stmt_get(s, db, "INSERT INTO credential_achievements (institution_id, code,"
+			      " digest, fields) VALUES (?1, ifnull(json_extract(?3, '$.code'), ''),"
+			      " ?2, ?3) ON CONFLICT (institution_id, digest) DO NOTHING", &st, op);
+		if (rc == 0 && ((src = sqlite3_bind_int64(st, 1, c->institution_id)) ||
+				(src = bind_blob(st, 2, digest, 32)) ||
+				(src = sqlite3_bind_text(st, 3, c->shared, -1, SQLITE_STATIC)) ||
+				(src = sqlite3_step(st)) != SQLITE_DONE))
+			rc = db_fail(db, src, op);
+		stmt_done(s, st);
+		st = NULL;
+		if (rc)
+			return rc;
+	}
+	return db_fail(db, SQLITE_ERROR, op);	/* inserted, yet not found */
 }
 
 /* Inserts the row of C into TABLE (its shared fields at ACHIEVEMENT_ID;
  * its id C->id when WITH_ID, which is then kept, else C->id set). */
 static int
-insert_row(sqlite3 *db, const char *table, struct credential_rec *c, int64_t achievement_id,
-	   int with_id)
+insert_row(struct store *s, sqlite3 *db, const char *table, struct credential_rec *c,
+	   int64_t achievement_id, int with_id)
 {
 	static const char op[] = "credential insert";
 	struct cred_blobs b;
@@ -210,7 +235,7 @@ insert_row(sqlite3 *db, const char *table, struct credential_rec *c, int64_t ach
 				" ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
 				" ?19)", table);
 	if (rc == 0)
-		rc = db_prepare(db, sql, &st, op);
+		rc = stmt_get(s, db, sql, &st, op);
 	if (rc == 0 && ((src = bind_blob(st, 1, b.uid, 16)) ||
 			(src = sqlite3_bind_int64(st, 2, c->institution_id)) ||
 			(src = c->course_id ? sqlite3_bind_int64(st, 3, c->course_id) :
@@ -239,7 +264,7 @@ insert_row(sqlite3 *db, const char *table, struct credential_rec *c, int64_t ach
 		rc = db_fail(db, src, op);
 	if (rc == 0 && !with_id)
 		c->id = (int64_t)sqlite3_last_insert_rowid(db);
-	sqlite3_finalize(st);
+	stmt_done(s, st);
 	return rc;
 }
 
@@ -248,24 +273,29 @@ issue_steps(struct store *s, struct credential_rec *c, const char *purpose, int6
 	    int64_t event_id)
 {
 	static const char op[] = "credential issue";
+	static const char take[] = "UPDATE status_lists SET next_k = next_k + 1,"
+				   " updated_at = ?4 WHERE institution_id = ?1 AND purpose = ?2"
+				   " AND next_k = ?3";
 	int64_t ach = 0;
-	int rc = sqlu_execf(s, op, "INSERT INTO status_lists (institution_id, purpose, bits,"
-			    " next_k, updated_at) VALUES (?1, ?2, zeroblob(?3), 0, ?4)"
-			    " ON CONFLICT (institution_id, purpose) DO NOTHING", "itii",
-			    c->institution_id, purpose, (int64_t)(STATUSLIST_MIN_BITS / 8),
-			    c->issued_at);
+	int rc = sqlu_execf(s, op, take, "itii", c->institution_id, purpose, k, c->issued_at);
 
-	if (rc == 0)
-		rc = sqlu_execf(s, op, "UPDATE status_lists SET next_k = next_k + 1,"
-				" updated_at = ?4 WHERE institution_id = ?1 AND purpose = ?2"
-				" AND next_k = ?3", "itii", c->institution_id, purpose, k,
+	/* the institution's first credential: its list is made first */
+	if (rc == 0 && sqlu_changed_one(s)) {
+		rc = sqlu_execf(s, op, "INSERT INTO status_lists (institution_id, purpose, bits,"
+				" next_k, updated_at) VALUES (?1, ?2, zeroblob(?3), 0, ?4)"
+				" ON CONFLICT (institution_id, purpose) DO NOTHING", "itii",
+				c->institution_id, purpose, (int64_t)(STATUSLIST_MIN_BITS / 8),
 				c->issued_at);
-	if (rc == 0 && sqlu_changed_one(s))
-		rc = TC_ECONFLICT;
+		if (rc == 0)
+			rc = sqlu_execf(s, op, take, "itii", c->institution_id, purpose, k,
+					c->issued_at);
+		if (rc == 0 && sqlu_changed_one(s))
+			rc = TC_ECONFLICT;
+	}
 	if (rc == 0)
-		rc = shared_id(store_sqlite_db(s), c, &ach);
+		rc = shared_id(s, store_sqlite_db(s), c, &ach);
 	if (rc == 0)
-		rc = insert_row(store_sqlite_db(s), "credentials", c, ach, 0);
+		rc = insert_row(s, store_sqlite_db(s), "credentials", c, ach, 0);
 	if (rc == 0 && event_id) {
 		/* a waiting event, or a declined one approved after all */
 		rc = sqlu_execf(s, op, "UPDATE outbox SET consumed_at = ?1, payload = CASE"
@@ -767,9 +797,9 @@ credentials_convert_v14(sqlite3 *db)
 
 		rc = convert_one(db, row, &c);
 		if (rc == 0)
-			rc = shared_id(db, &c, &ach);
+			rc = shared_id(NULL, db, &c, &ach);
 		if (rc == 0)
-			rc = insert_row(db, "credentials_v14", &c, ach, 1);
+			rc = insert_row(NULL, db, "credentials_v14", &c, ach, 1);
 		free(c.shared);
 		n++;
 	}

@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "courses/credential.h"
 #include "courses/crypto.h"
 #include "courses/dataintegrity.h"
+#include "courses/did.h"
 #include "courses/dynbuf.h"
 #include "courses/errors.h"
 #include "courses/jcs.h"
@@ -26,6 +28,8 @@ static const struct credential_alignment align[] = {
 	  "Vietnamese Qualifications Framework", "VQF-6", NULL, NULL },
 	{ "Vietnam national credit system (tín chỉ)", "https://moet.gov.vn",
 	  "Quy chế đào tạo trình độ đại học", "tin-chi", "1 tín chỉ = 50 giờ", "ext:CreditSystem" },
+	{ "\"q\" \\ \x01\x1f \xf0\x9f\x98\x80", "https://x.example/a?b=\"c\"", NULL,
+	  "c\td", NULL, "CFItem" },
 };
 
 static struct credential_input
@@ -212,6 +216,7 @@ test_refuse(void)
 		{ "x", "https://x.example", NULL, NULL, NULL, "ext:a b" },
 		{ "x", "https://x.example", NULL, NULL, NULL, "Competency" },
 	};
+	struct credential_jcs cj;
 	json_t *vc = (json_t *)1;
 
 #define REFUSE(field, value, name) do { \
@@ -220,6 +225,9 @@ test_refuse(void)
 	vc = (json_t *)1; \
 	is_int(credential_build(&in, &vc), TC_EINVALID, name); \
 	ok(vc == NULL, name ": no output"); \
+	is_int(credential_jcs_make(&in, "did:key:z6Mk#z6Mk", "2025-06-30T09:00:00Z", &cj), \
+	       TC_EINVALID, name ": the direct writer too"); \
+	credential_jcs_cleanup(&cj); \
 } while (0)
 	REFUSE(id, NULL, "no id");
 	REFUSE(id, "3f1e8c0a-5b7d-4e21-9a6f-1c2d3e4f5a6b", "an id without urn:uuid:");
@@ -253,6 +261,19 @@ test_refuse(void)
 	REFUSE(field_of_study, "", "an empty fieldOfStudy");
 #undef REFUSE
 	is_int(credential_build(NULL, &vc), TC_EINVALID, "no input");
+	is_int(credential_jcs_make(NULL, "did:key:z6Mk#z6Mk", "2025-06-30T09:00:00Z", &cj),
+	       TC_EINVALID, "no input: the direct writer too");
+	credential_jcs_cleanup(&cj);
+	in = sample();
+	is_int(credential_jcs_make(&in, NULL, "2025-06-30T09:00:00Z", &cj), TC_EINVALID,
+	       "no verification method");
+	credential_jcs_cleanup(&cj);
+	is_int(credential_jcs_make(&in, "did:key:z6Mk#z6Mk", "2025-06-31T09:00:00Z", &cj),
+	       TC_EINVALID, "a created date that is no dateTime");
+	credential_jcs_cleanup(&cj);
+	is_int(credential_jcs_make(&in, "did:key:\xff", "2025-06-30T09:00:00Z", &cj), TC_EINVALID,
+	       "a verification method that is not UTF-8");
+	credential_jcs_cleanup(&cj);
 }
 
 /* awardedDate, fieldOfStudy and the credit framework alignment (with its
@@ -326,11 +347,20 @@ test_rebuild(void)
 	static const char *const terms[] = { NULL, "2024-2025 HK2", "2025-01-01/2025-06-30", "Học kỳ hè" };
 	static const char *const awarded[] = { NULL, "2025-06-20T00:00:00Z", "1999-12-31T23:59:59Z" };
 	unsigned char priv[32];
-	int same = 0, parsed = 0, shared_ok = 0, n = 400;
-	char ids[64], valid[32];
+	int same = 0, parsed = 0, shared_ok = 0, parts = 0, verified = 0, n = 400;
+	char ids[64], valid[32], vm[DID_KEY_VM_MAX] = "";
+	unsigned char pub[32];
+	size_t publen = sizeof(pub);
+	EVP_PKEY *pk;
 
 	for (int i = 0; i < 32; i++)
 		priv[i] = (unsigned char)(7 * i + 1);
+	/* the verification method of PRIV's public key, so that di_verify holds */
+	pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, 32);
+	if (!pk || EVP_PKEY_get_raw_public_key(pk, pub, &publen) != 1 ||
+	    did_key_vm_from_ed25519(pub, vm, sizeof(vm)) != 0)
+		diag("no public key for the test's private key");
+	EVP_PKEY_free(pk);
 	for (int k = 0; k < n; k++) {
 		struct credential_input in = sample(), in2, in3 = { 0 };
 		struct credential_alignment al2[CREDENTIAL_ALIGN_MAX], al3[CREDENTIAL_ALIGN_MAX];
@@ -358,17 +388,38 @@ test_rebuild(void)
 		in.awarded_date = awarded[k % 3];
 		in.field_of_study = k % 5 ? NULL : names[k % 8];
 		in.salt = k % 7 ? in.salt : "";
-		in.n_alignment = (size_t)(k % 3);
+		in.n_alignment = (size_t)(k % 4);
+		/* an on-campus course (not on tinchi) has a urn for its achievement */
+		in.achievement_id = k % 2 ? in.achievement_id : "urn:tinchi:course:HUST:MI 1111/\"b\"";
 		in.status_list_index = (uint64_t)k * 104729u % 131072u;
 
-		opt.verification_method = "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2#"
-					  "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2";
+		opt.verification_method = vm;
 		opt.created = valid;
 		opt.proof_array = 1;
 		if (credential_build(&in, &doc) || di_add_proof(doc, &opt, di_sign_ed25519_raw, priv,
 								&signed_doc) ||
 		    !(want = jcs_text(signed_doc)))
 			goto next;
+		{	/* the direct writer's parts: the unsigned document, the proof
+			 * configuration and the hash signed, against jansson + JCS */
+			struct credential_jcs cj;
+			json_t *cfg = NULL;
+			unsigned char h1[64], h2[64];
+			char *u = jcs_text(doc), *cu = NULL;
+
+			if (credential_jcs_make(&in, opt.verification_method, valid, &cj) == 0 &&
+			    di_proof_config(doc, &opt, &cfg) == 0 && (cu = jcs_text(cfg)) &&
+			    di_hash_data(doc, cfg, h1) == 0) {
+				credential_jcs_hash(&cj, h2);
+				if (u && strcmp(dynbuf_str(&cj.doc), u) == 0 &&
+				    strcmp(dynbuf_str(&cj.cfg), cu) == 0 && memcmp(h1, h2, 64) == 0)
+					parts++;
+			}
+			credential_jcs_cleanup(&cj);
+			json_decref(cfg);
+			free(u);
+			free(cu);
+		}
 		value = str(json_array_get(json_object_get(signed_doc, "proof"), 0), "proofValue");
 		pr.verification_method = opt.verification_method;
 		pr.created = valid;
@@ -376,6 +427,13 @@ test_rebuild(void)
 		    credential_signed_text(&in, &pr, &got, &slen) == 0 && strcmp(got, want) == 0 &&
 		    slen == strlen(want))
 			same++;
+		if (got) {	/* and what it wrote verifies */
+			json_t *back = jcs_parse(got, strlen(got), NULL, 0);
+
+			if (back && di_verify(back, NULL, NULL) == 0)
+				verified++;
+			json_decref(back);
+		}
 		if (credential_parse(signed_doc, &in2, al2, &pr2) == 0 &&
 		    credential_signed_text(&in2, &pr2, &got2, NULL) == 0 && strcmp(got2, want) == 0)
 			parsed++;
@@ -409,6 +467,9 @@ next:
 		json_decref(shared2);
 	}
 	is_int(same, n, "rebuilt from fields + signature = JCS of the signed credential, every time");
+	is_int(parts, n, "the direct writer's unsigned text, proof configuration and signed hash"
+	       " = JCS of the jansson-built ones, every time");
+	is_int(verified, n, "every rebuilt text verifies (di_verify)");
 	is_int(parsed, n, "credential_parse of it rebuilds the same bytes");
 	is_int(shared_ok, n, "so do the shared fields stored apart");
 
