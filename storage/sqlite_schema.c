@@ -690,6 +690,23 @@ const struct migration sqlite_migrations[] = {
 		"CREATE TRIGGER consent_accesses_no_delete BEFORE DELETE ON consent_accesses"
 		"  BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;"
 	},
+	{
+		19, "mutual recognition agreements",
+		/* storage/recognition.h: the partner's decision on a mutual
+		 * rule whose source it is (a new one replaces it; the audit log
+		 * keeps them all) */
+		"CREATE TABLE recognition_mutual ("
+		"  rule_id INTEGER PRIMARY KEY REFERENCES recognition_rules (id),"
+		"  partner_id INTEGER NOT NULL REFERENCES institutions (id),"
+		"  state TEXT NOT NULL CHECK (state IN ('accepted', 'declined')),"
+		"  rule_version INTEGER NOT NULL CHECK (rule_version > 0),"
+		"  reverse_rule_id INTEGER REFERENCES recognition_rules (id),"
+		"  decided_at INTEGER NOT NULL,"
+		"  decided_by INTEGER NOT NULL DEFAULT 0,"
+		"  CHECK ((state = 'accepted') = (reverse_rule_id IS NOT NULL))"
+		");"
+		"CREATE INDEX recognition_rules_by_source ON recognition_rules (source_id, id);"
+	},
 };
 
 const size_t sqlite_migrations_count =
