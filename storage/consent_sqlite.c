@@ -148,12 +148,18 @@ sq_at(struct store *s, int64_t person_id, int64_t institution_id, int64_t at,
 {
 	static const char op[] = "consent at";
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_preparef(s, op, &st, "SELECT " CONSENT_COLUMNS " FROM consents c"
-			       " WHERE c.person_id = ?1 AND c.institution_id = ?2"
-			       " AND c.created_at <= ?3 ORDER BY c.version DESC LIMIT 1", "iii",
-			       person_id, institution_id, at);
+	/* on every recognition query: a cached statement */
+	int rc = sqlu_cachedf(s, op, &st, "SELECT " CONSENT_COLUMNS " FROM consents c"
+			      " WHERE c.person_id = ?1 AND c.institution_id = ?2"
+			      " AND c.created_at <= ?3 ORDER BY c.version DESC LIMIT 1", "iii",
+			      person_id, institution_id, at);
 
-	return one_consent(s, st, rc, op, out);
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
+	if (rc == 0)
+		rc = read_consent(st, out);
+	sqlu_release(s, st);
+	return rc;
 }
 
 static int
@@ -241,20 +247,20 @@ sq_consented_each(struct store *s, int64_t person_id, int64_t institution_id, in
 	if (consent)
 		*consent = c;
 	if (c.all)
-		rc = sqlu_preparef(s, op, &st, CREDENTIAL_SELECT
-				   " WHERE c.person_id = ?1 ORDER BY c.id DESC", "i", person_id);
+		rc = sqlu_cachedf(s, op, &st, CREDENTIAL_SELECT
+				  " WHERE c.person_id = ?1 ORDER BY c.id DESC", "i", person_id);
 	else
-		rc = sqlu_preparef(s, op, &st, CREDENTIAL_SELECT
-				   " JOIN consent_credentials cc ON cc.credential_id = c.id"
-				   " WHERE cc.consent_id = ?1 ORDER BY c.id DESC", "i",
-				   c.id);
+		rc = sqlu_cachedf(s, op, &st, CREDENTIAL_SELECT
+				  " JOIN consent_credentials cc ON cc.credential_id = c.id"
+				  " WHERE cc.consent_id = ?1 ORDER BY c.id DESC", "i",
+				  c.id);
 	while (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
 		rc = sqlite_credential_read(st, &cr);
 		if (rc == 0)
 			rc = cb(&cr, arg);
 		free(cr.shared);
 	}
-	sqlite3_finalize(st);
+	sqlu_release(s, st);
 	return rc == TC_ENOTFOUND ? 0 : rc;
 }
 
