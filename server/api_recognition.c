@@ -1,6 +1,7 @@
 /*
- * api_recognition.c - the registry (trust list) and recognition agreements:
- * see api_recognition.h for the routes. Handlers parse, authorise, call the
+ * api_recognition.c - the registry (trust list), recognition agreements and
+ * the partner's answer to mutual ones (proposals: accept, decline): see
+ * api_recognition.h for the routes. Handlers parse, authorise, call the
  * domain (courses/recognition.h) and storage (storage/recognition.h), audit
  * and answer; every bad input is a 400 problem with "path" and changes
  * nothing.
