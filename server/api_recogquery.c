@@ -665,8 +665,28 @@ put_line(struct dynbuf *b, json_t *o)
 
 /* The lines of the learners since the last commit go out once their
  * access-log entries are committed; a group is GROUP_FIRST learners, then
- * twice the last, at most BATCH_TX (so the first lines leave early). */
+ * twice the last, at most BATCH_TX (so the first lines leave early). The
+ * group is computed outside any write transaction (its entries wait in
+ * memory) and its entries are written in one short one, so other writers
+ * (progress, sign-ins) never wait for the batch's verifications. */
 #define GROUP_FIRST 8
+
+/* Commits the N entries of A (freeing their credential lists). */
+static int
+commit_entries(struct store *st, struct consent_access *a, size_t n)
+{
+	int rc = n ? store_begin(st) : 0;
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = store_consent_access_record(st, &a[i]);
+	if (n && rc == 0)
+		rc = store_commit(st);
+	else if (n)
+		store_rollback(st);
+	for (size_t i = 0; i < n; i++)
+		free((char *)a[i].credentials);
+	return rc;
+}
 
 static void
 batch_run(struct work *w)
@@ -677,21 +697,26 @@ batch_run(struct work *w)
 	struct verify_keep *shared = a.verify;
 	struct query q = { 0 };
 	struct timespec t0, t1;
-	size_t found = 0, missing = 0, bad = 0, group = GROUP_FIRST, in_group = 0;
+	size_t found = 0, missing = 0, bad = 0, group = GROUP_FIRST, in_group = 0, nent = 0;
+	struct consent_access *ent = calloc(BATCH_TX, sizeof(*ent));
 	int credits_x10 = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	a.store = NULL;
 	a.status_cache = NULL;
 	a.progress_cache = NULL;
-	if ((j->rc = store_open(j->app->cfg->data_dir, &a.store)))
+	if (!ent) {
+		j->rc = TC_ENOMEM;
 		return;
+	}
+	if ((j->rc = store_open(j->app->cfg->data_dir, &a.store))) {
+		free(ent);
+		return;
+	}
 	q.app = &a;
 	q.st = a.store;
 	q.institution_id = j->institution_id;
 	q.now = (int64_t)time(NULL);
-	if ((j->rc = store_begin(a.store)))
-		goto out;
 	for (size_t i = 0; i < j->n && j->rc == 0; i++) {
 		const char *nid = j->ids[i];
 		struct person p;
@@ -704,9 +729,14 @@ batch_run(struct work *w)
 							     "status", 400, "detail", bad_nid));
 		} else {
 			rc = store_person_get_by_nid(a.store, nid, &p);
+			memset(&ent[nent], 0, sizeof(ent[nent]));
 			if (rc == 0)
 				rc = learner_result(&q, p.id, 0, j->reader_token, j->reader_person,
-						    NULL, &o);
+						    &ent[nent], &o);
+			if (rc == 0)
+				nent++;
+			else	/* filled only when it succeeded; NULL otherwise */
+				free((char *)ent[nent].credentials);
 			if (rc == TC_ENOTFOUND) {
 				missing++;
 				j->rc = put_line(&j->out, json_pack("{s:s, s:i, s:s}", "national_id",
@@ -723,17 +753,18 @@ batch_run(struct work *w)
 		}
 		/* the group's access-log entries commit, then its lines go */
 		if (j->rc == 0 && (++in_group == group || i + 1 == j->n)) {
-			if ((j->rc = store_commit(a.store)) == 0 &&
-			    (j->rc = http_stream_write(j->d.out, j->out.data, j->out.len)) == 0 &&
-			    i + 1 < j->n)
-				j->rc = store_begin(a.store);
+			j->rc = commit_entries(a.store, ent, nent);
+			nent = 0;
+			if (j->rc == 0)
+				j->rc = http_stream_write(j->d.out, j->out.data, j->out.len);
 			dynbuf_reset(&j->out);
 			in_group = 0;
 			group = group * 2 > BATCH_TX ? BATCH_TX : group * 2;
 		}
 	}
-	if (j->rc)
-		store_rollback(a.store);	/* when a transaction is open */
+	for (size_t i = 0; i < nent; i++)	/* not committed: a failure */
+		free((char *)ent[i].credentials);
+	free(ent);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (j->rc == 0)
 		j->rc = put_line(&j->out, json_pack("{s:{s:i, s:i, s:i, s:i, s:o, s:I}}", "summary",
@@ -744,7 +775,6 @@ batch_run(struct work *w)
 								 (t1.tv_nsec - t0.tv_nsec) / 1000000)));
 	if (j->rc == 0)
 		j->rc = http_stream_write(j->d.out, j->out.data, j->out.len);
-out:
 	api_revocation_cleanup(&a);
 	if (a.verify != shared)		/* made here when none was shared */
 		api_verify_cleanup(&a);
