@@ -694,7 +694,8 @@ wait_writeable(struct lws *wsi, struct app *app)
  * The response of a body in pieces, always through lws_write (which keeps
  * what the socket did not take and sends it first): the headers, then
  * each piece the job queued, framed as a chunk in HTTP/1.1, then the end
- * once the job is done. Waits without a timeout while the job computes.
+ * once the job is done; on an HTTP/2 stream one frame a WRITEABLE. Waits
+ * without a timeout while the job computes.
  */
 static int
 stream_writeable(struct lws *wsi, struct pss_http *pss)
@@ -709,6 +710,8 @@ stream_writeable(struct lws *wsi, struct pss_http *pss)
 		    lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) < 0)
 			return -1;
 		pss->headers_sent = 1;
+		if (h2)		/* lws 4.1: one frame a WRITEABLE on a stream */
+			return wait_writeable(wsi, app);
 	}
 	for (;;) {
 		while (pss->chunk_sent < pss->chunk.len) {
@@ -732,6 +735,8 @@ stream_writeable(struct lws *wsi, struct pss_http *pss)
 			if (lws_write(wsi, start, n, LWS_WRITE_HTTP) < 0)
 				return -1;
 			pss->chunk_sent += n;
+			if (h2)
+				return wait_writeable(wsi, app);
 		}
 		/* the next piece: all that is queued */
 		dynbuf_reset(&pss->chunk);

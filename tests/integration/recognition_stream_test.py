@@ -13,6 +13,7 @@ waits, learner 2 has not been read (no entry in their access log)."""
 import json
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -177,5 +178,31 @@ t.ok(st == 200 and len(body.decode().splitlines()) == 2, "the server answers the
 
 rc, log = srv.stop()
 t.ok(sanitizer_clean(log), "no sanitizer report (leaks included) after the streams",
+     [x for x in log.splitlines() if "Sanitizer" in x or "runtime error" in x][:5])
+
+# over TLS: HTTP/1.1 chunked through lws_write, and HTTP/2 DATA frames
+tmp = tempfile.mkdtemp(prefix="tinchi-rs-tls-")
+key, cert = os.path.join(tmp, "key.pem"), os.path.join(tmp, "cert.pem")
+gen = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                      "-days", "1", "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+assert gen.returncode == 0, gen.stderr
+srv = Server("--password-cost", COST, "--tls-cert", cert, "--tls-key", key, "--http2", "on", data=data)
+small = os.path.join(tmp, "ids.json")
+with open(small, "w") as f:
+    json.dump(["200000000001"] * 2000 + ["200000000002"], f)
+for proto, want in (("--http1.1", "HTTP/1.1 200"), ("--http2", "HTTP/2 200")):
+    p = subprocess.run(["curl", "-sS", "-k", proto, "--max-time", "120", "-D", "-", "-H", "Authorization: Bearer " + reader,
+                        "-H", "Content-Type: application/json", "--data-binary", "@" + small,
+                        "https://127.0.0.1:%d/api/v1/recognition/HUST/learners:batch" % srv.port],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    head, _, body = p.stdout.decode("utf-8", "replace").partition("\r\n\r\n")
+    lines = body.splitlines()
+    t.ok(p.returncode == 0 and head.startswith(want) and "content-length" not in head.lower() and
+         len(lines) == 2002 and json.loads(lines[-1]).get("summary", {}).get("learners") == 2001,
+         "TLS %s: the whole streamed batch, no length" % proto[2:], (p.returncode, head[:200], len(lines),
+                                                                      p.stderr[-300:]))
+rc, log = srv.stop()
+t.ok(sanitizer_clean(log), "no sanitizer report after the TLS streams",
      [x for x in log.splitlines() if "Sanitizer" in x or "runtime error" in x][:5])
 t.done()
