@@ -905,3 +905,53 @@ recognition_key_check(const struct recog_key *keys, size_t n, const char *did,
 	}
 	return r;
 }
+
+int
+recognition_mutual_check(const struct recog_rule *r, char *err, size_t errsize)
+{
+	const char *why = NULL;
+
+	if (strcmp(r->source, "*") == 0)
+		why = "a mutual agreement names one partner institution as its source, not \"*\"";
+	else if (r->match == RECOG_MATCH_CODE && r->target == RECOG_TARGET_COURSE)
+		return 0;
+	else if (r->match == RECOG_MATCH_LEVEL_FIELD && r->target == RECOG_TARGET_ELECTIVE)
+		return 0;
+	else
+		why = "only one course for one course, or a level/field for elective credits,"
+		      " has a reverse the partner can accept";
+	if (err && errsize)
+		snprintf(err, errsize, "%s", why);
+	return TC_EINVALID;
+}
+
+int
+recognition_rule_reverse(const struct recog_rule *r, const char *partner,
+			 struct recog_rule *out, char *err, size_t errsize)
+{
+	int rc = recognition_mutual_check(r, err, errsize);
+
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->source, sizeof(out->source), "%s", partner);
+	out->match = r->match;
+	out->target = r->target;
+	if (r->match == RECOG_MATCH_CODE) {
+		snprintf(out->codes[0], sizeof(out->codes[0]), "%s", r->target_code);
+		out->ncodes = 1;
+		snprintf(out->target_code, sizeof(out->target_code), "%s", r->codes[0]);
+	} else {
+		snprintf(out->level, sizeof(out->level), "%s", r->level);
+		snprintf(out->field, sizeof(out->field), "%s", r->field);
+		out->credits_x10 = r->credits_x10;
+		snprintf(out->target_field, sizeof(out->target_field), "%s", r->target_field);
+	}
+	out->min_grade_x100 = r->min_grade_x100;
+	snprintf(out->issued_from, sizeof(out->issued_from), "%s", r->issued_from);
+	snprintf(out->issued_until, sizeof(out->issued_until), "%s", r->issued_until);
+	snprintf(out->expires_on, sizeof(out->expires_on), "%s", r->expires_on);
+	out->mutual = 1;
+	out->status = RECOG_ACTIVE;
+	return 0;
+}

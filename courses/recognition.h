@@ -220,6 +220,30 @@ int recognition_facts_from_credential(const char *text, size_t len, struct recog
 
 /* ---- the trust list ------------------------------------------------------ */
 
+/*
+ * Mutual agreements. A rule marked mutual offers its source institution the
+ * same recognition the other way, which that institution's admins accept
+ * (recording the reverse as their own rule) or decline. Only a rule with a
+ * named source whose reverse is determined may be mutual: one course ->
+ * one course (reversed: the recogniser's course -> the source's course),
+ * or courses at a level and/or in a field -> elective credits (reversed:
+ * the recogniser's courses at that level/field -> as many elective
+ * credits). recognition_mutual_check: 0, or TC_EINVALID with the reason in
+ * ERR (ERRSIZE bytes).
+ */
+int recognition_mutual_check(const struct recog_rule *r, char *err, size_t errsize);
+
+/*
+ * The reverse of mutual rule R made by the institution PARTNER (its code):
+ * source PARTNER, match and target swapped as above; min_grade, the issue
+ * window and expires_on kept (both sides grade on the 0-10 scale); a grade
+ * conversion dropped (its bands belong to one direction); mutual, active.
+ * The target course's title and credits are the caller's to fill (they are
+ * the recogniser's course). 0, or TC_EINVALID as recognition_mutual_check.
+ */
+int recognition_rule_reverse(const struct recog_rule *r, const char *partner,
+			     struct recog_rule *out, char *err, size_t errsize);
+
 /* One key of a registered institution, as the registry publishes it. */
 struct recog_key {
 	const char *did;

@@ -1,6 +1,7 @@
 /*
- * api_recognition.c - the registry (trust list) and recognition agreements:
- * see api_recognition.h for the routes. Handlers parse, authorise, call the
+ * api_recognition.c - the registry (trust list), recognition agreements and
+ * the partner's answer to mutual ones (proposals: accept, decline): see
+ * api_recognition.h for the routes. Handlers parse, authorise, call the
  * domain (courses/recognition.h) and storage (storage/recognition.h), audit
  * and answer; every bad input is a 400 problem with "path" and changes
  * nothing.
@@ -351,6 +352,8 @@ rule_from_body(struct app *app, const struct http_request *req, struct http_resp
 		bad_path(resp, 400, err, colon ? colon + 2 : "invalid");
 		return -1;
 	}
+	if (r->mutual && recognition_mutual_check(r, err, sizeof(err)))
+		return bad_path(resp, 400, "mutual", err), -1;
 	if (strcmp(r->source, "*") != 0) {
 		rc = store_institution_get(app->store, r->source, &src);
 		if (rc == TC_ENOTFOUND)
@@ -524,6 +527,286 @@ on_agreement_expire(struct app *app, struct http_request *req, struct http_respo
 	return 0;
 }
 
+/* ---- mutual agreements ------------------------------------------------------------- */
+
+/* The reverse of proposal R (of institution FROM) as the partner INST would
+ * record it, target course completed from INST's courses: 0; TC_ENOTFOUND
+ * when INST has no such course (*MISSING names it); TC_EINVALID for a rule
+ * that has no reverse (stored before mutual was checked). */
+static int
+reverse_of(struct app *app, const struct recog_rule_rec *r, const struct institution *from,
+	   const struct institution *inst, struct recog_rule *rule, struct recog_rule *rev,
+	   const char **missing)
+{
+	char err[RECOG_ERR_MAX];
+	struct course *c;
+	int rc;
+
+	*missing = NULL;
+	if (recognition_rule_parse(r->body, strlen(r->body), rule, err, sizeof(err)))
+		return TC_EDB;	/* a stored rule always parses */
+	rule->source_id = r->source_id;
+	if ((rc = recognition_rule_reverse(rule, from->code, rev, err, sizeof(err))))
+		return rc;
+	rev->source_id = from->id;
+	if (rev->target != RECOG_TARGET_COURSE)
+		return 0;
+	if (!(c = calloc(1, sizeof(*c))))
+		return TC_ENOMEM;
+	rc = store_course_get_by_code(app->store, inst->id, rev->target_code, c);
+	if (rc == 0) {
+		snprintf(rev->target_title, sizeof(rev->target_title), "%s", c->title);
+		rev->credits_x10 = c->credits_x10;
+	} else if (rc == TC_ENOTFOUND) {
+		*missing = rev->target_code;
+	}
+	free(c);
+	return rc;
+}
+
+struct prop_ctx {
+	struct app *app;
+	const struct institution *inst;
+	json_t *list;
+};
+
+/* The view of proposal R with decision M (NULL: none) for CTX's institution. */
+static json_t *
+proposal_view(struct app *app, const struct institution *inst, const struct recog_rule_rec *r,
+	      const struct recog_mutual *m)
+{
+	struct institution from;
+	struct recog_rule *rule = calloc(1, sizeof(*rule)), *rev = calloc(1, sizeof(*rev));
+	const char *missing = NULL, *state = "pending";
+	char *text = NULL;
+	json_t *o = NULL, *reverse = json_null();
+	int rc = rule && rev ? store_institution_get_id(app->store, r->institution_id, &from)
+			     : TC_ENOMEM;
+
+	if (rc == 0) {
+		rc = reverse_of(app, r, &from, inst, rule, rev, &missing);
+		if (rc == TC_ENOTFOUND || rc == TC_EINVALID)
+			rc = 0;		/* shown, not acceptable as it is */
+		else if (rc == 0 && recognition_rule_json(rev, &text) == 0)
+			reverse = json_loads(text, 0, NULL);
+	}
+	if (m && m->accepted)
+		state = "accepted";
+	else if (m && m->rule_version == r->version)
+		state = "declined";	/* an older version's decline: pending again */
+	if (rc == 0)
+		o = json_pack("{s:I, s:i, s:{s:s, s:s}, s:o, s:o, s:s}", "id", (json_int_t)r->id,
+			      "version", r->version, "from", "code", from.code, "name", from.name,
+			      "agreement", rule_view(r, 0), "reverse", reverse ? reverse : json_null(),
+			      "state", state);
+	else
+		json_decref(reverse);
+	if (o && missing)
+		json_object_set_new(o, "missing_course", json_string(missing));
+	if (o && m) {
+		json_object_set_new(o, "decided_at", api_time_json(m->decided_at));
+		json_object_set_new(o, "decided_version", json_integer(m->rule_version));
+		if (m->accepted) {
+			json_object_set_new(o, "reverse_id", json_integer(m->reverse_rule_id));
+			json_object_set_new(o, "changed_since", json_boolean(m->rule_version !=
+									     r->version));
+		}
+	}
+	free(text);
+	free(rule);
+	free(rev);
+	return o;
+}
+
+static int
+add_proposal(const struct recog_rule_rec *r, const struct recog_mutual *m, void *arg)
+{
+	struct prop_ctx *c = arg;
+	json_t *o = proposal_view(c->app, c->inst, r, m);
+
+	return o && json_array_append_new(c->list, o) == 0 ? 0 : TC_ENOMEM;
+}
+
+static int
+on_proposals_list(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct institution inst;
+	struct prop_ctx c = { app, &inst, NULL };
+	int rc;
+
+	if (admin_institution(app, req, resp, &inst))
+		return 0;
+	c.list = json_array();
+	rc = c.list ? store_recog_proposals_each(app->store, inst.id, add_proposal, &c) : TC_ENOMEM;
+	if (rc) {
+		json_decref(c.list);
+		return problem_respond_err(resp, rc, NULL);
+	}
+	return api_reply_json(resp, 200, json_pack("{s:s, s:o}", "institution", inst.code,
+						   "proposals", c.list));
+}
+
+/* Stores R as a new version of rule REC (its institution's) in the
+ * caller's transaction; REC->version becomes it. */
+static int
+new_version(struct app *app, const struct http_request *req, struct recog_rule_rec *rec,
+	    const struct recog_rule *r)
+{
+	char keys[RECOG_KEYS_MAX][RECOG_KEY_MAX];
+	struct recog_rule_rec v;
+	int n, rc;
+
+	memset(&v, 0, sizeof(v));
+	if ((rc = recognition_rule_json(r, &v.body)))
+		return rc;
+	recognition_rule_keys(r, keys, &n);
+	v.id = rec->id;
+	v.institution_id = rec->institution_id;
+	v.source_id = r->source_id;
+	v.status = r->status;
+	v.version = rec->version + 1;
+	v.created_at = (int64_t)time(NULL);
+	v.created_by = req->actor.kind == ACTOR_PERSON ? req->actor.person_id : 0;
+	rc = store_recog_rule_update(app->store, &v, keys, n);
+	if (rc == 0)
+		rec->version = v.version;
+	recog_rule_rec_cleanup(&v);
+	return rc;
+}
+
+/*
+ * POST .../agreement-proposals/{id}/accept: the partner records the reverse
+ * as its own active rule and, when the proposer's rule is still proposed,
+ * that rule becomes active too (a new version): both directions take effect
+ * together. POST .../decline records the refusal (the proposer's rule is
+ * left as it is). One transaction each; audited at both institutions.
+ */
+static int
+decide(struct app *app, struct http_request *req, struct http_response *resp, int accept)
+{
+	char keys[RECOG_KEYS_MAX][RECOG_KEY_MAX], subject[64];
+	struct institution inst, from;
+	struct recog_rule_rec r, mine;
+	struct recog_mutual m;
+	struct recog_rule *rule = NULL, *rev = NULL;
+	const char *missing = NULL;
+	int64_t id;
+	int decided = 0, activated = 0, n, rc;
+	json_t *o;
+
+	if (admin_institution(app, req, resp, &inst) || rule_id_param(req, resp, &id))
+		return 0;
+	memset(&r, 0, sizeof(r));
+	memset(&mine, 0, sizeof(mine));
+	rc = store_recog_proposal_get(app->store, inst.id, id, &r, &m, &decided);
+	if (rc == TC_ENOTFOUND)
+		return problem_respond(resp, 404, NULL, "no mutual agreement names this institution"
+				       " with this id");
+	if (rc)
+		return problem_respond_err(resp, rc, NULL);
+	if (decided && m.accepted) {
+		recog_rule_rec_cleanup(&r);
+		return problem_respond(resp, 409, NULL, "accepted already: the reverse is this"
+				       " institution's own agreement now (change it there)");
+	}
+	if (!(rule = calloc(1, sizeof(*rule))) || !(rev = calloc(1, sizeof(*rev))))
+		rc = TC_ENOMEM;
+	if (rc == 0)
+		rc = store_institution_get_id(app->store, r.institution_id, &from);
+	if (rc == 0 && accept) {
+		rc = reverse_of(app, &r, &from, &inst, rule, rev, &missing);
+		if (rc == TC_EINVALID || missing) {
+			char detail[200];
+
+			snprintf(detail, sizeof(detail), missing ? "this institution has no course %s:"
+				 " create it first, or record an agreement of its own"
+				 : "this agreement has no reverse to accept", missing);
+			problem_respond(resp, 409, NULL, detail);
+			goto out;
+		}
+	}
+	if (rc == 0)
+		rc = store_begin(app->store);
+	if (rc == 0 && accept) {
+		/* the reverse, as the partner's own active rule */
+		memset(&mine, 0, sizeof(mine));
+		if ((rc = recognition_rule_json(rev, &mine.body)) == 0) {
+			recognition_rule_keys(rev, keys, &n);
+			mine.institution_id = inst.id;
+			mine.source_id = from.id;
+			mine.status = RECOG_ACTIVE;
+			mine.created_at = (int64_t)time(NULL);
+			mine.created_by = req->actor.kind == ACTOR_PERSON ? req->actor.person_id : 0;
+			rc = store_recog_rule_add(app->store, &mine, keys, n);
+		}
+		/* the proposer's rule takes effect with it */
+		if (rc == 0 && r.status == RECOG_PROPOSED) {
+			rule->status = RECOG_ACTIVE;
+			rc = new_version(app, req, &r, rule);
+			activated = rc == 0;
+		}
+	}
+	if (rc == 0) {
+		memset(&m, 0, sizeof(m));
+		m.rule_id = r.id;
+		m.partner_id = inst.id;
+		m.accepted = accept;
+		m.rule_version = r.version;
+		m.reverse_rule_id = accept ? mine.id : 0;
+		m.decided_at = (int64_t)time(NULL);
+		m.decided_by = req->actor.kind == ACTOR_PERSON ? req->actor.person_id : 0;
+		rc = store_recog_mutual_record(app->store, &m);
+	}
+	if (rc == 0)
+		rc = store_commit(app->store);
+	else
+		store_rollback(app->store);
+	if (rc) {
+		problem_respond_err(resp, rc, NULL);
+		goto out;
+	}
+	snprintf(subject, sizeof(subject), "%lld", (long long)r.id);
+	api_audit(app, req, inst.id, accept ? "agreement.accepted" : "agreement.declined", subject,
+		  json_pack("{s:s, s:i, s:I}", "from", from.code, "version", m.rule_version,
+			    "reverse", (json_int_t)m.reverse_rule_id));
+	if (activated)
+		api_audit(app, req, from.id, "agreement.activated", subject,
+			  json_pack("{s:s, s:i}", "accepted_by", inst.code, "version", r.version));
+	o = json_pack("{s:I, s:s}", "id", (json_int_t)r.id, "state", accept ? "accepted"
+		      : "declined");
+	if (o && accept) {
+		struct recog_rule_rec got;
+
+		if (store_recog_rule_get(app->store, inst.id, mine.id, &got) == 0) {
+			json_object_set_new(o, "agreement", rule_view(&got, 0));
+			recog_rule_rec_cleanup(&got);
+		}
+		if (store_recog_rule_get(app->store, from.id, r.id, &got) == 0) {
+			json_object_set_new(o, "partner_agreement", rule_view(&got, 0));
+			recog_rule_rec_cleanup(&got);
+		}
+	}
+	api_reply_json(resp, accept ? 201 : 200, o);
+out:
+	recog_rule_rec_cleanup(&r);
+	recog_rule_rec_cleanup(&mine);
+	free(rule);
+	free(rev);
+	return 0;
+}
+
+static int
+on_proposal_accept(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	return decide(app, req, resp, 1);
+}
+
+static int
+on_proposal_decline(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	return decide(app, req, resp, 0);
+}
+
 const struct route api_recognition_routes[] = {
 	{ HTTP_GET, "/api/v1/registry", on_registry, "registry", ROUTE_PUBLIC },
 	{ HTTP_GET, "/api/v1/registry/{code}", on_registry_one, "registry_one", ROUTE_PUBLIC },
@@ -538,6 +821,12 @@ const struct route api_recognition_routes[] = {
 	  "agreement_update" },
 	{ HTTP_DELETE, "/api/v1/institutions/{code}/agreements/{id}", on_agreement_expire,
 	  "agreement_expire" },
+	{ HTTP_GET, "/api/v1/institutions/{code}/agreement-proposals", on_proposals_list,
+	  "agreement_proposals" },
+	{ HTTP_POST, "/api/v1/institutions/{code}/agreement-proposals/{id}/accept",
+	  on_proposal_accept, "agreement_proposal_accept" },
+	{ HTTP_POST, "/api/v1/institutions/{code}/agreement-proposals/{id}/decline",
+	  on_proposal_decline, "agreement_proposal_decline" },
 };
 const size_t api_recognition_routes_count =
 	sizeof(api_recognition_routes) / sizeof(api_recognition_routes[0]);

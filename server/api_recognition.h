@@ -10,6 +10,9 @@
  *   GET  /api/v1/institutions/{code}/agreements/{id}   a rule with every version
  *   PUT  /api/v1/institutions/{code}/agreements/{id}   a new version (?version=N: the one edited)
  *   DELETE /api/v1/institutions/{code}/agreements/{id} a new version with status expired
+ *   GET  /api/v1/institutions/{code}/agreement-proposals   mutual rules naming it, with their reverse
+ *   POST /api/v1/institutions/{code}/agreement-proposals/{id}/accept   the reverse as its own rule
+ *   POST /api/v1/institutions/{code}/agreement-proposals/{id}/decline
  *
  * Rules are in courses/recognition.h's JSON; storage in storage/recognition.h.
  */

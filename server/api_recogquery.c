@@ -14,7 +14,10 @@
  * concurrent queries, and the answer goes out after that commit.
  * The batch runs on a bulk worker thread with its own store connection,
  * its own status lists and the server's verify cache (thread-safe), so the
- * event loop never waits.
+ * event loop never waits, and streams its NDJSON (request.h, stream): the
+ * lines of a group of learners go out once the group's access-log entries
+ * are committed, so a line is never sent before its read is logged, and a
+ * client that reads slowly holds the batch back.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -660,6 +663,31 @@ put_line(struct dynbuf *b, json_t *o)
 	return rc;
 }
 
+/* The lines of the learners since the last commit go out once their
+ * access-log entries are committed; a group is GROUP_FIRST learners, then
+ * twice the last, at most BATCH_TX (so the first lines leave early). The
+ * group is computed outside any write transaction (its entries wait in
+ * memory) and its entries are written in one short one, so other writers
+ * (progress, sign-ins) never wait for the batch's verifications. */
+#define GROUP_FIRST 8
+
+/* Commits the N entries of A (freeing their credential lists). */
+static int
+commit_entries(struct store *st, struct consent_access *a, size_t n)
+{
+	int rc = n ? store_begin(st) : 0;
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = store_consent_access_record(st, &a[i]);
+	if (n && rc == 0)
+		rc = store_commit(st);
+	else if (n)
+		store_rollback(st);
+	for (size_t i = 0; i < n; i++)
+		free((char *)a[i].credentials);
+	return rc;
+}
+
 static void
 batch_run(struct work *w)
 {
@@ -669,15 +697,22 @@ batch_run(struct work *w)
 	struct verify_keep *shared = a.verify;
 	struct query q = { 0 };
 	struct timespec t0, t1;
-	size_t found = 0, missing = 0, bad = 0;
+	size_t found = 0, missing = 0, bad = 0, group = GROUP_FIRST, in_group = 0, nent = 0;
+	struct consent_access *ent = calloc(BATCH_TX, sizeof(*ent));
 	int credits_x10 = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	a.store = NULL;
 	a.status_cache = NULL;
 	a.progress_cache = NULL;
-	if ((j->rc = store_open(j->app->cfg->data_dir, &a.store)))
+	if (!ent) {
+		j->rc = TC_ENOMEM;
 		return;
+	}
+	if ((j->rc = store_open(j->app->cfg->data_dir, &a.store))) {
+		free(ent);
+		return;
+	}
 	q.app = &a;
 	q.st = a.store;
 	q.institution_id = j->institution_id;
@@ -688,41 +723,48 @@ batch_run(struct work *w)
 		json_t *o = NULL;
 		int rc;
 
-		/* the access log entries of BATCH_TX learners commit together
-		 * (the answer goes out only after the last commit) */
-		if (i % BATCH_TX == 0 && ((i && (j->rc = store_commit(a.store))) ||
-					  (j->rc = store_begin(a.store))))
-			break;
-
 		if (national_id_check(nid) != 0) {
 			bad++;
 			j->rc = put_line(&j->out, json_pack("{s:s, s:i, s:s}", "national_id", nid,
 							     "status", 400, "detail", bad_nid));
-			continue;
+		} else {
+			rc = store_person_get_by_nid(a.store, nid, &p);
+			memset(&ent[nent], 0, sizeof(ent[nent]));
+			if (rc == 0)
+				rc = learner_result(&q, p.id, 0, j->reader_token, j->reader_person,
+						    &ent[nent], &o);
+			if (rc == 0)
+				nent++;
+			else	/* filled only when it succeeded; NULL otherwise */
+				free((char *)ent[nent].credentials);
+			if (rc == TC_ENOTFOUND) {
+				missing++;
+				j->rc = put_line(&j->out, json_pack("{s:s, s:i, s:s}", "national_id",
+								     nid, "status", 404, "detail",
+								     no_consent));
+			} else if ((j->rc = rc) == 0) {
+				found++;
+				credits_x10 += (int)(json_real_value(json_object_get(
+					json_object_get(o, "totals"), "credits_recognised")) * 10 + 0.5);
+				json_object_set_new(o, "national_id", json_string(nid));
+				json_object_set_new(o, "status", json_integer(200));
+				j->rc = put_line(&j->out, o);
+			}
 		}
-		rc = store_person_get_by_nid(a.store, nid, &p);
-		if (rc == 0)
-			rc = learner_result(&q, p.id, 0, j->reader_token, j->reader_person, NULL,
-					    &o);
-		if (rc == TC_ENOTFOUND) {
-			missing++;
-			j->rc = put_line(&j->out, json_pack("{s:s, s:i, s:s}", "national_id", nid,
-							     "status", 404, "detail", no_consent));
-			continue;
+		/* the group's access-log entries commit, then its lines go */
+		if (j->rc == 0 && (++in_group == group || i + 1 == j->n)) {
+			j->rc = commit_entries(a.store, ent, nent);
+			nent = 0;
+			if (j->rc == 0)
+				j->rc = http_stream_write(j->d.out, j->out.data, j->out.len);
+			dynbuf_reset(&j->out);
+			in_group = 0;
+			group = group * 2 > BATCH_TX ? BATCH_TX : group * 2;
 		}
-		if ((j->rc = rc))
-			break;
-		found++;
-		credits_x10 += (int)(json_real_value(json_object_get(json_object_get(o, "totals"),
-							     "credits_recognised")) * 10 + 0.5);
-		json_object_set_new(o, "national_id", json_string(nid));
-		json_object_set_new(o, "status", json_integer(200));
-		j->rc = put_line(&j->out, o);
 	}
-	if (j->rc == 0)
-		j->rc = store_commit(a.store);
-	else
-		store_rollback(a.store);
+	for (size_t i = 0; i < nent; i++)	/* not committed: a failure */
+		free((char *)ent[i].credentials);
+	free(ent);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (j->rc == 0)
 		j->rc = put_line(&j->out, json_pack("{s:{s:i, s:i, s:i, s:i, s:o, s:I}}", "summary",
@@ -731,6 +773,8 @@ batch_run(struct work *w)
 						    "credits_recognised", x10_json(credits_x10), "ms",
 						    (json_int_t)((t1.tv_sec - t0.tv_sec) * 1000 +
 								 (t1.tv_nsec - t0.tv_nsec) / 1000000)));
+	if (j->rc == 0)
+		j->rc = http_stream_write(j->d.out, j->out.data, j->out.len);
 	api_revocation_cleanup(&a);
 	if (a.verify != shared)		/* made here when none was shared */
 		api_verify_cleanup(&a);
@@ -745,20 +789,15 @@ batch_free(struct batch_job *j)
 	free(j);
 }
 
+/* The body went out as it was computed (request.h, stream); a failure
+ * before the first line is a problem, after it a cut body. */
 static void
 batch_finish(struct http_deferred *d, struct http_response *resp)
 {
 	struct batch_job *j = (struct batch_job *)d;
 
-	if (resp && j->rc) {
+	if (resp && j->rc)
 		problem_respond_err(resp, j->rc, NULL);
-	} else if (resp) {
-		resp->status = 200;
-		resp->content_type = "application/x-ndjson";
-		dynbuf_cleanup(&resp->body);
-		resp->body = j->out;
-		memset(&j->out, 0, sizeof(j->out));
-	}
 	batch_free(j);
 }
 
@@ -859,7 +898,7 @@ on_batch(struct app *app, struct http_request *req, struct http_response *resp)
 		free(j);
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
 	}
-	dynbuf_init(&j->out, (size_t)1 << 31);
+	dynbuf_init(&j->out, (size_t)1 << 30);
 	if (batch_parse(req, resp, j)) {
 		batch_free(j);
 		return 0;
@@ -873,6 +912,9 @@ on_batch(struct app *app, struct http_request *req, struct http_response *resp)
 	j->d.work.run = batch_run;
 	j->d.finish = batch_finish;
 	j->d.bulk = 1;
+	j->d.stream = 1;
+	resp->status = 200;
+	resp->content_type = "application/x-ndjson";
 	req->deferred = &j->d;
 	return 0;
 }

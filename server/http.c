@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,7 @@ struct http_server {
 	int64_t disk_budget;		/* ... at most this many, all connections */
 	lws_sorted_usec_list_t housekeeping;	/* periodic clean-up timer */
 	int destroying;
+	struct http_stream *streams;	/* bodies in pieces with a client */
 };
 
 enum phase { PH_IDLE = 0, PH_BODY, PH_WAIT, PH_RESPOND };
@@ -92,6 +94,31 @@ struct pss_http {
 	 * sendfile): the header block is kept here until it is all sent. */
 	unsigned char hbuf[4096];
 	size_t hlen, hsent;
+	/* a body in pieces: the piece taken last, framed, and how much of it
+	 * is sent */
+	struct http_stream *stream;
+	struct dynbuf chunk;
+	size_t chunk_sent;
+};
+
+/*
+ * A body in pieces (request.h). The job's thread appends to Q; the service
+ * thread takes all of Q when the socket can take more. Owned by the
+ * connection (PSS) while it has one, else by the job (D->out) until its
+ * done() frees it; both live on the service thread, only MU's fields are
+ * shared with the job.
+ */
+struct http_stream {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct dynbuf q;		/* written, not taken yet */
+	int gone;			/* nobody takes more: writes fail */
+	struct lws_context *ctx;
+	/* service thread only */
+	struct http_stream *next;	/* in http_server.streams while it has a client */
+	struct pss_http *pss;
+	int ended;			/* the job is done */
+	int failed;			/* ... and failed after the response began */
 };
 
 static int64_t
@@ -318,6 +345,113 @@ respond_status(struct lws *wsi, struct pss_http *pss, int status, const char *de
 	start_response(wsi, pss);
 }
 
+/* ---- a body in pieces ------------------------------------------------ */
+
+int
+http_stream_write(struct http_stream *s, const void *p, size_t len)
+{
+	int rc = 0, wake = 0;
+
+	if (!s)
+		return TC_EINVALID;
+	pthread_mutex_lock(&s->mu);
+	while (!s->gone && s->q.len >= HTTP_STREAM_HIGH)
+		pthread_cond_wait(&s->cv, &s->mu);
+	if (s->gone) {
+		rc = TC_EIO;
+	} else if (len) {
+		wake = s->q.len == 0;
+		rc = dynbuf_append(&s->q, p, len) ? TC_ENOMEM : 0;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (wake)
+		lws_cancel_service(s->ctx);	/* stream_poll sends it */
+	return rc;
+}
+
+static struct http_stream *
+stream_new(struct http_server *hs, struct pss_http *pss)
+{
+	struct http_stream *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	dynbuf_init(&s->q, (size_t)1 << 30);
+	s->ctx = hs->ctx;
+	s->pss = pss;
+	s->next = hs->streams;
+	hs->streams = s;
+	pss->stream = s;
+	dynbuf_init(&pss->chunk, (size_t)1 << 30);
+	pss->chunk_sent = 0;
+	return s;
+}
+
+static void
+stream_free(struct http_stream *s)
+{
+	if (!s)
+		return;
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	dynbuf_cleanup(&s->q);
+	free(s);
+}
+
+/* Nobody takes more of S: a waiting write returns. */
+static void
+stream_gone(struct http_stream *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->gone = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* PSS lets go of its stream: freed when the job is done with it, else
+ * left to the job (told that nobody reads). */
+static void
+stream_detach(struct http_server *hs, struct pss_http *pss)
+{
+	struct http_stream *s = pss->stream, **pp;
+
+	if (!s)
+		return;
+	for (pp = &hs->streams; *pp; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	s->pss = NULL;
+	pss->stream = NULL;
+	dynbuf_cleanup(&pss->chunk);
+	stream_gone(s);
+	if (!pss->deferred)
+		stream_free(s);
+}
+
+/* On a wake-up: every stream with something to send asks for WRITEABLE
+ * (its response begins with the first piece). */
+static void
+stream_poll(struct http_server *hs)
+{
+	for (struct http_stream *s = hs->streams; s; s = s->next) {
+		size_t n;
+
+		pthread_mutex_lock(&s->mu);
+		n = s->q.len;
+		pthread_mutex_unlock(&s->mu);
+		if (!n)
+			continue;
+		if (s->pss->phase == PH_WAIT)
+			start_response(s->pss->wsi, s->pss);
+		else
+			lws_callback_on_writable(s->pss->wsi);
+	}
+}
+
 /* On the service thread, once a deferred job has run (or was dropped). */
 static void
 deferred_done(struct work *w, int cancelled)
@@ -327,6 +461,7 @@ deferred_done(struct work *w, int cancelled)
 	struct http_server *hs;
 
 	if (!pss) {			/* the client went away meanwhile */
+		stream_free(d->out);	/* detached from it then */
 		d->finish(d, NULL);
 		return;
 	}
@@ -338,11 +473,24 @@ deferred_done(struct work *w, int cancelled)
 	}
 	if (cancelled) {
 		d->finish(d, NULL);
+		stream_detach(hs, pss);
 		http_response_header(&pss->resp, "retry-after", "5");
 		respond_status(pss->wsi, pss, 503, "the server is shutting down");
 		return;
 	}
 	d->finish(d, &pss->resp);
+	if (pss->stream) {
+		if (pss->resp.status >= 400 && !pss->headers_sent) {
+			stream_detach(hs, pss);	/* an ordinary answer after all */
+		} else {
+			pss->stream->ended = 1;
+			pss->stream->failed = pss->resp.status >= 400;
+			if (pss->phase == PH_RESPOND) {
+				lws_callback_on_writable(pss->wsi);
+				return;
+			}
+		}
+	}
 	start_response(pss->wsi, pss);
 }
 
@@ -361,10 +509,16 @@ dispatch(struct lws *wsi, struct pss_http *pss)
 	pss->req.deferred = NULL;
 	d->owner = pss;
 	d->work.done = deferred_done;
+	if (d->stream && !(d->out = stream_new(app->http, pss))) {
+		d->finish(d, NULL);
+		respond_status(wsi, pss, 500, "out of memory");
+		return;
+	}
 	if ((d->submit ? d->submit(app, &d->work)
 	     : workers_submit(d->bulk ? app->http->bulk : d->cpu ? app->http->cpu :
 			      app->http->workers, &d->work)) != 0) {
 		d->finish(d, NULL);
+		stream_detach(app->http, pss);
 		http_response_header(&pss->resp, "retry-after", "2");
 		respond_status(wsi, pss, 503, "the server is busy; try again shortly");
 		return;
@@ -385,8 +539,13 @@ write_headers(struct lws *wsi, const struct http_response *r, int64_t body_len,
 					 (const unsigned char *)r->content_type,
 					 (int)strlen(r->content_type), p, end))
 		return -1;
-	if (r->status != 304 && r->status != 204 &&
+	if (r->status != 304 && r->status != 204 && body_len >= 0 &&
 	    lws_add_http_header_content_length(wsi, (lws_filepos_t)body_len, p, end))
+		return -1;
+	/* a body in pieces: chunked in HTTP/1.1 (HTTP/2 frames it itself) */
+	if (body_len < 0 && lws_get_network_wsi(wsi) == wsi &&
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING,
+					 (const unsigned char *)"chunked", 7, p, end))
 		return -1;
 	for (int i = 0; i < r->nheaders; i++) {
 		char name[64];
@@ -448,6 +607,7 @@ finish_request(struct lws *wsi, struct pss_http *pss)
 		pss->resp.on_sent(app, &pss->resp);
 	app->http->inflight--;
 	release_body(app->http, pss);
+	stream_detach(app->http, pss);
 	http_request_cleanup(&pss->req);
 	http_response_cleanup(&pss->resp);
 	pss->phase = PH_IDLE;
@@ -532,6 +692,90 @@ wait_writeable(struct lws *wsi, struct app *app)
 	return 0;
 }
 
+/*
+ * The response of a body in pieces, always through lws_write (which keeps
+ * what the socket did not take and sends it first): the headers, then
+ * each piece the job queued, framed as a chunk in HTTP/1.1, then the end
+ * once the job is done; on an HTTP/2 stream one frame a WRITEABLE. Waits
+ * without a timeout while the job computes.
+ */
+static int
+stream_writeable(struct lws *wsi, struct pss_http *pss)
+{
+	struct app *app = lws_context_user(lws_get_context(wsi));
+	struct http_stream *s = pss->stream;
+	unsigned char *start = app->http->txbuf + LWS_PRE, *p = start;
+	int h2 = lws_get_network_wsi(wsi) != wsi;
+
+	if (!pss->headers_sent) {
+		if (write_headers(wsi, &pss->resp, -1, &p, start + TXBUF_SIZE) ||
+		    lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) < 0)
+			return -1;
+		pss->headers_sent = 1;
+		if (h2)		/* lws 4.1: one frame a WRITEABLE on a stream */
+			return wait_writeable(wsi, app);
+	}
+	for (;;) {
+		while (pss->chunk_sent < pss->chunk.len) {
+			size_t n = pss->chunk.len - pss->chunk_sent;
+
+			if (lws_send_pipe_choked(wsi))
+				return wait_writeable(wsi, app);
+			if (h2) {
+				lws_fileofs_t allow = lws_get_peer_write_allowance(wsi);
+
+				if (allow == 0)
+					return wait_writeable(wsi, app);
+				if (n > H2_FRAME_MAX)
+					n = H2_FRAME_MAX;
+				if (allow > 0 && (lws_fileofs_t)n > allow)
+					n = (size_t)allow;
+			} else if (n > TXBUF_SIZE) {
+				n = TXBUF_SIZE;
+			}
+			memcpy(start, pss->chunk.data + pss->chunk_sent, n);
+			if (lws_write(wsi, start, n, LWS_WRITE_HTTP) < 0)
+				return -1;
+			pss->chunk_sent += n;
+			if (h2)
+				return wait_writeable(wsi, app);
+		}
+		/* the next piece: all that is queued */
+		dynbuf_reset(&pss->chunk);
+		pss->chunk_sent = 0;
+		pthread_mutex_lock(&s->mu);
+		if (s->q.len) {
+			int rc = (!h2 && dynbuf_printf(&pss->chunk, "%zx\r\n", s->q.len)) ||
+				 dynbuf_append(&pss->chunk, s->q.data, s->q.len) ||
+				 (!h2 && dynbuf_puts(&pss->chunk, "\r\n"));
+
+			pss->sent += (int64_t)s->q.len;
+			dynbuf_reset(&s->q);
+			pthread_cond_broadcast(&s->cv);
+			pthread_mutex_unlock(&s->mu);
+			if (rc)
+				return -1;
+			continue;
+		}
+		pthread_mutex_unlock(&s->mu);
+		if (!s->ended) {	/* stream_poll asks again */
+			lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+			return 0;
+		}
+		if (s->failed)		/* no end: the client sees it is cut */
+			return -1;
+		if (h2) {
+			if (lws_write(wsi, start, 0, LWS_WRITE_HTTP_FINAL) < 0)
+				return -1;
+		} else {
+			memcpy(start, "0\r\n\r\n", 5);
+			if (lws_write(wsi, start, 5, LWS_WRITE_HTTP_FINAL) < 0)
+				return -1;
+		}
+		return finish_request(wsi, pss);
+	}
+}
+
 static int
 on_http_writeable(struct lws *wsi, struct pss_http *pss)
 {
@@ -545,6 +789,8 @@ on_http_writeable(struct lws *wsi, struct pss_http *pss)
 
 	if (pss->phase != PH_RESPOND)
 		return 0;
+	if (pss->stream)
+		return stream_writeable(wsi, pss);
 	/* Whenever the response has to wait for the client, it gets
 	 * send_timeout seconds to make progress (set in wait_writeable). */
 	if (!h2 && !lws_is_ssl(wsi)) {
@@ -787,6 +1033,7 @@ on_http_closed(struct lws *wsi, struct pss_http *pss)
 
 	if (!pss || pss->phase == PH_IDLE)
 		return;
+	stream_detach(app->http, pss);	/* before: the job may keep it */
 	if (pss->deferred) {		/* its finish() will learn nobody waits */
 		pss->deferred->owner = NULL;
 		pss->deferred = NULL;
@@ -923,6 +1170,8 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			progress_writer_deliver(app->progress_writer);
 		if (app)
 			access_writer_deliver(app->access_writer);
+		if (app && app->http)
+			stream_poll(app->http);
 		return 0;
 	case LWS_CALLBACK_HTTP:
 		return on_http(wsi, pss);
@@ -1223,6 +1472,8 @@ http_server_destroy(struct app *app)
 	if (!hs)
 		return;
 	hs->destroying = 1;
+	for (struct http_stream *s = hs->streams; s; s = s->next)
+		stream_gone(s);		/* a job waiting to write returns */
 	workers_destroy(hs->workers);	/* before the connections go */
 	hs->workers = NULL;
 	workers_destroy(hs->bulk);

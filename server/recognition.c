@@ -1,5 +1,7 @@
 /* recognition.c - see recognition.h. */
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +30,110 @@ struct cands {
 	size_t alloc;
 };
 
+/*
+ * What repeats from credential to credential, per thread: the course code
+ * in an achievement's shared fields (one JSON text for many credentials),
+ * and the parse of a rule version's body (the same few rules for every
+ * learner). Keyed by the exact text, which a rule version or an
+ * achievement never changes under, so a hit is always right; a slot is
+ * replaced when another text hashes to it.
+ */
+#define CODE_SLOTS 64
+#define RULE_SLOTS 128
+
+struct tcache {
+	struct {
+		char *text;
+		char code[COURSE_CODE_MAX + 1];
+	} code[CODE_SLOTS];
+	struct {
+		char *body;
+		struct recog_rule r;
+	} rule[RULE_SLOTS];
+};
+
+static pthread_key_t tcache_key;
+static pthread_once_t tcache_once = PTHREAD_ONCE_INIT;
+static int tcache_ok;
+
+static void
+tcache_free(void *p)
+{
+	struct tcache *t = p;
+
+	for (int i = 0; i < CODE_SLOTS; i++)
+		free(t->code[i].text);
+	for (int i = 0; i < RULE_SLOTS; i++)
+		free(t->rule[i].body);
+	free(t);
+}
+
+static void
+tcache_init(void)
+{
+	tcache_ok = pthread_key_create(&tcache_key, tcache_free) == 0;
+}
+
+/* This thread's cache, or NULL (then nothing is cached). */
+static struct tcache *
+tcache(void)
+{
+	struct tcache *t;
+
+	pthread_once(&tcache_once, tcache_init);
+	if (!tcache_ok)
+		return NULL;
+	if (!(t = pthread_getspecific(tcache_key)) && (t = calloc(1, sizeof(*t))) &&
+	    pthread_setspecific(tcache_key, t) != 0) {
+		free(t);
+		t = NULL;
+	}
+	return t;
+}
+
+static size_t
+text_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return (size_t)(h ^ (h >> 29));
+}
+
+/* Rule REC's body parsed into R, from this thread's cache when it was
+ * parsed before. 0, TC_EDB (a stored rule that does not parse). */
+static int
+rule_parse_cached(const struct recog_rule_rec *rec, struct recog_rule *r)
+{
+	struct tcache *t = tcache();
+	size_t i = t ? text_hash(rec->body) % RULE_SLOTS : 0;
+	char err[RECOG_ERR_MAX];
+
+	if (t && t->rule[i].body && strcmp(t->rule[i].body, rec->body) == 0) {
+		*r = t->rule[i].r;
+		return 0;
+	}
+	if (recognition_rule_parse(rec->body, strlen(rec->body), r, err, sizeof(err)))
+		return TC_EDB;	/* only parsed rules are stored */
+	if (t) {
+		char *copy = strdup(rec->body);
+
+		if (copy) {
+			free(t->rule[i].body);
+			t->rule[i].body = copy;
+			t->rule[i].r = *r;
+		}
+	}
+	return 0;
+}
+
 static int
 add_candidate(const struct recog_rule_rec *rec, void *arg)
 {
 	struct cands *c = arg;
 	struct recog_eval *e = c->e;
 	struct recog_rule *r;
-	char err[RECOG_ERR_MAX];
 
 	if (e->nrules == c->alloc) {
 		size_t n = c->alloc ? c->alloc * 2 : 8;
@@ -46,8 +145,8 @@ add_candidate(const struct recog_rule_rec *rec, void *arg)
 		c->alloc = n;
 	}
 	r = &e->rules[e->nrules];
-	if (recognition_rule_parse(rec->body, strlen(rec->body), r, err, sizeof(err)))
-		return TC_EDB;	/* only parsed rules are stored */
+	if (rule_parse_cached(rec, r))
+		return TC_EDB;
 	r->id = rec->id;
 	r->version = rec->version;
 	r->created_at = rec->created_at;
@@ -90,9 +189,27 @@ trust(struct store *s, const struct credential_rec *c, struct recog_eval *e)
 static int
 facts_from_row(const struct credential_rec *c, struct recog_eval *out)
 {
-	json_t *sh = json_loads(c->shared, 0, NULL);
-	const char *code = json_string_value(json_object_get(sh, "code"));
+	struct tcache *t = tcache();
+	size_t i = t ? text_hash(c->shared) % CODE_SLOTS : 0;
+	json_t *sh = NULL;
+	const char *code;
 	int rc = TC_EINVALID, x;
+
+	if (t && t->code[i].text && strcmp(t->code[i].text, c->shared) == 0) {
+		code = t->code[i].code;
+	} else {
+		sh = json_loads(c->shared, 0, NULL);
+		code = json_string_value(json_object_get(sh, "code"));
+		if (t && code && strlen(code) < sizeof(t->code[i].code)) {
+			char *copy = strdup(c->shared);
+
+			if (copy) {
+				free(t->code[i].text);
+				t->code[i].text = copy;
+				snprintf(t->code[i].code, sizeof(t->code[i].code), "%s", code);
+			}
+		}
+	}
 
 	if (code && strlen(code) < sizeof(out->facts.course_code) &&
 	    strlen(c->issuer_did) < sizeof(out->did)) {

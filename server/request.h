@@ -91,7 +91,28 @@ struct http_deferred {
 	 * called; the submitter calls work.done on the service thread):
 	 * 0, or nonzero when it cannot take it (answered 503). */
 	int (*submit)(struct app *app, struct work *w);
+	/* A body in pieces: the handler sets `stream` (and RESP's status and
+	 * content type) and run() sends the body with http_stream_write(out,
+	 * ...) as it computes it. The transport sends each piece as it comes
+	 * (HTTP/1.1 chunked, HTTP/2 DATA frames), starting the response with
+	 * the first one. finish() still runs at the end: a status >= 400 it
+	 * sets is the response when nothing was sent yet; after that it cuts
+	 * the connection before the body's end, so the client sees the body
+	 * is incomplete. */
+	int stream;
+	struct http_stream *out;	/* the transport's */
 };
+
+/*
+ * On the job's thread: queues LEN bytes of a streamed body. Waits while
+ * HTTP_STREAM_HIGH bytes or more are queued that the client has not taken
+ * yet (back-pressure: a slow client slows the job, memory stays bounded).
+ * 0; TC_EIO once nobody reads any more (the client left, shutdown): the
+ * job should stop; TC_ENOMEM.
+ */
+#define HTTP_STREAM_HIGH (256 * 1024)
+struct http_stream;
+int http_stream_write(struct http_stream *s, const void *p, size_t len);
 
 #define RESP_HEADERS_MAX 8
 

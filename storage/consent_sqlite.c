@@ -148,12 +148,18 @@ sq_at(struct store *s, int64_t person_id, int64_t institution_id, int64_t at,
 {
 	static const char op[] = "consent at";
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_preparef(s, op, &st, "SELECT " CONSENT_COLUMNS " FROM consents c"
-			       " WHERE c.person_id = ?1 AND c.institution_id = ?2"
-			       " AND c.created_at <= ?3 ORDER BY c.version DESC LIMIT 1", "iii",
-			       person_id, institution_id, at);
+	/* on every recognition query: a cached statement */
+	int rc = sqlu_cachedf(s, op, &st, "SELECT " CONSENT_COLUMNS " FROM consents c"
+			      " WHERE c.person_id = ?1 AND c.institution_id = ?2"
+			      " AND c.created_at <= ?3 ORDER BY c.version DESC LIMIT 1", "iii",
+			      person_id, institution_id, at);
 
-	return one_consent(s, st, rc, op, out);
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
+	if (rc == 0)
+		rc = read_consent(st, out);
+	sqlu_release(s, st);
+	return rc;
 }
 
 static int
@@ -223,39 +229,53 @@ sq_of_institution_each(struct store *s, int64_t institution_id, int64_t after, i
 	return each_consent(s, st, rc, op, cb, arg);
 }
 
+/*
+ * Outside a transaction, the consent, the rows and whatever CB reads for
+ * them (the recognition query's key, course and rule look-ups, ten or so
+ * a credential) share one read transaction: one snapshot, and one WAL
+ * read lock instead of one per statement.
+ */
 static int
 sq_consented_each(struct store *s, int64_t person_id, int64_t institution_id, int64_t at,
 		  struct consent_rec *consent,
 		  int (*cb)(const struct credential_rec *c, void *arg), void *arg)
 {
 	static const char op[] = "consented credentials";
+	sqlite3 *db = store_sqlite_db(s);
+	int own = sqlite3_get_autocommit(db);
 	struct credential_rec cr;
 	struct consent_rec c;
 	sqlite3_stmt *st = NULL;
-	int rc = sq_at(s, person_id, institution_id, at, &c);
+	int rc = own ? sqlu_execf(s, op, "BEGIN", "") : 0;
 
-	if (rc)
-		return rc;
-	if (c.state != CONSENT_GRANTED || at >= c.valid_until)
-		return TC_ENOTFOUND;
-	if (consent)
+	if (rc == 0)
+		rc = sq_at(s, person_id, institution_id, at, &c);
+	if (rc == 0 && (c.state != CONSENT_GRANTED || at >= c.valid_until))
+		rc = TC_ENOTFOUND;
+	if (rc == 0 && consent)
 		*consent = c;
-	if (c.all)
-		rc = sqlu_preparef(s, op, &st, CREDENTIAL_SELECT
-				   " WHERE c.person_id = ?1 ORDER BY c.id DESC", "i", person_id);
-	else
-		rc = sqlu_preparef(s, op, &st, CREDENTIAL_SELECT
-				   " JOIN consent_credentials cc ON cc.credential_id = c.id"
-				   " WHERE cc.consent_id = ?1 ORDER BY c.id DESC", "i",
-				   c.id);
-	while (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
-		rc = sqlite_credential_read(st, &cr);
-		if (rc == 0)
-			rc = cb(&cr, arg);
-		free(cr.shared);
+	if (rc == 0 && c.all)
+		rc = sqlu_cachedf(s, op, &st, CREDENTIAL_SELECT
+				  " WHERE c.person_id = ?1 ORDER BY c.id DESC", "i", person_id);
+	else if (rc == 0)
+		rc = sqlu_cachedf(s, op, &st, CREDENTIAL_SELECT
+				  " JOIN consent_credentials cc ON cc.credential_id = c.id"
+				  " WHERE cc.consent_id = ?1 ORDER BY c.id DESC", "i",
+				  c.id);
+	if (rc == 0) {
+		while (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
+			rc = sqlite_credential_read(st, &cr);
+			if (rc == 0)
+				rc = cb(&cr, arg);
+			free(cr.shared);
+		}
+		sqlu_release(s, st);
+		if (rc == TC_ENOTFOUND)	/* the rows' end */
+			rc = 0;
 	}
-	sqlite3_finalize(st);
-	return rc == TC_ENOTFOUND ? 0 : rc;
+	if (own && !sqlite3_get_autocommit(db) && (rc || sqlu_execf(s, op, "COMMIT", "")))
+		sqlu_execf(s, op, "ROLLBACK", "");
+	return rc;
 }
 
 static int

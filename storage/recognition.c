@@ -114,3 +114,31 @@ store_course_level_field(struct store *s, int64_t course_id, char level[RECOG_LE
 		return TC_EINVALID;
 	DISPATCH(level_field(s, course_id, level, field));
 }
+
+int
+store_recog_proposals_each(struct store *s, int64_t partner_id,
+			   int (*cb)(const struct recog_rule_rec *r, const struct recog_mutual *m,
+				     void *arg), void *arg)
+{
+	if (!cb || partner_id <= 0)
+		return TC_EINVALID;
+	DISPATCH(proposals(s, partner_id, cb, arg));
+}
+
+int
+store_recog_proposal_get(struct store *s, int64_t partner_id, int64_t rule_id,
+			 struct recog_rule_rec *out, struct recog_mutual *m, int *decided)
+{
+	if (!out || !m || !decided || partner_id <= 0 || rule_id <= 0)
+		return TC_EINVALID;
+	DISPATCH(proposal_get(s, partner_id, rule_id, out, m, decided));
+}
+
+int
+store_recog_mutual_record(struct store *s, const struct recog_mutual *m)
+{
+	if (!m || m->rule_id <= 0 || m->partner_id <= 0 || m->rule_version <= 0 ||
+	    (m->accepted && m->reverse_rule_id <= 0))
+		return TC_EINVALID;
+	DISPATCH(mutual_record(s, m));
+}

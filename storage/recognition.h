@@ -100,4 +100,39 @@ int store_course_field_set(struct store *s, int64_t course_id, const char *field
 int store_course_level_field(struct store *s, int64_t course_id,
 			     char level[RECOG_LEVEL_MAX + 1], char field[RECOG_FIELD_MAX + 1]);
 
+/*
+ * Mutual agreements (migration 19, recognition_mutual): the partner's
+ * decision on a mutual rule whose source it is, one row per rule (a new
+ * decision replaces it; the audit keeps them all): accepted (with the
+ * partner's reverse rule) or declined, and the rule version decided on.
+ */
+struct recog_mutual {
+	int64_t rule_id;		/* the proposing institution's rule */
+	int64_t partner_id;		/* its source: who decides */
+	int accepted;			/* 1 accepted, 0 declined */
+	int rule_version;		/* the version decided on */
+	int64_t reverse_rule_id;	/* accepted: the partner's own rule */
+	int64_t decided_at;
+	int64_t decided_by;		/* the person (0: none) */
+};
+
+/*
+ * The mutual rules (current version, not expired) of other institutions
+ * whose source is PARTNER_ID, by id, each with the partner's decision (M
+ * NULL when there is none yet). One index range (recognition_rules_by_source).
+ * CB's records are borrowed for the call; non-zero stops and is returned.
+ */
+int store_recog_proposals_each(struct store *s, int64_t partner_id,
+			       int (*cb)(const struct recog_rule_rec *r,
+					 const struct recog_mutual *m, void *arg), void *arg);
+
+/* The proposal RULE_ID to PARTNER_ID as above into OUT (body allocated)
+ * and *M (*DECIDED 0 when none). TC_ENOTFOUND when RULE_ID is no mutual,
+ * unexpired rule with source PARTNER_ID. */
+int store_recog_proposal_get(struct store *s, int64_t partner_id, int64_t rule_id,
+			     struct recog_rule_rec *out, struct recog_mutual *m, int *decided);
+
+/* Records decision M (replacing an earlier one of M->rule_id). */
+int store_recog_mutual_record(struct store *s, const struct recog_mutual *m);
+
 #endif

@@ -312,6 +312,92 @@ sq_level_field(struct store *s, int64_t course_id, char level[RECOG_LEVEL_MAX + 
 	return rc;
 }
 
+/* ---- mutual agreements ---------------------------------------------------- */
+
+/* RULE_COLUMNS, a 0 in created_by's place, then the decision's */
+#define PROPOSAL_SELECT "SELECT " RULE_COLUMNS ", 0, m.rule_id, m.state, m.rule_version," \
+	" m.reverse_rule_id, m.decided_at, m.decided_by FROM recognition_rules r" \
+	" LEFT JOIN recognition_mutual m ON m.rule_id = r.id" \
+	" WHERE r.source_id = ?1 AND r.status <> 'expired' AND json_extract(r.body, '$.mutual') = 1"
+
+static int
+read_decision(sqlite3_stmt *st, int64_t partner_id, struct recog_mutual *m)
+{
+	char state[16];
+
+	memset(m, 0, sizeof(*m));
+	if (sqlite3_column_type(st, 8) == SQLITE_NULL)
+		return 0;
+	if (sqlu_col_text(st, 9, state, sizeof(state)))
+		return TC_EDB;
+	m->rule_id = sqlu_col_int(st, 8);
+	m->partner_id = partner_id;
+	m->accepted = strcmp(state, "accepted") == 0;
+	m->rule_version = (int)sqlu_col_int(st, 10);
+	m->reverse_rule_id = sqlu_col_int(st, 11);
+	m->decided_at = sqlu_col_int(st, 12);
+	m->decided_by = sqlu_col_int(st, 13);
+	return 1;
+}
+
+static int
+sq_proposals(struct store *s, int64_t partner_id,
+	     int (*cb)(const struct recog_rule_rec *r, const struct recog_mutual *m, void *arg),
+	     void *arg)
+{
+	static const char op[] = "recognition proposals";
+	sqlite3_stmt *st = NULL;
+	struct recog_rule_rec r;
+	struct recog_mutual m;
+	int src = SQLITE_DONE, d = 0, rc = sqlu_preparef(s, op, &st, PROPOSAL_SELECT " ORDER BY r.id",
+						    "i", partner_id);
+
+	while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rc = read_rule(st, &r, 1)) == 0 && (d = read_decision(st, partner_id, &m)) < 0)
+			rc = d;
+		if (rc == 0)
+			rc = cb(&r, d ? &m : NULL, arg);
+	}
+	if (rc == 0 && src != SQLITE_DONE)
+		rc = sqlu_fail(s, src, op);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_proposal_get(struct store *s, int64_t partner_id, int64_t rule_id, struct recog_rule_rec *out,
+		struct recog_mutual *m, int *decided)
+{
+	static const char op[] = "recognition proposal";
+	sqlite3_stmt *st = NULL;
+	int d = 0, rc = sqlu_preparef(s, op, &st, PROPOSAL_SELECT " AND r.id = ?2", "ii",
+				      partner_id, rule_id);
+
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
+	if (rc == 0 && (d = read_decision(st, partner_id, m)) < 0)
+		rc = d;
+	if (rc == 0)
+		rc = read_rule(st, out, 0);
+	sqlite3_finalize(st);
+	*decided = rc == 0 && d == 1;
+	return rc;
+}
+
+static int
+sq_mutual_record(struct store *s, const struct recog_mutual *m)
+{
+	return sqlu_execf(s, "recognition mutual decision", "INSERT INTO recognition_mutual"
+			  " (rule_id, partner_id, state, rule_version, reverse_rule_id, decided_at,"
+			  " decided_by) VALUES (?1, ?2, ?3, ?4, NULLIF(?5, 0), ?6, ?7)"
+			  " ON CONFLICT (rule_id) DO UPDATE SET state = excluded.state,"
+			  " rule_version = excluded.rule_version,"
+			  " reverse_rule_id = excluded.reverse_rule_id,"
+			  " decided_at = excluded.decided_at, decided_by = excluded.decided_by",
+			  "iitiiii", m->rule_id, m->partner_id, m->accepted ? "accepted" : "declined",
+			  (int64_t)m->rule_version, m->reverse_rule_id, m->decided_at, m->decided_by);
+}
+
 const struct recognition_ops sqlite_recognition_ops = {
 	.add = sq_add,
 	.update = sq_update,
@@ -322,4 +408,7 @@ const struct recognition_ops sqlite_recognition_ops = {
 	.key_by_did = sq_key_by_did,
 	.field_set = sq_field_set,
 	.level_field = sq_level_field,
+	.proposals = sq_proposals,
+	.proposal_get = sq_proposal_get,
+	.mutual_record = sq_mutual_record,
 };

@@ -755,6 +755,23 @@ const struct migration sqlite_migrations[] = {
 		tlog_convert_v18
 	},
 	{
+		19, "mutual recognition agreements",
+		/* storage/recognition.h: the partner's decision on a mutual
+		 * rule whose source it is (a new one replaces it; the audit log
+		 * keeps them all) */
+		"CREATE TABLE recognition_mutual ("
+		"  rule_id INTEGER PRIMARY KEY REFERENCES recognition_rules (id),"
+		"  partner_id INTEGER NOT NULL REFERENCES institutions (id),"
+		"  state TEXT NOT NULL CHECK (state IN ('accepted', 'declined')),"
+		"  rule_version INTEGER NOT NULL CHECK (rule_version > 0),"
+		"  reverse_rule_id INTEGER REFERENCES recognition_rules (id),"
+		"  decided_at INTEGER NOT NULL,"
+		"  decided_by INTEGER NOT NULL DEFAULT 0,"
+		"  CHECK ((state = 'accepted') = (reverse_rule_id IS NOT NULL))"
+		");"
+		"CREATE INDEX recognition_rules_by_source ON recognition_rules (source_id, id);"
+	},
+	{
 		20, "courses taught by owner and co-lecturer; finished uploads",
 		/* GET /api/v1/me/teaching (sq_teaching_each) looks courses up
 		 * by owner_id and course_lecturers by person_id */

@@ -343,6 +343,7 @@ struct tlog_ops {
 
 /* storage/recognition.h, same rules. */
 struct recog_rule_rec;
+struct recog_mutual;
 struct recognition_ops {
 	int (*add)(struct store *s, struct recog_rule_rec *r, char keys[][RECOG_KEY_MAX], int n);
 	int (*update)(struct store *s, const struct recog_rule_rec *r, char keys[][RECOG_KEY_MAX],
@@ -360,6 +361,12 @@ struct recognition_ops {
 	int (*field_set)(struct store *s, int64_t course_id, const char *field);
 	int (*level_field)(struct store *s, int64_t course_id, char level[RECOG_LEVEL_MAX + 1],
 			   char field[RECOG_FIELD_MAX + 1]);
+	int (*proposals)(struct store *s, int64_t partner_id,
+			 int (*cb)(const struct recog_rule_rec *r, const struct recog_mutual *m,
+				   void *arg), void *arg);
+	int (*proposal_get)(struct store *s, int64_t partner_id, int64_t rule_id,
+			    struct recog_rule_rec *out, struct recog_mutual *m, int *decided);
+	int (*mutual_record)(struct store *s, const struct recog_mutual *m);
 };
 
 /* storage/consent.h, same rules. */

@@ -1,23 +1,41 @@
 """scripts/bench/recognition.py - the HTTP side of scripts/bench/recognition.sh.
 
-  recognition.py PORT LEARNERS QUERIES BATCH
+  recognition.py PORT LEARNERS QUERIES BATCH [SERVER_PID]
 
 Signs in as HOST's admin (001000000002), then:
   - single: QUERIES random learners, one GET /api/v1/recognition/HOST/learners/{id}
     each on one keep-alive connection, cold (first time each credential is
     verified), then the same learners again (warm: verification from the
-    cache); client-side latency p50/p99 of each pass;
+    cache); client-side latency p50/p99 of each pass; then "warm8": the
+    same learners again from 8 connections at once (8 client threads);
   - batch: BATCH random learners (not the ones above) in one POST
-    .../learners:batch, wall time until the last line, lines checked:
-    cold, then the same batch again (warm).
+    .../learners:batch, wall time until the first line and the last, lines
+    checked: cold, then the same batch again (warm).
+With SERVER_PID, each pass also gives the server's CPU time (user + system,
+/proc/PID/stat), which a shared machine's load does not inflate as it does
+wall time.
 Prints one "key value" line per measure."""
 import http.client
 import json
+import os
 import random
 import sys
+import threading
 import time
 
 port, learners, queries, batch = (int(a) for a in sys.argv[1:5])
+server_pid = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+
+
+def cpu():
+    """The server's CPU seconds so far (0 without its pid)."""
+    if not server_pid:
+        return 0.0
+    with open("/proc/%d/stat" % server_pid) as f:
+        v = f.read().rsplit(")", 1)[1].split()
+    return (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
+
+
 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
 
 
@@ -53,6 +71,7 @@ creds = recognised = 0
 for name in ("cold", "warm"):
     lat = []
     cached = 0
+    c0 = cpu()
     for i in single:
         t0 = time.perf_counter()
         st, h, d = call("GET", "/api/v1/recognition/HOST/learners/" + nid(i), headers=auth)
@@ -64,23 +83,59 @@ for name in ("cold", "warm"):
             recognised += j["totals"]["recognised"]
             assert all(c["verification"]["verified"] for c in j["credentials"]), d[:500]
         cached += sum(1 for c in j["credentials"] if c["verification"]["cached"])
+    print("single_%s_cpu_ms %.3f" % (name, (cpu() - c0) * 1000 / len(single)))
     print("single_%s_p50_ms %.3f" % (name, pct(lat, 50)))
     print("single_%s_p99_ms %.3f" % (name, pct(lat, 99)))
     print("single_%s_cached %d" % (name, cached))
+# warm again, 8 connections at once (what group commit shares)
+lat8 = []
+lock = threading.Lock()
+
+
+def worker(part):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    mine = []
+    for i in part:
+        t0 = time.perf_counter()
+        c.request("GET", "/api/v1/recognition/HOST/learners/" + nid(i), headers=auth)
+        r = c.getresponse()
+        r.read()
+        mine.append((time.perf_counter() - t0) * 1000)
+        assert r.status == 200
+    with lock:
+        lat8.extend(mine)
+
+
+c0, t0 = cpu(), time.perf_counter()
+threads = [threading.Thread(target=worker, args=(single[k::8],)) for k in range(8)]
+for th in threads:
+    th.start()
+for th in threads:
+    th.join()
+print("single_warm8_p50_ms %.3f" % pct(lat8, 50))
+print("single_warm8_p99_ms %.3f" % pct(lat8, 99))
+print("single_warm8_qps %.0f" % (len(lat8) / (time.perf_counter() - t0)))
+print("single_warm8_cpu_ms %.3f" % ((cpu() - c0) * 1000 / len(lat8)))
 print("single_credentials %d" % creds)
 print("single_recognised %d" % recognised)
 
 body = json.dumps([nid(i) for i in rest]).encode()
 for name in ("cold", "warm"):
-    t0 = time.perf_counter()
-    st, h, d = call("POST", "/api/v1/recognition/HOST/learners:batch", body,
-                    dict(auth, **{"Content-Type": "application/json", "X-CSRF-Token": csrf}))
+    c0, t0 = cpu(), time.perf_counter()
+    conn.request("POST", "/api/v1/recognition/HOST/learners:batch", body,
+                 dict(auth, **{"Content-Type": "application/json", "X-CSRF-Token": csrf}))
+    r = conn.getresponse()
+    first = r.readline()
+    first_ms = (time.perf_counter() - t0) * 1000
+    d = first + r.read()
     ms = (time.perf_counter() - t0) * 1000
-    assert st == 200, (st, d[:300])
+    assert r.status == 200, (r.status, d[:300])
     lines = [json.loads(x) for x in d.decode().splitlines()]
     assert len(lines) == len(rest) + 1 and all(x.get("status") == 200 for x in lines[:-1]), lines[-1]
+    print("batch_%s_first_line_ms %.0f" % (name, first_ms))
     print("batch_%s_ms %.0f" % (name, ms))
     print("batch_%s_server_ms %d" % (name, lines[-1]["summary"]["ms"]))
+    print("batch_%s_cpu_s %.2f" % (name, cpu() - c0))
 print("batch_learners %d" % len(rest))
 print("batch_credentials %d" % sum(len(x["credentials"]) for x in lines[:-1]))
 print("batch_recognised %d" % sum(x["totals"]["recognised"] for x in lines[:-1]))

@@ -10,7 +10,8 @@
 # their real signed credentials (each source's own key in DATA/keys,
 # eddsa-jcs-2022, stored compact with store_credential_issue and appended
 # to the transparency log, built and signed on two threads, 4,096 a
-# transaction), a signed checkpoint, a consent to HOST for each learner,
+# transaction, the next batch signed while one is stored, synchronous=OFF
+# and the non-unique indexes made after the load), a signed checkpoint, a consent to HOST for each learner,
 # and 30 rules per source + 13 set rules + 6 field rules at HOST.
 # "build" is the generator's wall time, "file" the database's size.
 # Then the server (-O2 build, access log off) and
@@ -19,8 +20,13 @@
 #     connection: "cold" (each credential verified for the first time) and
 #     "warm" (the same learners again: verification from the cache by
 #     hash); client-side p50/p99 (ms), HTTP included;
+#     then "warm8": the same learners from 8 connections at once;
 #   - batch: BATCH (10,000) other learners in one POST .../learners:batch
-#     (cold), then the same batch again (warm).
+#     (cold), then the same batch again (warm): time to the first streamed
+#     line and to the last.
+# Every pass also gives the server's CPU time (from /proc), which the load
+# of a shared machine does not inflate as it does wall time; the load
+# average is printed at the start and the end of each size.
 # Ends with the growth per doubling, an extrapolation to 50 million
 # (log-log fit of the measured sizes) and `target` lines for the largest
 # size: single p99 < 5 ms (warm) and batch < 10 s.
@@ -62,7 +68,9 @@ for size in $SIZES; do
 			--data "$data" >/dev/null
 	done
 	t0=$(date +%s.%N)
-	$gen "$data" "$learners" "$PER" "$sources" HOST 2>"$work/gen.log" ||
+	load0=$(cut -d' ' -f1 /proc/loadavg)
+	rate=$($gen "$data" "$learners" "$PER" "$sources" HOST 2>"$work/gen.log" |
+		awk '$1 == "credentials_per_s" { print $2 }') ||
 		{ cat "$work/gen.log" >&2; exit 1; }
 	t1=$(date +%s.%N)
 	build_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }')
@@ -73,29 +81,32 @@ for size in $SIZES; do
 		--log-level warn --password-cost 10 2>"$work/serve.log" &
 	pid=$!
 	for _ in $(seq 1 600); do [ -s "$work/port" ] && break; sleep 0.1; done
-	out=$(python3 scripts/bench/recognition.py "$(cat "$work/port")" "$learners" "$QUERIES" "$BATCH")
+	out=$(python3 scripts/bench/recognition.py "$(cat "$work/port")" "$learners" "$QUERIES" "$BATCH" "$pid")
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 	pid=
 	v() { echo "$out" | awk -v k="$1" '$1 == k { print $2 }'; }
 	echo "$size $build_s $bytes $(v single_cold_p50_ms) $(v single_cold_p99_ms) $(v single_warm_p50_ms)" \
 		"$(v single_warm_p99_ms) $(v batch_cold_ms) $(v batch_warm_ms) $(v single_recognised)" \
-		"$(v single_credentials)" >>"$results"
+		"$(v single_credentials) $(v batch_cold_cpu_s) $(v batch_warm_cpu_s)" \
+		"$(v single_warm_cpu_ms) $(v single_warm8_p99_ms) $rate" >>"$results"
 	rm -rf "$data"
-	echo "size $size: $learners learners, $sources sources, built in $build_s s," \
-		"$((bytes / 1048576)) MiB ($((bytes / size)) bytes a credential)"
+	echo "size $size: $learners learners, $sources sources, built in $build_s s" \
+		"($rate credentials/s signed and stored)," \
+		"$((bytes / 1048576)) MiB ($((bytes / size)) bytes a credential);" \
+		"load average $load0 at the start, $(cut -d' ' -f1 /proc/loadavg) at the end"
 	echo "$out" | sed 's/^/  /'
 done
 
 echo
-printf '%-10s %8s %9s %9s %9s %9s %9s %10s %10s\n' credentials build_s file_MiB \
-	cold_p50 cold_p99 warm_p50 warm_p99 batch_cold batch_warm
-awk '{ printf "%-10s %8s %9.0f %9s %9s %9s %9s %9.1fs %9.1fs\n", $1, $2, $3 / 1048576, $4, $5, $6, $7,
-	$8 / 1000, $9 / 1000 }' "$results"
+printf '%-10s %8s %7s %9s %9s %9s %9s %9s %9s %10s %10s %9s %9s\n' credentials build_s cred/s \
+	file_MiB cold_p50 cold_p99 warm_p50 warm_p99 warm8_p99 batch_cold batch_warm cold_cpu warm_cpu
+awk '{ printf "%-10s %8s %7s %9.0f %9s %9s %9s %9s %9s %9.1fs %9.1fs %8ss %8ss\n", $1, $2, $16,
+	$3 / 1048576, $4, $5, $6, $7, $15, $8 / 1000, $9 / 1000, $12, $13 }' "$results"
 echo
 # growth: ratio per doubling between the smallest and the largest size, and
 # the value at 50 million on the line through them in log-log
-awk 'NR == 1 { s0 = $1; w0 = $7; b0 = $9; c0 = $8 } { s1 = $1; w1 = $7; b1 = $9; c1 = $8 }
+awk 'NR == 1 { s0 = $1; w0 = $7; b0 = $9; c0 = $8; cc0 = $12; wc0 = $13 } { s1 = $1; w1 = $7; b1 = $9; c1 = $8; cc1 = $12; wc1 = $13 }
 END {
 	if (s1 == s0) { print "growth: one size only, no curve"; exit }
 	d = log(s1 / s0) / log(2)
@@ -109,6 +120,10 @@ END {
 		exp(log(w1 / w0) / d), exp(log(b1 / b0) / d), exp(log(c1 / c0) / d)
 	printf "extrapolated to 50 million: warm single p99 %.2f ms, warm batch %.1f s, cold batch %.1f s\n",
 		w1 * gw ^ k, b1 * gb ^ k / 1000, c1 * gc ^ k / 1000
+	# CPU seconds do not move with the load: their curve is the firmer one
+	gcw = exp(log(wc1 / wc0) / d); gcc = exp(log(cc1 / cc0) / d)
+	printf "server CPU per doubling: warm batch x%.2f, cold batch x%.2f; at 50 million: warm batch %.1f CPU-s, cold batch %.1f CPU-s\n",
+		gcw, gcc, wc1 * (gcw < 1 ? 1 : gcw) ^ k, cc1 * (gcc < 1 ? 1 : gcc) ^ k
 }' "$results"
 last=$(tail -1 "$results")
 set -- $last

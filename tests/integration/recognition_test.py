@@ -123,7 +123,9 @@ elective = {"source": "*", "match": {"level": "undergraduate-1", "field": "06"},
             "target": {"elective_credits": 2.5, "field": "06"},
             "grade_conversion": {"scale": "4-point", "bands": [{"min": 8.5, "grade": "A"}, {"min": 7, "grade": "B"},
                                                               {"min": 5.5, "grade": "C"}], "min": "C"},
-            "mutual": True, "expires_on": "2030-01-01"}
+            "mutual": False, "expires_on": "2030-01-01"}
+st, h, j = admin.call("POST", BASE, dict(elective, mutual=True))
+t.ok(st == 400 and j.get("path") == "mutual", "a mutual rule needs a named partner as its source", j)
 st, h, a2 = admin.call("POST", BASE, elective)
 t.ok(st == 201 and a2.get("status") == "proposed" and a2.get("in_force") is False and
      a2["target"]["elective_credits"] == 2.5 and a2["grade_conversion"]["min"] == "C",

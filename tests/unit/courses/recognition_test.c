@@ -503,9 +503,54 @@ test_facts(void)
 	   "not JSON: refused");
 }
 
+/* mutual rules: which have a reverse, and what it is */
+static void
+test_mutual(void)
+{
+	struct recog_rule r, v;
+	char why[RECOG_ERR_MAX];
+
+	ok(parse("{\"source\":\"VNU\",\"match\":{\"course\":\"CS101\"},\"target\":"
+		 "{\"course\":\"IT101\"},\"min_grade\":5.5,\"issued_from\":\"2024-01-01\","
+		 "\"grade_conversion\":null,\"mutual\":true,\"expires_on\":\"2030-01-01\"}", &r)
+	   != 0, "a null member is refused (parse sanity)");
+	ok(parse("{\"source\":\"VNU\",\"match\":{\"course\":\"CS101\"},\"target\":"
+		 "{\"course\":\"IT101\"},\"min_grade\":5.5,\"issued_from\":\"2024-01-01\","
+		 "\"mutual\":true,\"expires_on\":\"2030-01-01\"}", &r) == 0 &&
+	   recognition_mutual_check(&r, why, sizeof(why)) == 0, "course for course may be mutual");
+	ok(recognition_rule_reverse(&r, "HUST", &v, why, sizeof(why)) == 0 &&
+	   strcmp(v.source, "HUST") == 0 && v.match == RECOG_MATCH_CODE && v.ncodes == 1 &&
+	   strcmp(v.codes[0], "IT101") == 0 && v.target == RECOG_TARGET_COURSE &&
+	   strcmp(v.target_code, "CS101") == 0 && v.min_grade_x100 == 550 &&
+	   strcmp(v.issued_from, "2024-01-01") == 0 && strcmp(v.expires_on, "2030-01-01") == 0 &&
+	   v.mutual && v.status == RECOG_ACTIVE && v.target_title[0] == '\0',
+	   "its reverse: the codes swapped, conditions kept, active, title left to the caller");
+	ok(parse("{\"source\":\"VNU\",\"match\":{\"field\":\"06\"},\"target\":"
+		 "{\"elective_credits\":2.5,\"field\":\"06\"},\"grade_conversion\":{\"scale\":"
+		 "\"4-point\",\"bands\":[{\"min\":8.5,\"grade\":\"A\"}],\"min\":\"A\"}}", &r) == 0 &&
+	   recognition_rule_reverse(&r, "HUST", &v, why, sizeof(why)) == 0 &&
+	   v.match == RECOG_MATCH_LEVEL_FIELD && strcmp(v.field, "06") == 0 && !v.level[0] &&
+	   v.target == RECOG_TARGET_ELECTIVE && v.credits_x10 == 25 &&
+	   strcmp(v.target_field, "06") == 0 && v.nbands == 0 && !v.min_converted[0] &&
+	   v.min_grade_x100 == -1, "a field rule reverses to the same elective credits, no bands");
+	ok(parse("{\"source\":\"*\",\"match\":{\"course\":\"CS101\"},\"target\":"
+		 "{\"course\":\"IT101\"}}", &r) == 0 &&
+	   recognition_mutual_check(&r, why, sizeof(why)) == TC_EINVALID && strstr(why, "partner"),
+	   "any source: no partner to ask");
+	ok(parse("{\"source\":\"VNU\",\"match\":{\"courses\":[\"A1\",\"A2\"]},\"target\":"
+		 "{\"course\":\"IT101\"}}", &r) == 0 &&
+	   recognition_rule_reverse(&r, "HUST", &v, why, sizeof(why)) == TC_EINVALID,
+	   "a set of courses has no reverse");
+	ok(parse("{\"source\":\"VNU\",\"match\":{\"course\":\"A1\"},\"target\":"
+		 "{\"elective_credits\":3}}", &r) == 0 &&
+	   recognition_mutual_check(&r, why, sizeof(why)) == TC_EINVALID,
+	   "a course for elective credits has no reverse");
+}
+
 int
 main(void)
 {
+	test_mutual();
 	test_checks();
 	test_parse();
 	test_keys();

@@ -378,6 +378,70 @@ test_registry(void)
 	is_int(store_course_field_set(st, course_id, "06131"), TC_EINVALID, "too long");
 }
 
+struct props {
+	int64_t ids[8];
+	int decided[8];
+	int n;
+};
+
+static int
+collect_prop(const struct recog_rule_rec *r, const struct recog_mutual *m, void *arg)
+{
+	struct props *p = arg;
+
+	if (p->n < 8) {
+		p->ids[p->n] = r->id;
+		p->decided[p->n++] = m != NULL;
+	}
+	return 0;
+}
+
+/* mutual proposals: who sees which, decisions recorded and replaced */
+static void
+test_mutual(void)
+{
+	const char *mut = "{\"source\":\"UA\",\"match\":{\"course\":\"M1\"},\"target\":"
+			  "{\"course\":\"T1\"},\"mutual\":true}";
+	int64_t r1 = add_rule(inst_b, inst_a, mut);
+	int64_t plain = add_rule(inst_b, inst_a, "{\"source\":\"UA\",\"match\":{\"course\":"
+				 "\"M2\"},\"target\":{\"course\":\"T2\"}}");
+	int64_t r3 = add_rule(inst_c, inst_a, mut);
+	int64_t to_c = add_rule(inst_b, inst_c, "{\"source\":\"UC\",\"match\":{\"course\":"
+				"\"M1\"},\"target\":{\"course\":\"T1\"},\"mutual\":true}");
+	struct props p = { { 0 }, { 0 }, 0 };
+	struct recog_rule_rec r;
+	struct recog_mutual m = { 0 }, got;
+	int decided = -1;
+
+	ok(r1 > 0 && plain > 0 && r3 > 0 && to_c > 0, "rules stored");
+	ok(store_recog_proposals_each(st, inst_a, collect_prop, &p) == 0 && p.n == 2 &&
+	   p.ids[0] == r1 && p.ids[1] == r3 && !p.decided[0] && !p.decided[1],
+	   "the partner sees the mutual rules naming it (not a plain one, not another's)");
+	m.rule_id = r1;
+	m.partner_id = inst_a;
+	m.rule_version = 1;
+	m.decided_at = NOW;
+	is_int(store_recog_mutual_record(st, &m), 0, "a decline is recorded");
+	ok(store_recog_proposal_get(st, inst_a, r1, &r, &got, &decided) == 0 && decided == 1 &&
+	   !got.accepted && got.rule_version == 1 && r.id == r1 && strstr(r.body, "\"M1\""),
+	   "read back with its rule");
+	recog_rule_rec_cleanup(&r);
+	m.accepted = 1;
+	is_int(store_recog_mutual_record(st, &m), TC_EINVALID, "an accept names its reverse rule");
+	m.reverse_rule_id = plain;
+	is_int(store_recog_mutual_record(st, &m), 0, "an accept replaces the decline");
+	ok(store_recog_proposal_get(st, inst_a, r1, &r, &got, &decided) == 0 && decided == 1 &&
+	   got.accepted && got.reverse_rule_id == plain, "accepted, with its reverse");
+	recog_rule_rec_cleanup(&r);
+	ok(store_recog_proposal_get(st, inst_a, r3, &r, &got, &decided) == 0 && decided == 0,
+	   "another proposal is still undecided");
+	recog_rule_rec_cleanup(&r);
+	is_int(store_recog_proposal_get(st, inst_a, plain, &r, &got, &decided), TC_ENOTFOUND,
+	       "a plain rule is no proposal");
+	is_int(store_recog_proposal_get(st, inst_c, r1, &r, &got, &decided), TC_ENOTFOUND,
+	       "nor is another partner's");
+}
+
 static int
 remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -408,6 +472,7 @@ main(void)
 	test_candidates();
 	test_atomic();
 	test_registry();
+	test_mutual();
 	store_close(st);
 	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		diag("could not remove the temporary folder");

@@ -1,0 +1,208 @@
+"""recognition_stream_test.py - the recognition batch streams its NDJSON
+(issue 8): HTTP/1.1 chunked, the first lines arrive while the batch is still
+being computed, a client that stops reading holds the batch back
+(back-pressure: the server's memory stays bounded), every line's access-log
+entry is committed before the line is sent, and a client that leaves
+mid-stream stops the batch and leaks nothing (the server's log is checked
+for sanitizer reports when built with them).
+
+The batch is 4,000 times learner 1 (three credentials: about 2 KB a line, 8
+MB in all, far more than the socket buffers and the stream's bound) and
+then learner 2 once: while the client has read only the first lines and
+waits, learner 2 has not been read (no entry in their access log)."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ApiClient, DataCli, sanitizer_clean, Server, Tap  # noqa: E402
+
+t = Tap()
+COST = "12"
+data = os.path.join(tempfile.mkdtemp(prefix="tinchi-rs-"), "data")
+cli = DataCli(data, COST)
+for code in ("VNU", "HUST"):
+    rc, out, err = cli("institution", "add", code, "--name", "Trường " + code, "--kind", "university")
+    assert rc == 0, err
+cli.person("100000000001", "Lê Văn Giảng", "lecturer", "VNU")
+cli.person("100000000009", "Nguyễn Thị Ánh", "admin", "VNU")
+cli.person("100000000008", "Phạm Quản Trị", "admin", "HUST")
+for n in (1, 2):
+    cli.person("20000000000%d" % n, "Học Viên %d" % n, "learner", "VNU")
+srv = Server("--password-cost", COST, data=data)
+
+vlec, vadmin, hadmin = ApiClient(srv, "100000000001"), ApiClient(srv, "100000000009"), ApiClient(srv, "100000000008")
+L1, L2 = ApiClient(srv, "200000000001"), ApiClient(srv, "200000000002")
+
+
+def token(admin, inst, scopes):
+    st, h, j = admin.call("POST", "/api/v1/institutions/%s/tokens" % inst, {"name": "SIS " + inst, "scopes": scopes})
+    assert st == 201, j
+    return j["token"]
+
+
+issuer, reader = token(vadmin, "VNU", ["credentials:issue"]), token(hadmin, "HUST", ["credits:read"])
+for code in ("CS101", "CS102", "CS103"):
+    st, h, j = vlec.call("POST", "/api/v1/institutions/VNU/courses",
+                         {"code": code, "title": "Môn " + code, "language": "vi", "credits": "3"})
+    assert st == 201, j
+    body = {"credential": {"credentialSubject": {"national_id": "200000000001", "achievement": {"humanCode": code},
+                                                 "grade": "8.5", "term": "2025 HK1", "completed_on": "2025-06-20"}}}
+    st, h, j = ApiClient(srv).call("POST", "/credentials/issue", body, headers={"Authorization": "Bearer " + issuer})
+    assert st == 201, j
+for c in (L1, L2):
+    st, h, j = c.call("POST", "/api/v1/me/consents", {"institution": "HUST", "credentials": "all", "purpose": "xét tuyển"})
+    assert st == 201, j
+
+
+def accesses(c):
+    st, h, j = c.call("GET", "/api/v1/me/consents/accesses?limit=500")
+    assert st == 200, j
+    return len(j["accesses"]) + (1000000 if j.get("next_before") else 0)
+
+
+def count_l1():
+    """Learner 1's accesses, all of them (paged)."""
+    n, before = 0, ""
+    while True:
+        st, h, j = L1.call("GET", "/api/v1/me/consents/accesses?limit=500" + before)
+        assert st == 200, j
+        n += len(j["accesses"])
+        if not j.get("next_before"):
+            return n
+        before = "&before=%s" % j["next_before"]
+
+
+N = 4000
+ids = ["200000000001"] * N + ["200000000002"]
+payload = json.dumps(ids).encode()
+
+
+def start_batch():
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(60)
+    s.connect(("127.0.0.1", srv.port))
+    s.sendall(("POST /api/v1/recognition/HUST/learners:batch HTTP/1.1\r\nHost: x\r\n"
+               "Authorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+               % (reader, len(payload))).encode() + payload)
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        buf += s.recv(4096)
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    return s, head.decode().lower(), rest
+
+
+class Chunked:
+    """Reads a chunked body from S (after REST), line by line."""
+
+    def __init__(self, s, rest):
+        self.s, self.raw, self.body, self.ended = s, rest, b"", False
+
+    def _more(self):
+        got = self.s.recv(65536)
+        if not got:
+            raise EOFError
+        self.raw += got
+
+    def _decode(self):
+        while True:
+            nl = self.raw.find(b"\r\n")
+            if nl < 0:
+                return
+            size = int(self.raw[:nl], 16)
+            if len(self.raw) < nl + 2 + size + 2:
+                return
+            if size == 0:
+                self.ended = True
+                return
+            self.body += self.raw[nl + 2:nl + 2 + size]
+            self.raw = self.raw[nl + 2 + size + 2:]
+
+    def line(self):
+        while b"\n" not in self.body:
+            if self.ended:
+                return None
+            self._more()
+            self._decode()
+        ln, _, self.body = self.body.partition(b"\n")
+        return json.loads(ln)
+
+
+before1 = count_l1()
+s, head, rest = start_batch()
+t.ok(head.startswith("http/1.1 200") and "transfer-encoding: chunked" in head and "content-length" not in head
+     and "application/x-ndjson" in head, "the batch answers 200 NDJSON, chunked, without a length", head)
+r = Chunked(s, rest)
+first = [r.line() for _ in range(20)]
+t.ok(all(x and x.get("status") == 200 and x.get("national_id") == "200000000001" and
+         len(x.get("credentials", [])) == 3 for x in first), "the first lines arrive", first[:1])
+got1 = count_l1() - before1
+t.ok(got1 >= 20, "the learners of the lines received are in the access log already (%d >= 20)" % got1)
+time.sleep(1.5)
+held = count_l1() - before1
+t.ok(held < N, "a client that does not read holds the batch back (%d of %d read, not all)" % (held, N))
+t.eq(accesses(L2), 0, "... so the last learner is not computed yet while the first lines are in")
+n, last = 20, None
+while True:
+    x = r.line()
+    if x is None:
+        break
+    n += 1
+    last = x
+s.close()
+t.ok(r.ended and n == N + 2 and last.get("summary", {}).get("learners") == N + 1 and
+     last["summary"]["answered"] == N + 1, "then the whole batch: every line, the summary, the end chunk",
+     (n, last))
+t.eq(accesses(L2), 1, "the last learner is read at the end")
+t.eq(count_l1() - before1, N, "learner 1 was read %d times, each logged" % N)
+
+# a client that leaves mid-stream: the batch stops (no more reads logged)
+before1 = count_l1()
+s, head, rest = start_batch()
+r = Chunked(s, rest)
+r.line()
+s.close()
+time.sleep(1.5)
+a = count_l1() - before1
+time.sleep(1.0)
+b = count_l1() - before1
+t.ok(0 < a < N and a == b, "a client that leaves mid-stream stops the batch (%d read, then no more)" % a)
+st, h, body = srv.request("POST", "/api/v1/recognition/HUST/learners:batch", body=b'["200000000002"]',
+                          headers={"Authorization": "Bearer " + reader, "Content-Type": "application/json"})
+t.ok(st == 200 and len(body.decode().splitlines()) == 2, "the server answers the next batch", (st, body[:200]))
+
+rc, log = srv.stop()
+t.ok(sanitizer_clean(log), "no sanitizer report (leaks included) after the streams",
+     [x for x in log.splitlines() if "Sanitizer" in x or "runtime error" in x][:5])
+
+# over TLS: HTTP/1.1 chunked through lws_write, and HTTP/2 DATA frames
+tmp = tempfile.mkdtemp(prefix="tinchi-rs-tls-")
+key, cert = os.path.join(tmp, "key.pem"), os.path.join(tmp, "cert.pem")
+gen = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                      "-days", "1", "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+assert gen.returncode == 0, gen.stderr
+srv = Server("--password-cost", COST, "--tls-cert", cert, "--tls-key", key, "--http2", "on", data=data)
+small = os.path.join(tmp, "ids.json")
+with open(small, "w") as f:
+    json.dump(["200000000001"] * 2000 + ["200000000002"], f)
+for proto, want in (("--http1.1", "HTTP/1.1 200"), ("--http2", "HTTP/2 200")):
+    p = subprocess.run(["curl", "-sS", "-k", proto, "--max-time", "120", "-D", "-", "-H", "Authorization: Bearer " + reader,
+                        "-H", "Content-Type: application/json", "--data-binary", "@" + small,
+                        "https://127.0.0.1:%d/api/v1/recognition/HUST/learners:batch" % srv.port],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    head, _, body = p.stdout.decode("utf-8", "replace").partition("\r\n\r\n")
+    lines = body.splitlines()
+    t.ok(p.returncode == 0 and head.startswith(want) and "content-length" not in head.lower() and
+         len(lines) == 2002 and json.loads(lines[-1]).get("summary", {}).get("learners") == 2001,
+         "TLS %s: the whole streamed batch, no length" % proto[2:], (p.returncode, head[:200], len(lines),
+                                                                      p.stderr[-300:]))
+rc, log = srv.stop()
+t.ok(sanitizer_clean(log), "no sanitizer report after the TLS streams",
+     [x for x in log.splitlines() if "Sanitizer" in x or "runtime error" in x][:5])
+t.done()
