@@ -685,7 +685,42 @@ on_print(struct app *app, struct http_request *req, struct http_response *resp)
 	return page_reply(resp, 200, &b, rc);
 }
 
+/*
+ * GET /api/v1/credentials/{uid}/verification: the same verification link the
+ * printable page carries (its live print share, made when missing) and its
+ * QR code as an SVG document, for the wallet's list: {url, qr_svg}.
+ */
+static int
+on_verification(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct credential_rec c = { 0 };
+	struct dynbuf svg;
+	char token[TOKEN_CHARS + 1], url[640], alt[700];
+	int en_ = want_english(req), rc;
+
+	if (own_credential(app, req, resp, &c))
+		return 0;
+	free(c.json);
+	rc = print_share(app, &c, token);
+	if (rc)
+		return problem_respond_err(resp, rc, NULL);
+	share_url(app, token, url, sizeof(url));
+	OPENSSL_cleanse(token, sizeof(token));
+	snprintf(alt, sizeof(alt), "%s %s", L("Mã QR dẫn tới", "QR code linking to"), url);
+	dynbuf_init(&svg, PAGE_MAX);
+	if ((rc = qr_svg(url, alt, &svg))) {
+		dynbuf_cleanup(&svg);
+		return problem_respond_err(resp, rc, NULL);
+	}
+	http_response_header(resp, "cache-control", "no-store");
+	rc = api_reply_json(resp, 200, json_pack("{s:s, s:s}", "url", url, "qr_svg", dynbuf_str(&svg)));
+	dynbuf_cleanup(&svg);
+	return rc;
+}
+
 const struct route api_wallet_routes[] = {
+	{ HTTP_GET, "/api/v1/credentials/{uid}/verification", on_verification,
+	  "credential_verification" },
 	{ HTTP_POST, "/api/v1/credentials/{uid}/shares", on_share_create, "credential_share_create" },
 	{ HTTP_GET, "/api/v1/credentials/{uid}/shares", on_share_list, "credential_shares" },
 	{ HTTP_DELETE, "/api/v1/credentials/{uid}/shares/{id}", on_share_delete,

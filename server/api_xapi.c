@@ -44,6 +44,7 @@
 #include "server/api_xapi.h"
 #include "server/app.h"
 #include "server/config.h"
+#include "server/http.h"
 #include "server/problem.h"
 #include "storage/identity.h"
 #include "storage/xapi.h"
@@ -218,8 +219,9 @@ lrs_home_page(const struct app *app, char *out, size_t n)
 {
 	if (app->cfg->public_url[0])
 		snprintf(out, n, "%s", app->cfg->public_url);
-	else
-		snprintf(out, n, "http://%s:%d", app->cfg->listen_host, app->cfg->listen_port);
+	else	/* the port bound (--listen HOST:0 picks one) when serving */
+		snprintf(out, n, "http://%s:%d", app->cfg->listen_host,
+			 http_server_port(app) > 0 ? http_server_port(app) : app->cfg->listen_port);
 }
 
 /* ---- authentication ------------------------------------------------------------------ */

@@ -56,7 +56,7 @@ static const struct opt opts[] = {
 	{ "media-stall", T_INT, F(media_stall), 1, 86400, "SECONDS", "a media worker silent this long is stopped" },
 	{ "media-token-ttl", T_INT, F(media_token_ttl), 60, 7 * 86400, "SECONDS", "how long a signed stream URL stays valid" },
 	{ "node-name", T_PATH, F(node_name), 0, 0, "NAME", "this server in the shared job queue (default: the host name)" },
-	{ "public-url", T_PATH, F(public_url), 0, 0, "URL", "the platform's public address, home page of learner accounts in xAPI (default: http://LISTEN)" },
+	{ "public-url", T_PATH, F(public_url), 0, 0, "URL", "the platform's public address: xAPI home pages, share and verification links (default: http://LISTEN, with the bound port)" },
 	{ "log-origin", T_PATH, F(log_origin), 0, 0, "NAME", "the transparency log's origin and key name, fixed at first start (default: HOST of public-url \"/log\")" },
 	{ "log-batch", T_INT, F(log_batch), 1, 1000000, "N", "a new log checkpoint as soon as this many entries wait for one" },
 	{ "log-interval-ms", T_INT, F(log_interval_ms), 1, 3600000, "MS", "a new log checkpoint at most this long after an entry" },

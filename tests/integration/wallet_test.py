@@ -270,6 +270,18 @@ doc3 = doc3.decode("utf-8") if isinstance(doc3, bytes) else str(doc3)
 link3 = re.search(r'<a class="verify-url" href="([^"]+)"', doc3)
 t.ok(st == 200 and link3 and link3.group(1) != url, "and the next print has a new URL", doc3[-600:])
 
+# ---- the wallet list's QR code: GET .../verification -------------------------------------------
+V = "/api/v1/credentials/%s/verification" % uid
+for who, c in (("another learner", learner2), ("the issuer's admin", admin), ("anonymous", anon)):
+    st, h, j = c.call("GET", V)
+    t.ok(st in (401, 403) and "detail" in j, "%s cannot get its verification link" % who, (st, j))
+st, h, j = learner.call("GET", "/api/v1/credentials/urn:uuid:00000000-0000-4000-8000-000000000000/verification")
+t.eq(st, 404, "an unknown credential's verification link: 404")
+st, h, j = learner.call("GET", V)
+t.ok(st == 200 and link3 and j.get("url") == link3.group(1) and j.get("qr_svg", "").startswith("<svg") and
+     "style=" not in j["qr_svg"] and "<script" not in j["qr_svg"] and h.get("cache-control") == "no-store",
+     "the learner gets the printed page's link and its QR code as SVG (no style, no script)", (st, j.get("url")))
+
 # ---- a revoked credential ---------------------------------------------------------------------
 st, h, s2 = learner2.call("POST", "/api/v1/credentials/%s/shares" % uid2)
 tok2 = s2.get("url", "").rsplit("/", 1)[-1]

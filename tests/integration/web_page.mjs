@@ -191,6 +191,14 @@ try {
   const file = path.join(out, 'credential.json');
   await download.saveAs(file);
   seen.downloaded = JSON.parse(fs.readFileSync(file, 'utf8'));
+  // the credit's QR code and verification link, opened in the list
+  await page.locator('#credits .credit-qr summary').first().click();
+  await page.locator('#credits .credit-qr svg').first().waitFor({timeout: 10000});
+  seen.qrSvg = await page.locator('#credits .credit-qr svg').first().evaluate((e) => e.outerHTML);
+  seen.qrBox = (await page.locator('#credits .credit-qr svg').first().boundingBox()) || {};
+  seen.qrLink = await page.locator('#credits .credit-qr a.verify-url').first().getAttribute('href');
+  seen.fits360Credits = await page.evaluate(() => document.documentElement.scrollWidth <= 360);
+  await shot(page, '08b-credits-qr');
   step('credit');
 
   // 10. English, then sign out

@@ -254,6 +254,25 @@ if node and chromium and FFMPEG and os.path.isdir(os.path.join(TOP, "node_module
     dl = seen.get("downloaded") or {}
     t.ok("OpenBadgeCredential" in dl.get("type", []) and dl.get("proof"),
          "the downloaded file is the signed credential", list(dl)[:8])
+    link, svg = seen.get("qrLink") or "", seen.get("qrSvg") or ""
+    t.ok(re.match(r"^%s/v/[A-Za-z0-9_-]{20,}$" % re.escape(srv.base), link) and svg.startswith("<svg") and
+         seen.get("qrBox", {}).get("width", 0) >= 100,
+         "my credits: the QR code (shown) and the verification link", (link, svg[:80], seen.get("qrBox")))
+    t.ok(seen.get("fits360Credits") is True, "my credits with the QR code open: nothing wider than 360 px")
+    if shutil.which("zbarimg") and shutil.which("rsvg-convert") and svg:
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "qr.svg"), "w") as f:
+                f.write(svg)
+            subprocess.run(["rsvg-convert", "-w", "400", "-b", "white", "-o", os.path.join(d, "qr.png"),
+                            os.path.join(d, "qr.svg")], check=True)
+            p2 = subprocess.run(["zbarimg", "--raw", "-q", os.path.join(d, "qr.png")], stdout=subprocess.PIPE)
+            t.eq(p2.stdout.decode().strip(), link, "the list's QR code decodes to its verification link")
+    else:
+        t.ok(True, "QR decoding # SKIP zbarimg (zbar-tools) or rsvg-convert (librsvg2-bin) not installed")
+    st, h, j = ApiClient(srv).call("GET", link[link.index("/v/"):].replace("/v/", "/api/v1/shared/", 1)) \
+        if "/v/" in link else (0, {}, {})
+    t.ok(st == 200 and j.get("credential", {}).get("id") == dl.get("id"),
+         "the verification link opens that credential", (st, str(j)[:200]))
     t.ok(seen.get("englishTitle") == en["credits.title"], "the English switch", seen.get("englishTitle"))
     t.ok("signedOut" in seen["steps"], "sign out", seen["steps"])
     st, h, j = ApiClient(srv, NID, password="mot-mat-khau-dai-" + NID).call("GET", "/api/v1/me/courses")

@@ -289,6 +289,21 @@ async function creditsPage() {
         put(share, errorBox(e));
       }
     });
+    // the printed page's verification link and its QR code, fetched when
+    // opened (a list of many credits stays light on a slow link)
+    const qr = h("div", { class: "qr", "aria-live": "polite" });
+    const qrBox = h("details", { class: "credit-qr" }, h("summary", {}, t("credits.qr")), qr);
+    qrBox.addEventListener("toggle", async () => {
+      if (!qrBox.open || qr.childNodes.length) return;
+      try {
+        const v = await api.call("GET", base + "/verification?lang=" + lang);
+        const svg = new DOMParser().parseFromString(v.qr_svg, "image/svg+xml").documentElement;
+        put(qr, document.importNode(svg, true),
+          h("p", {}, t("credits.verifyAt"), " ", h("a", { href: v.url, class: "verify-url" }, v.url)));
+      } catch (e) {
+        put(qr, errorBox(e));
+      }
+    });
     list.append(h("li", { class: "card credit" },
       h("h2", {}, credName(cred)),
       h("p", { class: "meta" }, [a.humanCode, cred.issuer && cred.issuer.name,
@@ -300,6 +315,7 @@ async function creditsPage() {
         h("a", { href: base + "/print?lang=" + lang, target: "_blank", rel: "noopener" }, t("credits.print")),
         " ", h("a", { href: base + "?download=1", download: "" }, t("credits.download")),
         " ", shareBtn),
+      qrBox,
       share));
   }
 }
