@@ -14,7 +14,10 @@
  * concurrent queries, and the answer goes out after that commit.
  * The batch runs on a bulk worker thread with its own store connection,
  * its own status lists and the server's verify cache (thread-safe), so the
- * event loop never waits, and streams its NDJSON (request.h, stream): the
+ * event loop never waits; on a machine with more than one core each group
+ * of learners is split between it and a second thread (struct lane, with a
+ * connection of its own), the lines joined in input order. It streams its
+ * NDJSON (request.h, stream): the
  * lines of a group of learners go out once the group's access-log entries
  * are committed, so a line is never sent before its read is logged, and a
  * client that reads slowly holds the batch back.
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -688,83 +692,168 @@ commit_entries(struct store *st, struct consent_access *a, size_t n)
 	return rc;
 }
 
-static void
-batch_run(struct work *w)
-{
-	struct batch_job *j = (struct batch_job *)w;
-	struct app a = *j->app;		/* its own store and status lists; the
-					 * verify cache shared (api_verify_prepare) */
-	struct verify_keep *shared = a.verify;
-	struct query q = { 0 };
-	struct timespec t0, t1;
-	size_t found = 0, missing = 0, bad = 0, group = GROUP_FIRST, in_group = 0, nent = 0;
-	struct consent_access *ent = calloc(BATCH_TX, sizeof(*ent));
-	int credits_x10 = 0;
+/*
+ * One lane of a batch: its own store connection, status lists and query
+ * state (the verify cache is shared, api_verify_prepare), the lines and
+ * access-log entries of the learners it computed in the current group.
+ * A group is split between two lanes, the second on a thread of its own,
+ * when the machine has more than one core: the lines are joined in input
+ * order and the entries committed together before they go out.
+ */
+struct lane {
+	struct batch_job *j;
+	struct app a;
+	struct verify_keep *shared;
+	struct query q;
+	struct dynbuf out;
+	struct consent_access *ent;	/* BATCH_TX */
+	size_t nent, from, to, found, missing, bad;
+	int credits_x10, rc, open;
+};
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	a.store = NULL;
-	a.status_cache = NULL;
-	a.progress_cache = NULL;
-	if (!ent) {
-		j->rc = TC_ENOMEM;
-		return;
+static int
+lane_open(struct lane *l, struct batch_job *j)
+{
+	memset(l, 0, sizeof(*l));
+	l->j = j;
+	l->a = *j->app;
+	l->shared = l->a.verify;
+	l->a.store = NULL;
+	l->a.status_cache = NULL;
+	l->a.progress_cache = NULL;
+	dynbuf_init(&l->out, j->out.cap);
+	if (!(l->ent = calloc(BATCH_TX, sizeof(*l->ent))))
+		return TC_ENOMEM;
+	if ((l->rc = store_open(j->app->cfg->data_dir, &l->a.store)))
+		return l->rc;
+	l->open = 1;
+	l->q.app = &l->a;
+	l->q.st = l->a.store;
+	l->q.institution_id = j->institution_id;
+	l->q.now = (int64_t)time(NULL);
+	return 0;
+}
+
+static void
+lane_close(struct lane *l)
+{
+	for (size_t i = 0; i < l->nent; i++)	/* not committed: a failure */
+		free((char *)l->ent[i].credentials);
+	free(l->ent);
+	dynbuf_cleanup(&l->out);
+	if (l->open) {
+		api_revocation_cleanup(&l->a);
+		if (l->a.verify != l->shared)	/* made here when none was shared */
+			api_verify_cleanup(&l->a);
+		store_close(l->a.store);
 	}
-	if ((j->rc = store_open(j->app->cfg->data_dir, &a.store))) {
-		free(ent);
-		return;
-	}
-	q.app = &a;
-	q.st = a.store;
-	q.institution_id = j->institution_id;
-	q.now = (int64_t)time(NULL);
-	for (size_t i = 0; i < j->n && j->rc == 0; i++) {
+}
+
+/* The learners FROM..TO of the job: their lines into L->out, their entries
+ * into L->ent. */
+static void *
+lane_run(void *arg)
+{
+	struct lane *l = arg;
+	struct batch_job *j = l->j;
+
+	for (size_t i = l->from; i < l->to && l->rc == 0; i++) {
 		const char *nid = j->ids[i];
 		struct person p;
 		json_t *o = NULL;
 		int rc;
 
 		if (national_id_check(nid) != 0) {
-			bad++;
-			j->rc = put_line(&j->out, json_pack("{s:s, s:i, s:s}", "national_id", nid,
-							     "status", 400, "detail", bad_nid));
-		} else {
-			rc = store_person_get_by_nid(a.store, nid, &p);
-			memset(&ent[nent], 0, sizeof(ent[nent]));
-			if (rc == 0)
-				rc = learner_result(&q, p.id, 0, j->reader_token, j->reader_person,
-						    &ent[nent], &o);
-			if (rc == 0)
-				nent++;
-			else	/* filled only when it succeeded; NULL otherwise */
-				free((char *)ent[nent].credentials);
-			if (rc == TC_ENOTFOUND) {
-				missing++;
-				j->rc = put_line(&j->out, json_pack("{s:s, s:i, s:s}", "national_id",
-								     nid, "status", 404, "detail",
-								     no_consent));
-			} else if ((j->rc = rc) == 0) {
-				found++;
-				credits_x10 += (int)(json_real_value(json_object_get(
-					json_object_get(o, "totals"), "credits_recognised")) * 10 + 0.5);
-				json_object_set_new(o, "national_id", json_string(nid));
-				json_object_set_new(o, "status", json_integer(200));
-				j->rc = put_line(&j->out, o);
-			}
+			l->bad++;
+			l->rc = put_line(&l->out, json_pack("{s:s, s:i, s:s}", "national_id", nid,
+							    "status", 400, "detail", bad_nid));
+			continue;
 		}
-		/* the group's access-log entries commit, then its lines go */
-		if (j->rc == 0 && (++in_group == group || i + 1 == j->n)) {
-			j->rc = commit_entries(a.store, ent, nent);
-			nent = 0;
-			if (j->rc == 0)
-				j->rc = http_stream_write(j->d.out, j->out.data, j->out.len);
-			dynbuf_reset(&j->out);
-			in_group = 0;
-			group = group * 2 > BATCH_TX ? BATCH_TX : group * 2;
+		rc = store_person_get_by_nid(l->a.store, nid, &p);
+		memset(&l->ent[l->nent], 0, sizeof(l->ent[l->nent]));
+		if (rc == 0)
+			rc = learner_result(&l->q, p.id, 0, j->reader_token, j->reader_person,
+					    &l->ent[l->nent], &o);
+		if (rc == 0)
+			l->nent++;
+		else	/* filled only when it succeeded; NULL otherwise */
+			free((char *)l->ent[l->nent].credentials);
+		if (rc == TC_ENOTFOUND) {
+			l->missing++;
+			l->rc = put_line(&l->out, json_pack("{s:s, s:i, s:s}", "national_id", nid,
+							    "status", 404, "detail", no_consent));
+		} else if ((l->rc = rc) == 0) {
+			l->found++;
+			l->credits_x10 += (int)(json_real_value(json_object_get(
+				json_object_get(o, "totals"), "credits_recognised")) * 10 + 0.5);
+			json_object_set_new(o, "national_id", json_string(nid));
+			json_object_set_new(o, "status", json_integer(200));
+			l->rc = put_line(&l->out, o);
 		}
 	}
-	for (size_t i = 0; i < nent; i++)	/* not committed: a failure */
-		free((char *)ent[i].credentials);
-	free(ent);
+	return NULL;
+}
+
+static void
+batch_run(struct work *w)
+{
+	struct batch_job *j = (struct batch_job *)w;
+	struct lane lane[2];
+	struct timespec t0, t1;
+	size_t group = GROUP_FIRST, found = 0, missing = 0, bad = 0;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int lanes = cores > 1 && j->n >= 2 * GROUP_FIRST ? 2 : 1, credits_x10 = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(lane, 0, sizeof(lane));
+	for (int k = 0; k < lanes && j->rc == 0; k++)
+		j->rc = lane_open(&lane[k], j);
+	for (size_t i = 0; i < j->n && j->rc == 0;) {
+		size_t end = i + group > j->n ? j->n : i + group;
+		size_t mid = lanes == 2 ? i + (end - i) / 2 : end;
+		pthread_t th;
+		int threaded = 0;
+
+		lane[0].from = i;
+		lane[0].to = mid;
+		if (lanes == 2) {
+			lane[1].from = mid;
+			lane[1].to = end;
+			threaded = mid < end && pthread_create(&th, NULL, lane_run, &lane[1]) == 0;
+		}
+		lane_run(&lane[0]);
+		if (threaded)
+			pthread_join(th, NULL);
+		else if (lanes == 2)
+			lane_run(&lane[1]);
+		j->rc = lane[0].rc ? lane[0].rc : lanes == 2 ? lane[1].rc : 0;
+		/* the group's access-log entries commit together, then its lines go,
+		 * the first lane's before the second's (input order) */
+		if (j->rc == 0 && lanes == 2) {
+			memcpy(&lane[0].ent[lane[0].nent], lane[1].ent,
+			       lane[1].nent * sizeof(*lane[1].ent));
+			lane[0].nent += lane[1].nent;
+			lane[1].nent = 0;
+			j->rc = dynbuf_append(&lane[0].out, lane[1].out.data, lane[1].out.len);
+		}
+		if (j->rc == 0) {
+			j->rc = commit_entries(lane[0].a.store, lane[0].ent, lane[0].nent);
+			lane[0].nent = 0;
+		}
+		if (j->rc == 0)
+			j->rc = http_stream_write(j->d.out, lane[0].out.data, lane[0].out.len);
+		for (int k = 0; k < lanes; k++)
+			dynbuf_reset(&lane[k].out);
+		i = end;
+		group = group * 2 > BATCH_TX ? BATCH_TX : group * 2;
+	}
+	for (int k = 0; k < lanes; k++) {
+		found += lane[k].found;
+		missing += lane[k].missing;
+		bad += lane[k].bad;
+		credits_x10 += lane[k].credits_x10;
+		lane_close(&lane[k]);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (j->rc == 0)
 		j->rc = put_line(&j->out, json_pack("{s:{s:i, s:i, s:i, s:i, s:o, s:I}}", "summary",
@@ -775,10 +864,6 @@ batch_run(struct work *w)
 								 (t1.tv_nsec - t0.tv_nsec) / 1000000)));
 	if (j->rc == 0)
 		j->rc = http_stream_write(j->d.out, j->out.data, j->out.len);
-	api_revocation_cleanup(&a);
-	if (a.verify != shared)		/* made here when none was shared */
-		api_verify_cleanup(&a);
-	store_close(a.store);
 }
 
 static void
