@@ -248,9 +248,13 @@ try {
   await shot(page, 'lect-08-progress');
   step('report');
 
-  // 10. English
+  // 10. English (the page is drawn again after the language is set: wait
+  // for the heading to change, not only for lang, or a slow run reads the
+  // Vietnamese one)
+  const viTitle = await page.textContent('h1');
   await page.locator('#lang').click();
-  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  await page.waitForFunction((before) => document.documentElement.lang === 'en' &&
+    (document.querySelector('h1')?.textContent || before) !== before, viTitle);
   await ready(page, '/teach/');
   seen.englishTitle = await page.textContent('h1');
   await shot(page, 'lect-09-english');

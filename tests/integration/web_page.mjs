@@ -202,8 +202,10 @@ try {
   step('credit');
 
   // 10. English, then sign out
+  const viTitle = await page.textContent('h1');
   await page.locator('#lang').click();
-  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  await page.waitForFunction((before) => document.documentElement.lang === 'en' &&
+    (document.querySelector('h1')?.textContent || before) !== before, viTitle);
   seen.englishTitle = await page.textContent('h1');
   await shot(page, '09-credits-en');
   await page.locator('#signout').click();
