@@ -885,8 +885,11 @@ add_mine(const struct course *c, int64_t enrolled_at, void *arg)
 	return json_array_append_new(m->list, o) ? TC_ENOMEM : 0;
 }
 
+/* A signed-in person's list of courses, filled by FILL: 200 {courses}, or
+ * 401/403 with DENIED as the detail. */
 static int
-on_my_courses(struct app *app, struct http_request *req, struct http_response *resp)
+reply_my_list(struct app *app, struct http_request *req, struct http_response *resp,
+	      const char *denied, int (*fill)(struct mine_ctx *m))
 {
 	struct mine_ctx m = { app, json_array(), req->actor.person_id };
 	int rc;
@@ -894,16 +897,28 @@ on_my_courses(struct app *app, struct http_request *req, struct http_response *r
 	if (!req->actor.person_id) {
 		json_decref(m.list);
 		return problem_respond(resp, req->actor.kind == ACTOR_NONE ? 401 : 403, NULL,
-				       "sign in as a person to see your courses");
+				       denied);
 	}
-	rc = m.list ? store_my_courses_each(app->store, req->actor.person_id, 1000, add_mine, &m)
-		    : TC_ENOMEM;
+	rc = m.list ? fill(&m) : TC_ENOMEM;
 	if (rc) {
 		json_decref(m.list);
 		return problem_respond_err(resp, rc, NULL);
 	}
 	api_reply_json(resp, 200, json_pack("{s:o}", "courses", m.list));
 	return 0;
+}
+
+static int
+fill_mine(struct mine_ctx *m)
+{
+	return store_my_courses_each(m->app->store, m->person_id, 1000, add_mine, m);
+}
+
+static int
+on_my_courses(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	return reply_my_list(app, req, resp, "sign in as a person to see your courses",
+			     fill_mine);
 }
 
 static int
@@ -915,27 +930,19 @@ add_taught(const struct course *c, void *arg)
 	return o && json_array_append_new(m->list, o) == 0 ? 0 : TC_ENOMEM;
 }
 
+static int
+fill_taught(struct mine_ctx *m)
+{
+	return store_teaching_each(m->app->store, m->person_id, 1000, add_taught, m);
+}
+
 /* GET /api/v1/me/teaching: the courses the caller owns or co-teaches, any
  * status (drafts included), the newest first, at most 1,000. */
 static int
 on_my_teaching(struct app *app, struct http_request *req, struct http_response *resp)
 {
-	struct mine_ctx m = { app, json_array(), req->actor.person_id };
-	int rc;
-
-	if (!req->actor.person_id) {
-		json_decref(m.list);
-		return problem_respond(resp, req->actor.kind == ACTOR_NONE ? 401 : 403, NULL,
-				       "sign in as a person to see the courses you teach");
-	}
-	rc = m.list ? store_teaching_each(app->store, req->actor.person_id, 1000, add_taught, &m)
-		    : TC_ENOMEM;
-	if (rc) {
-		json_decref(m.list);
-		return problem_respond_err(resp, rc, NULL);
-	}
-	api_reply_json(resp, 200, json_pack("{s:o}", "courses", m.list));
-	return 0;
+	return reply_my_list(app, req, resp,
+			     "sign in as a person to see the courses you teach", fill_taught);
 }
 
 const struct route api_courses_routes[] = {
