@@ -767,7 +767,8 @@ log_state(const json_t *cred, const char *issuer, const struct verify_ops *ops,
 		return rc;
 	rc = proof_holds(p, hash, issuer, ops, st, detail, dsize);
 	if (rc == 0 && *st == VERIFY_PASS) {
-		json_t *r = json_deep_copy(p);
+		/* a shallow copy: P's members are shared, never changed */
+		json_t *r = json_copy(p);
 
 		if (!r || json_object_set_new(r, "hash", json_string(hash)) ||
 		    (ops->checkpoint &&

@@ -130,6 +130,80 @@ api_tlog_proof_store(struct store *st, const char *hash, uint64_t size, json_t *
 	return api_tlog_proof_cached(st, NULL, hash, size, proof, why, whysize);
 }
 
+/*
+ * The aligned block of LEAF_BLOCK leaves around a proof's leaf, read in one
+ * query: its leaf hashes give the leaf's own hash and every sibling below
+ * level LEAF_BLOCK_LEVELS (subtrees under TLOG_NODE_LEVEL_MIN are not
+ * stored and were each read leaf by leaf, 15 leaves in four queries), and
+ * the leaf's entry. Subtrees outside it come from INNER.
+ */
+#define LEAF_BLOCK_LEVELS 4
+#define LEAF_BLOCK (1u << LEAF_BLOCK_LEVELS)
+
+struct leaf_block {
+	struct merkle_source src;
+	const struct merkle_source *inner;
+	uint64_t first, want;
+	size_t n;			/* leaves read, from FIRST on, without a gap */
+	int gap;
+	unsigned char h[LEAF_BLOCK][MERKLE_HASH_LEN];
+	json_t *entry;			/* the entry of leaf WANT, once read */
+};
+
+static int
+block_keep(uint64_t index, const char *entry, const unsigned char leaf_hash[MERKLE_HASH_LEN],
+	   void *arg)
+{
+	struct leaf_block *b = arg;
+
+	if (b->gap || index != b->first + b->n || b->n >= LEAF_BLOCK) {
+		b->gap = 1;
+		return 0;
+	}
+	memcpy(b->h[b->n++], leaf_hash, MERKLE_HASH_LEN);
+	if (index == b->want && !(b->entry = json_string(entry)))
+		return TC_ENOMEM;
+	return 0;
+}
+
+static int
+block_leaf(void *ctx, uint64_t index, unsigned char out[MERKLE_HASH_LEN])
+{
+	struct leaf_block *b = ctx;
+
+	if (index >= b->first && index - b->first < b->n) {
+		memcpy(out, b->h[index - b->first], MERKLE_HASH_LEN);
+		return 0;
+	}
+	return b->inner->leaf(b->inner->ctx, index, out);
+}
+
+static int
+block_node(void *ctx, unsigned level, uint64_t index, unsigned char out[MERKLE_HASH_LEN])
+{
+	struct leaf_block *b = ctx;
+	unsigned char t[LEAF_BLOCK / 2][MERKLE_HASH_LEN];
+	uint64_t start, want;
+
+	if (level >= 1 && level < LEAF_BLOCK_LEVELS && index <= (UINT64_MAX >> level) - 1) {
+		start = index << level;
+		want = (uint64_t)1 << level;
+		if (start >= b->first && start - b->first + want <= b->n) {
+			const unsigned char (*h)[MERKLE_HASH_LEN] = b->h + (start - b->first);
+
+			/* the RFC 9162 hash of a perfect subtree, pairs upwards */
+			for (uint64_t i = 0; i < want / 2; i++)
+				merkle_node_hash(h[2 * i], h[2 * i + 1], t[i]);
+			for (uint64_t w = want / 2; w > 1; w /= 2)
+				for (uint64_t i = 0; i < w / 2; i++)
+					merkle_node_hash(t[2 * i], t[2 * i + 1], t[i]);
+			memcpy(out, t[0], MERKLE_HASH_LEN);
+			return 0;
+		}
+	}
+	return b->inner->node(b->inner->ctx, level, index, out);
+}
+
 int
 api_tlog_proof_cached(struct store *st, struct merkle_node_cache *nodes, const char *hash,
 		      uint64_t size, json_t **proof, char *why, size_t whysize)
@@ -138,6 +212,7 @@ api_tlog_proof_cached(struct store *st, struct merkle_node_cache *nodes, const c
 	unsigned char path[MERKLE_PROOF_MAX][MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN];
 	struct tlog_checkpoint *cp = NULL;
 	struct merkle_source src;
+	struct leaf_block blk = { 0 };
 	uint64_t idx = 0;
 	size_t n = 0;
 	json_t *entries = NULL;
@@ -179,20 +254,33 @@ api_tlog_proof_cached(struct store *st, struct merkle_node_cache *nodes, const c
 	}
 	store_tlog_source(st, &src);
 	merkle_cached_source_init(&cached, nodes, &src);
+	blk.inner = &cached.src;
+	blk.src.leaf = block_leaf;
+	blk.src.node = cached.src.node ? block_node : NULL;
+	blk.src.ctx = &blk;
+	blk.want = idx;
+	blk.first = idx & ~(uint64_t)(LEAF_BLOCK - 1);
 	if (!(entries = json_array()))
 		rc = TC_ENOMEM;
 	if (rc == 0)
-		rc = merkle_inclusion_proof(&cached.src, idx, cp->size, path, &n);
+		rc = store_tlog_leaves_each(st, blk.first, blk.first + LEAF_BLOCK, block_keep, &blk);
 	if (rc == 0)
-		rc = store_tlog_leaf_hash(st, idx, leaf);
+		rc = merkle_inclusion_proof(&blk.src, idx, cp->size, path, &n);
+	/* the leaf's hash and entry: from the block (else read alone, as they
+	 * would be where the block has a gap) */
 	if (rc == 0)
+		rc = block_leaf(&blk, idx, leaf);
+	if (rc == 0 && blk.entry)
+		rc = json_array_append(entries, blk.entry) ? TC_ENOMEM : 0;
+	else if (rc == 0)
 		rc = store_tlog_leaves_each(st, idx, idx + 1, keep_entry, entries);
 	if (rc == 0 && json_array_size(entries) != 1)
 		rc = TC_EDB;
 	if (rc == 0 && !(*proof = json_pack("{s:I, s:I, s:O, s:o, s:o, s:o, s:s}",
 					    "index", (json_int_t)idx, "size", (json_int_t)cp->size,
-					    "entry", json_object_get(json_array_get(entries, 0),
-								     "entry"),
+					    "entry", json_is_string(json_array_get(entries, 0)) ?
+					    json_array_get(entries, 0) :
+					    json_object_get(json_array_get(entries, 0), "entry"),
 					    "leaf_hash", b64_json(leaf, MERKLE_HASH_LEN),
 					    "proof", proof_json(path, n),
 					    "root", b64_json(cp->root, MERKLE_HASH_LEN),
@@ -201,6 +289,7 @@ api_tlog_proof_cached(struct store *st, struct merkle_node_cache *nodes, const c
 out:
 	store_tlog_read_end(st, began);
 	json_decref(entries);
+	json_decref(blk.entry);
 	free(cp);
 	return rc;
 }

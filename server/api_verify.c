@@ -672,6 +672,13 @@ verify_run(struct work *w)
 			j->rc = TC_ENOMEM;
 	}
 	json_decref(o);
+	/* the trees freed here, by the thread that allocated them: freed on the
+	 * service thread they went back to this thread's malloc arena under its
+	 * lock, contended by this thread's next request */
+	if (!j->again) {
+		json_decref(j->body);
+		j->body = NULL;
+	}
 }
 
 static void
