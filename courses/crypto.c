@@ -202,16 +202,20 @@ b64_encode_with(const char *alpha, int pad, const unsigned char *in, size_t n,
 	return 0;
 }
 
-/* The 6-bit value of C in ALPHA, or -1. */
-static int
+/* The 6-bit value of C in ALPHA (b64_std or b64_url: they differ only in
+ * their last two characters), or -1; without a search of ALPHA. */
+static inline int
 b64_value(const char *alpha, char c)
 {
-	const char *p;
-
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
 	if (c == '\0')
 		return -1;
-	p = strchr(alpha, c);
-	return p ? (int)(p - alpha) : -1;
+	return c == alpha[62] ? 62 : c == alpha[63] ? 63 : -1;
 }
 
 /*
@@ -350,15 +354,24 @@ too_big:
 	return TC_ETOOBIG;
 }
 
-static int
+/* b58_alpha's characters' values by ASCII code, -1 for the others. */
+static const signed char b58_values[128] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -1, -1, -1, -1, -1,
+	-1, 9, 10, 11, 12, 13, 14, 15, 16, -1, 17, 18, 19, 20, 21, -1,
+	22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, -1, -1, -1, -1, -1,
+	-1, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, -1, 44, 45, 46,
+	47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, -1, -1, -1, -1, -1,
+};
+
+static inline int
 b58_value(char c)
 {
-	const char *p;
+	unsigned char u = (unsigned char)c;
 
-	if (c == '\0')
-		return -1;
-	p = strchr(b58_alpha, c);
-	return p ? (int)(p - b58_alpha) : -1;
+	return u < 128 ? b58_values[u] : -1;
 }
 
 /* The inverse of base58btc_encode, again in place: bytes least significant

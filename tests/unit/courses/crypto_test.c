@@ -297,6 +297,44 @@ test_ed25519_sequence(void)
 	ok(good, "good, bad and wrong-key signatures in turn under two keys: each answered right");
 }
 
+/* Every byte, as one character of an encoding: accepted exactly when it
+ * is in that encoding's alphabet (the decoders look characters up without
+ * searching the alphabet). */
+static void
+test_alphabets(void)
+{
+	static const char std[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char url[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	static const char b58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+	unsigned char out[8];
+	size_t len;
+	int bad_std = 0, bad_url = 0, bad_b58 = 0, bad_val = 0;
+
+	for (int c = 1; c < 256; c++) {
+		char s[5] = { 'A', 'A', (char)c, 'A', '\0' }, one[2] = { (char)c, '\0' };
+		int in_std = strchr(std, c) != NULL, in_url = strchr(url, c) != NULL;
+		int in_b58 = strchr(b58, c) != NULL;
+
+		bad_std += (b64_decode(s, out, sizeof(out), &len) == 0) != in_std;
+		bad_url += (b64url_decode(s, out, sizeof(out), &len) == 0) != in_url;
+		bad_b58 += (base58btc_decode(one, out, sizeof(out), &len) == 0) != in_b58;
+		/* "AA" c "A": the 24 bits 0, 0, v, 0 in 6-bit groups */
+		if (in_std && b64_decode(s, out, sizeof(out), &len) == 0)
+			bad_val += len != 3 || out[0] != 0 ||
+				   out[1] != (unsigned char)((strchr(std, c) - std) >> 2) ||
+				   out[2] != (unsigned char)(((strchr(std, c) - std) & 3) << 6);
+		if (in_b58 && base58btc_decode(one, out, sizeof(out), &len) == 0)
+			bad_val += (c == '1') ? len != 1 || out[0] != 0 :
+				   len != 1 || out[0] != (unsigned char)(strchr(b58, c) - b58);
+	}
+	is_int(bad_std, 0, "base64: every byte accepted exactly when in the alphabet");
+	is_int(bad_url, 0, "base64url: every byte accepted exactly when in the alphabet");
+	is_int(bad_b58, 0, "base58btc: every byte accepted exactly when in the alphabet");
+	is_int(bad_val, 0, "each character decodes to its place in the alphabet");
+}
+
 int
 main(void)
 {
@@ -307,6 +345,7 @@ main(void)
 	test_base64();
 	test_roundtrip();
 	test_base58();
+	test_alphabets();
 	test_tokens();
 	test_ed25519_sequence();
 	return done_testing();
