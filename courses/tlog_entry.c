@@ -144,12 +144,50 @@ tlog_entry_format(const struct tlog_entry_fields *f, char *out, size_t outsize, 
 	days = f->time / 86400;
 	secs = (int)(f->time % 86400);
 	civil_from_days(days, &y, &m, &d);
-	n = snprintf(out, outsize, "{\"hash\":\"sha256:%s\",\"issuer\":\"%s\",\"kind\":\"%s\","
-		     "\"time\":\"%04d-%02d-%02dT%02d:%02d:%02dZ\"}", hex, f->issuer,
-		     kinds[f->kind], (int)y, m, d, secs / 3600, secs / 60 % 60, secs % 60);
-	if (n < 0 || (size_t)n >= outsize) {
-		out[0] = '\0';
-		return TC_ETOOBIG;
+	/* the pieces put together without snprintf (every leaf of an inclusion
+	 * proof is formatted again from its fields) */
+	{
+		static const char p1[] = "{\"hash\":\"sha256:", p2[] = "\",\"issuer\":\"",
+				  p3[] = "\",\"kind\":\"", p4[] = "\",\"time\":\"", p5[] = "\"}";
+		size_t il = strlen(f->issuer), kl = strlen(kinds[f->kind]);
+		int v[6] = { (int)y, m, d, secs / 3600, secs / 60 % 60, secs % 60 };
+		char t[21], *o = out;
+
+		/* YYYY-MM-DDThh:mm:ssZ (the year has four digits: TIME_MAX) */
+		t[0] = (char)('0' + v[0] / 1000);
+		t[1] = (char)('0' + v[0] / 100 % 10);
+		t[2] = (char)('0' + v[0] / 10 % 10);
+		t[3] = (char)('0' + v[0] % 10);
+		for (int i = 1; i < 6; i++) {
+			t[3 * i + 1] = "--T::"[i - 1];
+			t[3 * i + 2] = (char)('0' + v[i] / 10);
+			t[3 * i + 3] = (char)('0' + v[i] % 10);
+		}
+		t[19] = 'Z';
+		t[20] = '\0';
+		n = (int)(sizeof(p1) - 1 + 64 + sizeof(p2) - 1 + il + sizeof(p3) - 1 + kl +
+			  sizeof(p4) - 1 + 20 + sizeof(p5) - 1);
+		if ((size_t)n >= outsize) {
+			out[0] = '\0';
+			return TC_ETOOBIG;
+		}
+		memcpy(o, p1, sizeof(p1) - 1);
+		o += sizeof(p1) - 1;
+		memcpy(o, hex, 64);
+		o += 64;
+		memcpy(o, p2, sizeof(p2) - 1);
+		o += sizeof(p2) - 1;
+		memcpy(o, f->issuer, il);
+		o += il;
+		memcpy(o, p3, sizeof(p3) - 1);
+		o += sizeof(p3) - 1;
+		memcpy(o, kinds[f->kind], kl);
+		o += kl;
+		memcpy(o, p4, sizeof(p4) - 1);
+		o += sizeof(p4) - 1;
+		memcpy(o, t, 20);
+		o += 20;
+		memcpy(o, p5, sizeof(p5));	/* with its NUL */
 	}
 	if (len)
 		*len = (size_t)n;
