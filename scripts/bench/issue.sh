@@ -15,7 +15,10 @@
 #     entry, the event consumed. Timed from the port file (the server is
 #     up) to the "issued N pending credential(s)" log line.
 #  2. Bytes per credential: the database (main file after a TRUNCATE
-#     checkpoint) before and after issuing, divided by the count; and the
+#     checkpoint) before and after issuing, divided by the count; the
+#     outbox's share (its consumed events) before and after `tinchi outbox
+#     prune --older-than 0`, and the database from before the completions
+#     were written before and after that prune; and the
 #     pages (dbstat) of the tables whose name begins with "credential" and
 #     their indexes, whatever columns they hold, and those of the log's
 #     tables (log_*); then every table and index over 1 byte a credential.
@@ -132,6 +135,7 @@ echo 'bench-lecturer-password' | $bin person add --national-id 001000000001 --na
 	--role lecturer --institution BENCHU --password-stdin --password-cost 10 --data "$data" >/dev/null
 python3 scripts/bench/gen_learners.py "$LEARNERS" --seed 7 >"$work/learners.csv"
 $bin import learners "$work/learners.csv" --institution BENCHU --data "$data" >/dev/null 2>&1
+bytes_empty=$(db_bytes)
 t0=$(now)
 $drv gen "$data" BENCHU 001000000001 "$COURSES" "$CREDS" >/dev/null
 echo "setup: $LEARNERS learners, $COURSES courses, $CREDS completions with their outbox events written in $(secs "$t0" "$(now)") s"
@@ -249,6 +253,18 @@ sqlite3 "$data/tinchi.db" "SELECT name, sum(pgsize) FROM dbstat GROUP BY name OR
 if [ -n "${KEEP_DB:-}" ]; then
 	cp "$data/tinchi.db" "$KEEP_DB"
 fi
+# the outbox's share: the consumed course.completed events, then none of
+# them once pruned (`tinchi outbox prune`, as the server does after its
+# retention); the whole database from before the completions were written
+outbox_b=$(table_bytes 'outbox')
+all_b=$(awk -v a="$bytes_empty" -v b="$bytes1" -v n="$issued" 'BEGIN { printf "%.0f", (b - a) / n }')
+prune_out=$($bin outbox prune --older-than 0 --data "$data")
+bytes2=$(db_bytes)
+outbox_b2=$(table_bytes 'outbox')
+all_b2=$(awk -v a="$bytes_empty" -v b="$bytes2" -v n="$issued" 'BEGIN { printf "%.0f", (b - a) / n }')
+echo "outbox: $(awk -v a="$outbox_b" -v n="$issued" 'BEGIN { printf "%.0f", a / n }') bytes a credential (table + index) before pruning," \
+	"$(awk -v a="$outbox_b2" -v n="$issued" 'BEGIN { printf "%.0f", a / n }') after ($prune_out)"
+echo "  the database from before the completions (their events, completions, enrolments, credentials, log): $all_b bytes a credential before pruning, $all_b2 after"
 
 # 4. inclusion proofs in a log of LOG_ENTRIES more entries
 if [ "$LOG_ENTRIES" -eq 0 ]; then
