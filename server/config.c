@@ -60,6 +60,8 @@ static const struct opt opts[] = {
 	{ "log-origin", T_PATH, F(log_origin), 0, 0, "NAME", "the transparency log's origin and key name, fixed at first start (default: HOST of public-url \"/log\")" },
 	{ "log-batch", T_INT, F(log_batch), 1, 1000000, "N", "a new log checkpoint as soon as this many entries wait for one" },
 	{ "log-interval-ms", T_INT, F(log_interval_ms), 1, 3600000, "MS", "a new log checkpoint at most this long after an entry" },
+	{ "outbox-retention", T_INT, F(outbox_retention), 0, 3650 * 86400, "SECONDS", "consumed outbox events are deleted this long after (default 30 days; 0: kept forever)" },
+	{ "outbox-prune-interval", T_INT, F(outbox_prune_interval), 1, 86400, "SECONDS", "how often the server deletes the consumed outbox events past their retention" },
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -97,6 +99,8 @@ config_defaults(struct config *c)
 	c->media_token_ttl = 12 * 3600;
 	c->log_batch = 1000;
 	c->log_interval_ms = 1000;
+	c->outbox_retention = 30 * 86400;
+	c->outbox_prune_interval = 3600;
 }
 
 static const struct opt *

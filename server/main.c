@@ -35,6 +35,8 @@
 #include "server/metrics.h"
 #include "server/progress_writer.h"
 #include "server/access_writer.h"
+#include "server/cli_outbox.h"
+#include "server/outbox_pruner.h"
 #include "server/issuing.h"
 #include "server/static.h"
 #include "server/tlog.h"
@@ -82,6 +84,8 @@ static const struct command commands[] = {
 	{ "log", cmd_log, "audit|append ...", "check the transparency log; append an entry (operator)" },
 	{ "verify", cli_verify_main, "FILE [--checkpoint FILE] ...",
 	  "verify a credential, presentation or bundle offline" },
+	{ "outbox", cli_outbox_main, "prune [--older-than DAYS]",
+	  "delete consumed outbox events now (the server does it by itself)" },
 	{ "media-worker", media_worker_main, "OUTDIR < FILE",
 	  "internal: process one media job; started by the server" },
 };
@@ -292,7 +296,15 @@ cmd_serve(int argc, char **argv)
 		else if (issued)
 			log_info("issued %d pending credential(s)", issued);
 	}
+	/* after the start-up issuing, which consumes events */
+	if ((rc = outbox_pruner_start(&app, &app.outbox_pruner)) != 0) {
+		fprintf(stderr, "tinchi: cannot start the outbox pruner: %s\n", tc_strerror(rc));
+		rc = 1;
+		goto out;
+	}
 	http_server_run(&app, &stop_requested, DRAIN_SECONDS);
+	outbox_pruner_stop(app.outbox_pruner);
+	app.outbox_pruner = NULL;
 	tlog_destroy(app.tlog);
 	app.tlog = NULL;
 	/* what the WebSockets sent is committed before the process ends */
@@ -308,6 +320,8 @@ cmd_serve(int argc, char **argv)
 	rc = 0;
 out:
 	signal_app = NULL;
+	outbox_pruner_stop(app.outbox_pruner);
+	app.outbox_pruner = NULL;
 	progress_writer_stop(app.progress_writer);
 	app.progress_writer = NULL;
 	access_writer_stop(app.access_writer);

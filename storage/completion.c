@@ -111,3 +111,12 @@ store_outbox_delete(struct store *s, int64_t id)
 {
 	DISPATCH(outbox_delete(s, id));
 }
+
+int
+store_outbox_prune(struct store *s, int64_t before, int64_t *after_id, int limit, int *deleted)
+{
+	if (!after_id || !deleted || limit < 1 || limit > OUTBOX_PRUNE_MAX)
+		return TC_EINVALID;
+	*deleted = 0;
+	DISPATCH(outbox_prune(s, before, after_id, limit, deleted));
+}

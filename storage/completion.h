@@ -11,6 +11,8 @@
  *   consumes 'course.completed'), written in the same transaction as what
  *   they announce, so an event exists exactly when its completion does.
  *   Consumers fetch unconsumed events in id order and mark each consumed.
+ *   Consumed events are deleted after a retention period
+ *   (store_outbox_prune; server/outbox_pruner.h), declined ones excepted.
  *
  * Same conventions as storage/identity.h: 0 or a TC_E* code; TC_ENOTFOUND
  * for a missing row.
@@ -103,5 +105,21 @@ int store_outbox_add(struct store *s, const char *kind, int64_t course_id, int64
 
 /* Removes event ID. TC_ENOTFOUND when there is none. */
 int store_outbox_delete(struct store *s, int64_t id);
+
+/* Events store_outbox_prune deletes at most in one call (one transaction). */
+#define OUTBOX_PRUNE_MAX 10000
+
+/*
+ * Retention: deletes, in one statement (one short transaction of its own
+ * unless the caller holds one), the first LIMIT (1..OUTBOX_PRUNE_MAX)
+ * events by id after *AFTER_ID that were consumed before BEFORE (unix
+ * seconds). Never an unconsumed event, and never a declined
+ * 'course.completed' one (store_credential_decline): it is still listed
+ * for approval and keeps the reason, and approving it later consumes it
+ * again. *DELETED gets how many went and *AFTER_ID the id of the last one
+ * (unchanged when none): call again with it until *DELETED < LIMIT.
+ */
+int store_outbox_prune(struct store *s, int64_t before, int64_t *after_id, int limit,
+		       int *deleted);
 
 #endif

@@ -256,6 +256,43 @@ sq_outbox_delete(struct store *s, int64_t id)
 	return rc ? rc : sqlu_changed_one(s);
 }
 
+/*
+ * Retention: the first LIMIT consumed events after *AFTER_ID consumed
+ * before BEFORE, declined ones kept (storage/credentials_sqlite.c reads
+ * them: the approval list, a later approval). A walk of the rowid from
+ * AFTER_ID (no index: one would cost bytes on every event to save a scan
+ * of what is kept, once a pass); one DELETE, so one short transaction.
+ */
+static int
+sq_outbox_prune(struct store *s, int64_t before, int64_t *after_id, int limit, int *deleted)
+{
+	static const char op[] = "outbox prune";
+	sqlite3_stmt *st = NULL;
+	int64_t last = *after_id;
+	int n = 0;
+	int rc = sqlu_preparef(s, op, &st, "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+			       " WHERE id > ?1 AND consumed_at < ?2 AND (kind <> 'course.completed'"
+			       " OR json_extract(payload, '$.declined') IS NULL)"
+			       " ORDER BY id LIMIT ?3) RETURNING id", "iii", *after_id, before,
+			       (int64_t)limit);
+
+	while (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
+		int64_t id = sqlu_col_int(st, 0);
+
+		if (id > last)
+			last = id;
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc == TC_ENOTFOUND)
+		rc = 0;
+	if (rc == 0) {
+		*after_id = last;
+		*deleted = n;
+	}
+	return rc;
+}
+
 const struct completion_ops sqlite_completion_ops = {
 	.rules_get = sq_rules_get,
 	.rules_put = sq_rules_put,
@@ -267,4 +304,5 @@ const struct completion_ops sqlite_completion_ops = {
 	.outbox_consume = sq_outbox_consume,
 	.outbox_add = sq_outbox_add,
 	.outbox_delete = sq_outbox_delete,
+	.outbox_prune = sq_outbox_prune,
 };

@@ -229,6 +229,8 @@ struct completion_ops {
 	int (*outbox_add)(struct store *s, const char *kind, int64_t course_id, int64_t person_id,
 			  const char *payload, int64_t now, int64_t *id);
 	int (*outbox_delete)(struct store *s, int64_t id);
+	int (*outbox_prune)(struct store *s, int64_t before, int64_t *after_id, int limit,
+			    int *deleted);
 };
 
 /* storage/quiz.h, same rules. */

@@ -15,7 +15,10 @@
 #     entry, the event consumed. Timed from the port file (the server is
 #     up) to the "issued N pending credential(s)" log line.
 #  2. Bytes per credential: the database (main file after a TRUNCATE
-#     checkpoint) before and after issuing, divided by the count; and the
+#     checkpoint) before and after issuing, divided by the count; the
+#     outbox's share (its consumed events) before and after `tinchi outbox
+#     prune --older-than 0`, and the database from before the completions
+#     were written before and after that prune; and the
 #     pages (dbstat) of the tables whose name begins with "credential" and
 #     their indexes, whatever columns they hold, and those of the log's
 #     tables (log_*); then every table and index over 1 byte a credential.
@@ -132,6 +135,7 @@ echo 'bench-lecturer-password' | $bin person add --national-id 001000000001 --na
 	--role lecturer --institution BENCHU --password-stdin --password-cost 10 --data "$data" >/dev/null
 python3 scripts/bench/gen_learners.py "$LEARNERS" --seed 7 >"$work/learners.csv"
 $bin import learners "$work/learners.csv" --institution BENCHU --data "$data" >/dev/null 2>&1
+bytes_empty=$(db_bytes)
 t0=$(now)
 $drv gen "$data" BENCHU 001000000001 "$COURSES" "$CREDS" >/dev/null
 echo "setup: $LEARNERS learners, $COURSES courses, $CREDS completions with their outbox events written in $(secs "$t0" "$(now)") s"
@@ -249,6 +253,18 @@ sqlite3 "$data/tinchi.db" "SELECT name, sum(pgsize) FROM dbstat GROUP BY name OR
 if [ -n "${KEEP_DB:-}" ]; then
 	cp "$data/tinchi.db" "$KEEP_DB"
 fi
+# the outbox's share: the consumed course.completed events, then none of
+# them once pruned (`tinchi outbox prune`, as the server does after its
+# retention); the whole database from before the completions were written
+outbox_b=$(table_bytes 'outbox')
+all_b=$(awk -v a="$bytes_empty" -v b="$bytes1" -v n="$issued" 'BEGIN { printf "%.0f", (b - a) / n }')
+prune_out=$($bin outbox prune --older-than 0 --data "$data")
+bytes2=$(db_bytes)
+outbox_b2=$(table_bytes 'outbox')
+all_b2=$(awk -v a="$bytes_empty" -v b="$bytes2" -v n="$issued" 'BEGIN { printf "%.0f", (b - a) / n }')
+echo "outbox: $(awk -v a="$outbox_b" -v n="$issued" 'BEGIN { printf "%.0f", a / n }') bytes a credential (table + index) before pruning," \
+	"$(awk -v a="$outbox_b2" -v n="$issued" 'BEGIN { printf "%.0f", a / n }') after ($prune_out)"
+echo "  the database from before the completions (their events, completions, enrolments, credentials, log): $all_b bytes a credential before pruning, $all_b2 after"
 
 # 4. inclusion proofs in a log of LOG_ENTRIES more entries
 if [ "$LOG_ENTRIES" -eq 0 ]; then
@@ -272,7 +288,7 @@ for _ in $(seq 600); do
 	sleep 0.1
 done
 echo "log: checkpoint of $size leaves signed $(secs "$t0" "$(now)") s after the fill began"
-read -r _ psize pn pmean pp99 tmean tp99 cmean cp99 < <($drv proof "$data" "$PROOFS")
+read -r _ psize pn pmean pp99 tmean tp99 cmean cp99 ucpu up99 ccpu cup99 < <($drv proof "$data" "$PROOFS")
 idx=()
 for _ in $(seq 20); do idx+=("$(( (RANDOM * 32768 + RANDOM) % psize ))"); done
 for i in "${idx[@]}"; do $drv subject "$data" "$i"; done >"$work/subjects"
@@ -301,7 +317,10 @@ stop_server
 echo "inclusion proof at $psize leaves: build alone $pmean us mean, $pp99 us p99 ($pn random leaves, each checked against the root)"
 echo "  the same, each proof in one read transaction: $tmean us mean, $tp99 us p99"
 echo "  the same through a cache of the upper subtrees, empty at the start (as GET /log/proof builds it): $cmean us mean, $cp99 us p99"
+echo "  CPU time of the thread (what other processes on the cores do not inflate): build alone $ucpu us mean, $up99 us p99; through the cache $ccpu us mean, $cup99 us p99"
 echo "  GET /log/proof?hash=... (one keep-alive connection, client time, $PROOFS requests): $hmean ms mean, $hp99 ms p99, $hbad failed"
+log_b=$(table_bytes 'log_%')
+echo "log: $log_b bytes (log tables + indexes, dbstat) at $psize leaves: $(awk -v b="$log_b" -v n="$psize" 'BEGIN { printf "%.1f", b / n }') bytes an entry"
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "target issue_rate: $issue_rate credentials/s (goal >= 5000) $( [ "$issued" -eq "$CREDS" ] && awk -v v="$issue_rate" 'BEGIN { print (v >= 5000) ? "ok" : "short" }' || echo short)"
