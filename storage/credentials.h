@@ -185,4 +185,12 @@ int store_credential_revoke(struct store *s, int64_t credential_id, const char *
 int store_status_list_get(struct store *s, int64_t institution_id, const char *purpose,
 			  unsigned char **bits, size_t *len);
 
+/*
+ * The database's credential key (32 bytes, made by migration 21) into KEY:
+ * courses/credential_derive.h derives a new credential's uid and salt from
+ * it, and a row stores neither when they are the derived ones. 0,
+ * TC_ENOTFOUND, TC_EDB.
+ */
+int store_credential_key(struct store *s, unsigned char key[32]);
+
 #endif
