@@ -8,6 +8,11 @@
  *   the 64-byte signature) and the SHA-256 of its JCS text, with its
  *   revocation (0 / "" while valid). course_id is 0 (NULL) for a course
  *   that is not on tinchi (issued by the institution's own systems).
+ *   Since migration 21 a row keeps NULL for what derives (uid and salt from
+ *   the database's credential key, courses/credential_derive.h; the
+ *   identity hash from the person's national ID and the salt), the term as
+ *   a credential_terms row, the awarded date as seconds before issued_at,
+ *   and its first log leaf (leaf). Reads give every field back as before.
  * - credential_achievements: the fields many credentials share (issuer
  *   name, course name, description, credits, alignment, status list URL:
  *   courses/credential.h credential_shared_json), once per institution and

@@ -178,6 +178,11 @@ struct cred_fn {
 	sqlite3 *db;
 	int loaded;
 	unsigned char key[CREDENTIAL_KEY_LEN];
+	/* the last value derived (a row's read asks for its uid three times
+	 * and its salt twice): its inputs and its bytes */
+	int memo;
+	int64_t m_inst, m_index;
+	unsigned char m_in[16], m_out[16];
 };
 
 static void
@@ -208,6 +213,8 @@ fn_key(sqlite3_context *ctx)
 static void
 fn_uid(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
+	struct cred_fn *f = sqlite3_user_data(ctx);
+	int64_t inst = sqlite3_value_int64(argv[1]), index = sqlite3_value_int64(argv[2]);
 	const unsigned char *key;
 	unsigned char uid[16];
 	int rc;
@@ -219,10 +226,18 @@ fn_uid(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	}
 	if (!(key = fn_key(ctx)))
 		return;
-	rc = credential_uid_derive(key, sqlite3_value_int64(argv[1]), sqlite3_value_int64(argv[2]),
-				   uid);
-	if (rc == 0)
+	if (f->memo && f->m_inst == inst && f->m_index == index) {
+		sqlite3_result_blob(ctx, f->m_out, 16, SQLITE_TRANSIENT);
+		return;
+	}
+	rc = credential_uid_derive(key, inst, index, uid);
+	if (rc == 0) {
+		f->memo = 1;
+		f->m_inst = inst;
+		f->m_index = index;
+		memcpy(f->m_out, uid, 16);
 		sqlite3_result_blob(ctx, uid, 16, SQLITE_TRANSIENT);
+	}
 	else if (rc == TC_EINVALID)
 		sqlite3_result_null(ctx);
 	else
@@ -234,6 +249,7 @@ fn_uid(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 static void
 fn_salt(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
+	struct cred_fn *f = sqlite3_user_data(ctx);
 	const unsigned char *key;
 	unsigned char salt[16];
 
@@ -248,10 +264,16 @@ fn_salt(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	}
 	if (!(key = fn_key(ctx)))
 		return;
-	if (credential_salt_derive(key, sqlite3_value_blob(argv[1]), salt))
+	if (f->memo && memcmp(f->m_in, sqlite3_value_blob(argv[1]), 16) == 0) {
+		sqlite3_result_blob(ctx, f->m_out, 16, SQLITE_TRANSIENT);
+	} else if (credential_salt_derive(key, sqlite3_value_blob(argv[1]), salt)) {
 		sqlite3_result_error(ctx, "credential salt: OpenSSL failed", -1);
-	else
+	} else {
+		f->memo = 1;
+		memcpy(f->m_in, sqlite3_value_blob(argv[1]), 16);
+		memcpy(f->m_out, salt, 16);
 		sqlite3_result_blob(ctx, salt, 16, SQLITE_TRANSIENT);
+	}
 }
 
 /* tc_cred_ihash(HASH, NATIONAL_ID, SALT): HASH when stored, else the 32
