@@ -657,7 +657,17 @@ sq_get(struct store *s, const char *uid, struct credential_rec *out)
 static int
 sq_key(struct store *s, unsigned char key[32])
 {
-	return db_credential_key(store_sqlite_db(s), key);
+	static const char op[] = "credential key";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_cachedf(s, op, &st, "SELECT value FROM meta WHERE key = 'credential_key'",
+			      "");
+
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
+	if (rc == 0 && hex_bytes((const char *)sqlite3_column_text(st, 0), key, 32))
+		rc = TC_EDB;
+	sqlu_release(s, st);
+	return rc;
 }
 
 static int
