@@ -1,9 +1,9 @@
 /* credential_derive.c - see credential_derive.h. */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "courses/credential_derive.h"
 #include "courses/crypto.h"
@@ -66,20 +66,64 @@ unembed(const unsigned char x[16], uint64_t *hi, uint64_t *lo)
 	}
 }
 
+/*
+ * AES-128-ECB fetched once: the implicit fetch behind EVP_aes_128_ecb()
+ * looks the algorithm up (under a lock) on every init, which costs more
+ * than the blocks themselves (as crypto.c does for SHA-256).
+ */
+static EVP_CIPHER *aes_cipher;
+static pthread_once_t aes_once = PTHREAD_ONCE_INIT;
+
+static void
+aes_fetch(void)
+{
+	aes_cipher = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
+}
+
+static const EVP_CIPHER *
+aes128(void)
+{
+	pthread_once(&aes_once, aes_fetch);
+	return aes_cipher ? aes_cipher : EVP_aes_128_ecb();
+}
+
+/* HMAC-SHA-256(SECRET, A || B) into OUT (32 bytes). 0 or TC_EIO. */
+static int
+hmac(const unsigned char secret[CREDENTIAL_KEY_LEN], const void *a, size_t an, const void *b,
+     size_t bn, unsigned char out[32])
+{
+	unsigned char msg[64];
+	char hex[SHA256_HEX_LEN + 1];
+	int rc;
+
+	if (an + bn > sizeof(msg))
+		return TC_EINVALID;
+	memcpy(msg, a, an);
+	if (bn)
+		memcpy(msg + an, b, bn);
+	rc = hmac_sha256_hex(secret, CREDENTIAL_KEY_LEN, msg, an + bn, hex);
+	for (int i = 0; rc == 0 && i < 32; i++) {
+		int hi = hex[2 * i] <= '9' ? hex[2 * i] - '0' : hex[2 * i] - 'a' + 10;
+		int lo = hex[2 * i + 1] <= '9' ? hex[2 * i + 1] - '0' : hex[2 * i + 1] - 'a' + 10;
+
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	OPENSSL_cleanse(hex, sizeof(hex));
+	return rc ? TC_EIO : 0;
+}
+
 /* Cycle walking: X through AES-128 (ENC 1: encrypt, 0: decrypt) until the
  * block is a v4 UUID again. 0 or TC_EIO. */
 static int
 walk(const unsigned char secret[CREDENTIAL_KEY_LEN], int enc, unsigned char x[16])
 {
 	unsigned char key[32];
-	unsigned int klen = 0;
 	EVP_CIPHER_CTX *ctx = NULL;
-	int ok = HMAC(EVP_sha256(), secret, CREDENTIAL_KEY_LEN, (const unsigned char *)uid_label,
-		      sizeof(uid_label) - 1, key, &klen) != NULL;
+	int ok = hmac(secret, uid_label, sizeof(uid_label) - 1, NULL, 0, key) == 0;
 
 	if (ok)
 		ok = (ctx = EVP_CIPHER_CTX_new()) != NULL &&
-		     EVP_CipherInit_ex(ctx, EVP_aes_128_ecb(), NULL, key, NULL, enc) == 1 &&
+		     EVP_CipherInit_ex(ctx, aes128(), NULL, key, NULL, enc) == 1 &&
 		     EVP_CIPHER_CTX_set_padding(ctx, 0) == 1;
 	/* a v4 UUID is 1 block in 64: about 64 rounds; the cycle through X
 	 * always comes back to X, which is one */
@@ -133,15 +177,10 @@ int
 credential_salt_derive(const unsigned char secret[CREDENTIAL_KEY_LEN], const unsigned char uid[16],
 		       unsigned char salt[16])
 {
-	unsigned char msg[sizeof(salt_label) - 1 + 16], md[32];
-	unsigned int n = 0;
+	unsigned char md[32];
 
-	memcpy(msg, salt_label, sizeof(salt_label) - 1);
-	memcpy(msg + sizeof(salt_label) - 1, uid, 16);
-	if (!HMAC(EVP_sha256(), secret, CREDENTIAL_KEY_LEN, msg, sizeof(msg), md, &n) || n != 32) {
-		crypto_log_error("credential salt (HMAC-SHA-256)");
+	if (hmac(secret, salt_label, sizeof(salt_label) - 1, uid, 16, md))
 		return TC_EIO;
-	}
 	memcpy(salt, md, 16);
 	OPENSSL_cleanse(md, sizeof(md));
 	return 0;
