@@ -109,6 +109,47 @@ sqlite_credential_uid_text(const unsigned char in[16], char out[CRED_UID_MAX + 1
 		 hex + 12, hex + 16, hex + 20);
 }
 
+/* A grade in hundredths as tinchi writes it (server/issuing.c
+ * issuing_grade_text): "8", "8.5", "8.25". */
+static void
+grade_text(int64_t x100, char out[CRED_GRADE_MAX + 1])
+{
+	unsigned whole = (unsigned)(x100 / 100) % 1000000u, frac = (unsigned)(x100 % 100) % 100u;
+
+	if (x100 < 0 || x100 >= 100000000)
+		snprintf(out, CRED_GRADE_MAX + 1, "?");	/* never stored */
+	else if (frac == 0)
+		snprintf(out, CRED_GRADE_MAX + 1, "%u", whole);
+	else if (frac % 10 == 0)
+		snprintf(out, CRED_GRADE_MAX + 1, "%u.%u", whole, frac / 10);
+	else
+		snprintf(out, CRED_GRADE_MAX + 1, "%u.%02u", whole, frac);
+}
+
+/* 1 and *X100 when GRADE is a grade grade_text writes back the same
+ * (migration 21 stores it as that integer: 2 bytes instead of 3–4). */
+static int
+grade_code(const char *grade, int64_t *x100)
+{
+	char again[CRED_GRADE_MAX + 1];
+	int64_t whole = 0, frac = 0;
+	int nf = 0;
+	const char *p = grade;
+
+	if (!*p)
+		return 0;
+	for (; *p >= '0' && *p <= '9' && whole < 1000000; p++)
+		whole = whole * 10 + (*p - '0');
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9' && nf < 3; p++, nf++)
+			frac = frac * 10 + (*p - '0');
+	if (*p || nf > 2 || whole >= 1000000)
+		return 0;
+	*x100 = whole * 100 + (nf == 1 ? frac * 10 : frac);
+	grade_text(*x100, again);
+	return strcmp(again, grade) == 0;
+}
+
 /* The blob columns of a credential row, from its text fields. */
 struct cred_blobs {
 	unsigned char uid[16], hash[32], ihash[32], salt[IDENTITY_SALT_LEN / 2];
@@ -450,8 +491,8 @@ insert_row(struct store *s, sqlite3 *db, struct credential_rec *c, int64_t achie
 		" ?13, ?14, ?15, ?16, ?17, ?18)";
 	struct cred_blobs b;
 	sqlite3_stmt *st = NULL;
-	int64_t term = 0;
-	int rc = to_blobs(c, &b), src;
+	int64_t term = 0, grade = 0;
+	int rc = to_blobs(c, &b), src, coded = grade_code(c->grade, &grade);
 
 	if (rc == 0 && c->term[0])
 		rc = term_id(s, db, c->term, &term);
@@ -473,8 +514,9 @@ insert_row(struct store *s, sqlite3 *db, struct credential_rec *c, int64_t achie
 			(src = bind_blob(st, 12, b.salt, b.salt_len)) ||
 			(src = sqlite3_bind_double(st, 13, c->credits_earned)) ||
 			(src = term ? sqlite3_bind_int64(st, 14, term) : sqlite3_bind_null(st, 14)) ||
-			(src = c->grade[0] ? sqlite3_bind_text(st, 15, c->grade, -1, SQLITE_STATIC) :
-			 sqlite3_bind_null(st, 15)) ||
+			(src = !c->grade[0] ? sqlite3_bind_null(st, 15) : coded ?
+			 sqlite3_bind_int64(st, 15, grade) :
+			 sqlite3_bind_text(st, 15, c->grade, -1, SQLITE_STATIC)) ||
 			(src = bind_blob(st, 16, c->signature, 64)) ||
 			(src = sqlite3_bind_int64(st, 17, c->revoked_at)) ||
 			(src = sqlite3_bind_text(st, 18, c->revoke_reason, -1, SQLITE_STATIC)) ||
@@ -597,8 +639,11 @@ sqlite_credential_read(sqlite3_stmt *st, struct credential_rec *out)
 	bytes_hex(salt, salt_len, out->salt);
 	if ((rc = sqlu_col_text(st, 9, out->revoke_reason, sizeof(out->revoke_reason))) ||
 	    (rc = sqlu_col_text(st, 12, out->issuer_did, sizeof(out->issuer_did))) ||
-	    (rc = sqlu_col_text(st, 16, out->term, sizeof(out->term))) ||
-	    (rc = sqlu_col_text(st, 17, out->grade, sizeof(out->grade))))
+	    (rc = sqlu_col_text(st, 16, out->term, sizeof(out->term))))
+		return rc;
+	if (sqlite3_column_type(st, 17) == SQLITE_INTEGER)
+		grade_text(sqlite3_column_int64(st, 17), out->grade);
+	else if ((rc = sqlu_col_text(st, 17, out->grade, sizeof(out->grade))))
 		return rc;
 	rc = sqlu_col_dup(st, 10, &out->shared);
 	return rc == 0 && !out->shared ? TC_EDB : rc;
@@ -1158,7 +1203,8 @@ static const char v21_table[] =
 	"  salt BLOB,"
 	"  credits_earned REAL NOT NULL,"
 	"  term_id INTEGER REFERENCES credential_terms (id),"
-	"  grade TEXT,"
+	/* an integer: hundredths that format back the same (grade_code) */
+	"  grade,"
 	"  signature BLOB NOT NULL CHECK (length(signature) = 64),"
 	"  revoked_at INTEGER NOT NULL DEFAULT 0,"
 	"  revoke_reason TEXT NOT NULL DEFAULT '',"
@@ -1257,7 +1303,13 @@ credentials_convert_v21(sqlite3 *db)
 		"    THEN NULL ELSE c.identity_hash END AS identity_hash,"
 		"  c.salt AS salt, c.credits_earned AS credits_earned,"
 		"  (SELECT t.id FROM credential_terms t WHERE t.term = c.term) AS term_id,"
-		"  c.grade AS grade, c.signature AS signature, c.revoked_at AS revoked_at,"
+		"  CASE WHEN c.grade GLOB '[0-9]*' AND c.grade NOT GLOB '*[^0-9.]*'"
+		"    AND length(c.grade) <= 9 AND c.grade = (SELECT (g / 100) ||"
+		"    CASE WHEN g % 100 = 0 THEN '' WHEN g % 10 = 0 THEN '.' || (g % 100 / 10)"
+		"    ELSE printf('.%02d', g % 100) END FROM (SELECT CAST(round(CAST(c.grade AS REAL)"
+		"    * 100) AS INTEGER) AS g)) THEN CAST(round(CAST(c.grade AS REAL) * 100) AS INTEGER)"
+		"    ELSE c.grade END AS grade,"
+		"  c.signature AS signature, c.revoked_at AS revoked_at,"
 		"  c.revoke_reason AS revoke_reason,"
 		"  (SELECT min(l.idx) FROM log_leaves l WHERE l.credential_id = c.id) AS leaf"
 		"  FROM credentials c LEFT JOIN people p ON p.id = c.person_id;"

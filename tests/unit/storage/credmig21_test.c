@@ -93,8 +93,8 @@ fields(int i, struct credential_rec *c, unsigned char uid[16], unsigned char sal
 	if (i % 3 != 1)
 		snprintf(c->term, sizeof(c->term), "%s", i % 2 ? "2025-09-01/2025-12-31" :
 			 "2026-01-01/2026-05-31");
-	if (i % 2)
-		snprintf(c->grade, sizeof(c->grade), "8.5");
+	if (i % 2)	/* "8.50" does not format back from 850: kept as text */
+		snprintf(c->grade, sizeof(c->grade), "%s", i % 6 == 5 ? "8.50" : "8.5");
 	memset(c->signature, i + 1, 64);
 	c->revoked_at = i % 7 == 6 ? c->issued_at + 10 : 0;
 	snprintf(c->revoke_reason, sizeof(c->revoke_reason), "%s", c->revoked_at ? "Sai sót" : "");
@@ -279,7 +279,7 @@ test_new(struct store *st, const char *dir)
 
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM credentials WHERE id = %lld AND"
 			 " uid IS NULL AND salt IS NULL AND identity_hash IS NULL AND term_id IS NOT NULL"
-			 " AND awarded_ago = 10000", (long long)c.id);
+			 " AND awarded_ago = 10000 AND grade = 900", (long long)c.id);
 		is_int(query_int(dir, sql), 1, "its row stores no uid, salt or identity hash");
 	}
 	ok(store_credential_get(st, c.uid, &got) == 0 && got.json && text &&
@@ -338,6 +338,10 @@ test_convert(void)
 			 " (SELECT min(idx) FROM log_leaves l WHERE l.credential_id = c.id)"), NCRED,
 	       "each keeps its first log leaf");
 	is_int(query_int(dir, "SELECT count(*) FROM credential_terms"), 2, "two terms, once each");
+	is_int(query_int(dir, "SELECT count(*) FROM credentials WHERE typeof(grade) = 'integer'"
+			 " AND grade = 850"), 10, "grades that format back are stored as hundredths");
+	is_int(query_int(dir, "SELECT count(*) FROM credentials WHERE grade = '8.50'"), 5,
+	       "the others as their text");
 	is_int(query_int(dir, "SELECT count(*) FROM pragma_foreign_key_check"), 0,
 	       "leaves and shares still name their credentials");
 	if (st) {
