@@ -25,6 +25,7 @@
 
 #include "courses/course.h"
 #include "courses/credential.h"
+#include "courses/credential_derive.h"
 #include "courses/crypto.h"
 #include "courses/dataintegrity.h"
 #include "courses/did.h"
@@ -126,6 +127,7 @@ struct job {
 	int awarded;			/* 1: awarded_at is the completion date */
 	int64_t awarded_at;
 	char field_of_study[ISSUING_FIELD_MAX + 1];	/* "" : none */
+	unsigned char cred_key[32];	/* store_credential_key: derives uid and salt */
 };
 
 /* The credit framework every achievement is aligned with (README
@@ -141,6 +143,19 @@ static const struct credential_alignment credit_framework = {
 	.target_type = "ext:CreditSystem",
 };
 
+/* N bytes at IN as lower-case hex into OUT (2N + 1 bytes). */
+static void
+hex_of(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 /* Builds and signs the credential of J with status index INDEX at NOW:
  * C's fields, its signed text (*TEXT, malloc'ed: what every later read
  * rebuilds from the fields) and its hash; C->shared (its shared fields'
@@ -150,7 +165,8 @@ build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 	     struct credential_rec *c, char **text, int no_shared)
 {
 	char uuid[37], valid_from[32], awarded[32], home[600], ach_id[700], status_url[700];
-	char vm[DID_KEY_VM_MAX], criteria[200];
+	char vm[DID_KEY_VM_MAX], criteria[200], hex[33];
+	unsigned char u[16], salt[16];
 	struct credential_input in = { 0 };
 	struct credential_jcs cj = { 0 };
 	unsigned char hash[64];
@@ -160,8 +176,16 @@ build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 	int rc;
 
 	*text = NULL;
-	if ((rc = uuid_v4(uuid)) || (rc = identity_salt_new(c->salt)) ||
-	    (rc = identity_hash_make(j->person.national_id, c->salt, c->identity_hash)))
+	/* uid and salt derive from the issuer and status index (unique), so
+	 * the store keeps neither (courses/credential_derive.h) */
+	if ((rc = credential_uid_derive(j->cred_key, j->inst.id, (int64_t)index, u)) ||
+	    (rc = credential_salt_derive(j->cred_key, u, salt)))
+		return rc;
+	hex_of(u, 16, hex);
+	snprintf(uuid, sizeof(uuid), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+		 hex + 20);
+	hex_of(salt, 16, c->salt);
+	if ((rc = identity_hash_make(j->person.national_id, c->salt, c->identity_hash)))
 		return rc;
 	snprintf(c->uid, sizeof(c->uid), "urn:uuid:%s", uuid);
 	api_time(now, valid_from);
@@ -364,6 +388,7 @@ load_job(struct app *app, const struct outbox_event *e, int approved, struct job
 		j->course = same->course;
 		j->inst = same->inst;
 		j->key = same->key;
+		memcpy(j->cred_key, same->cred_key, sizeof(j->cred_key));
 		if (same->course.starts_on[0] && same->course.ends_on[0])
 			snprintf(j->term, sizeof(j->term), "%s/%s", j->course.starts_on,
 				 j->course.ends_on);
@@ -386,6 +411,8 @@ load_job(struct app *app, const struct outbox_event *e, int approved, struct job
 			 j->inst.code, j->course.code);
 		return JOB_WAIT;
 	}
+	if (rc == 0)
+		rc = store_credential_key(app->store, j->cred_key);
 	return rc;
 }
 
@@ -827,11 +854,14 @@ job_of(struct app *app, const struct issuing_request *r, struct job *j, const st
 	if (prev && prev->inst.id == r->course->institution_id) {
 		j->inst = prev->inst;
 		j->key = prev->key;
+		memcpy(j->cred_key, prev->cred_key, sizeof(j->cred_key));
 		return 0;
 	}
 	rc = store_institution_get_id(app->store, r->course->institution_id, &j->inst);
 	if (rc == 0 && (rc = store_key_current(app->store, j->inst.id, &j->key)) == TC_ENOTFOUND)
 		rc = TC_ECONFLICT;	/* the institution has no signing key */
+	if (rc == 0)
+		rc = store_credential_key(app->store, j->cred_key);
 	return rc;
 }
 

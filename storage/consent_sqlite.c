@@ -181,7 +181,7 @@ sq_credentials_each(struct store *s, int64_t consent_id, int (*cb)(const char *u
 	static const char op[] = "consent credentials";
 	sqlite3_stmt *st = NULL;
 	char uid[CRED_UID_MAX + 1];
-	int rc = sqlu_preparef(s, op, &st, "SELECT cr.uid FROM consent_credentials cc"
+	int rc = sqlu_preparef(s, op, &st, "SELECT " CREDENTIAL_UID_SQL("cr") " FROM consent_credentials cc"
 			       " JOIN credentials cr ON cr.id = cc.credential_id"
 			       " WHERE cc.consent_id = ?1 ORDER BY cc.credential_id", "i",
 			       consent_id);

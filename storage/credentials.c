@@ -228,3 +228,11 @@ store_credential_decline(struct store *s, int64_t event_id, int64_t by, const ch
 		return TC_EINVALID;
 	DISPATCH(decline(s, event_id, by, reason, now));
 }
+
+int
+store_credential_key(struct store *s, unsigned char key[32])
+{
+	if (!key)
+		return TC_EINVALID;
+	DISPATCH(key(s, key));
+}

@@ -8,6 +8,11 @@
  *   the 64-byte signature) and the SHA-256 of its JCS text, with its
  *   revocation (0 / "" while valid). course_id is 0 (NULL) for a course
  *   that is not on tinchi (issued by the institution's own systems).
+ *   Since migration 21 a row keeps NULL for what derives (uid and salt from
+ *   the database's credential key, courses/credential_derive.h; the
+ *   identity hash from the person's national ID and the salt), the term as
+ *   a credential_terms row, the awarded date as seconds before issued_at,
+ *   and its first log leaf (leaf). Reads give every field back as before.
  * - credential_achievements: the fields many credentials share (issuer
  *   name, course name, description, credits, alignment, status list URL:
  *   courses/credential.h credential_shared_json), once per institution and
@@ -184,5 +189,13 @@ int store_credential_revoke(struct store *s, int64_t credential_id, const char *
  */
 int store_status_list_get(struct store *s, int64_t institution_id, const char *purpose,
 			  unsigned char **bits, size_t *len);
+
+/*
+ * The database's credential key (32 bytes, made by migration 21) into KEY:
+ * courses/credential_derive.h derives a new credential's uid and salt from
+ * it, and a row stores neither when they are the derived ones. 0,
+ * TC_ENOTFOUND, TC_EDB.
+ */
+int store_credential_key(struct store *s, unsigned char key[32]);
 
 #endif

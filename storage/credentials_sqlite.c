@@ -12,6 +12,7 @@
 
 #include "courses/crypto.h"
 #include "courses/credential.h"
+#include "courses/credential_derive.h"
 #include "courses/errors.h"
 #include "courses/log.h"
 #include "courses/statuslist.h"
@@ -108,6 +109,47 @@ sqlite_credential_uid_text(const unsigned char in[16], char out[CRED_UID_MAX + 1
 		 hex + 12, hex + 16, hex + 20);
 }
 
+/* A grade in hundredths as tinchi writes it (server/issuing.c
+ * issuing_grade_text): "8", "8.5", "8.25". */
+static void
+grade_text(int64_t x100, char out[CRED_GRADE_MAX + 1])
+{
+	unsigned whole = (unsigned)(x100 / 100) % 1000000u, frac = (unsigned)(x100 % 100) % 100u;
+
+	if (x100 < 0 || x100 >= 100000000)
+		snprintf(out, CRED_GRADE_MAX + 1, "?");	/* never stored */
+	else if (frac == 0)
+		snprintf(out, CRED_GRADE_MAX + 1, "%u", whole);
+	else if (frac % 10 == 0)
+		snprintf(out, CRED_GRADE_MAX + 1, "%u.%u", whole, frac / 10);
+	else
+		snprintf(out, CRED_GRADE_MAX + 1, "%u.%02u", whole, frac);
+}
+
+/* 1 and *X100 when GRADE is a grade grade_text writes back the same
+ * (migration 21 stores it as that integer: 2 bytes instead of 3–4). */
+static int
+grade_code(const char *grade, int64_t *x100)
+{
+	char again[CRED_GRADE_MAX + 1];
+	int64_t whole = 0, frac = 0;
+	int nf = 0;
+	const char *p = grade;
+
+	if (!*p)
+		return 0;
+	for (; *p >= '0' && *p <= '9' && whole < 1000000; p++)
+		whole = whole * 10 + (*p - '0');
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9' && nf < 3; p++, nf++)
+			frac = frac * 10 + (*p - '0');
+	if (*p || nf > 2 || whole >= 1000000)
+		return 0;
+	*x100 = whole * 100 + (nf == 1 ? frac * 10 : frac);
+	grade_text(*x100, again);
+	return strcmp(again, grade) == 0;
+}
+
 /* The blob columns of a credential row, from its text fields. */
 struct cred_blobs {
 	unsigned char uid[16], hash[32], ihash[32], salt[IDENTITY_SALT_LEN / 2];
@@ -149,6 +191,185 @@ db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, const char *op)
 	int src = sqlite3_prepare_v2(db, sql, -1, st, NULL);
 
 	return src == SQLITE_OK ? 0 : db_fail(db, src, op);
+}
+
+/* ---- derived fields (migration 21): SQL functions on each connection ---------------- */
+
+/* The database's credential key (meta 'credential_key', 64 hex digits)
+ * into KEY. 0, TC_ENOTFOUND (before migration 21), TC_EDB. */
+static int
+db_credential_key(sqlite3 *db, unsigned char key[CREDENTIAL_KEY_LEN])
+{
+	sqlite3_stmt *st = NULL;
+	int rc = TC_EDB;
+
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'credential_key'", -1, &st,
+			       NULL) != SQLITE_OK)
+		rc = TC_EDB;
+	else if (sqlite3_step(st) != SQLITE_ROW)
+		rc = TC_ENOTFOUND;
+	else
+		rc = hex_bytes((const char *)sqlite3_column_text(st, 0), key, CREDENTIAL_KEY_LEN) ?
+		     TC_EDB : 0;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+struct cred_fn {
+	sqlite3 *db;
+	int loaded;
+	unsigned char key[CREDENTIAL_KEY_LEN];
+	/* the last value derived (a row's read asks for its uid three times
+	 * and its salt twice): its inputs and its bytes */
+	int memo;
+	int64_t m_inst, m_index;
+	unsigned char m_in[16], m_out[16];
+};
+
+static void
+cred_fn_free(void *p)
+{
+	struct cred_fn *f = p;
+
+	if (f)
+		memset(f->key, 0, sizeof(f->key));
+	free(f);
+}
+
+/* The key, read once per connection; on failure the call's error is set. */
+static const unsigned char *
+fn_key(sqlite3_context *ctx)
+{
+	struct cred_fn *f = sqlite3_user_data(ctx);
+
+	if (!f->loaded && db_credential_key(f->db, f->key) == 0)
+		f->loaded = 1;
+	if (!f->loaded)
+		sqlite3_result_error(ctx, "the database has no credential key", -1);
+	return f->loaded ? f->key : NULL;
+}
+
+/* tc_cred_uid(UID, INSTITUTION_ID, STATUS_INDEX): UID when stored, else the
+ * derived uid (NULL when the pair has none). */
+static void
+fn_uid(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct cred_fn *f = sqlite3_user_data(ctx);
+	int64_t inst = sqlite3_value_int64(argv[1]), index = sqlite3_value_int64(argv[2]);
+	const unsigned char *key;
+	unsigned char uid[16];
+	int rc;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) != SQLITE_NULL) {
+		sqlite3_result_value(ctx, argv[0]);
+		return;
+	}
+	if (!(key = fn_key(ctx)))
+		return;
+	if (f->memo && f->m_inst == inst && f->m_index == index) {
+		sqlite3_result_blob(ctx, f->m_out, 16, SQLITE_TRANSIENT);
+		return;
+	}
+	rc = credential_uid_derive(key, inst, index, uid);
+	if (rc == 0) {
+		f->memo = 1;
+		f->m_inst = inst;
+		f->m_index = index;
+		memcpy(f->m_out, uid, 16);
+		sqlite3_result_blob(ctx, uid, 16, SQLITE_TRANSIENT);
+	}
+	else if (rc == TC_EINVALID)
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_error(ctx, "credential uid: OpenSSL failed", -1);
+}
+
+/* tc_cred_salt(SALT, UID): SALT when stored, else the salt derived from
+ * the 16-byte UID. */
+static void
+fn_salt(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct cred_fn *f = sqlite3_user_data(ctx);
+	const unsigned char *key;
+	unsigned char salt[16];
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) != SQLITE_NULL) {
+		sqlite3_result_value(ctx, argv[0]);
+		return;
+	}
+	if (sqlite3_value_type(argv[1]) != SQLITE_BLOB || sqlite3_value_bytes(argv[1]) != 16) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	if (!(key = fn_key(ctx)))
+		return;
+	if (f->memo && memcmp(f->m_in, sqlite3_value_blob(argv[1]), 16) == 0) {
+		sqlite3_result_blob(ctx, f->m_out, 16, SQLITE_TRANSIENT);
+	} else if (credential_salt_derive(key, sqlite3_value_blob(argv[1]), salt)) {
+		sqlite3_result_error(ctx, "credential salt: OpenSSL failed", -1);
+	} else {
+		f->memo = 1;
+		memcpy(f->m_in, sqlite3_value_blob(argv[1]), 16);
+		memcpy(f->m_out, salt, 16);
+		sqlite3_result_blob(ctx, salt, 16, SQLITE_TRANSIENT);
+	}
+}
+
+/* tc_cred_ihash(HASH, NATIONAL_ID, SALT): HASH when stored, else the 32
+ * bytes of identity_hash_make(NATIONAL_ID, hex SALT) (NULL when there is
+ * no national ID or it makes no hash). */
+static void
+fn_ihash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	char salt[IDENTITY_SALT_LEN + 1], hash[IDENTITY_HASH_LEN + 1];
+	unsigned char out[32];
+	const char *nid = (const char *)sqlite3_value_text(argv[1]);
+	size_t sl = (size_t)sqlite3_value_bytes(argv[2]);
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) != SQLITE_NULL) {
+		sqlite3_result_value(ctx, argv[0]);
+		return;
+	}
+	if (!nid || sqlite3_value_type(argv[2]) != SQLITE_BLOB || sl > IDENTITY_SALT_LEN / 2) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	bytes_hex(sqlite3_value_blob(argv[2]), sl, salt);
+	if (identity_hash_make(nid, salt, hash) || hex_bytes(hash + 7, out, 32))
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_blob(ctx, out, 32, SQLITE_TRANSIENT);
+}
+
+int
+sqlite_credential_functions(sqlite3 *db)
+{
+	static const struct {
+		const char *name;
+		int argc;
+		void (*fn)(sqlite3_context *, int, sqlite3_value **);
+	} fns[] = {
+		{ "tc_cred_uid", 3, fn_uid },
+		{ "tc_cred_salt", 2, fn_salt },
+		{ "tc_cred_ihash", 3, fn_ihash },
+	};
+
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		struct cred_fn *f = calloc(1, sizeof(*f));
+
+		if (!f)
+			return TC_ENOMEM;
+		f->db = db;
+		/* xDestroy frees F, also when the call fails */
+		if (sqlite3_create_function_v2(db, fns[i].name, fns[i].argc,
+					       SQLITE_UTF8 | SQLITE_DETERMINISTIC, f, fns[i].fn, NULL,
+					       NULL, cred_fn_free) != SQLITE_OK)
+			return db_fail(db, sqlite3_errcode(db), "credential functions");
+	}
+	return 0;
 }
 
 /* Blob N bytes at P as parameter I (SQLITE_STATIC). */
@@ -216,24 +437,65 @@ shared_id(struct store *s, sqlite3 *db, const struct credential_rec *c, int64_t 
 	return db_fail(db, SQLITE_ERROR, op);	/* inserted, yet not found */
 }
 
-/* Inserts the row of C into TABLE (its shared fields at ACHIEVEMENT_ID;
- * its id C->id when WITH_ID, which is then kept, else C->id set). */
+/* The credential_terms row of TERM (added when new) into *ID. */
 static int
-insert_row(struct store *s, sqlite3 *db, const char *table, struct credential_rec *c,
-	   int64_t achievement_id, int with_id)
+term_id(struct store *s, sqlite3 *db, const char *term, int64_t *id)
+{
+	static const char op[] = "credential term";
+	sqlite3_stmt *st = NULL;
+	int rc, src = SQLITE_OK;
+
+	for (int tries = 0; tries < 2; tries++) {
+		rc = stmt_get(s, db, "SELECT id FROM credential_terms WHERE term = ?1", &st, op);
+		if (rc == 0 && ((src = sqlite3_bind_text(st, 1, term, -1, SQLITE_STATIC)) ||
+				((src = sqlite3_step(st)) != SQLITE_ROW && src != SQLITE_DONE)))
+			rc = db_fail(db, src, op);
+		if (rc == 0 && src == SQLITE_ROW)
+			*id = sqlite3_column_int64(st, 0);
+		stmt_done(s, st);
+		st = NULL;
+		if (rc || src == SQLITE_ROW)
+			return rc;
+		rc = stmt_get(s, db, "INSERT INTO credential_terms (term) VALUES (?1)"
+			      " ON CONFLICT (term) DO NOTHING", &st, op);
+		if (rc == 0 && ((src = sqlite3_bind_text(st, 1, term, -1, SQLITE_STATIC)) ||
+				(src = sqlite3_step(st)) != SQLITE_DONE))
+			rc = db_fail(db, src, op);
+		stmt_done(s, st);
+		st = NULL;
+		if (rc)
+			return rc;
+	}
+	return db_fail(db, SQLITE_ERROR, op);	/* inserted, yet not found */
+}
+
+/*
+ * Inserts the row of C (its shared fields at ACHIEVEMENT_ID; C->id set).
+ * What the credential key derives is stored as NULL (migration 21): the
+ * uid when it is the one of (institution, status index), the salt when it
+ * is the uid's, the identity hash when it is the person's national ID
+ * with that salt; anything else is kept as given.
+ */
+static int
+insert_row(struct store *s, sqlite3 *db, struct credential_rec *c, int64_t achievement_id)
 {
 	static const char op[] = "credential insert";
+	static const char sql[] = "INSERT INTO credentials (uid, institution_id, course_id,"
+		" person_id, achievement_id, key_id, status_index, hash, issued_at, awarded_ago,"
+		" identity_hash, salt, credits_earned, term_id, grade, signature, revoked_at,"
+		" revoke_reason) VALUES (CASE WHEN ?1 IS tc_cred_uid(NULL, ?2, ?7) THEN NULL"
+		" ELSE ?1 END, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9 - ?10,"
+		" CASE WHEN ?11 IS tc_cred_ihash(NULL, (SELECT national_id FROM people"
+		" WHERE id = ?4), ?12) THEN NULL ELSE ?11 END,"
+		" CASE WHEN ?12 IS tc_cred_salt(NULL, ?1) THEN NULL ELSE ?12 END,"
+		" ?13, ?14, ?15, ?16, ?17, ?18)";
 	struct cred_blobs b;
 	sqlite3_stmt *st = NULL;
-	char sql[600];
-	int rc = to_blobs(c, &b), src;
+	int64_t term = 0, grade = 0;
+	int rc = to_blobs(c, &b), src, coded = grade_code(c->grade, &grade);
 
-	snprintf(sql, sizeof(sql), "INSERT INTO %s (uid, institution_id, course_id,"
-				" person_id, achievement_id, key_id, status_index, hash, issued_at,"
-				" awarded_at, identity_hash, salt, credits_earned, term, grade,"
-				" signature, revoked_at, revoke_reason, id) VALUES (?1, ?2, ?3, ?4,"
-				" ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-				" ?19)", table);
+	if (rc == 0 && c->term[0])
+		rc = term_id(s, db, c->term, &term);
 	if (rc == 0)
 		rc = stmt_get(s, db, sql, &st, op);
 	if (rc == 0 && ((src = bind_blob(st, 1, b.uid, 16)) ||
@@ -251,18 +513,16 @@ insert_row(struct store *s, sqlite3 *db, const char *table, struct credential_re
 			(src = bind_blob(st, 11, b.ihash, 32)) ||
 			(src = bind_blob(st, 12, b.salt, b.salt_len)) ||
 			(src = sqlite3_bind_double(st, 13, c->credits_earned)) ||
-			(src = c->term[0] ? sqlite3_bind_text(st, 14, c->term, -1, SQLITE_STATIC) :
-			 sqlite3_bind_null(st, 14)) ||
-			(src = c->grade[0] ? sqlite3_bind_text(st, 15, c->grade, -1, SQLITE_STATIC) :
-			 sqlite3_bind_null(st, 15)) ||
+			(src = term ? sqlite3_bind_int64(st, 14, term) : sqlite3_bind_null(st, 14)) ||
+			(src = !c->grade[0] ? sqlite3_bind_null(st, 15) : coded ?
+			 sqlite3_bind_int64(st, 15, grade) :
+			 sqlite3_bind_text(st, 15, c->grade, -1, SQLITE_STATIC)) ||
 			(src = bind_blob(st, 16, c->signature, 64)) ||
 			(src = sqlite3_bind_int64(st, 17, c->revoked_at)) ||
 			(src = sqlite3_bind_text(st, 18, c->revoke_reason, -1, SQLITE_STATIC)) ||
-			(src = with_id ? sqlite3_bind_int64(st, 19, c->id) :
-			 sqlite3_bind_null(st, 19)) ||
 			(src = sqlite3_step(st)) != SQLITE_DONE))
 		rc = db_fail(db, src, op);
-	if (rc == 0 && !with_id)
+	if (rc == 0)
 		c->id = (int64_t)sqlite3_last_insert_rowid(db);
 	stmt_done(s, st);
 	return rc;
@@ -295,7 +555,7 @@ issue_steps(struct store *s, struct credential_rec *c, const char *purpose, int6
 	if (rc == 0)
 		rc = shared_id(s, store_sqlite_db(s), c, &ach);
 	if (rc == 0)
-		rc = insert_row(s, store_sqlite_db(s), "credentials", c, ach, 0);
+		rc = insert_row(s, store_sqlite_db(s), c, ach);
 	if (rc == 0 && event_id) {
 		/* a waiting event, or a declined one approved after all */
 		rc = sqlu_execf(s, op, "UPDATE outbox SET consumed_at = ?1, payload = CASE"
@@ -379,25 +639,31 @@ sqlite_credential_read(sqlite3_stmt *st, struct credential_rec *out)
 	bytes_hex(salt, salt_len, out->salt);
 	if ((rc = sqlu_col_text(st, 9, out->revoke_reason, sizeof(out->revoke_reason))) ||
 	    (rc = sqlu_col_text(st, 12, out->issuer_did, sizeof(out->issuer_did))) ||
-	    (rc = sqlu_col_text(st, 16, out->term, sizeof(out->term))) ||
-	    (rc = sqlu_col_text(st, 17, out->grade, sizeof(out->grade))))
+	    (rc = sqlu_col_text(st, 16, out->term, sizeof(out->term))))
+		return rc;
+	if (sqlite3_column_type(st, 17) == SQLITE_INTEGER)
+		grade_text(sqlite3_column_int64(st, 17), out->grade);
+	else if ((rc = sqlu_col_text(st, 17, out->grade, sizeof(out->grade))))
 		return rc;
 	rc = sqlu_col_dup(st, 10, &out->shared);
 	return rc == 0 && !out->shared ? TC_EDB : rc;
 }
 
+/* The row of CREDENTIAL_SELECT + WHERE with parameters ?1 (blob U or
+ * integer A) and ?2 (integer B) into OUT. */
 static int
-sq_get(struct store *s, const char *uid, struct credential_rec *out)
+get_where(struct store *s, const char *where, const unsigned char *u, int64_t a, int64_t b,
+	  struct credential_rec *out)
 {
 	static const char op[] = "credential get";
-	unsigned char u[16];
+	char sql[sizeof(CREDENTIAL_SELECT) + 200];
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (uid_bytes(uid, u))
-		return TC_ENOTFOUND;
-	rc = sqlu_prepare(s, CREDENTIAL_SELECT " WHERE c.uid = ?1", op, &st);
-	if (rc == 0 && bind_blob(st, 1, u, 16))
+	snprintf(sql, sizeof(sql), "%s%s", CREDENTIAL_SELECT, where);
+	rc = sqlu_cachedf(s, op, &st, sql, "");
+	if (rc == 0 && (u ? bind_blob(st, 1, u, 16) : sqlite3_bind_int64(st, 1, a) ||
+			sqlite3_bind_int64(st, 2, b)))
 		rc = sqlu_bind_fail(s, op);
 	if (rc == 0)
 		rc = sqlu_step_row(s, st, op);
@@ -405,7 +671,47 @@ sq_get(struct store *s, const char *uid, struct credential_rec *out)
 		free(out->shared);
 		out->shared = NULL;
 	}
-	sqlite3_finalize(st);
+	sqlu_release(s, st);
+	return rc;
+}
+
+/* A stored uid (a credential issued before migration 21) first; else the
+ * (institution, status index) the uid derives from, of a row whose uid is
+ * derived. */
+static int
+sq_get(struct store *s, const char *uid, struct credential_rec *out)
+{
+	unsigned char u[16], key[CREDENTIAL_KEY_LEN];
+	int64_t inst = 0, index = 0;
+	int rc;
+
+	if (uid_bytes(uid, u))
+		return TC_ENOTFOUND;
+	rc = get_where(s, " WHERE c.uid = ?1", u, 0, 0, out);
+	if (rc != TC_ENOTFOUND)
+		return rc;
+	if ((rc = db_credential_key(store_sqlite_db(s), key)) == 0)
+		rc = credential_uid_locate(key, u, &inst, &index);
+	memset(key, 0, sizeof(key));
+	if (rc == 0)
+		rc = get_where(s, " WHERE c.institution_id = ?1 AND c.status_index = ?2"
+			       " AND c.uid IS NULL", NULL, inst, index, out);
+	return rc;
+}
+
+static int
+sq_key(struct store *s, unsigned char key[32])
+{
+	static const char op[] = "credential key";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_cachedf(s, op, &st, "SELECT value FROM meta WHERE key = 'credential_key'",
+			      "");
+
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
+	if (rc == 0 && hex_bytes((const char *)sqlite3_column_text(st, 0), key, 32))
+		rc = TC_EDB;
+	sqlu_release(s, st);
 	return rc;
 }
 
@@ -549,10 +855,12 @@ sq_find(struct store *s, int64_t institution_id, const char *code, int64_t perso
 	unsigned char u[16];
 	sqlite3_stmt *st = NULL;
 	/* credentials_by_person narrows it to one learner's few rows */
-	int rc = sqlu_preparef(s, op, &st, "SELECT c.uid FROM credentials c"
+	int rc = sqlu_preparef(s, op, &st, "SELECT " CREDENTIAL_UID_SQL("c")
+			       " FROM credentials c"
 			       " JOIN credential_achievements a ON a.id = c.achievement_id"
+			       " JOIN credential_terms t ON t.id = c.term_id"
 			       " WHERE c.person_id = ?1 AND a.institution_id = ?2 AND a.code = ?3"
-			       " AND c.term = ?4 AND c.revoked_at = 0 ORDER BY c.id LIMIT 1",
+			       " AND t.term = ?4 AND c.revoked_at = 0 ORDER BY c.id LIMIT 1",
 			       "iitt", person_id, institution_id, code, term);
 
 	uid[0] = '\0';
@@ -670,6 +978,58 @@ sq_status_list(struct store *s, int64_t institution_id, const char *purpose,
 		}
 	}
 	sqlu_release(s, st);
+	return rc;
+}
+
+/* Migration 14's insert (the columns of schema 14): inserts the row of C into TABLE (its shared fields at ACHIEVEMENT_ID;
+ * its id C->id when WITH_ID, which is then kept, else C->id set). */
+static int
+insert_row_v14(struct store *s, sqlite3 *db, const char *table, struct credential_rec *c,
+	   int64_t achievement_id, int with_id)
+{
+	static const char op[] = "credential insert";
+	struct cred_blobs b;
+	sqlite3_stmt *st = NULL;
+	char sql[600];
+	int rc = to_blobs(c, &b), src;
+
+	snprintf(sql, sizeof(sql), "INSERT INTO %s (uid, institution_id, course_id,"
+				" person_id, achievement_id, key_id, status_index, hash, issued_at,"
+				" awarded_at, identity_hash, salt, credits_earned, term, grade,"
+				" signature, revoked_at, revoke_reason, id) VALUES (?1, ?2, ?3, ?4,"
+				" ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+				" ?19)", table);
+	if (rc == 0)
+		rc = stmt_get(s, db, sql, &st, op);
+	if (rc == 0 && ((src = bind_blob(st, 1, b.uid, 16)) ||
+			(src = sqlite3_bind_int64(st, 2, c->institution_id)) ||
+			(src = c->course_id ? sqlite3_bind_int64(st, 3, c->course_id) :
+			 sqlite3_bind_null(st, 3)) ||
+			(src = sqlite3_bind_int64(st, 4, c->person_id)) ||
+			(src = sqlite3_bind_int64(st, 5, achievement_id)) ||
+			(src = sqlite3_bind_int64(st, 6, c->key_id)) ||
+			(src = sqlite3_bind_int64(st, 7, c->status_index)) ||
+			(src = bind_blob(st, 8, b.hash, 32)) ||
+			(src = sqlite3_bind_int64(st, 9, c->issued_at)) ||
+			(src = c->awarded ? sqlite3_bind_int64(st, 10, c->awarded_at) :
+			 sqlite3_bind_null(st, 10)) ||
+			(src = bind_blob(st, 11, b.ihash, 32)) ||
+			(src = bind_blob(st, 12, b.salt, b.salt_len)) ||
+			(src = sqlite3_bind_double(st, 13, c->credits_earned)) ||
+			(src = c->term[0] ? sqlite3_bind_text(st, 14, c->term, -1, SQLITE_STATIC) :
+			 sqlite3_bind_null(st, 14)) ||
+			(src = c->grade[0] ? sqlite3_bind_text(st, 15, c->grade, -1, SQLITE_STATIC) :
+			 sqlite3_bind_null(st, 15)) ||
+			(src = bind_blob(st, 16, c->signature, 64)) ||
+			(src = sqlite3_bind_int64(st, 17, c->revoked_at)) ||
+			(src = sqlite3_bind_text(st, 18, c->revoke_reason, -1, SQLITE_STATIC)) ||
+			(src = with_id ? sqlite3_bind_int64(st, 19, c->id) :
+			 sqlite3_bind_null(st, 19)) ||
+			(src = sqlite3_step(st)) != SQLITE_DONE))
+		rc = db_fail(db, src, op);
+	if (rc == 0 && !with_id)
+		c->id = (int64_t)sqlite3_last_insert_rowid(db);
+	stmt_done(s, st);
 	return rc;
 }
 
@@ -799,7 +1159,7 @@ credentials_convert_v14(sqlite3 *db)
 		if (rc == 0)
 			rc = shared_id(NULL, db, &c, &ach);
 		if (rc == 0)
-			rc = insert_row(NULL, db, "credentials_v14", &c, ach, 1);
+			rc = insert_row_v14(NULL, db, "credentials_v14", &c, ach, 1);
 		free(c.shared);
 		n++;
 	}
@@ -818,6 +1178,169 @@ credentials_convert_v14(sqlite3 *db)
 	return rc;
 }
 
+/* ---- migration 21: what derives is no longer stored ---------------------------------- */
+
+/* The rows as migration 21 leaves them: the table and its indexes and
+ * triggers (the old table's go with it). */
+static const char v21_table[] =
+	"CREATE TABLE credentials ("
+	"  id INTEGER PRIMARY KEY,"
+	/* NULL: tc_cred_uid of (institution_id, status_index) */
+	"  uid BLOB CHECK (uid IS NULL OR length(uid) = 16),"
+	"  institution_id INTEGER NOT NULL REFERENCES institutions (id),"
+	"  course_id INTEGER REFERENCES courses (id),"
+	"  person_id INTEGER NOT NULL REFERENCES people (id),"
+	"  achievement_id INTEGER NOT NULL REFERENCES credential_achievements (id),"
+	"  key_id INTEGER NOT NULL REFERENCES institution_keys (id),"
+	"  status_index INTEGER NOT NULL,"
+	"  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+	"  issued_at INTEGER NOT NULL,"
+	/* issued_at - awardedDate in seconds; NULL: no awardedDate */
+	"  awarded_ago INTEGER,"
+	/* NULL: the person's national ID with the salt makes it */
+	"  identity_hash BLOB CHECK (identity_hash IS NULL OR length(identity_hash) = 32),"
+	/* NULL: tc_cred_salt of the uid */
+	"  salt BLOB,"
+	"  credits_earned REAL NOT NULL,"
+	"  term_id INTEGER REFERENCES credential_terms (id),"
+	/* an integer: hundredths that format back the same (grade_code) */
+	"  grade,"
+	"  signature BLOB NOT NULL CHECK (length(signature) = 64),"
+	"  revoked_at INTEGER NOT NULL DEFAULT 0,"
+	"  revoke_reason TEXT NOT NULL DEFAULT '',"
+	/* the first log leaf naming it (NULL: none yet) */
+	"  leaf INTEGER,"
+	"  UNIQUE (institution_id, status_index)"
+	");";
+
+static const char v21_after[] =
+	"CREATE UNIQUE INDEX credentials_by_uid ON credentials (uid) WHERE uid IS NOT NULL;"
+	"CREATE INDEX credentials_by_person ON credentials (person_id, id);"
+	"CREATE INDEX credentials_by_hash ON credentials (substr(hash, 1, 8));"
+	"CREATE TRIGGER credentials_hash_fixed BEFORE UPDATE OF hash ON credentials"
+	"  BEGIN SELECT RAISE(ABORT, 'a credential hash is never changed'); END;"
+	"CREATE TRIGGER credentials_logged_kept BEFORE DELETE ON credentials"
+	"  WHEN OLD.leaf IS NOT NULL"
+	"  BEGIN SELECT RAISE(ABORT, 'a credential in the transparency log is never removed'); END;"
+	/* an identity hash stored as NULL derives from the national ID */
+	"CREATE TRIGGER people_national_id_fixed BEFORE UPDATE OF national_id ON people"
+	"  WHEN NEW.national_id IS NOT OLD.national_id AND EXISTS (SELECT 1 FROM credentials"
+	"  WHERE person_id = OLD.id AND identity_hash IS NULL)"
+	"  BEGIN SELECT RAISE(ABORT, 'the national ID of a person with credentials is never"
+	" changed'); END;"
+	"DROP INDEX log_leaves_by_credential;";
+
+/* Every credential through the store's read query: it must rebuild to
+ * its hash. *N counts them. 0, TC_EINVALID (logged), or a TC_E* code. */
+static int
+v21_check(sqlite3 *db, int64_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(db, CREDENTIAL_SELECT " ORDER BY c.id", &st, "migration 21");
+	int src = SQLITE_DONE;
+
+	*n = 0;
+	while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {
+		struct credential_rec c;
+		char *text = NULL, digest[65];
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		rc = sqlite_credential_read(st, &c);
+		if (rc == 0)
+			rc = store_credential_text(&c, &text, NULL);
+		if (rc == 0)
+			sha256_hex(text, strlen(text), digest);
+		if (rc == TC_ENOMEM) {
+			/* reported as it is */
+		} else if (rc || strcmp(digest, c.hash) != 0) {
+			log_err("migration 21 refused: credential %lld (%s) does not rebuild to its"
+				" hash from its converted row; the database is left at 20",
+				(long long)id, rc ? tc_strerror(rc) : c.uid);
+			rc = TC_EINVALID;
+		}
+		free(text);
+		free(c.shared);
+		(*n)++;
+	}
+	if (rc == 0 && src != SQLITE_DONE)
+		rc = db_fail(db, src, "migration 21");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int credentials_convert_v21(sqlite3 *db);
+
+/*
+ * Migration 21's conversion step (storage/sqlite_schema.c): the rows are
+ * copied into the new table (an identity hash that the person's national
+ * ID with the row's salt makes becomes NULL; stored uids and salts stay:
+ * only new credentials derive theirs), then every row must rebuild to its
+ * hash through the read query, or the whole migration is refused.
+ * Foreign keys that name credentials (log leaves, shares, consents) are
+ * deferred while the table is replaced: the same ids come back.
+ */
+int
+credentials_convert_v21(sqlite3 *db)
+{
+	static const char op[] = "migration 21";
+	sqlite3_stmt *st = NULL;
+	int64_t before = -1, after = -1;
+	int rc = sqlite_credential_functions(db);
+
+	log_info("migration 21: rebuilding the credential rows without what derives");
+	if (rc == 0 && (rc = db_prepare(db, "SELECT count(*) FROM credentials", &st, op)) == 0 &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		before = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc == 0 && sqlite3_exec(db,
+		"PRAGMA defer_foreign_keys = ON;"
+		"CREATE TABLE credentials_v21 AS SELECT c.id AS id, c.uid AS uid,"
+		"  c.institution_id AS institution_id, c.course_id AS course_id,"
+		"  c.person_id AS person_id, c.achievement_id AS achievement_id,"
+		"  c.key_id AS key_id, c.status_index AS status_index, c.hash AS hash,"
+		"  c.issued_at AS issued_at, c.issued_at - c.awarded_at AS awarded_ago,"
+		"  CASE WHEN c.identity_hash IS tc_cred_ihash(NULL, p.national_id, c.salt)"
+		"    THEN NULL ELSE c.identity_hash END AS identity_hash,"
+		"  c.salt AS salt, c.credits_earned AS credits_earned,"
+		"  (SELECT t.id FROM credential_terms t WHERE t.term = c.term) AS term_id,"
+		"  CASE WHEN c.grade GLOB '[0-9]*' AND c.grade NOT GLOB '*[^0-9.]*'"
+		"    AND length(c.grade) <= 9 AND c.grade = (SELECT (g / 100) ||"
+		"    CASE WHEN g % 100 = 0 THEN '' WHEN g % 10 = 0 THEN '.' || (g % 100 / 10)"
+		"    ELSE printf('.%02d', g % 100) END FROM (SELECT CAST(round(CAST(c.grade AS REAL)"
+		"    * 100) AS INTEGER) AS g)) THEN CAST(round(CAST(c.grade AS REAL) * 100) AS INTEGER)"
+		"    ELSE c.grade END AS grade,"
+		"  c.signature AS signature, c.revoked_at AS revoked_at,"
+		"  c.revoke_reason AS revoke_reason,"
+		"  (SELECT min(l.idx) FROM log_leaves l WHERE l.credential_id = c.id) AS leaf"
+		"  FROM credentials c LEFT JOIN people p ON p.id = c.person_id;"
+		"DROP TABLE credentials;", NULL, NULL, NULL) != SQLITE_OK)
+		rc = db_fail(db, sqlite3_errcode(db), op);
+	if (rc == 0 && (sqlite3_exec(db, v21_table, NULL, NULL, NULL) != SQLITE_OK ||
+			sqlite3_exec(db, "INSERT INTO credentials (id, uid, institution_id,"
+				     " course_id, person_id, achievement_id, key_id, status_index,"
+				     " hash, issued_at, awarded_ago, identity_hash, salt,"
+				     " credits_earned, term_id, grade, signature, revoked_at,"
+				     " revoke_reason, leaf) SELECT id, uid, institution_id, course_id,"
+				     " person_id, achievement_id, key_id, status_index, hash,"
+				     " issued_at, awarded_ago, identity_hash, salt, credits_earned,"
+				     " term_id, grade, signature, revoked_at, revoke_reason, leaf"
+				     " FROM credentials_v21 ORDER BY id;"
+				     "DROP TABLE credentials_v21;", NULL, NULL, NULL) != SQLITE_OK ||
+			sqlite3_exec(db, v21_after, NULL, NULL, NULL) != SQLITE_OK))
+		rc = db_fail(db, sqlite3_errcode(db), op);
+	if (rc == 0)
+		rc = v21_check(db, &after);
+	if (rc == 0 && after != before) {
+		log_err("migration 21 refused: %lld credentials before, %lld after; the database is"
+			" left at 20", (long long)before, (long long)after);
+		rc = TC_EINVALID;
+	}
+	if (rc == 0 && after)
+		log_info("migration 21: %lld credentials converted, each rebuilt byte for byte to"
+			 " its hash", (long long)after);
+	return rc;
+}
+
 const struct credential_ops sqlite_credential_ops = {
 	.next_k = sq_next_k,
 	.issue = sq_issue,
@@ -831,4 +1354,5 @@ const struct credential_ops sqlite_credential_ops = {
 	.set_issue_mode = sq_set_issue_mode,
 	.waiting_each = sq_waiting_each,
 	.decline = sq_decline,
+	.key = sq_key,
 };

@@ -13,7 +13,8 @@
 #include "storage/store_sqlite.h"
 
 #define SHARE_COLUMNS "s.id, s.uid, s.credential_id, s.token_hash, s.kind, s.created_at," \
-	" s.expires_at, s.withdrawn_at, s.access_count, s.last_accessed_at, c.uid"
+	" s.expires_at, s.withdrawn_at, s.access_count, s.last_accessed_at, " \
+	CREDENTIAL_UID_SQL("c")
 #define SHARE_FROM " FROM credential_shares s JOIN credentials c ON c.id = s.credential_id"
 
 static int

@@ -16,6 +16,8 @@
 int credentials_convert_v14(sqlite3 *db);
 /* migration 18's conversion of the log's leaves and subtrees (tlog_sqlite.c) */
 int tlog_convert_v18(sqlite3 *db);
+/* migration 21's conversion of the credential rows (credentials_sqlite.c) */
+int credentials_convert_v21(sqlite3 *db);
 
 const struct migration sqlite_migrations[] = {
 	{
@@ -780,6 +782,24 @@ const struct migration sqlite_migrations[] = {
 		/* a finished upload is kept (until it goes stale) with the
 		 * material it made, so a retried finish gets that material */
 		"ALTER TABLE uploads ADD COLUMN material_uid TEXT NOT NULL DEFAULT '';"
+	},
+	{
+		21, "credentials without what derives",
+		/* storage/credentials.h: the key from which a new credential's
+		 * uid and salt derive (courses/credential_derive.h), and each
+		 * term's text once. The conversion step rebuilds the credentials
+		 * table (uid, salt and identity hash NULL where they derive,
+		 * term_id, awarded_ago, leaf), checks that every row still
+		 * rebuilds to its hash, and drops log_leaves_by_credential. */
+		"INSERT INTO meta (key, value) VALUES"
+		"  ('credential_key', lower(hex(randomblob(32))));"
+		"CREATE TABLE credential_terms ("
+		"  id INTEGER PRIMARY KEY,"
+		"  term TEXT NOT NULL UNIQUE"
+		");"
+		"INSERT INTO credential_terms (term) SELECT DISTINCT term FROM credentials"
+		"  WHERE term IS NOT NULL ORDER BY term;",
+		credentials_convert_v21
 	},
 };
 

@@ -316,6 +316,7 @@ struct credential_ops {
 			    int (*cb)(const struct credential_waiting *w, void *arg), void *arg);
 	int (*decline)(struct store *s, int64_t event_id, int64_t by, const char *reason,
 		       int64_t now);
+	int (*key)(struct store *s, unsigned char key[32]);
 };
 
 /* storage/tlog.h, same rules (store_tlog_append and store_tlog_source

@@ -314,7 +314,10 @@ store_sqlite_open(const char *path, struct store **out)
 		rc = TC_EDB;
 		goto out;
 	}
-	rc = sqlite_migrate(ss->db, sqlite_migrations, sqlite_migrations_count);
+	/* the derived fields of credential rows (migration 21 uses them too) */
+	rc = sqlite_credential_functions(ss->db);
+	if (rc == 0)
+		rc = sqlite_migrate(ss->db, sqlite_migrations, sqlite_migrations_count);
 	if (rc)
 		goto out;
 	*out = &ss->base;

@@ -116,12 +116,20 @@ extern const struct consent_ops sqlite_consent_ops;
  * (credentials_sqlite.c): OUT->shared is allocated, OUT->json NULL (the
  * text is rebuilt by storage/credentials.c). Callers append WHERE/JOIN
  * clauses on "c" (credentials). */
-#define CREDENTIAL_SELECT "SELECT c.id, c.uid, c.institution_id, c.course_id, c.person_id," \
-	" c.status_index, c.hash, c.issued_at, c.revoked_at, c.revoke_reason, a.fields," \
-	" c.key_id, k.did, c.identity_hash, c.salt, c.credits_earned, c.term, c.grade," \
-	" c.awarded_at, c.signature FROM credentials c" \
+/* The uid of credentials row ALIAS: stored, or derived (migration 21). */
+#define CREDENTIAL_UID_SQL(alias) \
+	"tc_cred_uid(" alias ".uid, " alias ".institution_id, " alias ".status_index)"
+#define CREDENTIAL_SELECT "SELECT c.id, " CREDENTIAL_UID_SQL("c") ", c.institution_id," \
+	" c.course_id, c.person_id, c.status_index, c.hash, c.issued_at, c.revoked_at," \
+	" c.revoke_reason, a.fields, c.key_id, k.did," \
+	" tc_cred_ihash(c.identity_hash, cp.national_id, tc_cred_salt(c.salt, " \
+	CREDENTIAL_UID_SQL("c") "))," \
+	" tc_cred_salt(c.salt, " CREDENTIAL_UID_SQL("c") "), c.credits_earned, ct.term," \
+	" c.grade, c.issued_at - c.awarded_ago, c.signature FROM credentials c" \
 	" JOIN credential_achievements a ON a.id = c.achievement_id" \
-	" JOIN institution_keys k ON k.id = c.key_id"
+	" JOIN institution_keys k ON k.id = c.key_id" \
+	" JOIN people cp ON cp.id = c.person_id" \
+	" LEFT JOIN credential_terms ct ON ct.id = c.term_id"
 /* The transparency log's queries (tlog_sqlite.c), here so that tests can
  * check their plans. A leaf with what rebuilds its entry: idx, kind,
  * subject (its own or its credential's hash), issuer DID, time, entry
@@ -132,13 +140,17 @@ extern const struct consent_ops sqlite_consent_ops;
 /* The credential whose hash is ?1 (credentials_by_hash holds 8 bytes of it). */
 #define TLOG_SQL_CREDENTIAL_BY_HASH "SELECT id FROM credentials" \
 	" WHERE substr(hash, 1, 8) = substr(?1, 1, 8) AND hash = ?1 ORDER BY id LIMIT 1"
-/* The first leaf whose subject is ?1: its own, or its credential's hash. */
+/* The first leaf whose subject is ?1: its own, or its credential's hash
+ * (the credential keeps its first leaf: migration 21). */
 #define TLOG_SQL_FIND "SELECT min(idx) FROM (SELECT idx FROM log_leaves" \
 	" WHERE substr(subject, 1, 8) = substr(?1, 1, 8) AND subject = ?1 UNION ALL" \
-	" SELECT l.idx FROM credentials c JOIN log_leaves l ON l.credential_id = c.id" \
+	" SELECT c.leaf FROM credentials c" \
 	" WHERE substr(c.hash, 1, 8) = substr(?1, 1, 8) AND c.hash = ?1)"
 struct credential_rec;
 int sqlite_credential_read(sqlite3_stmt *st, struct credential_rec *out);
+/* Registers tc_cred_uid, tc_cred_salt and tc_cred_ihash (the derived
+ * fields of a credentials row, credentials_sqlite.c) on DB. 0 or TC_E*. */
+int sqlite_credential_functions(sqlite3 *db);
 /* A stored credential uid (16 bytes) as its "urn:uuid:..." text (CRED_UID_MAX + 1). */
 void sqlite_credential_uid_text(const unsigned char in[16], char out[46]);
 extern const struct share_ops sqlite_share_ops;

@@ -111,7 +111,7 @@ step_id(sqlite3_stmt *st, int64_t *id)
  */
 static int
 put_leaf(sqlite3_stmt *const q[PUT_N], uint64_t index, const char *entry, const char *subject,
-	 int *src)
+	 int *src, int64_t *cred_out)
 {
 	struct tlog_entry_fields f;
 	unsigned char sub[32];
@@ -152,6 +152,8 @@ put_leaf(sqlite3_stmt *const q[PUT_N], uint64_t index, const char *entry, const 
 		    sqlite3_bind_text(ins, 7, entry, -1, SQLITE_STATIC)) ||
 	    (*src = step_id(ins, NULL)))
 		return TC_EDB;
+	if (cred_out)
+		*cred_out = cred;
 	return 0;
 }
 
@@ -213,13 +215,19 @@ sq_leaf_put(struct store *s, uint64_t index, const char *entry, const char *subj
 {
 	static const char op[] = "tlog leaf put";
 	sqlite3_stmt *q[PUT_N] = { NULL };
+	int64_t cred = 0;
 	int rc = 0, src = SQLITE_OK;
 
 	(void)leaf_hash;	/* not stored: reads hash the rebuilt entry */
 	for (size_t i = 0; i < PUT_N && rc == 0; i++)
 		rc = sqlu_cachedf(s, op, &q[i], put_sql[i], "");
-	if (rc == 0 && (rc = put_leaf(q, index, entry, subject, &src)) == TC_EDB)
+	if (rc == 0 && (rc = put_leaf(q, index, entry, subject, &src, &cred)) == TC_EDB)
 		rc = sqlu_fail(s, src, op);
+	/* a credential keeps its first leaf (migration 21: no index of the
+	 * leaves by credential) */
+	if (rc == 0 && cred)
+		rc = sqlu_execf(s, op, "UPDATE credentials SET leaf = ?1 WHERE id = ?2"
+				" AND leaf IS NULL", "ii", (int64_t)index, cred);
 	for (size_t i = PUT_N; i-- > 0;)
 		sqlu_release(s, q[i]);
 	return rc;
@@ -558,7 +566,7 @@ tlog_convert_v18(sqlite3 *db)
 				 " match its entry", (unsigned long long)idx);
 			break;
 		}
-		if ((rc = put_leaf(q, idx, text, subject, &src))) {
+		if ((rc = put_leaf(q, idx, text, subject, &src, NULL))) {
 			if (rc == TC_EDB)
 				rc = db_fail(db, src, op);
 			goto out;

@@ -276,8 +276,10 @@ t.eq(ovc.get("awardedDate"), "2025-06-18T00:00:00Z", "awardedDate is completed_o
 al = (oach.get("alignment") or [{}])[0]
 t.ok(al.get("type") == ["Alignment"] and "tín chỉ" in al.get("targetName", "") and al.get("targetUrl") and
      al.get("targetType", "").startswith("ext:"), "the achievement is aligned with the national credit system", oach)
-t.ok(count("SELECT course_id IS NULL FROM credentials WHERE hex(uid) = '%s'"
-           % ovc.get("id", "")[9:].replace("-", "").upper()) == "1", "its row has no tinchi course")
+# (a credential's uid derives from its issuer and status index: migration 21)
+t.ok(count("SELECT course_id IS NULL FROM credentials WHERE status_index = %s"
+           % ovc.get("credentialStatus", {}).get("statusListIndex", "-1")) == "1",
+     "its row has no tinchi course")
 st, h, j = verify_settled(anon, ovc)
 t.ok(st == 200 and j.get("verified") is True, "the on-campus credential verifies with the verify API", j)
 st, h, j = issuer.call("POST", I, oc)
@@ -318,8 +320,8 @@ t.eq(total, int(n0) + 10, "ten credentials in all (4 by the VC API, 3 + 1 + 2 by
 # (a leaf whose subject is a credential's hash names that credential's row: migration 18)
 t.eq(count("SELECT count(*) FROM credentials c JOIN log_leaves l ON l.credential_id = c.id AND l.kind = 0"),
      str(total), "every credential has its issue entry in the transparency log")
-digest = "sha256:" + count("SELECT lower(hex(hash)) FROM credentials WHERE hex(uid) = '%s'"
-                           % vc2.get("id", "")[9:].replace("-", "").upper())
+digest = "sha256:" + count("SELECT lower(hex(hash)) FROM credentials WHERE status_index = %s"
+                           % vc2.get("credentialStatus", {}).get("statusListIndex", "-1"))
 deadline = time.time() + 10
 while True:
     st, h, pr = anon.call("GET", "/log/proof?hash=" + digest)
@@ -329,12 +331,19 @@ while True:
 t.eq(st, 200, "a VC-API credential has an inclusion proof once the checkpoint is signed")
 
 # ---- served bytes = the logged hash (rebuilt from the stored fields) -------------------------
-rows = count("SELECT lower(hex(uid)) || ' ' || lower(hex(hash)) || ' ' || (SELECT count(*) FROM log_leaves l"
-             " WHERE l.credential_id = c.id) FROM credentials c").split("\n")
+# (uids are not stored: each learner's wallet names them, by status index)
+rows = count("SELECT c.status_index || ' ' || lower(hex(c.hash)) || ' ' || (SELECT count(*) FROM log_leaves l"
+             " WHERE l.credential_id = c.id) || ' ' || p.national_id FROM credentials c"
+             " JOIN people p ON p.id = c.person_id").split("\n")
+uid_of = {}
+for nid in {line.split()[3] for line in rows}:
+    st, h, j = Client(nid).call("GET", "/api/v1/credentials")
+    for e in j.get("credentials", []) if st == 200 else []:
+        uid_of[e["credential"]["credentialStatus"]["statusListIndex"]] = e["uid"]
 good_rows = 0
 for line in rows:
-    u, hh, n = line.split()
-    uid = "urn:uuid:%s-%s-%s-%s-%s" % (u[:8], u[8:12], u[12:16], u[16:20], u[20:])
+    index, hh, n, _ = line.split()
+    uid = uid_of.get(index, "")
     st, h, body = srv.request("GET", "/api/v1/credentials/" + uid, headers={"Cookie": admin.cookie})
     if st == 200 and hashlib.sha256(body).hexdigest() == hh and n == "1" and json.loads(body)["id"] == uid:
         good_rows += 1

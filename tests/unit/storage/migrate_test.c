@@ -124,8 +124,11 @@ test_real_schema_memory(void)
 	       0, "fresh db: all migrations apply");
 	is_int(user_version(db), latest_version(),
 	       "fresh db: user_version is the newest migration");
-	is_int(query_int(db, "SELECT count(*) FROM meta"), 2,
-	       "meta holds created_at and instance_id");
+	is_int(query_int(db, "SELECT count(*) FROM meta"), 3,
+	       "meta holds created_at, instance_id and credential_key");
+	is_int(query_int(db, "SELECT length(value) FROM meta "
+			 "WHERE key = 'credential_key'"), 64,
+	       "credential_key is 64 hex digits (migration 21)");
 	is_int(query_int(db, "SELECT length(value) FROM meta "
 			 "WHERE key = 'instance_id'"), 32,
 	       "instance_id is 32 hex digits");
@@ -137,7 +140,7 @@ test_real_schema_memory(void)
 	is_int(sqlite_migrate(db, sqlite_migrations, sqlite_migrations_count),
 	       0, "re-running the real list is a no-op");
 	is_int(user_version(db), latest_version(), "user_version unchanged");
-	is_int(query_int(db, "SELECT count(*) FROM meta"), 2,
+	is_int(query_int(db, "SELECT count(*) FROM meta"), 3,
 	       "meta not inserted twice");
 	sqlite3_close(db);
 }

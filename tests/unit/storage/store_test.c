@@ -174,8 +174,8 @@ test_open(void)
 	ok(size > 0, "size is positive");
 	query_text(db, "PRAGMA journal_mode", text, sizeof(text));
 	is_str(text, "wal", "journal mode is wal");
-	is_int(query_int(db, "SELECT count(*) FROM meta"), 2,
-	       "meta table filled");
+	is_int(query_int(db, "SELECT count(*) FROM meta"), 3,
+	       "meta table filled (created_at, instance_id, credential_key)");
 	store_close(s);
 	s = NULL;
 
@@ -184,7 +184,7 @@ test_open(void)
 	if (s != NULL)
 		store_schema_version(s, &v);
 	is_int(v, store_schema_latest(), "reopen: version unchanged");
-	is_int(query_int(db, "SELECT count(*) FROM meta"), 2,
+	is_int(query_int(db, "SELECT count(*) FROM meta"), 3,
 	       "reopen: migrations not applied again");
 	store_close(s);
 	s = NULL;

@@ -19,10 +19,12 @@
 
 #include <sqlite3.h>
 
+#include "courses/crypto.h"
 #include "courses/dynbuf.h"
 #include "courses/errors.h"
 #include "courses/merkle.h"
 #include "courses/tlog_entry.h"
+#include "storage/credentials.h"
 #include "storage/sqlite_migrate.h"
 #include "storage/store.h"
 #include "storage/store_sqlite.h"
@@ -47,14 +49,48 @@ remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 	return remove(p);
 }
 
-/* The hash of credential I: 32 bytes, as hex into HEX (65). */
+#define CRED_DID "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+#define CRED_SHARED "{\"achievement_id\":\"https://example.edu/courses/C1\"," \
+	"\"achievement_name\":\"C1\",\"alignment\":[],\"code\":\"C1\",\"credits\":3," \
+	"\"criteria\":\"Done\",\"description\":\"C1\",\"issuer_name\":\"VNU\"," \
+	"\"issuer_url\":\"https://example.edu\",\"name\":\"C1\"," \
+	"\"status_list\":\"https://example.edu/status\"}"
+
+/* The uid of credential I: 16 bytes. */
+static void
+cred_uid(int i, unsigned char u[16])
+{
+	memset(u, 0, 16);
+	u[6] = 0x40;
+	u[8] = 0x80;
+	u[14] = (unsigned char)(i >> 8);
+	u[15] = (unsigned char)(i & 0xff);
+}
+
+/* The hash of credential I (the fixture's row: uid cred_uid(I), status
+ * index I + 1, issued at 0, credits 3, CRED_SHARED, zero identity hash and
+ * signature, no salt), as the store rebuilds it: 32 bytes, as hex into
+ * HEX (65). */
 static void
 cred_hash(int i, unsigned char h[32], char hex[65])
 {
-	for (int k = 0; k < 32; k++)
-		h[k] = (unsigned char)(k * 7 + 1);
-	h[0] = (unsigned char)(i & 0xff);
-	h[1] = (unsigned char)(i >> 8);
+	struct credential_rec c = { 0 };
+	unsigned char u[16];
+	char *text = NULL;
+
+	cred_uid(i, u);
+	snprintf(c.uid, sizeof(c.uid), "urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8],
+		 u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+	c.shared = (char *)CRED_SHARED;
+	snprintf(c.issuer_did, sizeof(c.issuer_did), "%s", CRED_DID);
+	snprintf(c.identity_hash, sizeof(c.identity_hash), "sha256$%064d", 0);
+	c.credits_earned = 3;
+	c.status_index = i + 1;
+	memset(h, 0, 32);
+	if (store_credential_text(&c, &text, NULL) == 0)
+		sha256_raw(text, strlen(text), h);
+	free(text);
 	for (int k = 0; k < 32; k++)
 		snprintf(hex + 2 * k, 3, "%02x", h[k]);
 }
@@ -142,24 +178,26 @@ make_v17(const char *dir, enum damage damage)
 		"INSERT INTO people (id, uid, national_id, nid_hmac, full_name, created_at, updated_at)"
 		" VALUES (1, 'p1', '100000000001', 'h1', 'Học Viên', 0, 0);"
 		"INSERT INTO institution_keys (id, institution_id, file, pub, did, valid_from)"
-		" VALUES (1, 1, 'k1', zeroblob(32), 'did:key:z6Mk', 0);"
+		" VALUES (1, 1, 'k1', zeroblob(32), '" CRED_DID "', 0);"
 		"INSERT INTO credential_achievements (id, institution_id, code, digest, fields)"
-		" VALUES (1, 1, 'C1', zeroblob(32), '{}');", NULL, NULL, NULL) != SQLITE_OK)
+		" VALUES (1, 1, 'C1', zeroblob(32), '" CRED_SHARED "');", NULL, NULL, NULL) !=
+	    SQLITE_OK)
 		rc = -1;
 	if (rc == 0 && sqlite3_prepare_v2(db, "INSERT INTO credentials (id, uid, institution_id,"
 					  " person_id, achievement_id, key_id, status_index, hash,"
 					  " issued_at, identity_hash, salt, credits_earned, signature)"
-					  " VALUES (?1, randomblob(16), 1, 1, 1, 1, ?1, ?2, 0,"
+					  " VALUES (?1, ?3, 1, 1, 1, 1, ?1, ?2, 0,"
 					  " zeroblob(32), x'', 3, zeroblob(64))", -1, &st, NULL))
 		rc = -1;
 	for (int i = 0; rc == 0 && i < NCRED; i++) {
-		unsigned char h[32];
+		unsigned char h[32], u[16];
 		char hex[65];
 
 		cred_hash(i, h, hex);
+		cred_uid(i, u);
 		sqlite3_reset(st);
 		if (sqlite3_bind_int64(st, 1, i + 1) || sqlite3_bind_blob(st, 2, h, 32, SQLITE_STATIC) ||
-		    sqlite3_step(st) != SQLITE_DONE)
+		    sqlite3_bind_blob(st, 3, u, 16, SQLITE_STATIC) || sqlite3_step(st) != SQLITE_DONE)
 			rc = -1;
 	}
 	sqlite3_finalize(st);
@@ -368,8 +406,24 @@ test_convert(void)
 	ok(plan_ok(dir, TLOG_SQL_LEAVES " WHERE l.idx = ?1"), "a leaf by index");
 	ok(plan_ok(dir, "SELECT hash FROM log_subtrees WHERE level = ?1 AND idx = ?2"),
 	   "a subtree by its key");
-	ok(plan_ok(dir, "SELECT 1 FROM log_leaves WHERE credential_id = ?1"),
-	   "the trigger that keeps logged credentials searches by index");
+	/* migration 21: a credential keeps its first leaf instead of an index
+	 * of the leaves by credential */
+	is_int(query_int(dir, "SELECT count(*) FROM credentials c WHERE c.leaf ="
+			 " (SELECT min(idx) FROM log_leaves l WHERE l.credential_id = c.id)"), NCRED,
+	       "each logged credential keeps the index of its first leaf");
+	is_int(query_int(dir, "SELECT count(*) FROM sqlite_schema"
+			 " WHERE name = 'log_leaves_by_credential'"), 0,
+	       "log_leaves_by_credential is gone");
+	{
+		char path[760];
+		sqlite3 *db = NULL;
+
+		snprintf(path, sizeof(path), "%s/tinchi.db", dir);
+		ok(sqlite3_open(path, &db) == SQLITE_OK &&
+		   sqlite3_exec(db, "DELETE FROM credentials WHERE id = 1", NULL, NULL, NULL) ==
+		   SQLITE_CONSTRAINT, "a logged credential still cannot be removed (its leaf)");
+		sqlite3_close(db);
+	}
 }
 
 static void
