@@ -20,6 +20,7 @@ struct media_jobs;
 struct progress_cache;
 struct progress_writer;
 struct access_writer;
+struct checkpointer;
 struct tlog;
 struct status_cache;
 struct verify_keep;
@@ -46,6 +47,7 @@ struct app {
 	struct status_cache *status_cache;	/* api_revocation.c's, made on first use */
 	struct verify_keep *verify;	/* api_verify.c's, made on first use */
 	struct access_writer *access_writer;	/* owned by main; NULL: none */
+	struct checkpointer *checkpointer;	/* owned by main; NULL: commits checkpoint */
 };
 
 #endif

@@ -60,6 +60,8 @@ static const struct opt opts[] = {
 	{ "log-origin", T_PATH, F(log_origin), 0, 0, "NAME", "the transparency log's origin and key name, fixed at first start (default: HOST of public-url \"/log\")" },
 	{ "log-batch", T_INT, F(log_batch), 1, 1000000, "N", "a new log checkpoint as soon as this many entries wait for one" },
 	{ "log-interval-ms", T_INT, F(log_interval_ms), 1, 3600000, "MS", "a new log checkpoint at most this long after an entry" },
+	{ "wal-checkpoint-pages", T_INT, F(wal_checkpoint_pages), 0, 1000000, "PAGES", "a background thread copies the write-ahead log back once it holds this many new pages (0: the commit that crosses 1000 pages does it)" },
+	{ "wal-checkpoint-ms", T_INT, F(wal_checkpoint_ms), 1, 3600000, "MS", "the background checkpoint runs at least this often while the log holds new pages" },
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -97,6 +99,8 @@ config_defaults(struct config *c)
 	c->media_token_ttl = 12 * 3600;
 	c->log_batch = 1000;
 	c->log_interval_ms = 1000;
+	c->wal_checkpoint_pages = 1000;
+	c->wal_checkpoint_ms = 1000;
 }
 
 static const struct opt *

@@ -53,6 +53,8 @@ struct config {
 	char log_origin[256];		/* --log-origin: the transparency log's name; "" = HOST/log */
 	int log_batch;			/* --log-batch: entries that make a checkpoint at once */
 	int log_interval_ms;		/* --log-interval-ms: longest wait for a checkpoint */
+	int wal_checkpoint_pages;	/* --wal-checkpoint-pages: 0 = commits checkpoint */
+	int wal_checkpoint_ms;		/* --wal-checkpoint-ms: the checkpointer's interval */
 };
 
 /* Outcome of config_parse_args beyond 0 / TC_EINVALID. */

@@ -35,6 +35,7 @@
 #include "server/metrics.h"
 #include "server/progress_writer.h"
 #include "server/access_writer.h"
+#include "server/checkpointer.h"
 #include "server/issuing.h"
 #include "server/static.h"
 #include "server/tlog.h"
@@ -234,6 +235,10 @@ cmd_serve(int argc, char **argv)
 	app.start_time = (int64_t)time(NULL);
 
 	rc = 1;
+	/* no request's commit checkpoints: the checkpointer does (started
+	 * below; every connection opened from here on) */
+	if (cfg.wal_checkpoint_pages > 0)
+		store_set_wal_external(1);
 	if (open_store(cfg.data_dir, &app.store) || load_secret(&app) || open_tlog(&app))
 		goto out;
 	/* the event loop never waits long for a lock held elsewhere (an
@@ -279,6 +284,13 @@ cmd_serve(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	if (cfg.wal_checkpoint_pages > 0 &&
+	    (rc = checkpointer_start(cfg.data_dir, cfg.wal_checkpoint_pages, cfg.wal_checkpoint_ms,
+				     &app.checkpointer)) != 0) {
+		fprintf(stderr, "tinchi: cannot start the WAL checkpointer: %s\n", tc_strerror(rc));
+		rc = 1;
+		goto out;
+	}
 	if ((rc = tlog_start(app.tlog, cfg.log_batch, cfg.log_interval_ms)) != 0) {
 		fprintf(stderr, "tinchi: cannot start the log checkpoints: %s\n", tc_strerror(rc));
 		rc = 1;
@@ -304,6 +316,8 @@ cmd_serve(int argc, char **argv)
 	/* running media jobs go back to the queue for the next start */
 	media_jobs_stop(app.media);
 	app.media = NULL;
+	checkpointer_stop(app.checkpointer);
+	app.checkpointer = NULL;
 	log_info("stopped");
 	rc = 0;
 out:
@@ -314,6 +328,8 @@ out:
 	app.access_writer = NULL;
 	media_jobs_stop(app.media);
 	app.media = NULL;
+	checkpointer_stop(app.checkpointer);
+	app.checkpointer = NULL;
 	tlog_destroy(app.tlog);
 	app.tlog = NULL;
 	http_server_destroy(&app);
