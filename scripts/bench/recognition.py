@@ -172,6 +172,7 @@ print("single_recognised %d" % recognised)
 body = json.dumps([nid(i) for i in rest]).encode()
 for name in ("cold", "warm"):
     rec = probe("PERF_OUT", ["record", "-g", "-F", "499"]) if name == "cold" else None
+    conn.close()    # a new connection: the server may have closed an idle one
     c0, t0 = cpu(), time.perf_counter()
     conn.request("POST", "/api/v1/recognition/HOST/learners:batch", body,
                  dict(auth, **{"Content-Type": "application/json", "X-CSRF-Token": csrf}))
