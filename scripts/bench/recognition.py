@@ -87,7 +87,7 @@ def probe_stop(p):
 
 def sync_summary(path):
     """Per file the server synced during the traced pass: count, total, max ms."""
-    per = {}
+    per, tids = {}, {}
     with open(path) as f:
         for line in f:
             if "sync(fd: " not in line or "(" not in line:
@@ -95,17 +95,21 @@ def sync_summary(path):
             try:
                 ms = float(line.split("(", 1)[1].split("ms)", 1)[0])
                 fd = int(line.split("fd: ", 1)[1].split(")", 1)[0].split(",")[0])
-            except ValueError:
+                tid = line.split("ms): ", 1)[1].split()[0]
+            except (ValueError, IndexError):
                 continue
             per.setdefault(fd, []).append(ms)
+            tids.setdefault(fd, set()).add(tid)
     for fd, v in sorted(per.items()):
         try:
             name = os.readlink("/proc/%d/fd/%d" % (server_pid, fd))
         except OSError:
             name = "fd%d" % fd
         kind = "wal" if name.endswith("-wal") else "db" if name.endswith(".db") else "other"
-        print("sync_%s %s count %d total_ms %.1f max_ms %.2f" %
-              (kind, os.path.basename(name), len(v), sum(v), max(v)))
+        v.sort()
+        print("sync_%s %s count %d total_ms %.1f p50_ms %.2f p99_ms %.2f max_ms %.2f threads %s" %
+              (kind, os.path.basename(name), len(v), sum(v), v[len(v) // 2],
+               v[min(len(v) - 1, int(len(v) * 0.99))], v[-1], ",".join(sorted(tids[fd]))))
 
 
 def pct(v, p):
