@@ -305,8 +305,6 @@ cmd_serve(int argc, char **argv)
 			log_info("issued %d pending credential(s)", issued);
 	}
 	http_server_run(&app, &stop_requested, DRAIN_SECONDS);
-	tlog_destroy(app.tlog);
-	app.tlog = NULL;
 	/* what the WebSockets sent is committed before the process ends */
 	progress_writer_stop(app.progress_writer);
 	app.progress_writer = NULL;
@@ -316,8 +314,6 @@ cmd_serve(int argc, char **argv)
 	/* running media jobs go back to the queue for the next start */
 	media_jobs_stop(app.media);
 	app.media = NULL;
-	checkpointer_stop(app.checkpointer);
-	app.checkpointer = NULL;
 	log_info("stopped");
 	rc = 0;
 out:
@@ -328,11 +324,14 @@ out:
 	app.access_writer = NULL;
 	media_jobs_stop(app.media);
 	app.media = NULL;
-	checkpointer_stop(app.checkpointer);
-	app.checkpointer = NULL;
+	/* after the workers: a batch still verifying holds a copy of app.tlog
+	 * (its lanes' struct app) until http_server_destroy joins it, and its
+	 * last commits are in the checkpointer's last TRUNCATE */
+	http_server_destroy(&app);
 	tlog_destroy(app.tlog);
 	app.tlog = NULL;
-	http_server_destroy(&app);
+	checkpointer_stop(app.checkpointer);
+	app.checkpointer = NULL;
 	static_site_destroy(app.site);
 	metrics_destroy(app.metrics);
 	api_cleanup(&app);
