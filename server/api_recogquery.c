@@ -757,6 +757,9 @@ lane_run(void *arg)
 	struct lane *l = arg;
 	struct batch_job *j = l->j;
 
+	/* each issuer's status list read once for the group */
+	if (!l->rc)
+		l->rc = revocation_pin(&l->a, 1);
 	for (size_t i = l->from; i < l->to && l->rc == 0; i++) {
 		const char *nid = j->ids[i];
 		struct person p;

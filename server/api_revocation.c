@@ -51,12 +51,49 @@ struct status_vc {
 	char *text;			/* JCS text, owned */
 	json_t *doc;			/* the same, parsed (verifying reads it) */
 	char etag[40];
+	int64_t pin;			/* the pin it was last checked under */
 };
 
 struct status_cache {
 	struct status_vc *v;
 	size_t n;
+	int64_t pin;			/* revocation_pin: the current one (0: none) */
 };
+
+/* Pins are numbered across the process: what is kept under one (here and
+ * in api_verify.c) is never taken for another's. */
+static _Atomic int64_t pins;
+
+/* INSTITUTION_ID's list when a pin is on and it was checked under it. */
+static struct status_vc *
+pinned(struct app *app, int64_t institution_id)
+{
+	struct status_cache *c = app->status_cache;
+
+	if (!c || !c->pin)
+		return NULL;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].institution_id == institution_id)
+			return c->v[i].pin == c->pin ? &c->v[i] : NULL;
+	return NULL;
+}
+
+int64_t
+revocation_pinned(const struct app *app)
+{
+	return app->status_cache ? app->status_cache->pin : 0;
+}
+
+int
+revocation_pin(struct app *app, int on)
+{
+	struct status_cache *c = app->status_cache;
+
+	if (!c && !(c = app->status_cache = calloc(1, sizeof(*c))))
+		return TC_ENOMEM;
+	c->pin = on ? ++pins : 0;
+	return 0;
+}
 
 void
 api_revocation_cleanup(struct app *app)
@@ -176,6 +213,7 @@ status_vc_get(struct app *app, const struct institution *inst, const struct stat
 			e = &c->v[i];
 	if (e && strcmp(e->did, key.did) == 0 && memcmp(e->bits_hash, h, 32) == 0) {
 		free(bits);
+		e->pin = c->pin;
 		*out = e;
 		return 0;
 	}
@@ -203,6 +241,7 @@ status_vc_get(struct app *app, const struct institution *inst, const struct stat
 	memcpy(e->bits_hash, h, 32);
 	sha256_hex(text, strlen(text), hex);
 	snprintf(e->etag, sizeof(e->etag), "\"%.32s\"", hex);
+	e->pin = c->pin;
 	*out = e;
 	return 0;
 }
@@ -264,8 +303,9 @@ revocation_list_doc(struct app *app, int64_t institution_id, json_t **doc, char 
 	int rc;
 
 	*doc = NULL;
-	if ((rc = store_institution_get_id(app->store, institution_id, &inst)) ||
-	    (rc = status_vc_get(app, &inst, (const struct status_vc **)&v)))
+	if (!(v = pinned(app, institution_id)) &&
+	    ((rc = store_institution_get_id(app->store, institution_id, &inst)) ||
+	     (rc = status_vc_get(app, &inst, (const struct status_vc **)&v))))
 		return rc;
 	/* parsed once per text made (it is JSON we made) */
 	if (!v->doc && !(v->doc = json_loads(v->text, 0, NULL)))

@@ -47,6 +47,22 @@ int revocation_list_doc(struct app *app, int64_t institution_id, json_t **doc, c
 const char *revocation_reason_problem(const char *reason);
 
 /* Frees the cached status list credentials (api_cleanup). */
+/*
+ * While ON, revocation_list_doc answers an institution's list from APP's
+ * cache as it was last checked (its key and stored bits read, the list
+ * made again if they changed) since this call, instead of reading them
+ * again for every credential: a batch of verifications calls it at the
+ * start of each group, so each list is read once a group. A revocation
+ * meanwhile is still seen by the caller in the credential's own row
+ * (revoked_at). OFF: every call reads them. 0 or TC_ENOMEM.
+ */
+int revocation_pin(struct app *app, int on);
+
+/* The pin in force on APP (0: none): a generation number, new at every
+ * revocation_pin(APP, 1); what else a pin may keep (the issuer keys of
+ * api_verify.c) is keyed by it. */
+int64_t revocation_pinned(const struct app *app);
+
 void api_revocation_cleanup(struct app *app);
 
 #endif

@@ -59,10 +59,53 @@ issuer_key_in(struct store *st, const char *did, struct verify_key *out)
 	return 0;
 }
 
+/*
+ * While a status-list pin is on (revocation_pin: a batch's group), the
+ * registry's answer for a DID is kept for the pin on this thread: the
+ * credentials of a group share a few issuer keys, each looked up once a
+ * group instead of twice a credential. A key rotated meanwhile is seen at
+ * the next group, as the status list is.
+ */
+#define PINNED_KEYS 8
+
+static _Thread_local struct {
+	const struct app *app;
+	int64_t pin;
+	int found;			/* 0: TC_ENOTFOUND */
+	struct verify_key key;
+} pinned_keys[PINNED_KEYS];
+static _Thread_local unsigned next_pinned_key;
+
 static int
 op_issuer_key(void *ctx, const char *did, struct verify_key *out)
 {
-	return issuer_key_in(((struct app *)ctx)->store, did, out);
+	struct app *app = ctx;
+	int64_t pin = revocation_pinned(app);
+	unsigned i;
+	int rc;
+
+	if (!pin)
+		return issuer_key_in(app->store, did, out);
+	for (i = 0; i < PINNED_KEYS; i++)
+		if (pinned_keys[i].app == app && pinned_keys[i].pin == pin &&
+		    strcmp(pinned_keys[i].key.did, did) == 0) {
+			if (!pinned_keys[i].found)
+				return TC_ENOTFOUND;
+			*out = pinned_keys[i].key;
+			return 0;
+		}
+	rc = issuer_key_in(app->store, did, out);
+	if ((rc == 0 || rc == TC_ENOTFOUND) && strlen(did) < sizeof(out->did)) {
+		i = next_pinned_key++ % PINNED_KEYS;
+		pinned_keys[i].app = app;
+		pinned_keys[i].pin = pin;
+		pinned_keys[i].found = rc == 0;
+		if (rc == 0)
+			pinned_keys[i].key = *out;
+		else
+			snprintf(pinned_keys[i].key.did, sizeof(pinned_keys[i].key.did), "%s", did);
+	}
+	return rc;
 }
 
 /* The institution's own list, signed here with its current key: MADE_HERE. */

@@ -21,6 +21,7 @@ struct progress_cache;
 struct progress_writer;
 struct access_writer;
 struct outbox_pruner;
+struct checkpointer;
 struct tlog;
 struct status_cache;
 struct verify_keep;
@@ -48,6 +49,7 @@ struct app {
 	struct verify_keep *verify;	/* api_verify.c's, made on first use */
 	struct access_writer *access_writer;	/* owned by main; NULL: none */
 	struct outbox_pruner *outbox_pruner;	/* owned by main; NULL: none (retention 0) */
+	struct checkpointer *checkpointer;	/* owned by main; NULL: commits checkpoint */
 };
 
 #endif

@@ -37,6 +37,7 @@
 #include "server/access_writer.h"
 #include "server/cli_outbox.h"
 #include "server/outbox_pruner.h"
+#include "server/checkpointer.h"
 #include "server/issuing.h"
 #include "server/static.h"
 #include "server/tlog.h"
@@ -238,6 +239,10 @@ cmd_serve(int argc, char **argv)
 	app.start_time = (int64_t)time(NULL);
 
 	rc = 1;
+	/* no request's commit checkpoints: the checkpointer does (started
+	 * below; every connection opened from here on) */
+	if (cfg.wal_checkpoint_pages > 0)
+		store_set_wal_external(1);
 	if (open_store(cfg.data_dir, &app.store) || load_secret(&app) || open_tlog(&app))
 		goto out;
 	/* the event loop never waits long for a lock held elsewhere (an
@@ -283,6 +288,13 @@ cmd_serve(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	if (cfg.wal_checkpoint_pages > 0 &&
+	    (rc = checkpointer_start(cfg.data_dir, cfg.wal_checkpoint_pages, cfg.wal_checkpoint_ms,
+				     &app.checkpointer)) != 0) {
+		fprintf(stderr, "tinchi: cannot start the WAL checkpointer: %s\n", tc_strerror(rc));
+		rc = 1;
+		goto out;
+	}
 	if ((rc = tlog_start(app.tlog, cfg.log_batch, cfg.log_interval_ms)) != 0) {
 		fprintf(stderr, "tinchi: cannot start the log checkpoints: %s\n", tc_strerror(rc));
 		rc = 1;
@@ -305,8 +317,6 @@ cmd_serve(int argc, char **argv)
 	http_server_run(&app, &stop_requested, DRAIN_SECONDS);
 	outbox_pruner_stop(app.outbox_pruner);
 	app.outbox_pruner = NULL;
-	tlog_destroy(app.tlog);
-	app.tlog = NULL;
 	/* what the WebSockets sent is committed before the process ends */
 	progress_writer_stop(app.progress_writer);
 	app.progress_writer = NULL;
@@ -328,9 +338,14 @@ out:
 	app.access_writer = NULL;
 	media_jobs_stop(app.media);
 	app.media = NULL;
+	/* after the workers: a batch still verifying holds a copy of app.tlog
+	 * (its lanes' struct app) until http_server_destroy joins it, and its
+	 * last commits are in the checkpointer's last TRUNCATE */
+	http_server_destroy(&app);
 	tlog_destroy(app.tlog);
 	app.tlog = NULL;
-	http_server_destroy(&app);
+	checkpointer_stop(app.checkpointer);
+	app.checkpointer = NULL;
 	static_site_destroy(app.site);
 	metrics_destroy(app.metrics);
 	api_cleanup(&app);

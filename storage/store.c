@@ -287,3 +287,11 @@ store_set_bulk(struct store *s, int on)
 		return TC_EINVALID;
 	return s->ops->set_bulk ? s->ops->set_bulk(s, on) : 0;
 }
+
+int
+store_checkpoint(struct store *s, enum store_checkpoint_mode mode, int *log, int *done)
+{
+	if (!s || (mode != STORE_CKPT_PASSIVE && mode != STORE_CKPT_TRUNCATE))
+		return TC_EINVALID;
+	return s->ops->checkpoint ? s->ops->checkpoint(s, (int)mode, log, done) : TC_EUNSUPPORTED;
+}

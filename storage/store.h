@@ -71,4 +71,33 @@ int store_set_bulk(struct store *s, int on);
 /* Bytes the database occupies on disk (main file plus WAL). */
 int store_size_bytes(struct store *s, int64_t *out);
 
+/*
+ * Who copies the write-ahead log back into the database. By default a
+ * commit that leaves 1000 pages or more in the log does it before it
+ * returns, so some commit pays for everyone's. With store_set_wal_external(1)
+ * (process-wide; call it before opening the connections it should cover)
+ * no commit of a connection opened afterwards checkpoints: a background
+ * thread calls store_checkpoint instead (server/checkpointer.h), watching
+ * store_wal_frames. Durability is the same either way (synchronous=FULL:
+ * every commit is synced in the log before it returns).
+ */
+void store_set_wal_external(int on);
+
+/* The pages in the log as the latest commit of any connection of this
+ * process left it (0 before any commit): what a checkpointer watches. */
+int64_t store_wal_frames(void);
+
+enum store_checkpoint_mode {
+	STORE_CKPT_PASSIVE,	/* copy what no reader needs; waits for nobody */
+	STORE_CKPT_TRUNCATE,	/* wait (busy timeout) for writers and readers, copy
+				 * all, empty the log file */
+};
+
+/*
+ * Checkpoints the log on S's connection. *LOG: pages in the log, *DONE:
+ * those now copied back (either may be NULL). TC_EBUSY when TRUNCATE could
+ * not finish within the busy timeout (the passive part is still done).
+ */
+int store_checkpoint(struct store *s, enum store_checkpoint_mode mode, int *log, int *done);
+
 #endif

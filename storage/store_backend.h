@@ -429,6 +429,7 @@ struct store_ops {
 	const struct recognition_ops *recognition;	/* NULL: TC_EUNSUPPORTED */
 	const struct consent_ops *consents;	/* NULL: TC_EUNSUPPORTED */
 	const struct share_ops *shares;		/* NULL: TC_EUNSUPPORTED */
+	int (*checkpoint)(struct store *s, int mode, int *log, int *done);
 };
 
 struct store {

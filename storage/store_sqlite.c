@@ -34,6 +34,26 @@ struct store_sqlite {
 	struct sqlu_cache *cache;	/* sqlite_util.h's statement cache */
 };
 
+/*
+ * Who checkpoints (store_set_wal_external): with wal_external set, the
+ * connections opened afterwards replace SQLite's autocheckpoint hook by
+ * note_frames, which only records the log's size for the checkpointer.
+ */
+static _Atomic int wal_external;
+static _Atomic int64_t wal_frames;
+
+void
+store_set_wal_external(int on)
+{
+	wal_external = on != 0;
+}
+
+int64_t
+store_wal_frames(void)
+{
+	return wal_frames;
+}
+
 static struct store_sqlite *
 from_store(struct store *s)
 {
@@ -82,9 +102,13 @@ sqlite_close(struct store *s)
 	sqlu_cache_free(ss->cache);
 	ss->cache = NULL;
 	if (ss->db != NULL) {
-		/* Best effort: leave no WAL behind for the next open. */
-		sqlite3_exec(ss->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
-			     NULL, NULL);
+		/* Best effort: leave no WAL behind for the next open (unless a
+		 * checkpointer does that: a TRUNCATE here would hold the write
+		 * lock while it waits for readers). SQLite checkpoints anyway
+		 * when the last connection closes. */
+		if (!wal_external)
+			sqlite3_exec(ss->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
+				     NULL, NULL);
 		if (sqlite3_close(ss->db) != SQLITE_OK)
 			log_warn("%s: close: %s", ss->path ? ss->path : "?",
 				 sqlite3_errmsg(ss->db));
@@ -222,14 +246,65 @@ sqlite_set_busy_timeout(struct store *s, int ms)
 	return sqlite3_busy_timeout(from_store(s)->db, ms) == SQLITE_OK ? 0 : TC_EDB;
 }
 
+/* SQLite's WAL hook, after every commit of the connection: N pages in the
+ * log now. */
+static int
+note_frames(void *arg, sqlite3 *db, const char *name, int n)
+{
+	(void)arg;
+	(void)db;
+	(void)name;
+	wal_frames = n;
+	return SQLITE_OK;
+}
+
+/* The commit-time checkpoint of SS's connection as the process wants it. */
+static void
+set_autocheckpoint(struct store_sqlite *ss)
+{
+	if (wal_external)
+		sqlite3_wal_hook(ss->db, note_frames, NULL);
+	else
+		sqlite3_wal_autocheckpoint(ss->db, 1000);
+}
+
 static int
 sqlite_set_bulk(struct store *s, int on)
 {
 	struct store_sqlite *ss = from_store(s);
 
-	sqlite3_wal_autocheckpoint(ss->db, on ? 0 : 1000);
-	if (!on)	/* best effort: other connections may be reading */
+	if (on) {
+		sqlite3_wal_autocheckpoint(ss->db, 0);
+	} else {
+		set_autocheckpoint(ss);
+		/* best effort: other connections may be reading */
 		sqlite3_wal_checkpoint_v2(ss->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	}
+	return 0;
+}
+
+static int
+sqlite_checkpoint(struct store *s, int mode, int *log, int *done)
+{
+	struct store_sqlite *ss = from_store(s);
+	int nlog = 0, ndone = 0, rc;
+
+	rc = sqlite3_wal_checkpoint_v2(ss->db, NULL, mode == STORE_CKPT_TRUNCATE ?
+				       SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE,
+				       &nlog, &ndone);
+	if (log)
+		*log = nlog;
+	if (done)
+		*done = ndone;
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return TC_EBUSY;
+	if (rc != SQLITE_OK) {
+		log_err("%s: checkpoint: %s", ss->path, sqlite3_errmsg(ss->db));
+		return TC_EDB;
+	}
+	/* a truncated log is empty: the next commit starts it again */
+	if (mode == STORE_CKPT_TRUNCATE)
+		wal_frames = 0;
 	return 0;
 }
 
@@ -253,6 +328,7 @@ static const struct store_ops sqlite_ops = {
 	.recognition = &sqlite_recognition_ops,
 	.consents = &sqlite_consent_ops,
 	.shares = &sqlite_share_ops,
+	.checkpoint = sqlite_checkpoint,
 };
 
 int
@@ -320,6 +396,7 @@ store_sqlite_open(const char *path, struct store **out)
 		rc = sqlite_migrate(ss->db, sqlite_migrations, sqlite_migrations_count);
 	if (rc)
 		goto out;
+	set_autocheckpoint(ss);
 	*out = &ss->base;
 	ss = NULL;
 out:

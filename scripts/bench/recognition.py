@@ -13,12 +13,18 @@ Signs in as HOST's admin (001000000002), then:
     checked: cold, then the same batch again (warm).
 With SERVER_PID, each pass also gives the server's CPU time (user + system,
 /proc/PID/stat), which a shared machine's load does not inflate as it does
-wall time.
+wall time, and two optional probes (both need `perf` and SERVER_PID):
+  - SYNC_TRACE=FILE: `perf trace` of the server's fsync/fdatasync calls during
+    the warm single pass into FILE, summed per file (the database file's syncs
+    are WAL checkpoints; the WAL's are commits): count, total and max ms;
+  - PERF_OUT=FILE: `perf record -g` of the server during the cold batch.
 Prints one "key value" line per measure."""
 import http.client
 import json
 import os
 import random
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -62,6 +68,50 @@ def nid(i):
     return "%012d" % (300000000000 + i)
 
 
+def probe(env, args):
+    """Starts perf ARGS on the server when the environment names ENV's file."""
+    out = os.environ.get(env)
+    if not out or not server_pid:
+        return None
+    p = subprocess.Popen(["perf"] + args + ["-o", out, "-p", str(server_pid)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.5)     # perf attaches to every thread before the pass
+    return p
+
+
+def probe_stop(p):
+    if p:
+        p.send_signal(signal.SIGINT)
+        p.wait()
+
+
+def sync_summary(path):
+    """Per file the server synced during the traced pass: count, total, max ms."""
+    per, tids = {}, {}
+    with open(path) as f:
+        for line in f:
+            if "sync(fd: " not in line or "(" not in line:
+                continue
+            try:
+                ms = float(line.split("(", 1)[1].split("ms)", 1)[0])
+                fd = int(line.split("fd: ", 1)[1].split(")", 1)[0].split(",")[0])
+                tid = line.split("ms): ", 1)[1].split()[0]
+            except (ValueError, IndexError):
+                continue
+            per.setdefault(fd, []).append(ms)
+            tids.setdefault(fd, set()).add(tid)
+    for fd, v in sorted(per.items()):
+        try:
+            name = os.readlink("/proc/%d/fd/%d" % (server_pid, fd))
+        except OSError:
+            name = "fd%d" % fd
+        kind = "wal" if name.endswith("-wal") else "db" if name.endswith(".db") else "other"
+        v.sort()
+        print("sync_%s %s count %d total_ms %.1f p50_ms %.2f p99_ms %.2f max_ms %.2f threads %s" %
+              (kind, os.path.basename(name), len(v), sum(v), v[len(v) // 2],
+               v[min(len(v) - 1, int(len(v) * 0.99))], v[-1], ",".join(sorted(tids[fd]))))
+
+
 def pct(v, p):
     v = sorted(v)
     return v[min(len(v) - 1, int(len(v) * p / 100))]
@@ -72,6 +122,7 @@ for name in ("cold", "warm"):
     lat = []
     cached = 0
     c0 = cpu()
+    tracer = probe("SYNC_TRACE", ["trace", "-e", "fdatasync,fsync"]) if name == "warm" else None
     for i in single:
         t0 = time.perf_counter()
         st, h, d = call("GET", "/api/v1/recognition/HOST/learners/" + nid(i), headers=auth)
@@ -83,6 +134,9 @@ for name in ("cold", "warm"):
             recognised += j["totals"]["recognised"]
             assert all(c["verification"]["verified"] for c in j["credentials"]), d[:500]
         cached += sum(1 for c in j["credentials"] if c["verification"]["cached"])
+    probe_stop(tracer)
+    if tracer:
+        sync_summary(os.environ["SYNC_TRACE"])
     print("single_%s_cpu_ms %.3f" % (name, (cpu() - c0) * 1000 / len(single)))
     print("single_%s_p50_ms %.3f" % (name, pct(lat, 50)))
     print("single_%s_p99_ms %.3f" % (name, pct(lat, 99)))
@@ -121,6 +175,8 @@ print("single_recognised %d" % recognised)
 
 body = json.dumps([nid(i) for i in rest]).encode()
 for name in ("cold", "warm"):
+    rec = probe("PERF_OUT", ["record", "-g", "-F", "499"]) if name == "cold" else None
+    conn.close()    # a new connection: the server may have closed an idle one
     c0, t0 = cpu(), time.perf_counter()
     conn.request("POST", "/api/v1/recognition/HOST/learners:batch", body,
                  dict(auth, **{"Content-Type": "application/json", "X-CSRF-Token": csrf}))
@@ -129,6 +185,7 @@ for name in ("cold", "warm"):
     first_ms = (time.perf_counter() - t0) * 1000
     d = first + r.read()
     ms = (time.perf_counter() - t0) * 1000
+    probe_stop(rec)
     assert r.status == 200, (r.status, d[:300])
     lines = [json.loads(x) for x in d.decode().splitlines()]
     assert len(lines) == len(rest) + 1 and all(x.get("status") == 200 for x in lines[:-1]), lines[-1]

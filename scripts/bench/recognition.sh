@@ -30,7 +30,9 @@
 # Ends with the growth per doubling, an extrapolation to 50 million
 # (log-log fit of the measured sizes) and `target` lines for the largest
 # size: single p99 < 5 ms (warm) and batch < 10 s.
-# Environment: SIZES, PER, QUERIES, BATCH.
+# Environment: SIZES, PER, QUERIES, BATCH; SYNC_TRACE and PERF_OUT (files)
+# pass to recognition.py: perf probes of the warm single pass's syncs and
+# of the cold batch.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"

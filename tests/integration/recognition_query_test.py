@@ -427,6 +427,29 @@ for th in threads:
 t.ok(answers == [200] * 24 and int(sql("SELECT count(*) FROM consent_accesses")) == before + 25,
      "24 concurrent queries: every one answered and every one logged", answers)
 
+# ---- a revocation between two batches --------------------------------------------------
+# a batch reads each issuer's status list once a group (revocation_pin): the
+# next batch must read it again
+
+
+def batch_c104():
+    st, h, body = srv.request("POST", B, body=json.dumps([NID[1]]).encode(),
+                              headers={"Authorization": "Bearer " + hust.bearer,
+                                       "Content-Type": "application/json"})
+    line = json.loads(body.decode().splitlines()[0]) if st == 200 else {}
+    return {c["uid"]: c for c in line.get("credentials", [])}.get(c104["id"], {})
+
+
+x = batch_c104()
+t.ok(x.get("decision", {}).get("reason") == "grade below minimum" and
+     x.get("verification", {}).get("verified") is True, "in a batch, CS104 verifies (below the minimum)", x)
+st, h, j = vadmin.call("POST", "/api/v1/credentials/%s/revocation" % c104["id"], {"reason": "nhầm lớp"})
+assert st == 200, j
+x = batch_c104()
+t.ok(x.get("decision", {}).get("reason") == "revoked" and
+     x.get("verification") == {"verified": False, "failed_check": "status", "cached": False},
+     "revoked between two batches: the next batch reads the status list again and refuses it", x)
+
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")
 t.ok(sanitizer_clean(log), "no sanitizer report", log[-3000:])
