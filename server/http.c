@@ -69,6 +69,10 @@ struct http_server {
 	lws_sorted_usec_list_t housekeeping;	/* periodic clean-up timer */
 	int destroying;
 	struct http_stream *streams;	/* bodies in pieces with a client */
+	/* HTTP/2 requests whose job runs (see keep_network) and when their
+	 * connections were last kept */
+	struct pss_http *jobs_h2;
+	int64_t jobs_kept_us;
 };
 
 enum phase { PH_IDLE = 0, PH_BODY, PH_WAIT, PH_RESPOND };
@@ -99,6 +103,9 @@ struct pss_http {
 	struct http_stream *stream;
 	struct dynbuf chunk;
 	size_t chunk_sent;
+	/* in http_server.jobs_h2 while its job runs on an HTTP/2 stream */
+	struct pss_http *job_prev, *job_next;
+	int job_listed;
 };
 
 /*
@@ -345,6 +352,71 @@ respond_status(struct lws *wsi, struct pss_http *pss, int status, const char *de
 	start_response(wsi, pss);
 }
 
+/* ---- HTTP/2 connections kept while their responses are made ----------- */
+
+/*
+ * lws 4.1.6 times an HTTP/2 connection out keepalive_timeout (idle-timeout)
+ * after the last frame the client sent (roles/h2/http2.c re-arms it only
+ * when a frame arrives), whatever its streams are doing. A response that
+ * takes longer than that to make (a job computing: the recognition batch
+ * between two groups, an import) or to send (a download read at the pace
+ * of a slow link, with the browser's large window: no WINDOW_UPDATE for
+ * many seconds) was cut with the connection. So the connection is kept
+ * while its stream makes progress: at each DATA frame written, and four
+ * times a second while a job runs for one of its streams. A client that stops
+ * reading still meets send_timeout on the stream.
+ */
+static void
+keep_network(struct app *app, struct lws *wsi)
+{
+	struct lws *nwsi = lws_get_network_wsi(wsi);
+
+	if (nwsi && nwsi != wsi)
+		lws_set_timeout(nwsi, PENDING_TIMEOUT_HTTP_KEEPALIVE_IDLE, app->cfg->idle_timeout);
+}
+
+static void
+job_unlist(struct http_server *hs, struct pss_http *pss)
+{
+	if (!pss->job_listed)
+		return;
+	if (pss->job_prev)
+		pss->job_prev->job_next = pss->job_next;
+	else
+		hs->jobs_h2 = pss->job_next;
+	if (pss->job_next)
+		pss->job_next->job_prev = pss->job_prev;
+	pss->job_prev = pss->job_next = NULL;
+	pss->job_listed = 0;
+}
+
+static void
+job_list(struct http_server *hs, struct pss_http *pss)
+{
+	if (pss->job_listed || lws_get_network_wsi(pss->wsi) == pss->wsi)
+		return;
+	pss->job_prev = NULL;
+	pss->job_next = hs->jobs_h2;
+	if (hs->jobs_h2)
+		hs->jobs_h2->job_prev = pss;
+	hs->jobs_h2 = pss;
+	pss->job_listed = 1;
+}
+
+/* From on_tick: every connection with a job running, four times a second
+ * (idle-timeout is at least a second). */
+static void
+jobs_keep(struct http_server *hs)
+{
+	int64_t now = now_us();
+
+	if (!hs->jobs_h2 || now - hs->jobs_kept_us < 250000)
+		return;
+	hs->jobs_kept_us = now;
+	for (struct pss_http *p = hs->jobs_h2; p; p = p->job_next)
+		keep_network(hs->app, p->wsi);
+}
+
 /* ---- a body in pieces ------------------------------------------------ */
 
 int
@@ -467,6 +539,7 @@ deferred_done(struct work *w, int cancelled)
 	}
 	hs = ((struct app *)lws_context_user(lws_get_context(pss->wsi)))->http;
 	pss->deferred = NULL;
+	job_unlist(hs, pss);
 	if (hs->destroying) {
 		d->finish(d, NULL);
 		return;
@@ -525,6 +598,7 @@ dispatch(struct lws *wsi, struct pss_http *pss)
 	}
 	pss->deferred = d;
 	pss->phase = PH_WAIT;
+	job_list(app->http, pss);
 }
 
 static int
@@ -737,8 +811,10 @@ stream_writeable(struct lws *wsi, struct pss_http *pss)
 			if (lws_write(wsi, start, n, LWS_WRITE_HTTP) < 0)
 				return -1;
 			pss->chunk_sent += n;
-			if (h2)
+			if (h2) {
+				keep_network(app, wsi);
 				return wait_writeable(wsi, app);
+			}
 		}
 		/* the next piece: all that is queued */
 		dynbuf_reset(&pss->chunk);
@@ -854,6 +930,8 @@ on_http_writeable(struct lws *wsi, struct pss_http *pss)
 		if (lws_write(wsi, start, (size_t)(p - start) + (size_t)got,
 			      pss->sent == total ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < 0)
 			return -1;
+		if (h2)
+			keep_network(app, wsi);
 		p = start;
 	} while (!h2 && pss->sent < total && !lws_send_pipe_choked(wsi));
 
@@ -1038,6 +1116,7 @@ on_http_closed(struct lws *wsi, struct pss_http *pss)
 		pss->deferred->owner = NULL;
 		pss->deferred = NULL;
 	}
+	job_unlist(app->http, pss);
 	if (pss->phase == PH_RESPOND) {
 		metrics_request(app->metrics, pss->route ? pss->route : "unknown",
 				pss->resp.status, now_us() - pss->start_us, pss->sent);
@@ -1279,6 +1358,7 @@ on_tick(lws_sorted_usec_list_t *sul)
 {
 	struct http_server *hs = lws_container_of(sul, struct http_server, tick);
 
+	jobs_keep(hs);
 	lws_sul_schedule(hs->ctx, 0, &hs->tick, on_tick, TICK_US);
 }
 
