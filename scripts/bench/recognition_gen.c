@@ -30,6 +30,7 @@
 
 #include "courses/course.h"
 #include "courses/credential.h"
+#include "courses/credential_derive.h"
 #include "courses/crypto.h"
 #include "courses/dataintegrity.h"
 #include "courses/did.h"
@@ -92,6 +93,22 @@ die(const char *what, int rc)
 	exit(1);
 }
 
+/* store_credential_key: uid and salt derive from it as issuing.c does */
+static unsigned char cred_key[32];
+
+/* N bytes at IN as lower-case hex into OUT (2N + 1 bytes). */
+static void
+hex_of(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 static int
 build(struct item *it)
 {
@@ -100,8 +117,8 @@ build(struct item *it)
 	struct credential_rec *c = &it->c;
 	struct credential_input in = { 0 };
 	struct di_proof_options opt = { 0 };
-	char uuid[37], when[32], ach[128], status[160], grade[16], *text = NULL;
-	unsigned char hash[64];
+	char uuid[37], hex[33], when[32], ach[128], status[160], grade[16], *text = NULL;
+	unsigned char hash[64], u[16], salt[16];
 	json_t *doc = NULL, *cfg = NULL, *shared = NULL;
 	size_t siglen = 64;
 	EVP_MD_CTX *md;
@@ -109,8 +126,15 @@ build(struct item *it)
 	time_t t = (time_t)it->now;
 	int rc;
 
-	if ((rc = uuid_v4(uuid)) || (rc = identity_salt_new(c->salt)) ||
-	    (rc = identity_hash_make(it->nid, c->salt, c->identity_hash)))
+	/* as server/issuing.c: the store keeps neither uid nor salt */
+	if ((rc = credential_uid_derive(cred_key, s->inst.id, c->status_index, u)) ||
+	    (rc = credential_salt_derive(cred_key, u, salt)))
+		return rc;
+	hex_of(u, 16, hex);
+	snprintf(uuid, sizeof(uuid), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+		 hex + 20);
+	hex_of(salt, 16, c->salt);
+	if ((rc = identity_hash_make(it->nid, c->salt, c->identity_hash)))
 		return rc;
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -381,7 +405,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(keys_dir, sizeof(keys_dir), "%s/keys", argv[1]);
-	if ((rc = store_open(argv[1], &st)) || (rc = platform_secret_load(keys_dir, secret)))
+	if ((rc = store_open(argv[1], &st)) || (rc = platform_secret_load(keys_dir, secret)) ||
+	    (rc = store_credential_key(st, cred_key)))
 		die("open", rc);
 	if ((rc = store_institution_get(st, argv[5], &host)))
 		die("host institution", rc);
