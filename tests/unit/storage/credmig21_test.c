@@ -93,8 +93,11 @@ fields(int i, struct credential_rec *c, unsigned char uid[16], unsigned char sal
 	if (i % 3 != 1)
 		snprintf(c->term, sizeof(c->term), "%s", i % 2 ? "2025-09-01/2025-12-31" :
 			 "2026-01-01/2026-05-31");
-	if (i % 2)	/* "8.50" does not format back from 850: kept as text */
-		snprintf(c->grade, sizeof(c->grade), "%s", i % 6 == 5 ? "8.50" : "8.5");
+	/* "8.50" does not format back from 850, nor "1000000" (over the
+	 * hundredths' range): kept as text */
+	if (i % 2)
+		snprintf(c->grade, sizeof(c->grade), "%s", i % 6 == 5 ? "8.50" :
+			 i == 1 ? "1000000" : "8.5");
 	memset(c->signature, i + 1, 64);
 	c->revoked_at = i % 7 == 6 ? c->issued_at + 10 : 0;
 	snprintf(c->revoke_reason, sizeof(c->revoke_reason), "%s", c->revoked_at ? "Sai sót" : "");
@@ -339,9 +342,11 @@ test_convert(void)
 	       "each keeps its first log leaf");
 	is_int(query_int(dir, "SELECT count(*) FROM credential_terms"), 2, "two terms, once each");
 	is_int(query_int(dir, "SELECT count(*) FROM credentials WHERE typeof(grade) = 'integer'"
-			 " AND grade = 850"), 10, "grades that format back are stored as hundredths");
+			 " AND grade = 850"), 9, "grades that format back are stored as hundredths");
 	is_int(query_int(dir, "SELECT count(*) FROM credentials WHERE grade = '8.50'"), 5,
 	       "the others as their text");
+	is_int(query_int(dir, "SELECT count(*) FROM credentials WHERE grade = '1000000'"
+			 " AND typeof(grade) = 'text'"), 1, "a grade of a million too");
 	is_int(query_int(dir, "SELECT count(*) FROM pragma_foreign_key_check"), 0,
 	       "leaves and shares still name their credentials");
 	if (st) {
