@@ -26,6 +26,18 @@ static const char outbox_usage[] =
 	"waiting for a lecturer's approval) are kept. The server does the same by\n"
 	"itself every outbox-prune-interval seconds (see tinchi serve --help).\n";
 
+/* Between two batches: a running server's writers get the lock (they
+ * wait by sleeping and retrying, so a gap of microseconds is missed). */
+static int
+pause_batch(void *arg)
+{
+	struct timespec t = { 0, 20 * 1000000L };
+
+	(void)arg;
+	nanosleep(&t, NULL);
+	return 0;
+}
+
 int
 cli_outbox_main(int argc, char **argv)
 {
@@ -80,6 +92,10 @@ cli_outbox_main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(LOG_WARN);
+	/* no TRUNCATE checkpoint at the close: it would hold a running
+	 * server's writers while it waits for its readers (the server's own
+	 * checkpointer, or the last connection to close, does it) */
+	store_set_wal_external(1);
 	if ((rc = store_open(dir, &st)) != 0) {
 		fprintf(stderr, "tinchi outbox: cannot open the data folder %s: %s\n", dir,
 			tc_strerror(rc));
@@ -88,7 +104,7 @@ cli_outbox_main(int argc, char **argv)
 	/* a running server's writers hold the lock a few milliseconds at a time */
 	store_set_busy_timeout(st, 5000);
 	rc = outbox_prune_all(st, (int64_t)time(NULL) - (int64_t)days * 86400, OUTBOX_PRUNE_BATCH,
-			      NULL, NULL, &deleted);
+			      pause_batch, NULL, &deleted);
 	store_close(st);
 	if (rc) {
 		fprintf(stderr, "tinchi outbox prune: stopped after %" PRId64 " event(s): %s\n",

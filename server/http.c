@@ -371,6 +371,8 @@ keep_network(struct app *app, struct lws *wsi)
 {
 	struct lws *nwsi = lws_get_network_wsi(wsi);
 
+	if (app->http->draining)	/* lws's own timeouts close it then */
+		return;
 	if (nwsi && nwsi != wsi)
 		lws_set_timeout(nwsi, PENDING_TIMEOUT_HTTP_KEEPALIVE_IDLE, app->cfg->idle_timeout);
 }

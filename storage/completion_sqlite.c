@@ -3,12 +3,14 @@
  * rules (an upsert that bumps the version), completions written once with
  * their outbox event in one savepoint, and the outbox.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
+#include "courses/dynbuf.h"
 #include "courses/errors.h"
 #include "courses/log.h"
 #include "storage/completion.h"
@@ -259,37 +261,54 @@ sq_outbox_delete(struct store *s, int64_t id)
 /*
  * Retention: the first LIMIT consumed events after *AFTER_ID consumed
  * before BEFORE, declined ones kept (storage/credentials_sqlite.c reads
- * them: the approval list, a later approval). A walk of the rowid from
- * AFTER_ID (no index: one would cost bytes on every event to save a scan
- * of what is kept, once a pass); one DELETE, so one short transaction.
+ * them: the approval list, a later approval). The batch is found by a
+ * read, which takes no write lock: a walk of the rowid from AFTER_ID (no
+ * index: one would cost bytes on every event to save a walk of what is
+ * kept), stopped at the first event made at or after BEFORE (an event is
+ * consumed after it is made, and ids grow with time). Then one DELETE by
+ * primary key repeating the conditions (an event consumed again meanwhile
+ * stays): one short write transaction, unless the caller holds one.
  */
+#define PRUNE_WHERE "consumed_at < ?2 AND (kind <> 'course.completed'" \
+	" OR json_extract(payload, '$.declined') IS NULL)"
+
 static int
 sq_outbox_prune(struct store *s, int64_t before, int64_t *after_id, int limit, int *deleted)
 {
 	static const char op[] = "outbox prune";
 	sqlite3_stmt *st = NULL;
+	struct dynbuf ids;
 	int64_t last = *after_id;
-	int n = 0;
-	int rc = sqlu_preparef(s, op, &st, "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
-			       " WHERE id > ?1 AND consumed_at < ?2 AND (kind <> 'course.completed'"
-			       " OR json_extract(payload, '$.declined') IS NULL)"
-			       " ORDER BY id LIMIT ?3) RETURNING id", "iii", *after_id, before,
-			       (int64_t)limit);
+	int found = 0;
+	int rc = sqlu_preparef(s, op, &st, "SELECT id, created_at, " PRUNE_WHERE " FROM outbox"
+			       " WHERE id > ?1 ORDER BY id", "ii", *after_id, before);
 
-	while (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
-		int64_t id = sqlu_col_int(st, 0);
-
-		if (id > last)
-			last = id;
-		n++;
+	dynbuf_init(&ids, (size_t)1 << 20);
+	if (rc == 0 && dynbuf_puts(&ids, "["))
+		rc = TC_ENOMEM;
+	while (rc == 0 && found < limit && (rc = sqlu_step_row(s, st, op)) == 0) {
+		if (sqlu_col_int(st, 1) >= before)
+			break;
+		if (!sqlu_col_int(st, 2))
+			continue;
+		last = sqlu_col_int(st, 0);
+		if (dynbuf_printf(&ids, "%s%" PRId64, found ? "," : "", last))
+			rc = TC_ENOMEM;
+		found++;
 	}
 	sqlite3_finalize(st);
 	if (rc == TC_ENOTFOUND)
 		rc = 0;
+	if (rc == 0 && found && dynbuf_puts(&ids, "]"))
+		rc = TC_ENOMEM;
+	if (rc == 0 && found)
+		rc = sqlu_execf(s, op, "DELETE FROM outbox WHERE id IN (SELECT value FROM"
+				" json_each(?1)) AND " PRUNE_WHERE, "ti", ids.data, before);
 	if (rc == 0) {
 		*after_id = last;
-		*deleted = n;
+		*deleted = found ? sqlite3_changes(store_sqlite_db(s)) : 0;
 	}
+	dynbuf_cleanup(&ids);
 	return rc;
 }
 
