@@ -18,6 +18,8 @@ wall time, and two optional probes (both need `perf` and SERVER_PID):
     the warm single pass into FILE, summed per file (the database file's syncs
     are WAL checkpoints; the WAL's are commits): count, total and max ms;
   - PERF_OUT=FILE: `perf record -g` of the server during the cold batch.
+  - PERF_WARM_OUT=FILE: `perf record -g` of the server during the warm
+    single-query pass.
 Prints one "key value" line per measure."""
 import http.client
 import json
@@ -123,6 +125,7 @@ for name in ("cold", "warm"):
     cached = 0
     c0 = cpu()
     tracer = probe("SYNC_TRACE", ["trace", "-e", "fdatasync,fsync"]) if name == "warm" else None
+    rec = probe("PERF_WARM_OUT", ["record", "-g", "-F", "999"]) if name == "warm" else None
     for i in single:
         t0 = time.perf_counter()
         st, h, d = call("GET", "/api/v1/recognition/HOST/learners/" + nid(i), headers=auth)
@@ -135,6 +138,7 @@ for name in ("cold", "warm"):
             assert all(c["verification"]["verified"] for c in j["credentials"]), d[:500]
         cached += sum(1 for c in j["credentials"] if c["verification"]["cached"])
     probe_stop(tracer)
+    probe_stop(rec)
     if tracer:
         sync_summary(os.environ["SYNC_TRACE"])
     print("single_%s_cpu_ms %.3f" % (name, (cpu() - c0) * 1000 / len(single)))

@@ -30,7 +30,7 @@
 # Ends with the growth per doubling, an extrapolation to 50 million
 # (log-log fit of the measured sizes) and `target` lines for the largest
 # size: single p99 < 5 ms (warm) and batch < 10 s.
-# Environment: SIZES, PER, QUERIES, BATCH; SYNC_TRACE and PERF_OUT (files)
+# Environment: SIZES, PER, QUERIES, BATCH; SYNC_TRACE, PERF_OUT and PERF_WARM_OUT (files)
 # pass to recognition.py: perf probes of the warm single pass's syncs and
 # of the cold batch.
 set -euo pipefail
