@@ -153,7 +153,10 @@ try {
   await ready(page, '/teach/' + seen.course + '/quiz/');
   seen.quizUnit = (await page.evaluate(() => location.hash)).split('/')[4].split('?')[0];
   await page.goto(A.base + '/#/teach/' + seen.course + '/quiz/' + seen.quizUnit);
-  await ready(page, '/teach/' + seen.course + '/quiz/' + seen.quizUnit);
+  // exactly this route: the editor of the '?new' route before it is still marked ready
+  // (a prefix match passed at once, and the fields were filled in the editor being replaced)
+  await page.waitForFunction((r) => document.getElementById('main').dataset.ready === r,
+    '/teach/' + seen.course + '/quiz/' + seen.quizUnit, {timeout: 15000});
   await page.getByRole('button', {name: 'Lưu bài kiểm tra'}).waitFor({timeout: 10000});
   seen.emptyQuizEditor = await page.locator('#main .error').count();
   await page.getByLabel('Câu hỏi', {exact: true}).fill('HTML là viết tắt của?');
