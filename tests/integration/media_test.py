@@ -107,7 +107,7 @@ FILES = {
     "tracks20.mkv": src_video("320x180", 25, 4) + src_sine(700, 4)
     + ["-map", "0:v"] + ["-map", "1:a"] * 20 + H264 + AAC + ["-shortest"],
     # cases 6 and 7: long enough to be caught running
-    "long.mp4": src_video("1280x720", 30, 24) + src_sine(300, 24)
+    "long.mp4": src_video("1280x720", 30, 48) + src_sine(300, 48)
     + ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "32", "-pix_fmt", "yuv420p", "-g", "60"]
     + AAC + ["-shortest"],
 }
