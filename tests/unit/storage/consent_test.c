@@ -24,6 +24,7 @@
 #include "storage/store.h"
 #include "tests/tap.h"
 #include "tests/unit/storage/credential_row.h"
+#include "tests/unit/storage/rawdb.h"
 
 #define NOW 1700000000
 #define DAY 86400
@@ -37,30 +38,13 @@ static int64_t inst_a, inst_b, learner[2], course_id, cred[4], token_id;
 static long long
 query_int(const char *sql)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
-	long long v = -1;
-
-	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW)
-		v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	return v;
+	return raw_query_int(dbpath, sql);
 }
 
-/* 0 when SQL runs on a separate connection, else SQLite's code. */
 static int
 exec_sql(const char *sql)
 {
-	sqlite3 *db = NULL;
-	int rc = sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE, NULL);
-
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	sqlite3_close(db);
-	return rc;
+	return raw_exec(dbpath, sql);
 }
 
 static int64_t

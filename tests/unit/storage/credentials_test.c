@@ -21,6 +21,7 @@
 #include "storage/identity.h"
 #include "storage/store.h"
 #include "tests/tap.h"
+#include "tests/unit/storage/rawdb.h"
 
 #define NOW 1700000000
 #define PASSED "{\"grade\":8.5,\"passed\":true,\"completed_at\":\"2026-11-30T00:00:00Z\"}"
@@ -32,21 +33,10 @@ static char dbpath[600];
 static struct store *st;
 static int64_t inst_id, lecturer_id, learner[3], course_id, event[3];
 
-/* First column of the one-row SQL on a separate connection, or -1. */
 static long long
 query_int(const char *sql)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
-	long long v = -1;
-
-	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW)
-		v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	return v;
+	return raw_query_int(dbpath, sql);
 }
 
 static long long

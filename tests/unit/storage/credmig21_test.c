@@ -28,6 +28,7 @@
 #include "storage/sqlite_migrate.h"
 #include "storage/store.h"
 #include "tests/tap.h"
+#include "tests/unit/storage/rawdb.h"
 
 #define NCRED 30
 #define DID "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
@@ -220,17 +221,9 @@ static int64_t
 query_int(const char *dir, const char *sql)
 {
 	char path[700];
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	int64_t v = -1;
 
 	snprintf(path, sizeof(path), "%s/tinchi.db", dir);
-	if (sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-		v = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	return v;
+	return raw_query_int(path, sql);
 }
 
 static int

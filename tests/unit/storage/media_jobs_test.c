@@ -25,6 +25,7 @@
 #include "storage/store.h"
 #include "storage/store_backend.h"
 #include "tests/tap.h"
+#include "tests/unit/storage/rawdb.h"
 
 #define NOW 1700000000
 #define LEASE 60
@@ -37,40 +38,16 @@ static long serial;		/* uids and hashes of new materials */
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* First column of the one-row SQL on a separate connection, or -1. */
 static long long
 query_int(const char *sql)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
-	long long v = -1;
-
-	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW)
-		v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	return v;
+	return raw_query_int(dbpath, sql);
 }
 
-/* Runs SQL on a separate connection; SQLite's result code. */
 static int
 exec_raw(const char *sql)
 {
-	sqlite3 *db = NULL;
-	char *err = NULL;
-	int rc = sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE, NULL);
-
-	if (rc == SQLITE_OK) {
-		sqlite3_busy_timeout(db, 5000);
-		rc = sqlite3_exec(db, sql, NULL, NULL, &err);
-	}
-	if (err != NULL)
-		printf("# raw SQL: %s\n", err);
-	sqlite3_free(err);
-	sqlite3_close(db);
-	return rc;
+	return raw_exec(dbpath, sql);
 }
 
 /* Rows of TABLE whose material_id (or id, for materials) is ID. */

@@ -23,6 +23,7 @@
 #include "storage/store.h"
 #include "storage/store_backend.h"
 #include "tests/tap.h"
+#include "tests/unit/storage/rawdb.h"
 
 #define NOW 1700000000
 #define PASSED "{\"type\":\"course.completed\",\"passed\":true}"
@@ -33,21 +34,10 @@ static char data[560];
 static char dbpath[600];
 static struct store *st;
 
-/* First column of the one-row SQL on a separate connection, or -1. */
 static long long
 query_int(const char *sql)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
-	long long v = -1;
-
-	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW)
-		v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	return v;
+	return raw_query_int(dbpath, sql);
 }
 
 static int

@@ -25,6 +25,7 @@
 #include "storage/store.h"
 #include "storage/store_backend.h"
 #include "tests/tap.h"
+#include "tests/unit/storage/rawdb.h"
 
 #define NOW 1700000000
 
@@ -37,31 +38,13 @@ static int64_t inst_b, inst_a, inst_c, owner_id, course_id;
 static long long
 query_int(const char *sql)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
-	long long v = -1;
-
-	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW)
-		v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	return v;
+	return raw_query_int(dbpath, sql);
 }
 
 static int
 exec_raw(const char *sql)
 {
-	sqlite3 *db = NULL;
-	int rc = sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE, NULL);
-
-	if (rc == SQLITE_OK) {
-		sqlite3_busy_timeout(db, 5000);
-		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	}
-	sqlite3_close(db);
-	return rc;
+	return raw_exec(dbpath, sql);
 }
 
 static int64_t
