@@ -6,7 +6,6 @@
  * never all pause at once, the log stays bounded with the checkpointer and
  * does not without it.
  */
-#include <ftw.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #include "storage/store.h"
 #include "storage/store_sqlite.h"
 #include "tests/tap.h"
+#include "tests/unit/tmpdir.h"
 
 static char tmp[512], data[560], wal[600];
 
@@ -184,13 +184,6 @@ test_bounded(void)
 	store_set_wal_external(0);
 }
 
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	return remove(path);
-}
-
 int
 main(void)
 {
@@ -209,7 +202,7 @@ main(void)
 	}
 	test_external();
 	test_bounded();
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

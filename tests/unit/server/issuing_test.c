@@ -15,7 +15,6 @@
  * and verifying. Then issuing_issue_many (the CSV import's batches) the
  * same way, with two invalid requests among 300.
  */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +41,7 @@
 #include "storage/store.h"
 #include "storage/tlog.h"
 #include "tests/tap.h"
+#include "tests/unit/tmpdir.h"
 
 #define NOW 1780000000
 #define LEARNERS 350
@@ -55,15 +55,6 @@ static struct inst_key key;
 static int64_t learner[LEARNERS];
 static struct course courses[3];	/* two with completions, one the other writer's */
 static int hook_calls, hook_sizes[16], other_issued, other_failed, total_after_pipeline;
-
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int64_t
 add_person(int n, const char *name)
@@ -369,7 +360,7 @@ main(void)
 	test_pipeline();
 	test_many(total_after_pipeline);
 	store_close(st);
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

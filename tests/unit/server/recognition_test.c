@@ -7,7 +7,6 @@
  * of another institution, a revoked credential, a grade below the
  * minimum falling back to a field rule, an expired rule version.
  */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "storage/recognition.h"
 #include "storage/store.h"
 #include "tests/tap.h"
+#include "tests/unit/tmpdir.h"
 
 /* 2026-06-01T00:00:00Z */
 #define ROTATED ((int64_t)20605 * 86400)
@@ -288,12 +288,6 @@ test_evaluate(void)
 	recog_eval_cleanup(&e);
 }
 
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 int
 main(void)
 {
@@ -313,7 +307,7 @@ main(void)
 	}
 	test_evaluate();
 	store_close(st);
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

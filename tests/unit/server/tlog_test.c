@@ -4,7 +4,6 @@
  * verify, the batching thread, and the audit (consistent, then a forged
  * checkpoint named).
  */
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include "storage/store.h"
 #include "storage/tlog.h"
 #include "tests/tap.h"
+#include "tests/unit/tmpdir.h"
 
 static char tmp[512], data[560];
 static struct store *st;
@@ -109,13 +109,6 @@ test_service(void)
 	diag(problem);
 }
 
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	return remove(path);
-}
-
 int
 main(void)
 {
@@ -133,7 +126,7 @@ main(void)
 	}
 	test_service();
 	store_close(st);
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

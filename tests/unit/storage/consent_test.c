@@ -6,7 +6,6 @@
  * a person for an institution, the institution's and the learner's lists,
  * and the access log (recorded, paged newest first, append-only).
  */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 #include "tests/tap.h"
 #include "tests/unit/storage/credential_row.h"
 #include "tests/unit/storage/rawdb.h"
+#include "tests/unit/tmpdir.h"
 
 #define NOW 1700000000
 #define DAY 86400
@@ -341,15 +341,6 @@ test_accesses(void)
 	ok(exec_sql("DELETE FROM consent_accesses") != SQLITE_OK, "the access log is append-only");
 }
 
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int
 main(void)
 {
@@ -372,7 +363,7 @@ main(void)
 	test_lists();
 	test_accesses();
 	store_close(st);
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "storage/content.h"
 #include "storage/store.h"
 #include "tests/tap.h"
+#include "tests/unit/tmpdir.h"
 
 #define ABC_HASH "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 #define EMPTY_HASH "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -538,12 +538,6 @@ test_leftovers(void)
 	ok(!exists(path), "left-over removed at start");
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int type, struct FTW *f)
-{
-	return remove(path);
-}
-
 int
 main(void)
 {
@@ -578,7 +572,7 @@ main(void)
 	test_leftovers();
 	is_int(count_files(), 0, "content folder empty at the end");
 
-	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(dir) != 0)
 		diag("could not remove the temporary folder");
 	log_set_stream(NULL);
 	fclose(log_fp);

@@ -4,7 +4,6 @@
  * store_credential_issue of a waiting or declined event), on a store in a
  * mkdtemp folder; the database is also read directly with sqlite3.
  */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include "storage/store.h"
 #include "tests/tap.h"
 #include "tests/unit/storage/rawdb.h"
+#include "tests/unit/tmpdir.h"
 
 #define NOW 1700000000
 #define PASSED "{\"grade\":8.5,\"passed\":true,\"completed_at\":\"2026-11-30T00:00:00Z\"}"
@@ -265,15 +265,6 @@ test_issue(void)
 	is_int(s.n, 0, "nothing waits any more");
 }
 
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int
 main(void)
 {
@@ -297,7 +288,7 @@ main(void)
 	test_decline();
 	test_issue();
 	store_close(st);
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

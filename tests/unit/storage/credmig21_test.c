@@ -12,7 +12,6 @@
  * an awarded date or a term changed) refuses the whole migration and
  * leaves the database at 20 as it was.
  */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,7 @@
 #include "storage/store.h"
 #include "tests/tap.h"
 #include "tests/unit/storage/rawdb.h"
+#include "tests/unit/tmpdir.h"
 
 #define NCRED 30
 #define DID "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
@@ -46,15 +46,6 @@ static char tmp[512];
 static char *texts[NCRED];
 static char uids[NCRED][CRED_UID_MAX + 1];
 static int derivable;		/* rows whose identity hash the national ID makes */
-
-static int
-remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
 
 static void
 hex_of(const unsigned char *in, size_t n, char *out)
@@ -415,7 +406,7 @@ main(void)
 	}
 	test_convert();
 	test_refused();
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

@@ -10,7 +10,6 @@
  * database at 13. Prints the bytes a credential takes before and after
  * (CRED_MEASURE=N credentials; 2000 by default).
  */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +33,7 @@
 #include "storage/sqlite_migrate.h"
 #include "storage/store.h"
 #include "tests/tap.h"
+#include "tests/unit/tmpdir.h"
 
 #define SMALL 40
 
@@ -47,15 +47,6 @@ static char (*uids)[CRED_UID_MAX + 1];
 static int ntexts;
 
 enum damage { NONE, NOT_CANONICAL, EXTRA_MEMBER, WRONG_HASH, UNKNOWN_KEY };
-
-static int
-remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
 
 static int
 sign_cb(void *arg, const void *msg, size_t n, unsigned char sig[64])
@@ -446,7 +437,7 @@ main(void)
 	test_convert();
 	test_refused();
 	test_measure();
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

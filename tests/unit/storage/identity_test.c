@@ -6,7 +6,6 @@
  *
  * TINCHI_IMPORT_ROWS overrides the size of the bulk import (100000).
  */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include "storage/store.h"
 #include "storage/store_backend.h"
 #include "tests/tap.h"
+#include "tests/unit/tmpdir.h"
 
 #define NOW 1700000000
 
@@ -915,13 +915,6 @@ test_import(void)
 	is_int(query_int(line), rows, "one membership per row");
 }
 
-static int
-remove_entry(const char *path, const struct stat *sb, int flag,
-	     struct FTW *ftw)
-{
-	return remove(path);
-}
-
 int
 main(void)
 {
@@ -958,7 +951,7 @@ main(void)
 	test_import();
 
 	store_close(st);
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #include "storage/media_files.h"
 #include "storage/store.h"
 #include "tests/tap.h"
+#include "tests/unit/tmpdir.h"
 
 #define UID "0123abcd-4567-4def-8abc-0123456789ab"
 #define UID2 "0123abcd-4567-4def-8abc-0123456789ac"
@@ -631,12 +631,6 @@ test_remove(void)
 	unlink(root);
 }
 
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 /* A job folder is written by the worker, which is untrusted: nothing in it
  * is followed, and only known names as plain, singly linked files pass. */
 static void
@@ -711,7 +705,7 @@ main(void)
 	test_remove();
 	test_untrusted();
 
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

@@ -7,7 +7,6 @@
  * migration 6, on a store in a mkdtemp folder. The database file is also
  * opened directly with sqlite3 to look at rows and to make writes fail.
  */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "storage/store_backend.h"
 #include "tests/tap.h"
 #include "tests/unit/storage/rawdb.h"
+#include "tests/unit/tmpdir.h"
 
 #define NOW 1700000000
 #define LEASE 60
@@ -752,12 +752,6 @@ test_migration(void)
 	sqlite3_close(db);
 }
 
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 int
 main(void)
 {
@@ -791,7 +785,7 @@ main(void)
 	test_migration();
 
 	store_close(st);
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

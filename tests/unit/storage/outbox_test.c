@@ -5,7 +5,6 @@
  * a store in a mkdtemp folder. The database file is also opened directly
  * with sqlite3 to read what is left.
  */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "storage/store_backend.h"
 #include "tests/tap.h"
 #include "tests/unit/storage/rawdb.h"
+#include "tests/unit/tmpdir.h"
 
 #define NOW 1700000000
 #define PASSED "{\"type\":\"course.completed\",\"passed\":true}"
@@ -201,12 +201,6 @@ test_prune_all(void)
 	is_int(deleted, 0, "none");
 }
 
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 int
 main(void)
 {
@@ -230,7 +224,7 @@ main(void)
 	test_batches();
 	test_prune_all();
 	store_close(st);
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

@@ -6,7 +6,6 @@
  * goes; and store_my_courses_each, store_teaching_each (storage/courses.h).
  */
 #define _XOPEN_SOURCE 700
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include "storage/progress.h"
 #include "storage/store.h"
 #include "tests/tap.h"
+#include "tests/unit/tmpdir.h"
 
 #define NOW 1700000000
 
@@ -316,12 +316,6 @@ test_edit_in(void)
 	store_progress_cleanup(&p);
 }
 
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 struct mine {
 	int n;
 	char uid[4][40];
@@ -474,7 +468,7 @@ main(void)
 	test_my_courses();
 	test_teaching();
 	store_close(st);
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

@@ -6,7 +6,6 @@
  * connections race on two threads), saving, finishing once, the best
  * attempt and the course iterator.
  */
-#include <ftw.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include "storage/quiz.h"
 #include "storage/store.h"
 #include "tests/tap.h"
+#include "tests/unit/tmpdir.h"
 
 #define NOW 1700000000
 
@@ -308,12 +308,6 @@ test_race(void)
 	store_close(s2);
 }
 
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 int
 main(void)
 {
@@ -336,7 +330,7 @@ main(void)
 	test_listing();
 	test_race();
 	store_close(st);
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

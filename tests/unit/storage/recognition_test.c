@@ -7,7 +7,6 @@
  * keys replaced on a change, a failed write leaving nothing, the registry's
  * key by DID and a course's ISCED-F field.
  */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "storage/store_backend.h"
 #include "tests/tap.h"
 #include "tests/unit/storage/rawdb.h"
+#include "tests/unit/tmpdir.h"
 
 #define NOW 1700000000
 
@@ -425,12 +425,6 @@ test_mutual(void)
 	       "nor is another partner's");
 }
 
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 int
 main(void)
 {
@@ -457,7 +451,7 @@ main(void)
 	test_registry();
 	test_mutual();
 	store_close(st);
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

@@ -4,7 +4,6 @@
  * migration 15, on a store in a mkdtemp folder (the database file is also
  * opened directly to count rows).
  */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "tests/tap.h"
 #include "tests/unit/storage/credential_row.h"
 #include "tests/unit/storage/rawdb.h"
+#include "tests/unit/tmpdir.h"
 
 #define NOW 1700000000
 
@@ -252,12 +252,6 @@ test_reopen(void)
 	ok(query_int("PRAGMA user_version") >= 15, "schema at migration 15 or later");
 }
 
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 int
 main(void)
 {
@@ -281,7 +275,7 @@ main(void)
 	test_print();
 	test_reopen();
 	store_close(st);
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

@@ -5,7 +5,6 @@
  * each time, the same SQL in use twice at once, a statement released
  * mid-read ending its read, failures, and many SQL texts sharing slots.
  */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include "storage/store.h"
 #include "storage/store_sqlite.h"
 #include "tests/tap.h"
+#include "tests/unit/tmpdir.h"
 
 static char tmp[512];
 static struct store *st;
@@ -136,13 +136,6 @@ test_failures(void)
 	ok(1, "600 SQL texts twice, more than the slots, each answered right");
 }
 
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	return remove(path);
-}
-
 int
 main(void)
 {
@@ -163,7 +156,7 @@ main(void)
 	test_release_ends_read();
 	test_failures();
 	store_close(st);	/* finalizes the cache: sqlite3_close succeeds, no leak */
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include "courses/log.h"
 #include "storage/store.h"
 #include "tests/tap.h"
+#include "tests/unit/tmpdir.h"
 
 static char tmp[512];	/* the mkdtemp folder; short, so joins fit */
 
@@ -225,13 +225,6 @@ test_open_errors(void)
 	ok(1, "store_close(NULL) is fine");
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int flag,
-	     struct FTW *ftw)
-{
-	return remove(path);
-}
-
 int
 main(void)
 {
@@ -251,7 +244,7 @@ main(void)
 	test_open();
 	test_open_errors();
 
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

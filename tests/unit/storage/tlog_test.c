@@ -5,7 +5,6 @@
  * proofs read through the store, rollback, lookups, and checkpoints that
  * never take two roots for one size.
  */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "storage/store.h"
 #include "storage/tlog.h"
 #include "tests/tap.h"
+#include "tests/unit/tmpdir.h"
 
 #define N 70
 
@@ -180,13 +180,6 @@ test_checkpoints(void)
 	ok(store_tlog_checkpoint_get(st, 7, &got) == TC_ENOTFOUND, "no checkpoint of size 7");
 }
 
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	return remove(path);
-}
-
 int
 main(void)
 {
@@ -207,7 +200,7 @@ main(void)
 	test_lookup();
 	test_checkpoints();
 	store_close(st);
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

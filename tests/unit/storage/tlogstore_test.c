@@ -11,7 +11,6 @@
  * wrong or missing subtree, a missing leaf refuse the whole migration and
  * leave the database at 17. The queries' plans use indexes only.
  */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +30,7 @@
 #include "storage/tlog.h"
 #include "tests/tap.h"
 #include "tests/unit/storage/rawdb.h"
+#include "tests/unit/tmpdir.h"
 
 #define N 45		/* leaves */
 #define NCRED 20	/* credentials */
@@ -40,15 +40,6 @@ static char entries[N][TLOG_ENTRY_MAX + 1], subjects[N][72];
 static unsigned char leaves[N][MERKLE_HASH_LEN];
 
 enum damage { NONE, LEAF_HASH, SUBTREE, NO_SUBTREE, GAP };
-
-static int
-remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
 
 #define CRED_DID "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 #define CRED_SHARED "{\"achievement_id\":\"https://example.edu/courses/C1\"," \
@@ -467,7 +458,7 @@ main(void)
 	}
 	test_convert();
 	test_refused();
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

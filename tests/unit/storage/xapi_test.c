@@ -5,7 +5,6 @@
  * cursors, tenancy), batches rolled back as a whole, activities and
  * documents.
  */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "storage/store.h"
 #include "storage/xapi.h"
 #include "tests/tap.h"
+#include "tests/unit/tmpdir.h"
 
 static char tmp[512];
 static struct store *st;
@@ -291,15 +291,6 @@ test_doc_ids(void)
 	is_int(n, 1, "since leaves the older out");
 }
 
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int
 main(void)
 {
@@ -324,7 +315,7 @@ main(void)
 	test_activities_and_documents();
 	test_doc_ids();
 	store_close(st);
-	if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
 	return done_testing();
 }

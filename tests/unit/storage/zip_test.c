@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "courses/log.h"
 #include "storage/zip.h"
 #include "tests/tap.h"
+#include "tests/unit/tmpdir.h"
 
 #define MIB (1u << 20)
 
@@ -1112,12 +1112,6 @@ test_garbage(void)
 	close(fd);
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int type, struct FTW *f)
-{
-	return remove(path);
-}
-
 int
 main(void)
 {
@@ -1151,7 +1145,7 @@ main(void)
 	test_garbage();
 	is_int(count_outdir(), 0, "no refused archive extracted anything");
 
-	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (test_tmpdir_remove(dir) != 0)
 		diag("could not remove the temporary folder");
 	log_set_stream(NULL);
 	fclose(log_fp);
