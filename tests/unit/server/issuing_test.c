@@ -334,13 +334,11 @@ test_many(int before)
 int
 main(void)
 {
-	const char *base = getenv("TMPDIR");
 	struct store *st = NULL;
-	int n, rc;
+	int rc;
 
 	log_set_level(LOG_WARN);
-	n = snprintf(tmp, sizeof(tmp), "%s/tinchi-issuing-XXXXXX", base ? base : "/tmp");
-	if (n < 0 || (size_t)n >= sizeof(tmp) || mkdtemp(tmp) == NULL) {
+	if (test_tmpdir_make(tmp, sizeof(tmp), "issuing") != 0) {
 		printf("Bail out! mkdtemp failed\n");
 		return 1;
 	}

@@ -112,10 +112,7 @@ test_service(void)
 int
 main(void)
 {
-	const char *base = getenv("TMPDIR");
-	int n = snprintf(tmp, sizeof(tmp), "%s/tinchi-tlogsvc-XXXXXX", base ? base : "/tmp");
-
-	if (n < 0 || (size_t)n >= sizeof(tmp) || mkdtemp(tmp) == NULL) {
+	if (test_tmpdir_make(tmp, sizeof(tmp), "tlogsvc") != 0) {
 		printf("Bail out! mkdtemp failed\n");
 		return 1;
 	}

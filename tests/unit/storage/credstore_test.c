@@ -418,11 +418,8 @@ test_measure(void)
 int
 main(void)
 {
-	const char *base = getenv("TMPDIR");
 	char d[700];
-	int n = snprintf(tmp, sizeof(tmp), "%s/tinchi-cred-XXXXXX", base ? base : "/tmp");
-
-	if (n < 0 || (size_t)n >= sizeof(tmp) || mkdtemp(tmp) == NULL) {
+	if (test_tmpdir_make(tmp, sizeof(tmp), "cred") != 0) {
 		printf("Bail out! mkdtemp failed\n");
 		return 1;
 	}

@@ -918,14 +918,10 @@ test_import(void)
 int
 main(void)
 {
-	const char *base = getenv("TMPDIR");
 	char data[560];
-	int n;
 
 	log_set_level(LOG_ERROR);
-	n = snprintf(tmp, sizeof(tmp), "%s/tinchi-identity-XXXXXX",
-		     base && base[0] ? base : "/tmp");
-	if (n < 0 || (size_t)n >= sizeof(tmp) || mkdtemp(tmp) == NULL) {
+	if (test_tmpdir_make(tmp, sizeof(tmp), "identity") != 0) {
 		printf("Bail out! mkdtemp failed\n");
 		return 1;
 	}

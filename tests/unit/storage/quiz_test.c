@@ -311,12 +311,9 @@ test_race(void)
 int
 main(void)
 {
-	const char *base = getenv("TMPDIR");
-	int n;
 
 	log_set_level(LOG_ERROR);
-	n = snprintf(tmp, sizeof(tmp), "%s/tinchi-quiz-XXXXXX", base && base[0] ? base : "/tmp");
-	if (n < 0 || (size_t)n >= sizeof(tmp) || mkdtemp(tmp) == NULL) {
+	if (test_tmpdir_make(tmp, sizeof(tmp), "quiz") != 0) {
 		printf("Bail out! mkdtemp failed\n");
 		return 1;
 	}

@@ -428,13 +428,9 @@ test_mutual(void)
 int
 main(void)
 {
-	const char *base = getenv("TMPDIR");
-	int n;
 
 	log_set_level(LOG_ERROR);
-	n = snprintf(tmp, sizeof(tmp), "%s/tinchi-recognition-XXXXXX",
-		     base && base[0] ? base : "/tmp");
-	if (n < 0 || (size_t)n >= sizeof(tmp) || mkdtemp(tmp) == NULL) {
+	if (test_tmpdir_make(tmp, sizeof(tmp), "recognition") != 0) {
 		printf("Bail out! mkdtemp failed\n");
 		return 1;
 	}

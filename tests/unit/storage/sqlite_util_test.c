@@ -139,11 +139,8 @@ test_failures(void)
 int
 main(void)
 {
-	const char *base = getenv("TMPDIR");
 	char data[560];
-	int n = snprintf(tmp, sizeof(tmp), "%s/tinchi-sqlu-XXXXXX", base ? base : "/tmp");
-
-	if (n < 0 || (size_t)n >= sizeof(tmp) || mkdtemp(tmp) == NULL) {
+	if (test_tmpdir_make(tmp, sizeof(tmp), "sqlu") != 0) {
 		printf("Bail out! mkdtemp failed\n");
 		return 1;
 	}

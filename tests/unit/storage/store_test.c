@@ -228,14 +228,9 @@ test_open_errors(void)
 int
 main(void)
 {
-	const char *base = getenv("TMPDIR");
-	int n;
-
 	umask(022);
 	log_set_level(LOG_ERROR);
-	n = snprintf(tmp, sizeof(tmp), "%s/tinchi-store-XXXXXX",
-		     base && base[0] ? base : "/tmp");
-	if (n < 0 || (size_t)n >= sizeof(tmp) || mkdtemp(tmp) == NULL) {
+	if (test_tmpdir_make(tmp, sizeof(tmp), "store") != 0) {
 		printf("Bail out! mkdtemp failed\n");
 		return 1;
 	}

@@ -294,13 +294,10 @@ test_doc_ids(void)
 int
 main(void)
 {
-	const char *base = getenv("TMPDIR");
 	char data[560];
-	int n;
 
 	log_set_level(LOG_ERROR);
-	n = snprintf(tmp, sizeof(tmp), "%s/tinchi-xapi-XXXXXX", base && base[0] ? base : "/tmp");
-	if (n < 0 || (size_t)n >= sizeof(tmp) || mkdtemp(tmp) == NULL) {
+	if (test_tmpdir_make(tmp, sizeof(tmp), "xapi") != 0) {
 		printf("Bail out! mkdtemp failed\n");
 		return 1;
 	}
