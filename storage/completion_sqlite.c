@@ -60,42 +60,44 @@ sq_rules_put(struct store *s, int64_t course_id, const char *rules, int64_t upda
 	return rc;
 }
 
+struct record {
+	const struct completion_rec *c;
+	const char *kind, *payload;
+	int made;
+};
+
+static int
+record_steps(struct store *s, void *arg)
+{
+	static const char op[] = "completion record";
+	struct record *r = arg;
+	const struct completion_rec *c = r->c;
+	/* written once: a second completion of the same course changes nothing */
+	int rc = sqlu_execf(s, op, "INSERT INTO completions (course_id, person_id,"
+			    " grade_hundredths, percent_tenths, letter, passed, evidence,"
+			    " rules_version, completed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+			    " ON CONFLICT (course_id, person_id) DO NOTHING", "iiiititii",
+			    c->course_id, c->person_id, (int64_t)c->grade_x100,
+			    (int64_t)c->percent_x10, c->letter, (int64_t)(c->passed != 0),
+			    c->evidence, c->rules_version, c->completed_at);
+
+	if (rc == 0)
+		r->made = sqlite3_changes(store_sqlite_db(s)) > 0;
+	if (rc == 0 && r->made)
+		rc = sqlu_execf(s, op, "INSERT INTO outbox (kind, course_id, person_id, payload,"
+				" created_at) VALUES (?1, ?2, ?3, ?4, ?5)", "tiiti", r->kind,
+				c->course_id, c->person_id, r->payload, c->completed_at);
+	return rc;
+}
+
 static int
 sq_record(struct store *s, const struct completion_rec *c, const char *kind, const char *payload,
 	  int *created)
 {
-	static const char op[] = "completion record";
-	int outer = !sqlite3_get_autocommit(store_sqlite_db(s));	/* a caller's transaction */
-	int rc, made = 0, rel;
+	struct record r = { c, kind, payload, 0 };
+	int rc = sqlu_savepoint(s, "completion record", "completion_record", record_steps, &r);
 
-	*created = 0;
-	if ((rc = sqlu_execf(s, op, "SAVEPOINT completion_record", "")))
-		return rc;
-	/* written once: a second completion of the same course changes nothing */
-	rc = sqlu_execf(s, op, "INSERT INTO completions (course_id, person_id, grade_hundredths,"
-			" percent_tenths, letter, passed, evidence, rules_version, completed_at)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-			" ON CONFLICT (course_id, person_id) DO NOTHING", "iiiititii",
-			c->course_id, c->person_id, (int64_t)c->grade_x100,
-			(int64_t)c->percent_x10, c->letter, (int64_t)(c->passed != 0), c->evidence,
-			c->rules_version, c->completed_at);
-	if (rc == 0)
-		made = sqlite3_changes(store_sqlite_db(s)) > 0;
-	if (rc == 0 && made)
-		rc = sqlu_execf(s, op, "INSERT INTO outbox (kind, course_id, person_id, payload,"
-				" created_at) VALUES (?1, ?2, ?3, ?4, ?5)", "tiiti", kind,
-				c->course_id, c->person_id, payload, c->completed_at);
-	if (rc)
-		sqlu_execf(s, op, "ROLLBACK TO completion_record", "");
-	/* RELEASE commits when the savepoint began the transaction; if that
-	 * commit fails, nothing of it may stay pending */
-	rel = sqlu_execf(s, op, "RELEASE completion_record", "");
-	if (rel && !outer && !sqlite3_get_autocommit(store_sqlite_db(s)))
-		sqlu_execf(s, op, "ROLLBACK", "");
-	if (rc == 0)
-		rc = rel;
-	if (rc == 0)
-		*created = made;
+	*created = rc == 0 && r.made;
 	return rc;
 }
 

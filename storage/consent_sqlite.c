@@ -113,22 +113,26 @@ append_steps(struct store *s, struct consent_rec *c, const int64_t *ids, size_t 
 	return rc;
 }
 
+struct append {
+	struct consent_rec *c;
+	const int64_t *ids;
+	size_t n;
+};
+
+static int
+append_in(struct store *s, void *arg)
+{
+	struct append *a = arg;
+
+	return append_steps(s, a->c, a->ids, a->n);
+}
+
 static int
 sq_append(struct store *s, struct consent_rec *c, const int64_t *ids, size_t n)
 {
-	static const char op[] = "consent append";
-	int outer = !sqlite3_get_autocommit(store_sqlite_db(s));
-	int rc, rel;
+	struct append a = { c, ids, n };
 
-	if ((rc = sqlu_execf(s, op, "SAVEPOINT consent_append", "")))
-		return rc;
-	rc = append_steps(s, c, ids, n);
-	if (rc)
-		sqlu_execf(s, op, "ROLLBACK TO consent_append", "");
-	rel = sqlu_execf(s, op, "RELEASE consent_append", "");
-	if (rel && !outer && !sqlite3_get_autocommit(store_sqlite_db(s)))
-		sqlu_execf(s, op, "ROLLBACK", "");
-	return rc ? rc : rel;
+	return sqlu_savepoint(s, "consent append", "consent_append", append_in, &a);
 }
 
 static int

@@ -85,27 +85,25 @@ fts_write(struct store *s, const char *sql, int64_t id, const char *text, const 
 	return rc;
 }
 
-static int
-run(struct store *s, const char *sql, const char *op)
-{
-	return sqlite3_exec(store_sqlite_db(s), sql, NULL, NULL, NULL) == SQLITE_OK
-	       ? 0 : sqlu_fail(s, sqlite3_extended_errcode(store_sqlite_db(s)), op);
-}
+struct course_write {
+	struct course *c;		/* add: its id and updated_at are set */
+	const struct course *cc;	/* update */
+	const char *search_text;
+};
 
 static int
-sq_course_add(struct store *s, struct course *c, const char *search_text)
+course_add_steps(struct store *s, void *arg)
 {
 	static const char op[] = "course add";
+	struct course_write *w = arg;
+	struct course *c = w->c;
 	sqlite3_stmt *st = NULL;
-	int rc = run(s, "SAVEPOINT course_add", op);
+	int rc = sqlu_prepare(s, "INSERT INTO courses (code, title, description, language,"
+			      " credits_x10, level, tags, status, starts_on, ends_on, enrol_opens_at,"
+			      " enrol_closes_at, capacity, uid, institution_id, owner_id, created_at,"
+			      " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+			      " ?13, ?14, ?15, ?16, ?17, ?17)", op, &st);
 
-	if (rc)
-		return rc;
-	rc = sqlu_prepare(s, "INSERT INTO courses (code, title, description, language,"
-			  " credits_x10, level, tags, status, starts_on, ends_on, enrol_opens_at,"
-			  " enrol_closes_at, capacity, uid, institution_id, owner_id, created_at,"
-			  " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-			  " ?13, ?14, ?15, ?16, ?17, ?17)", op, &st);
 	if (rc == 0 && (bind_fields(st, 1, c) || sqlu_bind_text(st, 14, c->uid) ||
 			sqlu_bind_int(st, 15, c->institution_id) ||
 			sqlu_bind_int(st, 16, c->owner_id) || sqlu_bind_int(st, 17, c->created_at)))
@@ -117,30 +115,32 @@ sq_course_add(struct store *s, struct course *c, const char *search_text)
 		c->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
 		c->updated_at = c->created_at;
 		rc = fts_write(s, "INSERT INTO courses_fts (rowid, body) VALUES (?1, ?2)",
-			       c->id, search_text, op);
+			       c->id, w->search_text, op);
 	}
-	if (rc) {
-		run(s, "ROLLBACK TO course_add", op);
-		run(s, "RELEASE course_add", op);
-		return rc;
-	}
-	return run(s, "RELEASE course_add", op);
+	return rc;
 }
 
 static int
-sq_course_update(struct store *s, const struct course *c, const char *search_text)
+sq_course_add(struct store *s, struct course *c, const char *search_text)
+{
+	struct course_write w = { c, NULL, search_text };
+
+	return sqlu_savepoint(s, "course add", "course_add", course_add_steps, &w);
+}
+
+static int
+course_update_steps(struct store *s, void *arg)
 {
 	static const char op[] = "course update";
+	struct course_write *w = arg;
+	const struct course *c = w->cc;
 	sqlite3_stmt *st = NULL;
-	int rc = run(s, "SAVEPOINT course_update", op);
+	int rc = sqlu_prepare(s, "UPDATE courses SET code = ?1, title = ?2, description = ?3,"
+			      " language = ?4, credits_x10 = ?5, level = ?6, tags = ?7, status = ?8,"
+			      " starts_on = ?9, ends_on = ?10, enrol_opens_at = ?11,"
+			      " enrol_closes_at = ?12, capacity = ?13, updated_at = ?14"
+			      " WHERE id = ?15", op, &st);
 
-	if (rc)
-		return rc;
-	rc = sqlu_prepare(s, "UPDATE courses SET code = ?1, title = ?2, description = ?3,"
-			  " language = ?4, credits_x10 = ?5, level = ?6, tags = ?7, status = ?8,"
-			  " starts_on = ?9, ends_on = ?10, enrol_opens_at = ?11,"
-			  " enrol_closes_at = ?12, capacity = ?13, updated_at = ?14"
-			  " WHERE id = ?15", op, &st);
 	if (rc == 0 && (bind_fields(st, 1, c) || sqlu_bind_int(st, 14, c->updated_at) ||
 			sqlu_bind_int(st, 15, c->id)))
 		rc = sqlu_bind_fail(s, op);
@@ -153,13 +153,16 @@ sq_course_update(struct store *s, const struct course *c, const char *search_tex
 		rc = fts_write(s, "DELETE FROM courses_fts WHERE rowid = ?1", c->id, NULL, op);
 	if (rc == 0)
 		rc = fts_write(s, "INSERT INTO courses_fts (rowid, body) VALUES (?1, ?2)",
-			       c->id, search_text, op);
-	if (rc) {
-		run(s, "ROLLBACK TO course_update", op);
-		run(s, "RELEASE course_update", op);
-		return rc;
-	}
-	return run(s, "RELEASE course_update", op);
+			       c->id, w->search_text, op);
+	return rc;
+}
+
+static int
+sq_course_update(struct store *s, const struct course *c, const char *search_text)
+{
+	struct course_write w = { NULL, c, search_text };
+
+	return sqlu_savepoint(s, "course update", "course_update", course_update_steps, &w);
 }
 
 static int
@@ -471,35 +474,48 @@ sq_roster_each(struct store *s, int64_t course_id, int64_t after_id, int limit,
 
 /* ---- materials and units ------------------------------------------------------ */
 
+struct material_add {
+	sqlite3_stmt *st;	/* the materials insert, bound */
+	struct material *m;
+};
+
+static int
+material_add_steps(struct store *s, void *arg)
+{
+	static const char op[] = "material add";
+	struct material_add *a = arg;
+	struct material *m = a->m;
+	int rc = sqlu_step_done(s, a->st, op);
+
+	if (rc == 0)
+		m->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
+	/* a lecture's processing job is born with it (storage/media_jobs.h) */
+	if (rc == 0 && (strcmp(m->kind, "video") == 0 || strcmp(m->kind, "audio") == 0))
+		rc = sqlu_execf(s, op, "INSERT INTO media (material_id, created_at,"
+				" updated_at) VALUES (?1, ?2, ?2)", "ii", m->id, m->created_at);
+	return rc;
+}
+
 static int
 sq_material_add(struct store *s, struct material *m)
 {
 	static const char op[] = "material add";
-	sqlite3_stmt *st = NULL;
+	struct material_add a = { NULL, m };
 	int rc = sqlu_prepare(s, "INSERT INTO materials (uid, institution_id, course_id, sha256,"
 			      " type, size, kind, name, created_by, created_at)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", op, &st);
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", op, &a.st);
 
-	if (rc == 0 && (sqlu_bind_text(st, 1, m->uid) || sqlu_bind_int(st, 2, m->institution_id) ||
-			sqlu_bind_int(st, 3, m->course_id) || sqlu_bind_text(st, 4, m->sha256) ||
-			sqlu_bind_text(st, 5, m->type) || sqlu_bind_int(st, 6, m->size) ||
-			sqlu_bind_text(st, 7, m->kind) || sqlu_bind_text(st, 8, m->name) ||
-			sqlu_bind_int(st, 9, m->created_by) || sqlu_bind_int(st, 10, m->created_at)))
+	if (rc == 0 && (sqlu_bind_text(a.st, 1, m->uid) ||
+			sqlu_bind_int(a.st, 2, m->institution_id) ||
+			sqlu_bind_int(a.st, 3, m->course_id) || sqlu_bind_text(a.st, 4, m->sha256) ||
+			sqlu_bind_text(a.st, 5, m->type) || sqlu_bind_int(a.st, 6, m->size) ||
+			sqlu_bind_text(a.st, 7, m->kind) || sqlu_bind_text(a.st, 8, m->name) ||
+			sqlu_bind_int(a.st, 9, m->created_by) ||
+			sqlu_bind_int(a.st, 10, m->created_at)))
 		rc = sqlu_bind_fail(s, op);
-	if (rc == 0 && (rc = sqlu_execf(s, op, "SAVEPOINT material_add", "")) == 0) {
-		rc = sqlu_step_done(s, st, op);
-		if (rc == 0)
-			m->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
-		/* a lecture's processing job is born with it (storage/media_jobs.h) */
-		if (rc == 0 && (strcmp(m->kind, "video") == 0 || strcmp(m->kind, "audio") == 0))
-			rc = sqlu_execf(s, op, "INSERT INTO media (material_id, created_at,"
-					" updated_at) VALUES (?1, ?2, ?2)", "ii", m->id,
-					m->created_at);
-		if (rc)
-			sqlu_execf(s, op, "ROLLBACK TO material_add", "");
-		sqlu_execf(s, op, "RELEASE material_add", "");
-	}
-	sqlite3_finalize(st);
+	if (rc == 0)
+		rc = sqlu_savepoint(s, op, "material_add", material_add_steps, &a);
+	sqlite3_finalize(a.st);
 	return rc;
 }
 
@@ -561,6 +577,20 @@ sq_material_refs(struct store *s, const char *sha256, int64_t *n)
 }
 
 static int
+material_delete_steps(struct store *s, void *arg)
+{
+	static const char op[] = "material delete";
+	int64_t id = *(const int64_t *)arg;
+	int rc;
+
+	if ((rc = sqlu_execf(s, op, "DELETE FROM captions WHERE material_id = ?1", "i", id)) == 0 &&
+	    (rc = sqlu_execf(s, op, "DELETE FROM media WHERE material_id = ?1", "i", id)) == 0 &&
+	    (rc = sqlu_execf(s, op, "DELETE FROM materials WHERE id = ?1", "i", id)) == 0)
+		rc = sqlu_changed_one(s);
+	return rc;
+}
+
+static int
 sq_material_delete(struct store *s, int64_t id)
 {
 	int64_t used = 0;
@@ -569,19 +599,9 @@ sq_material_delete(struct store *s, int64_t id)
 
 	if (rc == 0 && used)
 		return TC_ECONFLICT;
-	if (rc || (rc = sqlu_execf(s, "material delete", "SAVEPOINT material_delete", "")))
-		return rc;
-	if ((rc = sqlu_execf(s, "material delete", "DELETE FROM captions WHERE material_id = ?1",
-			     "i", id)) == 0 &&
-	    (rc = sqlu_execf(s, "material delete", "DELETE FROM media WHERE material_id = ?1",
-			     "i", id)) == 0 &&
-	    (rc = sqlu_execf(s, "material delete", "DELETE FROM materials WHERE id = ?1",
-			     "i", id)) == 0)
-		rc = sqlu_changed_one(s);
 	if (rc)
-		sqlu_execf(s, "material delete", "ROLLBACK TO material_delete", "");
-	sqlu_execf(s, "material delete", "RELEASE material_delete", "");
-	return rc;
+		return rc;
+	return sqlu_savepoint(s, "material delete", "material_delete", material_delete_steps, &id);
 }
 
 static int
@@ -690,26 +710,25 @@ sq_unit_get(struct store *s, const char *uid, struct unit *out)
 }
 
 static int
-sq_unit_delete(struct store *s, int64_t id)
+unit_delete_steps(struct store *s, void *arg)
 {
-	int rc = run(s, "SAVEPOINT unit_delete", "unit delete");
-
-	if (rc)
-		return rc;
+	int64_t id = *(const int64_t *)arg;
 	/* close the gap: later units move up one */
-	rc = sqlu_execf(s, "unit delete", "UPDATE units SET position = position - 1 WHERE"
-			" course_id = (SELECT course_id FROM units WHERE id = ?1) AND position >"
-			" (SELECT position FROM units WHERE id = ?1)", "i", id);
+	int rc = sqlu_execf(s, "unit delete", "UPDATE units SET position = position - 1 WHERE"
+			    " course_id = (SELECT course_id FROM units WHERE id = ?1) AND position >"
+			    " (SELECT position FROM units WHERE id = ?1)", "i", id);
+
 	if (rc == 0)
 		rc = sqlu_execf(s, "unit delete", "DELETE FROM units WHERE id = ?1", "i", id);
 	if (rc == 0)
 		rc = sqlu_changed_one(s);
-	if (rc) {
-		run(s, "ROLLBACK TO unit_delete", "unit delete");
-		run(s, "RELEASE unit_delete", "unit delete");
-		return rc;
-	}
-	return run(s, "RELEASE unit_delete", "unit delete");
+	return rc;
+}
+
+static int
+sq_unit_delete(struct store *s, int64_t id)
+{
+	return sqlu_savepoint(s, "unit delete", "unit_delete", unit_delete_steps, &id);
 }
 
 static int
@@ -734,9 +753,44 @@ sq_units_each(struct store *s, int64_t course_id,
 	return rc;
 }
 
+struct units_reorder {
+	int64_t course_id;
+	const int64_t *ids;
+	size_t n;
+};
+
+static int
+units_reorder_steps(struct store *s, void *arg)
+{
+	const struct units_reorder *r = arg;
+	int rc = 0;
+
+	/* first out of the way (negative), then into place: every id must be
+	 * one of the course's, and each exactly once */
+	for (size_t i = 0; rc == 0 && i < r->n; i++) {
+		rc = sqlu_execf(s, "units reorder", "UPDATE units SET position = -?2 WHERE id = ?1"
+				" AND position > 0 AND course_id = (SELECT course_id FROM units"
+				" WHERE id = ?1)", "ii", r->ids[i], (int64_t)i + 1);
+		if (rc == 0 && sqlite3_changes(store_sqlite_db(s)) != 1)
+			rc = TC_EINVALID;
+		if (rc == 0) {
+			int64_t cid = 0;
+			rc = scalar(s, "SELECT course_id FROM units WHERE id = ?1", NULL, r->ids[i],
+				    &cid, "units reorder");
+			if (rc == 0 && cid != r->course_id)
+				rc = TC_EINVALID;
+		}
+	}
+	if (rc == 0)
+		rc = sqlu_execf(s, "units reorder", "UPDATE units SET position = -position"
+				" WHERE course_id = ?1", "i", r->course_id);
+	return rc;
+}
+
 static int
 sq_units_reorder(struct store *s, int64_t course_id, const int64_t *ids, size_t n)
 {
+	struct units_reorder r = { course_id, ids, n };
 	int64_t count = 0;
 	int rc = scalar(s, "SELECT count(*) FROM units WHERE course_id = ?1", NULL, course_id,
 			&count, "units reorder");
@@ -745,33 +799,7 @@ sq_units_reorder(struct store *s, int64_t course_id, const int64_t *ids, size_t 
 		return rc;
 	if ((size_t)count != n)
 		return TC_EINVALID;
-	if ((rc = run(s, "SAVEPOINT units_reorder", "units reorder")))
-		return rc;
-	/* first out of the way (negative), then into place: every id must be
-	 * one of the course's, and each exactly once */
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		rc = sqlu_execf(s, "units reorder", "UPDATE units SET position = -?2 WHERE id = ?1"
-				" AND position > 0 AND course_id = (SELECT course_id FROM units"
-				" WHERE id = ?1)", "ii", ids[i], (int64_t)i + 1);
-		if (rc == 0 && sqlite3_changes(store_sqlite_db(s)) != 1)
-			rc = TC_EINVALID;
-		if (rc == 0) {
-			int64_t cid = 0;
-			rc = scalar(s, "SELECT course_id FROM units WHERE id = ?1", NULL, ids[i], &cid,
-				    "units reorder");
-			if (rc == 0 && cid != course_id)
-				rc = TC_EINVALID;
-		}
-	}
-	if (rc == 0)
-		rc = sqlu_execf(s, "units reorder", "UPDATE units SET position = -position"
-				" WHERE course_id = ?1", "i", course_id);
-	if (rc) {
-		run(s, "ROLLBACK TO units_reorder", "units reorder");
-		run(s, "RELEASE units_reorder", "units reorder");
-		return rc;
-	}
-	return run(s, "RELEASE units_reorder", "units reorder");
+	return sqlu_savepoint(s, "units reorder", "units_reorder", units_reorder_steps, &r);
 }
 
 /* ---- resumable uploads ----------------------------------------------------------- */

@@ -570,24 +570,27 @@ issue_steps(struct store *s, struct credential_rec *c, const char *purpose, int6
 	return rc;
 }
 
+struct issue {
+	struct credential_rec *c;
+	const char *purpose;
+	int64_t k, event_id;
+};
+
+static int
+issue_in(struct store *s, void *arg)
+{
+	struct issue *a = arg;
+
+	return issue_steps(s, a->c, a->purpose, a->k, a->event_id);
+}
+
 static int
 sq_issue(struct store *s, struct credential_rec *c, const char *purpose, int64_t k,
 	 int64_t event_id)
 {
-	static const char op[] = "credential issue";
-	int outer = !sqlite3_get_autocommit(store_sqlite_db(s));
-	int rc, rel;
+	struct issue a = { c, purpose, k, event_id };
 
-	if ((rc = sqlu_execf(s, op, "SAVEPOINT credential_issue", "")))
-		return rc;
-	rc = issue_steps(s, c, purpose, k, event_id);
-	if (rc)
-		sqlu_execf(s, op, "ROLLBACK TO credential_issue", "");
-	/* RELEASE commits when the savepoint began the transaction */
-	rel = sqlu_execf(s, op, "RELEASE credential_issue", "");
-	if (rel && !outer && !sqlite3_get_autocommit(store_sqlite_db(s)))
-		sqlu_execf(s, op, "ROLLBACK", "");
-	return rc ? rc : rel;
+	return sqlu_savepoint(s, "credential issue", "credential_issue", issue_in, &a);
 }
 
 /* Blob column COL of exactly N bytes into OUT (N 0: any length up to MAX,
@@ -936,22 +939,27 @@ revoke_steps(struct store *s, int64_t id, const char *purpose, int64_t when, con
 	return rc;
 }
 
+struct revoke {
+	int64_t id;
+	const char *purpose;
+	int64_t when;
+	const char *reason;
+};
+
+static int
+revoke_in(struct store *s, void *arg)
+{
+	struct revoke *a = arg;
+
+	return revoke_steps(s, a->id, a->purpose, a->when, a->reason);
+}
+
 static int
 sq_revoke(struct store *s, int64_t id, const char *purpose, int64_t when, const char *reason)
 {
-	static const char op[] = "credential revoke";
-	int outer = !sqlite3_get_autocommit(store_sqlite_db(s));
-	int rc, rel;
+	struct revoke a = { id, purpose, when, reason };
 
-	if ((rc = sqlu_execf(s, op, "SAVEPOINT credential_revoke", "")))
-		return rc;
-	rc = revoke_steps(s, id, purpose, when, reason);
-	if (rc)
-		sqlu_execf(s, op, "ROLLBACK TO credential_revoke", "");
-	rel = sqlu_execf(s, op, "RELEASE credential_revoke", "");
-	if (rel && !outer && !sqlite3_get_autocommit(store_sqlite_db(s)))
-		sqlu_execf(s, op, "ROLLBACK", "");
-	return rc ? rc : rel;
+	return sqlu_savepoint(s, "credential revoke", "credential_revoke", revoke_in, &a);
 }
 
 static int

@@ -15,25 +15,30 @@
 #include "storage/store_backend.h"
 #include "storage/store_sqlite.h"
 
-/* Runs STEPS(s, a, b, c, d) inside SAVEPOINT recognition: rolled back on
- * failure, committed by RELEASE when it began the transaction. */
+struct rule_write {
+	int (*steps)(struct store *s, const void *r, char keys[][RECOG_KEY_MAX], int n);
+	const void *r;
+	char (*keys)[RECOG_KEY_MAX];
+	int n;
+};
+
+static int
+rule_write_steps(struct store *s, void *arg)
+{
+	struct rule_write *w = arg;
+
+	return w->steps(s, w->r, w->keys, w->n);
+}
+
+/* Runs STEPS(s, r, keys, n) inside SAVEPOINT recognition (sqlu_savepoint). */
 static int
 in_savepoint(struct store *s, const char *op, int (*steps)(struct store *s, const void *r,
 							    char keys[][RECOG_KEY_MAX], int n),
 	     const void *r, char keys[][RECOG_KEY_MAX], int n)
 {
-	int outer = !sqlite3_get_autocommit(store_sqlite_db(s));
-	int rc, rel;
+	struct rule_write w = { steps, r, keys, n };
 
-	if ((rc = sqlu_execf(s, op, "SAVEPOINT recognition", "")))
-		return rc;
-	rc = steps(s, r, keys, n);
-	if (rc)
-		sqlu_execf(s, op, "ROLLBACK TO recognition", "");
-	rel = sqlu_execf(s, op, "RELEASE recognition", "");
-	if (rel && !outer && !sqlite3_get_autocommit(store_sqlite_db(s)))
-		sqlu_execf(s, op, "ROLLBACK", "");
-	return rc ? rc : rel;
+	return sqlu_savepoint(s, op, "recognition", rule_write_steps, &w);
 }
 
 static int

@@ -68,22 +68,25 @@ create_steps(struct store *s, struct share_rec *r, int max_live)
 	return rc;
 }
 
+struct create {
+	struct share_rec *r;
+	int max_live;
+};
+
+static int
+create_in(struct store *s, void *arg)
+{
+	struct create *c = arg;
+
+	return create_steps(s, c->r, c->max_live);
+}
+
 static int
 sq_create(struct store *s, struct share_rec *r, int max_live)
 {
-	static const char op[] = "share create";
-	int outer = !sqlite3_get_autocommit(store_sqlite_db(s));
-	int rc, rel;
+	struct create c = { r, max_live };
 
-	if ((rc = sqlu_execf(s, op, "SAVEPOINT share_create", "")))
-		return rc;
-	rc = create_steps(s, r, max_live);
-	if (rc)
-		sqlu_execf(s, op, "ROLLBACK TO share_create", "");
-	rel = sqlu_execf(s, op, "RELEASE share_create", "");
-	if (rel && !outer && !sqlite3_get_autocommit(store_sqlite_db(s)))
-		sqlu_execf(s, op, "ROLLBACK", "");
-	return rc ? rc : rel;
+	return sqlu_savepoint(s, "share create", "share_create", create_in, &c);
 }
 
 static int

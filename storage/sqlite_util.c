@@ -4,6 +4,7 @@
  * result codes to the project's. See sqlite_util.h.
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -318,4 +319,34 @@ sqlu_execf(struct store *s, const char *op, const char *sql, const char *fmt, ..
 		rc = sqlu_step_done(s, st, op);
 	sqlu_release(s, st);
 	return rc;
+}
+
+int
+sqlu_savepoint(struct store *s, const char *op, const char *name,
+	       int (*steps)(struct store *s, void *arg), void *arg)
+{
+	sqlite3 *db = store_sqlite_db(s);
+	int outermost = sqlite3_get_autocommit(db);
+	char sql[96];
+	int rc, rel = 0;
+
+	snprintf(sql, sizeof(sql), "SAVEPOINT %s", name);
+	if ((rc = sqlu_execf(s, op, sql, "")))
+		return rc;
+	rc = steps(s, arg);
+	/* after some errors SQLite has rolled the whole transaction back
+	 * already: no savepoint is left to undo or release */
+	if (rc && !sqlite3_get_autocommit(db)) {
+		snprintf(sql, sizeof(sql), "ROLLBACK TO %s", name);
+		sqlu_execf(s, op, sql, "");
+	}
+	if (!sqlite3_get_autocommit(db)) {
+		snprintf(sql, sizeof(sql), "RELEASE %s", name);
+		rel = sqlu_execf(s, op, sql, "");
+	} else if (!outermost) {
+		rel = TC_EDB;	/* the caller's transaction is gone with it */
+	}
+	if (rel && outermost && !sqlite3_get_autocommit(db))
+		sqlu_execf(s, op, "ROLLBACK", "");
+	return rc ? rc : rel;
 }

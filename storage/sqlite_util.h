@@ -59,6 +59,17 @@ int sqlu_cachedf(struct store *s, const char *op, sqlite3_stmt **out, const char
 		 const char *fmt, ...);
 void sqlu_release(struct store *s, sqlite3_stmt *st);
 
+/*
+ * Runs STEPS(S, ARG) inside SAVEPOINT NAME (an SQL identifier), so that
+ * it is all or nothing both on its own and inside a caller's transaction:
+ * when STEPS fails, everything since the savepoint is undone; the RELEASE
+ * commits when the savepoint began the transaction, and when that commit
+ * fails nothing of it stays pending (the transaction is rolled back, not
+ * left open). Returns STEPS' error, else the RELEASE's.
+ */
+int sqlu_savepoint(struct store *s, const char *op, const char *name,
+		   int (*steps)(struct store *s, void *arg), void *arg);
+
 struct sqlu_cache;
 /* Finalizes every cached statement and frees C (store close). Accepts NULL. */
 void sqlu_cache_free(struct sqlu_cache *c);

@@ -23,6 +23,7 @@
 #include "storage/sqlite_migrate.h"
 #include "storage/store.h"
 #include "storage/store_backend.h"
+#include "storage/store_sqlite.h"
 #include "tests/tap.h"
 #include "tests/unit/storage/rawdb.h"
 #include "tests/unit/tmpdir.h"
@@ -701,6 +702,52 @@ test_add_savepoint(void)
 
 /* Migration 6 on a database at version 5: video and audio materials get a
  * queued job, others none. */
+/* The commit hook of the test's connection: refuses FAIL_COMMITS commits
+ * (each turned into a rollback, as a commit that fails on disk leaves
+ * nothing), then lets them through. */
+static int fail_commits;
+
+static int
+refuse_commit(void *arg)
+{
+	(void)arg;
+	if (fail_commits > 0) {
+		fail_commits--;
+		return 1;
+	}
+	return 0;
+}
+
+/* When the savepoint's RELEASE is the commit and the commit fails, the
+ * write is reported failed (never acknowledged and then lost), nothing of
+ * it stays, and the connection is not left inside a transaction. */
+static void
+test_commit_fails(void)
+{
+	struct material m, got;
+	char sql[200];
+	int64_t id;
+
+	sqlite3_commit_hook(store_sqlite_db(st), refuse_commit, NULL);
+	make_material(&m, "video", NOW + 4000);
+	fail_commits = 1;
+	ok(store_material_add(st, &m) != 0, "material add whose commit fails: an error");
+	is_int(fail_commits, 0, "(the commit was tried)");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM materials WHERE uid = '%s'", m.uid);
+	is_int(query_int(sql), 0, "no materials row");
+	is_int(store_material_get(st, m.uid, &got), TC_ENOTFOUND, "material_get: TC_ENOTFOUND");
+	ok(sqlite3_get_autocommit(store_sqlite_db(st)), "no transaction left open");
+	is_int(store_material_add(st, &m), 0, "the same add once commits succeed");
+	id = m.id;
+	fail_commits = 1;
+	ok(store_material_delete(st, id) != 0, "material delete whose commit fails: an error");
+	is_int(rows_of("materials", id), 1, "the material is still there");
+	ok(sqlite3_get_autocommit(store_sqlite_db(st)), "no transaction left open");
+	is_int(store_material_delete(st, id), 0, "the same delete once commits succeed");
+	is_int(rows_of("materials", id), 0, "now it is gone");
+	sqlite3_commit_hook(store_sqlite_db(st), NULL, NULL);
+}
+
 static void
 test_migration(void)
 {
@@ -778,6 +825,7 @@ main(void)
 	test_captions();
 	test_material_delete();
 	test_add_savepoint();
+	test_commit_fails();
 	test_migration();
 
 	store_close(st);

@@ -136,10 +136,87 @@ test_failures(void)
 	ok(1, "600 SQL texts twice, more than the slots, each answered right");
 }
 
+/* ---- sqlu_savepoint ---- */
+
+struct sp_arg {
+	const char *key;
+	int fail;	/* the steps' error after their insert */
+};
+
+static int
+sp_steps(struct store *s, void *arg)
+{
+	struct sp_arg *a = arg;
+	int rc = sqlu_execf(s, "test", "INSERT INTO t (k, v) VALUES (?1, 1)", "t", a->key);
+
+	return rc ? rc : a->fail;
+}
+
+static int refuse_next_commit;
+
+static int
+commit_hook(void *arg)
+{
+	(void)arg;
+	if (refuse_next_commit) {
+		refuse_next_commit = 0;
+		return 1;	/* the commit becomes a rollback */
+	}
+	return 0;
+}
+
+static void
+test_savepoint(void)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	struct sp_arg a = { "sp1", 0 };
+
+	is_int(sqlu_savepoint(st, "test", "sp_test", sp_steps, &a), 0, "savepoint: steps commit");
+	is_int((int)lookup("sp1"), 1, "their row is there");
+	ok(sqlite3_get_autocommit(db), "no transaction left open");
+	a.key = "sp2";
+	a.fail = TC_EINVALID;
+	is_int(sqlu_savepoint(st, "test", "sp_test", sp_steps, &a), TC_EINVALID,
+	       "steps that fail: their error");
+	is_int((int)lookup("sp2"), -1, "nothing of them stays");
+	ok(sqlite3_get_autocommit(db), "no transaction left open");
+	a.key = "sp1";
+	a.fail = 0;
+	is_int(sqlu_savepoint(st, "test", "sp_test", sp_steps, &a), TC_ECONFLICT,
+	       "a step's own error (a taken key): TC_ECONFLICT");
+
+	/* inside a caller's transaction: only the failed steps are undone */
+	is_int(store_begin(st), 0, "a caller's transaction");
+	a.key = "sp3";
+	is_int(sqlu_savepoint(st, "test", "sp_test", sp_steps, &a), 0, "steps in it");
+	ok(!sqlite3_get_autocommit(db), "the RELEASE did not commit the caller's transaction");
+	a.key = "sp4";
+	a.fail = TC_EINVALID;
+	is_int(sqlu_savepoint(st, "test", "sp_test", sp_steps, &a), TC_EINVALID, "failing steps");
+	ok(!sqlite3_get_autocommit(db), "the caller's transaction is still open");
+	is_int(store_commit(st), 0, "the caller commits");
+	is_int((int)lookup("sp3"), 1, "the good steps are kept");
+	is_int((int)lookup("sp4"), -1, "the failed ones are not");
+
+	/* the commit itself fails: an error, nothing kept, nothing left open */
+	sqlite3_commit_hook(db, commit_hook, NULL);
+	refuse_next_commit = 1;
+	a.key = "sp5";
+	a.fail = 0;
+	ok(sqlu_savepoint(st, "test", "sp_test", sp_steps, &a) != 0,
+	   "a commit that fails is an error, not a success");
+	ok(sqlite3_get_autocommit(db), "no transaction left open after it");
+	is_int((int)lookup("sp5"), -1, "its row is not there");
+	is_int(sqlu_savepoint(st, "test", "sp_test", sp_steps, &a), 0, "the same steps then commit");
+	is_int((int)lookup("sp5"), 1, "and their row is there");
+	sqlite3_commit_hook(db, NULL, NULL);
+}
+
 int
 main(void)
 {
 	char data[560];
+
 	if (test_tmpdir_make(tmp, sizeof(tmp), "sqlu") != 0) {
 		printf("Bail out! mkdtemp failed\n");
 		return 1;
@@ -152,6 +229,7 @@ main(void)
 	test_reuse();
 	test_release_ends_read();
 	test_failures();
+	test_savepoint();
 	store_close(st);	/* finalizes the cache: sqlite3_close succeeds, no leak */
 	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
