@@ -419,6 +419,7 @@ int
 main(void)
 {
 	char d[700];
+
 	if (test_tmpdir_make(tmp, sizeof(tmp), "cred") != 0) {
 		printf("Bail out! mkdtemp failed\n");
 		return 1;

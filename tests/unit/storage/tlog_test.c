@@ -184,6 +184,7 @@ int
 main(void)
 {
 	char data[560];
+
 	if (test_tmpdir_make(tmp, sizeof(tmp), "tlog") != 0) {
 		printf("Bail out! mkdtemp failed\n");
 		return 1;
