@@ -660,8 +660,9 @@ static int
 w_log_proof(void *ctx, const char *hash, json_t **proof, char *why, size_t whysize)
 {
 	struct worker_ctx *w = ctx;
-	int rc = api_tlog_proof_cached(w->st, tlog_node_cache(w->j->app->tlog), hash, 0, proof,
-				       why, whysize);
+	int rc = api_tlog_proof_blocks(w->st, tlog_node_cache(w->j->app->tlog),
+				       tlog_block_cache(w->j->app->tlog), hash, 0, proof, why,
+				       whysize);
 
 	return rc == TC_EBUSY ? TC_ENOTFOUND : rc;
 }
