@@ -447,8 +447,54 @@ b58_value(char c)
 	return u < 128 ? b58_values[u] : -1;
 }
 
+/* Up to B58_FAST_CHARS characters after the leading '1's (keys and
+ * signatures: 44 and 88) are read into 32-bit limbs five characters at a
+ * time (58^5 < 2^32), about 20 times fewer steps than a byte per character. */
+#define B58_FAST_CHARS 360
+#define B58_FAST_LIMBS (B58_FAST_CHARS / 5 + 2)	/* 58^5 < 2^32: a limb a group */
+
+static int
+b58_decode_limbs(const char *in, size_t zeros, size_t n, unsigned char *out, size_t outsize,
+		 size_t *outlen)
+{
+	static const uint32_t pow58[6] = { 1, 58, 3364, 195112, 11316496, 656356768 };
+	uint32_t limb[B58_FAST_LIMBS];		/* least significant first */
+	size_t len = 0, nb, o = zeros;
+
+	for (size_t i = zeros; i < n; i += 5) {
+		size_t k = n - i < 5 ? n - i : 5;
+		uint64_t carry = 0;
+
+		for (size_t j = 0; j < k; j++)
+			carry = carry * 58 + (uint64_t)b58_value(in[i + j]);
+		for (size_t j = 0; j < len; j++) {
+			uint64_t t = (uint64_t)limb[j] * pow58[k] + carry;
+
+			limb[j] = (uint32_t)t;
+			carry = t >> 32;
+		}
+		if (carry)
+			limb[len++] = (uint32_t)carry;
+	}
+	/* the number's bytes, most significant first, without leading zeros */
+	nb = len * 4;
+	while (nb > 0 && ((limb[(nb - 1) / 4] >> (((nb - 1) % 4) * 8)) & 0xFF) == 0)
+		nb--;
+	if (zeros + nb > outsize) {
+		OPENSSL_cleanse(out, outsize);
+		return TC_ETOOBIG;
+	}
+	memset(out, 0, zeros);
+	for (size_t b = nb; b > 0; b--)
+		out[o++] = (unsigned char)(limb[(b - 1) / 4] >> (((b - 1) % 4) * 8));
+	if (outlen)
+		*outlen = o;
+	return 0;
+}
+
 /* The inverse of base58btc_encode, again in place: bytes least significant
- * first after the leading zeros, then reversed. */
+ * first after the leading zeros, then reversed (or by limbs, above, for
+ * short inputs: the same bytes). */
 int
 base58btc_decode(const char *in, unsigned char *out, size_t outsize, size_t *outlen)
 {
@@ -465,6 +511,8 @@ base58btc_decode(const char *in, unsigned char *out, size_t outsize, size_t *out
 		zeros++;
 	if (outsize < zeros)
 		return TC_ETOOBIG;
+	if (n - zeros <= B58_FAST_CHARS)
+		return b58_decode_limbs(in, zeros, n, out, outsize, outlen);
 	memset(out, 0, zeros);
 	bytes = out + zeros;
 	for (size_t i = zeros; i < n; i++) {
