@@ -245,20 +245,50 @@ b64_encode_with(const char *alpha, int pad, const unsigned char *in, size_t n,
 	return 0;
 }
 
-/* The 6-bit value of C in ALPHA (b64_std or b64_url: they differ only in
- * their last two characters), or -1; without a search of ALPHA. */
+/* b64_std's and b64_url's characters' values by byte, -1 for the others. */
+static const signed char b64_std_values[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
+static const signed char b64_url_values[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, 63,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
+/* The 6-bit value of C in ALPHA (b64_std or b64_url), or -1: one look-up. */
 static inline int
 b64_value(const char *alpha, char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '\0')
-		return -1;
-	return c == alpha[62] ? 62 : c == alpha[63] ? 63 : -1;
+	return (alpha == b64_url ? b64_url_values : b64_std_values)[(unsigned char)c];
 }
 
 /*
@@ -417,8 +447,54 @@ b58_value(char c)
 	return u < 128 ? b58_values[u] : -1;
 }
 
+/* Up to B58_FAST_CHARS characters after the leading '1's (keys and
+ * signatures: 44 and 88) are read into 32-bit limbs five characters at a
+ * time (58^5 < 2^32), about 20 times fewer steps than a byte per character. */
+#define B58_FAST_CHARS 360
+#define B58_FAST_LIMBS (B58_FAST_CHARS / 5 + 2)	/* 58^5 < 2^32: a limb a group */
+
+static int
+b58_decode_limbs(const char *in, size_t zeros, size_t n, unsigned char *out, size_t outsize,
+		 size_t *outlen)
+{
+	static const uint32_t pow58[6] = { 1, 58, 3364, 195112, 11316496, 656356768 };
+	uint32_t limb[B58_FAST_LIMBS];		/* least significant first */
+	size_t len = 0, nb, o = zeros;
+
+	for (size_t i = zeros; i < n; i += 5) {
+		size_t k = n - i < 5 ? n - i : 5;
+		uint64_t carry = 0;
+
+		for (size_t j = 0; j < k; j++)
+			carry = carry * 58 + (uint64_t)b58_value(in[i + j]);
+		for (size_t j = 0; j < len; j++) {
+			uint64_t t = (uint64_t)limb[j] * pow58[k] + carry;
+
+			limb[j] = (uint32_t)t;
+			carry = t >> 32;
+		}
+		if (carry)
+			limb[len++] = (uint32_t)carry;
+	}
+	/* the number's bytes, most significant first, without leading zeros */
+	nb = len * 4;
+	while (nb > 0 && ((limb[(nb - 1) / 4] >> (((nb - 1) % 4) * 8)) & 0xFF) == 0)
+		nb--;
+	if (zeros + nb > outsize) {
+		OPENSSL_cleanse(out, outsize);
+		return TC_ETOOBIG;
+	}
+	memset(out, 0, zeros);
+	for (size_t b = nb; b > 0; b--)
+		out[o++] = (unsigned char)(limb[(b - 1) / 4] >> (((b - 1) % 4) * 8));
+	if (outlen)
+		*outlen = o;
+	return 0;
+}
+
 /* The inverse of base58btc_encode, again in place: bytes least significant
- * first after the leading zeros, then reversed. */
+ * first after the leading zeros, then reversed (or by limbs, above, for
+ * short inputs: the same bytes). */
 int
 base58btc_decode(const char *in, unsigned char *out, size_t outsize, size_t *outlen)
 {
@@ -435,6 +511,8 @@ base58btc_decode(const char *in, unsigned char *out, size_t outsize, size_t *out
 		zeros++;
 	if (outsize < zeros)
 		return TC_ETOOBIG;
+	if (n - zeros <= B58_FAST_CHARS)
+		return b58_decode_limbs(in, zeros, n, out, outsize, outlen);
 	memset(out, 0, zeros);
 	bytes = out + zeros;
 	for (size_t i = zeros; i < n; i++) {

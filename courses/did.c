@@ -73,6 +73,23 @@ did_key_vm_from_ed25519(const unsigned char pub[32], char *out, size_t outsize)
 	return rc;
 }
 
+/* The identifiers (after "did:key:z", up to '#') this thread decoded last,
+ * with their keys: one slot after the other, the oldest replaced. */
+static _Thread_local struct {
+	unsigned char len;		/* 0: empty */
+	char id[MB_LEN];
+	unsigned char pub[32];
+} kept[DID_KEY_KEPT];
+static _Thread_local unsigned kept_next;
+static _Thread_local unsigned long kept_hits, kept_decoded;
+
+void
+did_key_kept_counts(unsigned long *hits, unsigned long *decoded)
+{
+	*hits = kept_hits;
+	*decoded = kept_decoded;
+}
+
 /*
  * The method-specific identifier runs up to '#' (a fragment, if any, must
  * not be empty and is not interpreted). It must be 'z' + base58btc of
@@ -95,13 +112,25 @@ did_key_to_ed25519(const char *did, unsigned char pub[32])
 	idlen = hash ? (size_t)(hash - id) : strlen(id);
 	if (idlen == 0 || idlen >= sizeof(mb) || (hash && hash[1] == '\0'))
 		goto out;
+	for (unsigned i = 0; i < DID_KEY_KEPT; i++)
+		if (kept[i].len == idlen && memcmp(kept[i].id, id, idlen) == 0) {
+			memcpy(pub, kept[i].pub, 32);
+			kept_hits++;
+			return 0;
+		}
 	memcpy(mb, id, idlen);
 	mb[idlen] = '\0';
+	kept_decoded++;
 	if (base58btc_decode(mb, buf, sizeof(buf), &len) != 0 || len != 34 ||
 	    memcmp(buf, ed25519_codec, 2) != 0)
 		goto out;
 	memcpy(pub, buf + 2, 32);
 	rc = 0;
+	kept_next %= DID_KEY_KEPT;
+	kept[kept_next].len = (unsigned char)idlen;
+	memcpy(kept[kept_next].id, id, idlen);
+	memcpy(kept[kept_next].pub, pub, 32);
+	kept_next++;
 out:
 	return rc;
 }

@@ -23,7 +23,16 @@ int did_key_from_ed25519(const unsigned char pub[32], char *out, size_t outsize)
 int did_key_vm_from_ed25519(const unsigned char pub[32], char *out, size_t outsize);
 
 /* Parses "did:key:z6Mk..." (with or without "#fragment") back to the
- * public key. 0 or TC_EINVALID (not an Ed25519 did:key). */
+ * public key. 0 or TC_EINVALID (not an Ed25519 did:key). The last
+ * DID_KEY_KEPT identifiers a thread decoded are kept with their keys (a
+ * DID's key never changes; those refused are not kept): a verifier sees
+ * the same few issuer DIDs over and over, and base58 decoding is
+ * quadratic. */
+#define DID_KEY_KEPT 8
 int did_key_to_ed25519(const char *did, unsigned char pub[32]);
+
+/* This thread's counts of did_key_to_ed25519 answered from what it kept /
+ * decoded (for tests and measurements). */
+void did_key_kept_counts(unsigned long *hits, unsigned long *decoded);
 
 #endif

@@ -521,6 +521,120 @@ cached_leaf(void *ctx, uint64_t index, unsigned char out[MERKLE_HASH_LEN])
 	return cs->inner->leaf(cs->inner->ctx, index, out);
 }
 
+/* ---- the block cache ----------------------------------------------------- */
+
+const unsigned char *
+merkle_block_node(const struct merkle_block *b, unsigned level, uint64_t index)
+{
+	/* where each level starts in node[] */
+	static const unsigned start[MERKLE_BLOCK_LEVELS] = { 0, 0, MERKLE_BLOCK / 2,
+							     MERKLE_BLOCK / 2 + MERKLE_BLOCK / 4 };
+
+	if (level < 1 || level >= MERKLE_BLOCK_LEVELS || index >= (MERKLE_BLOCK >> level))
+		return NULL;
+	return b->node[start[level] + index];
+}
+
+void
+merkle_block_fill(struct merkle_block *b)
+{
+	unsigned at = 0, below = 0;	/* where this level / the one below start */
+
+	for (unsigned i = 0; i < MERKLE_BLOCK / 2; i++)
+		merkle_node_hash(b->leaf[2 * i], b->leaf[2 * i + 1], b->node[at + i]);
+	at = MERKLE_BLOCK / 2;
+	for (unsigned w = MERKLE_BLOCK / 4; w > 1; w /= 2) {
+		for (unsigned i = 0; i < w; i++)
+			merkle_node_hash(b->node[below + 2 * i], b->node[below + 2 * i + 1],
+					 b->node[at + i]);
+		below = at;
+		at += w;
+	}
+}
+
+struct block_slot {
+	uint64_t block_plus1;	/* 0: empty */
+	struct merkle_block b;
+};
+
+struct merkle_block_cache {
+	pthread_rwlock_t lock;
+	size_t mask;
+	struct block_slot *slots;
+};
+
+int
+merkle_block_cache_new(size_t slots, struct merkle_block_cache **out)
+{
+	struct merkle_block_cache *c = calloc(1, sizeof(*c));
+	size_t n = 1;
+
+	*out = NULL;
+	while (n < slots && n < ((size_t)1 << 20))
+		n <<= 1;
+	if (!c || !(c->slots = calloc(n, sizeof(*c->slots)))) {
+		free(c);
+		return TC_ENOMEM;
+	}
+	if (pthread_rwlock_init(&c->lock, NULL) != 0) {
+		free(c->slots);
+		free(c);
+		return TC_ENOMEM;
+	}
+	c->mask = n - 1;
+	*out = c;
+	return 0;
+}
+
+void
+merkle_block_cache_free(struct merkle_block_cache *c)
+{
+	if (!c)
+		return;
+	pthread_rwlock_destroy(&c->lock);
+	free(c->slots);
+	free(c);
+}
+
+size_t
+merkle_block_cache_bytes(const struct merkle_block_cache *c)
+{
+	return c ? sizeof(*c) + (c->mask + 1) * sizeof(*c->slots) : 0;
+}
+
+int
+merkle_block_cache_get(struct merkle_block_cache *c, uint64_t block, struct merkle_block *out)
+{
+	struct block_slot *sl;
+	int hit = 0;
+
+	if (!c || block == UINT64_MAX)
+		return 0;
+	sl = &c->slots[block & c->mask];
+	pthread_rwlock_rdlock(&c->lock);
+	if (sl->block_plus1 == block + 1) {
+		*out = sl->b;
+		hit = 1;
+	}
+	pthread_rwlock_unlock(&c->lock);
+	return hit;
+}
+
+void
+merkle_block_cache_put(struct merkle_block_cache *c, uint64_t block,
+		       const struct merkle_block *b)
+{
+	struct block_slot *sl;
+
+	if (!c || block == UINT64_MAX)
+		return;
+	sl = &c->slots[block & c->mask];
+	pthread_rwlock_wrlock(&c->lock);
+	sl->block_plus1 = block + 1;
+	sl->b = *b;
+	pthread_rwlock_unlock(&c->lock);
+}
+
 void
 merkle_cached_source_init(struct merkle_cached_source *cs, struct merkle_node_cache *c,
 			  const struct merkle_source *inner)

@@ -183,4 +183,50 @@ struct merkle_cached_source {
 void merkle_cached_source_init(struct merkle_cached_source *cs, struct merkle_node_cache *c,
 			       const struct merkle_source *inner);
 
+/*
+ * A complete aligned block of MERKLE_BLOCK leaves (leaves 16 b .. 16 b + 15
+ * of block b): their leaf hashes and the perfect subtrees inside it, levels
+ * 1 to MERKLE_BLOCK_LEVELS - 1 (node[0..7] level 1, node[8..11] level 2,
+ * node[12..13] level 3, each level left to right). An inclusion proof's
+ * lowest four siblings all lie in its leaf's block.
+ */
+#define MERKLE_BLOCK_LEVELS 4
+#define MERKLE_BLOCK (1u << MERKLE_BLOCK_LEVELS)
+
+struct merkle_block {
+	unsigned char leaf[MERKLE_BLOCK][MERKLE_HASH_LEN];
+	unsigned char node[MERKLE_BLOCK - 2][MERKLE_HASH_LEN];
+};
+
+/* BLOCK's node at LEVEL (1 to MERKLE_BLOCK_LEVELS - 1) and INDEX (within
+ * the block: 0 to MERKLE_BLOCK >> LEVEL minus 1), or NULL when out of range. */
+const unsigned char *merkle_block_node(const struct merkle_block *b, unsigned level,
+				       uint64_t index);
+
+/* Fills B->node from B->leaf. */
+void merkle_block_fill(struct merkle_block *b);
+
+/*
+ * A cache of complete blocks, safe to share between threads: in an
+ * append-only log a complete block never changes, so its 16 leaves need not
+ * be read and hashed again, nor its 14 inner nodes. Direct-mapped, SLOTS
+ * entries (rounded up to a power of two, at most 2^20) of
+ * sizeof(struct merkle_block) + 8 bytes: merkle_block_cache_bytes says how
+ * much in all. Only complete blocks may be put.
+ */
+struct merkle_block_cache;
+
+/* 0 and *OUT, or TC_ENOMEM. */
+int merkle_block_cache_new(size_t slots, struct merkle_block_cache **out);
+/* Frees C. Accepts NULL. */
+void merkle_block_cache_free(struct merkle_block_cache *c);
+/* The bytes C holds (its slots and itself). */
+size_t merkle_block_cache_bytes(const struct merkle_block_cache *c);
+/* 1 and *OUT when block BLOCK is kept in C, else 0 (also for C NULL). */
+int merkle_block_cache_get(struct merkle_block_cache *c, uint64_t block, struct merkle_block *out);
+/* Keeps the complete block BLOCK (B with its nodes filled) in C, in place of
+ * whatever shared its slot. Accepts C NULL (keeps nothing). */
+void merkle_block_cache_put(struct merkle_block_cache *c, uint64_t block,
+			    const struct merkle_block *b);
+
 #endif

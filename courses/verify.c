@@ -19,6 +19,7 @@
 #include "courses/dynbuf.h"
 #include "courses/errors.h"
 #include "courses/jcs.h"
+#include "courses/jsonin.h"
 #include "courses/merkle.h"
 #include "courses/recognition.h"
 #include "courses/signednote.h"
@@ -633,11 +634,16 @@ decode_hashes(const json_t *arr, unsigned char buf[][MERKLE_HASH_LEN + 16],
 	return 0;
 }
 
-/* Whether ENTRY is the log's "issue" entry of HASH by ISSUER. */
+/* Whether ENTRY is the log's "issue" entry of HASH by ISSUER (read by
+ * json_read_object, else by jansson, whose tree it is either way). */
 static int
 entry_matches(const char *entry, const char *hash, const char *issuer)
 {
-	json_t *e = json_loads(entry, 0, NULL);
+	size_t n = strlen(entry);
+	json_t *e = json_read_object(entry, n);
+
+	if (!e)
+		e = json_loadb(entry, n, 0, NULL);
 	const char *h = json_string_value(json_object_get(e, "hash"));
 	const char *k = json_string_value(json_object_get(e, "kind"));
 	const char *i = json_string_value(json_object_get(e, "issuer"));

@@ -119,8 +119,8 @@ int
 api_tlog_proof(struct app *app, const char *hash, uint64_t size, json_t **proof, char *why,
 	       size_t whysize)
 {
-	return api_tlog_proof_cached(app->store, tlog_node_cache(app->tlog), hash, size, proof,
-				     why, whysize);
+	return api_tlog_proof_blocks(app->store, tlog_node_cache(app->tlog),
+				     tlog_block_cache(app->tlog), hash, size, proof, why, whysize);
 }
 
 int
@@ -137,8 +137,8 @@ api_tlog_proof_store(struct store *st, const char *hash, uint64_t size, json_t *
  * stored and were each read leaf by leaf, 15 leaves in four queries), and
  * the leaf's entry. Subtrees outside it come from INNER.
  */
-#define LEAF_BLOCK_LEVELS 4
-#define LEAF_BLOCK (1u << LEAF_BLOCK_LEVELS)
+#define LEAF_BLOCK_LEVELS MERKLE_BLOCK_LEVELS
+#define LEAF_BLOCK MERKLE_BLOCK
 
 struct leaf_block {
 	struct merkle_source src;
@@ -146,7 +146,8 @@ struct leaf_block {
 	uint64_t first, want;
 	size_t n;			/* leaves read, from FIRST on, without a gap */
 	int gap;
-	unsigned char h[LEAF_BLOCK][MERKLE_HASH_LEN];
+	int filled;			/* mb.node too (a complete block) */
+	struct merkle_block mb;		/* mb.leaf: the leaf hashes read */
 	json_t *entry;			/* the entry of leaf WANT, once read */
 };
 
@@ -160,7 +161,7 @@ block_keep(uint64_t index, const char *entry, const unsigned char leaf_hash[MERK
 		b->gap = 1;
 		return 0;
 	}
-	memcpy(b->h[b->n++], leaf_hash, MERKLE_HASH_LEN);
+	memcpy(b->mb.leaf[b->n++], leaf_hash, MERKLE_HASH_LEN);
 	if (index == b->want && !(b->entry = json_string(entry)))
 		return TC_ENOMEM;
 	return 0;
@@ -172,7 +173,7 @@ block_leaf(void *ctx, uint64_t index, unsigned char out[MERKLE_HASH_LEN])
 	struct leaf_block *b = ctx;
 
 	if (index >= b->first && index - b->first < b->n) {
-		memcpy(out, b->h[index - b->first], MERKLE_HASH_LEN);
+		memcpy(out, b->mb.leaf[index - b->first], MERKLE_HASH_LEN);
 		return 0;
 	}
 	return b->inner->leaf(b->inner->ctx, index, out);
@@ -188,8 +189,13 @@ block_node(void *ctx, unsigned level, uint64_t index, unsigned char out[MERKLE_H
 	if (level >= 1 && level < LEAF_BLOCK_LEVELS && index <= (UINT64_MAX >> level) - 1) {
 		start = index << level;
 		want = (uint64_t)1 << level;
+		if (b->filled && start >= b->first && start - b->first + want <= b->n) {
+			memcpy(out, merkle_block_node(&b->mb, level, index - (b->first >> level)),
+			       MERKLE_HASH_LEN);
+			return 0;
+		}
 		if (start >= b->first && start - b->first + want <= b->n) {
-			const unsigned char (*h)[MERKLE_HASH_LEN] = b->h + (start - b->first);
+			const unsigned char (*h)[MERKLE_HASH_LEN] = b->mb.leaf + (start - b->first);
 
 			/* the RFC 9162 hash of a perfect subtree, pairs upwards */
 			for (uint64_t i = 0; i < want / 2; i++)
@@ -207,6 +213,14 @@ block_node(void *ctx, unsigned level, uint64_t index, unsigned char out[MERKLE_H
 int
 api_tlog_proof_cached(struct store *st, struct merkle_node_cache *nodes, const char *hash,
 		      uint64_t size, json_t **proof, char *why, size_t whysize)
+{
+	return api_tlog_proof_blocks(st, nodes, NULL, hash, size, proof, why, whysize);
+}
+
+int
+api_tlog_proof_blocks(struct store *st, struct merkle_node_cache *nodes,
+		      struct merkle_block_cache *blocks, const char *hash, uint64_t size,
+		      json_t **proof, char *why, size_t whysize)
 {
 	struct merkle_cached_source cached;
 	unsigned char path[MERKLE_PROOF_MAX][MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN];
@@ -262,8 +276,19 @@ api_tlog_proof_cached(struct store *st, struct merkle_node_cache *nodes, const c
 	blk.first = idx & ~(uint64_t)(LEAF_BLOCK - 1);
 	if (!(entries = json_array()))
 		rc = TC_ENOMEM;
-	if (rc == 0)
-		rc = store_tlog_leaves_each(st, blk.first, blk.first + LEAF_BLOCK, block_keep, &blk);
+	/* a complete block from BLOCKS (its leaves and inner nodes: the leaf's
+	 * entry is then read alone, below), else read; kept when complete */
+	if (rc == 0 && merkle_block_cache_get(blocks, blk.first / LEAF_BLOCK, &blk.mb)) {
+		blk.n = LEAF_BLOCK;
+		blk.filled = 1;
+	} else if (rc == 0 &&
+		   (rc = store_tlog_leaves_each(st, blk.first, blk.first + LEAF_BLOCK, block_keep,
+						&blk)) == 0 && blocks && blk.n == LEAF_BLOCK &&
+		   !blk.gap) {
+		merkle_block_fill(&blk.mb);
+		blk.filled = 1;
+		merkle_block_cache_put(blocks, blk.first / LEAF_BLOCK, &blk.mb);
+	}
 	if (rc == 0)
 		rc = merkle_inclusion_proof(&blk.src, idx, cp->size, path, &n);
 	/* the leaf's hash and entry: from the block (else read alone, as they

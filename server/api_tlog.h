@@ -39,4 +39,13 @@ struct merkle_node_cache;
 int api_tlog_proof_cached(struct store *st, struct merkle_node_cache *nodes, const char *hash,
 			  uint64_t size, json_t **proof, char *why, size_t whysize);
 
+/* The same with the complete blocks of 16 leaves (their leaf hashes and
+ * inner nodes) read through BLOCKS (tlog_block_cache; NULL: from the
+ * store), those read kept there: the leaf's entry is then the one row read.
+ * The answer is the same byte for byte. */
+struct merkle_block_cache;
+int api_tlog_proof_blocks(struct store *st, struct merkle_node_cache *nodes,
+			  struct merkle_block_cache *blocks, const char *hash, uint64_t size,
+			  json_t **proof, char *why, size_t whysize);
+
 #endif

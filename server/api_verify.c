@@ -174,13 +174,12 @@ op_log_proof(void *ctx, const char *hash, json_t **proof, char *why, size_t whys
 
 /* An institution's status list credential as the service thread last made
  * it (api_revocation.c), for the workers: current while the institution's
- * key and stored bits are these. */
+ * key and its stored bits' revision (store_status_list_rev) are these. */
 struct kept_list {
 	int64_t inst;
 	char did[64];
 	unsigned char bits_hash[32];
-	unsigned char *bits;	/* the stored bits it was made from */
-	size_t nbits;		/* (bytes) */
+	int64_t rev;		/* the revision of the stored bits it was made from */
 	json_t *doc;
 };
 
@@ -231,10 +230,8 @@ api_verify_cleanup(struct app *app)
 		return;
 	for (size_t i = 0; i < v->nidle; i++)
 		store_close(v->idle[i]);
-	for (size_t i = 0; i < v->nlists; i++) {
+	for (size_t i = 0; i < v->nlists; i++)
 		json_decref(v->lists[i].doc);
-		free(v->lists[i].bits);
-	}
 	verify_cache_free(v->cache);
 	pthread_mutex_destroy(&v->mu);
 	free(v);
@@ -523,10 +520,11 @@ vcapi_body(struct app *app, struct http_response *resp, json_t *body)
  * issuer's status list credential is made (and signed when its bits or key
  * changed) only by api_revocation.c on the service thread: the worker takes
  * the copy kept in struct verify_keep when the institution's current key
- * and stored bits are still the ones it was made from. Anything else (a
- * presentation, a body that is not a credential, a list not kept or stale,
- * no store) is answered on the service thread exactly as before, the list
- * then kept for the next request.
+ * and the revision of its stored bits are still the ones it was made from
+ * (store_status_list_rev: one integer read, not the 16 KB bitstring).
+ * Anything else (a presentation, a body that is not a credential, a list
+ * not kept or stale, no store) is answered on the service thread exactly as
+ * before, the list then kept for the next request.
  */
 struct verify_job {
 	struct http_deferred d;
@@ -578,8 +576,7 @@ w_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_
 	struct worker_ctx *w = ctx;
 	struct verify_keep *v = w->j->app->verify;
 	struct inst_key key;
-	unsigned char *bits = NULL;
-	size_t len = 0;
+	int64_t rev = 0;
 	int rc;
 
 	(void)url;
@@ -588,19 +585,18 @@ w_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_
 		return TC_ENOTFOUND;
 	rc = store_key_current(w->st, issuer->ref, &key);
 	if (rc == 0)
-		rc = stored_bits(w->st, issuer->ref, &bits, &len);
-	/* the bits as stored now, compared byte for byte with those the kept
-	 * list was made from (a revocation shows at once) */
+		rc = store_status_list_rev(w->st, issuer->ref, ISSUING_PURPOSE, &rev);
+	/* the revision of the bits as stored now (a revocation bumps it in its
+	 * own transaction), compared with that of the bits the kept list was
+	 * made from: a revocation shows at once */
 	if (rc == 0) {
 		pthread_mutex_lock(&v->mu);
 		for (size_t i = 0; i < v->nlists && !*list; i++)
-			if (v->lists[i].inst == issuer->ref &&
-			    strcmp(v->lists[i].did, key.did) == 0 && v->lists[i].bits &&
-			    v->lists[i].nbits == len && memcmp(v->lists[i].bits, bits, len) == 0)
+			if (v->lists[i].inst == issuer->ref && v->lists[i].rev == rev &&
+			    strcmp(v->lists[i].did, key.did) == 0)
 				*list = json_incref(v->lists[i].doc);
 		pthread_mutex_unlock(&v->mu);
 	}
-	free(bits);
 	if (*list) {
 		*made_here = 1;
 		return 0;
@@ -616,18 +612,24 @@ keep_list(struct app *app, int64_t inst)
 {
 	struct verify_keep *v = app->verify;
 	struct kept_list k = { .inst = inst };
-	unsigned char h[32];
-	size_t i;
+	unsigned char h[32], *bits = NULL;
+	size_t i, nbits = 0;
+	int same = 0;
 
-	if (revocation_list_doc(app, inst, &k.doc, k.did, k.bits_hash) != 0)
+	/* the revision first: bits changed after it have a later one, so the
+	 * list is at worst kept under an older revision than its bits' (made
+	 * again at the next request), never under a newer one */
+	if (store_status_list_rev(app->store, inst, ISSUING_PURPOSE, &k.rev) != 0 ||
+	    revocation_list_doc(app, inst, &k.doc, k.did, k.bits_hash) != 0)
 		return;		/* the inline answer says what is wrong */
-	/* the bits the list was made from (its hash is the list's), for the
-	 * workers to compare with the stored ones */
-	if (stored_bits(app->store, inst, &k.bits, &k.nbits) == 0)
-		sha256_raw(k.bits, k.nbits, h);
-	if (!k.bits || memcmp(h, k.bits_hash, 32) != 0) {
-		free(k.bits);	/* changed since: made again next time */
-		json_decref(k.doc);
+	/* the list's bits are still the stored ones (its hash is the list's) */
+	if (stored_bits(app->store, inst, &bits, &nbits) == 0) {
+		sha256_raw(bits, nbits, h);
+		same = memcmp(h, k.bits_hash, 32) == 0;
+	}
+	free(bits);
+	if (!same) {
+		json_decref(k.doc);	/* changed since: made again next time */
 		return;
 	}
 	pthread_mutex_lock(&v->mu);
@@ -640,10 +642,8 @@ keep_list(struct app *app, int64_t inst)
 		else
 			i = v->next_list++ % KEPT_LISTS;
 	}
-	if (i < v->nlists) {
+	if (i < v->nlists)
 		json_decref(v->lists[i].doc);
-		free(v->lists[i].bits);
-	}
 	v->lists[i] = k;
 	pthread_mutex_unlock(&v->mu);
 }
@@ -660,8 +660,9 @@ static int
 w_log_proof(void *ctx, const char *hash, json_t **proof, char *why, size_t whysize)
 {
 	struct worker_ctx *w = ctx;
-	int rc = api_tlog_proof_cached(w->st, tlog_node_cache(w->j->app->tlog), hash, 0, proof,
-				       why, whysize);
+	int rc = api_tlog_proof_blocks(w->st, tlog_node_cache(w->j->app->tlog),
+				       tlog_block_cache(w->j->app->tlog), hash, 0, proof, why,
+				       whysize);
 
 	return rc == TC_EBUSY ? TC_ENOTFOUND : rc;
 }

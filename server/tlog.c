@@ -40,6 +40,7 @@ struct tlog {
 	int running, stop;
 	int batch, interval_ms;
 	struct merkle_node_cache *nodes;	/* upper subtrees, for proofs */
+	struct merkle_block_cache *blocks;	/* complete blocks of 16 leaves */
 };
 
 static void
@@ -134,7 +135,10 @@ tlog_open(struct store *s, const char *data_dir, const char *configured,
 	pthread_cond_init(&t->cv, NULL);
 	/* levels 6 and up: 1/64 of the subtrees (about 160,000 at 10 million
 	 * leaves), 2^18 slots of 48 bytes */
+	/* complete blocks of 16 leaves: TLOG_BLOCK_SLOTS of 968 bytes (4 MB),
+	 * 65,536 leaves' worth */
 	if ((rc = merkle_node_cache_new(6, (size_t)1 << 18, &t->nodes)) ||
+	    (rc = merkle_block_cache_new(TLOG_BLOCK_SLOTS, &t->blocks)) ||
 	    (rc = load_key(t, origin, 1))) {
 		tlog_destroy(t);
 		return rc;
@@ -165,6 +169,12 @@ struct merkle_node_cache *
 tlog_node_cache(const struct tlog *t)
 {
 	return t ? t->nodes : NULL;
+}
+
+struct merkle_block_cache *
+tlog_block_cache(const struct tlog *t)
+{
+	return t ? t->blocks : NULL;
 }
 
 static int
@@ -301,6 +311,7 @@ tlog_destroy(struct tlog *t)
 	pthread_cond_destroy(&t->cv);
 	pthread_mutex_destroy(&t->mu);
 	merkle_node_cache_free(t->nodes);
+	merkle_block_cache_free(t->blocks);
 	free(t);
 }
 

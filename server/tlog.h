@@ -52,6 +52,11 @@ const struct signednote_verifier *tlog_verifier(const struct tlog *t);
 /* The cache of the log's upper subtree hashes that inclusion proofs read
  * through (courses/merkle.h; shared by threads); NULL for T NULL. */
 struct merkle_node_cache *tlog_node_cache(const struct tlog *t);
+/* The cache of the log's complete blocks of 16 leaves (their leaf hashes and
+ * inner nodes: courses/merkle.h) that inclusion proofs read through:
+ * TLOG_BLOCK_SLOTS blocks (about 4 MB); NULL for T NULL. */
+#define TLOG_BLOCK_SLOTS 4096
+struct merkle_block_cache *tlog_block_cache(const struct tlog *t);
 
 /*
  * Makes, signs and stores the checkpoint of the current size of S's log

@@ -212,6 +212,16 @@ store_status_list_get(struct store *s, int64_t institution_id, const char *purpo
 }
 
 int
+store_status_list_rev(struct store *s, int64_t institution_id, const char *purpose,
+		      int64_t *rev)
+{
+	if (!purpose || !rev)
+		return TC_EINVALID;
+	*rev = 0;
+	DISPATCH(status_list_rev(s, institution_id, purpose, rev));
+}
+
+int
 store_credential_waiting_each(struct store *s, int64_t course_id,
 			      int (*cb)(const struct credential_waiting *w, void *arg), void *arg)
 {

@@ -923,9 +923,9 @@ revoke_steps(struct store *s, int64_t id, const char *purpose, int64_t when, con
 	if (rc == 0 && sqlu_changed_one(s))
 		rc = TC_ECONFLICT;
 	if (rc == 0)
-		rc = sqlu_execf(s, op, "UPDATE status_lists SET updated_at = ?3"
-				" WHERE institution_id = ?1 AND purpose = ?2", "iti", inst, purpose,
-				when);
+		rc = sqlu_execf(s, op, "UPDATE status_lists SET updated_at = ?3,"
+				" bits_rev = bits_rev + 1 WHERE institution_id = ?1 AND purpose = ?2",
+				"iti", inst, purpose, when);
 	if (rc == 0)
 		rc = sqlu_preparef(s, op, &st, "SELECT rowid FROM status_lists"
 				   " WHERE institution_id = ?1 AND purpose = ?2", "it", inst, purpose);
@@ -986,6 +986,25 @@ sq_status_list(struct store *s, int64_t institution_id, const char *purpose,
 		}
 	}
 	sqlu_release(s, st);
+	return rc;
+}
+
+static int
+sq_status_list_rev(struct store *s, int64_t institution_id, const char *purpose, int64_t *rev)
+{
+	static const char op[] = "status list revision";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_cachedf(s, op, &st, "SELECT bits_rev FROM status_lists"
+			      " WHERE institution_id = ?1 AND purpose = ?2", "it",
+			      institution_id, purpose);
+
+	if (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0)
+		*rev = sqlu_col_int(st, 0);
+	sqlu_release(s, st);
+	if (rc == TC_ENOTFOUND) {	/* no list yet: all zero, as a new one */
+		*rev = 0;
+		rc = 0;
+	}
 	return rc;
 }
 
@@ -1364,4 +1383,5 @@ const struct credential_ops sqlite_credential_ops = {
 	.waiting_each = sq_waiting_each,
 	.decline = sq_decline,
 	.key = sq_key,
+	.status_list_rev = sq_status_list_rev,
 };

@@ -801,6 +801,14 @@ const struct migration sqlite_migrations[] = {
 		"  WHERE term IS NOT NULL ORDER BY term;",
 		credentials_convert_v21
 	},
+	{
+		24, "status list revisions",
+		/* storage/credentials.h: bits_rev counts the changes of a list's
+		 * bits (a revocation bumps it in its own transaction), so that a
+		 * verifier compares one integer, not the whole bitstring */
+		"ALTER TABLE status_lists ADD COLUMN bits_rev INTEGER NOT NULL DEFAULT 0;",
+		NULL
+	},
 };
 
 const size_t sqlite_migrations_count =

@@ -317,6 +317,8 @@ struct credential_ops {
 	int (*decline)(struct store *s, int64_t event_id, int64_t by, const char *reason,
 		       int64_t now);
 	int (*key)(struct store *s, unsigned char key[32]);
+	int (*status_list_rev)(struct store *s, int64_t institution_id, const char *purpose,
+			       int64_t *rev);
 };
 
 /* storage/tlog.h, same rules (store_tlog_append and store_tlog_source

@@ -30,7 +30,9 @@
 #     credentials in turn, each one sent once until all have been: the
 #     rate counts distinct credentials while it is below VERIFY_N / 8 s,
 #     and the script says how many distinct ones were sent; every answer
-#     checked to be 200 and one checked to be "verified": true).
+#     checked to be 200 and one checked to be "verified": true), with the
+#     server's and wrk's CPU microseconds per request (/proc/PID/stat and
+#     /usr/bin/time around the wrk pass).
 #  4. Inclusion proofs: LOG_ENTRIES (10,000,000) more "issue" entries are
 #     appended to the same log by issue_driver logfill (store_tlog_append,
 #     100,000 per transaction); the server is restarted (its checkpoint
@@ -217,10 +219,17 @@ if [ -n "${PERF_VERIFY_OUT:-}" ]; then
 	perf record -F 999 -g -p "$pid" -o "$PERF_VERIFY_OUT" -- sleep 8 2>/dev/null &
 	perfpid=$!
 fi
-wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d8s -s "$work/verify.lua" "$base" >"$work/wrk.out" 2>&1 || true
+statpid=
+if perf stat -e instructions -x, -o /dev/null -- true 2>/dev/null; then
+	perf stat -e instructions -x, -o "$work/pstat" -p "$pid" -- sleep 8 2>/dev/null &
+	statpid=$!
+fi
+/usr/bin/time -f '%U %S' -o "$work/wrk.cpu" wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d8s \
+	-s "$work/verify.lua" "$base" >"$work/wrk.out" 2>&1 || true
 if [ -n "${PERF_VERIFY_OUT:-}" ]; then
 	wait "$perfpid" || true
 fi
+[ -n "$statpid" ] && { wait "$statpid" || true; }
 vcpu=$(awk -v a="$c0" -v b="$(cpu_s "$pid")" 'BEGIN { printf "%.2f", b - a }')
 vh=$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$work/wrk.out")
 bad=$(awk '/Non-2xx/ { print $NF }' "$work/wrk.out")
@@ -233,6 +242,11 @@ vreq=$(awk '/requests in/ { print $1 }' "$work/wrk.out")
 echo "verify over HTTP (POST /api/v1/credentials/verify, wrk -t$WRK_THREADS -c$WRK_CONNS 8 s): $vh /s, mean latency $vlat, $bad answers not 2xx"
 echo "  $vreq requests: $(( vreq < nv ? vreq : nv )) distinct credentials of the $nv exported ($( [ "$vreq" -le "$nv" ] && echo 'none verified twice' || echo 'some verified more than once'))"
 echo "  the server used $vcpu CPU seconds in the 8 s ($(awk -v r="$vh" -v c="$vcpu" 'BEGIN { printf "%.0f", (c > 0 ? r * 8 / c : 0) }') verifications per CPU-second, the service thread and the worker pool together)"
+wcpu=$(awk 'NF == 2 && $1 ~ /^[0-9.]+$/ { printf "%.2f", $1 + $2 }' "$work/wrk.cpu")
+echo "  CPU per request: the server $(awk -v c="$vcpu" -v n="$vreq" 'BEGIN { printf "%.0f", (n > 0 ? c * 1e6 / n : 0) }') us, wrk $(awk -v c="${wcpu:-0}" -v n="$vreq" 'BEGIN { printf "%.0f", (n > 0 ? c * 1e6 / n : 0) }') us (/proc/PID/stat and getrusage around the wrk pass; $vreq requests at $vh /s, load $(cut -d' ' -f1-3 /proc/loadavg))"
+if [ -s "$work/pstat" ] && grep -q '^[0-9][0-9]*,.*instructions' "$work/pstat"; then
+	echo "  server instructions per request: $(awk -F, -v n="$vreq" '$3 ~ /instructions/ && $1 ~ /^[0-9]+$/ { printf "%.0f", (n > 0 ? $1 / n : 0) }' "$work/pstat") (perf stat over the 8 s)"
+fi
 stop_server
 
 # 2. bytes per credential

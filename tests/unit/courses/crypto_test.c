@@ -220,6 +220,81 @@ test_base58(void)
 	is_int(base58btc_decode("1111", dec, 3, &len), TC_ETOOBIG, "decode: too many zeros");
 }
 
+/* The byte-at-a-time decoding (what base58btc_decode does past its fast
+ * path), for comparison: 0 and *OUTLEN, or -1 when it needs more than
+ * OUTSIZE bytes. IN holds base58 characters only. */
+static int
+ref_b58_decode(const char *in, unsigned char *out, size_t outsize, size_t *outlen)
+{
+	static const char alpha[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+	size_t n = strlen(in), zeros = 0, len = 0;
+	unsigned char *bytes;
+
+	while (zeros < n && in[zeros] == '1')
+		zeros++;
+	if (outsize < zeros)
+		return -1;
+	memset(out, 0, zeros);
+	bytes = out + zeros;
+	for (size_t i = zeros; i < n; i++) {
+		unsigned carry = (unsigned)(strchr(alpha, in[i]) - alpha);
+
+		for (size_t k = 0; k < len; k++) {
+			carry += (unsigned)bytes[k] * 58;
+			bytes[k] = (unsigned char)(carry & 0xFF);
+			carry >>= 8;
+		}
+		while (carry) {
+			if (zeros + len == outsize)
+				return -1;
+			bytes[len++] = (unsigned char)(carry & 0xFF);
+			carry >>= 8;
+		}
+	}
+	for (size_t k = 0; k < len / 2; k++) {
+		unsigned char t = bytes[k];
+
+		bytes[k] = bytes[len - 1 - k];
+		bytes[len - 1 - k] = t;
+	}
+	*outlen = zeros + len;
+	return 0;
+}
+
+/* Random base58 texts of 0 to 420 characters (so both sides of the fast
+ * path's 360), some with leading '1's: the same bytes as the byte-at-a-time
+ * decoding, and TC_ETOOBIG exactly when one byte less room is given. */
+static void
+test_base58_random(void)
+{
+	static const char alpha[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+	static unsigned char a[640], b[640];
+	char in[424];
+	unsigned long x = 12345;
+	int same = 1, room = 1;
+
+	for (int r = 0; r < 3000; r++) {
+		size_t n, ones, la = 0, lb = 0;
+
+		x = x * 6364136223846793005UL + 1442695040888963407UL;
+		n = (size_t)(x >> 33) % 421;
+		ones = (size_t)(x >> 20) % 4;
+		for (size_t i = 0; i < n; i++) {
+			x = x * 6364136223846793005UL + 1442695040888963407UL;
+			in[i] = i < ones ? '1' : alpha[(x >> 33) % 58];
+		}
+		in[n] = '\0';
+		same &= ref_b58_decode(in, a, sizeof(a), &la) == 0 &&
+			base58btc_decode(in, b, sizeof(b), &lb) == 0 && la == lb &&
+			memcmp(a, b, la) == 0;
+		room &= base58btc_decode(in, b, la, &lb) == 0 && lb == la;
+		if (la > 0)
+			room &= base58btc_decode(in, b, la - 1, &lb) == TC_ETOOBIG;
+	}
+	ok(same, "3,000 random texts of 0-420 characters decode as byte at a time");
+	ok(room, "... needing exactly that room (one byte less: TC_ETOOBIG)");
+}
+
 static void
 test_tokens(void)
 {
@@ -345,6 +420,7 @@ main(void)
 	test_base64();
 	test_roundtrip();
 	test_base58();
+	test_base58_random();
 	test_alphabets();
 	test_tokens();
 	test_ed25519_sequence();

@@ -116,11 +116,63 @@ test_reject(void)
 	       "verification method with its fragment accepted");
 }
 
+/* The identifiers a thread decoded last are kept: a hit gives the same key
+ * without decoding; at most DID_KEY_KEPT kept; refused ones never kept. */
+static void
+test_kept(void)
+{
+	char did[DID_KEY_KEPT + 1][DID_KEY_MAX], vm[DID_KEY_VM_MAX], bad[DID_KEY_MAX];
+	unsigned char pub[32], got[32];
+	unsigned long h0, d0, h1, d1;
+	int good = 1;
+
+	for (int i = 0; i <= DID_KEY_KEPT; i++) {
+		memset(pub, 0x40 + i, 32);
+		good &= did_key_from_ed25519(pub, did[i], sizeof(did[i])) == 0;
+	}
+	did_key_kept_counts(&h0, &d0);
+	for (int i = 0; i <= DID_KEY_KEPT; i++) {
+		memset(pub, 0x40 + i, 32);
+		good &= did_key_to_ed25519(did[i], got) == 0 && memcmp(got, pub, 32) == 0;
+	}
+	did_key_kept_counts(&h1, &d1);
+	ok(good && h1 == h0 && d1 == d0 + DID_KEY_KEPT + 1,
+	   "DID_KEY_KEPT + 1 new DIDs: each decoded");
+	memset(pub, 0x40 + DID_KEY_KEPT, 32);
+	ok(did_key_to_ed25519(did[DID_KEY_KEPT], got) == 0 && memcmp(got, pub, 32) == 0,
+	   "the last one again: its key");
+	did_key_kept_counts(&h1, &d1);
+	ok(h1 == h0 + 1 && d1 == d0 + DID_KEY_KEPT + 1, "... kept, not decoded again");
+	snprintf(vm, sizeof(vm), "%s#%s", did[DID_KEY_KEPT], did[DID_KEY_KEPT] + 8);
+	ok(did_key_to_ed25519(vm, got) == 0 && memcmp(got, pub, 32) == 0,
+	   "its verification method: the same key, kept");
+	did_key_kept_counts(&h1, &d1);
+	is_int((int)(h1 - h0), 2, "... a second hit");
+	memset(pub, 0x40, 32);
+	ok(did_key_to_ed25519(did[0], got) == 0 && memcmp(got, pub, 32) == 0,
+	   "the first one again: its key");
+	did_key_kept_counts(&h1, &d1);
+	ok(h1 == h0 + 2 && d1 == d0 + DID_KEY_KEPT + 2,
+	   "... decoded again (only the last DID_KEY_KEPT are kept)");
+	snprintf(bad, sizeof(bad), "%s", did[1]);
+	bad[strlen(bad) - 1] = '0';	/* not base58 */
+	is_int(did_key_to_ed25519(bad, got), TC_EINVALID, "a DID one character off: refused");
+	is_int(did_key_to_ed25519(bad, got), TC_EINVALID, "... again");
+	did_key_kept_counts(&h1, &d1);
+	ok(h1 == h0 + 2 && d1 == d0 + DID_KEY_KEPT + 4, "... decoded both times (never kept)");
+	is_int(did_key_to_ed25519(vm + 1, got), TC_EINVALID, "a kept identifier without the"
+	       " did:key: prefix: refused");
+	snprintf(vm, sizeof(vm), "%s#", did[DID_KEY_KEPT]);
+	is_int(did_key_to_ed25519(vm, got), TC_EINVALID, "a kept DID with an empty fragment:"
+	       " refused");
+}
+
 int
 main(void)
 {
 	test_vector();
 	test_roundtrip();
 	test_reject();
+	test_kept();
 	return done_testing();
 }

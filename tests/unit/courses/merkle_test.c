@@ -768,6 +768,62 @@ test_node_cache(void)
 	tree_free(t);
 }
 
+/* The block cache: a block's inner nodes are the tree's subtrees; a kept
+ * block comes back byte for byte, others miss; at most SLOTS blocks kept. */
+static void
+test_block_cache(void)
+{
+	struct tree *t = tree_new();
+	struct merkle_block_cache *bc = NULL;
+	struct merkle_block b[8], got;
+	struct merkle_compact c;
+	unsigned char h[H];
+	int nodes_ok = 1, hits = 0, misses = 0;
+
+	grow(t, 8 * MERKLE_BLOCK + 5, &c);
+	t->use_nodes = 1;
+	for (unsigned k = 0; k < 8; k++) {
+		memcpy(b[k].leaf, t->leaf[k * MERKLE_BLOCK], sizeof(b[k].leaf));
+		merkle_block_fill(&b[k]);
+		for (unsigned l = 1; l < MERKLE_BLOCK_LEVELS; l++)
+			for (uint64_t i = 0; i < (MERKLE_BLOCK >> l); i++)
+				nodes_ok &= tree_node(t, l, ((uint64_t)k * MERKLE_BLOCK >> l) + i,
+						      h) == 0 &&
+					    memcmp(merkle_block_node(&b[k], l, i), h, H) == 0;
+	}
+	ok(nodes_ok, "a block's inner nodes (levels 1 to 3) are the tree's subtrees");
+	ok(!merkle_block_node(&b[0], 0, 0) && !merkle_block_node(&b[0], MERKLE_BLOCK_LEVELS, 0) &&
+	   !merkle_block_node(&b[0], 1, MERKLE_BLOCK / 2) && merkle_block_node(&b[0], 3, 1),
+	   "merkle_block_node: levels 1 to 3 only, indexes within the block");
+
+	ok(merkle_block_cache_new(3, &bc) == 0 && bc, "a block cache of 3 slots is made");
+	ok(merkle_block_cache_bytes(bc) >= 4 * sizeof(struct merkle_block) &&
+	   merkle_block_cache_bytes(bc) <= 4 * (sizeof(struct merkle_block) + 8) + 256,
+	   "... rounded up to 4 slots: 4 blocks and little more");
+	is_int(merkle_block_cache_get(bc, 2, &got), 0, "an empty cache: a miss");
+	merkle_block_cache_put(bc, 2, &b[2]);
+	ok(merkle_block_cache_get(bc, 2, &got) == 1 && memcmp(&got, &b[2], sizeof(got)) == 0,
+	   "a kept block: a hit, byte for byte");
+	is_int(merkle_block_cache_get(bc, 6, &got), 0, "another block (same slot): a miss");
+	is_int(merkle_block_cache_get(bc, 3, &got), 0, "another block (other slot): a miss");
+	for (unsigned k = 0; k < 8; k++)
+		merkle_block_cache_put(bc, k, &b[k]);
+	for (unsigned k = 0; k < 8; k++) {
+		if (merkle_block_cache_get(bc, k, &got) == 0)
+			misses++;
+		else if (memcmp(&got, &b[k], sizeof(got)) == 0)
+			hits++;
+	}
+	ok(hits == 4 && misses == 4, "8 blocks put in 4 slots: the last 4 kept, the first 4 not");
+	is_int(merkle_block_cache_get(bc, UINT64_MAX, &got), 0, "block UINT64_MAX: a miss");
+	merkle_block_cache_free(bc);
+	merkle_block_cache_put(NULL, 1, &b[1]);
+	is_int(merkle_block_cache_get(NULL, 1, &got), 0, "no cache: a miss");
+	is_int((int)merkle_block_cache_bytes(NULL), 0, "no cache: 0 bytes");
+	merkle_block_cache_free(NULL);
+	tree_free(t);
+}
+
 int
 main(void)
 {
@@ -777,5 +833,6 @@ main(void)
 	test_generated();
 	test_large();
 	test_node_cache();
+	test_block_cache();
 	return done_testing();
 }

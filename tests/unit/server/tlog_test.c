@@ -2,7 +2,8 @@
  * tlog_test.c - tests for server/tlog.h on a real data folder: the log key
  * and origin, appends of well-formed entries only, signed checkpoints that
  * verify, the batching thread, and the audit (consistent, then a forged
- * checkpoint named).
+ * checkpoint named); inclusion proofs through the block cache
+ * (server/api_tlog.h api_tlog_proof_blocks) are those without it.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include "courses/errors.h"
 #include "courses/merkle.h"
 #include "courses/signednote.h"
+#include "server/api_tlog.h"
 #include "server/tlog.h"
 #include "storage/identity.h"
 #include "storage/store.h"
@@ -109,6 +111,94 @@ test_service(void)
 	diag(problem);
 }
 
+/* Appends entries FROM .. TO - 1 to S's log (one transaction) and signs a
+ * checkpoint of them all. */
+static int
+fill(struct tlog *t, struct store *s, int from, int to)
+{
+	struct tlog_checkpoint cp;
+	char hash[80];
+	uint64_t idx = 0;
+	int rc = store_begin(s);
+
+	for (int i = from; rc == 0 && i < to; i++) {
+		snprintf(hash, sizeof(hash), "sha256:%064x", 0x1000 + i);
+		rc = tlog_append(s, "issue", hash, "did:key:z6MkTest", 1767225600 + i, &idx, NULL, 0);
+	}
+	if (rc) {
+		store_rollback(s);
+		return rc;
+	}
+	if ((rc = store_commit(s)))
+		return rc;
+	return tlog_checkpoint_now(t, s, &cp);
+}
+
+/* Leaves FROM .. TO - 1: the proof through BC (twice: read, then kept)
+ * is the one without it, byte for byte. */
+static int
+same_proofs(struct store *s, struct tlog *t, struct merkle_block_cache *bc, int from, int to)
+{
+	int same = 1;
+
+	for (int i = from; i < to; i++) {
+		char hash[80], why[256];
+		json_t *p0 = NULL, *p1 = NULL, *p2 = NULL;
+		char *t0, *t1, *t2;
+
+		snprintf(hash, sizeof(hash), "sha256:%064x", 0x1000 + i);
+		same &= api_tlog_proof_cached(s, tlog_node_cache(t), hash, 0, &p0, why,
+					      sizeof(why)) == 0 &&
+			api_tlog_proof_blocks(s, tlog_node_cache(t), bc, hash, 0, &p1, why,
+					      sizeof(why)) == 0 &&
+			api_tlog_proof_blocks(s, NULL, bc, hash, 0, &p2, why, sizeof(why)) == 0;
+		t0 = p0 ? json_dumps(p0, JSON_SORT_KEYS) : NULL;
+		t1 = p1 ? json_dumps(p1, JSON_SORT_KEYS) : NULL;
+		t2 = p2 ? json_dumps(p2, JSON_SORT_KEYS) : NULL;
+		same &= t0 && t1 && t2 && strcmp(t0, t1) == 0 && strcmp(t0, t2) == 0;
+		free(t0);
+		free(t1);
+		free(t2);
+		json_decref(p0);
+		json_decref(p1);
+		json_decref(p2);
+	}
+	return same;
+}
+
+static void
+test_proof_blocks(void)
+{
+	char dir[600];
+	struct store *s = NULL;
+	struct tlog *t = NULL;
+	struct merkle_block_cache *bc = NULL;
+	struct merkle_block b;
+
+	snprintf(dir, sizeof(dir), "%s/blocks", tmp);
+	if (store_prepare_dir(dir) != 0 || store_open(dir, &s) != 0 ||
+	    tlog_open(s, dir, "", "example.edu", &t) != 0 ||
+	    merkle_block_cache_new(64, &bc) != 0) {
+		ok(0, "a second log and a block cache");
+		goto out;
+	}
+	ok(tlog_block_cache(t) != NULL && tlog_block_cache(NULL) == NULL,
+	   "the log service has a block cache");
+	ok(fill(t, s, 0, 40) == 0, "40 entries and their checkpoint");
+	ok(same_proofs(s, t, bc, 0, 40), "every proof through the block cache is the one without");
+	ok(merkle_block_cache_get(bc, 0, &b) && merkle_block_cache_get(bc, 1, &b),
+	   "the complete blocks (leaves 0-31) are kept");
+	is_int(merkle_block_cache_get(bc, 2, &b), 0, "the incomplete one (leaves 32-39) is not");
+	ok(fill(t, s, 40, 53) == 0, "13 more and their checkpoint");
+	ok(same_proofs(s, t, bc, 0, 53), "every proof is still the one without the cache");
+	ok(merkle_block_cache_get(bc, 2, &b), "the block completed since is kept now");
+	is_int(merkle_block_cache_get(bc, 3, &b), 0, "the incomplete one (leaves 48-52) is not");
+out:
+	merkle_block_cache_free(bc);
+	tlog_destroy(t);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -122,6 +212,7 @@ main(void)
 		return 1;
 	}
 	test_service();
+	test_proof_blocks();
 	store_close(st);
 	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");

@@ -1,7 +1,8 @@
 /*
  * credentials_test.c - tests for the approval side of storage/credentials.h
  * (store_credential_waiting_each, store_credential_decline, and
- * store_credential_issue of a waiting or declined event), on a store in a
+ * store_credential_issue of a waiting or declined event) and of
+ * store_status_list_rev, on a store in a
  * mkdtemp folder; the database is also read directly with sqlite3.
  */
 #include <stdint.h>
@@ -265,6 +266,46 @@ test_issue(void)
 	is_int(s.n, 0, "nothing waits any more");
 }
 
+/* store_status_list_rev (migration 24): what a verifier compares instead
+ * of the bits; every revocation must change it, in its own transaction. */
+static void
+test_revision(void)
+{
+	int64_t rev = -1, first = query_int("SELECT min(id) FROM credentials");
+	int64_t second = query_int("SELECT max(id) FROM credentials");
+	unsigned char *b0 = NULL, *b1 = NULL;
+	size_t n0 = 0, n1 = 0;
+
+	is_int(store_status_list_rev(st, inst_id, "revocation", &rev), 0, "a list's revision");
+	is_int(rev, 0, "... 0 before any revocation");
+	rev = -1;
+	is_int(store_status_list_rev(st, inst_id + 99, "revocation", &rev), 0,
+	       "an institution without a list: 0");
+	is_int(rev, 0, "... revision 0 (all-zero bits, as a new list's)");
+	is_int(store_status_list_rev(st, inst_id, NULL, &rev), TC_EINVALID,
+	       "no purpose: TC_EINVALID");
+	is_int(store_status_list_get(st, inst_id, "revocation", &b0, &n0), 0, "the bits before");
+	is_int(store_credential_revoke(st, first, "revocation", NOW + 100, "Gian lận"), 0,
+	       "revokes the first credential");
+	store_status_list_rev(st, inst_id, "revocation", &rev);
+	is_int(rev, 1, "the revision is 1");
+	is_int(store_status_list_get(st, inst_id, "revocation", &b1, &n1), 0, "the bits after");
+	ok(n0 == n1 && memcmp(b0, b1, n0) != 0, "... which differ from those before");
+	is_int(store_credential_revoke(st, first, "revocation", NOW + 110, "Lại"), TC_ECONFLICT,
+	       "revoking it again: TC_ECONFLICT");
+	is_int(store_credential_revoke(st, second + 99, "revocation", NOW + 110, "Không"),
+	       TC_ENOTFOUND, "no such credential: TC_ENOTFOUND");
+	store_status_list_rev(st, inst_id, "revocation", &rev);
+	is_int(rev, 1, "refused revocations leave the revision");
+	is_int(store_credential_revoke(st, second, "revocation", NOW + 120, "Sai điểm"), 0,
+	       "revokes the second credential");
+	store_status_list_rev(st, inst_id, "revocation", &rev);
+	is_int(rev, 2, "the revision is 2");
+	is_int(query_int("SELECT bits_rev FROM status_lists"), 2, "as stored (one list)");
+	free(b0);
+	free(b1);
+}
+
 int
 main(void)
 {
@@ -283,6 +324,7 @@ main(void)
 	test_waiting();
 	test_decline();
 	test_issue();
+	test_revision();
 	store_close(st);
 	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
