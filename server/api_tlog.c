@@ -287,7 +287,10 @@ api_tlog_proof_blocks(struct store *st, struct merkle_node_cache *nodes,
 		   !blk.gap) {
 		merkle_block_fill(&blk.mb);
 		blk.filled = 1;
-		merkle_block_cache_put(blocks, blk.first / LEAF_BLOCK, &blk.mb);
+		/* kept only under the signed checkpoint: committed leaves, never
+		 * those of a caller's write transaction that may roll back */
+		if (blk.first + LEAF_BLOCK <= cp->size)
+			merkle_block_cache_put(blocks, blk.first / LEAF_BLOCK, &blk.mb);
 	}
 	if (rc == 0)
 		rc = merkle_inclusion_proof(&blk.src, idx, cp->size, path, &n);

@@ -20,7 +20,7 @@
  * - status_lists: one per institution and purpose ("revocation"): the
  *   bitstring (STATUSLIST_MIN_BITS bits, courses/statuslist.h) and next_k,
  *   the count of indexes handed out, which the keyed permutation turns into
- *   the next index; since migration 24 bits_rev, bumped by each revocation
+ *   the next index; since migration 22 bits_rev, bumped by each revocation
  *   (store_status_list_rev).
  * - courses.credential_issue: "auto" (issue on completion, the default) or
  *   "approval" (a lecturer approves first; such events stay pending).
@@ -192,7 +192,7 @@ int store_status_list_get(struct store *s, int64_t institution_id, const char *p
 			  unsigned char **bits, size_t *len);
 
 /*
- * The revision of INSTITUTION_ID's PURPOSE list's bits (migration 24): 0
+ * The revision of INSTITUTION_ID's PURPOSE list's bits (migration 22): 0
  * while none changed (also when it has no list yet: its bits are then all
  * zero, as a new list's), one more with each revocation, in the
  * revocation's transaction. Equal revisions mean equal bits. 0 and *REV,

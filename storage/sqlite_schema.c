@@ -802,7 +802,7 @@ const struct migration sqlite_migrations[] = {
 		credentials_convert_v21
 	},
 	{
-		24, "status list revisions",
+		22, "status list revisions",
 		/* storage/credentials.h: bits_rev counts the changes of a list's
 		 * bits (a revocation bumps it in its own transaction), so that a
 		 * verifier compares one integer, not the whole bitstring */

@@ -266,7 +266,7 @@ test_issue(void)
 	is_int(s.n, 0, "nothing waits any more");
 }
 
-/* store_status_list_rev (migration 24): what a verifier compares instead
+/* store_status_list_rev (migration 22): what a verifier compares instead
  * of the bits; every revocation must change it, in its own transaction. */
 static void
 test_revision(void)
@@ -297,6 +297,14 @@ test_revision(void)
 	       TC_ENOTFOUND, "no such credential: TC_ENOTFOUND");
 	store_status_list_rev(st, inst_id, "revocation", &rev);
 	is_int(rev, 1, "refused revocations leave the revision");
+	/* a revocation in a caller's transaction that rolls back (a bulk file
+	 * refused at a later row) leaves it too */
+	is_int(store_begin(st), 0, "a caller's transaction");
+	is_int(store_credential_revoke(st, second, "revocation", NOW + 115, "Nhầm"), 0,
+	       "revokes the second credential in it");
+	is_int(store_rollback(st), 0, "which rolls back");
+	store_status_list_rev(st, inst_id, "revocation", &rev);
+	is_int(rev, 1, "the revision is still 1");
 	is_int(store_credential_revoke(st, second, "revocation", NOW + 120, "Sai điểm"), 0,
 	       "revokes the second credential");
 	store_status_list_rev(st, inst_id, "revocation", &rev);
