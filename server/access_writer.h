@@ -39,6 +39,7 @@ struct access_job {
 	char *credentials;		/* owned */
 	int rc;				/* the entry's: 0 committed */
 	json_t *answer;			/* the caller's: the answer to send (owned) */
+	int answer_rc;			/* the caller's: 0, or why there is no answer */
 	struct access_job *next;	/* the writer's */
 };
 

@@ -274,6 +274,7 @@ struct query {
 	int credits_x10, recognised;
 	struct inst_seen seen[16];
 	int nseen;
+	struct recog_memo memo;		/* one learner's look-ups (one snapshot) */
 };
 
 static const char *
@@ -347,7 +348,8 @@ add_verified(struct query *q, const struct credential_rec *c, const struct verif
 	json_t *o;
 	int rc;
 
-	rc = recognition_evaluate(q->st, q->institution_id, c, v->intact, q->now, &e);
+	rc = recognition_evaluate_memo(q->st, q->institution_id, c, v->intact, q->now, &q->memo,
+				       &e);
 	if (rc) {
 		recog_eval_cleanup(&e);
 		return rc;
@@ -418,6 +420,7 @@ learner_result(struct query *q, int64_t person_id, int self, int64_t reader_toke
 
 	*out = NULL;
 	q->credits_x10 = q->recognised = 0;
+	memset(&q->memo, 0, sizeof(q->memo));
 	if (!(q->list = json_array()) || !(q->by_field = json_object()) ||
 	    (!self && !(q->uids = json_array()))) {
 		query_cleanup(q);
@@ -478,13 +481,128 @@ access_finish(struct http_deferred *d, struct http_response *resp)
 {
 	struct access_job *j = (struct access_job *)d;
 
-	if (resp && j->rc) {
-		problem_respond_err(resp, j->rc, NULL);
+	if (resp && (j->rc || j->answer_rc)) {	/* the entry's failure first */
+		problem_respond_err(resp, j->rc ? j->rc : j->answer_rc, NULL);
 	} else if (resp) {
 		reply(resp, 200, j->answer);
 		j->answer = NULL;
 	}
 	access_job_free(j);
+}
+
+/*
+ * The lone institution query with an access-log writer: the consented
+ * rows are listed, then, in the same read snapshot, the entry (who read
+ * which credentials) goes to the group-commit writer at once and the
+ * answer is computed while it commits; the answer goes out from
+ * access_finish only after the commit (a failed commit answers 5xx, no
+ * credential sent). Once the entry is handed over a failure of the answer
+ * is still only answered after the commit (5xx): the log then records a
+ * read whose answer failed.
+ */
+struct lone {
+	struct query q;
+	struct access_job *j;
+	int64_t person_id, reader_token, reader_person;
+	struct credential_rec *rows;	/* rows[i].shared owned */
+	size_t n, alloc;
+	int handed;			/* J is the writer's */
+	json_t *out;
+};
+
+/* Keeps a copy of row C (the listing's record is borrowed). */
+static int
+keep_row(const struct credential_rec *c, void *arg)
+{
+	struct lone *l = arg;
+
+	if (l->n == l->alloc) {
+		size_t n = l->alloc ? l->alloc * 2 : 16;
+		struct credential_rec *v = realloc(l->rows, n * sizeof(*v));
+
+		if (!v)
+			return TC_ENOMEM;
+		l->rows = v;
+		l->alloc = n;
+	}
+	l->rows[l->n] = *c;
+	l->rows[l->n].json = NULL;
+	if (c->shared && !(l->rows[l->n].shared = strdup(c->shared)))
+		return TC_ENOMEM;
+	l->n++;
+	return 0;
+}
+
+/* The rows' uids as the entry's JSON array (as json_dumps writes it: a
+ * uid is "urn:uuid:" and hex digits, nothing to escape). */
+static char *
+uids_text(const struct lone *l)
+{
+	struct dynbuf b;
+	int rc = 0;
+
+	dynbuf_init(&b, (size_t)1 << 24);
+	rc = dynbuf_puts(&b, "[");
+	for (size_t i = 0; rc == 0 && i < l->n; i++)
+		rc = (i ? dynbuf_puts(&b, ",\"") : dynbuf_puts(&b, "\"")) ||
+		     dynbuf_puts(&b, l->rows[i].uid) || dynbuf_puts(&b, "\"");
+	if (rc == 0)
+		rc = dynbuf_puts(&b, "]");
+	if (rc == 0 && (rc = dynbuf_append(&b, "", 1)) == 0)
+		return b.data;	/* NUL-terminated */
+	dynbuf_cleanup(&b);
+	return NULL;
+}
+
+/* After the rows, in their snapshot: the entry handed to the writer, then
+ * every row verified and decided into L->out. */
+static int
+lone_then(const struct consent_rec *c, void *arg)
+{
+	struct lone *l = arg;
+	struct query *q = &l->q;
+	struct access_job *j = l->j;
+	int rc = 0;
+
+	if (!(j->credentials = uids_text(l)))
+		return TC_ENOMEM;
+	j->a.institution_id = q->institution_id;
+	j->a.person_id = l->person_id;
+	j->a.consent_id = c->id;
+	snprintf(j->a.purpose, sizeof(j->a.purpose), "%s", c->purpose);
+	j->a.reader_token_id = l->reader_token;
+	j->a.reader_person_id = l->reader_person;
+	j->a.at = q->now;
+	j->a.credentials = j->credentials;
+	if (access_writer_submit(q->app, &j->d.work))
+		return TC_EBUSY;
+	l->handed = 1;	/* from here on J is read by the writer's thread */
+
+	q->credits_x10 = q->recognised = 0;
+	memset(&q->memo, 0, sizeof(q->memo));
+	if (!(q->list = json_array()) || !(q->by_field = json_object()))
+		rc = TC_ENOMEM;
+	for (size_t i = 0; rc == 0 && i < l->n; i++)
+		rc = add_credential(&l->rows[i], q);
+	if (rc == 0) {
+		l->out = json_pack("{s:O, s:{s:i, s:i, s:o, s:O}}", "credentials", q->list,
+				   "totals", "credentials", (int)json_array_size(q->list),
+				   "recognised", q->recognised, "credits_recognised",
+				   x10_json(q->credits_x10), "by_field", q->by_field);
+		if (!l->out)
+			rc = TC_ENOMEM;
+	}
+	query_cleanup(q);
+	return rc;
+}
+
+/* Queued by lone_then already: the transport has nothing to submit. */
+static int
+access_handed(struct app *app, struct work *w)
+{
+	(void)app;
+	(void)w;
+	return 0;
 }
 
 static int
@@ -512,28 +630,55 @@ on_learner(struct app *app, struct http_request *req, struct http_response *resp
 	q.st = app->store;
 	q.institution_id = inst.id;
 	q.now = (int64_t)time(NULL);
-	if (app->access_writer && !(j = calloc(1, sizeof(*j))))
-		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	if (app->access_writer) {
+		struct lone l = { .q = q };
+		struct consent_rec c;
+
+		if (!(l.j = j = calloc(1, sizeof(*j))))
+			return problem_respond_err(resp, TC_ENOMEM, NULL);
+		l.person_id = p.id;
+		l.reader_token = req->actor.kind == ACTOR_TOKEN ? req->actor.token_id : 0;
+		l.reader_person = req->actor.kind == ACTOR_PERSON ? req->actor.person_id : 0;
+		rc = store_consented_rows_then(app->store, p.id, inst.id, q.now, &c, keep_row,
+					       lone_then, &l);
+		for (size_t i = 0; i < l.n; i++)
+			free(l.rows[i].shared);
+		free(l.rows);
+		if (!l.handed) {	/* nothing was read: nothing is logged */
+			access_job_free(j);
+			if (rc == TC_EBUSY) {
+				http_response_header(resp, "retry-after", "2");
+				return problem_respond(resp, 503, NULL, "the server is busy; try"
+						       " again shortly");
+			}
+			return rc == TC_ENOTFOUND ? problem_respond(resp, 404, NULL, no_consent)
+			       : problem_respond_err(resp, rc ? rc : TC_EDB, NULL);
+		}
+		if (rc == 0 && (json_object_set_new(l.out, "institution", json_string(inst.code)) ||
+				json_object_set_new(l.out, "national_id", json_string(nid))))
+			rc = TC_ENOMEM;
+		if (rc) {
+			json_decref(l.out);
+			l.out = NULL;
+		}
+		/* the answer (or its failure) waits for the entry's group commit;
+		 * J is the writer's until it delivers it */
+		j->answer = l.out;
+		j->answer_rc = rc;
+		j->d.finish = access_finish;
+		j->d.submit = access_handed;
+		req->deferred = &j->d;
+		return 0;
+	}
+	/* no writer (a tool, a test): logged, committed, before it answers */
 	rc = learner_result(&q, p.id, 0, req->actor.kind == ACTOR_TOKEN ? req->actor.token_id : 0,
-			    req->actor.kind == ACTOR_PERSON ? req->actor.person_id : 0,
-			    j ? &j->a : NULL, &o);
-	if (j)
-		j->credentials = (char *)j->a.credentials;
-	if (rc) {
-		access_job_free(j);
+			    req->actor.kind == ACTOR_PERSON ? req->actor.person_id : 0, NULL, &o);
+	if (rc)
 		return rc == TC_ENOTFOUND ? problem_respond(resp, 404, NULL, no_consent)
 		       : problem_respond_err(resp, rc, NULL);
-	}
 	json_object_set_new(o, "institution", json_string(inst.code));
 	json_object_set_new(o, "national_id", json_string(nid));
-	if (!j)		/* no writer (a tool, a test): logged already */
-		return reply(resp, 200, o);
-	/* the answer waits for the entry's group commit */
-	j->answer = o;
-	j->d.finish = access_finish;
-	j->d.submit = access_writer_submit;
-	req->deferred = &j->d;
-	return 0;
+	return reply(resp, 200, o);
 }
 
 static int

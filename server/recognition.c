@@ -156,13 +156,65 @@ add_candidate(const struct recog_rule_rec *rec, void *arg)
 	return 0;
 }
 
+/* The registry's key of DID into K, through MEMO when it has it (or
+ * keeps it now). 0, TC_ENOTFOUND, a storage error. */
+static int
+key_by_did(struct store *s, const char *did, struct recog_memo *m, struct inst_key *k)
+{
+	int rc, i;
+
+	for (i = 0; m && i < m->nkey; i++)
+		if (strcmp(m->key[i].did, did) == 0) {
+			memset(k, 0, sizeof(*k));
+			snprintf(k->did, sizeof(k->did), "%s", did);
+			k->institution_id = m->key[i].institution_id;
+			k->valid_from = m->key[i].valid_from;
+			k->valid_until = m->key[i].valid_until;
+			return m->key[i].rc;
+		}
+	rc = store_registry_key_by_did(s, did, k);
+	if (m && m->nkey < RECOG_MEMO_KEYS && (rc == 0 || rc == TC_ENOTFOUND) &&
+	    strlen(did) < sizeof(m->key[0].did) && (rc || strcmp(k->did, did) == 0)) {
+		i = m->nkey++;
+		snprintf(m->key[i].did, sizeof(m->key[i].did), "%s", did);
+		m->key[i].rc = rc;
+		m->key[i].institution_id = rc ? 0 : k->institution_id;
+		m->key[i].valid_from = rc ? 0 : k->valid_from;
+		m->key[i].valid_until = rc ? 0 : k->valid_until;
+	}
+	return rc;
+}
+
+/* The level and field of COURSE_ID into E, through MEMO. */
+static int
+level_field(struct store *s, int64_t course_id, struct recog_memo *m, struct recog_eval *e)
+{
+	int rc, i;
+
+	for (i = 0; m && i < m->ncourse; i++)
+		if (m->course[i].course_id == course_id) {
+			memcpy(e->facts.level, m->course[i].level, sizeof(e->facts.level));
+			memcpy(e->facts.field, m->course[i].field, sizeof(e->facts.field));
+			return m->course[i].rc;
+		}
+	rc = store_course_level_field(s, course_id, e->facts.level, e->facts.field);
+	if (m && m->ncourse < RECOG_MEMO_COURSES && (rc == 0 || rc == TC_ENOTFOUND)) {
+		i = m->ncourse++;
+		m->course[i].course_id = course_id;
+		m->course[i].rc = rc;
+		memcpy(m->course[i].level, e->facts.level, sizeof(e->facts.level));
+		memcpy(m->course[i].field, e->facts.field, sizeof(e->facts.field));
+	}
+	return rc;
+}
+
 /* The issuer of E->did and whether its key was valid at E->signed_at. */
 static int
-trust(struct store *s, const struct credential_rec *c, struct recog_eval *e)
+trust(struct store *s, const struct credential_rec *c, struct recog_memo *m, struct recog_eval *e)
 {
 	struct inst_key k;
 	struct recog_key rk;
-	int rc = store_registry_key_by_did(s, e->did, &k);
+	int rc = key_by_did(s, e->did, m, &k);
 
 	e->facts.issuer_id = 0;
 	e->facts.key_valid = 0;
@@ -230,6 +282,14 @@ int
 recognition_evaluate(struct store *s, int64_t institution_id, const struct credential_rec *c,
 		     int verified, int64_t now, struct recog_eval *out)
 {
+	return recognition_evaluate_memo(s, institution_id, c, verified, now, NULL, out);
+}
+
+int
+recognition_evaluate_memo(struct store *s, int64_t institution_id,
+			  const struct credential_rec *c, int verified, int64_t now,
+			  struct recog_memo *memo, struct recog_eval *out)
+{
 	char keys[RECOG_LOOKUP_KEYS][RECOG_KEY_MAX];
 	struct cands cands = { out, 0 };
 	int n, rc;
@@ -248,9 +308,9 @@ recognition_evaluate(struct store *s, int64_t institution_id, const struct crede
 		return rc;
 	out->facts.verified = verified;
 	out->facts.revoked = c->revoked_at != 0;
-	if ((rc = trust(s, c, out)))
+	if ((rc = trust(s, c, memo, out)))
 		return rc;
-	rc = store_course_level_field(s, c->course_id, out->facts.level, out->facts.field);
+	rc = level_field(s, c->course_id, memo, out);
 	if (rc == TC_ENOTFOUND)	/* a course not on tinchi: no level or field */
 		rc = 0;
 	if (rc)

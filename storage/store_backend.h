@@ -395,6 +395,10 @@ struct consent_ops {
 	int (*access_record)(struct store *s, struct consent_access *a);
 	int (*accesses_each)(struct store *s, int64_t person_id, int64_t before, int limit,
 			     int (*cb)(const struct consent_access *a, void *arg), void *arg);
+	int (*consented_then)(struct store *s, int64_t person_id, int64_t institution_id,
+			      int64_t at, struct consent_rec *consent,
+			      int (*cb)(const struct credential_rec *c, void *arg),
+			      int (*then)(const struct consent_rec *c, void *arg), void *arg);
 };
 
 /* storage/shares.h, same rules. */
