@@ -35,6 +35,7 @@
 #include "courses/dynbuf.h"
 #include "courses/errors.h"
 #include "courses/identity.h"
+#include "courses/jsonout.h"
 #include "courses/recognition.h"
 #include "server/access_writer.h"
 #include "server/api_recogquery.h"
@@ -471,7 +472,7 @@ access_job_free(struct access_job *j)
 	if (!j)
 		return;
 	free(j->credentials);
-	json_decref(j->answer);
+	free(j->answer);
 	free(j);
 }
 
@@ -483,9 +484,8 @@ access_finish(struct http_deferred *d, struct http_response *resp)
 
 	if (resp && (j->rc || j->answer_rc)) {	/* the entry's failure first */
 		problem_respond_err(resp, j->rc ? j->rc : j->answer_rc, NULL);
-	} else if (resp) {
-		reply(resp, 200, j->answer);
-		j->answer = NULL;
+	} else if (resp && http_response_json(resp, 200, j->answer)) {
+		problem_respond_err(resp, TC_ENOMEM, NULL);
 	}
 	access_job_free(j);
 }
@@ -500,15 +500,172 @@ access_finish(struct http_deferred *d, struct http_response *resp)
  * is still only answered after the commit (5xx): the log then records a
  * read whose answer failed.
  */
+#define LONE_FIELDS 32
+
 struct lone {
 	struct query q;
 	struct access_job *j;
 	int64_t person_id, reader_token, reader_person;
+	const char *inst_code, *nid;
 	struct credential_rec *rows;	/* rows[i].shared owned */
 	size_t n, alloc;
 	int handed;			/* J is the writer's */
-	json_t *out;
+	struct dynbuf out;		/* the answer's JSON text */
+	struct {			/* the totals by field, in first-seen order */
+		char name[RECOG_FIELD_MAX + 16];
+		int x10;
+	} field[LONE_FIELDS];
+	int nfield;
 };
+
+/*
+ * The answer written as JSON text directly, the bytes json_dumps(...,
+ * JSON_COMPACT | JSON_REAL_PRECISION(12)) makes of the tree add_verified
+ * and learner_result build (the batch's lines): members in the same order,
+ * numbers by json_write_real. A string that is not UTF-8 fails as
+ * json_pack does (TC_ENOMEM: a 500).
+ */
+static int
+put_x10(struct dynbuf *b, int x10)
+{
+	return json_write_real(x10 / 10.0, 12, b);
+}
+
+static int
+put_str_or_null(struct dynbuf *b, const char *s)
+{
+	return s ? json_write_string(s, b) : dynbuf_puts(b, "null");
+}
+
+static int
+put_rule(struct dynbuf *b, const struct recog_rule *r)
+{
+	return r ? dynbuf_printf(b, "{\"id\":%" JSON_INTEGER_FORMAT ",\"version\":%d}",
+				 (json_int_t)r->id, r->version) : dynbuf_puts(b, "null");
+}
+
+/* decision_json's object. */
+static int
+put_decision(struct dynbuf *b, const struct recog_eval *e)
+{
+	const struct recog_decision *d = &e->decision;
+	const struct recog_rule *r = d->rule;
+	int rc;
+
+	if (d->reason != RECOG_RECOGNISED)
+		return (rc = dynbuf_puts(b, "{\"recognised\":false,\"reason\":")) ||
+		       (rc = json_write_string(recognition_reason_name(d->reason), b)) ||
+		       (rc = dynbuf_puts(b, ",\"rule\":")) || (rc = put_rule(b, r)) ||
+		       (rc = dynbuf_puts(b, ",\"explanation\":")) ||
+		       (rc = json_write_string(d->detail, b)) ? rc : dynbuf_puts(b, "}");
+	if ((rc = dynbuf_puts(b, "{\"recognised\":true,\"as\":")) ||
+	    (rc = dynbuf_puts(b, r->target == RECOG_TARGET_COURSE ? "\"course\""
+			      : "\"elective_credits\"")) ||
+	    (rc = dynbuf_puts(b, ",\"credits\":")) || (rc = put_x10(b, d->credits_x10)) ||
+	    (rc = dynbuf_puts(b, ",\"rule\":")) || (rc = put_rule(b, r)) ||
+	    (rc = dynbuf_puts(b, ",\"explanation\":")) || (rc = json_write_string(d->detail, b)))
+		return rc;
+	if (r->target == RECOG_TARGET_COURSE)
+		rc = dynbuf_puts(b, ",\"course\":{\"code\":") ||
+		     json_write_string(r->target_code, b) || dynbuf_puts(b, ",\"title\":") ||
+		     json_write_string(r->target_title, b) || dynbuf_puts(b, "}") ? TC_ENOMEM : 0;
+	else
+		rc = dynbuf_puts(b, ",\"field\":") ||
+		     put_str_or_null(b, r->target_field[0] ? r->target_field : NULL) ? TC_ENOMEM : 0;
+	if (rc == 0)
+		rc = dynbuf_puts(b, ",\"converted_grade\":") ||
+		     put_str_or_null(b, d->converted[0] ? d->converted : NULL) ||
+		     dynbuf_puts(b, "}") ? TC_ENOMEM : 0;
+	return rc;
+}
+
+/* add_verified's object for C (verified as V, decided as E) into L->out,
+ * and E counted into the totals. */
+static int
+put_credential(struct lone *l, const struct credential_rec *c, const struct verification *v,
+	       const struct recog_eval *e)
+{
+	struct dynbuf *b = &l->out;
+	char at[32];
+	int rc;
+
+	if (c->issued_at)
+		api_time(c->issued_at, at);
+	rc = dynbuf_puts(b, "{\"uid\":") || json_write_string(c->uid, b) ||
+	     dynbuf_puts(b, ",\"course\":{\"code\":") ||
+	     json_write_string(e->facts.course_code, b) || dynbuf_puts(b, ",\"credits\":") ||
+	     put_x10(b, e->facts.credits_x10) || dynbuf_puts(b, ",\"grade\":") ||
+	     (e->facts.grade_x100 < 0 ? dynbuf_puts(b, "null")
+	      : json_write_real(e->facts.grade_x100 / 100.0, 12, b)) ||
+	     dynbuf_puts(b, "},\"issuer\":{\"code\":") ||
+	     json_write_string(c->institution_id ? inst_code(&l->q, c->institution_id) : "", b) ||
+	     dynbuf_puts(b, ",\"did\":") || json_write_string(e->did, b) ||
+	     dynbuf_puts(b, "},\"issued_at\":") || put_str_or_null(b, c->issued_at ? at : NULL) ||
+	     dynbuf_puts(b, v->verified ? ",\"verification\":{\"verified\":true,\"failed_check\":"
+			 : ",\"verification\":{\"verified\":false,\"failed_check\":") ||
+	     put_str_or_null(b, v->failed[0] ? v->failed : NULL) ||
+	     dynbuf_puts(b, v->cached ? ",\"cached\":true},\"decision\":"
+			 : ",\"cached\":false},\"decision\":") ||
+	     put_decision(b, e) || dynbuf_puts(b, "}") ? TC_ENOMEM : 0;
+	if (rc == 0 && e->decision.reason == RECOG_RECOGNISED) {
+		const char *f = credit_field(e);
+		int i;
+
+		for (i = 0; i < l->nfield && strcmp(l->field[i].name, f) != 0; i++)
+			;
+		if (i == l->nfield) {
+			if (i == LONE_FIELDS || strlen(f) >= sizeof(l->field[i].name))
+				return TC_ENOMEM;	/* not in a learner's answer */
+			snprintf(l->field[i].name, sizeof(l->field[i].name), "%s", f);
+			l->field[i].x10 = 0;
+			l->nfield++;
+		}
+		l->field[i].x10 += e->decision.credits_x10;
+		l->q.credits_x10 += e->decision.credits_x10;
+		l->q.recognised++;
+	}
+	return rc;
+}
+
+/* Verifies and decides row C into L's answer. */
+static int
+lone_credential(struct lone *l, const struct credential_rec *c)
+{
+	struct query *q = &l->q;
+	struct verification v;
+	struct recog_eval e;
+	int rc = verify_stored(q->app, c, &v);
+
+	if (rc)
+		return rc;
+	rc = recognition_evaluate_memo(q->st, q->institution_id, c, v.intact, q->now, &q->memo,
+				       &e);
+	if (rc == TC_EINVALID)
+		rc = TC_EDB;	/* a stored credential always has the facts */
+	if (rc == 0)
+		rc = put_credential(l, c, &v, &e);
+	recog_eval_cleanup(&e);
+	return rc;
+}
+
+/* The totals and the rest after the credentials. */
+static int
+lone_end(struct lone *l)
+{
+	struct dynbuf *b = &l->out;
+	int rc = dynbuf_printf(b, "],\"totals\":{\"credentials\":%d,\"recognised\":%d,"
+			       "\"credits_recognised\":", (int)l->n, l->q.recognised) ||
+		 put_x10(b, l->q.credits_x10) || dynbuf_puts(b, ",\"by_field\":{");
+
+	for (int i = 0; rc == 0 && i < l->nfield; i++)
+		rc = (i && dynbuf_puts(b, ",")) || json_write_string(l->field[i].name, b) ||
+		     dynbuf_puts(b, ":") || put_x10(b, l->field[i].x10);
+	if (rc == 0)
+		rc = dynbuf_puts(b, "}},\"institution\":") || json_write_string(l->inst_code, b) ||
+		     dynbuf_puts(b, ",\"national_id\":") || json_write_string(l->nid, b) ||
+		     dynbuf_puts(b, "}");
+	return rc ? TC_ENOMEM : 0;
+}
 
 /* Keeps a copy of row C (the listing's record is borrowed). */
 static int
@@ -580,19 +737,12 @@ lone_then(const struct consent_rec *c, void *arg)
 
 	q->credits_x10 = q->recognised = 0;
 	memset(&q->memo, 0, sizeof(q->memo));
-	if (!(q->list = json_array()) || !(q->by_field = json_object()))
+	if (dynbuf_puts(&l->out, "{\"credentials\":["))
 		rc = TC_ENOMEM;
 	for (size_t i = 0; rc == 0 && i < l->n; i++)
-		rc = add_credential(&l->rows[i], q);
-	if (rc == 0) {
-		l->out = json_pack("{s:O, s:{s:i, s:i, s:o, s:O}}", "credentials", q->list,
-				   "totals", "credentials", (int)json_array_size(q->list),
-				   "recognised", q->recognised, "credits_recognised",
-				   x10_json(q->credits_x10), "by_field", q->by_field);
-		if (!l->out)
-			rc = TC_ENOMEM;
-	}
-	query_cleanup(q);
+		rc = i && dynbuf_puts(&l->out, ",") ? TC_ENOMEM : lone_credential(l, &l->rows[i]);
+	if (rc == 0)
+		rc = lone_end(l);
 	return rc;
 }
 
@@ -636,6 +786,9 @@ on_learner(struct app *app, struct http_request *req, struct http_response *resp
 
 		if (!(l.j = j = calloc(1, sizeof(*j))))
 			return problem_respond_err(resp, TC_ENOMEM, NULL);
+		dynbuf_init(&l.out, (size_t)1 << 30);
+		l.inst_code = inst.code;
+		l.nid = nid;
 		l.person_id = p.id;
 		l.reader_token = req->actor.kind == ACTOR_TOKEN ? req->actor.token_id : 0;
 		l.reader_person = req->actor.kind == ACTOR_PERSON ? req->actor.person_id : 0;
@@ -645,6 +798,7 @@ on_learner(struct app *app, struct http_request *req, struct http_response *resp
 			free(l.rows[i].shared);
 		free(l.rows);
 		if (!l.handed) {	/* nothing was read: nothing is logged */
+			dynbuf_cleanup(&l.out);
 			access_job_free(j);
 			if (rc == TC_EBUSY) {
 				http_response_header(resp, "retry-after", "2");
@@ -654,17 +808,13 @@ on_learner(struct app *app, struct http_request *req, struct http_response *resp
 			return rc == TC_ENOTFOUND ? problem_respond(resp, 404, NULL, no_consent)
 			       : problem_respond_err(resp, rc ? rc : TC_EDB, NULL);
 		}
-		if (rc == 0 && (json_object_set_new(l.out, "institution", json_string(inst.code)) ||
-				json_object_set_new(l.out, "national_id", json_string(nid))))
-			rc = TC_ENOMEM;
-		if (rc) {
-			json_decref(l.out);
-			l.out = NULL;
-		}
 		/* the answer (or its failure) waits for the entry's group commit;
 		 * J is the writer's until it delivers it */
-		j->answer = l.out;
-		j->answer_rc = rc;
+		if (rc)
+			dynbuf_cleanup(&l.out);
+		else
+			j->answer = dynbuf_take(&l.out, NULL);
+		j->answer_rc = rc ? rc : j->answer ? 0 : TC_ENOMEM;
 		j->d.finish = access_finish;
 		j->d.submit = access_handed;
 		req->deferred = &j->d;

@@ -466,6 +466,22 @@ st, h, j = hust.call("GET", Q % ("HUST", NID[1]))
 t.ok(st == 200 and int(sql("SELECT count(*) FROM consent_accesses")) == before + 2,
      "the next query is answered and logged again", st)
 
+# ---- the lone answer's bytes are the batch line's ------------------------------------------
+# the lone query writes its JSON directly, the batch through jansson: up to
+# their own last members the bytes must be the same (numbers included)
+same = []
+for n in range(1, 5):
+    st1, h1, one_b = srv.request("GET", Q % ("HUST", NID[n]), headers=auth)
+    st2, h2, bat = srv.request("POST", B, body=json.dumps([NID[n]]).encode(),
+                               headers=dict(auth, **{"Content-Type": "application/json"}))
+    line = bat.splitlines()[0] if st2 == 200 else b""
+    if st1 != 200:
+        same.append((n, st1, json.loads(line).get("status")))
+        continue
+    a, b = one_b[:one_b.find(b',"institution":')], line[:line.find(b',"national_id":')]
+    same.append((n, a == b and len(a) > 100, a if a != b else len(a), b if a != b else b""))
+t.ok([x[1] for x in same if x[1] != 404] == [True, True], "lone answers: the batch's bytes", same)
+
 # ---- a revocation between two batches --------------------------------------------------
 # a batch reads each issuer's status list once a group (revocation_pin): the
 # next batch must read it again
