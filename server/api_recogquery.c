@@ -10,8 +10,11 @@
  * institution's rules, then totals. An institution's read is written to
  * the learner's access log (storage/consent.h) before it is answered: a
  * single query hands its entry to the group-commit writer
- * (server/access_writer.h), which commits it together with the entries of
- * concurrent queries, and the answer goes out after that commit.
+ * (server/access_writer.h) as soon as the consented rows are listed, which
+ * commits it together with the entries of concurrent queries while the
+ * query verifies, decides and writes its answer (JSON text written
+ * directly, the bytes jansson would make); the answer goes out after that
+ * commit.
  * The batch runs on a bulk worker thread with its own store connection,
  * its own status lists and the server's verify cache (thread-safe), so the
  * event loop never waits; on a machine with more than one core each group

@@ -36,20 +36,27 @@ struct cands {
  * and the parse of a rule version's body (the same few rules for every
  * learner). Keyed by the exact text, which a rule version or an
  * achievement never changes under, so a hit is always right; a slot is
- * replaced when another text hashes to it.
+ * replaced when another text hashes to it. The slots are many more than
+ * an institution's rules or a platform's achievements in use (a few
+ * hundred): a learner's ten credentials meet three rules each, and a
+ * direct-mapped table only a little fuller than its data thrashes (64 and
+ * 128 slots missed for the benchmark's 150 achievements and 169 rules);
+ * a parsed rule (2.5 KB) is allocated when its slot is first filled.
  */
-#define CODE_SLOTS 64
-#define RULE_SLOTS 128
+#define CODE_SLOTS 1024
+#define RULE_SLOTS 1024
+
+struct rule_slot {
+	char *body;
+	struct recog_rule r;
+};
 
 struct tcache {
 	struct {
 		char *text;
 		char code[COURSE_CODE_MAX + 1];
 	} code[CODE_SLOTS];
-	struct {
-		char *body;
-		struct recog_rule r;
-	} rule[RULE_SLOTS];
+	struct rule_slot *rule[RULE_SLOTS];
 };
 
 static pthread_key_t tcache_key;
@@ -64,7 +71,10 @@ tcache_free(void *p)
 	for (int i = 0; i < CODE_SLOTS; i++)
 		free(t->code[i].text);
 	for (int i = 0; i < RULE_SLOTS; i++)
-		free(t->rule[i].body);
+		if (t->rule[i]) {
+			free(t->rule[i]->body);
+			free(t->rule[i]);
+		}
 	free(t);
 }
 
@@ -110,19 +120,21 @@ rule_parse_cached(const struct recog_rule_rec *rec, struct recog_rule *r)
 	size_t i = t ? text_hash(rec->body) % RULE_SLOTS : 0;
 	char err[RECOG_ERR_MAX];
 
-	if (t && t->rule[i].body && strcmp(t->rule[i].body, rec->body) == 0) {
-		*r = t->rule[i].r;
+	if (t && t->rule[i] && t->rule[i]->body && strcmp(t->rule[i]->body, rec->body) == 0) {
+		*r = t->rule[i]->r;
 		return 0;
 	}
 	if (recognition_rule_parse(rec->body, strlen(rec->body), r, err, sizeof(err)))
 		return TC_EDB;	/* only parsed rules are stored */
-	if (t) {
+	if (t && !t->rule[i])
+		t->rule[i] = calloc(1, sizeof(*t->rule[i]));
+	if (t && t->rule[i]) {
 		char *copy = strdup(rec->body);
 
 		if (copy) {
-			free(t->rule[i].body);
-			t->rule[i].body = copy;
-			t->rule[i].r = *r;
+			free(t->rule[i]->body);
+			t->rule[i]->body = copy;
+			t->rule[i]->r = *r;
 		}
 	}
 	return 0;
