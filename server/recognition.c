@@ -45,6 +45,16 @@ struct cands {
  */
 #define CODE_SLOTS 1024
 #define RULE_SLOTS 1024
+#define CAND_SLOTS 1024
+
+/* The candidates of one (institution, source, lookup keys), parsed, as
+ * they were under STAMP. */
+struct cand_slot {
+	int64_t stamp;
+	char *key;
+	struct recog_rule *rules;
+	size_t n;
+};
 
 struct rule_slot {
 	char *body;
@@ -57,6 +67,7 @@ struct tcache {
 		char code[COURSE_CODE_MAX + 1];
 	} code[CODE_SLOTS];
 	struct rule_slot *rule[RULE_SLOTS];
+	struct cand_slot *cand[CAND_SLOTS];
 };
 
 static pthread_key_t tcache_key;
@@ -74,6 +85,12 @@ tcache_free(void *p)
 		if (t->rule[i]) {
 			free(t->rule[i]->body);
 			free(t->rule[i]);
+		}
+	for (int i = 0; i < CAND_SLOTS; i++)
+		if (t->cand[i]) {
+			free(t->cand[i]->key);
+			free(t->cand[i]->rules);
+			free(t->cand[i]);
 		}
 	free(t);
 }
@@ -220,6 +237,82 @@ level_field(struct store *s, int64_t course_id, struct recog_memo *m, struct rec
 	return rc;
 }
 
+/* The key of a candidates slot: institution, source and lookup keys. */
+static int
+cand_key(char *buf, size_t size, int64_t institution_id, int64_t source_id,
+	 char keys[][RECOG_KEY_MAX], int n)
+{
+	int len = snprintf(buf, size, "%lld/%lld/", (long long)institution_id,
+			   (long long)source_id);
+
+	for (int i = 0; i < n && len > 0 && (size_t)len < size; i++)
+		len += snprintf(buf + len, size - (size_t)len, "%s\n", keys[i]);
+	return len > 0 && (size_t)len < size ? 0 : TC_EINVALID;
+}
+
+/*
+ * E's candidates (store_recog_candidates), from this thread's cache when
+ * they were looked up under MEMO's stamp (read once a query); else looked
+ * up and kept. Without MEMO, always looked up.
+ */
+static int
+candidates(struct store *s, int64_t institution_id, char keys[][RECOG_KEY_MAX], int n,
+	   struct recog_memo *memo, struct recog_eval *e)
+{
+	char key[32 * 2 + RECOG_LOOKUP_KEYS * (RECOG_KEY_MAX + 1) + 8];
+	struct cands cands = { e, 0 };
+	struct tcache *t = memo ? tcache() : NULL;
+	struct cand_slot *slot = NULL;
+	size_t i = 0;
+	int rc;
+
+	if (t && !memo->stamp_read) {
+		if ((rc = store_recog_rules_stamp(s, &memo->stamp)))
+			return rc;
+		memo->stamp_read = 1;
+	}
+	if (t && cand_key(key, sizeof(key), institution_id, e->facts.issuer_id, keys, n) == 0) {
+		i = text_hash(key) % CAND_SLOTS;
+		slot = t->cand[i];
+		if (slot && slot->stamp == memo->stamp && strcmp(slot->key, key) == 0) {
+			if (slot->n && !(e->rules = malloc(slot->n * sizeof(*e->rules))))
+				return TC_ENOMEM;
+			if (slot->n)
+				memcpy(e->rules, slot->rules, slot->n * sizeof(*e->rules));
+			e->nrules = slot->n;
+			return 0;
+		}
+	} else {
+		t = NULL;
+	}
+	rc = store_recog_candidates(s, institution_id, e->facts.issuer_id, keys, n, add_candidate,
+				    &cands);
+	if (rc || !t)
+		return rc;
+	/* kept (a failure to keep only costs the next look-up) */
+	if (!slot && (slot = calloc(1, sizeof(*slot))))
+		t->cand[i] = slot;
+	if (slot) {
+		struct recog_rule *copy = e->nrules ? malloc(e->nrules * sizeof(*copy)) : NULL;
+		char *k = strdup(key);
+
+		if (k && (copy || !e->nrules)) {
+			if (copy)
+				memcpy(copy, e->rules, e->nrules * sizeof(*copy));
+			free(slot->key);
+			free(slot->rules);
+			slot->key = k;
+			slot->rules = copy;
+			slot->n = e->nrules;
+			slot->stamp = memo->stamp;
+		} else {
+			free(k);
+			free(copy);
+		}
+	}
+	return 0;
+}
+
 /* The issuer of E->did and whether its key was valid at E->signed_at. */
 static int
 trust(struct store *s, const struct credential_rec *c, struct recog_memo *m, struct recog_eval *e)
@@ -303,7 +396,6 @@ recognition_evaluate_memo(struct store *s, int64_t institution_id,
 			  struct recog_memo *memo, struct recog_eval *out)
 {
 	char keys[RECOG_LOOKUP_KEYS][RECOG_KEY_MAX];
-	struct cands cands = { out, 0 };
 	int n, rc;
 
 	if (!out)
@@ -330,9 +422,7 @@ recognition_evaluate_memo(struct store *s, int64_t institution_id,
 	if (out->facts.issuer_id) {
 		recognition_lookup_keys(out->facts.course_code, out->facts.level, out->facts.field,
 					keys, &n);
-		rc = store_recog_candidates(s, institution_id, out->facts.issuer_id, keys, n,
-					    add_candidate, &cands);
-		if (rc)
+		if ((rc = candidates(s, institution_id, keys, n, memo, out)))
 			return rc;
 	}
 	return recognition_decide(&out->facts, out->rules, out->nrules, now, &out->decision);

@@ -26,7 +26,10 @@ struct recog_eval {
 
 /*
  * What one query looks up once for all its credentials, in one read
- * snapshot: the registry's key by DID and the level and field of a course.
+ * snapshot: the registry's key by DID, the level and field of a course,
+ * and the rules' stamp (store_recog_rules_stamp), under which each
+ * thread keeps the candidates it looked up (for the same institution,
+ * source and keys: the same rules while the stamp is the same).
  * Zero it before the query (memset); it holds nothing to free. A full
  * table just looks up again.
  */
@@ -46,6 +49,8 @@ struct recog_memo {
 		char field[RECOG_FIELD_MAX + 1];
 	} course[RECOG_MEMO_COURSES];
 	int ncourse;
+	int64_t stamp;			/* store_recog_rules_stamp, when stamp_read */
+	int stamp_read;
 };
 
 /* Frees E's rules (E may be NULL). */

@@ -370,6 +370,7 @@ struct recognition_ops {
 	int (*proposal_get)(struct store *s, int64_t partner_id, int64_t rule_id,
 			    struct recog_rule_rec *out, struct recog_mutual *m, int *decided);
 	int (*mutual_record)(struct store *s, const struct recog_mutual *m);
+	int (*rules_stamp)(struct store *s, int64_t *stamp);
 };
 
 /* storage/consent.h, same rules. */

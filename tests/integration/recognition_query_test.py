@@ -482,6 +482,22 @@ for n in range(1, 5):
     same.append((n, a == b and len(a) > 100, a if a != b else len(a), b if a != b else b""))
 t.ok([x[1] for x in same if x[1] != 404] == [True, True], "lone answers: the batch's bytes", same)
 
+# ---- a rule changed between two queries ------------------------------------------------
+# each thread keeps the candidates it looked up under the rules' stamp: a
+# new version of a rule must be seen by the very next query
+
+
+def cs101_rule():
+    st, h, j = hust.call("GET", Q % ("HUST", NID[1]))
+    d = [c["decision"] for c in j.get("credentials", []) if c["uid"] == c101["id"]]
+    return (d[0].get("rule") or {}).get("id") if d else None
+
+
+first = cs101_rule()
+st, h, j = hadmin.call("DELETE", "%s/%s" % (AG, R_CODE))
+t.ok(first == R_CODE and st == 200 and cs101_rule() == R_SET,
+     "the winning rule ended: the next query decides CS101 by the next one (the set)", (first, st))
+
 # ---- a revocation between two batches --------------------------------------------------
 # a batch reads each issuer's status list once a group (revocation_pin): the
 # next batch must read it again
