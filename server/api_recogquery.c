@@ -574,7 +574,8 @@ put_decision(struct dynbuf *b, const struct recog_eval *e)
 		     json_write_string(r->target_title, b) || dynbuf_puts(b, "}") ? TC_ENOMEM : 0;
 	else
 		rc = dynbuf_puts(b, ",\"field\":") ||
-		     put_str_or_null(b, r->target_field[0] ? r->target_field : NULL) ? TC_ENOMEM : 0;
+		     put_str_or_null(b, r->target_field[0] ? r->target_field : NULL) ?
+		     TC_ENOMEM : 0;
 	if (rc == 0)
 		rc = dynbuf_puts(b, ",\"converted_grade\":") ||
 		     put_str_or_null(b, d->converted[0] ? d->converted : NULL) ||

@@ -156,16 +156,17 @@ static void
 test_scalars(void)
 {
 	static const double reals[] = {
-		0, 4, 0.5, 9.1, 3.3, 7.35, 10, 60, 0.1 + 0.2, 2.0 / 3, -1.25, 1e-5, 1.5e-7, 123456789012.0,
-		1234567890123456.0, 1e21, -1e-300, 5e300, 8.05, 6.0 / 10, 95.0 / 100,
+		0, 4, 0.5, 9.1, 3.3, 7.35, 10, 60, 0.1 + 0.2, 2.0 / 3, -1.25, 1e-5, 1.5e-7,
+		123456789012.0, 1234567890123456.0, 1e21, -1e-300, 5e300, 8.05, 6.0 / 10,
+		95.0 / 100,
 	};
 	static const char *strs[] = {
 		"", "plain", "Lập trình C", "q\"uote\\back/slash", "tab\tnl\ncr\r\b\f\x01\x1f",
 		"\xf0\x9f\x8e\x93 emoji", "\xef\xbf\xbf",
 	};
 	static const char *bad[] = {
-		"\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "ab\x80", "\xe2\x82",
-		"\xf8\x88\x80\x80\x80",
+		"\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "ab\x80",
+		"\xe2\x82", "\xf8\x88\x80\x80\x80",
 	};
 	struct dynbuf b;
 	int same = 1, refused = 1;

@@ -248,15 +248,17 @@ test_then(void)
 					 then_check, &x), 0, "rows then THEN: 0");
 	ok(x.called == 1 && x.rows_before == 1 && x.rows.n == 1 && x.rows.id[0] == cred[1] &&
 	   x.consent_id > 0, "THEN ran once, after the one consented row, with the consent");
-	ok(x.changed && x.snapshot_kept, "THEN reads in the rows' snapshot (a change meanwhile unseen)");
-	ok(store_consented_rows_each(st, learner[0], inst_b, NOW + 299, NULL, revoked_of, &rev) == 0 &&
-	   rev == 77, "after it, the change is seen");
+	ok(x.changed && x.snapshot_kept,
+	   "THEN reads in the rows' snapshot (a change meanwhile unseen)");
+	ok(store_consented_rows_each(st, learner[0], inst_b, NOW + 299, NULL, revoked_of,
+				     &rev) == 0 && rev == 77, "after it, the change is seen");
 	snprintf(sql, sizeof(sql), "UPDATE credentials SET revoked_at = 0 WHERE id = %lld",
 		 (long long)cred[1]);
 	ok(exec_sql(sql) == SQLITE_OK, "the change undone");
 	memset(&x, 0, sizeof(x));
 	is_int(store_consented_rows_then(st, learner[0], inst_b, NOW + 1, NULL, collect,
-					 then_check, &x), TC_ENOTFOUND, "no consent in force: TC_ENOTFOUND");
+					 then_check, &x), TC_ENOTFOUND,
+	       "no consent in force: TC_ENOTFOUND");
 	is_int(x.called, 0, "... and THEN is not called");
 	is_int(store_consented_rows_then(st, learner[0], inst_b, NOW + 299, NULL, collect,
 					 then_fail, &x), TC_EBUSY, "THEN's failure is returned");

@@ -234,7 +234,8 @@ test_rules(void)
 	is_int(store_recog_rule_update(st, &r, keys, n), TC_ECONFLICT,
 	       "version 2 again: conflict (a stale writer)");
 	ok(store_recog_rules_stamp(st, &s3) == 0 && s3 == s2, "nothing changed: the same stamp");
-	is_int(store_recog_rules_stamp(st, NULL), TC_EINVALID, "no place for the stamp: TC_EINVALID");
+	is_int(store_recog_rules_stamp(st, NULL), TC_EINVALID,
+	       "no place for the stamp: TC_EINVALID");
 	r.version = 4;
 	is_int(store_recog_rule_update(st, &r, keys, n), TC_ECONFLICT, "a skipped version");
 	r.version = 3;
