@@ -503,7 +503,10 @@ access_finish(struct http_deferred *d, struct http_response *resp)
  * is still only answered after the commit (5xx): the log then records a
  * read whose answer failed.
  */
-#define LONE_FIELDS 32
+struct lone_field {
+	char name[RECOG_FIELD_MAX + 16];
+	int x10;
+};
 
 struct lone {
 	struct query q;
@@ -514,11 +517,8 @@ struct lone {
 	size_t n, alloc;
 	int handed;			/* J is the writer's */
 	struct dynbuf out;		/* the answer's JSON text */
-	struct {			/* the totals by field, in first-seen order */
-		char name[RECOG_FIELD_MAX + 16];
-		int x10;
-	} field[LONE_FIELDS];
-	int nfield;
+	struct lone_field *field;	/* the totals by field, in first-seen order */
+	int nfield, afield;
 };
 
 /*
@@ -618,8 +618,17 @@ put_credential(struct lone *l, const struct credential_rec *c, const struct veri
 		for (i = 0; i < l->nfield && strcmp(l->field[i].name, f) != 0; i++)
 			;
 		if (i == l->nfield) {
-			if (i == LONE_FIELDS || strlen(f) >= sizeof(l->field[i].name))
-				return TC_ENOMEM;	/* not in a learner's answer */
+			if (strlen(f) >= sizeof(l->field[0].name))
+				return TC_ENOMEM;	/* not a field */
+			if (i == l->afield) {
+				int n = l->afield ? l->afield * 2 : 8;
+				struct lone_field *v = realloc(l->field, (size_t)n * sizeof(*v));
+
+				if (!v)
+					return TC_ENOMEM;
+				l->field = v;
+				l->afield = n;
+			}
 			snprintf(l->field[i].name, sizeof(l->field[i].name), "%s", f);
 			l->field[i].x10 = 0;
 			l->nfield++;
@@ -801,6 +810,7 @@ on_learner(struct app *app, struct http_request *req, struct http_response *resp
 		for (size_t i = 0; i < l.n; i++)
 			free(l.rows[i].shared);
 		free(l.rows);
+		free(l.field);
 		if (!l.handed) {	/* nothing was read: nothing is logged */
 			dynbuf_cleanup(&l.out);
 			access_job_free(j);
