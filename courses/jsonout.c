@@ -112,3 +112,75 @@ json_write_compact(const json_t *v, struct dynbuf *out)
 	}
 	return rc;
 }
+
+/* The length of the UTF-8 sequence at S (N bytes left) as jansson accepts
+ * it (no overlong forms, no surrogates, nothing past U+10FFFF), 0 when
+ * there is none. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0], cp;
+	size_t len;
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xC2 || c > 0xF4)
+		return 0;
+	len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+	if (len > n)
+		return 0;
+	cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3F);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+int
+json_write_string(const char *s, struct dynbuf *out)
+{
+	size_t len;
+
+	if (!s)
+		return TC_EINVALID;
+	len = strlen(s);
+	for (size_t i = 0, k; i < len; i += k)
+		if (!(k = utf8_seq((const unsigned char *)s + i, len - i)))
+			return TC_EINVALID;
+	return put_string(out, s, len);
+}
+
+int
+json_write_real(double x, int precision, struct dynbuf *out)
+{
+	char num[64], *e;
+	int n = snprintf(num, sizeof(num), "%.*g", precision ? precision : 17, x);
+	size_t len;
+
+	if (n < 0 || (size_t)n + 3 >= sizeof(num) || x != x || x - x != 0)
+		return TC_EINVALID;	/* NaN and infinities: jansson has no text */
+	len = (size_t)n;
+	if (!strchr(num, '.') && !strchr(num, 'e')) {
+		memcpy(num + len, ".0", 3);
+		len += 2;
+	}
+	/* no '+' and no leading zeros in the exponent */
+	if ((e = strchr(num, 'e'))) {
+		char *start = e + 1, *end = e + 2;
+
+		if (*start == '-')
+			start++;
+		while (*end == '0')
+			end++;
+		if (end != start) {
+			memmove(start, end, len - (size_t)(end - num) + 1);
+			len -= (size_t)(end - start);
+		}
+	}
+	return dynbuf_append(out, num, len);
+}

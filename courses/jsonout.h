@@ -19,4 +19,15 @@
  */
 int json_write_compact(const json_t *v, struct dynbuf *out);
 
+/* S as json_dumps writes a string (quoted, escaped as above): 0; TC_ENOMEM,
+ * TC_ETOOBIG; TC_EINVALID (nothing written) when S is NULL or not UTF-8 as
+ * jansson takes it (json_string would refuse it). */
+int json_write_string(const char *s, struct dynbuf *out);
+
+/* X as json_dumps writes a real with JSON_REAL_PRECISION(PRECISION) (0:
+ * jansson's 17): "%.*g", ".0" added when that has no '.' or 'e', the
+ * exponent without '+' or leading zeros. TC_EINVALID for NaN and
+ * infinities (jansson has no text for them). */
+int json_write_real(double x, int precision, struct dynbuf *out);
+
 #endif

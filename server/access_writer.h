@@ -38,7 +38,8 @@ struct access_job {
 	struct consent_access a;	/* a.credentials points to CREDENTIALS */
 	char *credentials;		/* owned */
 	int rc;				/* the entry's: 0 committed */
-	json_t *answer;			/* the caller's: the answer to send (owned) */
+	char *answer;			/* the caller's: the answer's JSON text (owned) */
+	int answer_rc;			/* the caller's: 0, or why there is no answer */
 	struct access_job *next;	/* the writer's */
 };
 

@@ -10,8 +10,11 @@
  * institution's rules, then totals. An institution's read is written to
  * the learner's access log (storage/consent.h) before it is answered: a
  * single query hands its entry to the group-commit writer
- * (server/access_writer.h), which commits it together with the entries of
- * concurrent queries, and the answer goes out after that commit.
+ * (server/access_writer.h) as soon as the consented rows are listed, which
+ * commits it together with the entries of concurrent queries while the
+ * query verifies, decides and writes its answer (JSON text written
+ * directly, the bytes jansson would make); the answer goes out after that
+ * commit.
  * The batch runs on a bulk worker thread with its own store connection,
  * its own status lists and the server's verify cache (thread-safe), so the
  * event loop never waits; on a machine with more than one core each group
@@ -35,6 +38,7 @@
 #include "courses/dynbuf.h"
 #include "courses/errors.h"
 #include "courses/identity.h"
+#include "courses/jsonout.h"
 #include "courses/recognition.h"
 #include "server/access_writer.h"
 #include "server/api_recogquery.h"
@@ -274,6 +278,7 @@ struct query {
 	int credits_x10, recognised;
 	struct inst_seen seen[16];
 	int nseen;
+	struct recog_memo memo;		/* one learner's look-ups (one snapshot) */
 };
 
 static const char *
@@ -347,7 +352,8 @@ add_verified(struct query *q, const struct credential_rec *c, const struct verif
 	json_t *o;
 	int rc;
 
-	rc = recognition_evaluate(q->st, q->institution_id, c, v->intact, q->now, &e);
+	rc = recognition_evaluate_memo(q->st, q->institution_id, c, v->intact, q->now, &q->memo,
+				       &e);
 	if (rc) {
 		recog_eval_cleanup(&e);
 		return rc;
@@ -418,6 +424,7 @@ learner_result(struct query *q, int64_t person_id, int self, int64_t reader_toke
 
 	*out = NULL;
 	q->credits_x10 = q->recognised = 0;
+	memset(&q->memo, 0, sizeof(q->memo));
 	if (!(q->list = json_array()) || !(q->by_field = json_object()) ||
 	    (!self && !(q->uids = json_array()))) {
 		query_cleanup(q);
@@ -468,7 +475,7 @@ access_job_free(struct access_job *j)
 	if (!j)
 		return;
 	free(j->credentials);
-	json_decref(j->answer);
+	free(j->answer);
 	free(j);
 }
 
@@ -478,13 +485,287 @@ access_finish(struct http_deferred *d, struct http_response *resp)
 {
 	struct access_job *j = (struct access_job *)d;
 
-	if (resp && j->rc) {
-		problem_respond_err(resp, j->rc, NULL);
-	} else if (resp) {
-		reply(resp, 200, j->answer);
-		j->answer = NULL;
+	if (resp && (j->rc || j->answer_rc)) {	/* the entry's failure first */
+		problem_respond_err(resp, j->rc ? j->rc : j->answer_rc, NULL);
+	} else if (resp && http_response_json(resp, 200, j->answer)) {
+		problem_respond_err(resp, TC_ENOMEM, NULL);
 	}
 	access_job_free(j);
+}
+
+/*
+ * The lone institution query with an access-log writer: the consented
+ * rows are listed, then, in the same read snapshot, the entry (who read
+ * which credentials) goes to the group-commit writer at once and the
+ * answer is computed while it commits; the answer goes out from
+ * access_finish only after the commit (a failed commit answers 5xx, no
+ * credential sent). Once the entry is handed over a failure of the answer
+ * is still only answered after the commit (5xx): the log then records a
+ * read whose answer failed.
+ */
+struct lone_field {
+	char name[RECOG_FIELD_MAX + 16];
+	int x10;
+};
+
+struct lone {
+	struct query q;
+	struct access_job *j;
+	int64_t person_id, reader_token, reader_person;
+	const char *inst_code, *nid;
+	struct credential_rec *rows;	/* rows[i].shared owned */
+	size_t n, alloc;
+	int handed;			/* J is the writer's */
+	struct dynbuf out;		/* the answer's JSON text */
+	struct lone_field *field;	/* the totals by field, in first-seen order */
+	int nfield, afield;
+};
+
+/*
+ * The answer written as JSON text directly, the bytes json_dumps(...,
+ * JSON_COMPACT | JSON_REAL_PRECISION(12)) makes of the tree add_verified
+ * and learner_result build (the batch's lines): members in the same order,
+ * numbers by json_write_real. A string that is not UTF-8 fails as
+ * json_pack does (TC_ENOMEM: a 500).
+ */
+static int
+put_x10(struct dynbuf *b, int x10)
+{
+	return json_write_real(x10 / 10.0, 12, b);
+}
+
+static int
+put_str_or_null(struct dynbuf *b, const char *s)
+{
+	return s ? json_write_string(s, b) : dynbuf_puts(b, "null");
+}
+
+static int
+put_rule(struct dynbuf *b, const struct recog_rule *r)
+{
+	return r ? dynbuf_printf(b, "{\"id\":%" JSON_INTEGER_FORMAT ",\"version\":%d}",
+				 (json_int_t)r->id, r->version) : dynbuf_puts(b, "null");
+}
+
+/* decision_json's object. */
+static int
+put_decision(struct dynbuf *b, const struct recog_eval *e)
+{
+	const struct recog_decision *d = &e->decision;
+	const struct recog_rule *r = d->rule;
+	int rc;
+
+	if (d->reason != RECOG_RECOGNISED)
+		return (rc = dynbuf_puts(b, "{\"recognised\":false,\"reason\":")) ||
+		       (rc = json_write_string(recognition_reason_name(d->reason), b)) ||
+		       (rc = dynbuf_puts(b, ",\"rule\":")) || (rc = put_rule(b, r)) ||
+		       (rc = dynbuf_puts(b, ",\"explanation\":")) ||
+		       (rc = json_write_string(d->detail, b)) ? rc : dynbuf_puts(b, "}");
+	if ((rc = dynbuf_puts(b, "{\"recognised\":true,\"as\":")) ||
+	    (rc = dynbuf_puts(b, r->target == RECOG_TARGET_COURSE ? "\"course\""
+			      : "\"elective_credits\"")) ||
+	    (rc = dynbuf_puts(b, ",\"credits\":")) || (rc = put_x10(b, d->credits_x10)) ||
+	    (rc = dynbuf_puts(b, ",\"rule\":")) || (rc = put_rule(b, r)) ||
+	    (rc = dynbuf_puts(b, ",\"explanation\":")) || (rc = json_write_string(d->detail, b)))
+		return rc;
+	if (r->target == RECOG_TARGET_COURSE)
+		rc = dynbuf_puts(b, ",\"course\":{\"code\":") ||
+		     json_write_string(r->target_code, b) || dynbuf_puts(b, ",\"title\":") ||
+		     json_write_string(r->target_title, b) || dynbuf_puts(b, "}") ? TC_ENOMEM : 0;
+	else
+		rc = dynbuf_puts(b, ",\"field\":") ||
+		     put_str_or_null(b, r->target_field[0] ? r->target_field : NULL) ?
+		     TC_ENOMEM : 0;
+	if (rc == 0)
+		rc = dynbuf_puts(b, ",\"converted_grade\":") ||
+		     put_str_or_null(b, d->converted[0] ? d->converted : NULL) ||
+		     dynbuf_puts(b, "}") ? TC_ENOMEM : 0;
+	return rc;
+}
+
+/* add_verified's object for C (verified as V, decided as E) into L->out,
+ * and E counted into the totals. */
+static int
+put_credential(struct lone *l, const struct credential_rec *c, const struct verification *v,
+	       const struct recog_eval *e)
+{
+	struct dynbuf *b = &l->out;
+	char at[32];
+	int rc;
+
+	if (c->issued_at)
+		api_time(c->issued_at, at);
+	rc = dynbuf_puts(b, "{\"uid\":") || json_write_string(c->uid, b) ||
+	     dynbuf_puts(b, ",\"course\":{\"code\":") ||
+	     json_write_string(e->facts.course_code, b) || dynbuf_puts(b, ",\"credits\":") ||
+	     put_x10(b, e->facts.credits_x10) || dynbuf_puts(b, ",\"grade\":") ||
+	     (e->facts.grade_x100 < 0 ? dynbuf_puts(b, "null")
+	      : json_write_real(e->facts.grade_x100 / 100.0, 12, b)) ||
+	     dynbuf_puts(b, "},\"issuer\":{\"code\":") ||
+	     json_write_string(c->institution_id ? inst_code(&l->q, c->institution_id) : "", b) ||
+	     dynbuf_puts(b, ",\"did\":") || json_write_string(e->did, b) ||
+	     dynbuf_puts(b, "},\"issued_at\":") || put_str_or_null(b, c->issued_at ? at : NULL) ||
+	     dynbuf_puts(b, v->verified ? ",\"verification\":{\"verified\":true,\"failed_check\":"
+			 : ",\"verification\":{\"verified\":false,\"failed_check\":") ||
+	     put_str_or_null(b, v->failed[0] ? v->failed : NULL) ||
+	     dynbuf_puts(b, v->cached ? ",\"cached\":true},\"decision\":"
+			 : ",\"cached\":false},\"decision\":") ||
+	     put_decision(b, e) || dynbuf_puts(b, "}") ? TC_ENOMEM : 0;
+	if (rc == 0 && e->decision.reason == RECOG_RECOGNISED) {
+		const char *f = credit_field(e);
+		int i;
+
+		for (i = 0; i < l->nfield && strcmp(l->field[i].name, f) != 0; i++)
+			;
+		if (i == l->nfield) {
+			if (strlen(f) >= sizeof(l->field[0].name))
+				return TC_ENOMEM;	/* not a field */
+			if (i == l->afield) {
+				int n = l->afield ? l->afield * 2 : 8;
+				struct lone_field *v = realloc(l->field, (size_t)n * sizeof(*v));
+
+				if (!v)
+					return TC_ENOMEM;
+				l->field = v;
+				l->afield = n;
+			}
+			snprintf(l->field[i].name, sizeof(l->field[i].name), "%s", f);
+			l->field[i].x10 = 0;
+			l->nfield++;
+		}
+		l->field[i].x10 += e->decision.credits_x10;
+		l->q.credits_x10 += e->decision.credits_x10;
+		l->q.recognised++;
+	}
+	return rc;
+}
+
+/* Verifies and decides row C into L's answer. */
+static int
+lone_credential(struct lone *l, const struct credential_rec *c)
+{
+	struct query *q = &l->q;
+	struct verification v;
+	struct recog_eval e;
+	int rc = verify_stored(q->app, c, &v);
+
+	if (rc)
+		return rc;
+	rc = recognition_evaluate_memo(q->st, q->institution_id, c, v.intact, q->now, &q->memo,
+				       &e);
+	if (rc == TC_EINVALID)
+		rc = TC_EDB;	/* a stored credential always has the facts */
+	if (rc == 0)
+		rc = put_credential(l, c, &v, &e);
+	recog_eval_cleanup(&e);
+	return rc;
+}
+
+/* The totals and the rest after the credentials. */
+static int
+lone_end(struct lone *l)
+{
+	struct dynbuf *b = &l->out;
+	int rc = dynbuf_printf(b, "],\"totals\":{\"credentials\":%d,\"recognised\":%d,"
+			       "\"credits_recognised\":", (int)l->n, l->q.recognised) ||
+		 put_x10(b, l->q.credits_x10) || dynbuf_puts(b, ",\"by_field\":{");
+
+	for (int i = 0; rc == 0 && i < l->nfield; i++)
+		rc = (i && dynbuf_puts(b, ",")) || json_write_string(l->field[i].name, b) ||
+		     dynbuf_puts(b, ":") || put_x10(b, l->field[i].x10);
+	if (rc == 0)
+		rc = dynbuf_puts(b, "}},\"institution\":") || json_write_string(l->inst_code, b) ||
+		     dynbuf_puts(b, ",\"national_id\":") || json_write_string(l->nid, b) ||
+		     dynbuf_puts(b, "}");
+	return rc ? TC_ENOMEM : 0;
+}
+
+/* Keeps a copy of row C (the listing's record is borrowed). */
+static int
+keep_row(const struct credential_rec *c, void *arg)
+{
+	struct lone *l = arg;
+
+	if (l->n == l->alloc) {
+		size_t n = l->alloc ? l->alloc * 2 : 16;
+		struct credential_rec *v = realloc(l->rows, n * sizeof(*v));
+
+		if (!v)
+			return TC_ENOMEM;
+		l->rows = v;
+		l->alloc = n;
+	}
+	l->rows[l->n] = *c;
+	l->rows[l->n].json = NULL;
+	if (c->shared && !(l->rows[l->n].shared = strdup(c->shared)))
+		return TC_ENOMEM;
+	l->n++;
+	return 0;
+}
+
+/* The rows' uids as the entry's JSON array (as json_dumps writes it: a
+ * uid is "urn:uuid:" and hex digits, nothing to escape). */
+static char *
+uids_text(const struct lone *l)
+{
+	struct dynbuf b;
+	int rc = 0;
+
+	dynbuf_init(&b, (size_t)1 << 24);
+	rc = dynbuf_puts(&b, "[");
+	for (size_t i = 0; rc == 0 && i < l->n; i++)
+		rc = (i ? dynbuf_puts(&b, ",\"") : dynbuf_puts(&b, "\"")) ||
+		     dynbuf_puts(&b, l->rows[i].uid) || dynbuf_puts(&b, "\"");
+	if (rc == 0)
+		rc = dynbuf_puts(&b, "]");
+	if (rc == 0 && (rc = dynbuf_append(&b, "", 1)) == 0)
+		return b.data;	/* NUL-terminated */
+	dynbuf_cleanup(&b);
+	return NULL;
+}
+
+/* After the rows, in their snapshot: the entry handed to the writer, then
+ * every row verified and decided into L->out. */
+static int
+lone_then(const struct consent_rec *c, void *arg)
+{
+	struct lone *l = arg;
+	struct query *q = &l->q;
+	struct access_job *j = l->j;
+	int rc = 0;
+
+	if (!(j->credentials = uids_text(l)))
+		return TC_ENOMEM;
+	j->a.institution_id = q->institution_id;
+	j->a.person_id = l->person_id;
+	j->a.consent_id = c->id;
+	snprintf(j->a.purpose, sizeof(j->a.purpose), "%s", c->purpose);
+	j->a.reader_token_id = l->reader_token;
+	j->a.reader_person_id = l->reader_person;
+	j->a.at = q->now;
+	j->a.credentials = j->credentials;
+	if (access_writer_submit(q->app, &j->d.work))
+		return TC_EBUSY;
+	l->handed = 1;	/* from here on J is read by the writer's thread */
+
+	q->credits_x10 = q->recognised = 0;
+	memset(&q->memo, 0, sizeof(q->memo));
+	if (dynbuf_puts(&l->out, "{\"credentials\":["))
+		rc = TC_ENOMEM;
+	for (size_t i = 0; rc == 0 && i < l->n; i++)
+		rc = i && dynbuf_puts(&l->out, ",") ? TC_ENOMEM : lone_credential(l, &l->rows[i]);
+	if (rc == 0)
+		rc = lone_end(l);
+	return rc;
+}
+
+/* Queued by lone_then already: the transport has nothing to submit. */
+static int
+access_handed(struct app *app, struct work *w)
+{
+	(void)app;
+	(void)w;
+	return 0;
 }
 
 static int
@@ -512,28 +793,56 @@ on_learner(struct app *app, struct http_request *req, struct http_response *resp
 	q.st = app->store;
 	q.institution_id = inst.id;
 	q.now = (int64_t)time(NULL);
-	if (app->access_writer && !(j = calloc(1, sizeof(*j))))
-		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	if (app->access_writer) {
+		struct lone l = { .q = q };
+		struct consent_rec c;
+
+		if (!(l.j = j = calloc(1, sizeof(*j))))
+			return problem_respond_err(resp, TC_ENOMEM, NULL);
+		dynbuf_init(&l.out, (size_t)1 << 30);
+		l.inst_code = inst.code;
+		l.nid = nid;
+		l.person_id = p.id;
+		l.reader_token = req->actor.kind == ACTOR_TOKEN ? req->actor.token_id : 0;
+		l.reader_person = req->actor.kind == ACTOR_PERSON ? req->actor.person_id : 0;
+		rc = store_consented_rows_then(app->store, p.id, inst.id, q.now, &c, keep_row,
+					       lone_then, &l);
+		for (size_t i = 0; i < l.n; i++)
+			free(l.rows[i].shared);
+		free(l.rows);
+		free(l.field);
+		if (!l.handed) {	/* nothing was read: nothing is logged */
+			dynbuf_cleanup(&l.out);
+			access_job_free(j);
+			if (rc == TC_EBUSY) {
+				http_response_header(resp, "retry-after", "2");
+				return problem_respond(resp, 503, NULL, "the server is busy; try"
+						       " again shortly");
+			}
+			return rc == TC_ENOTFOUND ? problem_respond(resp, 404, NULL, no_consent)
+			       : problem_respond_err(resp, rc ? rc : TC_EDB, NULL);
+		}
+		/* the answer (or its failure) waits for the entry's group commit;
+		 * J is the writer's until it delivers it */
+		if (rc)
+			dynbuf_cleanup(&l.out);
+		else
+			j->answer = dynbuf_take(&l.out, NULL);
+		j->answer_rc = rc ? rc : j->answer ? 0 : TC_ENOMEM;
+		j->d.finish = access_finish;
+		j->d.submit = access_handed;
+		req->deferred = &j->d;
+		return 0;
+	}
+	/* no writer (a tool, a test): logged, committed, before it answers */
 	rc = learner_result(&q, p.id, 0, req->actor.kind == ACTOR_TOKEN ? req->actor.token_id : 0,
-			    req->actor.kind == ACTOR_PERSON ? req->actor.person_id : 0,
-			    j ? &j->a : NULL, &o);
-	if (j)
-		j->credentials = (char *)j->a.credentials;
-	if (rc) {
-		access_job_free(j);
+			    req->actor.kind == ACTOR_PERSON ? req->actor.person_id : 0, NULL, &o);
+	if (rc)
 		return rc == TC_ENOTFOUND ? problem_respond(resp, 404, NULL, no_consent)
 		       : problem_respond_err(resp, rc, NULL);
-	}
 	json_object_set_new(o, "institution", json_string(inst.code));
 	json_object_set_new(o, "national_id", json_string(nid));
-	if (!j)		/* no writer (a tool, a test): logged already */
-		return reply(resp, 200, o);
-	/* the answer waits for the entry's group commit */
-	j->answer = o;
-	j->d.finish = access_finish;
-	j->d.submit = access_writer_submit;
-	req->deferred = &j->d;
-	return 0;
+	return reply(resp, 200, o);
 }
 
 static int

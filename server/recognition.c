@@ -36,20 +36,38 @@ struct cands {
  * and the parse of a rule version's body (the same few rules for every
  * learner). Keyed by the exact text, which a rule version or an
  * achievement never changes under, so a hit is always right; a slot is
- * replaced when another text hashes to it.
+ * replaced when another text hashes to it. The slots are many more than
+ * an institution's rules or a platform's achievements in use (a few
+ * hundred): a learner's ten credentials meet three rules each, and a
+ * direct-mapped table only a little fuller than its data thrashes (64 and
+ * 128 slots missed for the benchmark's 150 achievements and 169 rules);
+ * a parsed rule (2.5 KB) is allocated when its slot is first filled.
  */
-#define CODE_SLOTS 64
-#define RULE_SLOTS 128
+#define CODE_SLOTS 1024
+#define RULE_SLOTS 1024
+#define CAND_SLOTS 1024
+
+/* The candidates of one (institution, source, lookup keys), parsed, as
+ * they were under STAMP. */
+struct cand_slot {
+	int64_t stamp;
+	char *key;
+	struct recog_rule *rules;
+	size_t n;
+};
+
+struct rule_slot {
+	char *body;
+	struct recog_rule r;
+};
 
 struct tcache {
 	struct {
 		char *text;
 		char code[COURSE_CODE_MAX + 1];
 	} code[CODE_SLOTS];
-	struct {
-		char *body;
-		struct recog_rule r;
-	} rule[RULE_SLOTS];
+	struct rule_slot *rule[RULE_SLOTS];
+	struct cand_slot *cand[CAND_SLOTS];
 };
 
 static pthread_key_t tcache_key;
@@ -64,7 +82,16 @@ tcache_free(void *p)
 	for (int i = 0; i < CODE_SLOTS; i++)
 		free(t->code[i].text);
 	for (int i = 0; i < RULE_SLOTS; i++)
-		free(t->rule[i].body);
+		if (t->rule[i]) {
+			free(t->rule[i]->body);
+			free(t->rule[i]);
+		}
+	for (int i = 0; i < CAND_SLOTS; i++)
+		if (t->cand[i]) {
+			free(t->cand[i]->key);
+			free(t->cand[i]->rules);
+			free(t->cand[i]);
+		}
 	free(t);
 }
 
@@ -110,19 +137,21 @@ rule_parse_cached(const struct recog_rule_rec *rec, struct recog_rule *r)
 	size_t i = t ? text_hash(rec->body) % RULE_SLOTS : 0;
 	char err[RECOG_ERR_MAX];
 
-	if (t && t->rule[i].body && strcmp(t->rule[i].body, rec->body) == 0) {
-		*r = t->rule[i].r;
+	if (t && t->rule[i] && t->rule[i]->body && strcmp(t->rule[i]->body, rec->body) == 0) {
+		*r = t->rule[i]->r;
 		return 0;
 	}
 	if (recognition_rule_parse(rec->body, strlen(rec->body), r, err, sizeof(err)))
 		return TC_EDB;	/* only parsed rules are stored */
-	if (t) {
+	if (t && !t->rule[i])
+		t->rule[i] = calloc(1, sizeof(*t->rule[i]));
+	if (t && t->rule[i]) {
 		char *copy = strdup(rec->body);
 
 		if (copy) {
-			free(t->rule[i].body);
-			t->rule[i].body = copy;
-			t->rule[i].r = *r;
+			free(t->rule[i]->body);
+			t->rule[i]->body = copy;
+			t->rule[i]->r = *r;
 		}
 	}
 	return 0;
@@ -156,13 +185,141 @@ add_candidate(const struct recog_rule_rec *rec, void *arg)
 	return 0;
 }
 
+/* The registry's key of DID into K, through MEMO when it has it (or
+ * keeps it now). 0, TC_ENOTFOUND, a storage error. */
+static int
+key_by_did(struct store *s, const char *did, struct recog_memo *m, struct inst_key *k)
+{
+	int rc, i;
+
+	for (i = 0; m && i < m->nkey; i++)
+		if (strcmp(m->key[i].did, did) == 0) {
+			memset(k, 0, sizeof(*k));
+			snprintf(k->did, sizeof(k->did), "%s", did);
+			k->institution_id = m->key[i].institution_id;
+			k->valid_from = m->key[i].valid_from;
+			k->valid_until = m->key[i].valid_until;
+			return m->key[i].rc;
+		}
+	rc = store_registry_key_by_did(s, did, k);
+	if (m && m->nkey < RECOG_MEMO_KEYS && (rc == 0 || rc == TC_ENOTFOUND) &&
+	    strlen(did) < sizeof(m->key[0].did) && (rc || strcmp(k->did, did) == 0)) {
+		i = m->nkey++;
+		snprintf(m->key[i].did, sizeof(m->key[i].did), "%s", did);
+		m->key[i].rc = rc;
+		m->key[i].institution_id = rc ? 0 : k->institution_id;
+		m->key[i].valid_from = rc ? 0 : k->valid_from;
+		m->key[i].valid_until = rc ? 0 : k->valid_until;
+	}
+	return rc;
+}
+
+/* The level and field of COURSE_ID into E, through MEMO. */
+static int
+level_field(struct store *s, int64_t course_id, struct recog_memo *m, struct recog_eval *e)
+{
+	int rc, i;
+
+	for (i = 0; m && i < m->ncourse; i++)
+		if (m->course[i].course_id == course_id) {
+			memcpy(e->facts.level, m->course[i].level, sizeof(e->facts.level));
+			memcpy(e->facts.field, m->course[i].field, sizeof(e->facts.field));
+			return m->course[i].rc;
+		}
+	rc = store_course_level_field(s, course_id, e->facts.level, e->facts.field);
+	if (m && m->ncourse < RECOG_MEMO_COURSES && (rc == 0 || rc == TC_ENOTFOUND)) {
+		i = m->ncourse++;
+		m->course[i].course_id = course_id;
+		m->course[i].rc = rc;
+		memcpy(m->course[i].level, e->facts.level, sizeof(e->facts.level));
+		memcpy(m->course[i].field, e->facts.field, sizeof(e->facts.field));
+	}
+	return rc;
+}
+
+/* The key of a candidates slot: institution, source and lookup keys. */
+static int
+cand_key(char *buf, size_t size, int64_t institution_id, int64_t source_id,
+	 char keys[][RECOG_KEY_MAX], int n)
+{
+	int len = snprintf(buf, size, "%lld/%lld/", (long long)institution_id,
+			   (long long)source_id);
+
+	for (int i = 0; i < n && len > 0 && (size_t)len < size; i++)
+		len += snprintf(buf + len, size - (size_t)len, "%s\n", keys[i]);
+	return len > 0 && (size_t)len < size ? 0 : TC_EINVALID;
+}
+
+/*
+ * E's candidates (store_recog_candidates), from this thread's cache when
+ * they were looked up under MEMO's stamp (read once a query); else looked
+ * up and kept. Without MEMO, always looked up.
+ */
+static int
+candidates(struct store *s, int64_t institution_id, char keys[][RECOG_KEY_MAX], int n,
+	   struct recog_memo *memo, struct recog_eval *e)
+{
+	char key[32 * 2 + RECOG_LOOKUP_KEYS * (RECOG_KEY_MAX + 1) + 8];
+	struct cands cands = { e, 0 };
+	struct tcache *t = memo ? tcache() : NULL;
+	struct cand_slot *slot = NULL;
+	size_t i = 0;
+	int rc;
+
+	if (t && !memo->stamp_read) {
+		if ((rc = store_recog_rules_stamp(s, &memo->stamp)))
+			return rc;
+		memo->stamp_read = 1;
+	}
+	if (t && cand_key(key, sizeof(key), institution_id, e->facts.issuer_id, keys, n) == 0) {
+		i = text_hash(key) % CAND_SLOTS;
+		slot = t->cand[i];
+		if (slot && slot->stamp == memo->stamp && strcmp(slot->key, key) == 0) {
+			if (slot->n && !(e->rules = malloc(slot->n * sizeof(*e->rules))))
+				return TC_ENOMEM;
+			if (slot->n)
+				memcpy(e->rules, slot->rules, slot->n * sizeof(*e->rules));
+			e->nrules = slot->n;
+			return 0;
+		}
+	} else {
+		t = NULL;
+	}
+	rc = store_recog_candidates(s, institution_id, e->facts.issuer_id, keys, n, add_candidate,
+				    &cands);
+	if (rc || !t)
+		return rc;
+	/* kept (a failure to keep only costs the next look-up) */
+	if (!slot && (slot = calloc(1, sizeof(*slot))))
+		t->cand[i] = slot;
+	if (slot) {
+		struct recog_rule *copy = e->nrules ? malloc(e->nrules * sizeof(*copy)) : NULL;
+		char *k = strdup(key);
+
+		if (k && (copy || !e->nrules)) {
+			if (copy)
+				memcpy(copy, e->rules, e->nrules * sizeof(*copy));
+			free(slot->key);
+			free(slot->rules);
+			slot->key = k;
+			slot->rules = copy;
+			slot->n = e->nrules;
+			slot->stamp = memo->stamp;
+		} else {
+			free(k);
+			free(copy);
+		}
+	}
+	return 0;
+}
+
 /* The issuer of E->did and whether its key was valid at E->signed_at. */
 static int
-trust(struct store *s, const struct credential_rec *c, struct recog_eval *e)
+trust(struct store *s, const struct credential_rec *c, struct recog_memo *m, struct recog_eval *e)
 {
 	struct inst_key k;
 	struct recog_key rk;
-	int rc = store_registry_key_by_did(s, e->did, &k);
+	int rc = key_by_did(s, e->did, m, &k);
 
 	e->facts.issuer_id = 0;
 	e->facts.key_valid = 0;
@@ -230,8 +387,15 @@ int
 recognition_evaluate(struct store *s, int64_t institution_id, const struct credential_rec *c,
 		     int verified, int64_t now, struct recog_eval *out)
 {
+	return recognition_evaluate_memo(s, institution_id, c, verified, now, NULL, out);
+}
+
+int
+recognition_evaluate_memo(struct store *s, int64_t institution_id,
+			  const struct credential_rec *c, int verified, int64_t now,
+			  struct recog_memo *memo, struct recog_eval *out)
+{
 	char keys[RECOG_LOOKUP_KEYS][RECOG_KEY_MAX];
-	struct cands cands = { out, 0 };
 	int n, rc;
 
 	if (!out)
@@ -248,9 +412,9 @@ recognition_evaluate(struct store *s, int64_t institution_id, const struct crede
 		return rc;
 	out->facts.verified = verified;
 	out->facts.revoked = c->revoked_at != 0;
-	if ((rc = trust(s, c, out)))
+	if ((rc = trust(s, c, memo, out)))
 		return rc;
-	rc = store_course_level_field(s, c->course_id, out->facts.level, out->facts.field);
+	rc = level_field(s, c->course_id, memo, out);
 	if (rc == TC_ENOTFOUND)	/* a course not on tinchi: no level or field */
 		rc = 0;
 	if (rc)
@@ -258,9 +422,7 @@ recognition_evaluate(struct store *s, int64_t institution_id, const struct crede
 	if (out->facts.issuer_id) {
 		recognition_lookup_keys(out->facts.course_code, out->facts.level, out->facts.field,
 					keys, &n);
-		rc = store_recog_candidates(s, institution_id, out->facts.issuer_id, keys, n,
-					    add_candidate, &cands);
-		if (rc)
+		if ((rc = candidates(s, institution_id, keys, n, memo, out)))
 			return rc;
 	}
 	return recognition_decide(&out->facts, out->rules, out->nrules, now, &out->decision);

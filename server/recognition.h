@@ -24,6 +24,35 @@ struct recog_eval {
 	struct recog_decision decision;	/* decision.rule points into rules */
 };
 
+/*
+ * What one query looks up once for all its credentials, in one read
+ * snapshot: the registry's key by DID, the level and field of a course,
+ * and the rules' stamp (store_recog_rules_stamp), under which each
+ * thread keeps the candidates it looked up (for the same institution,
+ * source and keys: the same rules while the stamp is the same).
+ * Zero it before the query (memset); it holds nothing to free. A full
+ * table just looks up again.
+ */
+#define RECOG_MEMO_KEYS 8
+#define RECOG_MEMO_COURSES 32
+struct recog_memo {
+	struct {
+		char did[96];
+		int rc;			/* 0 or TC_ENOTFOUND */
+		int64_t institution_id, valid_from, valid_until;
+	} key[RECOG_MEMO_KEYS];
+	int nkey;
+	struct {
+		int64_t course_id;
+		int rc;			/* 0 or TC_ENOTFOUND */
+		char level[RECOG_LEVEL_MAX + 1];
+		char field[RECOG_FIELD_MAX + 1];
+	} course[RECOG_MEMO_COURSES];
+	int ncourse;
+	int64_t stamp;			/* store_recog_rules_stamp, when stamp_read */
+	int stamp_read;
+};
+
 /* Frees E's rules (E may be NULL). */
 void recog_eval_cleanup(struct recog_eval *e);
 
@@ -44,5 +73,11 @@ void recog_eval_cleanup(struct recog_eval *e);
  */
 int recognition_evaluate(struct store *s, int64_t institution_id, const struct credential_rec *c,
 			 int verified, int64_t now, struct recog_eval *out);
+
+/* As recognition_evaluate, with the look-ups of MEMO (NULL: none) shared
+ * by the credentials of one query read in one snapshot. */
+int recognition_evaluate_memo(struct store *s, int64_t institution_id,
+			      const struct credential_rec *c, int verified, int64_t now,
+			      struct recog_memo *memo, struct recog_eval *out);
 
 #endif

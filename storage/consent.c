@@ -115,6 +115,17 @@ store_consented_rows_each(struct store *s, int64_t person_id, int64_t institutio
 }
 
 int
+store_consented_rows_then(struct store *s, int64_t person_id, int64_t institution_id, int64_t at,
+			  struct consent_rec *consent,
+			  int (*cb)(const struct credential_rec *c, void *arg),
+			  int (*then)(const struct consent_rec *c, void *arg), void *arg)
+{
+	if (!cb || !then)
+		return TC_EINVALID;
+	DISPATCH(consented_then(s, person_id, institution_id, at, consent, cb, then, arg));
+}
+
+int
 store_consent_access_record(struct store *s, struct consent_access *a)
 {
 	if (!a || !a->credentials || a->credentials[0] != '[' ||

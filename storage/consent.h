@@ -108,6 +108,16 @@ int store_consented_rows_each(struct store *s, int64_t person_id, int64_t instit
 			      int64_t at, struct consent_rec *consent,
 			      int (*cb)(const struct credential_rec *c, void *arg), void *arg);
 
+/* As store_consented_rows_each, then THEN (when CB never failed) with the
+ * consent in force, in the same read transaction as the rows (one
+ * snapshot): the caller, having listed the rows, works on them with the
+ * store's reads still seeing what the list saw. THEN's non-zero return is
+ * returned. */
+int store_consented_rows_then(struct store *s, int64_t person_id, int64_t institution_id,
+			      int64_t at, struct consent_rec *consent,
+			      int (*cb)(const struct credential_rec *c, void *arg),
+			      int (*then)(const struct consent_rec *c, void *arg), void *arg);
+
 struct consent_access {
 	int64_t id;
 	int64_t institution_id, person_id;

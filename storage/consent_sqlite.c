@@ -240,9 +240,10 @@ sq_of_institution_each(struct store *s, int64_t institution_id, int64_t after, i
  * read lock instead of one per statement.
  */
 static int
-sq_consented_each(struct store *s, int64_t person_id, int64_t institution_id, int64_t at,
+sq_consented_then(struct store *s, int64_t person_id, int64_t institution_id, int64_t at,
 		  struct consent_rec *consent,
-		  int (*cb)(const struct credential_rec *c, void *arg), void *arg)
+		  int (*cb)(const struct credential_rec *c, void *arg),
+		  int (*then)(const struct consent_rec *c, void *arg), void *arg)
 {
 	static const char op[] = "consented credentials";
 	sqlite3 *db = store_sqlite_db(s);
@@ -277,9 +278,19 @@ sq_consented_each(struct store *s, int64_t person_id, int64_t institution_id, in
 		if (rc == TC_ENOTFOUND)	/* the rows' end */
 			rc = 0;
 	}
+	if (rc == 0 && then)	/* still in the rows' snapshot */
+		rc = then(&c, arg);
 	if (own && !sqlite3_get_autocommit(db) && (rc || sqlu_execf(s, op, "COMMIT", "")))
 		sqlu_execf(s, op, "ROLLBACK", "");
 	return rc;
+}
+
+static int
+sq_consented_each(struct store *s, int64_t person_id, int64_t institution_id, int64_t at,
+		  struct consent_rec *consent,
+		  int (*cb)(const struct credential_rec *c, void *arg), void *arg)
+{
+	return sq_consented_then(s, person_id, institution_id, at, consent, cb, NULL, arg);
 }
 
 static int
@@ -352,4 +363,5 @@ const struct consent_ops sqlite_consent_ops = {
 	.consented_each = sq_consented_each,
 	.access_record = sq_access_record,
 	.accesses_each = sq_accesses_each,
+	.consented_then = sq_consented_then,
 };

@@ -91,6 +91,15 @@ store_recog_candidates(struct store *s, int64_t institution_id, int64_t source_i
 }
 
 int
+store_recog_rules_stamp(struct store *s, int64_t *stamp)
+{
+	if (!stamp)
+		return TC_EINVALID;
+	*stamp = 0;
+	DISPATCH(rules_stamp(s, stamp));
+}
+
+int
 store_registry_key_by_did(struct store *s, const char *did, struct inst_key *out)
 {
 	if (!did || !out)

@@ -84,6 +84,16 @@ int store_recog_rule_versions(struct store *s, int64_t institution_id, int64_t r
  * long-lived statement (so CB must not call this function again). CB as
  * above.
  */
+/*
+ * *STAMP: a number that changes whenever any rule or its lookup keys
+ * change (every add and update stores a rule version, and versions are
+ * never changed or removed: the row id of the latest). Equal stamps read
+ * in two snapshots mean the same candidates for the same arguments, so
+ * a reader may keep what store_recog_candidates gave under its stamp.
+ * 0 when there are no rules.
+ */
+int store_recog_rules_stamp(struct store *s, int64_t *stamp);
+
 int store_recog_candidates(struct store *s, int64_t institution_id, int64_t source_id,
 			   char keys[][RECOG_KEY_MAX], int n,
 			   int (*cb)(const struct recog_rule_rec *r, void *arg), void *arg);

@@ -255,6 +255,23 @@ sq_candidates(struct store *s, int64_t institution_id, int64_t source_id,
 }
 
 static int
+sq_rules_stamp(struct store *s, int64_t *stamp)
+{
+	static const char op[] = "recognition rules stamp";
+	sqlite3_stmt *st = NULL;
+	int rc = store_sqlite_stmt(s, STMT_RECOG_STAMP, "SELECT coalesce(max(rowid), 0)"
+				   " FROM recognition_rule_versions", &st);
+
+	if (rc)
+		return rc;
+	rc = sqlu_step_row(s, st, op);
+	if (rc == 0)
+		*stamp = sqlu_col_int(st, 0);
+	sqlu_done(st);
+	return rc;
+}
+
+static int
 sq_key_by_did(struct store *s, const char *did, struct inst_key *out)
 {
 	static const char op[] = "registry key by did";
@@ -416,4 +433,5 @@ const struct recognition_ops sqlite_recognition_ops = {
 	.proposals = sq_proposals,
 	.proposal_get = sq_proposal_get,
 	.mutual_record = sq_mutual_record,
+	.rules_stamp = sq_rules_stamp,
 };

@@ -372,6 +372,7 @@ struct recognition_ops {
 	int (*proposal_get)(struct store *s, int64_t partner_id, int64_t rule_id,
 			    struct recog_rule_rec *out, struct recog_mutual *m, int *decided);
 	int (*mutual_record)(struct store *s, const struct recog_mutual *m);
+	int (*rules_stamp)(struct store *s, int64_t *stamp);
 };
 
 /* storage/consent.h, same rules. */
@@ -397,6 +398,10 @@ struct consent_ops {
 	int (*access_record)(struct store *s, struct consent_access *a);
 	int (*accesses_each)(struct store *s, int64_t person_id, int64_t before, int limit,
 			     int (*cb)(const struct consent_access *a, void *arg), void *arg);
+	int (*consented_then)(struct store *s, int64_t person_id, int64_t institution_id,
+			      int64_t at, struct consent_rec *consent,
+			      int (*cb)(const struct credential_rec *c, void *arg),
+			      int (*then)(const struct consent_rec *c, void *arg), void *arg);
 };
 
 /* storage/shares.h, same rules. */

@@ -427,6 +427,77 @@ for th in threads:
 t.ok(answers == [200] * 24 and int(sql("SELECT count(*) FROM consent_accesses")) == before + 25,
      "24 concurrent queries: every one answered and every one logged", answers)
 
+# ---- the answer waits for its access-log commit -----------------------------------------
+# another connection holds the write lock: the entry cannot commit, so no
+# answer may go out (it is computed meanwhile); released, it commits and
+# the answer follows. Held past the writer's 5 s wait, the commit fails:
+# 5xx, no credential sent, nothing logged.
+import sqlite3  # noqa: E402
+auth = {"Authorization": "Bearer " + hust.bearer}
+before = int(sql("SELECT count(*) FROM consent_accesses"))
+lock = sqlite3.connect(db, timeout=10, isolation_level=None)
+lock.execute("BEGIN IMMEDIATE")
+got = []
+th = threading.Thread(target=lambda: got.append(srv.request("GET", Q % ("HUST", NID[1]), headers=auth,
+                                                            timeout=30)))
+th.start()
+time.sleep(2)
+t.ok(not got, "while the entry cannot commit (the database is locked) no answer goes out",
+     got[:1])
+lock.execute("ROLLBACK")
+th.join()
+st, h, body = got[0] if got else (0, {}, b"")
+t.ok(st == 200 and len(json.loads(body).get("credentials", [])) == 5 and
+     int(sql("SELECT count(*) FROM consent_accesses")) == before + 1,
+     "released: the entry commits and the full answer follows", (st, body[:200]))
+lock.execute("BEGIN IMMEDIATE")
+t0 = time.time()
+st, h, body = srv.request("GET", Q % ("HUST", NID[1]), headers=auth, timeout=30)
+waited = time.time() - t0
+lock.execute("ROLLBACK")
+lock.close()
+t.ok(st in (500, 503) and b"urn:uuid" not in body and b"credentials" not in body and
+     h.get("content-type", "").startswith("application/problem+json"),
+     "the entry's commit failed (locked past the writer's wait): %d, no credential sent" % st,
+     (st, waited, body[:300]))
+t.ok(waited >= 4.5, "it was answered only after the writer gave up (%.1f s)" % waited)
+t.eq(int(sql("SELECT count(*) FROM consent_accesses")), before + 1, "the failed read is not logged")
+st, h, j = hust.call("GET", Q % ("HUST", NID[1]))
+t.ok(st == 200 and int(sql("SELECT count(*) FROM consent_accesses")) == before + 2,
+     "the next query is answered and logged again", st)
+
+# ---- the lone answer's bytes are the batch line's ------------------------------------------
+# the lone query writes its JSON directly, the batch through jansson: up to
+# their own last members the bytes must be the same (numbers included)
+same = []
+for n in range(1, 5):
+    st1, h1, one_b = srv.request("GET", Q % ("HUST", NID[n]), headers=auth)
+    st2, h2, bat = srv.request("POST", B, body=json.dumps([NID[n]]).encode(),
+                               headers=dict(auth, **{"Content-Type": "application/json"}))
+    line = bat.splitlines()[0] if st2 == 200 else b""
+    if st1 != 200:
+        same.append((n, st1, json.loads(line).get("status")))
+        continue
+    a, b = one_b[:one_b.find(b',"institution":')], line[:line.find(b',"national_id":')]
+    same.append((n, a == b and len(a) > 100, a if a != b else len(a), b if a != b else b""))
+t.ok([x[1] for x in same if x[1] != 404] == [True, True], "lone answers: the batch's bytes", same)
+
+# ---- a rule changed between two queries ------------------------------------------------
+# each thread keeps the candidates it looked up under the rules' stamp: a
+# new version of a rule must be seen by the very next query
+
+
+def cs101_rule():
+    st, h, j = hust.call("GET", Q % ("HUST", NID[1]))
+    d = [c["decision"] for c in j.get("credentials", []) if c["uid"] == c101["id"]]
+    return (d[0].get("rule") or {}).get("id") if d else None
+
+
+first = cs101_rule()
+st, h, j = hadmin.call("DELETE", "%s/%s" % (AG, R_CODE))
+t.ok(first == R_CODE and st == 200 and cs101_rule() == R_SET,
+     "the winning rule ended: the next query decides CS101 by the next one (the set)", (first, st))
+
 # ---- a revocation between two batches --------------------------------------------------
 # a batch reads each issuer's status list once a group (revocation_pin): the
 # next batch must read it again

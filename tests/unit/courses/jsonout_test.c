@@ -151,11 +151,78 @@ test_refused(void)
 	json_decref(deep);
 }
 
+/* json_write_real and json_write_string: the bytes of json_dumps. */
+static void
+test_scalars(void)
+{
+	static const double reals[] = {
+		0, 4, 0.5, 9.1, 3.3, 7.35, 10, 60, 0.1 + 0.2, 2.0 / 3, -1.25, 1e-5, 1.5e-7,
+		123456789012.0, 1234567890123456.0, 1e21, -1e-300, 5e300, 8.05, 6.0 / 10,
+		95.0 / 100,
+	};
+	static const char *strs[] = {
+		"", "plain", "Lập trình C", "q\"uote\\back/slash", "tab\tnl\ncr\r\b\f\x01\x1f",
+		"\xf0\x9f\x8e\x93 emoji", "\xef\xbf\xbf",
+	};
+	static const char *bad[] = {
+		"\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "ab\x80",
+		"\xe2\x82", "\xf8\x88\x80\x80\x80",
+	};
+	struct dynbuf b;
+	int same = 1, refused = 1;
+
+	dynbuf_init(&b, 1 << 20);
+	for (size_t i = 0; i < sizeof(reals) / sizeof(reals[0]); i++)
+		for (int prec = 0; prec <= 17; prec += prec ? 1 : 6) {
+			json_t *v = json_real(reals[i]);
+			char *want = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(prec));
+
+			dynbuf_reset(&b);
+			if (json_write_real(reals[i], prec, &b) || !want ||
+			    strcmp(dynbuf_str(&b), want) != 0) {
+				char m[200];
+
+				snprintf(m, sizeof(m), "%.17g at %d: %s, want %s", reals[i], prec,
+					 dynbuf_str(&b), want ? want : "(null)");
+				diag(m);
+				same = 0;
+			}
+			free(want);
+			json_decref(v);
+		}
+	ok(same, "json_write_real: json_dumps's bytes at every precision");
+	same = 1;
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		json_t *v = json_string(strs[i]);
+		char *want = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+
+		dynbuf_reset(&b);
+		if (!want || json_write_string(strs[i], &b) || strcmp(dynbuf_str(&b), want) != 0)
+			same = 0;
+		free(want);
+		json_decref(v);
+	}
+	ok(same, "json_write_string: json_dumps's bytes (escapes, UTF-8 kept)");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *v = json_string(bad[i]);
+
+		dynbuf_reset(&b);
+		if (v || json_write_string(bad[i], &b) != TC_EINVALID || b.len != 0)
+			refused = 0;
+		json_decref(v);
+	}
+	ok(refused, "json_write_string refuses what json_string refuses, writing nothing");
+	is_int(json_write_real(0.0 / 0.0, 12, &b), TC_EINVALID, "NaN: refused");
+	is_int(json_write_string(NULL, &b), TC_EINVALID, "NULL: refused");
+	dynbuf_cleanup(&b);
+}
+
 int
 main(void)
 {
 	test_random_trees();
 	test_answer_shape();
 	test_refused();
+	test_scalars();
 	return done_testing();
 }

@@ -178,6 +178,78 @@ consented(int64_t at)
 	return x;
 }
 
+/* store_consented_rows_then's THEN: the consent in force, the rows listed
+ * before it, and the rows' snapshot still in place (a change committed by
+ * another connection meanwhile is not seen). */
+struct then_ctx {
+	struct ids rows;
+	int called, rows_before, changed, snapshot_kept;
+	int64_t consent_id;
+};
+
+static int
+revoked_of(const struct credential_rec *c, void *arg)
+{
+	*(int64_t *)arg = c->revoked_at;
+	return 0;
+}
+
+static int
+then_check(const struct consent_rec *c, void *arg)
+{
+	struct then_ctx *x = arg;
+	char sql[128];
+	int64_t revoked = -1;
+
+	x->called++;
+	x->rows_before = x->rows.n;
+	x->consent_id = c->id;
+	snprintf(sql, sizeof(sql), "UPDATE credentials SET revoked_at = 77 WHERE id = %lld",
+		 (long long)cred[1]);
+	x->changed = exec_sql(sql) == SQLITE_OK;
+	x->snapshot_kept = store_consented_rows_each(st, learner[0], inst_b, NOW + 299, NULL,
+						     revoked_of, &revoked) == 0 && revoked == 0;
+	return 0;
+}
+
+static int
+then_fail(const struct consent_rec *c, void *arg)
+{
+	(void)c;
+	(void)arg;
+	return TC_EBUSY;
+}
+
+static void
+test_then(void)
+{
+	struct then_ctx x;
+	int64_t rev = -1;
+	char sql[128];
+
+	memset(&x, 0, sizeof(x));
+	is_int(store_consented_rows_then(st, learner[0], inst_b, NOW + 299, NULL, collect,
+					 then_check, &x), 0, "rows then THEN: 0");
+	ok(x.called == 1 && x.rows_before == 1 && x.rows.n == 1 && x.rows.id[0] == cred[1] &&
+	   x.consent_id > 0, "THEN ran once, after the one consented row, with the consent");
+	ok(x.changed && x.snapshot_kept,
+	   "THEN reads in the rows' snapshot (a change meanwhile unseen)");
+	ok(store_consented_rows_each(st, learner[0], inst_b, NOW + 299, NULL, revoked_of,
+				     &rev) == 0 && rev == 77, "after it, the change is seen");
+	snprintf(sql, sizeof(sql), "UPDATE credentials SET revoked_at = 0 WHERE id = %lld",
+		 (long long)cred[1]);
+	ok(exec_sql(sql) == SQLITE_OK, "the change undone");
+	memset(&x, 0, sizeof(x));
+	is_int(store_consented_rows_then(st, learner[0], inst_b, NOW + 1, NULL, collect,
+					 then_check, &x), TC_ENOTFOUND,
+	       "no consent in force: TC_ENOTFOUND");
+	is_int(x.called, 0, "... and THEN is not called");
+	is_int(store_consented_rows_then(st, learner[0], inst_b, NOW + 299, NULL, collect,
+					 then_fail, &x), TC_EBUSY, "THEN's failure is returned");
+	is_int(store_consented_rows_then(st, learner[0], inst_b, NOW + 299, NULL, collect, NULL,
+					 &x), TC_EINVALID, "no THEN: TC_EINVALID");
+}
+
 static void
 test_versions(void)
 {
@@ -216,6 +288,7 @@ test_versions(void)
 	is_int(store_consent_append(st, &c, NULL, 0), 0, "version 3: withdrawn");
 	is_int(consented(NOW + 300).n, -1, "withdrawn: nothing from that second on");
 	is_int(consented(NOW + 299).n, 1, "just before, version 2");
+	test_then();
 	is_int(store_consent_at(st, learner[0], inst_b, NOW + 301, &got), 0, "the version at a time");
 	ok(got.version == 3 && got.state == CONSENT_WITHDRAWN && got.first_granted_at == NOW + 100,
 	   "... is the withdrawal, first granted at version 1's time");

@@ -184,10 +184,13 @@ test_rules(void)
 	struct recog_rule rule;
 	struct recog_rule_rec r, got;
 	struct found f;
-	int64_t id = add_rule(inst_b, inst_a, v1);
+	int64_t id, s0 = -1, s1 = -1, s2 = -1, s3 = -1;
 	int n;
 
+	is_int(store_recog_rules_stamp(st, &s0), 0, "the rules' stamp");
+	id = add_rule(inst_b, inst_a, v1);
 	ok(id > 0, "a rule is stored");
+	ok(store_recog_rules_stamp(st, &s1) == 0 && s1 > s0, "a rule added: the stamp moved");
 	ok(store_recog_rule_get(st, inst_b, id, &got) == 0 && got.version == 1 &&
 	   got.status == RECOG_PROPOSED && got.source_id == inst_a &&
 	   strcmp(got.body, v1) == 0 && got.created_at == NOW, "read back as version 1");
@@ -210,8 +213,12 @@ test_rules(void)
 	r.created_by = owner_id;
 	r.body = (char *)v2;
 	is_int(store_recog_rule_update(st, &r, keys, n), 0, "version 2");
+	ok(store_recog_rules_stamp(st, &s2) == 0 && s2 > s1, "a rule changed: the stamp moved");
 	is_int(store_recog_rule_update(st, &r, keys, n), TC_ECONFLICT,
 	       "version 2 again: conflict (a stale writer)");
+	ok(store_recog_rules_stamp(st, &s3) == 0 && s3 == s2, "nothing changed: the same stamp");
+	is_int(store_recog_rules_stamp(st, NULL), TC_EINVALID,
+	       "no place for the stamp: TC_EINVALID");
 	r.version = 4;
 	is_int(store_recog_rule_update(st, &r, keys, n), TC_ECONFLICT, "a skipped version");
 	r.version = 3;
