@@ -26,7 +26,9 @@ int json_write_string(const char *s, struct dynbuf *out);
 
 /* X as json_dumps writes a real with JSON_REAL_PRECISION(PRECISION) (0:
  * jansson's 17): "%.*g", ".0" added when that has no '.' or 'e', the
- * exponent without '+' or leading zeros. TC_EINVALID for NaN and
+ * exponent without '+' or leading zeros: jansson 2.14's algorithm (a
+ * jansson built to format reals with dtoa() may differ for some values;
+ * jsonout_test compares with the linked jansson). TC_EINVALID for NaN and
  * infinities (jansson has no text for them). */
 int json_write_real(double x, int precision, struct dynbuf *out);
 

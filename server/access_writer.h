@@ -5,9 +5,10 @@
  * "Every access is logged": an institution's read is answered only after
  * its entry is durable. Committing each entry on the service thread costs
  * one fsync per query, during which the event loop serves nobody. Instead
- * the query (server/api_recogquery.c) builds its answer on the service
- * thread, hands the entry to this writer as a deferred request and returns;
- * the writer takes every entry queued meanwhile, stores them in one
+ * the query (server/api_recogquery.c) hands the entry to this writer as
+ * soon as it has listed the consented rows (access_writer_submit), then
+ * builds its answer on the service thread while the entry commits; the
+ * writer takes every entry queued meanwhile, stores them in one
  * transaction on its own connection (one fsync for all), and the answers
  * go out from the service thread after that commit (access_writer_deliver,
  * called when the loop is woken). An entry that cannot be stored fails
@@ -20,7 +21,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
 
 #include "server/request.h"
 #include "storage/consent.h"
@@ -32,7 +32,7 @@ struct access_writer;
 #define ACCESS_QUEUE_MAX 4096
 
 /* One deferred answer waiting for its entry. D first: the transport's
- * deferred request (d.submit is access_writer_submit). */
+ * deferred request (queued on the writer by the query itself). */
 struct access_job {
 	struct http_deferred d;
 	struct consent_access a;	/* a.credentials points to CREDENTIALS */

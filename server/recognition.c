@@ -46,6 +46,11 @@ struct cands {
 #define CODE_SLOTS 1024
 #define RULE_SLOTS 1024
 #define CAND_SLOTS 1024
+/* Candidate lists longer than this are looked up every time rather than
+ * kept: a slot then holds at most 8 parsed rules (about 20 KB), so a
+ * thread's candidates stay under 20 MB even with every slot full of the
+ * longest lists (a learner's credential meets three rules or so). */
+#define CAND_KEEP_MAX 8
 
 /* The candidates of one (institution, source, lookup keys), parsed, as
  * they were under STAMP. */
@@ -274,7 +279,7 @@ candidates(struct store *s, int64_t institution_id, char keys[][RECOG_KEY_MAX], 
 	if (t && cand_key(key, sizeof(key), institution_id, e->facts.issuer_id, keys, n) == 0) {
 		i = text_hash(key) % CAND_SLOTS;
 		slot = t->cand[i];
-		if (slot && slot->stamp == memo->stamp && strcmp(slot->key, key) == 0) {
+		if (slot && slot->key && slot->stamp == memo->stamp && strcmp(slot->key, key) == 0) {
 			if (slot->n && !(e->rules = malloc(slot->n * sizeof(*e->rules))))
 				return TC_ENOMEM;
 			if (slot->n)
@@ -287,7 +292,7 @@ candidates(struct store *s, int64_t institution_id, char keys[][RECOG_KEY_MAX], 
 	}
 	rc = store_recog_candidates(s, institution_id, e->facts.issuer_id, keys, n, add_candidate,
 				    &cands);
-	if (rc || !t)
+	if (rc || !t || e->nrules > CAND_KEEP_MAX)
 		return rc;
 	/* kept (a failure to keep only costs the next look-up) */
 	if (!slot && (slot = calloc(1, sizeof(*slot))))
