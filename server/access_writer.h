@@ -21,7 +21,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-
 #include "server/request.h"
 #include "storage/consent.h"
 
