@@ -36,21 +36,23 @@ struct cands {
  * and the parse of a rule version's body (the same few rules for every
  * learner). Keyed by the exact text, which a rule version or an
  * achievement never changes under, so a hit is always right; a slot is
- * replaced when another text hashes to it. The slots are many more than
- * an institution's rules or a platform's achievements in use (a few
- * hundred): a learner's ten credentials meet three rules each, and a
- * direct-mapped table only a little fuller than its data thrashes (64 and
- * 128 slots missed for the benchmark's 150 achievements and 169 rules);
- * a parsed rule (2.5 KB) is allocated when its slot is first filled.
+ * replaced when another text hashes to it. The slots are several times
+ * the achievements and rules in use, since a direct-mapped table only a
+ * little fuller than its data thrashes (64 and 128 slots missed for the
+ * benchmark's 150 achievements and 169 rules at 500,000 credentials, and
+ * 1,024 for its 1,260 and 1,279 at 5 million: the warm batch then took
+ * 7.3 s instead of 3.9). Past 4,096 the look-ups miss and cost what they
+ * did without these caches. A parsed rule (2.5 KB) is allocated when its
+ * slot is first filled: at most 10 MB a thread.
  */
-#define CODE_SLOTS 1024
-#define RULE_SLOTS 1024
-#define CAND_SLOTS 1024
+#define CODE_SLOTS 4096
+#define RULE_SLOTS 4096
+#define CAND_SLOTS 4096
 /* Candidate lists longer than this are looked up every time rather than
- * kept: a slot then holds at most 8 parsed rules (about 20 KB), so a
- * thread's candidates stay under 20 MB even with every slot full of the
+ * kept: a slot then holds at most 4 parsed rules (about 10 KB), so a
+ * thread's candidates stay under 40 MB even with every slot full of the
  * longest lists (a learner's credential meets three rules or so). */
-#define CAND_KEEP_MAX 8
+#define CAND_KEEP_MAX 4
 
 /* The candidates of one (institution, source, lookup keys), parsed, as
  * they were under STAMP. */
