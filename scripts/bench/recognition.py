@@ -122,6 +122,7 @@ def pct(v, p):
 creds = recognised = 0
 for name in ("cold", "warm"):
     lat = []
+    starts = []
     cached = 0
     c0 = cpu()
     tracer = probe("SYNC_TRACE", ["trace", "-e", "fdatasync,fsync"]) if name == "warm" else None
@@ -130,6 +131,7 @@ for name in ("cold", "warm"):
         t0 = time.perf_counter()
         st, h, d = call("GET", "/api/v1/recognition/HOST/learners/" + nid(i), headers=auth)
         lat.append((time.perf_counter() - t0) * 1000)
+        starts.append(t0)
         assert st == 200, (st, d[:300])
         j = json.loads(d)
         if name == "cold":
@@ -145,6 +147,10 @@ for name in ("cold", "warm"):
     print("single_%s_p50_ms %.3f" % (name, pct(lat, 50)))
     print("single_%s_p99_ms %.3f" % (name, pct(lat, 99)))
     print("single_%s_cached %d" % (name, cached))
+    # the slowest 1 %: when in the pass (ms from its start) and how long
+    slow = sorted(range(len(lat)), key=lambda k: -lat[k])[:max(1, len(lat) // 100)]
+    print("single_%s_slowest %s" % (name, " ".join(
+        "%.0f:%.1f" % ((starts[k] - starts[0]) * 1000, lat[k]) for k in sorted(slow))))
 # warm again, 8 connections at once (what group commit shares)
 lat8 = []
 lock = threading.Lock()
