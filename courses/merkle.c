@@ -439,26 +439,42 @@ struct merkle_node_cache {
 	struct node_slot *slots;
 };
 
+/* A cache's zeroed slot table of WANT slots of SIZE bytes rounded up to a
+ * power of two (at most MAX) into *SLOTS, its slot mask into *MASK, and its
+ * lock: 0, or TC_ENOMEM with nothing left allocated. */
+static int
+slot_table_new(size_t want, size_t max, size_t size, void **slots, size_t *mask,
+	       pthread_rwlock_t *lock)
+{
+	size_t n = 1;
+
+	while (n < want && n < max)
+		n <<= 1;
+	if (!(*slots = calloc(n, size)))
+		return TC_ENOMEM;
+	if (pthread_rwlock_init(lock, NULL) != 0) {
+		free(*slots);
+		*slots = NULL;
+		return TC_ENOMEM;
+	}
+	*mask = n - 1;
+	return 0;
+}
+
 int
 merkle_node_cache_new(unsigned min_level, size_t slots, struct merkle_node_cache **out)
 {
 	struct merkle_node_cache *c = calloc(1, sizeof(*c));
-	size_t n = 1;
+	void *table = NULL;
 
 	*out = NULL;
-	while (n < slots && n < ((size_t)1 << 30))
-		n <<= 1;
-	if (!c || !(c->slots = calloc(n, sizeof(*c->slots)))) {
+	if (!c || slot_table_new(slots, (size_t)1 << 30, sizeof(*c->slots), &table, &c->mask,
+				 &c->lock)) {
 		free(c);
 		return TC_ENOMEM;
 	}
-	if (pthread_rwlock_init(&c->lock, NULL) != 0) {
-		free(c->slots);
-		free(c);
-		return TC_ENOMEM;
-	}
+	c->slots = table;
 	c->min_level = min_level ? min_level : 1;
-	c->mask = n - 1;
 	*out = c;
 	return 0;
 }
@@ -567,21 +583,15 @@ int
 merkle_block_cache_new(size_t slots, struct merkle_block_cache **out)
 {
 	struct merkle_block_cache *c = calloc(1, sizeof(*c));
-	size_t n = 1;
+	void *table = NULL;
 
 	*out = NULL;
-	while (n < slots && n < ((size_t)1 << 20))
-		n <<= 1;
-	if (!c || !(c->slots = calloc(n, sizeof(*c->slots)))) {
+	if (!c || slot_table_new(slots, (size_t)1 << 20, sizeof(*c->slots), &table, &c->mask,
+				 &c->lock)) {
 		free(c);
 		return TC_ENOMEM;
 	}
-	if (pthread_rwlock_init(&c->lock, NULL) != 0) {
-		free(c->slots);
-		free(c);
-		return TC_ENOMEM;
-	}
-	c->mask = n - 1;
+	c->slots = table;
 	*out = c;
 	return 0;
 }

@@ -210,6 +210,32 @@ block_node(void *ctx, unsigned level, uint64_t index, unsigned char out[MERKLE_H
 	return b->inner->node(b->inner->ctx, level, index, out);
 }
 
+/* BLK's block of 16 leaves: complete from BLOCKS (its leaves and inner
+ * nodes; the wanted leaf's entry is then read alone), else read from ST,
+ * and kept in BLOCKS when complete and under the signed checkpoint of
+ * SIZE leaves (committed leaves, never those of a caller's write
+ * transaction that may roll back). */
+static int
+block_load(struct store *st, struct merkle_block_cache *blocks, struct leaf_block *blk,
+	   uint64_t size)
+{
+	int rc;
+
+	if (merkle_block_cache_get(blocks, blk->first / LEAF_BLOCK, &blk->mb)) {
+		blk->n = LEAF_BLOCK;
+		blk->filled = 1;
+		return 0;
+	}
+	rc = store_tlog_leaves_each(st, blk->first, blk->first + LEAF_BLOCK, block_keep, blk);
+	if (rc == 0 && blocks && blk->n == LEAF_BLOCK && !blk->gap) {
+		merkle_block_fill(&blk->mb);
+		blk->filled = 1;
+		if (blk->first + LEAF_BLOCK <= size)
+			merkle_block_cache_put(blocks, blk->first / LEAF_BLOCK, &blk->mb);
+	}
+	return rc;
+}
+
 int
 api_tlog_proof_cached(struct store *st, struct merkle_node_cache *nodes, const char *hash,
 		      uint64_t size, json_t **proof, char *why, size_t whysize)
@@ -276,22 +302,8 @@ api_tlog_proof_blocks(struct store *st, struct merkle_node_cache *nodes,
 	blk.first = idx & ~(uint64_t)(LEAF_BLOCK - 1);
 	if (!(entries = json_array()))
 		rc = TC_ENOMEM;
-	/* a complete block from BLOCKS (its leaves and inner nodes: the leaf's
-	 * entry is then read alone, below), else read; kept when complete */
-	if (rc == 0 && merkle_block_cache_get(blocks, blk.first / LEAF_BLOCK, &blk.mb)) {
-		blk.n = LEAF_BLOCK;
-		blk.filled = 1;
-	} else if (rc == 0 &&
-		   (rc = store_tlog_leaves_each(st, blk.first, blk.first + LEAF_BLOCK, block_keep,
-						&blk)) == 0 && blocks && blk.n == LEAF_BLOCK &&
-		   !blk.gap) {
-		merkle_block_fill(&blk.mb);
-		blk.filled = 1;
-		/* kept only under the signed checkpoint: committed leaves, never
-		 * those of a caller's write transaction that may roll back */
-		if (blk.first + LEAF_BLOCK <= cp->size)
-			merkle_block_cache_put(blocks, blk.first / LEAF_BLOCK, &blk.mb);
-	}
+	if (rc == 0)
+		rc = block_load(st, blocks, &blk, cp->size);
 	if (rc == 0)
 		rc = merkle_inclusion_proof(&blk.src, idx, cp->size, path, &n);
 	/* the leaf's hash and entry: from the block (else read alone, as they
