@@ -67,14 +67,6 @@ static const char *const kind_text[] = {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* The long-lived statement SLOT with SQL into *OUT: 0 or TC_EDB. */
-static int
-stmt(struct store *s, enum store_sqlite_stmt slot, const char *sql,
-     sqlite3_stmt **out)
-{
-	return store_sqlite_stmt(s, slot, sql, out);
-}
-
 /* Index of TEXT in NAMES[0..N-1] (NULL entries skipped), or -1. */
 static int
 name_index(const char *const *names, size_t n, const char *text)
@@ -124,15 +116,11 @@ struct savepoint {
 static int
 sp_begin(struct store *s, struct savepoint *sp)
 {
-	sqlite3_stmt *st = NULL;
 	int rc;
 
 	sp->open = 0;
 	sp->outermost = sqlite3_get_autocommit(store_sqlite_db(s));
-	rc = stmt(s, STMT_SAVEPOINT, "SAVEPOINT identity_op", &st);
-	if (rc == 0)
-		rc = sqlu_step_done(s, st, "savepoint");
-	sqlu_done(st);
+	rc = store_sqlite_execf(s, "savepoint", STMT_SAVEPOINT, "SAVEPOINT identity_op", "");
 	if (rc == 0)
 		sp->open = 1;
 	return rc;
@@ -142,13 +130,8 @@ sp_begin(struct store *s, struct savepoint *sp)
 static int
 sp_release(struct store *s, struct savepoint *sp)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = store_sqlite_execf(s, "release savepoint", STMT_RELEASE, "RELEASE identity_op", "");
 
-	rc = stmt(s, STMT_RELEASE, "RELEASE identity_op", &st);
-	if (rc == 0)
-		rc = sqlu_step_done(s, st, "release savepoint");
-	sqlu_done(st);
 	if (rc == 0)
 		sp->open = 0;
 	return rc;
@@ -164,40 +147,21 @@ static void
 sp_rollback(struct store *s, struct savepoint *sp)
 {
 	sqlite3 *db = store_sqlite_db(s);
-	sqlite3_stmt *st = NULL;
 
 	if (!sp->open)
 		return;
 	sp->open = 0;
 	if (sqlite3_get_autocommit(db))
 		return;
-	if (stmt(s, STMT_ROLLBACK_TO, "ROLLBACK TO identity_op", &st) == 0)
-		sqlite3_step(st);
-	sqlu_done(st);
-	st = NULL;
-	if (stmt(s, STMT_RELEASE, "RELEASE identity_op", &st) == 0)
-		sqlite3_step(st);
-	sqlu_done(st);
+	(void)store_sqlite_execf(s, "rollback to savepoint", STMT_ROLLBACK_TO,
+				 "ROLLBACK TO identity_op", "");
+	(void)store_sqlite_execf(s, "release savepoint", STMT_RELEASE,
+				 "RELEASE identity_op", "");
 	if (sp->outermost && !sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 /* ---- transactions ------------------------------------------------------- */
-
-/* Runs the long-lived statement SLOT (SQL) that returns no row. */
-static int
-run_simple(struct store *s, enum store_sqlite_stmt slot, const char *sql,
-	   const char *op)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	rc = stmt(s, slot, sql, &st);
-	if (rc == 0)
-		rc = sqlu_step_done(s, st, op);
-	sqlu_done(st);
-	return rc;
-}
 
 /* TC_EINVALID when a transaction is already open (logged). */
 static int
@@ -207,7 +171,7 @@ sq_begin(struct store *s)
 		log_err("store_begin: a transaction is already open");
 		return TC_EINVALID;
 	}
-	return run_simple(s, STMT_BEGIN, "BEGIN IMMEDIATE", "begin");
+	return store_sqlite_execf(s, "begin", STMT_BEGIN, "BEGIN IMMEDIATE", "");
 }
 
 /* TC_EINVALID when no transaction is open. On TC_EDB the transaction may
@@ -219,7 +183,7 @@ sq_commit(struct store *s)
 		log_err("store_commit: no transaction is open");
 		return TC_EINVALID;
 	}
-	return run_simple(s, STMT_COMMIT, "COMMIT", "commit");
+	return store_sqlite_execf(s, "commit", STMT_COMMIT, "COMMIT", "");
 }
 
 static int
@@ -227,7 +191,7 @@ sq_rollback(struct store *s)
 {
 	if (sqlite3_get_autocommit(store_sqlite_db(s)))
 		return 0;
-	return run_simple(s, STMT_ROLLBACK, "ROLLBACK", "rollback");
+	return store_sqlite_execf(s, "rollback", STMT_ROLLBACK, "ROLLBACK", "");
 }
 
 /* ---- meta --------------------------------------------------------------- */
@@ -242,15 +206,10 @@ sq_meta_get(struct store *s, const char *key, char *out, size_t outsize)
 	int n;
 	int rc;
 
-	rc = stmt(s, STMT_META_GET, "SELECT value FROM meta WHERE key = ?1",
-		  &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_text(st, 1, key) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_row(s, st, op);
+	rc = store_sqlite_stmtf(s, op, STMT_META_GET, &st, "SELECT value FROM meta WHERE key = ?1", "t",
+		   key);
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
 	if (rc)
 		goto out;
 	v = sqlite3_column_text(st, 0);
@@ -275,23 +234,8 @@ out:
 static int
 sq_meta_add(struct store *s, const char *key, const char *value)
 {
-	static const char op[] = "meta add";
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	rc = stmt(s, STMT_META_ADD,
-		  "INSERT INTO meta (key, value) VALUES (?1, ?2)", &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_text(st, 1, key) != SQLITE_OK ||
-	    sqlu_bind_text(st, 2, value) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, st, op);
-out:
-	sqlu_done(st);
-	return rc;
+	return store_sqlite_execf(s, "meta add", STMT_META_ADD,
+		     "INSERT INTO meta (key, value) VALUES (?1, ?2)", "tt", key, value);
 }
 
 /* ---- institutions ------------------------------------------------------- */
@@ -325,32 +269,18 @@ read_institution(sqlite3_stmt *st, struct institution *out)
 static int
 sq_institution_add(struct store *s, struct institution *inst)
 {
-	static const char op[] = "institution add";
-	sqlite3_stmt *st = NULL;
 	int64_t created = now_or(inst->created_at);
-	int rc;
 
-	rc = stmt(s, STMT_INST_ADD,
-		  "INSERT INTO institutions (code, name, kind, website,"
-		  " created_at) VALUES (?1, ?2, ?3, ?4, ?5)", &st);
+	int rc = store_sqlite_execf(s, "institution add", STMT_INST_ADD,
+		       "INSERT INTO institutions (code, name, kind, website,"
+		       " created_at) VALUES (?1, ?2, ?3, ?4, ?5)", "tttti", inst->code,
+		       inst->name, kind_text[inst->kind], inst->website, created);
+
 	if (rc)
-		goto out;
-	if (sqlu_bind_text(st, 1, inst->code) != SQLITE_OK ||
-	    sqlu_bind_text(st, 2, inst->name) != SQLITE_OK ||
-	    sqlu_bind_text(st, 3, kind_text[inst->kind]) != SQLITE_OK ||
-	    sqlu_bind_text(st, 4, inst->website) != SQLITE_OK ||
-	    sqlu_bind_int(st, 5, created) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, st, op);
-	if (rc)
-		goto out;
+		return rc;
 	inst->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
 	inst->created_at = created;
-out:
-	sqlu_done(st);
-	return rc;
+	return 0;
 }
 
 static int
@@ -360,19 +290,12 @@ sq_institution_get(struct store *s, const char *code, struct institution *out)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = stmt(s, STMT_INST_GET,
-		  "SELECT " INST_COLUMNS " FROM institutions WHERE code = ?1",
-		  &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_text(st, 1, code) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_row(s, st, op);
+	rc = store_sqlite_stmtf(s, op, STMT_INST_GET, &st,
+		   "SELECT " INST_COLUMNS " FROM institutions WHERE code = ?1", "t", code);
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
 		rc = read_institution(st, out);
-out:
 	sqlu_done(st);
 	return rc;
 }
@@ -384,19 +307,12 @@ sq_institution_get_id(struct store *s, int64_t id, struct institution *out)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = stmt(s, STMT_INST_GET_ID,
-		  "SELECT " INST_COLUMNS " FROM institutions WHERE id = ?1",
-		  &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_int(st, 1, id) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_row(s, st, op);
+	rc = store_sqlite_stmtf(s, op, STMT_INST_GET_ID, &st,
+		   "SELECT " INST_COLUMNS " FROM institutions WHERE id = ?1", "i", id);
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
 		rc = read_institution(st, out);
-out:
 	sqlu_done(st);
 	return rc;
 }
@@ -470,36 +386,27 @@ sq_key_add(struct store *s, struct inst_key *k)
 {
 	static const char op[] = "key add";
 	struct savepoint sp = { 0, 0 };
-	sqlite3_stmt *retire = NULL, *ins = NULL;
+	sqlite3_stmt *ins = NULL;
 	int64_t id = 0;
 	int rc;
 
 	rc = sp_begin(s, &sp);
 	if (rc)
 		goto out;
-	rc = stmt(s, STMT_KEY_RETIRE,
-		  "UPDATE institution_keys SET valid_until = ?1"
-		  " WHERE institution_id = ?2 AND valid_until = 0", &retire);
+	rc = store_sqlite_execf(s, op, STMT_KEY_RETIRE,
+		   "UPDATE institution_keys SET valid_until = ?1"
+		   " WHERE institution_id = ?2 AND valid_until = 0", "ii", k->valid_from,
+		   k->institution_id);
 	if (rc)
 		goto out;
-	if (sqlu_bind_int(retire, 1, k->valid_from) != SQLITE_OK ||
-	    sqlu_bind_int(retire, 2, k->institution_id) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, retire, op);
+	/* ?3, the public key, is a blob: bound here */
+	rc = store_sqlite_stmtf(s, op, STMT_KEY_INSERT, &ins,
+		   "INSERT INTO institution_keys (institution_id, file, pub,"
+		   " did, valid_from, valid_until)"
+		   " VALUES (?1, ?2, ?3, ?4, ?5, 0)", "it", k->institution_id, k->file);
 	if (rc)
 		goto out;
-	rc = stmt(s, STMT_KEY_INSERT,
-		  "INSERT INTO institution_keys (institution_id, file, pub,"
-		  " did, valid_from, valid_until)"
-		  " VALUES (?1, ?2, ?3, ?4, ?5, 0)", &ins);
-	if (rc)
-		goto out;
-	if (sqlu_bind_int(ins, 1, k->institution_id) != SQLITE_OK ||
-	    sqlu_bind_text(ins, 2, k->file) != SQLITE_OK ||
-	    sqlite3_bind_blob(ins, 3, k->pub, (int)sizeof(k->pub),
-			      SQLITE_STATIC) != SQLITE_OK ||
+	if (sqlite3_bind_blob(ins, 3, k->pub, (int)sizeof(k->pub), SQLITE_STATIC) != SQLITE_OK ||
 	    sqlu_bind_text(ins, 4, k->did) != SQLITE_OK ||
 	    sqlu_bind_int(ins, 5, k->valid_from) != SQLITE_OK) {
 		rc = sqlu_bind_fail(s, op);
@@ -515,7 +422,6 @@ sq_key_add(struct store *s, struct inst_key *k)
 	k->id = id;
 	k->valid_until = 0;
 out:
-	sqlu_done(retire);
 	sqlu_done(ins);
 	if (rc)
 		sp_rollback(s, &sp);
@@ -529,19 +435,13 @@ sq_key_current(struct store *s, int64_t institution_id, struct inst_key *out)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = stmt(s, STMT_KEY_CURRENT,
-		  "SELECT " KEY_COLUMNS " FROM institution_keys"
-		  " WHERE institution_id = ?1 AND valid_until = 0", &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_int(st, 1, institution_id) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_row(s, st, op);
+	rc = store_sqlite_stmtf(s, op, STMT_KEY_CURRENT, &st,
+		   "SELECT " KEY_COLUMNS " FROM institution_keys"
+		   " WHERE institution_id = ?1 AND valid_until = 0", "i", institution_id);
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
 		rc = read_key(st, out);
-out:
 	sqlu_done(st);
 	return rc;
 }
@@ -556,15 +456,11 @@ sq_key_each(struct store *s, int64_t institution_id,
 	int src;
 	int rc;
 
-	rc = sqlu_prepare(s, "SELECT " KEY_COLUMNS " FROM institution_keys"
-		       " WHERE institution_id = ?1 ORDER BY valid_from, id",
-		       op, &st);
+	rc = sqlu_preparef(s, op, &st, "SELECT " KEY_COLUMNS " FROM institution_keys"
+			   " WHERE institution_id = ?1 ORDER BY valid_from, id", "i",
+			   institution_id);
 	if (rc)
 		goto out;
-	if (sqlu_bind_int(st, 1, institution_id) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		rc = read_key(st, &k);
 		if (rc == 0)
@@ -627,30 +523,17 @@ static int
 sq_person_upsert(struct store *s, struct person *p, int64_t now, int *created)
 {
 	static const char op[] = "person upsert";
-	sqlite3_stmt *ins = NULL, *upd = NULL, *get = NULL;
+	sqlite3_stmt *get = NULL;
 	struct person v;
 	int made = 0;
 	int rc;
 
-	rc = stmt(s, STMT_PERSON_INSERT,
-		  "INSERT INTO people (uid, national_id, nid_hmac, full_name,"
-		  " date_of_birth, email, password_hash, created_at,"
-		  " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
-		  " ON CONFLICT (national_id) DO NOTHING", &ins);
-	if (rc)
-		goto out;
-	if (sqlu_bind_text(ins, 1, p->uid) != SQLITE_OK ||
-	    sqlu_bind_text(ins, 2, p->national_id) != SQLITE_OK ||
-	    sqlu_bind_text(ins, 3, p->nid_hmac) != SQLITE_OK ||
-	    sqlu_bind_text(ins, 4, p->full_name) != SQLITE_OK ||
-	    sqlu_bind_text(ins, 5, p->date_of_birth) != SQLITE_OK ||
-	    sqlu_bind_text(ins, 6, p->email) != SQLITE_OK ||
-	    sqlu_bind_text(ins, 7, p->password_hash) != SQLITE_OK ||
-	    sqlu_bind_int(ins, 8, now) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, ins, op);
+	rc = store_sqlite_execf(s, op, STMT_PERSON_INSERT,
+		   "INSERT INTO people (uid, national_id, nid_hmac, full_name,"
+		   " date_of_birth, email, password_hash, created_at,"
+		   " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
+		   " ON CONFLICT (national_id) DO NOTHING", "ttttttti", p->uid, p->national_id,
+		   p->nid_hmac, p->full_name, p->date_of_birth, p->email, p->password_hash, now);
 	if (rc)
 		goto out;
 	if (sqlite3_changes(store_sqlite_db(s)) > 0) {
@@ -660,14 +543,10 @@ sq_person_upsert(struct store *s, struct person *p, int64_t now, int *created)
 		v.created_at = v.updated_at = now;
 	} else {
 		/* Read first, so that nothing can fail after the write. */
-		rc = stmt(s, STMT_PERSON_GET_NID, SQL_PERSON_GET_NID, &get);
-		if (rc)
-			goto out;
-		if (sqlu_bind_text(get, 1, p->national_id) != SQLITE_OK) {
-			rc = sqlu_bind_fail(s, op);
-			goto out;
-		}
-		rc = sqlu_step_row(s, get, op);
+		rc = store_sqlite_stmtf(s, op, STMT_PERSON_GET_NID, &get, SQL_PERSON_GET_NID, "t",
+			   p->national_id);
+		if (rc == 0)
+			rc = sqlu_step_row(s, get, op);
 		if (rc == TC_ENOTFOUND) {
 			log_err("%s: national ID taken but no row found", op);
 			rc = TC_EDB;
@@ -678,26 +557,16 @@ sq_person_upsert(struct store *s, struct person *p, int64_t now, int *created)
 			goto out;
 		sqlu_done(get);
 		get = NULL;
-		rc = stmt(s, STMT_PERSON_UPDATE,
-			  "UPDATE people SET"
-			  " full_name = CASE WHEN ?1 <> '' THEN ?1"
-			  "   ELSE full_name END,"
-			  " date_of_birth = CASE WHEN ?2 <> '' THEN ?2"
-			  "   ELSE date_of_birth END,"
-			  " email = CASE WHEN ?3 <> '' THEN ?3 ELSE email END,"
-			  " updated_at = ?4"
-			  " WHERE id = ?5", &upd);
-		if (rc)
-			goto out;
-		if (sqlu_bind_text(upd, 1, p->full_name) != SQLITE_OK ||
-		    sqlu_bind_text(upd, 2, p->date_of_birth) != SQLITE_OK ||
-		    sqlu_bind_text(upd, 3, p->email) != SQLITE_OK ||
-		    sqlu_bind_int(upd, 4, now) != SQLITE_OK ||
-		    sqlu_bind_int(upd, 5, v.id) != SQLITE_OK) {
-			rc = sqlu_bind_fail(s, op);
-			goto out;
-		}
-		rc = sqlu_step_done(s, upd, op);
+		rc = store_sqlite_execf(s, op, STMT_PERSON_UPDATE,
+			   "UPDATE people SET"
+			   " full_name = CASE WHEN ?1 <> '' THEN ?1"
+			   "   ELSE full_name END,"
+			   " date_of_birth = CASE WHEN ?2 <> '' THEN ?2"
+			   "   ELSE date_of_birth END,"
+			   " email = CASE WHEN ?3 <> '' THEN ?3 ELSE email END,"
+			   " updated_at = ?4"
+			   " WHERE id = ?5", "tttii", p->full_name, p->date_of_birth, p->email,
+			   now, v.id);
 		if (rc)
 			goto out;
 		/* What the UPDATE did, applied to the copy read above. */
@@ -714,8 +583,6 @@ sq_person_upsert(struct store *s, struct person *p, int64_t now, int *created)
 	if (created != NULL)
 		*created = made;
 out:
-	sqlu_done(ins);
-	sqlu_done(upd);
 	sqlu_done(get);
 	return rc;
 }
@@ -730,18 +597,12 @@ person_query(struct store *s, enum store_sqlite_stmt slot, const char *sql,
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = stmt(s, slot, sql, &st);
-	if (rc)
-		goto out;
-	if ((t != NULL ? sqlu_bind_text(st, 1, t) : sqlu_bind_int(st, 1, id)) !=
-	    SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_row(s, st, op);
+	rc = t != NULL ? store_sqlite_stmtf(s, op, slot, &st, sql, "t", t)
+		       : store_sqlite_stmtf(s, op, slot, &st, sql, "i", id);
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
 		rc = read_person(st, 0, out);
-out:
 	sqlu_done(st);
 	return rc;
 }
@@ -774,27 +635,11 @@ static int
 sq_person_set_password(struct store *s, int64_t id, const char *hash,
 		       int64_t now)
 {
-	static const char op[] = "set password";
-	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = store_sqlite_execf(s, "set password", STMT_PERSON_SET_PASSWORD,
+		       "UPDATE people SET password_hash = ?1, updated_at = ?2"
+		       " WHERE id = ?3", "tii", hash, now, id);
 
-	rc = stmt(s, STMT_PERSON_SET_PASSWORD,
-		  "UPDATE people SET password_hash = ?1, updated_at = ?2"
-		  " WHERE id = ?3", &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_text(st, 1, hash) != SQLITE_OK ||
-	    sqlu_bind_int(st, 2, now) != SQLITE_OK ||
-	    sqlu_bind_int(st, 3, id) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, st, op);
-	if (rc == 0)
-		rc = sqlu_changed_one(s);
-out:
-	sqlu_done(st);
-	return rc;
+	return rc ? rc : sqlu_changed_one(s);
 }
 
 /* ---- memberships -------------------------------------------------------- */
@@ -803,57 +648,26 @@ out:
 static int
 sq_membership_add(struct store *s, struct membership *m)
 {
-	static const char op[] = "membership add";
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	rc = stmt(s, STMT_MEMBERSHIP_ADD,
-		  "INSERT INTO memberships (person_id, institution_id, role,"
-		  " student_code, created_at) VALUES (?1, ?2, ?3, ?4, ?5)"
-		  " ON CONFLICT (person_id, institution_id, role) DO UPDATE"
-		  " SET student_code = excluded.student_code"
-		  " WHERE excluded.student_code <> ''", &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_int(st, 1, m->person_id) != SQLITE_OK ||
-	    sqlu_bind_int(st, 2, m->institution_id) != SQLITE_OK ||
-	    sqlu_bind_text(st, 3, role_text[m->role]) != SQLITE_OK ||
-	    sqlu_bind_text(st, 4, m->student_code) != SQLITE_OK ||
-	    sqlu_bind_int(st, 5, now_or(m->created_at)) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, st, op);
-out:
-	sqlu_done(st);
-	return rc;
+	return store_sqlite_execf(s, "membership add", STMT_MEMBERSHIP_ADD,
+		     "INSERT INTO memberships (person_id, institution_id, role,"
+		     " student_code, created_at) VALUES (?1, ?2, ?3, ?4, ?5)"
+		     " ON CONFLICT (person_id, institution_id, role) DO UPDATE"
+		     " SET student_code = excluded.student_code"
+		     " WHERE excluded.student_code <> ''", "iitti", m->person_id,
+		     m->institution_id, role_text[m->role], m->student_code,
+		     now_or(m->created_at));
 }
 
 static int
 sq_membership_remove(struct store *s, int64_t person_id,
 		     int64_t institution_id, enum role role)
 {
-	static const char op[] = "membership remove";
-	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = store_sqlite_execf(s, "membership remove", STMT_MEMBERSHIP_REMOVE,
+		       "DELETE FROM memberships WHERE person_id = ?1"
+		       " AND institution_id = ?2 AND role = ?3", "iit", person_id,
+		       institution_id, role_text[role]);
 
-	rc = stmt(s, STMT_MEMBERSHIP_REMOVE,
-		  "DELETE FROM memberships WHERE person_id = ?1"
-		  " AND institution_id = ?2 AND role = ?3", &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_int(st, 1, person_id) != SQLITE_OK ||
-	    sqlu_bind_int(st, 2, institution_id) != SQLITE_OK ||
-	    sqlu_bind_text(st, 3, role_text[role]) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, st, op);
-	if (rc == 0)
-		rc = sqlu_changed_one(s);
-out:
-	sqlu_done(st);
-	return rc;
+	return rc ? rc : sqlu_changed_one(s);
 }
 
 /* Reads institution_id, role, student_code, created_at from column C0. */
@@ -892,17 +706,12 @@ sq_memberships(struct store *s, int64_t person_id, struct membership *out,
 	int rc;
 
 	*n = 0;
-	rc = stmt(s, STMT_MEMBERSHIPS,
-		  "SELECT institution_id, role, student_code, created_at"
-		  " FROM memberships WHERE person_id = ?1"
-		  " ORDER BY institution_id, role LIMIT ?2", &st);
+	rc = store_sqlite_stmtf(s, op, STMT_MEMBERSHIPS, &st,
+		   "SELECT institution_id, role, student_code, created_at"
+		   " FROM memberships WHERE person_id = ?1"
+		   " ORDER BY institution_id, role LIMIT ?2", "ii", person_id, (int64_t)max);
 	if (rc)
 		goto out;
-	if (sqlu_bind_int(st, 1, person_id) != SQLITE_OK ||
-	    sqlu_bind_int(st, 2, max) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
 	while (count < max && (src = sqlite3_step(st)) == SQLITE_ROW) {
 		rc = read_membership(st, 0, person_id, &out[count]);
 		if (rc)
@@ -933,21 +742,14 @@ sq_members_each(struct store *s, int64_t institution_id, enum role role,
 	int src;
 	int rc;
 
-	rc = sqlu_prepare(s, "SELECT " PERSON_COLUMNS("p.") ", m.institution_id,"
-		       " m.role, m.student_code, m.created_at"
-		       " FROM memberships m JOIN people p ON p.id = m.person_id"
-		       " WHERE m.institution_id = ?1 AND m.role = ?2"
-		       " AND m.person_id > ?3 ORDER BY m.person_id LIMIT ?4",
-		       op, &st);
+	rc = sqlu_preparef(s, op, &st, "SELECT " PERSON_COLUMNS("p.") ", m.institution_id,"
+			   " m.role, m.student_code, m.created_at"
+			   " FROM memberships m JOIN people p ON p.id = m.person_id"
+			   " WHERE m.institution_id = ?1 AND m.role = ?2"
+			   " AND m.person_id > ?3 ORDER BY m.person_id LIMIT ?4", "itii",
+			   institution_id, role_text[role], after_id, (int64_t)limit);
 	if (rc)
 		goto out;
-	if (sqlu_bind_int(st, 1, institution_id) != SQLITE_OK ||
-	    sqlu_bind_text(st, 2, role_text[role]) != SQLITE_OK ||
-	    sqlu_bind_int(st, 3, after_id) != SQLITE_OK ||
-	    sqlu_bind_int(st, 4, limit) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		rc = read_person(st, 0, &p);
 		if (rc == 0)
@@ -969,28 +771,11 @@ out:
 static int
 sq_session_add(struct store *s, const struct session *sess)
 {
-	static const char op[] = "session add";
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	rc = stmt(s, STMT_SESSION_ADD,
-		  "INSERT INTO sessions (" SESSION_COLUMNS ")"
-		  " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_text(st, 1, sess->token_hash) != SQLITE_OK ||
-	    sqlu_bind_int(st, 2, sess->person_id) != SQLITE_OK ||
-	    sqlu_bind_int(st, 3, sess->created_at) != SQLITE_OK ||
-	    sqlu_bind_int(st, 4, sess->last_seen_at) != SQLITE_OK ||
-	    sqlu_bind_int(st, 5, sess->expires_at) != SQLITE_OK ||
-	    sqlu_bind_text(st, 6, sess->source) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, st, op);
-out:
-	sqlu_done(st);
-	return rc;
+	return store_sqlite_execf(s, "session add", STMT_SESSION_ADD,
+		     "INSERT INTO sessions (" SESSION_COLUMNS ")"
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", "tiiiit", sess->token_hash,
+		     sess->person_id, sess->created_at, sess->last_seen_at, sess->expires_at,
+		     sess->source);
 }
 
 /* Returns the session as stored, ended or not: the caller judges expiry. */
@@ -1002,16 +787,11 @@ sq_session_get(struct store *s, const char *token_hash, struct session *out)
 	struct session v;
 	int rc;
 
-	rc = stmt(s, STMT_SESSION_GET,
-		  "SELECT " SESSION_COLUMNS " FROM sessions"
-		  " WHERE token_hash = ?1", &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_text(st, 1, token_hash) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_row(s, st, op);
+	rc = store_sqlite_stmtf(s, op, STMT_SESSION_GET, &st,
+		   "SELECT " SESSION_COLUMNS " FROM sessions WHERE token_hash = ?1", "t",
+		   token_hash);
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
 	if (rc)
 		goto out;
 	memset(&v, 0, sizeof(v));
@@ -1033,49 +813,20 @@ out:
 static int
 sq_session_touch(struct store *s, const char *token_hash, int64_t now)
 {
-	static const char op[] = "session touch";
-	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = store_sqlite_execf(s, "session touch", STMT_SESSION_TOUCH,
+		       "UPDATE sessions SET last_seen_at = ?1 WHERE token_hash = ?2", "it",
+		       now, token_hash);
 
-	rc = stmt(s, STMT_SESSION_TOUCH,
-		  "UPDATE sessions SET last_seen_at = ?1 WHERE token_hash = ?2",
-		  &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_int(st, 1, now) != SQLITE_OK ||
-	    sqlu_bind_text(st, 2, token_hash) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, st, op);
-	if (rc == 0)
-		rc = sqlu_changed_one(s);
-out:
-	sqlu_done(st);
-	return rc;
+	return rc ? rc : sqlu_changed_one(s);
 }
 
 static int
 sq_session_delete(struct store *s, const char *token_hash)
 {
-	static const char op[] = "session delete";
-	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = store_sqlite_execf(s, "session delete", STMT_SESSION_DELETE,
+		       "DELETE FROM sessions WHERE token_hash = ?1", "t", token_hash);
 
-	rc = stmt(s, STMT_SESSION_DELETE,
-		  "DELETE FROM sessions WHERE token_hash = ?1", &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_text(st, 1, token_hash) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, st, op);
-	if (rc == 0)
-		rc = sqlu_changed_one(s);
-out:
-	sqlu_done(st);
-	return rc;
+	return rc ? rc : sqlu_changed_one(s);
 }
 
 /*
@@ -1088,37 +839,17 @@ sq_session_purge(struct store *s, int64_t person_id, int64_t now,
 		 int64_t idle_timeout, int *n)
 {
 	static const char op[] = "session purge";
-	sqlite3_stmt *st = NULL;
-	int b;
 	int rc;
 
-	if (person_id > 0) {
-		rc = stmt(s, STMT_SESSION_PURGE_PERSON,
-			  "DELETE FROM sessions WHERE person_id = ?1", &st);
-		if (rc)
-			goto out;
-		b = sqlu_bind_int(st, 1, person_id);
-	} else {
-		rc = stmt(s, STMT_SESSION_PURGE_ENDED,
-			  "DELETE FROM sessions WHERE expires_at <= ?1"
-			  " OR (?2 > 0 AND last_seen_at <= ?1 - ?2)", &st);
-		if (rc)
-			goto out;
-		b = sqlu_bind_int(st, 1, now);
-		if (b == SQLITE_OK)
-			b = sqlu_bind_int(st, 2, idle_timeout);
-	}
-	if (b != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, st, op);
-	if (rc)
-		goto out;
-	if (n != NULL)
+	if (person_id > 0)
+		rc = store_sqlite_execf(s, op, STMT_SESSION_PURGE_PERSON,
+			   "DELETE FROM sessions WHERE person_id = ?1", "i", person_id);
+	else
+		rc = store_sqlite_execf(s, op, STMT_SESSION_PURGE_ENDED,
+			   "DELETE FROM sessions WHERE expires_at <= ?1"
+			   " OR (?2 > 0 AND last_seen_at <= ?1 - ?2)", "ii", now, idle_timeout);
+	if (rc == 0 && n != NULL)
 		*n = sqlite3_changes(store_sqlite_db(s));
-out:
-	sqlu_done(st);
 	return rc;
 }
 
@@ -1154,39 +885,20 @@ read_token(sqlite3_stmt *st, struct api_token *out)
 static int
 sq_token_add(struct store *s, struct api_token *t, const char *token_hash)
 {
-	static const char op[] = "token add";
-	sqlite3_stmt *st = NULL;
 	int64_t created = now_or(t->created_at);
-	int rc;
+	int rc = store_sqlite_execf(s, "token add", STMT_TOKEN_ADD,
+		       "INSERT INTO api_tokens (id, uid, institution_id, name,"
+		       " token_hash, scopes, created_by, created_at, last_used_at,"
+		       " revoked_at) VALUES (NULLIF(?1, 0), ?2, ?3, ?4, ?5, ?6, ?7,"
+		       " ?8, ?9, ?10)", "ititttiiii", t->id, t->uid, t->institution_id,
+		       t->name, token_hash, t->scopes, t->created_by, created, t->last_used_at,
+		       t->revoked_at);
 
-	rc = stmt(s, STMT_TOKEN_ADD,
-		  "INSERT INTO api_tokens (id, uid, institution_id, name,"
-		  " token_hash, scopes, created_by, created_at, last_used_at,"
-		  " revoked_at) VALUES (NULLIF(?1, 0), ?2, ?3, ?4, ?5, ?6, ?7,"
-		  " ?8, ?9, ?10)", &st);
 	if (rc)
-		goto out;
-	if (sqlu_bind_int(st, 1, t->id) != SQLITE_OK ||
-	    sqlu_bind_text(st, 2, t->uid) != SQLITE_OK ||
-	    sqlu_bind_int(st, 3, t->institution_id) != SQLITE_OK ||
-	    sqlu_bind_text(st, 4, t->name) != SQLITE_OK ||
-	    sqlu_bind_text(st, 5, token_hash) != SQLITE_OK ||
-	    sqlu_bind_text(st, 6, t->scopes) != SQLITE_OK ||
-	    sqlu_bind_int(st, 7, t->created_by) != SQLITE_OK ||
-	    sqlu_bind_int(st, 8, created) != SQLITE_OK ||
-	    sqlu_bind_int(st, 9, t->last_used_at) != SQLITE_OK ||
-	    sqlu_bind_int(st, 10, t->revoked_at) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, st, op);
-	if (rc)
-		goto out;
+		return rc;
 	t->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
 	t->created_at = created;
-out:
-	sqlu_done(st);
-	return rc;
+	return 0;
 }
 
 static int
@@ -1197,19 +909,13 @@ sq_token_by_hash(struct store *s, const char *token_hash,
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = stmt(s, STMT_TOKEN_BY_HASH,
-		  "SELECT " TOKEN_COLUMNS " FROM api_tokens"
-		  " WHERE token_hash = ?1 AND revoked_at = 0", &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_text(st, 1, token_hash) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_row(s, st, op);
+	rc = store_sqlite_stmtf(s, op, STMT_TOKEN_BY_HASH, &st,
+		   "SELECT " TOKEN_COLUMNS " FROM api_tokens"
+		   " WHERE token_hash = ?1 AND revoked_at = 0", "t", token_hash);
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
 		rc = read_token(st, out);
-out:
 	sqlu_done(st);
 	return rc;
 }
@@ -1223,20 +929,13 @@ sq_token_get(struct store *s, int64_t institution_id, const char *uid,
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = stmt(s, STMT_TOKEN_GET,
-		  "SELECT " TOKEN_COLUMNS " FROM api_tokens"
-		  " WHERE institution_id = ?1 AND uid = ?2", &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_int(st, 1, institution_id) != SQLITE_OK ||
-	    sqlu_bind_text(st, 2, uid) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_row(s, st, op);
+	rc = store_sqlite_stmtf(s, op, STMT_TOKEN_GET, &st,
+		   "SELECT " TOKEN_COLUMNS " FROM api_tokens"
+		   " WHERE institution_id = ?1 AND uid = ?2", "it", institution_id, uid);
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
 	if (rc == 0)
 		rc = read_token(st, out);
-out:
 	sqlu_done(st);
 	return rc;
 }
@@ -1252,14 +951,10 @@ sq_token_each(struct store *s, int64_t institution_id,
 	int src;
 	int rc;
 
-	rc = sqlu_prepare(s, "SELECT " TOKEN_COLUMNS " FROM api_tokens"
-		       " WHERE institution_id = ?1 ORDER BY id", op, &st);
+	rc = sqlu_preparef(s, op, &st, "SELECT " TOKEN_COLUMNS " FROM api_tokens"
+			   " WHERE institution_id = ?1 ORDER BY id", "i", institution_id);
 	if (rc)
 		goto out;
-	if (sqlu_bind_int(st, 1, institution_id) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		rc = read_token(st, &t);
 		if (rc == 0)
@@ -1278,57 +973,28 @@ static int
 sq_token_revoke(struct store *s, int64_t institution_id, const char *uid,
 		int64_t now)
 {
-	static const char op[] = "token revoke";
-	sqlite3_stmt *st = NULL;
 	struct api_token t;
-	int rc;
+	int rc = store_sqlite_execf(s, "token revoke", STMT_TOKEN_REVOKE,
+		       "UPDATE api_tokens SET revoked_at = ?1"
+		       " WHERE institution_id = ?2 AND uid = ?3 AND revoked_at = 0", "iit",
+		       now, institution_id, uid);
 
-	rc = stmt(s, STMT_TOKEN_REVOKE,
-		  "UPDATE api_tokens SET revoked_at = ?1"
-		  " WHERE institution_id = ?2 AND uid = ?3 AND revoked_at = 0",
-		  &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_int(st, 1, now) != SQLITE_OK ||
-	    sqlu_bind_int(st, 2, institution_id) != SQLITE_OK ||
-	    sqlu_bind_text(st, 3, uid) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, st, op);
 	if (rc == 0 && sqlu_changed_one(s) != 0) {
 		/* Nothing active matched: absent, or revoked before. */
 		rc = sq_token_get(s, institution_id, uid, &t);
 		if (rc == 0)
 			rc = TC_ECONFLICT;
 	}
-out:
-	sqlu_done(st);
 	return rc;
 }
 
 static int
 sq_token_touch(struct store *s, int64_t id, int64_t now)
 {
-	static const char op[] = "token touch";
-	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = store_sqlite_execf(s, "token touch", STMT_TOKEN_TOUCH,
+		       "UPDATE api_tokens SET last_used_at = ?1 WHERE id = ?2", "ii", now, id);
 
-	rc = stmt(s, STMT_TOKEN_TOUCH,
-		  "UPDATE api_tokens SET last_used_at = ?1 WHERE id = ?2", &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_int(st, 1, now) != SQLITE_OK ||
-	    sqlu_bind_int(st, 2, id) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, st, op);
-	if (rc == 0)
-		rc = sqlu_changed_one(s);
-out:
-	sqlu_done(st);
-	return rc;
+	return rc ? rc : sqlu_changed_one(s);
 }
 
 /* ---- activation codes --------------------------------------------------- */
@@ -1340,42 +1006,20 @@ sq_activation_add(struct store *s, int64_t person_id, const char *code_hash,
 {
 	static const char op[] = "activation add";
 	struct savepoint sp = { 0, 0 };
-	sqlite3_stmt *drop = NULL, *ins = NULL;
 	int rc;
 
 	rc = sp_begin(s, &sp);
-	if (rc)
-		goto out;
-	rc = stmt(s, STMT_ACTIVATION_DROP,
-		  "DELETE FROM activation_codes"
-		  " WHERE person_id = ?1 AND used_at = 0", &drop);
-	if (rc)
-		goto out;
-	if (sqlu_bind_int(drop, 1, person_id) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, drop, op);
-	if (rc)
-		goto out;
-	rc = stmt(s, STMT_ACTIVATION_ADD,
-		  "INSERT INTO activation_codes (person_id, code_hash,"
-		  " created_at, expires_at) VALUES (?1, ?2, ?3, ?4)", &ins);
-	if (rc)
-		goto out;
-	if (sqlu_bind_int(ins, 1, person_id) != SQLITE_OK ||
-	    sqlu_bind_text(ins, 2, code_hash) != SQLITE_OK ||
-	    sqlu_bind_int(ins, 3, now) != SQLITE_OK ||
-	    sqlu_bind_int(ins, 4, expires_at) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, ins, op);
+	if (rc == 0)
+		rc = store_sqlite_execf(s, op, STMT_ACTIVATION_DROP,
+			   "DELETE FROM activation_codes"
+			   " WHERE person_id = ?1 AND used_at = 0", "i", person_id);
+	if (rc == 0)
+		rc = store_sqlite_execf(s, op, STMT_ACTIVATION_ADD,
+			   "INSERT INTO activation_codes (person_id, code_hash,"
+			   " created_at, expires_at) VALUES (?1, ?2, ?3, ?4)", "itii", person_id,
+			   code_hash, now, expires_at);
 	if (rc == 0)
 		rc = sp_release(s, &sp);
-out:
-	sqlu_done(drop);
-	sqlu_done(ins);
 	if (rc)
 		sp_rollback(s, &sp);
 	return rc;
@@ -1389,14 +1033,10 @@ sq_activation_pending(struct store *s, int64_t person_id, int64_t now, int *pend
 	sqlite3_stmt *st = NULL;
 	int src, rc;
 
-	rc = sqlu_prepare(s, "SELECT 1 FROM activation_codes WHERE person_id = ?1"
-		       " AND used_at = 0 AND expires_at > ?2 LIMIT 1", op, &st);
+	rc = sqlu_preparef(s, op, &st, "SELECT 1 FROM activation_codes WHERE person_id = ?1"
+			   " AND used_at = 0 AND expires_at > ?2 LIMIT 1", "ii", person_id, now);
 	if (rc)
 		goto out;
-	if (sqlu_bind_int(st, 1, person_id) != SQLITE_OK || sqlu_bind_int(st, 2, now) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
 	src = sqlite3_step(st);
 	if (src == SQLITE_ROW || src == SQLITE_DONE)
 		*pending = src == SQLITE_ROW;
@@ -1411,28 +1051,12 @@ static int
 sq_activation_take(struct store *s, int64_t person_id, const char *code_hash,
 		   int64_t now)
 {
-	static const char op[] = "activation take";
-	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = store_sqlite_execf(s, "activation take", STMT_ACTIVATION_TAKE,
+		       "UPDATE activation_codes SET used_at = ?1"
+		       " WHERE person_id = ?2 AND code_hash = ?3 AND used_at = 0"
+		       " AND expires_at > ?1", "iit", now, person_id, code_hash);
 
-	rc = stmt(s, STMT_ACTIVATION_TAKE,
-		  "UPDATE activation_codes SET used_at = ?1"
-		  " WHERE person_id = ?2 AND code_hash = ?3 AND used_at = 0"
-		  " AND expires_at > ?1", &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_int(st, 1, now) != SQLITE_OK ||
-	    sqlu_bind_int(st, 2, person_id) != SQLITE_OK ||
-	    sqlu_bind_text(st, 3, code_hash) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, st, op);
-	if (rc == 0)
-		rc = sqlu_changed_one(s);
-out:
-	sqlu_done(st);
-	return rc;
+	return rc ? rc : sqlu_changed_one(s);
 }
 
 /* ---- failed logins ------------------------------------------------------ */
@@ -1441,25 +1065,9 @@ static int
 sq_login_failure_add(struct store *s, const char *account, const char *source,
 		     int64_t now)
 {
-	static const char op[] = "login failure add";
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	rc = stmt(s, STMT_FAILURE_ADD,
-		  "INSERT INTO login_failures (account, source, at)"
-		  " VALUES (?1, ?2, ?3)", &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_text(st, 1, account) != SQLITE_OK ||
-	    sqlu_bind_text(st, 2, source) != SQLITE_OK ||
-	    sqlu_bind_int(st, 3, now) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, st, op);
-out:
-	sqlu_done(st);
-	return rc;
+	return store_sqlite_execf(s, "login failure add", STMT_FAILURE_ADD,
+		     "INSERT INTO login_failures (account, source, at)"
+		     " VALUES (?1, ?2, ?3)", "tti", account, source, now);
 }
 
 /* Count and oldest time (0 when none) of failures with the value KEY at or
@@ -1476,15 +1084,9 @@ failures_count(struct store *s, enum store_sqlite_stmt slot, const char *sql,
 	*oldest = 0;
 	if (key == NULL)
 		return 0;
-	rc = stmt(s, slot, sql, &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_text(st, 1, key) != SQLITE_OK ||
-	    sqlu_bind_int(st, 2, since) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_row(s, st, op);
+	rc = store_sqlite_stmtf(s, op, slot, &st, sql, "ti", key, since);
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
 	if (rc == TC_ENOTFOUND)
 		rc = sqlu_fail(s, SQLITE_ERROR, op);	/* aggregates give a row */
 	if (rc)
@@ -1535,26 +1137,9 @@ out:
 static int
 sq_login_failures_clear(struct store *s, const char *account, int64_t before)
 {
-	static const char op[] = "login failures clear";
-	sqlite3_stmt *st = NULL;
-	int b;
-	int rc;
-
-	rc = stmt(s, STMT_FAILURES_CLEAR,
-		  "DELETE FROM login_failures WHERE account = ?1 OR at < ?2",
-		  &st);
-	if (rc)
-		goto out;
-	b = account != NULL ? sqlu_bind_text(st, 1, account) :
-			      sqlite3_bind_null(st, 1);
-	if (b != SQLITE_OK || sqlu_bind_int(st, 2, before) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, st, op);
-out:
-	sqlu_done(st);
-	return rc;
+	return store_sqlite_execf(s, "login failures clear", STMT_FAILURES_CLEAR,
+		     "DELETE FROM login_failures WHERE account = ?1 OR at < ?2", "ti", account,
+		     before);
 }
 
 /* ---- audit -------------------------------------------------------------- */
@@ -1562,32 +1147,15 @@ out:
 static int
 sq_audit_add(struct store *s, struct audit_event *e)
 {
-	static const char op[] = "audit add";
-	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = store_sqlite_execf(s, "audit add", STMT_AUDIT_ADD,
+		       "INSERT INTO audit_events (at, institution_id,"
+		       " actor_person_id, actor_token_id, event, subject, detail,"
+		       " source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", "iiiitttt", e->at,
+		       e->institution_id, e->actor_person_id, e->actor_token_id, e->event,
+		       e->subject, e->detail, e->source);
 
-	rc = stmt(s, STMT_AUDIT_ADD,
-		  "INSERT INTO audit_events (at, institution_id,"
-		  " actor_person_id, actor_token_id, event, subject, detail,"
-		  " source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &st);
-	if (rc)
-		goto out;
-	if (sqlu_bind_int(st, 1, e->at) != SQLITE_OK ||
-	    sqlu_bind_int(st, 2, e->institution_id) != SQLITE_OK ||
-	    sqlu_bind_int(st, 3, e->actor_person_id) != SQLITE_OK ||
-	    sqlu_bind_int(st, 4, e->actor_token_id) != SQLITE_OK ||
-	    sqlu_bind_text(st, 5, e->event) != SQLITE_OK ||
-	    sqlu_bind_text(st, 6, e->subject) != SQLITE_OK ||
-	    sqlu_bind_text(st, 7, e->detail) != SQLITE_OK ||
-	    sqlu_bind_text(st, 8, e->source) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
-	rc = sqlu_step_done(s, st, op);
 	if (rc == 0)
 		e->id = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
-out:
-	sqlu_done(st);
 	return rc;
 }
 
@@ -1624,18 +1192,12 @@ sq_audit_each(struct store *s, int64_t institution_id, int64_t before_id,
 	int src;
 	int rc;
 
-	rc = sqlu_prepare(s, "SELECT " AUDIT_COLUMNS " FROM audit_events"
-		       " WHERE institution_id = ?1 AND id < ?2"
-		       " ORDER BY id DESC LIMIT ?3", op, &st);
+	rc = sqlu_preparef(s, op, &st, "SELECT " AUDIT_COLUMNS " FROM audit_events"
+			   " WHERE institution_id = ?1 AND id < ?2"
+			   " ORDER BY id DESC LIMIT ?3", "iii", institution_id,
+			   before_id > 0 ? before_id : INT64_MAX, (int64_t)limit);
 	if (rc)
 		goto out;
-	if (sqlu_bind_int(st, 1, institution_id) != SQLITE_OK ||
-	    sqlu_bind_int(st, 2, before_id > 0 ? before_id : INT64_MAX) !=
-	    SQLITE_OK ||
-	    sqlu_bind_int(st, 3, limit) != SQLITE_OK) {
-		rc = sqlu_bind_fail(s, op);
-		goto out;
-	}
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		rc = read_audit(st, &e);
 		if (rc == 0)

@@ -163,8 +163,8 @@ sqlu_col_dup(sqlite3_stmt *st, int col, char **out)
 	return *out ? 0 : TC_ENOMEM;
 }
 
-static int
-bind_va(sqlite3_stmt *st, const char *fmt, va_list ap)
+int
+sqlu_bindv(struct store *s, const char *op, sqlite3_stmt *st, const char *fmt, va_list ap)
 {
 	int i = 1, rc = 0;
 
@@ -179,7 +179,7 @@ bind_va(sqlite3_stmt *st, const char *fmt, va_list ap)
 			rc = SQLITE_MISUSE;
 		}
 	}
-	return rc;
+	return rc == SQLITE_OK ? 0 : sqlu_bind_fail(s, op);
 }
 
 int
@@ -192,8 +192,7 @@ sqlu_preparef(struct store *s, const char *op, sqlite3_stmt **out, const char *s
 	if (rc)
 		return rc;
 	va_start(ap, fmt);
-	if (bind_va(*out, fmt, ap))
-		rc = sqlu_bind_fail(s, op);
+	rc = sqlu_bindv(s, op, *out, fmt, ap);
 	va_end(ap);
 	if (rc) {
 		sqlite3_finalize(*out);
@@ -292,8 +291,7 @@ sqlu_cachedf(struct store *s, const char *op, sqlite3_stmt **out, const char *sq
 	if (rc)
 		return rc;
 	va_start(ap, fmt);
-	if (bind_va(*out, fmt, ap))
-		rc = sqlu_bind_fail(s, op);
+	rc = sqlu_bindv(s, op, *out, fmt, ap);
 	va_end(ap);
 	if (rc) {
 		sqlu_release(s, *out);
@@ -312,8 +310,7 @@ sqlu_execf(struct store *s, const char *op, const char *sql, const char *fmt, ..
 	if (rc)
 		return rc;
 	va_start(ap, fmt);
-	if (bind_va(st, fmt, ap))
-		rc = sqlu_bind_fail(s, op);
+	rc = sqlu_bindv(s, op, st, fmt, ap);
 	va_end(ap);
 	if (rc == 0)
 		rc = sqlu_step_done(s, st, op);

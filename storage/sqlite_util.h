@@ -10,6 +10,7 @@
 #ifndef TINCHI_SQLITE_UTIL_H
 #define TINCHI_SQLITE_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,8 @@ int sqlu_col_dup(sqlite3_stmt *st, int col, char **out);
  */
 int sqlu_preparef(struct store *s, const char *op, sqlite3_stmt **out, const char *sql,
 		  const char *fmt, ...);
+/* Binds FMT's parameters (as sqlu_preparef's) to ST: 0, or TC_EDB logged. */
+int sqlu_bindv(struct store *s, const char *op, sqlite3_stmt *st, const char *fmt, va_list ap);
 /* The same, stepped to its end (the statement is kept in the cache below). */
 int sqlu_execf(struct store *s, const char *op, const char *sql, const char *fmt, ...);
 

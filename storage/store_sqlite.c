@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +238,45 @@ store_sqlite_stmt(struct store *s, enum store_sqlite_stmt slot,
 	}
 	*out = ss->stmts[slot];
 out:
+	return rc;
+}
+
+static int
+stmtv(struct store *s, const char *op, enum store_sqlite_stmt slot, sqlite3_stmt **out,
+      const char *sql, const char *fmt, va_list ap)
+{
+	int rc = store_sqlite_stmt(s, slot, sql, out);
+
+	return rc ? rc : sqlu_bindv(s, op, *out, fmt, ap);
+}
+
+int
+store_sqlite_stmtf(struct store *s, const char *op, enum store_sqlite_stmt slot,
+		   sqlite3_stmt **out, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = stmtv(s, op, slot, out, sql, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+store_sqlite_execf(struct store *s, const char *op, enum store_sqlite_stmt slot,
+		   const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = stmtv(s, op, slot, &st, sql, fmt, ap);
+	va_end(ap);
+	if (rc == 0)
+		rc = sqlu_step_done(s, st, op);
+	sqlu_done(st);
 	return rc;
 }
 

@@ -98,6 +98,17 @@ struct sqlu_cache **store_sqlite_cache(struct store *s);
  */
 int store_sqlite_stmt(struct store *s, enum store_sqlite_stmt slot,
 		      const char *sql, sqlite3_stmt **out);
+/*
+ * The same with FMT's parameters bound (as sqlu_preparef's: 'i' an int64_t,
+ * 't' a string, NULL binding NULL): 0 or TC_EDB (logged). *OUT may be set
+ * on failure too: the caller hands it back with sqlu_done either way.
+ */
+int store_sqlite_stmtf(struct store *s, const char *op, enum store_sqlite_stmt slot,
+		       sqlite3_stmt **out, const char *sql, const char *fmt, ...);
+/* store_sqlite_stmtf for SQL that returns no row, stepped to its end and
+ * readied again (sqlu_done). */
+int store_sqlite_execf(struct store *s, const char *op, enum store_sqlite_stmt slot,
+		       const char *sql, const char *fmt, ...);
 
 /* The SQLite identity ops (identity_sqlite.c). */
 extern const struct identity_ops sqlite_identity_ops;

@@ -121,17 +121,11 @@ static int
 refs_add(struct store *s, enum store_sqlite_stmt slot, const char *sql, int64_t row,
 	 const struct xapi_ref *refs, size_t n, const char *op)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = store_sqlite_stmt(s, slot, sql, &st);
+	int rc = 0;
 
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if (sqlu_bind_int(st, 1, row) || sqlu_bind_text(st, 2, refs[i].key) ||
-		    sqlu_bind_int(st, 3, (int64_t)refs[i].role))
-			rc = sqlu_bind_fail(s, op);
-		else
-			rc = sqlu_step_done(s, st, op);
-		sqlu_done(st);
-	}
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = store_sqlite_execf(s, op, slot, sql, "iti", row, refs[i].key,
+					(int64_t)refs[i].role);
 	return rc;
 }
 
@@ -139,28 +133,15 @@ static int
 statement_add_tx(struct store *s, const struct xapi_statement_row *r)
 {
 	static const char op[] = "xapi statement add";
-	sqlite3_stmt *st = NULL;
 	int64_t row;
-	int rc = store_sqlite_stmt(s, STMT_XAPI_STMT_ADD,
+	int rc = store_sqlite_execf(s, op, STMT_XAPI_STMT_ADD,
 		"INSERT INTO statements (statement_id, institution_id, credential_id, json,"
 		" stored_us, timestamp_us, verb_id, registration, is_voiding, ref_target)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &st);
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", "tiitiittit",
+		r->statement_id, r->institution_id, r->credential_id, r->json, r->stored_us,
+		r->timestamp_us, r->verb_id, r->registration, (int64_t)(r->voids ? 1 : 0),
+		r->ref_target);
 
-	if (rc)
-		return rc;
-	if (sqlu_bind_text(st, 1, r->statement_id) || sqlu_bind_int(st, 2, r->institution_id) ||
-	    sqlu_bind_int(st, 3, r->credential_id) || sqlu_bind_text(st, 4, r->json) ||
-	    sqlu_bind_int(st, 5, r->stored_us) || sqlu_bind_int(st, 6, r->timestamp_us) ||
-	    sqlu_bind_text(st, 7, r->verb_id) ||
-	    (r->registration ? sqlu_bind_text(st, 8, r->registration)
-			     : sqlite3_bind_null(st, 8)) ||
-	    sqlu_bind_int(st, 9, r->voids ? 1 : 0) ||
-	    (r->ref_target ? sqlu_bind_text(st, 10, r->ref_target)
-			   : sqlite3_bind_null(st, 10)))
-		rc = sqlu_bind_fail(s, op);
-	else
-		rc = sqlu_step_done(s, st, op);
-	sqlu_done(st);
 	if (rc)
 		return rc;
 	row = (int64_t)sqlite3_last_insert_rowid(store_sqlite_db(s));
@@ -172,16 +153,10 @@ statement_add_tx(struct store *s, const struct xapi_statement_row *r)
 			      "INSERT OR IGNORE INTO statement_activities (statement, activity_id,"
 			      " role) VALUES (?1, ?2, ?3)", row, r->activities, r->nactivities, op);
 	if (rc == 0 && r->voids) {
-		rc = store_sqlite_stmt(s, STMT_XAPI_VOID,
+		rc = store_sqlite_execf(s, op, STMT_XAPI_VOID,
 			"UPDATE statements SET voided = 1 WHERE institution_id = ?1"
-			" AND statement_id = ?2 AND is_voiding = 0", &st);
-		if (rc == 0) {
-			if (sqlu_bind_int(st, 1, r->institution_id) || sqlu_bind_text(st, 2, r->voids))
-				rc = sqlu_bind_fail(s, op);
-			else
-				rc = sqlu_step_done(s, st, op);
-			sqlu_done(st);
-		}
+			" AND statement_id = ?2 AND is_voiding = 0", "it", r->institution_id,
+			r->voids);
 	}
 	return rc;
 }
