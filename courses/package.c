@@ -227,7 +227,7 @@ place_material(struct zip_reader *zr, struct mediatype_detector *det, const char
 	char dir[PATH_MAX + 16];
 	size_t idx;
 	ssize_t got;
-	int fd = -1, rc, existing = -1;
+	int fd = -1, rc;
 
 	if (member(jm, "file", 1, &file) || member(jm, "kind", 1, &k) || member(jm, "sha256", 1, &sha))
 		return fail(why, n, TC_EINVALID, "manifest: a material needs file, kind and sha256");
@@ -259,23 +259,16 @@ place_material(struct zip_reader *zr, struct mediatype_detector *det, const char
 		snprintf(why, n, "%.80s is %s, which a %s unit cannot hold", file, pl->type, k);
 		return TC_EUNSUPPORTED;
 	}
-	/* was it stored already (another course, another import)? */
-	if (content_open(data_dir, sha, &existing) == 0)
-		close(existing);
-	else
-		existing = -1;
-	pl->fresh = existing < 0;
-	if (lseek(fd, 0, SEEK_SET) != 0 || (rc = content_put_fd(data_dir, fd, pl->sha256, &pl->size))) {
-		close(fd);
-		return fail(why, n, rc ? rc : TC_EIO, "cannot store %.80s", file);
-	}
+	/* stored only when its bytes are those of the manifest's hash; fresh
+	 * when this import put the file there (another course or import may
+	 * have stored the same bytes before) */
+	rc = lseek(fd, 0, SEEK_SET) != 0 ? TC_EIO
+	     : content_put_fd(data_dir, fd, sha, pl->sha256, &pl->size, &pl->fresh);
 	close(fd);
-	if (strcmp(pl->sha256, sha) != 0) {
-		if (pl->fresh)
-			content_delete(data_dir, pl->sha256);
-		pl->fresh = 0;
-		return fail(why, n, TC_EINVALID, "%.80s does not match its SHA-256 in the manifest", file);
-	}
+	if (rc == TC_EINVALID)
+		return fail(why, n, rc, "%.80s does not match its SHA-256 in the manifest", file);
+	if (rc)
+		return fail(why, n, rc, "cannot store %.80s", file);
 	return 0;
 }
 

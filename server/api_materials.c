@@ -127,7 +127,8 @@ upload_run(struct work *w)
 		j->rc = TC_EIO;
 		return;
 	}
-	j->rc = content_put_fd(j->app->cfg->data_dir, j->fd, j->m.sha256, &j->m.size);
+	j->rc = content_put_fd(j->app->cfg->data_dir, j->fd, NULL, j->m.sha256, &j->m.size,
+				       NULL);
 }
 
 /* What an upload's answer says of the material M it made. */

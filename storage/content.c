@@ -48,6 +48,7 @@ struct content_writer {
 	EVP_MD_CTX *md;			/* SHA-256 of the bytes so far */
 	int64_t size;			/* bytes written so far */
 	int failed;			/* a write failed: commit refuses */
+	const char *expect;		/* the hash the bytes must have, or NULL */
 };
 
 /* ---- failure injection ---------------------------------------------- */
@@ -382,8 +383,9 @@ content_size(const struct content_writer *w)
 	return w != NULL ? w->size : 0;
 }
 
-int
-content_commit(struct content_writer *w, char hash[CONTENT_HASH_LEN + 1])
+/* content_commit, with *PLACED (when not NULL) set as content_put_fd's. */
+static int
+commit(struct content_writer *w, char hash[CONTENT_HASH_LEN + 1], int *placed_out)
 {
 	static const char hexdig[] = "0123456789abcdef";
 	unsigned char raw[32];
@@ -413,6 +415,10 @@ content_commit(struct content_writer *w, char hash[CONTENT_HASH_LEN + 1])
 		hex[2 * i + 1] = hexdig[raw[i] & 0xf];
 	}
 	hex[CONTENT_HASH_LEN] = '\0';
+	if (w->expect != NULL && strcmp(hex, w->expect) != 0) {
+		rc = TC_EINVALID;	/* not the bytes the caller meant: nothing placed */
+		goto out;
+	}
 	memcpy(fan, hex, FANOUT_LEN);
 	fan[FANOUT_LEN] = '\0';
 
@@ -460,6 +466,8 @@ content_commit(struct content_writer *w, char hash[CONTENT_HASH_LEN + 1])
 		goto out;
 	}
 	memcpy(hash, hex, sizeof(hex));
+	if (placed_out != NULL)
+		*placed_out = placed;
 out:
 	/* A file this call placed but could not make durable is withdrawn:
 	 * the caller was told it failed and will not refer to it. */
@@ -471,6 +479,12 @@ out:
 		close(fandir);
 	content_abort(w);
 	return rc;
+}
+
+int
+content_commit(struct content_writer *w, char hash[CONTENT_HASH_LEN + 1])
+{
+	return commit(w, hash, NULL);
 }
 
 void
@@ -491,8 +505,8 @@ content_abort(struct content_writer *w)
 }
 
 int
-content_put_fd(const char *data_dir, int fd, char hash[CONTENT_HASH_LEN + 1],
-	       int64_t *size)
+content_put_fd(const char *data_dir, int fd, const char *expect,
+	       char hash[CONTENT_HASH_LEN + 1], int64_t *size, int *placed)
 {
 	struct content_writer *w = NULL;
 	unsigned char *buf = NULL;
@@ -502,6 +516,8 @@ content_put_fd(const char *data_dir, int fd, char hash[CONTENT_HASH_LEN + 1],
 	hash[0] = '\0';
 	if (size != NULL)
 		*size = 0;
+	if (placed != NULL)
+		*placed = 0;
 	buf = malloc(READ_CHUNK);
 	if (buf == NULL) {
 		rc = TC_ENOMEM;
@@ -528,7 +544,8 @@ content_put_fd(const char *data_dir, int fd, char hash[CONTENT_HASH_LEN + 1],
 			goto out;
 	}
 	total = content_size(w);
-	rc = content_commit(w, hash);
+	w->expect = expect;
+	rc = commit(w, hash, placed);
 	w = NULL;
 	if (rc == 0 && size != NULL)
 		*size = total;

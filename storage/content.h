@@ -42,9 +42,15 @@ int content_commit(struct content_writer *w, char hash[CONTENT_HASH_LEN + 1]);
 /* Drops an unfinished file (removes the temporary). Accepts NULL. */
 void content_abort(struct content_writer *w);
 
-/* Stores the whole file FD (read from its current offset to the end). */
-int content_put_fd(const char *data_dir, int fd, char hash[CONTENT_HASH_LEN + 1],
-		   int64_t *size);
+/*
+ * Stores the whole file FD (read from its current offset to the end). With
+ * EXPECT (else NULL) the bytes must have that hash: when they do not,
+ * nothing is stored (not even bytes already stored under their own hash
+ * are touched) and the result is TC_EINVALID. *PLACED (when not NULL) is 1
+ * when this call created the stored file, 0 when it was there already.
+ */
+int content_put_fd(const char *data_dir, int fd, const char *expect,
+		   char hash[CONTENT_HASH_LEN + 1], int64_t *size, int *placed);
 
 /* Opens a stored file read-only (O_CLOEXEC). TC_ENOTFOUND, TC_EINVALID
  * (HASH is not 64 lower-case hex digits), TC_EIO. */

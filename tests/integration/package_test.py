@@ -114,6 +114,15 @@ refused(make_zip([("/etc/passwd", b"x")], man), 422, "a zip with an absolute pat
 refused(make_zip([("materials/" + sha, PDF), ("bomb.bin", b"\0" * (20 << 20))], man), 422, "a zip bomb (ratio)")
 tampered = make_zip([("materials/" + sha, PDF.replace(b"Catalog", b"Katalog"))], man)
 refused(tampered, 422, "a file that does not match its hash")
+# bytes stored already (VNU's PDF) under another hash in the manifest: the
+# import is refused and the stored file, which VNU's course refers to, stays
+other = hashlib.sha256(b"not the PDF").hexdigest()
+mislabelled = json.loads(json.dumps(man))
+mislabelled["units"][1]["material"]["sha256"] = other
+mislabelled["units"][1]["material"]["file"] = "materials/" + other
+refused(make_zip([("materials/" + other, PDF)], mislabelled), 422, "a stored file under another hash")
+st, h, d = vnu.call("GET", "/api/v1/materials/" + m["uid"])
+t.ok(st == 200 and d == PDF, "the other institution's file it holds is still there (%d)" % st)
 as_video = json.loads(json.dumps(man))
 as_video["units"][1]["kind"] = "video"
 as_video["units"][1]["material"]["kind"] = "video"

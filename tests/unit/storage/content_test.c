@@ -327,7 +327,7 @@ test_empty(void)
 
 	snprintf(path, sizeof(path), "%s/empty-source", dir);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	is_int(content_put_fd(dir, fd, hash, &size), 0, "put_fd of an empty file");
+	is_int(content_put_fd(dir, fd, NULL, hash, &size, NULL), 0, "put_fd of an empty file");
 	is_str(hash, EMPTY_HASH, "same hash");
 	is_int(size, 0, "size 0");
 	close(fd);
@@ -356,18 +356,47 @@ test_put_fd(void)
 	ok(fd >= 0 && write(fd, data, n) == (ssize_t)n, "source file written");
 	lseek(fd, 0, SEEK_SET);
 	sha256_hex(data, n, want);
-	is_int(content_put_fd(dir, fd, hash, &size), 0, "put_fd");
+	is_int(content_put_fd(dir, fd, NULL, hash, &size, NULL), 0, "put_fd");
 	is_str(hash, want, "put_fd hash");
 	is_int(size, n, "put_fd size");
 	is_int(content_delete(dir, hash), 0, "delete it");
 
 	lseek(fd, 1000, SEEK_SET);
 	sha256_hex(data + 1000, n - 1000, want);
-	is_int(content_put_fd(dir, fd, hash, NULL), 0,
+	is_int(content_put_fd(dir, fd, NULL, hash, NULL, NULL), 0,
 	       "put_fd from an offset (size NULL)");
 	is_str(hash, want, "hash of the rest of the file");
 	is_int(content_delete(dir, hash), 0, "delete it");
 	is_int(count_tmp(), 0, "no temporaries");
+
+	/* an expected hash: stored when it matches, placed once */
+	{
+		char other[CONTENT_HASH_LEN + 1];
+		int placed = -1, sfd = -1;
+
+		sha256_hex(data, n, want);
+		lseek(fd, 0, SEEK_SET);
+		is_int(content_put_fd(dir, fd, want, hash, &size, &placed), 0,
+		       "put_fd with its own hash expected");
+		ok(strcmp(hash, want) == 0 && placed == 1, "stored, and placed by this call");
+		lseek(fd, 0, SEEK_SET);
+		is_int(content_put_fd(dir, fd, want, hash, &size, &placed), 0,
+		       "the same bytes again");
+		is_int(placed, 0, "not placed: it was there already");
+		/* the same bytes under another hash: refused, the stored file kept */
+		sha256_hex(data + 1, n - 1, other);
+		lseek(fd, 0, SEEK_SET);
+		placed = -1;
+		is_int(content_put_fd(dir, fd, other, hash, &size, &placed), TC_EINVALID,
+		       "bytes that do not have the expected hash: TC_EINVALID");
+		ok(hash[0] == '\0' && placed == 0, "no hash, nothing placed");
+		is_int(content_open(dir, want, &sfd), 0, "the file stored under its own hash is still there");
+		if (sfd >= 0)
+			close(sfd);
+		is_int(content_open(dir, other, &sfd), TC_ENOTFOUND, "nothing under the expected hash");
+		is_int(count_tmp(), 0, "no temporaries after the refusal");
+		is_int(content_delete(dir, want), 0, "delete it");
+	}
 	close(fd);
 	unlink(path);
 	free(data);
@@ -502,7 +531,7 @@ test_put_fd_injection(void)
 		lseek(fd, 0, SEEK_SET);
 		size = -1;
 		content_fail_at(k);
-		rc = content_put_fd(dir, fd, hash, &size);
+		rc = content_put_fd(dir, fd, NULL, hash, &size, NULL);
 		content_fail_at(0);
 		if (rc == 0) {
 			steps = k - 1;
