@@ -47,6 +47,16 @@ course_status_change_ok(enum course_status from, enum course_status to)
 }
 
 int
+course_unit_material_fits(const char *unit_kind, const char *material_kind)
+{
+	if (strcmp(unit_kind, "video") == 0)
+		return strcmp(material_kind, "video") == 0 || strcmp(material_kind, "audio") == 0;
+	if (strcmp(unit_kind, "document") == 0)
+		return strcmp(material_kind, "document") == 0;
+	return 1;
+}
+
+int
 course_code_check(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;

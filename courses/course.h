@@ -46,6 +46,10 @@ int course_status_change_ok(enum course_status from, enum course_status to);
 
 /* Course code: 1..32 of A-Z a-z 0-9 . _ - (case kept). */
 int course_code_check(const char *s);
+/* 1 when a unit of UNIT_KIND may hold a material of MATERIAL_KIND: a video
+ * unit a video or audio file, a document unit a document; text and quiz
+ * units any (an attachment). */
+int course_unit_material_fits(const char *unit_kind, const char *material_kind);
 /* Language: a lower-case ISO 639-1 code (2 letters), optionally "-XX". */
 int course_language_check(const char *s);
 /* Level: 0..63 of a-z 0-9 '-'. */

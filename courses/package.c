@@ -217,29 +217,96 @@ struct placed {
 	int fresh;		/* this import put it there (undo on failure) */
 };
 
+/*
+ * The material JM of unit JU: its file's entry in the package (*IDX), kind
+ * and hash, with the unit's kind and the kind's size limit checked against
+ * the entry's declared size (*SIZE).
+ */
 static int
-place_material(struct zip_reader *zr, struct mediatype_detector *det, const char *data_dir,
-	       json_t *jm, struct placed *pl, enum material_kind *kind, char *why, size_t n)
+material_entry(struct zip_reader *zr, json_t *ju, json_t *jm, size_t *idx,
+	       enum material_kind *kind, const char **sha, uint64_t *size, char *why, size_t n)
 {
 	static const char *const kinds[] = { NULL, "video", "audio", "document", "captions" };
-	const char *file, *k, *sha;
-	unsigned char head[65536];
-	char dir[PATH_MAX + 16];
-	size_t idx;
-	ssize_t got;
-	int fd = -1, rc;
+	const char *file, *k;
+	struct zip_entry e;
 
-	if (member(jm, "file", 1, &file) || member(jm, "kind", 1, &k) || member(jm, "sha256", 1, &sha))
+	if (member(jm, "file", 1, &file) || member(jm, "kind", 1, &k) || member(jm, "sha256", 1, sha))
 		return fail(why, n, TC_EINVALID, "manifest: a material needs file, kind and sha256");
 	*kind = 0;
 	for (int i = 1; i <= 4; i++)
 		if (strcmp(k, kinds[i]) == 0)
 			*kind = (enum material_kind)i;
-	if (!*kind || strncmp(file, "materials/", 10) != 0 || strcmp(file + 10, sha) != 0 ||
-	    strlen(sha) != 64)
+	if (!*kind || strncmp(file, "materials/", 10) != 0 || strcmp(file + 10, *sha) != 0 ||
+	    strlen(*sha) != 64)
 		return fail(why, n, TC_EINVALID, "manifest: material %.80s is not described properly", file);
-	if (zip_reader_find(zr, file, &idx))
+	if (!course_unit_material_fits(json_string_value(json_object_get(ju, "kind")), k))
+		return fail(why, n, TC_EINVALID, "manifest: a %s unit cannot hold the %s %.80s",
+			    json_string_value(json_object_get(ju, "kind")), k, file);
+	if (zip_reader_find(zr, file, idx) || zip_reader_entry(zr, *idx, &e))
 		return fail(why, n, TC_EINVALID, "the package has no file %.80s", file);
+	if (e.size > (uint64_t)mediatype_max_size(*kind))
+		return fail(why, n, TC_ETOOBIG, "%.80s is %llu bytes; a %s file may have at most %lld",
+			    file, (unsigned long long)e.size, k, mediatype_max_size(*kind));
+	*size = e.size;
+	return 0;
+}
+
+/* Every unit's material described properly, and all of them (each unit's
+ * counts) within ROOM bytes: before any file is read. */
+static int
+check_materials(struct zip_reader *zr, json_t *units, int64_t room, char *why, size_t n)
+{
+	uint64_t total = 0;
+	size_t i, idx;
+	json_t *ju, *jm;
+	int rc;
+
+	json_array_foreach(units, i, ju) {
+		enum material_kind kind;
+		const char *sha;
+		uint64_t size;
+
+		jm = json_is_object(ju) ? json_object_get(ju, "material") : NULL;
+		if (!jm || json_is_null(jm) || !json_is_string(json_object_get(ju, "kind")))
+			continue;	/* the unit's own check says what is wrong */
+		if ((rc = material_entry(zr, ju, jm, &idx, &kind, &sha, &size, why, n)))
+			return rc;
+		total += size;
+		if (room < 0 || total > (uint64_t)room)
+			return fail(why, n, TC_ETOOBIG, PACKAGE_QUOTA_WHY);
+	}
+	return 0;
+}
+
+/*
+ * Places unit JU's material JM (after check_materials). A file that an
+ * earlier unit placed (PREV[0..NPREV-1]) is not extracted again: *PL is
+ * its copy, not fresh.
+ */
+static int
+place_material(struct zip_reader *zr, struct mediatype_detector *det, const char *data_dir,
+	       json_t *ju, json_t *jm, const struct placed *prev, size_t nprev, struct placed *pl,
+	       enum material_kind *kind, char *why, size_t n)
+{
+	const char *file = json_string_value(json_object_get(jm, "file")), *sha;
+	unsigned char head[65536];
+	char dir[PATH_MAX + 16];
+	uint64_t size;
+	size_t idx;
+	ssize_t got;
+	int fd = -1, rc;
+
+	if ((rc = material_entry(zr, ju, jm, &idx, kind, &sha, &size, why, n)))
+		return rc;
+	for (size_t i = 0; i < nprev; i++)
+		if (strcmp(prev[i].sha256, sha) == 0) {
+			*pl = prev[i];
+			pl->fresh = 0;	/* undone with the unit that placed it */
+			if (!mediatype_allowed(*kind, pl->type))
+				return fail(why, n, TC_EUNSUPPORTED, "%.80s is %s, which a %s material cannot be",
+					    file, pl->type, json_string_value(json_object_get(jm, "kind")));
+			return 0;
+		}
 	snprintf(dir, sizeof(dir), "%s/content", data_dir);
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -256,8 +323,8 @@ place_material(struct zip_reader *zr, struct mediatype_detector *det, const char
 	}
 	if (!mediatype_allowed(*kind, pl->type)) {
 		close(fd);
-		snprintf(why, n, "%.80s is %s, which a %s unit cannot hold", file, pl->type, k);
-		return TC_EUNSUPPORTED;
+		return fail(why, n, TC_EUNSUPPORTED, "%.80s is %s, which a %s material cannot be",
+			    file, pl->type, json_string_value(json_object_get(jm, "kind")));
 	}
 	/* stored only when its bytes are those of the manifest's hash; fresh
 	 * when this import put the file there (another course or import may
@@ -274,7 +341,8 @@ place_material(struct zip_reader *zr, struct mediatype_detector *det, const char
 
 int
 package_import(struct store *st, const char *data_dir, int in_fd, int64_t institution_id,
-	       int64_t owner_id, const char *code, struct course *out, char *why, size_t whylen)
+	       int64_t owner_id, const char *code, int64_t room, struct course *out, char *why,
+	       size_t whylen)
 {
 	struct zip_limits lim;
 	struct zip_reader *zr = NULL;
@@ -326,6 +394,8 @@ package_import(struct store *st, const char *data_dir, int in_fd, int64_t instit
 		rc = fail(why, whylen, TC_EINVALID, "manifest: units must be a list of at most 1000");
 		goto out;
 	}
+	if ((rc = check_materials(zr, units, room, why, whylen)))
+		goto out;
 	placed = calloc(nunits + 1, sizeof(*placed));
 	if (!placed || (rc = mediatype_open(&det))) {
 		rc = rc ? rc : TC_ENOMEM;
@@ -346,7 +416,8 @@ package_import(struct store *st, const char *data_dir, int in_fd, int64_t instit
 		}
 		jm = json_object_get(ju, "material");
 		if (jm && !json_is_null(jm) &&
-		    (rc = place_material(zr, det, data_dir, jm, &placed[i], &kind, why, whylen)))
+		    (rc = place_material(zr, det, data_dir, ju, jm, placed, i, &placed[i], &kind, why,
+					 whylen)))
 			goto out;
 	}
 

@@ -36,15 +36,25 @@
 int package_export(struct store *st, const char *data_dir, const struct course *c,
 		   int out_fd, char *why, size_t whylen);
 
+/* WHY of an import refused for the institution's storage quota. */
+#define PACKAGE_QUOTA_WHY "the institution's storage quota is used up"
+
 /*
  * Creates a draft course at INSTITUTION_ID owned by OWNER_ID from the
  * package IN_FD. CODE (may be NULL) replaces the package's course code.
- * OUT receives the course. 0; TC_EINVALID (the package is unsafe or not
- * valid: WHY says which part), TC_ECONFLICT (the code is taken),
- * TC_EUNSUPPORTED (a file's type does not fit its unit), TC_ETOOBIG,
- * TC_EIO, TC_EDB. On failure nothing is left behind.
+ * ROOM is how many bytes of materials the institution may still add (its
+ * quota less its usage; INT64_MAX: no quota): every unit's material counts
+ * (as its own material row does), checked from the declared sizes before
+ * any file is read. A file is extracted and stored once however many units
+ * name it. OUT receives the course. 0; TC_EINVALID (the package is unsafe
+ * or not valid, or a unit holds a material of a kind it cannot hold: WHY
+ * says which part), TC_ECONFLICT (the code is taken), TC_EUNSUPPORTED (a
+ * file's type does not fit its kind), TC_ETOOBIG (a file over its kind's
+ * size limit, or over ROOM: WHY is PACKAGE_QUOTA_WHY), TC_EIO, TC_EDB. On
+ * failure nothing is left behind.
  */
 int package_import(struct store *st, const char *data_dir, int in_fd, int64_t institution_id,
-		   int64_t owner_id, const char *code, struct course *out, char *why, size_t whylen);
+		   int64_t owner_id, const char *code, int64_t room, struct course *out,
+		   char *why, size_t whylen);
 
 #endif

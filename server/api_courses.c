@@ -673,11 +673,15 @@ pkg_run(struct work *w)
 {
 	struct pkg_job *j = (struct pkg_job *)w;
 	struct store *st = NULL;
+	int64_t used = 0;
 
 	j->rc = store_open(j->app->cfg->data_dir, &st);
 	if (j->rc == 0)
+		j->rc = store_institution_usage(st, j->institution_id, &used);
+	if (j->rc == 0)
 		j->rc = package_import(st, j->app->cfg->data_dir, j->fd, j->institution_id, j->owner_id,
-				       j->code[0] ? j->code : NULL, &j->c, j->why, sizeof(j->why));
+				       j->code[0] ? j->code : NULL, j->app->cfg->institution_quota - used,
+				       &j->c, j->why, sizeof(j->why));
 	store_close(st);
 }
 
@@ -691,6 +695,7 @@ pkg_finish(struct http_deferred *d, struct http_response *resp)
 		goto out;
 	if (j->rc) {
 		int status = j->rc == TC_EINVALID ? 422 : j->rc == TC_EUNSUPPORTED ? 415
+			     : j->rc == TC_ETOOBIG && strcmp(j->why, PACKAGE_QUOTA_WHY) == 0 ? 507
 			     : problem_status_for(j->rc);
 		problem_respond(resp, status, NULL, j->why[0] ? j->why : tc_strerror(j->rc));
 		goto out;

@@ -455,8 +455,7 @@ read_unit(struct app *app, json_t *body, const struct course *c, struct unit *u,
 		struct material m;
 		if (store_material_get(app->store, v, &m) || m.course_id != c->id)
 			return problem_respond(resp, 422, NULL, "material must be a file uploaded to this course"), 1;
-		if ((strcmp(u->kind, "video") == 0 && strcmp(m.kind, "video") && strcmp(m.kind, "audio")) ||
-		    (strcmp(u->kind, "document") == 0 && strcmp(m.kind, "document")))
+		if (!course_unit_material_fits(u->kind, m.kind))
 			return problem_respond(resp, 422, NULL, "the material's kind does not fit the unit"), 1;
 		u->material_id = m.id;
 		snprintf(u->material_uid, sizeof(u->material_uid), "%s", m.uid);

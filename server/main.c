@@ -828,7 +828,9 @@ cmd_course(int argc, char **argv)
 		fprintf(stderr, "tinchi course import: cannot read %s: %s\n", argv[first + 1], strerror(errno));
 		goto out;
 	}
-	rc = package_import(c.app.store, c.cfg.data_dir, fd, inst.id, p.id, c.code, co, why, sizeof(why));
+	/* an operator's command: not held to the institutions' quota */
+	rc = package_import(c.app.store, c.cfg.data_dir, fd, inst.id, p.id, c.code, INT64_MAX, co,
+			    why, sizeof(why));
 	if (rc) {
 		fprintf(stderr, "tinchi course import: %s\n", why[0] ? why : tc_strerror(rc));
 		goto out;

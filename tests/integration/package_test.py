@@ -93,9 +93,9 @@ s_.close()
 t.ok(answer.startswith(b"HTTP/1.1 401"), "an anonymous 1 GB import is refused before its body", answer[:60])
 
 
-def make_zip(entries, manifest=None):
+def make_zip(entries, manifest=None, method=zipfile.ZIP_DEFLATED):
     b = io.BytesIO()
-    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as zz:
+    with zipfile.ZipFile(b, "w", method) as zz:
         if manifest is not None:
             zz.writestr("manifest.json", json.dumps(manifest))
         for name, content in entries:
@@ -132,8 +132,36 @@ refused(make_zip([("materials/" + sha, PDF)], {"format": "other"}), 422, "a fore
 bad_title = json.loads(json.dumps(man))
 bad_title["course"]["title"] = "x" * 300
 refused(make_zip([("materials/" + sha, PDF)], bad_title), 422, "a manifest with a 300-byte title")
-st, h, j = hust.call("GET", "/api/v1/courses?q=lap+trinh")
-t.ok(all(c["code"] != "BAD" for c in j["courses"]), "no refused import left a course behind")
+# a unit holds only a material of its kind, as through the API
+VTT = b"WEBVTT\n\n00:00.000 --> 00:01.000\nXin ch\xc3\xa0o\n"
+vsha = hashlib.sha256(VTT).hexdigest()
+captions_unit = json.loads(json.dumps(man))
+captions_unit["units"][1] = {"kind": "video", "title": "Phụ đề", "required": True,
+                             "material": {"file": "materials/" + vsha, "kind": "captions", "sha256": vsha,
+                                          "name": "vi.vtt"}}
+refused(make_zip([("materials/" + vsha, VTT)], captions_unit), 422, "a video unit holding captions")
+# the size limit of a kind, as for an upload (captions: 2 MiB), from the declared size
+big = VTT + b"".join(b"\n%02d:%02d.000 --> %02d:%02d.500\ncue %d\n" % (i // 60 % 60, i % 60, i // 60 % 60, i % 60, i)
+                     for i in range(90000))
+bsha = hashlib.sha256(big).hexdigest()
+big_unit = json.loads(json.dumps(man))
+big_unit["units"][1] = {"kind": "text", "title": "Phụ đề", "required": False,
+                        "material": {"file": "materials/" + bsha, "kind": "captions", "sha256": bsha,
+                                     "name": "vi.vtt"}}
+refused(make_zip([("materials/" + bsha, big)], big_unit, zipfile.ZIP_STORED), 413,
+        "captions of %.1f MiB (the limit is 2 MiB)" % (len(big) / 1048576))
+st, h, j = hust.call("POST", "/api/v1/institutions/HUST/courses:import?code=BAD", raw=pkg, ctype="application/zip")
+t.ok(st == 201, "no refused import left a course behind: the code BAD is still free (%d)" % st, j)
+# many units naming one file: each gets its material, the file is stored once
+shared = json.loads(json.dumps(man))
+shared["units"] = [dict(man["units"][1], title="Bài %d" % k) for k in range(1, 4)]
+st, h, j = hust.call("POST", "/api/v1/institutions/HUST/courses:import?code=SHARED",
+                     raw=make_zip([("materials/" + sha, PDF)], shared), ctype="application/zip")
+t.ok(st == 201, "three units naming one file import", j)
+st, h, j = hust.call("GET", "/api/v1/courses/" + (j.get("uid") or "x"))
+mats = [u.get("material") for u in j.get("units", [])] if isinstance(j, dict) else []
+got = [hust.call("GET", "/api/v1/materials/" + u)[2] for u in mats if u]
+t.ok(len(set(mats)) == 3 and got == [PDF] * 3, "each unit has its own material with the file's bytes", mats)
 orphans = [f for d_, _, fs in os.walk(os.path.join(data, "content")) for f in fs]
 t.ok(all(not f.endswith(".tmp") for f in orphans), "no temporary files are left in the content store", orphans)
 
@@ -164,4 +192,26 @@ t.ok(len(samples) >= 3 and [c["code"] for c in j["courses"]] == ["MATH201"],
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")
 t.ok(sanitizer_clean(log), "no sanitizer report", log[-3000:])
+
+# the institution's storage quota holds for imports as for uploads: HUST may
+# store 4 KB more, and the package's file is more than that
+srv = Server("--password-cost", COST, "--institution-quota", "1M", data=data)
+hust = Client("100000000002")
+fat = b"%PDF-1.4\n" + os.urandom(1100000) + b"\n%%EOF\n"
+fsha = hashlib.sha256(fat).hexdigest()
+fat_man = json.loads(json.dumps(man))
+fat_man["units"][1]["material"].update(file="materials/" + fsha, sha256=fsha)
+st, h, j = hust.call("POST", "/api/v1/institutions/HUST/courses:import?code=FAT",
+                     raw=make_zip([("materials/" + fsha, fat)], fat_man, zipfile.ZIP_STORED),
+                     ctype="application/zip")
+t.ok(st == 507 and "quota" in (j or {}).get("detail", ""), "an import over the quota is refused (%d)" % st, j)
+t.ok(not os.path.exists(os.path.join(data, "content", fsha[:2], fsha[2:])), "and leaves no file behind")
+zfat = os.path.join(tmp, "fat.zip")
+with open(zfat, "wb") as f:
+    f.write(make_zip([("materials/" + fsha, fat)], fat_man, zipfile.ZIP_STORED))
+rc, out, err = cli("course", "import", zfat, "--institution", "HUST", "--owner", "100000000002", "--code", "FAT",
+                   check=False)
+t.ok(rc == 0, "nor a course: the operator's command line (not held to the quota) imports it as FAT", err)
+code, log = srv.stop()
+t.ok(code == 0 and sanitizer_clean(log), "second server exits 0, no sanitizer report", log[-3000:])
 t.done()

@@ -46,6 +46,14 @@ main(void)
 	is_int(course_code_check("IT101"), 0, "code IT101");
 	is_int(course_code_check("IT 101"), TC_EINVALID, "code with a space refused");
 	is_int(course_code_check(""), TC_EINVALID, "empty code refused");
+	ok(course_unit_material_fits("video", "video") && course_unit_material_fits("video", "audio"),
+	   "a video unit holds a video or audio file");
+	ok(!course_unit_material_fits("video", "captions") && !course_unit_material_fits("video", "document"),
+	   "but not captions or a document");
+	ok(course_unit_material_fits("document", "document") && !course_unit_material_fits("document", "video"),
+	   "a document unit holds a document only");
+	ok(course_unit_material_fits("text", "captions") && course_unit_material_fits("quiz", "document"),
+	   "text and quiz units hold any file (an attachment)");
 	is_int(course_language_check("vi"), 0, "vi");
 	is_int(course_language_check("en-GB"), 0, "en-GB");
 	is_int(course_language_check("VI"), TC_EINVALID, "upper-case language refused");
