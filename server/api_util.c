@@ -102,11 +102,14 @@ api_query_int(const struct http_request *req, const char *name, int64_t def,
 {
 	char v[32], *end;
 	long long x;
+	int rc = api_query(req, name, v, sizeof(v));
 
-	if (api_query(req, name, v, sizeof(v)) == TC_ENOTFOUND) {
+	if (rc == TC_ENOTFOUND) {
 		*out = def;
 		return 0;
 	}
+	if (rc)
+		return rc;	/* too long for V: nothing was copied */
 	errno = 0;
 	x = strtoll(v, &end, 10);
 	if (!v[0] || *end || errno || x < min || x > max)

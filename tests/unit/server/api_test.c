@@ -10,6 +10,7 @@
 #include "courses/errors.h"
 #include "courses/log.h"
 #include "server/api.h"
+#include "server/api_util.h"
 #include "server/app.h"
 #include "server/metrics.h"
 #include "server/static.h"
@@ -142,6 +143,35 @@ main(void)
 	route = call(HTTP_GET, "/missing.css", &r);
 	is_int(r.status, 404, "missing static file is 404");
 	http_response_cleanup(&r);
+
+	/* api_query_int: a value too long for its buffer is refused, never read */
+	{
+		struct http_request q;
+		int64_t v = -1;
+
+		http_request_init(&q, 1024);
+		snprintf(q.query, sizeof(q.query), "limit=25&after=7");
+		ok(api_query_int(&q, "limit", 100, 1, 500, &v) == 0 && v == 25, "limit=25 read");
+		ok(api_query_int(&q, "before", 100, 1, 500, &v) == 0 && v == 100, "absent: the default");
+		/* the stale bytes of an earlier short value (the same stack slot,
+		 * one call right after the other) must not be taken */
+		{
+			struct http_request q2;
+			int64_t v2 = -1;
+			int r1, r2;
+
+			http_request_init(&q2, 1024);
+			snprintf(q2.query, sizeof(q2.query), "limit=%s1",
+				 "0000000000000000000000000000000000");
+			r1 = api_query_int(&q, "limit", 100, 1, 500, &v);
+			r2 = api_query_int(&q2, "limit", 100, 1, 500, &v2);
+			ok(r1 == 0 && v == 25, "limit=25 read again");
+			is_int(r2, TC_EINVALID, "then a 35-digit value is refused (TC_EINVALID)");
+			is_int(v2, -1, "and nothing is written");
+			http_request_cleanup(&q2);
+		}
+		http_request_cleanup(&q);
+	}
 
 	/* a broken database makes healthz say so */
 	store_close(app.store);
