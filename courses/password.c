@@ -19,7 +19,7 @@
 #define SALT_MAX 64
 #define KEY_LEN 32		/* bytes of derived key stored */
 #define RP_LIMIT (1UL << 30)	/* r * p must stay below (RFC 7914) */
-#define SCRYPT_MAXMEM ((uint64_t)1025 << 20)	/* N = 2^20, r = 8 (RFC 7914) fits */
+#define SCRYPT_MAXMEM ((uint64_t)1025 << 20)	/* N = 2^PASSWORD_COST_MAX, r = 8 fits */
 #define PREFIX "$scrypt$"
 
 const struct scrypt_params password_default_params = { 17, 8, 1 };

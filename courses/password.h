@@ -17,6 +17,9 @@
 #define PASSWORD_HASH_MAX 160	/* bytes of an encoded hash, NUL included */
 #define PASSWORD_MIN 10		/* bytes */
 #define PASSWORD_MAX 1024
+/* The highest log2 N of new hashes (r = 8): N = 2^20 takes 1 GiB, the most
+ * the hashing accepts (SCRYPT_MAXMEM in password.c). */
+#define PASSWORD_COST_MAX 20
 
 struct scrypt_params {
 	unsigned log2_n;	/* N = 2^log2_n, 1..30 */

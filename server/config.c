@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "courses/errors.h"
+#include "courses/password.h"
 #include "server/config.h"
 
 enum opt_type { T_PATH, T_LISTEN, T_INT, T_SIZE, T_BOOL, T_LEVEL };
@@ -46,7 +47,7 @@ static const struct opt opts[] = {
 	{ "session-idle", T_INT, F(session_idle), 60, 30 * 86400, "SECONDS", "a sign-in session ends after this long unused" },
 	{ "institution-quota", T_SIZE, F(institution_quota), 0, (int64_t)1 << 50, "BYTES", "materials an institution may store in all (suffix K, M, G)" },
 	{ "upload-expiry", T_INT, F(upload_expiry), 60, 30 * 86400, "SECONDS", "unfinished resumable uploads are removed after this long untouched" },
-	{ "password-cost", T_INT, F(password_cost), 10, 22, "LOG2N", "scrypt cost of new password hashes, log2 N (r=8, p=1); lower only for tests" },
+	{ "password-cost", T_INT, F(password_cost), 10, PASSWORD_COST_MAX, "LOG2N", "scrypt cost of new password hashes, log2 N (r=8, p=1); lower only for tests" },
 	{ "session-max-age", T_INT, F(session_max_age), 60, 365 * 86400, "SECONDS", "a sign-in session ends this long after sign-in" },
 	{ "media-jobs", T_INT, F(media_jobs), 0, 16, "N", "lecture processing jobs run at once on this node (0: this node runs none)" },
 	{ "media-cpu-seconds", T_INT, F(media_cpu_seconds), 1, 7 * 86400, "SECONDS", "CPU time one media job may use" },

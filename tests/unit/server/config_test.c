@@ -53,6 +53,10 @@ test_set(void)
 
 	config_defaults(&c);
 	is_int(config_set(&c, "max_body", "2048", err, sizeof(err)), 0, "set by file key");
+	/* every password cost the configuration takes, the hashing accepts */
+	is_int(config_set(&c, "password-cost", "20", err, sizeof(err)), 0, "password cost 20 (1 GiB)");
+	ok(config_set(&c, "password-cost", "21", err, sizeof(err)) != 0,
+	   "password cost 21 refused: scrypt would need 2 GiB, more than the hashing allows");
 	is_int(c.max_body, 2048, "file key took effect");
 	is_int(config_set(&c, "max-body", "4096", err, sizeof(err)), 0, "set by flag name");
 	is_int(c.max_body, 4096, "flag name took effect");
