@@ -335,13 +335,20 @@ static int
 on_logout(struct app *app, struct http_request *req, struct http_response *resp)
 {
 	char hash[65], cookie[256];
+	int rc;
 
 	if (req->actor.kind != ACTOR_PERSON || !req->session_token[0]) {
 		problem_respond(resp, 401, NULL, "not signed in");
 		return 0;
 	}
 	sha256_hex(req->session_token, strlen(req->session_token), hash);
-	store_session_delete(app->store, hash);
+	/* never "signed out" while the session still works (gone already: done) */
+	rc = store_session_delete(app->store, hash);
+	if (rc && rc != TC_ENOTFOUND) {
+		if (rc == TC_EBUSY)
+			http_response_header(resp, "retry-after", "2");
+		return problem_respond_err(resp, rc, "the sign-out could not be saved; try again");
+	}
 	api_audit(app, req, 0, "logout", "", NULL);
 	auth_cookie(cookie, sizeof(cookie), NULL, 0, req->tls);
 	resp->status = 204;

@@ -5,6 +5,7 @@ and every route tried as every role (the authorization table)."""
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -169,6 +170,16 @@ st, h, j = admin.call("POST", "/api/v1/institutions/VNU/keys", headers={"X-CSRF-
 t.eq(st, 403, "a wrong CSRF token is 403")
 throwaway = Client()
 throwaway.login("079123456789", "admin-password-1")
+# a sign-out that cannot be written is not reported done: the session stays
+lock = sqlite3.connect(os.path.join(data, "tinchi.db"), timeout=10, isolation_level=None)
+lock.execute("BEGIN IMMEDIATE")
+st, h, j = throwaway.call("DELETE", "/api/v1/session")
+lock.execute("ROLLBACK")
+lock.close()
+t.ok(st == 503 and "Max-Age=0" not in h.get("set-cookie", ""),
+     "a sign-out while the database is locked is 503 and keeps the cookie (%d)" % st, j)
+st, h, j = throwaway.call("GET", "/api/v1/session")
+t.eq(st, 200, "and the session is still there")
 st, h, j = throwaway.call("DELETE", "/api/v1/session")
 t.ok(st == 204 and "Max-Age=0" in h.get("set-cookie", ""), "logout clears the cookie")
 st, h, j = throwaway.call("GET", "/api/v1/session")
