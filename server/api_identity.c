@@ -398,7 +398,9 @@ activate_finish(struct http_deferred *d, struct http_response *resp)
 		problem_respond_err(resp, TC_EIO, "could not set the password");
 		goto out;
 	}
-	if (j->person_id && store_begin(app->store) == 0) {
+	/* an unknown person is a wrong code; a database that cannot be written
+	 * is not (503, below) */
+	if (j->person_id && (rc = store_begin(app->store)) == 0) {
 		rc = store_activation_take(app->store, j->person_id, j->code_hash, now);
 		if (rc == 0)
 			rc = store_person_set_password(app->store, j->person_id, j->hash, now);
@@ -416,7 +418,9 @@ activate_finish(struct http_deferred *d, struct http_response *resp)
 		goto out;
 	}
 	if (rc) {
-		problem_respond_err(resp, rc, NULL);
+		if (rc == TC_EBUSY)
+			http_response_header(resp, "retry-after", "2");
+		problem_respond_err(resp, rc, "the activation could not be saved; try again");
 		goto out;
 	}
 	store_login_failures_clear(app->store, j->account, now - LOCKOUT_WINDOW);
@@ -436,7 +440,7 @@ on_activate(struct app *app, struct http_request *req, struct http_response *res
 	struct person p;
 	json_t *body = NULL;
 	char why[128];
-	int bad = 0;
+	int bad = 0, rc;
 
 	if (api_read_json(req, resp, &body))
 		return 0;
@@ -471,8 +475,14 @@ on_activate(struct app *app, struct http_request *req, struct http_response *res
 		free(j);
 		goto out;
 	}
-	if (store_person_get_by_nid(app->store, nid, &p) == 0)
+	rc = store_person_get_by_nid(app->store, nid, &p);
+	if (rc == 0) {
 		j->person_id = p.id;
+	} else if (rc != TC_ENOTFOUND) {	/* as at sign-in: not a wrong code */
+		problem_respond_err(resp, rc, NULL);
+		free(j);
+		goto out;
+	}
 	snprintf(j->password, sizeof(j->password), "%s", pw);
 	j->app = app;
 	j->params = password_default_params;
