@@ -36,7 +36,7 @@
 
 #include "courses/identity.h"
 
-#define ACTOR_ROLES_MAX 16
+#define ACTOR_ROLES_MAX 64	/* a learner of many institutions; see auth_load_roles */
 
 enum actor_kind { ACTOR_NONE = 0, ACTOR_PERSON, ACTOR_TOKEN };
 

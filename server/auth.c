@@ -50,6 +50,9 @@ auth_load_roles(struct app *app, int64_t person_id, struct actor *a)
 	rc = store_memberships(app->store, person_id, m, ACTOR_ROLES_MAX, &n);
 	if (rc)
 		return rc;
+	if (n == ACTOR_ROLES_MAX)	/* there may be more: say so rather than cut silently */
+		log_warn("person %lld has %d roles or more; those past %d are not used",
+			 (long long)person_id, ACTOR_ROLES_MAX, ACTOR_ROLES_MAX);
 	for (int i = 0; i < n; i++) {
 		a->roles[i].institution_id = m[i].institution_id;
 		a->roles[i].role = m[i].role;

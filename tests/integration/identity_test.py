@@ -422,6 +422,20 @@ t.ok(rc == 0 and st == 200 and before.startswith("$scrypt$ln=11,") and after.sta
      "a sign-in re-hashes a password stored at another cost", (before[:20], after[:20]))
 t.eq(Client().login("000000000055", "old-cost-password")[0], 200, "the re-hashed password still works")
 
+# a person with many roles keeps all of them: a learner of 20 institutions
+# who is also the admin of a 21st (the roles were cut at 16 before)
+for k in range(1, 22):
+    cli("institution", "add", "M%02d" % k, "--name", "Trường %d" % k, "--kind", "school")
+for k in range(1, 21):
+    cli("person", "add", "--national-id", "000000000077", "--name", "Người Nhiều Trường", "--role", "learner",
+        "--institution", "M%02d" % k, "--password-stdin", stdin=b"many-roles-password\n")
+cli("person", "add", "--national-id", "000000000077", "--name", "Người Nhiều Trường", "--role", "admin",
+    "--institution", "M21", "--password-stdin", stdin=b"many-roles-password\n")
+many = Client()
+t.eq(many.login("000000000077", "many-roles-password")[0], 200, "the person with 21 roles signs in")
+st, h, j = many.call("GET", "/api/v1/institutions/M21/people?role=learner")
+t.eq(st, 200, "and acts as admin of the 21st institution")
+
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")
 t.ok(sanitizer_clean(log), "no sanitizer report", log[-3000:])
