@@ -180,6 +180,25 @@ is_control_cp(uint32_t cp)
 	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
 }
 
+/* Characters that change how text reads without being seen: bidi marks,
+ * embeddings, overrides and isolates, the zero-width space, word joiner and
+ * invisible operators, line and paragraph separators, the byte order mark. */
+static int
+is_hidden_cp(uint32_t cp)
+{
+	return cp == 0x061C || cp == 0x200B || cp == 0x200E || cp == 0x200F ||
+	       (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2064) ||
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+}
+
+/* The zero-width (non-)joiner: allowed inside words of scripts that need
+ * them, but not visible on its own. */
+static int
+is_joiner_cp(uint32_t cp)
+{
+	return cp == 0x200C || cp == 0x200D;
+}
+
 int
 person_name_check(const char *s)
 {
@@ -196,9 +215,9 @@ person_name_check(const char *s)
 	while (i < n) {
 		size_t len = utf8_next(p + i, n - i, &cp);
 
-		if (len == 0 || is_control_cp(cp))
+		if (len == 0 || is_control_cp(cp) || is_hidden_cp(cp))
 			return TC_EINVALID;
-		if (!is_space_cp(cp))
+		if (!is_space_cp(cp) && !is_joiner_cp(cp))
 			visible = 1;
 		i += len;
 	}
@@ -218,6 +237,14 @@ email_check(const char *s)
 		return 0;
 	if (n < 3 || n > EMAIL_MAX || utf8_check(s, n) != 0)
 		return TC_EINVALID;
+	for (size_t i = 0; i < n;) {	/* valid UTF-8 (above) */
+		uint32_t cp;
+		size_t len = utf8_next((const unsigned char *)s + i, n - i, &cp);
+
+		if (is_control_cp(cp) || is_hidden_cp(cp) || is_joiner_cp(cp))
+			return TC_EINVALID;
+		i += len;
+	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 

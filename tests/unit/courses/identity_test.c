@@ -119,6 +119,17 @@ test_person_name(void)
 	is_int(person_name_check("An\x7f"), TC_EINVALID, "DEL rejected");
 	is_int(person_name_check("An\xc2\x85"), TC_EINVALID, "C1 control rejected");
 	is_int(person_name_check("An\xc0\x80"), TC_EINVALID, "invalid UTF-8 rejected");
+	/* characters that change how a name reads without being seen */
+	is_int(person_name_check("\xe2\x80\xae" "nA"), TC_EINVALID, "right-to-left override rejected");
+	is_int(person_name_check("An\xe2\x81\xa6" "B"), TC_EINVALID, "bidi isolate rejected");
+	is_int(person_name_check("An\xe2\x80\x8f"), TC_EINVALID, "right-to-left mark rejected");
+	is_int(person_name_check("\xe2\x80\x8b"), TC_EINVALID, "a zero-width space alone rejected");
+	is_int(person_name_check("A\xe2\x80\x8bn"), TC_EINVALID, "a zero-width space inside rejected");
+	is_int(person_name_check("An\xe2\x80\xa8" "B"), TC_EINVALID, "line separator rejected");
+	is_int(person_name_check("\xef\xbb\xbf" "An"), TC_EINVALID, "byte order mark rejected");
+	is_int(person_name_check("\xe2\x80\x8d"), TC_EINVALID, "a zero-width joiner alone is not a name");
+	is_int(person_name_check("\xe0\xa4\x95\xe0\xa5\x8d\xe2\x80\x8d\xe0\xa4\xb7"), 0,
+	       "a joiner inside a word (Devanagari) accepted");
 	memset(name, 'a', PERSON_NAME_MAX);
 	name[PERSON_NAME_MAX] = '\0';
 	is_int(person_name_check(name), 0, "200 bytes accepted");
@@ -139,6 +150,8 @@ test_email(void)
 	is_int(email_check("an.example.com"), TC_EINVALID, "no @ rejected");
 	is_int(email_check("a@@b.c"), TC_EINVALID, "two @ rejected");
 	is_int(email_check("a@b@c.d"), TC_EINVALID, "second @ rejected");
+	is_int(email_check("a\xc2\x85" "b@c.vn"), TC_EINVALID, "C1 control rejected");
+	is_int(email_check("a\xe2\x80\xae" "b@c.vn"), TC_EINVALID, "right-to-left override rejected");
 	is_int(email_check("@b.co"), TC_EINVALID, "empty local part rejected");
 	is_int(email_check("a@localhost"), TC_EINVALID, "domain without a dot rejected");
 	is_int(email_check("a@.com"), TC_EINVALID, "domain starting with a dot rejected");
