@@ -905,10 +905,23 @@ import_finish(struct http_deferred *d, struct http_response *resp)
 	if (!resp)
 		goto out;
 	if (j->rc) {
-		char detail[160];
-		snprintf(detail, sizeof(detail), "the import stopped (%s) after %zu rows had been saved",
-			 tc_strerror(j->rc), j->out.created + j->out.updated);
+		char detail[200];
+		size_t saved = j->out.created + j->out.updated;
+
+		snprintf(detail, sizeof(detail), "the import stopped (%s) after %zu rows had been saved%s",
+			 tc_strerror(j->rc), saved,
+			 j->codes.len ? "; the activation codes of those rows are below" : "");
 		problem_respond_err(resp, j->rc, detail);
+		/* the codes of the saved rows are committed: hand them out, or a
+		 * re-run (which keeps pending codes) would issue none */
+		if (j->codes.len && resp->body.len > 0) {
+			resp->body.len--;
+			if (dynbuf_printf(&resp->body, ",\"saved\":%zu,\"activation_codes\":[", saved) ||
+			    dynbuf_append(&resp->body, dynbuf_str(&j->codes), j->codes.len) ||
+			    dynbuf_puts(&resp->body, "]}"))
+				problem_respond_err(resp, j->rc, detail);
+		}
+		http_response_header(resp, "cache-control", "no-store");
 		goto out;
 	}
 	memset(&fake.actor, 0, sizeof(fake.actor));
