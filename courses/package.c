@@ -476,11 +476,9 @@ out:
 	if (rc) {
 		if (in_tx)
 			store_rollback(st);
-		for (i = 0; placed && i < nunits; i++) {	/* nothing left behind */
-			int64_t refs = 1;
-			if (placed[i].fresh && store_material_refs(st, placed[i].sha256, &refs) == 0 && refs == 0)
-				content_delete(data_dir, placed[i].sha256);
-		}
+		for (i = 0; placed && i < nunits; i++)	/* nothing left behind */
+			if (placed[i].fresh)
+				store_content_release(st, data_dir, placed[i].sha256);
 		if (!why[0])
 			snprintf(why, whylen, "the package could not be imported: %s", tc_strerror(rc));
 	}

@@ -102,6 +102,7 @@ struct upload_job {
 	char type[64];
 	int rc;
 	int refused;			/* 415 */
+	int placed;			/* the content store got the file from this upload */
 };
 
 /* On a worker thread: what is it, and into the content store with it. */
@@ -128,7 +129,7 @@ upload_run(struct work *w)
 		return;
 	}
 	j->rc = content_put_fd(j->app->cfg->data_dir, j->fd, NULL, j->m.sha256, &j->m.size,
-				       NULL);
+			       &j->placed);
 }
 
 /* What an upload's answer says of the material M it made. */
@@ -147,9 +148,9 @@ upload_finish(struct http_deferred *d, struct http_response *resp)
 	struct upload_job *j = (struct upload_job *)d;
 	struct app *app = j->app;
 	char detail[200];
-	int rc;
+	int rc = TC_EIO;
 
-	if (!resp)
+	if (!resp)	/* the client left: no material, and so no file */
 		goto out;
 	if (j->refused) {
 		snprintf(detail, sizeof(detail), "a %s unit cannot hold %s files",
@@ -174,7 +175,11 @@ upload_finish(struct http_deferred *d, struct http_response *resp)
 	/* a video or audio lecture has a processing job now */
 	media_jobs_kick(app->media);
 	api_reply_json(resp, 201, material_made_json(&j->m));
+	rc = 0;
 out:
+	/* a file this upload stored that no material came of goes again */
+	if (rc && j->placed)
+		store_content_release(app->store, app->cfg->data_dir, j->m.sha256);
 	if (j->fd >= 0)
 		close(j->fd);
 	free(j);
@@ -341,7 +346,6 @@ on_material_delete(struct app *app, struct http_request *req, struct http_respon
 	const char *uid = http_request_param(req, "uid");
 	struct caption_shas caps = { .n = 0 };
 	struct material m;
-	int64_t refs = 1;
 	int rc;
 
 	if (!c)
@@ -365,11 +369,10 @@ on_material_delete(struct app *app, struct http_request *req, struct http_respon
 		problem_respond(resp, 409, NULL, "a unit still uses this file; change the unit first");
 		goto out;
 	}
-	if (rc == 0 && store_material_refs(app->store, m.sha256, &refs) == 0 && refs == 0)
-		rc = content_delete(app->cfg->data_dir, m.sha256);
+	if (rc == 0)
+		rc = store_content_release(app->store, app->cfg->data_dir, m.sha256);
 	for (size_t i = 0; i < caps.n; i++)
-		if (store_material_refs(app->store, caps.sha[i], &refs) == 0 && refs == 0)
-			content_delete(app->cfg->data_dir, caps.sha[i]);
+		store_content_release(app->store, app->cfg->data_dir, caps.sha[i]);
 	/* a running job notices at its next progress report and stops; the
 	 * published HLS folder leaves at once and is removed in the background */
 	if (rc == 0 || rc == TC_ENOTFOUND)

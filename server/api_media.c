@@ -274,7 +274,6 @@ caption_run(struct work *w)
 	struct content_writer *cw = NULL;
 	struct store *st = NULL;
 	char old[65] = "";
-	int64_t refs = 1;
 
 	if (!j->remove) {
 		if ((j->rc = content_begin(j->app->cfg->data_dir, &cw)) ||
@@ -295,9 +294,8 @@ caption_run(struct work *w)
 		log_err("media: captions of %s saved, but the playlists were not rewritten: %s",
 			j->material_uid, tc_strerror(j->rc));
 	/* the replaced file's bytes go when nothing else refers to them */
-	if (old[0] && strcmp(old, j->cap.sha256) != 0 &&
-	    store_material_refs(st, old, &refs) == 0 && refs == 0)
-		content_delete(j->app->cfg->data_dir, old);
+	if (old[0] && strcmp(old, j->cap.sha256) != 0)
+		store_content_release(st, j->app->cfg->data_dir, old);
 	j->rc = 0;
 out:
 	content_abort(cw);

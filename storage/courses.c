@@ -3,6 +3,7 @@
 
 #include "courses/errors.h"
 #include "courses/log.h"
+#include "storage/content.h"
 #include "storage/courses.h"
 #include "storage/store_backend.h"
 
@@ -167,6 +168,18 @@ store_material_refs(struct store *s, const char *sha256, int64_t *n)
 	if (!sha256 || !n)
 		return TC_EINVALID;
 	DISPATCH(material_refs(s, sha256, n));
+}
+
+int
+store_content_release(struct store *s, const char *data_dir, const char *sha256)
+{
+	int64_t refs = 1;
+	int rc = store_material_refs(s, sha256, &refs);
+
+	if (rc || refs > 0)
+		return rc;
+	rc = content_delete(data_dir, sha256);
+	return rc == TC_ENOTFOUND ? 0 : rc;
 }
 
 int

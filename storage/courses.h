@@ -91,6 +91,10 @@ int store_material_add(struct store *s, struct material *m);
 int store_material_get(struct store *s, const char *uid, struct material *out);
 /* Materials rows that point at a content hash (0: the file may go). */
 int store_material_refs(struct store *s, const char *sha256, int64_t *n);
+/* Removes the stored file SHA256 from DATA_DIR's content store when no
+ * material refers to it: 0 (removed, or still used), TC_E* of the look-up
+ * or the removal (an absent file is not an error). */
+int store_content_release(struct store *s, const char *data_dir, const char *sha256);
 /* Removes a material no unit uses; TC_ECONFLICT when one does. */
 int store_material_delete(struct store *s, int64_t id);
 /* Bytes of all materials of an institution (its quota use). */

@@ -8,9 +8,11 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ApiClient, BIN, Server, Tap, sanitizer_clean  # noqa: E402
@@ -91,6 +93,22 @@ st, h, j = upload("document", PDF, client=learner)
 t.ok(st in (403, 404), "a learner cannot upload (%d)" % st)
 st, h, j = upload("document", PDF, client=anon)
 t.eq(st, 401, "an anonymous upload is 401")
+# a client gone before the answer: no material was made for it, so no file
+# may stay behind in the content store (nothing would ever remove it)
+gone = PDF + os.urandom(60000)
+gsha = hashlib.sha256(gone).hexdigest()
+s_ = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+s_.sendall(("POST /api/v1/courses/%s/materials?kind=document&name=gone.pdf HTTP/1.1\r\nHost: x\r\n"
+            "Cookie: %s\r\nX-CSRF-Token: %s\r\nContent-Type: application/pdf\r\nContent-Length: %d\r\n\r\n"
+            % (course, lec.cookie, lec.csrf, len(gone))).encode() + gone)
+s_.close()
+time.sleep(1.5)
+db = sqlite3.connect(os.path.join(data, "tinchi.db"))
+made = db.execute("SELECT count(*) FROM materials WHERE sha256 = ?", (gsha,)).fetchone()[0]
+db.close()
+on_disk = os.path.exists(os.path.join(data, "content", gsha[:2], gsha[2:]))
+t.ok(on_disk == bool(made), "an upload whose client left: its file is on disk only with its material "
+     "(on disk %s, materials %d)" % (on_disk, made))
 
 # ---- units ---------------------------------------------------------------------------
 st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % course, {"kind": "document", "title": "Bài giảng 1", "material": pdf})
