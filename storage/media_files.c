@@ -3,6 +3,7 @@
  * media_files.h.
  */
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -581,6 +582,29 @@ media_master_playlist(const struct media_result *res, const struct media_caption
 	return rc;
 }
 
+/* 1 when URI (N bytes) is a plain relative path inside the playlist's
+ * folder: [A-Za-z0-9._-] names joined by '/', no leading '/', no "..", then
+ * at most a query of [A-Za-z0-9._~=&%-]. Anything else (a scheme, "//", a
+ * backslash, which browsers read as '/', spaces, escapes) could lead a
+ * player elsewhere. */
+static int
+uri_local(const char *uri, size_t n)
+{
+	size_t i = 0;
+
+	if (n == 0 || uri[0] == '/' || memmem(uri, n, "..", 2))
+		return 0;
+	for (; i < n && uri[i] != '?'; i++)
+		if (!isalnum((unsigned char)uri[i]) && (!uri[i] || !strchr("._-/", uri[i])))
+			return 0;
+	if (i > 0 && uri[i - 1] == '/')
+		return 0;
+	for (i++; i < n; i++)
+		if (!isalnum((unsigned char)uri[i]) && (!uri[i] || !strchr("._~=&%-", uri[i])))
+			return 0;
+	return 1;
+}
+
 /* Appends URI (N bytes) and the query to OUT. Only relative URIs inside
  * the lecture's folder are signed: the token never leaves for elsewhere. */
 static int
@@ -588,7 +612,7 @@ sign_uri(struct dynbuf *out, const char *uri, size_t n, const char *query)
 {
 	int rc;
 
-	if (n == 0 || uri[0] == '/' || memchr(uri, ':', n) || memmem(uri, n, "..", 2))
+	if (!uri_local(uri, n))
 		return TC_EINVALID;
 	rc = dynbuf_append(out, uri, n);
 

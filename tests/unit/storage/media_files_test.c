@@ -438,6 +438,9 @@ test_sign(void)
 			"../360p/seg_00003.m4s\n", "/media/x/seg.m4s\n", "https://evil.example/x.m3u8\n",
 			"#EXT-X-MAP:URI=\"//evil.example/init.mp4\"\n",
 			"#EXT-X-MEDIA:TYPE=SUBTITLES,URI=\"file:/etc/passwd\"\n", "a/../../b.m4s\n",
+			/* browsers read a backslash as a slash: \\host is //host */
+			"\\\\evil.example/x.m4s\n", "\\evil.example\\x.m4s\n", "a\\..\\..\\b.m4s\n",
+			"seg 1.m4s\n", "seg%2f..%2fx.m4s\n", "seg\tx.m4s\n", "#EXT-X-MAP:URI=\"\\\\e.example/i.mp4\"\n",
 		};
 		for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
 			s = signed_text(foreign[i], strlen(foreign[i]), &rc);
