@@ -296,11 +296,28 @@ leftover_tmp(const char *name)
 	return name[0] == '.' && n > 5 && strcmp(name + n - 4, ".tmp") == 0;
 }
 
+/* fsync of the plain file NAME in DFD. */
+static int
+fsync_at(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || fsync(fd) != 0) {
+		log_err("media: cannot sync %s: %s", name, strerror(errno));
+		rc = TC_EIO;
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 /*
  * The worker wrote DIR (it is untrusted): only the names media_file_type
  * knows, in the folders it knows, as plain files with one link (a hard
  * link could point at any file of the server's), or folders. Anything else
- * refuses the whole folder.
+ * refuses the whole folder. What passes is made durable on the way, every
+ * file and folder synced (the worker syncs nothing), so that the lecture
+ * is never recorded ready with files a crash could still lose.
  */
 static int
 check_tree_at(int dfd, const char *sub)
@@ -332,8 +349,12 @@ check_tree_at(int dfd, const char *sub)
 			log_warn("media: unexpected %s%s%s in a job's output", sub ? sub : "",
 				 sub ? "/" : "", e->d_name);
 			rc = TC_EINVALID;
+		} else if (!leftover_tmp(e->d_name)) {
+			rc = fsync_at(dirfd(d), e->d_name);
 		}
 	}
+	if (rc == 0 && fsync(dirfd(d)) != 0)
+		rc = TC_EIO;
 	closedir(d);
 	return rc;
 }
