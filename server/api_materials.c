@@ -1010,6 +1010,35 @@ struct finish_job {
 	struct upload u;
 };
 
+/*
+ * The uploads being finished now (the service thread's alone, as are the
+ * finish handlers): a second finish of one upload while the first hashes
+ * would make a second material; it is told to ask again instead, and then
+ * gets the first one's material.
+ */
+#define FINISHING_MAX 64
+static int64_t finishing[FINISHING_MAX];
+static int nfinishing;
+
+static int
+finishing_has(int64_t id)
+{
+	for (int i = 0; i < nfinishing; i++)
+		if (finishing[i] == id)
+			return 1;
+	return 0;
+}
+
+static void
+finishing_drop(int64_t id)
+{
+	for (int i = 0; i < nfinishing; i++)
+		if (finishing[i] == id) {
+			finishing[i] = finishing[--nfinishing];
+			return;
+		}
+}
+
 static void
 finish_finish(struct http_deferred *d, struct http_response *resp)
 {
@@ -1020,6 +1049,7 @@ finish_finish(struct http_deferred *d, struct http_response *resp)
 	struct material m;
 
 	snprintf(mat, sizeof(mat), "%s", f->up.m.uid);
+	finishing_drop(u.id);
 	upload_finish(d, resp);		/* frees F */
 	/* the material exists now: the row stays (until stale) naming it, so
 	 * that a finish retried after a lost answer gets it; the part goes */
@@ -1054,6 +1084,11 @@ on_upload_finish(struct app *app, struct http_request *req, struct http_response
 		offset_header(resp, u.received);
 		return 0;
 	}
+	if (finishing_has(u.id) || nfinishing == FINISHING_MAX) {
+		problem_respond(resp, 409, NULL, "the upload is being finished; ask again in a moment");
+		http_response_header(resp, "retry-after", "1");
+		return 0;
+	}
 	f = calloc(1, sizeof(*f));
 	if (!f || part_path(app, &u, path, sizeof(path)) ||
 	    (f->up.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -1077,6 +1112,7 @@ on_upload_finish(struct app *app, struct http_request *req, struct http_response
 	f->up.d.finish = finish_finish;
 	f->up.d.bulk = 1;
 	req->deferred = &f->up.d;
+	finishing[nfinishing++] = u.id;
 	return 0;
 }
 

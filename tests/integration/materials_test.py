@@ -236,6 +236,35 @@ t.ok(st == 200 and j.get("uid") == made["uid"] and j["sha256"] == made["sha256"]
      "a finish retried (its answer lost) gets the same material, none made twice", j)
 st, h, j = put_chunk(up, 0, body[:1000])
 t.eq(st, 409, "a chunk to a finished upload is refused")
+# two finishes at once (a client retrying while the first still hashes):
+# one material, never two
+body2 = PDF + os.urandom(2000)
+st, h, j = lec.call("POST", "/api/v1/courses/%s/uploads" % course, {"kind": "document", "name": "twice.pdf",
+                                                                     "size": len(body2)})
+up2 = j["uid"]
+st, h, j = put_chunk(up2, 0, body2, total=len(body2))
+fin = ("POST /api/v1/uploads/%s/finish HTTP/1.1\r\nHost: x\r\nCookie: %s\r\nX-CSRF-Token: %s\r\n"
+       "Content-Length: 0\r\nConnection: close\r\n\r\n" % (up2, lec.cookie, lec.csrf)).encode()
+socks = [socket.create_connection(("127.0.0.1", srv.port), timeout=20) for _ in range(3)]
+for k in socks:
+    k.sendall(fin)
+answers = []
+for k in socks:
+    a = b""
+    while True:
+        c = k.recv(65536)
+        if not c:
+            break
+        a += c
+    k.close()
+    answers.append(a)
+uids = set(re.findall(rb'"uid":"([0-9a-f-]{36})"', b"".join(answers)))
+db = sqlite3.connect(os.path.join(data, "tinchi.db"))
+rows = db.execute("SELECT count(*) FROM materials WHERE sha256 = ?", (hashlib.sha256(body2).hexdigest(),)).fetchone()[0]
+db.close()
+t.ok(len(uids) == 1 and rows == 1 and all(a.split(b" ", 2)[1] in (b"200", b"201", b"409") for a in answers),
+     "three finishes at once make one material (uids %d, rows %d: %s)"
+     % (len(uids), rows, [a.split(b"\r\n", 1)[0].decode() for a in answers]))
 st, h, j = lec.call("POST", "/api/v1/courses/%s/uploads" % course, {"kind": "video", "name": "x.mp4", "size": 10})
 put_chunk(j["uid"], 0, b"12345", total=10)
 st, h, d = lec.call("DELETE", "/api/v1/uploads/" + j["uid"])
