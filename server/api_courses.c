@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <time.h>
@@ -613,37 +614,92 @@ out:
 
 /* ---- packages ------------------------------------------------------------------ */
 
-static int
-on_export(struct app *app, struct http_request *req, struct http_response *resp)
-{
-	struct course *c = calloc(1, sizeof(*c));
-	char dir[PATH_MAX + 16], why[256], disp[96];
-	int fd = -1;
+struct export_job {
+	struct http_deferred d;
+	struct app *app;
+	struct course c;
+	struct actor actor;		/* who asked, for the audit */
+	char peer[64];
+	int fd;				/* the package, an unnamed file in DATA/content */
+	int rc;
+	char why[256];
+};
 
-	if (!c)
-		return problem_respond_err(resp, TC_ENOMEM, NULL);
-	if (api_course_editable(app, req, resp, http_request_param(req, "uid"), c))
+/* On a bulk worker: a course's files can take minutes to copy into the
+ * zip, which the service thread must never wait for. */
+static void
+export_run(struct work *w)
+{
+	struct export_job *j = (struct export_job *)w;
+	char dir[PATH_MAX + 16];
+	struct store *st = NULL;
+
+	snprintf(dir, sizeof(dir), "%s/content", j->app->cfg->data_dir);
+	j->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (j->fd < 0) {
+		j->rc = errno == ENOSPC ? TC_ETOOBIG : TC_EIO;
+		snprintf(j->why, sizeof(j->why), "no room for the package");
+		return;
+	}
+	j->rc = store_open(j->app->cfg->data_dir, &st);
+	if (j->rc == 0)
+		j->rc = package_export(st, j->app->cfg->data_dir, &j->c, j->fd, j->why,
+				       sizeof(j->why));
+	store_close(st);
+}
+
+static void
+export_finish(struct http_deferred *d, struct http_response *resp)
+{
+	struct export_job *j = (struct export_job *)d;
+	struct http_request fake;
+	char disp[96];
+
+	if (!resp)
 		goto out;
-	snprintf(dir, sizeof(dir), "%s/content", app->cfg->data_dir);
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0 || package_export(app->store, app->cfg->data_dir, c, fd, why, sizeof(why))) {
-		problem_respond_err(resp, TC_EIO, fd < 0 ? "no room for the package" : why);
+	if (j->rc) {
+		problem_respond(resp, j->rc == TC_ETOOBIG ? 413 : 500, NULL,
+				j->rc == TC_ETOOBIG ? "the course's files are too large for one package "
+				"(4 GiB in all, or the disk is full)" : j->why[0] ? j->why : tc_strerror(j->rc));
 		goto out;
 	}
 	resp->status = 200;
 	resp->content_type = "application/zip";
 	resp->file_off = 0;
-	resp->file_len = lseek(fd, 0, SEEK_END);
-	snprintf(disp, sizeof(disp), "attachment; filename=\"%s.zip\"", c->code);
+	resp->file_len = lseek(j->fd, 0, SEEK_END);
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%s.zip\"", j->c.code);
 	http_response_header(resp, "content-disposition", disp);
 	http_response_header(resp, "cache-control", "no-store");
-	resp->fd = fd;
-	fd = -1;
-	api_audit(app, req, c->institution_id, "course.exported", c->uid, NULL);
+	resp->fd = j->fd;
+	j->fd = -1;
+	fake.actor = j->actor;
+	snprintf(fake.peer, sizeof(fake.peer), "%s", j->peer);
+	api_audit(j->app, &fake, j->c.institution_id, "course.exported", j->c.uid, NULL);
 out:
-	if (fd >= 0)
-		close(fd);
-	free(c);
+	if (j->fd >= 0)
+		close(j->fd);
+	free(j);
+}
+
+static int
+on_export(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	struct export_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
+	if (api_course_editable(app, req, resp, http_request_param(req, "uid"), &j->c)) {
+		free(j);
+		return 0;
+	}
+	j->app = app;
+	j->fd = -1;
+	j->actor = req->actor;
+	snprintf(j->peer, sizeof(j->peer), "%s", req->peer);
+	j->d.work.run = export_run;
+	j->d.finish = export_finish;
+	j->d.bulk = 1;
+	req->deferred = &j->d;
 	return 0;
 }
 
