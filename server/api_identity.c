@@ -345,9 +345,10 @@ on_logout(struct app *app, struct http_request *req, struct http_response *resp)
 	/* never "signed out" while the session still works (gone already: done) */
 	rc = store_session_delete(app->store, hash);
 	if (rc && rc != TC_ENOTFOUND) {
+		problem_respond_err(resp, rc, "the sign-out could not be saved; try again");
 		if (rc == TC_EBUSY)
 			http_response_header(resp, "retry-after", "2");
-		return problem_respond_err(resp, rc, "the sign-out could not be saved; try again");
+		return 0;
 	}
 	api_audit(app, req, 0, "logout", "", NULL);
 	auth_cookie(cookie, sizeof(cookie), NULL, 0, req->tls);
@@ -418,9 +419,9 @@ activate_finish(struct http_deferred *d, struct http_response *resp)
 		goto out;
 	}
 	if (rc) {
+		problem_respond_err(resp, rc, "the activation could not be saved; try again");
 		if (rc == TC_EBUSY)
 			http_response_header(resp, "retry-after", "2");
-		problem_respond_err(resp, rc, "the activation could not be saved; try again");
 		goto out;
 	}
 	store_login_failures_clear(app->store, j->account, now - LOCKOUT_WINDOW);

@@ -166,6 +166,20 @@ upload_finish(struct http_deferred *d, struct http_response *resp)
 			resp->status = 507;
 		goto out;
 	}
+	/* the bytes were there already (not placed by this upload), and the last
+	 * material using them may have been deleted since, with its file: then
+	 * no material may name them (the client sends again) */
+	if (!j->placed) {
+		int fd = -1;
+
+		if ((rc = content_open(app->cfg->data_dir, j->m.sha256, &fd)) == 0)
+			close(fd);
+		else {
+			problem_respond(resp, 503, NULL, "the file was removed while it was stored; send it again");
+			http_response_header(resp, "retry-after", "1");
+			goto out;
+		}
+	}
 	snprintf(j->m.type, sizeof(j->m.type), "%s", j->type);
 	j->m.created_at = now_s();
 	if ((!j->m.uid[0] && (rc = uuid_v4(j->m.uid))) || (rc = store_material_add(app->store, &j->m))) {

@@ -176,7 +176,7 @@ lock.execute("BEGIN IMMEDIATE")
 st, h, j = throwaway.call("DELETE", "/api/v1/session")
 lock.execute("ROLLBACK")
 lock.close()
-t.ok(st == 503 and "Max-Age=0" not in h.get("set-cookie", ""),
+t.ok(st == 503 and "Max-Age=0" not in h.get("set-cookie", "") and h.get("retry-after") == "2",
      "a sign-out while the database is locked is 503 and keeps the cookie (%d)" % st, j)
 st, h, j = throwaway.call("GET", "/api/v1/session")
 t.eq(st, 200, "and the session is still there")
