@@ -180,23 +180,24 @@ is_control_cp(uint32_t cp)
 	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
 }
 
-/* Characters that change how text reads without being seen: bidi marks,
+/* Characters that change how text reads without being seen: bidi
  * embeddings, overrides and isolates, the zero-width space, word joiner and
  * invisible operators, line and paragraph separators, the byte order mark. */
 static int
 is_hidden_cp(uint32_t cp)
 {
-	return cp == 0x061C || cp == 0x200B || cp == 0x200E || cp == 0x200F ||
-	       (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2064) ||
-	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+	return cp == 0x200B || (cp >= 0x2028 && cp <= 0x202E) ||
+	       (cp >= 0x2060 && cp <= 0x2064) || (cp >= 0x2066 && cp <= 0x2069) ||
+	       cp == 0xFEFF;
 }
 
-/* The zero-width (non-)joiner: allowed inside words of scripts that need
- * them, but not visible on its own. */
+/* Marks that mixed-direction text and some scripts need, invisible
+ * themselves: the zero-width (non-)joiner, the left-to-right, right-to-left
+ * and Arabic letter marks. Allowed, but never a name alone. */
 static int
 is_joiner_cp(uint32_t cp)
 {
-	return cp == 0x200C || cp == 0x200D;
+	return cp == 0x200C || cp == 0x200D || cp == 0x200E || cp == 0x200F || cp == 0x061C;
 }
 
 int

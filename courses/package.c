@@ -421,6 +421,20 @@ package_import(struct store *st, const char *data_dir, int in_fd, int64_t instit
 			goto out;
 	}
 
+	/* bytes that were stored before this import may have lost their last
+	 * material, and their file, while it extracted the rest */
+	for (i = 0; i < nunits; i++) {
+		int fd = -1;
+
+		if (!placed[i].sha256[0] || placed[i].fresh)
+			continue;
+		if (content_open(data_dir, placed[i].sha256, &fd)) {
+			rc = fail(why, whylen, TC_EBUSY, "a file of the package was removed meanwhile; "
+				  "import it again");
+			goto out;
+		}
+		close(fd);
+	}
 	if ((rc = store_institution_get_id(st, institution_id, &inst)) || !(search = malloc(COURSE_DESCRIPTION_MAX + 2048)))
 		goto out;
 	out->institution_id = institution_id;

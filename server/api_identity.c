@@ -915,7 +915,7 @@ import_finish(struct http_deferred *d, struct http_response *resp)
 		problem_respond_err(resp, j->rc, detail);
 		/* the codes of the saved rows are committed: hand them out, or a
 		 * re-run (which keeps pending codes) would issue none */
-		if (j->codes.len && resp->body.len > 0) {
+		if (resp->body.len > 0) {
 			resp->body.len--;
 			if (dynbuf_printf(&resp->body, ",\"saved\":%zu,\"activation_codes\":[", saved) ||
 			    dynbuf_append(&resp->body, dynbuf_str(&j->codes), j->codes.len) ||

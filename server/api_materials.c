@@ -166,10 +166,10 @@ upload_finish(struct http_deferred *d, struct http_response *resp)
 			resp->status = 507;
 		goto out;
 	}
-	/* the bytes were there already (not placed by this upload), and the last
-	 * material using them may have been deleted since, with its file: then
+	/* the last material using these bytes may have been deleted since they
+	 * were stored (by this upload or before it), and its file with it: then
 	 * no material may name them (the client sends again) */
-	if (!j->placed) {
+	{
 		int fd = -1;
 
 		if ((rc = content_open(app->cfg->data_dir, j->m.sha256, &fd)) == 0)
@@ -383,9 +383,12 @@ on_material_delete(struct app *app, struct http_request *req, struct http_respon
 		problem_respond(resp, 409, NULL, "a unit still uses this file; change the unit first");
 		goto out;
 	}
-	if (rc == 0)
-		rc = store_content_release(app->store, app->cfg->data_dir, m.sha256);
-	for (size_t i = 0; i < caps.n; i++)
+	/* the row is gone (committed): its files follow as far as they can, and
+	 * one that cannot go now is only logged (the answer says what happened
+	 * to the material) */
+	if (rc == 0 && store_content_release(app->store, app->cfg->data_dir, m.sha256))
+		log_warn("material %s deleted, but its file %s stays on disk", m.uid, m.sha256);
+	for (size_t i = 0; rc == 0 && i < caps.n; i++)
 		store_content_release(app->store, app->cfg->data_dir, caps.sha[i]);
 	/* a running job notices at its next progress report and stops; the
 	 * published HLS folder leaves at once and is removed in the background */

@@ -122,7 +122,8 @@ test_person_name(void)
 	/* characters that change how a name reads without being seen */
 	is_int(person_name_check("\xe2\x80\xae" "nA"), TC_EINVALID, "right-to-left override rejected");
 	is_int(person_name_check("An\xe2\x81\xa6" "B"), TC_EINVALID, "bidi isolate rejected");
-	is_int(person_name_check("An\xe2\x80\x8f"), TC_EINVALID, "right-to-left mark rejected");
+	is_int(person_name_check("An\xe2\x80\x8f" "B"), 0, "a right-to-left mark inside accepted (mixed directions)");
+	is_int(person_name_check("\xe2\x80\x8f"), TC_EINVALID, "a right-to-left mark alone is not a name");
 	is_int(person_name_check("\xe2\x80\x8b"), TC_EINVALID, "a zero-width space alone rejected");
 	is_int(person_name_check("A\xe2\x80\x8bn"), TC_EINVALID, "a zero-width space inside rejected");
 	is_int(person_name_check("An\xe2\x80\xa8" "B"), TC_EINVALID, "line separator rejected");
