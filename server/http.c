@@ -672,11 +672,15 @@ finish_request(struct lws *wsi, struct pss_http *pss)
 
 	metrics_request(app->metrics, pss->route ? pss->route : "unknown",
 			pss->resp.status, us, pss->sent);
-	if (app->cfg->access_log)
+	if (app->cfg->access_log) {
+		char path[HTTP_PATH_MAX];
+
+		http_path_for_log(pss->req.path, path, sizeof(path));
 		log_info("access %s \"%s %s\" %d %" PRId64 " %" PRId64 "us%s%s",
 			 pss->req.peer, http_method_name(pss->req.method),
-			 pss->req.path, pss->resp.status, pss->sent, us,
+			 path, pss->resp.status, pss->sent, us,
 			 pss->resp.viewer[0] ? " viewer=" : "", pss->resp.viewer);
+	}
 	if (pss->resp.on_sent && pss->req.method != HTTP_HEAD &&
 	    (pss->resp.status == 200 || pss->resp.status == 206) &&
 	    pss->sent == http_response_body_len(&pss->resp))

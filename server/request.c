@@ -124,6 +124,40 @@ http_response_body_len(const struct http_response *r)
 	return (int64_t)r->body.len;
 }
 
+void
+http_path_for_log(const char *path, char *out, size_t outsize)
+{
+	size_t o = 0;
+
+	if (outsize == 0)
+		return;
+	for (const char *p = path; *p && o + 1 < outsize;) {
+		size_t seg = strcspn(p, "/"), run = 0, longest = 0;
+		const char *put = p;
+		size_t n = seg;
+
+		for (size_t i = 0; i < seg; i++) {
+			run = p[i] >= '0' && p[i] <= '9' ? run + 1 : 0;
+			if (run > longest)
+				longest = run;
+		}
+		if (longest >= 10) {
+			put = "{national_id}";
+			n = strlen(put);
+		}
+		if (n > outsize - 1 - o)
+			n = outsize - 1 - o;
+		memcpy(out + o, put, n);
+		o += n;
+		p += seg;
+		if (*p == '/' && o + 1 < outsize) {
+			out[o++] = '/';
+			p++;
+		}
+	}
+	out[o] = '\0';
+}
+
 const char *
 http_request_param(const struct http_request *r, const char *name)
 {

@@ -170,6 +170,12 @@ int64_t http_response_body_len(const struct http_response *r);
 /* Value of a route parameter by name, or NULL. Borrowed. */
 const char *http_request_param(const struct http_request *r, const char *name);
 
+/* PATH as a log line may show it: every segment with 10 digits or more in
+ * a row (a national ID, as in /recognition/X/learners/{national_id}, or one
+ * mistyped) is written as "{national_id}", so that no national ID reaches
+ * the log. Cut to fit OUT. */
+void http_path_for_log(const char *path, char *out, size_t outsize);
+
 const char *http_method_name(enum http_method m);
 /* Parses "GET", "HEAD", ...; 0 when unknown. */
 enum http_method http_method_parse(const char *s);

@@ -524,4 +524,8 @@ t.ok(x.get("decision", {}).get("reason") == "revoked" and
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")
 t.ok(sanitizer_clean(log), "no sanitizer report", log[-3000:])
+leaked = [n for n in NID.values() if n in log] if isinstance(NID, dict) else [n for n in NID if n and n in log]
+t.ok("learners/{national_id}" in log and not leaked,
+     "the access log names the route, never the national IDs queried",
+     [ln for ln in log.splitlines() if any(n in ln for n in leaked)][:5])
 t.done()

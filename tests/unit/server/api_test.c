@@ -13,6 +13,7 @@
 #include "server/api_util.h"
 #include "server/app.h"
 #include "server/metrics.h"
+#include "server/request.h"
 #include "server/static.h"
 #include "storage/store.h"
 #include "tests/tap.h"
@@ -171,6 +172,23 @@ main(void)
 			http_request_cleanup(&q2);
 		}
 		http_request_cleanup(&q);
+	}
+
+	/* the access log's path: national IDs masked, nothing else */
+	{
+		char out[128], small[12];
+
+		http_path_for_log("/api/v1/recognition/VNU/learners/001234567890", out, sizeof(out));
+		is_str(out, "/api/v1/recognition/VNU/learners/{national_id}", "a national ID in a path is masked");
+		http_path_for_log("/api/v1/institutions/VNU/learners/001234567890/credentials", out, sizeof(out));
+		is_str(out, "/api/v1/institutions/VNU/learners/{national_id}/credentials", "also inside the path");
+		http_path_for_log("/a/1234567890123/x12345678901/123456789/v1/9", out, sizeof(out));
+		is_str(out, "/a/{national_id}/{national_id}/123456789/v1/9",
+		       "a mistyped one (13 digits, a letter) too; 9 digits and other segments kept");
+		http_path_for_log("/", out, sizeof(out));
+		is_str(out, "/", "the root");
+		http_path_for_log("/learners/001234567890", small, sizeof(small));
+		is_str(small, "/learners/{", "cut to fit, never the digits");
 	}
 
 	/* a broken database makes healthz say so */
