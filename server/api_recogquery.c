@@ -183,7 +183,8 @@ struct verification {
 	int verified;		/* every check held */
 	int intact;		/* schema, proof, dates and log held: the decision's "verified" */
 	char failed[16];	/* the first check that failed, "" when none */
-	int cached;
+	int cached;		/* the checks that hold for good came from the cache */
+	int keep;		/* verified afresh, no validUntil: may go into the cache */
 };
 
 /* Runs every check on CRED into V: the one place the query verifies
@@ -226,21 +227,30 @@ verify_json(struct app *app, json_t *cred, struct verification *v)
 }
 
 /*
- * Verifies stored C. A credential that verified once is taken from the
- * cache by its hash while it stays unrevoked: its text, signature and log
- * entry cannot change under the same hash, and a revocation sets
- * revoked_at (with the status bit, in one transaction), which bypasses the
- * cache.
+ * Verifies stored C (at NOW). The cache keeps, by hash, the credentials
+ * whose every check held once and whose text has no validUntil; what
+ * cannot change under the same hash is taken from it: the schema, the
+ * proof and the log entry (the text is the hash's; the log is
+ * append-only), and the status while the row is unrevoked (a revocation
+ * sets revoked_at with the status bit in one transaction, which bypasses
+ * the cache). What can change is checked again each time: the dates here
+ * (validFrom is the row's issued_at), the issuer key's validity at signing
+ * (the registry's: a rotation ends a key) by verify_settle from the
+ * decision's facts, which look the key up anyway.
  */
 static int
-verify_stored(struct app *app, const struct credential_rec *c, struct verification *v)
+verify_stored(struct app *app, const struct credential_rec *c, int64_t now,
+	      struct verification *v)
 {
 	json_t *cred;
 	int rc;
 
 	if (!c->revoked_at && cache_has(c->hash)) {
 		memset(v, 0, sizeof(*v));
-		v->verified = v->intact = v->cached = 1;
+		v->cached = 1;
+		v->verified = v->intact = c->issued_at <= now;
+		if (!v->verified)
+			snprintf(v->failed, sizeof(v->failed), "dates");
 		return 0;
 	}
 	if (c->json) {
@@ -256,10 +266,31 @@ verify_stored(struct app *app, const struct credential_rec *c, struct verificati
 	if (!cred)
 		return TC_EDB;
 	rc = verify_json(app, cred, v);
+	v->keep = rc == 0 && v->verified && !c->revoked_at && c->hash[0] &&
+		  !json_object_get(cred, "validUntil");
 	json_decref(cred);
-	if (rc == 0 && v->verified && !c->revoked_at)
-		cache_put(c->hash);
 	return rc;
+}
+
+/*
+ * After the decision's facts E of C (verified as V): a cached verification
+ * gets the issuer check (the key found, of C's issuer, valid when it
+ * signed: recognition's trust, the verifier's issuer rule) and fails it as
+ * the verifier would, as the first failed check (it comes before dates);
+ * a fresh one whose issuer key the facts also find valid goes into the
+ * cache (so that the two agree on every credential the cache holds).
+ */
+static void
+verify_settle(const struct credential_rec *c, struct verification *v,
+	      const struct recog_eval *e)
+{
+	if (v->cached && !e->facts.key_valid) {
+		v->verified = 0;
+		snprintf(v->failed, sizeof(v->failed), "issuer");
+	} else if (v->keep && e->facts.key_valid) {
+		cache_put(c->hash);
+	}
+	v->keep = 0;
 }
 
 /* ---- one learner ------------------------------------------------------------------ */
@@ -346,7 +377,7 @@ credit_field(const struct recog_eval *e)
 
 /* Decides C (verified as V) and appends it to Q's list and totals. */
 static int
-add_verified(struct query *q, const struct credential_rec *c, const struct verification *v)
+add_verified(struct query *q, const struct credential_rec *c, struct verification *v)
 {
 	struct recog_eval e;
 	json_t *o;
@@ -358,6 +389,7 @@ add_verified(struct query *q, const struct credential_rec *c, const struct verif
 		recog_eval_cleanup(&e);
 		return rc;
 	}
+	verify_settle(c, v, &e);
 	o = json_pack("{s:s, s:{s:s, s:o, s:o}, s:{s:s, s:s}, s:o, s:{s:b, s:o, s:b}, s:o}",
 		      "uid", c->uid,
 		      "course", "code", e.facts.course_code, "credits",
@@ -391,7 +423,7 @@ add_credential(const struct credential_rec *c, void *arg)
 {
 	struct query *q = arg;
 	struct verification v;
-	int rc = verify_stored(q->app, c, &v);
+	int rc = verify_stored(q->app, c, q->now, &v);
 
 	if (rc == 0 && (rc = add_verified(q, c, &v)) == TC_EINVALID)
 		rc = TC_EDB;	/* a stored credential always has the facts */
@@ -647,7 +679,7 @@ lone_credential(struct lone *l, const struct credential_rec *c)
 	struct query *q = &l->q;
 	struct verification v;
 	struct recog_eval e;
-	int rc = verify_stored(q->app, c, &v);
+	int rc = verify_stored(q->app, c, q->now, &v);
 
 	if (rc)
 		return rc;
@@ -655,8 +687,10 @@ lone_credential(struct lone *l, const struct credential_rec *c)
 				       &e);
 	if (rc == TC_EINVALID)
 		rc = TC_EDB;	/* a stored credential always has the facts */
-	if (rc == 0)
+	if (rc == 0) {
+		verify_settle(c, &v, &e);
 		rc = put_credential(l, c, &v, &e);
+	}
 	recog_eval_cleanup(&e);
 	return rc;
 }

@@ -521,6 +521,48 @@ t.ok(x.get("decision", {}).get("reason") == "revoked" and
      x.get("verification") == {"verified": False, "failed_check": "status", "cached": False},
      "revoked between two batches: the next batch reads the status list again and refuses it", x)
 
+# ---- a key's validity changed after a credential was cached ------------------------------
+# the cache keeps what cannot change under a hash (schema, proof, log); the
+# issuer key's validity is the registry's and can: a rotation in the very
+# second a credential was signed ends the key at that second (valid_until =
+# its signing time), put here with SQL. The next answer must be what a fresh
+# verification says (issuer fails), in the lone query, the batch and the
+# learner's own view; restored, it verifies again.
+
+
+def c101_in(path, client=hust, batch=False):
+    if batch:
+        st, h, body = srv.request("POST", B, body=json.dumps([NID[1]]).encode(),
+                                  headers={"Authorization": "Bearer " + hust.bearer,
+                                           "Content-Type": "application/json"})
+        j = json.loads(body.decode().splitlines()[0]) if st == 200 else {}
+    else:
+        st, h, j = client.call("GET", path)
+    return {c["uid"]: c for c in j.get("credentials", [])}.get(c101["id"], {})
+
+
+MINE = "/api/v1/me/recognition?institution=HUST"
+x = c101_in(Q % ("HUST", NID[1]))
+t.ok(x.get("verification") == {"verified": True, "failed_check": None, "cached": True},
+     "before: CS101 comes verified from the cache", x)
+old_until = sql("SELECT valid_until FROM institution_keys WHERE did = '%s'" % c101["issuer"]["id"])
+sql("UPDATE institution_keys SET valid_until = CAST(strftime('%%s', '%s') AS INTEGER) WHERE did = '%s'"
+    % (c101["proof"][0]["created"], c101["issuer"]["id"]))
+st, h, fresh = anon.call("POST", "/api/v1/credentials/verify", {"credential": c101})
+failed = [k["check"] for k in fresh.get("checks", []) if not k.get("ok")] if st == 200 else None
+want = {"verified": False, "failed_check": "issuer", "cached": True}
+views = [("lone", c101_in(Q % ("HUST", NID[1]))), ("batch", c101_in(None, batch=True)),
+         ("mine", c101_in(MINE, client=L[1]))]
+t.ok(fresh.get("verified") is False and failed == ["issuer"],
+     "a fresh verification now fails the issuer check alone", (st, failed))
+t.ok(all(x.get("verification") == want and x.get("decision", {}).get("reason") == "key not valid when signed"
+         for _, x in views),
+     "cached, the key ended at its signing second: not verified (issuer) in every view", views)
+sql("UPDATE institution_keys SET valid_until = %s WHERE did = '%s'" % (old_until, c101["issuer"]["id"]))
+x = c101_in(Q % ("HUST", NID[1]))
+t.ok(x.get("verification") == {"verified": True, "failed_check": None, "cached": True} and
+     x.get("decision", {}).get("recognised") is True, "restored: verified from the cache again", x)
+
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")
 t.ok(sanitizer_clean(log), "no sanitizer report", log[-3000:])
