@@ -19,7 +19,8 @@
  * its own status lists and the server's verify cache (thread-safe), so the
  * event loop never waits; on a machine with more than one core each group
  * of learners is split between it and a second thread (struct lane, with a
- * connection of its own), the lines joined in input order. It streams its
+ * connection of its own, on one thread for the whole batch), the lines
+ * joined in input order. It streams its
  * NDJSON (request.h, stream): the
  * lines of a group of learners go out once the group's access-log entries
  * are committed, so a line is never sent before its read is logged, and a
@@ -1140,11 +1141,104 @@ lane_run(void *arg)
 	return NULL;
 }
 
+/*
+ * The second lane's thread, one for the whole batch (its per-thread
+ * caches: rule and code parses, candidates, issuer keys, the Ed25519 key
+ * set up, stay warm from group to group): lane_run on its lane each time
+ * the batch thread posts a group (GEN), DONE once it finished it.
+ */
+struct lane_thread {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct lane *l;
+	unsigned gen, done;
+	int quit, started;
+	pthread_t th;
+};
+
+static void *
+lane_thread_main(void *arg)
+{
+	struct lane_thread *t = arg;
+	unsigned seen = 0;
+
+	pthread_mutex_lock(&t->mu);
+	for (;;) {
+		while (t->gen == seen && !t->quit)
+			pthread_cond_wait(&t->cv, &t->mu);
+		if (t->gen == seen)	/* quit, nothing posted */
+			break;
+		seen = t->gen;
+		pthread_mutex_unlock(&t->mu);
+		lane_run(t->l);
+		pthread_mutex_lock(&t->mu);
+		t->done = seen;
+		pthread_cond_broadcast(&t->cv);
+	}
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+/* 0 when T runs (else the caller runs the lane itself). */
+static int
+lane_thread_start(struct lane_thread *t, struct lane *l)
+{
+	memset(t, 0, sizeof(*t));
+	t->l = l;
+	if (pthread_mutex_init(&t->mu, NULL) != 0)
+		return -1;
+	if (pthread_cond_init(&t->cv, NULL) != 0) {
+		pthread_mutex_destroy(&t->mu);
+		return -1;
+	}
+	if (pthread_create(&t->th, NULL, lane_thread_main, t) != 0) {
+		pthread_cond_destroy(&t->cv);
+		pthread_mutex_destroy(&t->mu);
+		return -1;
+	}
+	t->started = 1;
+	return 0;
+}
+
+static void
+lane_thread_post(struct lane_thread *t)
+{
+	pthread_mutex_lock(&t->mu);
+	t->gen++;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+}
+
+static void
+lane_thread_wait(struct lane_thread *t)
+{
+	pthread_mutex_lock(&t->mu);
+	while (t->done != t->gen)
+		pthread_cond_wait(&t->cv, &t->mu);
+	pthread_mutex_unlock(&t->mu);
+}
+
+static void
+lane_thread_stop(struct lane_thread *t)
+{
+	if (!t->started)
+		return;
+	pthread_mutex_lock(&t->mu);
+	t->quit = 1;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	pthread_join(t->th, NULL);
+	pthread_cond_destroy(&t->cv);
+	pthread_mutex_destroy(&t->mu);
+	t->started = 0;
+}
+
 static void
 batch_run(struct work *w)
 {
 	struct batch_job *j = (struct batch_job *)w;
 	struct lane lane[2];
+	struct lane_thread second;
 	struct timespec t0, t1;
 	size_t group = GROUP_FIRST, found = 0, missing = 0, bad = 0;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1152,12 +1246,14 @@ batch_run(struct work *w)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(lane, 0, sizeof(lane));
+	memset(&second, 0, sizeof(second));
 	for (int k = 0; k < lanes && j->rc == 0; k++)
 		j->rc = lane_open(&lane[k], j);
+	if (j->rc == 0 && lanes == 2)
+		lane_thread_start(&second, &lane[1]);
 	for (size_t i = 0; i < j->n && j->rc == 0;) {
 		size_t end = i + group > j->n ? j->n : i + group;
 		size_t mid = lanes == 2 ? i + (end - i) / 2 : end;
-		pthread_t th;
 		int threaded = 0;
 
 		lane[0].from = i;
@@ -1165,11 +1261,12 @@ batch_run(struct work *w)
 		if (lanes == 2) {
 			lane[1].from = mid;
 			lane[1].to = end;
-			threaded = mid < end && pthread_create(&th, NULL, lane_run, &lane[1]) == 0;
+			if ((threaded = mid < end && second.started))
+				lane_thread_post(&second);
 		}
 		lane_run(&lane[0]);
 		if (threaded)
-			pthread_join(th, NULL);
+			lane_thread_wait(&second);
 		else if (lanes == 2)
 			lane_run(&lane[1]);
 		j->rc = lane[0].rc ? lane[0].rc : lanes == 2 ? lane[1].rc : 0;
@@ -1193,6 +1290,7 @@ batch_run(struct work *w)
 		i = end;
 		group = group * 2 > BATCH_TX ? BATCH_TX : group * 2;
 	}
+	lane_thread_stop(&second);
 	for (int k = 0; k < lanes; k++) {
 		found += lane[k].found;
 		missing += lane[k].missing;
