@@ -3,6 +3,8 @@
  * credential ops, and the rebuilding of a credential's text from its
  * stored fields (store_credential_text), which every read goes through.
  */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,76 @@ utc_text(int64_t t, char out[32])
 		out[0] = '\0';
 }
 
+/*
+ * A row's shared part (credential_achievements: one per institution and
+ * distinct content, a few thousand at most) parsed once per thread: each
+ * thread keeps the last SHARED_SLOTS parses by their exact text (the
+ * recognition batch rebuilds thousands of credentials of the same
+ * achievements; a parse was a third of a rebuild). Read only.
+ */
+#define SHARED_SLOTS 2048
+
+struct shared_slot {
+	char *text;
+	json_t *doc;
+};
+
+static pthread_key_t shared_key;
+static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
+static int shared_ok;
+
+static void
+shared_free(void *p)
+{
+	struct shared_slot *t = p;
+
+	for (size_t i = 0; i < SHARED_SLOTS; i++) {
+		free(t[i].text);
+		json_decref(t[i].doc);
+	}
+	free(t);
+}
+
+static void
+shared_init(void)
+{
+	shared_ok = pthread_key_create(&shared_key, shared_free) == 0;
+}
+
+/* TEXT parsed (a new reference), or NULL. */
+static json_t *
+shared_parse(const char *text)
+{
+	struct shared_slot *t = NULL;
+	uint64_t h = 1469598103934665603u;
+	json_t *doc;
+	char *copy;
+	size_t i;
+
+	pthread_once(&shared_once, shared_init);
+	if (shared_ok && !(t = pthread_getspecific(shared_key)) &&
+	    (t = calloc(SHARED_SLOTS, sizeof(*t))) && pthread_setspecific(shared_key, t) != 0) {
+		free(t);
+		t = NULL;
+	}
+	if (!t)
+		return json_loads(text, 0, NULL);
+	for (const char *p = text; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211u;
+	i = (size_t)(h ^ (h >> 29)) & (SHARED_SLOTS - 1);
+	if (t[i].text && strcmp(t[i].text, text) == 0)
+		return json_incref(t[i].doc);
+	if (!(doc = json_loads(text, 0, NULL)))
+		return NULL;
+	if ((copy = strdup(text))) {
+		free(t[i].text);
+		json_decref(t[i].doc);
+		t[i].text = copy;
+		t[i].doc = json_incref(doc);
+	}
+	return doc;
+}
+
 int
 store_credential_text(const struct credential_rec *c, char **text, size_t *len)
 {
@@ -53,7 +125,7 @@ store_credential_text(const struct credential_rec *c, char **text, size_t *len)
 	*text = NULL;
 	if (!c->shared || strncmp(c->issuer_did, "did:key:z", 9) != 0)
 		return TC_EINVALID;
-	if (!(shared = json_loads(c->shared, 0, NULL)))
+	if (!(shared = shared_parse(c->shared)))
 		return TC_EINVALID;
 	rc = credential_shared_read(shared, &in, al);
 	utc_text(c->issued_at, valid_from);
