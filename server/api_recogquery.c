@@ -256,13 +256,8 @@ verify_stored(struct app *app, const struct credential_rec *c, int64_t now,
 	}
 	if (c->json) {
 		cred = json_loads(c->json, 0, NULL);
-	} else {	/* a row: its text, rebuilt */
-		char *text = NULL;
-
-		if ((rc = store_credential_text(c, &text, NULL)))
-			return rc == TC_EINVALID ? TC_EDB : rc;
-		cred = json_loads(text, 0, NULL);
-		free(text);
+	} else if ((rc = store_credential_json(c, &cred))) {	/* a row: its tree, rebuilt */
+		return rc == TC_EINVALID ? TC_EDB : rc;
 	}
 	if (!cred)
 		return TC_EDB;
