@@ -691,9 +691,9 @@ lone_credential(struct lone *l, const struct credential_rec *c)
 	return rc;
 }
 
-/* The totals and the rest after the credentials. */
+/* The end of the credentials and the totals (L->n credentials). */
 static int
-lone_end(struct lone *l)
+put_totals(struct lone *l)
 {
 	struct dynbuf *b = &l->out;
 	int rc = dynbuf_printf(b, "],\"totals\":{\"credentials\":%d,\"recognised\":%d,"
@@ -703,11 +703,21 @@ lone_end(struct lone *l)
 	for (int i = 0; rc == 0 && i < l->nfield; i++)
 		rc = (i && dynbuf_puts(b, ",")) || json_write_string(l->field[i].name, b) ||
 		     dynbuf_puts(b, ":") || put_x10(b, l->field[i].x10);
+	return rc || dynbuf_puts(b, "}}") ? TC_ENOMEM : 0;
+}
+
+/* The totals and the rest after the credentials. */
+static int
+lone_end(struct lone *l)
+{
+	struct dynbuf *b = &l->out;
+	int rc = put_totals(l);
+
 	if (rc == 0)
-		rc = dynbuf_puts(b, "}},\"institution\":") || json_write_string(l->inst_code, b) ||
+		rc = dynbuf_puts(b, ",\"institution\":") || json_write_string(l->inst_code, b) ||
 		     dynbuf_puts(b, ",\"national_id\":") || json_write_string(l->nid, b) ||
-		     dynbuf_puts(b, "}");
-	return rc ? TC_ENOMEM : 0;
+		     dynbuf_puts(b, "}") ? TC_ENOMEM : 0;
+	return rc;
 }
 
 /* Keeps a copy of row C (the listing's record is borrowed). */
@@ -1043,8 +1053,8 @@ struct lane {
 	struct batch_job *j;
 	struct app a;
 	struct verify_keep *shared;
-	struct query q;
-	struct dynbuf out;
+	struct lone w;			/* its query; its lines in w.out */
+	struct dynbuf uids;		/* a learner's entry's credentials */
 	struct consent_access *ent;	/* BATCH_TX */
 	size_t nent, from, to, found, missing, bad;
 	int credits_x10, rc, open;
@@ -1060,16 +1070,17 @@ lane_open(struct lane *l, struct batch_job *j)
 	l->a.store = NULL;
 	l->a.status_cache = NULL;
 	l->a.progress_cache = NULL;
-	dynbuf_init(&l->out, j->out.cap);
+	dynbuf_init(&l->w.out, j->out.cap);
+	dynbuf_init(&l->uids, (size_t)1 << 24);
 	if (!(l->ent = calloc(BATCH_TX, sizeof(*l->ent))))
 		return TC_ENOMEM;
 	if ((l->rc = store_open(j->app->cfg->data_dir, &l->a.store)))
 		return l->rc;
 	l->open = 1;
-	l->q.app = &l->a;
-	l->q.st = l->a.store;
-	l->q.institution_id = j->institution_id;
-	l->q.now = (int64_t)time(NULL);
+	l->w.q.app = &l->a;
+	l->w.q.st = l->a.store;
+	l->w.q.institution_id = j->institution_id;
+	l->w.q.now = (int64_t)time(NULL);
 	return 0;
 }
 
@@ -1079,7 +1090,9 @@ lane_close(struct lane *l)
 	for (size_t i = 0; i < l->nent; i++)	/* not committed: a failure */
 		free((char *)l->ent[i].credentials);
 	free(l->ent);
-	dynbuf_cleanup(&l->out);
+	dynbuf_cleanup(&l->w.out);
+	dynbuf_cleanup(&l->uids);
+	free(l->w.field);
 	if (l->open) {
 		api_revocation_cleanup(&l->a);
 		if (l->a.verify != l->shared)	/* made here when none was shared */
@@ -1088,8 +1101,69 @@ lane_close(struct lane *l)
 	}
 }
 
-/* The learners FROM..TO of the job: their lines into L->out, their entries
- * into L->ent. */
+/* A row of the learner: verified and decided into the lane's line (as
+ * the lone query writes it), its uid into the entry's list. */
+static int
+lane_credential(const struct credential_rec *c, void *arg)
+{
+	struct lane *l = arg;
+	int rc = dynbuf_puts(&l->uids, l->w.n ? ",\"" : "\"") || dynbuf_puts(&l->uids, c->uid) ||
+		 dynbuf_puts(&l->uids, "\"") || (l->w.n && dynbuf_puts(&l->w.out, ",")) ?
+		 TC_ENOMEM : 0;
+
+	l->w.n++;
+	return rc ? rc : lone_credential(&l->w, c);
+}
+
+/*
+ * The line of PERSON_ID (national ID NID) into the lane's lines, its
+ * access-log entry into *A (A->credentials then the caller's): the bytes
+ * json_dumps makes of learner_result's tree with national_id and status
+ * 200 (the lone query's writer). TC_ENOTFOUND (no consent in force):
+ * nothing written.
+ */
+static int
+lane_learner(struct lane *l, int64_t person_id, const char *nid, struct consent_access *a)
+{
+	struct batch_job *j = l->j;
+	struct query *q = &l->w.q;
+	struct consent_rec c;
+	size_t mark = l->w.out.len;
+	int rc;
+
+	q->credits_x10 = q->recognised = 0;
+	memset(&q->memo, 0, sizeof(q->memo));
+	l->w.n = 0;
+	l->w.nfield = 0;
+	dynbuf_reset(&l->uids);
+	rc = dynbuf_puts(&l->uids, "[") || dynbuf_puts(&l->w.out, "{\"credentials\":[") ?
+	     TC_ENOMEM : 0;
+	if (rc == 0)
+		rc = store_consented_rows_each(q->st, person_id, q->institution_id, q->now, &c,
+					       lane_credential, l);
+	if (rc == 0)
+		rc = put_totals(&l->w) || dynbuf_puts(&l->w.out, ",\"national_id\":") ||
+		     json_write_string(nid, &l->w.out) ||
+		     dynbuf_puts(&l->w.out, ",\"status\":200}\n") || dynbuf_puts(&l->uids, "]") ||
+		     dynbuf_append(&l->uids, "", 1) ? TC_ENOMEM : 0;
+	if (rc) {
+		l->w.out.len = mark;	/* nothing of it */
+		return rc;
+	}
+	memset(a, 0, sizeof(*a));
+	a->institution_id = q->institution_id;
+	a->person_id = person_id;
+	a->consent_id = c.id;
+	snprintf(a->purpose, sizeof(a->purpose), "%s", c.purpose);
+	a->reader_token_id = j->reader_token;
+	a->reader_person_id = j->reader_person;
+	a->at = q->now;
+	a->credentials = dynbuf_take(&l->uids, NULL);	/* NUL-terminated */
+	return a->credentials ? 0 : TC_ENOMEM;
+}
+
+/* The learners FROM..TO of the job: their lines into L->w.out, their
+ * entries into L->ent. */
 static void *
 lane_run(void *arg)
 {
@@ -1102,35 +1176,25 @@ lane_run(void *arg)
 	for (size_t i = l->from; i < l->to && l->rc == 0; i++) {
 		const char *nid = j->ids[i];
 		struct person p;
-		json_t *o = NULL;
 		int rc;
 
 		if (national_id_check(nid) != 0) {
 			l->bad++;
-			l->rc = put_line(&l->out, json_pack("{s:s, s:i, s:s}", "national_id", nid,
-							    "status", 400, "detail", bad_nid));
+			l->rc = put_line(&l->w.out, json_pack("{s:s, s:i, s:s}", "national_id", nid,
+							      "status", 400, "detail", bad_nid));
 			continue;
 		}
 		rc = store_person_get_by_nid(l->a.store, nid, &p);
-		memset(&l->ent[l->nent], 0, sizeof(l->ent[l->nent]));
 		if (rc == 0)
-			rc = learner_result(&l->q, p.id, 0, j->reader_token, j->reader_person,
-					    &l->ent[l->nent], &o);
-		if (rc == 0)
-			l->nent++;
-		else	/* filled only when it succeeded; NULL otherwise */
-			free((char *)l->ent[l->nent].credentials);
+			rc = lane_learner(l, p.id, nid, &l->ent[l->nent]);
 		if (rc == TC_ENOTFOUND) {
 			l->missing++;
-			l->rc = put_line(&l->out, json_pack("{s:s, s:i, s:s}", "national_id", nid,
-							    "status", 404, "detail", no_consent));
+			l->rc = put_line(&l->w.out, json_pack("{s:s, s:i, s:s}", "national_id", nid,
+							      "status", 404, "detail", no_consent));
 		} else if ((l->rc = rc) == 0) {
+			l->nent++;
 			l->found++;
-			l->credits_x10 += (int)(json_real_value(json_object_get(
-				json_object_get(o, "totals"), "credits_recognised")) * 10 + 0.5);
-			json_object_set_new(o, "national_id", json_string(nid));
-			json_object_set_new(o, "status", json_integer(200));
-			l->rc = put_line(&l->out, o);
+			l->credits_x10 += l->w.q.credits_x10;
 		}
 	}
 	return NULL;
@@ -1272,16 +1336,17 @@ batch_run(struct work *w)
 			       lane[1].nent * sizeof(*lane[1].ent));
 			lane[0].nent += lane[1].nent;
 			lane[1].nent = 0;
-			j->rc = dynbuf_append(&lane[0].out, lane[1].out.data, lane[1].out.len);
+			j->rc = dynbuf_append(&lane[0].w.out, lane[1].w.out.data,
+					      lane[1].w.out.len);
 		}
 		if (j->rc == 0) {
 			j->rc = commit_entries(lane[0].a.store, lane[0].ent, lane[0].nent);
 			lane[0].nent = 0;
 		}
 		if (j->rc == 0)
-			j->rc = http_stream_write(j->d.out, lane[0].out.data, lane[0].out.len);
+			j->rc = http_stream_write(j->d.out, lane[0].w.out.data, lane[0].w.out.len);
 		for (int k = 0; k < lanes; k++)
-			dynbuf_reset(&lane[k].out);
+			dynbuf_reset(&lane[k].w.out);
 		i = end;
 		group = group * 2 > BATCH_TX ? BATCH_TX : group * 2;
 	}
