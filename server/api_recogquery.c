@@ -556,10 +556,39 @@ struct lone {
  * numbers by json_write_real. A string that is not UTF-8 fails as
  * json_pack does (TC_ENOMEM: a 500).
  */
+/*
+ * V / SCALE (10 or 100) as json_write_real(V / SCALE, 12) writes it, for
+ * credits and grades without a format: %.12g of a number of at most 9
+ * digits with one or two decimals is the decimal itself, trailing zeros
+ * cut and ".0" for a whole one. Others by json_write_real.
+ */
+static int
+put_fixed(struct dynbuf *b, int v, int scale)
+{
+	char num[24], *p = num + sizeof(num);
+	int ip = v / scale, fp = v % scale;
+
+	if (v < 0 || v >= 1000000000 || (scale != 10 && scale != 100))
+		return json_write_real((double)v / scale, 12, b);
+	if (scale == 100 && fp % 10 == 0)
+		fp /= 10, scale = 10;
+	if (scale == 100) {	/* two decimals, the last not 0 */
+		*--p = (char)('0' + fp % 10);
+		*--p = (char)('0' + fp / 10);
+	} else {
+		*--p = (char)('0' + fp);
+	}
+	*--p = '.';
+	do
+		*--p = (char)('0' + ip % 10);
+	while ((ip /= 10));
+	return dynbuf_append(b, p, (size_t)(num + sizeof(num) - p));
+}
+
 static int
 put_x10(struct dynbuf *b, int x10)
 {
-	return json_write_real(x10 / 10.0, 12, b);
+	return put_fixed(b, x10, 10);
 }
 
 static int
@@ -628,7 +657,7 @@ put_credential(struct lone *l, const struct credential_rec *c, const struct veri
 	     json_write_string(e->facts.course_code, b) || dynbuf_puts(b, ",\"credits\":") ||
 	     put_x10(b, e->facts.credits_x10) || dynbuf_puts(b, ",\"grade\":") ||
 	     (e->facts.grade_x100 < 0 ? dynbuf_puts(b, "null")
-	      : json_write_real(e->facts.grade_x100 / 100.0, 12, b)) ||
+	      : put_fixed(b, e->facts.grade_x100, 100)) ||
 	     dynbuf_puts(b, "},\"issuer\":{\"code\":") ||
 	     json_write_string(c->institution_id ? inst_code(&l->q, c->institution_id) : "", b) ||
 	     dynbuf_puts(b, ",\"did\":") || json_write_string(e->did, b) ||

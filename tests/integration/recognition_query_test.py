@@ -482,6 +482,19 @@ for n in range(1, 5):
     same.append((n, a == b and len(a) > 100, a if a != b else len(a), b if a != b else b""))
 t.ok([x[1] for x in same if x[1] != 404] == [True, True], "lone answers: the batch's bytes", same)
 
+# ... and each credential's object is what jansson makes of it (the learner's
+# own view is built as a tree and dumped): numbers (credits, grades, totals
+# written without a format), strings, nulls, member order
+st1, h1, one_b = srv.request("GET", Q % ("HUST", NID[1]), headers=auth)
+st2, h2, mine_b = srv.request("GET", "/api/v1/me/recognition?institution=HUST",
+                              headers={"Cookie": L[1].cookie})
+body = one_b[len(b'{"credentials":['):one_b.find(b'],"totals":')]
+objs = [b'{"uid":' + x.rstrip(b",") for x in body.split(b'{"uid":')[1:]]
+t.ok(st1 == 200 and st2 == 200 and len(objs) >= 4 and all(o in mine_b for o in objs) and
+     b'"grade":8.5' in one_b and b'"credits":3.0' in one_b,
+     "every credential of the lone answer is byte for byte the learner's own view's (jansson)",
+     [o for o in objs if o not in mine_b][:2])
+
 # ---- a rule changed between two queries ------------------------------------------------
 # each thread keeps the candidates it looked up under the rules' stamp: a
 # new version of a rule must be seen by the very next query
