@@ -4,8 +4,9 @@
  * For every credential it answers (an institution: the learner's
  * consented ones; the learner: all their own) it gives the verification
  * (credentials_verify, server/api_verify.h: schema, proof, issuer with
- * its key valid at signing, status, dates, log), cached by the
- * credential's hash while it holds and the credential is not revoked, and
+ * its key valid at signing, status, dates, log), what cannot change under
+ * the credential's hash cached by it while the credential is not revoked
+ * (the key's validity and the dates checked on every hit), and
  * the decision of server/recognition.h under the asking
  * institution's rules, then totals. An institution's read is written to
  * the learner's access log (storage/consent.h) before it is answered: a
@@ -20,8 +21,8 @@
  * event loop never waits; on a machine with more than one core each group
  * of learners is split between it and a second thread (struct lane, with a
  * connection of its own, on one thread for the whole batch), the lines
- * joined in input order. It streams its
- * NDJSON (request.h, stream): the
+ * joined in input order, each learner's line written as the single
+ * query's answer is. It streams its NDJSON (request.h, stream): the
  * lines of a group of learners go out once the group's access-log entries
  * are committed, so a line is never sent before its read is logged, and a
  * client that reads slowly holds the batch back.
