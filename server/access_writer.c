@@ -152,8 +152,9 @@ access_writer_submit(struct app *app, struct work *work)
 	pthread_mutex_unlock(&w->mu);
 	/* after the unlock: woken inside it, the writer would at once block
 	 * on the mutex still held here (a second futex wake and switch).
-	 * Only the first entry of a queue wakes it: with entries queued it
-	 * is committing, and takes the queue when done without waiting. */
+	 * Only the first entry of a queue wakes it: behind it, the writer
+	 * has that signal coming or is committing, and takes the queue
+	 * without waiting when it is done. */
 	if (wake)
 		pthread_cond_signal(&w->cv);
 	return rc;
