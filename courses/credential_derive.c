@@ -1,5 +1,6 @@
 /* credential_derive.c - see credential_derive.h. */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -112,10 +113,49 @@ hmac(const unsigned char secret[CREDENTIAL_KEY_LEN], const void *a, size_t an, c
 	return rc ? TC_EIO : 0;
 }
 
-/* Cycle walking: X through AES-128 (ENC 1: encrypt, 0: decrypt) until the
- * block is a v4 UUID again. 0 or TC_EIO. */
-static int
-walk(const unsigned char secret[CREDENTIAL_KEY_LEN], int enc, unsigned char x[16])
+/*
+ * Each thread keeps the AES contexts of the last secret it walked with
+ * (the key is an HMAC of a label: the same for every uid of a database),
+ * so that a walk is its AES blocks alone: the recognition query derives
+ * the uid of every row it reads. The secret's copy and the key schedules
+ * are cleansed when the thread ends or another secret comes.
+ */
+struct walk_keys {
+	unsigned char secret[CREDENTIAL_KEY_LEN];
+	EVP_CIPHER_CTX *ctx[2];		/* [enc]: decrypting, encrypting */
+};
+
+static pthread_key_t walk_key;
+static pthread_once_t walk_once = PTHREAD_ONCE_INIT;
+static int walk_key_ok;
+
+static void
+walk_keys_clear(struct walk_keys *w)
+{
+	for (int i = 0; i < 2; i++) {
+		EVP_CIPHER_CTX_free(w->ctx[i]);	/* cleanses its key schedule */
+		w->ctx[i] = NULL;
+	}
+	OPENSSL_cleanse(w->secret, sizeof(w->secret));
+}
+
+static void
+walk_keys_free(void *p)
+{
+	walk_keys_clear(p);
+	free(p);
+}
+
+static void
+walk_key_init(void)
+{
+	walk_key_ok = pthread_key_create(&walk_key, walk_keys_free) == 0;
+}
+
+/* A new context of SECRET's walk key for ENC (1 encrypt, 0 decrypt), or
+ * NULL. */
+static EVP_CIPHER_CTX *
+walk_ctx_new(const unsigned char secret[CREDENTIAL_KEY_LEN], int enc)
 {
 	unsigned char key[32];
 	EVP_CIPHER_CTX *ctx = NULL;
@@ -125,6 +165,48 @@ walk(const unsigned char secret[CREDENTIAL_KEY_LEN], int enc, unsigned char x[16
 		ok = (ctx = EVP_CIPHER_CTX_new()) != NULL &&
 		     EVP_CipherInit_ex(ctx, aes128(), NULL, key, NULL, enc) == 1 &&
 		     EVP_CIPHER_CTX_set_padding(ctx, 0) == 1;
+	OPENSSL_cleanse(key, sizeof(key));
+	if (!ok) {
+		EVP_CIPHER_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
+/* This thread's context for SECRET and ENC (kept: not to be freed), or,
+ * when none can be kept, a new one into *OWN (the caller frees it). */
+static EVP_CIPHER_CTX *
+walk_ctx(const unsigned char secret[CREDENTIAL_KEY_LEN], int enc, EVP_CIPHER_CTX **own)
+{
+	struct walk_keys *w = NULL;
+
+	*own = NULL;
+	pthread_once(&walk_once, walk_key_init);
+	if (walk_key_ok && !(w = pthread_getspecific(walk_key)) &&
+	    (w = calloc(1, sizeof(*w))) && pthread_setspecific(walk_key, w) != 0) {
+		free(w);
+		w = NULL;
+	}
+	if (!w)
+		return *own = walk_ctx_new(secret, enc);
+	if (CRYPTO_memcmp(w->secret, secret, CREDENTIAL_KEY_LEN) != 0) {
+		walk_keys_clear(w);
+		memcpy(w->secret, secret, CREDENTIAL_KEY_LEN);
+	}
+	if (!w->ctx[enc])
+		w->ctx[enc] = walk_ctx_new(secret, enc);
+	return w->ctx[enc];
+}
+
+/* Cycle walking: X through AES-128 (ENC 1: encrypt, 0: decrypt) until the
+ * block is a v4 UUID again. 0 or TC_EIO. ECB with no padding keeps no
+ * state from one block to the next, so a context serves many walks. */
+static int
+walk(const unsigned char secret[CREDENTIAL_KEY_LEN], int enc, unsigned char x[16])
+{
+	EVP_CIPHER_CTX *own, *ctx = walk_ctx(secret, enc ? 1 : 0, &own);
+	int ok = ctx != NULL;
+
 	/* a v4 UUID is 1 block in 64: about 64 rounds; the cycle through X
 	 * always comes back to X, which is one */
 	do {
@@ -135,8 +217,7 @@ walk(const unsigned char secret[CREDENTIAL_KEY_LEN], int enc, unsigned char x[16
 		if (ok)
 			memcpy(x, y, 16);
 	} while (ok && !in_v4(x));
-	EVP_CIPHER_CTX_free(ctx);
-	OPENSSL_cleanse(key, sizeof(key));
+	EVP_CIPHER_CTX_free(own);
 	if (!ok)
 		crypto_log_error("credential uid (AES-128)");
 	return ok ? 0 : TC_EIO;

@@ -537,6 +537,23 @@ recognition_rule_keys(const struct recog_rule *r, char keys[RECOG_KEYS_MAX][RECO
 		snprintf(keys[(*n)++], RECOG_KEY_MAX, "c:%s", r->codes[i]);
 }
 
+/* KEY = A B C (C's first CN bytes), cut as snprintf cuts (every query
+ * makes a credential's keys: no format to interpret). */
+static void
+key_make(char key[RECOG_KEY_MAX], const char *a, const char *b, const char *c, size_t cn)
+{
+	const char *part[3] = { a, b, c };
+	size_t len[3] = { strlen(a), strlen(b), cn }, at = 0;
+
+	for (int i = 0; i < 3; i++) {
+		size_t k = len[i] < RECOG_KEY_MAX - 1 - at ? len[i] : RECOG_KEY_MAX - 1 - at;
+
+		memcpy(key + at, part[i], k);
+		at += k;
+	}
+	key[at] = '\0';
+}
+
 void
 recognition_lookup_keys(const char *code, const char *level, const char *field,
 			char keys[RECOG_LOOKUP_KEYS][RECOG_KEY_MAX], int *n)
@@ -546,17 +563,20 @@ recognition_lookup_keys(const char *code, const char *level, const char *field,
 
 	*n = 0;
 	if (code && code[0])
-		snprintf(keys[(*n)++], RECOG_KEY_MAX, "c:%s", code);
+		key_make(keys[(*n)++], "c:", code, "", 0);
 	if (fl > RECOG_FIELD_MAX)
 		fl = 0;
 	for (int l = 0; l < 2; l++) {
 		if (!levels[l])
 			continue;
 		if (levels[l][0])	/* level alone */
-			snprintf(keys[(*n)++], RECOG_KEY_MAX, "lf:%s:", levels[l]);
-		for (size_t p = 2; p <= fl; p++)
-			snprintf(keys[(*n)++], RECOG_KEY_MAX, "lf:%s:%.*s", levels[l], (int)p,
-				 field);
+			key_make(keys[(*n)++], "lf:", levels[l], ":", 1);
+		for (size_t p = 2; p <= fl; p++) {
+			char pre[RECOG_KEY_MAX];
+
+			key_make(pre, "lf:", levels[l], ":", 1);
+			key_make(keys[(*n)++], pre, "", field, p);
+		}
 	}
 }
 

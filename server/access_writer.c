@@ -133,7 +133,7 @@ access_writer_submit(struct app *app, struct work *work)
 {
 	struct access_writer *w = app ? app->access_writer : NULL;
 	struct access_job *j = (struct access_job *)work;
-	int rc = 0;
+	int rc = 0, wake = 0;
 
 	if (!w)
 		return TC_EBUSY;
@@ -147,10 +147,16 @@ access_writer_submit(struct app *app, struct work *work)
 		else
 			w->head = j;
 		w->tail = j;
-		w->nqueued++;
-		pthread_cond_signal(&w->cv);
+		wake = w->nqueued++ == 0;
 	}
 	pthread_mutex_unlock(&w->mu);
+	/* after the unlock: woken inside it, the writer would at once block
+	 * on the mutex still held here (a second futex wake and switch).
+	 * Only the first entry of a queue wakes it: behind it, the writer
+	 * has that signal coming or is committing, and takes the queue
+	 * without waiting when it is done. */
+	if (wake)
+		pthread_cond_signal(&w->cv);
 	return rc;
 }
 

@@ -4,8 +4,9 @@
  * For every credential it answers (an institution: the learner's
  * consented ones; the learner: all their own) it gives the verification
  * (credentials_verify, server/api_verify.h: schema, proof, issuer with
- * its key valid at signing, status, dates, log), cached by the
- * credential's hash while it holds and the credential is not revoked, and
+ * its key valid at signing, status, dates, log), what cannot change under
+ * the credential's hash cached by it while the credential is not revoked
+ * (the key's validity and the dates checked on every hit), and
  * the decision of server/recognition.h under the asking
  * institution's rules, then totals. An institution's read is written to
  * the learner's access log (storage/consent.h) before it is answered: a
@@ -19,8 +20,9 @@
  * its own status lists and the server's verify cache (thread-safe), so the
  * event loop never waits; on a machine with more than one core each group
  * of learners is split between it and a second thread (struct lane, with a
- * connection of its own), the lines joined in input order. It streams its
- * NDJSON (request.h, stream): the
+ * connection of its own, on one thread for the whole batch), the lines
+ * joined in input order, each learner's line written as the single
+ * query's answer is. It streams its NDJSON (request.h, stream): the
  * lines of a group of learners go out once the group's access-log entries
  * are committed, so a line is never sent before its read is logged, and a
  * client that reads slowly holds the batch back.
@@ -183,7 +185,8 @@ struct verification {
 	int verified;		/* every check held */
 	int intact;		/* schema, proof, dates and log held: the decision's "verified" */
 	char failed[16];	/* the first check that failed, "" when none */
-	int cached;
+	int cached;		/* the checks that hold for good came from the cache */
+	int keep;		/* verified afresh, no validUntil: may go into the cache */
 };
 
 /* Runs every check on CRED into V: the one place the query verifies
@@ -226,40 +229,65 @@ verify_json(struct app *app, json_t *cred, struct verification *v)
 }
 
 /*
- * Verifies stored C. A credential that verified once is taken from the
- * cache by its hash while it stays unrevoked: its text, signature and log
- * entry cannot change under the same hash, and a revocation sets
- * revoked_at (with the status bit, in one transaction), which bypasses the
- * cache.
+ * Verifies stored C (at NOW). The cache keeps, by hash, the credentials
+ * whose every check held once and whose text has no validUntil; what
+ * cannot change under the same hash is taken from it: the schema, the
+ * proof and the log entry (the text is the hash's; the log is
+ * append-only), and the status while the row is unrevoked (a revocation
+ * sets revoked_at with the status bit in one transaction, which bypasses
+ * the cache). What can change is checked again each time: the dates here
+ * (validFrom is the row's issued_at), the issuer key's validity at signing
+ * (the registry's: a rotation ends a key) by verify_settle from the
+ * decision's facts, which look the key up anyway.
  */
 static int
-verify_stored(struct app *app, const struct credential_rec *c, struct verification *v)
+verify_stored(struct app *app, const struct credential_rec *c, int64_t now,
+	      struct verification *v)
 {
 	json_t *cred;
 	int rc;
 
 	if (!c->revoked_at && cache_has(c->hash)) {
 		memset(v, 0, sizeof(*v));
-		v->verified = v->intact = v->cached = 1;
+		v->cached = 1;
+		v->verified = v->intact = c->issued_at <= now;
+		if (!v->verified)
+			snprintf(v->failed, sizeof(v->failed), "dates");
 		return 0;
 	}
 	if (c->json) {
 		cred = json_loads(c->json, 0, NULL);
-	} else {	/* a row: its text, rebuilt */
-		char *text = NULL;
-
-		if ((rc = store_credential_text(c, &text, NULL)))
-			return rc == TC_EINVALID ? TC_EDB : rc;
-		cred = json_loads(text, 0, NULL);
-		free(text);
+	} else if ((rc = store_credential_json(c, &cred))) {	/* a row: its tree, rebuilt */
+		return rc == TC_EINVALID ? TC_EDB : rc;
 	}
 	if (!cred)
 		return TC_EDB;
 	rc = verify_json(app, cred, v);
+	v->keep = rc == 0 && v->verified && !c->revoked_at && c->hash[0] &&
+		  !json_object_get(cred, "validUntil");
 	json_decref(cred);
-	if (rc == 0 && v->verified && !c->revoked_at)
-		cache_put(c->hash);
 	return rc;
+}
+
+/*
+ * After the decision's facts E of C (verified as V): a cached verification
+ * gets the issuer check (the key found, of C's issuer, valid when it
+ * signed: recognition's trust, the verifier's issuer rule) and fails it as
+ * the verifier would, as the first failed check (it comes before dates);
+ * a fresh one whose issuer key the facts also find valid goes into the
+ * cache (so that the two agree on every credential the cache holds).
+ */
+static void
+verify_settle(const struct credential_rec *c, struct verification *v,
+	      const struct recog_eval *e)
+{
+	if (v->cached && !e->facts.key_valid) {
+		v->verified = 0;
+		snprintf(v->failed, sizeof(v->failed), "issuer");
+	} else if (v->keep && e->facts.key_valid) {
+		cache_put(c->hash);
+	}
+	v->keep = 0;
 }
 
 /* ---- one learner ------------------------------------------------------------------ */
@@ -346,7 +374,7 @@ credit_field(const struct recog_eval *e)
 
 /* Decides C (verified as V) and appends it to Q's list and totals. */
 static int
-add_verified(struct query *q, const struct credential_rec *c, const struct verification *v)
+add_verified(struct query *q, const struct credential_rec *c, struct verification *v)
 {
 	struct recog_eval e;
 	json_t *o;
@@ -358,6 +386,7 @@ add_verified(struct query *q, const struct credential_rec *c, const struct verif
 		recog_eval_cleanup(&e);
 		return rc;
 	}
+	verify_settle(c, v, &e);
 	o = json_pack("{s:s, s:{s:s, s:o, s:o}, s:{s:s, s:s}, s:o, s:{s:b, s:o, s:b}, s:o}",
 		      "uid", c->uid,
 		      "course", "code", e.facts.course_code, "credits",
@@ -391,7 +420,7 @@ add_credential(const struct credential_rec *c, void *arg)
 {
 	struct query *q = arg;
 	struct verification v;
-	int rc = verify_stored(q->app, c, &v);
+	int rc = verify_stored(q->app, c, q->now, &v);
 
 	if (rc == 0 && (rc = add_verified(q, c, &v)) == TC_EINVALID)
 		rc = TC_EDB;	/* a stored credential always has the facts */
@@ -528,10 +557,39 @@ struct lone {
  * numbers by json_write_real. A string that is not UTF-8 fails as
  * json_pack does (TC_ENOMEM: a 500).
  */
+/*
+ * V / SCALE (10 or 100) as json_write_real(V / SCALE, 12) writes it, for
+ * credits and grades without a format: %.12g of a number of at most 9
+ * digits with one or two decimals is the decimal itself, trailing zeros
+ * cut and ".0" for a whole one. Others by json_write_real.
+ */
+static int
+put_fixed(struct dynbuf *b, int v, int scale)
+{
+	char num[24], *p = num + sizeof(num);
+	int ip = v / scale, fp = v % scale;
+
+	if (v < 0 || v >= 1000000000 || (scale != 10 && scale != 100))
+		return json_write_real((double)v / scale, 12, b);
+	if (scale == 100 && fp % 10 == 0)
+		fp /= 10, scale = 10;
+	if (scale == 100) {	/* two decimals, the last not 0 */
+		*--p = (char)('0' + fp % 10);
+		*--p = (char)('0' + fp / 10);
+	} else {
+		*--p = (char)('0' + fp);
+	}
+	*--p = '.';
+	do
+		*--p = (char)('0' + ip % 10);
+	while ((ip /= 10));
+	return dynbuf_append(b, p, (size_t)(num + sizeof(num) - p));
+}
+
 static int
 put_x10(struct dynbuf *b, int x10)
 {
-	return json_write_real(x10 / 10.0, 12, b);
+	return put_fixed(b, x10, 10);
 }
 
 static int
@@ -600,7 +658,7 @@ put_credential(struct lone *l, const struct credential_rec *c, const struct veri
 	     json_write_string(e->facts.course_code, b) || dynbuf_puts(b, ",\"credits\":") ||
 	     put_x10(b, e->facts.credits_x10) || dynbuf_puts(b, ",\"grade\":") ||
 	     (e->facts.grade_x100 < 0 ? dynbuf_puts(b, "null")
-	      : json_write_real(e->facts.grade_x100 / 100.0, 12, b)) ||
+	      : put_fixed(b, e->facts.grade_x100, 100)) ||
 	     dynbuf_puts(b, "},\"issuer\":{\"code\":") ||
 	     json_write_string(c->institution_id ? inst_code(&l->q, c->institution_id) : "", b) ||
 	     dynbuf_puts(b, ",\"did\":") || json_write_string(e->did, b) ||
@@ -647,7 +705,7 @@ lone_credential(struct lone *l, const struct credential_rec *c)
 	struct query *q = &l->q;
 	struct verification v;
 	struct recog_eval e;
-	int rc = verify_stored(q->app, c, &v);
+	int rc = verify_stored(q->app, c, q->now, &v);
 
 	if (rc)
 		return rc;
@@ -655,15 +713,17 @@ lone_credential(struct lone *l, const struct credential_rec *c)
 				       &e);
 	if (rc == TC_EINVALID)
 		rc = TC_EDB;	/* a stored credential always has the facts */
-	if (rc == 0)
+	if (rc == 0) {
+		verify_settle(c, &v, &e);
 		rc = put_credential(l, c, &v, &e);
+	}
 	recog_eval_cleanup(&e);
 	return rc;
 }
 
-/* The totals and the rest after the credentials. */
+/* The end of the credentials and the totals (L->n credentials). */
 static int
-lone_end(struct lone *l)
+put_totals(struct lone *l)
 {
 	struct dynbuf *b = &l->out;
 	int rc = dynbuf_printf(b, "],\"totals\":{\"credentials\":%d,\"recognised\":%d,"
@@ -673,11 +733,21 @@ lone_end(struct lone *l)
 	for (int i = 0; rc == 0 && i < l->nfield; i++)
 		rc = (i && dynbuf_puts(b, ",")) || json_write_string(l->field[i].name, b) ||
 		     dynbuf_puts(b, ":") || put_x10(b, l->field[i].x10);
+	return rc || dynbuf_puts(b, "}}") ? TC_ENOMEM : 0;
+}
+
+/* The totals and the rest after the credentials. */
+static int
+lone_end(struct lone *l)
+{
+	struct dynbuf *b = &l->out;
+	int rc = put_totals(l);
+
 	if (rc == 0)
-		rc = dynbuf_puts(b, "}},\"institution\":") || json_write_string(l->inst_code, b) ||
+		rc = dynbuf_puts(b, ",\"institution\":") || json_write_string(l->inst_code, b) ||
 		     dynbuf_puts(b, ",\"national_id\":") || json_write_string(l->nid, b) ||
-		     dynbuf_puts(b, "}");
-	return rc ? TC_ENOMEM : 0;
+		     dynbuf_puts(b, "}") ? TC_ENOMEM : 0;
+	return rc;
 }
 
 /* Keeps a copy of row C (the listing's record is borrowed). */
@@ -1013,8 +1083,8 @@ struct lane {
 	struct batch_job *j;
 	struct app a;
 	struct verify_keep *shared;
-	struct query q;
-	struct dynbuf out;
+	struct lone w;			/* its query; its lines in w.out */
+	struct dynbuf uids;		/* a learner's entry's credentials */
 	struct consent_access *ent;	/* BATCH_TX */
 	size_t nent, from, to, found, missing, bad;
 	int credits_x10, rc, open;
@@ -1030,16 +1100,17 @@ lane_open(struct lane *l, struct batch_job *j)
 	l->a.store = NULL;
 	l->a.status_cache = NULL;
 	l->a.progress_cache = NULL;
-	dynbuf_init(&l->out, j->out.cap);
+	dynbuf_init(&l->w.out, j->out.cap);
+	dynbuf_init(&l->uids, (size_t)1 << 24);
 	if (!(l->ent = calloc(BATCH_TX, sizeof(*l->ent))))
 		return TC_ENOMEM;
 	if ((l->rc = store_open(j->app->cfg->data_dir, &l->a.store)))
 		return l->rc;
 	l->open = 1;
-	l->q.app = &l->a;
-	l->q.st = l->a.store;
-	l->q.institution_id = j->institution_id;
-	l->q.now = (int64_t)time(NULL);
+	l->w.q.app = &l->a;
+	l->w.q.st = l->a.store;
+	l->w.q.institution_id = j->institution_id;
+	l->w.q.now = (int64_t)time(NULL);
 	return 0;
 }
 
@@ -1049,7 +1120,9 @@ lane_close(struct lane *l)
 	for (size_t i = 0; i < l->nent; i++)	/* not committed: a failure */
 		free((char *)l->ent[i].credentials);
 	free(l->ent);
-	dynbuf_cleanup(&l->out);
+	dynbuf_cleanup(&l->w.out);
+	dynbuf_cleanup(&l->uids);
+	free(l->w.field);
 	if (l->open) {
 		api_revocation_cleanup(&l->a);
 		if (l->a.verify != l->shared)	/* made here when none was shared */
@@ -1058,8 +1131,69 @@ lane_close(struct lane *l)
 	}
 }
 
-/* The learners FROM..TO of the job: their lines into L->out, their entries
- * into L->ent. */
+/* A row of the learner: verified and decided into the lane's line (as
+ * the lone query writes it), its uid into the entry's list. */
+static int
+lane_credential(const struct credential_rec *c, void *arg)
+{
+	struct lane *l = arg;
+	int rc = dynbuf_puts(&l->uids, l->w.n ? ",\"" : "\"") || dynbuf_puts(&l->uids, c->uid) ||
+		 dynbuf_puts(&l->uids, "\"") || (l->w.n && dynbuf_puts(&l->w.out, ",")) ?
+		 TC_ENOMEM : 0;
+
+	l->w.n++;
+	return rc ? rc : lone_credential(&l->w, c);
+}
+
+/*
+ * The line of PERSON_ID (national ID NID) into the lane's lines, its
+ * access-log entry into *A (A->credentials then the caller's): the bytes
+ * json_dumps makes of learner_result's tree with national_id and status
+ * 200 (the lone query's writer). TC_ENOTFOUND (no consent in force):
+ * nothing written.
+ */
+static int
+lane_learner(struct lane *l, int64_t person_id, const char *nid, struct consent_access *a)
+{
+	struct batch_job *j = l->j;
+	struct query *q = &l->w.q;
+	struct consent_rec c;
+	size_t mark = l->w.out.len;
+	int rc;
+
+	q->credits_x10 = q->recognised = 0;
+	memset(&q->memo, 0, sizeof(q->memo));
+	l->w.n = 0;
+	l->w.nfield = 0;
+	dynbuf_reset(&l->uids);
+	rc = dynbuf_puts(&l->uids, "[") || dynbuf_puts(&l->w.out, "{\"credentials\":[") ?
+	     TC_ENOMEM : 0;
+	if (rc == 0)
+		rc = store_consented_rows_each(q->st, person_id, q->institution_id, q->now, &c,
+					       lane_credential, l);
+	if (rc == 0)
+		rc = put_totals(&l->w) || dynbuf_puts(&l->w.out, ",\"national_id\":") ||
+		     json_write_string(nid, &l->w.out) ||
+		     dynbuf_puts(&l->w.out, ",\"status\":200}\n") || dynbuf_puts(&l->uids, "]") ||
+		     dynbuf_append(&l->uids, "", 1) ? TC_ENOMEM : 0;
+	if (rc) {
+		l->w.out.len = mark;	/* nothing of it */
+		return rc;
+	}
+	memset(a, 0, sizeof(*a));
+	a->institution_id = q->institution_id;
+	a->person_id = person_id;
+	a->consent_id = c.id;
+	snprintf(a->purpose, sizeof(a->purpose), "%s", c.purpose);
+	a->reader_token_id = j->reader_token;
+	a->reader_person_id = j->reader_person;
+	a->at = q->now;
+	a->credentials = dynbuf_take(&l->uids, NULL);	/* NUL-terminated */
+	return a->credentials ? 0 : TC_ENOMEM;
+}
+
+/* The learners FROM..TO of the job: their lines into L->w.out, their
+ * entries into L->ent. */
 static void *
 lane_run(void *arg)
 {
@@ -1072,38 +1206,120 @@ lane_run(void *arg)
 	for (size_t i = l->from; i < l->to && l->rc == 0; i++) {
 		const char *nid = j->ids[i];
 		struct person p;
-		json_t *o = NULL;
 		int rc;
 
 		if (national_id_check(nid) != 0) {
 			l->bad++;
-			l->rc = put_line(&l->out, json_pack("{s:s, s:i, s:s}", "national_id", nid,
-							    "status", 400, "detail", bad_nid));
+			l->rc = put_line(&l->w.out, json_pack("{s:s, s:i, s:s}", "national_id", nid,
+							      "status", 400, "detail", bad_nid));
 			continue;
 		}
 		rc = store_person_get_by_nid(l->a.store, nid, &p);
-		memset(&l->ent[l->nent], 0, sizeof(l->ent[l->nent]));
 		if (rc == 0)
-			rc = learner_result(&l->q, p.id, 0, j->reader_token, j->reader_person,
-					    &l->ent[l->nent], &o);
-		if (rc == 0)
-			l->nent++;
-		else	/* filled only when it succeeded; NULL otherwise */
-			free((char *)l->ent[l->nent].credentials);
+			rc = lane_learner(l, p.id, nid, &l->ent[l->nent]);
 		if (rc == TC_ENOTFOUND) {
 			l->missing++;
-			l->rc = put_line(&l->out, json_pack("{s:s, s:i, s:s}", "national_id", nid,
-							    "status", 404, "detail", no_consent));
+			l->rc = put_line(&l->w.out, json_pack("{s:s, s:i, s:s}", "national_id", nid,
+							      "status", 404, "detail", no_consent));
 		} else if ((l->rc = rc) == 0) {
+			l->nent++;
 			l->found++;
-			l->credits_x10 += (int)(json_real_value(json_object_get(
-				json_object_get(o, "totals"), "credits_recognised")) * 10 + 0.5);
-			json_object_set_new(o, "national_id", json_string(nid));
-			json_object_set_new(o, "status", json_integer(200));
-			l->rc = put_line(&l->out, o);
+			l->credits_x10 += l->w.q.credits_x10;
 		}
 	}
 	return NULL;
+}
+
+/*
+ * The second lane's thread, one for the whole batch (its per-thread
+ * caches: rule and code parses, candidates, issuer keys, the Ed25519 key
+ * set up, stay warm from group to group): lane_run on its lane each time
+ * the batch thread posts a group (GEN), DONE once it finished it.
+ */
+struct lane_thread {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct lane *l;
+	unsigned gen, done;
+	int quit, started;
+	pthread_t th;
+};
+
+static void *
+lane_thread_main(void *arg)
+{
+	struct lane_thread *t = arg;
+	unsigned seen = 0;
+
+	pthread_mutex_lock(&t->mu);
+	for (;;) {
+		while (t->gen == seen && !t->quit)
+			pthread_cond_wait(&t->cv, &t->mu);
+		if (t->gen == seen)	/* quit, nothing posted */
+			break;
+		seen = t->gen;
+		pthread_mutex_unlock(&t->mu);
+		lane_run(t->l);
+		pthread_mutex_lock(&t->mu);
+		t->done = seen;
+		pthread_cond_broadcast(&t->cv);
+	}
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+/* 0 when T runs (else the caller runs the lane itself). */
+static int
+lane_thread_start(struct lane_thread *t, struct lane *l)
+{
+	memset(t, 0, sizeof(*t));
+	t->l = l;
+	if (pthread_mutex_init(&t->mu, NULL) != 0)
+		return -1;
+	if (pthread_cond_init(&t->cv, NULL) != 0) {
+		pthread_mutex_destroy(&t->mu);
+		return -1;
+	}
+	if (pthread_create(&t->th, NULL, lane_thread_main, t) != 0) {
+		pthread_cond_destroy(&t->cv);
+		pthread_mutex_destroy(&t->mu);
+		return -1;
+	}
+	t->started = 1;
+	return 0;
+}
+
+static void
+lane_thread_post(struct lane_thread *t)
+{
+	pthread_mutex_lock(&t->mu);
+	t->gen++;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+}
+
+static void
+lane_thread_wait(struct lane_thread *t)
+{
+	pthread_mutex_lock(&t->mu);
+	while (t->done != t->gen)
+		pthread_cond_wait(&t->cv, &t->mu);
+	pthread_mutex_unlock(&t->mu);
+}
+
+static void
+lane_thread_stop(struct lane_thread *t)
+{
+	if (!t->started)
+		return;
+	pthread_mutex_lock(&t->mu);
+	t->quit = 1;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	pthread_join(t->th, NULL);
+	pthread_cond_destroy(&t->cv);
+	pthread_mutex_destroy(&t->mu);
+	t->started = 0;
 }
 
 static void
@@ -1111,6 +1327,7 @@ batch_run(struct work *w)
 {
 	struct batch_job *j = (struct batch_job *)w;
 	struct lane lane[2];
+	struct lane_thread second;
 	struct timespec t0, t1;
 	size_t group = GROUP_FIRST, found = 0, missing = 0, bad = 0;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1118,12 +1335,14 @@ batch_run(struct work *w)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(lane, 0, sizeof(lane));
+	memset(&second, 0, sizeof(second));
 	for (int k = 0; k < lanes && j->rc == 0; k++)
 		j->rc = lane_open(&lane[k], j);
+	if (j->rc == 0 && lanes == 2)
+		lane_thread_start(&second, &lane[1]);
 	for (size_t i = 0; i < j->n && j->rc == 0;) {
 		size_t end = i + group > j->n ? j->n : i + group;
 		size_t mid = lanes == 2 ? i + (end - i) / 2 : end;
-		pthread_t th;
 		int threaded = 0;
 
 		lane[0].from = i;
@@ -1131,11 +1350,12 @@ batch_run(struct work *w)
 		if (lanes == 2) {
 			lane[1].from = mid;
 			lane[1].to = end;
-			threaded = mid < end && pthread_create(&th, NULL, lane_run, &lane[1]) == 0;
+			if ((threaded = mid < end && second.started))
+				lane_thread_post(&second);
 		}
 		lane_run(&lane[0]);
 		if (threaded)
-			pthread_join(th, NULL);
+			lane_thread_wait(&second);
 		else if (lanes == 2)
 			lane_run(&lane[1]);
 		j->rc = lane[0].rc ? lane[0].rc : lanes == 2 ? lane[1].rc : 0;
@@ -1146,19 +1366,21 @@ batch_run(struct work *w)
 			       lane[1].nent * sizeof(*lane[1].ent));
 			lane[0].nent += lane[1].nent;
 			lane[1].nent = 0;
-			j->rc = dynbuf_append(&lane[0].out, lane[1].out.data, lane[1].out.len);
+			j->rc = dynbuf_append(&lane[0].w.out, lane[1].w.out.data,
+					      lane[1].w.out.len);
 		}
 		if (j->rc == 0) {
 			j->rc = commit_entries(lane[0].a.store, lane[0].ent, lane[0].nent);
 			lane[0].nent = 0;
 		}
 		if (j->rc == 0)
-			j->rc = http_stream_write(j->d.out, lane[0].out.data, lane[0].out.len);
+			j->rc = http_stream_write(j->d.out, lane[0].w.out.data, lane[0].w.out.len);
 		for (int k = 0; k < lanes; k++)
-			dynbuf_reset(&lane[k].out);
+			dynbuf_reset(&lane[k].w.out);
 		i = end;
 		group = group * 2 > BATCH_TX ? BATCH_TX : group * 2;
 	}
+	lane_thread_stop(&second);
 	for (int k = 0; k < lanes; k++) {
 		found += lane[k].found;
 		missing += lane[k].missing;

@@ -252,8 +252,17 @@ cand_key(char *buf, size_t size, int64_t institution_id, int64_t source_id,
 	int len = snprintf(buf, size, "%lld/%lld/", (long long)institution_id,
 			   (long long)source_id);
 
-	for (int i = 0; i < n && len > 0 && (size_t)len < size; i++)
-		len += snprintf(buf + len, size - (size_t)len, "%s\n", keys[i]);
+	/* the keys: copied, each with its newline (no format to read) */
+	for (int i = 0; i < n && len > 0 && (size_t)len < size; i++) {
+		size_t k = strlen(keys[i]);
+
+		if ((size_t)len + k + 1 >= size)
+			return TC_EINVALID;
+		memcpy(buf + len, keys[i], k);
+		buf[len + (int)k] = '\n';
+		buf[len + (int)k + 1] = '\0';
+		len += (int)k + 1;
+	}
 	return len > 0 && (size_t)len < size ? 0 : TC_EINVALID;
 }
 
@@ -377,8 +386,8 @@ facts_from_row(const struct credential_rec *c, struct recog_eval *out)
 
 	if (code && strlen(code) < sizeof(out->facts.course_code) &&
 	    strlen(c->issuer_did) < sizeof(out->did)) {
-		snprintf(out->facts.course_code, sizeof(out->facts.course_code), "%s", code);
-		snprintf(out->did, sizeof(out->did), "%s", c->issuer_did);
+		memcpy(out->facts.course_code, code, strlen(code) + 1);	/* lengths checked */
+		memcpy(out->did, c->issuer_did, strlen(c->issuer_did) + 1);
 		out->facts.issued_at = out->signed_at = c->issued_at;
 		out->facts.credits_x10 = c->credits_earned > 0 && c->credits_earned <= 600 ?
 					 (int)round(c->credits_earned * 10) : 0;

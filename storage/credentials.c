@@ -3,6 +3,9 @@
  * credential ops, and the rebuilding of a credential's text from its
  * stored fields (store_credential_text), which every read goes through.
  */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +14,9 @@
 #include <jansson.h>
 
 #include "courses/credential.h"
+#include "courses/crypto.h"
 #include "courses/errors.h"
+#include "courses/jcs.h"
 #include "storage/credentials.h"
 #include "storage/store_backend.h"
 
@@ -38,6 +43,90 @@ utc_text(int64_t t, char out[32])
 		out[0] = '\0';
 }
 
+/*
+ * A row's shared part (credential_achievements: one per institution and
+ * distinct content, a few thousand at most) parsed once per thread: each
+ * thread keeps the last SHARED_SLOTS parses by their exact text (the
+ * recognition batch rebuilds thousands of credentials of the same
+ * achievements; a parse was a third of a rebuild). Read only.
+ */
+#define SHARED_SLOTS 2048
+
+struct shared_slot {
+	char *text;
+	json_t *doc;
+	char did[CRED_DID_MAX];	/* TMPL's issuer key */
+	json_t *tmpl;		/* a credential of this part and DID, parsed */
+};
+
+static pthread_key_t shared_key;
+static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
+static int shared_ok;
+
+static void
+shared_free(void *p)
+{
+	struct shared_slot *t = p;
+
+	for (size_t i = 0; i < SHARED_SLOTS; i++) {
+		free(t[i].text);
+		json_decref(t[i].doc);
+		json_decref(t[i].tmpl);
+	}
+	free(t);
+}
+
+static void
+shared_init(void)
+{
+	shared_ok = pthread_key_create(&shared_key, shared_free) == 0;
+}
+
+/* TEXT parsed (a new reference), or NULL; *SLOT (when not NULL): its slot
+ * in this thread's cache, or NULL when it is not kept. */
+static json_t *
+shared_parse(const char *text, struct shared_slot **slot)
+{
+	struct shared_slot *t = NULL;
+	uint64_t h = 1469598103934665603u;
+	json_t *doc;
+	char *copy;
+	size_t i;
+
+	pthread_once(&shared_once, shared_init);
+	if (shared_ok && !(t = pthread_getspecific(shared_key)) &&
+	    (t = calloc(SHARED_SLOTS, sizeof(*t))) && pthread_setspecific(shared_key, t) != 0) {
+		free(t);
+		t = NULL;
+	}
+	if (slot)
+		*slot = NULL;
+	if (!t)
+		return json_loads(text, 0, NULL);
+	for (const char *p = text; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211u;
+	i = (size_t)(h ^ (h >> 29)) & (SHARED_SLOTS - 1);
+	if (t[i].text && strcmp(t[i].text, text) == 0) {
+		if (slot)
+			*slot = &t[i];
+		return json_incref(t[i].doc);
+	}
+	if (!(doc = json_loads(text, 0, NULL)))
+		return NULL;
+	if ((copy = strdup(text))) {
+		free(t[i].text);
+		json_decref(t[i].doc);
+		json_decref(t[i].tmpl);
+		t[i].text = copy;
+		t[i].doc = json_incref(doc);
+		t[i].did[0] = '\0';
+		t[i].tmpl = NULL;
+		if (slot)
+			*slot = &t[i];
+	}
+	return doc;
+}
+
 int
 store_credential_text(const struct credential_rec *c, char **text, size_t *len)
 {
@@ -53,7 +142,7 @@ store_credential_text(const struct credential_rec *c, char **text, size_t *len)
 	*text = NULL;
 	if (!c->shared || strncmp(c->issuer_did, "did:key:z", 9) != 0)
 		return TC_EINVALID;
-	if (!(shared = json_loads(c->shared, 0, NULL)))
+	if (!(shared = shared_parse(c->shared, NULL)))
 		return TC_EINVALID;
 	rc = credential_shared_read(shared, &in, al);
 	utc_text(c->issued_at, valid_from);
@@ -77,6 +166,149 @@ store_credential_text(const struct credential_rec *c, char **text, size_t *len)
 		rc = credential_signed_text(&in, &pr, text, len);
 	json_decref(shared);
 	return rc;
+}
+
+/* KEY of template object T (it is always there) into N, shared. */
+static int
+share(json_t *n, const json_t *t, const char *key)
+{
+	json_t *v = json_object_get(t, key);
+
+	return v && json_object_set(n, key, v) == 0 ? 0 : TC_EINVALID;
+}
+
+/* KEY: S into N (TC_EINVALID for a string that is not UTF-8). */
+static int
+put_text(json_t *n, const char *key, const char *s)
+{
+	return json_object_set_new(n, key, json_string(s)) == 0 ? 0 : TC_EINVALID;
+}
+
+/* [O] as KEY of N; O stolen. */
+static int
+put_one(json_t *n, const char *key, json_t *o)
+{
+	json_t *a = json_array();
+
+	if (!a) {
+		json_decref(o);
+		return TC_ENOMEM;
+	}
+	if (json_array_append_new(a, o)) {
+		json_decref(a);
+		return TC_ENOMEM;
+	}
+	return json_object_set_new(n, key, a) == 0 ? 0 : TC_ENOMEM;
+}
+
+/*
+ * C's credential as the tree json_loads makes of its text, from T (a
+ * credential of the same shared part and issuer key, parsed): T's members
+ * that come from those two are shared (referenced), the row's own are new,
+ * in the text's order (write_unsigned's, the proof between name and type).
+ */
+static int
+tree_from(const struct credential_rec *c, const json_t *t, json_t **out)
+{
+	const json_t *tst = json_object_get(t, "credentialStatus");
+	const json_t *tsub = json_object_get(t, "credentialSubject");
+	const json_t *tid = json_array_get(json_object_get(tsub, "identifier"), 0);
+	const json_t *tres = json_array_get(json_object_get(tsub, "result"), 0);
+	const json_t *tpr = json_array_get(json_object_get(t, "proof"), 0);
+	const char *list = json_string_value(json_object_get(tst, "statusListCredential"));
+	json_t *o = json_object(), *st = json_object(), *sub = json_object(), *idf = json_object(),
+	       *res = json_object(), *pr = json_object(), *credits = NULL;
+	char when[32], awarded[32], index[24], num[JCS_NUMBER_MAX], value[128], *sid = NULL;
+	int rc = o && st && sub && idf && res && pr && list ? 0 : TC_ENOMEM;
+
+	*out = NULL;
+	utc_text(c->issued_at, when);
+	snprintf(index, sizeof(index), "%" PRIu64, (uint64_t)c->status_index);
+	value[0] = 'z';
+	if (rc == 0)
+		rc = base58btc_encode(c->signature, 64, value + 1, sizeof(value) - 1);
+	if (rc == 0 && (rc = jcs_number(c->credits_earned, num)) == 0 &&
+	    /* the number as the text's token reads (integer or real) */
+	    !(credits = json_loads(num, JSON_DECODE_ANY, NULL)))
+		rc = TC_EINVALID;
+	if (rc == 0 && (sid = malloc(strlen(list) + strlen(index) + 2)))
+		sprintf(sid, "%s#%s", list, index);
+	else if (rc == 0)
+		rc = TC_ENOMEM;
+	if (rc == 0)
+		rc = put_text(st, "id", sid) || share(st, tst, "statusListCredential") ||
+		     put_text(st, "statusListIndex", index) || share(st, tst, "statusPurpose") ||
+		     share(st, tst, "type") ||
+		     json_object_set_new(idf, "hashed", json_true()) ||
+		     put_text(idf, "identityHash", c->identity_hash) ||
+		     share(idf, tid, "identityType") ||
+		     (c->salt[0] && put_text(idf, "salt", c->salt)) || share(idf, tid, "type") ||
+		     share(res, tres, "status") || share(res, tres, "type") ||
+		     (c->grade[0] && put_text(res, "value", c->grade)) ||
+		     share(sub, tsub, "achievement") ||
+		     json_object_set(sub, "creditsEarned", credits) ||
+		     put_one(sub, "identifier", json_incref(idf)) ||
+		     put_one(sub, "result", json_incref(res)) ||
+		     (c->term[0] && put_text(sub, "term", c->term)) || share(sub, tsub, "type") ||
+		     /* the proof: its configuration's members, proofValue among them */
+		     share(pr, tpr, "@context") || put_text(pr, "created", when) ||
+		     share(pr, tpr, "cryptosuite") || share(pr, tpr, "proofPurpose") ||
+		     put_text(pr, "proofValue", value) || share(pr, tpr, "type") ||
+		     share(pr, tpr, "verificationMethod") ? TC_EINVALID : 0;
+	if (rc == 0 && c->awarded)
+		utc_text(c->awarded_at, awarded);
+	if (rc == 0)
+		rc = share(o, t, "@context") || (c->awarded && put_text(o, "awardedDate", awarded)) ||
+		     json_object_set(o, "credentialStatus", st) ||
+		     json_object_set(o, "credentialSubject", sub) || put_text(o, "id", c->uid) ||
+		     share(o, t, "issuer") || share(o, t, "name") ||
+		     put_one(o, "proof", json_incref(pr)) || share(o, t, "type") ||
+		     put_text(o, "validFrom", when) ? TC_EINVALID : 0;
+	free(sid);
+	json_decref(credits);
+	json_decref(st);
+	json_decref(sub);
+	json_decref(idf);
+	json_decref(res);
+	json_decref(pr);
+	if (rc) {
+		json_decref(o);
+		return rc;
+	}
+	*out = o;
+	return 0;
+}
+
+int
+store_credential_json(const struct credential_rec *c, json_t **out)
+{
+	struct shared_slot *slot = NULL;
+	json_t *shared;
+	char *text = NULL;
+	int rc;
+
+	if (!c || !out)
+		return TC_EINVALID;
+	*out = NULL;
+	if (!c->shared || strncmp(c->issuer_did, "did:key:z", 9) != 0 ||
+	    !(shared = shared_parse(c->shared, &slot)))
+		return TC_EINVALID;
+	json_decref(shared);
+	if (slot && slot->tmpl && strcmp(slot->did, c->issuer_did) == 0)
+		return tree_from(c, slot->tmpl, out);
+	/* the first of its part and key here: parsed from its text, kept */
+	if ((rc = store_credential_text(c, &text, NULL)))
+		return rc;
+	*out = json_loads(text, 0, NULL);
+	free(text);
+	if (!*out)
+		return TC_EINVALID;
+	if (slot && strlen(c->issuer_did) < sizeof(slot->did)) {
+		json_decref(slot->tmpl);
+		slot->tmpl = json_incref(*out);
+		snprintf(slot->did, sizeof(slot->did), "%s", c->issuer_did);
+	}
+	return 0;
 }
 
 int

@@ -482,6 +482,19 @@ for n in range(1, 5):
     same.append((n, a == b and len(a) > 100, a if a != b else len(a), b if a != b else b""))
 t.ok([x[1] for x in same if x[1] != 404] == [True, True], "lone answers: the batch's bytes", same)
 
+# ... and each credential's object is what jansson makes of it (the learner's
+# own view is built as a tree and dumped): numbers (credits, grades, totals
+# written without a format), strings, nulls, member order
+st1, h1, one_b = srv.request("GET", Q % ("HUST", NID[1]), headers=auth)
+st2, h2, mine_b = srv.request("GET", "/api/v1/me/recognition?institution=HUST",
+                              headers={"Cookie": L[1].cookie})
+body = one_b[len(b'{"credentials":['):one_b.find(b'],"totals":')]
+objs = [b'{"uid":' + x.rstrip(b",") for x in body.split(b'{"uid":')[1:]]
+t.ok(st1 == 200 and st2 == 200 and len(objs) >= 4 and all(o in mine_b for o in objs) and
+     b'"grade":8.5' in one_b and b'"credits":3.0' in one_b,
+     "every credential of the lone answer is byte for byte the learner's own view's (jansson)",
+     [o for o in objs if o not in mine_b][:2])
+
 # ---- a rule changed between two queries ------------------------------------------------
 # each thread keeps the candidates it looked up under the rules' stamp: a
 # new version of a rule must be seen by the very next query
@@ -520,6 +533,48 @@ x = batch_c104()
 t.ok(x.get("decision", {}).get("reason") == "revoked" and
      x.get("verification") == {"verified": False, "failed_check": "status", "cached": False},
      "revoked between two batches: the next batch reads the status list again and refuses it", x)
+
+# ---- a key's validity changed after a credential was cached ------------------------------
+# the cache keeps what cannot change under a hash (schema, proof, log); the
+# issuer key's validity is the registry's and can: a rotation in the very
+# second a credential was signed ends the key at that second (valid_until =
+# its signing time), put here with SQL. The next answer must be what a fresh
+# verification says (issuer fails), in the lone query, the batch and the
+# learner's own view; restored, it verifies again.
+
+
+def c101_in(path, client=hust, batch=False):
+    if batch:
+        st, h, body = srv.request("POST", B, body=json.dumps([NID[1]]).encode(),
+                                  headers={"Authorization": "Bearer " + hust.bearer,
+                                           "Content-Type": "application/json"})
+        j = json.loads(body.decode().splitlines()[0]) if st == 200 else {}
+    else:
+        st, h, j = client.call("GET", path)
+    return {c["uid"]: c for c in j.get("credentials", [])}.get(c101["id"], {})
+
+
+MINE = "/api/v1/me/recognition?institution=HUST"
+x = c101_in(Q % ("HUST", NID[1]))
+t.ok(x.get("verification") == {"verified": True, "failed_check": None, "cached": True},
+     "before: CS101 comes verified from the cache", x)
+old_until = sql("SELECT valid_until FROM institution_keys WHERE did = '%s'" % c101["issuer"]["id"])
+sql("UPDATE institution_keys SET valid_until = CAST(strftime('%%s', '%s') AS INTEGER) WHERE did = '%s'"
+    % (c101["proof"][0]["created"], c101["issuer"]["id"]))
+st, h, fresh = anon.call("POST", "/api/v1/credentials/verify", {"credential": c101})
+failed = [k["check"] for k in fresh.get("checks", []) if not k.get("ok")] if st == 200 else None
+want = {"verified": False, "failed_check": "issuer", "cached": True}
+views = [("lone", c101_in(Q % ("HUST", NID[1]))), ("batch", c101_in(None, batch=True)),
+         ("mine", c101_in(MINE, client=L[1]))]
+t.ok(fresh.get("verified") is False and failed == ["issuer"],
+     "a fresh verification now fails the issuer check alone", (st, failed))
+t.ok(all(x.get("verification") == want and x.get("decision", {}).get("reason") == "key not valid when signed"
+         for _, x in views),
+     "cached, the key ended at its signing second: not verified (issuer) in every view", views)
+sql("UPDATE institution_keys SET valid_until = %s WHERE did = '%s'" % (old_until, c101["issuer"]["id"]))
+x = c101_in(Q % ("HUST", NID[1]))
+t.ok(x.get("verification") == {"verified": True, "failed_check": None, "cached": True} and
+     x.get("decision", {}).get("recognised") is True, "restored: verified from the cache again", x)
 
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")

@@ -56,6 +56,13 @@ main(void)
 	is_int(credential_uid_derive(key, 1, -1, u), TC_EINVALID, "negative index: no uid");
 	ok(credential_uid_derive(key, 1, 42, u) == 0 && credential_uid_derive(other, 1, 42, v) == 0 &&
 	   memcmp(u, v, 16) != 0, "another key, another uid");
+	{	/* the thread's kept AES contexts follow the secret back */
+		unsigned char w[16];
+
+		ok(credential_uid_derive(key, 1, 42, w) == 0 && memcmp(u, w, 16) == 0 &&
+		   credential_uid_derive(other, 1, 42, w) == 0 && memcmp(v, w, 16) == 0,
+		   "key, other key, key again: each its own uid every time");
+	}
 	ok(credential_uid_locate(other, u, &inst, &idx) != 0 || inst != 1 || idx != 42,
 	   "another key does not locate it");
 	memset(v, 0, 16);

@@ -2,7 +2,8 @@
  * credentials_test.c - tests for the approval side of storage/credentials.h
  * (store_credential_waiting_each, store_credential_decline, and
  * store_credential_issue of a waiting or declined event) and of
- * store_status_list_rev, on a store in a
+ * store_status_list_rev, and store_credential_json against the text's
+ * parse, on a store in a
  * mkdtemp folder; the database is also read directly with sqlite3.
  */
 #include <stdint.h>
@@ -13,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "courses/did.h"
 #include "courses/errors.h"
 #include "courses/log.h"
 #include "storage/completion.h"
@@ -314,6 +316,82 @@ test_revision(void)
 	free(b1);
 }
 
+/* store_credential_json: the tree of json_loads(store_credential_text)
+ * for every mix of the optional fields, numbers, two shared parts and
+ * two issuer keys, the first of each (parsed) and the next ones (built
+ * from it): json_equal, and the same members in the same order. */
+static void
+test_tree(void)
+{
+	static const char *shared[2] = {
+		"{\"achievement_id\":\"https://example.edu/courses/CS101\",\"achievement_name\":"
+		"\"Lập trình C\",\"alignment\":[],\"code\":\"CS101\",\"credits\":3,\"criteria\":"
+		"\"Hoàn thành\",\"description\":\"C\",\"issuer_name\":\"A\",\"issuer_url\":"
+		"\"https://example.edu\",\"name\":\"Lập trình C\",\"status_list\":"
+		"\"https://example.edu/status\"}",
+		"{\"achievement_id\":\"https://example.edu/courses/MA2\",\"achievement_name\":\"Giải"
+		" tích \\\"2\\\"\",\"alignment\":[{\"code\":\"tin-chi\",\"framework\":\"TT 08\","
+		"\"name\":\"tín chỉ\",\"type\":\"ext:CreditSystem\",\"url\":\"https://moet.gov.vn\"}],"
+		"\"code\":\"MA2\",\"credits\":2.5,\"criteria\":\"Đạt\",\"description\":\"Giải tích\","
+		"\"field_of_study\":\"0541\",\"issuer_name\":\"Trường B\",\"name\":\"Giải tích\","
+		"\"status_list\":\"https://b.example.edu/status/revocation\"}",
+	};
+	static const double credits[3] = { 3, 2.5, 0.1 };
+	char did[2][64];
+	unsigned char pub[32];
+	int same = 0, equal = 0, n = 0;
+
+	for (int k = 0; k < 2; k++) {
+		memset(pub, 11 + k, sizeof(pub));
+		did_key_from_ed25519(pub, did[k], sizeof(did[k]));
+	}
+	for (int round = 0; round < 2; round++)
+		for (int v = 0; v < 64; v++) {
+			struct credential_rec c = { 0 };
+			char *text = NULL, *a = NULL, *b = NULL;
+			json_t *tree = NULL, *parsed = NULL;
+
+			snprintf(c.uid, sizeof(c.uid), "urn:uuid:%08x-0000-4000-8000-%012d",
+				 (unsigned)v, round);
+			c.shared = (char *)shared[(v >> 4) & 1];
+			snprintf(c.issuer_did, sizeof(c.issuer_did), "%s", did[(v >> 5) & 1]);
+			c.issued_at = NOW + v * 3601 + round;
+			snprintf(c.identity_hash, sizeof(c.identity_hash), "sha256$%064d", v);
+			if (v & 1)
+				snprintf(c.salt, sizeof(c.salt), "%032d", v);
+			if (v & 2)
+				snprintf(c.grade, sizeof(c.grade), "%d.%d", v % 10, round);
+			if (v & 4)
+				snprintf(c.term, sizeof(c.term), "HK%d \"%d\"", v, round);
+			c.awarded = (v >> 3) & 1;
+			c.awarded_at = c.issued_at - 86400 * v;
+			c.credits_earned = credits[(v + round) % 3];
+			c.status_index = (int64_t)v * 977 + round;
+			for (int i = 0; i < 64; i++)
+				c.signature[i] = (unsigned char)(v * 31 + i * 7 + round);
+			if (store_credential_text(&c, &text, NULL) == 0 &&
+			    (parsed = json_loads(text, 0, NULL)) &&
+			    store_credential_json(&c, &tree) == 0 && tree) {
+				n++;
+				equal += json_equal(tree, parsed);
+				a = json_dumps(tree, JSON_COMPACT);
+				b = json_dumps(parsed, JSON_COMPACT);
+				same += a && b && strcmp(a, b) == 0;
+				if (!(a && b && strcmp(a, b) == 0))
+					printf("# %d/%d: %s\n#  vs %s\n", round, v, a ? a : "-",
+					       b ? b : "-");
+			}
+			free(a);
+			free(b);
+			free(text);
+			json_decref(tree);
+			json_decref(parsed);
+		}
+	is_int(n, 128, "128 credentials rebuilt both ways");
+	is_int(equal, 128, "the tree is json_loads's of the text (json_equal) for each");
+	is_int(same, 128, "with the same members in the same order");
+}
+
 int
 main(void)
 {
@@ -333,6 +411,7 @@ main(void)
 	test_decline();
 	test_issue();
 	test_revision();
+	test_tree();
 	store_close(st);
 	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
