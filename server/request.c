@@ -128,6 +128,7 @@ void
 http_path_for_log(const char *path, char *out, size_t outsize)
 {
 	size_t o = 0;
+	int after_token_word = 0;	/* the segment before was "v" or "shared" */
 
 	if (outsize == 0)
 		return;
@@ -141,10 +142,14 @@ http_path_for_log(const char *path, char *out, size_t outsize)
 			if (run > longest)
 				longest = run;
 		}
-		if (longest >= 10) {
+		if (after_token_word && seg > 0) {
+			put = "{token}";	/* a share link's bearer token */
+			n = strlen(put);
+		} else if (longest >= 10) {
 			put = "{national_id}";
 			n = strlen(put);
 		}
+		after_token_word = (seg == 1 && p[0] == 'v') || (seg == 6 && memcmp(p, "shared", 6) == 0);
 		if (n > outsize - 1 - o)
 			n = outsize - 1 - o;
 		memcpy(out + o, put, n);

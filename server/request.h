@@ -172,8 +172,10 @@ const char *http_request_param(const struct http_request *r, const char *name);
 
 /* PATH as a log line may show it: every segment with 10 digits or more in
  * a row (a national ID, as in /recognition/X/learners/{national_id}, or one
- * mistyped) is written as "{national_id}", so that no national ID reaches
- * the log. Cut to fit OUT. */
+ * mistyped) is written as "{national_id}", and the segment after "v" or
+ * "shared" (a share link's bearer token: /v/{token},
+ * /api/v1/shared/{token}) as "{token}", so that neither reaches the log.
+ * Cut to fit OUT. */
 void http_path_for_log(const char *path, char *out, size_t outsize);
 
 const char *http_method_name(enum http_method m);

@@ -185,6 +185,12 @@ main(void)
 		http_path_for_log("/a/1234567890123/x12345678901/123456789/v1/9", out, sizeof(out));
 		is_str(out, "/a/{national_id}/{national_id}/123456789/v1/9",
 		       "a mistyped one (13 digits, a letter) too; 9 digits and other segments kept");
+		http_path_for_log("/v/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcd", out, sizeof(out));
+		is_str(out, "/v/{token}", "a share link's token is masked");
+		http_path_for_log("/api/v1/shared/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcd", out, sizeof(out));
+		is_str(out, "/api/v1/shared/{token}", "also through the API");
+		http_path_for_log("/v/", out, sizeof(out));
+		is_str(out, "/v/", "nothing to mask after /v/");
 		http_path_for_log("/", out, sizeof(out));
 		is_str(out, "/", "the root");
 		http_path_for_log("/learners/001234567890", small, sizeof(small));
