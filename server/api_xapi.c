@@ -1094,8 +1094,11 @@ store_statements(struct store *st, int own, int64_t inst, int64_t cred_id, json_
 			target[36] = '\0';
 			row.ref_target = target;
 		}
+		/* the target as stored: ids are kept in lower case, and SQL compares
+		 * them exactly (an upper-case reference voided nothing) */
 		if (strcmp(verb, VOIDED_VERB) == 0)
-			row.voids = json_string_value(json_object_get(obj, "id"));
+			row.voids = row.ref_target ? row.ref_target
+				    : json_string_value(json_object_get(obj, "id"));
 		if (xapi_timestamp_parse(ts, &row.timestamp_us))
 			row.timestamp_us = stored_us;
 		text = json_dumps(s, JSON_COMPACT);

@@ -397,6 +397,17 @@ st, h, j = x("GET", "/xapi/statements", version=None, cred=cred_b)
 t.ok(st == 400 and h.get("x-experience-api-version") == "2.0.0", "another credential's: 2.0.0",
      h.get("x-experience-api-version"))
 
+# a voiding statement naming its target in upper case (a valid UUID all the same) voids it
+st, h, j = x("POST", "/xapi/statements", stmt(actor="mailto:vo@example.vn"))
+target = j[0] if st == 200 else ""
+st, h, j = x("POST", "/xapi/statements", stmt(actor="mailto:vo@example.vn", verb="http://adlnet.gov/expapi/verbs/voided",
+                                              **{"object": {"objectType": "StatementRef", "id": target.upper()}}))
+t.eq(st, 200, "a voiding statement with the target's id in upper case")
+st, h, j = x("GET", "/xapi/statements?statementId=" + target)
+t.eq(st, 404, "its target is voided (not given by statementId)")
+st, h, j = x("GET", "/xapi/statements?voidedStatementId=" + target)
+t.ok(st == 200 and j.get("id") == target, "and given by voidedStatementId", j)
+
 rc, log = srv.stop()
 t.eq(rc, 0, "the server stops cleanly")
 t.ok(sanitizer_clean(log), "no sanitizer reports", log[-2000:])
