@@ -28,12 +28,16 @@ struct ws_msg {
 	unsigned char buf[];	/* LWS_PRE bytes, then the payload */
 };
 
+/* Bytes of answers queued to one connection before it is closed (1008). */
+#define WS_QUEUE_BYTES_MAX ((size_t)1 << 20)
+
 struct ws_conn {
 	struct ws_conn *prev, *next;	/* the hub's list */
 	struct lws *wsi;
 	struct app *app;
 	struct ws_msg *head, *tail;
 	int queued;
+	size_t queued_bytes;		/* of the queued messages' texts */
 	struct dynbuf rx;		/* a message being assembled */
 	int64_t last_rx_us;		/* monotonic time of the last frame received */
 	int ping_due;			/* send a ping at the next WRITEABLE */
@@ -180,8 +184,11 @@ ws_send(struct ws_conn *c, const char *text, size_t len)
 
 	if (c->close_reason)
 		return TC_EBUSY;
-	if (c->queued >= c->app->cfg->ws_queue_max) {
-		log_warn("ws: send queue of %p full (%d messages); closing", (void *)c->wsi, c->queued);
+	/* a reader this far behind is closed: by count, and by bytes, as an
+	 * answer can echo most of a 64 KiB message (256 of them were 16 MiB) */
+	if (c->queued >= c->app->cfg->ws_queue_max || c->queued_bytes + len > WS_QUEUE_BYTES_MAX) {
+		log_warn("ws: send queue of %p full (%d messages, %zu bytes); closing", (void *)c->wsi,
+			 c->queued, c->queued_bytes);
 		begin_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "send queue full");
 		return TC_EBUSY;
 	}
@@ -197,6 +204,7 @@ ws_send(struct ws_conn *c, const char *text, size_t len)
 		c->head = m;
 	c->tail = m;
 	c->queued++;
+	c->queued_bytes += len;
 	lws_callback_on_writable(c->wsi);
 	return 0;
 }
@@ -475,6 +483,7 @@ on_writeable(struct ws_conn *c, struct lws *wsi)
 	if (!c->head)
 		c->tail = NULL;
 	c->queued--;
+	c->queued_bytes -= m->len;
 	free(m);
 	if (c->head)
 		lws_callback_on_writable(wsi);

@@ -267,6 +267,20 @@ try:
         tap.ok(status == want and b"application/problem+json" in raw.lower(),
                "%s -> %d problem+json" % (name, want), raw[:300])
     tap.eq(srv.request("GET", "/healthz")[0], 200, "server A still answers /healthz")
+
+    # the queue is bounded in bytes too: 200 answers of 50 KB (10 MB, more
+    # than the kernel's buffers take) to a client that does not read, below
+    # 256 messages, close it
+    hog = open_client(srv, rcvbuf=4096)
+    big = ping_msg("b" * 50000)
+    try:
+        for _ in range(200):
+            hog.send_text(big)
+    except OSError:
+        pass
+    code, closed = expect_close(hog, timeout=10.0)
+    tap.ok(closed and code in (None, 1008),
+           "a reader 10 MB behind is closed before 256 messages (1008 or hang-up)", (code, closed))
 finally:
     check_stop(srv, "server A")
 
