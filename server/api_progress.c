@@ -391,7 +391,10 @@ ws_error_raw(json_t *seq, const char *error, const char *detail)
 			      "detail", detail);
 	char *text;
 
-	if (o && seq)
+	/* an invalid "seq" is echoed only when small: such answers may wait in
+	 * the writer's queue (100,000 jobs), which must not hold megabytes */
+	if (o && seq && (!json_is_string(seq) || json_string_length(seq) <= 64) &&
+	    !json_is_array(seq) && !json_is_object(seq))
 		json_object_set(o, "seq", seq);
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);

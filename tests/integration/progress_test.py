@@ -265,6 +265,11 @@ for m, code, what in bad:
     r = w.send(**m)
     t.ok(r.get("type") == "error" and r.get("error") == code and r.get("detail"),
          "WebSocket %s: error %s" % (what, code), r)
+r = w.send(seq="s" * 60000, unit=VU, event="play", position=1)
+t.ok(r.get("error") == "invalid" and "seq" not in r and len(json.dumps(r)) < 300,
+     "a 60 KB seq is refused without being echoed (the answer stays small)", str(r)[:120])
+r = w.send(seq="s7", unit=VU, event="play", position=1)
+t.ok(r.get("error") == "invalid" and r.get("seq") == "s7", "a short one is echoed", r)
 t.eq(row(), before, "nothing changed")
 w.ws.send_text(json.dumps({"type": "ping", "id": 9}))
 t.eq(w.recv().get("type"), "pong", "the connection stays open")
