@@ -23,6 +23,7 @@ struct access_writer {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stopping;
+	int stopped;			/* access_writer_stop ran (the service thread's) */
 	struct access_job *head, *tail;	/* queued */
 	size_t nqueued;
 	struct access_job *done, *done_tail;	/* committed, for the service thread */
@@ -115,12 +116,14 @@ access_writer_start(struct app *app, struct access_writer **out)
 		log_err("access log: the writer could not open the database: %s",
 			tc_strerror(rc));
 		access_writer_stop(w);
+		access_writer_free(w);
 		return rc;
 	}
 	/* it waits for other writers rather than failing a batch at once */
 	store_set_busy_timeout(w->st, 5000);
 	if (pthread_create(&w->thread, NULL, thread_main, w) != 0) {
 		access_writer_stop(w);
+		access_writer_free(w);
 		return TC_EIO;
 	}
 	w->started = 1;
@@ -194,8 +197,9 @@ access_writer_stats(struct access_writer *w, int64_t *commits, int64_t *entries)
 void
 access_writer_stop(struct access_writer *w)
 {
-	if (!w)
+	if (!w || w->stopped)
 		return;
+	w->stopped = 1;
 	pthread_mutex_lock(&w->mu);
 	w->stopping = 1;
 	pthread_cond_broadcast(&w->cv);
@@ -206,6 +210,16 @@ access_writer_stop(struct access_writer *w)
 	 * connections are gone by now, so finish() only frees) */
 	access_writer_deliver(w);
 	store_close(w->st);
+	w->st = NULL;
+}
+
+void
+access_writer_free(struct access_writer *w)
+{
+	if (!w)
+		return;
+	access_writer_stop(w);
+	access_writer_deliver(w);	/* a late submit was refused; nothing is queued */
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
 	free(w);

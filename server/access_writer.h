@@ -54,8 +54,14 @@ int access_writer_submit(struct app *app, struct work *w);
  * job. Returns how many. Accepts NULL. */
 size_t access_writer_deliver(struct access_writer *w);
 
-/* Commits what is queued, delivers it, stops the thread. Accepts NULL. */
+/* Commits what is queued, delivers it, stops the thread; later submits
+ * are refused (TC_EBUSY). A second call does nothing. Accepts NULL. W stays
+ * allocated until access_writer_free, so that a worker still running (a
+ * query that outlived the drain) can be refused safely: free it after the
+ * workers are joined (http_server_destroy). */
 void access_writer_stop(struct access_writer *w);
+/* Stops W if it still runs, and frees it. Accepts NULL. */
+void access_writer_free(struct access_writer *w);
 
 /* Transactions and entries committed so far. */
 void access_writer_stats(struct access_writer *w, int64_t *commits, int64_t *entries);

@@ -320,9 +320,9 @@ cmd_serve(int argc, char **argv)
 	/* what the WebSockets sent is committed before the process ends */
 	progress_writer_stop(app.progress_writer);
 	app.progress_writer = NULL;
-	/* the access-log entries queued are committed and answered */
+	/* the access-log entries queued are committed and answered; the
+	 * writer is freed after the workers are joined (below) */
 	access_writer_stop(app.access_writer);
-	app.access_writer = NULL;
 	/* running media jobs go back to the queue for the next start */
 	media_jobs_stop(app.media);
 	app.media = NULL;
@@ -335,13 +335,14 @@ out:
 	progress_writer_stop(app.progress_writer);
 	app.progress_writer = NULL;
 	access_writer_stop(app.access_writer);
-	app.access_writer = NULL;
 	media_jobs_stop(app.media);
 	app.media = NULL;
 	/* after the workers: a batch still verifying holds a copy of app.tlog
 	 * (its lanes' struct app) until http_server_destroy joins it, and its
 	 * last commits are in the checkpointer's last TRUNCATE */
 	http_server_destroy(&app);
+	access_writer_free(app.access_writer);	/* a late worker may still have held it */
+	app.access_writer = NULL;
 	tlog_destroy(app.tlog);
 	app.tlog = NULL;
 	checkpointer_stop(app.checkpointer);
