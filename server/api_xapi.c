@@ -1187,6 +1187,21 @@ prepare_statements(struct app *app, struct xreq *x, json_t *arr, int64_t stored_
 				   json_string_value(json_object_get(json_array_get(arr, j), "id"))) == 0)
 				return bad(resp, "statements %zu and %zu have the same id", j, i),
 				       TC_EINVALID;
+	/* a void of a statement of the same request would run before that
+	 * statement is stored (and so void nothing), or void a voiding one */
+	json_array_foreach(arr, i, s) {
+		const char *verb = json_string_value(json_object_get(json_object_get(s, "verb"), "id"));
+		const char *target = json_string_value(json_object_get(json_object_get(s, "object"), "id"));
+
+		if (!verb || strcmp(verb, VOIDED_VERB) != 0 || !target)
+			continue;
+		for (j = 0; j < json_array_size(arr); j++)
+			if (j != i && strcasecmp(target, json_string_value(json_object_get(
+						 json_array_get(arr, j), "id"))) == 0)
+				return bad(resp, "statement %zu voids statement %zu of the same request;"
+					   " send the voiding statement in a later request", i, j),
+				       TC_EINVALID;
+	}
 	return 0;
 }
 

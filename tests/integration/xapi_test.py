@@ -408,6 +408,22 @@ t.eq(st, 404, "its target is voided (not given by statementId)")
 st, h, j = x("GET", "/xapi/statements?voidedStatementId=" + target)
 t.ok(st == 200 and j.get("id") == target, "and given by voidedStatementId", j)
 
+# a void of a statement in the same request is refused (it would void nothing, or a voiding one)
+a_id, v_id = str(uuid.uuid4()), str(uuid.uuid4())
+pair = [dict(stmt(actor="mailto:vo@example.vn", verb="http://adlnet.gov/expapi/verbs/voided"), id=v_id,
+             **{"object": {"objectType": "StatementRef", "id": a_id}}),
+        dict(stmt(actor="mailto:vo@example.vn"), id=a_id)]
+st, h, j = x("POST", "/xapi/statements", pair)
+t.ok(st == 400 and "same request" in (j or {}).get("detail", ""), "a void of a statement sent with it: 400", j)
+st, h, j = x("GET", "/xapi/statements?statementId=" + a_id)
+t.eq(st, 404, "and nothing of that request is stored")
+chain = [dict(stmt(actor="mailto:vo@example.vn", verb="http://adlnet.gov/expapi/verbs/voided"), id=a_id,
+              **{"object": {"objectType": "StatementRef", "id": target}}),
+         dict(stmt(actor="mailto:vo@example.vn", verb="http://adlnet.gov/expapi/verbs/voided"), id=v_id,
+              **{"object": {"objectType": "StatementRef", "id": a_id}})]
+st, h, j = x("POST", "/xapi/statements", chain)
+t.eq(st, 400, "a void of a voiding statement sent with it: 400")
+
 rc, log = srv.stop()
 t.eq(rc, 0, "the server stops cleanly")
 t.ok(sanitizer_clean(log), "no sanitizer reports", log[-2000:])
