@@ -372,6 +372,71 @@ test_ed25519_sequence(void)
 	ok(good, "good, bad and wrong-key signatures in turn under two keys: each answered right");
 }
 
+/* S + L (the group order) into S: the same signature with S not reduced. */
+static void
+add_order(unsigned char s[32])
+{
+	static const unsigned char l[32] = {
+		0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
+		0xde, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x10 };
+	unsigned carry = 0;
+
+	for (int i = 0; i < 32; i++) {
+		carry += s[i] + l[i];
+		s[i] = (unsigned char)carry;
+		carry >>= 8;
+	}
+}
+
+/* ed25519_verify (libsodium first when built in, OpenSSL for what it
+ * refuses) answers as OpenSSL alone does: good signatures, each of their
+ * bits flipped in turn somewhere, S not reduced, and a public key and R of
+ * small order (the identity point with S = 0: the equation holds for every
+ * message; OpenSSL accepts it, libsodium refuses it). */
+static void
+test_ed25519_openssl_answers(void)
+{
+	unsigned char priv[32], pub[32], sig[64], msg[300], p2[32], s2[64], m2[300];
+	unsigned char id[32] = { 1 }, idsig[64] = { 1 };
+	int good = 1, same = 1, high = 1;
+
+	for (int i = 0; i < 300; i++) {
+		size_t n = (size_t)(i * 7) % sizeof(msg);
+		unsigned r;
+
+		if (crypto_random(priv, sizeof(priv)) || crypto_random(msg, sizeof(msg)) ||
+		    crypto_random(&r, sizeof(r))) {
+			good = 0;
+			break;
+		}
+		pub_of(priv, pub);
+		good &= ed25519_sign_raw(priv, msg, n, sig) == 0 &&
+			ed25519_verify(pub, msg, n, sig) == 0 &&
+			ed25519_verify_openssl(pub, msg, n, sig) == 0;
+		memcpy(p2, pub, 32);
+		memcpy(s2, sig, 64);
+		memcpy(m2, msg, sizeof(msg));
+		switch (i % 3) {
+		case 0: s2[r % 64] ^= (unsigned char)(1u << (r >> 8) % 8); break;
+		case 1: p2[r % 32] ^= (unsigned char)(1u << (r >> 8) % 8); break;
+		default: m2[n ? r % n : 0] ^= (unsigned char)(1u << (r >> 8) % 8); break;
+		}
+		same &= ed25519_verify(p2, m2, n, s2) == ed25519_verify_openssl(p2, m2, n, s2);
+		memcpy(s2, sig, 64);
+		add_order(s2 + 32);
+		high &= ed25519_verify(pub, msg, n, s2) == TC_EFORBIDDEN &&
+			ed25519_verify_openssl(pub, msg, n, s2) == TC_EFORBIDDEN;
+	}
+	ok(good, "300 good signatures (messages of 0 to 299 bytes): valid both ways");
+	ok(same, "each with one bit of its signature, key or message flipped: OpenSSL's answer");
+	ok(high, "each with S + L for S: refused both ways");
+	is_int(ed25519_verify(id, "one", 3, idsig), ed25519_verify_openssl(id, "one", 3, idsig),
+	       "a public key and R of small order: OpenSSL's answer");
+	is_int(ed25519_verify(id, "two", 3, idsig), ed25519_verify_openssl(id, "two", 3, idsig),
+	       "the same for another message");
+}
+
 /* Every byte, as one character of an encoding: accepted exactly when it
  * is in that encoding's alphabet (the decoders look characters up without
  * searching the alphabet). */
@@ -424,5 +489,6 @@ main(void)
 	test_alphabets();
 	test_tokens();
 	test_ed25519_sequence();
+	test_ed25519_openssl_answers();
 	return done_testing();
 }
