@@ -7,9 +7,6 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#ifdef TINCHI_SODIUM
-#include <sodium.h>
-#endif
 
 #include "courses/crypto.h"
 #include "courses/errors.h"
@@ -713,8 +710,8 @@ ed_verifier_get(const unsigned char pub[32], struct ed_verifier **own)
 }
 
 int
-ed25519_verify_openssl(const unsigned char pub[32], const void *msg, size_t n,
-		       const unsigned char sig[64])
+ed25519_verify(const unsigned char pub[32], const void *msg, size_t n,
+	       const unsigned char sig[64])
 {
 	static const unsigned char empty[1];
 	struct ed_verifier *own, *e = ed_verifier_get(pub, &own);
@@ -746,38 +743,4 @@ ed25519_verify_openssl(const unsigned char pub[32], const void *msg, size_t n,
 	}
 	ed_verifier_free(own);
 	return rc;
-}
-
-#ifdef TINCHI_SODIUM
-static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
-static int sodium_ok;
-
-static void
-sodium_start(void)
-{
-	sodium_ok = sodium_init() >= 0;
-}
-#endif
-
-/*
- * libsodium first where it is built in: about 75 us a verification here
- * against OpenSSL 3.0's 155. It checks the same equation on the same bytes
- * (S below the group order, R compared as encoded, the hash of R, A and
- * the message) and refuses more besides (public keys and R of small order,
- * encodings that are not canonical), so what it accepts OpenSSL accepts;
- * whatever it refuses is asked of OpenSSL, whose answer stands. The
- * answers are OpenSSL's either way; only a refused signature costs both.
- */
-int
-ed25519_verify(const unsigned char pub[32], const void *msg, size_t n,
-	       const unsigned char sig[64])
-{
-#ifdef TINCHI_SODIUM
-	static const unsigned char empty[1];
-
-	pthread_once(&sodium_once, sodium_start);
-	if (sodium_ok && crypto_sign_verify_detached(sig, n ? msg : empty, n, pub) == 0)
-		return 0;
-#endif
-	return ed25519_verify_openssl(pub, msg, n, sig);
 }

@@ -63,11 +63,7 @@ int token_new(const char *prefix, char *out, size_t outsize);
 int uuid_v4(char out[37]);
 
 /* Verifies an Ed25519 signature with a raw public key: 0 valid,
- * TC_EFORBIDDEN invalid, TC_EIO OpenSSL failure. The answer is OpenSSL's
- * (ed25519_verify_openssl: OpenSSL alone); libsodium, when built in, only
- * makes the accepting ones faster. */
-int ed25519_verify_openssl(const unsigned char pub[32], const void *msg, size_t n,
-			   const unsigned char sig[64]);
+ * TC_EFORBIDDEN invalid, TC_EIO OpenSSL failure. */
 int ed25519_verify(const unsigned char pub[32], const void *msg, size_t n,
 		   const unsigned char sig[64]);
 

@@ -8,7 +8,7 @@ build_pkgs=(
   build-essential autoconf automake libtool pkg-config python3
   libwebsockets-dev libwebsockets-evlib-ev libev-dev libsqlite3-dev libssl-dev libmagic-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
-  libjansson-dev zlib1g-dev libqrencode-dev libsodium-dev
+  libjansson-dev zlib1g-dev libqrencode-dev
 )
 test_pkgs=( curl python3 sqlite3 openssl ffmpeg python3-jsonschema python3-cryptography zbar-tools librsvg2-bin chromium )
 bench_pkgs=( nginx-light wrk procps )

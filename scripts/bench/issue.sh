@@ -40,8 +40,7 @@
 #     /log/proof?hash=... for random leaves over one keep-alive connection
 #     (client-side time), and the proof build alone (merkle_inclusion_proof
 #     over the stored subtrees) in issue_driver proof.
-# References in the same run: `openssl speed -seconds 3 ed25519` (one core;
-# the build verifies by libsodium first when configure found it, as printed)
+# References in the same run: `openssl speed -seconds 3 ed25519` (one core)
 # and Python's sqlite3 inserting rows in batches of 5,000 (WAL,
 # synchronous=FULL).
 # Ends with one `target ...` line per goal.
@@ -129,11 +128,6 @@ print("%.0f" % (len(rows) / (time.monotonic() - t0)))
 EOF
 )
 echo "reference: openssl speed ed25519 (one core): $ed_sign signatures/s, $ed_verify verifications/s"
-if grep -q 'TINCHI_SODIUM' build-bench/Makefile; then
-	echo "Ed25519 verification in this build: libsodium first, OpenSSL for what it refuses"
-else
-	echo "Ed25519 verification in this build: OpenSSL alone (configure found no libsodium)"
-fi
 echo "reference: sqlite3 (python), 200,000 rows (uid unique, 600-byte text) in batches of 5,000: $sql_ref rows/s"
 
 # 1. issuing
