@@ -405,6 +405,83 @@ credential_result(json_t *cred, const struct verify_ops *ops, int vcapi, json_t 
 	return *out ? 0 : TC_ENOMEM;
 }
 
+/* The VC API's lists of T's checks into OUT: "checks" (the names of those
+ * checked), "warnings" and "errors" ("NAME: DETAIL" of those not checked /
+ * failed), as vcapi_lists makes them. */
+static int
+vcapi_lists_text(const struct verify_checks_text *t, struct dynbuf *out)
+{
+	static const char *const key[3] = { ",\"checks\":[", "],\"warnings\":[",
+					    "],\"errors\":[" };
+	const char *text = (const char *)t->out->data;
+
+	for (int list = 0; list < 3; list++) {
+		int first = 1;
+
+		if (dynbuf_puts(out, key[list]))
+			return TC_ENOMEM;
+		for (int i = 0; i < t->n; i++) {
+			const struct verify_check_text *c = &t->c[i];
+			int in = list == 0 ? c->st != VERIFY_UNCHECKED :
+				 list == 1 ? c->st == VERIFY_UNCHECKED : c->st == VERIFY_FAIL;
+
+			if (!in)
+				continue;
+			if ((!first && dynbuf_puts(out, ",")) ||
+			    dynbuf_printf(out, "\"%s", c->name) ||
+			    (list && (dynbuf_puts(out, ": ") ||
+				      dynbuf_append(out, text + c->detail_at + 1,
+						    c->detail_len - 1))) ||
+			    (!list && dynbuf_puts(out, "\"")))
+				return TC_ENOMEM;
+			first = 0;
+		}
+	}
+	return dynbuf_puts(out, "]") ? TC_ENOMEM : 0;
+}
+
+/* credential_result's answer written as text into OUT (the same bytes as
+ * its tree's compact text) without the checks' trees: 0, or an error. */
+static int
+credential_text(json_t *cred, const struct verify_ops *ops, int vcapi, struct dynbuf *out)
+{
+	struct dynbuf checks;
+	struct verify_checks_text t = { &checks, { { 0 } }, 0 };
+	enum verify_state verdict;
+	const json_t *id = json_object_get(cred, "id");
+	char *s = NULL;
+	int rc;
+
+	dynbuf_init(&checks, SIZE_MAX / 2);
+	if ((rc = dynbuf_reserve(&checks, 4096)) ||
+	    (rc = verify_credential_text(cred, ops, &t, &verdict)))
+		goto out;
+	rc = TC_ENOMEM;
+	if (dynbuf_puts(out, verdict == VERIFY_PASS ? "{\"verified\":true" :
+			"{\"verified\":false"))
+		goto out;
+	if (vcapi) {
+		if ((rc = vcapi_lists_text(&t, out)) || (rc = TC_ENOMEM, dynbuf_puts(out, ",\"details\":")))
+			goto out;
+	} else {
+		if (dynbuf_puts(out, ",\"id\":"))
+			goto out;
+		if (!id)
+			rc = dynbuf_puts(out, "null");
+		else if ((rc = json_write_compact(id, out)) == TC_EINVALID)
+			rc = (s = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY)) ?
+			     dynbuf_puts(out, s) : TC_ENOMEM;
+		if (rc || (rc = TC_ENOMEM, dynbuf_puts(out, ",\"checks\":")))
+			goto out;
+	}
+	if (dynbuf_append(out, checks.data, checks.len) == 0 && dynbuf_puts(out, "}") == 0)
+		rc = 0;
+out:
+	free(s);
+	dynbuf_cleanup(&checks);
+	return rc;
+}
+
 static int
 reply_credential(struct app *app, struct http_response *resp, json_t *cred, int vcapi)
 {
@@ -684,8 +761,9 @@ verify_run(struct work *w)
 	struct verify_job *j = (struct verify_job *)w;
 	struct worker_ctx wc = { j, NULL, NULL };
 	struct verify_ops ops;
+	struct dynbuf b;
 	json_error_t err;
-	json_t *cred, *opt, *o = NULL;
+	json_t *cred, *opt;
 	int bad_opt, began = 0;
 
 	/* the body as api_read_json reads it: json_read_object gives the same
@@ -727,26 +805,18 @@ verify_run(struct work *w)
 	 * error there: read through, keeping nothing) */
 	if ((j->rc = store_tlog_read_begin(wc.st, &began)) == 0) {
 		verify_facts_begin(&wc.c->facts, wc.st);
-		j->rc = credential_result(cred, &ops, j->vcapi, &o);
+		/* the answer written as text, without the checks' trees */
+		dynbuf_init(&b, SIZE_MAX / 2);
+		if (!(j->rc = dynbuf_reserve(&b, 8192)) &&
+		    !(j->rc = credential_text(cred, &ops, j->vcapi, &b))) {
+			j->status = 200;
+			if (!(j->out = dynbuf_take(&b, NULL)))
+				j->rc = TC_ENOMEM;
+		}
+		dynbuf_cleanup(&b);
 	}
 	store_tlog_read_end(wc.st, began);
 	conn_give(j->app, wc.c);
-	if (!j->again && j->rc == 0) {
-		struct dynbuf b;
-
-		/* json_dumps' bytes without its output callback per character
-		 * (courses/jsonout.h); json_dumps itself where it would differ */
-		j->status = 200;
-		dynbuf_init(&b, SIZE_MAX / 2);
-		if (dynbuf_reserve(&b, 8192) == 0 && json_write_compact(o, &b) == 0)
-			j->out = dynbuf_take(&b, NULL);
-		else
-			j->out = json_dumps(o, JSON_COMPACT);
-		dynbuf_cleanup(&b);
-		if (!j->out)
-			j->rc = TC_ENOMEM;
-	}
-	json_decref(o);
 	/* the trees freed here, by the thread that allocated them: freed on the
 	 * service thread they went back to this thread's malloc arena under its
 	 * lock, contended by this thread's next request */
