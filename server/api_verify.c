@@ -454,28 +454,27 @@ credential_text(json_t *cred, const struct verify_ops *ops, int vcapi, struct dy
 
 	dynbuf_init(&checks, SIZE_MAX / 2);
 	if ((rc = dynbuf_reserve(&checks, 4096)) ||
-	    (rc = verify_credential_text(cred, ops, &t, &verdict)))
-		goto out;
-	rc = TC_ENOMEM;
-	if (dynbuf_puts(out, verdict == VERIFY_PASS ? "{\"verified\":true" :
-			"{\"verified\":false"))
+	    (rc = verify_credential_text(cred, ops, &t, &verdict)) ||
+	    (rc = dynbuf_puts(out, verdict == VERIFY_PASS ? "{\"verified\":true" :
+			      "{\"verified\":false")))
 		goto out;
 	if (vcapi) {
-		if ((rc = vcapi_lists_text(&t, out)) || (rc = TC_ENOMEM, dynbuf_puts(out, ",\"details\":")))
+		if ((rc = vcapi_lists_text(&t, out)) || (rc = dynbuf_puts(out, ",\"details\":")))
 			goto out;
 	} else {
-		if (dynbuf_puts(out, ",\"id\":"))
+		/* "id" as json_pack's "O" gives it: the member, else null */
+		if ((rc = dynbuf_puts(out, ",\"id\":")))
 			goto out;
 		if (!id)
 			rc = dynbuf_puts(out, "null");
 		else if ((rc = json_write_compact(id, out)) == TC_EINVALID)
 			rc = (s = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY)) ?
 			     dynbuf_puts(out, s) : TC_ENOMEM;
-		if (rc || (rc = TC_ENOMEM, dynbuf_puts(out, ",\"checks\":")))
+		if (rc || (rc = dynbuf_puts(out, ",\"checks\":")))
 			goto out;
 	}
-	if (dynbuf_append(out, checks.data, checks.len) == 0 && dynbuf_puts(out, "}") == 0)
-		rc = 0;
+	if (!(rc = dynbuf_append(out, checks.data, checks.len)))
+		rc = dynbuf_puts(out, "}");
 out:
 	free(s);
 	dynbuf_cleanup(&checks);
