@@ -2,9 +2,9 @@
  * verify.c - the checks of a credential and of a presentation (verify.h).
  *
  * Each check writes one line for people into a DETAIL buffer and one
- * state; check() appends it to the caller's array, or writes it as text. Lookups go through
- * struct verify_ops, so nothing here knows where keys, status lists and
- * log proofs come from.
+ * state; check() appends it to the caller's array, or writes it as text
+ * (verify_credential_text). Lookups go through struct verify_ops, so
+ * nothing here knows where keys, status lists and log proofs come from.
  */
 #include <pthread.h>
 #include <stdio.h>
