@@ -152,7 +152,13 @@ sha256_2(const void *a, size_t an, const void *b, size_t bn, unsigned char out[3
 void
 sha256_raw(const void *data, size_t n, unsigned char out[32])
 {
-	if (sha256_2(data, n, NULL, 0, out) != 0) {
+	sha256_concat(data, n, NULL, 0, out);
+}
+
+void
+sha256_concat(const void *a, size_t an, const void *b, size_t bn, unsigned char out[32])
+{
+	if (sha256_2(a, an, b, bn, out) != 0) {
 		crypto_log_error("SHA-256");
 		memset(out, 0, 32);
 	}

@@ -27,6 +27,8 @@ int crypto_random(void *buf, size_t n);
 /* SHA-256 of DATA as 64 lower-case hex digits. */
 void sha256_hex(const void *data, size_t n, char out[SHA256_HEX_LEN + 1]);
 void sha256_raw(const void *data, size_t n, unsigned char out[32]);
+/* SHA-256 of A (AN bytes) followed by B (BN bytes), as sha256_raw. */
+void sha256_concat(const void *a, size_t an, const void *b, size_t bn, unsigned char out[32]);
 
 /* HMAC-SHA-256(KEY, MSG) as 64 lower-case hex digits. */
 int hmac_sha256_hex(const void *key, size_t keylen, const void *msg, size_t n,

@@ -2,9 +2,9 @@
  * verify.c - the checks of a credential and of a presentation (verify.h).
  *
  * Each check writes one line for people into a DETAIL buffer and one
- * state; check() appends it to the caller's array. Lookups go through
- * struct verify_ops, so nothing here knows where keys, status lists and
- * log proofs come from.
+ * state; check() appends it to the caller's array, or writes it as text
+ * (verify_credential_text). Lookups go through struct verify_ops, so
+ * nothing here knows where keys, status lists and log proofs come from.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -20,6 +20,7 @@
 #include "courses/errors.h"
 #include "courses/jcs.h"
 #include "courses/jsonin.h"
+#include "courses/jsonout.h"
 #include "courses/merkle.h"
 #include "courses/recognition.h"
 #include "courses/signednote.h"
@@ -35,29 +36,142 @@ verify_state_str(enum verify_state s)
 	return s == VERIFY_PASS ? "passed" : s == VERIFY_FAIL ? "failed" : "not checked";
 }
 
-/* Appends {"check": NAME, "ok", "detail"[, "unchecked"][, "result"]};
- * RESULT (may be NULL) is taken over. Folds ST into *VERDICT. */
-static int
-check(json_t *checks, const char *name, enum verify_state st, const char *detail,
-      json_t *result, enum verify_state *verdict)
-{
-	json_t *o = json_pack("{s:s, s:b, s:s}", "check", name, "ok", st == VERIFY_PASS,
-			      "detail", detail);
+/* Where the checks go: a JSON array (ARR), or their text (TEXT). */
+struct checks_sink {
+	json_t *arr;
+	struct verify_checks_text *text;
+};
 
-	if (o && st == VERIFY_UNCHECKED && json_object_set_new(o, "unchecked", json_true())) {
-		json_decref(o);
-		o = NULL;
+/* V's compact text appended to OUT: json_dumps' bytes (courses/jsonout.h,
+ * json_dumps itself where that would differ). */
+static int
+write_value(const json_t *v, struct dynbuf *out)
+{
+	char *s;
+	int rc = json_write_compact(v, out);
+
+	if (rc != TC_EINVALID || !v)
+		return rc;
+	if (!(s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)))
+		return TC_ENOMEM;
+	rc = dynbuf_puts(out, s);
+	free(s);
+	return rc;
+}
+
+/* The log check's result as text: PROOF with "hash" (and "checkpoint" when
+ * CHECKPOINT) set, as json_copy and json_object_set_new make it: added at
+ * the end when PROOF has no such member, else in that member's place (then
+ * written from the copy). */
+static int
+write_result(const json_t *proof, const char *hash, const char *checkpoint, struct dynbuf *out)
+{
+	size_t at = out->len;
+	json_t *r;
+	int rc;
+
+	if (json_is_object(proof) && !json_object_get(proof, "hash") &&
+	    (!checkpoint || !json_object_get(proof, "checkpoint"))) {
+		if ((rc = write_value(proof, out)))
+			return rc;
+		out->len--;	/* the closing brace */
+		if ((out->len > at + 1 && dynbuf_puts(out, ",")) ||
+		    dynbuf_puts(out, "\"hash\":") || json_write_string(hash, out) ||
+		    (checkpoint && (dynbuf_puts(out, ",\"checkpoint\":") ||
+				    json_write_string(checkpoint, out))) ||
+		    dynbuf_puts(out, "}"))
+			return TC_ENOMEM;
+		return 0;
 	}
-	if (o && result) {
-		if (json_object_set_new(o, "result", result)) {	/* takes RESULT either way */
+	r = json_copy((json_t *)proof);
+	if (!r || json_object_set_new(r, "hash", json_string(hash)) ||
+	    (checkpoint && json_object_set_new(r, "checkpoint", json_string(checkpoint))))
+		rc = TC_ENOMEM;
+	else
+		rc = write_value(r, out);
+	json_decref(r);
+	return rc;
+}
+
+/* {"check": NAME, "ok", "detail"[, "unchecked"][, "result"]} as text, the
+ * bytes check() gives; a detail jansson would refuse (not UTF-8: a
+ * truncated one) is TC_ENOMEM, as json_pack's refusal is there. */
+static int
+check_text(struct verify_checks_text *t, const char *name, enum verify_state st,
+	   const char *detail, const json_t *proof, const char *hash, const char *checkpoint)
+{
+	struct dynbuf *out = t->out;
+	struct verify_check_text *c;
+	size_t at;
+	int rc;
+
+	if (t->n == VERIFY_CHECKS_MAX)
+		return TC_ENOMEM;
+	c = &t->c[t->n];
+	if (dynbuf_puts(out, t->n ? ",{\"check\":\"" : "[{\"check\":\"") ||
+	    dynbuf_puts(out, name) ||
+	    dynbuf_puts(out, st == VERIFY_PASS ? "\",\"ok\":true,\"detail\":" :
+			     "\",\"ok\":false,\"detail\":"))
+		return TC_ENOMEM;
+	at = out->len;
+	if ((rc = json_write_string(detail, out)))
+		return rc == TC_EINVALID ? TC_ENOMEM : rc;
+	c->name = name;
+	c->st = st;
+	c->detail_at = at;
+	c->detail_len = out->len - at;
+	if (st == VERIFY_UNCHECKED && dynbuf_puts(out, ",\"unchecked\":true"))
+		return TC_ENOMEM;
+	if (proof && (dynbuf_puts(out, ",\"result\":") ||
+		      (rc = write_result(proof, hash, checkpoint, out))))
+		return rc ? rc : TC_ENOMEM;
+	if (dynbuf_puts(out, "}"))
+		return TC_ENOMEM;
+	t->n++;
+	return 0;
+}
+
+/* Appends {"check": NAME, "ok", "detail"[, "unchecked"][, "result"]} to
+ * the sink; the result (the log check's) is PROOF, when not NULL, with
+ * "hash": HASH and "checkpoint": CHECKPOINT (when not NULL) set. Folds ST
+ * into *VERDICT. */
+static int
+check(const struct checks_sink *k, const char *name, enum verify_state st, const char *detail,
+      const json_t *proof, const char *hash, const char *checkpoint,
+      enum verify_state *verdict)
+{
+	if (k->text) {
+		int rc = check_text(k->text, name, st, detail, proof, hash, checkpoint);
+
+		if (rc)
+			return rc;
+	} else {
+		json_t *o = json_pack("{s:s, s:b, s:s}", "check", name, "ok", st == VERIFY_PASS,
+				      "detail", detail);
+		json_t *result = NULL;
+
+		if (o && st == VERIFY_UNCHECKED &&
+		    json_object_set_new(o, "unchecked", json_true())) {
 			json_decref(o);
 			o = NULL;
 		}
-		result = NULL;
+		if (o && proof) {
+			/* a shallow copy: PROOF's members are shared, never changed */
+			result = json_copy((json_t *)proof);
+			if (!result || json_object_set_new(result, "hash", json_string(hash)) ||
+			    (checkpoint &&
+			     json_object_set_new(result, "checkpoint", json_string(checkpoint)))) {
+				json_decref(result);
+				json_decref(o);
+				o = NULL;
+			} else if (json_object_set_new(o, "result", result)) {	/* takes it */
+				json_decref(o);
+				o = NULL;
+			}
+		}
+		if (!o || json_array_append_new(k->arr, o))
+			return TC_ENOMEM;
 	}
-	json_decref(result);
-	if (!o || json_array_append_new(checks, o))
-		return TC_ENOMEM;
 	if (st == VERIFY_FAIL || (st == VERIFY_UNCHECKED && *verdict == VERIFY_PASS))
 		*verdict = st;
 	return 0;
@@ -726,18 +840,19 @@ proof_holds(const json_t *p, const char *hash, const char *issuer, const struct 
 }
 
 /* CANON: the credential's canonical text when the proof check made it
- * (else it is made here). */
+ * (else it is made here). When the proof held: *PROOF (the caller's to
+ * free) and HASH, the check's result. */
 static int
 log_state(const json_t *cred, const char *issuer, const struct verify_ops *ops,
 	  struct dynbuf *canon, enum verify_state *st, char *detail, size_t dsize,
-	  json_t **result)
+	  json_t **proof, char hash[80])
 {
-	char hex[SHA256_HEX_LEN + 1], hash[80], why[VERIFY_WHY_MAX] = "";
+	char hex[SHA256_HEX_LEN + 1], why[VERIFY_WHY_MAX] = "";
 	json_t *p = NULL;
 	int rc = 0;
 
 	*st = VERIFY_FAIL;
-	*result = NULL;
+	*proof = NULL;
 	if (canon->len == 0)
 		rc = jcs_canonicalize(cred, canon);
 	if (rc == 0 && canon->len == 0)
@@ -750,7 +865,7 @@ log_state(const json_t *cred, const char *issuer, const struct verify_ops *ops,
 		snprintf(detail, dsize, "the credential has no canonical (JCS) form");
 		return 0;
 	}
-	snprintf(hash, sizeof(hash), "sha256:%s", hex);
+	snprintf(hash, 80, "sha256:%s", hex);
 	if (!ops->log_proof) {
 		*st = VERIFY_UNCHECKED;
 		snprintf(detail, dsize, "not checked: no inclusion proof of %s was given (a"
@@ -772,26 +887,17 @@ log_state(const json_t *cred, const char *issuer, const struct verify_ops *ops,
 	if (rc)
 		return rc;
 	rc = proof_holds(p, hash, issuer, ops, st, detail, dsize);
-	if (rc == 0 && *st == VERIFY_PASS) {
-		/* a shallow copy: P's members are shared, never changed */
-		json_t *r = json_copy(p);
-
-		if (!r || json_object_set_new(r, "hash", json_string(hash)) ||
-		    (ops->checkpoint &&
-		     json_object_set_new(r, "checkpoint", json_string(ops->checkpoint)))) {
-			json_decref(r);
-			rc = TC_ENOMEM;
-		}
-		*result = r;
-	}
-	json_decref(p);
+	if (rc == 0 && *st == VERIFY_PASS)
+		*proof = p;
+	else
+		json_decref(p);
 	return rc;
 }
 
 /* ---- a credential ---------------------------------------------------------------- */
 
-int
-verify_credential(const json_t *cred, const struct verify_ops *ops, json_t *checks,
+static int
+credential_checks(const json_t *cred, const struct verify_ops *ops, const struct checks_sink *k,
 		  enum verify_state *verdict)
 {
 	char detail[DETAIL_MAX];
@@ -800,21 +906,22 @@ verify_credential(const json_t *cred, const struct verify_ops *ops, json_t *chec
 	struct status_ctx s = { 0 };
 	struct dynbuf canon;
 	enum verify_state st;
-	json_t *result = NULL;
+	char hash[80];
+	json_t *proof = NULL;
 	int rc, found = 0, have = 0;
 
 	*verdict = VERIFY_PASS;
-	if ((rc = check(checks, "schema", why ? VERIFY_FAIL : VERIFY_PASS,
+	if ((rc = check(k, "schema", why ? VERIFY_FAIL : VERIFY_PASS,
 			why ? why : "the credential has the required Open Badges 3.0 fields", NULL,
-			verdict)))
+			NULL, NULL, verdict)))
 		return rc;
 	dynbuf_init(&canon, 1 << 26);
 	if ((rc = proof_state_canon(cred, did, "assertionMethod", &st, detail, sizeof(detail),
 				    &canon, &have)) ||
-	    (rc = check(checks, "proof", st, detail, NULL, verdict)))
+	    (rc = check(k, "proof", st, detail, NULL, NULL, NULL, verdict)))
 		goto out;
 	if ((rc = issuer_state(cred, did, ops, &key, &found, &st, detail, sizeof(detail))) ||
-	    (rc = check(checks, "issuer", st, detail, NULL, verdict)))
+	    (rc = check(k, "issuer", st, detail, NULL, NULL, NULL, verdict)))
 		goto out;
 	s.cred = cred;
 	s.did = did ? did : "";
@@ -822,20 +929,50 @@ verify_credential(const json_t *cred, const struct verify_ops *ops, json_t *chec
 	s.issuer = found ? &key : NULL;
 	s.issuer_unknown = ops->issuer_key && !found;
 	if ((rc = status_state(&s, &st, detail, sizeof(detail))) ||
-	    (rc = check(checks, "status", st, detail, NULL, verdict)))
+	    (rc = check(k, "status", st, detail, NULL, NULL, NULL, verdict)))
 		goto out;
 	st = dates_state(cred, ops->now, detail, sizeof(detail));
-	if ((rc = check(checks, "dates", st, detail, NULL, verdict)))
+	if ((rc = check(k, "dates", st, detail, NULL, NULL, NULL, verdict)))
 		goto out;
 	if (!have)
 		dynbuf_reset(&canon);
-	if ((rc = log_state(cred, did, ops, &canon, &st, detail, sizeof(detail), &result)))
+	if ((rc = log_state(cred, did, ops, &canon, &st, detail, sizeof(detail), &proof, hash)))
 		goto out;
-	rc = check(checks, "log", st, detail, result, verdict);
+	rc = check(k, "log", st, detail, proof, hash, ops->checkpoint, verdict);
 out:
+	json_decref(proof);
 	dynbuf_cleanup(&canon);
 	return rc;
 }
+
+int
+verify_credential(const json_t *cred, const struct verify_ops *ops, json_t *checks,
+		  enum verify_state *verdict)
+{
+	struct checks_sink k = { checks, NULL };
+
+	return credential_checks(cred, ops, &k, verdict);
+}
+
+int
+verify_credential_text(const json_t *cred, const struct verify_ops *ops,
+		       struct verify_checks_text *t, enum verify_state *verdict)
+{
+	struct checks_sink k = { NULL, t };
+	size_t at = t->out->len;
+	int rc;
+
+	t->n = 0;
+	rc = credential_checks(cred, ops, &k, verdict);
+	if (rc == 0 && dynbuf_puts(t->out, t->n ? "]" : "[]"))
+		rc = TC_ENOMEM;
+	if (rc) {
+		t->out->len = at;
+		t->n = 0;
+	}
+	return rc;
+}
+
 
 /* ---- a presentation -------------------------------------------------------------- */
 
@@ -942,16 +1079,18 @@ verify_presentation(const json_t *vp, const struct verify_ops *ops, const char *
 	size_t nfail = 0, nunchecked = 0, n = 0;
 	char failed[200] = "";
 	int rc = TC_ENOMEM;
+	struct checks_sink k = { checks, NULL };
 
 	*verdict = VERIFY_PASS;
 	*result = NULL;
 	if (!checks || !creds || !warnings)
 		goto out;
-	if ((rc = check(checks, "schema", why ? VERIFY_FAIL : VERIFY_PASS,
-			why ? why : "the presentation has the VC 2.0 shape", NULL, verdict)))
+	if ((rc = check(&k, "schema", why ? VERIFY_FAIL : VERIFY_PASS,
+			why ? why : "the presentation has the VC 2.0 shape", NULL, NULL, NULL,
+			verdict)))
 		goto out;
 	if ((rc = vp_proof_state(vp, challenge, domain, &st, detail, sizeof(detail), warnings)) ||
-	    (rc = check(checks, "proof", st, detail, NULL, verdict)))
+	    (rc = check(&k, "proof", st, detail, NULL, NULL, NULL, verdict)))
 		goto out;
 	n = json_is_array(vcs) ? json_array_size(vcs) : json_is_object(vcs) ? 1 : 0;
 	for (size_t i = 0; i < n; i++) {
@@ -987,7 +1126,7 @@ verify_presentation(const json_t *vp, const struct verify_ops *ops, const char *
 	} else {
 		snprintf(detail, sizeof(detail), "all %zu credentials pass every check", n);
 	}
-	if ((rc = check(checks, "credentials", cst, detail, NULL, verdict)))
+	if ((rc = check(&k, "credentials", cst, detail, NULL, NULL, NULL, verdict)))
 		goto out;
 	*result = json_pack("{s:b, s:o, s:o, s:o}", "verified", *verdict == VERIFY_PASS,
 			    "checks", checks, "credentials", creds, "warnings", warnings);

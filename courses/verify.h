@@ -43,6 +43,7 @@
 #include <jansson.h>
 
 #include "courses/did.h"
+#include "courses/dynbuf.h"
 #include "courses/signednote.h"
 
 enum verify_state {
@@ -124,6 +125,28 @@ void verify_cache_free(struct verify_cache *c);
  */
 int verify_credential(const json_t *cred, const struct verify_ops *ops, json_t *checks,
 		      enum verify_state *verdict);
+
+/* verify_credential's checks written as text instead of a tree (the
+ * server's answer without jansson's allocations): OUT gets the array's
+ * compact text, the bytes json_dumps(checks, JSON_COMPACT) gives for
+ * verify_credential's array; C[0..N) each check's name, state and where the
+ * text of its detail (a JSON string, quotes included) lies in OUT. */
+#define VERIFY_CHECKS_MAX 6
+struct verify_check_text {
+	const char *name;
+	enum verify_state st;
+	size_t detail_at, detail_len;
+};
+struct verify_checks_text {
+	struct dynbuf *out;	/* the caller's; appended to */
+	struct verify_check_text c[VERIFY_CHECKS_MAX];
+	int n;
+};
+
+/* As verify_credential, the checks appended to T->out as text: 0, or an
+ * error as verify_credential's (T->out then as before). */
+int verify_credential_text(const json_t *cred, const struct verify_ops *ops,
+			   struct verify_checks_text *t, enum verify_state *verdict);
 
 /* Whether DOC looks like a credential at all (an object with a
  * credentialSubject) / a presentation (an object whose type names

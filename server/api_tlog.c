@@ -243,29 +243,33 @@ api_tlog_proof_cached(struct store *st, struct merkle_node_cache *nodes, const c
 	return api_tlog_proof_blocks(st, nodes, NULL, hash, size, proof, why, whysize);
 }
 
-int
-api_tlog_proof_blocks(struct store *st, struct merkle_node_cache *nodes,
-		      struct merkle_block_cache *blocks, const char *hash, uint64_t size,
-		      json_t **proof, char *why, size_t whysize)
+/* GIVEN (may be NULL): the latest checkpoint, as the caller read it in its
+ * own read snapshot (SIZE is then 0). */
+static int
+proof_build(struct store *st, struct merkle_node_cache *nodes,
+	    struct merkle_block_cache *blocks, const struct tlog_checkpoint *given,
+	    const char *hash, uint64_t size, json_t **proof, char *why, size_t whysize)
 {
 	struct merkle_cached_source cached;
 	unsigned char path[MERKLE_PROOF_MAX][MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN];
-	struct tlog_checkpoint *cp = NULL;
+	struct tlog_checkpoint *own = NULL;
+	const struct tlog_checkpoint *cp = given;
 	struct merkle_source src;
 	struct leaf_block blk = { 0 };
 	uint64_t idx = 0;
 	size_t n = 0;
 	json_t *entries = NULL;
-	int rc, began = 0;
+	int rc = 0, began = 0;
 
 	*proof = NULL;
-	if (!(cp = calloc(1, sizeof(*cp))))
+	if (!cp && !(cp = own = calloc(1, sizeof(*own))))
 		return TC_ENOMEM;
 	/* every read below from one snapshot */
 	if ((rc = store_tlog_read_begin(st, &began)))
 		goto out;
-	rc = size ? store_tlog_checkpoint_get(st, size, cp) :
-	     store_tlog_checkpoint_latest(st, cp);
+	if (own)
+		rc = size ? store_tlog_checkpoint_get(st, size, own) :
+		     store_tlog_checkpoint_latest(st, own);
 	if (rc == TC_ENOTFOUND) {
 		if (size)
 			snprintf(why, whysize, "there is no checkpoint of size %llu",
@@ -330,8 +334,24 @@ out:
 	store_tlog_read_end(st, began);
 	json_decref(entries);
 	json_decref(blk.entry);
-	free(cp);
+	free(own);
 	return rc;
+}
+
+int
+api_tlog_proof_blocks(struct store *st, struct merkle_node_cache *nodes,
+		      struct merkle_block_cache *blocks, const char *hash, uint64_t size,
+		      json_t **proof, char *why, size_t whysize)
+{
+	return proof_build(st, nodes, blocks, NULL, hash, size, proof, why, whysize);
+}
+
+int
+api_tlog_proof_at(struct store *st, struct merkle_node_cache *nodes,
+		  struct merkle_block_cache *blocks, const struct tlog_checkpoint *cp,
+		  const char *hash, json_t **proof, char *why, size_t whysize)
+{
+	return proof_build(st, nodes, blocks, cp, hash, 0, proof, why, whysize);
 }
 
 static int

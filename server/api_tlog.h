@@ -48,4 +48,11 @@ int api_tlog_proof_blocks(struct store *st, struct merkle_node_cache *nodes,
 			  struct merkle_block_cache *blocks, const char *hash, uint64_t size,
 			  json_t **proof, char *why, size_t whysize);
 
+/* api_tlog_proof_blocks for the latest checkpoint CP, which the caller read
+ * in the read snapshot ST is in (store_tlog_read_begin): the same answer. */
+struct tlog_checkpoint;
+int api_tlog_proof_at(struct store *st, struct merkle_node_cache *nodes,
+		      struct merkle_block_cache *blocks, const struct tlog_checkpoint *cp,
+		      const char *hash, json_t **proof, char *why, size_t whysize);
+
 #endif

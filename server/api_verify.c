@@ -30,6 +30,7 @@
 #include "server/issuing.h"
 #include "server/problem.h"
 #include "server/tlog.h"
+#include "server/verify_facts.h"
 #include "storage/credentials.h"
 #include "storage/identity.h"
 #include "storage/recognition.h"
@@ -37,27 +38,6 @@
 #include "storage/tlog.h"
 
 /* ---- the lookups ------------------------------------------------------------------ */
-
-/* The registry's key DID (storage/recognition.h: one indexed look-up) and
- * its institution. */
-static int
-issuer_key_in(struct store *st, const char *did, struct verify_key *out)
-{
-	struct institution inst;
-	struct inst_key k;
-	int rc;
-
-	if ((rc = store_registry_key_by_did(st, did, &k)) ||
-	    (rc = store_institution_get_id(st, k.institution_id, &inst)))
-		return rc;
-	snprintf(out->did, sizeof(out->did), "%s", k.did);
-	out->valid_from = k.valid_from;
-	out->valid_until = k.valid_until;
-	snprintf(out->name, sizeof(out->name), "%s", inst.name);
-	snprintf(out->code, sizeof(out->code), "%s", inst.code);
-	out->ref = inst.id;
-	return 0;
-}
 
 /*
  * While a status-list pin is on (revocation_pin: a batch's group), the
@@ -85,7 +65,7 @@ op_issuer_key(void *ctx, const char *did, struct verify_key *out)
 	int rc;
 
 	if (!pin)
-		return issuer_key_in(app->store, did, out);
+		return verify_facts_issuer_key_read(app->store, did, out);
 	for (i = 0; i < PINNED_KEYS; i++)
 		if (pinned_keys[i].app == app && pinned_keys[i].pin == pin &&
 		    strcmp(pinned_keys[i].key.did, did) == 0) {
@@ -94,7 +74,7 @@ op_issuer_key(void *ctx, const char *did, struct verify_key *out)
 			*out = pinned_keys[i].key;
 			return 0;
 		}
-	rc = issuer_key_in(app->store, did, out);
+	rc = verify_facts_issuer_key_read(app->store, did, out);
 	if ((rc == 0 || rc == TC_ENOTFOUND) && strlen(did) < sizeof(out->did)) {
 		i = next_pinned_key++ % PINNED_KEYS;
 		pinned_keys[i].app = app;
@@ -183,10 +163,16 @@ struct kept_list {
 	json_t *doc;
 };
 
+/* A worker's store connection with the facts read through it. */
+struct verify_conn {
+	struct store *st;
+	struct verify_facts facts;
+};
+
 struct verify_keep {
 	struct verify_cache *cache;
 	pthread_mutex_t mu;		/* guards what follows */
-	struct store *idle[IDLE_STORES];
+	struct verify_conn *idle[IDLE_STORES];
 	size_t nidle;
 	struct kept_list lists[KEPT_LISTS];
 	size_t nlists, next_list;
@@ -228,8 +214,10 @@ api_verify_cleanup(struct app *app)
 
 	if (!v)
 		return;
-	for (size_t i = 0; i < v->nidle; i++)
-		store_close(v->idle[i]);
+	for (size_t i = 0; i < v->nidle; i++) {
+		store_close(v->idle[i]->st);
+		free(v->idle[i]);
+	}
 	for (size_t i = 0; i < v->nlists; i++)
 		json_decref(v->lists[i].doc);
 	verify_cache_free(v->cache);
@@ -238,35 +226,45 @@ api_verify_cleanup(struct app *app)
 	app->verify = NULL;
 }
 
-/* On a worker thread: a store connection of its own (an idle one, or a new
- * one), or NULL. */
-static struct store *
-store_take(struct app *app)
+/* On a worker thread: a store connection of its own (an idle one with its
+ * facts, or a new one), or NULL. */
+static struct verify_conn *
+conn_take(struct app *app)
 {
 	struct verify_keep *v = app->verify;
-	struct store *st = NULL;
+	struct verify_conn *c = NULL;
 
 	pthread_mutex_lock(&v->mu);
 	if (v->nidle)
-		st = v->idle[--v->nidle];
+		c = v->idle[--v->nidle];
 	pthread_mutex_unlock(&v->mu);
-	if (!st && store_open(app->cfg->data_dir, &st) != 0)
+	if (c)
+		return c;
+	if (!(c = malloc(sizeof(*c))))
 		return NULL;
-	return st;
+	verify_facts_init(&c->facts);
+	if (store_open(app->cfg->data_dir, &c->st) != 0) {
+		free(c);
+		return NULL;
+	}
+	return c;
 }
 
 static void
-store_give(struct app *app, struct store *st)
+conn_give(struct app *app, struct verify_conn *c)
 {
 	struct verify_keep *v = app->verify;
 
 	pthread_mutex_lock(&v->mu);
 	if (v->nidle < IDLE_STORES) {
-		v->idle[v->nidle++] = st;
-		st = NULL;
+		v->idle[v->nidle++] = c;
+		c = NULL;
 	}
 	pthread_mutex_unlock(&v->mu);
-	store_close(st);
+	if (c) {
+		store_close(c->st);
+		free(c);
+	}
 }
 
 static void
@@ -407,6 +405,82 @@ credential_result(json_t *cred, const struct verify_ops *ops, int vcapi, json_t 
 	return *out ? 0 : TC_ENOMEM;
 }
 
+/* The VC API's lists of T's checks into OUT: "checks" (the names of those
+ * checked), "warnings" and "errors" ("NAME: DETAIL" of those not checked /
+ * failed), as vcapi_lists makes them. */
+static int
+vcapi_lists_text(const struct verify_checks_text *t, struct dynbuf *out)
+{
+	static const char *const key[3] = { ",\"checks\":[", "],\"warnings\":[",
+					    "],\"errors\":[" };
+	const char *text = (const char *)t->out->data;
+
+	for (int list = 0; list < 3; list++) {
+		int first = 1;
+
+		if (dynbuf_puts(out, key[list]))
+			return TC_ENOMEM;
+		for (int i = 0; i < t->n; i++) {
+			const struct verify_check_text *c = &t->c[i];
+			int in = list == 0 ? c->st != VERIFY_UNCHECKED :
+				 list == 1 ? c->st == VERIFY_UNCHECKED : c->st == VERIFY_FAIL;
+
+			if (!in)
+				continue;
+			if ((!first && dynbuf_puts(out, ",")) ||
+			    dynbuf_printf(out, "\"%s", c->name) ||
+			    (list && (dynbuf_puts(out, ": ") ||
+				      dynbuf_append(out, text + c->detail_at + 1,
+						    c->detail_len - 1))) ||
+			    (!list && dynbuf_puts(out, "\"")))
+				return TC_ENOMEM;
+			first = 0;
+		}
+	}
+	return dynbuf_puts(out, "]") ? TC_ENOMEM : 0;
+}
+
+/* credential_result's answer written as text into OUT (the same bytes as
+ * its tree's compact text) without the checks' trees: 0, or an error. */
+static int
+credential_text(json_t *cred, const struct verify_ops *ops, int vcapi, struct dynbuf *out)
+{
+	struct dynbuf checks;
+	struct verify_checks_text t = { &checks, { { 0 } }, 0 };
+	enum verify_state verdict;
+	const json_t *id = json_object_get(cred, "id");
+	char *s = NULL;
+	int rc;
+
+	dynbuf_init(&checks, SIZE_MAX / 2);
+	if ((rc = dynbuf_reserve(&checks, 4096)) ||
+	    (rc = verify_credential_text(cred, ops, &t, &verdict)) ||
+	    (rc = dynbuf_puts(out, verdict == VERIFY_PASS ? "{\"verified\":true" :
+			      "{\"verified\":false")))
+		goto out;
+	if (vcapi) {
+		if ((rc = vcapi_lists_text(&t, out)) || (rc = dynbuf_puts(out, ",\"details\":")))
+			goto out;
+	} else {
+		/* "id" as json_pack's "O" gives it: the member, else null */
+		if ((rc = dynbuf_puts(out, ",\"id\":")))
+			goto out;
+		if (!id)
+			rc = dynbuf_puts(out, "null");
+		else if ((rc = json_write_compact(id, out)) == TC_EINVALID)
+			rc = (s = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY)) ?
+			     dynbuf_puts(out, s) : TC_ENOMEM;
+		if (rc || (rc = dynbuf_puts(out, ",\"checks\":")))
+			goto out;
+	}
+	if (!(rc = dynbuf_append(out, checks.data, checks.len)))
+		rc = dynbuf_puts(out, "}");
+out:
+	free(s);
+	dynbuf_cleanup(&checks);
+	return rc;
+}
+
 static int
 reply_credential(struct app *app, struct http_response *resp, json_t *cred, int vcapi)
 {
@@ -543,13 +617,18 @@ struct verify_job {
 
 struct worker_ctx {
 	struct verify_job *j;
-	struct store *st;
+	struct verify_conn *c;
+	struct store *st;		/* c->st */
 };
 
+/* The lookups of a worker read through its connection's facts
+ * (server/verify_facts.h: kept while the database has not changed). */
 static int
 w_issuer_key(void *ctx, const char *did, struct verify_key *out)
 {
-	return issuer_key_in(((struct worker_ctx *)ctx)->st, did, out);
+	struct worker_ctx *w = ctx;
+
+	return verify_facts_issuer_key(&w->c->facts, w->st, did, out);
 }
 
 /* The status bits of institution INST as stored (all zero when none were
@@ -575,7 +654,7 @@ w_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_
 {
 	struct worker_ctx *w = ctx;
 	struct verify_keep *v = w->j->app->verify;
-	struct inst_key key;
+	char did[64];
 	int64_t rev = 0;
 	int rc;
 
@@ -583,9 +662,9 @@ w_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_
 	*list = NULL;
 	if (!issuer)
 		return TC_ENOTFOUND;
-	rc = store_key_current(w->st, issuer->ref, &key);
+	rc = verify_facts_key_current(&w->c->facts, w->st, issuer->ref, did);
 	if (rc == 0)
-		rc = store_status_list_rev(w->st, issuer->ref, ISSUING_PURPOSE, &rev);
+		rc = verify_facts_list_rev(&w->c->facts, w->st, issuer->ref, &rev);
 	/* the revision of the bits as stored now (a revocation bumps it in its
 	 * own transaction), compared with that of the bits the kept list was
 	 * made from: a revocation shows at once */
@@ -593,7 +672,7 @@ w_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_
 		pthread_mutex_lock(&v->mu);
 		for (size_t i = 0; i < v->nlists && !*list; i++)
 			if (v->lists[i].inst == issuer->ref && v->lists[i].rev == rev &&
-			    strcmp(v->lists[i].did, key.did) == 0)
+			    strcmp(v->lists[i].did, did) == 0)
 				*list = json_incref(v->lists[i].doc);
 		pthread_mutex_unlock(&v->mu);
 	}
@@ -660,10 +739,18 @@ static int
 w_log_proof(void *ctx, const char *hash, json_t **proof, char *why, size_t whysize)
 {
 	struct worker_ctx *w = ctx;
-	int rc = api_tlog_proof_blocks(w->st, tlog_node_cache(w->j->app->tlog),
-				       tlog_block_cache(w->j->app->tlog), hash, 0, proof, why,
-				       whysize);
+	const struct tlog_checkpoint *cp = NULL;
+	int rc = verify_facts_checkpoint(&w->c->facts, w->st, &cp);
 
+	/* no checkpoint yet, or a storage error: the proof's own read says so */
+	if (rc == 0)
+		rc = api_tlog_proof_at(w->st, tlog_node_cache(w->j->app->tlog),
+				       tlog_block_cache(w->j->app->tlog), cp, hash, proof, why,
+				       whysize);
+	else
+		rc = api_tlog_proof_blocks(w->st, tlog_node_cache(w->j->app->tlog),
+					   tlog_block_cache(w->j->app->tlog), hash, 0, proof, why,
+					   whysize);
 	return rc == TC_EBUSY ? TC_ENOTFOUND : rc;
 }
 
@@ -671,10 +758,11 @@ static void
 verify_run(struct work *w)
 {
 	struct verify_job *j = (struct verify_job *)w;
-	struct worker_ctx wc = { j, NULL };
+	struct worker_ctx wc = { j, NULL, NULL };
 	struct verify_ops ops;
+	struct dynbuf b;
 	json_error_t err;
-	json_t *cred, *opt, *o = NULL;
+	json_t *cred, *opt;
 	int bad_opt, began = 0;
 
 	/* the body as api_read_json reads it: json_read_object gives the same
@@ -696,10 +784,11 @@ verify_run(struct work *w)
 		  (json_object_get(opt, "domain") &&
 		   !json_is_string(json_object_get(opt, "domain")));
 	if (!verify_is_credential(cred) || (j->vcapi && bad_opt) ||
-	    !(wc.st = store_take(j->app))) {
+	    !(wc.c = conn_take(j->app))) {
 		j->again = 1;	/* a presentation, a bad body: answered as before */
 		return;
 	}
+	wc.st = wc.c->st;
 	memset(&ops, 0, sizeof(ops));
 	ops.ctx = &wc;
 	ops.now = (int64_t)time(NULL);
@@ -710,27 +799,23 @@ verify_run(struct work *w)
 	ops.log_keys = tlog_verifier(j->app->tlog);
 	ops.nlog_keys = 1;
 	ops.cache = j->app->verify->cache;
-	/* its 30 or so reads from one snapshot (one WAL read lock, not one each) */
-	if ((j->rc = store_tlog_read_begin(wc.st, &began)) == 0)
-		j->rc = credential_result(cred, &ops, j->vcapi, &o);
-	store_tlog_read_end(wc.st, began);
-	store_give(j->app, wc.st);
-	if (!j->again && j->rc == 0) {
-		struct dynbuf b;
-
-		/* json_dumps' bytes without its output callback per character
-		 * (courses/jsonout.h); json_dumps itself where it would differ */
-		j->status = 200;
+	/* its 30 or so reads from one snapshot (one WAL read lock, not one
+	 * each); the facts kept when the snapshot's data version is theirs (an
+	 * error there: read through, keeping nothing) */
+	if ((j->rc = store_tlog_read_begin(wc.st, &began)) == 0) {
+		verify_facts_begin(&wc.c->facts, wc.st);
+		/* the answer written as text, without the checks' trees */
 		dynbuf_init(&b, SIZE_MAX / 2);
-		if (dynbuf_reserve(&b, 8192) == 0 && json_write_compact(o, &b) == 0)
-			j->out = dynbuf_take(&b, NULL);
-		else
-			j->out = json_dumps(o, JSON_COMPACT);
+		if (!(j->rc = dynbuf_reserve(&b, 8192)) &&
+		    !(j->rc = credential_text(cred, &ops, j->vcapi, &b))) {
+			j->status = 200;
+			if (!(j->out = dynbuf_take(&b, NULL)))
+				j->rc = TC_ENOMEM;
+		}
 		dynbuf_cleanup(&b);
-		if (!j->out)
-			j->rc = TC_ENOMEM;
 	}
-	json_decref(o);
+	store_tlog_read_end(wc.st, began);
+	conn_give(j->app, wc.c);
 	/* the trees freed here, by the thread that allocated them: freed on the
 	 * service thread they went back to this thread's malloc arena under its
 	 * lock, contended by this thread's next request */

@@ -344,6 +344,7 @@ struct tlog_ops {
 				int (*cb)(const struct tlog_checkpoint *cp, void *arg), void *arg);
 	int (*read_begin)(struct store *s, int *began);
 	int (*read_end)(struct store *s);
+	int (*data_version)(struct store *s, int64_t *version);
 };
 
 /* storage/recognition.h, same rules. */

@@ -247,3 +247,11 @@ store_tlog_read_end(struct store *s, int began)
 		return 0;
 	DISPATCH(read_end(s));
 }
+
+int
+store_tlog_data_version(struct store *s, int64_t *version)
+{
+	if (!version)
+		return TC_EINVALID;
+	DISPATCH(data_version(s, version));
+}

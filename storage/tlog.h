@@ -91,6 +91,14 @@ int store_tlog_find(struct store *s, const char *subject, uint64_t *index);
 int store_tlog_read_begin(struct store *s, int *began);
 /* Ends what store_tlog_read_begin began (nothing when BEGAN is 0). */
 int store_tlog_read_end(struct store *s, int began);
+/*
+ * The database's data version as this connection sees it (PRAGMA
+ * data_version; in a read snapshot, the snapshot's): the same number twice
+ * on one connection means no other connection committed in between, so
+ * whatever it read then it would read again. (Its own commits do not change
+ * it: a cache keyed by it belongs to a connection that only reads.)
+ */
+int store_tlog_data_version(struct store *s, int64_t *version);
 
 /*
  * Stores a checkpoint (its own statement; call it outside a transaction

@@ -447,6 +447,24 @@ sq_read_end(struct store *s)
 	return sqlu_execf(s, "tlog read end", "COMMIT", "") ? TC_EDB : 0;
 }
 
+/* A statement, not SQLITE_FCNTL_DATA_VERSION: it starts the read snapshot
+ * (inside a BEGIN not yet read from, the file control still tells the
+ * previous one's). */
+static int
+sq_data_version(struct store *s, int64_t *version)
+{
+	static const char op[] = "tlog data version";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_cachedf(s, op, &st, "PRAGMA data_version", "");
+
+	if (rc == 0)
+		rc = sqlu_step_row(s, st, op);
+	if (rc == 0)
+		*version = sqlu_col_int(st, 0);
+	sqlu_release(s, st);
+	return rc;
+}
+
 /* ---- migration 18: leaves as fields, subtrees from level TLOG_NODE_LEVEL_MIN ------ */
 
 /* sqlu_fail for the bare connection of a migration (logged: TC_EDB). */
@@ -636,4 +654,5 @@ const struct tlog_ops sqlite_tlog_ops = {
 	.checkpoints_each = sq_checkpoints_each,
 	.read_begin = sq_read_begin,
 	.read_end = sq_read_end,
+	.data_version = sq_data_version,
 };

@@ -17,7 +17,9 @@
 # an older tree, make the folder with that tree's build-bench (SETUP_TOP:
 # its tinchi and issue_driver, as issue.sh builds them) and give the older
 # binaries first (a newer one migrates the folder).
-# Environment: N, SETUP_TOP (default: this tree).
+# Environment: N, SETUP_TOP (default: this tree), CG_KEEP (a folder: each
+# binary's callgrind files are copied there as K.DIR.PID[.PART], K its
+# place among the binaries given, for callgrind_annotate).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -76,7 +78,9 @@ for line in open(f).read().splitlines()[a:b]:
 PY
 }
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
+nb=0
 for b in "$@"; do
+	nb=$((nb + 1))
 	out=$work/cg
 	rm -f "$out".*
 	valgrind --tool=callgrind --callgrind-out-file="$out.%p" "$b" serve --data "$data" \
@@ -98,5 +102,11 @@ for b in "$@"; do
 	total=$(callgrind_annotate "$out".*.1 2>/dev/null |
 		awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
 	echo "$b: $((total / 200)) instructions per verification (200 distinct, callgrind)"
+	if [ -n "${CG_KEEP:-}" ]; then
+		mkdir -p "$CG_KEEP"
+		k=$nb.$(basename "$(dirname "$b")")
+		for f in "$out".*; do cp "$f" "$CG_KEEP/$k.${f#"$out".}"; done
+		echo "callgrind files: $CG_KEEP/$k.*"
+	fi
 done
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -372,6 +372,69 @@ test_ed25519_sequence(void)
 	ok(good, "good, bad and wrong-key signatures in turn under two keys: each answered right");
 }
 
+/* S + L (the group order) into S: the same signature with S not reduced. */
+static void
+add_order(unsigned char s[32])
+{
+	static const unsigned char l[32] = {
+		0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
+		0xde, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x10 };
+	unsigned carry = 0;
+
+	for (int i = 0; i < 32; i++) {
+		carry += s[i] + l[i];
+		s[i] = (unsigned char)carry;
+		carry >>= 8;
+	}
+}
+
+/* OpenSSL's own answers (ed25519_verify): good signatures valid; each with
+ * one bit of its signature, key or message flipped, refused; S + L for S
+ * (the same signature, S not reduced) refused; and a public key and R of
+ * small order (the identity point with S = 0: the equation holds for every
+ * message) answered as RFC 8032's check answers it, accepted, the same for
+ * every message and never an error. */
+static void
+test_ed25519_openssl_answers(void)
+{
+	unsigned char priv[32], pub[32], sig[64], msg[300], p2[32], s2[64], m2[300];
+	unsigned char id[32] = { 1 }, idsig[64] = { 1 };
+	int good = 1, flipped = 1, high = 1;
+
+	for (int i = 0; i < 300; i++) {
+		size_t n = (size_t)(i * 7) % sizeof(msg);
+		unsigned r;
+
+		if (crypto_random(priv, sizeof(priv)) || crypto_random(msg, sizeof(msg)) ||
+		    crypto_random(&r, sizeof(r))) {
+			good = 0;
+			break;
+		}
+		pub_of(priv, pub);
+		good &= ed25519_sign_raw(priv, msg, n, sig) == 0 &&
+			ed25519_verify(pub, msg, n, sig) == 0;
+		memcpy(p2, pub, 32);
+		memcpy(s2, sig, 64);
+		memcpy(m2, msg, sizeof(msg));
+		switch (n ? i % 3 : i % 2) {
+		case 0: s2[r % 64] ^= (unsigned char)(1u << (r >> 8) % 8); break;
+		case 1: p2[r % 32] ^= (unsigned char)(1u << (r >> 8) % 8); break;
+		default: m2[r % n] ^= (unsigned char)(1u << (r >> 8) % 8); break;
+		}
+		flipped &= ed25519_verify(p2, m2, n, s2) == TC_EFORBIDDEN;
+		memcpy(s2, sig, 64);
+		add_order(s2 + 32);
+		high &= ed25519_verify(pub, msg, n, s2) == TC_EFORBIDDEN;
+	}
+	ok(good, "300 good signatures (messages of 0 to 299 bytes): valid");
+	ok(flipped, "each with one bit of its signature, key or message flipped: refused");
+	ok(high, "each with S + L for S: refused");
+	is_int(ed25519_verify(id, "one", 3, idsig), 0,
+	       "a public key and R of small order, S = 0: the equation holds, accepted");
+	is_int(ed25519_verify(id, "two", 3, idsig), 0, "the same for another message");
+}
+
 /* Every byte, as one character of an encoding: accepted exactly when it
  * is in that encoding's alphabet (the decoders look characters up without
  * searching the alphabet). */
@@ -424,5 +487,6 @@ main(void)
 	test_alphabets();
 	test_tokens();
 	test_ed25519_sequence();
+	test_ed25519_openssl_answers();
 	return done_testing();
 }

@@ -255,8 +255,47 @@ reg_key(struct reg *r, const struct key *k, const char *code, int64_t from, int6
 /* ---- running one ------------------------------------------------------------------ */
 
 static json_t *last;
+static int runs, text_same;	/* runs; those whose text was the tree's */
 
-/* Verifies CRED; answers the verdict, and leaves the checks in LAST. */
+/* verify_credential_text on CRED gave the compact text of LAST (the tree
+ * verify_credential gave, V its verdict), each check's name, state and
+ * detail where it says. */
+static int
+text_is_tree(const json_t *cred, const struct verify_ops *ops, enum verify_state v)
+{
+	struct dynbuf out;
+	struct verify_checks_text t = { &out, { { 0 } }, 0 };
+	enum verify_state tv = VERIFY_FAIL;
+	char *want = json_dumps(last, JSON_COMPACT);
+	int same;
+
+	dynbuf_init(&out, 1 << 24);
+	same = want && dynbuf_puts(&out, "x") == 0 &&
+	       verify_credential_text(cred, ops, &t, &tv) == 0 && tv == v &&
+	       out.len == strlen(want) + 1 && memcmp(out.data + 1, want, out.len - 1) == 0 &&
+	       (size_t)t.n == json_array_size(last);
+	for (int i = 0; same && i < t.n; i++) {
+		const json_t *c = json_array_get(last, (size_t)i);
+		char *d = json_dumps(json_object_get(c, "detail"), JSON_ENCODE_ANY);
+
+		same = d && strcmp(t.c[i].name, json_string_value(json_object_get(c, "check"))) == 0 &&
+		       (t.c[i].st == VERIFY_PASS) == json_is_true(json_object_get(c, "ok")) &&
+		       (t.c[i].st == VERIFY_UNCHECKED) ==
+			       json_is_true(json_object_get(c, "unchecked")) &&
+		       t.c[i].detail_len == strlen(d) &&
+		       memcmp(out.data + t.c[i].detail_at, d, strlen(d)) == 0;
+		free(d);
+	}
+	if (!same)
+		printf("# text differs: %.*s\n# tree: %s\n", (int)out.len, (char *)out.data,
+		       want ? want : "(none)");
+	free(want);
+	dynbuf_cleanup(&out);
+	return same;
+}
+
+/* Verifies CRED; answers the verdict, and leaves the checks in LAST.
+ * verify_credential_text is asked too, and must write the tree's text. */
 static enum verify_state
 run(const json_t *cred, const struct verify_ops *ops)
 {
@@ -266,6 +305,8 @@ run(const json_t *cred, const struct verify_ops *ops)
 	last = json_array();
 	if (verify_credential(cred, ops, last, &v) != 0)
 		return (enum verify_state)-1;
+	runs++;
+	text_same += text_is_tree(cred, ops, v);
 	return v;
 }
 
@@ -563,6 +604,21 @@ main(void)
 		free(cp);
 		json_decref(p2);
 	}
+	/* a proof with a "hash" member of its own: the result's is the
+	 * credential's, in that member's place (the text as the tree's) */
+	{
+		json_t *keep = r.proof, *p3 = json_deep_copy(r.proof);
+		const char *h;
+
+		json_object_set_new(p3, "hash", json_string("sha256:00"));
+		r.proof = p3;
+		v = run(cred, &ops);
+		h = json_string_value(json_object_get(json_object_get(get("log"), "result"), "hash"));
+		ok(v == VERIFY_PASS && h && strncmp(h, "sha256:", 7) == 0 && strlen(h) == 71,
+		   "log: a proof with a hash member of its own: the result's hash is the credential's");
+		r.proof = keep;
+		json_decref(p3);
+	}
 	/* the cache a server keeps across verifications */
 	{
 		struct verify_cache *vc = NULL;
@@ -732,5 +788,8 @@ main(void)
 	json_decref(cred);
 	json_decref(r.list);
 	json_decref(r.proof);
+	ok(runs > 40, "verify_credential_text asked in each run (more than 40)");
+	is_int(text_same, runs, "each time it wrote the bytes json_dumps gives for"
+	       " verify_credential's checks, the same verdict, names, states and details");
 	return done_testing();
 }
