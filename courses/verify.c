@@ -967,7 +967,9 @@ verify_credential_text(const json_t *cred, const struct verify_ops *ops,
 	if (rc == 0 && dynbuf_puts(t->out, t->n ? "]" : "[]"))
 		rc = TC_ENOMEM;
 	if (rc) {
-		t->out->len = at;
+		t->out->len = at;	/* as before, its NUL kept (dynbuf's rule) */
+		if (t->out->data)
+			t->out->data[at] = '\0';
 		t->n = 0;
 	}
 	return rc;

@@ -814,8 +814,14 @@ verify_run(struct work *w)
 		}
 		dynbuf_cleanup(&b);
 	}
-	store_tlog_read_end(wc.st, began);
-	conn_give(j->app, wc.c);
+	/* a connection whose read could not end would keep its snapshot (and
+	 * its facts) for good: closed rather than pooled */
+	if (store_tlog_read_end(wc.st, began)) {
+		store_close(wc.c->st);
+		free(wc.c);
+	} else {
+		conn_give(j->app, wc.c);
+	}
 	/* the trees freed here, by the thread that allocated them: freed on the
 	 * service thread they went back to this thread's malloc arena under its
 	 * lock, contended by this thread's next request */
