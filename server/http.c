@@ -332,11 +332,26 @@ release_body(struct http_server *hs, struct pss_http *pss)
 }
 
 
+/* An API answer that says nothing of caching is not kept anywhere: a
+ * credential list or a share link must not stay in a shared computer's
+ * browser cache. Answers that may be cached say so themselves. */
+static void
+api_no_store(struct pss_http *pss)
+{
+	if (strncmp(pss->req.path, "/api/", 5) != 0)
+		return;
+	for (int i = 0; i < pss->resp.nheaders; i++)
+		if (strcasecmp(pss->resp.headers[i].name, "cache-control") == 0)
+			return;
+	http_response_header(&pss->resp, "cache-control", "no-store");
+}
+
 static void
 start_response(struct lws *wsi, struct pss_http *pss)
 {
 	struct http_server *hs = ((struct app *)lws_context_user(lws_get_context(wsi)))->http;
 
+	api_no_store(pss);
 	pss->phase = PH_RESPOND;
 	if (hs->draining)
 		pss->resp.close = 1;
@@ -788,6 +803,7 @@ stream_writeable(struct lws *wsi, struct pss_http *pss)
 	int h2 = lws_get_network_wsi(wsi) != wsi;
 
 	if (!pss->headers_sent) {
+		api_no_store(pss);
 		if (write_headers(wsi, &pss->resp, -1, &p, start + TXBUF_SIZE) ||
 		    lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) < 0)
 			return -1;

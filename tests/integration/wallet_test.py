@@ -67,6 +67,7 @@ st, h, j = admin.call("POST", "/api/v1/institutions/VNU/credentials:import", raw
 assert st == 200 and j["issued"] == 2, j
 
 st, h, j = learner.call("GET", "/api/v1/credentials")
+t.eq(h.get("cache-control"), "no-store", "the learner's credential list is never cached (an API answer that says nothing else)")
 item = j["credentials"][0]
 uid, cred = item["uid"], item["credential"]
 st, h, j = learner2.call("GET", "/api/v1/credentials")
