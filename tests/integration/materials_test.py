@@ -3,6 +3,7 @@ is decided from the bytes (a PDF renamed .mp4, HTML renamed .pdf), size limits
 and quotas, the content store's de-duplication, units in order, and
 downloads with validators and byte ranges for the people allowed to see
 them."""
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -15,7 +16,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ApiClient, BIN, Server, Tap, sanitizer_clean  # noqa: E402
+from harness import ApiClient, BIN, Server, Tap, raw_exchange, sanitizer_clean  # noqa: E402
 
 t = Tap()
 COST = "12"
@@ -245,19 +246,8 @@ up2 = j["uid"]
 st, h, j = put_chunk(up2, 0, body2, total=len(body2))
 fin = ("POST /api/v1/uploads/%s/finish HTTP/1.1\r\nHost: x\r\nCookie: %s\r\nX-CSRF-Token: %s\r\n"
        "Content-Length: 0\r\nConnection: close\r\n\r\n" % (up2, lec.cookie, lec.csrf)).encode()
-socks = [socket.create_connection(("127.0.0.1", srv.port), timeout=20) for _ in range(3)]
-for k in socks:
-    k.sendall(fin)
-answers = []
-for k in socks:
-    a = b""
-    while True:
-        c = k.recv(65536)
-        if not c:
-            break
-        a += c
-    k.close()
-    answers.append(a)
+with concurrent.futures.ThreadPoolExecutor(3) as pool:
+    answers = list(pool.map(lambda _: raw_exchange(srv.port, fin, timeout=20), range(3)))
 uids = set(re.findall(rb'"uid":"([0-9a-f-]{36})"', b"".join(answers)))
 db = sqlite3.connect(os.path.join(data, "tinchi.db"))
 rows = db.execute("SELECT count(*) FROM materials WHERE sha256 = ?", (hashlib.sha256(body2).hexdigest(),)).fetchone()[0]

@@ -25,6 +25,7 @@
 #include "tests/tap.h"
 #include "tests/unit/storage/rawdb.h"
 #include "tests/unit/tmpdir.h"
+#include "tests/unit/storage/storefix.h"
 
 #define T0 ((int64_t)20605 * 86400)
 
@@ -43,18 +44,6 @@ add_key(int64_t inst, const char *file, const char *did, int64_t from)
 	snprintf(k.did, sizeof(k.did), "%s", did);
 	k.valid_from = from;
 	return store_key_add(w, &k);
-}
-
-static int64_t
-add_inst(const char *code)
-{
-	struct institution inst;
-
-	memset(&inst, 0, sizeof(inst));
-	snprintf(inst.code, sizeof(inst.code), "%s", code);
-	snprintf(inst.name, sizeof(inst.name), "Trường %s", code);
-	inst.kind = INST_UNIVERSITY;
-	return store_institution_add(w, &inst) ? -1 : inst.id;
 }
 
 static void
@@ -182,7 +171,7 @@ test_invalidation(void)
 	store_tlog_read_end(r, began);
 
 	/* any other write drops the facts too */
-	ok(add_inst("OTHER") > 0, "an unrelated write (another connection)");
+	ok(fixture_institution(w, "OTHER") > 0, "an unrelated write (another connection)");
 	ok(begin(&f, &began) == 0, "a new read snapshot");
 	reads = f.reads;
 	ok(verify_facts_checkpoint(&f, r, &cp) == 0 && f.reads == reads + 1,
@@ -205,7 +194,7 @@ test_bound(void)
 		snprintf(code, sizeof(code), "B%02d", i);
 		snprintf(file, sizeof(file), "b%02d-1", i);
 		did_of(100 + i, did);
-		ids[i] = add_inst(code);
+		ids[i] = fixture_institution(w, code);
 		good &= ids[i] > 0 && add_key(ids[i], file, did, T0) == 0;
 	}
 	ok(good, "more institutions than the slots, a key each");
@@ -245,7 +234,7 @@ main(void)
 	snprintf(dbpath, sizeof(dbpath), "%s/tinchi.db", data);
 	did_of(1, did);
 	if (store_prepare_dir(data) != 0 || store_open(data, &w) != 0 || store_open(data, &r) != 0 ||
-	    (inst_a = add_inst("HCMU")) <= 0 || add_key(inst_a, "hcmu-1", did, T0)) {
+	    (inst_a = fixture_institution(w, "HCMU")) <= 0 || add_key(inst_a, "hcmu-1", did, T0)) {
 		printf("Bail out! no store\n");
 		return 1;
 	}

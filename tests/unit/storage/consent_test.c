@@ -25,6 +25,7 @@
 #include "tests/unit/storage/credential_row.h"
 #include "tests/unit/storage/rawdb.h"
 #include "tests/unit/tmpdir.h"
+#include "tests/unit/storage/storefix.h"
 
 #define NOW 1700000000
 #define DAY 86400
@@ -61,18 +62,6 @@ add_person(int n, const char *name)
 }
 
 static int64_t
-add_inst(const char *code)
-{
-	struct institution inst;
-
-	memset(&inst, 0, sizeof(inst));
-	snprintf(inst.code, sizeof(inst.code), "%s", code);
-	snprintf(inst.name, sizeof(inst.name), "Trường %s", code);
-	inst.kind = INST_UNIVERSITY;
-	return store_institution_add(st, &inst) == 0 ? inst.id : -1;
-}
-
-static int64_t
 issue(int i, int n)
 {
 	static struct inst_key key;
@@ -101,8 +90,8 @@ setup(void)
 {
 	struct course c;
 
-	inst_a = add_inst("A");
-	inst_b = add_inst("B");
+	inst_a = fixture_institution(st, "A");
+	inst_b = fixture_institution(st, "B");
 	learner[0] = add_person(10, "Học Viên Một");
 	learner[1] = add_person(11, "Học Viên Hai");
 	memset(&c, 0, sizeof(c));

@@ -26,6 +26,7 @@
 #include "tests/tap.h"
 #include "tests/unit/storage/rawdb.h"
 #include "tests/unit/tmpdir.h"
+#include "tests/unit/storage/storefix.h"
 
 #define NOW 1700000000
 
@@ -47,27 +48,15 @@ exec_raw(const char *sql)
 	return raw_exec(dbpath, sql);
 }
 
-static int64_t
-add_inst(const char *code)
-{
-	struct institution inst;
-
-	memset(&inst, 0, sizeof(inst));
-	snprintf(inst.code, sizeof(inst.code), "%s", code);
-	snprintf(inst.name, sizeof(inst.name), "Institution %s", code);
-	inst.kind = INST_UNIVERSITY;
-	return store_institution_add(st, &inst) == 0 ? inst.id : -1;
-}
-
 static int
 setup(void)
 {
 	struct person p;
 	struct course c;
 
-	inst_b = add_inst("UB");
-	inst_a = add_inst("UA");
-	inst_c = add_inst("UC");
+	inst_b = fixture_institution(st, "UB");
+	inst_a = fixture_institution(st, "UA");
+	inst_c = fixture_institution(st, "UC");
 	memset(&p, 0, sizeof(p));
 	snprintf(p.uid, sizeof(p.uid), "%s", "0000000a-0000-4000-8000-000000000001");
 	snprintf(p.national_id, sizeof(p.national_id), "%s", "000000000001");

@@ -17,22 +17,11 @@
 #include "storage/xapi.h"
 #include "tests/tap.h"
 #include "tests/unit/tmpdir.h"
+#include "tests/unit/storage/storefix.h"
 
 static char tmp[512];
 static struct store *st;
 static int64_t inst_a, inst_b;
-
-static int64_t
-add_inst(const char *code)
-{
-	struct institution inst;
-
-	memset(&inst, 0, sizeof(inst));
-	snprintf(inst.code, sizeof(inst.code), "%s", code);
-	snprintf(inst.name, sizeof(inst.name), "Institution %s", code);
-	inst.kind = INST_UNIVERSITY;
-	return store_institution_add(st, &inst) == 0 ? inst.id : -1;
-}
 
 static void
 uuid_n(char out[37], int n)
@@ -303,7 +292,7 @@ main(void)
 	}
 	snprintf(data, sizeof(data), "%s/data", tmp);
 	if (store_prepare_dir(data) != 0 || store_open(data, &st) != 0 ||
-	    (inst_a = add_inst("aaa")) < 0 || (inst_b = add_inst("bbb")) < 0) {
+	    (inst_a = fixture_institution(st, "aaa")) < 0 || (inst_b = fixture_institution(st, "bbb")) < 0) {
 		printf("Bail out! cannot open a store in %s\n", data);
 		return 1;
 	}
