@@ -29,8 +29,8 @@
  *       (as the server's tlog_node_cache), empty at the start; CPU_ the
  *       thread's CPU time (CLOCK_THREAD_CPUTIME_ID) of the first and the
  *       CACHE_ proofs, which other processes on the cores do not inflate.
- *   issue_driver subject DATA INDEX
- *       the subject (credential hash) of leaf INDEX.
+ *   issue_driver subject DATA INDEX...
+ *       the subject (credential hash) of each leaf INDEX, a line each.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -641,12 +641,14 @@ cmd_subject(int argc, char **argv)
 	uint64_t idx;
 	int rc;
 
-	if (argc != 4)
+	if (argc < 4)
 		return 2;
-	idx = strtoull(argv[3], NULL, 10);
 	s = open_store(argv[2]);
-	if ((rc = store_tlog_leaves_each(s, idx, idx + 1, leaf_subject, NULL)))
-		die("leaf", rc);
+	for (int i = 3; i < argc; i++) {
+		idx = strtoull(argv[i], NULL, 10);
+		if ((rc = store_tlog_leaves_each(s, idx, idx + 1, leaf_subject, NULL)))
+			die("leaf", rc);
+	}
 	store_close(s);
 	return 0;
 }
