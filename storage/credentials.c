@@ -51,12 +51,18 @@ utc_text(int64_t t, char out[32])
  * achievements; a parse was a third of a rebuild). Read only.
  */
 #define SHARED_SLOTS 2048
+/* Templates kept per part: one for each issuer key that signed credentials
+ * of the part (a rotation adds one: old credentials keep the old key), the
+ * least recently used one replaced. */
+#define SHARED_KEYS 4
 
 struct shared_slot {
 	char *text;
 	json_t *doc;
-	char did[CRED_DID_MAX];	/* TMPL's issuer key */
-	json_t *tmpl;		/* a credential of this part and DID, parsed */
+	char did[SHARED_KEYS][CRED_DID_MAX];	/* TMPL[i]'s issuer key */
+	json_t *tmpl[SHARED_KEYS];	/* a credential of this part and DID[i], parsed */
+	uint64_t used[SHARED_KEYS];	/* the slot's clock when TMPL[i] last served */
+	uint64_t clock;
 };
 
 static pthread_key_t shared_key;
@@ -71,7 +77,8 @@ shared_free(void *p)
 	for (size_t i = 0; i < SHARED_SLOTS; i++) {
 		free(t[i].text);
 		json_decref(t[i].doc);
-		json_decref(t[i].tmpl);
+		for (size_t k = 0; k < SHARED_KEYS; k++)
+			json_decref(t[i].tmpl[k]);
 	}
 	free(t);
 }
@@ -116,11 +123,11 @@ shared_parse(const char *text, struct shared_slot **slot)
 	if ((copy = strdup(text))) {
 		free(t[i].text);
 		json_decref(t[i].doc);
-		json_decref(t[i].tmpl);
+		for (size_t k = 0; k < SHARED_KEYS; k++)
+			json_decref(t[i].tmpl[k]);
+		memset(&t[i], 0, sizeof(t[i]));
 		t[i].text = copy;
 		t[i].doc = json_incref(doc);
-		t[i].did[0] = '\0';
-		t[i].tmpl = NULL;
 		if (slot)
 			*slot = &t[i];
 	}
@@ -285,6 +292,7 @@ store_credential_json(const struct credential_rec *c, json_t **out)
 	struct shared_slot *slot = NULL;
 	json_t *shared;
 	char *text = NULL;
+	size_t k;
 	int rc;
 
 	if (!c || !out)
@@ -294,8 +302,14 @@ store_credential_json(const struct credential_rec *c, json_t **out)
 	    !(shared = shared_parse(c->shared, &slot)))
 		return TC_EINVALID;
 	json_decref(shared);
-	if (slot && slot->tmpl && strcmp(slot->did, c->issuer_did) == 0)
-		return tree_from(c, slot->tmpl, out);
+	if (slot) {
+		slot->clock++;
+		for (k = 0; k < SHARED_KEYS; k++)
+			if (slot->tmpl[k] && strcmp(slot->did[k], c->issuer_did) == 0) {
+				slot->used[k] = slot->clock;
+				return tree_from(c, slot->tmpl[k], out);
+			}
+	}
 	/* the first of its part and key here: parsed from its text, kept */
 	if ((rc = store_credential_text(c, &text, NULL)))
 		return rc;
@@ -303,10 +317,16 @@ store_credential_json(const struct credential_rec *c, json_t **out)
 	free(text);
 	if (!*out)
 		return TC_EINVALID;
-	if (slot && strlen(c->issuer_did) < sizeof(slot->did)) {
-		json_decref(slot->tmpl);
-		slot->tmpl = json_incref(*out);
-		snprintf(slot->did, sizeof(slot->did), "%s", c->issuer_did);
+	if (slot && strlen(c->issuer_did) < sizeof(slot->did[0])) {
+		size_t old = 0;
+
+		for (k = 1; k < SHARED_KEYS; k++)	/* an empty one, else the LRU */
+			if (slot->used[k] < slot->used[old])
+				old = k;
+		json_decref(slot->tmpl[old]);
+		slot->tmpl[old] = json_incref(*out);
+		slot->used[old] = slot->clock;
+		snprintf(slot->did[old], sizeof(slot->did[old]), "%s", c->issuer_did);
 	}
 	return 0;
 }

@@ -318,8 +318,9 @@ test_revision(void)
 
 /* store_credential_json: the tree of json_loads(store_credential_text)
  * for every mix of the optional fields, numbers, two shared parts and
- * two issuer keys, the first of each (parsed) and the next ones (built
- * from it): json_equal, and the same members in the same order. */
+ * five issuer keys in turn (a part keeps the templates of four: hits, the
+ * first of each key (parsed) and a key whose template was replaced):
+ * json_equal, and the same members in the same order. */
 static void
 test_tree(void)
 {
@@ -337,11 +338,11 @@ test_tree(void)
 		"\"status_list\":\"https://b.example.edu/status/revocation\"}",
 	};
 	static const double credits[3] = { 3, 2.5, 0.1 };
-	char did[2][64];
+	char did[5][64];
 	unsigned char pub[32];
 	int same = 0, equal = 0, n = 0;
 
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 5; k++) {
 		memset(pub, 11 + k, sizeof(pub));
 		did_key_from_ed25519(pub, did[k], sizeof(did[k]));
 	}
@@ -354,7 +355,7 @@ test_tree(void)
 			snprintf(c.uid, sizeof(c.uid), "urn:uuid:%08x-0000-4000-8000-%012d",
 				 (unsigned)v, round);
 			c.shared = (char *)shared[(v >> 4) & 1];
-			snprintf(c.issuer_did, sizeof(c.issuer_did), "%s", did[(v >> 5) & 1]);
+			snprintf(c.issuer_did, sizeof(c.issuer_did), "%s", did[(v + round) % ((v >> 5) & 1 ? 5 : 2)]);
 			c.issued_at = NOW + v * 3601 + round;
 			snprintf(c.identity_hash, sizeof(c.identity_hash), "sha256$%064d", v);
 			if (v & 1)
