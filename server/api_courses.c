@@ -652,7 +652,6 @@ static void
 export_finish(struct http_deferred *d, struct http_response *resp)
 {
 	struct export_job *j = (struct export_job *)d;
-	struct http_request fake;
 	char disp[96];
 
 	if (!resp)
@@ -672,9 +671,8 @@ export_finish(struct http_deferred *d, struct http_response *resp)
 	http_response_header(resp, "cache-control", "no-store");
 	resp->fd = j->fd;
 	j->fd = -1;
-	fake.actor = j->actor;
-	snprintf(fake.peer, sizeof(fake.peer), "%s", j->peer);
-	api_audit(j->app, &fake, j->c.institution_id, "course.exported", j->c.uid, NULL);
+	api_audit_by(j->app, &j->actor, j->peer, j->c.institution_id, "course.exported", j->c.uid,
+		     NULL);
 out:
 	if (j->fd >= 0)
 		close(j->fd);
@@ -745,7 +743,7 @@ static void
 pkg_finish(struct http_deferred *d, struct http_response *resp)
 {
 	struct pkg_job *j = (struct pkg_job *)d;
-	struct http_request fake;
+	struct actor owner = { .kind = ACTOR_PERSON };
 
 	if (!resp)
 		goto out;
@@ -756,12 +754,9 @@ pkg_finish(struct http_deferred *d, struct http_response *resp)
 		problem_respond(resp, status, NULL, j->why[0] ? j->why : tc_strerror(j->rc));
 		goto out;
 	}
-	memset(&fake.actor, 0, sizeof(fake.actor));
-	fake.actor.kind = ACTOR_PERSON;
-	fake.actor.person_id = j->owner_id;
-	snprintf(fake.peer, sizeof(fake.peer), "%s", j->source);
-	api_audit(j->app, &fake, j->institution_id, "course.imported", j->c.uid,
-		  json_pack("{s:s}", "code", j->c.code));
+	owner.person_id = j->owner_id;
+	api_audit_by(j->app, &owner, j->source, j->institution_id, "course.imported", j->c.uid,
+		     json_pack("{s:s}", "code", j->c.code));
 	media_jobs_kick(j->app->media);	/* its lectures are in the queue */
 	api_reply_json(resp, 201, course_json(j->app, &j->c, 1));
 out:

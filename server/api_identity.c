@@ -83,7 +83,7 @@ person_json(struct app *app, const struct person *p, const struct actor *a)
  * belong to none.
  */
 static void
-audit_person(struct app *app, const struct http_request *req, int64_t person_id,
+audit_person(struct app *app, const struct actor *actor, const char *source, int64_t person_id,
 	     const char *event, const char *subject)
 {
 	struct actor a;
@@ -91,7 +91,7 @@ audit_person(struct app *app, const struct http_request *req, int64_t person_id,
 	int ndone = 0;
 
 	if (person_id <= 0 || auth_load_roles(app, person_id, &a) != 0 || a.nroles == 0) {
-		api_audit(app, req, 0, event, subject, NULL);
+		api_audit_by(app, actor, source, 0, event, subject, NULL);
 		return;
 	}
 	for (int i = 0; i < a.nroles; i++) {
@@ -102,7 +102,7 @@ audit_person(struct app *app, const struct http_request *req, int64_t person_id,
 		if (seen)
 			continue;
 		done[ndone++] = a.roles[i].institution_id;
-		api_audit(app, req, a.roles[i].institution_id, event, subject, NULL);
+		api_audit_by(app, actor, source, a.roles[i].institution_id, event, subject, NULL);
 	}
 }
 
@@ -160,7 +160,7 @@ login_finish(struct http_deferred *d, struct http_response *resp)
 	struct login_job *j = (struct login_job *)d;
 	struct app *app = j->app;
 	int64_t now = now_s();
-	struct http_request fake;	/* for the audit's source */
+	struct actor who = { .kind = ACTOR_NONE };
 	char token[80], cookie[256], csrf[65];
 	struct session s;
 	struct person p;
@@ -168,11 +168,9 @@ login_finish(struct http_deferred *d, struct http_response *resp)
 	OPENSSL_cleanse(j->password, sizeof(j->password));
 	if (!resp)
 		goto out;
-	memset(&fake.actor, 0, sizeof(fake.actor));
-	snprintf(fake.peer, sizeof(fake.peer), "%s", j->source);
 	if (!j->verified) {
 		/* the failure was counted when the attempt arrived */
-		audit_person(app, &fake, j->person_id, "login.failed", j->account);
+		audit_person(app, &who, j->source, j->person_id, "login.failed", j->account);
 		problem_respond(resp, 401, NULL, "the national ID or the password is wrong");
 		goto out;
 	}
@@ -196,14 +194,14 @@ login_finish(struct http_deferred *d, struct http_response *resp)
 		store_session_delete(app->store, j->old_session);
 	if (j->rehash[0])
 		store_person_set_password(app->store, j->person_id, j->rehash, now);
-	fake.actor.kind = ACTOR_PERSON;
-	fake.actor.person_id = j->person_id;
-	audit_person(app, &fake, j->person_id, "login.ok", p.uid);
-	auth_load_roles(app, j->person_id, &fake.actor);
+	who.kind = ACTOR_PERSON;
+	who.person_id = j->person_id;
+	audit_person(app, &who, j->source, j->person_id, "login.ok", p.uid);
+	auth_load_roles(app, j->person_id, &who);
 	auth_csrf_token(app, token, csrf);
 	auth_cookie(cookie, sizeof(cookie), token, app->cfg->session_max_age, j->tls);
 	api_reply_json(resp, 200, json_pack("{s:o, s:s, s:I}",
-		"person", person_json(app, &p, &fake.actor), "csrf_token", csrf,
+		"person", person_json(app, &p, &who), "csrf_token", csrf,
 		"expires_at", (json_int_t)s.expires_at));
 	http_response_header(resp, "set-cookie", cookie);
 	http_response_header(resp, "cache-control", "no-store");
@@ -386,15 +384,13 @@ activate_finish(struct http_deferred *d, struct http_response *resp)
 {
 	struct activate_job *j = (struct activate_job *)d;
 	struct app *app = j->app;
-	struct http_request fake;
+	struct actor who = { .kind = ACTOR_NONE };
 	int64_t now = now_s();
 	int rc = TC_ENOTFOUND;
 
 	OPENSSL_cleanse(j->password, sizeof(j->password));
 	if (!resp)
 		goto out;
-	memset(&fake.actor, 0, sizeof(fake.actor));
-	snprintf(fake.peer, sizeof(fake.peer), "%s", j->source);
 	if (!j->hashed) {
 		problem_respond_err(resp, TC_EIO, "could not set the password");
 		goto out;
@@ -414,7 +410,7 @@ activate_finish(struct http_deferred *d, struct http_response *resp)
 	}
 	if (rc == TC_ENOTFOUND) {
 		/* the failure was counted when the attempt arrived */
-		audit_person(app, &fake, j->person_id, "activation.failed", j->account);
+		audit_person(app, &who, j->source, j->person_id, "activation.failed", j->account);
 		problem_respond(resp, 400, NULL, "the activation code is wrong, used or expired");
 		goto out;
 	}
@@ -425,9 +421,9 @@ activate_finish(struct http_deferred *d, struct http_response *resp)
 		goto out;
 	}
 	store_login_failures_clear(app->store, j->account, now - LOCKOUT_WINDOW);
-	fake.actor.kind = ACTOR_PERSON;
-	fake.actor.person_id = j->person_id;
-	audit_person(app, &fake, j->person_id, "account.activated", "");
+	who.kind = ACTOR_PERSON;
+	who.person_id = j->person_id;
+	audit_person(app, &who, j->source, j->person_id, "account.activated", "");
 	api_reply_json(resp, 200, json_pack("{s:b}", "activated", 1));
 out:
 	free(j);
@@ -899,7 +895,7 @@ import_finish(struct http_deferred *d, struct http_response *resp)
 {
 	struct import_job *j = (struct import_job *)d;
 	struct import_report *rep = &j->out.report;
-	struct http_request fake;
+	struct actor by = { .kind = ACTOR_PERSON };
 	json_t *o;
 	int status;
 
@@ -925,17 +921,16 @@ import_finish(struct http_deferred *d, struct http_response *resp)
 		http_response_header(resp, "cache-control", "no-store");
 		goto out;
 	}
-	memset(&fake.actor, 0, sizeof(fake.actor));
-	fake.actor.kind = j->actor_token_id ? ACTOR_TOKEN : ACTOR_PERSON;
-	fake.actor.person_id = j->actor_person_id;
-	fake.actor.token_id = j->actor_token_id;
-	snprintf(fake.peer, sizeof(fake.peer), "%s", j->source);
+	by.kind = j->actor_token_id ? ACTOR_TOKEN : ACTOR_PERSON;
+	by.person_id = j->actor_person_id;
+	by.token_id = j->actor_token_id;
 	if (j->out.applied)
-		api_audit(j->app, &fake, j->institution_id, "learners.imported", j->institution,
-			  json_pack("{s:I, s:I, s:I, s:I}", "rows", (json_int_t)rep->rows,
-				    "created", (json_int_t)j->out.created,
-				    "updated", (json_int_t)j->out.updated,
-				    "errors", (json_int_t)rep->nerrors));
+		api_audit_by(j->app, &by, j->source, j->institution_id, "learners.imported",
+			     j->institution,
+			     json_pack("{s:I, s:I, s:I, s:I}", "rows", (json_int_t)rep->rows,
+				       "created", (json_int_t)j->out.created,
+				       "updated", (json_int_t)j->out.updated,
+				       "errors", (json_int_t)rep->nerrors));
 	status = j->out.applied ? 200 : 422;
 	o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 		      "imported", j->out.applied, "rows", (json_int_t)rep->rows,

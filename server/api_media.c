@@ -306,7 +306,7 @@ static void
 caption_finish(struct http_deferred *d, struct http_response *resp)
 {
 	struct caption_job *j = (struct caption_job *)d;
-	struct http_request fake;
+	struct actor editor = { .kind = ACTOR_PERSON };
 	char t[32];
 
 	if (!resp)
@@ -320,12 +320,10 @@ caption_finish(struct http_deferred *d, struct http_response *resp)
 								    : "the captions could not be stored");
 		goto out;
 	}
-	memset(&fake.actor, 0, sizeof(fake.actor));
-	fake.actor.kind = ACTOR_PERSON;
-	fake.actor.person_id = j->person_id;
-	snprintf(fake.peer, sizeof(fake.peer), "%s", j->peer);
-	api_audit(j->app, &fake, j->institution_id, j->remove ? "captions.deleted" : "captions.saved",
-		  j->material_uid, json_pack("{s:s}", "lang", j->cap.lang));
+	editor.person_id = j->person_id;
+	api_audit_by(j->app, &editor, j->peer, j->institution_id,
+		     j->remove ? "captions.deleted" : "captions.saved", j->material_uid,
+		     json_pack("{s:s}", "lang", j->cap.lang));
 	if (j->remove) {
 		resp->status = 204;
 		goto out;

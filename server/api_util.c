@@ -154,22 +154,30 @@ void
 api_audit(struct app *app, const struct http_request *req, int64_t institution_id,
 	  const char *event, const char *subject, json_t *detail)
 {
+	api_audit_by(app, req ? &req->actor : NULL, req ? req->peer : NULL, institution_id, event,
+		     subject, detail);
+}
+
+void
+api_audit_by(struct app *app, const struct actor *actor, const char *source,
+	     int64_t institution_id, const char *event, const char *subject, json_t *detail)
+{
 	struct audit_event e;
 	char *text = NULL;
 
 	memset(&e, 0, sizeof(e));
 	e.at = (int64_t)time(NULL);
 	e.institution_id = institution_id;
-	if (req && req->actor.kind == ACTOR_PERSON)
-		e.actor_person_id = req->actor.person_id;
-	if (req && req->actor.kind == ACTOR_TOKEN)
-		e.actor_token_id = req->actor.token_id;
+	if (actor && actor->kind == ACTOR_PERSON)
+		e.actor_person_id = actor->person_id;
+	if (actor && actor->kind == ACTOR_TOKEN)
+		e.actor_token_id = actor->token_id;
 	snprintf(e.event, sizeof(e.event), "%s", event);
 	snprintf(e.subject, sizeof(e.subject), "%s", subject ? subject : "");
 	if (detail)
 		text = json_dumps(detail, JSON_COMPACT);
 	snprintf(e.detail, sizeof(e.detail), "%s", text ? text : "{}");
-	snprintf(e.source, sizeof(e.source), "%s", req ? req->peer : "cli");
+	snprintf(e.source, sizeof(e.source), "%s", source ? source : "cli");
 	if (store_audit_add(app->store, &e) != 0)
 		log_err("audit: could not record %s", event);
 	free(text);

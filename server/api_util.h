@@ -51,6 +51,10 @@ int api_institution(struct app *app, const struct http_request *req,
  * a JSON object (stolen; NULL for none). */
 void api_audit(struct app *app, const struct http_request *req, int64_t institution_id,
 	       const char *event, const char *subject, json_t *detail);
+/* The same with ACTOR (NULL: none) and SOURCE (NULL: "cli") given: for a
+ * deferred job's finish, when its request is gone. */
+void api_audit_by(struct app *app, const struct actor *actor, const char *source,
+		  int64_t institution_id, const char *event, const char *subject, json_t *detail);
 
 /*
  * Answers with the open file FD (SIZE bytes; ownership passes to RESP, or

@@ -21,6 +21,7 @@ import random
 import re
 import shutil
 import signal
+import sqlite3
 import socket
 import subprocess
 import sys
@@ -933,6 +934,15 @@ st, h, d = lec.call("DELETE", "/api/v1/materials/%s/captions/en" % u_main)
 t.eq(st, 204, "DELETE captions en -> 204")
 st, h, d = lec.call("DELETE", "/api/v1/materials/%s/captions/en" % u_main)
 t.eq(st, 404, "DELETE captions en again -> 404")
+db = sqlite3.connect("file:%s?mode=ro" % os.path.join(data, "tinchi.db"), uri=True)
+rows = db.execute("SELECT a.event, a.detail, a.source FROM audit_events a JOIN people p"
+                  " ON p.id = a.actor_person_id WHERE a.subject = ? AND p.uid = ?"
+                  " AND a.event LIKE 'captions.%' ORDER BY a.id", (u_main, lec_uid)).fetchall()
+db.close()
+t.ok([(r[0], json.loads(r[1]).get("lang"), r[2]) for r in rows] ==
+     [("captions.saved", "vi", "127.0.0.1"), ("captions.saved", "en", "127.0.0.1"),
+      ("captions.saved", "vi", "127.0.0.1"), ("captions.deleted", "en", "127.0.0.1")],
+     "each change of captions is audited with the lecturer, the language and the source", rows)
 st, h, body = get(srv, master_url)
 master = body.decode("utf-8", "replace")
 subs = tags(master, "EXT-X-MEDIA")

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -84,6 +85,18 @@ st, h, j = hust.call("POST", "/api/v1/institutions/HUST/courses:import?code=IT10
 t.ok(st == 201 and j["code"] == "IT101B", "with ?code= it imports under a new code", j)
 st, h, j = hust.call("POST", "/api/v1/institutions/VNU/courses:import", raw=pkg, ctype="application/zip")
 t.eq(st, 403, "a lecturer cannot import into another institution")
+# both are audited (on the service thread, after the worker: by whom and from where)
+db = sqlite3.connect("file:%s?mode=ro" % os.path.join(data, "tinchi.db"), uri=True)
+rows = db.execute("SELECT a.event, a.subject, a.source, i.code, p.full_name FROM audit_events a"
+                  " JOIN institutions i ON i.id = a.institution_id"
+                  " JOIN people p ON p.id = a.actor_person_id"
+                  " WHERE a.event IN ('course.exported', 'course.imported') ORDER BY a.id").fetchall()
+db.close()
+t.ok([r[0] for r in rows] == ["course.exported", "course.imported", "course.imported"] and
+     rows[0][1] == course and rows[0][3:] == ("VNU", "Giảng Viên VNU") and
+     all(r[3:] == ("HUST", "Giảng Viên HUST") for r in rows[1:]) and
+     all(r[2] == "127.0.0.1" for r in rows),
+     "the export and each import are audited with the lecturer, the institution and the source", rows)
 
 s_ = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
 s_.sendall(b"POST /api/v1/institutions/HUST/courses:import HTTP/1.1\r\nHost: x\r\n"
