@@ -413,16 +413,51 @@ check_draw(const json_t *draw, const json_t *questions, json_t *settings, char *
 	return total ? 0 : fail(why, whysize, "settings.draw: no question would be drawn");
 }
 
+static const char *const show_names[] = { "after_each", "after_passing", "after_last", "never" };
+
+const char *
+quiz_show_name(enum quiz_show s)
+{
+	return (unsigned)s < sizeof(show_names) / sizeof(show_names[0]) ? show_names[s]
+									 : show_names[0];
+}
+
+/* The index of NAME in show_names, or -1. */
+static int
+show_index(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(show_names) / sizeof(show_names[0]); i++)
+		if (strcmp(name, show_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+quiz_answers_shown(const struct quiz_settings *s, int graded, int passed)
+{
+	switch (s->show_answers) {
+	case QUIZ_SHOW_EACH:
+		return graded > 0;
+	case QUIZ_SHOW_PASSING:
+		return passed;
+	case QUIZ_SHOW_LAST:
+		return passed || (s->attempts > 0 && graded >= s->attempts);
+	case QUIZ_SHOW_NEVER:
+		break;
+	}
+	return 0;
+}
+
 static int
 check_settings(const json_t *in, const json_t *questions, json_t *out, char *why,
 	       size_t whysize)
 {
 	static const char *const skeys[] = { "draw", "shuffle_questions", "shuffle_options",
-		"attempts", "time_limit", "pass_percent", NULL };
-	json_t *s = json_object_get(in, "settings"), *o;
-	long long attempts = 0, limit = 0;
+		"attempts", "time_limit", "pass_percent", "show_answers", "retry_wait", NULL };
+	json_t *s = json_object_get(in, "settings"), *o, *show;
+	long long attempts = 0, limit = 0, wait = 0;
 	double pass = 0;
-	int sq = 0, so = 0, rc;
+	int sq = 0, so = 0, shown = QUIZ_SHOW_EACH, rc;
 
 	if (s && !json_is_object(s))
 		return fail(why, whysize, "settings: an object");
@@ -445,13 +480,23 @@ check_settings(const json_t *in, const json_t *questions, json_t *out, char *why
 	    (rc = int_field(s, "time_limit", 0, 0, QUIZ_TIME_LIMIT_MAX, "settings", &limit, why,
 			    whysize)) ||
 	    (rc = num_field(s, "pass_percent", 50, 0, 100, "settings", &pass, why, whysize)) ||
+	    (rc = int_field(s, "retry_wait", 0, 0, QUIZ_RETRY_WAIT_MAX, "settings", &wait, why,
+			    whysize)) ||
 	    (rc = check_draw(json_object_get(s, "draw"), questions, o, why, whysize)))
 		goto out;
+	if ((show = json_object_get(s, "show_answers")) &&
+	    (shown = show_index(json_string_value(show))) < 0) {
+		rc = fail(why, whysize, "settings.show_answers: \"after_each\", \"after_passing\", "
+			  "\"after_last\" or \"never\"");
+		goto out;
+	}
 	if ((rc = set(o, "shuffle_questions", json_boolean(sq))) ||
 	    (rc = set(o, "shuffle_options", json_boolean(so))) ||
 	    (rc = set(o, "attempts", json_integer(attempts))) ||
 	    (rc = set(o, "time_limit", json_integer(limit))) ||
-	    (rc = set(o, "pass_percent", json_real((double)llround(pass * 100) / 100))))
+	    (rc = set(o, "pass_percent", json_real((double)llround(pass * 100) / 100))) ||
+	    (rc = set(o, "show_answers", json_string(quiz_show_name((enum quiz_show)shown)))) ||
+	    (rc = set(o, "retry_wait", json_integer(wait))))
 		goto out;
 	rc = set(out, "settings", o);
 	o = NULL;
@@ -531,6 +576,7 @@ void
 quiz_settings_get(const json_t *def, struct quiz_settings *out)
 {
 	json_t *s = json_object_get(def, "settings");
+	int shown;
 
 	memset(out, 0, sizeof(*out));
 	out->attempts = (int)json_integer_value(json_object_get(s, "attempts"));
@@ -538,6 +584,10 @@ quiz_settings_get(const json_t *def, struct quiz_settings *out)
 	out->pass_percent = json_number_value(json_object_get(s, "pass_percent"));
 	out->shuffle_questions = json_is_true(json_object_get(s, "shuffle_questions"));
 	out->shuffle_options = json_is_true(json_object_get(s, "shuffle_options"));
+	/* definitions stored before these two settings: the defaults */
+	shown = show_index(json_string_value(json_object_get(s, "show_answers")));
+	out->show_answers = shown < 0 ? QUIZ_SHOW_EACH : (enum quiz_show)shown;
+	out->retry_wait = json_integer_value(json_object_get(s, "retry_wait"));
 	out->questions = (int)json_array_size(json_object_get(def, "questions"));
 	out->per_attempt = per_attempt(def);
 }

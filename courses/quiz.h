@@ -7,7 +7,9 @@
  *   {"settings": {"draw": 0 | N | [{"bank": "A", "draw": 3}, ...],
  *                 "shuffle_questions": bool, "shuffle_options": bool,
  *                 "attempts": N (0 unlimited), "time_limit": seconds (0 none),
- *                 "pass_percent": 0..100},
+ *                 "pass_percent": 0..100,
+ *                 "show_answers": "after_each" | "after_passing" | "after_last" | "never",
+ *                 "retry_wait": seconds (0 none)},
  *    "questions": [{"id", "kind", "text", "points", "bank", ...kind fields}]}
  * Kinds: single, multiple, truefalse, numeric, text.
  *
@@ -46,15 +48,30 @@
 #define QUIZ_ATTEMPTS_MAX 1000
 #define QUIZ_TIME_LIMIT_MAX (7 * 86400)
 #define QUIZ_GRACE_SECONDS 2		/* latency allowance after a deadline */
+#define QUIZ_RETRY_WAIT_MAX (7 * 86400)
+
+/* When a learner's graded attempts show the correct answers (editors always
+ * see them): after each graded attempt (the default); once the learner has
+ * passed; once passed or with no attempts left; never. */
+enum quiz_show { QUIZ_SHOW_EACH, QUIZ_SHOW_PASSING, QUIZ_SHOW_LAST, QUIZ_SHOW_NEVER };
 
 struct quiz_settings {
 	int attempts;			/* 0: unlimited */
 	int64_t time_limit;		/* seconds; 0: none */
 	double pass_percent;
 	int shuffle_questions, shuffle_options;
+	enum quiz_show show_answers;
+	int64_t retry_wait;		/* seconds from a graded attempt to the next start */
 	int per_attempt;		/* questions on one paper */
 	int questions;			/* questions in the definition */
 };
+
+/* "after_each", "after_passing", "after_last" or "never". */
+const char *quiz_show_name(enum quiz_show s);
+
+/* Whether a learner with GRADED graded attempts, PASSED non-zero when one
+ * of them passed, sees the correct answers of their attempts under S. */
+int quiz_answers_shown(const struct quiz_settings *s, int graded, int passed);
 
 /*
  * Validates definition IN and on success sets *OUT to its normalised form

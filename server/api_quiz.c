@@ -16,6 +16,7 @@
  * its deadline is graded from its saved answers as "expired" the first time
  * anyone touches it.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,9 +327,13 @@ out:
 	return 0;
 }
 
+/* A learner's attempts on one unit: listed (LIST, when not NULL), and what
+ * their graded ones add up to. */
 struct attempt_list {
 	json_t *list;
 	int n;
+	int graded, passed;
+	int64_t last_graded;		/* the latest grading time */
 };
 
 static int
@@ -336,7 +341,17 @@ attempt_row(const struct quiz_attempt *a, void *arg)
 {
 	struct attempt_list *l = arg;
 	int graded = strcmp(a->state, "open") != 0;
-	json_t *o = json_pack("{s:s, s:i, s:s, s:o, s:o, s:o}", "uid", a->uid, "number", a->number,
+	json_t *o;
+
+	if (graded) {
+		l->graded++;
+		l->passed |= a->passed;
+		if (a->submitted_at > l->last_graded)
+			l->last_graded = a->submitted_at;
+	}
+	if (!l->list)
+		return 0;
+	o = json_pack("{s:s, s:i, s:s, s:o, s:o, s:o}", "uid", a->uid, "number", a->number,
 			      "state", a->state, "started", time_or_null(a->started_at),
 			      "deadline", time_or_null(a->deadline),
 			      "submitted", time_or_null(a->submitted_at));
@@ -347,6 +362,44 @@ attempt_row(const struct quiz_attempt *a, void *arg)
 	json_object_set_new(o, "max", graded ? json_real(a->max_score) : json_null());
 	l->n++;
 	return json_array_append_new(l->list, o) ? TC_ENOMEM : 0;
+}
+
+/* When S's retry_wait lets the learner of L start their next attempt, or
+ * 0 when they may now (or never will: no attempts left). */
+static int64_t
+next_start(const struct quiz_settings *s, const struct attempt_list *l, int64_t now)
+{
+	int64_t at = l->last_graded + s->retry_wait;
+
+	if (!s->retry_wait || !l->graded || (s->attempts && l->graded >= s->attempts))
+		return 0;
+	return at > now ? at : 0;
+}
+
+/* Whether the owner of attempts on U sees their correct answers (their
+ * graded attempts read again, as the quiz's settings are now). */
+static int
+answers_shown(struct app *app, const struct unit *u, int64_t person_id, int *show)
+{
+	struct attempt_list l = { 0 };
+	struct quiz_settings s;
+	int64_t version = 0;
+	char *text = NULL;
+	json_t *def = NULL;
+	int rc = store_quiz_get(app->store, u->id, &text, &version, NULL);
+
+	*show = 0;
+	if (rc == 0 && !(def = json_loads(text, 0, NULL)))
+		rc = TC_EDB;
+	free(text);
+	if (rc == 0)
+		rc = store_attempts_each(app->store, u->id, person_id, attempt_row, &l);
+	if (rc == 0) {
+		quiz_settings_get(def, &s);
+		*show = quiz_answers_shown(&s, l.graded, l.passed);
+	}
+	json_decref(def);
+	return rc;
 }
 
 static int
@@ -389,14 +442,16 @@ on_quiz_get(struct app *app, struct http_request *req, struct http_response *res
 		goto out;
 	}
 	quiz_settings_get(def, &s);
-	o = json_pack("{s:s, s:s, s:{s:i, s:I, s:f, s:i}, s:O, s:o, s:o}", "unit", u.uid,
-		      "title", u.title, "settings", "attempts", s.attempts,
+	o = json_pack("{s:s, s:s, s:{s:i, s:I, s:f, s:i, s:s, s:I}, s:O, s:o, s:o, s:o}", "unit",
+		      u.uid, "title", u.title, "settings", "attempts", s.attempts,
 		      "time_limit", (json_int_t)s.time_limit, "pass_percent", s.pass_percent,
-		      "questions", s.per_attempt, "attempts", l.list,
+		      "questions", s.per_attempt, "show_answers", quiz_show_name(s.show_answers),
+		      "retry_wait", (json_int_t)s.retry_wait, "attempts", l.list,
 		      "attempts_left", s.attempts ? json_integer(s.attempts > l.n ? s.attempts - l.n : 0)
 						  : json_null(),
 		      "open", open.uid[0] && strcmp(open.state, "open") == 0 ? json_string(open.uid)
-									  : json_null());
+									  : json_null(),
+		      "next_attempt_at", time_or_null(next_start(&s, &l, now_s())));
 	api_reply_json(resp, 200, o);
 	http_response_header(resp, "cache-control", "no-store");
 out:
@@ -410,10 +465,22 @@ out:
 
 /* ---- attempts ------------------------------------------------------------------- */
 
+/* Graded results without their correct answers. */
+static void
+hide_answers(json_t *results)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(results, i, r)
+		json_object_del(r, "correct_answer");
+}
+
 /* The attempt as its owner (or an editor) sees it: the paper without
- * answers while open; graded, the results with the correct answers. */
+ * answers while open; graded, the results, with the correct answers when
+ * SHOW. */
 static json_t *
-attempt_json(const struct unit *u, const struct quiz_attempt *a)
+attempt_json(const struct unit *u, const struct quiz_attempt *a, int show)
 {
 	json_t *paper = parsed(a->paper, 0), *answers = parsed(a->answers, 0), *o = NULL;
 	json_t *questions = paper ? quiz_paper_public(paper) : NULL;
@@ -439,6 +506,8 @@ attempt_json(const struct unit *u, const struct quiz_attempt *a)
 		json_object_set_new(o, "max", json_real(a->max_score));
 		/* the verdict kept at grading */
 		json_object_set_new(o, "passed", json_boolean(a->passed));
+		if (!show)
+			hide_answers(detail);
 		json_object_set_new(o, "results", detail);
 	}
 out:
@@ -454,10 +523,11 @@ on_attempt_start(struct app *app, struct http_request *req, struct http_response
 	struct course *c = calloc(1, sizeof(*c));
 	struct quiz_settings s;
 	struct quiz_attempt a, open;
+	struct attempt_list l = { 0 };
 	struct unit u;
 	json_t *def = NULL, *paper = NULL;
 	char loc[96], detail[160];
-	int64_t version = 0, now = now_s();
+	int64_t version = 0, now = now_s(), next;
 	int editor = 0, rc;
 
 	memset(&u, 0, sizeof(u));
@@ -480,8 +550,21 @@ on_attempt_start(struct app *app, struct http_request *req, struct http_response
 		conflict(resp, "an attempt is open; resume it or submit it first", open.uid);
 		goto out;
 	}
-	if (rc && rc != TC_ENOTFOUND) {
+	if (rc == 0 || rc == TC_ENOTFOUND)
+		rc = store_attempts_each(app->store, u.id, req->actor.person_id, attempt_row, &l);
+	if (rc) {
 		problem_respond_err(resp, rc, NULL);
+		goto out;
+	}
+	if ((next = next_start(&s, &l, now))) {
+		char at[32], wait[24];
+
+		api_time(next, at);
+		snprintf(wait, sizeof(wait), "%" PRId64, next - now);
+		snprintf(detail, sizeof(detail), "the next attempt can start at %s: this quiz asks "
+			 "for %" PRId64 " s between attempts", at, s.retry_wait);
+		problem_respond(resp, 429, NULL, detail);
+		http_response_header(resp, "retry-after", wait);
 		goto out;
 	}
 	if ((rc = quiz_draw(def, &paper)) || !(a.paper = json_dumps(paper, JSON_COMPACT)) ||
@@ -512,7 +595,7 @@ on_attempt_start(struct app *app, struct http_request *req, struct http_response
 		goto out;
 	}
 	a.answers = strdup("{}");
-	api_reply_json(resp, 201, attempt_json(&u, &a));
+	api_reply_json(resp, 201, attempt_json(&u, &a, 0));
 	http_response_header(resp, "cache-control", "no-store");
 	snprintf(loc, sizeof(loc), "/api/v1/attempts/%s", a.uid);
 	http_response_header(resp, "location", loc);
@@ -590,13 +673,20 @@ on_attempt_get(struct app *app, struct http_request *req, struct http_response *
 	struct course *c = calloc(1, sizeof(*c));
 	struct quiz_attempt a;
 	struct unit u;
+	int show = 1, rc;
 
 	memset(&u, 0, sizeof(u));
 	memset(&a, 0, sizeof(a));
 	if (!c)
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
 	if (load_attempt(app, req, resp, 0, &a, &u, c) == 0) {
-		api_reply_json(resp, 200, attempt_json(&u, &a));
+		/* its owner, as the quiz's settings say; an editor always */
+		rc = req->actor.person_id == a.person_id && strcmp(a.state, "open") != 0
+			     ? answers_shown(app, &u, a.person_id, &show) : 0;
+		if (rc)
+			problem_respond_err(resp, rc, NULL);
+		else
+			api_reply_json(resp, 200, attempt_json(&u, &a, show));
 		http_response_header(resp, "cache-control", "no-store");
 	}
 	quiz_attempt_cleanup(&a);
@@ -712,7 +802,7 @@ on_submit(struct app *app, struct http_request *req, struct http_response *resp)
 	struct quiz_grade g;
 	struct unit u;
 	json_t *answers = NULL, *detail = NULL;
-	int rc;
+	int show = 0, rc;
 
 	memset(&u, 0, sizeof(u));
 	memset(&a, 0, sizeof(a));
@@ -740,6 +830,13 @@ on_submit(struct app *app, struct http_request *req, struct http_response *resp)
 		problem_respond_err(resp, rc, NULL);
 		goto out;
 	}
+	/* graded and committed: what it adds to the learner's history decides
+	 * whether this answer shows the correct answers (not when that cannot
+	 * be read: the grade stands, GET .../attempts/{uid} shows them later) */
+	if (answers_shown(app, &u, a.person_id, &show) != 0)
+		show = 0;
+	if (!show)
+		hide_answers(detail);
 	api_reply_json(resp, 200, json_pack("{s:s, s:s, s:s, s:i, s:o, s:f, s:f, s:b, s:o}",
 					    "uid", a.uid, "unit", u.uid, "state", a.state,
 					    "number", a.number, "submitted", time_or_null(a.submitted_at),

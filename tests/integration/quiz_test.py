@@ -383,6 +383,69 @@ st, h, j = R.call("GET", "/api/v1/attempts/%s" % p["uid"])
 t.ok(st == 200 and j["state"] == "open", "archived: the attempt stays open, ungraded", j)
 t.eq(recorded(c4), "0", "archived: no completion and no completion event")
 
+# ---- when the correct answers are shown, and the wait between attempts --------------------
+TF2 = [{"id": "a", "kind": "truefalse", "text": "A", "answer": True},
+       {"id": "b", "kind": "truefalse", "text": "B", "answer": False}]
+
+
+def take(quid, answers):
+    st, h, p = R.call("POST", "/api/v1/units/%s/attempts" % quid)
+    assert st == 201, p
+    st, h, res = R.call("POST", "/api/v1/attempts/%s/submit" % p["uid"], {"answers": answers})
+    assert st == 200, res
+    return p["uid"], res
+
+
+def shown(results):
+    return [("correct_answer" in r) for r in results]
+
+
+c5, q5, _ = course_with_quiz("GEO5", {"settings": {"attempts": 3, "show_answers": "after_passing",
+                                                   "pass_percent": 100}, "questions": TF2})
+st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % q5, {"settings": {"show_answers": "later"}, "questions": TF2})
+t.ok(st == 400 and "settings.show_answers" in j.get("detail", ""), "show_answers \"later\": 400 naming it", j)
+a1, res = take(q5, {"a": True, "b": True})
+t.ok(res["passed"] is False and shown(res["results"]) == [False, False] and
+     [r["correct"] for r in res["results"]] == [True, False],
+     "after_passing: a failed attempt says which answers are wrong, not what is right", res)
+st, h, j = R.call("GET", "/api/v1/attempts/%s" % a1)
+t.ok(st == 200 and shown(j["results"]) == [False, False], "... nor does reading it again", j)
+st, h, j = lec.call("GET", "/api/v1/attempts/%s" % a1)
+t.ok(st == 200 and shown(j["results"]) == [True, True], "the lecturer sees the correct answers", j)
+a2, res = take(q5, {"a": True, "b": False})
+t.ok(res["passed"] is True and shown(res["results"]) == [True, True], "passing shows them", res)
+st, h, j = R.call("GET", "/api/v1/attempts/%s" % a1)
+t.ok(st == 200 and shown(j["results"]) == [True, True], "... for the earlier attempt too", j)
+st, h, j = R.call("GET", "/api/v1/units/%s/quiz" % q5)
+t.ok(st == 200 and j["settings"]["show_answers"] == "after_passing" and j["settings"]["retry_wait"] == 0 and
+     j["next_attempt_at"] is None, "the learner's view of the quiz names both settings", j)
+st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % q5, {"settings": {"show_answers": "never"}, "questions": TF2})
+assert st == 200, j
+st, h, j = R.call("GET", "/api/v1/attempts/%s" % a2)
+t.ok(st == 200 and shown(j["results"]) == [False, False], "never (set later): hidden again, as the quiz says now", j)
+
+c6, q6, _ = course_with_quiz("GEO6", {"settings": {"attempts": 2, "show_answers": "after_last",
+                                                   "pass_percent": 100}, "questions": TF2})
+a1, res = take(q6, {"a": False})
+t.ok(shown(res["results"]) == [False, False], "after_last: hidden with an attempt left", res)
+a2, res = take(q6, {"a": False})
+t.ok(shown(res["results"]) == [True, True], "after_last: shown once no attempt is left", res)
+
+c7, q7, _ = course_with_quiz("GEO7", {"settings": {"retry_wait": 3600}, "questions": TF2})
+a1, res = take(q7, {"a": True})
+st, h, j = R.call("POST", "/api/v1/units/%s/attempts" % q7)
+t.ok(st == 429 and 3590 <= int(h.get("retry-after", "0")) <= 3600 and "3600 s between attempts" in j.get("detail", ""),
+     "retry_wait 3600: the next attempt at once is 429 with Retry-After", (st, h, j))
+st, h, j = R.call("GET", "/api/v1/units/%s/quiz" % q7)
+t.ok(st == 200 and j["next_attempt_at"] and j["attempts_left"] is None and j["open"] is None,
+     "the quiz says when the next attempt can start", j)
+t.eq(sql("SELECT count(*) FROM attempts a JOIN units u ON u.id = a.unit_id WHERE u.uid = '%s'" % q7), "1",
+     "the refused start made no attempt")
+st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % q7, {"settings": {"retry_wait": 0}, "questions": TF2})
+assert st == 200, j
+st, h, p = R.call("POST", "/api/v1/units/%s/attempts" % q7)
+t.eq(st, 201, "with the wait set to 0 the next attempt starts")
+
 # ---- unknown things ------------------------------------------------------------------------
 st, h, j = L.call("GET", "/api/v1/attempts/00000000-0000-4000-8000-000000000000")
 t.eq(st, 404, "an unknown attempt: 404")

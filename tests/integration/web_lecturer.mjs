@@ -147,6 +147,8 @@ try {
   seen.quizUnit = (await page.evaluate(() => location.hash)).split('/')[4].split('?')[0];
   await page.getByLabel('Thời gian làm bài (phút)').fill('10');
   await page.getByLabel('Số lần làm').fill('3');
+  await page.getByLabel('Hiện đáp án đúng').selectOption('after_last');
+  await page.getByLabel('Thời gian chờ giữa hai lần làm (phút)').fill('30');
   await page.getByLabel('Câu hỏi', {exact: true}).fill('Thuộc tính nào tạo lưới?');
   await page.getByLabel('Phương án 1', {exact: true}).fill('display: grid');
   expected.push(/status of 400/);
@@ -185,6 +187,8 @@ try {
   seen.quizReloaded = await page.evaluate(() => ({
     questions: document.querySelectorAll('#questions fieldset.question').length,
     time: document.getElementById('quiz-time').value,
+    show: document.getElementById('quiz-show').value,
+    wait: document.getElementById('quiz-wait').value,
     kinds: [...document.querySelectorAll("#questions select[data-path$='.kind']")].map((s) => s.value),
     option2: document.querySelector("[data-path='questions[0].options[1].text']").value,
   }));

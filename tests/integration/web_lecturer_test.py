@@ -168,15 +168,18 @@ if node and chromium and ffmpeg and os.path.isdir(os.path.join(TOP, "node_module
     st, h, j = lec.call("GET", "/api/v1/units/%s/quiz" % seen.get("quizUnit"))
     d = j.get("definition", {}) if st == 200 else {}
     qs = d.get("questions", [])
-    t.ok(st == 200 and d.get("settings", {}).get("time_limit") == 600 and d["settings"].get("attempts") == 3,
-         "the quiz's time limit (10 min) and attempts (3) are stored", d.get("settings"))
+    t.ok(st == 200 and d.get("settings", {}).get("time_limit") == 600 and d["settings"].get("attempts") == 3 and
+         d["settings"].get("show_answers") == "after_last" and d["settings"].get("retry_wait") == 1800,
+         "the quiz's time limit (10 min), attempts (3), when answers show and the wait (30 min) are stored",
+         d.get("settings"))
     t.ok([x.get("kind") for x in qs] == ["single", "numeric", "truefalse"] and
          [o.get("correct", False) for o in qs[0].get("options", [])] == [True, False] and
          qs[0]["options"][1]["text"] == "display: block" and qs[1].get("answer") == 3 and qs[2].get("answer") is True,
          "its questions with their options and right answers, in the order set by keyboard", qs)
     t.eq(seen.get("quizFocusAfterMove"), "1", "after moving a question up, focus stays on it")
-    t.eq(seen.get("quizReloaded"), {"questions": 3, "time": "10", "kinds": ["single", "numeric", "truefalse"],
-                                    "option2": "display: block"}, "opened again, the editor shows the stored quiz")
+    t.eq(seen.get("quizReloaded"), {"questions": 3, "time": "10", "show": "after_last", "wait": "30",
+                                    "kinds": ["single", "numeric", "truefalse"], "option2": "display: block"},
+         "opened again, the editor shows the stored quiz")
 
     # the report
     t.ok(seen.get("enrolStatus") in (200, 201) and seen.get("progressStatus") == 200, "the learner enrolled and watched",

@@ -61,8 +61,9 @@ export async function quizEditor(main, courseUid, unitUid, isNew) {
     return put(main, errorBox(e));
   }
   const unit = (course.units || []).find((u) => u.uid === unitUid) || { title: "" };
-  model = model || { settings: { attempts: 0, time_limit: 0, pass_percent: 50 }, questions: [blank("single")] };
-  model.settings = Object.assign({ attempts: 0, time_limit: 0, pass_percent: 50 }, model.settings);
+  const DEFAULTS = { attempts: 0, time_limit: 0, pass_percent: 50, show_answers: "after_each", retry_wait: 0 };
+  model = model || { settings: Object.assign({}, DEFAULTS), questions: [blank("single")] };
+  model.settings = Object.assign({}, DEFAULTS, model.settings);
   for (const q of model.questions) {
     if (q.options) q.options = q.options.map((x) => ({ text: x.text, correct: !!x.correct }));
     if (q.kind === "text" && !q.accepted) q.accepted = [""];
@@ -81,6 +82,15 @@ export async function quizEditor(main, courseUid, unitUid, isNew) {
   const pass = h("input", { type: "number", min: 0, max: 100, step: "any", id: "quiz-pass", value: s.pass_percent,
     "data-path": "settings.pass_percent" });
   pass.addEventListener("input", () => { s.pass_percent = pass.value === "" ? null : Number(pass.value); });
+  const showNames = { after_each: t("lect.showEach"), after_passing: t("lect.showPassing"),
+    after_last: t("lect.showLast"), never: t("lect.showNever") };
+  const show = h("select", { id: "quiz-show", "data-path": "settings.show_answers" },
+    Object.entries(showNames).map(([v, name]) => h("option", { value: v }, name)));
+  show.value = s.show_answers;
+  show.addEventListener("change", () => { s.show_answers = show.value; });
+  const wait = h("input", { type: "number", min: 0, step: "any", id: "quiz-wait",
+    value: s.retry_wait / 60, "data-path": "settings.retry_wait" });
+  wait.addEventListener("input", () => { s.retry_wait = Math.round(Number(wait.value || 0) * 60); });
   const boxes = ["shuffle_questions", "shuffle_options"].map((k) => {
     const b = h("input", { type: "checkbox", id: "quiz-" + k, checked: !!s[k], "data-path": "settings." + k });
     b.addEventListener("change", () => { s[k] = b.checked; });
@@ -90,7 +100,8 @@ export async function quizEditor(main, courseUid, unitUid, isNew) {
   const settings = h("fieldset", { "data-path": "settings" }, h("legend", {}, t("lect.quizSettings")),
     field(t("lect.timeLimit"), minutes, t("lect.timeLimitHint")),
     field(t("lect.attempts"), attempts, t("lect.attemptsHint")),
-    field(t("lect.passPercent"), pass), boxes);
+    field(t("lect.passPercent"), pass), field(t("lect.showAnswers"), show, t("lect.showAnswersHint")),
+    field(t("lect.retryWait"), wait, t("lect.retryWaitHint")), boxes);
 
   // ---- questions
   const list = h("div", { id: "questions" });

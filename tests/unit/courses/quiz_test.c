@@ -155,6 +155,15 @@ test_validation(void)
 	refused("{\"settings\":{\"draw\":[{\"bank\":\"A\",\"draw\":1},{\"bank\":\"A\",\"draw\":1}]},"
 		"\"questions\":[{\"kind\":\"truefalse\",\"text\":\"x\",\"answer\":true,\"bank\":\"A\"}]}",
 		"settings.draw[1].bank: \"A\" is listed twice", "a bank listed twice");
+	refused("{\"settings\":{\"show_answers\":\"later\"},\"questions\":[" Q1 "]}",
+		"settings.show_answers: \"after_each\", \"after_passing\", \"after_last\" or "
+		"\"never\"", "an unknown show_answers");
+	refused("{\"settings\":{\"show_answers\":true},\"questions\":[" Q1 "]}",
+		"settings.show_answers", "show_answers as a boolean");
+	refused("{\"settings\":{\"retry_wait\":604801},\"questions\":[" Q1 "]}",
+		"settings.retry_wait", "a wait over 7 days");
+	refused("{\"settings\":{\"retry_wait\":-1},\"questions\":[" Q1 "]}",
+		"settings.retry_wait", "a negative wait");
 
 	/* defaults are filled in */
 	ok(validate("{\"questions\":[" Q1 ",{\"id\":\"n\",\"kind\":\"numeric\",\"text\":\"y\","
@@ -170,9 +179,66 @@ test_validation(void)
 		ok(json_number_value(json_object_get(q0, "points")) == 1, "points default to 1");
 		ok(json_number_value(json_object_get(q1, "tolerance")) == 0, "tolerance defaults to 0");
 		ok(s.attempts == 0 && s.time_limit == 0 && s.pass_percent == 50 && s.per_attempt == 2 &&
-		   s.questions == 2 && !s.shuffle_questions && !s.shuffle_options, "settings defaults");
+		   s.questions == 2 && !s.shuffle_questions && !s.shuffle_options &&
+		   s.show_answers == QUIZ_SHOW_EACH && s.retry_wait == 0, "settings defaults");
+		is_str(json_string_value(json_object_get(json_object_get(out, "settings"),
+							 "show_answers")),
+		       "after_each", "show_answers is written out with its default");
 	}
 	json_decref(out);
+	/* a definition stored before show_answers and retry_wait: the defaults */
+	{
+		json_t *old = json_loads("{\"settings\":{\"attempts\":3},\"questions\":[]}", 0, NULL);
+		struct quiz_settings s;
+
+		quiz_settings_get(old, &s);
+		ok(s.attempts == 3 && s.show_answers == QUIZ_SHOW_EACH && s.retry_wait == 0,
+		   "an older stored definition reads with the defaults");
+		json_decref(old);
+	}
+	ok(validate("{\"settings\":{\"show_answers\":\"after_last\",\"retry_wait\":600},"
+		    "\"questions\":[" Q1 "]}", &out, why, sizeof(why)) == 0, "the two settings given");
+	if (out) {
+		struct quiz_settings s;
+
+		quiz_settings_get(out, &s);
+		ok(s.show_answers == QUIZ_SHOW_LAST && s.retry_wait == 600, "are read back");
+	}
+	json_decref(out);
+}
+
+/* quiz_answers_shown: (graded attempts, passed) under each mode, with 2
+ * attempts allowed and with unlimited attempts. */
+static void
+test_answers_shown(void)
+{
+	static const struct {
+		enum quiz_show mode;
+		int attempts, graded, passed, shown;
+	} c[] = {
+		{ QUIZ_SHOW_EACH, 2, 0, 0, 0 },    { QUIZ_SHOW_EACH, 2, 1, 0, 1 },
+		{ QUIZ_SHOW_EACH, 0, 1, 0, 1 },    { QUIZ_SHOW_PASSING, 2, 1, 0, 0 },
+		{ QUIZ_SHOW_PASSING, 2, 2, 0, 0 }, { QUIZ_SHOW_PASSING, 2, 1, 1, 1 },
+		{ QUIZ_SHOW_LAST, 2, 1, 0, 0 },    { QUIZ_SHOW_LAST, 2, 2, 0, 1 },
+		{ QUIZ_SHOW_LAST, 2, 1, 1, 1 },    { QUIZ_SHOW_LAST, 0, 50, 0, 0 },
+		{ QUIZ_SHOW_LAST, 0, 3, 1, 1 },    { QUIZ_SHOW_NEVER, 2, 2, 1, 0 },
+		{ QUIZ_SHOW_NEVER, 0, 1, 1, 0 },
+	};
+	int right = 0;
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct quiz_settings s = { .attempts = c[i].attempts, .show_answers = c[i].mode };
+		int got = quiz_answers_shown(&s, c[i].graded, c[i].passed);
+
+		if (got == c[i].shown)
+			right++;
+		else
+			printf("# %s, %d allowed, %d graded, passed %d: %d\n",
+			       quiz_show_name(c[i].mode), c[i].attempts, c[i].graded, c[i].passed,
+			       got);
+	}
+	is_int(right, (int)(sizeof(c) / sizeof(c[0])), "when the correct answers are shown");
+	is_str(quiz_show_name(QUIZ_SHOW_PASSING), "after_passing", "the modes' names");
 }
 
 /* ---- text ---------------------------------------------------------------------- */
@@ -640,6 +706,7 @@ int
 main(void)
 {
 	test_validation();
+	test_answers_shown();
 	test_text();
 	test_grading();
 	test_draws();
