@@ -378,8 +378,12 @@ read_key(sqlite3_stmt *st, struct inst_key *out)
 }
 
 /*
- * In one savepoint: the current key (if any) ends at K->valid_from, then K
- * goes in as current. K->id is filled in and K->valid_until set to 0.
+ * In one savepoint: the current key (if any) ends a second after
+ * K->valid_from, then K goes in as current. K->id is filled in and
+ * K->valid_until set to 0. Times are whole seconds and a key is valid for
+ * [valid_from, valid_until): ending the old key at K->valid_from would
+ * refuse for good a credential it signed earlier in that same second (an
+ * issue that read the current key just before the rotation committed).
  */
 static int
 sq_key_add(struct store *s, struct inst_key *k)
@@ -394,7 +398,7 @@ sq_key_add(struct store *s, struct inst_key *k)
 	if (rc)
 		goto out;
 	rc = store_sqlite_execf(s, op, STMT_KEY_RETIRE,
-		   "UPDATE institution_keys SET valid_until = ?1"
+		   "UPDATE institution_keys SET valid_until = ?1 + 1"
 		   " WHERE institution_id = ?2 AND valid_until = 0", "ii", k->valid_from,
 		   k->institution_id);
 	if (rc)

@@ -141,7 +141,7 @@ test_invalidation(void)
 	ok(add_key(inst_a, "hcmu-2", d2, T0 + 100) == 0, "the key rotated (another connection)");
 	ok(begin(&f, &began) == 0, "a new read snapshot");
 	reads = f.reads;
-	ok(verify_facts_issuer_key(&f, r, d1, &k) == 0 && k.valid_until == T0 + 100,
+	ok(verify_facts_issuer_key(&f, r, d1, &k) == 0 && k.valid_until == T0 + 101,
 	   "the old key's retirement shows at once");
 	ok(verify_facts_key_current(&f, r, inst_a, cur) == 0 && strcmp(cur, d2) == 0,
 	   "the new current key shows at once");

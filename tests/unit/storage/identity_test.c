@@ -335,8 +335,9 @@ test_keys(void)
 	is_int(store_key_each(st, id, on_key, &sn), 0, "key_each");
 	ok(sn.n == 2 && strcmp(sn.text[0], "HUST-1") == 0 &&
 	   strcmp(sn.text[1], "HUST-2") == 0, "keys oldest first");
-	is_int(sn.ids[0], NOW + 100,
-	       "previous key's valid_until is the new valid_from");
+	is_int(sn.ids[0], NOW + 101,
+	       "previous key's valid_until is the second after the new valid_from (a credential "
+	       "the old key signed in the second of the rotation stays valid)");
 	is_int(sn.ids[1], 0, "new key's valid_until is 0");
 	is_int(query_int("SELECT count(*) FROM institution_keys"
 			 " WHERE valid_until = 0"), 1,

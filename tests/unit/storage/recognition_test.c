@@ -339,7 +339,7 @@ test_registry(void)
 	k.valid_from = NOW + 100;
 	is_int(store_key_add(st, &k), 0, "rotated");
 	ok(store_registry_key_by_did(st, "did:key:z6MkOLDKEY", &got) == 0 &&
-	   got.institution_id == inst_a && got.valid_from == NOW && got.valid_until == NOW + 100 &&
+	   got.institution_id == inst_a && got.valid_from == NOW && got.valid_until == NOW + 101 &&
 	   got.pub[0] == 7, "the old key by its DID, with its end");
 	ok(store_registry_key_by_did(st, "did:key:z6MkNEWKEY", &got) == 0 && got.valid_until == 0,
 	   "the current one");
