@@ -91,8 +91,9 @@ did_key_kept_counts(unsigned long *hits, unsigned long *decoded)
 }
 
 /*
- * The method-specific identifier runs up to '#' (a fragment, if any, must
- * not be empty and is not interpreted). It must be 'z' + base58btc of
+ * The method-specific identifier runs up to '#'; a fragment, if any, must
+ * be that identifier again (did:key:z...#z..., the one verification method
+ * of a did:key document). It must be 'z' + base58btc of
  * 0xed 0x01 + 32 bytes; base58 has one encoding per byte string, so there
  * is exactly one accepted DID per key.
  */
@@ -110,7 +111,9 @@ did_key_to_ed25519(const char *did, unsigned char pub[32])
 	id = did + sizeof(DID_KEY_PREFIX);	/* after the 'z' */
 	hash = strchr(id, '#');
 	idlen = hash ? (size_t)(hash - id) : strlen(id);
-	if (idlen == 0 || idlen >= sizeof(mb) || (hash && hash[1] == '\0'))
+	if (idlen == 0 || idlen >= sizeof(mb) ||
+	    (hash && (strlen(hash + 1) != idlen + 1 || hash[1] != 'z' ||
+		      memcmp(hash + 2, id, idlen) != 0)))
 		goto out;
 	for (unsigned i = 0; i < DID_KEY_KEPT; i++)
 		if (kept[i].len == idlen && memcmp(kept[i].id, id, idlen) == 0) {
