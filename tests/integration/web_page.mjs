@@ -8,7 +8,8 @@
 // diacritics, enrols, plays the lecture (currentTime advances, progress
 // acked over the WebSocket), reloads and resumes where they stopped, plays
 // to the end, passes the quiz against its visible timer, sees the credit
-// and downloads it; then the English switch. Screenshots go to OUT_DIR.
+// and downloads it, shares it by a link for 7 days, opens the link and
+// withdraws it; then the English switch. Screenshots go to OUT_DIR.
 // Any console error, page error or CSP violation fails. Prints one JSON
 // line with what it saw; exit 0 when all held, 1 when not, 2 on a setup
 // error.
@@ -200,6 +201,59 @@ try {
   seen.fits360Credits = await page.evaluate(() => document.documentElement.scrollWidth <= 360);
   await shot(page, '08b-credits-qr');
   step('credit');
+
+  // 9b. the credit's share links: one made for 7 days (copied), listed with
+  // its end date, opened (it verifies), withdrawn behind a confirmation,
+  // gone from the list, and its address no longer answers
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], {origin: base});
+  const card = page.locator('#credits .credit').first();
+  await card.locator('.credit-share summary').click();
+  await card.locator('.credit-share .share-list h3').waitFor({timeout: 10000});
+  seen.sharesBefore = await card.locator('.share').evaluateAll((li) => li.map((x) => x.dataset.kind));
+  await card.getByLabel('Thời hạn của liên kết').selectOption('7');
+  await card.getByRole('button', {name: 'Tạo liên kết'}).click();
+  const urlBox = card.getByLabel('Liên kết chia sẻ mới');
+  await urlBox.waitFor({timeout: 10000});
+  const shareUrl = await urlBox.inputValue();
+  seen.shareUrl = shareUrl;
+  seen.shareUntil = await card.locator('.share-new .share-until').textContent();
+  await card.getByRole('button', {name: 'Sao chép'}).click();
+  await page.waitForFunction(() => document.querySelector('.share-new .actions span')?.textContent, null,
+    {timeout: 5000});
+  seen.copyNote = await card.locator('.share-new .actions span').textContent();
+  seen.clipboard = await page.evaluate(() => navigator.clipboard.readText()).catch((e) => 'error: ' + e.message);
+  const row = card.locator('.share', {has: page.locator(`a.share-url[href="${shareUrl}"]`)});
+  await row.waitFor({timeout: 10000});
+  seen.shareRow = {id: await row.getAttribute('data-id'), kind: await row.getAttribute('data-kind'),
+    expires: await row.locator('.share-expires').textContent(), text: await row.textContent()};
+  const listed = await page.evaluate(async (u) => (await (await fetch(u)).json()).shares,
+    (await card.locator('a[download]').getAttribute('href')).split('?')[0] + '/shares');
+  seen.shareListed = listed.find((x) => x.id === seen.shareRow.id) || null;
+  seen.shareExpiresShown = seen.shareListed && await page.evaluate((iso) => new Intl.DateTimeFormat('vi-VN',
+    {dateStyle: 'medium', timeStyle: 'short'}).format(new Date(iso)), seen.shareListed.expires_at);
+  seen.fits360Shares = await page.evaluate(() => document.documentElement.scrollWidth <= 360);
+  seen.unlabelledShares = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map((el) => el.name));
+  seen.lowContrastShares = await page.evaluate(contrastProblems);
+  await shot(page, '08c-credits-share');
+  const visit = await context.newPage();
+  let r = await visit.goto(shareUrl);
+  seen.shareOpened = {status: r.status(), verdict: await visit.locator('.verdict').first().getAttribute('class'),
+    text: await visit.locator('.verdict').first().textContent()};
+  await row.getByRole('button', {name: 'Thu hồi'}).click();
+  seen.withdrawAsk = await row.locator('.confirm-box').textContent();
+  seen.stillListedWhileAsking = await row.count();
+  await shot(page, '08d-credits-withdraw');
+  await row.getByRole('button', {name: 'Có, thu hồi'}).click();
+  await card.locator(`.share[data-id="${seen.shareRow.id}"]`).waitFor({state: 'detached', timeout: 10000});
+  seen.sharesAfter = await card.locator('.share').evaluateAll((li) => li.map((x) => [x.dataset.kind, x.dataset.id]));
+  seen.sharesEnded = await card.locator('.share-list p.share-ended').textContent();
+  seen.withdrawnSaid = await page.textContent('#status');
+  seen.newLinkAfter = await card.locator('.share-new').textContent();
+  r = await visit.goto(shareUrl);
+  seen.shareAfter = {status: r.status(), text: await visit.locator('.verdict').first().textContent()};
+  await visit.close();
+  step('shared');
 
   // 10. English, then sign out
   const viTitle = await page.textContent('h1');

@@ -5,9 +5,11 @@ keys, every key the code uses exists, no page or module has hard-coded
 text), GET /api/v1/me/courses, and, in Debian's Chromium driven by
 playwright-core (web_page.mjs), the learner's scenario: activation, a search
 without diacritics, enrolment, the lecture played, resumed after a reload and
-completed, the quiz passed, the credit shown and downloaded, the catalog's
+completed, the quiz passed, the credit shown and downloaded, shared by a
+link for 7 days that is listed, opened and withdrawn, the catalog's
 first load under 150 KB. Screenshots go to web-test-output/ in the build
 folder (or $WEB_TEST_OUT)."""
+import datetime
 import gzip
 import json
 import os
@@ -273,6 +275,39 @@ if node and chromium and FFMPEG and os.path.isdir(os.path.join(TOP, "node_module
         if "/v/" in link else (0, {}, {})
     t.ok(st == 200 and j.get("credential", {}).get("id") == dl.get("id"),
          "the verification link opens that credential", (st, str(j)[:200]))
+    url, row, listed = seen.get("shareUrl") or "", seen.get("shareRow") or {}, seen.get("shareListed") or {}
+    t.ok("shared" in seen["steps"] and seen.get("sharesBefore") == ["print"],
+         "the share panel lists the print link the QR code made", seen.get("sharesBefore"))
+    t.ok(re.match(r"^%s/v/[A-Za-z0-9_-]{43}$" % re.escape(srv.base), url) and
+         seen.get("clipboard") == url and seen.get("copyNote") == vi["credits.copied"],
+         "a link made for 7 days is shown once and copied", (url, seen.get("clipboard"), seen.get("copyNote")))
+    made, ends = (listed.get(k) and datetime.datetime.fromisoformat(listed[k].replace("Z", "+00:00"))
+                  for k in ("created_at", "expires_at"))
+    t.ok(made and ends and ends - made == datetime.timedelta(days=7) and listed.get("live") and listed.get("kind") == "link",
+         "the API has the link expiring 7 days after it was made", listed)
+    shown = seen.get("shareExpiresShown") or "?"
+    t.ok(row.get("kind") == "link" and row.get("expires") == vi["credits.until"].replace("{date}", shown) and
+         shown in (seen.get("shareUntil") or ""), "the list and the new link say until when it works",
+         (row, seen.get("shareUntil"), shown))
+    op = seen.get("shareOpened") or {}
+    t.ok(op.get("status") == 200 and "ok" in (op.get("verdict") or "").split(),
+         "the link opens the credential, verified", op)
+    t.ok(seen.get("stillListedWhileAsking") == 1 and vi["credits.withdrawWarn"] in (seen.get("withdrawAsk") or ""),
+         "withdrawing asks first", seen.get("withdrawAsk"))
+    t.ok([k for k, _ in seen.get("sharesAfter") or [["?", "?"]]] == ["print"] and
+         row.get("id") not in [i for _, i in seen.get("sharesAfter") or []] and
+         seen.get("sharesEnded") == vi["credits.endedLinks"].replace("{n}", "1") and
+         seen.get("withdrawnSaid") == vi["credits.withdrawn"] and seen.get("newLinkAfter") == "",
+         "withdrawn: gone from the list and from the new link's box, counted as ended, and said",
+         (seen.get("sharesAfter"), seen.get("sharesEnded"), seen.get("withdrawnSaid"), seen.get("newLinkAfter")))
+    t.ok((seen.get("shareAfter") or {}).get("status") == 410, "the withdrawn link answers 410",
+         seen.get("shareAfter"))
+    tok = url.rsplit("/", 1)[-1]
+    st, h, j = ApiClient(srv).call("GET", "/api/v1/shared/" + tok) if tok else (0, {}, {})
+    t.ok(st == 410 and "credential" not in j, "and its JSON no longer gives the credential", (st, j))
+    t.ok(seen.get("fits360Shares") is True and seen.get("unlabelledShares") == [] and
+         seen.get("lowContrastShares") == [], "the share panel: no wider than 360 px, labelled, contrast AA",
+         (seen.get("fits360Shares"), seen.get("unlabelledShares"), seen.get("lowContrastShares")))
     t.ok(seen.get("englishTitle") == en["credits.title"], "the English switch", seen.get("englishTitle"))
     t.ok("signedOut" in seen["steps"], "sign out", seen["steps"])
     st, h, j = ApiClient(srv, NID, password="mot-mat-khau-dai-" + NID).call("GET", "/api/v1/me/courses")

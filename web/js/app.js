@@ -3,7 +3,7 @@
 // the language switch, and the public and learner pages. Lecture, document
 // and quiz pages are in /js/learn.js, loaded when first needed.
 import { h, put, field } from "/js/dom.js";
-import { t, load, saved, save, lang, number, date } from "/js/i18n.js";
+import { t, load, saved, save, lang, number, date, dateTime } from "/js/i18n.js";
 import * as api from "/js/api.js";
 import { say, errorBox } from "/js/ui.js";
 
@@ -262,6 +262,130 @@ function credName(cred) {
   return a.name || cred.name || "";
 }
 
+// The share links of one credential (BASE: its API path), in a panel whose
+// list is fetched when first opened. A form makes a link that works for the
+// time chosen and shows it once with a copy button: the server keeps only
+// the token's hash, so the list shows a link's address only for the print
+// link and for links made on this page since it was loaded. Every live link
+// is listed (made, until when, how often opened) with "Withdraw" behind a
+// confirmation. ONPRINTWITHDRAWN runs when the print link is withdrawn.
+// Returns {el, changed}: changed() refreshes the list when it is shown.
+function sharePanel(base, onPrintWithdrawn) {
+  const made = new Map();	// id -> url of the links made here
+  let loaded = false, shown = null;	// shown: the id of the new link shown
+  const days = h("select", { name: "days" },
+    [["7", t("credits.days7")], ["30", t("credits.days30")], ["365", t("credits.days365")],
+      ["", t("credits.daysNone")]].map(([v, text]) => h("option", { value: v, selected: v === "30" }, text)));
+  const make = h("button", { type: "submit" }, t("credits.share"));
+  const form = h("form", { class: "share-form" }, field(t("credits.shareDays"), days), make);
+  const fresh = h("div", { class: "share-new", "aria-live": "polite" });
+  const list = h("div", { class: "share-list", "aria-live": "polite" });
+  const panel = h("details", { class: "credit-share" }, h("summary", {}, t("credits.shares")),
+    h("p", { class: "hint" }, t("credits.shareIntro")), form, fresh, list);
+
+  async function load(focus) {
+    try {
+      const j = await api.call("GET", base + "/shares");
+      const live = j.shares.filter((s) => s.live);
+      const ended = j.shares.length - live.length;
+      const head = h("h3", { tabindex: -1 }, t("credits.liveLinks"));
+      put(list, head, live.length ? h("ul", { class: "shares" }, live.map(row))
+        : h("p", { class: "empty" }, t("credits.noLinks")),
+        ended ? h("p", { class: "meta share-ended" }, t("credits.endedLinks", { n: ended })) : null);
+      if (focus) head.focus();
+    } catch (e) {
+      loaded = false;	// opening the panel again tries again
+      put(list, errorBox(e));
+    }
+  }
+
+  function row(s) {
+    const url = s.url || made.get(s.id);
+    const out = h("div", { "aria-live": "polite" });
+    const withdraw = h("button", { type: "button", class: "small withdraw" }, t("credits.withdraw"));
+    const yes = h("button", { type: "button", class: "small confirm" }, t("credits.withdrawYes"));
+    const no = h("button", { type: "button", class: "small linkish" }, t("credits.cancel"));
+    const ask = h("div", { class: "confirm-box", hidden: true },
+      h("p", {}, t(s.kind === "print" ? "credits.withdrawPrintWarn" : "credits.withdrawWarn")),
+      h("p", { class: "actions" }, yes, no));
+    withdraw.addEventListener("click", () => {
+      ask.hidden = false;
+      withdraw.hidden = true;
+      yes.focus();
+    });
+    no.addEventListener("click", () => {
+      ask.hidden = true;
+      withdraw.hidden = false;
+      withdraw.focus();
+    });
+    yes.addEventListener("click", async () => {
+      yes.disabled = true;
+      try {
+        await api.call("DELETE", base + "/shares/" + encodeURIComponent(s.id));
+      } catch (e) {
+        yes.disabled = false;
+        // 404 or 409: withdrawn elsewhere meanwhile; the list will say so
+        if (!e.status || (e.status !== 404 && e.status !== 409)) return put(out, errorBox(e));
+      }
+      made.delete(s.id);
+      if (s.id === shown) fresh.replaceChildren();
+      say(t("credits.withdrawn"));
+      if (s.kind === "print") onPrintWithdrawn();
+      await load(true);
+    });
+    const opened = s.access_count ? t("credits.opened", { n: s.access_count, date: dateTime(s.last_accessed_at) })
+      : t("credits.neverOpened");
+    return h("li", { class: "share", "data-id": s.id, "data-kind": s.kind },
+      h("p", {}, h("strong", {}, t(s.kind === "print" ? "credits.printLink" : "credits.shareLink")),
+        " ", h("span", { class: "meta" }, t("credits.made", { date: dateTime(s.created_at) }))),
+      h("p", { class: "share-expires" }, s.expires_at ? t("credits.until", { date: dateTime(s.expires_at) })
+        : t("credits.noEnd")),
+      h("p", { class: "meta" }, opened),
+      url ? h("p", {}, h("a", { href: url, class: "share-url", target: "_blank", rel: "noopener" }, url)) : null,
+      h("p", { class: "actions" }, withdraw), ask, out);
+  }
+
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    make.disabled = true;
+    try {
+      const s = await api.call("POST", base + "/shares", days.value ? { expires_in_days: Number(days.value) } : {});
+      made.set(s.id, s.url);
+      shown = s.id;
+      const box = h("input", { type: "text", readonly: true, value: s.url, class: "share-url" });
+      const note = h("span", {});
+      const copy = h("button", { type: "button", class: "small copy" }, t("credits.copy"));
+      copy.addEventListener("click", async () => {
+        try {
+          await navigator.clipboard.writeText(s.url);
+          put(note, t("credits.copied"));
+        } catch {
+          box.select();
+          put(note, t("credits.copyFailed"));
+        }
+      });
+      put(fresh, field(t("credits.shareMade"), box),
+        h("p", { class: "actions" }, copy, h("a", { href: s.url, target: "_blank", rel: "noopener" },
+          t("credits.open")), note),
+        h("p", { class: "share-until" }, s.expires_at ? t("credits.shareUntil", { date: dateTime(s.expires_at) })
+          : t("credits.shareNoEnd")),
+        h("p", { class: "hint" }, t("credits.shareOnce")));
+      await load();
+    } catch (e) {
+      put(fresh, errorBox(e));
+    } finally {
+      make.disabled = false;
+    }
+  });
+  panel.addEventListener("toggle", () => {
+    if (panel.open && !loaded) {
+      loaded = true;
+      load();
+    }
+  });
+  return { el: panel, changed: () => { if (loaded) load(); } };
+}
+
 async function creditsPage() {
   if (!api.me) return (location.hash = "#/signin?next=" + encodeURIComponent("#/credits"));
   const list = h("ul", { class: "cards", id: "credits" });
@@ -278,31 +402,30 @@ async function creditsPage() {
     const cs = cred.credentialSubject || {};
     const a = cs.achievement || {};
     const grade = cs.result && cs.result[0] ? cs.result[0].value : undefined;
-    const share = h("div", { "aria-live": "polite" });
     const base = "/api/v1/credentials/" + encodeURIComponent(item.uid);
-    const shareBtn = h("button", { type: "button", class: "linkish" }, t("credits.share"));
-    shareBtn.addEventListener("click", async () => {
-      try {
-        const s = await api.call("POST", base + "/shares", {});
-        put(share, h("p", {}, t("credits.shareMade"), " ", h("a", { href: s.url, class: "share-url" }, s.url)));
-      } catch (e) {
-        put(share, errorBox(e));
-      }
-    });
     // the printed page's verification link and its QR code, fetched when
     // opened (a list of many credits stays light on a slow link)
     const qr = h("div", { class: "qr", "aria-live": "polite" });
     const qrBox = h("details", { class: "credit-qr" }, h("summary", {}, t("credits.qr")), qr);
-    qrBox.addEventListener("toggle", async () => {
-      if (!qrBox.open || qr.childNodes.length) return;
+    const loadQr = async () => {
       try {
         const v = await api.call("GET", base + "/verification?lang=" + lang);
         const svg = new DOMParser().parseFromString(v.qr_svg, "image/svg+xml").documentElement;
         put(qr, document.importNode(svg, true),
           h("p", {}, t("credits.verifyAt"), " ", h("a", { href: v.url, class: "verify-url" }, v.url)));
+        shares.changed();	// the first QR code makes the print link
       } catch (e) {
         put(qr, errorBox(e));
       }
+    };
+    qrBox.addEventListener("toggle", () => {
+      if (qrBox.open && !qr.childNodes.length) loadQr();
+    });
+    // withdrawing the print link makes the QR code shown stale: it is
+    // closed, and opening it again makes a new one
+    const shares = sharePanel(base, () => {
+      qrBox.open = false;
+      qr.replaceChildren();
     });
     list.append(h("li", { class: "card credit" },
       h("h2", {}, credName(cred)),
@@ -313,10 +436,9 @@ async function creditsPage() {
       item.revoked_at ? h("p", { class: "error" }, t("credits.revoked")) : null,
       h("p", { class: "actions" },
         h("a", { href: base + "/print?lang=" + lang, target: "_blank", rel: "noopener" }, t("credits.print")),
-        " ", h("a", { href: base + "?download=1", download: "" }, t("credits.download")),
-        " ", shareBtn),
+        " ", h("a", { href: base + "?download=1", download: "" }, t("credits.download"))),
       qrBox,
-      share));
+      shares.el));
   }
 }
 

@@ -43,3 +43,9 @@ export function date(iso) {
   return new Intl.DateTimeFormat(lang === "vi" ? "vi-VN" : "en-GB",
     { dateStyle: "medium" }).format(new Date(iso));
 }
+
+export function dateTime(iso) {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat(lang === "vi" ? "vi-VN" : "en-GB",
+    { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
+}
