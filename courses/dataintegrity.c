@@ -220,6 +220,7 @@ di_reason_str(enum di_reason r)
 	case DI_CONTEXT_MISMATCH: return "context mismatch";
 	case DI_NOT_CANONICALIZABLE: return "not canonicalizable";
 	case DI_SIGNATURE_MISMATCH: return "signature mismatch";
+	case DI_TOO_MANY_PROOFS: return "too many proofs";
 	}
 	return "unknown";
 }
@@ -282,17 +283,31 @@ str_member(const json_t *p, const char *key, int *bad)
 	return json_string_value(v);
 }
 
+/* The hashes of the unsecured document under each distinct @context of a
+ * document's proofs, made once each: proofs repeating a context (or the
+ * same proof many times) cost one canonical form of the document, not one
+ * each. */
+struct ctx_hashes {
+	struct {
+		const json_t *ctx;
+		unsigned char h[32];
+	} e[DI_PROOFS_MAX];
+	size_t n;
+};
+
 /* Verifies PROOF (number I of DOC's proofs) by vc-di-eddsa 3.3.2.
  * DOC_HASH (NULL: none): SHA-256 of the canonical form of DOC without its
  * proofs, used when the proof has no @context of its own other than DOC's
- * (the unsecured document is then exactly that). */
+ * (the unsecured document is then exactly that); KEPT: the hashes under
+ * the other contexts met so far. */
 static int
 verify_one(const json_t *doc, const json_t *proof, int i,
 	   const struct di_verify_options *opt, struct di_result *res,
-	   const unsigned char *doc_hash)
+	   const unsigned char *doc_hash, struct ctx_hashes *kept)
 {
 	const char *type, *suite, *created, *vm, *purpose, *value;
 	const json_t *proof_ctx;
+	const unsigned char *known = NULL;
 	unsigned char pub[32], sig[70], hash[64];
 	json_t *unsecured = NULL, *config = NULL;
 	size_t siglen = 0;
@@ -353,16 +368,24 @@ verify_one(const json_t *doc, const json_t *proof, int i,
 	if (json_object_get(unsecured, "@context") != NULL &&
 	    json_object_set(config, "@context", json_object_get(unsecured, "@context")) != 0)
 		goto out;
-	if (doc_hash && (!proof_ctx || json_equal((json_t *)proof_ctx,
-						  json_object_get(doc, "@context")))) {
+	if (!proof_ctx || json_equal((json_t *)proof_ctx, json_object_get(doc, "@context")))
+		known = doc_hash;
+	for (size_t k = 0; !known && proof_ctx && k < kept->n; k++)
+		if (json_equal((json_t *)proof_ctx, (json_t *)kept->e[k].ctx))
+			known = kept->e[k].h;
+	if (known) {
 		struct dynbuf buf;
 
 		dynbuf_init(&buf, CANON_CAP);
 		rc = hash_canonical(config, &buf, hash);
 		dynbuf_cleanup(&buf);
-		memcpy(hash + 32, doc_hash, 32);
+		memcpy(hash + 32, known, 32);
 	} else {
 		rc = di_hash_data(unsecured, config, hash);
+		if (rc == 0 && proof_ctx && kept->n < DI_PROOFS_MAX) {
+			kept->e[kept->n].ctx = proof_ctx;
+			memcpy(kept->e[kept->n++].h, hash + 32, 32);
+		}
 	}
 	if (rc == TC_EINVALID) {
 		rc = fail(res, DI_NOT_CANONICALIZABLE, i,
@@ -393,6 +416,7 @@ di_verify_canonical(const json_t *doc, const struct di_verify_options *opt,
 {
 	struct di_result scratch;
 	struct dynbuf own, *full = canonical ? canonical : &own;
+	struct ctx_hashes kept = { .n = 0 };
 	unsigned char doc_hash[32];
 	const json_t *proofs;
 	size_t at, start, end;
@@ -410,6 +434,9 @@ di_verify_canonical(const json_t *doc, const struct di_verify_options *opt,
 	proofs = json_object_get(doc, "proof");
 	if (proofs == NULL || (json_is_array(proofs) && json_array_size(proofs) == 0))
 		return fail(res, DI_NO_PROOF, -1, "the document has no proof");
+	if (list_size(proofs) > DI_PROOFS_MAX)
+		return fail(res, DI_TOO_MANY_PROOFS, -1, "the document has %zu proofs; at most %d are"
+			    " verified", list_size(proofs), DI_PROOFS_MAX);
 	/*
 	 * One pass gives the canonical form of the whole document and, by
 	 * leaving out the bytes of its "proof" member, of the document without
@@ -436,7 +463,7 @@ di_verify_canonical(const json_t *doc, const struct di_verify_options *opt,
 		dynbuf_cleanup(&own);
 	for (size_t i = 0; rc == 0 && i < list_size(proofs); i++)
 		rc = verify_one(doc, list_get(proofs, i), (int)i, opt, res,
-				hashed ? doc_hash : NULL);
+				hashed ? doc_hash : NULL, &kept);
 	if (rc != 0 && rc != TC_EFORBIDDEN) {
 		res->reason = DI_VERIFIED;
 		res->proof_index = -1;

@@ -89,7 +89,13 @@ enum di_reason {
 	DI_CONTEXT_MISMATCH,		/* the document's @context does not start with the proof's */
 	DI_NOT_CANONICALIZABLE,		/* the document has no JCS form (bad UTF-8, too deep) */
 	DI_SIGNATURE_MISMATCH,		/* the signature does not verify: something was changed */
+	DI_TOO_MANY_PROOFS,		/* more than DI_PROOFS_MAX proofs */
 };
+
+/* Proofs verified on one document at most: each costs a signature check,
+ * and one with an @context of its own a canonical form of the whole
+ * document; a document with more is refused (DI_TOO_MANY_PROOFS) unread. */
+#define DI_PROOFS_MAX 8
 
 struct di_result {
 	enum di_reason reason;

@@ -344,6 +344,29 @@ test_tampered(void)
 	json_object_set_new(json_array_get(json_object_get(d, "proof"), 1), "created",
 			    json_string("2024-01-01T00:00:00Z"));
 	expect(d, NULL, DI_SIGNATURE_MISMATCH, 1, "second proof of a set tampered: index 1");
+
+	/* At most DI_PROOFS_MAX proofs; the same proof many times, under an
+	 * @context of its own (a prefix of the document's), verifies with one
+	 * canonical form of the document kept for all of them. */
+	d = json_deep_copy(s);
+	json_array_append_new(json_object_get(d, "@context"), json_string("https://example.org/more"));
+	json_object_set_new(d, "proof", json_array());
+	for (int i = 0; i < DI_PROOFS_MAX; i++)
+		json_array_append(json_object_get(d, "proof"), proof_of(s));
+	{
+		json_t *d9 = json_deep_copy(d);
+
+		expect(d, NULL, DI_VERIFIED, 0, "8 copies of a proof with its own @context: verified");
+		json_array_append(json_object_get(d9, "proof"), proof_of(s));
+		expect(d9, NULL, DI_TOO_MANY_PROOFS, -1, "9 proofs: refused before any is read");
+	}
+	d = json_deep_copy(s);
+	json_array_append_new(json_object_get(d, "@context"), json_string("https://example.org/more"));
+	json_object_set_new(d, "proof", json_pack("[O, o]", proof_of(s), json_deep_copy(proof_of(s))));
+	json_object_set_new(json_array_get(json_object_get(d, "proof"), 1), "@context",
+			    json_pack("[s]", "https://www.w3.org/ns/credentials/v2"));
+	expect(d, NULL, DI_SIGNATURE_MISMATCH, 1, "a second proof under another @context prefix:"
+	       " hashed under its own (index 1)");
 	json_decref(s);
 }
 
