@@ -548,6 +548,45 @@ reply_presentation(struct app *app, struct http_response *resp, json_t *vp, json
 	return api_reply_json(resp, 200, o);
 }
 
+/* reply_presentation's answer as compact JSON text into *OUT (VCAPI: the
+ * VC API's shape), with OPS: 0, or an error. OPTIONS as read_options
+ * accepts them. */
+static int
+presentation_text(json_t *vp, const struct verify_ops *ops, json_t *options, int vcapi,
+		  char **out)
+{
+	enum verify_state verdict;
+	json_t *r = NULL, *o;
+	int rc;
+
+	*out = NULL;
+	if ((rc = verify_presentation(vp, ops, json_string_value(json_object_get(options, "challenge")),
+				      json_string_value(json_object_get(options, "domain")), &r,
+				      &verdict)))
+		return rc;
+	o = vcapi ? vcapi_presentation(r) : json_incref(r);
+	json_decref(r);
+	if (o && !(*out = json_dumps(o, JSON_COMPACT)))
+		rc = TC_ENOMEM;
+	json_decref(o);
+	return o ? rc : TC_ENOMEM;
+}
+
+/* POST /presentations/verify with BODY (taken over), here. */
+static void
+vcapi_presentation_body(struct app *app, struct http_response *resp, json_t *body)
+{
+	json_t *vp = json_object_get(body, "verifiablePresentation");
+
+	if (!verify_is_presentation(vp))
+		problem_respond(resp, 400, NULL, "the body must be {\"verifiablePresentation\":"
+				" {...}, \"options\": {\"challenge\", \"domain\"}} holding a"
+				" VerifiablePresentation");
+	else
+		reply_presentation(app, resp, vp, json_object_get(body, "options"), 1);
+	json_decref(body);
+}
+
 /* POST /api/v1/credentials/verify with BODY (taken over), here. */
 static void
 verify_body(struct app *app, struct http_response *resp, json_t *body)
@@ -605,7 +644,8 @@ struct verify_job {
 	struct app *app;
 	char *text;			/* the request body, owned */
 	size_t len;
-	int vcapi;
+	int vcapi;			/* a W3C VC API route */
+	int vp_route;			/* POST /presentations/verify */
 	json_t *body;			/* parsed by the worker, owned */
 	int again;			/* answer in finish(), on the service thread */
 	int64_t want_list;		/* the institution whose list was missing */
@@ -762,7 +802,7 @@ verify_run(struct work *w)
 	struct verify_ops ops;
 	struct dynbuf b;
 	json_error_t err;
-	json_t *cred, *opt;
+	json_t *cred, *vp, *opt;
 	int bad_opt, began = 0;
 
 	/* the body as api_read_json reads it: json_read_object gives the same
@@ -775,17 +815,25 @@ verify_run(struct work *w)
 		j->status = 400;
 		return;
 	}
-	cred = json_object_get(j->body, j->vcapi ? "verifiableCredential" : "credential");
+	cred = j->vp_route ? NULL
+		: json_object_get(j->body, j->vcapi ? "verifiableCredential" : "credential");
+	/* a presentation: at /presentations/verify, or as /api/v1/credentials/verify's
+	 * "presentation" when there is no "credential" (verify_body's rule) */
+	vp = j->vp_route ? json_object_get(j->body, "verifiablePresentation")
+	     : !j->vcapi && !cred ? json_object_get(j->body, "presentation") : NULL;
+	if (!verify_is_presentation(vp))
+		vp = NULL;
 	opt = json_object_get(j->body, "options");
-	/* read_options' rule (the VC API's options; the other route ignores them) */
+	/* read_options' rule (the VC API's options and a presentation's; the
+	 * other route ignores them) */
 	bad_opt = (opt && !json_is_object(opt)) ||
 		  (json_object_get(opt, "challenge") &&
 		   !json_is_string(json_object_get(opt, "challenge"))) ||
 		  (json_object_get(opt, "domain") &&
 		   !json_is_string(json_object_get(opt, "domain")));
-	if (!verify_is_credential(cred) || (j->vcapi && bad_opt) ||
+	if ((!vp && !verify_is_credential(cred)) || ((j->vcapi || vp) && bad_opt) ||
 	    !(wc.c = conn_take(j->app))) {
-		j->again = 1;	/* a presentation, a bad body: answered as before */
+		j->again = 1;	/* a bad body: answered as before */
 		return;
 	}
 	wc.st = wc.c->st;
@@ -804,15 +852,21 @@ verify_run(struct work *w)
 	 * error there: read through, keeping nothing) */
 	if ((j->rc = store_tlog_read_begin(wc.st, &began)) == 0) {
 		verify_facts_begin(&wc.c->facts, wc.st);
-		/* the answer written as text, without the checks' trees */
-		dynbuf_init(&b, SIZE_MAX / 2);
-		if (!(j->rc = dynbuf_reserve(&b, 8192)) &&
-		    !(j->rc = credential_text(cred, &ops, j->vcapi, &b))) {
-			j->status = 200;
-			if (!(j->out = dynbuf_take(&b, NULL)))
-				j->rc = TC_ENOMEM;
+		if (vp) {
+			j->rc = presentation_text(vp, &ops, opt, j->vp_route, &j->out);
+			if (!j->rc)
+				j->status = 200;
+		} else {
+			/* the answer written as text, without the checks' trees */
+			dynbuf_init(&b, SIZE_MAX / 2);
+			if (!(j->rc = dynbuf_reserve(&b, 8192)) &&
+			    !(j->rc = credential_text(cred, &ops, j->vcapi, &b))) {
+				j->status = 200;
+				if (!(j->out = dynbuf_take(&b, NULL)))
+					j->rc = TC_ENOMEM;
+			}
+			dynbuf_cleanup(&b);
 		}
-		dynbuf_cleanup(&b);
 	}
 	/* a connection whose read could not end would keep its snapshot (and
 	 * its facts) for good: closed rather than pooled */
@@ -839,7 +893,9 @@ verify_finish(struct http_deferred *d, struct http_response *resp)
 	if (resp && j->again) {
 		if (j->want_list)
 			keep_list(j->app, j->want_list);
-		if (j->vcapi)
+		if (j->vp_route)
+			vcapi_presentation_body(j->app, resp, j->body);
+		else if (j->vcapi)
 			vcapi_body(j->app, resp, j->body);
 		else
 			verify_body(j->app, resp, j->body);
@@ -863,10 +919,12 @@ verify_finish(struct http_deferred *d, struct http_response *resp)
 	free(j);
 }
 
-/* Both routes: the body's bytes to a worker, or answered here when that
- * cannot be. */
+/* The three routes: the body's bytes to a worker, or answered here when
+ * that cannot be. VCAPI: a W3C VC API route; VP_ROUTE: POST
+ * /presentations/verify. */
 static int
-verify_deferred(struct app *app, struct http_request *req, struct http_response *resp, int vcapi)
+verify_deferred(struct app *app, struct http_request *req, struct http_response *resp, int vcapi,
+		int vp_route)
 {
 	struct verify_job *j = NULL;
 	json_t *body = NULL;
@@ -877,6 +935,7 @@ verify_deferred(struct app *app, struct http_request *req, struct http_response 
 		j->len = req->body.len;
 		j->app = app;
 		j->vcapi = vcapi;
+		j->vp_route = vp_route;
 		j->d.work.run = verify_run;
 		j->d.finish = verify_finish;
 		j->d.cpu = 1;
@@ -886,7 +945,9 @@ verify_deferred(struct app *app, struct http_request *req, struct http_response 
 	free(j);
 	if (api_read_json(req, resp, &body))
 		return 0;
-	if (vcapi)
+	if (vp_route)
+		vcapi_presentation_body(app, resp, body);
+	else if (vcapi)
 		vcapi_body(app, resp, body);
 	else
 		verify_body(app, resp, body);
@@ -896,32 +957,19 @@ verify_deferred(struct app *app, struct http_request *req, struct http_response 
 static int
 on_verify(struct app *app, struct http_request *req, struct http_response *resp)
 {
-	return verify_deferred(app, req, resp, 0);
+	return verify_deferred(app, req, resp, 0, 0);
 }
 
 static int
 on_vcapi_credential(struct app *app, struct http_request *req, struct http_response *resp)
 {
-	return verify_deferred(app, req, resp, 1);
+	return verify_deferred(app, req, resp, 1, 0);
 }
-
 
 static int
 on_vcapi_presentation(struct app *app, struct http_request *req, struct http_response *resp)
 {
-	json_t *body = NULL, *vp;
-
-	if (api_read_json(req, resp, &body))
-		return 0;
-	vp = json_object_get(body, "verifiablePresentation");
-	if (!verify_is_presentation(vp))
-		problem_respond(resp, 400, NULL, "the body must be {\"verifiablePresentation\":"
-				" {...}, \"options\": {\"challenge\", \"domain\"}} holding a"
-				" VerifiablePresentation");
-	else
-		reply_presentation(app, resp, vp, json_object_get(body, "options"), 1);
-	json_decref(body);
-	return 0;
+	return verify_deferred(app, req, resp, 1, 1);
 }
 
 const struct route api_verify_routes[] = {
