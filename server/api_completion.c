@@ -748,7 +748,7 @@ completion_check(struct app *app, int64_t person_id, int64_t course_id,
 			notify(app, c, &p, res);
 		records_course_completed(app, person_id, c, res->grade_x100, res->passed);
 		/* its credential, now (failures stay in the outbox for the next run) */
-		if (issuing_run(app, NULL))
+		if (issuing_run_new(app, NULL))
 			log_warn("course %s: the credential waits in the outbox", c->uid);
 	}
 	if (created)

@@ -50,6 +50,8 @@ struct app {
 	struct access_writer *access_writer;	/* owned by main; NULL: none */
 	struct outbox_pruner *outbox_pruner;	/* owned by main; NULL: none (retention 0) */
 	struct checkpointer *checkpointer;	/* owned by main; NULL: commits checkpoint */
+	int64_t issuing_seen;		/* outbox events up to this id were read by an
+					 * issuing run (issuing.h; service thread) */
 };
 
 #endif

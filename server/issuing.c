@@ -756,14 +756,13 @@ load_batch(struct app *app, struct pending *p, struct batch *b, int64_t *after, 
  * fails it is rolled back and issued one by one, and batch N+1, whose k
  * followed it, is assigned again from the store and built anew.
  */
-int
-issuing_run(struct app *app, int *issued)
+static int
+run_from(struct app *app, int64_t after, int *issued)
 {
 	struct pending *p = calloc(1, sizeof(*p));
 	struct batch *bs = calloc(2, sizeof(*bs));
 	struct perms *ps = calloc(1, sizeof(*ps));
 	struct batch *cur, *prev;	/* being loaded and built; built, to commit */
-	int64_t after = 0;
 	int rc = p && bs && ps ? 0 : TC_ENOMEM, count = 0, more = 1;
 
 	for (int i = 0; rc == 0 && i < 2; i++) {
@@ -827,7 +826,22 @@ issuing_run(struct app *app, int *issued)
 	free(p);
 	if (issued)
 		*issued = count;
+	/* every event up to AFTER was issued, consumed or left pending */
+	if (rc == 0 && after > app->issuing_seen)
+		app->issuing_seen = after;
 	return rc;
+}
+
+int
+issuing_run(struct app *app, int *issued)
+{
+	return run_from(app, 0, issued);
+}
+
+int
+issuing_run_new(struct app *app, int *issued)
+{
+	return run_from(app, app->issuing_seen, issued);
 }
 
 /* The job of issuing_issue's inputs into J (INST, KEY: the institution

@@ -28,6 +28,15 @@ struct app;
  */
 int issuing_run(struct app *app, int *issued);
 
+/*
+ * The same for the events after those an earlier run read (APP's
+ * issuing_seen): what a new completion calls, so that events left pending
+ * (a course set to "approval", a failure that is not fatal) are not read
+ * again at every completion. They are read again by issuing_run: at start,
+ * and when a course is set back to "auto".
+ */
+int issuing_run_new(struct app *app, int *issued);
+
 /* For tests only (NULL otherwise): called by issuing_run on its thread
  * just before a batch of N built credentials begins its transaction. */
 extern void (*issuing_test_before_commit)(struct app *app, int n);

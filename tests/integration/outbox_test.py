@@ -113,9 +113,17 @@ def pending():
     return {r["learner"]: r for r in j["pending"]}
 
 
+# an event that cannot be issued (its payload is not a completion's) stays
+# pending; a new completion reads only the events after those read before,
+# so it is read (and logged) once, not again at each of the completions
+bad = sql("INSERT INTO outbox (kind, course_id, payload, created_at) SELECT 'course.completed', id, 'x', 0"
+          " FROM courses WHERE uid = '%s' RETURNING id" % course)
 for c in (learner1, learner2, learner3):
     complete(c)
 t.ok(all(event_of(u) != "" for u in (L1, L2, L3)), "three completions, three events waiting")
+t.eq(srv.read_log().count("outbox event %s: payload is not a course.completed event" % bad), 1,
+     "the event that cannot be issued was read once by the three completions' runs")
+sql("DELETE FROM outbox WHERE id = %s" % bad)
 st, h, j = lec.call("POST", "/api/v1/courses/%s/credentials/approve" % course, {"learners": [L1]})
 t.ok(st == 200 and len(j.get("issued", [])) == 1, "learner 1's credential is approved and issued", j)
 st, h, j = lec.call("POST", "/api/v1/courses/%s/credentials/decline" % course,
