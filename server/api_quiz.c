@@ -344,10 +344,16 @@ attempt_row(const struct quiz_attempt *a, void *arg)
 	json_t *o;
 
 	if (graded) {
+		/* when it ended: an expired attempt is graded when it is next
+		 * touched, maybe days after its deadline */
+		int64_t end = strcmp(a->state, "expired") == 0 && a->deadline &&
+			      a->deadline + QUIZ_GRACE_SECONDS < a->submitted_at
+				      ? a->deadline + QUIZ_GRACE_SECONDS : a->submitted_at;
+
 		l->graded++;
 		l->passed |= a->passed;
-		if (a->submitted_at > l->last_graded)
-			l->last_graded = a->submitted_at;
+		if (end > l->last_graded)
+			l->last_graded = end;
 	}
 	if (!l->list)
 		return 0;

@@ -445,6 +445,16 @@ st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % q7, {"settings": {"retry_wa
 assert st == 200, j
 st, h, p = R.call("POST", "/api/v1/units/%s/attempts" % q7)
 t.eq(st, 201, "with the wait set to 0 the next attempt starts")
+# an attempt left open past its deadline is graded when next touched, maybe
+# days later: the wait counts from its deadline, not from that grading
+c8, q8, _ = course_with_quiz("GEO8", {"settings": {"retry_wait": 3600, "time_limit": 60}, "questions": TF2})
+st, h, p = R.call("POST", "/api/v1/units/%s/attempts" % q8)
+assert st == 201, p
+sql("UPDATE attempts SET started_at = started_at - 86400, deadline = deadline - 86400 WHERE uid = '%s'" % p["uid"])
+st, h, p2 = R.call("POST", "/api/v1/units/%s/attempts" % q8)
+st2, h, j = R.call("GET", "/api/v1/attempts/%s" % p["uid"])
+t.ok(st == 201 and st2 == 200 and j["state"] == "expired",
+     "an attempt abandoned a day ago expires at the next start, which is not held back by the wait", (st, p2, j))
 
 # ---- unknown things ------------------------------------------------------------------------
 st, h, j = L.call("GET", "/api/v1/attempts/00000000-0000-4000-8000-000000000000")
