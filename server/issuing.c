@@ -756,14 +756,16 @@ load_batch(struct app *app, struct pending *p, struct batch *b, int64_t *after, 
  * fails it is rolled back and issued one by one, and batch N+1, whose k
  * followed it, is assigned again from the store and built anew.
  */
+/* issuing_run from the events after AFTER; *READ (may be NULL): how many
+ * events it read. */
 static int
-run_from(struct app *app, int64_t after, int *issued)
+run_from(struct app *app, int64_t after, int *issued, int *read)
 {
 	struct pending *p = calloc(1, sizeof(*p));
 	struct batch *bs = calloc(2, sizeof(*bs));
 	struct perms *ps = calloc(1, sizeof(*ps));
 	struct batch *cur, *prev;	/* being loaded and built; built, to commit */
-	int rc = p && bs && ps ? 0 : TC_ENOMEM, count = 0, more = 1;
+	int rc = p && bs && ps ? 0 : TC_ENOMEM, count = 0, more = 1, nread = 0;
 
 	for (int i = 0; rc == 0 && i < 2; i++) {
 		bs[i].app = app;
@@ -777,10 +779,12 @@ run_from(struct app *app, int64_t after, int *issued)
 	while (rc == 0 && (more || prev->n > 0)) {
 		int pr = 0, built;
 
-		if (more)
+		if (more) {
 			rc = load_batch(app, p, cur, &after, &more);
-		else
+			nread += p->n;
+		} else {
 			cur->n = 0;
+		}
 		if (rc)
 			break;
 		if (cur->n > 0 && (pr = prepare(app, ps, cur, prev->n ? prev : NULL)) == 0)
@@ -826,6 +830,8 @@ run_from(struct app *app, int64_t after, int *issued)
 	free(p);
 	if (issued)
 		*issued = count;
+	if (read)
+		*read = nread;
 	/* every event up to AFTER was issued, consumed or left pending */
 	if (rc == 0 && after > app->issuing_seen)
 		app->issuing_seen = after;
@@ -835,13 +841,20 @@ run_from(struct app *app, int64_t after, int *issued)
 int
 issuing_run(struct app *app, int *issued)
 {
-	return run_from(app, 0, issued);
+	return run_from(app, 0, issued, NULL);
 }
 
 int
 issuing_run_new(struct app *app, int *issued)
 {
-	return run_from(app, app->issuing_seen, issued);
+	int read = 0, rc = run_from(app, app->issuing_seen, issued, &read);
+
+	/* nothing after the mark: a new event may have taken a smaller id
+	 * (SQLite gives max(id) + 1, and the outbox pruner may have deleted
+	 * the events at the top), so everything is read */
+	if (rc == 0 && read == 0)
+		rc = run_from(app, 0, issued, NULL);
+	return rc;
 }
 
 /* The job of issuing_issue's inputs into J (INST, KEY: the institution

@@ -33,7 +33,8 @@ int issuing_run(struct app *app, int *issued);
  * issuing_seen): what a new completion calls, so that events left pending
  * (a course set to "approval", a failure that is not fatal) are not read
  * again at every completion. They are read again by issuing_run: at start,
- * and when a course is set back to "auto".
+ * and when a course is set back to "auto". When no event comes after the
+ * mark, all are read (an id reused after the pruner deleted the newest).
  */
 int issuing_run_new(struct app *app, int *issued);
 

@@ -166,6 +166,52 @@ t.ok(len(creds_of(learner2)) == 1, "learner 2 has the credential")
 t.ok(wait_gone(L2), "then its event is deleted too")
 t.ok(event_of(L3) != "", "the waiting event is still there")
 
+# an id taken again: the pruner deleted the newest event (a consumed one),
+# so the next completion's event gets an id an earlier issuing run read
+# past; it is issued at once all the same
+st, h, j = lec.call("POST", "/api/v1/institutions/VNU/courses",
+                    {"code": "OB102", "title": "Cấp ngay", "language": "vi", "credits": "2"})
+assert st == 201, j
+course2 = j["uid"]
+st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % course2, {"kind": "quiz", "title": "KT", "required": True})
+assert st == 201, j
+q2 = j["uid"]
+st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % q2,
+                    {"questions": [{"id": "a", "kind": "truefalse", "text": "Đúng.", "answer": True}]})
+assert st == 200, j
+st, h, j = lec.call("POST", "/api/v1/courses/%s/status" % course2, {"status": "published"})
+assert st == 200, j
+
+
+def complete2(c):
+    st, h, j = c.call("POST", "/api/v1/courses/%s/enrolment" % course2)
+    assert st == 201, j
+    st, h, paper = c.call("POST", "/api/v1/units/%s/attempts" % q2)
+    assert st == 201, paper
+    st, h, res = c.call("POST", "/api/v1/attempts/%s/submit" % paper["uid"], {"answers": {"a": True}})
+    assert st == 200 and res["passed"], res
+
+
+def event_in_course2(person_uid):
+    return sql("SELECT o.id FROM outbox o JOIN people p ON p.id = o.person_id JOIN courses c ON c.id = o.course_id"
+               " WHERE c.uid = '%s' AND p.uid = '%s'" % (course2, person_uid))
+
+
+complete2(learner1)
+first = event_in_course2(L1)
+t.ok(len(creds_of(learner1)) == 2 and first != "", "an automatic course's credential is issued at once", first)
+deadline = time.time() + 15
+while event_in_course2(L1) != "" and time.time() < deadline:
+    time.sleep(0.2)
+complete2(learner2)
+again = event_in_course2(L2)
+t.ok(again != "" and first != "" and int(again) <= int(first),
+     "the next completion's event took an id at or below the pruned one's", (first, again))
+t.ok(len(creds_of(learner2)) == 2, "and its credential is issued at once", creds_of(learner2))
+deadline = time.time() + 15
+while event_in_course2(L2) != "" and time.time() < deadline:
+    time.sleep(0.2)
+
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")
 t.ok(sanitizer_clean(log), "no sanitizer report", log[-3000:])
