@@ -367,7 +367,7 @@ progress_json(const char *uid, const char *kind, const struct progress *p)
 void
 progress_conn_init(struct progress_conn *pc)
 {
-	pc->last_seq = -1;
+	progress_seqs_init(&pc->seqs);
 	pc->window_ms = 0;
 	pc->count = 0;
 }
@@ -539,6 +539,32 @@ api_progress_batch(struct app *app, struct store *st, struct progress_job *head)
 	return rc;
 }
 
+static char *
+ws_stale(json_int_t seq)
+{
+	return ws_error(seq, "stale_seq", "too many of this connection's messages went "
+			"unapplied to tell whether this seq was applied; send it again with a new "
+			"seq");
+}
+
+/* The message J repeated was queued when J came and has been answered
+ * since: J's ack stands only if it was applied. */
+static void
+reack_recheck(struct progress_conn *pc, struct progress_job *j)
+{
+	enum progress_seq_verdict v = progress_seq_peek(&pc->seqs, j->seq);
+	char *text;
+
+	if (v == PROGRESS_SEQ_REACK)
+		return;
+	text = v == PROGRESS_SEQ_STALE ? ws_stale(j->seq) :
+	       ws_error(j->seq, "busy", "progress could not be saved; send it again");
+	if (text) {
+		free(j->reply);
+		j->reply = text;
+	}
+}
+
 void
 api_progress_ws_done(struct app *app, struct progress_job *j)
 {
@@ -547,12 +573,10 @@ api_progress_ws_done(struct app *app, struct progress_job *j)
 	if (pc) {
 		if (pc->pending > 0)
 			pc->pending--;
-		if (j->kind == PROGRESS_JOB_APPLY) {
-			if (!j->failed && pc->last_seq < j->seq)
-				pc->last_seq = j->seq;
-			else if (j->failed && pc->last_seq >= j->seq)
-				pc->last_seq = j->seq - 1;	/* a resend applies */
-		}
+		if (j->kind == PROGRESS_JOB_APPLY && j->failed)
+			progress_seq_failed(&pc->seqs, j->seq);	/* a resend applies */
+		if (j->kind == PROGRESS_JOB_REACK && !j->failed)
+			reack_recheck(pc, j);
 	}
 	if (j->completed_now) {
 		struct unit u;
@@ -628,6 +652,7 @@ api_progress_ws(struct app *app, int64_t person_id, uint64_t serial, struct prog
 	char why[PROGRESS_WHY_MAX] = "";
 	struct progress_job *j;
 	int64_t now = now_ms();
+	enum progress_seq_verdict verdict;
 	json_int_t seq;
 	int reack;
 
@@ -636,9 +661,12 @@ api_progress_ws(struct app *app, int64_t person_id, uint64_t serial, struct prog
 		pc->window_ms = now;
 		pc->count = 0;
 	}
-	if (++pc->count > PROGRESS_WS_RATE)
+	if (++pc->count > PROGRESS_WS_RATE) {
+		if (json_is_integer(seqv) && json_integer_value(seqv) >= 0)
+			progress_seq_refused(&pc->seqs, json_integer_value(seqv));
 		return answer(app, pc, serial, person_id, -1, ws_error_raw(seqv, "busy",
 			      "more than 50 progress messages a second; slow down"), reply);
+	}
 	if (person_id <= 0)
 		return answer(app, pc, serial, person_id, -1, ws_error_raw(seqv, "forbidden",
 			      "sign in to record progress (a session, not an API token)"), reply);
@@ -646,27 +674,36 @@ api_progress_ws(struct app *app, int64_t person_id, uint64_t serial, struct prog
 		return answer(app, pc, serial, person_id, -1, ws_error_raw(seqv, "invalid",
 			      "\"seq\" must be an integer, 0 or more"), reply);
 	seq = json_integer_value(seqv);
-	if (!uid || strlen(uid) >= sizeof(j->unit))
+	if (!uid || strlen(uid) >= sizeof(j->unit)) {
+		progress_seq_refused(&pc->seqs, seq);
 		return answer(app, pc, serial, person_id, seq, ws_error_raw(seqv, uid ? "not_found"
 			      : "invalid", uid ? "no such unit, or you are not enrolled in its "
 			      "course" : "\"unit\" must be the unit's uid"), reply);
-	reack = seq <= pc->last_seq;
+	}
+	verdict = progress_seq_take(&pc->seqs, seq);
+	if (verdict == PROGRESS_SEQ_STALE)
+		return answer(app, pc, serial, person_id, seq, ws_stale(seq), reply);
+	/* a resend of a seq applied, or queued, is only acked again */
+	reack = verdict == PROGRESS_SEQ_REACK;
 	if (!(j = progress_job_new(reack ? PROGRESS_JOB_REACK : PROGRESS_JOB_APPLY, serial,
-				   person_id, seq)))
+				   person_id, seq))) {
+		if (!reack)
+			progress_seq_failed(&pc->seqs, seq);
 		return TC_ENOMEM;
+	}
 	snprintf(j->unit, sizeof(j->unit), "%s", uid);
 	if (!reack && progress_event_parse(msg, now, &j->ev, why, sizeof(why))) {
 		progress_job_free(j);
+		progress_seq_failed(&pc->seqs, seq);
 		return answer(app, pc, serial, person_id, seq, ws_error(seq, "invalid", why),
 			      reply);
 	}
 	if (submit(app, pc, j) != 0) {
+		if (!reack)
+			progress_seq_failed(&pc->seqs, seq);
 		*reply = ws_error(seq, "busy", "the server is busy; send it again");
 		return *reply ? 0 : TC_ENOMEM;
 	}
-	/* a resend of SEQ while it is queued is only acked again */
-	if (!reack && pc->last_seq < seq)
-		pc->last_seq = seq;
 	return 0;
 }
 

@@ -449,6 +449,46 @@ t.ok([(a.get("type"), a.get("seq")) for a in again] == [("ack", N + M + 1), ("ac
 t.eq(row_of("200000000003")[0], "0-14000", "the resent messages are in the row")
 w3.close()
 
+# a seq answered busy and resent after a LATER seq was applied: applied, not only acked
+time.sleep(1.05)
+w4 = Ws(l4.cookie)
+lock = sqlite3.connect(os.path.join(data, "tinchi.db"), timeout=10, isolation_level=None)
+lock.execute("BEGIN IMMEDIATE")
+w4.ws.send_text(P(hb(1, 6, 7, 80000)))
+busy = answers(w4, 1)
+lock.execute("ROLLBACK")
+lock.close()
+t.eq([(a.get("type"), a.get("error"), a.get("seq")) for a in busy], [("error", "busy", 1)],
+     "seq 1 could not be saved: busy")
+a = w4.send(**hb(2, 8, 9, 80001))
+t.eq((a.get("type"), a.get("seq")), ("ack", 2), "seq 2 after it: applied and acked")
+a = w4.send(**hb(1, 6, 7, 80000))
+t.eq((a.get("type"), a.get("seq")), ("ack", 1), "seq 1 resent after seq 2: acked")
+t.eq(row_of("200000000004")[0], "0-5000,6000-7000,8000-9000",
+     "... and applied: its span is in the row (an ack is never for a lost write)")
+a = w4.send(**hb(1, 10, 11, 80002))
+t.eq((a.get("type"), a.get("seq")), ("ack", 1), "seq 1 once more: acked again")
+a = w4.send(**hb(2, 11, 12, 80003))
+t.eq((a.get("type"), a.get("seq")), ("ack", 2), "seq 2 once more: acked again")
+t.eq(row_of("200000000004")[0], "0-5000,6000-7000,8000-9000",
+     "a resend of an applied seq is not applied twice")
+# the same for a seq answered busy by the rate limit (51 and more in a second)
+time.sleep(1.05)
+for s in range(3, 63):
+    w4.ws.send_text(P(hb(s, 0, 1, 80004)))
+got = answers(w4, 60)
+limited = [a["seq"] for a in got if a.get("error") == "busy"]
+t.ok(limited and all(a.get("type") == "ack" for a in got if a["seq"] not in limited),
+     "60 messages in a second: the excess answered busy", limited)
+time.sleep(1.05)
+a = w4.send(**hb(63, 9, 10, 80005))
+t.eq((a.get("type"), a.get("seq")), ("ack", 63), "a later seq applied")
+a = w4.send(**hb(limited[0] if limited else 62, 13, 14, 80006))
+t.eq(a.get("type"), "ack", "the rate-limited seq resent after it: acked")
+t.eq(row_of("200000000004")[0], "0-5000,6000-7000,8000-10000,13000-14000",
+     "... and applied")
+w4.close()
+
 db.close()
 code, log = srv.stop()
 t.eq(code, 0, "the server stops cleanly")
