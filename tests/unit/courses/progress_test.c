@@ -1,5 +1,6 @@
 /* progress_test.c - courses/progress.c: event parsing and bounds, applying
  * events (ordered positions, union of spans), and the completion rule. */
+#include <stdint.h>
 #include <string.h>
 
 #include "../../tap.h"
@@ -114,10 +115,70 @@ test_apply(void)
 	ranges_cleanup(&delivered);
 }
 
+static void
+test_pace_credit(void)
+{
+	const int64_t B = PROGRESS_PACE_BURST_MS;
+
+	is_int(progress_pace_credit(0, 0, 5000), B, "a row never paced: the whole burst");
+	is_int(progress_pace_credit(0, 1000, 1000), 0, "no time passed: nothing refilled");
+	is_int(progress_pace_credit(0, 1000, 2000), PROGRESS_PACE_RATE_PERMILLE,
+	       "one second refills the rate (2.2 s of media)");
+	is_int(progress_pace_credit(100, 1000, 1010), 122, "10 ms: 22 ms more");
+	is_int(progress_pace_credit(B - 1000, 1000, 1000 + 3600000), B,
+	       "an hour later: the burst, no more");
+	is_int(progress_pace_credit(5000, 1000, 500), 5000, "a clock gone back refills nothing");
+	is_int(progress_pace_credit(-20, 1000, 1000), 0, "a negative credit reads as none");
+	is_int(progress_pace_credit(B + 5, 1000, 1000), B, "more than the burst reads as the burst");
+	is_int(progress_pace_credit(0, 1, INT64_MAX), B, "any gap without overflow");
+	is_int(progress_pace_credit(B - 1, 1, 2), B, "never past the burst");
+}
+
+static void
+test_apply_paced(void)
+{
+	struct progress_state st;
+	struct progress_event ev;
+	int64_t credit = 15000, clipped = 0;
+
+	memset(&st, 0, sizeof(st));
+	ranges_init(&st.watched);
+	ranges_add(&st.watched, 10000, 20000);
+	ev_of("{\"event\":\"heartbeat\",\"position\":30,\"from\":0,\"to\":30,\"at\":1000}", &ev);
+	is_int(progress_apply_paced(&st, &ev, 100000, &credit, &clipped), 0, "apply 0-30 paced");
+	is_int(ranges_total(&st.watched), 25000, "10 s held, 15 s of credit: 25 s watched");
+	ok(st.watched.n == 1 && st.watched.v[0].from == 0 && st.watched.v[0].to == 25000,
+	   "the earliest new time first, the range held skipped free: 0-25 s");
+	is_int(credit, 0, "the credit spent");
+	is_int(clipped, 5000, "5 s clipped");
+	is_int(st.position_ms, 30000, "the position still moves");
+	ok(st.percent > 24.99 && st.percent < 25.01, "the percent: only what was credited");
+	ev_of("{\"event\":\"heartbeat\",\"position\":20,\"from\":0,\"to\":20,\"at\":2000}", &ev);
+	clipped = 0;
+	is_int(progress_apply_paced(&st, &ev, 100000, &credit, &clipped), 0, "rewatch 0-20");
+	ok(credit == 0 && clipped == 0, "rewatching costs nothing and clips nothing");
+	credit = 3000;
+	ev_of("{\"event\":\"heartbeat\",\"position\":30,\"from\":25,\"to\":40,\"at\":3000}", &ev);
+	progress_apply_paced(&st, &ev, 100000, &credit, &clipped);
+	is_int(st.watched.v[0].to, 28000, "3 s of credit: up to 28 s");
+	is_int(clipped, 12000, "the rest clipped");
+	credit = 50000;
+	clipped = 0;
+	ev_of("{\"event\":\"heartbeat\",\"position\":99,\"from\":90,\"to\":120,\"at\":4000}", &ev);
+	progress_apply_paced(&st, &ev, 100000, &credit, &clipped);
+	ok(credit == 40000 && clipped == 0, "past the duration is neither credited nor clipped");
+	ev_of("{\"event\":\"heartbeat\",\"position\":60,\"from\":50,\"to\":60,\"at\":5000}", &ev);
+	is_int(progress_apply(&st, &ev, 100000), 0, "progress_apply: no pace");
+	is_int(ranges_total(&st.watched), 48000, "all of it added");
+	ranges_cleanup(&st.watched);
+}
+
 int
 main(void)
 {
 	test_parse();
 	test_apply();
+	test_pace_credit();
+	test_apply_paced();
 	return done_testing();
 }
