@@ -173,6 +173,65 @@ test_apply_paced(void)
 	ranges_cleanup(&st.watched);
 }
 
+/* The player (web/js/progress.js) reports the span played every 10 s of
+ * media; at 1x and at its fastest rate, 2x, a 2-hour lecture is credited in
+ * full, also when a break of the connection sends up to 8 minutes of media
+ * of reports at once (under the 10 minutes banked). Returns the ms clipped
+ * (-1: what was credited and clipped does not add up). */
+static int64_t
+play(int64_t rate_permille, int64_t outage_from, int64_t outage_to)
+{
+	struct progress_state st;
+	struct progress_event ev;
+	int64_t pace_ms = 0, pace_at = 0, now = 1700000000000, clipped = 0;
+	int64_t queued_from = -1;
+
+	memset(&st, 0, sizeof(st));
+	ranges_init(&st.watched);
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = PROGRESS_HEARTBEAT;
+	ev.has_span = 1;
+	for (int64_t at = 0; at < 7200000; at += 10000) {
+		now += 10000 * 1000 / rate_permille;
+		if (at >= outage_from && at < outage_to) {	/* held until the reconnection */
+			if (queued_from < 0)
+				queued_from = at;
+			continue;
+		}
+		for (int64_t from = queued_from >= 0 ? queued_from : at; from <= at; from += 10000) {
+			int64_t credit = progress_pace_credit(pace_ms, pace_at, now);
+
+			ev.from_ms = from;
+			ev.to_ms = from + 10000;
+			ev.position_ms = ev.to_ms;
+			ev.at_ms = now;
+			progress_apply_paced(&st, &ev, 7200000, &credit, &clipped);
+			pace_ms = credit;
+			pace_at = now;
+		}
+		queued_from = -1;
+	}
+	if (ranges_total(&st.watched) + clipped != 7200000)
+		clipped = -1;
+	ranges_cleanup(&st.watched);
+	return clipped;
+}
+
+static void
+test_pace_player(void)
+{
+	is_int(play(1000, -1, -1), 0, "2 hours at 1x: nothing clipped");
+	is_int(play(2000, -1, -1), 0, "2 hours at 2x: nothing clipped");
+	is_int(play(2000, 3600000, 3600000 + 480000), 0,
+	       "at 2x with 4 minutes (8 of media) of reports sent at once: nothing clipped");
+	is_int(play(1000, 600000, 600000 + 480000), 0,
+	       "at 1x with 8 minutes of reports sent at once: nothing clipped");
+	ok(play(2000, 3600000, 3600000 + 900000) > 0,
+	   "past the burst (15 minutes of media at once): clipped");
+	ok(play(4000, -1, -1) >= 7200000 - 600000 - 1800000 * 22 / 10,
+	   "at 4x: what passes the burst and 2.2x the wall time is clipped");
+}
+
 int
 main(void)
 {
@@ -180,5 +239,6 @@ main(void)
 	test_apply();
 	test_pace_credit();
 	test_apply_paced();
+	test_pace_player();
 	return done_testing();
 }
