@@ -130,16 +130,92 @@ progress_video_complete(const struct ranges *watched, const struct ranges *deliv
 	return both * 100 >= duration_ms * (int64_t)threshold;
 }
 
+int64_t
+progress_pace_credit(int64_t credit_ms, int64_t at_ms, int64_t now_ms)
+{
+	int64_t room;
+
+	if (at_ms <= 0)
+		return PROGRESS_PACE_BURST_MS;
+	if (credit_ms < 0)
+		credit_ms = 0;
+	if (credit_ms >= PROGRESS_PACE_BURST_MS)
+		return PROGRESS_PACE_BURST_MS;
+	if (now_ms <= at_ms)
+		return credit_ms;
+	/* refill, without overflow for any gap */
+	room = (PROGRESS_PACE_BURST_MS - credit_ms) * 1000 / PROGRESS_PACE_RATE_PERMILLE + 1;
+	if (now_ms - at_ms >= room)
+		return PROGRESS_PACE_BURST_MS;
+	credit_ms += (now_ms - at_ms) * PROGRESS_PACE_RATE_PERMILLE / 1000;
+	return credit_ms < PROGRESS_PACE_BURST_MS ? credit_ms : PROGRESS_PACE_BURST_MS;
+}
+
+/* How much of [FROM, TO) R covers. */
+static int64_t
+covered_in(const struct ranges *r, int64_t from, int64_t to)
+{
+	int64_t n = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		int64_t a = r->v[i].from > from ? r->v[i].from : from;
+		int64_t b = r->v[i].to < to ? r->v[i].to : to;
+
+		if (a < b)
+			n += b - a;
+	}
+	return n;
+}
+
+/* Where the earliest part of [FROM, TO) holding CREDIT ms not in R ends
+ * (TO when the whole span's new time fits in CREDIT). R is sorted and
+ * merged (courses/ranges.h). */
+static int64_t
+credit_end(const struct ranges *r, int64_t from, int64_t to, int64_t credit)
+{
+	int64_t at = from;
+
+	for (size_t i = 0; i < r->n && at < to; i++) {
+		if (r->v[i].to <= at)
+			continue;
+		if (r->v[i].from > at) {	/* new time: [at, min(v.from, to)) */
+			int64_t gap = (r->v[i].from < to ? r->v[i].from : to) - at;
+
+			if (gap > credit)
+				return at + credit;
+			credit -= gap;
+		}
+		at = r->v[i].to;
+	}
+	if (at < to && to - at > credit)
+		return at + credit;
+	return to;
+}
+
 int
-progress_apply(struct progress_state *st, const struct progress_event *ev, int64_t duration_ms)
+progress_apply_paced(struct progress_state *st, const struct progress_event *ev,
+		     int64_t duration_ms, int64_t *credit_ms, int64_t *clipped_ms)
 {
 	int rc;
 
 	if (ev->has_span) {
-		int64_t to = ev->to_ms < duration_ms ? ev->to_ms : duration_ms;
+		int64_t to = ev->to_ms < duration_ms ? ev->to_ms : duration_ms, end = to;
+		int64_t before = ranges_total(&st->watched), want = 0;
 
-		if (ev->from_ms < to && (rc = ranges_add(&st->watched, ev->from_ms, to)))
+		if (credit_ms && ev->from_ms < to) {
+			want = to - ev->from_ms - covered_in(&st->watched, ev->from_ms, to);
+			end = credit_end(&st->watched, ev->from_ms, to,
+					 *credit_ms > 0 ? *credit_ms : 0);
+		}
+		if (ev->from_ms < end && (rc = ranges_add(&st->watched, ev->from_ms, end)))
 			return rc;
+		if (credit_ms) {
+			int64_t added = ranges_total(&st->watched) - before;
+
+			*credit_ms -= added;
+			if (clipped_ms)
+				*clipped_ms += want - added;
+		}
 	}
 	if (ev->at_ms >= st->position_at) {
 		st->position_ms = ev->position_ms < duration_ms ? ev->position_ms : duration_ms;
@@ -148,4 +224,10 @@ progress_apply(struct progress_state *st, const struct progress_event *ev, int64
 	st->duration_ms = duration_ms;
 	st->percent = progress_percent(&st->watched, duration_ms);
 	return 0;
+}
+
+int
+progress_apply(struct progress_state *st, const struct progress_event *ev, int64_t duration_ms)
+{
+	return progress_apply_paced(st, ev, duration_ms, NULL, NULL);
 }

@@ -81,6 +81,36 @@ struct progress_state {
 int progress_apply(struct progress_state *st, const struct progress_event *ev,
 		   int64_t duration_ms);
 
+/*
+ * The pace of watching: the watched time credited to one learner in one
+ * unit grows at most PROGRESS_PACE_RATE_PERMILLE / 1000 times as fast as
+ * the server's clock (the player's fastest rate, 2x, plus 10 %), with a
+ * credit of PROGRESS_PACE_BURST_MS held at most (so a reconnection that
+ * sends minutes of unacked reports at once, or rewatching, loses nothing).
+ * The credit is kept with the progress row (storage/progress.h pace_ms,
+ * pace_at), so it holds across connections, devices and the HTTP route.
+ */
+#define PROGRESS_PACE_RATE_PERMILLE 2200
+#define PROGRESS_PACE_BURST_MS 600000
+
+/*
+ * The credit (ms of media) at NOW_MS of a row that held CREDIT_MS at AT_MS
+ * (server ms; 0: never paced, a new row: the whole burst): refilled at the
+ * pace rate since AT_MS, at most PROGRESS_PACE_BURST_MS. A clock that went
+ * back refills nothing.
+ */
+int64_t progress_pace_credit(int64_t credit_ms, int64_t at_ms, int64_t now_ms);
+
+/*
+ * progress_apply with the pace: of EV's span, only what is new to the
+ * watched ranges counts against *CREDIT_MS, earliest first; the part past
+ * the credit is not added (the rest of the event applies). *CREDIT_MS
+ * drops by what was added; *CLIPPED_MS (may be NULL) grows by what was
+ * not. CREDIT_MS NULL: no limit (progress_apply).
+ */
+int progress_apply_paced(struct progress_state *st, const struct progress_event *ev,
+			 int64_t duration_ms, int64_t *credit_ms, int64_t *clipped_ms);
+
 /* Percent (0..100, one decimal) of DURATION_MS that R covers. */
 double progress_percent(const struct ranges *r, int64_t duration_ms);
 

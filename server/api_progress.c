@@ -210,6 +210,8 @@ struct apply {
 	int threshold;			/* percent: the course's completion rules */
 	int started_now;		/* the row did not exist before */
 	double old_percent;		/* the row's percent before */
+	int64_t now_ms;			/* the server's clock, for the pace */
+	int64_t clipped_ms;		/* watched time refused by the pace */
 };
 
 static int
@@ -219,9 +221,11 @@ edit_events(struct progress *row, const char *delivered, void *arg)
 	struct progress_state s;
 	struct ranges got;
 	struct dynbuf text;
+	int64_t credit;
 	int rc;
 
 	memset(&s, 0, sizeof(s));
+	a->clipped_ms = 0;
 	a->started_now = !row->exists;
 	a->old_percent = row->percent;
 	ranges_init(&s.watched);
@@ -234,8 +238,9 @@ edit_events(struct progress *row, const char *delivered, void *arg)
 	}
 	s.position_ms = row->position_ms;
 	s.position_at = row->position_at;
+	credit = progress_pace_credit(row->pace_ms, row->pace_at, a->now_ms);
 	for (size_t i = 0; i < a->n && rc == 0; i++)
-		rc = progress_apply(&s, &a->ev[i], a->duration_ms);
+		rc = progress_apply_paced(&s, &a->ev[i], a->duration_ms, &credit, &a->clipped_ms);
 	if (rc || (rc = ranges_format(&s.watched, &text)))
 		goto out;
 	free(row->watched);
@@ -246,6 +251,8 @@ edit_events(struct progress *row, const char *delivered, void *arg)
 	}
 	row->position_ms = s.position_ms;
 	row->position_at = s.position_at;
+	row->pace_ms = credit;
+	row->pace_at = a->now_ms;
 	row->duration_ms = a->duration_ms;
 	row->percent = s.percent;
 	if (a->video && !row->completed_at &&
@@ -286,17 +293,20 @@ static void batch_records(struct app *app, struct store *st, const struct target
 			  int64_t person_id, const struct apply *a, const struct progress *p);
 
 /* Applies N checked events in one transaction of its own; OUT gets the
- * saved row. Its learning records follow in the outbox right after. */
+ * saved row, *CLIPPED_MS the watched time the pace refused. Its learning
+ * records follow in the outbox right after. */
 static int
 record(struct app *app, int64_t person_id, const struct target *t,
-       const struct progress_event *ev, size_t n, int64_t dur, struct progress *out)
+       const struct progress_event *ev, size_t n, int64_t dur, struct progress *out,
+       int64_t *clipped_ms)
 {
-	struct apply a = { ev, n, dur, 1, 0, (int64_t)time(NULL), t->threshold };
+	struct apply a = { ev, n, dur, 1, 0, (int64_t)time(NULL), t->threshold, 0, 0, now_ms(), 0 };
 	int rc = store_progress_edit(app->store, person_id, t->u.id, t->course_id,
 				     t->u.material_id, a.now, edit_events, &a, out);
 
 	if (rc == 0)
 		batch_records(app, app->store, t, person_id, &a, out);
+	*clipped_ms = rc == 0 ? a.clipped_ms : 0;
 	if (rc == 0 && a.completed_now)
 		progress_unit_completed(app, person_id, &t->u);
 	return rc;
@@ -367,7 +377,7 @@ progress_json(const char *uid, const char *kind, const struct progress *p)
 void
 progress_conn_init(struct progress_conn *pc)
 {
-	pc->last_seq = -1;
+	progress_seqs_init(&pc->seqs);
 	pc->window_ms = 0;
 	pc->count = 0;
 }
@@ -401,13 +411,19 @@ ws_error_raw(json_t *seq, const char *error, const char *detail)
 	return text;
 }
 
+/* An ack of SEQ with the row P; "clipped" (seconds) when the pace refused
+ * CLIPPED_MS of the message's watched time. */
 static char *
-ws_ack(json_int_t seq, const char *uid, const struct progress *p)
+ws_ack(json_int_t seq, const char *uid, const struct progress *p, int64_t clipped_ms)
 {
 	json_t *o = json_pack("{s:s, s:I, s:s, s:f, s:f, s:b}", "type", "ack", "seq", seq,
 			      "unit", uid, "percent", p->percent, "position",
 			      p->position_ms / 1000.0, "completed", p->completed_at != 0);
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	char *text;
+
+	if (o && clipped_ms > 0)
+		json_object_set_new(o, "clipped", json_real(clipped_ms / 1000.0));
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	json_decref(o);
 	return text;
@@ -495,7 +511,7 @@ batch_job(struct app *app, struct store *st, struct target_cache *cache, struct 
 		rc = store_progress_get(st, j->person_id, t.u.id, &p);
 		if (rc == 0 || rc == TC_ENOTFOUND) {
 			rc = 0;
-			j->reply = ws_ack(j->seq, j->unit, &p);
+			j->reply = ws_ack(j->seq, j->unit, &p, 0);
 		}
 		goto out;
 	}
@@ -505,7 +521,8 @@ batch_job(struct app *app, struct store *st, struct target_cache *cache, struct 
 		goto out;
 	}
 	{
-		struct apply a = { &j->ev, 1, dur, 1, 0, (int64_t)time(NULL), t.threshold };
+		struct apply a = { &j->ev, 1, dur, 1, 0, (int64_t)time(NULL), t.threshold, 0, 0,
+				   now_ms(), 0 };
 
 		rc = store_progress_edit_in(st, j->person_id, t.u.id, t.course_id,
 					    t.u.material_id, a.now, edit_events, &a, &p);
@@ -515,7 +532,7 @@ batch_job(struct app *app, struct store *st, struct target_cache *cache, struct 
 			rc = 0;
 		} else if (rc == 0) {
 			batch_records(app, st, &t, j->person_id, &a, &p);
-			j->reply = ws_ack(j->seq, j->unit, &p);
+			j->reply = ws_ack(j->seq, j->unit, &p, a.clipped_ms);
 			j->completed_now = a.completed_now;
 			j->unit_id = t.u.id;
 			j->course_id = t.course_id;
@@ -539,6 +556,32 @@ api_progress_batch(struct app *app, struct store *st, struct progress_job *head)
 	return rc;
 }
 
+static char *
+ws_stale(json_int_t seq)
+{
+	return ws_error(seq, "stale_seq", "too many of this connection's messages went "
+			"unapplied to tell whether this seq was applied; send it again with a new "
+			"seq");
+}
+
+/* The message J repeated was queued when J came and has been answered
+ * since: J's ack stands only if it was applied. */
+static void
+reack_recheck(struct progress_conn *pc, struct progress_job *j)
+{
+	enum progress_seq_verdict v = progress_seq_peek(&pc->seqs, j->seq);
+	char *text;
+
+	if (v == PROGRESS_SEQ_REACK)
+		return;
+	text = v == PROGRESS_SEQ_STALE ? ws_stale(j->seq) :
+	       ws_error(j->seq, "busy", "progress could not be saved; send it again");
+	if (text) {
+		free(j->reply);
+		j->reply = text;
+	}
+}
+
 void
 api_progress_ws_done(struct app *app, struct progress_job *j)
 {
@@ -547,12 +590,10 @@ api_progress_ws_done(struct app *app, struct progress_job *j)
 	if (pc) {
 		if (pc->pending > 0)
 			pc->pending--;
-		if (j->kind == PROGRESS_JOB_APPLY) {
-			if (!j->failed && pc->last_seq < j->seq)
-				pc->last_seq = j->seq;
-			else if (j->failed && pc->last_seq >= j->seq)
-				pc->last_seq = j->seq - 1;	/* a resend applies */
-		}
+		if (j->kind == PROGRESS_JOB_APPLY && j->failed)
+			progress_seq_failed(&pc->seqs, j->seq);	/* a resend applies */
+		if (j->kind == PROGRESS_JOB_REACK && !j->failed)
+			reack_recheck(pc, j);
 	}
 	if (j->completed_now) {
 		struct unit u;
@@ -628,6 +669,7 @@ api_progress_ws(struct app *app, int64_t person_id, uint64_t serial, struct prog
 	char why[PROGRESS_WHY_MAX] = "";
 	struct progress_job *j;
 	int64_t now = now_ms();
+	enum progress_seq_verdict verdict;
 	json_int_t seq;
 	int reack;
 
@@ -636,9 +678,12 @@ api_progress_ws(struct app *app, int64_t person_id, uint64_t serial, struct prog
 		pc->window_ms = now;
 		pc->count = 0;
 	}
-	if (++pc->count > PROGRESS_WS_RATE)
+	if (++pc->count > PROGRESS_WS_RATE) {
+		if (json_is_integer(seqv) && json_integer_value(seqv) >= 0)
+			progress_seq_refused(&pc->seqs, json_integer_value(seqv));
 		return answer(app, pc, serial, person_id, -1, ws_error_raw(seqv, "busy",
 			      "more than 50 progress messages a second; slow down"), reply);
+	}
 	if (person_id <= 0)
 		return answer(app, pc, serial, person_id, -1, ws_error_raw(seqv, "forbidden",
 			      "sign in to record progress (a session, not an API token)"), reply);
@@ -646,27 +691,36 @@ api_progress_ws(struct app *app, int64_t person_id, uint64_t serial, struct prog
 		return answer(app, pc, serial, person_id, -1, ws_error_raw(seqv, "invalid",
 			      "\"seq\" must be an integer, 0 or more"), reply);
 	seq = json_integer_value(seqv);
-	if (!uid || strlen(uid) >= sizeof(j->unit))
+	if (!uid || strlen(uid) >= sizeof(j->unit)) {
+		progress_seq_refused(&pc->seqs, seq);
 		return answer(app, pc, serial, person_id, seq, ws_error_raw(seqv, uid ? "not_found"
 			      : "invalid", uid ? "no such unit, or you are not enrolled in its "
 			      "course" : "\"unit\" must be the unit's uid"), reply);
-	reack = seq <= pc->last_seq;
+	}
+	verdict = progress_seq_take(&pc->seqs, seq);
+	if (verdict == PROGRESS_SEQ_STALE)
+		return answer(app, pc, serial, person_id, seq, ws_stale(seq), reply);
+	/* a resend of a seq applied, or queued, is only acked again */
+	reack = verdict == PROGRESS_SEQ_REACK;
 	if (!(j = progress_job_new(reack ? PROGRESS_JOB_REACK : PROGRESS_JOB_APPLY, serial,
-				   person_id, seq)))
+				   person_id, seq))) {
+		if (!reack)
+			progress_seq_failed(&pc->seqs, seq);
 		return TC_ENOMEM;
+	}
 	snprintf(j->unit, sizeof(j->unit), "%s", uid);
 	if (!reack && progress_event_parse(msg, now, &j->ev, why, sizeof(why))) {
 		progress_job_free(j);
+		progress_seq_failed(&pc->seqs, seq);
 		return answer(app, pc, serial, person_id, seq, ws_error(seq, "invalid", why),
 			      reply);
 	}
 	if (submit(app, pc, j) != 0) {
+		if (!reack)
+			progress_seq_failed(&pc->seqs, seq);
 		*reply = ws_error(seq, "busy", "the server is busy; send it again");
 		return *reply ? 0 : TC_ENOMEM;
 	}
-	/* a resend of SEQ while it is queued is only acked again */
-	if (!reack && pc->last_seq < seq)
-		pc->last_seq = seq;
 	return 0;
 }
 
@@ -727,7 +781,7 @@ on_progress_post(struct app *app, struct http_request *req, struct http_response
 	json_t *body = NULL, *list;
 	struct progress p;
 	struct target t;
-	int64_t dur = 0, now = now_ms();
+	int64_t dur = 0, now = now_ms(), clipped = 0;
 	size_t n = 0;
 	int rc = load_target(app->store, NULL, actor_person(req), http_request_param(req, "uid"), &t);
 
@@ -762,13 +816,18 @@ on_progress_post(struct app *app, struct http_request *req, struct http_response
 		problem_respond(resp, 400, NULL, why);
 		goto out;
 	}
-	rc = record(app, req->actor.person_id, &t, ev, n, dur, &p);
-	if (rc == TC_ETOOBIG)
+	rc = record(app, req->actor.person_id, &t, ev, n, dur, &p, &clipped);
+	if (rc == TC_ETOOBIG) {
 		problem_respond(resp, 400, NULL, "too many separate watched ranges");
-	else if (rc)
+	} else if (rc) {
 		problem_respond_err(resp, rc, "progress could not be saved");
-	else
-		api_reply_json(resp, 200, progress_json(t.u.uid, t.u.kind, &p));
+	} else {
+		json_t *o = progress_json(t.u.uid, t.u.kind, &p);
+
+		if (o && clipped > 0)
+			json_object_set_new(o, "clipped", json_real(clipped / 1000.0));
+		api_reply_json(resp, 200, o);
+	}
 out:
 	free(ev);
 	json_decref(body);

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "server/progress_seq.h"
 #include "server/router.h"
 
 struct app;
@@ -34,7 +35,7 @@ struct unit;
 
 /* What one WebSocket connection remembers (embedded in ws.c's connection). */
 struct progress_conn {
-	int64_t last_seq;		/* highest seq applied; -1: none */
+	struct progress_seqs seqs;	/* which seqs were applied */
 	int64_t window_ms;		/* start of the current one-second window */
 	int count;			/* messages in it */
 	int pending;			/* queued to the writer, not yet answered */

@@ -5,7 +5,8 @@
  *               courses/ranges.h, ms), the resume position and the client
  *               time of the message that set it, the media duration, the
  *               percent watched, when a document or text was viewed, when
- *               the unit was completed (set once, never cleared);
+ *               the unit was completed (set once, never cleared), and
+ *               the pace credit of watched time (migration 24);
  *   deliveries  one row per (person, material): the media time actually
  *               sent to that person (whole HLS segments), ranges in ms.
  *
@@ -27,6 +28,8 @@ struct progress {
 	int64_t position_ms, position_at, duration_ms;
 	double percent;			/* 0..100 watched of the duration */
 	int64_t viewed_at, completed_at, updated_at;	/* unix seconds; 0: not yet */
+	int64_t pace_ms, pace_at;	/* watched-time credit, ms of media, at server
+					 * ms pace_at (0: never; courses/progress.h) */
 	int exists;			/* 0: no row yet (a blank one) */
 };
 

@@ -16,7 +16,8 @@
 #include "storage/store_sqlite.h"
 
 #define ROW_COLUMNS "p.person_id, p.unit_id, p.course_id, p.watched, p.position_ms," \
-	" p.position_at, p.duration_ms, p.percent, p.viewed_at, p.completed_at, p.updated_at"
+	" p.position_at, p.duration_ms, p.percent, p.viewed_at, p.completed_at, p.updated_at," \
+	" p.pace_ms, p.pace_at"
 
 /* Columns FIRST.. of ROW_COLUMNS into P (P->watched allocated). */
 static int
@@ -33,6 +34,8 @@ read_row(sqlite3_stmt *st, int first, struct progress *p)
 	p->viewed_at = sqlu_col_int(st, first + 8);
 	p->completed_at = sqlu_col_int(st, first + 9);
 	p->updated_at = sqlu_col_int(st, first + 10);
+	p->pace_ms = sqlu_col_int(st, first + 11);
+	p->pace_at = sqlu_col_int(st, first + 12);
 	p->exists = 1;
 	if (sqlu_col_dup(st, first + 3, &p->watched))
 		return TC_ENOMEM;
@@ -64,18 +67,18 @@ sq_put(struct store *s, const struct progress *p)
 	sqlite3_stmt *st = NULL;
 	int rc = sqlu_preparef(s, op, &st,
 		"INSERT INTO progress (person_id, unit_id, course_id, watched, position_ms,"
-		" position_at, duration_ms, viewed_at, completed_at, updated_at, percent)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+		" position_at, duration_ms, viewed_at, completed_at, updated_at, pace_ms, pace_at,"
+		" percent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
 		" ON CONFLICT (person_id, unit_id) DO UPDATE SET watched = excluded.watched,"
 		" position_ms = excluded.position_ms, position_at = excluded.position_at,"
 		" duration_ms = excluded.duration_ms, viewed_at = excluded.viewed_at,"
 		" completed_at = excluded.completed_at, updated_at = excluded.updated_at,"
-		" percent = excluded.percent",
-		"iiitiiiiii", p->person_id, p->unit_id, p->course_id, p->watched ? p->watched : "",
+		" percent = excluded.percent, pace_ms = excluded.pace_ms, pace_at = excluded.pace_at",
+		"iiitiiiiiiii", p->person_id, p->unit_id, p->course_id, p->watched ? p->watched : "",
 		p->position_ms, p->position_at, p->duration_ms, p->viewed_at, p->completed_at,
-		p->updated_at);
+		p->updated_at, p->pace_ms, p->pace_at);
 
-	if (rc == 0 && sqlite3_bind_double(st, 11, p->percent) != SQLITE_OK)
+	if (rc == 0 && sqlite3_bind_double(st, 13, p->percent) != SQLITE_OK)
 		rc = sqlu_bind_fail(s, op);
 	if (rc == 0)
 		rc = sqlu_step_done(s, st, op);

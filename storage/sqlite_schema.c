@@ -809,6 +809,15 @@ const struct migration sqlite_migrations[] = {
 		"ALTER TABLE status_lists ADD COLUMN bits_rev INTEGER NOT NULL DEFAULT 0;",
 		NULL
 	},
+	{
+		24, "the pace of watching",
+		/* storage/progress.h: the watched-time credit of a progress row
+		 * (ms of media) and when it was last reckoned (server ms; 0:
+		 * never, the whole burst: courses/progress.h) */
+		"ALTER TABLE progress ADD COLUMN pace_ms INTEGER NOT NULL DEFAULT 0;"
+		"ALTER TABLE progress ADD COLUMN pace_at INTEGER NOT NULL DEFAULT 0;",
+		NULL
+	},
 };
 
 const size_t sqlite_migrations_count =

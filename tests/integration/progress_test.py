@@ -449,6 +449,114 @@ t.ok([(a.get("type"), a.get("seq")) for a in again] == [("ack", N + M + 1), ("ac
 t.eq(row_of("200000000003")[0], "0-14000", "the resent messages are in the row")
 w3.close()
 
+# a seq answered busy and resent after a LATER seq was applied: applied, not only acked
+time.sleep(1.05)
+w4 = Ws(l4.cookie)
+lock = sqlite3.connect(os.path.join(data, "tinchi.db"), timeout=10, isolation_level=None)
+lock.execute("BEGIN IMMEDIATE")
+w4.ws.send_text(P(hb(1, 6, 7, 80000)))
+busy = answers(w4, 1)
+lock.execute("ROLLBACK")
+lock.close()
+t.eq([(a.get("type"), a.get("error"), a.get("seq")) for a in busy], [("error", "busy", 1)],
+     "seq 1 could not be saved: busy")
+a = w4.send(**hb(2, 8, 9, 80001))
+t.eq((a.get("type"), a.get("seq")), ("ack", 2), "seq 2 after it: applied and acked")
+a = w4.send(**hb(1, 6, 7, 80000))
+t.eq((a.get("type"), a.get("seq")), ("ack", 1), "seq 1 resent after seq 2: acked")
+t.eq(row_of("200000000004")[0], "0-5000,6000-7000,8000-9000",
+     "... and applied: its span is in the row (an ack is never for a lost write)")
+a = w4.send(**hb(1, 10, 11, 80002))
+t.eq((a.get("type"), a.get("seq")), ("ack", 1), "seq 1 once more: acked again")
+a = w4.send(**hb(2, 11, 12, 80003))
+t.eq((a.get("type"), a.get("seq")), ("ack", 2), "seq 2 once more: acked again")
+t.eq(row_of("200000000004")[0], "0-5000,6000-7000,8000-9000",
+     "a resend of an applied seq is not applied twice")
+# the same for a seq answered busy by the rate limit (51 and more in a second)
+time.sleep(1.05)
+for s in range(3, 63):
+    w4.ws.send_text(P(hb(s, 0, 1, 80004)))
+got = answers(w4, 60)
+limited = [a["seq"] for a in got if a.get("error") == "busy"]
+t.ok(limited and all(a.get("type") == "ack" for a in got if a["seq"] not in limited),
+     "60 messages in a second: the excess answered busy", limited)
+time.sleep(1.05)
+a = w4.send(**hb(63, 9, 10, 80005))
+t.eq((a.get("type"), a.get("seq")), ("ack", 63), "a later seq applied")
+a = w4.send(**hb(limited[0] if limited else 62, 13, 14, 80006))
+t.eq(a.get("type"), "ack", "the rate-limited seq resent after it: acked")
+t.eq(row_of("200000000004")[0], "0-5000,6000-7000,8000-10000,13000-14000",
+     "... and applied")
+w4.close()
+
+# ---- the pace: watched time grows at most 2.2 times as fast as the server's clock ---------
+# a lecture whose media is not probed (an MP4 header, no video): the client's duration counts
+st, h, j = lec.call("POST", "/api/v1/courses/%s/materials?kind=video&name=long.mp4" % course,
+                    raw=b"\0\0\0\x18ftypisom\0\0\2\0isomiso2" + b"\0" * 2000,
+                    ctype="application/octet-stream")
+assert st == 201, (st, j)
+st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % course,
+                    {"kind": "video", "title": "Hai giờ", "material": j["uid"]})
+assert st == 201, (st, j)
+LU, HOURS2 = j["uid"], 7200.0
+BURST, RATE = 600.0, 2.2
+
+
+def long_row():
+    r = q("SELECT watched, percent FROM progress p JOIN units u ON u.id = p.unit_id"
+          " JOIN people e ON e.id = p.person_id WHERE u.uid = ? AND e.national_id = ?",
+          LU, "200000000003")
+    if not r:
+        return 0.0, r
+    return sum(int(b) - int(a) for a, b in (x.split("-") for x in r[0][0].split(",") if x)) / 1000.0, r
+
+
+def lhb(seq, a, b):
+    return dict(seq=seq, unit=LU, event="heartbeat", position=b, to=b, duration=HOURS2,
+                at=90000 + seq, **{"from": a})
+
+
+time.sleep(1.05)
+w5 = Ws(l3.cookie)
+t0 = time.time()
+acks = []
+for i in range(60):		# 2 hours claimed in 60 reports of 120 s, in about 2 s
+    if i == 40:
+        time.sleep(1.05)
+    w5.ws.send_text(P(lhb(i + 1, i * 120, (i + 1) * 120)))
+acks = answers(w5, 60)
+took = time.time() - t0
+got, r = long_row()
+t.ok(all(a.get("type") == "ack" for a in acks), "2 hours claimed in %.1f s: every report acked"
+     % took, [a for a in acks if a.get("type") != "ack"][:2])
+t.ok(BURST <= got <= BURST + RATE * took + 5,
+     "... but only the burst (600 s) and 2.2 x the time it took are credited", (got, took))
+t.ok(acks[-1].get("percent", 100) <= (BURST + RATE * took + 5) * 100 / HOURS2 and
+     sum(a.get("clipped", 0) for a in acks) >= HOURS2 - got - 1,
+     "the acks' percent is what was credited; \"clipped\" says what was not",
+     (acks[-1], sum(a.get("clipped", 0) for a in acks)))
+time.sleep(2.2)			# real time: 2.2 s of it allows 4.8 s of media at 2.2 x
+a = w5.send(**lhb(61, 3000, 3004))
+t.ok(a.get("type") == "ack" and "clipped" not in a, "a report at the real pace: credited in full", a)
+got2, r = long_row()
+t.ok(abs(got2 - got - 4) < 0.01, "its 4 s are in the row", (got, got2))
+a = w5.send(**lhb(62, 3010, 3020))
+t.ok(a.get("type") == "ack" and a.get("clipped", 0) >= 8, "10 s more at once: clipped", a)
+got3, r = long_row()
+t.ok(got3 - got2 <= 2, "... and not credited", (got2, got3))
+a = w5.send(**lhb(63, 0, 120))
+t.ok(a.get("type") == "ack" and "clipped" not in a, "rewatching what was credited costs nothing",
+     a)
+w5.close()
+ev = [{"event": "heartbeat", "position": 4000 + (k + 1) * 30, "from": 4000 + k * 30,
+       "to": 4000 + (k + 1) * 30, "duration": HOURS2} for k in range(10)]
+st, h, j = l3.call("POST", "/api/v1/units/%s/progress" % LU, {"events": ev})
+got4, r = long_row()
+t.ok(st == 200 and j.get("clipped", 0) >= 295 and got4 - got3 <= 5,
+     "the HTTP route and a new connection share the credit: 300 s at once clipped",
+     (st, j, got3, got4))
+t.ok(abs(j.get("percent", -1) - r[0][1]) < 0.01, "its percent is what was credited", (j, r))
+
 db.close()
 code, log = srv.stop()
 t.eq(code, 0, "the server stops cleanly")

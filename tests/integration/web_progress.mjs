@@ -2,7 +2,8 @@
 // WebSocket and a fake video. Run by web_test.py as
 //   node web_progress.mjs TOP_SRCDIR
 // Checks that every progress message is kept until acked, sent again with a
-// fresh seq on the next connection after a drop, retried after "busy",
+// fresh seq on the next connection after a drop, retried after "busy" and
+// "stale_seq",
 // dropped after a refusal, and that watching a video reports play, 10 s
 // heartbeats with their span, seek, pause and ended. Prints one JSON line
 // {"checks": n, "failed": [...]}; exit 0 when all held.
@@ -66,10 +67,14 @@ ws2.reply({type: 'error', seq: 1, error: 'busy', detail: 'x'});
 await sleep(1100);
 ok(ws2.sent.length === 2 && ws2.sent[1].seq === 2 && ws2.sent[1].event === 'heartbeat',
   'busy: sent again with a new seq', ws2.sent);
-ws2.reply({type: 'ack', seq: 2, unit: 'U1', percent: 80, position: 10});
+ws2.reply({type: 'error', seq: 2, error: 'stale_seq', detail: 'x'});
+await sleep(1100);
+ok(ws2.sent.length === 3 && ws2.sent[2].seq === 3 && ws2.sent[2].event === 'heartbeat',
+  'stale_seq: sent again with a new seq', ws2.sent);
+ws2.reply({type: 'ack', seq: 3, unit: 'U1', percent: 80, position: 10});
 ok(r.pending.length === 0 && r.acked === 2, 'acked at last: nothing pending');
 r.report('seek', {position: 1e9});
-ws2.reply({type: 'error', seq: 3, error: 'invalid', detail: 'past the duration'});
+ws2.reply({type: 'error', seq: 4, error: 'invalid', detail: 'past the duration'});
 ok(r.pending.length === 0, 'a refused message is not sent again');
 ws2.reply({type: 'ack', seq: 99});
 ok(r.acked === 2, 'an ack for an unknown seq changes nothing');

@@ -40,7 +40,9 @@ export class Reporter {
         if (this.onack) this.onack(m);
       } else if (m.type === "error" && sent) {
         this.bySeq.delete(m.seq);
-        if (m.error === "busy") setTimeout(() => this.transmit(sent), 1000);
+        // busy: not saved now; stale_seq: the server cannot tell whether it was
+        // applied. Either way send it again (with a new seq): a repeat is harmless.
+        if (m.error === "busy" || m.error === "stale_seq") setTimeout(() => this.transmit(sent), 1000);
         else this.pending = this.pending.filter((p) => p !== sent);	/* refused for good */
       }
     });

@@ -1,5 +1,6 @@
 /* progress_test.c - courses/progress.c: event parsing and bounds, applying
  * events (ordered positions, union of spans), and the completion rule. */
+#include <stdint.h>
 #include <string.h>
 
 #include "../../tap.h"
@@ -114,10 +115,130 @@ test_apply(void)
 	ranges_cleanup(&delivered);
 }
 
+static void
+test_pace_credit(void)
+{
+	const int64_t B = PROGRESS_PACE_BURST_MS;
+
+	is_int(progress_pace_credit(0, 0, 5000), B, "a row never paced: the whole burst");
+	is_int(progress_pace_credit(0, 1000, 1000), 0, "no time passed: nothing refilled");
+	is_int(progress_pace_credit(0, 1000, 2000), PROGRESS_PACE_RATE_PERMILLE,
+	       "one second refills the rate (2.2 s of media)");
+	is_int(progress_pace_credit(100, 1000, 1010), 122, "10 ms: 22 ms more");
+	is_int(progress_pace_credit(B - 1000, 1000, 1000 + 3600000), B,
+	       "an hour later: the burst, no more");
+	is_int(progress_pace_credit(5000, 1000, 500), 5000, "a clock gone back refills nothing");
+	is_int(progress_pace_credit(-20, 1000, 1000), 0, "a negative credit reads as none");
+	is_int(progress_pace_credit(B + 5, 1000, 1000), B, "more than the burst reads as the burst");
+	is_int(progress_pace_credit(0, 1, INT64_MAX), B, "any gap without overflow");
+	is_int(progress_pace_credit(B - 1, 1, 2), B, "never past the burst");
+}
+
+static void
+test_apply_paced(void)
+{
+	struct progress_state st;
+	struct progress_event ev;
+	int64_t credit = 15000, clipped = 0;
+
+	memset(&st, 0, sizeof(st));
+	ranges_init(&st.watched);
+	ranges_add(&st.watched, 10000, 20000);
+	ev_of("{\"event\":\"heartbeat\",\"position\":30,\"from\":0,\"to\":30,\"at\":1000}", &ev);
+	is_int(progress_apply_paced(&st, &ev, 100000, &credit, &clipped), 0, "apply 0-30 paced");
+	is_int(ranges_total(&st.watched), 25000, "10 s held, 15 s of credit: 25 s watched");
+	ok(st.watched.n == 1 && st.watched.v[0].from == 0 && st.watched.v[0].to == 25000,
+	   "the earliest new time first, the range held skipped free: 0-25 s");
+	is_int(credit, 0, "the credit spent");
+	is_int(clipped, 5000, "5 s clipped");
+	is_int(st.position_ms, 30000, "the position still moves");
+	ok(st.percent > 24.99 && st.percent < 25.01, "the percent: only what was credited");
+	ev_of("{\"event\":\"heartbeat\",\"position\":20,\"from\":0,\"to\":20,\"at\":2000}", &ev);
+	clipped = 0;
+	is_int(progress_apply_paced(&st, &ev, 100000, &credit, &clipped), 0, "rewatch 0-20");
+	ok(credit == 0 && clipped == 0, "rewatching costs nothing and clips nothing");
+	credit = 3000;
+	ev_of("{\"event\":\"heartbeat\",\"position\":30,\"from\":25,\"to\":40,\"at\":3000}", &ev);
+	progress_apply_paced(&st, &ev, 100000, &credit, &clipped);
+	is_int(st.watched.v[0].to, 28000, "3 s of credit: up to 28 s");
+	is_int(clipped, 12000, "the rest clipped");
+	credit = 50000;
+	clipped = 0;
+	ev_of("{\"event\":\"heartbeat\",\"position\":99,\"from\":90,\"to\":120,\"at\":4000}", &ev);
+	progress_apply_paced(&st, &ev, 100000, &credit, &clipped);
+	ok(credit == 40000 && clipped == 0, "past the duration is neither credited nor clipped");
+	ev_of("{\"event\":\"heartbeat\",\"position\":60,\"from\":50,\"to\":60,\"at\":5000}", &ev);
+	is_int(progress_apply(&st, &ev, 100000), 0, "progress_apply: no pace");
+	is_int(ranges_total(&st.watched), 48000, "all of it added");
+	ranges_cleanup(&st.watched);
+}
+
+/* The player (web/js/progress.js) reports the span played every 10 s of
+ * media; at 1x and at its fastest rate, 2x, a 2-hour lecture is credited in
+ * full, also when a break of the connection sends up to 8 minutes of media
+ * of reports at once (under the 10 minutes banked). Returns the ms clipped
+ * (-1: what was credited and clipped does not add up). */
+static int64_t
+play(int64_t rate_permille, int64_t outage_from, int64_t outage_to)
+{
+	struct progress_state st;
+	struct progress_event ev;
+	int64_t pace_ms = 0, pace_at = 0, now = 1700000000000, clipped = 0;
+	int64_t queued_from = -1;
+
+	memset(&st, 0, sizeof(st));
+	ranges_init(&st.watched);
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = PROGRESS_HEARTBEAT;
+	ev.has_span = 1;
+	for (int64_t at = 0; at < 7200000; at += 10000) {
+		now += 10000 * 1000 / rate_permille;
+		if (at >= outage_from && at < outage_to) {	/* held until the reconnection */
+			if (queued_from < 0)
+				queued_from = at;
+			continue;
+		}
+		for (int64_t from = queued_from >= 0 ? queued_from : at; from <= at; from += 10000) {
+			int64_t credit = progress_pace_credit(pace_ms, pace_at, now);
+
+			ev.from_ms = from;
+			ev.to_ms = from + 10000;
+			ev.position_ms = ev.to_ms;
+			ev.at_ms = now;
+			progress_apply_paced(&st, &ev, 7200000, &credit, &clipped);
+			pace_ms = credit;
+			pace_at = now;
+		}
+		queued_from = -1;
+	}
+	if (ranges_total(&st.watched) + clipped != 7200000)
+		clipped = -1;
+	ranges_cleanup(&st.watched);
+	return clipped;
+}
+
+static void
+test_pace_player(void)
+{
+	is_int(play(1000, -1, -1), 0, "2 hours at 1x: nothing clipped");
+	is_int(play(2000, -1, -1), 0, "2 hours at 2x: nothing clipped");
+	is_int(play(2000, 3600000, 3600000 + 480000), 0,
+	       "at 2x with 4 minutes (8 of media) of reports sent at once: nothing clipped");
+	is_int(play(1000, 600000, 600000 + 480000), 0,
+	       "at 1x with 8 minutes of reports sent at once: nothing clipped");
+	ok(play(2000, 3600000, 3600000 + 900000) > 0,
+	   "past the burst (15 minutes of media at once): clipped");
+	ok(play(4000, -1, -1) >= 7200000 - 600000 - 1800000 * 22 / 10,
+	   "at 4x: what passes the burst and 2.2x the wall time is clipped");
+}
+
 int
 main(void)
 {
 	test_parse();
 	test_apply();
+	test_pace_credit();
+	test_apply_paced();
+	test_pace_player();
 	return done_testing();
 }

@@ -164,6 +164,35 @@ count_doc_units(int64_t unit_id, const char *uid, int64_t course, void *arg)
 	return 0;
 }
 
+static int
+edit_pace(struct progress *row, const char *delivered, void *arg)
+{
+	const int64_t *v = arg;
+
+	(void)delivered;
+	if (v[0] == -1)
+		return row->pace_ms == 0 && row->pace_at == 0 ? PROGRESS_UNCHANGED : TC_EINVALID;
+	row->pace_ms = v[0];
+	row->pace_at = v[1];
+	return 0;
+}
+
+/* The pace credit (migration 24) is kept with the row. */
+static void
+test_pace(void)
+{
+	int64_t blank[2] = { -1, -1 }, set[2] = { 12345, (int64_t)1 << 42 };
+	struct progress p;
+
+	is_int(store_progress_edit(st, other_id, unit_video, course_id, 0, NOW, edit_pace, blank,
+				   NULL), 0, "a new row's pace: 0, never reckoned");
+	is_int(store_progress_edit(st, other_id, unit_video, course_id, 0, NOW, edit_pace, set,
+				   NULL), 0, "pace set");
+	is_int(store_progress_get(st, other_id, unit_video, &p), 0, "read back");
+	ok(p.pace_ms == 12345 && p.pace_at == (int64_t)1 << 42, "pace_ms and pace_at kept");
+	store_progress_cleanup(&p);
+}
+
 static void
 test_edit(void)
 {
@@ -467,6 +496,7 @@ main(void)
 	test_edit_in();
 	test_my_courses();
 	test_teaching();
+	test_pace();
 	store_close(st);
 	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
