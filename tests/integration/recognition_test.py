@@ -9,6 +9,7 @@ is a 400 naming its path and changes nothing; and it is all audited."""
 import os
 import sys
 import tempfile
+from datetime import datetime, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ApiClient, DataCli, sanitizer_clean, Server, Tap  # noqa: E402
@@ -56,9 +57,14 @@ st, h, j = anon.call("GET", "/api/v1/registry", headers={"If-None-Match": etag})
 t.ok(st == 200 and h.get("etag") != etag, "a rotation changes the ETag", (st, h))
 st, h, one = anon.call("GET", "/api/v1/registry/VNU")
 keys = one.get("keys", []) if st == 200 else []
-t.ok(st == 200 and len(keys) == 2 and keys[0]["valid_until"] == keys[1]["valid_from"] and
+def secs(iso):
+    return int(datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp())
+
+
+t.ok(st == 200 and len(keys) == 2 and keys[0]["valid_until"] and
+     secs(keys[0]["valid_until"]) == secs(keys[1]["valid_from"]) + 1 and
      keys[1]["valid_until"] is None and one["did"] == keys[1]["did"],
-     "one entry: the old key ends when the new one starts", one)
+     "one entry: the old key ends a second after the new one starts", one)
 t.ok(h.get("etag", "").startswith('"'), "one entry has an ETag too")
 st, h, j = anon.call("GET", "/api/v1/registry/NOPE")
 t.eq(st, 404, "an unregistered code is 404")
