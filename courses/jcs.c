@@ -60,9 +60,11 @@ round_trips(const char *text, double x)
  *
  * A normal double starts at P = 15 (DBL_DIG): a decimal of at most 15
  * digits that reads back as X is what X correctly rounded to 15 digits
- * gives (a decimal of DBL_DIG digits survives the trip through a double),
- * so when the 15-digit rounding round-trips, it is the answer with its
- * trailing zeros dropped, and when it does not, no shorter decimal does.
+ * gives (a decimal of DBL_DIG digits survives the trip through a double;
+ * a rounding that falls just below DBL_MIN still does, the spacing of the
+ * largest subnormals being that at DBL_MIN), so when the 15-digit rounding
+ * round-trips, it is the answer with its trailing zeros dropped, and when
+ * it does not, no shorter decimal does.
  * That is 2 conversions for most numbers instead of one per digit (a
  * document of many long numbers otherwise cost about 50 each).
  * Subnormals keep fewer digits, so they start at 1.

@@ -623,11 +623,12 @@ vcapi_body(struct app *app, struct http_response *resp, json_t *body)
 	json_decref(body);
 }
 
-/* ---- a credential verified on the worker pool ------------------------------------ */
+/* ---- a credential or presentation verified on the worker pool -------------------- */
 
 /*
- * POST /api/v1/credentials/verify and POST /credentials/verify with a
- * credential run on a worker thread from the body's bytes to the answer's
+ * POST /api/v1/credentials/verify, POST /credentials/verify and POST
+ * /presentations/verify with a credential or a presentation run on a
+ * worker thread from the body's bytes to the answer's
  * (parse, the checks, the answer's JSON), with a store connection of its
  * own, so that both cores verify and the event loop only moves bytes. The
  * issuer's status list credential is made (and signed when its bits or key
@@ -635,9 +636,10 @@ vcapi_body(struct app *app, struct http_response *resp, json_t *body)
  * the copy kept in struct verify_keep when the institution's current key
  * and the revision of its stored bits are still the ones it was made from
  * (store_status_list_rev: one integer read, not the 16 KB bitstring).
- * Anything else (a presentation, a body that is not a credential, a list
- * not kept or stale, no store) is answered on the service thread exactly as
- * before, the list then kept for the next request.
+ * Anything else (a body that is neither, a list not kept or stale, no
+ * store) is answered on the service thread exactly as before, the list
+ * then kept for the next request (one list a request: a presentation
+ * naming many issuers whose lists are not kept goes there once for each).
  */
 struct verify_job {
 	struct http_deferred d;

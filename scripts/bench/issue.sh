@@ -340,7 +340,7 @@ echo "inclusion proof at $psize leaves: build alone $pmean us mean, $pp99 us p99
 echo "  the same, each proof in one read transaction: $tmean us mean, $tp99 us p99"
 echo "  the same through a cache of the upper subtrees, empty at the start (as GET /log/proof builds it): $cmean us mean, $cp99 us p99"
 echo "  CPU time of the thread (what other processes on the cores do not inflate): build alone $ucpu us mean, $up99 us p99; through the cache $ccpu us mean, $cup99 us p99"
-echo "  GET /log/proof?hash=... (one keep-alive connection, client time, $PROOFS requests): $hmean ms mean, $hp99 ms p99, $hbad failed"
+echo "  GET /log/proof?hash=... (one keep-alive connection, client time, $(wc -l <"$work/subjects") distinct random leaves, none asked twice): $hmean ms mean, $hp99 ms p99, $hbad failed"
 log_b=$(table_bytes 'log_%')
 echo "log: $log_b bytes (log tables + indexes, dbstat) at $psize leaves: $(awk -v b="$log_b" -v n="$psize" 'BEGIN { printf "%.1f", b / n }') bytes an entry"
 echo

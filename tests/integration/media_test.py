@@ -729,6 +729,12 @@ else:
 # the access log says which viewer got which file, and how many bytes: the
 # 360p segments are fetched here (hls_check.mjs may have been skipped), and
 # each one fetched must have its line
+def seg_lines_now():
+    return [ln for ln in srv.read_log().splitlines()
+            if "/media/%s/360p/seg_" % mat["main.mp4"] in ln and " 200 " in ln]
+
+
+before = len(seg_lines_now())	# hls_check.mjs's, if it ran
 v360 = [u for a, u in vs if a.get("RESOLUTION") == "640x360"]
 v360_url = join("http://127.0.0.1:%d%s" % (srv.port, master_url), v360[0]) if v360 else None
 fetched = 0
@@ -739,12 +745,11 @@ if v360_url:
             fetched += 1
 seg_lines = []
 for _ in range(50):	# the line is written once the last byte has left
-    seg_lines = [ln for ln in srv.read_log().splitlines()
-                 if "/media/%s/360p/seg_" % mat["main.mp4"] in ln and " 200 " in ln]
-    if len(seg_lines) >= fetched:
+    seg_lines = seg_lines_now()
+    if len(seg_lines) >= before + fetched:
         break
     time.sleep(0.1)
-t.ok(fetched > 0 and len(seg_lines) >= fetched and
+t.ok(fetched > 0 and len(seg_lines) >= before + fetched and
      all(re.search(r" 200 [1-9][0-9]* [0-9]+us viewer=%s$" % lec_uid, ln) for ln in seg_lines),
      "the access log names the viewer of every segment sent, with its bytes", (fetched, seg_lines[:3]))
 base = "http://127.0.0.1:%d" % srv.port

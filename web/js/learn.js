@@ -2,7 +2,7 @@
 // (hls.js, resume, captions, low data, progress over the WebSocket), text,
 // documents and quizzes with a visible timer.
 import { h, put, field } from "/js/dom.js";
-import { t, number, lang } from "/js/i18n.js";
+import { t, number, dateTime } from "/js/i18n.js";
 import * as api from "/js/api.js";
 import { say, errorBox } from "/js/ui.js";
 import { Reporter, watch } from "/js/progress.js";
@@ -215,12 +215,15 @@ async function quizUnit(body, unit) {
     const rows = [t("quiz.questions", { n: s.questions }), t("quiz.pass", { percent: number(s.pass_percent) }),
       s.time_limit ? t("quiz.timeLimit", { time: clock(s.time_limit) }) : t("quiz.noTimeLimit"),
       q.attempts_left === null ? t("quiz.unlimited") : t("quiz.left", { n: q.attempts_left }),
-      q.next_attempt_at ? t("quiz.nextAt", { time: new Intl.DateTimeFormat(lang === "vi" ? "vi-VN" : "en-GB",
-        { dateStyle: "medium", timeStyle: "short" }).format(new Date(q.next_attempt_at)) }) : null].filter(Boolean);
+      q.next_attempt_at ? t("quiz.nextAt", { time: dateTime(q.next_attempt_at) }) : null].filter(Boolean);
     const past = h("ul", { class: "attempts" }, q.attempts.filter((a) => a.state !== "open").map((a) =>
       h("li", {}, t("quiz.attempt", { n: a.number, score: number(a.score, 2), max: number(a.max, 2) }))));
     const go = h("button", { type: "button", id: "start" }, q.open ? t("quiz.continue") : t("quiz.start"));
     go.disabled = !q.open && (q.attempts_left === 0 || !!q.next_attempt_at);
+    if (!q.open && q.attempts_left !== 0 && q.next_attempt_at) {	/* the wait over: the page as it is then */
+      const wait = new Date(q.next_attempt_at) - Date.now();
+      if (wait < 2 ** 31) timer = setTimeout(overview, Math.max(wait, 0) + 1000);
+    }
     go.addEventListener("click", async () => {
       go.disabled = true;
       try {
