@@ -8,7 +8,8 @@ and new, verifies by POST /api/v1/credentials/verify, offline with
 `tinchi verify --status-list` and with @digitalbazaar/vc; revoking one in
 segment 1 shows as revoked in all three, and only that one. At the
 maximum (STATUSLIST_MAX_BITS credentials) a completion waits with a clear
-log line and the VC API answers 409 saying the list is full."""
+log line, and the VC API, the CSV import and an approval answer 409 saying
+the list is full."""
 import base64
 import gzip
 import json
@@ -222,6 +223,15 @@ body = {"credential": {"@context": ["https://www.w3.org/ns/credentials/v2"],
 st, h, j = issuer.call("POST", "/credentials/issue", body)
 t.ok(st == 409 and "status list is full" in j.get("detail", ""), "the VC API: 409, the status list is full",
      (st, j))
+csv = "national_id,course_code,grade,term,completed_on\r\n%s,SL101,7,2024-2025 HK2,2025-06-20\r\n" % LEARNERS[6]
+st, h, j = admin.call("POST", "/api/v1/institutions/VNU/credentials:import", raw=csv.encode(), ctype="text/csv")
+t.ok(st == 409 and "status list is full" in j.get("detail", ""), "the CSV import: 409, the status list is full",
+     (st, j))
+st, h, j = lec.call("PATCH", "/api/v1/courses/%s" % course, {"credential_issue": "approval"})
+assert st == 200, j
+st, h, j = lec.call("POST", "/api/v1/courses/%s/credentials/approve" % course, {"all": True})
+t.ok(st == 409 and "status list is full" in j.get("detail", ""),
+     "approving the waiting completion: 409, the status list is full", (st, j))
 t.eq(sql("SELECT count(*) FROM credentials"), "6", "nothing more was issued")
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")
