@@ -239,10 +239,13 @@ hmac_pad_ctx(const unsigned char key[32], unsigned char pad)
 	return ctx;
 }
 
-int
-statuslist_perm_init(struct statuslist_perm *p, const void *secret, size_t len, uint64_t n)
+/* Keys P over [0, N): the round key is HMAC(SECRET, label || N), and
+ * || SEGMENT too when SEGMENT > 0 (segment 0: the key lists always had). */
+static int
+perm_key(struct statuslist_perm *p, const void *secret, size_t len, uint64_t n, uint64_t segment)
 {
-	unsigned char msg[sizeof(perm_label) + 8], key[32];
+	unsigned char msg[sizeof(perm_label) + 16], key[32];
+	size_t mlen = sizeof(perm_label) + (segment ? 16 : 8);
 	char hex[SHA256_HEX_LEN + 1];
 	int rc;
 
@@ -250,9 +253,11 @@ statuslist_perm_init(struct statuslist_perm *p, const void *secret, size_t len, 
 	if (secret == NULL || len < 16 || n < 1 || n > (UINT64_C(1) << 62))
 		return TC_EINVALID;
 	memcpy(msg, perm_label, sizeof(perm_label));
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 8; i++) {
 		msg[sizeof(perm_label) + i] = (unsigned char)(n >> (56 - 8 * i));
-	rc = hmac_sha256_hex(secret, len, msg, sizeof(msg), hex);
+		msg[sizeof(perm_label) + 8 + i] = (unsigned char)(segment >> (56 - 8 * i));
+	}
+	rc = hmac_sha256_hex(secret, len, msg, mlen, hex);
 	if (rc != 0)
 		return rc;
 	for (int i = 0; i < 32; i++)
@@ -267,10 +272,44 @@ statuslist_perm_init(struct statuslist_perm *p, const void *secret, size_t len, 
 		return TC_ENOMEM;
 	}
 	p->n = n;
+	p->segment = segment;
 	p->half = 1;
 	while (p->half < 31 && (UINT64_C(1) << (2 * p->half)) < n)
 		p->half++;
 	return 0;
+}
+
+int
+statuslist_perm_init(struct statuslist_perm *p, const void *secret, size_t len, uint64_t n)
+{
+	return perm_key(p, secret, len, n, 0);
+}
+
+int
+statuslist_segment_init(struct statuslist_perm *p, const void *secret, size_t len,
+			uint64_t segment)
+{
+	if (segment >= STATUSLIST_SEGMENTS) {
+		memset(p, 0, sizeof(*p));
+		return TC_ETOOBIG;
+	}
+	return perm_key(p, secret, len, STATUSLIST_SEGMENT_BITS, segment);
+}
+
+int
+statuslist_segment_index(const struct statuslist_perm *p, uint64_t k, uint64_t *index)
+{
+	uint64_t in = 0;
+	int rc;
+
+	if (k >= STATUSLIST_MAX_BITS)
+		return TC_ETOOBIG;
+	if (p->n != STATUSLIST_SEGMENT_BITS || statuslist_segment_of(k) != p->segment)
+		return TC_EINVALID;
+	rc = statuslist_perm_index(p, k % STATUSLIST_SEGMENT_BITS, &in);
+	if (rc == 0)
+		*index = p->segment * STATUSLIST_SEGMENT_BITS + in;
+	return rc;
 }
 
 void

@@ -18,11 +18,16 @@
  *   statuslist_cleanup(&sl);
  *
  * Index allocation: credential number k (0, 1, 2, ... in issuance order)
- * of an issuer's list gets index statuslist_perm_index(k), a keyed
- * pseudo-random permutation of [0, N) (a balanced Feistel network with
- * cycle walking), so indexes are all distinct, need no free list, and do
- * not reveal the order (or the time) of issuance to anyone without the
- * issuer's secret.
+ * of an issuer's list goes to segment s = k / STATUSLIST_SEGMENT_BITS and
+ * gets index s * STATUSLIST_SEGMENT_BITS + perm_s(k mod
+ * STATUSLIST_SEGMENT_BITS) (statuslist_segment_index), perm_s a keyed
+ * pseudo-random permutation of the segment (a balanced Feistel network
+ * with cycle walking) with a key of its own, so indexes are all distinct,
+ * need no free list, and do not reveal the order (or the time) of issuance
+ * within a segment to anyone without the issuer's secret. The list grows
+ * a segment at a time, up to STATUSLIST_SEGMENTS; segment 0's permutation
+ * is the one lists of a single segment always had (statuslist_perm_init
+ * over STATUSLIST_MIN_BITS), so indexes issued before keep their place.
  */
 #ifndef TINCHI_STATUSLIST_H
 #define TINCHI_STATUSLIST_H
@@ -81,6 +86,7 @@ struct statuslist_perm {
 	struct evp_md_ctx_st *inner, *outer;	/* owned */
 	uint64_t n;		/* the domain [0, n) */
 	unsigned half;		/* bits in each Feistel half */
+	uint64_t segment;	/* statuslist_segment_init's; 0 otherwise */
 };
 
 /*
@@ -99,5 +105,33 @@ void statuslist_perm_cleanup(struct statuslist_perm *p);
  * is full), TC_ENOMEM or TC_EIO when hashing failed. Several threads may
  * use one P at once. */
 int statuslist_perm_index(const struct statuslist_perm *p, uint64_t k, uint64_t *index);
+
+/* ---- segments ------------------------------------------------------- */
+
+#define STATUSLIST_SEGMENT_BITS STATUSLIST_MIN_BITS	/* entries per segment */
+#define STATUSLIST_SEGMENTS (STATUSLIST_MAX_BITS / STATUSLIST_SEGMENT_BITS)	/* 1,024 */
+
+/* The segment of credential number K. */
+static inline uint64_t
+statuslist_segment_of(uint64_t k)
+{
+	return k / STATUSLIST_SEGMENT_BITS;
+}
+
+/*
+ * Keys the permutation of segment SEGMENT of the issuer with SECRET:
+ * segment 0 is exactly statuslist_perm_init(P, SECRET, LEN,
+ * STATUSLIST_SEGMENT_BITS); segment s > 0 has the round key
+ * HMAC-SHA-256(SECRET, label || N || s). 0; TC_ETOOBIG when SEGMENT >=
+ * STATUSLIST_SEGMENTS (the list is full); else as statuslist_perm_init.
+ */
+int statuslist_segment_init(struct statuslist_perm *p, const void *secret, size_t len,
+			    uint64_t segment);
+
+/* *index = the status list index of credential number K, P keyed for K's
+ * segment (statuslist_segment_init). 0; TC_ETOOBIG when K >=
+ * STATUSLIST_MAX_BITS (the list is full); TC_EINVALID when P is keyed for
+ * another segment; TC_ENOMEM or TC_EIO. */
+int statuslist_segment_index(const struct statuslist_perm *p, uint64_t k, uint64_t *index);
 
 #endif

@@ -253,11 +253,13 @@ on_approve(struct app *app, struct http_request *req, struct http_response *resp
 		if (!pick[i])
 			continue;
 		if ((rc = issuing_approve(app, &e, &cred))) {
+			int full = rc == TC_ETOOBIG && issuing_list_full(app, c.institution_id);
+
 			/* those before it are issued (and audited); say so */
 			snprintf(msg, sizeof(msg), "%zu issued, then the credential of learner %s"
 				 " failed: %s", json_array_size(issued), w->person_uid,
-				 tc_strerror(rc));
-			problem_respond(resp, rc == TC_ENOTFOUND ? 409 : 500, NULL, msg);
+				 full ? "the institution's status list is full" : tc_strerror(rc));
+			problem_respond(resp, rc == TC_ENOTFOUND || full ? 409 : 500, NULL, msg);
 			goto out;
 		}
 		free(cred.json);

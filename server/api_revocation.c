@@ -48,6 +48,7 @@ struct status_vc {
 	int64_t institution_id;
 	char did[64];			/* the key that signed it */
 	unsigned char bits_hash[32];	/* SHA-256 of the bits it encodes */
+	int64_t rev;			/* a revision of those bits (store_status_list_rev) */
 	char *text;			/* JCS text, owned */
 	json_t *doc;			/* the same, parsed (verifying reads it) */
 	char etag[40];
@@ -194,12 +195,28 @@ status_vc_get(struct app *app, const struct institution *inst, const struct stat
 	unsigned char *bits = NULL, h[32];
 	size_t len = 0;
 	char *text = NULL, hex[SHA256_HEX_LEN + 1];
+	int64_t rev = 0;
 	int rc;
 
 	if (!c && !(c = app->status_cache = calloc(1, sizeof(*c))))
 		return TC_ENOMEM;
 	if ((rc = store_key_current(app->store, inst->id, &key)))
 		return rc;
+	/* the revision first, then the bits (as new or newer): equal revisions
+	 * mean equal bits, so a list kept under this revision is current
+	 * without reading them (up to 16 MiB); bits newer than REV are kept
+	 * under REV and read again at the next request */
+	if ((rc = store_status_list_rev(app->store, inst->id, ISSUING_PURPOSE, &rev)))
+		return rc;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].institution_id == inst->id)
+			e = &c->v[i];
+	if (e && e->rev == rev && strcmp(e->did, key.did) == 0) {
+		e->pin = c->pin;
+		*out = e;
+		return 0;
+	}
+	e = NULL;
 	rc = store_status_list_get(app->store, inst->id, ISSUING_PURPOSE, &bits, &len);
 	if (rc == TC_ENOTFOUND) {	/* nothing issued yet: an all-zero list */
 		len = STATUSLIST_MIN_BITS / 8;
@@ -213,6 +230,7 @@ status_vc_get(struct app *app, const struct institution *inst, const struct stat
 			e = &c->v[i];
 	if (e && strcmp(e->did, key.did) == 0 && memcmp(e->bits_hash, h, 32) == 0) {
 		free(bits);
+		e->rev = rev;
 		e->pin = c->pin;
 		*out = e;
 		return 0;
@@ -239,6 +257,7 @@ status_vc_get(struct app *app, const struct institution *inst, const struct stat
 	e->doc = NULL;
 	snprintf(e->did, sizeof(e->did), "%s", key.did);
 	memcpy(e->bits_hash, h, 32);
+	e->rev = rev;
 	sha256_hex(text, strlen(text), hex);
 	snprintf(e->etag, sizeof(e->etag), "\"%.32s\"", hex);
 	e->pin = c->pin;

@@ -34,6 +34,7 @@
 #include "courses/errors.h"
 #include "courses/identity.h"
 #include "courses/people.h"
+#include "courses/statuslist.h"
 #include "courses/xapi.h"
 #include "server/api_util.h"
 #include "server/api_vcapi.h"
@@ -46,6 +47,10 @@
 
 #define IMPORT_MAX_ROWS 10000
 #define IMPORT_MAX_ERRORS 200
+/* issuing_list_full: STATUSLIST_MAX_BITS (courses/statuslist.h) issued */
+#define LIST_FULL "the institution's status list is full (134217728 credentials): no more" \
+	" credentials can be issued"
+_Static_assert(STATUSLIST_MAX_BITS == 134217728u, "LIST_FULL names the maximum");
 
 /* One credential to issue, as the caller wrote it (the last four only
  * for a course that is not on tinchi; NULL or "" when absent). */
@@ -441,6 +446,8 @@ on_issue(struct app *app, struct http_request *req, struct http_response *resp)
 					       ok.awarded_at, given(row.field_of_study) ?
 					       row.field_of_study : NULL, &c)) == TC_ECONFLICT) {
 			problem_respond(resp, 409, NULL, "the institution has no signing key");
+		} else if (rc == TC_ETOOBIG && issuing_list_full(app, ok.course.institution_id)) {
+			problem_respond(resp, 409, NULL, LIST_FULL);
 		} else if (rc) {
 			problem_respond_err(resp, rc, NULL);
 		} else {
@@ -794,6 +801,15 @@ on_import(struct app *app, struct http_request *req, struct http_response *resp)
 		api_audit(app, req, inst.id, "credentials.imported", inst.code,
 			  json_pack("{s:I, s:I, s:I}", "rows", (json_int_t)im.rows, "issued",
 				    (json_int_t)issued, "already_issued", (json_int_t)already));
+	if (rc == TC_ETOOBIG && issuing_list_full(app, inst.id)) {
+		char detail[200];
+
+		snprintf(detail, sizeof(detail), "the import stopped after %zu credentials had been"
+			 " issued: %s", issued, LIST_FULL);
+		problem_respond(resp, 409, NULL, detail);
+		import_cleanup(&im);
+		return 0;
+	}
 	if (rc) {
 		char detail[160];
 

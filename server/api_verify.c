@@ -635,7 +635,7 @@ vcapi_body(struct app *app, struct http_response *resp, json_t *body)
  * changed) only by api_revocation.c on the service thread: the worker takes
  * the copy kept in struct verify_keep when the institution's current key
  * and the revision of its stored bits are still the ones it was made from
- * (store_status_list_rev: one integer read, not the 16 KB bitstring).
+ * (store_status_list_rev: one integer read, not the bitstring).
  * Anything else (a body that is neither, a list not kept or stale, no
  * store) is answered on the service thread exactly as before, the list
  * then kept for the next request (one list a request: a presentation

@@ -5,7 +5,8 @@
  * current key are read; the OpenBadgeCredential is built (issuer = the
  * key's did:key, validFrom now, achievement = the course, result = the
  * grade on 0-10, the learner as a salted hash of the national ID, a
- * BitstringStatusListEntry at index perm(next_k)); it is signed with
+ * BitstringStatusListEntry at next_k's index: its segment's keyed
+ * permutation, courses/statuslist.h); it is signed with
  * eddsa-jcs-2022 (proof array, verificationMethod did:key#...) by
  * keys_sign, so the private key stays in DATA/keys; it is
  * stored as its fields (storage/credentials.h), and the event consumed, in
@@ -22,6 +23,7 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "courses/course.h"
 #include "courses/credential.h"
@@ -263,8 +265,40 @@ build_signed(struct app *app, const struct job *j, uint64_t index, int64_t now,
 	return 0;
 }
 
-/* Issues the credential of J: 0, or a TC_* code (nothing stored). On
- * success OUT (may be NULL) gets the stored record, its json allocated. */
+int
+issuing_list_full(struct app *app, int64_t institution_id)
+{
+	int64_t k = 0;
+
+	return store_status_next_k(app->store, institution_id, ISSUING_PURPOSE, &k) == 0 &&
+	       k >= (int64_t)STATUSLIST_MAX_BITS;
+}
+
+/* The status list index of credential number K of J's institution, P
+ * keyed (again) for K's segment from SECRET when it is not already. */
+static int
+index_of(const struct job *j, const unsigned char secret[64], struct statuslist_perm *p,
+	 int64_t k, uint64_t *index)
+{
+	int rc = 0;
+
+	if (k < 0)
+		return TC_EINVALID;
+	if (!p->inner || p->segment != statuslist_segment_of((uint64_t)k)) {
+		statuslist_perm_cleanup(p);
+		rc = statuslist_segment_init(p, secret, 64, statuslist_segment_of((uint64_t)k));
+	}
+	if (rc == 0)
+		rc = statuslist_segment_index(p, (uint64_t)k, index);
+	if (rc == TC_ETOOBIG)
+		log_err("institution %s: its status list is full (%u credentials): no credential"
+			" for course %s", j->inst.code, STATUSLIST_MAX_BITS, j->course.code);
+	return rc;
+}
+
+/* Issues the credential of J: 0, or a TC_* code (nothing stored; TC_ETOOBIG:
+ * the institution's status list is full). On success OUT (may be NULL)
+ * gets the stored record, its json allocated. */
 static int
 issue_one(struct app *app, const struct job *j, struct credential_rec *out)
 {
@@ -272,9 +306,6 @@ issue_one(struct app *app, const struct job *j, struct credential_rec *out)
 	unsigned char secret[64];
 	int rc = issuing_perm_secret(app, j->inst.id, secret);
 
-	if (rc == 0)
-		rc = statuslist_perm_init(&perm, secret, sizeof(secret), STATUSLIST_MIN_BITS);
-	memset(secret, 0, sizeof(secret));
 	for (int t = 0; rc == 0 && t < ISSUE_TRIES; t++) {
 		struct credential_rec c = { 0 };
 		int64_t k = 0, now = (int64_t)time(NULL);
@@ -282,7 +313,7 @@ issue_one(struct app *app, const struct job *j, struct credential_rec *out)
 		char *text = NULL;
 
 		if ((rc = store_status_next_k(app->store, j->inst.id, ISSUING_PURPOSE, &k)) ||
-		    (rc = statuslist_perm_index(&perm, (uint64_t)k, &index)) ||
+		    (rc = index_of(j, secret, &perm, k, &index)) ||
 		    (rc = build_signed(app, j, index, now, &c, &text, 0))) {
 			free(c.shared);
 			break;
@@ -324,6 +355,7 @@ issue_one(struct app *app, const struct job *j, struct credential_rec *out)
 			break;
 	}
 	statuslist_perm_cleanup(&perm);
+	OPENSSL_cleanse(secret, sizeof(secret));
 	return rc;
 }
 
@@ -411,6 +443,11 @@ load_job(struct app *app, const struct outbox_event *e, int approved, struct job
 			 j->inst.code, j->course.code);
 		return JOB_WAIT;
 	}
+	if (rc == 0 && !approved && issuing_list_full(app, j->inst.id)) {
+		log_err("institution %s: its status list is full (%u credentials): the credential"
+			" for course %s waits", j->inst.code, STATUSLIST_MAX_BITS, j->course.code);
+		return JOB_WAIT;
+	}
 	if (rc == 0)
 		rc = store_credential_key(app->store, j->cred_key);
 	return rc;
@@ -422,31 +459,36 @@ fatal(int rc)
 	return rc == TC_EDB || rc == TC_EBUSY || rc == TC_ENOMEM;
 }
 
-/* The status list permutations of the institutions met in one run. */
+/* The status list permutations of the institutions' segments met in one
+ * run. */
 struct perms {
 	int64_t inst[PERMS_MAX];
 	struct statuslist_perm perm[PERMS_MAX];
 	int n;
 };
 
+/* The permutation of the segment of INST's credential number K. */
 static int
-perm_get(struct app *app, struct perms *ps, int64_t inst, const struct statuslist_perm **out)
+perm_get(struct app *app, struct perms *ps, int64_t inst, int64_t k,
+	 const struct statuslist_perm **out)
 {
+	uint64_t seg = statuslist_segment_of((uint64_t)k);
 	unsigned char secret[64];
 	int rc;
 
+	if (k < 0)
+		return TC_EINVALID;
 	for (int i = 0; i < ps->n; i++)
-		if (ps->inst[i] == inst) {
+		if (ps->inst[i] == inst && ps->perm[i].segment == seg) {
 			*out = &ps->perm[i];
 			return 0;
 		}
-	if (ps->n == PERMS_MAX)
-		return TC_ECONFLICT;	/* the caller issues one by one */
+	if (ps->n == PERMS_MAX || seg >= STATUSLIST_SEGMENTS)
+		return TC_ECONFLICT;	/* the caller issues one by one (and says why) */
 	rc = issuing_perm_secret(app, inst, secret);
 	if (rc == 0)
-		rc = statuslist_perm_init(&ps->perm[ps->n], secret, sizeof(secret),
-					  STATUSLIST_MIN_BITS);
-	memset(secret, 0, sizeof(secret));
+		rc = statuslist_segment_init(&ps->perm[ps->n], secret, sizeof(secret), seg);
+	OPENSSL_cleanse(secret, sizeof(secret));
 	if (rc)
 		return rc;
 	ps->inst[ps->n] = inst;
@@ -591,9 +633,9 @@ prepare(struct app *app, struct perms *ps, struct batch *b, const struct batch *
 			rc = store_status_next_k(app->store, b->j[i].inst.id, ISSUING_PURPOSE,
 						 &b->it[i].k);
 		if (rc == 0)
-			rc = perm_get(app, ps, b->j[i].inst.id, &perm);
+			rc = perm_get(app, ps, b->j[i].inst.id, b->it[i].k, &perm);
 		if (rc == 0)
-			rc = statuslist_perm_index(perm, (uint64_t)b->it[i].k, &b->it[i].index);
+			rc = statuslist_segment_index(perm, (uint64_t)b->it[i].k, &b->it[i].index);
 	}
 	return rc;
 }

@@ -20,8 +20,8 @@ struct app;
  * status list index, signs it (before the transaction), then stores it
  * and marks the event consumed in one transaction. An event whose
  * completion did not pass is consumed without a credential; one of a
- * course set to "approval", or of an institution without a key, stays
- * pending (logged). Service thread only (APP's store). *ISSUED (may be
+ * course set to "approval", or of an institution without a key or with
+ * a full status list (issuing_list_full), stays pending (logged). Service thread only (APP's store). *ISSUED (may be
  * NULL) gets how many were issued. 0, or the first storage error
  * (TC_EDB, TC_EBUSY, TC_ENOMEM); a failure of one event is logged and
  * the others go on.
@@ -50,6 +50,14 @@ extern void (*issuing_test_before_commit)(struct app *app, int n);
  */
 int issuing_perm_secret(struct app *app, int64_t institution_id, unsigned char out[64]);
 
+/*
+ * 1 when INSTITUTION_ID's status list is full: STATUSLIST_MAX_BITS
+ * credentials were issued (courses/statuslist.h; the list grows by
+ * segments of STATUSLIST_SEGMENT_BITS up to that), so no more can be until
+ * an operator acts; 0 otherwise (or when it cannot be read).
+ */
+int issuing_list_full(struct app *app, int64_t institution_id);
+
 /* "7.5", "10", "6.25": the text of a grade in hundredths on 0-10. */
 void issuing_grade_text(int x100, char out[16]);
 
@@ -71,7 +79,8 @@ struct credential_rec;
  * commit in one transaction before this returns. Service thread only.
  * On success OUT (may be NULL) gets the stored record (OUT->json the
  * signed JCS text, the caller frees it). 0, TC_EINVALID, TC_ECONFLICT (the
- * institution has no signing key), TC_EDB, TC_ENOMEM, TC_EIO.
+ * institution has no signing key), TC_ETOOBIG (its status list is full:
+ * issuing_list_full), TC_EDB, TC_ENOMEM, TC_EIO.
  */
 int issuing_issue(struct app *app, const struct course *course, const struct person *person,
 		  const char *grade, const char *term, int64_t awarded_at,

@@ -17,11 +17,15 @@
  *   name, course name, description, credits, alignment, status list URL:
  *   courses/credential.h credential_shared_json), once per institution and
  *   distinct content.
- * - status_lists: one per institution and purpose ("revocation"): the
- *   bitstring (STATUSLIST_MIN_BITS bits, courses/statuslist.h) and next_k,
- *   the count of indexes handed out, which the keyed permutation turns into
- *   the next index; since migration 22 bits_rev, bumped by each revocation
- *   (store_status_list_rev).
+ * - status_lists: one per institution and purpose ("revocation"): next_k,
+ *   the count of indexes handed out, which the keyed permutation of its
+ *   segment turns into the next index (courses/statuslist.h); since
+ *   migration 22 bits_rev, bumped by each revocation and each new segment
+ *   (store_status_list_rev). Its bits column is empty since migration 25:
+ * - status_list_segments: the bitstring by segments of
+ *   STATUSLIST_SEGMENT_BITS (16 KiB), one row each, added when a credential
+ *   gets an index in a segment the list has not used yet; the list is as
+ *   long as its highest segment (a segment never added reads as zeros).
  * - courses.credential_issue: "auto" (issue on completion, the default) or
  *   "approval" (a lecturer approves first; such events stay pending).
  * - a declined completion: its 'course.completed' outbox event is consumed
@@ -110,7 +114,9 @@ int store_status_next_k(struct store *s, int64_t institution_id, const char *pur
 
 /*
  * In one transaction: the institution's PURPOSE list is created (all
- * zero) when absent and its next_k moves from K to K + 1 (TC_ECONFLICT when
+ * zero) when absent, the segment of C->status_index added when absent
+ * (TC_EINVALID past STATUSLIST_MAX_BITS), and its next_k moves from K to
+ * K + 1 (TC_ECONFLICT when
  * it is no longer K: somebody else took that index), C is inserted
  * (C->id filled in; TC_ECONFLICT for a uid taken) with its C->shared row
  * (found or added), and, when EVENT_ID is not 0, that outbox event is
@@ -198,8 +204,8 @@ int store_credential_revoke(struct store *s, int64_t credential_id, const char *
 
 /*
  * The bitstring of INSTITUTION_ID's PURPOSE list: *BITS (malloc'ed, the
- * caller frees it) and *LEN bytes. TC_ENOTFOUND when it has no list yet
- * (*BITS NULL); TC_ENOMEM.
+ * caller frees it) and *LEN bytes (its segments, 16 KiB each). TC_ENOTFOUND
+ * when it has no list yet (*BITS NULL); TC_ENOMEM.
  */
 int store_status_list_get(struct store *s, int64_t institution_id, const char *purpose,
 			  unsigned char **bits, size_t *len);
@@ -207,8 +213,8 @@ int store_status_list_get(struct store *s, int64_t institution_id, const char *p
 /*
  * The revision of INSTITUTION_ID's PURPOSE list's bits (migration 22): 0
  * while none changed (also when it has no list yet: its bits are then all
- * zero, as a new list's), one more with each revocation, in the
- * revocation's transaction. Equal revisions mean equal bits. 0 and *REV,
+ * zero, as a new list's), one more with each revocation and each new
+ * segment past the first, in that one's transaction. Equal revisions mean equal bits. 0 and *REV,
  * or TC_EDB.
  */
 int store_status_list_rev(struct store *s, int64_t institution_id, const char *purpose,

@@ -528,6 +528,48 @@ insert_row(struct store *s, sqlite3 *db, struct credential_rec *c, int64_t achie
 	return rc;
 }
 
+/* The segment of status list entry INDEX (courses/statuslist.h). */
+#define SEGMENT_BITS ((int64_t)STATUSLIST_SEGMENT_BITS)
+
+/* The list grows to hold INDEX: its segment's row (all zero) is added when
+ * absent, and a new segment past the first bumps bits_rev (the published
+ * list is longer now). One primary key probe when it is there. */
+static int
+segment_add(struct store *s, int64_t inst, const char *purpose, int64_t index, int64_t when,
+	    const char *op)
+{
+	int64_t seg = index / SEGMENT_BITS;
+	int rc;
+
+	if (index < 0 || index >= (int64_t)STATUSLIST_MAX_BITS)
+		return TC_EINVALID;
+	rc = sqlu_execf(s, op, "INSERT INTO status_list_segments (institution_id, purpose,"
+			" segment, bits) VALUES (?1, ?2, ?3, zeroblob(?4))"
+			" ON CONFLICT (institution_id, purpose, segment) DO NOTHING", "itii",
+			inst, purpose, seg, SEGMENT_BITS / 8);
+	if (rc == 0 && seg > 0 && sqlu_changed_one(s) == 0)
+		rc = sqlu_execf(s, op, "UPDATE status_lists SET bits_rev = bits_rev + 1,"
+				" updated_at = ?3 WHERE institution_id = ?1 AND purpose = ?2",
+				"iti", inst, purpose, when);
+	return rc;
+}
+
+/* The number of segments of INST's PURPOSE list (the highest + 1; 0 when
+ * it has none). */
+static int
+segment_count(struct store *s, int64_t inst, const char *purpose, int64_t *n, const char *op)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_cachedf(s, op, &st, "SELECT max(segment) + 1 FROM status_list_segments"
+			      " WHERE institution_id = ?1 AND purpose = ?2", "it", inst, purpose);
+
+	*n = 0;
+	if (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0)
+		*n = sqlu_col_int(st, 0);	/* NULL: 0 */
+	sqlu_release(s, st);
+	return rc;
+}
+
 static int
 issue_steps(struct store *s, struct credential_rec *c, const char *purpose, int64_t k,
 	    int64_t event_id)
@@ -542,16 +584,17 @@ issue_steps(struct store *s, struct credential_rec *c, const char *purpose, int6
 	/* the institution's first credential: its list is made first */
 	if (rc == 0 && sqlu_changed_one(s)) {
 		rc = sqlu_execf(s, op, "INSERT INTO status_lists (institution_id, purpose, bits,"
-				" next_k, updated_at) VALUES (?1, ?2, zeroblob(?3), 0, ?4)"
-				" ON CONFLICT (institution_id, purpose) DO NOTHING", "itii",
-				c->institution_id, purpose, (int64_t)(STATUSLIST_MIN_BITS / 8),
-				c->issued_at);
+				" next_k, updated_at) VALUES (?1, ?2, x'', 0, ?3)"
+				" ON CONFLICT (institution_id, purpose) DO NOTHING", "iti",
+				c->institution_id, purpose, c->issued_at);
 		if (rc == 0)
 			rc = sqlu_execf(s, op, take, "itii", c->institution_id, purpose, k,
 					c->issued_at);
 		if (rc == 0 && sqlu_changed_one(s))
 			rc = TC_ECONFLICT;
 	}
+	if (rc == 0)
+		rc = segment_add(s, c->institution_id, purpose, c->status_index, c->issued_at, op);
 	if (rc == 0)
 		rc = shared_id(s, store_sqlite_db(s), c, &ach);
 	if (rc == 0)
@@ -744,17 +787,26 @@ sq_status_bit(struct store *s, int64_t institution_id, const char *purpose, int6
 {
 	static const char op[] = "status list bit";
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_preparef(s, op, &st, "SELECT length(bits), substr(bits, ?3 + 1, 1)"
-			       " FROM status_lists WHERE institution_id = ?1 AND purpose = ?2",
-			       "iti", institution_id, purpose, index / 8);
+	int64_t nseg = 0;
+	int rc;
 
 	*bit = 0;
+	if (index < 0)
+		return TC_EINVALID;
+	rc = sqlu_preparef(s, op, &st, "SELECT length(bits), substr(bits, ?4 + 1, 1)"
+			   " FROM status_list_segments WHERE institution_id = ?1 AND purpose = ?2"
+			   " AND segment = ?3", "itii", institution_id, purpose,
+			   index / SEGMENT_BITS, index % SEGMENT_BITS / 8);
 	if (rc == 0 && (rc = sqlu_step_row(s, st, op)) == TC_ENOTFOUND) {
-		rc = index < (int64_t)STATUSLIST_MIN_BITS ? 0 : TC_EINVALID;
+		/* no such segment: all zero within the list (at least one) */
+		rc = segment_count(s, institution_id, purpose, &nseg, op);
+		if (rc == 0 && index >= (nseg > 1 ? nseg : 1) * SEGMENT_BITS)
+			rc = TC_EINVALID;
 	} else if (rc == 0) {
 		const unsigned char *b = sqlite3_column_blob(st, 1);
 
-		if (index / 8 >= sqlu_col_int(st, 0) || !b || sqlite3_column_bytes(st, 1) != 1)
+		if (index % SEGMENT_BITS / 8 >= sqlu_col_int(st, 0) || !b ||
+		    sqlite3_column_bytes(st, 1) != 1)
 			rc = TC_EINVALID;
 		else
 			*bit = (b[0] >> (7 - index % 8)) & 1;
@@ -875,15 +927,15 @@ sq_find(struct store *s, int64_t institution_id, const char *code, int64_t perso
 	return rc;
 }
 
-/* Sets bit INDEX of the list in row ROWID of status_lists (incremental
- * blob I/O: one byte read and written, not the whole list). */
+/* Sets bit INDEX of the segment in row ROWID of status_list_segments
+ * (incremental blob I/O: one byte read and written, not the whole list). */
 static int
 set_bit(struct store *s, int64_t rowid, int64_t index, const char *op)
 {
 	sqlite3 *db = store_sqlite_db(s);
 	sqlite3_blob *blob = NULL;
 	unsigned char byte;
-	int rc = sqlite3_blob_open(db, "main", "status_lists", "bits", rowid, 1, &blob);
+	int rc = sqlite3_blob_open(db, "main", "status_list_segments", "bits", rowid, 1, &blob);
 
 	if (rc == SQLITE_OK && index / 8 >= sqlite3_blob_bytes(blob)) {
 		sqlite3_blob_close(blob);
@@ -927,15 +979,16 @@ revoke_steps(struct store *s, int64_t id, const char *purpose, int64_t when, con
 				" bits_rev = bits_rev + 1 WHERE institution_id = ?1 AND purpose = ?2",
 				"iti", inst, purpose, when);
 	if (rc == 0)
-		rc = sqlu_preparef(s, op, &st, "SELECT rowid FROM status_lists"
-				   " WHERE institution_id = ?1 AND purpose = ?2", "it", inst, purpose);
+		rc = sqlu_preparef(s, op, &st, "SELECT rowid FROM status_list_segments"
+				   " WHERE institution_id = ?1 AND purpose = ?2 AND segment = ?3", "iti",
+				   inst, purpose, index / SEGMENT_BITS);
 	if (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0)
 		rowid = sqlu_col_int(st, 0);
 	sqlite3_finalize(st);
 	if (rc == TC_ENOTFOUND && inst)
 		rc = TC_EINVALID;	/* a credential without its list */
 	if (rc == 0)
-		rc = set_bit(s, rowid, index, op);
+		rc = set_bit(s, rowid, index % SEGMENT_BITS, op);
 	return rc;
 }
 
@@ -968,24 +1021,40 @@ sq_status_list(struct store *s, int64_t institution_id, const char *purpose,
 {
 	static const char op[] = "status list get";
 	sqlite3_stmt *st = NULL;
-	int rc = sqlu_cachedf(s, op, &st, "SELECT bits FROM status_lists"
-			      " WHERE institution_id = ?1 AND purpose = ?2", "it",
-			      institution_id, purpose);
+	int64_t nseg = 0;
+	size_t seglen = STATUSLIST_SEGMENT_BITS / 8;
+	unsigned char *out = NULL;
+	/* one statement, one snapshot: the highest segment first sizes the
+	 * list; a segment never added (a gap) stays all zero */
+	int rc = sqlu_cachedf(s, op, &st, "SELECT segment, bits FROM status_list_segments"
+			      " WHERE institution_id = ?1 AND purpose = ?2 ORDER BY segment DESC",
+			      "it", institution_id, purpose);
 
-	if (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
-		const void *b = sqlite3_column_blob(st, 0);
-		int n = sqlite3_column_bytes(st, 0);
+	*bits = NULL;
+	while (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
+		int64_t seg = sqlu_col_int(st, 0);
+		const void *b = sqlite3_column_blob(st, 1);
+		int n = sqlite3_column_bytes(st, 1);
 
-		if (n <= 0 || !b) {
-			rc = TC_EDB;	/* never written empty */
-		} else if (!(*bits = malloc((size_t)n))) {
-			rc = TC_ENOMEM;
-		} else {
-			memcpy(*bits, b, (size_t)n);
-			*len = (size_t)n;
+		if (!out && seg >= 0 && seg < (int64_t)STATUSLIST_SEGMENTS) {
+			nseg = seg + 1;
+			if (!(out = calloc((size_t)nseg, seglen)))
+				rc = TC_ENOMEM;
 		}
+		if (rc == 0 && (!out || seg < 0 || seg >= nseg || n != (int)seglen || !b))
+			rc = TC_EDB;	/* always written whole, within the maximum */
+		else if (rc == 0)
+			memcpy(out + (size_t)seg * seglen, b, seglen);
 	}
 	sqlu_release(s, st);
+	if (rc == TC_ENOTFOUND && out)
+		rc = 0;		/* the last row was read */
+	if (rc == 0) {
+		*bits = out;
+		*len = (size_t)nseg * seglen;
+		out = NULL;
+	}
+	free(out);
 	return rc;
 }
 

@@ -818,6 +818,27 @@ const struct migration sqlite_migrations[] = {
 		"ALTER TABLE progress ADD COLUMN pace_at INTEGER NOT NULL DEFAULT 0;",
 		NULL
 	},
+	{
+		25, "status list segments",
+		/* storage/credentials.h: a list's bits by segments of 131,072
+		 * entries (16 KiB, courses/statuslist.h), one row each, so that a
+		 * list grows by a row and neither an issue (next_k) nor a
+		 * revocation rewrites the whole bitstring; status_lists.bits is
+		 * left empty */
+		"CREATE TABLE status_list_segments ("
+		"  institution_id INTEGER NOT NULL,"
+		"  purpose TEXT NOT NULL,"
+		"  segment INTEGER NOT NULL CHECK (segment >= 0),"
+		"  bits BLOB NOT NULL,"
+		"  PRIMARY KEY (institution_id, purpose, segment),"
+		"  FOREIGN KEY (institution_id, purpose)"
+		"    REFERENCES status_lists (institution_id, purpose)"
+		");"
+		"INSERT INTO status_list_segments (institution_id, purpose, segment, bits)"
+		"  SELECT institution_id, purpose, 0, bits FROM status_lists WHERE length(bits) > 0;"
+		"UPDATE status_lists SET bits = x'';",
+		NULL
+	},
 };
 
 const size_t sqlite_migrations_count =

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <zlib.h>
 
@@ -389,6 +390,141 @@ test_perm(void)
 	free(t2);
 }
 
+/*
+ * Segments: credential k of an issuer goes to segment k / 131,072 at
+ * segment * 131,072 + perm_segment(k mod 131,072). Segment 0 must be the
+ * permutation credentials were issued with before segments existed: these
+ * values were computed by statuslist_perm_init(key, 131072) before the
+ * change (32-byte test key, and a 64-byte secret as issuing.c uses).
+ */
+static const uint64_t old_perm32[][2] = {
+	{ 0, 63651 }, { 1, 96700 }, { 2, 61971 }, { 3, 23077 }, { 1000, 51408 },
+	{ 65535, 97911 }, { 65536, 30509 }, { 99999, 126435 }, { 131070, 58353 },
+	{ 131071, 55402 },
+};
+static const uint64_t old_perm64[][2] = {
+	{ 0, 78933 }, { 1, 104257 }, { 2, 837 }, { 3, 73925 }, { 1000, 31830 },
+	{ 65535, 80129 }, { 65536, 104173 }, { 99999, 73791 }, { 131070, 123102 },
+	{ 131071, 107540 },
+};
+
+/* The indexes of segment S's credentials (malloc'ed), NULL if one failed. */
+static uint64_t *
+segment_table(const struct statuslist_perm *p, uint64_t s)
+{
+	uint64_t *t = malloc(STATUSLIST_SEGMENT_BITS * sizeof(*t));
+
+	for (uint64_t i = 0; t != NULL && i < STATUSLIST_SEGMENT_BITS; i++) {
+		if (statuslist_segment_index(p, s * STATUSLIST_SEGMENT_BITS + i, &t[i]) != 0 ||
+		    t[i] / STATUSLIST_SEGMENT_BITS != s) {
+			free(t);
+			t = NULL;
+		} else {
+			t[i] -= s * STATUSLIST_SEGMENT_BITS;
+		}
+	}
+	return t;
+}
+
+static void
+test_segments(void)
+{
+	static const unsigned char key1[32] = "issuer one's status list secret";
+	unsigned char secret[64];
+	struct statuslist_perm p0, p1, p7, last;
+	uint64_t a, *t0, *t1, *t7, n = STATUSLIST_SEGMENT_BITS;
+	int good = 1, same01 = 0, same17 = 0;
+
+	for (int i = 0; i < 64; i++)
+		secret[i] = (unsigned char)(i * 7 + 1);
+	is_int(STATUSLIST_SEGMENT_BITS, STATUSLIST_MIN_BITS, "a segment is the minimum list");
+	is_int(STATUSLIST_SEGMENTS, 1024, "1,024 segments make the maximum list");
+	is_int(statuslist_segment_of(0), 0, "k 0 is in segment 0");
+	is_int(statuslist_segment_of(131071), 0, "k 131,071 is in segment 0");
+	is_int(statuslist_segment_of(131072), 1, "k 131,072 is in segment 1");
+	is_int(statuslist_segment_init(&p0, key1, 15, 0), TC_EINVALID, "a secret under 16 bytes");
+	is_int(statuslist_segment_init(&p0, key1, 32, STATUSLIST_SEGMENTS), TC_ETOOBIG,
+	       "segment 1,024 is past the maximum: the list is full");
+	statuslist_perm_cleanup(&p0);
+	is_int(statuslist_segment_init(&p0, key1, 32, 0), 0, "key segment 0");
+	for (size_t i = 0; i < sizeof(old_perm32) / sizeof(old_perm32[0]); i++)
+		good &= statuslist_segment_index(&p0, old_perm32[i][0], &a) == 0 &&
+			a == old_perm32[i][1];
+	ok(good, "segment 0 gives the indexes of the permutation before segments");
+	statuslist_perm_cleanup(&p0);
+	statuslist_segment_init(&p0, secret, sizeof(secret), 0);
+	good = 1;
+	for (size_t i = 0; i < sizeof(old_perm64) / sizeof(old_perm64[0]); i++)
+		good &= statuslist_segment_index(&p0, old_perm64[i][0], &a) == 0 &&
+			a == old_perm64[i][1];
+	ok(good, "so does a 64-byte secret (as issuing.c's)");
+	statuslist_segment_init(&p1, secret, sizeof(secret), 1);
+	statuslist_segment_init(&p7, secret, sizeof(secret), 7);
+	t0 = segment_table(&p0, 0);
+	t1 = segment_table(&p1, 1);
+	t7 = segment_table(&p7, 7);
+	ok(is_bijection(t0, n), "segment 0: k 0..131,071 get distinct indexes 0..131,071");
+	ok(is_bijection(t1, n), "segment 1: k 131,072..262,143 get distinct indexes 131,072..262,143");
+	ok(is_bijection(t7, n), "segment 7: a bijection onto 917,504..1,048,575");
+	for (uint64_t i = 0; t0 && t1 && t7 && i < n; i++) {
+		same01 += t0[i] == t1[i];
+		same17 += t1[i] == t7[i];
+	}
+	ok(same01 < 10 && same17 < 10, "each segment has its own order (a per-segment key)");
+	is_int(statuslist_segment_index(&p0, n, &a), TC_EINVALID, "segment 0's key refuses k 131,072");
+	is_int(statuslist_segment_index(&p1, n - 1, &a), TC_EINVALID,
+	       "segment 1's key refuses k 131,071");
+	is_int(statuslist_segment_init(&last, secret, sizeof(secret), STATUSLIST_SEGMENTS - 1), 0,
+	       "key the last segment");
+	ok(statuslist_segment_index(&last, STATUSLIST_MAX_BITS - 1, &a) == 0 &&
+	   a >= STATUSLIST_MAX_BITS - n && a < STATUSLIST_MAX_BITS,
+	   "the last credential gets an index in the last segment");
+	is_int(statuslist_segment_index(&last, STATUSLIST_MAX_BITS, &a), TC_ETOOBIG,
+	       "k 134,217,728: the list is full");
+	is_int(statuslist_segment_index(&last, UINT64_MAX, &a), TC_ETOOBIG, "k UINT64_MAX");
+	statuslist_perm_cleanup(&p0);
+	statuslist_perm_cleanup(&p1);
+	statuslist_perm_cleanup(&p7);
+	statuslist_perm_cleanup(&last);
+	free(t0);
+	free(t1);
+	free(t7);
+}
+
+/* A list of 1 and of 8 segments with a few bits set encodes quickly and
+ * decodes to the same bits (the list credential is built when they change). */
+static void
+test_encode_segments(void)
+{
+	static const size_t segs[] = { 1, 8 };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct statuslist sl, back;
+		struct timespec t0, t1;
+		char *text = NULL, name[120], msg[160];
+		size_t nbits = segs[i] * STATUSLIST_SEGMENT_BITS;
+		double ms;
+
+		statuslist_init(&sl, nbits);
+		for (size_t b = 0; b < 200; b++)
+			statuslist_set(&sl, (b * 7919u * 131u) % nbits, 1);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		is_int(statuslist_encode(&sl, &text), 0, "encode");
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		snprintf(msg, sizeof(msg), "encoding %zu segment(s) (%zu entries): %.2f ms, %zu"
+			 " characters", segs[i], nbits, ms, text ? strlen(text) : 0);
+		diag(msg);
+		snprintf(name, sizeof(name), "%zu segment(s) decode to the same %zu entries", segs[i],
+			 nbits);
+		ok(text && statuslist_decode(text, 0, &back) == 0 && back.nbits == nbits &&
+		   memcmp(back.bits, sl.bits, nbits / 8) == 0, name);
+		statuslist_cleanup(&back);
+		free(text);
+		statuslist_cleanup(&sl);
+	}
+}
+
 int
 main(void)
 {
@@ -397,5 +533,7 @@ main(void)
 	test_python();
 	test_refuse();
 	test_perm();
+	test_segments();
+	test_encode_segments();
 	return done_testing();
 }

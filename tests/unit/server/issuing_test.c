@@ -13,7 +13,9 @@
  * (indexes = the permutation of exactly those), next_k = N, N log leaves,
  * every credential's text hashing to its stored hash, found in the log
  * and verifying. Then issuing_issue_many (the CSV import's batches) the
- * same way, with two invalid requests among 300.
+ * same way, with two invalid requests among 300. Then 300 more from k =
+ * 131,072 - 100 on (next_k set in the database): batches crossing into
+ * the list's second segment.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +43,7 @@
 #include "storage/store.h"
 #include "storage/tlog.h"
 #include "tests/tap.h"
+#include "tests/unit/storage/rawdb.h"
 #include "tests/unit/tmpdir.h"
 
 #define NOW 1780000000
@@ -55,6 +58,7 @@ static struct inst_key key;
 static int64_t learner[LEARNERS];
 static struct course courses[3];	/* two with completions, one the other writer's */
 static int hook_calls, hook_sizes[16], other_issued, other_failed, total_after_pipeline;
+static int total_after_many;
 
 static int64_t
 add_person(int n, const char *name)
@@ -206,11 +210,12 @@ count_pending(const struct outbox_event *e, void *arg)
 	return 0;
 }
 
-/* What must hold after TOTAL credentials were issued in all: each stored
- * once, hashing to its hash, logged, verifying; next_k = TOTAL, TOTAL log
- * leaves, and the status indexes exactly perm(0..TOTAL-1). */
+/* What must hold after TOTAL credentials were issued in all, the last N2
+ * of them from k = FROM2 on (N2 0: k = 0..TOTAL-1): each stored once,
+ * hashing to its hash, logged, verifying; next_k and TOTAL log leaves, and
+ * the status indexes exactly those of the k used, each in its segment. */
 static void
-check_store(int total)
+check_store_at(int total, int64_t from2, int n2)
 {
 	struct seen s = { 0 };
 	struct statuslist_perm perm = { 0 };
@@ -228,30 +233,46 @@ check_store(int total)
 	is_int(s.not_verified, 0, "every credential verifies");
 	is_int(store_status_next_k(app.store, inst.id, ISSUING_PURPOSE, &next_k), 0, "next_k");
 	snprintf(nm, sizeof(nm), "next_k = %d credentials (%lld)", total, (long long)next_k);
-	ok(next_k == total, nm);
+	ok(next_k == (n2 ? from2 + n2 : total), nm);
 	is_int(store_tlog_size(app.store, &size), 0, "log size");
 	snprintf(nm, sizeof(nm), "one log leaf a credential (%llu)", (unsigned long long)size);
 	ok(size == (uint64_t)total, nm);
 
 	/* the indexes are the permutation of k = 0..total-1: none lost, none twice */
 	want = calloc((size_t)total, sizeof(*want));
-	if (want && s.n == total && issuing_perm_secret(&app, inst.id, secret) == 0 &&
-	    statuslist_perm_init(&perm, secret, sizeof(secret), STATUSLIST_MIN_BITS) == 0) {
-		for (int k = 0; k < total; k++) {
-			uint64_t idx = 0;
+	if (want && s.n == total && issuing_perm_secret(&app, inst.id, secret) == 0) {
+		same = 1;
+		for (int i = 0; i < total; i++) {
+			int64_t k = i < total - n2 ? i : from2 + (i - (total - n2));
+			uint64_t idx = 0, seg = statuslist_segment_of((uint64_t)k);
 
-			statuslist_perm_index(&perm, (uint64_t)k, &idx);
-			want[k] = (int64_t)idx;
+			if (!perm.inner || perm.segment != seg) {
+				statuslist_perm_cleanup(&perm);
+				same &= statuslist_segment_init(&perm, secret, sizeof(secret), seg) == 0;
+			}
+			same &= statuslist_segment_index(&perm, (uint64_t)k, &idx) == 0;
+			want[i] = (int64_t)idx;
 		}
 		qsort(want, (size_t)total, sizeof(*want), cmp64);
 		qsort(s.index, (size_t)s.n, sizeof(*s.index), cmp64);
-		same = memcmp(want, s.index, (size_t)total * sizeof(*want)) == 0;
+		same &= memcmp(want, s.index, (size_t)total * sizeof(*want)) == 0;
 		statuslist_perm_cleanup(&perm);
 	}
-	snprintf(nm, sizeof(nm), "status indexes = perm(k) for k = 0..%d, each once", total - 1);
+	if (n2)
+		snprintf(nm, sizeof(nm), "status indexes = those of k = 0..%d and %lld..%lld, each"
+			 " once", total - n2 - 1, (long long)from2, (long long)(from2 + n2 - 1));
+	else
+		snprintf(nm, sizeof(nm), "status indexes = perm(k) for k = 0..%d, each once",
+			 total - 1);
 	ok(same, nm);
 	free(want);
 	free(s.index);
+}
+
+static void
+check_store(int total)
+{
+	check_store_at(total, 0, 0);
 }
 
 static void
@@ -329,6 +350,44 @@ test_many(int before)
 	ok(hook_calls == 2 && hook_sizes[0] + hook_sizes[1] == n - 2, nm);
 	is_int(other_issued, 1, "the other writer issued one before the first commit");
 	check_store(before + n - 2 + other_issued);
+	total_after_many = before + n - 2 + other_issued;
+}
+
+/*
+ * Past the first segment: next_k set to 131,072 - 100 in the database, 300
+ * requests in two batches, the first crossing into segment 1 (its k
+ * continue in memory, each with its segment's permutation). All issue;
+ * the indexes are those of their k (100 in segment 0, 200 in segment 1);
+ * the stored list has two segments.
+ */
+static void
+test_segment(int before)
+{
+	struct issuing_request req[300];
+	struct person p[300];
+	int rcs[300], good = 0, n = 300;
+	int64_t from = STATUSLIST_SEGMENT_BITS - 100;
+	unsigned char *bits = NULL;
+	size_t len = 0;
+	char sql[200], path[sizeof(cfg.data_dir) + 16];
+
+	snprintf(path, sizeof(path), "%s/tinchi.db", cfg.data_dir);
+	snprintf(sql, sizeof(sql), "UPDATE status_lists SET next_k = %lld", (long long)from);
+	is_int(raw_exec(path, sql), SQLITE_OK, "next_k set to 130,972");
+	for (int i = 0; i < n; i++) {
+		store_person_get(app.store, learner[i], &p[i]);
+		req[i] = (struct issuing_request){ &courses[i % 2], &p[i], "7", "2028 HK1", NOW, NULL };
+	}
+	is_int(issuing_issue_many(&app, req, (size_t)n, rcs, NULL), 0,
+	       "issuing_issue_many across the segment boundary");
+	for (int i = 0; i < n; i++)
+		good += rcs[i] == 0;
+	is_int(good, n, "all 300 issued");
+	check_store_at(before + n, from, n);
+	is_int(store_status_list_get(app.store, inst.id, ISSUING_PURPOSE, &bits, &len), 0,
+	       "the stored list");
+	is_int(len, 2 * STATUSLIST_SEGMENT_BITS / 8, "two segments (262,144 entries)");
+	free(bits);
 }
 
 int
@@ -357,6 +416,7 @@ main(void)
 	}
 	test_pipeline();
 	test_many(total_after_pipeline);
+	test_segment(total_after_many);
 	store_close(st);
 	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");

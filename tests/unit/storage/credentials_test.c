@@ -17,6 +17,7 @@
 #include "courses/did.h"
 #include "courses/errors.h"
 #include "courses/log.h"
+#include "courses/statuslist.h"
 #include "storage/completion.h"
 #include "storage/courses.h"
 #include "storage/credentials.h"
@@ -155,10 +156,10 @@ waiting(void)
 	return s;
 }
 
-/* Issues a credential row for LEARNER[I] consuming EVENT_ID (k is the
- * status list's next_k, N the uid's number). */
+/* Issues a credential row for LEARNER[I] consuming EVENT_ID (0: none) at
+ * status list INDEX (k is the status list's next_k, N the uid's number). */
 static int
-issue(int i, int64_t event_id, int64_t k, int n)
+issue_at(int i, int64_t event_id, int64_t k, int n, int64_t index)
 {
 	static struct inst_key key;
 	struct credential_rec c;
@@ -182,11 +183,18 @@ issue(int i, int64_t event_id, int64_t k, int n)
 	c.institution_id = inst_id;
 	c.course_id = course_id;
 	c.person_id = learner[i];
-	c.status_index = 100 + n;
+	c.status_index = index;
 	snprintf(c.hash, sizeof(c.hash), "%064d", n);
 	c.issued_at = NOW + 100 + n;
 	c.json = "{}";
 	return store_credential_issue(st, &c, "revocation", k, event_id);
+}
+
+/* The same at index 100 + N (segment 0). */
+static int
+issue(int i, int64_t event_id, int64_t k, int n)
+{
+	return issue_at(i, event_id, k, n, 100 + n);
 }
 
 static void
@@ -316,6 +324,72 @@ test_revision(void)
 	free(b1);
 }
 
+/* Bit I of the LEN bytes at B (NULL or past the end: -1). */
+static int
+bit_at(const unsigned char *b, size_t len, size_t i)
+{
+	return b && i / 8 < len ? (b[i / 8] >> (7 - i % 8)) & 1 : -1;
+}
+
+/* Segments (migration 25): a credential past the first 131,072 entries
+ * adds a segment row; the list reads as long as its segments (a gap all
+ * zero), a new segment bumps the revision, a revocation sets the bit in
+ * its segment; an index past STATUSLIST_MAX_BITS writes nothing. */
+static void
+test_segments(void)
+{
+	const int64_t seg = STATUSLIST_SEGMENT_BITS;
+	int64_t rev = -1, k = query_int("SELECT next_k FROM status_lists"), id;
+	unsigned char *b = NULL, *before = NULL;
+	size_t len = 0, blen = 0;
+	int bit = -1;
+
+	store_status_list_get(st, inst_id, "revocation", &before, &blen);
+	is_int(blen, seg / 8, "one segment (16 KiB) while every index is below 131,072");
+	is_int(query_int("SELECT length(bits) FROM status_lists"), 0,
+	       "status_lists keeps no bits (they are in status_list_segments)");
+	is_int(issue_at(0, 0, k, 20, seg + 77), 0, "a credential at index 131,149 (segment 1)");
+	is_int(query_int("SELECT count(*) FROM status_list_segments"), 2, "the list has two segments");
+	store_status_list_rev(st, inst_id, "revocation", &rev);
+	is_int(rev, 3, "the new segment bumped the revision (the list is longer)");
+	is_int(store_status_list_get(st, inst_id, "revocation", &b, &len), 0, "the bits");
+	ok(len == 2 * seg / 8 && memcmp(b, before, blen) == 0 && bit_at(b, len, seg + 77) == 0,
+	   "... 262,144 entries, segment 0 as before, the new entry unset");
+	free(b);
+	b = NULL;
+	is_int(store_status_bit(st, inst_id, "revocation", seg + 77, &bit), 0, "its bit");
+	is_int(bit, 0, "... is 0");
+	is_int(store_status_bit(st, inst_id, "revocation", 2 * seg, &bit), TC_EINVALID,
+	       "index 262,144 is past the end");
+	is_int(issue_at(1, 0, k + 1, 21, seg + 1000), 0, "another credential in segment 1");
+	store_status_list_rev(st, inst_id, "revocation", &rev);
+	is_int(rev, 3, "no new segment: the same revision");
+	id = query_int("SELECT id FROM credentials WHERE status_index = 131149");
+	is_int(store_credential_revoke(st, id, "revocation", NOW + 200, "Sai điểm"), 0,
+	       "revokes the one at 131,149");
+	store_status_list_rev(st, inst_id, "revocation", &rev);
+	is_int(rev, 4, "the revision is 4");
+	is_int(store_status_bit(st, inst_id, "revocation", seg + 77, &bit), 0, "its bit");
+	is_int(bit, 1, "... is 1");
+	store_status_list_get(st, inst_id, "revocation", &b, &len);
+	ok(len == 2 * seg / 8 && memcmp(b, before, blen) == 0 && bit_at(b, len, seg + 77) == 1 &&
+	   bit_at(b, len, seg + 1000) == 0, "the list: that bit set, the rest as before");
+	free(b);
+	b = NULL;
+	is_int(issue_at(1, 0, k + 2, 22, (int64_t)STATUSLIST_MAX_BITS), TC_EINVALID,
+	       "an index past the maximum list: TC_EINVALID");
+	is_int(query_int("SELECT next_k FROM status_lists"), k + 2, "... which wrote nothing");
+	is_int(issue_at(1, 0, k + 2, 23, 5 * seg + 3), 0, "a credential in segment 5 (a gap)");
+	store_status_list_get(st, inst_id, "revocation", &b, &len);
+	ok(len == 6 * seg / 8 && bit_at(b, len, seg + 77) == 1 && bit_at(b, len, 5 * seg + 3) == 0,
+	   "the list has six segments, the gap all zero");
+	free(b);
+	is_int(store_status_bit(st, inst_id, "revocation", 3 * seg, &bit), 0,
+	       "an index in the gap reads");
+	is_int(bit, 0, "... as 0");
+	free(before);
+}
+
 /* store_credential_json: the tree of json_loads(store_credential_text)
  * for every mix of the optional fields, numbers, two shared parts and
  * five issuer keys in turn (a part keeps the templates of four: hits, the
@@ -412,6 +486,7 @@ main(void)
 	test_decline();
 	test_issue();
 	test_revision();
+	test_segments();
 	test_tree();
 	store_close(st);
 	if (test_tmpdir_remove(tmp) != 0)
