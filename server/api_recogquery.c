@@ -62,6 +62,10 @@ static const char no_consent[] = "no credit records of this national ID are shar
 				 " this institution";
 static const char bad_nid[] = "a national ID is exactly 12 digits";
 
+/* A person id no row has (ids are positive): an unknown national ID is
+ * looked up for consent with it, so that it costs what no consent costs. */
+#define NO_PERSON ((int64_t)-1)
+
 /* Answers O (stolen) with STATUS; numbers with 12 significant digits, so
  * that 9.1 is written 9.1. */
 static int
@@ -860,8 +864,12 @@ on_learner(struct app *app, struct http_request *req, struct http_response *resp
 	if (!nid || national_id_check(nid) != 0)
 		return problem_respond(resp, 400, NULL, bad_nid);
 	rc = store_person_get_by_nid(app->store, nid, &p);
-	if (rc == TC_ENOTFOUND)
-		return problem_respond(resp, 404, NULL, no_consent);
+	if (rc == TC_ENOTFOUND) {
+		/* the same work as a person without consent (the consent look-up
+		 * finds nothing): the answer's time tells nothing either */
+		p.id = NO_PERSON;
+		rc = 0;
+	}
 	if (rc)
 		return problem_respond_err(resp, rc, NULL);
 	q.app = app;
@@ -1166,6 +1174,9 @@ lane_learner(struct lane *l, int64_t person_id, const char *nid, struct consent_
 	size_t mark = l->w.out.len;
 	int rc;
 
+	/* the time of this learner's read: a consent withdrawn or ended while
+	 * the batch runs is not used for the learners after it */
+	q->now = (int64_t)time(NULL);
 	q->credits_x10 = q->recognised = 0;
 	memset(&q->memo, 0, sizeof(q->memo));
 	l->w.n = 0;
@@ -1220,7 +1231,9 @@ lane_run(void *arg)
 			continue;
 		}
 		rc = store_person_get_by_nid(l->a.store, nid, &p);
-		if (rc == 0)
+		if (rc == TC_ENOTFOUND)		/* the same work as no consent */
+			rc = lane_learner(l, NO_PERSON, nid, &l->ent[l->nent]);
+		else if (rc == 0)
 			rc = lane_learner(l, p.id, nid, &l->ent[l->nent]);
 		if (rc == TC_ENOTFOUND) {
 			l->missing++;
@@ -1333,12 +1346,10 @@ batch_run(struct work *w)
 	struct batch_job *j = (struct batch_job *)w;
 	struct lane lane[2];
 	struct lane_thread second;
-	struct timespec t0, t1;
 	size_t group = GROUP_FIRST, found = 0, missing = 0, bad = 0;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	int lanes = cores > 1 && j->n >= 2 * GROUP_FIRST ? 2 : 1, credits_x10 = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(lane, 0, sizeof(lane));
 	memset(&second, 0, sizeof(second));
 	for (int k = 0; k < lanes && j->rc == 0; k++)
@@ -1393,14 +1404,12 @@ batch_run(struct work *w)
 		credits_x10 += lane[k].credits_x10;
 		lane_close(&lane[k]);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* no server time in it: it would time the look-ups */
 	if (j->rc == 0)
-		j->rc = put_line(&j->out, json_pack("{s:{s:i, s:i, s:i, s:i, s:o, s:I}}", "summary",
+		j->rc = put_line(&j->out, json_pack("{s:{s:i, s:i, s:i, s:i, s:o}}", "summary",
 						    "learners", (int)j->n, "answered", (int)found,
 						    "not_found", (int)missing, "malformed", (int)bad,
-						    "credits_recognised", x10_json(credits_x10), "ms",
-						    (json_int_t)((t1.tv_sec - t0.tv_sec) * 1000 +
-								 (t1.tv_nsec - t0.tv_nsec) / 1000000)));
+						    "credits_recognised", x10_json(credits_x10)));
 	if (j->rc == 0)
 		j->rc = http_stream_write(j->d.out, j->out.data, j->out.len);
 }
@@ -1435,14 +1444,63 @@ batch_add(struct batch_job *j, const char *s, size_t len, struct http_response *
 		return bad_input(resp, path, "at most 10000 national IDs in one batch"), 1;
 	if (len > BATCH_ID_MAX)
 		return bad_input(resp, path, "longer than 64 bytes: not a national ID"), 1;
+	/* it is echoed in its line: text, or nothing is read */
+	if (utf8_check(s, len) != 0)
+		return bad_input(resp, path, "not valid UTF-8: not a national ID"), 1;
 	memcpy(j->ids[j->n], s, len);
 	j->ids[j->n][len] = '\0';
 	j->n++;
 	return 0;
 }
 
+struct id_at {
+	const char *id;
+	size_t i;
+};
+
+static int
+id_at_cmp(const void *a, const void *b)
+{
+	const struct id_at *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	return c ? c : x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* 1 with a 400 in RESP when an ID of J comes twice (the first repeat
+ * named, with the entry it repeats): each ID would be read and logged
+ * again, a flood of one learner's access log. */
+static int
+batch_duplicates(struct batch_job *j, struct http_response *resp)
+{
+	struct id_at *v = malloc(j->n * sizeof(*v));
+	size_t dup = j->n, first = 0;
+
+	if (!v)
+		return problem_respond_err(resp, TC_ENOMEM, NULL), 1;
+	for (size_t i = 0; i < j->n; i++)
+		v[i] = (struct id_at){ j->ids[i], i };
+	qsort(v, j->n, sizeof(*v), id_at_cmp);
+	for (size_t k = 1; k < j->n; k++)
+		if (strcmp(v[k].id, v[k - 1].id) == 0 && v[k].i < dup &&
+		    (k == 1 || strcmp(v[k - 1].id, v[k - 2].id) != 0)) {
+			dup = v[k].i;
+			first = v[k - 1].i;
+		}
+	free(v);
+	if (dup < j->n) {
+		char path[32], msg[96];
+
+		snprintf(path, sizeof(path), "[%zu]", dup);
+		snprintf(msg, sizeof(msg), "the same national ID as [%zu] (each ID at most once"
+			 " a batch)", first);
+		return bad_input(resp, path, msg), 1;
+	}
+	return 0;
+}
+
 /* REQ's body into J->ids: a JSON array of strings, or text (CSV) with one
- * national ID a line. 1 with the problem in RESP. */
+ * national ID a line, each ID once. 1 with the problem in RESP. */
 static int
 batch_parse(const struct http_request *req, struct http_response *resp, struct batch_job *j)
 {
@@ -1497,7 +1555,7 @@ batch_parse(const struct http_request *req, struct http_response *resp, struct b
 	}
 	if (j->n == 0)
 		return bad_input(resp, "", "no national IDs"), 1;
-	return 0;
+	return batch_duplicates(j, resp);
 }
 
 static int
