@@ -306,6 +306,15 @@ struct inst_seen {
 	char code[INST_CODE_MAX + 1];
 };
 
+/* A learner's credential, kept, then verified and decided: all of a
+ * learner's are decided before any is written (a target course counts
+ * once, recognition_settle_repeats). */
+struct decided {
+	struct credential_rec c;	/* a copy: c.shared and c.json owned */
+	struct verification v;
+	struct recog_eval e;
+};
+
 struct query {
 	struct app *app;		/* APP->store is ST */
 	struct store *st;
@@ -316,7 +325,81 @@ struct query {
 	struct inst_seen seen[16];
 	int nseen;
 	struct recog_memo memo;		/* one learner's look-ups (one snapshot) */
+	struct decided *dec;		/* one learner's credentials */
+	size_t ndec, adec;
 };
+
+/* Keeps a copy of row C in Q (the listing's record is borrowed). */
+static int
+query_keep(struct query *q, const struct credential_rec *c)
+{
+	struct decided *d;
+
+	if (q->ndec == q->adec) {
+		size_t n = q->adec ? q->adec * 2 : 16;
+		struct decided *v = realloc(q->dec, n * sizeof(*v));
+
+		if (!v)
+			return TC_ENOMEM;
+		q->dec = v;
+		q->adec = n;
+	}
+	d = &q->dec[q->ndec];
+	memset(d, 0, sizeof(*d));
+	d->c = *c;
+	d->c.shared = c->shared ? strdup(c->shared) : NULL;
+	d->c.json = c->json ? strdup(c->json) : NULL;
+	q->ndec++;
+	return (c->shared && !d->c.shared) || (c->json && !d->c.json) ? TC_ENOMEM : 0;
+}
+
+/* Verifies and decides Q's kept row I (in the rows' snapshot). */
+static int
+query_decide(struct query *q, size_t i)
+{
+	struct decided *d = &q->dec[i];
+	int rc = verify_stored(q->app, &d->c, q->now, &d->v);
+
+	if (rc == 0)
+		rc = recognition_evaluate_memo(q->st, q->institution_id, &d->c, d->v.intact,
+					       q->now, &q->memo, &d->e);
+	if (rc == 0)
+		verify_settle(&d->c, &d->v, &d->e);
+	return rc == TC_EINVALID ? TC_EDB : rc;	/* a stored credential has the facts */
+}
+
+/* Each target course of Q's decisions counted once. */
+static int
+query_settle(struct query *q)
+{
+	struct recog_counted *v = malloc((q->ndec ? q->ndec : 1) * sizeof(*v));
+
+	if (!v)
+		return TC_ENOMEM;
+	for (size_t i = 0; i < q->ndec; i++)
+		v[i] = (struct recog_counted){ q->dec[i].c.uid, &q->dec[i].e.facts,
+					       &q->dec[i].e.decision };
+	recognition_settle_repeats(v, q->ndec);
+	free(v);
+	return 0;
+}
+
+/* Empties Q's kept rows (FREE: and their room). */
+static void
+query_clear(struct query *q, int free_all)
+{
+	for (size_t i = 0; i < q->ndec; i++) {
+		free(q->dec[i].c.shared);
+		free(q->dec[i].c.json);
+		recog_eval_cleanup(&q->dec[i].e);
+	}
+	q->ndec = 0;
+	if (free_all) {
+		free(q->dec);
+		q->dec = NULL;
+		q->adec = 0;
+	}
+}
 
 static const char *
 inst_code(struct query *q, int64_t id)
@@ -381,46 +464,54 @@ credit_field(const struct recog_eval *e)
 	return e->facts.field[0] ? e->facts.field : "unclassified";
 }
 
-/* Decides C (verified as V) and appends it to Q's list and totals. */
+/* C (verified as V, decided as E) appended to Q's list and totals. */
 static int
-add_verified(struct query *q, const struct credential_rec *c, struct verification *v)
+add_decided(struct query *q, const struct credential_rec *c, const struct verification *v,
+	    const struct recog_eval *e)
 {
-	struct recog_eval e;
 	json_t *o;
-	int rc;
+	int rc = 0;
 
-	rc = recognition_evaluate_memo(q->st, q->institution_id, c, v->intact, q->now, &q->memo,
-				       &e);
-	if (rc) {
-		recog_eval_cleanup(&e);
-		return rc;
-	}
-	verify_settle(c, v, &e);
 	o = json_pack("{s:s, s:{s:s, s:o, s:o}, s:{s:s, s:s}, s:o, s:{s:b, s:o, s:b}, s:o}",
 		      "uid", c->uid,
-		      "course", "code", e.facts.course_code, "credits",
-		      x10_json(e.facts.credits_x10), "grade", e.facts.grade_x100 < 0 ? json_null()
-		      : json_real(e.facts.grade_x100 / 100.0),
+		      "course", "code", e->facts.course_code, "credits",
+		      x10_json(e->facts.credits_x10), "grade", e->facts.grade_x100 < 0 ? json_null()
+		      : json_real(e->facts.grade_x100 / 100.0),
 		      "issuer", "code", c->institution_id ? inst_code(q, c->institution_id) : "",
-		      "did", e.did,
+		      "did", e->did,
 		      "issued_at", api_time_json(c->issued_at),
 		      "verification", "verified", v->verified, "failed_check",
 		      v->failed[0] ? json_string(v->failed) : json_null(), "cached", v->cached,
-		      "decision", decision_json(&e));
-	if (o && e.decision.reason == RECOG_RECOGNISED) {
-		const char *f = credit_field(&e);
+		      "decision", decision_json(e));
+	if (o && e->decision.reason == RECOG_RECOGNISED) {
+		const char *f = credit_field(e);
 		json_t *have = json_object_get(q->by_field, f);
-		int x10 = e.decision.credits_x10 + (have ? (int)(json_real_value(have) * 10 + 0.5) : 0);
+		int x10 = e->decision.credits_x10 + (have ? (int)(json_real_value(have) * 10 + 0.5) : 0);
 
-		q->credits_x10 += e.decision.credits_x10;
+		q->credits_x10 += e->decision.credits_x10;
 		q->recognised++;
 		if (json_object_set_new(q->by_field, f, x10_json(x10)))
 			rc = TC_ENOMEM;
 	}
-	recog_eval_cleanup(&e);
 	if (!o || json_array_append_new(q->list, o) ||
 	    (q->uids && json_array_append_new(q->uids, json_string(c->uid))))
 		return TC_ENOMEM;
+	return rc;
+}
+
+/* Decides external credential C (verified as V) into Q's list and totals. */
+static int
+add_verified(struct query *q, const struct credential_rec *c, struct verification *v)
+{
+	struct recog_eval e;
+	int rc = recognition_evaluate_memo(q->st, q->institution_id, c, v->intact, q->now,
+					   &q->memo, &e);
+
+	if (rc == 0) {
+		verify_settle(c, v, &e);
+		rc = add_decided(q, c, v, &e);
+	}
+	recog_eval_cleanup(&e);
 	return rc;
 }
 
@@ -428,11 +519,19 @@ static int
 add_credential(const struct credential_rec *c, void *arg)
 {
 	struct query *q = arg;
-	struct verification v;
-	int rc = verify_stored(q->app, c, q->now, &v);
+	int rc = query_keep(q, c);
 
-	if (rc == 0 && (rc = add_verified(q, c, &v)) == TC_EINVALID)
-		rc = TC_EDB;	/* a stored credential always has the facts */
+	return rc ? rc : query_decide(q, q->ndec - 1);
+}
+
+/* Q's decided rows into its list and totals, each target course once. */
+static int
+add_decided_all(struct query *q)
+{
+	int rc = query_settle(q);
+
+	for (size_t i = 0; rc == 0 && i < q->ndec; i++)
+		rc = add_decided(q, &q->dec[i].c, &q->dec[i].v, &q->dec[i].e);
 	return rc;
 }
 
@@ -443,6 +542,7 @@ query_cleanup(struct query *q)
 	json_decref(q->uids);
 	json_decref(q->by_field);
 	q->list = q->uids = q->by_field = NULL;
+	query_clear(q, 1);
 }
 
 /*
@@ -473,6 +573,8 @@ learner_result(struct query *q, int64_t person_id, int self, int64_t reader_toke
 	else
 		rc = store_consented_rows_each(q->st, person_id, q->institution_id, q->now, &c,
 					       add_credential, q);
+	if (rc == 0)
+		rc = add_decided_all(q);
 	if (rc == 0 && !self) {
 		struct consent_access a = { 0 };
 		char *uids = json_dumps(q->uids, JSON_COMPACT);
@@ -551,8 +653,7 @@ struct lone {
 	struct access_job *j;
 	int64_t person_id, reader_token, reader_person;
 	const char *inst_code, *nid;
-	struct credential_rec *rows;	/* rows[i].shared owned */
-	size_t n, alloc;
+	size_t n;			/* credentials written */
 	int handed;			/* J is the writer's */
 	struct dynbuf out;		/* the answer's JSON text */
 	struct lone_field *field;	/* the totals by field, in first-seen order */
@@ -707,29 +808,6 @@ put_credential(struct lone *l, const struct credential_rec *c, const struct veri
 	return rc;
 }
 
-/* Verifies and decides row C into L's answer. */
-static int
-lone_credential(struct lone *l, const struct credential_rec *c)
-{
-	struct query *q = &l->q;
-	struct verification v;
-	struct recog_eval e;
-	int rc = verify_stored(q->app, c, q->now, &v);
-
-	if (rc)
-		return rc;
-	rc = recognition_evaluate_memo(q->st, q->institution_id, c, v.intact, q->now, &q->memo,
-				       &e);
-	if (rc == TC_EINVALID)
-		rc = TC_EDB;	/* a stored credential always has the facts */
-	if (rc == 0) {
-		verify_settle(c, &v, &e);
-		rc = put_credential(l, c, &v, &e);
-	}
-	recog_eval_cleanup(&e);
-	return rc;
-}
-
 /* The end of the credentials and the totals (L->n credentials). */
 static int
 put_totals(struct lone *l)
@@ -765,21 +843,21 @@ keep_row(const struct credential_rec *c, void *arg)
 {
 	struct lone *l = arg;
 
-	if (l->n == l->alloc) {
-		size_t n = l->alloc ? l->alloc * 2 : 16;
-		struct credential_rec *v = realloc(l->rows, n * sizeof(*v));
+	return query_keep(&l->q, c);
+}
 
-		if (!v)
-			return TC_ENOMEM;
-		l->rows = v;
-		l->alloc = n;
-	}
-	l->rows[l->n] = *c;
-	l->rows[l->n].json = NULL;
-	if (c->shared && !(l->rows[l->n].shared = strdup(c->shared)))
-		return TC_ENOMEM;
-	l->n++;
-	return 0;
+/* L's decided rows written, each target course counted once. */
+static int
+lone_write(struct lone *l)
+{
+	struct query *q = &l->q;
+	int rc = query_settle(q);
+
+	for (size_t i = 0; rc == 0 && i < q->ndec; i++)
+		rc = i && dynbuf_puts(&l->out, ",") ? TC_ENOMEM :
+		     put_credential(l, &q->dec[i].c, &q->dec[i].v, &q->dec[i].e);
+	l->n = q->ndec;
+	return rc;
 }
 
 /* The rows' uids as the entry's JSON array (as json_dumps writes it: a
@@ -792,9 +870,9 @@ uids_text(const struct lone *l)
 
 	dynbuf_init(&b, (size_t)1 << 24);
 	rc = dynbuf_puts(&b, "[");
-	for (size_t i = 0; rc == 0 && i < l->n; i++)
+	for (size_t i = 0; rc == 0 && i < l->q.ndec; i++)
 		rc = (i ? dynbuf_puts(&b, ",\"") : dynbuf_puts(&b, "\"")) ||
-		     dynbuf_puts(&b, l->rows[i].uid) || dynbuf_puts(&b, "\"");
+		     dynbuf_puts(&b, l->q.dec[i].c.uid) || dynbuf_puts(&b, "\"");
 	if (rc == 0)
 		rc = dynbuf_puts(&b, "]");
 	if (rc == 0 && (rc = dynbuf_append(&b, "", 1)) == 0)
@@ -831,8 +909,10 @@ lone_then(const struct consent_rec *c, void *arg)
 	memset(&q->memo, 0, sizeof(q->memo));
 	if (dynbuf_puts(&l->out, "{\"credentials\":["))
 		rc = TC_ENOMEM;
-	for (size_t i = 0; rc == 0 && i < l->n; i++)
-		rc = i && dynbuf_puts(&l->out, ",") ? TC_ENOMEM : lone_credential(l, &l->rows[i]);
+	for (size_t i = 0; rc == 0 && i < q->ndec; i++)
+		rc = query_decide(q, i);
+	if (rc == 0)
+		rc = lone_write(l);
 	if (rc == 0)
 		rc = lone_end(l);
 	return rc;
@@ -890,9 +970,7 @@ on_learner(struct app *app, struct http_request *req, struct http_response *resp
 		l.reader_person = req->actor.kind == ACTOR_PERSON ? req->actor.person_id : 0;
 		rc = store_consented_rows_then(app->store, p.id, inst.id, q.now, &c, keep_row,
 					       lone_then, &l);
-		for (size_t i = 0; i < l.n; i++)
-			free(l.rows[i].shared);
-		free(l.rows);
+		query_clear(&l.q, 1);
 		free(l.field);
 		if (!l.handed) {	/* nothing was read: nothing is logged */
 			dynbuf_cleanup(&l.out);
@@ -1136,6 +1214,7 @@ lane_close(struct lane *l)
 	dynbuf_cleanup(&l->w.out);
 	dynbuf_cleanup(&l->uids);
 	free(l->w.field);
+	query_clear(&l->w.q, 1);
 	if (l->open) {
 		api_revocation_cleanup(&l->a);
 		if (l->a.verify != l->shared)	/* made here when none was shared */
@@ -1150,12 +1229,13 @@ static int
 lane_credential(const struct credential_rec *c, void *arg)
 {
 	struct lane *l = arg;
-	int rc = dynbuf_puts(&l->uids, l->w.n ? ",\"" : "\"") || dynbuf_puts(&l->uids, c->uid) ||
-		 dynbuf_puts(&l->uids, "\"") || (l->w.n && dynbuf_puts(&l->w.out, ",")) ?
-		 TC_ENOMEM : 0;
+	struct query *q = &l->w.q;
+	int rc = dynbuf_puts(&l->uids, q->ndec ? ",\"" : "\"") || dynbuf_puts(&l->uids, c->uid) ||
+		 dynbuf_puts(&l->uids, "\"") ? TC_ENOMEM : 0;
 
-	l->w.n++;
-	return rc ? rc : lone_credential(&l->w, c);
+	if (rc == 0)
+		rc = query_keep(q, c);
+	return rc ? rc : query_decide(q, q->ndec - 1);
 }
 
 /*
@@ -1181,12 +1261,16 @@ lane_learner(struct lane *l, int64_t person_id, const char *nid, struct consent_
 	memset(&q->memo, 0, sizeof(q->memo));
 	l->w.n = 0;
 	l->w.nfield = 0;
+	query_clear(q, 0);
 	dynbuf_reset(&l->uids);
 	rc = dynbuf_puts(&l->uids, "[") || dynbuf_puts(&l->w.out, "{\"credentials\":[") ?
 	     TC_ENOMEM : 0;
 	if (rc == 0)
 		rc = store_consented_rows_each(q->st, person_id, q->institution_id, q->now, &c,
 					       lane_credential, l);
+	if (rc == 0)
+		rc = lone_write(&l->w);
+	query_clear(q, 0);
 	if (rc == 0)
 		rc = put_totals(&l->w) || dynbuf_puts(&l->w.out, ",\"national_id\":") ||
 		     json_write_string(nid, &l->w.out) ||

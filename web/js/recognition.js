@@ -16,7 +16,7 @@ function reasonText(r) {
     "unregistered issuer": t("recog.unregistered"), "key not valid when signed": t("recog.keyInvalid"),
     "no rule": t("recog.noRule"), "rule not active": t("recog.ruleNotActive"), "rule expired": t("recog.ruleExpired"),
     "issued outside the rule's dates": t("recog.outsideWindow"), "no grade": t("recog.noGrade"),
-    "grade below minimum": t("recog.gradeLow"),
+    "grade below minimum": t("recog.gradeLow"), "already recognised": t("recog.already"),
   }[r] || r;
 }
 
