@@ -16,7 +16,9 @@
  * query verifies, decides and writes its answer (JSON text written
  * directly, the bytes jansson would make); the answer goes out after that
  * commit.
- * The batch runs on a bulk worker thread with its own store connection,
+ * The batch runs on the batches' own worker thread (one batch an
+ * institution at a time; uploads and imports never wait for it) with its
+ * own store connection,
  * its own status lists and the server's verify cache (thread-safe), so the
  * event loop never waits; on a machine with more than one core each group
  * of learners is split between it and a second thread (struct lane, with a
@@ -976,9 +978,10 @@ on_learner(struct app *app, struct http_request *req, struct http_response *resp
 			dynbuf_cleanup(&l.out);
 			access_job_free(j);
 			if (rc == TC_EBUSY) {
+				problem_respond(resp, 503, NULL, "the server is busy; try again"
+						" shortly");
 				http_response_header(resp, "retry-after", "2");
-				return problem_respond(resp, 503, NULL, "the server is busy; try"
-						       " again shortly");
+				return 0;
 			}
 			return rc == TC_ENOTFOUND ? problem_respond(resp, 404, NULL, no_consent)
 			       : problem_respond_err(resp, rc ? rc : TC_EDB, NULL);
@@ -1124,6 +1127,7 @@ struct batch_job {
 	size_t n;
 	struct dynbuf out;
 	int rc;
+	int claimed;		/* noted in batching: released when freed */
 };
 
 static int
@@ -1424,6 +1428,49 @@ lane_thread_stop(struct lane_thread *t)
 	t->started = 0;
 }
 
+/*
+ * The institutions with a batch queued or running: one an institution at
+ * a time (a second is 429 with Retry-After), so that one institution
+ * cannot fill the batches' queue.
+ */
+#define BATCH_INSTITUTIONS 16
+static struct {
+	pthread_mutex_t mu;
+	int64_t id[BATCH_INSTITUTIONS];
+	int n;
+} batching = { PTHREAD_MUTEX_INITIALIZER, { 0 }, 0 };
+
+/* 0 when INSTITUTION_ID may start a batch (it is noted), 429 when it has
+ * one, 503 when as many institutions have one as the queue takes. */
+static int
+batch_claim(int64_t institution_id)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&batching.mu);
+	for (int i = 0; i < batching.n && rc == 0; i++)
+		if (batching.id[i] == institution_id)
+			rc = 429;
+	if (rc == 0 && batching.n == BATCH_INSTITUTIONS)
+		rc = 503;
+	if (rc == 0)
+		batching.id[batching.n++] = institution_id;
+	pthread_mutex_unlock(&batching.mu);
+	return rc;
+}
+
+static void
+batch_release(int64_t institution_id)
+{
+	pthread_mutex_lock(&batching.mu);
+	for (int i = 0; i < batching.n; i++)
+		if (batching.id[i] == institution_id) {
+			batching.id[i] = batching.id[--batching.n];
+			break;
+		}
+	pthread_mutex_unlock(&batching.mu);
+}
+
 static void
 batch_run(struct work *w)
 {
@@ -1496,11 +1543,17 @@ batch_run(struct work *w)
 						    "credits_recognised", x10_json(credits_x10)));
 	if (j->rc == 0)
 		j->rc = http_stream_write(j->d.out, j->out.data, j->out.len);
+	/* done computing: the institution's next batch may start (before the
+	 * body's last chunk goes out) */
+	batch_release(j->institution_id);
+	j->claimed = 0;
 }
 
 static void
 batch_free(struct batch_job *j)
 {
+	if (j->claimed)
+		batch_release(j->institution_id);
 	free(j->ids);
 	dynbuf_cleanup(&j->out);
 	free(j);
@@ -1656,6 +1709,7 @@ on_batch(struct app *app, struct http_request *req, struct http_response *resp)
 {
 	struct institution inst;
 	struct batch_job *j;
+	int rc;
 
 	if (batch_precheck(app, req, resp) || api_institution(app, req, resp, &inst))
 		return 0;
@@ -1669,15 +1723,24 @@ on_batch(struct app *app, struct http_request *req, struct http_response *resp)
 		batch_free(j);
 		return 0;
 	}
+	j->institution_id = inst.id;
+	if ((rc = batch_claim(inst.id))) {
+		batch_free(j);
+		problem_respond(resp, rc, NULL, rc == 429 ? "this institution's previous batch is"
+				" still running; one at a time" : "the server is busy with batches;"
+				" try again shortly");
+		http_response_header(resp, "retry-after", rc == 429 ? "10" : "2");
+		return 0;
+	}
+	j->claimed = 1;
 	/* the batch verifies with the server's cache (checkpoint, lists) */
 	api_verify_prepare(app);
 	j->app = app;
-	j->institution_id = inst.id;
 	j->reader_token = req->actor.kind == ACTOR_TOKEN ? req->actor.token_id : 0;
 	j->reader_person = req->actor.kind == ACTOR_PERSON ? req->actor.person_id : 0;
 	j->d.work.run = batch_run;
 	j->d.finish = batch_finish;
-	j->d.bulk = 1;
+	j->d.batch = 1;		/* its own thread: uploads never wait for it */
 	j->d.stream = 1;
 	resp->status = 200;
 	resp->content_type = "application/x-ndjson";

@@ -170,6 +170,22 @@ time.sleep(1.5)
 held = count_all() - before1
 t.ok(held < N, "a client that does not read holds the batch back (%d of %d read, not all)" % (held, N))
 t.eq(accesses(L2), 0, "... so the last learner is not computed yet while the first lines are in")
+# the held batch has a thread of its own: an upload (a learner import, bulk
+# work) is answered meanwhile; the institution's second batch is 429
+t0 = time.time()
+try:
+    st, h, j = vadmin.call("POST", "/api/v1/institutions/VNU/learners:import",
+                           raw="national_id,full_name\n400000000001,Học Viên Mới\n".encode(), ctype="text/csv",
+                           timeout=20)
+except Exception as e:  # noqa: BLE001 - a time-out is the failure shown
+    st, j = None, repr(e)
+t.ok(st == 200, "a learner import completes while a batch is held by its client (%.1f s)" % (time.time() - t0),
+     (st, j))
+st, h, body = srv.request("POST", "/api/v1/recognition/HUST/learners:batch", body=b'["200000000002"]',
+                          headers={"Authorization": "Bearer " + reader, "Content-Type": "application/json"},
+                          timeout=20)
+t.ok(st == 429 and h.get("retry-after") and accesses(L2) == 0,
+     "HUST's second batch meanwhile: 429 with Retry-After, nothing read", (st, h, body[:200]))
 n, last = 20, None
 while True:
     x = r.line()
