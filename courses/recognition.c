@@ -24,6 +24,7 @@ static const char *const reason_names[] = {
 	[RECOG_OUTSIDE_WINDOW] = "issued outside the rule's dates",
 	[RECOG_GRADE_MISSING] = "no grade",
 	[RECOG_GRADE_BELOW_MINIMUM] = "grade below minimum",
+	[RECOG_ALREADY_RECOGNISED] = "already recognised",
 };
 
 const char *
@@ -974,4 +975,52 @@ recognition_rule_reverse(const struct recog_rule *r, const char *partner,
 	out->mutual = 1;
 	out->status = RECOG_ACTIVE;
 	return 0;
+}
+
+/* A recognised target course (NULL: none or elective credits). */
+static const char *
+counted_course(const struct recog_counted *c)
+{
+	const struct recog_rule *r = c->decision->rule;
+
+	return c->decision->reason == RECOG_RECOGNISED && r && r->target == RECOG_TARGET_COURSE ?
+	       r->target_code : NULL;
+}
+
+/* 1 when A counts before B (recognition_settle_repeats). */
+static int
+counts_before(const struct recog_counted *a, const struct recog_counted *b)
+{
+	if (a->facts->grade_x100 != b->facts->grade_x100)
+		return a->facts->grade_x100 > b->facts->grade_x100;
+	if (a->facts->issued_at != b->facts->issued_at)
+		return a->facts->issued_at > b->facts->issued_at;
+	return strcmp(a->uid, b->uid) < 0;
+}
+
+void
+recognition_settle_repeats(struct recog_counted *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *code = counted_course(&v[i]);
+		size_t best = i;
+
+		if (!code)
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			const char *other = k != i ? counted_course(&v[k]) : NULL;
+
+			if (other && strcmp(other, code) == 0 && counts_before(&v[k], &v[best]))
+				best = k;
+		}
+		if (best != i) {
+			struct recog_decision *d = v[i].decision;
+
+			d->reason = RECOG_ALREADY_RECOGNISED;
+			d->credits_x10 = 0;
+			d->converted[0] = '\0';
+			snprintf(d->detail, sizeof(d->detail), "%s is already recognised from"
+				 " credential %s", code, v[best].uid);
+		}
+	}
 }

@@ -122,6 +122,7 @@ enum recog_reason {
 	RECOG_OUTSIDE_WINDOW,		/* issued outside the rule's dates */
 	RECOG_GRADE_MISSING,
 	RECOG_GRADE_BELOW_MINIMUM,
+	RECOG_ALREADY_RECOGNISED,	/* its target course counted for another */
 };
 
 struct recog_decision {
@@ -261,5 +262,24 @@ struct recog_key {
  */
 enum recog_reason recognition_key_check(const struct recog_key *keys, size_t n, const char *did,
 					int64_t signed_at);
+
+/* One credential's decision among a learner's (recognition_settle_repeats). */
+struct recog_counted {
+	const char *uid;		/* the credential's */
+	const struct recog_facts *facts;
+	struct recog_decision *decision;
+};
+
+/*
+ * A target course counts once per learner: among the N decisions of V
+ * that recognise a credential as the same target course (a retake in
+ * another term, two source courses mapped to one target), the one with
+ * the best grade counts (no grade is the lowest; ties: the newest
+ * issued_at, then the smallest uid), and each other becomes
+ * RECOG_ALREADY_RECOGNISED with no credits, its rule kept and its detail
+ * naming the course and the credential that counted. Elective credits add
+ * up (a rule's "N elective credits" is per credential matched).
+ */
+void recognition_settle_repeats(struct recog_counted *v, size_t n);
 
 #endif

@@ -513,8 +513,9 @@ on_institution_list(struct app *app, struct http_request *req, struct http_respo
 		return bad_field(resp, 400, "query", "after=N (from next_after), limit=1..500");
 	if (!(x.list = json_array()))
 		return problem_respond_err(resp, TC_ENOMEM, NULL);
-	if ((rc = store_consents_of_institution_each(app->store, inst.id, after, (int)limit,
-						     add_consent, &x))) {
+	/* only consents in force: an ended one shows nothing of its learner */
+	if ((rc = store_consents_of_institution_each(app->store, inst.id, after, x.now,
+						     (int)limit, add_consent, &x))) {
 		json_decref(x.list);
 		return problem_respond_err(resp, rc, NULL);
 	}

@@ -16,7 +16,9 @@
  * query verifies, decides and writes its answer (JSON text written
  * directly, the bytes jansson would make); the answer goes out after that
  * commit.
- * The batch runs on a bulk worker thread with its own store connection,
+ * The batch runs on the batches' own worker thread (one batch an
+ * institution at a time; uploads and imports never wait for it) with its
+ * own store connection,
  * its own status lists and the server's verify cache (thread-safe), so the
  * event loop never waits; on a machine with more than one core each group
  * of learners is split between it and a second thread (struct lane, with a
@@ -61,6 +63,10 @@
 static const char no_consent[] = "no credit records of this national ID are shared with"
 				 " this institution";
 static const char bad_nid[] = "a national ID is exactly 12 digits";
+
+/* A person id no row has (ids are positive): an unknown national ID is
+ * looked up for consent with it, so that it costs what no consent costs. */
+#define NO_PERSON ((int64_t)-1)
 
 /* Answers O (stolen) with STATUS; numbers with 12 significant digits, so
  * that 9.1 is written 9.1. */
@@ -302,6 +308,15 @@ struct inst_seen {
 	char code[INST_CODE_MAX + 1];
 };
 
+/* A learner's credential, kept, then verified and decided: all of a
+ * learner's are decided before any is written (a target course counts
+ * once, recognition_settle_repeats). */
+struct decided {
+	struct credential_rec c;	/* a copy: c.shared and c.json owned */
+	struct verification v;
+	struct recog_eval e;
+};
+
 struct query {
 	struct app *app;		/* APP->store is ST */
 	struct store *st;
@@ -312,7 +327,81 @@ struct query {
 	struct inst_seen seen[16];
 	int nseen;
 	struct recog_memo memo;		/* one learner's look-ups (one snapshot) */
+	struct decided *dec;		/* one learner's credentials */
+	size_t ndec, adec;
 };
+
+/* Keeps a copy of row C in Q (the listing's record is borrowed). */
+static int
+query_keep(struct query *q, const struct credential_rec *c)
+{
+	struct decided *d;
+
+	if (q->ndec == q->adec) {
+		size_t n = q->adec ? q->adec * 2 : 16;
+		struct decided *v = realloc(q->dec, n * sizeof(*v));
+
+		if (!v)
+			return TC_ENOMEM;
+		q->dec = v;
+		q->adec = n;
+	}
+	d = &q->dec[q->ndec];
+	memset(d, 0, sizeof(*d));
+	d->c = *c;
+	d->c.shared = c->shared ? strdup(c->shared) : NULL;
+	d->c.json = c->json ? strdup(c->json) : NULL;
+	q->ndec++;
+	return (c->shared && !d->c.shared) || (c->json && !d->c.json) ? TC_ENOMEM : 0;
+}
+
+/* Verifies and decides Q's kept row I (in the rows' snapshot). */
+static int
+query_decide(struct query *q, size_t i)
+{
+	struct decided *d = &q->dec[i];
+	int rc = verify_stored(q->app, &d->c, q->now, &d->v);
+
+	if (rc == 0)
+		rc = recognition_evaluate_memo(q->st, q->institution_id, &d->c, d->v.intact,
+					       q->now, &q->memo, &d->e);
+	if (rc == 0)
+		verify_settle(&d->c, &d->v, &d->e);
+	return rc == TC_EINVALID ? TC_EDB : rc;	/* a stored credential has the facts */
+}
+
+/* Each target course of Q's decisions counted once. */
+static int
+query_settle(struct query *q)
+{
+	struct recog_counted *v = malloc((q->ndec ? q->ndec : 1) * sizeof(*v));
+
+	if (!v)
+		return TC_ENOMEM;
+	for (size_t i = 0; i < q->ndec; i++)
+		v[i] = (struct recog_counted){ q->dec[i].c.uid, &q->dec[i].e.facts,
+					       &q->dec[i].e.decision };
+	recognition_settle_repeats(v, q->ndec);
+	free(v);
+	return 0;
+}
+
+/* Empties Q's kept rows (FREE: and their room). */
+static void
+query_clear(struct query *q, int free_all)
+{
+	for (size_t i = 0; i < q->ndec; i++) {
+		free(q->dec[i].c.shared);
+		free(q->dec[i].c.json);
+		recog_eval_cleanup(&q->dec[i].e);
+	}
+	q->ndec = 0;
+	if (free_all) {
+		free(q->dec);
+		q->dec = NULL;
+		q->adec = 0;
+	}
+}
 
 static const char *
 inst_code(struct query *q, int64_t id)
@@ -377,46 +466,54 @@ credit_field(const struct recog_eval *e)
 	return e->facts.field[0] ? e->facts.field : "unclassified";
 }
 
-/* Decides C (verified as V) and appends it to Q's list and totals. */
+/* C (verified as V, decided as E) appended to Q's list and totals. */
 static int
-add_verified(struct query *q, const struct credential_rec *c, struct verification *v)
+add_decided(struct query *q, const struct credential_rec *c, const struct verification *v,
+	    const struct recog_eval *e)
 {
-	struct recog_eval e;
 	json_t *o;
-	int rc;
+	int rc = 0;
 
-	rc = recognition_evaluate_memo(q->st, q->institution_id, c, v->intact, q->now, &q->memo,
-				       &e);
-	if (rc) {
-		recog_eval_cleanup(&e);
-		return rc;
-	}
-	verify_settle(c, v, &e);
 	o = json_pack("{s:s, s:{s:s, s:o, s:o}, s:{s:s, s:s}, s:o, s:{s:b, s:o, s:b}, s:o}",
 		      "uid", c->uid,
-		      "course", "code", e.facts.course_code, "credits",
-		      x10_json(e.facts.credits_x10), "grade", e.facts.grade_x100 < 0 ? json_null()
-		      : json_real(e.facts.grade_x100 / 100.0),
+		      "course", "code", e->facts.course_code, "credits",
+		      x10_json(e->facts.credits_x10), "grade", e->facts.grade_x100 < 0 ? json_null()
+		      : json_real(e->facts.grade_x100 / 100.0),
 		      "issuer", "code", c->institution_id ? inst_code(q, c->institution_id) : "",
-		      "did", e.did,
+		      "did", e->did,
 		      "issued_at", api_time_json(c->issued_at),
 		      "verification", "verified", v->verified, "failed_check",
 		      v->failed[0] ? json_string(v->failed) : json_null(), "cached", v->cached,
-		      "decision", decision_json(&e));
-	if (o && e.decision.reason == RECOG_RECOGNISED) {
-		const char *f = credit_field(&e);
+		      "decision", decision_json(e));
+	if (o && e->decision.reason == RECOG_RECOGNISED) {
+		const char *f = credit_field(e);
 		json_t *have = json_object_get(q->by_field, f);
-		int x10 = e.decision.credits_x10 + (have ? (int)(json_real_value(have) * 10 + 0.5) : 0);
+		int x10 = e->decision.credits_x10 + (have ? (int)(json_real_value(have) * 10 + 0.5) : 0);
 
-		q->credits_x10 += e.decision.credits_x10;
+		q->credits_x10 += e->decision.credits_x10;
 		q->recognised++;
 		if (json_object_set_new(q->by_field, f, x10_json(x10)))
 			rc = TC_ENOMEM;
 	}
-	recog_eval_cleanup(&e);
 	if (!o || json_array_append_new(q->list, o) ||
 	    (q->uids && json_array_append_new(q->uids, json_string(c->uid))))
 		return TC_ENOMEM;
+	return rc;
+}
+
+/* Decides external credential C (verified as V) into Q's list and totals. */
+static int
+add_verified(struct query *q, const struct credential_rec *c, struct verification *v)
+{
+	struct recog_eval e;
+	int rc = recognition_evaluate_memo(q->st, q->institution_id, c, v->intact, q->now,
+					   &q->memo, &e);
+
+	if (rc == 0) {
+		verify_settle(c, v, &e);
+		rc = add_decided(q, c, v, &e);
+	}
+	recog_eval_cleanup(&e);
 	return rc;
 }
 
@@ -424,11 +521,19 @@ static int
 add_credential(const struct credential_rec *c, void *arg)
 {
 	struct query *q = arg;
-	struct verification v;
-	int rc = verify_stored(q->app, c, q->now, &v);
+	int rc = query_keep(q, c);
 
-	if (rc == 0 && (rc = add_verified(q, c, &v)) == TC_EINVALID)
-		rc = TC_EDB;	/* a stored credential always has the facts */
+	return rc ? rc : query_decide(q, q->ndec - 1);
+}
+
+/* Q's decided rows into its list and totals, each target course once. */
+static int
+add_decided_all(struct query *q)
+{
+	int rc = query_settle(q);
+
+	for (size_t i = 0; rc == 0 && i < q->ndec; i++)
+		rc = add_decided(q, &q->dec[i].c, &q->dec[i].v, &q->dec[i].e);
 	return rc;
 }
 
@@ -439,6 +544,7 @@ query_cleanup(struct query *q)
 	json_decref(q->uids);
 	json_decref(q->by_field);
 	q->list = q->uids = q->by_field = NULL;
+	query_clear(q, 1);
 }
 
 /*
@@ -469,6 +575,8 @@ learner_result(struct query *q, int64_t person_id, int self, int64_t reader_toke
 	else
 		rc = store_consented_rows_each(q->st, person_id, q->institution_id, q->now, &c,
 					       add_credential, q);
+	if (rc == 0)
+		rc = add_decided_all(q);
 	if (rc == 0 && !self) {
 		struct consent_access a = { 0 };
 		char *uids = json_dumps(q->uids, JSON_COMPACT);
@@ -547,8 +655,7 @@ struct lone {
 	struct access_job *j;
 	int64_t person_id, reader_token, reader_person;
 	const char *inst_code, *nid;
-	struct credential_rec *rows;	/* rows[i].shared owned */
-	size_t n, alloc;
+	size_t n;			/* credentials written */
 	int handed;			/* J is the writer's */
 	struct dynbuf out;		/* the answer's JSON text */
 	struct lone_field *field;	/* the totals by field, in first-seen order */
@@ -703,29 +810,6 @@ put_credential(struct lone *l, const struct credential_rec *c, const struct veri
 	return rc;
 }
 
-/* Verifies and decides row C into L's answer. */
-static int
-lone_credential(struct lone *l, const struct credential_rec *c)
-{
-	struct query *q = &l->q;
-	struct verification v;
-	struct recog_eval e;
-	int rc = verify_stored(q->app, c, q->now, &v);
-
-	if (rc)
-		return rc;
-	rc = recognition_evaluate_memo(q->st, q->institution_id, c, v.intact, q->now, &q->memo,
-				       &e);
-	if (rc == TC_EINVALID)
-		rc = TC_EDB;	/* a stored credential always has the facts */
-	if (rc == 0) {
-		verify_settle(c, &v, &e);
-		rc = put_credential(l, c, &v, &e);
-	}
-	recog_eval_cleanup(&e);
-	return rc;
-}
-
 /* The end of the credentials and the totals (L->n credentials). */
 static int
 put_totals(struct lone *l)
@@ -761,21 +845,21 @@ keep_row(const struct credential_rec *c, void *arg)
 {
 	struct lone *l = arg;
 
-	if (l->n == l->alloc) {
-		size_t n = l->alloc ? l->alloc * 2 : 16;
-		struct credential_rec *v = realloc(l->rows, n * sizeof(*v));
+	return query_keep(&l->q, c);
+}
 
-		if (!v)
-			return TC_ENOMEM;
-		l->rows = v;
-		l->alloc = n;
-	}
-	l->rows[l->n] = *c;
-	l->rows[l->n].json = NULL;
-	if (c->shared && !(l->rows[l->n].shared = strdup(c->shared)))
-		return TC_ENOMEM;
-	l->n++;
-	return 0;
+/* L's decided rows written, each target course counted once. */
+static int
+lone_write(struct lone *l)
+{
+	struct query *q = &l->q;
+	int rc = query_settle(q);
+
+	for (size_t i = 0; rc == 0 && i < q->ndec; i++)
+		rc = i && dynbuf_puts(&l->out, ",") ? TC_ENOMEM :
+		     put_credential(l, &q->dec[i].c, &q->dec[i].v, &q->dec[i].e);
+	l->n = q->ndec;
+	return rc;
 }
 
 /* The rows' uids as the entry's JSON array (as json_dumps writes it: a
@@ -788,9 +872,9 @@ uids_text(const struct lone *l)
 
 	dynbuf_init(&b, (size_t)1 << 24);
 	rc = dynbuf_puts(&b, "[");
-	for (size_t i = 0; rc == 0 && i < l->n; i++)
+	for (size_t i = 0; rc == 0 && i < l->q.ndec; i++)
 		rc = (i ? dynbuf_puts(&b, ",\"") : dynbuf_puts(&b, "\"")) ||
-		     dynbuf_puts(&b, l->rows[i].uid) || dynbuf_puts(&b, "\"");
+		     dynbuf_puts(&b, l->q.dec[i].c.uid) || dynbuf_puts(&b, "\"");
 	if (rc == 0)
 		rc = dynbuf_puts(&b, "]");
 	if (rc == 0 && (rc = dynbuf_append(&b, "", 1)) == 0)
@@ -827,8 +911,10 @@ lone_then(const struct consent_rec *c, void *arg)
 	memset(&q->memo, 0, sizeof(q->memo));
 	if (dynbuf_puts(&l->out, "{\"credentials\":["))
 		rc = TC_ENOMEM;
-	for (size_t i = 0; rc == 0 && i < l->n; i++)
-		rc = i && dynbuf_puts(&l->out, ",") ? TC_ENOMEM : lone_credential(l, &l->rows[i]);
+	for (size_t i = 0; rc == 0 && i < q->ndec; i++)
+		rc = query_decide(q, i);
+	if (rc == 0)
+		rc = lone_write(l);
 	if (rc == 0)
 		rc = lone_end(l);
 	return rc;
@@ -860,8 +946,12 @@ on_learner(struct app *app, struct http_request *req, struct http_response *resp
 	if (!nid || national_id_check(nid) != 0)
 		return problem_respond(resp, 400, NULL, bad_nid);
 	rc = store_person_get_by_nid(app->store, nid, &p);
-	if (rc == TC_ENOTFOUND)
-		return problem_respond(resp, 404, NULL, no_consent);
+	if (rc == TC_ENOTFOUND) {
+		/* the same work as a person without consent (the consent look-up
+		 * finds nothing): the answer's time tells nothing either */
+		p.id = NO_PERSON;
+		rc = 0;
+	}
 	if (rc)
 		return problem_respond_err(resp, rc, NULL);
 	q.app = app;
@@ -882,17 +972,16 @@ on_learner(struct app *app, struct http_request *req, struct http_response *resp
 		l.reader_person = req->actor.kind == ACTOR_PERSON ? req->actor.person_id : 0;
 		rc = store_consented_rows_then(app->store, p.id, inst.id, q.now, &c, keep_row,
 					       lone_then, &l);
-		for (size_t i = 0; i < l.n; i++)
-			free(l.rows[i].shared);
-		free(l.rows);
+		query_clear(&l.q, 1);
 		free(l.field);
 		if (!l.handed) {	/* nothing was read: nothing is logged */
 			dynbuf_cleanup(&l.out);
 			access_job_free(j);
 			if (rc == TC_EBUSY) {
+				problem_respond(resp, 503, NULL, "the server is busy; try again"
+						" shortly");
 				http_response_header(resp, "retry-after", "2");
-				return problem_respond(resp, 503, NULL, "the server is busy; try"
-						       " again shortly");
+				return 0;
 			}
 			return rc == TC_ENOTFOUND ? problem_respond(resp, 404, NULL, no_consent)
 			       : problem_respond_err(resp, rc ? rc : TC_EDB, NULL);
@@ -1038,6 +1127,7 @@ struct batch_job {
 	size_t n;
 	struct dynbuf out;
 	int rc;
+	int claimed;		/* noted in batching: released when freed */
 };
 
 static int
@@ -1128,6 +1218,7 @@ lane_close(struct lane *l)
 	dynbuf_cleanup(&l->w.out);
 	dynbuf_cleanup(&l->uids);
 	free(l->w.field);
+	query_clear(&l->w.q, 1);
 	if (l->open) {
 		api_revocation_cleanup(&l->a);
 		if (l->a.verify != l->shared)	/* made here when none was shared */
@@ -1142,12 +1233,13 @@ static int
 lane_credential(const struct credential_rec *c, void *arg)
 {
 	struct lane *l = arg;
-	int rc = dynbuf_puts(&l->uids, l->w.n ? ",\"" : "\"") || dynbuf_puts(&l->uids, c->uid) ||
-		 dynbuf_puts(&l->uids, "\"") || (l->w.n && dynbuf_puts(&l->w.out, ",")) ?
-		 TC_ENOMEM : 0;
+	struct query *q = &l->w.q;
+	int rc = dynbuf_puts(&l->uids, q->ndec ? ",\"" : "\"") || dynbuf_puts(&l->uids, c->uid) ||
+		 dynbuf_puts(&l->uids, "\"") ? TC_ENOMEM : 0;
 
-	l->w.n++;
-	return rc ? rc : lone_credential(&l->w, c);
+	if (rc == 0)
+		rc = query_keep(q, c);
+	return rc ? rc : query_decide(q, q->ndec - 1);
 }
 
 /*
@@ -1166,16 +1258,23 @@ lane_learner(struct lane *l, int64_t person_id, const char *nid, struct consent_
 	size_t mark = l->w.out.len;
 	int rc;
 
+	/* the time of this learner's read: a consent withdrawn or ended while
+	 * the batch runs is not used for the learners after it */
+	q->now = (int64_t)time(NULL);
 	q->credits_x10 = q->recognised = 0;
 	memset(&q->memo, 0, sizeof(q->memo));
 	l->w.n = 0;
 	l->w.nfield = 0;
+	query_clear(q, 0);
 	dynbuf_reset(&l->uids);
 	rc = dynbuf_puts(&l->uids, "[") || dynbuf_puts(&l->w.out, "{\"credentials\":[") ?
 	     TC_ENOMEM : 0;
 	if (rc == 0)
 		rc = store_consented_rows_each(q->st, person_id, q->institution_id, q->now, &c,
 					       lane_credential, l);
+	if (rc == 0)
+		rc = lone_write(&l->w);
+	query_clear(q, 0);
 	if (rc == 0)
 		rc = put_totals(&l->w) || dynbuf_puts(&l->w.out, ",\"national_id\":") ||
 		     json_write_string(nid, &l->w.out) ||
@@ -1220,7 +1319,9 @@ lane_run(void *arg)
 			continue;
 		}
 		rc = store_person_get_by_nid(l->a.store, nid, &p);
-		if (rc == 0)
+		if (rc == TC_ENOTFOUND)		/* the same work as no consent */
+			rc = lane_learner(l, NO_PERSON, nid, &l->ent[l->nent]);
+		else if (rc == 0)
 			rc = lane_learner(l, p.id, nid, &l->ent[l->nent]);
 		if (rc == TC_ENOTFOUND) {
 			l->missing++;
@@ -1327,18 +1428,59 @@ lane_thread_stop(struct lane_thread *t)
 	t->started = 0;
 }
 
+/*
+ * The institutions with a batch queued or running: one an institution at
+ * a time (a second is 429 with Retry-After), so that one institution
+ * cannot fill the batches' queue.
+ */
+#define BATCH_INSTITUTIONS 16
+static struct {
+	pthread_mutex_t mu;
+	int64_t id[BATCH_INSTITUTIONS];
+	int n;
+} batching = { PTHREAD_MUTEX_INITIALIZER, { 0 }, 0 };
+
+/* 0 when INSTITUTION_ID may start a batch (it is noted), 429 when it has
+ * one, 503 when as many institutions have one as the queue takes. */
+static int
+batch_claim(int64_t institution_id)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&batching.mu);
+	for (int i = 0; i < batching.n && rc == 0; i++)
+		if (batching.id[i] == institution_id)
+			rc = 429;
+	if (rc == 0 && batching.n == BATCH_INSTITUTIONS)
+		rc = 503;
+	if (rc == 0)
+		batching.id[batching.n++] = institution_id;
+	pthread_mutex_unlock(&batching.mu);
+	return rc;
+}
+
+static void
+batch_release(int64_t institution_id)
+{
+	pthread_mutex_lock(&batching.mu);
+	for (int i = 0; i < batching.n; i++)
+		if (batching.id[i] == institution_id) {
+			batching.id[i] = batching.id[--batching.n];
+			break;
+		}
+	pthread_mutex_unlock(&batching.mu);
+}
+
 static void
 batch_run(struct work *w)
 {
 	struct batch_job *j = (struct batch_job *)w;
 	struct lane lane[2];
 	struct lane_thread second;
-	struct timespec t0, t1;
 	size_t group = GROUP_FIRST, found = 0, missing = 0, bad = 0;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	int lanes = cores > 1 && j->n >= 2 * GROUP_FIRST ? 2 : 1, credits_x10 = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(lane, 0, sizeof(lane));
 	memset(&second, 0, sizeof(second));
 	for (int k = 0; k < lanes && j->rc == 0; k++)
@@ -1393,21 +1535,25 @@ batch_run(struct work *w)
 		credits_x10 += lane[k].credits_x10;
 		lane_close(&lane[k]);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* no server time in it: it would time the look-ups */
 	if (j->rc == 0)
-		j->rc = put_line(&j->out, json_pack("{s:{s:i, s:i, s:i, s:i, s:o, s:I}}", "summary",
+		j->rc = put_line(&j->out, json_pack("{s:{s:i, s:i, s:i, s:i, s:o}}", "summary",
 						    "learners", (int)j->n, "answered", (int)found,
 						    "not_found", (int)missing, "malformed", (int)bad,
-						    "credits_recognised", x10_json(credits_x10), "ms",
-						    (json_int_t)((t1.tv_sec - t0.tv_sec) * 1000 +
-								 (t1.tv_nsec - t0.tv_nsec) / 1000000)));
+						    "credits_recognised", x10_json(credits_x10)));
 	if (j->rc == 0)
 		j->rc = http_stream_write(j->d.out, j->out.data, j->out.len);
+	/* done computing: the institution's next batch may start (before the
+	 * body's last chunk goes out) */
+	batch_release(j->institution_id);
+	j->claimed = 0;
 }
 
 static void
 batch_free(struct batch_job *j)
 {
+	if (j->claimed)
+		batch_release(j->institution_id);
 	free(j->ids);
 	dynbuf_cleanup(&j->out);
 	free(j);
@@ -1435,14 +1581,63 @@ batch_add(struct batch_job *j, const char *s, size_t len, struct http_response *
 		return bad_input(resp, path, "at most 10000 national IDs in one batch"), 1;
 	if (len > BATCH_ID_MAX)
 		return bad_input(resp, path, "longer than 64 bytes: not a national ID"), 1;
+	/* it is echoed in its line: text, or nothing is read */
+	if (utf8_check(s, len) != 0)
+		return bad_input(resp, path, "not valid UTF-8: not a national ID"), 1;
 	memcpy(j->ids[j->n], s, len);
 	j->ids[j->n][len] = '\0';
 	j->n++;
 	return 0;
 }
 
+struct id_at {
+	const char *id;
+	size_t i;
+};
+
+static int
+id_at_cmp(const void *a, const void *b)
+{
+	const struct id_at *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	return c ? c : x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* 1 with a 400 in RESP when an ID of J comes twice (the first repeat
+ * named, with the entry it repeats): each ID would be read and logged
+ * again, a flood of one learner's access log. */
+static int
+batch_duplicates(struct batch_job *j, struct http_response *resp)
+{
+	struct id_at *v = malloc(j->n * sizeof(*v));
+	size_t dup = j->n, first = 0;
+
+	if (!v)
+		return problem_respond_err(resp, TC_ENOMEM, NULL), 1;
+	for (size_t i = 0; i < j->n; i++)
+		v[i] = (struct id_at){ j->ids[i], i };
+	qsort(v, j->n, sizeof(*v), id_at_cmp);
+	for (size_t k = 1; k < j->n; k++)
+		if (strcmp(v[k].id, v[k - 1].id) == 0 && v[k].i < dup &&
+		    (k == 1 || strcmp(v[k - 1].id, v[k - 2].id) != 0)) {
+			dup = v[k].i;
+			first = v[k - 1].i;
+		}
+	free(v);
+	if (dup < j->n) {
+		char path[32], msg[96];
+
+		snprintf(path, sizeof(path), "[%zu]", dup);
+		snprintf(msg, sizeof(msg), "the same national ID as [%zu] (each ID at most once"
+			 " a batch)", first);
+		return bad_input(resp, path, msg), 1;
+	}
+	return 0;
+}
+
 /* REQ's body into J->ids: a JSON array of strings, or text (CSV) with one
- * national ID a line. 1 with the problem in RESP. */
+ * national ID a line, each ID once. 1 with the problem in RESP. */
 static int
 batch_parse(const struct http_request *req, struct http_response *resp, struct batch_job *j)
 {
@@ -1497,7 +1692,7 @@ batch_parse(const struct http_request *req, struct http_response *resp, struct b
 	}
 	if (j->n == 0)
 		return bad_input(resp, "", "no national IDs"), 1;
-	return 0;
+	return batch_duplicates(j, resp);
 }
 
 static int
@@ -1514,6 +1709,7 @@ on_batch(struct app *app, struct http_request *req, struct http_response *resp)
 {
 	struct institution inst;
 	struct batch_job *j;
+	int rc;
 
 	if (batch_precheck(app, req, resp) || api_institution(app, req, resp, &inst))
 		return 0;
@@ -1527,15 +1723,24 @@ on_batch(struct app *app, struct http_request *req, struct http_response *resp)
 		batch_free(j);
 		return 0;
 	}
+	j->institution_id = inst.id;
+	if ((rc = batch_claim(inst.id))) {
+		batch_free(j);
+		problem_respond(resp, rc, NULL, rc == 429 ? "this institution's previous batch is"
+				" still running; one at a time" : "the server is busy with batches;"
+				" try again shortly");
+		http_response_header(resp, "retry-after", rc == 429 ? "10" : "2");
+		return 0;
+	}
+	j->claimed = 1;
 	/* the batch verifies with the server's cache (checkpoint, lists) */
 	api_verify_prepare(app);
 	j->app = app;
-	j->institution_id = inst.id;
 	j->reader_token = req->actor.kind == ACTOR_TOKEN ? req->actor.token_id : 0;
 	j->reader_person = req->actor.kind == ACTOR_PERSON ? req->actor.person_id : 0;
 	j->d.work.run = batch_run;
 	j->d.finish = batch_finish;
-	j->d.bulk = 1;
+	j->d.batch = 1;		/* its own thread: uploads never wait for it */
 	j->d.stream = 1;
 	resp->status = 200;
 	resp->content_type = "application/x-ndjson";

@@ -64,6 +64,7 @@ struct http_server {
 	struct workers *workers;	/* blocking work, off the service thread */
 	struct workers *bulk;		/* long jobs (imports), one at a time */
 	struct workers *cpu;		/* verifying: one thread per core */
+	struct workers *batch;		/* recognition batches, one at a time */
 	int64_t disk_bytes;		/* request bodies in temporary files now */
 	int64_t disk_budget;		/* ... at most this many, all connections */
 	lws_sorted_usec_list_t housekeeping;	/* periodic clean-up timer */
@@ -605,8 +606,8 @@ dispatch(struct lws *wsi, struct pss_http *pss)
 		return;
 	}
 	if ((d->submit ? d->submit(app, &d->work)
-	     : workers_submit(d->bulk ? app->http->bulk : d->cpu ? app->http->cpu :
-			      app->http->workers, &d->work)) != 0) {
+	     : workers_submit(d->batch ? app->http->batch : d->bulk ? app->http->bulk :
+			      d->cpu ? app->http->cpu : app->http->workers, &d->work)) != 0) {
 		d->finish(d, NULL);
 		stream_detach(app->http, pss);
 		http_response_header(&pss->resp, "retry-after", "2");
@@ -1265,6 +1266,8 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			workers_complete(app->http->bulk);
 		if (app && app->http && app->http->cpu)
 			workers_complete(app->http->cpu);
+		if (app && app->http && app->http->batch)
+			workers_complete(app->http->batch);
 		if (app)
 			media_jobs_deliver(app->media);
 		if (app)
@@ -1489,6 +1492,10 @@ http_server_create(struct app *app)
 	 * service thread mostly waits for the network). */
 	if (rc == 0)
 		rc = workers_create(cpu_threads(), 1024, wake_loop, hs->ctx, &hs->cpu);
+	/* recognition batches: one thread of their own (one batch an
+	 * institution at a time, api_recogquery.c) */
+	if (rc == 0)
+		rc = workers_create(1, 16, wake_loop, hs->ctx, &hs->batch);
 	if (rc)
 		goto out;
 	lws_sul_schedule(hs->ctx, 0, &hs->housekeeping, on_housekeeping, LWS_USEC_PER_SEC);
@@ -1582,6 +1589,8 @@ http_server_destroy(struct app *app)
 	hs->bulk = NULL;
 	workers_destroy(hs->cpu);
 	hs->cpu = NULL;
+	workers_destroy(hs->batch);
+	hs->batch = NULL;
 	if (hs->ctx) {
 		lws_sul_cancel(&hs->housekeeping);
 		lws_sul_cancel(&hs->tick);

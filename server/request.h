@@ -86,6 +86,9 @@ struct http_deferred {
 				 * it never holds up sign-ins */
 	int cpu;		/* short CPU-bound work needing little memory
 				 * (verifying): the pool of one thread per core */
+	int batch;		/* a recognition batch (minutes, held by a slow
+				 * client): its own thread, so that uploads,
+				 * imports and exports (bulk) never wait for it */
 	void *owner;
 	/* When set, queues work instead of the worker pools (run() is not
 	 * called; the submitter calls work.done on the service thread):

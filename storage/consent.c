@@ -75,12 +75,12 @@ store_consents_of_person_each(struct store *s, int64_t person_id,
 
 int
 store_consents_of_institution_each(struct store *s, int64_t institution_id, int64_t after,
-				   int limit, int (*cb)(const struct consent_rec *c, void *arg),
-				   void *arg)
+				   int64_t at, int limit,
+				   int (*cb)(const struct consent_rec *c, void *arg), void *arg)
 {
 	if (!cb || limit <= 0)
 		return TC_EINVALID;
-	DISPATCH(of_institution_each(s, institution_id, after, limit, cb, arg));
+	DISPATCH(of_institution_each(s, institution_id, after, at, limit, cb, arg));
 }
 
 /* Each credential row of the backend gets its text rebuilt (C->json). */

@@ -78,10 +78,11 @@ int store_consent_credentials_each(struct store *s, int64_t consent_id,
 int store_consents_of_person_each(struct store *s, int64_t person_id,
 				  int (*cb)(const struct consent_rec *c, void *arg), void *arg);
 
-/* INSTITUTION_ID's chains (latest versions) with row id > AFTER, by row
- * id, at most LIMIT. */
+/* INSTITUTION_ID's chains whose latest version is in force at AT (granted,
+ * AT before its valid_until) with row id > AFTER, by row id, at most
+ * LIMIT: an ended consent no longer shows the institution its learner. */
 int store_consents_of_institution_each(struct store *s, int64_t institution_id, int64_t after,
-				       int limit,
+				       int64_t at, int limit,
 				       int (*cb)(const struct consent_rec *c, void *arg),
 				       void *arg);
 

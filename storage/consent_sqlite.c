@@ -218,8 +218,8 @@ sq_of_person_each(struct store *s, int64_t person_id,
 }
 
 static int
-sq_of_institution_each(struct store *s, int64_t institution_id, int64_t after, int limit,
-		       int (*cb)(const struct consent_rec *c, void *arg), void *arg)
+sq_of_institution_each(struct store *s, int64_t institution_id, int64_t after, int64_t at,
+		       int limit, int (*cb)(const struct consent_rec *c, void *arg), void *arg)
 {
 	static const char op[] = "consents of institution";
 	sqlite3_stmt *st = NULL;
@@ -227,8 +227,9 @@ sq_of_institution_each(struct store *s, int64_t institution_id, int64_t after, i
 			       " WHERE c.institution_id = ?1 AND c.id > ?2"
 			       " AND c.version = (SELECT max(v.version) FROM consents v"
 			       " WHERE v.person_id = c.person_id AND v.institution_id = ?1)"
-			       " ORDER BY c.id LIMIT ?3", "iii", institution_id, after,
-			       (int64_t)limit);
+			       " AND c.state = 'granted' AND c.valid_until > ?4"
+			       " ORDER BY c.id LIMIT ?3", "iiii", institution_id, after,
+			       (int64_t)limit, at);
 
 	return each_consent(s, st, rc, op, cb, arg);
 }

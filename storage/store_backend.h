@@ -391,8 +391,8 @@ struct consent_ops {
 	int (*of_person_each)(struct store *s, int64_t person_id,
 			      int (*cb)(const struct consent_rec *c, void *arg), void *arg);
 	int (*of_institution_each)(struct store *s, int64_t institution_id, int64_t after,
-				   int limit, int (*cb)(const struct consent_rec *c, void *arg),
-				   void *arg);
+				   int64_t at, int limit,
+				   int (*cb)(const struct consent_rec *c, void *arg), void *arg);
 	int (*consented_each)(struct store *s, int64_t person_id, int64_t institution_id,
 			      int64_t at, struct consent_rec *consent,
 			      int (*cb)(const struct credential_rec *c, void *arg), void *arg);

@@ -201,7 +201,6 @@ for name in ("cold", "warm"):
     assert len(lines) == len(rest) + 1 and all(x.get("status") == 200 for x in lines[:-1]), lines[-1]
     print("batch_%s_first_line_ms %.0f" % (name, first_ms))
     print("batch_%s_ms %.0f" % (name, ms))
-    print("batch_%s_server_ms %d" % (name, lines[-1]["summary"]["ms"]))
     print("batch_%s_cpu_s %.2f" % (name, cpu() - c0))
 print("batch_learners %d" % len(rest))
 print("batch_credentials %d" % sum(len(x["credentials"]) for x in lines[:-1]))

@@ -272,6 +272,11 @@ st5, b5 = raw_read(hust, "HUST", "200000000003")
 t.ok(st5 == 404 and b5 == b1, "an expired consent: the same 404", b5)
 st, h, j = l3.call("GET", "/api/v1/me/consents")
 t.ok(st == 200 and j["consents"][0]["state"] == "expired", "the learner sees it expired", j)
+st, h, j = hadmin.call("GET", "/api/v1/institutions/HUST/consents")
+body = json.dumps(j, ensure_ascii=False)
+t.ok(st == 200 and not any(c["uid"] in (CONSENT, C3) for c in j.get("consents", [])) and
+     "Học Viên Một" not in body and "0001" not in body and "0003" not in body,
+     "HUST's list no longer shows the withdrawn and the expired consent, nor their learners", j)
 
 # ---- paging of the access log -----------------------------------------------------------
 st, h, j = l1.call("GET", "/api/v1/me/consents/accesses?limit=2")

@@ -182,6 +182,9 @@ t.ok("IT101" in (seen.get("explained") or "") and "phiên bản 3" in seen["expl
      "Được công nhận" in seen["explained"] and "Không được công nhận: văn bằng đã bị thu hồi" in seen["explained"],
      "the recognition page explains the decision with the rule version, and why the revoked one is not",
      seen.get("explained"))
+why = [c["decision"]["explanation"] for c in q.get("credentials") or []]
+t.ok(why and all(w and w in (seen.get("explained") or "") for w in why),
+     "... each credential with its decision's explanation (the server's words)", (why, seen.get("explained")))
 t.ok("bước kiểm tra chữ ký số không đạt" in (seen.get("outside") or "") and
      "Không được công nhận: văn bằng không xác minh được" in seen["outside"],
      "a tampered credential file checked in the recognition page: not verified (the signature named), "

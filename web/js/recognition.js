@@ -16,7 +16,7 @@ function reasonText(r) {
     "unregistered issuer": t("recog.unregistered"), "key not valid when signed": t("recog.keyInvalid"),
     "no rule": t("recog.noRule"), "rule not active": t("recog.ruleNotActive"), "rule expired": t("recog.ruleExpired"),
     "issued outside the rule's dates": t("recog.outsideWindow"), "no grade": t("recog.noGrade"),
-    "grade below minimum": t("recog.gradeLow"),
+    "grade below minimum": t("recog.gradeLow"), "already recognised": t("recog.already"),
   }[r] || r;
 }
 
@@ -45,6 +45,8 @@ function credentialCard(c) {
       v.verified ? t("recog.verified") : t("recog.verifyFailed", { check: checkText(v.failed_check) })]
       .filter(Boolean).join(" \u00b7 ")),
     h("p", { class: "decision" }, decisionText(d)),
+    // the server's own words for this decision (text, never markup)
+    d.explanation ? h("p", { class: "meta explanation" }, d.explanation) : null,
     d.rule ? h("p", { class: "meta rule" }, t("recog.rule", { id: d.rule.id, version: d.rule.version })) : null,
     d.converted_grade ? h("p", { class: "meta" }, t("recog.converted", { grade: d.converted_grade })) : null);
 }

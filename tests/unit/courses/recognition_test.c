@@ -547,9 +547,60 @@ test_mutual(void)
 	   "a course for elective credits has no reverse");
 }
 
+/* A target course counts once: the best grade, then the newest, then the
+ * smallest uid; other targets and elective credits untouched. */
+static void
+test_repeats(void)
+{
+	struct recog_rule it101 = { .target = RECOG_TARGET_COURSE, .target_code = "IT101" };
+	struct recog_rule it102 = { .target = RECOG_TARGET_COURSE, .target_code = "IT102" };
+	struct recog_rule el = { .target = RECOG_TARGET_ELECTIVE, .target_field = "06" };
+	struct recog_facts f[6] = {
+		{ .grade_x100 = 600, .issued_at = 100 }, { .grade_x100 = 800, .issued_at = 200 },
+		{ .grade_x100 = 800, .issued_at = 300 }, { .grade_x100 = -1, .issued_at = 400 },
+		{ .grade_x100 = 500, .issued_at = 100 }, { .grade_x100 = 500, .issued_at = 100 },
+	};
+	const struct recog_rule *rules[6] = { &it101, &it101, &it101, &it102, &el, &el };
+	const char *uids[6] = { "u0", "u1", "u2", "u3", "u4", "u5" };
+	struct recog_decision d[6];
+	struct recog_counted v[6];
+
+	for (int i = 0; i < 6; i++) {
+		memset(&d[i], 0, sizeof(d[i]));
+		d[i].rule = rules[i];
+		d[i].credits_x10 = 40;
+		v[i] = (struct recog_counted){ uids[i], &f[i], &d[i] };
+	}
+	d[1].reason = RECOG_GRADE_BELOW_MINIMUM;	/* not recognised: not counted */
+	d[1].credits_x10 = 0;
+	recognition_settle_repeats(v, 6);
+	ok(d[2].reason == RECOG_RECOGNISED && d[2].credits_x10 == 40 &&
+	   d[0].reason == RECOG_ALREADY_RECOGNISED && d[0].credits_x10 == 0 &&
+	   strstr(d[0].detail, "IT101") && strstr(d[0].detail, "u2") && d[0].rule == &it101,
+	   "IT101 counts once: the best grade (u2), the other already recognised naming it");
+	ok(d[1].reason == RECOG_GRADE_BELOW_MINIMUM && d[3].reason == RECOG_RECOGNISED &&
+	   d[4].reason == RECOG_RECOGNISED && d[5].reason == RECOG_RECOGNISED,
+	   "a refused one, another course and elective credits are left as they are");
+	f[1] = f[2];
+	d[1].reason = RECOG_RECOGNISED;
+	d[0].reason = RECOG_RECOGNISED;
+	d[2].reason = RECOG_RECOGNISED;
+	recognition_settle_repeats(v, 6);
+	ok(d[1].reason == RECOG_RECOGNISED && d[2].reason == RECOG_ALREADY_RECOGNISED &&
+	   strstr(d[2].detail, "u1"), "the same grade and time: the smallest uid counts");
+	f[2].issued_at = 301;
+	d[2].reason = RECOG_RECOGNISED;
+	recognition_settle_repeats(v, 6);
+	ok(d[2].reason == RECOG_RECOGNISED && d[1].reason == RECOG_ALREADY_RECOGNISED,
+	   "the same grade: the newest counts");
+	is_str(recognition_reason_name(RECOG_ALREADY_RECOGNISED), "already recognised",
+	       "its reason name");
+}
+
 int
 main(void)
 {
+	test_repeats();
 	test_mutual();
 	test_checks();
 	test_parse();

@@ -320,15 +320,25 @@ test_lists(void)
 	c.person_id = learner[1];
 	snprintf(c.uid, sizeof(c.uid), "%s", "0000000e-0000-4000-8000-000000000002");
 	is_int(store_consent_append(st, &c, NULL, 0), 0, "the other learner grants B too");
-	is_int(store_consents_of_institution_each(st, inst_b, 0, 10, count_consent, &n), 0,
+	is_int(store_consents_of_institution_each(st, inst_b, 0, NOW + 100, 10, count_consent, &n), 0,
 	       "B's consents");
 	is_int(n, 2, "one row per chain (its latest version)");
 	n = 0;
-	store_consents_of_institution_each(st, inst_b, 0, 1, count_consent, &n);
+	store_consents_of_institution_each(st, inst_b, 0, NOW + 100, 1, count_consent, &n);
 	is_int(n, 1, "limited");
 	n = 0;
-	store_consents_of_institution_each(st, inst_a, 0, 10, count_consent, &n);
+	store_consents_of_institution_each(st, inst_a, 0, NOW + 100, 10, count_consent, &n);
 	is_int(n, 0, "A was given nothing");
+	n = 0;
+	store_consents_of_institution_each(st, inst_b, 0, NOW + 5000, 10, count_consent, &n);
+	is_int(n, 0, "at their end neither is listed");
+	c = version(CONSENT_WITHDRAWN, 1, NOW + 20, NOW + 5000, "");
+	c.person_id = learner[1];
+	snprintf(c.uid, sizeof(c.uid), "%s", "0000000e-0000-4000-8000-000000000002");
+	is_int(store_consent_append(st, &c, NULL, 0), 0, "the other learner withdraws");
+	n = 0;
+	store_consents_of_institution_each(st, inst_b, 0, NOW + 100, 10, count_consent, &n);
+	is_int(n, 1, "a withdrawn chain is not listed");
 	n = 0;
 	store_consents_of_person_each(st, learner[0], count_consent, &n);
 	is_int(n, 1, "the learner has one chain");
