@@ -28,6 +28,7 @@
 #include "server/app.h"
 #include "server/config.h"
 #include "server/issuing.h"
+#include "server/metrics.h"
 #include "server/problem.h"
 #include "server/tlog.h"
 #include "server/verify_facts.h"
@@ -150,7 +151,8 @@ op_log_proof(void *ctx, const char *hash, json_t **proof, char *why, size_t whys
 
 /* The checked checkpoint and the decoded status lists (courses/verify.h),
  * and the worker threads' own store connections, idle ones kept open. */
-#define KEPT_LISTS 16
+#define KEPT_LISTS 256		/* institutions' lists kept for the workers */
+#define WANT_MAX 32		/* lists one request can ask to be kept */
 
 /* An institution's status list credential as the service thread last made
  * it (api_revocation.c), for the workers: current while the institution's
@@ -650,7 +652,8 @@ struct verify_job {
 	int vp_route;			/* POST /presentations/verify */
 	json_t *body;			/* parsed by the worker, owned */
 	int again;			/* answer in finish(), on the service thread */
-	int64_t want_list;		/* the institution whose list was missing */
+	int64_t want[WANT_MAX];		/* institutions whose lists were missing */
+	int nwant;
 	int status;			/* 200 with OUT, 400 with WHY, or an error in RC */
 	int rc;
 	char *out;			/* the answer's JSON, owned */
@@ -689,7 +692,9 @@ stored_bits(struct store *st, int64_t inst, unsigned char **bits, size_t *len)
 }
 
 /* The kept list of ISSUER when its key and bits are still the stored ones;
- * else the job is answered on the service thread (TC_EBUSY here). */
+ * else the job is answered on the service thread: the list is wanted, and
+ * "not available" lets the verification go on to find the other missing
+ * ones (its answer is not used). */
 static int
 w_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_t **list,
 	      int *made_here)
@@ -698,7 +703,7 @@ w_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_
 	struct verify_keep *v = w->j->app->verify;
 	char did[64];
 	int64_t rev = 0;
-	int rc;
+	int rc, seen = 0;
 
 	(void)url;
 	*list = NULL;
@@ -722,9 +727,14 @@ w_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_
 		*made_here = 1;
 		return 0;
 	}
-	w->j->want_list = issuer->ref;
+	/* every missing one, so that a presentation of many issuers has them
+	 * all kept for its next request, not one a request */
+	for (int i = 0; i < w->j->nwant && !seen; i++)
+		seen = w->j->want[i] == issuer->ref;
+	if (!seen && w->j->nwant < WANT_MAX)
+		w->j->want[w->j->nwant++] = issuer->ref;
 	w->j->again = 1;
-	return TC_EBUSY;
+	return TC_ENOTFOUND;
 }
 
 /* On the service thread: keeps INST's list for the workers. */
@@ -893,8 +903,9 @@ verify_finish(struct http_deferred *d, struct http_response *resp)
 	struct verify_job *j = (struct verify_job *)d;
 
 	if (resp && j->again) {
-		if (j->want_list)
-			keep_list(j->app, j->want_list);
+		metrics_verify_inline(j->app->metrics);
+		for (int i = 0; i < j->nwant; i++)
+			keep_list(j->app, j->want[i]);
 		if (j->vp_route)
 			vcapi_presentation_body(j->app, resp, j->body);
 		else if (j->vcapi)

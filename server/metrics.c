@@ -27,7 +27,7 @@ struct metrics {
 	struct route_stats routes[METRICS_ROUTES_MAX];
 	int nroutes;
 	int64_t connections, websockets;
-	uint64_t bytes_out, ws_in, ws_out;
+	uint64_t bytes_out, ws_in, ws_out, verify_inline;
 };
 
 int
@@ -107,6 +107,12 @@ metrics_ws_message(struct metrics *m, int inbound)
 		m->ws_out++;
 }
 
+void
+metrics_verify_inline(struct metrics *m)
+{
+	m->verify_inline++;
+}
+
 int64_t
 metrics_open_connections(const struct metrics *m)
 {
@@ -167,6 +173,10 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 	  "tinchi_websocket_messages_total{direction=\"in\"} %llu\n"
 	  "tinchi_websocket_messages_total{direction=\"out\"} %llu\n",
 	  (unsigned long long)m->ws_in, (unsigned long long)m->ws_out);
+	P("# HELP tinchi_verify_inline_total Verifications answered on the service thread,"
+	  " not on the verify workers.\n"
+	  "# TYPE tinchi_verify_inline_total counter\n"
+	  "tinchi_verify_inline_total %llu\n", (unsigned long long)m->verify_inline);
 	if (g->db_size_bytes >= 0)
 		P("# HELP tinchi_database_size_bytes Size of the database on disk.\n"
 		  "# TYPE tinchi_database_size_bytes gauge\n"

@@ -29,6 +29,9 @@ void metrics_request(struct metrics *m, const char *route, int status,
 void metrics_connections(struct metrics *m, int delta);
 void metrics_websockets(struct metrics *m, int delta);
 void metrics_ws_message(struct metrics *m, int inbound);
+/* Counts a verification answered on the service thread, not on the verify
+ * workers (a status list not kept yet, a body that is not one). */
+void metrics_verify_inline(struct metrics *m);
 
 int64_t metrics_open_connections(const struct metrics *m);
 

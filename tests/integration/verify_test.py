@@ -15,6 +15,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -328,6 +329,22 @@ t.ok(st == 200 and j.get("verified") is True and any("not signed" in w for w in 
 st, h, j = anon.call("POST", "/api/v1/credentials/verify", {"presentation": vp})
 t.ok(st == 200 and j.get("verified") is True and j.get("credentials", [{}])[0].get("verified") is True,
      "POST /api/v1/credentials/verify takes a presentation too", j)
+
+
+def verify_inline():
+    st, h, body = srv.request("GET", "/metrics")
+    m = re.search(r"^tinchi_verify_inline_total (\d+)$", body.decode(), re.M) if st == 200 else None
+    return int(m.group(1)) if m else None
+
+
+before = verify_inline()
+for route, body in (("/presentations/verify", {"verifiablePresentation": vp}),
+                    ("/api/v1/credentials/verify", {"presentation": vp})) * 2:
+    st, h, j = anon.call("POST", route, body)
+    assert st == 200 and j.get("verified") is True, j
+t.ok(before is not None and verify_inline() == before,
+     "presentations are verified on the verify workers, as credentials (none answered on the service thread)",
+     (before, verify_inline()))
 vp_bad = copy.deepcopy(vp)
 vp_bad["verifiableCredential"].append(bad)
 st, h, j = anon.call("POST", "/presentations/verify", {"verifiablePresentation": vp_bad})
