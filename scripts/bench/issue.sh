@@ -295,6 +295,12 @@ t0=$(now)
 read -r _ _ fill_s < <($drv logfill "$data" "$LOG_ENTRIES")
 echo "log: $LOG_ENTRIES entries appended through store_tlog_append in $fill_s s" \
 	"($(awk -v n="$LOG_ENTRIES" -v s="$fill_s" 'BEGIN { printf "%.0f", n / s }') entries/s)"
+# the fill's dirty pages (about a GB) written out now, not by the kernel's
+# writeback in the middle of the proof passes (as recognition.sh does after
+# its copy)
+ts=$(now)
+sync
+echo "log: the fill's pages written out (sync) in $(secs "$ts" "$(now)") s"
 start_server warn
 for _ in $(seq 600); do
 	size=$(curl -sf "$base/log/checkpoint" | sed -n 2p || true)
