@@ -226,6 +226,7 @@ if perf stat -e instructions -x, -o /dev/null -- true 2>/dev/null; then
 fi
 /usr/bin/time -f '%U %S' -o "$work/wrk.cpu" wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d8s \
 	-s "$work/verify.lua" "$base" >"$work/wrk.out" 2>&1 || true
+[ -n "${WRK_OUT:-}" ] && cp "$work/wrk.out" "$WRK_OUT"
 if [ -n "${PERF_VERIFY_OUT:-}" ]; then
 	wait "$perfpid" || true
 fi
