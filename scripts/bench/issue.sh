@@ -45,7 +45,8 @@
 # synchronous=FULL).
 # Ends with one `target ...` line per goal.
 # Environment: LEARNERS, CREDS, VERIFY_N, LOG_ENTRIES (0: no part 4),
-# PROOFS, WRK_THREADS / WRK_CONNS (2 / 16); KEEP_DB=FILE keeps a copy of
+# PROOFS, WRK_THREADS / WRK_CONNS (2 / 16); WRK_OUT=FILE keeps wrk's output
+# of the verify pass; KEEP_DB=FILE keeps a copy of
 # the database after issuing (before the log fill); PERF_OUT=FILE
 # records the server with perf while it issues, PERF_VERIFY_OUT=FILE while
 # it verifies over HTTP.
