@@ -318,6 +318,15 @@ read -r _ psize pn pmean pp99 tmean tp99 cmean cp99 ucpu up99 ccpu cup99 < <($dr
 idx=()
 for _ in $(seq "$PROOFS"); do idx+=("$(( (RANDOM * 32768 + RANDOM) % psize ))"); done
 $drv subject "$data" "${idx[@]}" | awk '!seen[$0]++' >"$work/subjects"
+# the route's own histogram before and after the pass: the server's side of
+# the client's time (tinchi_http_request_duration_seconds, route log_proof)
+proof_metrics() {
+	curl -sf "$base/metrics" | awk '/^tinchi_http_request_duration_seconds_(bucket|sum|count)\{route="log_proof"/ {
+		if ($1 ~ /le="0.0005"/) b500 = $2; else if ($1 ~ /le="0.001"/) b1000 = $2;
+		else if ($1 ~ /_sum/) sum = $2; else if ($1 ~ /_count/) n = $2 }
+		END { printf "%d %d %d %.6f\n", n, b500, b1000, sum }' || echo "0 0 0 0"
+}
+read -r pm_n0 pm_b500_0 pm_b1000_0 pm_sum0 < <(proof_metrics)
 http=$(python3 - "$base" "$work/subjects" "$PROOFS" <<'EOF'
 import http.client, json, sys, time, urllib.parse
 u = urllib.parse.urlsplit(sys.argv[1])
@@ -343,12 +352,19 @@ print("%.3f %.3f %d" % (sum(times) / len(times), times[int(len(times) * 0.99)], 
 EOF
 )
 read -r hmean hp99 hbad <<<"$http"
+read -r pm_n1 pm_b500_1 pm_b1000_1 pm_sum1 < <(proof_metrics)
+pm_line=$(awk -v n0="$pm_n0" -v n1="$pm_n1" -v a0="$pm_b500_0" -v a1="$pm_b500_1" \
+	-v c0="$pm_b1000_0" -v c1="$pm_b1000_1" -v s0="$pm_sum0" -v s1="$pm_sum1" 'BEGIN {
+	n = n1 - n0; if (n <= 0) { print "not read"; exit }
+	printf "%.3f ms mean, %d of %d over 0.5 ms, %d over 1 ms", (s1 - s0) * 1000 / n,
+		n - (a1 - a0), n, n - (c1 - c0) }')
 stop_server
 echo "inclusion proof at $psize leaves: build alone $pmean us mean, $pp99 us p99 ($pn random leaves, each checked against the root)"
 echo "  the same, each proof in one read transaction: $tmean us mean, $tp99 us p99"
 echo "  the same through a cache of the upper subtrees, empty at the start (as GET /log/proof builds it): $cmean us mean, $cp99 us p99"
 echo "  CPU time of the thread (what other processes on the cores do not inflate): build alone $ucpu us mean, $up99 us p99; through the cache $ccpu us mean, $cup99 us p99"
 echo "  GET /log/proof?hash=... (one keep-alive connection, client time, $(wc -l <"$work/subjects") distinct random leaves, none asked twice): $hmean ms mean, $hp99 ms p99, $hbad failed"
+echo "  the same requests as the server timed them (request start to the last byte handed to the socket, /metrics): $pm_line"
 log_b=$(table_bytes 'log_%')
 echo "log: $log_b bytes (log tables + indexes, dbstat) at $psize leaves: $(awk -v b="$log_b" -v n="$psize" 'BEGIN { printf "%.1f", b / n }') bytes an entry"
 echo
