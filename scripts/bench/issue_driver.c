@@ -31,12 +31,26 @@
  *       CACHE_ proofs, which other processes on the cores do not inflate.
  *   issue_driver subject DATA INDEX...
  *       the subject (credential hash) of each leaf INDEX, a line each.
+ *   issue_driver proofhttp PORT SUBJECTS
+ *       GET /log/proof?hash=S for each line S of the file SUBJECTS, in turn
+ *       over one keep-alive connection to 127.0.0.1:PORT, each answer read
+ *       to its end (Content-Length) and checked (200, a "proof" array):
+ *       "MEAN_MS P99_MS FAILED N", the client's time from the request's
+ *       write to the answer's last byte; its slowest 1 % on stderr.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* strcasestr */
+#endif
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -653,6 +667,121 @@ cmd_subject(int argc, char **argv)
 	return 0;
 }
 
+/* One answer on FD into BUF (BUFSIZE bytes): its status, or -1. *BODY
+ * and *BLEN: the body within BUF. */
+static int
+read_answer(int fd, char *buf, size_t bufsize, char **body, size_t *blen)
+{
+	size_t have = 0, need = 0;
+	char *end = NULL;
+
+	for (;;) {
+		ssize_t got = read(fd, buf + have, bufsize - 1 - have);
+
+		if (got <= 0)
+			return -1;
+		have += (size_t)got;
+		buf[have] = '\0';
+		if (!end && (end = strstr(buf, "\r\n\r\n"))) {
+			const char *cl = strcasestr(buf, "\r\ncontent-length:");
+
+			if (!cl || cl > end)
+				return -1;
+			need = (size_t)(end + 4 - buf) + strtoul(cl + 17, NULL, 10);
+			if (need >= bufsize)
+				return -1;
+		}
+		if (end && have >= need)
+			break;
+		if (have >= bufsize - 1)
+			return -1;
+	}
+	*body = end + 4;
+	*blen = need - (size_t)(end + 4 - buf);
+	return have == need && strncmp(buf, "HTTP/1.1 ", 9) == 0 ? atoi(buf + 9) : -1;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+cmd_proofhttp(int argc, char **argv)
+{
+	static char buf[1 << 16];
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	char line[256], req[512];
+	double *ms = NULL, *sorted = NULL, sum = 0;
+	size_t n = 0, cap = 0, bad = 0;
+	FILE *f;
+	int fd, one = 1;
+
+	if (argc != 4 || !(f = fopen(argv[3], "r")))
+		return 2;
+	sa.sin_port = htons((uint16_t)atoi(argv[2]));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		die("connect", TC_EIO);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	while (fgets(line, sizeof(line), f)) {
+		struct timespec t0, t1;
+		char *body = NULL;
+		size_t blen = 0;
+		json_t *o;
+		int len, st;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0])
+			continue;
+		len = snprintf(req, sizeof(req), "GET /log/proof?hash=%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+			       line);
+		if (n == cap && !(ms = realloc(ms, (cap = cap ? 2 * cap : 1024) * sizeof(*ms))))
+			die("memory", TC_ENOMEM);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (write(fd, req, (size_t)len) != len)
+			die("write", TC_EIO);
+		st = read_answer(fd, buf, sizeof(buf), &body, &blen);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (st < 0)
+			die("read", TC_EIO);
+		ms[n] = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		sum += ms[n];
+		o = json_loadb(body, blen, 0, NULL);
+		bad += st != 200 || !json_is_array(json_object_get(o, "proof"));
+		json_decref(o);
+		n++;
+	}
+	fclose(f);
+	close(fd);
+	if (!n)
+		return 2;
+	if (!(sorted = malloc(n * sizeof(*sorted))))
+		die("memory", TC_ENOMEM);
+	memcpy(sorted, ms, n * sizeof(*ms));
+	qsort(sorted, n, sizeof(*sorted), cmp_double);
+	{
+		double cut = sorted[n - (n / 100 ? n / 100 : 1)];
+		int first = 1;
+
+		fprintf(stderr, "slowest 1 %% of GET /log/proof (request number: ms):");
+		for (size_t i = 0; i < n; i++)
+			if (ms[i] >= cut) {
+				fprintf(stderr, "%s %zu: %.2f", first ? "" : ",", i, ms[i]);
+				first = 0;
+			}
+		fprintf(stderr, "\n");
+	}
+	printf("%.3f %.3f %zu %zu\n", sum / (double)n, sorted[(size_t)((double)n * 0.99)], bad, n);
+	free(ms);
+	free(sorted);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -670,6 +799,8 @@ main(int argc, char **argv)
 		rc = cmd_proof(argc, argv);
 	else if (argc >= 2 && strcmp(argv[1], "subject") == 0)
 		rc = cmd_subject(argc, argv);
+	else if (argc >= 2 && strcmp(argv[1], "proofhttp") == 0)
+		rc = cmd_proofhttp(argc, argv);
 	if (rc == 2)
 		fprintf(stderr, "usage: see the comment at the top of scripts/bench/issue_driver.c\n");
 	return rc;
