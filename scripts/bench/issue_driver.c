@@ -37,17 +37,30 @@
  *       to its end (Content-Length) and checked (200, a "proof" array):
  *       "MEAN_MS P99_MS FAILED N", the client's time from the request's
  *       write to the answer's last byte; its slowest 1 % on stderr.
+ *   issue_driver verifyhttp PORT CREDENTIALS CONNS
+ *       POST /api/v1/credentials/verify of each line of CREDENTIALS (one
+ *       credential a line, as export writes them) exactly once, over CONNS
+ *       keep-alive connections to 127.0.0.1:PORT, each with one request in
+ *       flight (closed loop, as wrk); every answer is read to its end and
+ *       counts as verified only when it is 200 and its JSON begins
+ *       {"verified":true, (the server's first member). Prints "verifyhttp N SECONDS FAILED MEAN_MS P99_MS
+ *       CPU_S", SECONDS from the first request's write to the last answer,
+ *       CPU_S this client's own CPU time (user + system) over that time.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* strcasestr */
 #endif
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -782,6 +795,214 @@ cmd_proofhttp(int argc, char **argv)
 	return 0;
 }
 
+/* One connection of cmd_verifyhttp. */
+struct vconn {
+	int fd;
+	size_t req;		/* the request in flight, or (size_t)-1 */
+	size_t sent;		/* bytes of it written */
+	size_t have, need;	/* answer bytes read; its length, 0 until the head is in */
+	char *end;		/* end of the answer's head within buf, or NULL */
+	struct timespec t0;
+	char buf[1 << 15];
+};
+
+static double
+ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Writes what is left of C's request (non-blocking): 0, or -1 on error. */
+static int
+vconn_send(struct vconn *c, char **reqs, const size_t *lens)
+{
+	while (c->sent < lens[c->req]) {
+		ssize_t w = write(c->fd, reqs[c->req] + c->sent, lens[c->req] - c->sent);
+
+		if (w < 0)
+			return errno == EAGAIN ? 0 : -1;
+		c->sent += (size_t)w;
+	}
+	return 0;
+}
+
+/* Reads into C's answer: 1 when it is whole, 0 for more, -1 on error. */
+static int
+vconn_read(struct vconn *c)
+{
+	for (;;) {
+		ssize_t got = read(c->fd, c->buf + c->have, sizeof(c->buf) - 1 - c->have);
+
+		if (got < 0)
+			return errno == EAGAIN ? 0 : -1;
+		if (got == 0)
+			return -1;
+		c->have += (size_t)got;
+		c->buf[c->have] = '\0';
+		if (!c->end && (c->end = strstr(c->buf, "\r\n\r\n"))) {
+			const char *cl = strcasestr(c->buf, "\r\ncontent-length:");
+
+			if (!cl || cl > c->end)
+				return -1;
+			c->need = (size_t)(c->end + 4 - c->buf) + strtoul(cl + 17, NULL, 10);
+			if (c->need >= sizeof(c->buf))
+				return -1;
+		}
+		if (c->end && c->have >= c->need)
+			return c->have == c->need ? 1 : -1;
+		if (c->have >= sizeof(c->buf) - 1)
+			return -1;
+	}
+}
+
+static int
+cmd_verifyhttp(int argc, char **argv)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct epoll_event ev, evs[64];
+	struct vconn *conns;
+	struct timespec t0;
+	struct rusage ru0, ru;
+	char **reqs = NULL, *line = NULL;
+	size_t *lens = NULL, n = 0, cap = 0, linecap = 0, next = 0, done = 0, bad = 0;
+	double *ms, *sorted, sum = 0, secs;
+	long nconn;
+	ssize_t len;
+	FILE *f;
+	int ep;
+
+	if (argc != 5 || (nconn = atol(argv[4])) < 1 || nconn > 1024 || !(f = fopen(argv[3], "r")))
+		return 2;
+	while ((len = getline(&line, &linecap, f)) > 0) {
+		int hl;
+		char head[256];
+
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (!len)
+			continue;
+		if (n == cap && (!(reqs = realloc(reqs, (cap = cap ? 2 * cap : 4096) * sizeof(*reqs))) ||
+				 !(lens = realloc(lens, cap * sizeof(*lens)))))
+			die("memory", TC_ENOMEM);
+		hl = snprintf(head, sizeof(head),
+			      "POST /api/v1/credentials/verify HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+			      "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+			      (size_t)len + 15);
+		lens[n] = (size_t)hl + 15 + (size_t)len;
+		if (!(reqs[n] = malloc(lens[n] + 1)))
+			die("memory", TC_ENOMEM);
+		snprintf(reqs[n], lens[n] + 1, "%s{\"credential\":%s}", head, line);
+		n++;
+	}
+	free(line);
+	fclose(f);
+	if (!n)
+		return 2;
+	if (!(ms = calloc(n, sizeof(*ms))) || !(conns = calloc((size_t)nconn, sizeof(*conns))) ||
+	    (ep = epoll_create1(0)) < 0)
+		die("memory", TC_ENOMEM);
+	sa.sin_port = htons((uint16_t)atoi(argv[2]));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (long i = 0; i < nconn; i++) {
+		struct vconn *c = &conns[i];
+		int one = 1;
+
+		if ((c->fd = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+		    connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+			die("connect", TC_EIO);
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+		c->req = (size_t)-1;
+		ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+		ev.data.ptr = c;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) != 0)
+			die("epoll", TC_EIO);
+	}
+	getrusage(RUSAGE_SELF, &ru0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; i < nconn && next < n; i++) {
+		struct vconn *c = &conns[i];
+
+		c->req = next++;
+		clock_gettime(CLOCK_MONOTONIC, &c->t0);
+		if (vconn_send(c, reqs, lens))
+			die("write", TC_EIO);
+	}
+	while (done < n) {
+		int k = epoll_wait(ep, evs, 64, 10000);
+
+		if (k <= 0)
+			die("no answer for 10 s", TC_EIO);
+		for (int e = 0; e < k; e++) {
+			struct vconn *c = evs[e].data.ptr;
+			int r;
+
+			if (c->req == (size_t)-1)
+				continue;
+			if ((evs[e].events & EPOLLOUT) && vconn_send(c, reqs, lens))
+				die("write", TC_EIO);
+			if (!(evs[e].events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+				continue;
+			if ((r = vconn_read(c)) < 0) {
+				fprintf(stderr, "credential %zu: %zu bytes of the answer read, %zu expected (%s): %.300s\n",
+					c->req + 1, c->have, c->need, c->have ? "not a whole answer" : strerror(errno), c->buf);
+				die("read", TC_EIO);
+			}
+			if (r == 0)
+				continue;
+			ms[c->req] = ms_since(&c->t0);
+			sum += ms[c->req];
+			/* the answer is the server's compact JSON, whose first member
+			 * is the verdict: a prefix compare costs this client
+			 * (sharing the cores with the server) nothing, and a
+			 * change of that order shows as failures, never as
+			 * passes */
+			if (strncmp(c->buf, "HTTP/1.1 200 ", 13) != 0 ||
+			    strncmp(c->end + 4, "{\"verified\":true,", 17) != 0) {
+				if (bad++ < 3)
+					fprintf(stderr, "not verified (credential %zu): %.300s\n", c->req + 1,
+						c->end + 4);
+			}
+			done++;
+			c->have = c->need = 0;
+			c->end = NULL;
+			c->sent = 0;
+			c->req = (size_t)-1;
+			if (next < n) {
+				c->req = next++;
+				clock_gettime(CLOCK_MONOTONIC, &c->t0);
+				if (vconn_send(c, reqs, lens))
+					die("write", TC_EIO);
+			}
+		}
+	}
+	secs = ms_since(&t0) / 1e3;
+	getrusage(RUSAGE_SELF, &ru);
+	if (!(sorted = malloc(n * sizeof(*sorted))))
+		die("memory", TC_ENOMEM);
+	memcpy(sorted, ms, n * sizeof(*ms));
+	qsort(sorted, n, sizeof(*sorted), cmp_double);
+	printf("verifyhttp %zu %.3f %zu %.3f %.3f %.3f\n", n, secs, bad, sum / (double)n,
+	       sorted[(size_t)((double)n * 0.99)],
+	       (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec - ru0.ru_utime.tv_sec - ru0.ru_stime.tv_sec) +
+		       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec - ru0.ru_utime.tv_usec -
+				ru0.ru_stime.tv_usec) / 1e6);
+	for (long i = 0; i < nconn; i++)
+		close(conns[i].fd);
+	close(ep);
+	for (size_t i = 0; i < n; i++)
+		free(reqs[i]);
+	free(reqs);
+	free(lens);
+	free(ms);
+	free(sorted);
+	free(conns);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -801,6 +1022,8 @@ main(int argc, char **argv)
 		rc = cmd_subject(argc, argv);
 	else if (argc >= 2 && strcmp(argv[1], "proofhttp") == 0)
 		rc = cmd_proofhttp(argc, argv);
+	else if (argc >= 2 && strcmp(argv[1], "verifyhttp") == 0)
+		rc = cmd_verifyhttp(argc, argv);
 	if (rc == 2)
 		fprintf(stderr, "usage: see the comment at the top of scripts/bench/issue_driver.c\n");
 	return rc;
