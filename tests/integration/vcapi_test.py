@@ -123,6 +123,8 @@ t.ok(vc.get("issuer", {}).get("id") == (keys or ["?"])[0] and vc.get("validFrom"
 t.ok(subj.get("achievement", {}).get("humanCode") == "CS101" and subj.get("term") == "2024-2025 HK2" and
      subj.get("result", [{}])[0].get("value") == "8.5" and subj.get("creditsEarned") == 3,
      "the course, term, grade and credits are the ones sent", subj)
+t.ok(subj.get("result") == [{"type": ["Result"], "value": "8.5", "status": "Completed"}],
+     "one Result: the grade as text, status Completed (OB 3.0's status of a passed course)", subj)
 t.ok(ident.get("hashed") is True and ident.get("identityHash") == "sha256$" + hashlib.sha256(
      ("200000000001" + ident.get("salt", "")).encode()).hexdigest() and "200000000001" not in json.dumps(vc),
      "the national ID became a salted hash and appears nowhere", ident)
@@ -349,11 +351,25 @@ for line in rows:
         good_rows += 1
 t.eq(good_rows, total, "every credential's served bytes hash to credentials.hash and its log entry")
 
+# ---- after a key rotation the new key signs ------------------------------------------------
+st, h, j = admin.call("POST", "/api/v1/institutions/VNU/keys")
+new_did = j.get("did", "?") if st == 201 else "?"
+t.ok(st == 201 and new_did != vc.get("issuer", {}).get("id"), "the admin rotates VNU's key", (st, j))
+st, h, j = issuer.call("POST", I, req(term="2026-2027 HK1", grade="7"))
+rvc = j.get("verifiableCredential", {}) if st == 201 else {}
+t.ok(rvc.get("issuer", {}).get("id") == new_did and
+     rvc.get("proof", [{}])[0].get("verificationMethod") == new_did + "#" + new_did[len("did:key:"):],
+     "a credential issued after the rotation names the new key as issuer and proof method", (st, j))
+st, h, j = verify_settled(anon, rvc)
+t.ok(st == 200 and j.get("verified") is True, "it verifies", j)
+st, h, j = verify_settled(anon, vc)
+t.ok(st == 200 and j.get("verified") is True, "the one signed before the rotation still verifies", j)
+
 # ---- an independent verifier -------------------------------------------------------------
 tampered = json.loads(json.dumps(vc))
 tampered["credentialSubject"]["term"] = "2023-2024 HK1"
 for doc, want, what in ((vc, 0, "accepts the issued"), (tampered, 1, "refuses the tampered"),
-                        (ovc, 0, "accepts the on-campus")):
+                        (ovc, 0, "accepts the on-campus"), (rvc, 0, "accepts the after-rotation")):
     r = vc_verify(doc)
     if r is None:
         t.ok(True, "independent verifier # SKIP node or node_modules (npm ci) absent")
