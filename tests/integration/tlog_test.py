@@ -266,6 +266,47 @@ def main():
              "an altered checkpoint note: audit names it", "checkpoint of size 13")
     tampered("UPDATE log_checkpoints SET root = zeroblob(32) WHERE size = 19",
              "an altered checkpoint root: audit names it", "checkpoint of size 19")
+
+    # one byte of the database FILE changed (not through SQL): the copy of a
+    # field's bytes in the table's page, found by its value, gets one bit
+    # flipped; the audit reads nothing else
+    def flipped(value, read_back, name, want):
+        copy = os.path.join(tmp, "copy")
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(data, copy)
+        db = sqlite3.connect(os.path.join(copy, "tinchi.db"))
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        path = os.path.join(copy, "tinchi.db")
+        raw = bytearray(open(path, "rb").read())
+        at, done = raw.find(value), False
+        while at >= 0 and not done:
+            raw[at + len(value) // 2] ^= 0x04
+            open(path, "wb").write(raw)
+            db = sqlite3.connect(path)
+            try:
+                done = db.execute(read_back).fetchone()[0] != value
+            except sqlite3.DatabaseError:
+                done = False
+            db.close()
+            if not done:	# an index's copy: put it back, try the next one
+                raw[at + len(value) // 2] ^= 0x04
+                open(path, "wb").write(raw)
+                at = raw.find(value, at + 1)
+        rc, out, err = DataCli(copy)("log", "audit")
+        t.ok(done and rc == 1 and want in out, name, (done, out + err))
+
+    db = sqlite3.connect(os.path.join(data, "tinchi.db"))
+    subj5 = db.execute("SELECT subject FROM log_leaves WHERE idx = 5").fetchone()[0]
+    note13 = db.execute("SELECT note FROM log_checkpoints WHERE size = 13").fetchone()[0]
+    db.close()
+    flipped(bytes(subj5), "SELECT subject FROM log_leaves WHERE idx = 5",
+            "one bit of leaf 5's subject flipped in the file: audit names the first checkpoint over it",
+            "checkpoint of size 13: its stored root is not the root")
+    sig = note13.encode()[-40:-10]	# inside the signature line's base64
+    flipped(sig, "SELECT substr(CAST(note AS BLOB), -40, 30) FROM log_checkpoints WHERE size = 13",
+            "one bit of checkpoint 13's signature flipped in the file: audit names it",
+            "checkpoint of size 13")
     shutil.rmtree(tmp, ignore_errors=True)
     return t.done()
 
