@@ -21,6 +21,7 @@
 #include "courses/signednote.h"
 #include "courses/tlog_entry.h"
 #include "server/tlog.h"
+#include "storage/credentials.h"
 #include "storage/identity.h"
 #include "storage/keys.h"
 #include "storage/store.h"
@@ -520,5 +521,86 @@ out:
 	if (checkpoints)
 		*checkpoints = a.at;
 	free(a.cps);
+	return rc;
+}
+
+/* ---- the credentials against the log ---------------------------------------------- */
+
+struct cred_audit {
+	struct audit *a;
+	const struct credential_rec *c;
+	uint64_t n;
+};
+
+/* The leaf that names the credential: an "issue" by its issuer. */
+static int
+check_issue_leaf(uint64_t index, const char *entry, const unsigned char leaf_hash[MERKLE_HASH_LEN],
+		 void *arg)
+{
+	struct cred_audit *x = arg;
+	json_t *o = json_loads(entry, 0, NULL);
+	const char *kind = json_string_value(json_object_get(o, "kind"));
+	const char *issuer = json_string_value(json_object_get(o, "issuer"));
+	int rc = 0;
+
+	(void)leaf_hash;
+	if (!kind || strcmp(kind, "issue") != 0 || !issuer || strcmp(issuer, x->c->issuer_did) != 0)
+		rc = found(x->a, "credential %s: leaf %" PRIu64 " of its hash is %s %s, not an"
+			   " issue by %s", x->c->uid, index, kind ? kind : "an entry without a kind",
+			   issuer ? issuer : "", x->c->issuer_did);
+	json_decref(o);
+	return rc;
+}
+
+static int
+check_credential(const struct credential_rec *c, void *arg)
+{
+	struct cred_audit *x = arg;
+	char hex[SHA256_HEX_LEN + 1], subject[8 + SHA256_HEX_LEN];
+	uint64_t index = 0;
+	int rc, bit = 0;
+
+	x->c = c;
+	sha256_hex(c->json, strlen(c->json), hex);
+	if (strcmp(hex, c->hash) != 0)
+		return found(x->a, "credential %s: its text, rebuilt from the stored fields, does not"
+			     " hash to its stored hash", c->uid);
+	snprintf(subject, sizeof(subject), "sha256:%s", hex);
+	rc = store_tlog_find(x->a->s, subject, &index);
+	if (rc == TC_ENOTFOUND)
+		return found(x->a, "credential %s: its hash %s is not in the log", c->uid, subject);
+	if (rc || (rc = store_tlog_leaves_each(x->a->s, index, index + 1, check_issue_leaf, x)))
+		return rc;
+	rc = store_status_bit(x->a->s, c->institution_id, "revocation", c->status_index, &bit);
+	if (rc == TC_EINVALID)
+		return found(x->a, "credential %s: its status index %" PRId64 " is outside its"
+			     " issuer's list", c->uid, c->status_index);
+	if (rc)
+		return rc;
+	if (bit != (c->revoked_at != 0))
+		return found(x->a, "credential %s: it is %s but its status bit is %d", c->uid,
+			     c->revoked_at ? "revoked" : "not revoked", bit);
+	x->n++;
+	return 0;
+}
+
+int
+tlog_audit_credentials(struct store *s, char *problem, size_t problemsize, uint64_t *credentials)
+{
+	struct audit a;
+	struct cred_audit x = { &a, NULL, 0 };
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.s = s;
+	a.problem = problem;
+	a.problemsize = problemsize;
+	problem[0] = '\0';
+	rc = store_credentials_all_each(s, check_credential, &x);
+	if (rc == TC_EDB && !problem[0])	/* a row that does not rebuild */
+		rc = found(&a, "credential after %" PRIu64 " good ones: its stored row does not"
+			   " rebuild into a credential", x.n);
+	if (credentials)
+		*credentials = x.n;
 	return rc;
 }

@@ -80,6 +80,18 @@ int tlog_start(struct tlog *t, int batch, int interval_ms);
 int tlog_audit(struct store *s, const struct signednote_verifier *v, char *problem,
 	       size_t problemsize, uint64_t *leaves, uint64_t *checkpoints);
 
+/*
+ * Checks every stored credential of S against the log: its text, rebuilt
+ * from the stored fields and signature, hashes to its stored hash; that
+ * hash is the subject of a leaf, whose entry is an "issue" by the
+ * credential's issuer; its revocation status bit is set exactly when it
+ * is revoked. 0 when all hold; TC_EINVALID with the first that does not
+ * in PROBLEM (naming the credential's uid); other codes when the store
+ * cannot be read. *CREDENTIALS (may be NULL) gets how many were checked.
+ */
+int tlog_audit_credentials(struct store *s, char *problem, size_t problemsize,
+			   uint64_t *credentials);
+
 /* The log key's verifier of DATA_DIR's log with S's stored origin, for
  * the audit without a running service. TC_ENOTFOUND: no log yet. */
 int tlog_load_verifier(struct store *s, const char *data_dir, struct signednote_verifier *v);

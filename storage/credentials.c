@@ -410,6 +410,17 @@ store_credentials_each(struct store *s, int64_t person_id,
 }
 
 int
+store_credentials_all_each(struct store *s, int (*cb)(const struct credential_rec *c, void *arg),
+			   void *arg)
+{
+	struct credential_each_ctx x = { cb, arg };
+
+	if (!cb)
+		return TC_EINVALID;
+	DISPATCH(all_each(s, each_text, &x));
+}
+
+int
 store_status_bit(struct store *s, int64_t institution_id, const char *purpose, int64_t index,
 		 int *bit)
 {

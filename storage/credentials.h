@@ -136,6 +136,12 @@ int store_credential_get(struct store *s, const char *uid, struct credential_rec
 int store_credentials_each(struct store *s, int64_t person_id,
 			   int (*cb)(const struct credential_rec *c, void *arg), void *arg);
 
+/* Every credential of the store, oldest first, as store_credentials_each
+ * (for audits: one statement, so one read snapshot when the caller opens
+ * none). */
+int store_credentials_all_each(struct store *s,
+			       int (*cb)(const struct credential_rec *c, void *arg), void *arg);
+
 /* *BIT = bit INDEX of INSTITUTION_ID's PURPOSE list (0 when the list does
  * not exist yet). TC_EINVALID past the end of the list. */
 int store_status_bit(struct store *s, int64_t institution_id, const char *purpose,

@@ -782,6 +782,24 @@ sq_each(struct store *s, int64_t person_id,
 }
 
 static int
+sq_all_each(struct store *s, int (*cb)(const struct credential_rec *c, void *arg), void *arg)
+{
+	static const char op[] = "credentials all";
+	struct credential_rec c;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlu_preparef(s, op, &st, CREDENTIAL_SELECT " ORDER BY c.id", "");
+
+	while (rc == 0 && (rc = sqlu_step_row(s, st, op)) == 0) {
+		rc = sqlite_credential_read(st, &c);
+		if (rc == 0)
+			rc = cb(&c, arg);
+		free(c.shared);
+	}
+	sqlite3_finalize(st);
+	return rc == TC_ENOTFOUND ? 0 : rc;
+}
+
+static int
 sq_status_bit(struct store *s, int64_t institution_id, const char *purpose, int64_t index,
 	      int *bit)
 {
@@ -1443,6 +1461,7 @@ const struct credential_ops sqlite_credential_ops = {
 	.issue = sq_issue,
 	.get = sq_get,
 	.each = sq_each,
+	.all_each = sq_all_each,
 	.status_bit = sq_status_bit,
 	.issue_mode = sq_issue_mode,
 	.find = sq_find,

@@ -302,6 +302,8 @@ struct credential_ops {
 	int (*get)(struct store *s, const char *uid, struct credential_rec *out);
 	int (*each)(struct store *s, int64_t person_id,
 		    int (*cb)(const struct credential_rec *c, void *arg), void *arg);
+	int (*all_each)(struct store *s,
+			int (*cb)(const struct credential_rec *c, void *arg), void *arg);
 	int (*status_bit)(struct store *s, int64_t institution_id, const char *purpose,
 			  int64_t index, int *bit);
 	int (*issue_mode)(struct store *s, int64_t course_id, char out[16]);

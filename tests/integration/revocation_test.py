@@ -13,6 +13,9 @@ import gzip
 import hashlib
 import json
 import os
+import re
+import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -320,4 +323,48 @@ else:
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")
 t.ok(sanitizer_clean(log), "no sanitizer report", log[-3000:])
+
+# ---- tinchi log audit checks every credential against the log ------------------------------------
+db = sqlite3.connect(os.path.join(data, "tinchi.db"))
+ncred = db.execute("SELECT count(*) FROM credentials").fetchone()[0]
+db.close()
+rc, out, err = DataCli(data)("log", "audit")
+m = re.search(r"credentials: consistent: (\d+) credentials", out)
+t.ok(rc == 0 and m and int(m.group(1)) == ncred and ncred >= 3,
+     "tinchi log audit: every credential rebuilds to its hash, an issue leaf by its issuer, its status bit"
+     " as its revocation", (ncred, out + err))
+
+
+def tampered_cred(change, name, want):
+    copy = data + "-copy"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(data, copy)
+    db = sqlite3.connect(os.path.join(copy, "tinchi.db"))
+    for (trig,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        db.execute("DROP TRIGGER " + trig)
+    change(db)
+    db.commit()
+    db.close()
+    rc, out, err = DataCli(copy)("log", "audit")
+    t.ok(rc == 1 and "credentials: INCONSISTENT: credential urn:uuid:" in out and want in out, name, out + err)
+    shutil.rmtree(copy, ignore_errors=True)
+
+
+def flip_signature(db):
+    i, sig = db.execute("SELECT id, signature FROM credentials ORDER BY id DESC LIMIT 1").fetchone()
+    sig = bytearray(sig)
+    sig[17] ^= 0x01
+    db.execute("UPDATE credentials SET signature = ? WHERE id = ?", (bytes(sig), i))
+
+
+tampered_cred(lambda db: db.execute("UPDATE credentials SET grade = grade + 1"
+                                    " WHERE id = (SELECT min(id) FROM credentials)"),
+              "a grade raised by one hundredth in the database: audit names the credential",
+              "does not hash to its stored hash")
+tampered_cred(flip_signature, "one bit of a stored signature flipped: audit names the credential",
+              "does not hash to its stored hash")
+tampered_cred(lambda db: db.execute("UPDATE credentials SET revoked_at = 0, revoke_reason = ''"
+                                    " WHERE id = (SELECT min(id) FROM credentials WHERE revoked_at != 0)"),
+              "a revocation undone in the credentials table alone: audit says the status bit disagrees",
+              "it is not revoked but its status bit is 1")
 t.done()
