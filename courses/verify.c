@@ -6,6 +6,7 @@
  * (verify_credential_text). Lookups go through struct verify_ops, so
  * nothing here knows where keys, status lists and log proofs come from.
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,6 +258,24 @@ verify_is_presentation(const json_t *doc)
 	       has_string(json_object_get(doc, "type"), "VerifiablePresentation");
 }
 
+/* Whether S is an Open Badges 3.0 context URL as the AchievementCredential
+ * schema's pattern has it: ".../ob/v3p0/context" then any number of
+ * "-3.D.D" (3.0.3, the one tinchi issues with, and the earlier 3.0.x) then
+ * ".json". */
+static int
+ob_context(const char *s)
+{
+	static const char base[] = "https://purl.imsglobal.org/spec/ob/v3p0/context";
+
+	if (!s || strncmp(s, base, sizeof(base) - 1) != 0)
+		return 0;
+	s += sizeof(base) - 1;
+	while (s[0] == '-' && s[1] == '3' && s[2] == '.' && isdigit((unsigned char)s[3]) &&
+	       s[4] == '.' && isdigit((unsigned char)s[5]))
+		s += 6;
+	return strcmp(s, ".json") == 0;
+}
+
 /* NULL when CRED has the shape of an OB 3.0 credential, else the reason. */
 static const char *
 shape_problem(const json_t *cred)
@@ -268,9 +287,8 @@ shape_problem(const json_t *cred)
 	if (!json_is_array(ctx) || json_array_size(ctx) < 2 ||
 	    !json_is_string(json_array_get(ctx, 0)) ||
 	    strcmp(json_string_value(json_array_get(ctx, 0)), CREDENTIAL_CONTEXT_VC) != 0 ||
-	    !has_string(ctx, CREDENTIAL_CONTEXT_OB))
-		return "@context must start with the VC 2.0 context and include the Open Badges 3.0"
-		       " context";
+	    !ob_context(json_string_value(json_array_get(ctx, 1))))
+		return "@context must start with the VC 2.0 context, then an Open Badges 3.0 context";
 	if (!json_is_array(type) || !has_string(type, "VerifiableCredential") ||
 	    !(has_string(type, "OpenBadgeCredential") || has_string(type, "AchievementCredential")))
 		return "type must name VerifiableCredential and OpenBadgeCredential";

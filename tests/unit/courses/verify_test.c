@@ -421,6 +421,41 @@ main(void)
 	run(c2, &ops);
 	ok(failed("schema", "OpenBadgeCredential"), "schema: a missing OpenBadgeCredential type");
 	json_decref(c2);
+	{
+		static const struct {
+			const char *ob;
+			int good;
+		} ctxs[] = {
+			{ "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json", 1 },
+			{ "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.0.json", 1 },
+			{ "https://purl.imsglobal.org/spec/ob/v3p0/context.json", 1 },
+			{ "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.jsonx", 0 },
+			{ "https://purl.imsglobal.org/spec/ob/v3p0/context-4.0.0.json", 0 },
+			{ "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.json", 0 },
+			{ "https://example.org/spec/ob/v3p0/context-3.0.3.json", 0 },
+		};
+
+		for (size_t i = 0; i < sizeof(ctxs) / sizeof(ctxs[0]); i++) {
+			char name[200];
+
+			c2 = json_deep_copy(cred);
+			json_array_set_new(json_object_get(c2, "@context"), 1, json_string(ctxs[i].ob));
+			run(c2, &ops);
+			snprintf(name, sizeof(name), "schema: %s as the second context %s, as the OB 3.0"
+				 " schema's pattern", ctxs[i].ob, ctxs[i].good ? "passes" : "fails");
+			ok(ctxs[i].good ? passed("schema") : failed("schema", "Open Badges 3.0 context"),
+			   name);
+			json_decref(c2);
+		}
+		/* the OB context not second: the schema's items fix the order */
+		c2 = json_deep_copy(cred);
+		json_array_insert_new(json_object_get(c2, "@context"), 1,
+				      json_string("https://w3id.org/security/data-integrity/v2"));
+		run(c2, &ops);
+		ok(failed("schema", "then an Open Badges 3.0 context"),
+		   "schema: the OB 3.0 context after another one fails");
+		json_decref(c2);
+	}
 
 	/* proof */
 	c2 = json_deep_copy(cred);
