@@ -27,6 +27,7 @@
 
 #include "courses/csv.h"
 #include "courses/errors.h"
+#include "courses/grow.h"
 #include "courses/identity.h"
 
 #define CSV_INBUF (64 * 1024)
@@ -188,22 +189,9 @@ grow_fields(struct csv_reader *r)
 static int
 reserve(struct csv_reader *r, size_t n)
 {
-	size_t a = r->balloc ? r->balloc : 1024;
-	char *p;
-
-	if (n <= r->balloc - r->blen)
-		return 0;
-	while (a - r->blen < n) {
-		if (a > ((size_t)-1) / 2)
-			return TC_ENOMEM;
-		a *= 2;
-	}
-	p = realloc(r->buf, a);
-	if (!p)
+	if (n > SIZE_MAX - r->blen)
 		return TC_ENOMEM;
-	r->buf = p;
-	r->balloc = a;
-	return 0;
+	return GROW(&r->buf, &r->balloc, r->blen + n, 1024);
 }
 
 /* Bytes that end a run of plain data, outside quotes and inside them. */

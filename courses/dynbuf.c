@@ -6,6 +6,7 @@
 
 #include "courses/dynbuf.h"
 #include "courses/errors.h"
+#include "courses/grow.h"
 
 void
 dynbuf_init(struct dynbuf *b, size_t cap)
@@ -36,23 +37,9 @@ dynbuf_reset(struct dynbuf *b)
 int
 dynbuf_reserve(struct dynbuf *b, size_t n)
 {
-	size_t need, a;
-	char *p;
-
 	if (n > b->cap || b->len > b->cap - n)
 		return TC_ETOOBIG;
-	need = b->len + n + 1;
-	if (need <= b->alloc)
-		return 0;
-	a = b->alloc ? b->alloc : 64;
-	while (a < need)
-		a = (a > ((size_t)-1) / 2) ? need : a * 2;
-	p = realloc(b->data, a);
-	if (!p)
-		return TC_ENOMEM;
-	b->data = p;
-	b->alloc = a;
-	return 0;
+	return GROW(&b->data, &b->alloc, b->len + n + 1, 64);
 }
 
 int

@@ -25,6 +25,7 @@
 
 #include "courses/dynbuf.h"
 #include "courses/errors.h"
+#include "courses/grow.h"
 #include "courses/identity.h"
 #include "courses/markdown.h"
 
@@ -90,21 +91,6 @@ struct md {
 	 * length at or after the last query starts (NO_POS: not looked). */
 	size_t tick_at[TICKS_MAX + 1];
 };
-
-/* Grows the array P of *ALLOC elements of SIZE bytes to hold NEED. */
-static void *
-grow(void *p, size_t *alloc, size_t need, size_t size)
-{
-	size_t a = *alloc ? *alloc : 64;
-	void *q;
-
-	while (a < need)
-		a *= 2;
-	q = realloc(p, a * size);
-	if (q)
-		*alloc = a;
-	return q;
-}
 
 static void
 md_cleanup(struct md *m)
@@ -283,12 +269,8 @@ push_node(struct md *m, enum node_kind kind, size_t start, size_t len)
 {
 	struct node *d;
 
-	if (m->nnodes == m->anodes) {
-		d = grow(m->nodes, &m->anodes, m->nnodes + 1, sizeof(*d));
-		if (!d)
-			return TC_ENOMEM;
-		m->nodes = d;
-	}
+	if (GROW(&m->nodes, &m->anodes, m->nnodes + 1, 64))
+		return TC_ENOMEM;
 	d = &m->nodes[m->nnodes++];
 	memset(d, 0, sizeof(*d));
 	d->kind = (uint8_t)kind;
@@ -343,14 +325,8 @@ resolve_emphasis(struct md *m, size_t bottom)
 {
 	size_t k, nop = 0, count[2] = { 0, 0 };
 
-	if (m->ndelims > m->aopeners) {
-		uint32_t *o = grow(m->openers, &m->aopeners, m->ndelims,
-				   sizeof(*o));
-
-		if (!o)
-			return TC_ENOMEM;
-		m->openers = o;
-	}
+	if (GROW(&m->openers, &m->aopeners, m->ndelims, 64))
+		return TC_ENOMEM;
 	for (k = bottom; k < m->ndelims; k++) {
 		struct node *c = &m->nodes[m->delims[k]];
 		int ci = c->ch == '_';
@@ -366,13 +342,8 @@ resolve_emphasis(struct md *m, size_t bottom)
 				count[!ci]--;
 			}
 			o = &m->nodes[m->openers[nop - 1]];
-			if (m->nmatches == m->amatches) {
-				r = grow(m->matches, &m->amatches,
-					 m->nmatches + 1, sizeof(*r));
-				if (!r)
-					return TC_ENOMEM;
-				m->matches = r;
-			}
+			if (GROW(&m->matches, &m->amatches, m->nmatches + 1, 64))
+				return TC_ENOMEM;
 			r = &m->matches[m->nmatches];
 			use = (o->a >= 2 && c->a >= 2) ? 2 : 1;
 			r->strong = use == 2;
@@ -422,14 +393,8 @@ push_delim(struct md *m, const char *s, size_t n, size_t i, size_t j)
 	d->flags = (uint8_t)flags;
 	if (!flags)
 		return 0;
-	if (m->ndelims == m->adelims) {
-		uint32_t *p = grow(m->delims, &m->adelims, m->ndelims + 1,
-				   sizeof(*p));
-
-		if (!p)
-			return TC_ENOMEM;
-		m->delims = p;
-	}
+	if (GROW(&m->delims, &m->adelims, m->ndelims + 1, 64))
+		return TC_ENOMEM;
 	m->delims[m->ndelims++] = (uint32_t)(m->nnodes - 1);
 	return 0;
 }
@@ -439,13 +404,8 @@ push_bracket(struct md *m)
 {
 	struct bracket *b;
 
-	if (m->nbrackets == m->abrackets) {
-		b = grow(m->brackets, &m->abrackets, m->nbrackets + 1,
-			 sizeof(*b));
-		if (!b)
-			return TC_ENOMEM;
-		m->brackets = b;
-	}
+	if (GROW(&m->brackets, &m->abrackets, m->nbrackets + 1, 64))
+		return TC_ENOMEM;
 	b = &m->brackets[m->nbrackets++];
 	b->node = (uint32_t)(m->nnodes - 1);
 	b->delim_bottom = (uint32_t)m->ndelims;

@@ -17,6 +17,7 @@
 
 #include "courses/course.h"
 #include "courses/errors.h"
+#include "courses/grow.h"
 #include "courses/identity.h"
 #include "courses/log.h"
 #include "server/api_approval.h"
@@ -43,16 +44,9 @@ static int
 collect(const struct credential_waiting *w, void *arg)
 {
 	struct waiting_list *l = arg;
-	struct credential_waiting *grown;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-
-		if (!(grown = realloc(l->w, cap * sizeof(*grown))))
-			return TC_ENOMEM;
-		l->w = grown;
-		l->cap = cap;
-	}
+	if (GROW(&l->w, &l->cap, l->n + 1, 16))
+		return TC_ENOMEM;
 	l->w[l->n] = *w;
 	if (!(l->w[l->n].payload = strdup(w->payload)))
 		return TC_ENOMEM;

@@ -23,6 +23,7 @@
 #include "courses/csv.h"
 #include "courses/dynbuf.h"
 #include "courses/errors.h"
+#include "courses/grow.h"
 #include "courses/log.h"
 #include "courses/quiz.h"
 #include "server/api_completion.h"
@@ -199,15 +200,8 @@ add_unit(const struct unit *u, void *arg)
 	struct unit_list *l = arg;
 	struct completion_unit_state *s;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct completion_unit_state *p = realloc(l->u, cap * sizeof(*p));
-
-		if (!p)
-			return TC_ENOMEM;
-		l->u = p;
-		l->cap = cap;
-	}
+	if (GROW(&l->u, &l->cap, l->n + 1, 16))
+		return TC_ENOMEM;
 	s = &l->u[l->n++];
 	memset(s, 0, sizeof(*s));
 	snprintf(s->uid, sizeof(s->uid), "%s", u->uid);

@@ -28,6 +28,7 @@
 #include "courses/dynbuf.h"
 #include "courses/elmo.h"
 #include "courses/errors.h"
+#include "courses/grow.h"
 #include "courses/identity.h"
 #include "server/api_consent.h"
 #include "server/api_util.h"
@@ -629,15 +630,8 @@ pick_free(struct pick *k)
 static int
 pick_push(struct pick *k, const struct credential_rec *c)
 {
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? k->cap * 2 : 16;
-		struct credential_rec *r = realloc(k->recs, cap * sizeof(*r));
-
-		if (!r)
-			return TC_ENOMEM;
-		k->recs = r;
-		k->cap = cap;
-	}
+	if (GROW(&k->recs, &k->cap, k->n + 1, 16))
+		return TC_ENOMEM;
 	k->recs[k->n] = *c;
 	if (!(k->recs[k->n].json = strdup(c->json)))
 		return TC_ENOMEM;

@@ -30,6 +30,7 @@
 #include "courses/authz.h"
 #include "courses/course.h"
 #include "courses/errors.h"
+#include "courses/grow.h"
 #include "courses/learning_record.h"
 #include "courses/log.h"
 #include "courses/markdown.h"
@@ -984,14 +985,8 @@ parse_playlist(char *text, struct playlist *pl)
 			continue;
 		if (extinf < 0 || extinf > 3600 || strlen(line) >= sizeof(pl->segs->name))
 			return TC_EINVALID;
-		if (pl->n == cap) {
-			struct seg *s = realloc(pl->segs, (cap ? cap * 2 : 64) * sizeof(*s));
-
-			if (!s)
-				return TC_ENOMEM;
-			pl->segs = s;
-			cap = cap ? cap * 2 : 64;
-		}
+		if (GROW(&pl->segs, &cap, pl->n + 1, 64))
+			return TC_ENOMEM;
 		snprintf(pl->segs[pl->n].name, sizeof(pl->segs->name), "%s", line);
 		pl->segs[pl->n].from_ms = (int64_t)(at * 1000.0 + 0.5);
 		at += extinf;

@@ -41,6 +41,7 @@
 #include "courses/authz.h"
 #include "courses/dynbuf.h"
 #include "courses/errors.h"
+#include "courses/grow.h"
 #include "courses/identity.h"
 #include "courses/jsonout.h"
 #include "courses/recognition.h"
@@ -337,15 +338,8 @@ query_keep(struct query *q, const struct credential_rec *c)
 {
 	struct decided *d;
 
-	if (q->ndec == q->adec) {
-		size_t n = q->adec ? q->adec * 2 : 16;
-		struct decided *v = realloc(q->dec, n * sizeof(*v));
-
-		if (!v)
-			return TC_ENOMEM;
-		q->dec = v;
-		q->adec = n;
-	}
+	if (GROW(&q->dec, &q->adec, q->ndec + 1, 16))
+		return TC_ENOMEM;
 	d = &q->dec[q->ndec];
 	memset(d, 0, sizeof(*d));
 	d->c = *c;
@@ -659,7 +653,8 @@ struct lone {
 	int handed;			/* J is the writer's */
 	struct dynbuf out;		/* the answer's JSON text */
 	struct lone_field *field;	/* the totals by field, in first-seen order */
-	int nfield, afield;
+	int nfield;
+	size_t afield;
 };
 
 /*
@@ -790,15 +785,8 @@ put_credential(struct lone *l, const struct credential_rec *c, const struct veri
 		if (i == l->nfield) {
 			if (strlen(f) >= sizeof(l->field[0].name))
 				return TC_ENOMEM;	/* not a field */
-			if (i == l->afield) {
-				int n = l->afield ? l->afield * 2 : 8;
-				struct lone_field *v = realloc(l->field, (size_t)n * sizeof(*v));
-
-				if (!v)
-					return TC_ENOMEM;
-				l->field = v;
-				l->afield = n;
-			}
+			if (GROW(&l->field, &l->afield, (size_t)l->nfield + 1, 8))
+				return TC_ENOMEM;
 			snprintf(l->field[i].name, sizeof(l->field[i].name), "%s", f);
 			l->field[i].x10 = 0;
 			l->nfield++;

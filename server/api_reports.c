@@ -30,6 +30,7 @@
 #include "courses/course.h"
 #include "courses/csv.h"
 #include "courses/errors.h"
+#include "courses/grow.h"
 #include "courses/report.h"
 #include "server/api_courses.h"
 #include "server/api_progress.h"
@@ -138,15 +139,8 @@ add_unit(const struct unit *u, void *arg)
 	struct report *r = arg;
 	struct rep_unit *ru;
 
-	if (r->nunits == r->capunits) {
-		size_t cap = r->capunits ? r->capunits * 2 : 16;
-		void *v = realloc(r->units, cap * sizeof(*r->units));
-
-		if (!v)
-			return TC_ENOMEM;
-		r->units = v;
-		r->capunits = cap;
-	}
+	if (GROW(&r->units, &r->capunits, r->nunits + 1, 16))
+		return TC_ENOMEM;
 	ru = &r->units[r->nunits++];
 	ru->id = u->id;
 	ru->required = u->required;

@@ -37,6 +37,7 @@
 
 #include "courses/crypto.h"
 #include "courses/errors.h"
+#include "courses/grow.h"
 #include "courses/identity.h"
 #include "courses/log.h"
 #include "courses/xapi.h"
@@ -803,19 +804,12 @@ struct refs {
 static int
 refs_add(struct refs *r, const char *key, enum xapi_role role, int copy)
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 8;
-		struct xapi_ref *v = realloc(r->v, cap * sizeof(*v));
-		char **o;
-		if (!v)
-			return TC_ENOMEM;
-		r->v = v;
-		o = realloc(r->owned, cap * sizeof(*o));
-		if (!o)
-			return TC_ENOMEM;
-		r->owned = o;
-		r->cap = cap;
-	}
+	size_t capv = r->cap, capo = r->cap;
+
+	/* the two arrays share R->cap: it grows once both have */
+	if (GROW(&r->v, &capv, r->n + 1, 8) || GROW(&r->owned, &capo, r->n + 1, 8))
+		return TC_ENOMEM;
+	r->cap = capv;
 	r->owned[r->n] = copy ? strdup(key) : NULL;
 	if (copy && !r->owned[r->n])
 		return TC_ENOMEM;

@@ -16,6 +16,7 @@
 
 #include "courses/crypto.h"
 #include "courses/errors.h"
+#include "courses/grow.h"
 #include "courses/log.h"
 #include "server/app.h"
 #include "server/config.h"
@@ -184,15 +185,8 @@ caps_add(const struct caption *c, void *arg)
 {
 	struct caps *cs = arg;
 
-	if (cs->n == cs->cap) {
-		size_t ncap = cs->cap ? cs->cap * 2 : 4;
-		struct media_caption_file *v = realloc(cs->v, ncap * sizeof(*v));
-
-		if (!v)
-			return TC_ENOMEM;
-		cs->v = v;
-		cs->cap = ncap;
-	}
+	if (GROW(&cs->v, &cs->cap, cs->n + 1, 4))
+		return TC_ENOMEM;
 	memset(&cs->v[cs->n], 0, sizeof(cs->v[0]));
 	snprintf(cs->v[cs->n].lang, sizeof(cs->v[0].lang), "%s", c->lang);
 	snprintf(cs->v[cs->n].label, sizeof(cs->v[0].label), "%s", c->label);

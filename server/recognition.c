@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "courses/errors.h"
+#include "courses/grow.h"
 #include "server/recognition.h"
 #include "storage/credentials.h"
 #include "storage/identity.h"
@@ -171,15 +172,8 @@ add_candidate(const struct recog_rule_rec *rec, void *arg)
 	struct recog_eval *e = c->e;
 	struct recog_rule *r;
 
-	if (e->nrules == c->alloc) {
-		size_t n = c->alloc ? c->alloc * 2 : 8;
-		struct recog_rule *v = realloc(e->rules, n * sizeof(*v));
-
-		if (!v)
-			return TC_ENOMEM;
-		e->rules = v;
-		c->alloc = n;
-	}
+	if (GROW(&e->rules, &c->alloc, e->nrules + 1, 8))
+		return TC_ENOMEM;
 	r = &e->rules[e->nrules];
 	if (rule_parse_cached(rec, r))
 		return TC_EDB;

@@ -15,6 +15,7 @@
 #include "courses/crypto.h"
 #include "courses/dynbuf.h"
 #include "courses/errors.h"
+#include "courses/grow.h"
 #include "courses/log.h"
 #include "server/static.h"
 
@@ -171,14 +172,8 @@ add_file(struct static_site *s, const char *path, const char *url, const struct 
 	struct static_file f = { 0 };
 	int rc = 0, fd = -1;
 
-	if (s->n == s->alloc) {
-		size_t a = s->alloc ? s->alloc * 2 : 64;
-		struct static_file *p = realloc(s->files, a * sizeof(*p));
-		if (!p)
-			return TC_ENOMEM;
-		s->files = p;
-		s->alloc = a;
-	}
+	if (GROW(&s->files, &s->alloc, s->n + 1, 64))
+		return TC_ENOMEM;
 	f.url = strdup(url);
 	f.path = strdup(path);
 	if (!f.url || !f.path) {

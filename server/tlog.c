@@ -16,6 +16,7 @@
 
 #include "courses/crypto.h"
 #include "courses/errors.h"
+#include "courses/grow.h"
 #include "courses/log.h"
 #include "courses/merkle.h"
 #include "courses/signednote.h"
@@ -363,15 +364,8 @@ keep_checkpoint(const struct tlog_checkpoint *cp, void *arg)
 {
 	struct audit *a = arg;
 
-	if (a->ncps == a->capcps) {
-		size_t cap = a->capcps ? a->capcps * 2 : 16;
-		struct tlog_checkpoint *n = realloc(a->cps, cap * sizeof(*n));
-
-		if (!n)
-			return TC_ENOMEM;
-		a->cps = n;
-		a->capcps = cap;
-	}
+	if (GROW(&a->cps, &a->capcps, a->ncps + 1, 16))
+		return TC_ENOMEM;
 	a->cps[a->ncps++] = *cp;
 	return 0;
 }

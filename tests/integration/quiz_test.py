@@ -13,6 +13,7 @@ import time
 import unicodedata
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 from harness import ApiClient, DataCli, Server, Tap, sanitizer_clean  # noqa: E402
 from wsclient import OP_TEXT, WebSocket  # noqa: E402
 
@@ -285,26 +286,7 @@ t.ok(len(seen) >= 8 and len(firsts) >= 3, "over 12 papers most questions appear,
 
 # ---- review findings: exact grades, the stored pass, strict submit bodies, who may finish -----
 def course_with_quiz(code, quiz, text_unit=False):
-    st, h, j = lec.call("POST", "/api/v1/institutions/VNU/courses",
-                        {"code": code, "title": "Khoá " + code, "language": "vi", "credits": "1"})
-    assert st == 201, j
-    cuid = j["uid"]
-    st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % cuid, {"kind": "quiz", "title": "Q " + code})
-    assert st == 201, j
-    quid = j["uid"]
-    tuid = None
-    if text_unit:
-        st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % cuid,
-                            {"kind": "text", "title": "Đọc " + code, "body": "x", "required": True})
-        assert st == 201, j
-        tuid = j["uid"]
-    st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % quid, quiz)
-    assert st == 200, j
-    st, h, j = lec.call("POST", "/api/v1/courses/%s/status" % cuid, {"status": "published"})
-    assert st == 200, j
-    st, h, j = learners[2].call("POST", "/api/v1/courses/%s/enrolment" % cuid)
-    assert st in (200, 201), j
-    return cuid, quid, tuid
+    return harness.course_with_quiz(lec, code, quiz, text_unit=text_unit, credits="1", enrol=[learners[2]])
 
 
 def sql(query):
@@ -389,11 +371,7 @@ TF2 = [{"id": "a", "kind": "truefalse", "text": "A", "answer": True},
 
 
 def take(quid, answers):
-    st, h, p = R.call("POST", "/api/v1/units/%s/attempts" % quid)
-    assert st == 201, p
-    st, h, res = R.call("POST", "/api/v1/attempts/%s/submit" % p["uid"], {"answers": answers})
-    assert st == 200, res
-    return p["uid"], res
+    return harness.take_quiz(R, quid, answers)
 
 
 def shown(results):

@@ -20,7 +20,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ApiClient, DataCli, sanitizer_clean, Server, Tap, vc_verify, verify_settled  # noqa: E402
+from harness import (ApiClient, DataCli, complete_course, credentials_of, make_course,  # noqa: E402
+                     sanitizer_clean, Server, Tap, vc_verify, verify_settled)
 
 SEGMENT = 131072
 MAX_BITS = 128 << 20
@@ -63,28 +64,14 @@ def sql(q):
 
 anon, lec, admin = Client(), Client("100000000001"), Client("100000000009")
 learners = [Client(n) for n in LEARNERS]
-st, h, j = lec.call("POST", "/api/v1/institutions/VNU/courses",
-                    {"code": "SL101", "title": "Danh sách trạng thái", "description": "Khoá học thử.",
-                     "language": "vi", "credits": "2"})
-assert st == 201, j
-course = j["uid"]
-st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % course,
-                    {"kind": "text", "title": "Bài", "required": True, "body": "x"})
-assert st == 201, j
-unit = j["uid"]
-st, h, j = lec.call("POST", "/api/v1/courses/%s/status" % course, {"status": "published"})
-assert st == 200, j
+course, (unit,) = make_course(lec, "SL101", [{"kind": "text", "title": "Bài", "required": True}],
+                              title="Danh sách trạng thái", description="Khoá học thử.")
 
 
 def complete(c):
     """C enrols and completes the course: its credentials afterwards."""
-    st, h, j = c.call("POST", "/api/v1/courses/%s/enrolment" % course)
-    assert st == 201, j
-    st, h, j = c.call("GET", "/api/v1/units/%s" % unit)
-    assert st == 200, j
-    st, h, j = c.call("GET", "/api/v1/credentials")
-    assert st == 200, j
-    return j["credentials"]
+    complete_course(c, course, read=[unit])
+    return credentials_of(c)
 
 
 def index_of(cred):

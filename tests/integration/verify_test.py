@@ -22,7 +22,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, ApiClient, DataCli, sanitizer_clean, Server, Tap, verify_settled  # noqa: E402
+from harness import (BIN, ApiClient, DataCli, complete_course, credentials_of, make_course,  # noqa: E402
+                     sanitizer_clean, Server, Tap, verify_settled)
 
 try:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -55,26 +56,13 @@ def Client(nid=None):
 anon, lec, admin = Client(), Client("100000000001"), Client("100000000009")
 learners = [Client(n) for n in LEARNERS]
 
-st, h, j = lec.call("POST", "/api/v1/institutions/VNU/courses",
-                    {"code": "VF101", "title": "Kiểm chứng", "description": "Khoá học thử.",
-                     "language": "vi", "credits": "2"})
-assert st == 201, j
-course = j["uid"]
-st, h, j = lec.call("POST", "/api/v1/courses/%s/units" % course,
-                    {"kind": "text", "title": "Bài", "required": True, "body": "x"})
-assert st == 201, j
-unit = j["uid"]
-st, h, j = lec.call("POST", "/api/v1/courses/%s/status" % course, {"status": "published"})
-assert st == 200, j
+course, (unit,) = make_course(lec, "VF101", [{"kind": "text", "title": "Bài", "required": True}],
+                              title="Kiểm chứng", description="Khoá học thử.")
 creds = []
 for c in learners:
-    st, h, j = c.call("POST", "/api/v1/courses/%s/enrolment" % course)
-    assert st == 201, j
-    st, h, j = c.call("GET", "/api/v1/units/%s" % unit)
-    assert st == 200, j
-    st, h, j = c.call("GET", "/api/v1/credentials")
-    assert st == 200 and len(j["credentials"]) == 1, j
-    creds.append(j["credentials"][0])
+    complete_course(c, course, read=[unit])
+    (one,) = credentials_of(c)      # exactly one
+    creds.append(one)
 cred, uid = creds[0]["credential"], creds[0]["uid"]
 for c in creds:
     verify_settled(anon, c["credential"])  # both in a signed checkpoint
