@@ -383,8 +383,8 @@ collect(const struct outbox_event *e, void *arg)
 /* Reads what event E needs into J. 0; JOB_WAIT when it must stay pending
  * (unless APPROVED, a course set to "approval" keeps it waiting), JOB_RETRY
  * when it stays pending until what it lacks comes (logged: the institution
- * has no key, its status list is full), JOB_SKIP when it is to be consumed without a credential, else an
- * error. SAME (may be NULL): a job of this batch loaded just now for the
+ * has no key, its status list is full), JOB_SKIP when it is to be consumed
+ * without a credential, else an error. SAME (may be NULL): a job of this batch loaded just now for the
  * same course, whose course, institution and key are taken instead of
  * being read again. */
 static int
@@ -934,7 +934,10 @@ run_from(struct app *app, int64_t after, int *issued, int *read)
 		app->issuing_seen = after;
 	if (rc)	/* a fatal error: the events from START on are read again */
 		retry_note(app, start + 1, 0);
-	if (r->from && !r->due_ms) {
+	if (!r->from) {	/* nothing failed: the next failure waits the first delay */
+		r->due_ms = 0;
+		r->delay_ms = 0;
+	} else if (!r->due_ms) {
 		if (!r->delay_ms)
 			r->delay_ms = retry_first_ms(app);
 		r->due_ms = now_ms() + r->delay_ms;
@@ -983,8 +986,6 @@ issuing_retry_tick(struct app *app)
 		log_warn("issuing retry: %s", tc_strerror(rc));
 	if (issued)
 		log_info("issuing retry: issued %d credential(s) that had failed", issued);
-	if (!r->from)
-		r->delay_ms = 0;	/* all through: the next failure waits the first delay */
 }
 
 /* The job of issuing_issue's inputs into J (INST, KEY: the institution

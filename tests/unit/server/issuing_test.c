@@ -435,7 +435,21 @@ test_retry(int before)
 	ok(r->runs == 2 && r->issued == 1, "once the lock is gone the retry issues the credential");
 	ok(r->from == 0 && r->due_ms == 0 && r->delay_ms == 0 && r->failed == 0,
 	   "nothing left to retry; the next failure waits the first delay again");
-	check_store_at(before + 1, STATUSLIST_SEGMENT_BITS - 100, 301);
+
+	/* a failure, then a run that reads everything (issuing_run: start-up,
+	 * a course set back to auto) issues it: nothing stays planned */
+	is_int(complete(2, 8, 1), 0, "another completion of the third course");
+	sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+	sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	ok(issuing_run_new(&app, NULL) != 0 && r->from > 0 && r->due_ms > 0 &&
+	   r->delay_ms == 4000, "it meets the lock too: planned in 4 s");
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(db);
+	is_int(issuing_run(&app, &issued), 0, "issuing_run once the lock is gone");
+	is_int(issued, 1, "issues it");
+	ok(r->from == 0 && r->due_ms == 0 && r->delay_ms == 0 && r->runs == 2,
+	   "and no retry stays planned");
+	check_store_at(before + 2, STATUSLIST_SEGMENT_BITS - 100, 302);
 	store_set_busy_timeout(app.store, 5000);
 }
 
