@@ -95,6 +95,9 @@ on_metrics(struct app *app, struct http_request *req, struct http_response *resp
 		progress_writer_stats(app->progress_writer, &g.progress_batches, &g.progress_jobs,
 				      &g.progress_queue);
 	}
+	g.issuing_retries = (int64_t)app->issuing_retry.runs;
+	g.issuing_retry_issued = (int64_t)app->issuing_retry.issued;
+	g.issuing_failed_pending = app->issuing_retry.failed;
 	rc = metrics_render(app->metrics, &g, &resp->body);
 	if (rc)
 		return problem_respond_err(resp, rc, "could not render metrics");

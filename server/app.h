@@ -26,6 +26,19 @@ struct tlog;
 struct status_cache;
 struct verify_keep;
 
+/* The issuing retry (server/issuing.h, issuing_retry_tick): the events
+ * that failed to issue and stay pending, read again after a wait that
+ * doubles while they keep failing. Service thread only. */
+struct issuing_retry {
+	int64_t from;			/* the smallest such event id; 0: none */
+	int64_t due_ms;			/* when they are read again (CLOCK_MONOTONIC
+					 * ms); 0: not planned */
+	int64_t delay_ms;		/* the wait after a retry that fails again */
+	int64_t failed;			/* how many failed in the runs since one that
+					 * read them all (the gauge) */
+	uint64_t runs, issued;		/* retries so far, credentials they issued */
+};
+
 struct app {
 	const struct config *cfg;
 	struct store *store;		/* owned by main */
@@ -52,6 +65,7 @@ struct app {
 	struct checkpointer *checkpointer;	/* owned by main; NULL: commits checkpoint */
 	int64_t issuing_seen;		/* outbox events up to this id were read by an
 					 * issuing run (issuing.h; service thread) */
+	struct issuing_retry issuing_retry;
 };
 
 #endif

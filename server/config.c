@@ -63,6 +63,8 @@ static const struct opt opts[] = {
 	{ "log-interval-ms", T_INT, F(log_interval_ms), 1, 3600000, "MS", "a new log checkpoint at most this long after an entry" },
 	{ "outbox-retention", T_INT, F(outbox_retention), 0, 3650 * 86400, "SECONDS", "consumed outbox events are deleted this long after (default 30 days; 0: kept forever)" },
 	{ "outbox-prune-interval", T_INT, F(outbox_prune_interval), 1, 86400, "SECONDS", "how often the server deletes the consumed outbox events past their retention" },
+	{ "issuing-retry-ms", T_INT, F(issuing_retry_ms), 1, 3600000, "MS", "a credential whose issuing failed (no key yet, a full status list, a storage error) is tried again this long after, then after twice as long each time it fails again" },
+	{ "issuing-retry-max-ms", T_INT, F(issuing_retry_max_ms), 1, 86400000, "MS", "the longest wait between two such tries" },
 	{ "wal-checkpoint-pages", T_INT, F(wal_checkpoint_pages), 0, 1000000, "PAGES", "a background thread copies the write-ahead log back once it holds this many new pages (0: the commit that crosses 1000 pages does it)" },
 	{ "wal-checkpoint-ms", T_INT, F(wal_checkpoint_ms), 1, 3600000, "MS", "the background checkpoint runs at least this often while the log holds new pages" },
 };
@@ -104,6 +106,8 @@ config_defaults(struct config *c)
 	c->log_interval_ms = 1000;
 	c->outbox_retention = 30 * 86400;
 	c->outbox_prune_interval = 3600;
+	c->issuing_retry_ms = 5000;
+	c->issuing_retry_max_ms = 300000;
 	c->wal_checkpoint_pages = 1000;
 	c->wal_checkpoint_ms = 1000;
 }

@@ -55,6 +55,8 @@ struct config {
 	int log_interval_ms;		/* --log-interval-ms: longest wait for a checkpoint */
 	int outbox_retention;		/* seconds a consumed outbox event is kept; 0: forever */
 	int outbox_prune_interval;	/* seconds between two prunes of the outbox */
+	int issuing_retry_ms;		/* --issuing-retry-ms: first wait before failed events are retried */
+	int issuing_retry_max_ms;	/* --issuing-retry-max-ms: the longest wait (doubling up to it) */
 	int wal_checkpoint_pages;	/* --wal-checkpoint-pages: 0 = commits checkpoint */
 	int wal_checkpoint_ms;		/* --wal-checkpoint-ms: the checkpointer's interval */
 };

@@ -22,6 +22,7 @@
 #include "server/app.h"
 #include "server/config.h"
 #include "server/http.h"
+#include "server/issuing.h"
 #include "server/media_jobs.h"
 #include "server/progress_writer.h"
 #include "server/access_writer.h"
@@ -1384,6 +1385,8 @@ on_tick(lws_sorted_usec_list_t *sul)
 	struct http_server *hs = lws_container_of(sul, struct http_server, tick);
 
 	jobs_keep(hs);
+	if (!hs->draining)
+		issuing_retry_tick(hs->app);	/* credentials that failed, when due */
 	lws_sul_schedule(hs->ctx, 0, &hs->tick, on_tick, TICK_US);
 }
 

@@ -58,6 +58,7 @@
 /* load_job's verdicts besides 0 and the TC_* codes */
 #define JOB_WAIT 1	/* stays pending */
 #define JOB_SKIP 2	/* consumed without a credential */
+#define JOB_RETRY 3	/* stays pending, tried again later (issuing_retry_tick) */
 #define PERM_LABEL "tinchi status list permutation v1"
 
 struct signer {
@@ -380,9 +381,10 @@ collect(const struct outbox_event *e, void *arg)
 }
 
 /* Reads what event E needs into J. 0; JOB_WAIT when it must stay pending
- * (logged; unless APPROVED, a course set to "approval" keeps it waiting),
- * JOB_SKIP when it is to be consumed without a credential, else an
- * error. SAME (may be NULL): a job of this batch loaded just now for the
+ * (unless APPROVED, a course set to "approval" keeps it waiting), JOB_RETRY
+ * when it stays pending until what it lacks comes (logged: the institution
+ * has no key, its status list is full), JOB_SKIP when it is to be consumed
+ * without a credential, else an error. SAME (may be NULL): a job of this batch loaded just now for the
  * same course, whose course, institution and key are taken instead of
  * being read again. */
 static int
@@ -441,12 +443,12 @@ load_job(struct app *app, const struct outbox_event *e, int approved, struct job
 	if (rc == 0 && (rc = store_key_current(app->store, j->inst.id, &j->key)) == TC_ENOTFOUND) {
 		log_warn("institution %s has no signing key: the credential for course %s waits",
 			 j->inst.code, j->course.code);
-		return JOB_WAIT;
+		return JOB_RETRY;
 	}
 	if (rc == 0 && !approved && issuing_list_full(app, j->inst.id)) {
 		log_err("institution %s: its status list is full (%u credentials): the credential"
 			" for course %s waits", j->inst.code, STATUSLIST_MAX_BITS, j->course.code);
-		return JOB_WAIT;
+		return JOB_RETRY;
 	}
 	if (rc == 0)
 		rc = store_credential_key(app->store, j->cred_key);
@@ -457,6 +459,46 @@ static int
 fatal(int rc)
 {
 	return rc == TC_EDB || rc == TC_EBUSY || rc == TC_ENOMEM;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+retry_first_ms(const struct app *app)
+{
+	return app->cfg && app->cfg->issuing_retry_ms > 0 ? app->cfg->issuing_retry_ms : 5000;
+}
+
+static int64_t
+retry_max_ms(const struct app *app)
+{
+	int64_t m = app->cfg && app->cfg->issuing_retry_max_ms > 0 ?
+		    app->cfg->issuing_retry_max_ms : 300000;
+
+	return m < retry_first_ms(app) ? retry_first_ms(app) : m;
+}
+
+/* Event EVENT_ID failed and stays pending: issuing_retry_tick reads it
+ * again. COUNTED: one more in the gauge (not for a run stopped by a
+ * fatal error, whose events are not known one by one). */
+static void
+retry_note(struct app *app, int64_t event_id, int counted)
+{
+	struct issuing_retry *r = &app->issuing_retry;
+
+	if (event_id <= 0)
+		return;	/* issuing_issue_many's requests: no event */
+	if (r->from == 0 || event_id < r->from)
+		r->from = event_id;
+	if (counted)
+		r->failed++;
 }
 
 /* The status list permutations of the institutions' segments met in one
@@ -747,6 +789,8 @@ one_by_one(struct app *app, struct batch *b, int *count)
 			(long long)b->j[i].event_id, tc_strerror(r));
 		if (fatal(r))
 			rc = r;
+		else if (!b->rcs)	/* an outbox event: it stays pending */
+			retry_note(app, b->j[i].event_id, 1);
 	}
 	b->n = 0;
 	return rc;
@@ -778,12 +822,14 @@ load_batch(struct app *app, struct pending *p, struct batch *b, int64_t *after, 
 			b->n++;	/* issued with the others */
 		else if (r == JOB_SKIP)	/* not passed: nothing to issue */
 			r = store_outbox_consume(app->store, p->id[i], (int64_t)time(NULL));
-		if (r && r != JOB_WAIT) {
+		if (r && r != JOB_WAIT && r != JOB_RETRY) {
 			log_err("outbox event %lld: no credential issued: %s",
 				(long long)p->id[i], tc_strerror(r));
 			if (fatal(r))
 				rc = r;
 		}
+		if (r && r != JOB_WAIT && !fatal(r))
+			retry_note(app, p->id[i], 1);	/* stays pending */
 	}
 	*more = p->n == BATCH;
 	for (int i = 0; i < p->n; i++)
@@ -807,7 +853,16 @@ run_from(struct app *app, int64_t after, int *issued, int *read)
 	struct batch *bs = calloc(2, sizeof(*bs));
 	struct perms *ps = calloc(1, sizeof(*ps));
 	struct batch *cur, *prev;	/* being loaded and built; built, to commit */
+	struct issuing_retry *r = &app->issuing_retry;
 	int rc = p && bs && ps ? 0 : TC_ENOMEM, count = 0, more = 1, nread = 0;
+	int64_t start = after;
+
+	/* this run reads every event known to have failed: it notes again
+	 * those that still fail */
+	if (r->from && after < r->from) {
+		r->from = 0;
+		r->failed = 0;
+	}
 
 	for (int i = 0; rc == 0 && i < 2; i++) {
 		bs[i].app = app;
@@ -877,6 +932,18 @@ run_from(struct app *app, int64_t after, int *issued, int *read)
 	/* every event up to AFTER was issued, consumed or left pending */
 	if (rc == 0 && after > app->issuing_seen)
 		app->issuing_seen = after;
+	if (rc)	/* a fatal error: the events from START on are read again */
+		retry_note(app, start + 1, 0);
+	if (!r->from) {	/* nothing failed: the next failure waits the first delay */
+		r->due_ms = 0;
+		r->delay_ms = 0;
+	} else if (!r->due_ms) {
+		if (!r->delay_ms)
+			r->delay_ms = retry_first_ms(app);
+		r->due_ms = now_ms() + r->delay_ms;
+		log_warn("issuing: credentials that failed stay pending (from outbox event %lld);"
+			 " tried again in %lld ms", (long long)r->from, (long long)r->delay_ms);
+	}
 	return rc;
 }
 
@@ -897,6 +964,28 @@ issuing_run_new(struct app *app, int *issued)
 	if (rc == 0 && read == 0)
 		rc = run_from(app, 0, issued, NULL);
 	return rc;
+}
+
+void
+issuing_retry_tick(struct app *app)
+{
+	struct issuing_retry *r = &app->issuing_retry;
+	int issued = 0, rc;
+
+	if (!r->from || !r->due_ms || now_ms() < r->due_ms)
+		return;
+	r->due_ms = 0;
+	r->runs++;
+	/* the wait before the next one, should this one fail too */
+	r->delay_ms = r->delay_ms ? r->delay_ms * 2 : retry_first_ms(app);
+	if (r->delay_ms > retry_max_ms(app))
+		r->delay_ms = retry_max_ms(app);
+	rc = run_from(app, r->from - 1, &issued, NULL);
+	r->issued += (uint64_t)issued;
+	if (rc)
+		log_warn("issuing retry: %s", tc_strerror(rc));
+	if (issued)
+		log_info("issuing retry: issued %d credential(s) that had failed", issued);
 }
 
 /* The job of issuing_issue's inputs into J (INST, KEY: the institution
@@ -1029,7 +1118,7 @@ issuing_approve(struct app *app, const struct outbox_event *event, struct creden
 		rc = TC_EINVALID;
 	if (rc == 0) {
 		rc = load_job(app, event, 1, j, NULL);
-		if (rc == JOB_WAIT)
+		if (rc == JOB_WAIT || rc == JOB_RETRY)
 			rc = TC_ECONFLICT;	/* the institution has no signing key */
 		else if (rc == JOB_SKIP)
 			rc = TC_EINVALID;	/* not passed: nothing to approve */

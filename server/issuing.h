@@ -33,10 +33,26 @@ int issuing_run(struct app *app, int *issued);
  * issuing_seen): what a new completion calls, so that events left pending
  * (a course set to "approval", a failure that is not fatal) are not read
  * again at every completion. They are read again by issuing_run: at start,
- * and when a course is set back to "auto". When no event comes after the
+ * and when a course is set back to "auto"; those that failed also by
+ * issuing_retry_tick. When no event comes after the
  * mark, all are read (an id reused after the pruner deleted the newest).
  */
 int issuing_run_new(struct app *app, int *issued);
+
+/*
+ * The retry of events that failed to issue and stay pending (no key yet,
+ * a full status list, a failed signature, a storage error): every
+ * issuing run notes them in APP->issuing_retry, and this, called from the
+ * event loop's tick (server/http.c), reads them again once their wait is
+ * over: --issuing-retry-ms after the first failure, then twice as long
+ * after each retry that leaves one failing, up to --issuing-retry-max-ms,
+ * and back to the first once all went through. Reads the events after the
+ * oldest one that failed (not all the pending ones), like issuing_run
+ * otherwise; an event that can never be issued is logged at each retry,
+ * and stays counted in APP->issuing_retry.failed. Service thread only:
+ * never beside another issuing run.
+ */
+void issuing_retry_tick(struct app *app);
 
 /* For tests only (NULL otherwise): called by issuing_run on its thread
  * just before a batch of N built credentials begins its transaction. */

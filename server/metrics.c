@@ -199,6 +199,19 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 		  "tinchi_progress_queue %lld\n",
 		  (long long)g->progress_batches, (long long)g->progress_jobs,
 		  (long long)g->progress_queue);
+	P("# HELP tinchi_issuing_retry_total Runs that read again the credentials whose issuing"
+	  " failed.\n"
+	  "# TYPE tinchi_issuing_retry_total counter\n"
+	  "tinchi_issuing_retry_total %lld\n"
+	  "# HELP tinchi_issuing_retry_issued_total Credentials issued by those runs.\n"
+	  "# TYPE tinchi_issuing_retry_issued_total counter\n"
+	  "tinchi_issuing_retry_issued_total %lld\n"
+	  "# HELP tinchi_issuing_failed_pending Completions whose credential failed to issue"
+	  " and waits for a retry.\n"
+	  "# TYPE tinchi_issuing_failed_pending gauge\n"
+	  "tinchi_issuing_failed_pending %lld\n",
+	  (long long)g->issuing_retries, (long long)g->issuing_retry_issued,
+	  (long long)g->issuing_failed_pending);
 #undef P
 	return rc;
 }

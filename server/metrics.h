@@ -43,6 +43,8 @@ struct metrics_gauges {
 	int64_t media_queued, media_running;
 	int progress_known;		/* 1: the three below are known */
 	int64_t progress_batches, progress_jobs, progress_queue;
+	/* the issuing retry (server/issuing.h) */
+	int64_t issuing_retries, issuing_retry_issued, issuing_failed_pending;
 };
 
 /* Appends the whole exposition to OUT. Returns 0 or a dynbuf error. */

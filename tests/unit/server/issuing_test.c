@@ -15,7 +15,8 @@
  * and verifying. Then issuing_issue_many (the CSV import's batches) the
  * same way, with two invalid requests among 300. Then 300 more from k =
  * 131,072 - 100 on (next_k set in the database): batches crossing into
- * the list's second segment.
+ * the list's second segment. Last, the retry (issuing_retry_tick) of a
+ * completion whose issuing met a database locked by another writer.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -390,6 +391,68 @@ test_segment(int before)
 	free(bits);
 }
 
+/*
+ * The retry (issuing_retry_tick): a completion whose issuing meets a
+ * database locked by another writer (SQLITE_BUSY, no busy wait) stays
+ * pending and is noted for a retry after cfg.issuing_retry_ms; a retry
+ * before it is due does nothing; one while the lock is still held fails
+ * again and doubles the wait, up to cfg.issuing_retry_max_ms; once the
+ * lock is gone the retry issues it (without another completion, without
+ * issuing_run) and the wait goes back to the first.
+ */
+static void
+test_retry(int before)
+{
+	struct issuing_retry *r = &app.issuing_retry;
+	char path[sizeof(cfg.data_dir) + 16];
+	sqlite3 *db = NULL;
+	int issued = -1, rc;
+
+	snprintf(path, sizeof(path), "%s/tinchi.db", cfg.data_dir);
+	cfg.issuing_retry_ms = 4000;
+	cfg.issuing_retry_max_ms = 7000;
+	is_int(r->from, 0, "nothing to retry yet");
+	is_int(complete(2, 7, 1), 0, "a completion of the third course");
+	store_set_busy_timeout(app.store, 0);
+	ok(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+	   sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK,
+	   "another connection holds the write lock");
+	rc = issuing_run_new(&app, &issued);
+	ok(rc == TC_EBUSY || rc == TC_EDB, "issuing_run_new: a storage error");
+	ok(r->from > 0 && r->due_ms > 0 && r->delay_ms == 4000,
+	   "the event is noted for a retry in 4 s");
+	issuing_retry_tick(&app);
+	ok(r->runs == 0 && r->from > 0, "a tick before it is due does nothing");
+	r->due_ms = 1;	/* due now */
+	issuing_retry_tick(&app);
+	ok(r->runs == 1 && r->issued == 0 && r->from > 0 && r->due_ms > 0,
+	   "a retry while the lock is held fails and is planned again");
+	is_int(r->delay_ms, 7000, "after twice the wait, at most issuing_retry_max_ms");
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(db);
+	r->due_ms = 1;
+	issuing_retry_tick(&app);
+	ok(r->runs == 2 && r->issued == 1, "once the lock is gone the retry issues the credential");
+	ok(r->from == 0 && r->due_ms == 0 && r->delay_ms == 0 && r->failed == 0,
+	   "nothing left to retry; the next failure waits the first delay again");
+
+	/* a failure, then a run that reads everything (issuing_run: start-up,
+	 * a course set back to auto) issues it: nothing stays planned */
+	is_int(complete(2, 8, 1), 0, "another completion of the third course");
+	sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+	sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	ok(issuing_run_new(&app, NULL) != 0 && r->from > 0 && r->due_ms > 0 &&
+	   r->delay_ms == 4000, "it meets the lock too: planned in 4 s");
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(db);
+	is_int(issuing_run(&app, &issued), 0, "issuing_run once the lock is gone");
+	is_int(issued, 1, "issues it");
+	ok(r->from == 0 && r->due_ms == 0 && r->delay_ms == 0 && r->runs == 2,
+	   "and no retry stays planned");
+	check_store_at(before + 2, STATUSLIST_SEGMENT_BITS - 100, 302);
+	store_set_busy_timeout(app.store, 5000);
+}
+
 int
 main(void)
 {
@@ -417,6 +480,7 @@ main(void)
 	test_pipeline();
 	test_many(total_after_pipeline);
 	test_segment(total_after_many);
+	test_retry(total_after_many + 300);
 	store_close(st);
 	if (test_tmpdir_remove(tmp) != 0)
 		diag("could not remove the temporary folder");
