@@ -76,6 +76,9 @@ try {
   await page.getByLabel('Tìm học phần').focus();
   await page.keyboard.type('lap trinh web');
   await page.keyboard.press('Enter');
+  // the catalog lists every course before the search's answer comes: the
+  // answer is the list whose titles have the matches marked
+  await page.locator('#results mark').first().waitFor({timeout: 10000}).catch(() => {});
   const hit = page.locator('#results .card a').first();
   await hit.waitFor({timeout: 10000});
   seen.lowContrastResults = await page.evaluate(contrastProblems);
