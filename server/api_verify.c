@@ -165,6 +165,16 @@ struct kept_list {
 	json_t *doc;
 };
 
+/* How many lists are kept: KEPT_LISTS, or fewer for a test
+ * (--verify-kept-lists). */
+static size_t
+kept_max(const struct app *app)
+{
+	int n = app->cfg->verify_kept_lists;
+
+	return n >= 1 && n < KEPT_LISTS ? (size_t)n : KEPT_LISTS;
+}
+
 /* A worker's store connection with the facts read through it. */
 struct verify_conn {
 	struct store *st;
@@ -768,10 +778,10 @@ keep_list(struct app *app, int64_t inst)
 		if (v->lists[i].inst == inst)
 			break;
 	if (i == v->nlists) {
-		if (v->nlists < KEPT_LISTS)
+		if (v->nlists < kept_max(app))
 			v->nlists++;
 		else
-			i = v->next_list++ % KEPT_LISTS;
+			i = v->next_list++ % kept_max(app);
 	}
 	if (i < v->nlists)
 		json_decref(v->lists[i].doc);
