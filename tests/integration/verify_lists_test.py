@@ -92,7 +92,7 @@ for route, body in (("/presentations/verify", {"verifiablePresentation": vp}),
          all(r.get("verified") is True for r in results),
          "%s: a presentation of %d institutions' credentials (2 lists kept) is verified" % (route, N),
          (st, first[:2000]))
-    status = [c for r in results for c in r.get("checks", r.get("details", []))
+    status = [c for r in results for c in r.get("details", r.get("checks", []))
               if isinstance(c, dict) and c.get("check") == "status"]
     t.ok(len(status) == N and all(c.get("ok") and c.get("detail", "").startswith("not revoked")
                                   for c in status),
