@@ -152,7 +152,8 @@ op_log_proof(void *ctx, const char *hash, json_t **proof, char *why, size_t whys
 /* The checked checkpoint and the decoded status lists (courses/verify.h),
  * and the worker threads' own store connections, idle ones kept open. */
 #define KEPT_LISTS 256		/* institutions' lists kept for the workers */
-#define WANT_MAX 32		/* lists one request can ask to be kept */
+#define WANT_MAX 32		/* lists one request has kept for later ones (it gets
+				 * all it needs made for itself) */
 
 /* An institution's status list credential as the service thread last made
  * it (api_revocation.c), for the workers: current while the institution's
@@ -838,7 +839,7 @@ list_make(struct app *app, int64_t inst, struct kept_list *k)
 {
 	unsigned char h[32], *bits = NULL;
 	size_t nbits = 0;
-	int rc;
+	int rc, same = 0;
 
 	memset(k, 0, sizeof(*k));
 	k->inst = inst;
@@ -850,10 +851,12 @@ list_make(struct app *app, int64_t inst, struct kept_list *k)
 	if ((rc = revocation_list_doc(app, inst, &k->doc, k->did, k->bits_hash)))
 		return rc;
 	/* the list's bits are still the stored ones (its hash is the list's) */
-	if (k->rev >= 0 && stored_bits(app->store, inst, &bits, &nbits) == 0)
+	if (k->rev >= 0 && stored_bits(app->store, inst, &bits, &nbits) == 0) {
 		sha256_raw(bits, nbits, h);
-	if (!bits || memcmp(h, k->bits_hash, 32) != 0)
-		k->rev = -1;	/* changed since: made again next time */
+		same = memcmp(h, k->bits_hash, 32) == 0;
+	}
+	if (!same)
+		k->rev = -1;	/* changed since: made again when next wanted */
 	free(bits);
 	return 0;
 }
