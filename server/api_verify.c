@@ -152,7 +152,8 @@ op_log_proof(void *ctx, const char *hash, json_t **proof, char *why, size_t whys
 /* The checked checkpoint and the decoded status lists (courses/verify.h),
  * and the worker threads' own store connections, idle ones kept open. */
 #define KEPT_LISTS 256		/* institutions' lists kept for the workers */
-#define WANT_MAX 32		/* lists one request can ask to be kept */
+#define WANT_MAX 32		/* lists one request has kept for later ones (it gets
+				 * all it needs made for itself) */
 
 /* An institution's status list credential as the service thread last made
  * it (api_revocation.c), for the workers: current while the institution's
@@ -164,6 +165,16 @@ struct kept_list {
 	int64_t rev;		/* the revision of the stored bits it was made from */
 	json_t *doc;
 };
+
+/* How many lists are kept: KEPT_LISTS, or fewer for a test
+ * (--verify-kept-lists). */
+static size_t
+kept_max(const struct app *app)
+{
+	int n = app->cfg->verify_kept_lists;
+
+	return n >= 1 && n < KEPT_LISTS ? (size_t)n : KEPT_LISTS;
+}
 
 /* A worker's store connection with the facts read through it. */
 struct verify_conn {
@@ -269,22 +280,46 @@ conn_give(struct app *app, struct verify_conn *c)
 	}
 }
 
+/* *OPS: the lookups of LOOKUPS with CTX, at the time now, under APP's log
+ * key, with CACHE (may be NULL). */
+static void
+ops_init(struct verify_ops *ops, const struct verify_ops *lookups, void *ctx, struct app *app,
+	 struct verify_cache *cache)
+{
+	*ops = *lookups;
+	ops->ctx = ctx;
+	ops->now = (int64_t)time(NULL);
+	ops->log_keys = tlog_verifier(app->tlog);
+	ops->nlog_keys = 1;
+	ops->cache = cache;
+}
+
 static void
 server_ops(struct app *app, struct verify_ops *ops)
 {
-	memset(ops, 0, sizeof(*ops));
-	ops->ctx = app;
-	ops->now = (int64_t)time(NULL);
-	ops->issuer_key = op_issuer_key;
-	ops->status_list = op_status_list;
-	ops->revocation_detail = op_revocation_detail;
-	ops->log_proof = op_log_proof;
-	ops->log_keys = tlog_verifier(app->tlog);
-	ops->nlog_keys = 1;
-	ops->cache = verify_keep_get(app) ? app->verify->cache : NULL;
+	static const struct verify_ops lookups = {
+		.issuer_key = op_issuer_key, .status_list = op_status_list,
+		.revocation_detail = op_revocation_detail, .log_proof = op_log_proof,
+	};
+
+	ops_init(ops, &lookups, app, app, verify_keep_get(app) ? app->verify->cache : NULL);
 }
 
 /* ---- the request bodies ----------------------------------------------------------- */
+
+/* The words of the 400s (here and on the workers): options that are not
+ * strings, and a body without what its route verifies. */
+static const char BAD_OPTIONS[] = "options must be an object; its challenge and domain, when"
+				  " given, strings";
+static const char BAD_VERIFY[] = "the body must be {\"credential\": {...}} holding a verifiable"
+				 " credential (an object with credentialSubject), or"
+				 " {\"presentation\": {...}} holding a VerifiablePresentation";
+static const char BAD_VCAPI[] = "the body must be {\"verifiableCredential\": {...},"
+				" \"options\": {}} holding a verifiable credential (an object with"
+				" credentialSubject)";
+static const char BAD_VCAPI_VP[] = "the body must be {\"verifiablePresentation\": {...},"
+				   " \"options\": {\"challenge\", \"domain\"}} holding a"
+				   " VerifiablePresentation";
 
 /* CHALLENGE and DOMAIN from OPTIONS (may be NULL): 0, or 1 when they are
  * not strings (a 400 has been answered). */
@@ -297,8 +332,7 @@ read_options(json_t *options, const char **challenge, const char **domain,
 	*challenge = json_string_value(c);
 	*domain = json_string_value(d);
 	if ((options && !json_is_object(options)) || (c && !*challenge) || (d && !*domain)) {
-		problem_respond(resp, 400, NULL, "options must be an object; its challenge and"
-				" domain, when given, strings");
+		problem_respond(resp, 400, NULL, BAD_OPTIONS);
 		return 1;
 	}
 	return 0;
@@ -581,9 +615,7 @@ vcapi_presentation_body(struct app *app, struct http_response *resp, json_t *bod
 	json_t *vp = json_object_get(body, "verifiablePresentation");
 
 	if (!verify_is_presentation(vp))
-		problem_respond(resp, 400, NULL, "the body must be {\"verifiablePresentation\":"
-				" {...}, \"options\": {\"challenge\", \"domain\"}} holding a"
-				" VerifiablePresentation");
+		problem_respond(resp, 400, NULL, BAD_VCAPI_VP);
 	else
 		reply_presentation(app, resp, vp, json_object_get(body, "options"), 1);
 	json_decref(body);
@@ -602,9 +634,7 @@ verify_body(struct app *app, struct http_response *resp, json_t *body)
 	else if (!cred && verify_is_presentation(vp))
 		reply_presentation(app, resp, vp, json_object_get(body, "options"), 0);
 	else
-		problem_respond(resp, 400, NULL, "the body must be {\"credential\": {...}} holding"
-				" a verifiable credential (an object with credentialSubject), or"
-				" {\"presentation\": {...}} holding a VerifiablePresentation");
+		problem_respond(resp, 400, NULL, BAD_VERIFY);
 	json_decref(body);
 }
 
@@ -617,9 +647,7 @@ vcapi_body(struct app *app, struct http_response *resp, json_t *body)
 
 	cred = json_object_get(body, "verifiableCredential");
 	if (!verify_is_credential(cred))
-		problem_respond(resp, 400, NULL, "the body must be {\"verifiableCredential\":"
-				" {...}, \"options\": {}} holding a verifiable credential (an object"
-				" with credentialSubject)");
+		problem_respond(resp, 400, NULL, BAD_VCAPI);
 	else if (read_options(json_object_get(body, "options"), &challenge, &domain, resp) == 0)
 		reply_credential(app, resp, cred, 1);
 	json_decref(body);
@@ -638,11 +666,26 @@ vcapi_body(struct app *app, struct http_response *resp, json_t *body)
  * the copy kept in struct verify_keep when the institution's current key
  * and the revision of its stored bits are still the ones it was made from
  * (store_status_list_rev: one integer read, not the bitstring).
- * Anything else (a body that is neither, a list not kept or stale, no
- * store) is answered on the service thread exactly as before, the list
- * then kept for the next request (one list a request: a presentation
- * naming many issuers whose lists are not kept goes there once for each).
+ * A list not kept or stale is noted (every one the request needs), the
+ * service thread makes them for the job itself (any number of them: a
+ * presentation of more issuers than are kept gets them all) and keeps up
+ * to WANT_MAX of them for later requests, and the job runs again on the
+ * workers (verify_again). A list that went stale once more meanwhile (a
+ * revocation) is made again once; the last run takes the list made for it,
+ * which was current while the request was in flight. Bad bodies get their
+ * 400 on the worker too: nothing is verified on the service thread (only
+ * when a job cannot be allocated at all, counted in
+ * tinchi_verify_inline_total).
  */
+#define VERIFY_RUNS 3		/* run() calls a job may take: two more after the first */
+
+/* A status list made for one job on the service thread (list_make): RC
+ * its error, else K. */
+struct job_list {
+	struct kept_list k;
+	int rc;
+};
+
 struct verify_job {
 	struct http_deferred d;
 	struct app *app;
@@ -650,13 +693,16 @@ struct verify_job {
 	size_t len;
 	int vcapi;			/* a W3C VC API route */
 	int vp_route;			/* POST /presentations/verify */
-	json_t *body;			/* parsed by the worker, owned */
-	int again;			/* answer in finish(), on the service thread */
-	int64_t want[WANT_MAX];		/* institutions whose lists were missing */
-	int nwant;
-	int status;			/* 200 with OUT, 400 with WHY, or an error in RC */
+	int runs;			/* run() calls so far */
+	int again;			/* lists wanted: made on the service thread, run again */
+	int64_t *want;			/* the institutions whose lists were missing, owned */
+	size_t nwant, want_size;
+	struct job_list *own;		/* the lists made for this job, owned */
+	size_t nown;
+	int status;			/* 200 with OUT, 400 with BAD (or WHY), or an error in RC */
 	int rc;
 	char *out;			/* the answer's JSON, owned */
+	const char *bad;		/* a 400's words (static), NULL: WHY's */
 	char why[256];
 };
 
@@ -691,19 +737,68 @@ stored_bits(struct store *st, int64_t inst, unsigned char **bits, size_t *len)
 	return rc;
 }
 
-/* The kept list of ISSUER when its key and bits are still the stored ones;
- * else the job is answered on the service thread: the list is wanted, and
- * "not available" lets the verification go on to find the other missing
- * ones (its answer is not used). */
+/* The list made for J's institution INST, or NULL. */
+static struct job_list *
+job_own(struct verify_job *j, int64_t inst)
+{
+	for (size_t i = 0; i < j->nown; i++)
+		if (j->own[i].k.inst == inst)
+			return &j->own[i];
+	return NULL;
+}
+
+/* Notes that J wants INST's list made: 0, or TC_ENOMEM. */
+static int
+job_want(struct verify_job *j, int64_t inst)
+{
+	int64_t *w;
+	size_t n;
+
+	for (size_t i = 0; i < j->nwant; i++)
+		if (j->want[i] == inst)
+			return 0;
+	if (j->nwant == j->want_size) {
+		n = j->want_size ? 2 * j->want_size : 8;
+		if (!(w = realloc(j->want, n * sizeof(*w))))
+			return TC_ENOMEM;
+		j->want = w;
+		j->want_size = n;
+	}
+	j->want[j->nwant++] = inst;
+	return 0;
+}
+
+/* The kept list of INST when DID is still its key and REV the revision of
+ * its stored bits (a new reference), or NULL. */
+static json_t *
+kept_doc(struct verify_keep *v, int64_t inst, const char *did, int64_t rev)
+{
+	json_t *doc = NULL;
+
+	pthread_mutex_lock(&v->mu);
+	for (size_t i = 0; i < v->nlists && !doc; i++)
+		if (v->lists[i].inst == inst && v->lists[i].rev == rev &&
+		    strcmp(v->lists[i].did, did) == 0)
+			doc = json_incref(v->lists[i].doc);
+	pthread_mutex_unlock(&v->mu);
+	return doc;
+}
+
+/* The kept list of ISSUER, or the one made for this job, when its key and
+ * bits are still the stored ones; else the list is wanted, and "not
+ * available" lets the verification go on to find the other missing ones
+ * (its answer is not used: the job runs again). The last run takes the
+ * list made for it as it is. */
 static int
 w_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_t **list,
 	      int *made_here)
 {
 	struct worker_ctx *w = ctx;
-	struct verify_keep *v = w->j->app->verify;
+	struct verify_job *j = w->j;
+	struct job_list *o;
 	char did[64];
 	int64_t rev = 0;
-	int rc, seen = 0;
+	int rc, current;
 
 	(void)url;
 	*list = NULL;
@@ -715,68 +810,113 @@ w_status_list(void *ctx, const struct verify_key *issuer, const char *url, json_
 	/* the revision of the bits as stored now (a revocation bumps it in its
 	 * own transaction), compared with that of the bits the kept list was
 	 * made from: a revocation shows at once */
-	if (rc == 0) {
-		pthread_mutex_lock(&v->mu);
-		for (size_t i = 0; i < v->nlists && !*list; i++)
-			if (v->lists[i].inst == issuer->ref && v->lists[i].rev == rev &&
-			    strcmp(v->lists[i].did, did) == 0)
-				*list = json_incref(v->lists[i].doc);
-		pthread_mutex_unlock(&v->mu);
-	}
+	if (rc == 0)
+		*list = kept_doc(j->app->verify, issuer->ref, did, rev);
+	o = *list ? NULL : job_own(j, issuer->ref);
+	current = o && rc == 0 && o->k.rev == rev && strcmp(o->k.did, did) == 0;
+	if (o && !o->rc && (current || j->runs >= VERIFY_RUNS))
+		*list = json_incref(o->k.doc);
 	if (*list) {
 		*made_here = 1;
 		return 0;
 	}
-	/* every missing one, so that a presentation of many issuers has them
-	 * all kept for its next request, not one a request */
-	for (int i = 0; i < w->j->nwant && !seen; i++)
-		seen = w->j->want[i] == issuer->ref;
-	if (!seen && w->j->nwant < WANT_MAX)
-		w->j->want[w->j->nwant++] = issuer->ref;
-	w->j->again = 1;
+	if (o && o->rc)
+		return o->rc;		/* what op_status_list says */
+	if (j->runs >= VERIFY_RUNS)
+		return TC_EBUSY;	/* none made for it: the client may try again */
+	if ((rc = job_want(j, issuer->ref)))
+		return rc;
+	j->again = 1;
 	return TC_ENOTFOUND;
 }
 
-/* On the service thread: keeps INST's list for the workers. */
+/* On the service thread: INST's list as op_status_list gives it, into *K
+ * (K->doc a new reference), with the revision of the stored bits it is
+ * current for (-1 when that cannot be told). 0, or revocation_list_doc's
+ * error (*K then holds no list). */
+static int
+list_make(struct app *app, int64_t inst, struct kept_list *k)
+{
+	unsigned char h[32], *bits = NULL;
+	size_t nbits = 0;
+	int rc, same = 0;
+
+	memset(k, 0, sizeof(*k));
+	k->inst = inst;
+	/* the revision first: bits changed after it have a later one, so the
+	 * list is at worst taken for an older revision than its bits' (made
+	 * again at the next request), never for a newer one */
+	if (store_status_list_rev(app->store, inst, ISSUING_PURPOSE, &k->rev) != 0)
+		k->rev = -1;
+	if ((rc = revocation_list_doc(app, inst, &k->doc, k->did, k->bits_hash)))
+		return rc;
+	/* the list's bits are still the stored ones (its hash is the list's) */
+	if (k->rev >= 0 && stored_bits(app->store, inst, &bits, &nbits) == 0) {
+		sha256_raw(bits, nbits, h);
+		same = memcmp(h, k->bits_hash, 32) == 0;
+	}
+	if (!same)
+		k->rev = -1;	/* changed since: made again when next wanted */
+	free(bits);
+	return 0;
+}
+
+/* On the service thread: keeps K (a reference of its own to its list) for
+ * the workers. */
 static void
-keep_list(struct app *app, int64_t inst)
+keep_list(struct app *app, const struct kept_list *k)
 {
 	struct verify_keep *v = app->verify;
-	struct kept_list k = { .inst = inst };
-	unsigned char h[32], *bits = NULL;
-	size_t i, nbits = 0;
-	int same = 0;
+	size_t i;
 
-	/* the revision first: bits changed after it have a later one, so the
-	 * list is at worst kept under an older revision than its bits' (made
-	 * again at the next request), never under a newer one */
-	if (store_status_list_rev(app->store, inst, ISSUING_PURPOSE, &k.rev) != 0 ||
-	    revocation_list_doc(app, inst, &k.doc, k.did, k.bits_hash) != 0)
-		return;		/* the inline answer says what is wrong */
-	/* the list's bits are still the stored ones (its hash is the list's) */
-	if (stored_bits(app->store, inst, &bits, &nbits) == 0) {
-		sha256_raw(bits, nbits, h);
-		same = memcmp(h, k.bits_hash, 32) == 0;
-	}
-	free(bits);
-	if (!same) {
-		json_decref(k.doc);	/* changed since: made again next time */
-		return;
-	}
 	pthread_mutex_lock(&v->mu);
 	for (i = 0; i < v->nlists; i++)
-		if (v->lists[i].inst == inst)
+		if (v->lists[i].inst == k->inst)
 			break;
 	if (i == v->nlists) {
-		if (v->nlists < KEPT_LISTS)
+		if (v->nlists < kept_max(app))
 			v->nlists++;
 		else
-			i = v->next_list++ % KEPT_LISTS;
+			i = v->next_list++ % kept_max(app);
 	}
-	if (i < v->nlists)
-		json_decref(v->lists[i].doc);
-	v->lists[i] = k;
+	json_decref(v->lists[i].doc);
+	v->lists[i] = *k;
+	json_incref(k->doc);
 	pthread_mutex_unlock(&v->mu);
+}
+
+/* After a run, on the service thread: the lists J wanted made for it, and
+ * the first WANT_MAX of them kept for later requests. 1 to run J again. */
+static int
+verify_again(struct http_deferred *d)
+{
+	struct verify_job *j = (struct verify_job *)d;
+	struct job_list *o;
+	size_t kept = 0;
+
+	if (!j->again)
+		return 0;
+	j->again = 0;
+	if (j->runs >= VERIFY_RUNS) {	/* the last run wants none (w_status_list) */
+		j->rc = TC_EBUSY;
+		return 0;
+	}
+	if (!(o = realloc(j->own, (j->nown + j->nwant) * sizeof(*o)))) {
+		j->rc = TC_ENOMEM;
+		return 0;
+	}
+	j->own = o;
+	for (size_t i = 0; i < j->nwant; i++) {
+		if ((o = job_own(j, j->want[i])))
+			json_decref(o->k.doc);
+		else
+			o = &j->own[j->nown++];
+		o->rc = list_make(j->app, j->want[i], &o->k);
+		if (!o->rc && o->k.rev >= 0 && kept++ < WANT_MAX)
+			keep_list(j->app, &o->k);
+	}
+	j->nwant = 0;
+	return 1;
 }
 
 static int
@@ -806,79 +946,115 @@ w_log_proof(void *ctx, const char *hash, json_t **proof, char *why, size_t whysi
 	return rc == TC_EBUSY ? TC_ENOTFOUND : rc;
 }
 
+/* The lookups of a worker with W's connection. */
 static void
-verify_run(struct work *w)
+worker_ops(struct worker_ctx *w, struct verify_ops *ops)
 {
-	struct verify_job *j = (struct verify_job *)w;
-	struct worker_ctx wc = { j, NULL, NULL };
-	struct verify_ops ops;
-	struct dynbuf b;
-	json_error_t err;
-	json_t *cred, *vp, *opt;
-	int bad_opt, began = 0;
+	static const struct verify_ops lookups = {
+		.issuer_key = w_issuer_key, .status_list = w_status_list,
+		.revocation_detail = w_revocation_detail, .log_proof = w_log_proof,
+	};
 
-	/* the body as api_read_json reads it: json_read_object gives the same
-	 * tree without jansson's lexer, or leaves the text to json_loadb */
-	if (!(j->body = json_read_object(j->text, j->len)))
-		j->body = json_loadb(j->text, j->len, JSON_REJECT_DUPLICATES, &err);
-	if (!j->body || !json_is_object(j->body)) {
-		snprintf(j->why, sizeof(j->why), "the body is not a JSON object%s%s",
-			 j->body ? "" : ": ", j->body ? "" : err.text);
-		j->status = 400;
-		return;
-	}
-	cred = j->vp_route ? NULL
-		: json_object_get(j->body, j->vcapi ? "verifiableCredential" : "credential");
-	/* a presentation: at /presentations/verify, or as /api/v1/credentials/verify's
-	 * "presentation" when there is no "credential" (verify_body's rule) */
-	vp = j->vp_route ? json_object_get(j->body, "verifiablePresentation")
-	     : !j->vcapi && !cred ? json_object_get(j->body, "presentation") : NULL;
-	if (!verify_is_presentation(vp))
-		vp = NULL;
-	opt = json_object_get(j->body, "options");
+	ops_init(ops, &lookups, w, w->j->app, w->j->app->verify->cache);
+}
+
+/* J's body as api_read_json reads it (json_read_object gives the same tree
+ * without jansson's lexer, or leaves the text to json_loadb): the object,
+ * or NULL with J's 400. */
+static json_t *
+job_parse(struct verify_job *j)
+{
+	json_error_t err;
+	json_t *body = json_read_object(j->text, j->len);
+
+	if (!body)
+		body = json_loadb(j->text, j->len, JSON_REJECT_DUPLICATES, &err);
+	if (body && json_is_object(body))
+		return body;
+	snprintf(j->why, sizeof(j->why), "the body is not a JSON object%s%s",
+		 body ? "" : ": ", body ? "" : err.text);
+	json_decref(body);
+	j->status = 400;
+	return NULL;
+}
+
+/* What BODY asks J's route to verify, by the rules of verify_body,
+ * vcapi_body and vcapi_presentation_body: the credential *CRED or the
+ * presentation *VP (the other NULL) and NULL, or the words of the 400 that
+ * answers it. */
+static const char *
+job_kind(const struct verify_job *j, json_t *body, json_t **cred, json_t **vp)
+{
+	json_t *opt = json_object_get(body, "options");
 	/* read_options' rule (the VC API's options and a presentation's; the
 	 * other route ignores them) */
-	bad_opt = (opt && !json_is_object(opt)) ||
-		  (json_object_get(opt, "challenge") &&
-		   !json_is_string(json_object_get(opt, "challenge"))) ||
-		  (json_object_get(opt, "domain") &&
-		   !json_is_string(json_object_get(opt, "domain")));
-	if ((!vp && !verify_is_credential(cred)) || ((j->vcapi || vp) && bad_opt) ||
-	    !(wc.c = conn_take(j->app))) {
-		j->again = 1;	/* a bad body: answered as before */
+	int bad_opt = (opt && !json_is_object(opt)) ||
+		      (json_object_get(opt, "challenge") &&
+		       !json_is_string(json_object_get(opt, "challenge"))) ||
+		      (json_object_get(opt, "domain") &&
+		       !json_is_string(json_object_get(opt, "domain")));
+
+	*cred = *vp = NULL;
+	if (j->vp_route) {
+		*vp = json_object_get(body, "verifiablePresentation");
+		return !verify_is_presentation(*vp) ? BAD_VCAPI_VP : bad_opt ? BAD_OPTIONS : NULL;
+	}
+	*cred = json_object_get(body, j->vcapi ? "verifiableCredential" : "credential");
+	if (j->vcapi)
+		return !verify_is_credential(*cred) ? BAD_VCAPI : bad_opt ? BAD_OPTIONS : NULL;
+	if (verify_is_credential(*cred))
+		return NULL;
+	/* a presentation as /api/v1/credentials/verify's "presentation" when
+	 * there is no "credential" */
+	if (*cred || !verify_is_presentation(*vp = json_object_get(body, "presentation")))
+		return BAD_VERIFY;
+	return bad_opt ? BAD_OPTIONS : NULL;
+}
+
+/* Verifies CRED or VP (of J's BODY) with OPS: J's answer, or its error. */
+static void
+job_answer(struct verify_job *j, const struct verify_ops *ops, json_t *body, json_t *cred,
+	   json_t *vp)
+{
+	struct dynbuf b;
+
+	if (vp) {
+		j->rc = presentation_text(vp, ops, json_object_get(body, "options"), j->vp_route,
+					  &j->out);
+	} else {
+		/* the answer written as text, without the checks' trees */
+		dynbuf_init(&b, SIZE_MAX / 2);
+		if (!(j->rc = dynbuf_reserve(&b, 8192)) &&
+		    !(j->rc = credential_text(cred, ops, j->vcapi, &b)) &&
+		    !(j->out = dynbuf_take(&b, NULL)))
+			j->rc = TC_ENOMEM;
+		dynbuf_cleanup(&b);
+	}
+	if (!j->rc)
+		j->status = 200;
+}
+
+/* job_answer with a store connection of the worker's own (none to be had:
+ * TC_EBUSY, the client may try again). */
+static void
+job_verify(struct verify_job *j, json_t *body, json_t *cred, json_t *vp)
+{
+	struct worker_ctx wc = { j, NULL, NULL };
+	struct verify_ops ops;
+	int began = 0;
+
+	if (!(wc.c = conn_take(j->app))) {
+		j->rc = TC_EBUSY;
 		return;
 	}
 	wc.st = wc.c->st;
-	memset(&ops, 0, sizeof(ops));
-	ops.ctx = &wc;
-	ops.now = (int64_t)time(NULL);
-	ops.issuer_key = w_issuer_key;
-	ops.status_list = w_status_list;
-	ops.revocation_detail = w_revocation_detail;
-	ops.log_proof = w_log_proof;
-	ops.log_keys = tlog_verifier(j->app->tlog);
-	ops.nlog_keys = 1;
-	ops.cache = j->app->verify->cache;
+	worker_ops(&wc, &ops);
 	/* its 30 or so reads from one snapshot (one WAL read lock, not one
 	 * each); the facts kept when the snapshot's data version is theirs (an
 	 * error there: read through, keeping nothing) */
 	if ((j->rc = store_tlog_read_begin(wc.st, &began)) == 0) {
 		verify_facts_begin(&wc.c->facts, wc.st);
-		if (vp) {
-			j->rc = presentation_text(vp, &ops, opt, j->vp_route, &j->out);
-			if (!j->rc)
-				j->status = 200;
-		} else {
-			/* the answer written as text, without the checks' trees */
-			dynbuf_init(&b, SIZE_MAX / 2);
-			if (!(j->rc = dynbuf_reserve(&b, 8192)) &&
-			    !(j->rc = credential_text(cred, &ops, j->vcapi, &b))) {
-				j->status = 200;
-				if (!(j->out = dynbuf_take(&b, NULL)))
-					j->rc = TC_ENOMEM;
-			}
-			dynbuf_cleanup(&b);
-		}
+		job_answer(j, &ops, body, cred, vp);
 	}
 	/* a connection whose read could not end would keep its snapshot (and
 	 * its facts) for good: closed rather than pooled */
@@ -888,13 +1064,30 @@ verify_run(struct work *w)
 	} else {
 		conn_give(j->app, wc.c);
 	}
-	/* the trees freed here, by the thread that allocated them: freed on the
-	 * service thread they went back to this thread's malloc arena under its
-	 * lock, contended by this thread's next request */
-	if (!j->again) {
-		json_decref(j->body);
-		j->body = NULL;
-	}
+}
+
+static void
+verify_run(struct work *w)
+{
+	struct verify_job *j = (struct verify_job *)w;
+	json_t *body, *cred, *vp;
+
+	j->runs++;
+	j->status = j->rc = 0;
+	j->bad = NULL;
+	free(j->out);		/* an earlier run's, made without some lists */
+	j->out = NULL;
+	if (!(body = job_parse(j)))
+		return;
+	if ((j->bad = job_kind(j, body, &cred, &vp)))
+		j->status = 400;
+	else
+		job_verify(j, body, cred, vp);
+	/* the tree freed here, by the thread that allocated it (a run again
+	 * reads the text again): freed on the service thread it went back to
+	 * this thread's malloc arena under its lock, contended by this
+	 * thread's next request */
+	json_decref(body);
 }
 
 static void
@@ -902,21 +1095,10 @@ verify_finish(struct http_deferred *d, struct http_response *resp)
 {
 	struct verify_job *j = (struct verify_job *)d;
 
-	if (resp && j->again) {
-		metrics_verify_inline(j->app->metrics);
-		for (int i = 0; i < j->nwant; i++)
-			keep_list(j->app, j->want[i]);
-		if (j->vp_route)
-			vcapi_presentation_body(j->app, resp, j->body);
-		else if (j->vcapi)
-			vcapi_body(j->app, resp, j->body);
-		else
-			verify_body(j->app, resp, j->body);
-		j->body = NULL;
-	} else if (resp && j->rc) {
+	if (resp && j->rc) {
 		problem_respond_err(resp, j->rc, NULL);
 	} else if (resp && j->status == 400) {
-		problem_respond(resp, 400, NULL, j->why);
+		problem_respond(resp, 400, NULL, j->bad ? j->bad : j->why);
 	} else if (resp) {
 		dynbuf_reset(&resp->body);
 		if (dynbuf_append(&resp->body, j->out, strlen(j->out)) != 0) {
@@ -926,7 +1108,10 @@ verify_finish(struct http_deferred *d, struct http_response *resp)
 			resp->content_type = "application/json";
 		}
 	}
-	json_decref(j->body);
+	for (size_t i = 0; i < j->nown; i++)
+		json_decref(j->own[i].k.doc);
+	free(j->own);
+	free(j->want);
 	free(j->out);
 	free(j->text);
 	free(j);
@@ -951,6 +1136,7 @@ verify_deferred(struct app *app, struct http_request *req, struct http_response 
 		j->vp_route = vp_route;
 		j->d.work.run = verify_run;
 		j->d.finish = verify_finish;
+		j->d.again = verify_again;
 		j->d.cpu = 1;
 		req->deferred = &j->d;
 		return 0;
@@ -958,6 +1144,7 @@ verify_deferred(struct app *app, struct http_request *req, struct http_response 
 	free(j);
 	if (api_read_json(req, resp, &body))
 		return 0;
+	metrics_verify_inline(app->metrics);	/* no memory for the job */
 	if (vp_route)
 		vcapi_presentation_body(app, resp, body);
 	else if (vcapi)

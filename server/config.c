@@ -67,6 +67,8 @@ static const struct opt opts[] = {
 	{ "issuing-retry-max-ms", T_INT, F(issuing_retry_max_ms), 1, 86400000, "MS", "the longest wait between two such tries" },
 	{ "wal-checkpoint-pages", T_INT, F(wal_checkpoint_pages), 0, 1000000, "PAGES", "a background thread copies the write-ahead log back once it holds this many new pages (0: the commit that crosses 1000 pages does it)" },
 	{ "wal-checkpoint-ms", T_INT, F(wal_checkpoint_ms), 1, 3600000, "MS", "the background checkpoint runs at least this often while the log holds new pages" },
+	/* hidden (no help: not in --help): for tests, fewer lists to go round */
+	{ "verify-kept-lists", T_INT, F(verify_kept_lists), 1, 256, "N", NULL },
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -110,6 +112,7 @@ config_defaults(struct config *c)
 	c->issuing_retry_max_ms = 300000;
 	c->wal_checkpoint_pages = 1000;
 	c->wal_checkpoint_ms = 1000;
+	c->verify_kept_lists = 256;
 }
 
 static const struct opt *
@@ -411,6 +414,8 @@ config_usage(FILE *fp)
 		const char *field = (const char *)&d + o->off;
 		char flag[48];
 
+		if (!o->help)
+			continue;	/* a hidden setting, for tests */
 		def[0] = '\0';
 		switch (o->type) {
 		case T_PATH:

@@ -59,6 +59,8 @@ struct config {
 	int issuing_retry_max_ms;	/* --issuing-retry-max-ms: the longest wait (doubling up to it) */
 	int wal_checkpoint_pages;	/* --wal-checkpoint-pages: 0 = commits checkpoint */
 	int wal_checkpoint_ms;		/* --wal-checkpoint-ms: the checkpointer's interval */
+	int verify_kept_lists;		/* hidden, for tests: status lists kept for the verify
+					 * workers (server/api_verify.c), at most 256 */
 };
 
 /* Outcome of config_parse_args beyond 0 / TC_EINVALID. */

@@ -543,6 +543,16 @@ stream_poll(struct http_server *hs)
 	}
 }
 
+/* Queues D's run() on its pool (or its own submit): 0, or TC_EBUSY. */
+static int
+deferred_submit(struct app *app, struct http_deferred *d)
+{
+	if (d->submit)
+		return d->submit(app, &d->work);
+	return workers_submit(d->batch ? app->http->batch : d->bulk ? app->http->bulk :
+			      d->cpu ? app->http->cpu : app->http->workers, &d->work);
+}
+
 /* On the service thread, once a deferred job has run (or was dropped). */
 static void
 deferred_done(struct work *w, int cancelled)
@@ -550,13 +560,25 @@ deferred_done(struct work *w, int cancelled)
 	struct http_deferred *d = (struct http_deferred *)w;
 	struct pss_http *pss = d->owner;
 	struct http_server *hs;
+	struct app *app;
 
 	if (!pss) {			/* the client went away meanwhile */
 		stream_free(d->out);	/* detached from it then */
 		d->finish(d, NULL);
 		return;
 	}
-	hs = ((struct app *)lws_context_user(lws_get_context(pss->wsi)))->http;
+	app = lws_context_user(lws_get_context(pss->wsi));
+	hs = app->http;
+	if (!cancelled && !hs->destroying && d->again && d->again(d)) {
+		if (deferred_submit(app, d) == 0)
+			return;		/* still this connection's job */
+		pss->deferred = NULL;
+		job_unlist(hs, pss);
+		d->finish(d, NULL);
+		http_response_header(&pss->resp, "retry-after", "2");
+		respond_status(pss->wsi, pss, 503, "the server is busy; try again shortly");
+		return;
+	}
 	pss->deferred = NULL;
 	job_unlist(hs, pss);
 	if (hs->destroying) {
@@ -606,9 +628,7 @@ dispatch(struct lws *wsi, struct pss_http *pss)
 		respond_status(wsi, pss, 500, "out of memory");
 		return;
 	}
-	if ((d->submit ? d->submit(app, &d->work)
-	     : workers_submit(d->batch ? app->http->batch : d->bulk ? app->http->bulk :
-			      d->cpu ? app->http->cpu : app->http->workers, &d->work)) != 0) {
+	if (deferred_submit(app, d) != 0) {
 		d->finish(d, NULL);
 		stream_detach(app->http, pss);
 		http_response_header(&pss->resp, "retry-after", "2");

@@ -94,6 +94,13 @@ struct http_deferred {
 	 * called; the submitter calls work.done on the service thread):
 	 * 0, or nonzero when it cannot take it (answered 503). */
 	int (*submit)(struct app *app, struct work *w);
+	/* Optional (not with `submit` or `stream`): on the service thread after
+	 * each run(), nonzero to have run() called again on the same pool (it
+	 * did there what the job waited for, e.g. a document only that thread
+	 * makes); finish() follows the last run. A job that cannot be queued
+	 * again (the queue is full) is answered 503 after finish(D, NULL). The
+	 * job bounds its own runs. */
+	int (*again)(struct http_deferred *d);
 	/* A body in pieces: the handler sets `stream` (and RESP's status and
 	 * content type) and run() sends the body with http_stream_write(out,
 	 * ...) as it computes it. The transport sends each piece as it comes

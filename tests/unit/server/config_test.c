@@ -322,6 +322,32 @@ test_args(void)
 	unlink(path);
 }
 
+/* --verify-kept-lists: for tests only, so not in --help; 256 unless set */
+static void
+test_hidden(void)
+{
+	struct config c;
+	char err[256], *text = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	config_defaults(&c);
+	is_int(c.verify_kept_lists, 256, "256 status lists kept for the verify workers by default");
+	is_int(config_set(&c, "verify-kept-lists", "2", err, sizeof(err)), 0,
+	       "a test may keep fewer");
+	is_int(c.verify_kept_lists, 2, "... and it took effect");
+	ok(config_set(&c, "verify-kept-lists", "0", err, sizeof(err)) != 0 &&
+	   config_set(&c, "verify-kept-lists", "257", err, sizeof(err)) != 0,
+	   "none, or more than 256, refused");
+	if ((fp = open_memstream(&text, &len))) {
+		config_usage(fp);
+		fclose(fp);
+	}
+	ok(text && strstr(text, "--wal-checkpoint-ms") && !strstr(text, "verify-kept-lists"),
+	   "--help names the others, not the hidden one");
+	free(text);
+}
+
 int
 main(void)
 {
@@ -330,5 +356,6 @@ main(void)
 	test_listen();
 	test_file();
 	test_args();
+	test_hidden();
 	return done_testing();
 }
