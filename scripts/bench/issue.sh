@@ -276,6 +276,13 @@ sqlite3 "$data/tinchi.db" "SELECT name, sum(pgsize) FROM dbstat GROUP BY name OR
 if [ -n "${KEEP_DB:-}" ]; then
 	cp "$data/tinchi.db" "$KEEP_DB"
 fi
+# `tinchi log audit` (the log, then every credential rebuilt and checked
+# against it): not a target, its time for the note and the README
+a0=$(now)
+audit_out=$(/usr/bin/time -f '%U %S' -o "$work/audit.cpu" $bin log audit --data "$data" 2>&1 || true)
+a1=$(now)
+audit_cpu=$(awk 'NF == 2 && $1 ~ /^[0-9.]+$/ { printf "%.2f", $1 + $2 }' "$work/audit.cpu")
+echo "tinchi log audit: $(echo "$audit_out" | tr '\n' ' ')in $(secs "$a0" "$a1") s, $audit_cpu CPU s ($(awk -v c="$audit_cpu" -v n="$issued" 'BEGIN { printf "%.0f", (n > 0 ? c * 1e6 / n : 0) }') us a credential, the log's share included)"
 # the outbox's share: the consumed course.completed events, then none of
 # them once pruned (`tinchi outbox prune`, as the server does after its
 # retention); the whole database from before the completions were written
