@@ -524,7 +524,44 @@ struct cred_audit {
 	struct audit *a;
 	const struct credential_rec *c;
 	uint64_t n;
+	int store_rc;		/* a store call's failure within the scan (not the data's) */
+	char (*revoked)[SHA256_HEX_LEN + 1];	/* the log's revoke subjects, hex, sorted */
+	size_t nrevoked, caprevoked;
 };
+
+/* A store call's failure inside the scan, kept apart from the data's
+ * inconsistencies: the scan passes its callback's code on (and reads
+ * TC_ENOTFOUND as its own end), so the callback answers TC_EIO and the
+ * code waits in X. */
+#define STORE_FAILED(x, rc) ((x)->store_rc = (rc), TC_EIO)
+
+/* Keeps the subject of every revoke leaf. */
+static int
+keep_revoke(uint64_t index, const char *entry, const unsigned char leaf_hash[MERKLE_HASH_LEN],
+	    void *arg)
+{
+	struct cred_audit *x = arg;
+	json_t *o = json_loads(entry, 0, NULL);
+	const char *kind = json_string_value(json_object_get(o, "kind"));
+	const char *hash = json_string_value(json_object_get(o, "hash"));
+	int rc = 0;
+
+	(void)index;
+	(void)leaf_hash;
+	if (kind && strcmp(kind, "revoke") == 0 && hash && strncmp(hash, "sha256:", 7) == 0 &&
+	    strlen(hash + 7) == SHA256_HEX_LEN) {
+		if ((rc = GROW(&x->revoked, &x->caprevoked, x->nrevoked + 1, 64)) == 0)
+			memcpy(x->revoked[x->nrevoked++], hash + 7, SHA256_HEX_LEN + 1);
+	}
+	json_decref(o);
+	return rc;
+}
+
+static int
+cmp_hex(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
 
 /* The leaf that names the credential: an "issue" by its issuer. */
 static int
@@ -552,7 +589,7 @@ check_credential(const struct credential_rec *c, void *arg)
 	struct cred_audit *x = arg;
 	char hex[SHA256_HEX_LEN + 1], subject[8 + SHA256_HEX_LEN];
 	uint64_t index = 0;
-	int rc, bit = 0;
+	int rc, bit = 0, logged_revoked;
 
 	x->c = c;
 	sha256_hex(c->json, strlen(c->json), hex);
@@ -564,13 +601,19 @@ check_credential(const struct credential_rec *c, void *arg)
 	if (rc == TC_ENOTFOUND)
 		return found(x->a, "credential %s: its hash %s is not in the log", c->uid, subject);
 	if (rc || (rc = store_tlog_leaves_each(x->a->s, index, index + 1, check_issue_leaf, x)))
-		return rc;
+		return rc == TC_EINVALID ? rc : STORE_FAILED(x, rc);
+	logged_revoked = x->nrevoked &&
+			 bsearch(hex, x->revoked, x->nrevoked, sizeof(*x->revoked), cmp_hex) != NULL;
+	if (logged_revoked != (c->revoked_at != 0))
+		return found(x->a, "credential %s: it is %s but the log has %s", c->uid,
+			     c->revoked_at ? "revoked" : "not revoked",
+			     logged_revoked ? "its revocation" : "no revocation of it");
 	rc = store_status_bit(x->a->s, c->institution_id, "revocation", c->status_index, &bit);
 	if (rc == TC_EINVALID)
 		return found(x->a, "credential %s: its status index %" PRId64 " is outside its"
 			     " issuer's list", c->uid, c->status_index);
 	if (rc)
-		return rc;
+		return STORE_FAILED(x, rc);
 	if (bit != (c->revoked_at != 0))
 		return found(x->a, "credential %s: it is %s but its status bit is %d", c->uid,
 			     c->revoked_at ? "revoked" : "not revoked", bit);
@@ -582,7 +625,8 @@ int
 tlog_audit_credentials(struct store *s, char *problem, size_t problemsize, uint64_t *credentials)
 {
 	struct audit a;
-	struct cred_audit x = { &a, NULL, 0 };
+	struct cred_audit x = { &a, NULL, 0, 0, NULL, 0, 0 };
+	uint64_t size = 0;
 	int rc;
 
 	memset(&a, 0, sizeof(a));
@@ -590,10 +634,19 @@ tlog_audit_credentials(struct store *s, char *problem, size_t problemsize, uint6
 	a.problem = problem;
 	a.problemsize = problemsize;
 	problem[0] = '\0';
+	if ((rc = store_tlog_size(s, &size)) ||
+	    (rc = store_tlog_leaves_each(s, 0, size, keep_revoke, &x)))
+		goto out;
+	if (x.nrevoked)
+		qsort(x.revoked, x.nrevoked, sizeof(*x.revoked), cmp_hex);
 	rc = store_credentials_all_each(s, check_credential, &x);
-	if (rc == TC_EDB && !problem[0])	/* a row that does not rebuild */
+	if (x.store_rc)
+		rc = x.store_rc;
+	else if (rc == TC_EDB && !problem[0])	/* the scan's own row did not rebuild */
 		rc = found(&a, "credential after %" PRIu64 " good ones: its stored row does not"
-			   " rebuild into a credential", x.n);
+			   " rebuild into a credential (or could not be read)", x.n);
+out:
+	free(x.revoked);
 	if (credentials)
 		*credentials = x.n;
 	return rc;

@@ -354,6 +354,25 @@ tampered_cred(flip_signature, "one bit of a stored signature flipped: audit name
               "does not hash to its stored hash")
 tampered_cred(lambda db: db.execute("UPDATE credentials SET revoked_at = 0, revoke_reason = ''"
                                     " WHERE id = (SELECT min(id) FROM credentials WHERE revoked_at != 0)"),
-              "a revocation undone in the credentials table alone: audit says the status bit disagrees",
-              "it is not revoked but its status bit is 1")
+              "a revocation undone in the credentials table alone: audit says the log disagrees",
+              "it is not revoked but the log has its revocation")
+
+
+def clear_bit(db):	# the first revoked credential's status bit cleared; its id
+    i, inst, k = db.execute("SELECT id, institution_id, status_index FROM credentials WHERE revoked_at != 0"
+                            " ORDER BY id LIMIT 1").fetchone()
+    where = " WHERE institution_id = ? AND purpose = 'revocation' AND segment = ?"
+    bits = bytearray(db.execute("SELECT bits FROM status_list_segments" + where, (inst, k // 131072)).fetchone()[0])
+    bits[k % 131072 // 8] &= ~(0x80 >> (k % 8)) & 0xff
+    db.execute("UPDATE status_list_segments SET bits = ?" + where, (bytes(bits), inst, k // 131072))
+    return i
+
+
+def undo_revocation(db):	# in the table and in the status list's bits: only the log remembers
+    db.execute("UPDATE credentials SET revoked_at = 0, revoke_reason = '' WHERE id = ?", (clear_bit(db),))
+
+
+tampered_cred(undo_revocation, "a revocation undone in the table and the status list: audit says the log has it",
+              "it is not revoked but the log has its revocation")
+tampered_cred(clear_bit, "a revoked credential's status bit cleared: audit says so", "it is revoked but its status bit is 0")
 t.done()
