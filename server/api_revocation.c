@@ -44,7 +44,7 @@
 #define BULK_BODY_MAX ((int64_t)64 << 20)
 /* revocations a transaction: the service thread waits at most 250 ms for
  * the write lock, so a bulk job never holds it long */
-#define BULK_TX 2000
+#define BULK_TX 200
 
 /* ---- the status list credential ---------------------------------------------------- */
 
@@ -620,13 +620,17 @@ struct bulk_job {
 	int rc;
 };
 
-/* Revokes ROWS[0..N) at NOW on A's store, BULK_TX a transaction; *DONE
- * gets how many committed. 0 or the first error (that transaction is
- * rolled back). */
+/* Revokes ROWS[0..N) at NOW on A's store, BULK_TX a transaction (their
+ * log entries appended together); *DONE gets how many committed. 0 or the
+ * first error (that transaction is rolled back). */
 static int
 bulk_revoke(struct app *a, const struct bulk_row *rows, size_t n, int64_t now, size_t *done)
 {
-	int rc = 0;
+	char (*subject)[80] = calloc(BULK_TX, sizeof(*subject));
+	const char **subjects = calloc(BULK_TX, sizeof(*subjects));
+	const char **dids = calloc(BULK_TX, sizeof(*dids));
+	char why[160] = "";
+	int rc = subject && subjects && dids ? 0 : TC_ENOMEM;
 
 	*done = 0;
 	for (size_t at = 0; rc == 0 && at < n; at += BULK_TX) {
@@ -634,9 +638,18 @@ bulk_revoke(struct app *a, const struct bulk_row *rows, size_t n, int64_t now, s
 
 		if ((rc = store_begin(a->store)))
 			break;
-		for (size_t i = at; rc == 0 && i < end; i++)
-			rc = revoke_one(a, rows[i].id, rows[i].hash, rows[i].did, now,
-					rows[i].reason);
+		for (size_t i = at; rc == 0 && i < end; i++) {
+			snprintf(subject[i - at], sizeof(subject[0]), "sha256:%s", rows[i].hash);
+			subjects[i - at] = subject[i - at];
+			dids[i - at] = rows[i].did;
+			rc = store_credential_revoke(a->store, rows[i].id, ISSUING_PURPOSE, now,
+						     rows[i].reason);
+		}
+		/* in the same transaction: no revocation the log does not show */
+		if (rc == 0 && (rc = tlog_append_many(a->store, "revoke", subjects, dids, end - at,
+						      now, NULL, why, sizeof(why))))
+			log_err("bulk revocation: not appended to the log: %s %s", tc_strerror(rc),
+				why);
 		if (rc == 0)
 			rc = store_commit(a->store);
 		if (rc)
@@ -644,6 +657,9 @@ bulk_revoke(struct app *a, const struct bulk_row *rows, size_t n, int64_t now, s
 		else
 			*done = end;
 	}
+	free(subject);
+	free(subjects);
+	free(dids);
 	return rc;
 }
 
