@@ -16,6 +16,7 @@ credentials.hash and the log entry (they are rebuilt from stored fields)."""
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -424,6 +425,31 @@ t.ok(ev and '"issued":%d' % BIG in json.dumps(ev[0].get("detail"), separators=("
      "the import is audited once it has committed", ev[:1])
 st, h, j = issuer.call("POST", I, req(nid="200000000005", code="CS102", term="2023-2024 HK1"))
 t.eq(st, 201, "after it the VC API issues again")
+
+# ---- shutdown while an import runs: it finishes, answers, and all of it is stored ---------------
+big_csv2 = big_csv.replace(b"2023-2024 HK1", b"2023-2024 HK2")
+box = {}
+
+
+def go():
+    try:
+        box["r"] = admin.call("POST", M, raw=big_csv2, ctype="text/csv", timeout=120)
+    except Exception as e:      # the connection closed without an answer
+        box["r"] = (None, None, repr(e))
+
+
+th = threading.Thread(target=go)
+th.start()
+time.sleep(0.5)
+srv.signal(signal.SIGTERM)
+th.join(120)
+st, h, j = box.get("r", (None, None, None))
+stored = int(count("SELECT count(*) FROM credentials c JOIN credential_terms t ON t.id = c.term_id"
+                   " WHERE t.term = '2023-2024 HK2' AND c.person_id IN (SELECT id FROM people"
+                   " WHERE national_id LIKE '3%')"))
+t.ok(st == 200 and j.get("issued") == BIG and stored == BIG,
+     "SIGTERM during an import: the import finishes, its answer arrives, every row is stored",
+     (st, stored, {k: v for k, v in j.items() if k != "credentials"} if isinstance(j, dict) else j))
 
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")
