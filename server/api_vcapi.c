@@ -15,7 +15,8 @@
  * courses is a course of its own (on campus): its name and credits are
  * then required. Both check every field the same way (check_row); the VC
  * API then calls issuing_issue, which signs, stores and logs in one
- * transaction, and the import issues its valid rows 256 at a time with
+ * transaction, and the import, a deferred job on the bulk worker thread
+ * with its own store connection, issues its valid rows 256 at a time with
  * issuing_issue_many (one transaction a batch; one each when that fails). A
  * (learner, course code, term) that has a credential already is not issued
  * again: 409 from the VC API, an "already issued" row from the import.
