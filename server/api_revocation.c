@@ -10,6 +10,7 @@
  * revocation (here or on another node) makes the next request sign anew.
  */
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,8 +40,11 @@
 #include "storage/identity.h"
 #include "storage/keys.h"
 
-#define BULK_ROWS_MAX 10000
-#define BULK_BODY_MAX ((int64_t)8 << 20)
+#define BULK_ROWS_MAX 100000
+#define BULK_BODY_MAX ((int64_t)64 << 20)
+/* revocations a transaction: the service thread waits at most 250 ms for
+ * the write lock, so a bulk job never holds it long */
+#define BULK_TX 200
 
 /* ---- the status list credential ---------------------------------------------------- */
 
@@ -421,6 +425,10 @@ on_revoke(struct app *app, struct http_request *req, struct http_response *resp)
 		return problem_respond_err(resp, rc, NULL);
 	if (api_allow(req, resp, AZ_CREDENTIAL_REVOKE, c.institution_id))
 		goto out;
+	if (api_bulk_busy(app, c.institution_id)) {
+		api_bulk_refuse(resp, "not revoked");
+		goto out;
+	}
 	if (api_read_json(req, resp, &body))
 		goto out;
 	reason = api_str(body, "reason", &bad);
@@ -479,15 +487,16 @@ row_error(json_t *errors, size_t row, size_t line, const char *column, const cha
 	return o && json_array_append_new(errors, o) == 0 ? 0 : TC_ENOMEM;
 }
 
-/* Reads and checks every row of FP into ROWS (*N of them); every problem
- * goes to ERRORS. */
+/* Reads and checks every row of FP into *ROWS (*N of them, malloc'ed: the
+ * caller frees them and their reasons); every problem goes to ERRORS. */
 static int
-bulk_read(struct app *app, int64_t inst_id, FILE *fp, struct bulk_row *rows, size_t *n,
+bulk_read(struct app *app, int64_t inst_id, FILE *fp, struct bulk_row **rows, size_t *n,
 	  size_t *nrows, json_t *errors)
 {
 	struct csv_reader *r = NULL;
+	struct api_keyset ids = { 0 };
 	char **f;
-	size_t nf, row = 0;
+	size_t nf, row = 0, cap = 0;
 	int rc = csv_open(fp, CRED_REASON_MAX + 64, 8, &r), got;
 
 	*n = *nrows = 0;
@@ -521,7 +530,8 @@ bulk_read(struct app *app, int64_t inst_id, FILE *fp, struct bulk_row *rows, siz
 			continue;
 		}
 		if (row > BULK_ROWS_MAX) {
-			rc = row_error(errors, row, line, NULL, "more than 10000 rows: split the file");
+			rc = row_error(errors, row, line, NULL, "more than 100000 rows: split the"
+				       " file");
 			break;
 		}
 		if (nf != 2) {
@@ -540,12 +550,29 @@ bulk_read(struct app *app, int64_t inst_id, FILE *fp, struct bulk_row *rows, siz
 			rc = g;
 		else if (c.revoked_at)
 			rc = row_error(errors, row, line, "credential_id", "revoked already");
-		for (size_t i = 0; rc == 0 && g == 0 && i < *n; i++)
-			if (rows[i].id == c.id)
+		if (rc == 0 && g == 0 && !c.revoked_at) {
+			char key[24];
+			int seen = 0;
+
+			snprintf(key, sizeof(key), "%lld", (long long)c.id);
+			if ((rc = api_keyset_add(&ids, key, &seen)) == 0 && seen)
 				rc = row_error(errors, row, line, "credential_id", "the credential is"
 					       " in the file twice");
+		}
+		if (rc == 0 && g == 0 && *n == cap && json_array_size(errors) == 0) {
+			struct bulk_row *more = realloc(*rows, (cap ? cap * 2 : 256) * sizeof(*more));
+
+			if (more) {
+				*rows = more;
+				cap = cap ? cap * 2 : 256;
+			} else {
+				rc = TC_ENOMEM;
+			}
+		}
 		if (rc == 0 && g == 0 && !why && json_array_size(errors) == 0) {
-			struct bulk_row *b = &rows[*n];
+			struct bulk_row *b = &(*rows)[*n];
+
+			b->reason = NULL;
 
 			b->id = c.id;
 			memcpy(b->hash, c.hash, sizeof(b->hash));
@@ -559,6 +586,7 @@ bulk_read(struct app *app, int64_t inst_id, FILE *fp, struct bulk_row *rows, siz
 	}
 	*nrows = row;
 out:
+	api_keyset_cleanup(&ids);
 	csv_close(r);
 	return rc;
 }
@@ -572,15 +600,146 @@ bulk_precheck(struct app *app, struct http_request *req, struct http_response *r
 	       api_allow(req, resp, AZ_CREDENTIAL_REVOKE, inst.id);
 }
 
+/*
+ * Bulk revocation as a deferred job: the file (an unnamed temporary file)
+ * is read and every row checked on the bulk worker thread with a store
+ * connection of its own; when all are good they are revoked in
+ * transactions of BULK_TX, while the institution's claim (api_bulk_claim)
+ * keeps its other revocations out (429); the answer comes after the last
+ * commit.
+ */
+struct bulk_job {
+	struct http_deferred d;
+	struct app *app;
+	int fd;				/* the CSV (owned) */
+	struct institution inst;
+	struct actor actor;
+	char source[64];
+	json_t *errors;
+	size_t n, nrows, revoked;
+	int rc;
+};
+
+/* Revokes ROWS[0..N) at NOW on A's store, BULK_TX a transaction (their
+ * log entries appended together); *DONE gets how many committed. 0 or the
+ * first error (that transaction is rolled back). */
+static int
+bulk_revoke(struct app *a, const struct bulk_row *rows, size_t n, int64_t now, size_t *done)
+{
+	char (*subject)[80] = calloc(BULK_TX, sizeof(*subject));
+	const char **subjects = calloc(BULK_TX, sizeof(*subjects));
+	const char **dids = calloc(BULK_TX, sizeof(*dids));
+	char why[160] = "";
+	int rc = subject && subjects && dids ? 0 : TC_ENOMEM;
+
+	*done = 0;
+	for (size_t at = 0; rc == 0 && at < n; at += BULK_TX) {
+		size_t end = n - at < BULK_TX ? n : at + BULK_TX;
+
+		if ((rc = store_begin(a->store)))
+			break;
+		for (size_t i = at; rc == 0 && i < end; i++) {
+			snprintf(subject[i - at], sizeof(subject[0]), "sha256:%s", rows[i].hash);
+			subjects[i - at] = subject[i - at];
+			dids[i - at] = rows[i].did;
+			rc = store_credential_revoke(a->store, rows[i].id, ISSUING_PURPOSE, now,
+						     rows[i].reason);
+		}
+		/* in the same transaction: no revocation the log does not show */
+		if (rc == 0 && (rc = tlog_append_many(a->store, "revoke", subjects, dids, end - at,
+						      now, NULL, why, sizeof(why))))
+			log_err("bulk revocation: not appended to the log: %s %s", tc_strerror(rc),
+				why);
+		if (rc == 0)
+			rc = store_commit(a->store);
+		if (rc)
+			store_rollback(a->store);
+		else
+			*done = end;
+	}
+	free(subject);
+	free(subjects);
+	free(dids);
+	return rc;
+}
+
+/* On the bulk thread. */
+static void
+bulk_run(struct work *w)
+{
+	struct bulk_job *j = (struct bulk_job *)w;
+	struct bulk_row *rows = NULL;
+	struct app a;
+	FILE *fp = NULL;
+	int fd = dup(j->fd);
+
+	if (fd < 0 || !(fp = fdopen(fd, "r"))) {
+		if (fd >= 0)
+			close(fd);
+		j->rc = TC_EIO;
+		return;
+	}
+	if ((j->rc = api_job_app_open(j->app, &a))) {
+		fclose(fp);
+		return;
+	}
+	j->rc = bulk_read(&a, j->inst.id, fp, &rows, &j->n, &j->nrows, j->errors);
+	if (j->rc == 0 && json_array_size(j->errors) == 0 && j->n > 0)
+		j->rc = bulk_revoke(&a, rows, j->n, (int64_t)time(NULL), &j->revoked);
+	if (j->revoked) {
+		log_info("%zu credentials of %s revoked from a file", j->revoked, j->inst.code);
+		/* audited here, after the last commit: the client may be gone */
+		api_audit_by(&a, &j->actor, j->source, j->inst.id, "credentials.revoked",
+			     j->inst.code, json_pack("{s:I}", "revoked", (json_int_t)j->revoked));
+	}
+	api_job_app_close(&a);
+	fclose(fp);
+	for (size_t i = 0; rows && i < j->n; i++)
+		free(rows[i].reason);
+	free(rows);
+}
+
+static void
+bulk_finish(struct http_deferred *d, struct http_response *resp)
+{
+	struct bulk_job *j = (struct bulk_job *)d;
+	char detail[200];
+
+	api_bulk_release(j->app, j->inst.id);
+	if (!resp)
+		goto out;
+	if (j->rc == TC_ECONFLICT && j->revoked == 0) {	/* revoked by someone else meanwhile */
+		problem_respond(resp, 409, NULL, "a credential of the file was revoked meanwhile;"
+				" nothing was revoked");
+	} else if (j->rc) {
+		snprintf(detail, sizeof(detail), "the revocation stopped (%s) after %zu credentials"
+			 " had been revoked", tc_strerror(j->rc), j->revoked);
+		problem_respond_err(resp, j->rc, detail);
+	} else if (json_array_size(j->errors) || j->n == 0) {
+		api_reply_json(resp, 422, json_pack("{s:s, s:s, s:i, s:s, s:b, s:I, s:I, s:O}",
+			"type", "about:blank", "title", "Unprocessable Content", "status", 422,
+			"detail", j->n == 0 && !json_array_size(j->errors) ?
+			"the file has no revocations" : "some rows are invalid; nothing was revoked",
+			"revoked", 0, "rows", (json_int_t)j->nrows,
+			"error_count", (json_int_t)json_array_size(j->errors), "errors", j->errors));
+		resp->content_type = "application/problem+json";
+	} else {
+		api_reply_json(resp, 200, json_pack("{s:b, s:I, s:I}", "revoked", 1,
+						    "rows", (json_int_t)j->nrows,
+						    "count", (json_int_t)j->revoked));
+	}
+out:
+	json_decref(j->errors);
+	if (j->fd >= 0)
+		close(j->fd);
+	free(j);
+}
+
 static int
 on_bulk_revoke(struct app *app, struct http_request *req, struct http_response *resp)
 {
 	struct institution inst;
-	struct bulk_row *rows = NULL;
-	json_t *errors = NULL, *o;
-	FILE *fp = NULL;
-	size_t n = 0, nrows = 0;
-	int64_t now = (int64_t)time(NULL);
+	struct bulk_job *j;
 	int rc;
 
 	if (api_institution(app, req, resp, &inst) ||
@@ -589,63 +748,39 @@ on_bulk_revoke(struct app *app, struct http_request *req, struct http_response *
 	if (strncmp(req->content_type, "text/csv", 8) != 0)
 		return problem_respond(resp, 415, NULL, "send the revocations as text/csv (UTF-8):"
 				       " credential_id,reason");
-	if (req->body.len == 0)
+	if (req->body_fd < 0)
 		return problem_respond(resp, 422, NULL, "the file is empty");
-	if (!(rows = calloc(BULK_ROWS_MAX, sizeof(*rows))) || !(errors = json_array()) ||
-	    !(fp = fmemopen(req->body.data, req->body.len, "r"))) {
-		rc = TC_ENOMEM;
-		goto fail;
+	if (!(j = calloc(1, sizeof(*j))) || !(j->errors = json_array())) {
+		free(j);
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
 	}
-	rc = bulk_read(app, inst.id, fp, rows, &n, &nrows, errors);
-	if (rc)
-		goto fail;
-	if (json_array_size(errors) || n == 0) {
-		o = json_pack("{s:s, s:s, s:i, s:s, s:b, s:I, s:I, s:O}", "type", "about:blank",
-			      "title", "Unprocessable Content", "status", 422, "detail",
-			      n == 0 && !json_array_size(errors) ? "the file has no revocations"
-			      : "some rows are invalid; nothing was revoked",
-			      "revoked", 0, "rows", (json_int_t)nrows,
-			      "error_count", (json_int_t)json_array_size(errors), "errors", errors);
-		api_reply_json(resp, 422, o);
-		resp->content_type = "application/problem+json";
-		goto out;
+	if ((rc = api_bulk_claim(app, inst.id))) {
+		json_decref(j->errors);
+		free(j);
+		if (rc == 429)
+			api_bulk_refuse(resp, "nothing was revoked");
+		else
+			problem_respond(resp, 503, NULL, "too many bulk jobs are running; try again"
+					" shortly");
+		return 0;
 	}
-	if ((rc = store_begin(app->store)))
-		goto fail;
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = revoke_one(app, rows[i].id, rows[i].hash, rows[i].did, now, rows[i].reason);
-	if (rc == 0)
-		rc = store_commit(app->store);
-	if (rc) {
-		store_rollback(app->store);
-		goto fail;
-	}
-	log_info("%zu credentials of %s revoked from a file", n, inst.code);
-	api_audit(app, req, inst.id, "credentials.revoked", inst.code,
-		  json_pack("{s:I}", "revoked", (json_int_t)n));
-	api_reply_json(resp, 200, json_pack("{s:b, s:I, s:I}", "revoked", 1,
-					    "rows", (json_int_t)nrows, "count", (json_int_t)n));
-	goto out;
-fail:
-	if (rc == TC_ECONFLICT)	/* revoked by someone else meanwhile */
-		problem_respond(resp, 409, NULL, "a credential of the file was revoked meanwhile;"
-				" nothing was revoked");
-	else
-		problem_respond_err(resp, rc, NULL);
-out:
-	if (fp)
-		fclose(fp);
-	for (size_t i = 0; rows && i < n; i++)
-		free(rows[i].reason);
-	free(rows);
-	json_decref(errors);
+	j->app = app;
+	j->fd = req->body_fd;
+	req->body_fd = -1;		/* the job owns it now */
+	j->inst = inst;
+	j->actor = req->actor;
+	snprintf(j->source, sizeof(j->source), "%s", req->peer);
+	j->d.work.run = bulk_run;
+	j->d.finish = bulk_finish;
+	j->d.bulk = 1;
+	req->deferred = &j->d;
 	return 0;
 }
 
 const struct route api_revocation_routes[] = {
 	{ HTTP_POST, "/api/v1/credentials/{uid}/revocation", on_revoke, "credential_revoke" },
 	{ HTTP_POST, "/api/v1/institutions/{code}/credentials:revoke", on_bulk_revoke,
-	  "credentials_revoke_bulk", 0, BULK_BODY_MAX, bulk_precheck },
+	  "credentials_revoke_bulk", ROUTE_BODY_FILE, BULK_BODY_MAX, bulk_precheck },
 	{ HTTP_GET, "/api/v1/institutions/{code}/status/{purpose}", on_status_list,
 	  "status_list", ROUTE_PUBLIC },
 };

@@ -8,7 +8,9 @@
  *
  * A revocation sets the credential's bit in its issuer's list, records the
  * time and reason, and appends a "revoke" entry (the credential's hash, its
- * issuer's did:key) to the transparency log, all in one transaction.
+ * issuer's did:key) to the transparency log, all in one transaction. The
+ * CSV is checked and revoked by a deferred job on the bulk worker thread
+ * (200 revocations a transaction).
  */
 #ifndef TINCHI_API_REVOCATION_H
 #define TINCHI_API_REVOCATION_H

@@ -1,5 +1,6 @@
 /* api_util.c - see api_util.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -7,11 +8,14 @@
 
 #include "courses/errors.h"
 #include "courses/log.h"
+#include "server/api_revocation.h"
 #include "server/api_util.h"
 #include "server/app.h"
+#include "server/config.h"
 #include "server/problem.h"
 #include "server/range.h"
 #include "storage/identity.h"
+#include "storage/store.h"
 
 static int
 append_json(const char *buf, size_t len, void *data)
@@ -237,4 +241,123 @@ api_send_file(const struct http_request *req, struct http_response *resp, int fd
 		break;
 	}
 	resp->fd = fd;
+}
+
+/* FNV-1a, 64 bits. */
+static uint64_t
+key_hash(const char *k)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (; *k; k++)
+		h = (h ^ (unsigned char)*k) * UINT64_C(1099511628211);
+	return h;
+}
+
+static size_t
+key_slot(const struct api_keyset *s, const char *k)
+{
+	size_t i = (size_t)key_hash(k) & s->mask;
+
+	while (s->slot[i] && strcmp(s->slot[i], k) != 0)
+		i = (i + 1) & s->mask;
+	return i;
+}
+
+int
+api_keyset_add(struct api_keyset *s, const char *key, int *seen)
+{
+	size_t i;
+
+	*seen = 0;
+	if (!s->slot || (s->count + 1) * 2 > s->mask + 1) {
+		struct api_keyset g = { 0 };
+		size_t n = s->slot ? (s->mask + 1) * 2 : 1024;
+
+		if (!(g.slot = calloc(n, sizeof(*g.slot))))
+			return TC_ENOMEM;
+		g.mask = n - 1;
+		g.count = s->count;
+		for (size_t q = 0; s->slot && q <= s->mask; q++)
+			if (s->slot[q])
+				g.slot[key_slot(&g, s->slot[q])] = s->slot[q];
+		free(s->slot);
+		*s = g;
+	}
+	i = key_slot(s, key);
+	if (s->slot[i])
+		return *seen = 1, 0;
+	if (!(s->slot[i] = strdup(key)))
+		return TC_ENOMEM;
+	s->count++;
+	return 0;
+}
+
+void
+api_keyset_cleanup(struct api_keyset *s)
+{
+	for (size_t i = 0; s->slot && i <= s->mask; i++)
+		free(s->slot[i]);
+	free(s->slot);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+api_job_app_open(const struct app *app, struct app *a)
+{
+	*a = *app;
+	a->store = NULL;
+	a->status_cache = NULL;
+	a->progress_cache = NULL;
+	a->verify = NULL;
+	return store_open(app->cfg->data_dir, &a->store);
+}
+
+void
+api_job_app_close(struct app *a)
+{
+	api_revocation_cleanup(a);
+	store_close(a->store);
+	a->store = NULL;
+}
+
+int
+api_bulk_claim(struct app *app, int64_t institution_id)
+{
+	if (api_bulk_busy(app, institution_id))
+		return 429;
+	if (app->nbulk_jobs == (int)(sizeof(app->bulk_jobs) / sizeof(app->bulk_jobs[0])))
+		return 503;
+	app->bulk_jobs[app->nbulk_jobs++] = institution_id;
+	return 0;
+}
+
+void
+api_bulk_release(struct app *app, int64_t institution_id)
+{
+	for (int i = 0; i < app->nbulk_jobs; i++)
+		if (app->bulk_jobs[i] == institution_id) {
+			app->bulk_jobs[i] = app->bulk_jobs[--app->nbulk_jobs];
+			return;
+		}
+}
+
+int
+api_bulk_busy(const struct app *app, int64_t institution_id)
+{
+	for (int i = 0; i < app->nbulk_jobs; i++)
+		if (app->bulk_jobs[i] == institution_id)
+			return 1;
+	return 0;
+}
+
+void
+api_bulk_refuse(struct http_response *resp, const char *what)
+{
+	char detail[200];
+
+	snprintf(detail, sizeof(detail), "%s: a credentials import or bulk revocation of this"
+		 " institution is running; try again when it has finished", what);
+	problem_respond(resp, 429, NULL, detail);
+	http_response_header(resp, "retry-after", "5");
 }

@@ -71,4 +71,45 @@ void api_time(int64_t t, char out[32]);
 /* api_time of T as a JSON string (new reference), or JSON null when T is 0. */
 json_t *api_time_json(int64_t t);
 
+/*
+ * A set of strings, to find a key repeated in a bulk file (the same
+ * learner, course and term twice; a credential twice) in constant time a
+ * row: open addressing, doubling. Zero it to start; api_keyset_cleanup
+ * frees it.
+ */
+struct api_keyset {
+	char **slot;		/* owned copies; NULL: free */
+	size_t mask;		/* slots - 1 */
+	size_t count;
+};
+
+/* Adds KEY (copied) to S; *SEEN is 1 when it was there already (then S
+ * is unchanged). 0 or TC_ENOMEM. */
+int api_keyset_add(struct api_keyset *s, const char *key, int *seen);
+void api_keyset_cleanup(struct api_keyset *s);
+
+/*
+ * On a worker thread: *A becomes a copy of APP with a store connection of
+ * its own and none of the service thread's caches, so that a deferred job
+ * may call what takes a struct app (issuing, auditing) without touching
+ * the service thread's connection. 0, or store_open's error (nothing to
+ * close then). api_job_app_close closes it.
+ */
+int api_job_app_open(const struct app *app, struct app *a);
+void api_job_app_close(struct app *a);
+
+/*
+ * The institutions with a bulk credential job (a CSV import, a bulk
+ * revocation) queued or running, so that each has at most one (another
+ * is 429) and other writers of its credentials can tell (service thread
+ * only; the job releases its claim in its finish). api_bulk_claim: 0 when
+ * INSTITUTION_ID had none (it is noted now), 429 when it has one, 503 when
+ * 16 institutions have one (struct app's bulk_jobs).
+ */
+int api_bulk_claim(struct app *app, int64_t institution_id);
+void api_bulk_release(struct app *app, int64_t institution_id);
+int api_bulk_busy(const struct app *app, int64_t institution_id);
+/* A 429 problem in RESP for a request refused because of such a job. */
+void api_bulk_refuse(struct http_response *resp, const char *what);
+
 #endif

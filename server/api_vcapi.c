@@ -15,7 +15,8 @@
  * courses is a course of its own (on campus): its name and credits are
  * then required. Both check every field the same way (check_row); the VC
  * API then calls issuing_issue, which signs, stores and logs in one
- * transaction, and the import issues its valid rows 256 at a time with
+ * transaction, and the import, a deferred job on the bulk worker thread
+ * with its own store connection, issues its valid rows 256 at a time with
  * issuing_issue_many (one transaction a batch; one each when that fails). A
  * (learner, course code, term) that has a credential already is not issued
  * again: 409 from the VC API, an "already issued" row from the import.
@@ -45,7 +46,8 @@
 #include "storage/credentials.h"
 #include "storage/identity.h"
 
-#define IMPORT_MAX_ROWS 10000
+#define IMPORT_MAX_ROWS 100000
+#define IMPORT_MAX_BODY ((int64_t)64 << 20)
 #define IMPORT_MAX_ERRORS 200
 /* issuing_list_full: STATUSLIST_MAX_BITS (courses/statuslist.h) issued */
 #define LIST_FULL "the institution's status list is full (134217728 credentials): no more" \
@@ -361,6 +363,12 @@ on_issue(struct app *app, struct http_request *req, struct http_response *resp)
 	if (api_allow(req, resp, AZ_CREDENTIALS_ISSUE, req->actor.token_institution_id) ||
 	    api_read_json(req, resp, &body))
 		return 0;
+	/* an import of the institution checks "issued already" before it
+	 * commits: issuing meanwhile could issue a row twice */
+	if (api_bulk_busy(app, req->actor.token_institution_id)) {
+		json_decref(body);
+		return api_bulk_refuse(resp, "not issued"), 0;
+	}
 	cred = json_object_get(body, "credential");
 	opts = json_object_get(body, "options");
 	subj = json_object_get(cred, "credentialSubject");
@@ -485,11 +493,10 @@ struct import {
 	json_t *errors, *results;
 	size_t rows, nerrors;
 	/* the (person, course, term) keys seen in this file, for duplicates */
-	char **keys;
+	struct api_keyset keys;
 	/* valid rows waiting to be issued together (import_flush) */
 	struct pending_row *pend;
 	size_t npend;
-	size_t nkeys;
 };
 
 static int
@@ -545,25 +552,6 @@ read_header(struct import *im, struct csv_reader *r, int colmap[NCOLS], size_t *
 			return TC_EINVALID;
 		}
 	*ncol = nf;
-	return 0;
-}
-
-/* 1 when the key was in the file already; else it is remembered. */
-static int
-seen_key(struct import *im, const char *key, int *seen)
-{
-	char **k;
-
-	*seen = 0;
-	for (size_t i = 0; i < im->nkeys; i++)
-		if (strcmp(im->keys[i], key) == 0)
-			return *seen = 1, 0;
-	if (!(k = realloc(im->keys, (im->nkeys + 1) * sizeof(*k))))
-		return TC_ENOMEM;
-	im->keys = k;
-	if (!(k[im->nkeys] = strdup(key)))
-		return TC_ENOMEM;
-	im->nkeys++;
 	return 0;
 }
 
@@ -672,7 +660,7 @@ import_pass(struct import *im, FILE *fp, int issue)
 		if (rc == 0) {
 			snprintf(key, sizeof(key), "%lld %s %s", (long long)ok.person.id,
 				 ok.course.code, ir.term);
-			rc = seen_key(im, key, &seen);
+			rc = api_keyset_add(&im->keys, key, &seen);
 			if (rc == 0 && seen) {
 				field = "term";
 				snprintf(msg, sizeof(msg), "this learner, course and term are on an"
@@ -729,9 +717,7 @@ import_cleanup(struct import *im)
 {
 	import_flush_drop(im);
 	free(im->pend);
-	for (size_t i = 0; i < im->nkeys; i++)
-		free(im->keys[i]);
-	free(im->keys);
+	api_keyset_cleanup(&im->keys);
 	json_decref(im->errors);
 	json_decref(im->results);
 }
@@ -745,16 +731,134 @@ import_precheck(struct app *app, struct http_request *req, struct http_response 
 	       api_allow(req, resp, AZ_CREDENTIALS_ISSUE, inst.id);
 }
 
+/*
+ * The import as a deferred job: the file (an unnamed temporary file) is
+ * read on the bulk worker thread with a store connection of its own, and
+ * the answer is made on the service thread when the last batch has
+ * committed. The institution's claim (api_bulk_claim) is held from the
+ * request to the answer.
+ */
+struct import_job {
+	struct http_deferred d;
+	struct app *app;
+	int fd;				/* the CSV (owned) */
+	int partial;
+	struct institution inst;
+	struct actor actor;
+	char source[64];
+	struct import im;
+	size_t issued, already;
+	int rc, valid_rows, list_full;
+};
+
+/* On the bulk thread. */
+static void
+import_run(struct work *w)
+{
+	struct import_job *j = (struct import_job *)w;
+	struct import *im = &j->im;
+	struct app a;
+	FILE *fp = NULL;
+	json_t *v;
+	size_t i;
+	int fd = dup(j->fd), fatal;
+
+	if (fd < 0 || !(fp = fdopen(fd, "r"))) {
+		if (fd >= 0)
+			close(fd);
+		j->rc = TC_EIO;
+		return;
+	}
+	if ((j->rc = api_job_app_open(j->app, &a))) {
+		fclose(fp);
+		return;
+	}
+	im->app = &a;
+	j->rc = import_pass(im, fp, 0);
+	/* a header error (row 0) makes the whole file unusable */
+	fatal = json_integer_value(json_object_get(json_array_get(im->errors, 0), "row")) == 0 &&
+		json_array_size(im->errors) > 0;
+	j->valid_rows = j->rc == 0 && !fatal && im->rows > 0 &&
+			(im->nerrors == 0 || (j->partial && im->nerrors < im->rows));
+	if (j->rc == 0 && j->valid_rows) {
+		/* second pass: the same checks, then issue the valid rows */
+		json_array_clear(im->errors);
+		im->nerrors = im->rows = 0;
+		api_keyset_cleanup(&im->keys);
+		rewind(fp);
+		j->rc = import_pass(im, fp, 1);
+	}
+	fclose(fp);
+	json_array_foreach(im->results, i, v) {
+		if (strcmp(json_string_value(json_object_get(v, "status")), "issued") == 0)
+			j->issued++;
+		else
+			j->already++;
+	}
+	/* audited here, after the last commit: the client may be gone */
+	if (j->issued)
+		api_audit_by(&a, &j->actor, j->source, j->inst.id, "credentials.imported",
+			     j->inst.code, json_pack("{s:I, s:I, s:I}", "rows", (json_int_t)im->rows,
+						     "issued", (json_int_t)j->issued,
+						     "already_issued", (json_int_t)j->already));
+	j->list_full = j->rc == TC_ETOOBIG && issuing_list_full(&a, j->inst.id);
+	im->app = NULL;
+	api_job_app_close(&a);
+}
+
+static void
+import_finish(struct http_deferred *d, struct http_response *resp)
+{
+	struct import_job *j = (struct import_job *)d;
+	struct import *im = &j->im;
+	char detail[200];
+	json_t *o;
+
+	api_bulk_release(j->app, j->inst.id);
+	if (!resp)
+		goto out;
+	if (j->rc == TC_ETOOBIG && j->list_full) {
+		snprintf(detail, sizeof(detail), "the import stopped after %zu credentials had been"
+			 " issued: %s", j->issued, LIST_FULL);
+		problem_respond(resp, 409, NULL, detail);
+		goto out;
+	}
+	if (j->rc) {
+		snprintf(detail, sizeof(detail), "the import stopped (%s) after %zu credentials"
+			 " had been issued", tc_strerror(j->rc), j->issued);
+		problem_respond_err(resp, j->rc, detail);
+		goto out;
+	}
+	o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:O, s:O}", "imported", j->valid_rows,
+		      "rows", (json_int_t)im->rows, "issued", (json_int_t)j->issued,
+		      "already_issued", (json_int_t)j->already, "error_count",
+		      (json_int_t)im->nerrors, "errors", im->errors, "credentials", im->results);
+	if (o && !j->valid_rows) {
+		json_object_set_new(o, "type", json_string("about:blank"));
+		json_object_set_new(o, "title", json_string("Unprocessable Content"));
+		json_object_set_new(o, "status", json_integer(422));
+		json_object_set_new(o, "detail", json_string(im->rows == 0 && im->nerrors == 0 ?
+			"the file has no rows" : "some rows are invalid; nothing was issued (send"
+			" partial=true to issue the valid rows)"));
+	}
+	api_reply_json(resp, j->valid_rows ? 200 : 422, o);
+	if (!j->valid_rows && resp->status == 422)
+		resp->content_type = "application/problem+json";
+	http_response_header(resp, "cache-control", "no-store");
+out:
+	import_cleanup(im);
+	if (j->fd >= 0)
+		close(j->fd);
+	free(j);
+}
+
 static int
 on_import(struct app *app, struct http_request *req, struct http_response *resp)
 {
 	struct institution inst;
-	struct import im = { 0 };
+	struct import_job *j;
 	char partial[8] = "false";
-	size_t issued = 0, already = 0, i;
-	FILE *fp = NULL;
-	json_t *o, *v;
-	int fd, rc, valid_rows, fatal;
+	int rc;
 
 	if (api_institution(app, req, resp, &inst) ||
 	    api_allow(req, resp, AZ_CREDENTIALS_ISSUE, inst.id))
@@ -764,84 +868,44 @@ on_import(struct app *app, struct http_request *req, struct http_response *resp)
 		return problem_respond(resp, 400, NULL, "partial must be true or false"), 0;
 	if (strncmp(req->content_type, "text/csv", 8) != 0)
 		return problem_respond(resp, 415, NULL, "send the rows as text/csv (UTF-8)"), 0;
-	if (req->body_fd < 0 || (fd = dup(req->body_fd)) < 0 || !(fp = fdopen(fd, "r"))) {
-		if (req->body_fd >= 0 && !fp)
-			return problem_respond_err(resp, TC_EIO, NULL);
+	if (req->body_fd < 0)
 		return problem_respond(resp, 422, NULL, "the file is empty"), 0;
+	if (!(j = calloc(1, sizeof(*j))) || !(j->im.errors = json_array()) ||
+	    !(j->im.results = json_array()) ||
+	    !(j->im.pend = calloc(CRED_IMPORT_BATCH, sizeof(*j->im.pend)))) {
+		if (j)
+			import_cleanup(&j->im);
+		free(j);
+		return problem_respond_err(resp, TC_ENOMEM, NULL);
 	}
-	im.app = app;
-	im.institution_id = inst.id;
-	im.errors = json_array();
-	im.results = json_array();
-	im.pend = calloc(CRED_IMPORT_BATCH, sizeof(*im.pend));
-	rc = im.errors && im.results && im.pend ? import_pass(&im, fp, 0) : TC_ENOMEM;
-	/* a header error (row 0) makes the whole file unusable */
-	fatal = json_integer_value(json_object_get(json_array_get(im.errors, 0), "row")) == 0 &&
-		json_array_size(im.errors) > 0;
-	valid_rows = rc == 0 && !fatal && im.rows > 0 &&
-		     (im.nerrors == 0 || (strcmp(partial, "true") == 0 && im.nerrors < im.rows));
-	if (rc == 0 && valid_rows) {
-		/* second pass: the same checks, then issue the valid rows */
-		json_array_clear(im.errors);
-		im.nerrors = im.rows = 0;
-		for (i = 0; i < im.nkeys; i++)
-			free(im.keys[i]);
-		im.nkeys = 0;
-		rewind(fp);
-		rc = import_pass(&im, fp, 1);
-	}
-	fclose(fp);
-	json_array_foreach(im.results, i, v) {
-		if (strcmp(json_string_value(json_object_get(v, "status")), "issued") == 0)
-			issued++;
+	if ((rc = api_bulk_claim(app, inst.id))) {
+		import_cleanup(&j->im);
+		free(j);
+		if (rc == 429)
+			api_bulk_refuse(resp, "not imported");
 		else
-			already++;
-	}
-	if (issued)
-		api_audit(app, req, inst.id, "credentials.imported", inst.code,
-			  json_pack("{s:I, s:I, s:I}", "rows", (json_int_t)im.rows, "issued",
-				    (json_int_t)issued, "already_issued", (json_int_t)already));
-	if (rc == TC_ETOOBIG && issuing_list_full(app, inst.id)) {
-		char detail[200];
-
-		snprintf(detail, sizeof(detail), "the import stopped after %zu credentials had been"
-			 " issued: %s", issued, LIST_FULL);
-		problem_respond(resp, 409, NULL, detail);
-		import_cleanup(&im);
+			problem_respond(resp, 503, NULL, "too many imports are running; try again"
+					" shortly");
 		return 0;
 	}
-	if (rc) {
-		char detail[160];
-
-		snprintf(detail, sizeof(detail), "the import stopped (%s) after %zu credentials"
-			 " had been issued", tc_strerror(rc), issued);
-		problem_respond_err(resp, rc, detail);
-		import_cleanup(&im);
-		return 0;
-	}
-	o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:O, s:O}", "imported", valid_rows,
-		      "rows", (json_int_t)im.rows, "issued", (json_int_t)issued,
-		      "already_issued", (json_int_t)already, "error_count",
-		      (json_int_t)im.nerrors, "errors", im.errors, "credentials", im.results);
-	if (o && !valid_rows) {
-		json_object_set_new(o, "type", json_string("about:blank"));
-		json_object_set_new(o, "title", json_string("Unprocessable Content"));
-		json_object_set_new(o, "status", json_integer(422));
-		json_object_set_new(o, "detail", json_string(im.rows == 0 && im.nerrors == 0 ?
-			"the file has no rows" : "some rows are invalid; nothing was issued (send"
-			" partial=true to issue the valid rows)"));
-	}
-	api_reply_json(resp, valid_rows ? 200 : 422, o);
-	if (!valid_rows && resp->status == 422)
-		resp->content_type = "application/problem+json";
-	http_response_header(resp, "cache-control", "no-store");
-	import_cleanup(&im);
+	j->app = app;
+	j->fd = req->body_fd;
+	req->body_fd = -1;		/* the job owns it now */
+	j->partial = strcmp(partial, "true") == 0;
+	j->inst = inst;
+	j->im.institution_id = inst.id;
+	j->actor = req->actor;
+	snprintf(j->source, sizeof(j->source), "%s", req->peer);
+	j->d.work.run = import_run;
+	j->d.finish = import_finish;
+	j->d.bulk = 1;
+	req->deferred = &j->d;
 	return 0;
 }
 
 const struct route api_vcapi_routes[] = {
 	{ HTTP_POST, "/credentials/issue", on_issue, "vcapi_issue" },
 	{ HTTP_POST, "/api/v1/institutions/{code}/credentials:import", on_import,
-	  "credentials_import", ROUTE_BODY_FILE, (int64_t)16 << 20, import_precheck },
+	  "credentials_import", ROUTE_BODY_FILE, IMPORT_MAX_BODY, import_precheck },
 };
 const size_t api_vcapi_routes_count = sizeof(api_vcapi_routes) / sizeof(api_vcapi_routes[0]);

@@ -63,6 +63,10 @@ struct app {
 	struct access_writer *access_writer;	/* owned by main; NULL: none */
 	struct outbox_pruner *outbox_pruner;	/* owned by main; NULL: none (retention 0) */
 	struct checkpointer *checkpointer;	/* owned by main; NULL: commits checkpoint */
+	/* institutions with a bulk credential job queued or running
+	 * (api_bulk_claim in api_util.h; service thread) */
+	int64_t bulk_jobs[16];
+	int nbulk_jobs;
 	int64_t issuing_seen;		/* outbox events up to this id were read by an
 					 * issuing run (issuing.h; service thread) */
 	struct issuing_retry issuing_retry;

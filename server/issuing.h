@@ -120,7 +120,8 @@ struct issuing_request {
  * the records of those issued (OUT[i].json the text, the caller frees it;
  * zeroed for the others). 0, or the first fatal storage error (TC_EDB,
  * TC_EBUSY, TC_ENOMEM), after which the requests not yet tried have
- * RCS[i] = TC_EDB. Service thread only.
+ * RCS[i] = TC_EDB. On the thread that owns APP->store (the import runs it on
+ * the bulk worker with a copy of the app holding a connection of its own).
  */
 int issuing_issue_many(struct app *app, const struct issuing_request *req, size_t n, int *rcs,
 		       struct credential_rec *out);

@@ -59,22 +59,35 @@ int
 tlog_append(struct store *s, const char *kind, const char *hash, const char *issuer,
 	    int64_t when, uint64_t *index, char *why, size_t whysize)
 {
-	struct dynbuf entry;
+	return tlog_append_many(s, kind, &hash, &issuer, 1, when, index, why, whysize);
+}
+
+int
+tlog_append_many(struct store *s, const char *kind, const char *const *hashes,
+		 const char *const *issuers, size_t n, int64_t when, uint64_t *first,
+		 char *why, size_t whysize)
+{
+	struct dynbuf *entry = calloc(n ? n : 1, sizeof(*entry));
+	const char **texts = calloc(n ? n : 1, sizeof(*texts));
 	char t[32];
-	uint64_t first = 0;
-	int rc;
+	uint64_t at = 0;
+	int rc = entry && texts ? 0 : TC_ENOMEM;
 
-	dynbuf_init(&entry, TLOG_ENTRY_MAX);
 	iso_time(when, t);
-	rc = tlog_entry_make(kind, hash, issuer, t, &entry, why, whysize);
-	if (rc == 0) {
-		const char *e = dynbuf_str(&entry);
-
-		rc = e ? store_tlog_append(s, &e, &hash, 1, &first) : TC_ENOMEM;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		dynbuf_init(&entry[i], TLOG_ENTRY_MAX);
+		rc = tlog_entry_make(kind, hashes[i], issuers[i], t, &entry[i], why, whysize);
+		if (rc == 0 && !(texts[i] = dynbuf_str(&entry[i])))
+			rc = TC_ENOMEM;
 	}
-	if (rc == 0 && index)
-		*index = first;
-	dynbuf_cleanup(&entry);
+	if (rc == 0)
+		rc = store_tlog_append(s, texts, (const char *const *)hashes, n, &at);
+	if (rc == 0 && first)
+		*first = at;
+	for (size_t i = 0; entry && i < n; i++)
+		dynbuf_cleanup(&entry[i]);
+	free(entry);
+	free(texts);
 	return rc;
 }
 

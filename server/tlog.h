@@ -35,6 +35,12 @@ struct merkle_node_cache;
  */
 int tlog_append(struct store *s, const char *kind, const char *hash, const char *issuer,
 		int64_t when, uint64_t *index, char *why, size_t whysize);
+/* The same for N entries of one KIND and time (HASHES[i] by ISSUERS[i]),
+ * appended together: the tree's edge is read once, not once an entry.
+ * *FIRST (may be NULL) receives the first one's leaf index. */
+int tlog_append_many(struct store *s, const char *kind, const char *const *hashes,
+		     const char *const *issuers, size_t n, int64_t when, uint64_t *first,
+		     char *why, size_t whysize);
 
 /*
  * Opens the log service of DATA_DIR on S: the origin (stored, or

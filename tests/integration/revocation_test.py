@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -308,6 +309,83 @@ else:
     t.ok(r[0] == 1 and "revoked" in r[1],
          "@digitalbazaar/vc with our status list credential refuses the revoked credential",
          (r[1][-2000:], r[2][-2000:]))
+
+# ---- a big bulk revocation runs on a worker: the server answers meanwhile -------------------------
+# (it used to run on the service thread: every request waited for its end)
+BIG = 4000
+big_nids = ["3%011d" % i for i in range(1, BIG + 1)]
+st, h, j = admin.call("POST", "/api/v1/institutions/VNU/learners:import",
+                      raw=("national_id,full_name\n" + "".join("%s,Học Viên %s\n" % (n, n[-4:]) for n in big_nids)).encode(),
+                      ctype="text/csv", timeout=120)
+assert st == 200 and j.get("created") == BIG, (st, j)
+st, h, j = admin.call("POST", "/api/v1/institutions/VNU/credentials:import",
+                      raw=("national_id,course_code,grade,term,completed_on\n" +
+                           "".join("%s,RV101,8,2023-2024 HK1,2024-01-15\n" % n for n in big_nids)).encode(),
+                      ctype="text/csv", timeout=300)
+assert st == 200 and j.get("issued") == BIG, (st, j)
+big_uids = [c["uid"] for c in j["credentials"]]
+big_csv = ("credential_id,reason\n" + "".join("%s,Nhập nhầm đợt %d\n" % (u, i) for i, u in enumerate(big_uids))).encode()
+db = os.path.join(data, "tinchi.db")
+
+
+def count(sql):
+    p = subprocess.run(["sqlite3", db, sql], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return p.stdout.decode().strip()
+
+
+def while_running(call):
+    """Runs CALL on a thread; pings /healthz until it returns. (its result, its
+    seconds, the pings' latencies, the answers of the requests made meanwhile)"""
+    box = {}
+
+    def go():
+        t0 = time.monotonic()
+        box["r"] = call()
+        box["s"] = time.monotonic() - t0
+    th = threading.Thread(target=go)
+    th.start()
+    time.sleep(0.05)
+    lat, side = [], {}
+    while th.is_alive():
+        t0 = time.monotonic()
+        st, _, _ = srv.request("GET", "/healthz", timeout=60)
+        lat.append(time.monotonic() - t0 if st == 200 else 99)
+        if len(lat) == 2:   # meanwhile: the institution's other revocations wait their turn
+            side["one"] = admin.call("POST", "/api/v1/credentials/%s/revocation" % big_uids[0],
+                                     {"reason": "x"})[0]
+            side["bulk"] = csv_call(admin, "credential_id,reason\n%s,x\n" % big_uids[1])[0]
+            side["alive"] = th.is_alive()
+        if len(lat) in (4, 8, 12) and th.is_alive():   # writes of the event loop go on
+            try:
+                side.setdefault("signins", []).append(Client("100000000008").cookie is not None)
+            except AssertionError as e:
+                side.setdefault("signins", []).append(repr(e))
+        time.sleep(0.01)
+    th.join()
+    return box["r"], box["s"], lat, side
+
+
+leaves0 = int(count("SELECT count(*) FROM log_leaves"))
+(st, h, j), secs, lat, side = while_running(lambda: admin.call("POST", BULK, raw=big_csv, ctype="text/csv",
+                                                              timeout=300))
+t.ok(st == 200 and j == {"revoked": True, "rows": BIG, "count": BIG},
+     "a %d-row bulk revocation answers after the last commit" % BIG, (st, j))
+t.eq(count("SELECT count(*) FROM credentials WHERE revoked_at > 0 AND revoke_reason LIKE 'Nhập nhầm đợt %'"),
+     str(BIG), "every credential of the file is revoked, with its reason")
+t.eq(int(count("SELECT count(*) FROM log_leaves")) - leaves0, BIG, "each with its revoke entry in the log")
+t.ok(len(lat) >= 3 and max(lat) < secs / 3 and sorted(lat)[len(lat) // 2] < 0.1,
+     "GET /healthz answers promptly while it runs (%d pings, max %.3f s, revocation %.2f s)"
+     % (len(lat), max(lat or [0]), secs), lat)
+t.ok(side.get("alive") is False or (side.get("one") == 429 and side.get("bulk") == 429),
+     "meanwhile a single and a second bulk revocation of the institution are 429", side)
+t.ok(side.get("signins") and all(x is True for x in side["signins"]), "and sign-ins (a session written) succeed", side)
+st, h, j = admin.call("GET", "/api/v1/institutions/VNU/audit")
+ev = [e for e in j.get("events", []) if e["event"] == "credentials.revoked"] if st == 200 else []
+t.ok(ev and '"revoked":%d' % BIG in json.dumps(ev[0].get("detail"), separators=(",", ":")),
+     "the bulk revocation is audited once it has committed", ev[:1])
+st, h, j = csv_call(admin, "credential_id,reason\n%s,again\n" % big_uids[-1])
+t.ok(st == 422 and "revoked already" in j.get("errors", [{}])[0].get("message", ""),
+     "after it, a file naming one of them says it is revoked already", j)
 
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")

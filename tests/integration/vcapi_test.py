@@ -16,9 +16,11 @@ credentials.hash and the log entry (they are rebuilt from stored fields)."""
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -375,6 +377,96 @@ for doc, want, what in ((vc, 0, "accepts the issued"), (tampered, 1, "refuses th
         t.ok(True, "independent verifier # SKIP node or node_modules (npm ci) absent")
         break
     t.ok(r[0] == want, "@digitalbazaar/vc %s VC-API credential" % what, (r[1][-2000:], r[2][-2000:]))
+
+# ---- a big import runs on a worker: the server answers meanwhile ------------------------------
+# (it used to run on the service thread: every request waited for its end)
+BIG = 4000
+big_nids = ["3%011d" % i for i in range(1, BIG + 1)]
+st, h, j = admin.call("POST", "/api/v1/institutions/VNU/learners:import",
+                      raw=("national_id,full_name\n" + "".join("%s,Học Viên %s\n" % (n, n[-4:]) for n in big_nids)).encode(),
+                      ctype="text/csv", timeout=120)
+assert st == 200 and j.get("created") == BIG, (st, j)
+big_csv = ("national_id,course_code,grade,term,completed_on\n" +
+           "".join("%s,CS102,8,2023-2024 HK1,2024-01-15\n" % n for n in big_nids)).encode()
+n_big = int(count("SELECT count(*) FROM credentials"))
+
+
+def ping(path="/healthz"):
+    t0 = time.monotonic()
+    st, _, _ = srv.request("GET", path, timeout=60)
+    return st, time.monotonic() - t0
+
+
+def while_running(call):
+    """Runs CALL on a thread; pings /healthz until it returns. (its result, its
+    seconds, the pings' latencies, the answers of the requests made meanwhile)"""
+    box = {}
+
+    def go():
+        t0 = time.monotonic()
+        box["r"] = call()
+        box["s"] = time.monotonic() - t0
+    th = threading.Thread(target=go)
+    th.start()
+    time.sleep(0.1)
+    lat, side = [], {}
+    while th.is_alive():
+        st, s = ping()
+        lat.append(s if st == 200 else 99)
+        if len(lat) == 3:   # meanwhile: the VC API and a second import wait their turn
+            side["issue"] = issuer.call("POST", I, req(nid="200000000005", code="CS102", term="2023-2024 HK1"))[0]
+            side["import"] = admin.call("POST", M, raw=big_csv, ctype="text/csv")[0]
+            side["alive"] = th.is_alive()
+        time.sleep(0.02)
+    th.join()
+    return box["r"], box["s"], lat, side
+
+
+(st, h, j), secs, lat, side = while_running(lambda: admin.call("POST", M, raw=big_csv, ctype="text/csv", timeout=300))
+t.ok(st == 200 and j.get("issued") == BIG and j.get("error_count") == 0 and len(j.get("credentials", [])) == BIG and
+     [c["row"] for c in j["credentials"]] == list(range(1, BIG + 1)),
+     "a %d-row import answers completely after the last commit" % BIG, (st, {k: v for k, v in j.items() if k != "credentials"}
+                                                                       if isinstance(j, dict) else j))
+t.eq(int(count("SELECT count(*) FROM credentials")), n_big + BIG, "and stored every credential once")
+t.ok(len(lat) >= 5 and max(lat) < secs / 3 and sorted(lat)[len(lat) // 2] < 0.1,
+     "GET /healthz answers promptly while it runs (%d pings, max %.3f s, import %.2f s)"
+     % (len(lat), max(lat or [0]), secs), lat)
+t.ok(side.get("alive") is False or (side.get("issue") == 429 and side.get("import") == 429),
+     "meanwhile the institution's VC API and a second import are 429", side)
+t.eq(count("SELECT count(*) FROM log_leaves l JOIN credentials c ON c.id = l.credential_id AND l.kind = 0"),
+     str(n_big + BIG), "each has its log entry")
+st, h, j = admin.call("GET", "/api/v1/institutions/VNU/audit")
+ev = [e for e in j.get("events", []) if e["event"] == "credentials.imported"] if st == 200 else []
+t.ok(ev and '"issued":%d' % BIG in json.dumps(ev[0].get("detail"), separators=(",", ":")),
+     "the import is audited once it has committed", ev[:1])
+st, h, j = issuer.call("POST", I, req(nid="200000000005", code="CS102", term="2023-2024 HK1"))
+t.eq(st, 201, "after it the VC API issues again")
+
+# ---- shutdown while an import runs: it finishes, answers, and all of it is stored ---------------
+big_csv2 = big_csv.replace(b"2023-2024 HK1", b"2023-2024 HK2")
+box = {}
+
+
+def go():
+    try:
+        box["r"] = admin.call("POST", M, raw=big_csv2, ctype="text/csv", timeout=120)
+    except Exception as e:      # the connection closed without an answer
+        box["r"] = (None, None, repr(e))
+
+
+th = threading.Thread(target=go)
+th.start()
+time.sleep(0.5)
+srv.signal(signal.SIGTERM)
+th.join(120)
+st, h, j = box.get("r", (None, None, None))
+stored = int(count("SELECT count(*) FROM credentials c JOIN credential_terms t ON t.id = c.term_id"
+                   " WHERE t.term = '2023-2024 HK2' AND c.person_id IN (SELECT id FROM people"
+                   " WHERE national_id LIKE '3%')"))
+# (its answer arrives when it ends within the 10 s drain: not under the sanitizers)
+t.ok(stored == BIG and ((st == 200 and j.get("issued") == BIG) or st is None),
+     "SIGTERM during an import: the import finishes and every row is stored (answered: 200, complete)",
+     (st, stored, {k: v for k, v in j.items() if k != "credentials"} if isinstance(j, dict) else j))
 
 code, log = srv.stop()
 t.eq(code, 0, "server exits 0")

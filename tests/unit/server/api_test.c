@@ -54,6 +54,43 @@ body_json(const struct http_response *r)
 	return b ? json_loadb(b, n, 0, NULL) : NULL;
 }
 
+/* api_keyset: every key once, repeats seen, through several doublings;
+ * api_bulk_claim: one bulk job an institution. */
+static void
+test_keyset_and_claims(void)
+{
+	struct api_keyset ks = { 0 };
+	struct app a = { 0 };
+	char key[32];
+	int seen = 0, bad = 0, rc = 0;
+
+	for (int i = 0; i < 5000 && rc == 0; i++) {
+		snprintf(key, sizeof(key), "%d CS101 2024-2025 HK2", i);
+		rc = api_keyset_add(&ks, key, &seen);
+		bad += seen;
+	}
+	ok(rc == 0 && bad == 0 && ks.count == 5000, "5,000 different keys are each new");
+	for (int i = 0; i < 5000 && rc == 0; i += 7) {
+		snprintf(key, sizeof(key), "%d CS101 2024-2025 HK2", i);
+		rc = api_keyset_add(&ks, key, &seen);
+		bad += !seen;
+	}
+	ok(rc == 0 && bad == 0 && ks.count == 5000, "and each again is seen, the set unchanged");
+	ok(api_keyset_add(&ks, "", &seen) == 0 && !seen && ks.count == 5001, "the empty key is a key");
+	api_keyset_cleanup(&ks);
+	ok(ks.slot == NULL && ks.count == 0, "cleanup empties it");
+	api_keyset_cleanup(&ks);
+
+	is_int(api_bulk_claim(&a, 7), 0, "an institution claims a bulk job");
+	is_int(api_bulk_claim(&a, 7), 429, "a second one of it is 429");
+	ok(api_bulk_busy(&a, 7) && !api_bulk_busy(&a, 8), "busy names only it");
+	for (int i = 100; i < 115; i++)
+		api_bulk_claim(&a, i);
+	is_int(api_bulk_claim(&a, 200), 503, "a 17th institution is 503");
+	api_bulk_release(&a, 7);
+	ok(!api_bulk_busy(&a, 7) && api_bulk_claim(&a, 7) == 0, "released, it may claim again");
+}
+
 int
 main(void)
 {
@@ -64,6 +101,7 @@ main(void)
 	FILE *fp;
 
 	log_set_level(LOG_ERROR);
+	test_keyset_and_claims();
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(web, sizeof(web), "%s/web", dir);
