@@ -899,6 +899,18 @@ import_finish(struct http_deferred *d, struct http_response *resp)
 	json_t *o;
 	int status;
 
+	/* the rows are committed: audited even when the client has left */
+	if (j->rc == 0 && j->out.applied) {
+		by.kind = j->actor_token_id ? ACTOR_TOKEN : ACTOR_PERSON;
+		by.person_id = j->actor_person_id;
+		by.token_id = j->actor_token_id;
+		api_audit_by(j->app, &by, j->source, j->institution_id, "learners.imported",
+			     j->institution,
+			     json_pack("{s:I, s:I, s:I, s:I}", "rows", (json_int_t)rep->rows,
+				       "created", (json_int_t)j->out.created,
+				       "updated", (json_int_t)j->out.updated,
+				       "errors", (json_int_t)rep->nerrors));
+	}
 	if (!resp)
 		goto out;
 	if (j->rc) {
@@ -921,16 +933,6 @@ import_finish(struct http_deferred *d, struct http_response *resp)
 		http_response_header(resp, "cache-control", "no-store");
 		goto out;
 	}
-	by.kind = j->actor_token_id ? ACTOR_TOKEN : ACTOR_PERSON;
-	by.person_id = j->actor_person_id;
-	by.token_id = j->actor_token_id;
-	if (j->out.applied)
-		api_audit_by(j->app, &by, j->source, j->institution_id, "learners.imported",
-			     j->institution,
-			     json_pack("{s:I, s:I, s:I, s:I}", "rows", (json_int_t)rep->rows,
-				       "created", (json_int_t)j->out.created,
-				       "updated", (json_int_t)j->out.updated,
-				       "errors", (json_int_t)rep->nerrors));
 	status = j->out.applied ? 200 : 422;
 	o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 		      "imported", j->out.applied, "rows", (json_int_t)rep->rows,

@@ -340,6 +340,31 @@ t.eq(st, 429, "the locked account cannot be activated either meanwhile")
 st, h, j = Client().login("079123456789", "admin-password-1")
 t.eq(st, 200, "other accounts are unaffected by the lockout")
 
+# ---- an import whose client leaves before the answer is still audited ---------------------------
+def imported_events():
+    st, h, j = admin.call("GET", "/api/v1/institutions/VNU/audit?limit=200")
+    return sum(1 for e in (j or {}).get("events", []) if e["event"] == "learners.imported")
+
+
+n_imports = imported_events()
+st, h, j = admin.call("POST", "/api/v1/institutions/VNU/tokens", {"name": "SIS 2", "scopes": ["learners:import"]})
+token2 = j["token"] if st == 201 else ""
+rows = "".join("0402060%05d,Học viên %d,2006-01-01,,SV9%05d\r\n" % (i, i, i) for i in range(3000))
+body = ("national_id,full_name,date_of_birth,email,student_code\r\n" + rows).encode()
+with srv.connect() as sock:
+    sock.sendall(b"POST /api/v1/institutions/VNU/learners:import HTTP/1.1\r\nHost: x\r\n"
+                 b"Authorization: Bearer " + token2.encode() + b"\r\nContent-Type: text/csv\r\n"
+                 b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+deadline = time.time() + 30
+while imported_events() == n_imports and time.time() < deadline:
+    time.sleep(0.2)
+dbc = sqlite3.connect(os.path.join(data, "tinchi.db"))
+saved = dbc.execute("SELECT count(*) FROM people WHERE national_id LIKE '0402060%'").fetchone()[0]
+dbc.close()
+t.ok(imported_events() == n_imports + 1 and saved == 3000,
+     "an import whose client closed the connection before the answer is saved and audited",
+     (n_imports, imported_events(), saved))
+
 # ---- audit ----------------------------------------------------------------------------------
 st, h, j = admin.call("GET", "/api/v1/institutions/VNU/audit?limit=200")
 events = [e["event"] for e in j["events"]] if j else []
