@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "courses/password.h"
+
 struct config;
 struct store;
 struct metrics;
@@ -50,6 +52,9 @@ struct app {
 	struct access_writer *access_writer;	/* owned by main; NULL: none */
 	struct outbox_pruner *outbox_pruner;	/* owned by main; NULL: none (retention 0) */
 	struct checkpointer *checkpointer;	/* owned by main; NULL: commits checkpoint */
+	struct password_costs password_costs;	/* stored hashes by cost: the
+						 * stand-in's cost at sign-in
+						 * (api_identity.h; service thread) */
 	int64_t issuing_seen;		/* outbox events up to this id were read by an
 					 * issuing run (issuing.h; service thread) */
 };
