@@ -180,13 +180,13 @@ parse_field(const char **s, const char *name, uint64_t *out)
 	return 0;
 }
 
-/* Parses "$scrypt$ln=L,r=R,p=P$SALT$KEY" strictly into H. */
+/* Parses the head "$scrypt$ln=L,r=R,p=P$" of ENC strictly into *OUT;
+ * *REST points past it. */
 static int
-hash_parse(const char *enc, struct scrypt_hash *h)
+head_parse(const char *enc, struct scrypt_params *out, const char **rest)
 {
-	const char *p = enc, *salt, *key;
+	const char *p = enc;
 	uint64_t ln, r, p_;
-	size_t len;
 
 	if (enc == NULL || strncmp(p, PREFIX, sizeof(PREFIX) - 1) != 0)
 		return TC_EINVALID;
@@ -197,10 +197,23 @@ hash_parse(const char *enc, struct scrypt_hash *h)
 		return TC_EINVALID;
 	if (ln < 1 || ln > 30 || r == 0 || r >= RP_LIMIT || p_ == 0 || p_ >= RP_LIMIT)
 		return TC_EINVALID;
-	h->params.log2_n = (unsigned)ln;
-	h->params.r = (uint32_t)r;
-	h->params.p = (uint32_t)p_;
-	if (params_check(&h->params) != 0)
+	out->log2_n = (unsigned)ln;
+	out->r = (uint32_t)r;
+	out->p = (uint32_t)p_;
+	if (params_check(out) != 0)
+		return TC_EINVALID;
+	*rest = p;
+	return 0;
+}
+
+/* Parses "$scrypt$ln=L,r=R,p=P$SALT$KEY" strictly into H. */
+static int
+hash_parse(const char *enc, struct scrypt_hash *h)
+{
+	const char *p, *salt, *key;
+	size_t len;
+
+	if (head_parse(enc, &h->params, &p) != 0)
 		return TC_EINVALID;
 	salt = p;
 	key = strchr(salt, '$');
@@ -299,4 +312,35 @@ password_needs_rehash(const char *encoded)
 	weaker = h.params.log2_n < d->log2_n || h.params.r < d->r || h.params.p < d->p;
 	OPENSSL_cleanse(&h, sizeof(h));
 	return weaker;
+}
+
+int
+password_params(const char *encoded, struct scrypt_params *out)
+{
+	const char *rest;
+
+	return head_parse(encoded, out, &rest);
+}
+
+void
+password_costs_add(struct password_costs *c, const char *encoded, int64_t count)
+{
+	struct scrypt_params p;
+
+	if (password_params(encoded, &p) == 0)
+		c->n[p.log2_n] += count;
+}
+
+unsigned
+password_costs_common(const struct password_costs *c, unsigned prefer)
+{
+	unsigned best = prefer;
+	int64_t most = prefer < PASSWORD_COSTS ? c->n[prefer] : 0;
+
+	for (unsigned l = 1; l < PASSWORD_COSTS; l++)
+		if (c->n[l] > most) {
+			most = c->n[l];
+			best = l;
+		}
+	return best;
 }

@@ -51,4 +51,30 @@ int password_verify(const char *pw, const char *encoded);
  * login), 0 otherwise. */
 int password_needs_rehash(const char *encoded);
 
+/* The parameters of ENCODED into *OUT: 0, or TC_EINVALID when its head
+ * "$scrypt$ln=L,r=R,p=P$" is not one this code writes (the salt and key
+ * after it are not read). */
+int password_params(const char *encoded, struct scrypt_params *out);
+
+/*
+ * How many stored hashes use each cost: n[L] counts those of log2 N = L.
+ * A sign-in for an unknown national ID (or an account without a password)
+ * hashes at the cost most stored hashes have, not at today's
+ * --password-cost: after a change of cost the accounts keep their old cost
+ * until they next sign in, and answer times must not tell them apart from
+ * unknown IDs.
+ */
+#define PASSWORD_COSTS 31	/* log2 N 1..30 */
+struct password_costs {
+	int64_t n[PASSWORD_COSTS];
+};
+
+/* Adds COUNT (negative: removes) hashes of ENCODED's cost to C; an
+ * ENCODED that is not a hash (or just its head) is not counted. */
+void password_costs_add(struct password_costs *c, const char *encoded, int64_t count);
+
+/* The log2 N that most hashes counted in C use; PREFER (the current cost)
+ * when C is empty or PREFER ties for the most. */
+unsigned password_costs_common(const struct password_costs *c, unsigned prefer);
+
 #endif

@@ -28,6 +28,7 @@
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/config.h"
+#include "server/metrics.h"
 #include "server/problem.h"
 #include "storage/identity.h"
 #include "storage/keys.h"
@@ -115,10 +116,26 @@ hash_prefix(const struct scrypt_params *p, char *out, size_t n)
 
 /* ---- sign in -------------------------------------------------------------- */
 
+static int
+count_head(const char *head, int64_t count, void *arg)
+{
+	password_costs_add(arg, head, count);
+	return 0;
+}
+
+int
+api_identity_count_costs(struct app *app)
+{
+	memset(&app->password_costs, 0, sizeof(app->password_costs));
+	return store_password_heads_each(app->store, count_head, &app->password_costs);
+}
+
 struct login_job {
 	struct http_deferred d;
 	struct app *app;
-	struct scrypt_params params;	/* for the stand-in hash */
+	struct scrypt_params params;	/* of new hashes (a re-hash) */
+	struct scrypt_params standin;	/* of the stand-in hash: as most stored ones */
+	unsigned hashed_ln;		/* log2 N that login_run hashed at */
 	char password[PASSWORD_MAX + 1];
 	char hash[PASSWORD_HASH_MAX];	/* "" when the account cannot sign in */
 	char account[65];		/* HMAC of the national ID */
@@ -136,9 +153,11 @@ login_run(struct work *w)
 	struct login_job *j = (struct login_job *)w;
 
 	if (j->hash[0]) {
+		struct scrypt_params stored = { 0, 0, 0 };
 		char prefix[64];
 
 		j->verified = password_verify(j->password, j->hash) == 0;
+		j->hashed_ln = password_params(j->hash, &stored) == 0 ? stored.log2_n : 0;
 		hash_prefix(&j->params, prefix, sizeof(prefix));
 		/* keep every account at the current cost, so that answer times
 		 * cannot tell accounts apart from unknown IDs */
@@ -146,9 +165,12 @@ login_run(struct work *w)
 		    password_hash(j->password, &j->params, j->rehash, sizeof(j->rehash)) != 0)
 			j->rehash[0] = '\0';
 	} else {
-		/* same work for an unknown account: no timing oracle */
+		/* same work for an unknown account as for a typical known one:
+		 * no timing oracle (the cost most stored hashes have, which is
+		 * not today's while accounts still wait for their re-hash) */
 		char dummy[PASSWORD_HASH_MAX];
-		password_hash(j->password, &j->params, dummy, sizeof(dummy));
+		password_hash(j->password, &j->standin, dummy, sizeof(dummy));
+		j->hashed_ln = j->standin.log2_n;
 		j->verified = 0;
 	}
 	OPENSSL_cleanse(j->password, sizeof(j->password));
@@ -166,6 +188,7 @@ login_finish(struct http_deferred *d, struct http_response *resp)
 	struct person p;
 
 	OPENSSL_cleanse(j->password, sizeof(j->password));
+	metrics_signin_hash(app->metrics, j->person_id != 0, j->hashed_ln);
 	if (!resp)
 		goto out;
 	if (!j->verified) {
@@ -192,8 +215,11 @@ login_finish(struct http_deferred *d, struct http_response *resp)
 	store_login_failures_clear(app->store, j->account, now - LOCKOUT_WINDOW);
 	if (j->old_session[0])		/* a new session at every sign-in */
 		store_session_delete(app->store, j->old_session);
-	if (j->rehash[0])
-		store_person_set_password(app->store, j->person_id, j->rehash, now);
+	if (j->rehash[0] &&
+	    store_person_set_password(app->store, j->person_id, j->rehash, now) == 0) {
+		password_costs_add(&app->password_costs, j->hash, -1);
+		password_costs_add(&app->password_costs, j->rehash, 1);
+	}
 	who.kind = ACTOR_PERSON;
 	who.person_id = j->person_id;
 	audit_person(app, &who, j->source, j->person_id, "login.ok", p.uid);
@@ -298,6 +324,8 @@ on_login(struct app *app, struct http_request *req, struct http_response *resp)
 	j->app = app;
 	j->params = password_default_params;
 	j->params.log2_n = (unsigned)app->cfg->password_cost;
+	j->standin = j->params;
+	j->standin.log2_n = password_costs_common(&app->password_costs, j->params.log2_n);
 	j->tls = req->tls;
 	if (req->session_token[0])
 		sha256_hex(req->session_token, strlen(req->session_token), j->old_session);
@@ -366,6 +394,7 @@ struct activate_job {
 	char code_hash[65];
 	char account[65];
 	char source[64];
+	char old_hash[PASSWORD_HASH_MAX];	/* the password it replaces, if any */
 	int64_t person_id;	/* 0: unknown national ID */
 	int hashed;
 };
@@ -407,6 +436,10 @@ activate_finish(struct http_deferred *d, struct http_response *resp)
 			rc = store_commit(app->store);
 		if (rc)
 			store_rollback(app->store);
+		if (rc == 0) {
+			password_costs_add(&app->password_costs, j->old_hash, -1);
+			password_costs_add(&app->password_costs, j->hash, 1);
+		}
 	}
 	if (rc == TC_ENOTFOUND) {
 		/* the failure was counted when the attempt arrived */
@@ -475,6 +508,7 @@ on_activate(struct app *app, struct http_request *req, struct http_response *res
 	rc = store_person_get_by_nid(app->store, nid, &p);
 	if (rc == 0) {
 		j->person_id = p.id;
+		snprintf(j->old_hash, sizeof(j->old_hash), "%s", p.password_hash);
 	} else if (rc != TC_ENOTFOUND) {	/* as at sign-in: not a wrong code */
 		problem_respond_err(resp, rc, NULL);
 		free(j);

@@ -16,6 +16,14 @@ struct inst_key;
 extern const struct route api_identity_routes[];
 extern const size_t api_identity_routes_count;
 
+/*
+ * Counts the stored password hashes by cost into APP->password_costs
+ * (a scan of the people, once at start): a sign-in for an unknown national
+ * ID then hashes at the cost most accounts have, and sign-ins and
+ * activations keep the count in step. 0 or a store error.
+ */
+int api_identity_count_costs(struct app *app);
+
 /* Creates INST (code, name, kind, website set by the caller) with its first
  * signing key, in one transaction. 0, TC_ECONFLICT (code taken), TC_EIO,
  * TC_EDB. KEY receives the key. */

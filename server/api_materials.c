@@ -325,8 +325,7 @@ on_download(struct app *app, struct http_request *req, struct http_response *res
 		goto out;
 	}
 	api_send_file(req, resp, fd, st.st_size, etag, m.created_at);
-	fd = -1;
-	api_progress_document(app, req, resp, &m, c);	/* document units: viewed */
+	fd = -1;	/* a download writes nothing: a document unit is read by POST .../read */
 out:
 	if (fd >= 0)
 		close(fd);

@@ -883,7 +883,7 @@ on_unit_get(struct app *app, struct http_request *req, struct http_response *res
 	const char *uid = http_request_param(req, "uid");
 	struct unit u;
 	struct course c;
-	int enrolled = 0, rc;
+	int rc;
 	json_t *o;
 
 	memset(&u, 0, sizeof(u));
@@ -901,13 +901,7 @@ on_unit_get(struct app *app, struct http_request *req, struct http_response *res
 			problem_respond_err(resp, rc, NULL);
 		goto out;
 	}
-	/* an enrolled learner opening a text unit has read it */
-	if (strcmp(u.kind, "text") == 0 && c.status == COURSE_PUBLISHED &&
-	    store_is_enrolled(app->store, c.id, req->actor.person_id, &enrolled) == 0 && enrolled &&
-	    (rc = mark_viewed(app, req->actor.person_id, &u))) {
-		problem_respond_err(resp, rc, "the unit could not be marked as read");
-		goto out;
-	}
+	/* reading writes nothing: a text unit is read by POST .../read */
 	o = json_pack("{s:s, s:s, s:i, s:s, s:s, s:b, s:s?, s:s?}", "uid", u.uid, "course", c.uid,
 		      "position", u.position, "kind", u.kind, "title", u.title,
 		      "required", u.required, "body", u.body && u.body[0] ? u.body : NULL,
@@ -1113,51 +1107,43 @@ api_progress_segment(struct app *app, struct http_response *resp, const char *ui
 	resp->sent_to_ms = to;
 }
 
-struct doc_arg {
-	struct app *app;
-	int64_t person_id;
-};
-
+/*
+ * POST /api/v1/units/{uid}/read: the caller (an enrolled learner) opened
+ * the text or document unit UID: it is viewed, and so complete. A POST
+ * with the session's CSRF token, not a side effect of reading the unit
+ * (GET /api/v1/units/{uid}) or of downloading its file: a cross-site
+ * navigation carries the SameSite=Lax cookie and must not complete units
+ * (and so courses, and issue credits) for a learner.
+ */
 static int
-doc_unit_viewed(int64_t unit_id, const char *unit_uid, int64_t course_id, void *arg)
+on_unit_read(struct app *app, struct http_request *req, struct http_response *resp)
 {
-	struct doc_arg *d = arg;
-	struct unit u;
-	int rc;
+	struct target t;
+	struct progress p;
+	char why[120];
+	int rc = load_target(app->store, NULL, actor_person(req), http_request_param(req, "uid"), &t);
 
-	memset(&u, 0, sizeof(u));
-	u.id = unit_id;
-	u.course_id = course_id;
-	snprintf(u.uid, sizeof(u.uid), "%s", unit_uid);
-	snprintf(u.kind, sizeof(u.kind), "document");
-	rc = mark_viewed(d->app, d->person_id, &u);
-	if (rc)
-		log_warn("progress: document unit %s not marked viewed: %s", unit_uid,
-			 tc_strerror(rc));
+	memset(&p, 0, sizeof(p));
+	if (rc) {
+		refuse(req, resp, rc);
+		goto out;
+	}
+	if (strcmp(t.u.kind, "text") != 0 && strcmp(t.u.kind, "document") != 0) {
+		snprintf(why, sizeof(why), "only text and document units are read; this one is a %s"
+			 " unit", t.u.kind);
+		problem_respond(resp, 400, NULL, why);
+		goto out;
+	}
+	if ((rc = mark_viewed(app, req->actor.person_id, &t.u)) ||
+	    (rc = store_progress_get(app->store, req->actor.person_id, t.u.id, &p))) {
+		problem_respond_err(resp, rc, "the unit could not be marked as read");
+		goto out;
+	}
+	api_reply_json(resp, 200, progress_json(t.u.uid, t.u.kind, &p));
+out:
+	store_progress_cleanup(&p);
+	target_cleanup(&t);
 	return 0;
-}
-
-static void
-on_document_sent(struct app *app, const struct http_response *r)
-{
-	struct doc_arg d = { app, r->sent_person };
-
-	store_progress_units_of_material(app->store, r->sent_material, doc_unit_viewed, &d);
-}
-
-void
-api_progress_document(struct app *app, const struct http_request *req,
-		      struct http_response *resp, const struct material *m, const struct course *c)
-{
-	int enrolled = 0;
-
-	if (req->actor.kind != ACTOR_PERSON || strcmp(m->kind, "document") != 0 ||
-	    c->status != COURSE_PUBLISHED ||
-	    store_is_enrolled(app->store, c->id, req->actor.person_id, &enrolled) || !enrolled)
-		return;
-	resp->on_sent = on_document_sent;
-	resp->sent_person = req->actor.person_id;
-	resp->sent_material = m->id;
 }
 
 const struct route api_progress_routes[] = {
@@ -1165,6 +1151,7 @@ const struct route api_progress_routes[] = {
 	{ HTTP_POST, "/api/v1/units/{uid}/progress", on_progress_post, "progress_post" },
 	{ HTTP_GET, "/api/v1/courses/{uid}/progress/me", on_course_progress, "progress_course" },
 	{ HTTP_GET, "/api/v1/units/{uid}", on_unit_get, "unit_get" },
+	{ HTTP_POST, "/api/v1/units/{uid}/read", on_unit_read, "unit_read" },
 };
 const size_t api_progress_routes_count =
 	sizeof(api_progress_routes) / sizeof(api_progress_routes[0]);

@@ -4,12 +4,14 @@
  *   POST /api/v1/units/{uid}/progress         one event, or {"events":[...]} (<= 100)
  *   GET  /api/v1/units/{uid}/progress         the caller's progress in a unit
  *   GET  /api/v1/courses/{uid}/progress/me    every unit of a course with it
- *   GET  /api/v1/units/{uid}                  a unit; opens a text unit
+ *   GET  /api/v1/units/{uid}                  a unit (reading it writes nothing)
+ *   POST /api/v1/units/{uid}/read             a text or document unit was opened:
+ *                                             viewed, so complete
  *
  * plus the WebSocket message {"type":"progress",...} (api_progress_ws),
- * the hooks that record what /media/ delivered and what document downloads
- * sent (api_progress_segment, api_progress_document), and the one place a
- * unit becomes complete (progress_unit_completed). The rules are in
+ * the hook that records what /media/ delivered (api_progress_segment: its
+ * URLs carry a stream token only a same-origin API answer hands out), and
+ * the one place a unit becomes complete (progress_unit_completed). The rules are in
  * courses/progress.h; the rows in storage/progress.h.
  */
 #ifndef TINCHI_API_PROGRESS_H
@@ -83,15 +85,6 @@ void progress_unit_completed(struct app *app, int64_t person_id, const struct un
  */
 void api_progress_segment(struct app *app, struct http_response *resp, const char *uid,
 			  const char *dir, const char *name, const char *viewer, int64_t size);
-
-/*
- * Document download (server/api_materials.c): when the caller is an
- * enrolled learner of the published course C, every document unit using M
- * is marked viewed once RESP's body (200, or any 206) has been sent in full.
- */
-void api_progress_document(struct app *app, const struct http_request *req,
-			   struct http_response *resp, const struct material *m,
-			   const struct course *c);
 
 /* The probed duration of the ready lecture MATERIAL_ID in ms (0: not known:
  * not ready, not probed, or no such material). */

@@ -5,7 +5,11 @@
  *   POST   /api/v1/credentials/{uid}/shares       a new share link (its learner)
  *   GET    /api/v1/credentials/{uid}/shares       the links, with access counts
  *   DELETE /api/v1/credentials/{uid}/shares/{id}  withdraw one (the link answers 410)
- *   GET    /api/v1/credentials/{uid}/print        printable HTML with a QR code
+ *   POST   /api/v1/credentials/{uid}/verification the print link (made when
+ *                                                  missing) and its QR code
+ *   GET    /api/v1/credentials/{uid}/print        printable HTML with that QR code
+ *                                                  (makes nothing: no link yet,
+ *                                                  the page says so)
  *   GET    /api/v1/shared/{token}                 public: the credential + verification
  *   GET    /v/{token}                             public: the same as an HTML page
  *
@@ -13,7 +17,8 @@
  * as its SHA-256 (storage/shares.h). The print page's link is a share of
  * kind "print" whose token is HMAC-SHA-256(platform secret, "tinchi print
  * share\n" + share uid), so printing again shows the same QR code until the
- * learner withdraws it (the next print then makes a new one). Pages are
+ * learner withdraws it (the next POST .../verification then makes a new
+ * one: the wallet makes it before it opens the print page). Pages are
  * Vietnamese unless ?lang=en; they carry no script and no inline style
  * (the CSP forbids both), their look is web/style.css.
  */
@@ -587,10 +592,12 @@ on_view(struct app *app, struct http_request *req, struct http_response *resp)
 
 /* ---- the printable page ------------------------------------------------------------- */
 
-/* The live print share of credential C and its token, made when missing
- * or when its token no longer derives (a new platform secret). */
+/* The live print share of credential C and its token. MAKE (a POST
+ * only): made when missing or when its token no longer derives (a new
+ * platform secret); else TC_ENOTFOUND then, and nothing is written. */
 static int
-print_share(struct app *app, const struct credential_rec *c, char token[TOKEN_CHARS + 1])
+print_share(struct app *app, const struct credential_rec *c, int make,
+	    char token[TOKEN_CHARS + 1])
 {
 	struct share_rec r = { 0 };
 	char hash[SHA256_HEX_LEN + 1];
@@ -604,12 +611,14 @@ print_share(struct app *app, const struct credential_rec *c, char token[TOKEN_CH
 			sha256_hex(token, strlen(token), hash);
 			if (strcmp(hash, r.token_hash) == 0)
 				return 0;
+			if (!make)
+				return TC_ENOTFOUND;
 			rc = store_share_withdraw(app->store, c->id, r.uid, (int64_t)time(NULL));
 			if (rc && rc != TC_ECONFLICT)
 				return rc;
 			continue;
 		}
-		if (rc != TC_ENOTFOUND)
+		if (rc != TC_ENOTFOUND || !make)
 			return rc;
 		memset(&r, 0, sizeof(r));
 		r.credential_id = c->id;
@@ -635,7 +644,7 @@ on_print(struct app *app, struct http_request *req, struct http_response *resp)
 	struct cred_view v;
 	struct dynbuf b;
 	char token[TOKEN_CHARS + 1], url[640], alt[700];
-	int en_ = want_english(req);
+	int en_ = want_english(req), linked;
 	json_t *cred;
 	int rc;
 
@@ -645,12 +654,16 @@ on_print(struct app *app, struct http_request *req, struct http_response *resp)
 	free(c.json);
 	if (!cred)
 		return problem_respond_err(resp, TC_EDB, NULL);
+	/* a GET writes nothing: the link is made by POST .../verification
+	 * (the wallet does before it opens this page) */
 	if ((rc = store_person_get(app->store, c.person_id, &p)) ||
-	    (rc = print_share(app, &c, token))) {
+	    ((rc = print_share(app, &c, 0, token)) && rc != TC_ENOTFOUND)) {
 		json_decref(cred);
 		return problem_respond_err(resp, rc, NULL);
 	}
-	share_url(app, token, url, sizeof(url));
+	linked = rc == 0;
+	if (linked)
+		share_url(app, token, url, sizeof(url));
 	cred_view(cred, &v);
 	dynbuf_init(&b, PAGE_MAX);
 	rc = page_start(&b, en_, v.course ? v.course : L("Chứng chỉ", "Credential"), "print");
@@ -661,6 +674,15 @@ on_print(struct app *app, struct http_request *req, struct http_response *resp)
 	if (rc == 0 && c.revoked_at)
 		rc = dynbuf_printf(&b, "<p class=\"verdict bad\">%s</p>\n",
 				   L("Chứng chỉ này đã bị thu hồi.", "This credential was revoked."));
+	if (rc == 0 && !linked) {
+		rc = dynbuf_printf(&b, "<p class=\"verdict bad\">%s</p>\n",
+				   L("Chứng chỉ này chưa có liên kết xác minh: mở “Mã QR” của nó"
+				     " trong ví để tạo, rồi in lại.",
+				     "This credential has no verification link yet: open its"
+				     " “QR code” in the wallet to make one, then print again."));
+		json_decref(cred);
+		return page_reply(resp, 200, &b, rc);
+	}
 	snprintf(alt, sizeof(alt), "%s %s", L("Mã QR dẫn tới", "QR code linking to"), url);
 	if (rc == 0)
 		rc = dynbuf_puts(&b, "<figure class=\"qr\">");
@@ -686,9 +708,11 @@ on_print(struct app *app, struct http_request *req, struct http_response *resp)
 }
 
 /*
- * GET /api/v1/credentials/{uid}/verification: the same verification link the
- * printable page carries (its live print share, made when missing) and its
- * QR code as an SVG document, for the wallet's list: {url, qr_svg}.
+ * POST /api/v1/credentials/{uid}/verification: the same verification link
+ * the printable page carries (its live print share, made when missing) and
+ * its QR code as an SVG document, for the wallet's list: {url, qr_svg}. A
+ * POST (with the session's CSRF token), as it may make a share link: a
+ * cross-site navigation must not publish a learner's credential.
  */
 static int
 on_verification(struct app *app, struct http_request *req, struct http_response *resp)
@@ -701,7 +725,7 @@ on_verification(struct app *app, struct http_request *req, struct http_response 
 	if (own_credential(app, req, resp, &c))
 		return 0;
 	free(c.json);
-	rc = print_share(app, &c, token);
+	rc = print_share(app, &c, 1, token);
 	if (rc)
 		return problem_respond_err(resp, rc, NULL);
 	share_url(app, token, url, sizeof(url));
@@ -719,7 +743,7 @@ on_verification(struct app *app, struct http_request *req, struct http_response 
 }
 
 const struct route api_wallet_routes[] = {
-	{ HTTP_GET, "/api/v1/credentials/{uid}/verification", on_verification,
+	{ HTTP_POST, "/api/v1/credentials/{uid}/verification", on_verification,
 	  "credential_verification" },
 	{ HTTP_POST, "/api/v1/credentials/{uid}/shares", on_share_create, "credential_share_create" },
 	{ HTTP_GET, "/api/v1/credentials/{uid}/shares", on_share_list, "credential_shares" },

@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "courses/password.h"
+
 struct config;
 struct store;
 struct metrics;
@@ -67,6 +69,9 @@ struct app {
 	 * (api_bulk_claim in api_util.h; service thread) */
 	int64_t bulk_jobs[16];
 	int nbulk_jobs;
+	struct password_costs password_costs;	/* stored hashes by cost: the
+						 * stand-in's cost at sign-in
+						 * (api_identity.h; service thread) */
 	int64_t issuing_seen;		/* outbox events up to this id were read by an
 					 * issuing run (issuing.h; service thread) */
 	struct issuing_retry issuing_retry;

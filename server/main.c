@@ -248,6 +248,10 @@ cmd_serve(int argc, char **argv)
 	/* the event loop never waits long for a lock held elsewhere (an
 	 * import on a worker thread): it answers 503 instead */
 	store_set_busy_timeout(app.store, 250);
+	if (api_identity_count_costs(&app)) {
+		fprintf(stderr, "tinchi: cannot count the password hashes by cost\n");
+		goto out;
+	}
 	if (metrics_create(&app.metrics) || api_init(&app)) {
 		fprintf(stderr, "tinchi: out of memory\n");
 		goto out;

@@ -105,6 +105,7 @@ media_sandbox_init(void)
 
 struct spawn {
 	char *argv[4];
+	char **envp;			/* the server's environment less TINCHI_* */
 	char dir[PATH_MAX];
 	struct { int resource; struct rlimit lim; } rl[5];
 	int nrl;
@@ -163,9 +164,30 @@ child_exec(const struct spawn *sp)
 	}
 	if (chdir(sp->dir) != 0)
 		child_fail("tinchi: media worker: cannot enter its output folder\n", 127);
-	execv(worker_path, sp->argv);
+	execve(worker_path, sp->argv, sp->envp);
 	child_fail("tinchi: media worker: cannot start the worker executable\n", 127);
 	_exit(127);
+}
+
+/*
+ * The worker's environment: the server's less every TINCHI_ variable, so
+ * that none of the switches the server or the tests read (nor the
+ * worker's test hook, media_worker.c) reaches a worker the server starts.
+ * The strings are borrowed from environ; the array is allocated (free).
+ */
+static char **
+worker_env(void)
+{
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = calloc(n + 1, sizeof(*env));
+	for (size_t i = 0; env && i < n; i++)
+		if (strncmp(environ[i], "TINCHI_", 7) != 0)
+			env[k++] = environ[i];
+	return env;
 }
 
 static void
@@ -610,6 +632,11 @@ media_sandbox_run(const char *input_path, const char *outdir,
 	sp.argv[1] = "media-worker";
 	sp.argv[2] = sp.dir;
 	sp.argv[3] = NULL;
+	if (!(sp.envp = worker_env())) {
+		rc = TC_ENOMEM;
+		snprintf(why, whylen, "the media worker could not be started (out of memory)");
+		goto out;
+	}
 	sp.in = in;
 	sp.out = pfd[1];
 	sp.parent = getpid();
@@ -652,6 +679,7 @@ media_sandbox_run(const char *input_path, const char *outdir,
 	if (rc)
 		memset(out, 0, sizeof(*out));
 out:
+	free(sp.envp);
 	if (in >= 0)
 		close(in);
 	if (pfd[0] >= 0)

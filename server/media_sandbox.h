@@ -13,10 +13,14 @@
  *   - leaves the network: a network namespace of its own (as root), else
  *     a user namespace with one (media_sandbox.c);
  *   - closes every other descriptor, moves to its own process group, and
- *     changes directory to OUTDIR.
+ *     changes directory to OUTDIR;
+ *   - execs with the server's environment less every TINCHI_ variable.
  * After exec the worker shuts itself in before it reads the input
  * (media_worker.c): no new privileges; uid/gid 65534 when started by root
- * (OUTDIR handed to it); Landlock leaves it OUTDIR alone of the file system.
+ * (OUTDIR handed to it); Landlock leaves it OUTDIR alone of the file system;
+ * a seccomp filter, last, leaves it threads but no new process (fork,
+ * vfork, clone without CLONE_THREAD), no setsid/setpgid, no exec: a
+ * taken-over worker cannot leave the process group the server kills.
  * When it ends its whole process group is killed; a root server takes the
  * files it made back (chown). Its lines are untrusted: a result must pass
  * media_result_parse.

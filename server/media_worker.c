@@ -49,7 +49,15 @@
  *     or a container's seccomp filter refuses the call: EPERM) the worker
  *     says so in one line on standard error and goes on, then held only
  *     by its user id, the protocol whitelist and the server side's network
- *     namespace; any other Landlock failure fails the job.
+ *     namespace; any other Landlock failure fails the job;
+ *   - a seccomp filter, last (seccomp_fence): threads, but no other
+ *     process, no setsid/setpgid, no exec, no ptrace, and the parent death
+ *     signal stays SIGKILL, so that nothing a taken-over worker runs
+ *     escapes the server's kill of its pid and process group (a grandchild
+ *     would not inherit the parent death signal, and setsid would take it
+ *     out of the group). A kernel without seccomp filters (EINVAL): one
+ *     line on standard error, and on. The test hook escape_probe shows
+ *     what each of those calls answers.
  * The libraries need no file after start (probed with strace: jansson's
  * seed was the only one); the input and the pipe are descriptors opened
  * before.
@@ -57,7 +65,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/landlock.h>
+#include <linux/seccomp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,9 +81,11 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
+#include <pthread.h>
 
 #include "courses/errors.h"
 #include "courses/log.h"
@@ -297,6 +311,102 @@ out:
 	return rc;
 }
 
+/* ---- seccomp: no new process, no leaving the process group ------------- */
+
+#if defined(__x86_64__)
+#define SECCOMP_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SECCOMP_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+#define SC_ERRNO(e) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA))
+#define SC_ALLOW BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+/* the call NR jumps to the statement SKIP statements on (0: the next one) */
+#define SC_IS(nr, skip) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), (skip), 0)
+#define SC_ARG_LO(i) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, \
+			      offsetof(struct seccomp_data, args[i]))	/* little-endian */
+
+/*
+ * Installs a seccomp filter, last, when everything else is set up: the
+ * worker can make threads (clone with CLONE_THREAD; clone3, whose flags a
+ * filter cannot read, answers ENOSYS so that the C library falls back to
+ * clone) but no other process (fork, vfork, clone without CLONE_THREAD),
+ * cannot leave its process group or session (setpgid, setsid), cannot
+ * exec, cannot clear its parent death signal (prctl PR_SET_PDEATHSIG with
+ * anything but SIGKILL) and cannot ptrace: EPERM for each. So the server's
+ * kill of its pid and of its group reaches everything it runs. Under
+ * AddressSanitizer LeakSanitizer's tracer is a clone with CLONE_VM (not a
+ * thread) that ptraces the threads: those stay allowed there, the process
+ * group and exec rules hold all the same.
+ */
+static int
+seccomp_fence(char *why, size_t whylen)
+{
+#ifdef SECCOMP_ARCH
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+#ifdef __x86_64__
+		/* x32 system calls (the same arch, nr | 0x40000000): none */
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
+		SC_ERRNO(ENOSYS),
+		SC_IS(__NR_fork, 11),
+		SC_IS(__NR_vfork, 10),
+#endif
+		SC_IS(__NR_clone3, 8),
+		SC_IS(__NR_setsid, 8),
+		SC_IS(__NR_setpgid, 7),
+		SC_IS(__NR_execve, 6),
+		SC_IS(__NR_execveat, 5),
+		SC_IS(__NR_clone, 5),
+		SC_IS(__NR_prctl, 9),
+#ifndef MEDIA_UNDER_ASAN
+		SC_IS(__NR_ptrace, 2),
+#else
+		SC_IS(__NR_ptrace, 0),	/* allowed: LeakSanitizer's tracer */
+#endif
+		SC_ALLOW,
+		SC_ERRNO(ENOSYS),			/* clone3 */
+		SC_ERRNO(EPERM),			/* the others above */
+		/* clone: a thread of this process only */
+		SC_ARG_LO(0),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 2, 0),
+#ifdef MEDIA_UNDER_ASAN
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_VM, 1, 0),
+#else
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0, 1, 0),	/* never */
+#endif
+		SC_ERRNO(EPERM),
+		SC_ALLOW,
+		/* prctl: PR_SET_PDEATHSIG only to SIGKILL */
+		SC_ARG_LO(0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PR_SET_PDEATHSIG, 0, 3),
+		SC_ARG_LO(1),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIGKILL, 1, 0),
+		SC_ERRNO(EPERM),
+		SC_ALLOW,
+	};
+	struct sock_fprog prog = { (unsigned short)(sizeof(f) / sizeof(f[0])), f };
+
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) == 0)
+		return 0;
+	if (errno == EINVAL) {	/* a kernel without CONFIG_SECCOMP_FILTER */
+		fprintf(stderr, "tinchi: media worker: this kernel has no seccomp filters: the "
+			"worker could start processes outside the server's reach\n");
+		return 0;
+	}
+	return failed(why, whylen, "install its seccomp filter");
+#else
+	(void)why;
+	(void)whylen;
+	fprintf(stderr, "tinchi: media worker: no seccomp filter for this architecture: the "
+		"worker could start processes outside the server's reach\n");
+	return 0;
+#endif
+}
+
 /* Shuts this process in before it reads the input (the comment at the
  * top): after it, "." is OUTDIR and the only folder it can use. */
 static int
@@ -313,7 +423,85 @@ confine(const char *outdir, char *why, size_t whylen)
 	if (rc == 0)
 		rc = landlock_to(dir, why, whylen);
 	close(dir);
+	if (rc == 0)
+		rc = seccomp_fence(why, whylen);
 	return rc;
+}
+
+/* ---- the escape probe (tests) ------------------------------------------- */
+
+/* What a call answered: "ok", or its errno's name. */
+static const char *
+outcome(long r)
+{
+	const char *name = r >= 0 ? "ok" : strerrorname_np(errno);
+
+	return name ? name : "error";
+}
+
+/* After a fork-like call that worked: the child leaves at once. */
+static void
+reap(pid_t pid)
+{
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		waitpid(pid, NULL, __WALL);
+}
+
+static void *
+probe_thread(void *arg)
+{
+	return arg;
+}
+
+/*
+ * The test hook of the worker's confinement: with PROBE_ENV set to
+ * "escape" in its environment the worker, once confined, tries what a
+ * taken-over worker would to get out of the server's reach and reports
+ * each outcome in one line, {"probe":{"setsid":"EPERM",...,"thread":"ok"}},
+ * then exits 0 without reading its input. The server never starts a worker
+ * with it: the sandbox passes no TINCHI_ variable on (media_sandbox.c).
+ */
+#define PROBE_ENV "TINCHI_MEDIA_PROBE"
+
+static int
+escape_probe(void)
+{
+	struct { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size,
+		 tls; } args = { .exit_signal = SIGCHLD };
+	char *const argv[] = { "true", NULL }, *const envp[] = { NULL };
+	pthread_t th;
+	long r;
+	json_t *o = json_object();
+
+	r = setsid();
+	json_object_set_new(o, "setsid", json_string(outcome(r)));
+	r = setpgid(0, 0);
+	json_object_set_new(o, "setpgid", json_string(outcome(r)));
+	r = fork();
+	json_object_set_new(o, "fork", json_string(outcome(r)));
+	reap((pid_t)r);
+	r = vfork();
+	if (r == 0)
+		_exit(0);
+	json_object_set_new(o, "vfork", json_string(outcome(r)));
+	reap((pid_t)r);
+	r = syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, NULL);
+	json_object_set_new(o, "clone", json_string(outcome(r)));
+	reap((pid_t)r);
+	r = syscall(SYS_clone3, &args, sizeof(args));
+	json_object_set_new(o, "clone3", json_string(outcome(r)));
+	reap((pid_t)r);
+	r = execve("/bin/true", argv, envp);
+	json_object_set_new(o, "execve", json_string(outcome(r)));
+	r = prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	json_object_set_new(o, "pdeathsig", json_string(outcome(r)));
+	errno = pthread_create(&th, NULL, probe_thread, NULL);
+	json_object_set_new(o, "thread", json_string(outcome(errno ? -1 : 0)));
+	if (errno == 0)
+		pthread_join(th, NULL);
+	return write_line(json_pack("{s:o}", "probe", o)) ? 1 : 0;
 }
 
 static void
@@ -351,6 +539,8 @@ media_worker_main(int argc, char **argv)
 	}
 	why[0] = '\0';
 	rc = confine(argv[1], why, sizeof(why));
+	if (rc == 0 && getenv(PROBE_ENV) && strcmp(getenv(PROBE_ENV), "escape") == 0)
+		return escape_probe();
 	media_log_level(LOG_ERROR);
 	if (rc == 0)
 		rc = media_package(STDIN_FILENO, ".", want, on_progress, NULL, &res, why, sizeof(why));

@@ -28,6 +28,7 @@ struct metrics {
 	int nroutes;
 	int64_t connections, websockets;
 	uint64_t bytes_out, ws_in, ws_out, verify_inline;
+	uint64_t signin[2][METRICS_SIGNIN_COSTS];	/* [known][log2 N] */
 };
 
 int
@@ -113,6 +114,13 @@ metrics_verify_inline(struct metrics *m)
 	m->verify_inline++;
 }
 
+void
+metrics_signin_hash(struct metrics *m, int known, unsigned log2_n)
+{
+	if (log2_n < METRICS_SIGNIN_COSTS)
+		m->signin[known != 0][log2_n]++;
+}
+
 int64_t
 metrics_open_connections(const struct metrics *m)
 {
@@ -177,6 +185,15 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 	  " not on the verify workers.\n"
 	  "# TYPE tinchi_verify_inline_total counter\n"
 	  "tinchi_verify_inline_total %llu\n", (unsigned long long)m->verify_inline);
+	P("# HELP tinchi_signin_hashes_total Password hashes computed at sign-in, by whether"
+	  " the account has a password (known) or a stand-in was hashed (unknown), and by"
+	  " scrypt cost (log2 N).\n"
+	  "# TYPE tinchi_signin_hashes_total counter\n");
+	for (int k = 0; k < 2; k++)
+		for (unsigned l = 0; l < METRICS_SIGNIN_COSTS; l++)
+			if (m->signin[k][l])
+				P("tinchi_signin_hashes_total{account=\"%s\",ln=\"%u\"} %llu\n",
+				  k ? "known" : "unknown", l, (unsigned long long)m->signin[k][l]);
 	if (g->db_size_bytes >= 0)
 		P("# HELP tinchi_database_size_bytes Size of the database on disk.\n"
 		  "# TYPE tinchi_database_size_bytes gauge\n"

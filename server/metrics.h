@@ -33,6 +33,12 @@ void metrics_ws_message(struct metrics *m, int inbound);
  * workers (a status list not kept yet, a body that is not one). */
 void metrics_verify_inline(struct metrics *m);
 
+/* Counts a password hash of a sign-in at cost LOG2_N (0: not known):
+ * KNOWN 1 for an account's own hash, 0 for the stand-in of an unknown
+ * national ID (or an account without a password). */
+#define METRICS_SIGNIN_COSTS 31
+void metrics_signin_hash(struct metrics *m, int known, unsigned log2_n);
+
 int64_t metrics_open_connections(const struct metrics *m);
 
 struct metrics_gauges {

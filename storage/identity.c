@@ -295,6 +295,19 @@ store_person_set_password(struct store *s, int64_t id, const char *hash,
 }
 
 int
+store_password_heads_each(struct store *s,
+			  int (*cb)(const char *head, int64_t count, void *arg),
+			  void *arg)
+{
+	const struct identity_ops *o = NULL;
+	int rc = ops_of(s, &o);
+
+	if (rc == 0 && cb == NULL)
+		rc = invalid(__func__);
+	return rc ? rc : o->password_heads_each(s, cb, arg);
+}
+
+int
 store_membership_add(struct store *s, struct membership *m)
 {
 	const struct identity_ops *o = NULL;

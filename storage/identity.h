@@ -102,6 +102,15 @@ int store_person_get_by_nid(struct store *s, const char *national_id, struct per
 int store_person_get_by_uid(struct store *s, const char *uid, struct person *out);
 int store_person_set_password(struct store *s, int64_t id, const char *hash, int64_t now);
 
+/* Calls CB once for each distinct parameter head of the stored password
+ * hashes ("$scrypt$ln=17,r=8,p=1$", courses/password.h password_params)
+ * with how many people have it; people without a password are left out.
+ * A non-zero return of CB stops and is returned. Scans every person: for
+ * the start of the server, not for a request. */
+int store_password_heads_each(struct store *s,
+			      int (*cb)(const char *head, int64_t count, void *arg),
+			      void *arg);
+
 struct membership {
 	int64_t person_id;
 	int64_t institution_id;		/* 0 for the platform (operators) */

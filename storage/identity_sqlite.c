@@ -646,6 +646,35 @@ sq_person_set_password(struct store *s, int64_t id, const char *hash,
 	return rc ? rc : sqlu_changed_one(s);
 }
 
+/* One row a distinct head "$scrypt$ln=L,r=R,p=P$" (the text up to the
+ * third '$'): a scan of the people, run once at start. */
+static int
+sq_password_heads_each(struct store *s,
+		       int (*cb)(const char *head, int64_t count, void *arg),
+		       void *arg)
+{
+	static const char op[] = "password costs";
+	sqlite3_stmt *st = NULL;
+	int src, rc;
+
+	rc = sqlu_prepare(s, "SELECT substr(password_hash, 1,"
+		       " 8 + instr(substr(password_hash, 9), '$')), count(*)"
+		       " FROM people WHERE password_hash <> '' GROUP BY 1", op, &st);
+	if (rc)
+		goto out;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *head = (const char *)sqlite3_column_text(st, 0);
+
+		if ((rc = cb(head ? head : "", sqlite3_column_int64(st, 1), arg)))
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = sqlu_fail(s, src, op);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* ---- memberships -------------------------------------------------------- */
 
 /* M->created_at 0 means now; an existing membership keeps its own. */
@@ -1234,6 +1263,7 @@ const struct identity_ops sqlite_identity_ops = {
 	.person_get_by_nid = sq_person_get_by_nid,
 	.person_get_by_uid = sq_person_get_by_uid,
 	.person_set_password = sq_person_set_password,
+	.password_heads_each = sq_password_heads_each,
 	.membership_add = sq_membership_add,
 	.membership_remove = sq_membership_remove,
 	.memberships = sq_memberships,

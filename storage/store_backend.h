@@ -58,6 +58,9 @@ struct identity_ops {
 				 struct person *out);
 	int (*person_set_password)(struct store *s, int64_t id,
 				   const char *hash, int64_t now);
+	int (*password_heads_each)(struct store *s,
+				   int (*cb)(const char *head, int64_t count,
+					     void *arg), void *arg);
 	int (*membership_add)(struct store *s, struct membership *m);
 	int (*membership_remove)(struct store *s, int64_t person_id,
 				 int64_t institution_id, enum role role);

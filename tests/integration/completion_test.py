@@ -296,7 +296,7 @@ st, h, j = lec.call("PUT", "/api/v1/units/%s/quiz" % u_quiz,
                                    {"id": "b", "kind": "truefalse", "text": "Hai lớn hơn ba.", "answer": False},
                                    {"id": "c", "kind": "truefalse", "text": "Ba là số lẻ.", "answer": True}]})
 t.eq(st, 200, "path: the quiz has three true/false questions")
-st, h, j = learners[1].call("GET", "/api/v1/units/%s" % u_text)
+st, h, j = learners[1].call("POST", "/api/v1/units/%s/read" % u_text)
 t.eq(st, 200, "path: the learner opens the required text")
 st, h, j = learners[1].call("POST", C)
 t.ok(st == 200 and j["completed"] is False and

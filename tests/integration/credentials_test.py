@@ -59,7 +59,7 @@ st, h, j = anon.call("GET", "/api/v1/credentials")
 t.eq(st, 401, "the list needs a signed-in person")
 
 # ---- complete the course: the credential appears -------------------------------------------
-st, h, j = learner.call("GET", "/api/v1/units/%s" % u_text)
+st, h, j = learner.call("POST", "/api/v1/units/%s/read" % u_text)
 assert st == 200, j
 st, h, paper = learner.call("POST", "/api/v1/units/%s/attempts" % u_quiz)
 assert st == 201, paper

@@ -275,14 +275,14 @@ def take_quiz(client, quiz, answers):
 
 def complete_course(client, course, read=(), quiz=None, answers=None, enrol=True):
     """CLIENT (a learner) completes COURSE: enrols in it (unless ENROL is
-    false), opens each unit of READ (uids), and passes the quiz of unit QUIZ
+    false), reads each unit of READ (uids: POST /api/v1/units/{uid}/read), and passes the quiz of unit QUIZ
     when given with ANSWERS in one attempt; any step that fails raises
     AssertionError."""
     if enrol:
         st, h, j = client.call("POST", "/api/v1/courses/%s/enrolment" % course)
         assert st == 201, j
     for unit in read:
-        st, h, j = client.call("GET", "/api/v1/units/%s" % unit)
+        st, h, j = client.call("POST", "/api/v1/units/%s/read" % unit)
         assert st == 200, j
     if quiz is not None:
         paper, res = take_quiz(client, quiz, answers)

@@ -465,4 +465,38 @@ code, log = srv.stop()
 t.eq(code, 0, "server exits 0")
 t.ok(sanitizer_clean(log), "no sanitizer report", log[-3000:])
 t.ok("079123456789" not in log, "national IDs never appear in the server log")
+
+# ---- after a change of --password-cost, an unknown ID costs what the stored hashes cost ----
+# Two accounts hashed at ln=10, the server then run at ln=11: until they sign
+# in again their hashes stay at ln=10, so the stand-in hash of an unknown ID
+# must be ln=10 too (at ln=11 its answer would take twice as long: a timing
+# oracle for registered IDs). The cost each sign-in hashed at is counted in
+# /metrics (tinchi_signin_hashes_total{account,ln}).
+data2 = os.path.join(tempfile.mkdtemp(prefix="tinchi-id-cost-"), "data")
+cli2 = DataCli(data2, cost="10")
+for nid in ("000000000101", "000000000102"):
+    rc, out, err = cli2("person", "add", "--national-id", nid, "--name", "Người Cũ", "--role", "operator",
+                        "--password-stdin", stdin=b"password-" + nid.encode() + b"\n")
+    t.eq(rc, 0, "an account hashed at ln=10 (%s)" % nid)
+srv = Server("--password-cost", "11", data=data2)
+
+
+def signin_hashes():
+    st, h, body = srv.request("GET", "/metrics")
+    return {(m.group(1), m.group(2)): int(m.group(3)) for m in re.finditer(
+        r'^tinchi_signin_hashes_total\{account="(\w+)",ln="(\d+)"\} (\d+)$', body.decode(), re.M)}
+
+
+t.eq(Client().login("000000000999", "no-such-account-pw")[0], 401, "an unknown ID: 401")
+t.eq(signin_hashes(), {("unknown", "10"): 1},
+     "its stand-in was hashed at ln=10, the cost of the stored hashes, not today's ln=11")
+t.eq(Client().login("000000000101", "a-wrong-password")[0], 401, "a known ID, wrong password: 401")
+t.eq(signin_hashes().get(("known", "10")), 1, "its own hash: ln=10 as well")
+t.eq(Client().login("000000000101", "password-000000000101")[0], 200, "the right password (re-hashed at ln=11)")
+t.eq(Client().login("000000000999", "no-such-account-pw")[0], 401, "an unknown ID again")
+t.eq(signin_hashes().get(("unknown", "11")), 1,
+     "one account of two now at ln=11: the tie goes to today's cost, the count followed the re-hash")
+code, log = srv.stop()
+t.eq(code, 0, "that server exits 0 too")
+t.ok(sanitizer_clean(log), "no sanitizer report", log[-3000:])
 t.done()

@@ -3,8 +3,9 @@ media pipeline, a real WebSocket client reporting progress (acks after
 commit, seq replay, reconnect resend, old messages), completion decided by
 the server only from watched AND delivered time (fake heartbeats without
 segment fetches never complete; fetching every segment through /media/
-does), resume from another session, the HTTP path, documents viewed on
-download, text units opened on GET, permissions and bad inputs; WebSocket
+does), resume from another session, the HTTP path, documents and text
+units read by POST .../read (never by a GET or a download), permissions and
+bad inputs; WebSocket
 messages written in group commits (many in flight on one and on several
 connections, answered in order; a batch that cannot commit answers busy)."""
 import json
@@ -338,12 +339,37 @@ t.eq(st, 200, "the learner downloads the document")
 st, h, d = lec.call("GET", "/api/v1/materials/%s" % dmat)
 st, h, j = learner.call("GET", "/api/v1/units/%s" % units["text"])
 t.ok(st == 200 and j["kind"] == "text" and "body_html" in j, "GET a text unit", j)
+# GETs change nothing: a cross-site navigation carries the SameSite=Lax
+# cookie, so neither the download nor the unit's GET marks anything read
+st, h, j = learner.call("GET", "/api/v1/courses/%s/progress/me" % course)
+byu = {u["unit"]: u for u in j["units"]}
+t.ok(byu[units["document"]]["started"] is False and byu[units["text"]]["started"] is False,
+     "downloading the document and GET of the text unit record nothing", j)
+rd = "/api/v1/units/%s/read"
+st, h, j = srv.request("POST", rd % units["text"], headers={"Cookie": learner.cookie})
+st2, h, j2 = learner.call("GET", "/api/v1/units/%s/progress" % units["text"])
+t.ok(st == 403 and j2.get("started") is False, "POST .../read without the CSRF token: 403, nothing recorded",
+     (st, j2))
+for kind in ("document", "text"):
+    st, h, j = learner.call("POST", rd % units[kind])
+    t.ok(st == 200 and j.get("completed") is True and j.get("viewed_at") and j.get("kind") == kind,
+         "POST .../read: the %s unit is read, so complete" % kind, (st, j))
 st, h, j = learner.call("GET", "/api/v1/courses/%s/progress/me" % course)
 byu = {u["unit"]: u for u in j["units"]}
 t.ok(byu[units["document"]]["completed"] is True and byu[units["document"]]["viewed_at"],
-     "the downloaded document counts as viewed", byu[units["document"]])
+     "the opened document counts as viewed", byu[units["document"]])
 t.ok(byu[units["text"]]["completed"] is True and byu[units["text"]]["viewed_at"],
      "the opened text unit counts as read", byu[units["text"]])
+st, h, j = learner.call("POST", rd % units["text"])
+t.ok(st == 200 and j.get("completed") is True, "reading it again: 200, still complete", (st, j))
+st, h, j = learner.call("POST", rd % VU)
+t.ok(st == 400 and "video" in j.get("detail", ""), "POST .../read of a video unit: 400", (st, j))
+st, h, j = lec.call("POST", rd % units["text"])
+t.eq(st, 403, "a lecturer's POST .../read: 403")
+st, h, j = outsider.call("POST", rd % units["text"])
+t.eq(st, 404, "POST .../read of a course one is not in: 404")
+st, h, j = anon.call("POST", rd % units["text"])
+t.eq(st, 401, "anonymous POST .../read: 401")
 t.eq(q("SELECT count(*) FROM progress p JOIN people e ON e.id = p.person_id"
        " WHERE e.national_id = '100000000001'")[0][0], 0, "the lecturer's views are not recorded")
 st, h, j = outsider.call("GET", "/api/v1/units/%s" % units["text"])

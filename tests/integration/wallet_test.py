@@ -226,6 +226,22 @@ st, h, j = learner2.call("GET", P)
 t.eq(st, 403, "another learner cannot print it")
 st, h, j = admin.call("GET", P)
 t.eq(st, 403, "nor the issuer's admin")
+V = "/api/v1/credentials/%s/verification" % uid
+# a GET makes no share link (a cross-site navigation carries the SameSite=Lax
+# cookie): the page says there is no link yet, and none appears
+st, h, doc0 = learner.call("GET", P)
+doc0 = doc0.decode("utf-8") if isinstance(doc0, bytes) else str(doc0)
+st2, h2, j = learner.call("GET", S)
+t.ok(st == 200 and "no verification link yet" not in doc0 and "chưa có liên kết xác minh" in doc0 and
+     "<svg" not in doc0 and st2 == 200 and not [s for s in j.get("shares", []) if s["kind"] == "print"],
+     "GET print before any link: the page says so, and no share link was made", (st, doc0[-600:], j))
+st, h, j = learner.call("GET", V)
+t.eq(st, 405, "GET .../verification is not allowed (it would make the link)")
+st, h, j = srv.request("POST", V, headers={"Cookie": learner.cookie})
+t.ok(st == 403 and not [s for s in learner.call("GET", S)[2].get("shares", []) if s["kind"] == "print"],
+     "POST .../verification without the CSRF token: 403, no link made", (st, j))
+st, h, j = learner.call("POST", V)
+t.ok(st == 200 and j.get("url"), "POST .../verification makes the print link", (st, j))
 st, h, doc = learner.call("GET", P)
 doc = doc.decode("utf-8") if isinstance(doc, bytes) else str(doc)
 t.ok(st == 200 and h.get("content-type", "").startswith("text/html"), "the learner's printable page", (st, h))
@@ -268,17 +284,22 @@ st, h, j = anon.call("GET", "/api/v1/shared/" + ptoken)
 t.eq(st, 410, "then the printed QR code answers 410")
 st, h, doc3 = learner.call("GET", P)
 doc3 = doc3.decode("utf-8") if isinstance(doc3, bytes) else str(doc3)
+t.ok(st == 200 and "verify-url" not in doc3 and url not in doc3,
+     "printing after the withdrawal (GET): no link, and no new one made", doc3[-600:])
+st, h, j = learner.call("POST", V)
+st, h, doc3 = learner.call("GET", P)
+doc3 = doc3.decode("utf-8") if isinstance(doc3, bytes) else str(doc3)
 link3 = re.search(r'<a class="verify-url" href="([^"]+)"', doc3)
-t.ok(st == 200 and link3 and link3.group(1) != url, "and the next print has a new URL", doc3[-600:])
+t.ok(st == 200 and link3 and link3.group(1) != url, "the next POST makes a new URL, which the page shows",
+     doc3[-600:])
 
-# ---- the wallet list's QR code: GET .../verification -------------------------------------------
-V = "/api/v1/credentials/%s/verification" % uid
+# ---- the wallet list's QR code: POST .../verification ------------------------------------------
 for who, c in (("another learner", learner2), ("the issuer's admin", admin), ("anonymous", anon)):
-    st, h, j = c.call("GET", V)
+    st, h, j = c.call("POST", V)
     t.ok(st in (401, 403) and "detail" in j, "%s cannot get its verification link" % who, (st, j))
-st, h, j = learner.call("GET", "/api/v1/credentials/urn:uuid:00000000-0000-4000-8000-000000000000/verification")
+st, h, j = learner.call("POST", "/api/v1/credentials/urn:uuid:00000000-0000-4000-8000-000000000000/verification")
 t.eq(st, 404, "an unknown credential's verification link: 404")
-st, h, j = learner.call("GET", V)
+st, h, j = learner.call("POST", V)
 t.ok(st == 200 and link3 and j.get("url") == link3.group(1) and j.get("qr_svg", "").startswith("<svg") and
      "style=" not in j["qr_svg"] and "<script" not in j["qr_svg"] and h.get("cache-control") == "no-store",
      "the learner gets the printed page's link and its QR code as SVG (no style, no script)", (st, j.get("url")))

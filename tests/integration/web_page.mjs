@@ -203,6 +203,14 @@ try {
   seen.qrLink = await page.locator('#credits .credit-qr a.verify-url').first().getAttribute('href');
   seen.fits360Credits = await page.evaluate(() => document.documentElement.scrollWidth <= 360);
   await shot(page, '08b-credits-qr');
+  // the printable page: its link makes (or finds) the verification link by
+  // POST first, then opens the page, which shows it
+  const [printed] = await Promise.all([page.context().waitForEvent('page', {timeout: 10000}),
+    page.getByRole('link', {name: 'Bản in có mã QR'}).first().click()]);
+  await printed.waitForLoadState();
+  seen.printLink = await printed.locator('a.verify-url').getAttribute('href', {timeout: 10000})
+    .catch((e) => 'error: ' + e.message);
+  await printed.close();
   step('credit');
 
   // 9b. the credit's share links: one made for 7 days (copied), listed with

@@ -276,6 +276,8 @@ if node and chromium and FFMPEG and os.path.isdir(os.path.join(TOP, "node_module
     t.ok(st == 200 and j.get("credential", {}).get("id") == dl.get("id"),
          "the verification link opens that credential", (st, str(j)[:200]))
     url, row, listed = seen.get("shareUrl") or "", seen.get("shareRow") or {}, seen.get("shareListed") or {}
+    t.ok(link and seen.get("printLink") == link,
+         "the Print link opens the printable page with the same verification link", seen.get("printLink"))
     t.ok("shared" in seen["steps"] and seen.get("sharesBefore") == ["print"],
          "the share panel lists the print link the QR code made", seen.get("sharesBefore"))
     t.ok(re.match(r"^%s/v/[A-Za-z0-9_-]{43}$" % re.escape(srv.base), url) and

@@ -5,7 +5,7 @@
 import { h, put, field } from "/js/dom.js";
 import { t, load, saved, save, lang, number, date, dateTime } from "/js/i18n.js";
 import * as api from "/js/api.js";
-import { say, errorBox } from "/js/ui.js";
+import { say, errorBox, errorText } from "/js/ui.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -409,7 +409,7 @@ async function creditsPage() {
     const qrBox = h("details", { class: "credit-qr" }, h("summary", {}, t("credits.qr")), qr);
     const loadQr = async () => {
       try {
-        const v = await api.call("GET", base + "/verification?lang=" + lang);
+        const v = await api.call("POST", base + "/verification?lang=" + lang);
         const svg = new DOMParser().parseFromString(v.qr_svg, "image/svg+xml").documentElement;
         put(qr, document.importNode(svg, true),
           h("p", {}, t("credits.verifyAt"), " ", h("a", { href: v.url, class: "verify-url" }, v.url)));
@@ -427,6 +427,21 @@ async function creditsPage() {
       qrBox.open = false;
       qr.replaceChildren();
     });
+    // the printed page shows the verification link, which only a POST
+    // makes (never the page's GET): make it (or find it), then open it
+    const print = h("a", { href: base + "/print?lang=" + lang, target: "_blank", rel: "noopener" }, t("credits.print"));
+    print.addEventListener("click", async (ev) => {
+      ev.preventDefault();
+      try {
+        await api.call("POST", base + "/verification?lang=" + lang);
+        shares.changed();
+      } catch (e) {
+        return say(errorText(e));
+      }
+      const w = window.open(print.href, "_blank");
+      if (w) w.opener = null;
+      else location.assign(print.href);	// a blocked pop-up: here instead
+    });
     list.append(h("li", { class: "card credit" },
       h("h2", {}, credName(cred)),
       h("p", { class: "meta" }, [a.humanCode, cred.issuer && cred.issuer.name,
@@ -435,7 +450,7 @@ async function creditsPage() {
         grade !== undefined ? t("credits.grade", { grade }) : null].filter(Boolean).join(" \u00b7 ")),
       item.revoked_at ? h("p", { class: "error" }, t("credits.revoked")) : null,
       h("p", { class: "actions" },
-        h("a", { href: base + "/print?lang=" + lang, target: "_blank", rel: "noopener" }, t("credits.print")),
+        print,
         " ", h("a", { href: base + "?download=1", download: "" }, t("credits.download"))),
       qrBox,
       shares.el));

@@ -68,10 +68,13 @@ export async function learnPage(main, courseUid, unitUid) {
 
 async function textUnit(body, unit) {
   try {
-    const u = await api.call("GET", "/api/v1/units/" + unit.uid);	/* marks it read */
+    const u = await api.call("GET", "/api/v1/units/" + unit.uid);
     const div = h("div", { class: "prose" });
     div.innerHTML = u.body_html || "";	/* rendered and escaped by the server */
     body.append(div);
+    // shown: read (a POST with the CSRF token; a GET never changes anything)
+    // (a lecturer looking at the course is refused: 403, nothing to show)
+    await api.call("POST", "/api/v1/units/" + unit.uid + "/read").catch(() => {});
   } catch (e) {
     body.append(errorBox(e));
   }
@@ -83,9 +86,15 @@ function documentUnit(body, unit) {
     div.innerHTML = unit.body_html;
     body.append(div);
   }
-  if (unit.material)
-    body.append(h("p", {}, h("a", { class: "button", href: "/api/v1/materials/" + unit.material,
-      target: "_blank", rel: "noopener" }, t("learn.openDocument"))), h("p", { class: "hint" }, t("learn.documentHint")));
+  if (unit.material) {
+    const open = h("a", { class: "button", href: "/api/v1/materials/" + unit.material,
+      target: "_blank", rel: "noopener" }, t("learn.openDocument"));
+    // opened: read (a POST; the download itself changes nothing)
+    open.addEventListener("click", () => {
+      api.call("POST", "/api/v1/units/" + unit.uid + "/read").catch(() => { /* the next open retries */ });
+    });
+    body.append(h("p", {}, open), h("p", { class: "hint" }, t("learn.documentHint")));
+  }
 }
 
 // ---- the lecture player ----------------------------------------------------------

@@ -167,6 +167,40 @@ test_malformed(void)
 	is_int(password_verify("whatever password", NULL), TC_EINVALID, "NULL encoding rejected");
 }
 
+/* The tally that decides the cost of a sign-in for an unknown ID. */
+static void
+test_costs(void)
+{
+	struct password_costs c;
+	struct scrypt_params p;
+	char h10[PASSWORD_HASH_MAX], h11[PASSWORD_HASH_MAX];
+	const struct scrypt_params p11 = { 11, 8, 1 };
+
+	memset(&c, 0, sizeof(c));
+	ok(password_hash("a password long enough", &fast, h10, sizeof(h10)) == 0 &&
+	   password_hash("a password long enough", &p11, h11, sizeof(h11)) == 0, "two hashes");
+	is_int(password_params(h11, &p), 0, "the parameters of a hash");
+	ok(p.log2_n == 11 && p.r == 8 && p.p == 1, "ln=11, r=8, p=1");
+	is_int(password_params("$scrypt$ln=12,r=8,p=1$", &p), 0, "a head alone is enough");
+	is_int((int)p.log2_n, 12, "its ln");
+	is_int(password_params("$scrypt$ln=31,r=8,p=1$", &p), TC_EINVALID, "ln=31: refused");
+	is_int(password_params("", &p), TC_EINVALID, "no hash: refused");
+	is_int(password_params(NULL, &p), TC_EINVALID, "NULL: refused");
+
+	is_int((int)password_costs_common(&c, 17), 17, "nothing counted: today's cost");
+	password_costs_add(&c, h10, 3);
+	password_costs_add(&c, h11, 2);
+	password_costs_add(&c, "", 5);			/* no password: not counted */
+	password_costs_add(&c, "garbage", 5);
+	is_int((int)password_costs_common(&c, 11), 10, "most hashes are ln=10, not today's 11");
+	password_costs_add(&c, h11, 1);			/* a new account */
+	is_int((int)password_costs_common(&c, 11), 11, "a tie goes to today's cost");
+	is_int((int)password_costs_common(&c, 17), 10, "a tie between others: the lower");
+	password_costs_add(&c, h10, -1);		/* one re-hashed at sign-in */
+	password_costs_add(&c, h11, 1);
+	is_int((int)password_costs_common(&c, 10), 11, "then ln=11 has most");
+}
+
 int
 main(void)
 {
@@ -174,5 +208,6 @@ main(void)
 	test_policy();
 	test_hash_verify();
 	test_malformed();
+	test_costs();
 	return done_testing();
 }

@@ -441,6 +441,59 @@ test_people(void)
 	       "unterminated national ID: TC_EINVALID");
 }
 
+struct heads {
+	char head[4][64];
+	int64_t count[4];
+	int n;
+};
+
+static int
+on_head(const char *head, int64_t count, void *arg)
+{
+	struct heads *h = arg;
+
+	if (h->n == 4)
+		return -1;
+	snprintf(h->head[h->n], sizeof(h->head[0]), "%s", head);
+	h->count[h->n++] = count;
+	return 0;
+}
+
+/* How many stored hashes have each cost: the stand-in's cost at sign-in. */
+static void
+test_password_heads(void)
+{
+	static const char *const hash[] = {
+		"$scrypt$ln=10,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$BBBB",
+		"$scrypt$ln=10,r=8,p=1$CCCCCCCCCCCCCCCCCCCCCC$DDDD",
+		"$scrypt$ln=12,r=8,p=1$EEEEEEEEEEEEEEEEEEEEEE$FFFF",
+		"",	/* not activated: not counted */
+	};
+	struct heads h = { .n = 0 };
+	int n10 = 0, n12 = 0, other = 0;
+	struct person p;
+
+	for (int i = 0; i < 4; i++) {
+		make_person(&p, 600 + i, "Costly");
+		ok(store_person_upsert(st, &p, NOW, NULL) == 0 &&
+		   (!hash[i][0] || store_person_set_password(st, p.id, hash[i], NOW) == 0),
+		   "a person for the cost tally");
+	}
+	is_int(store_password_heads_each(st, on_head, &h), 0, "password_heads_each");
+	for (int i = 0; i < h.n; i++) {
+		if (strcmp(h.head[i], "$scrypt$ln=10,r=8,p=1$") == 0)
+			n10 += (int)h.count[i];
+		else if (strcmp(h.head[i], "$scrypt$ln=12,r=8,p=1$") == 0)
+			n12 += (int)h.count[i];
+		else if (!h.head[i][0])
+			other = -100;
+		else
+			other += (int)h.count[i];	/* test_people's "scrypt$hash" */
+	}
+	ok(n10 == 2 && n12 == 1 && other == 1, "two hashes of ln=10, one of ln=12, no empty head");
+	is_int(store_password_heads_each(st, NULL, NULL), TC_EINVALID, "no callback: TC_EINVALID");
+}
+
 static void
 test_memberships(void)
 {
@@ -938,6 +991,7 @@ main(void)
 	test_institutions();
 	test_keys();
 	test_people();
+	test_password_heads();
 	test_memberships();
 	test_sessions();
 	test_tokens();

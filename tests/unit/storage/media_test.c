@@ -1267,6 +1267,29 @@ test_sandbox(const char *bin)
 	ok(sh("'%s' media-worker --renditions original,4k '%s' </dev/null >/dev/null 2>&1; "
 	      "test $? -eq 2", bin, at("w_copy")), "worker: an unknown rendition is a usage error");
 
+	/* a taken-over worker cannot get out of the server's reach: its test
+	 * hook tries, once confined, and reports each errno */
+	mkdir(at("w_probe"), 0755);
+	ok(sh("TINCHI_MEDIA_PROBE=escape '%s' media-worker '%s' </dev/null >'%s' 2>&1",
+	      bin, at("w_probe"), at("w_probe.out")), "worker: the escape probe runs");
+	{
+		static const char *const want[][2] = {
+			{ "setsid", "EPERM" }, { "setpgid", "EPERM" }, { "fork", "EPERM" },
+			{ "vfork", "EPERM" }, { "clone", "EPERM" }, { "clone3", "ENOSYS" },
+			{ "execve", "EPERM" }, { "pdeathsig", "EPERM" }, { "thread", "ok" },
+		};
+		char name[120];
+
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			snprintf(name, sizeof(name), "worker: seccomp: %s answers %s%s", want[i][0],
+				 want[i][1], strcmp(want[i][1], "ok") ? "" : " (threads still work)");
+			ok(sh("grep -q '\"%s\":\"%s\"' '%s'", want[i][0], want[i][1],
+			      at("w_probe.out")), name);
+		}
+		if (!sh("grep -q '\"thread\":\"ok\"}}$' '%s'", at("w_probe.out")))
+			sh("sed 's/^/# /' '%s'", at("w_probe.out"));
+	}
+
 	memset(&s, 0, sizeof(s));
 	rc = sandbox("a.mp4", "s_good", &lim, &s, &res, why);
 	if (rc)
@@ -1280,6 +1303,16 @@ test_sandbox(const char *bin)
 	   stat(at("s_good"), &st) == 0 && st.st_uid == geteuid(),
 	   "sandbox: what the worker made belongs to the caller afterwards");
 	ok(no_zombies(), "sandbox: the worker was reaped");
+
+	/* the server's TINCHI_ variables stay out of the worker's environment:
+	 * its test hook cannot be turned on from there */
+	setenv("TINCHI_MEDIA_PROBE", "escape", 1);
+	memset(&s, 0, sizeof(s));
+	rc = sandbox("a.mp4", "s_probe", &lim, &s, &res, why);
+	unsetenv("TINCHI_MEDIA_PROBE");
+	if (rc)
+		printf("# %s\n", why);
+	ok(rc == 0 && res.nr == 3, "sandbox: no TINCHI_ variable reaches the worker (the probe stays off)");
 
 	memset(&s, 0, sizeof(s));
 	rc = sandbox("trunc.mp4", "s_trunc", &lim, &s, &res, why);
