@@ -68,7 +68,7 @@ def complete(c, course):
     uid, unit = course
     st, h, j = c.call("POST", "/api/v1/courses/%s/enrolment" % uid)
     assert st == 201, j
-    st, h, j = c.call("GET", "/api/v1/units/%s" % unit)
+    st, h, j = c.call("POST", "/api/v1/units/%s/read" % unit)
     assert st == 200, j
 
 

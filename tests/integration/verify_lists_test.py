@@ -54,7 +54,7 @@ for i, code in enumerate(codes):
     assert st == 200, j
     st, h, j = learner.call("POST", "/api/v1/courses/%s/enrolment" % course)
     assert st == 201, j
-    st, h, j = learner.call("GET", "/api/v1/units/%s" % unit)
+    st, h, j = learner.call("POST", "/api/v1/units/%s/read" % unit)
     assert st == 200, j
     st, h, j = learner.call("GET", "/api/v1/credentials")
     assert st == 200 and len(j["credentials"]) == 1, j
