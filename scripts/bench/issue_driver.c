@@ -838,8 +838,10 @@ vconn_read(struct vconn *c)
 
 		if (got < 0)
 			return errno == EAGAIN ? 0 : -1;
-		if (got == 0)
+		if (got == 0) {
+			errno = ECONNRESET;	/* the server closed the connection */
 			return -1;
+		}
 		c->have += (size_t)got;
 		c->buf[c->have] = '\0';
 		if (!c->end && (c->end = strstr(c->buf, "\r\n\r\n"))) {
