@@ -50,7 +50,8 @@
 # PROOFS, HTTP_CONNS (16), WRK=1; KEEP_DB=FILE keeps a copy of
 # the database after issuing (before the log fill); PERF_OUT=FILE
 # records the server with perf while it issues, PERF_VERIFY_OUT=FILE while
-# it verifies over HTTP.
+# it verifies over HTTP (PERF_CALLGRAPH: perf record's call-graph option, default
+# -g; "--call-graph dwarf" walks frames the build has no pointers for).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -148,7 +149,7 @@ perfpid=
 start_server info
 t0=$(now)
 if [ -n "${PERF_OUT:-}" ]; then
-	perf record -F 999 -g -p "$pid" -o "$PERF_OUT" 2>/dev/null &
+	perf record -F 999 ${PERF_CALLGRAPH:--g} -p "$pid" -o "$PERF_OUT" 2>/dev/null &
 	perfpid=$!
 fi
 for _ in $(seq 60000); do
@@ -195,7 +196,7 @@ v2=$(awk -v n="$v2n" -v s="$v2s" 'BEGIN { printf "%.0f", n / s }')
 c0=$(cpu_s "$pid")
 perfpid=
 if [ -n "${PERF_VERIFY_OUT:-}" ]; then
-	perf record -F 999 -g -p "$pid" -o "$PERF_VERIFY_OUT" 2>/dev/null &
+	perf record -F 999 ${PERF_CALLGRAPH:--g} -p "$pid" -o "$PERF_VERIFY_OUT" 2>/dev/null &
 	perfpid=$!
 fi
 statpid=
