@@ -564,9 +564,11 @@ t0 = time.time()
 acks = []
 for i in range(60):		# 2 hours claimed in 60 reports of 120 s, in about 2 s
     if i == 40:
+        # past the rate's second, counted from when the server took the first
+        acks += answers(w5, 40)
         time.sleep(1.05)
     w5.ws.send_text(P(lhb(i + 1, i * 120, (i + 1) * 120)))
-acks = answers(w5, 60)
+acks += answers(w5, 20)
 took = time.time() - t0
 got, r = long_row()
 t.ok(all(a.get("type") == "ack" for a in acks), "2 hours claimed in %.1f s: every report acked"
