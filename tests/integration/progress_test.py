@@ -602,6 +602,9 @@ a = w5.send(**lhb(63, 0, 120))
 t.ok(a.get("type") == "ack" and "clipped" not in a, "rewatching what was credited costs nothing",
      a)
 w5.close()
+# the burst's trickle credited a sliver at the start of each report's 120 s
+# (4080 is one): clipped is counted on what was not yet watched
+pre = covered(r, 4000, 4300)
 ev = [{"event": "heartbeat", "position": 4000 + (k + 1) * 30, "from": 4000 + k * 30,
        "to": 4000 + (k + 1) * 30, "duration": HOURS2} for k in range(10)]
 st, h, j = l3.call("POST", "/api/v1/units/%s/progress" % LU, {"events": ev})
@@ -609,11 +612,11 @@ st, h, j = l3.call("POST", "/api/v1/units/%s/progress" % LU, {"events": ev})
 # since, no more than the time measured here since 62 was sent
 room = RATE * (time.time() - t62) + 0.01
 got4, r = long_row()
-t.ok(st == 200 and j.get("clipped", 0) >= 300 - room and got4 - got3 <= room,
+t.ok(st == 200 and j.get("clipped", 0) >= 300 - pre - room and got4 - got3 <= room,
      "the HTTP route and a new connection share the credit: 300 s at once clipped",
-     (st, j, got3, got4, room))
-t.diag("pace: report 62 clipped %.3f s of 90, the HTTP route %.3f s of 300 (room %.3f s)"
-       % (a62.get("clipped", 0), j.get("clipped", 0), room))
+     (st, j, got3, got4, pre, room))
+t.diag("pace: report 62 clipped %.3f s of 90, the HTTP route %.3f s of 300 (%.3f s watched"
+       " before, room %.3f s)" % (a62.get("clipped", 0), j.get("clipped", 0), pre, room))
 t.ok(abs(j.get("percent", -1) - r[0][1]) < 0.01, "its percent is what was credited", (j, r))
 
 db.close()
