@@ -274,6 +274,10 @@ t.ok(r.get("error") == "invalid" and r.get("seq") == "s7", "a short one is echoe
 t.eq(row(), before, "nothing changed")
 w.ws.send_text(json.dumps({"type": "ping", "id": 9}))
 t.eq(w.recv().get("type"), "pong", "the connection stays open")
+# a second of the rate of their own: the one the messages above began (a
+# dozen round trips, near a second under the sanitizers) may end in the
+# middle of these 70, and then each part stays within 50
+time.sleep(1.05)
 busy, seen = 0, []
 for i in range(70):
     w.ws.send_text(json.dumps(dict(type="progress", seq=1, unit=VU, event="pause", position=1)))
@@ -415,11 +419,15 @@ jobs0, batches0 = metric("tinchi_progress_jobs_total"), metric("tinchi_progress_
 t.ok(jobs0 is not None and batches0 is not None, "/metrics counts progress batches and jobs")
 w3 = Ws(l3.cookie)
 N = 200
+got = []
 for i in range(N):		# 50 ms of video each, 10 s in all, without waiting for acks
     if i and i % 50 == 0:
-        time.sleep(1.05)	# 50 a second is the most a connection may send
+        # 50 a second is the most a connection may send: the server's second
+        # began when it took the first of these 50, before its acks came
+        got += answers(w3, 50)
+        time.sleep(1.05)
     w3.ws.send_text(P(hb(i + 1, i * 0.05, (i + 1) * 0.05, 50000 + i)))
-got = answers(w3, N)
+got += answers(w3, N - len(got))
 t.ok([a.get("type") for a in got] == ["ack"] * N, "200 messages sent back to back: all acked",
      [a for a in got if a.get("type") != "ack"][:3])
 t.eq([a.get("seq") for a in got], list(range(1, N + 1)), "the acks come in the order sent")
@@ -556,9 +564,11 @@ t0 = time.time()
 acks = []
 for i in range(60):		# 2 hours claimed in 60 reports of 120 s, in about 2 s
     if i == 40:
+        # past the rate's second, counted from when the server took the first
+        acks += answers(w5, 40)
         time.sleep(1.05)
     w5.ws.send_text(P(lhb(i + 1, i * 120, (i + 1) * 120)))
-acks = answers(w5, 60)
+acks += answers(w5, 20)
 took = time.time() - t0
 got, r = long_row()
 t.ok(all(a.get("type") == "ack" for a in acks), "2 hours claimed in %.1f s: every report acked"
@@ -578,21 +588,35 @@ t.ok(a.get("type") == "ack" and "clipped" not in a, "a report at the real pace: 
 got2, r = long_row()
 t.ok(abs(covered(r, 3000, 3004) - 4) < 0.001 and abs(got2 - got - (4 - before)) < 0.01,
      "its 4 s are in the row", (got, got2, before))
-a = w5.send(**lhb(62, 3010, 3020))
-t.ok(a.get("type") == "ack" and a.get("clipped", 0) >= 8, "10 s more at once: clipped", a)
+# 90 s at once: the credit left is what the sleep allowed past the 4 s (0.84
+# s) and 2.2 x the time since the burst's last report beyond the 2.2 s (a
+# commit, queries: slow on a loaded machine under the sanitizers, and half a
+# second more there credits 2 s of 10 claimed)
+t62 = time.time()
+a62 = w5.send(**lhb(62, 3010, 3100))
+t.ok(a62.get("type") == "ack" and a62.get("clipped", 0) >= 80, "90 s more at once: clipped", a62)
 got3, r = long_row()
-t.ok(got3 - got2 <= 2, "... and not credited", (got2, got3))
+t.ok(got3 - got2 <= 10 and abs(covered(r, 3010, 3100) - (90 - a62.get("clipped", 0))) < 0.01,
+     "... and not credited", (got2, got3))
 a = w5.send(**lhb(63, 0, 120))
 t.ok(a.get("type") == "ack" and "clipped" not in a, "rewatching what was credited costs nothing",
      a)
 w5.close()
+# the burst's trickle credited a sliver at the start of each report's 120 s
+# (4080 is one): clipped is counted on what was not yet watched
+pre = covered(r, 4000, 4300)
 ev = [{"event": "heartbeat", "position": 4000 + (k + 1) * 30, "from": 4000 + k * 30,
        "to": 4000 + (k + 1) * 30, "duration": HOURS2} for k in range(10)]
 st, h, j = l3.call("POST", "/api/v1/units/%s/progress" % LU, {"events": ev})
+# report 62 spent the credit: what it has now is 2.2 x the server's time
+# since, no more than the time measured here since 62 was sent
+room = RATE * (time.time() - t62) + 0.01
 got4, r = long_row()
-t.ok(st == 200 and j.get("clipped", 0) >= 295 and got4 - got3 <= 5,
+t.ok(st == 200 and j.get("clipped", 0) >= 300 - pre - room and got4 - got3 <= room,
      "the HTTP route and a new connection share the credit: 300 s at once clipped",
-     (st, j, got3, got4))
+     (st, j, got3, got4, pre, room))
+t.diag("pace: report 62 clipped %.3f s of 90, the HTTP route %.3f s of 300 (%.3f s watched"
+       " before, room %.3f s)" % (a62.get("clipped", 0), j.get("clipped", 0), pre, room))
 t.ok(abs(j.get("percent", -1) - r[0][1]) < 0.01, "its percent is what was credited", (j, r))
 
 db.close()
