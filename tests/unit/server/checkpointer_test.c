@@ -156,8 +156,13 @@ test_bounded(void)
 	is_int(checkpointer_start(data, 0, 10, &c), TC_EINVALID, "0 pages is refused");
 	ok(checkpointer_start(data, 64, 20, &c) == 0, "the checkpointer starts (64 pages, 20 ms)");
 	with = steady(w, 300);
-	ok(with > 0 && with < 3000, "with it, the same writes and readers keep the log under"
-	   " 3000 pages");
+	/* Relative to the run without it (about 8,900 pages, 30 a commit):
+	 * how far the log grows between two forced checkpoints depends on when
+	 * the thread is scheduled; under the sanitizers with both cores busy it
+	 * reached 2,785 pages, against 800-1,300 otherwise. A checkpointer that
+	 * never resets the log gives about what the run without it gives. */
+	ok(with > 0 && with < without / 2, "with it, the same writes and readers keep the log"
+	   " under half of what it grew to without");
 	checkpointer_stats(c, &s);
 	ok(s.passive > 0, "it ran passive checkpoints");
 	ok(s.truncate > 0, "and forced ones, which readers that never pause made necessary");
