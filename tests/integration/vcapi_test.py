@@ -274,6 +274,7 @@ ovc = j.get("verifiableCredential", {}) if st == 201 else {}
 oach = ovc.get("credentialSubject", {}).get("achievement", {})
 t.ok(st == 201 and oach.get("humanCode") == "MATH201" and oach.get("name") == "Giải tích 2 — Đại số tuyến tính" and
      oach.get("creditsAvailable") == 4 and oach.get("fieldOfStudy") == "Toán học" and
+     oach.get("description") == "Chuỗi, tích phân bội.\nĐại số tuyến tính." and
      ovc["credentialSubject"].get("creditsEarned") == 4 and oach.get("id") == "urn:tinchi:course:VNU:MATH201",
      "an on-campus course is issued with the name, credits, description and field of study sent", (st, j))
 t.eq(ovc.get("awardedDate"), "2025-06-18T00:00:00Z", "awardedDate is completed_on")
