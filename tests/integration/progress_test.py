@@ -540,17 +540,17 @@ def long_row():
     r = q("SELECT watched, percent FROM progress p JOIN units u ON u.id = p.unit_id"
           " JOIN people e ON e.id = p.person_id WHERE u.uid = ? AND e.national_id = ?",
           LU, "200000000003")
-    if not r:
-        return 0.0, r
-    return sum(int(b) - int(a) for a, b in (x.split("-") for x in r[0][0].split(",") if x)) / 1000.0, r
+    return sum(y - x for x, y in spans(r)) / 1000.0, r
+
+
+def spans(r):
+    """The watched ranges of long_row's row R, in milliseconds."""
+    return [tuple(int(v) for v in x.split("-")) for x in r[0][0].split(",") if x] if r else []
 
 
 def covered(r, a, b):
-    """Seconds of [a, b] that the row's watched ranges (milliseconds) cover."""
-    if not r:
-        return 0.0
-    spans = (x.split("-") for x in r[0][0].split(",") if x)
-    return sum(max(0, min(int(y), b * 1000) - max(int(x), a * 1000)) for x, y in spans) / 1000.0
+    """Seconds of [a, b] that the row's watched ranges cover."""
+    return sum(max(0, min(y, b * 1000) - max(x, a * 1000)) for x, y in spans(r)) / 1000.0
 
 
 def lhb(seq, a, b):
